@@ -1,0 +1,127 @@
+//! `POST /credentials/issue` and `POST /credentials/verify` (W3C VC API).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use certus_schemas::wire::{
+    ErrorBody, IssueRequest, IssueResponse, Verdict, VerificationResult, VerifyCredentialRequest,
+};
+use chrono::Utc;
+
+use super::extract::JsonBody;
+use crate::auth::{Principal, Scope};
+use crate::error::ApiError;
+use crate::issuance::{self, IssueError};
+use crate::state::AppState;
+use crate::verification::Binding;
+
+/// Issues a credential: checks it against its type's schema, signs it in the requested
+/// format with the tenant's key, and records it (identifiers only).
+#[utoipa::path(post, path = "/credentials/issue", tag = "credentials", security(("bearer" = [])),
+    request_body = IssueRequest,
+    responses(
+        (status = 201, description = "Issued", body = IssueResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or unknown API key", body = ErrorBody),
+        (status = 403, description = "The API key lacks the issue scope", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "The credential cannot be issued as given", body = ErrorBody),
+    ))]
+pub async fn issue(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonBody(request): JsonBody<IssueRequest>,
+) -> Result<(StatusCode, Json<IssueResponse>), ApiError> {
+    if !principal.has(Scope::Issue) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "the API key lacks the issue scope",
+        ));
+    }
+    let now = Utc::now();
+    let prepared = issuance::prepare(
+        request.credential,
+        &principal.tenant_id,
+        &state.catalog,
+        &state.contexts,
+        &state.keys,
+        now,
+    )
+    .map_err(issue_error)?;
+    let issued = issuance::secure(
+        prepared,
+        request.options.format,
+        request.options.selectively_disclosable.as_deref(),
+        &state.contexts,
+        now,
+    )
+    .await
+    .map_err(issue_error)?;
+    issuance::record(&state.db, &principal.tenant_id, &issued, now)
+        .await
+        .map_err(issue_error)?;
+    tracing::info!(
+        credential_id = %issued.credential_id,
+        format = issued.format.as_str(),
+        types = ?issued.types,
+        "issued credential"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(IssueResponse {
+            verifiable_credential: issued.secured,
+        }),
+    ))
+}
+
+fn issue_error(e: IssueError) -> ApiError {
+    match e {
+        IssueError::Internal(cause) => ApiError::internal(format_args!("{cause:#}")),
+        other => {
+            let error = ApiError::unprocessable(other.code(), other.to_string());
+            match other.path() {
+                Some(path) => error.at(path),
+                None => error,
+            }
+        }
+    }
+}
+
+/// Verifies a credential in any format Certus speaks, reporting every check.
+#[utoipa::path(post, path = "/credentials/verify", tag = "credentials",
+    request_body = VerifyCredentialRequest,
+    responses(
+        (status = 200, description = "Verified", body = VerificationResult),
+        (status = 400, description = "Not verified: a check failed, or the input is not a credential", body = VerificationResult),
+        (status = 422, description = "Not verified: no check failed but one could not be carried out", body = VerificationResult),
+        (status = 429, description = "Rate limited", body = ErrorBody),
+    ))]
+pub async fn verify(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<VerifyCredentialRequest>,
+) -> Result<Response, ApiError> {
+    let binding = Binding {
+        challenge: request.options.challenge.as_deref(),
+        domain: request.options.domain.as_deref(),
+    };
+    let result = state
+        .verifier
+        .verify_credential(&request.verifiable_credential, binding, Utc::now())
+        .await
+        .map_err(|e| {
+            ApiError::bad_request("MALFORMED_CREDENTIAL", e.to_string()).at("/verifiableCredential")
+        })?;
+    Ok(verification_response(result))
+}
+
+/// 200 when verified, 400 when a check failed, 422 when one could not be carried out.
+pub fn verification_response(result: VerificationResult) -> Response {
+    let status = match result.verdict {
+        Verdict::Valid => StatusCode::OK,
+        Verdict::Invalid => StatusCode::BAD_REQUEST,
+        Verdict::Indeterminate => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    (status, Json(result)).into_response()
+}

@@ -1,0 +1,57 @@
+//! The OpenAPI document and a self-contained page to browse it (no script from a CDN).
+
+use axum::response::Html;
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The OpenAPI description of the Certus HTTP API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Certus", description = "Verifiable credentials for certification agencies: issue, verify and present W3C VCs (Data Integrity, VC-JOSE, SD-JWT VC) over the W3C VC API."),
+    paths(
+        super::health::health,
+        super::health::ready,
+        super::credentials::issue,
+        super::credentials::verify,
+        super::presentations::verify,
+        super::catalog::credential_types,
+        super::catalog::contexts,
+        super::catalog::issuers,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "credentials", description = "Issue and verify credentials (W3C VC API)"),
+        (name = "presentations", description = "Verify presentations (W3C VC API)"),
+        (name = "catalog", description = "Credential types, contexts and issuer DIDs"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key from `certus api-key create`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api-docs/openapi.json`
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// `GET /api-docs`: a readable rendering of the OpenAPI document.
+pub async fn page() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}

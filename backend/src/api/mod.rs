@@ -1,0 +1,49 @@
+//! The HTTP API: every route in one place. Handlers live one resource per file and hold no
+//! business logic.
+
+pub mod catalog;
+pub mod credentials;
+pub mod docs;
+pub mod extract;
+pub mod health;
+pub mod presentations;
+pub mod rate_limit;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The application router.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let verify = Router::new()
+        .route("/credentials/verify", post(credentials::verify))
+        .route("/presentations/verify", post(presentations::verify))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_verify,
+        ));
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/credentials/issue", post(credentials::issue))
+        .merge(verify)
+        .route("/credential-types", get(catalog::credential_types))
+        .route("/contexts", get(catalog::contexts))
+        .route("/issuers", get(catalog::issuers))
+        .route("/api-docs/openapi.json", get(docs::openapi_json))
+        .route("/api-docs", get(docs::page))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route")
+}

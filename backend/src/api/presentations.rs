@@ -1,0 +1,41 @@
+//! `POST /presentations/verify` (W3C VC API).
+
+use axum::extract::State;
+use axum::response::Response;
+use certus_schemas::wire::{ErrorBody, VerificationResult, VerifyPresentationRequest};
+use chrono::Utc;
+
+use super::credentials::verification_response;
+use super::extract::JsonBody;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::verification::Binding;
+
+/// Verifies a presentation: the holder's proof, its challenge and domain, and every
+/// credential it carries.
+#[utoipa::path(post, path = "/presentations/verify", tag = "presentations",
+    request_body = VerifyPresentationRequest,
+    responses(
+        (status = 200, description = "Verified", body = VerificationResult),
+        (status = 400, description = "Not verified: a check failed, or the input is not a presentation", body = VerificationResult),
+        (status = 422, description = "Not verified: no check failed but one could not be carried out", body = VerificationResult),
+        (status = 429, description = "Rate limited", body = ErrorBody),
+    ))]
+pub async fn verify(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<VerifyPresentationRequest>,
+) -> Result<Response, ApiError> {
+    let binding = Binding {
+        challenge: request.options.challenge.as_deref(),
+        domain: request.options.domain.as_deref(),
+    };
+    let result = state
+        .verifier
+        .verify_presentation(&request.verifiable_presentation, binding, Utc::now())
+        .await
+        .map_err(|e| {
+            ApiError::bad_request("MALFORMED_PRESENTATION", e.to_string())
+                .at("/verifiablePresentation")
+        })?;
+    Ok(verification_response(result))
+}

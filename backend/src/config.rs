@@ -1,0 +1,69 @@
+//! Configuration, read once at start-up from flags and environment variables.
+//!
+//! | flag | variable | default | meaning |
+//! |---|---|---|---|
+//! | `--addr` | `CERTUS_ADDR` | `127.0.0.1:8080` | address the HTTP server listens on |
+//! | `--data-dir` | `CERTUS_DATA_DIR` | `./data` | folder for the SQLite database and the master-key file |
+//! | `--database-url` | `DATABASE_URL` | `sqlite://<data-dir>/certus.db` | `sqlite://…` or `postgres://…` |
+//! | | `CERTUS_MASTER_KEY` | key file `<data-dir>/master.key` | base64url of 32 bytes that encrypt private keys at rest |
+//! | | `CERTUS_LOG_FORMAT` | `text` | `text` or `json` |
+//! | | `RUST_LOG` | `info` | log filter (tracing `EnvFilter` syntax) |
+//! | | `CERTUS_MAX_BODY_BYTES` | `1048576` | largest request body accepted |
+//! | | `CERTUS_VERIFY_RATE` | `50` | verify requests per second per client address (burst: 2×) |
+//! | | `CERTUS_ALLOW_DID_WEB` | `false` | resolve `did:web` over HTTPS (otherwise no DID is fetched) |
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the database lives and how to reach it; shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct StoreConfig {
+    /// Folder for the embedded SQLite database and the generated master-key file.
+    #[arg(long, env = "CERTUS_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL (`sqlite://…` or `postgres://…`); SQLite in the data folder when absent.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+impl StoreConfig {
+    /// The database URL to connect to.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("certus.db").display()
+            )
+        })
+    }
+}
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[arg(long, env = "CERTUS_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CERTUS_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+
+    /// Verify requests per second allowed per client address (burst: twice as many).
+    #[arg(long, env = "CERTUS_VERIFY_RATE", default_value_t = 50)]
+    pub verify_rate: u32,
+
+    /// Resolve `did:web` DIDs over HTTPS. Off by default: no DID document is fetched.
+    #[arg(long, env = "CERTUS_ALLOW_DID_WEB", default_value_t = false)]
+    pub allow_did_web: bool,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}

@@ -1,0 +1,202 @@
+//! The credential types Certus issues: each a JSON Schema of `credentialSubject` with its
+//! JSON-LD context, personal-data flags and an example, loaded from `schemas/`.
+
+use serde_json::Value;
+
+/// One credential type.
+#[derive(Debug)]
+pub struct CredentialType {
+    /// The VC `type` value, e.g. `KycCredential`.
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    /// `$id` of the JSON Schema.
+    pub schema_id: String,
+    /// The JSON-LD context credentials of this type carry.
+    pub context: String,
+    /// The SD-JWT VC `vct` of this type.
+    pub vct: String,
+    /// Claims flagged `x-certus-personal`.
+    pub personal_claims: Vec<String>,
+    pub schema: Value,
+    pub example: Value,
+    validator: jsonschema::Validator,
+}
+
+/// One reason a subject does not match its type's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    /// JSON pointer into the subject.
+    pub path: String,
+    /// What is wrong, without echoing the value (it may be personal data).
+    pub message: String,
+}
+
+impl CredentialType {
+    fn from_schema(schema: Value) -> Result<Self, String> {
+        let text = |key: &str| -> Result<String, String> {
+            schema
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("schema lacks `{key}`"))
+        };
+        let name = text("x-certus-credential-type")?;
+        let personal_claims = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .filter(|(_, p)| p.get("x-certus-personal") == Some(&Value::Bool(true)))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let example = schema
+            .get("examples")
+            .and_then(|e| e.get(0))
+            .cloned()
+            .ok_or_else(|| format!("{name}: schema has no example"))?;
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .map_err(|e| format!("{name}: invalid JSON Schema: {e}"))?;
+        let schema_id = text("$id")?;
+        Ok(Self {
+            vct: schema_id.replace("/schemas/", "/types/"),
+            title: text("title")?,
+            description: text("description")?,
+            context: text("x-certus-context")?,
+            schema_id,
+            personal_claims,
+            example,
+            validator,
+            name,
+            schema,
+        })
+    }
+
+    /// Checks a `credentialSubject` against the schema; every violation, in order.
+    pub fn validate(&self, subject: &Value) -> Vec<SchemaViolation> {
+        self.violations(subject, true)
+    }
+
+    /// Like [`Self::validate`], but claims a holder chose not to disclose are not missing.
+    pub fn validate_disclosed(&self, subject: &Value) -> Vec<SchemaViolation> {
+        self.violations(subject, false)
+    }
+
+    fn violations(&self, subject: &Value, all_required: bool) -> Vec<SchemaViolation> {
+        self.validator
+            .iter_errors(subject)
+            .filter(|e| {
+                all_required
+                    || !matches!(
+                        e.kind,
+                        jsonschema::error::ValidationErrorKind::Required { .. }
+                    )
+            })
+            .map(|e| SchemaViolation {
+                path: e.instance_path.to_string(),
+                message: e.masked().to_string(),
+            })
+            .collect()
+    }
+}
+
+/// Every credential type known to this server.
+#[derive(Debug)]
+pub struct Catalog {
+    types: Vec<CredentialType>,
+}
+
+impl Catalog {
+    /// The types bundled from `schemas/`.
+    pub fn bundled() -> Self {
+        let types = certus_schemas::CREDENTIAL_TYPE_SCHEMAS
+            .iter()
+            .map(|doc| {
+                let schema: Value =
+                    serde_json::from_str(doc.json).expect("bundled schemas are JSON");
+                CredentialType::from_schema(schema).expect("bundled schemas are complete")
+            })
+            .collect();
+        Self { types }
+    }
+
+    /// All types.
+    pub fn types(&self) -> &[CredentialType] {
+        &self.types
+    }
+
+    /// The type named `name`.
+    pub fn get(&self, name: &str) -> Option<&CredentialType> {
+        self.types.iter().find(|t| t.name == name)
+    }
+
+    /// The type whose SD-JWT `vct` is `vct`.
+    pub fn by_vct(&self, vct: &str) -> Option<&CredentialType> {
+        self.types.iter().find(|t| t.vct == vct)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::contexts::Contexts;
+
+    #[test]
+    fn every_bundled_example_is_valid_against_its_own_schema() {
+        let catalog = Catalog::bundled();
+        assert_eq!(catalog.types().len(), 4);
+        for t in catalog.types() {
+            assert_eq!(t.validate(&t.example), vec![], "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn every_schema_property_has_a_term_in_the_types_context() {
+        let catalog = Catalog::bundled();
+        let contexts = Contexts::bundled();
+        for t in catalog.types() {
+            let (_, doc) = contexts
+                .listed()
+                .iter()
+                .find(|(url, _)| *url == t.context)
+                .unwrap_or_else(|| panic!("{}: context {} not bundled", t.name, t.context));
+            let terms = doc["@context"].as_object().expect("object context");
+            assert!(terms.contains_key(&t.name), "{}: type has no term", t.name);
+            for prop in t.schema["properties"]
+                .as_object()
+                .expect("properties")
+                .keys()
+            {
+                if prop != "id" {
+                    assert!(terms.contains_key(prop), "{}: no term for {prop}", t.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_violation_names_the_path_and_does_not_echo_the_value() {
+        let catalog = Catalog::bundled();
+        let kyc = catalog.get("KycCredential").expect("kyc");
+        let mut subject = kyc.example.clone();
+        subject["birthDate"] = Value::String("secret-not-a-date".into());
+        subject
+            .as_object_mut()
+            .expect("object")
+            .remove("familyName");
+        let violations = kyc.validate(&subject);
+        assert!(
+            violations.iter().any(|v| v.path == "/birthDate"),
+            "{violations:?}"
+        );
+        assert!(violations.iter().any(|v| v.message.contains("familyName")));
+        assert!(violations
+            .iter()
+            .all(|v| !v.message.contains("secret-not-a-date")));
+    }
+}

@@ -1,0 +1,210 @@
+//! W3C Data Integrity proofs over JSON-LD documents (credentials and presentations), through
+//! ssi: `eddsa-rdfc-2022` for Ed25519 keys and `ecdsa-rdfc-2019` for P-256 keys.
+//!
+//! JSON-LD expansion is strict (an undefined term is an error) and uses only the bundled
+//! contexts (see [`super::contexts`]).
+
+use serde_json::{json, Value};
+use ssi::claims::data_integrity::suite::InputProofOptions;
+use ssi::claims::data_integrity::{
+    AnySuite, CryptographicSuite, DataIntegrity, DataIntegrityDocument,
+};
+use ssi::claims::{Invalid, ProofValidationError, SignatureEnvironment, VerificationParameters};
+use ssi::dids::DIDResolver;
+use ssi::jwk::{Algorithm, JWK};
+use ssi::verification_methods::{AnyMethod, SingleSecretSigner};
+
+use super::contexts::Contexts;
+use crate::did::Resolver;
+
+/// The cryptosuites Certus verifies (and, for the first two, issues).
+pub const SUPPORTED_CRYPTOSUITES: &[&str] =
+    &["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "eddsa-jcs-2022"];
+
+/// Why a document could not be signed or verified.
+#[derive(Debug, thiserror::Error)]
+pub enum DataIntegrityError {
+    /// The document is not a JSON-LD object ssi can read.
+    #[error("malformed document: {0}")]
+    Malformed(String),
+    /// A `proof` is missing, not a `DataIntegrityProof`, or uses an unsupported cryptosuite.
+    #[error("unsupported proof: {0}")]
+    UnsupportedProof(String),
+    /// JSON-LD processing failed (undefined term, unknown context, invalid syntax).
+    #[error("JSON-LD processing failed: {0}")]
+    JsonLd(String),
+    /// The proof was checked and does not hold.
+    #[error("the proof does not verify: {0}")]
+    Invalid(String),
+    /// The proof could not be checked (unresolvable key, internal failure).
+    #[error("the proof could not be checked: {0}")]
+    CouldNotCheck(String),
+}
+
+impl DataIntegrityError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "MALFORMED_CREDENTIAL",
+            Self::UnsupportedProof(_) => "UNSUPPORTED_CRYPTOSUITE",
+            Self::JsonLd(_) => "JSONLD_INVALID",
+            Self::Invalid(_) => "SIGNATURE_INVALID",
+            Self::CouldNotCheck(_) => "PROOF_UNCHECKABLE",
+        }
+    }
+}
+
+/// The suite that signs with a key of this algorithm.
+fn suite_for(algorithm: Algorithm) -> Result<AnySuite, DataIntegrityError> {
+    match algorithm {
+        Algorithm::EdDSA => Ok(AnySuite::EdDsaRdfc2022),
+        Algorithm::ES256 => Ok(AnySuite::EcdsaRdfc2019),
+        other => Err(DataIntegrityError::UnsupportedProof(format!(
+            "no Data Integrity suite for {other}"
+        ))),
+    }
+}
+
+/// What a new proof says besides its signature.
+#[derive(Debug, Clone)]
+pub struct ProofConfig<'a> {
+    pub verification_method: &'a str,
+    /// `assertionMethod` for credentials, `authentication` for presentations.
+    pub proof_purpose: &'a str,
+    /// XSD dateTime of creation.
+    pub created: String,
+    pub challenge: Option<&'a str>,
+    pub domain: Option<&'a str>,
+}
+
+/// Adds a Data Integrity proof to `document`.
+pub async fn sign(
+    document: Value,
+    key: &JWK,
+    algorithm: Algorithm,
+    config: ProofConfig<'_>,
+    contexts: &Contexts,
+) -> Result<Value, DataIntegrityError> {
+    let suite = suite_for(algorithm)?;
+    let unsecured: DataIntegrityDocument = serde_json::from_value(document)
+        .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
+    let mut options = json!({
+        "created": config.created,
+        "verificationMethod": config.verification_method,
+        "proofPurpose": config.proof_purpose,
+    });
+    if let Some(challenge) = config.challenge {
+        options["challenge"] = json!(challenge);
+    }
+    if let Some(domain) = config.domain {
+        options["domain"] = json!(domain);
+    }
+    let options: InputProofOptions<AnySuite> = serde_json::from_value(options)
+        .map_err(|e| DataIntegrityError::Malformed(format!("proof options: {e}")))?;
+    let environment = SignatureEnvironment {
+        json_ld_loader: contexts.loader(),
+        eip712_loader: (),
+    };
+    let resolver = Resolver::default().into_vm_resolver::<AnyMethod>();
+    let signer = SingleSecretSigner::new(key.clone()).into_local();
+    let secured = suite
+        .sign_with(
+            environment,
+            unsecured,
+            &resolver,
+            &signer,
+            options,
+            Default::default(),
+        )
+        .await
+        .map_err(|e| classify_signing_error(e.to_string()))?;
+    serde_json::to_value(secured).map_err(|e| DataIntegrityError::Malformed(e.to_string()))
+}
+
+fn classify_signing_error(message: String) -> DataIntegrityError {
+    if message.contains("JSON-LD") || message.contains("expansion") || message.contains("context") {
+        DataIntegrityError::JsonLd(message)
+    } else {
+        DataIntegrityError::Malformed(message)
+    }
+}
+
+/// Checks every proof of `document` (a credential or a presentation). Dates are not
+/// checked here: that is the caller's `validity` check.
+pub async fn verify(
+    document: &Value,
+    resolver: &Resolver,
+    contexts: &Contexts,
+) -> Result<(), DataIntegrityError> {
+    check_proof_shape(document)?;
+    let secured: DataIntegrity<DataIntegrityDocument, AnySuite> =
+        serde_json::from_value(document.clone())
+            .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
+    let params = VerificationParameters {
+        resolver: resolver.into_vm_resolver::<AnyMethod>(),
+        json_ld_loader: contexts.loader(),
+        eip712_types_loader: (),
+        date_time: None,
+    };
+    match secured.verify(params).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(Invalid::Proof(e))) => Err(DataIntegrityError::Invalid(e.to_string())),
+        Ok(Err(Invalid::Claims(e))) => Err(DataIntegrityError::Invalid(e.to_string())),
+        Err(e) => Err(classify_validation_error(e)),
+    }
+}
+
+fn classify_validation_error(e: ProofValidationError) -> DataIntegrityError {
+    match e {
+        ProofValidationError::InvalidSignature
+        | ProofValidationError::InvalidProof
+        | ProofValidationError::InvalidKey
+        | ProofValidationError::InvalidKeyUse
+        | ProofValidationError::InvalidKeyController
+        | ProofValidationError::InvalidVerificationMethod(_)
+        | ProofValidationError::MissingSignature => DataIntegrityError::Invalid(e.to_string()),
+        ProofValidationError::InvalidInputData(m) => DataIntegrityError::JsonLd(m),
+        ProofValidationError::Preparation(p) => DataIntegrityError::JsonLd(p.to_string()),
+        other => DataIntegrityError::CouldNotCheck(other.to_string()),
+    }
+}
+
+/// Refuses proofs Certus does not verify, before any JSON-LD work.
+fn check_proof_shape(document: &Value) -> Result<(), DataIntegrityError> {
+    let proofs: Vec<&Value> = match document.get("proof") {
+        Some(Value::Array(items)) if !items.is_empty() => items.iter().collect(),
+        Some(p @ Value::Object(_)) => vec![p],
+        _ => return Err(DataIntegrityError::UnsupportedProof("no proof".into())),
+    };
+    for proof in proofs {
+        let kind = proof
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let suite = proof
+            .get("cryptosuite")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if kind != "DataIntegrityProof" {
+            return Err(DataIntegrityError::UnsupportedProof(format!(
+                "proof type `{kind}` (only DataIntegrityProof)"
+            )));
+        }
+        if !SUPPORTED_CRYPTOSUITES.contains(&suite) {
+            return Err(DataIntegrityError::UnsupportedProof(format!(
+                "cryptosuite `{suite}` (supported: {})",
+                SUPPORTED_CRYPTOSUITES.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The proofs of a document, as JSON objects.
+pub fn proofs(document: &Value) -> Vec<&Value> {
+    match document.get("proof") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(p @ Value::Object(_)) => vec![p],
+        _ => Vec::new(),
+    }
+}

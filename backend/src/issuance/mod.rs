@@ -1,0 +1,216 @@
+//! Issuance: completes and checks an unsecured VC 2.0 credential against its type, secures
+//! it in the requested format with the tenant's key, and records it (identifiers only).
+
+mod prepare;
+
+pub use prepare::{prepare, Prepared};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::{json, Map, Value};
+
+use certus_schemas::wire::CredentialFormat;
+
+use crate::credential::contexts::Contexts;
+use crate::credential::data_integrity::{self, DataIntegrityError, ProofConfig};
+use crate::credential::envelope::{envelop_credential, MediaType};
+use crate::credential::{jose, sd_jwt};
+use crate::store::entities::issued_credentials;
+
+/// Why a credential could not be issued. Every variant but `Internal` is the client's.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The credential is not a JSON object, or a member has the wrong JSON type.
+    #[error("{message}")]
+    Malformed { message: String, path: String },
+    /// The first `@context` is not the VC 2.0 context.
+    #[error(
+        "credentials are issued as VC Data Model 2.0: the first @context must be {}",
+        crate::credential::VC_V2_CONTEXT
+    )]
+    UnsupportedVersion,
+    /// A context outside the bundled set (nothing is fetched).
+    #[error("unknown JSON-LD context `{0}`; GET /contexts lists the known ones")]
+    UnknownContext(String),
+    /// No known credential type among `type`.
+    #[error("{0}; GET /credential-types lists the known types")]
+    UnknownType(String),
+    /// `issuer` is not a DID of this tenant.
+    #[error("the issuer `{0}` is not one of this tenant's DIDs")]
+    IssuerNotOwned(String),
+    /// The subject does not match the type's JSON Schema.
+    #[error("credentialSubject does not match the {type_name} schema: {summary}")]
+    Schema {
+        type_name: String,
+        summary: String,
+        path: String,
+    },
+    /// A date is not an XSD dateTime, or `validUntil` is not after `validFrom`.
+    #[error("{message}")]
+    Date { message: String, path: String },
+    /// A claim asked to be selectively disclosable is not in the subject.
+    #[error("selectivelyDisclosable names `{0}`, which is not a claim of credentialSubject")]
+    UnknownDisclosable(String),
+    /// JSON-LD processing refused the credential (e.g. a property without a term).
+    #[error("the credential is not valid JSON-LD for its contexts: {0}")]
+    JsonLd(String),
+    /// Signing or storage failed.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl IssueError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "MALFORMED_CREDENTIAL",
+            Self::UnsupportedVersion => "UNSUPPORTED_VC_VERSION",
+            Self::UnknownContext(_) => "UNKNOWN_CONTEXT",
+            Self::UnknownType(_) => "UNKNOWN_CREDENTIAL_TYPE",
+            Self::IssuerNotOwned(_) => "ISSUER_NOT_OWNED",
+            Self::Schema { .. } => "SCHEMA_VIOLATION",
+            Self::Date { .. } => "INVALID_DATE",
+            Self::UnknownDisclosable(_) => "UNKNOWN_DISCLOSABLE_CLAIM",
+            Self::JsonLd(_) => "JSONLD_INVALID",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// JSON pointer into the request body, where the error is about one place.
+    pub fn path(&self) -> Option<String> {
+        match self {
+            Self::Malformed { path, .. } | Self::Date { path, .. } => Some(path.clone()),
+            Self::Schema { path, .. } => Some(path.clone()),
+            Self::UnknownContext(_) | Self::UnsupportedVersion => {
+                Some("/credential/@context".into())
+            }
+            Self::UnknownType(_) => Some("/credential/type".into()),
+            Self::IssuerNotOwned(_) => Some("/credential/issuer".into()),
+            Self::UnknownDisclosable(_) => Some("/options/selectivelyDisclosable".into()),
+            Self::JsonLd(_) | Self::Internal(_) => None,
+        }
+    }
+}
+
+/// A secured credential and what is recorded about it.
+#[derive(Debug)]
+pub struct Issued {
+    pub credential_id: String,
+    pub types: Vec<String>,
+    pub issuer: String,
+    pub format: CredentialFormat,
+    /// The secured credential as returned to the client.
+    pub secured: Value,
+}
+
+/// An XSD dateTime at second precision, in UTC.
+pub fn xsd_now(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Secures a prepared credential in `format` with `key`.
+pub async fn secure(
+    prepared: Prepared<'_>,
+    format: CredentialFormat,
+    disclosable: Option<&[String]>,
+    contexts: &Contexts,
+    now: DateTime<Utc>,
+) -> Result<Issued, IssueError> {
+    let key = prepared.key.clone();
+    let secured = match format {
+        CredentialFormat::LdpVc => data_integrity::sign(
+            prepared.credential.clone(),
+            &key.jwk,
+            key.algorithm,
+            ProofConfig {
+                verification_method: &key.verification_method,
+                proof_purpose: "assertionMethod",
+                created: xsd_now(now),
+                challenge: None,
+                domain: None,
+            },
+            contexts,
+        )
+        .await
+        .map_err(|e| match e {
+            DataIntegrityError::JsonLd(m) => IssueError::JsonLd(m),
+            other => IssueError::Internal(other.into()),
+        })?,
+        CredentialFormat::VcJwt => {
+            let header = header(&[
+                ("typ", "vc+jwt"),
+                ("cty", "vc"),
+                ("kid", &key.verification_method),
+            ]);
+            let token = jose::sign(header, &prepared.credential, &key.jwk, key.algorithm)
+                .map_err(|e| IssueError::Internal(e.into()))?;
+            envelop_credential(MediaType::VcJwt, &token)
+        }
+        CredentialFormat::DcSdJwt => {
+            let (claims, default_disclosable) = prepared.sd_jwt_claims(now).await?;
+            let disclosable = match disclosable {
+                Some(names) => {
+                    if let Some(unknown) = names
+                        .iter()
+                        .find(|n| !claims.contains_key(*n) || is_reserved(n))
+                    {
+                        return Err(IssueError::UnknownDisclosable(unknown.clone()));
+                    }
+                    names.to_vec()
+                }
+                None => default_disclosable,
+            };
+            let header = header(&[
+                ("typ", sd_jwt::SD_JWT_VC_TYP),
+                ("kid", &key.verification_method),
+            ]);
+            let token = sd_jwt::issue(claims, &disclosable, header, &key.jwk, key.algorithm)?;
+            envelop_credential(MediaType::DcSdJwt, &token)
+        }
+    };
+    Ok(Issued {
+        credential_id: prepared.id,
+        types: prepared.types,
+        issuer: key.did.clone(),
+        format,
+        secured,
+    })
+}
+
+/// JWT claims an SD-JWT VC issuer sets; never selectively disclosable.
+const RESERVED_CLAIMS: &[&str] = &[
+    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "jti", "sub",
+];
+
+fn is_reserved(name: &str) -> bool {
+    RESERVED_CLAIMS.contains(&name)
+}
+
+fn header(entries: &[(&str, &str)]) -> Map<String, Value> {
+    entries
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect()
+}
+
+/// Records an issuance: identifiers, types, issuer, format and time — no claim values.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    issued: &Issued,
+    now: DateTime<Utc>,
+) -> Result<(), IssueError> {
+    issued_credentials::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        tenant_id: Set(tenant_id.to_owned()),
+        credential_id: Set(issued.credential_id.clone()),
+        types: Set(serde_json::to_string(&issued.types).map_err(anyhow::Error::from)?),
+        issuer: Set(issued.issuer.clone()),
+        format: Set(issued.format.as_str().to_owned()),
+        issued_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| IssueError::Internal(e.into()))?;
+    Ok(())
+}

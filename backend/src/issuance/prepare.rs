@@ -1,0 +1,253 @@
+//! Completing and checking an unsecured credential before it is signed.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::{xsd_now, IssueError};
+use crate::credential::catalog::{Catalog, CredentialType};
+use crate::credential::contexts::{context_urls, Contexts};
+use crate::credential::VC_V2_CONTEXT;
+use crate::did;
+use crate::keys::{IssuerKey, KeyStore};
+
+/// A credential ready to be secured.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    /// The completed credential (`id`, `issuer`, `validFrom` and the type's context set).
+    pub credential: Value,
+    pub id: String,
+    pub types: Vec<String>,
+    pub credential_type: &'a CredentialType,
+    pub key: Arc<IssuerKey>,
+    valid_from: DateTime<Utc>,
+    valid_until: Option<DateTime<Utc>>,
+}
+
+fn malformed(message: impl Into<String>, path: &str) -> IssueError {
+    IssueError::Malformed {
+        message: message.into(),
+        path: format!("/credential{path}"),
+    }
+}
+
+/// Checks `credential` and fills in what the issuer decides: `id` (a random `urn:uuid:`),
+/// `issuer` (the tenant's default DID), `validFrom` (now) and the type's JSON-LD context.
+pub fn prepare<'a>(
+    credential: Value,
+    tenant_id: &str,
+    catalog: &'a Catalog,
+    contexts: &Contexts,
+    keys: &KeyStore,
+    now: DateTime<Utc>,
+) -> Result<Prepared<'a>, IssueError> {
+    let Value::Object(mut vc) = credential else {
+        return Err(malformed("credential must be a JSON object", ""));
+    };
+    if vc.contains_key("proof") {
+        return Err(malformed("an unsecured credential has no proof", "/proof"));
+    }
+
+    // @context: VC 2.0 first, every other one bundled.
+    let context = Value::Object(vc.clone());
+    let urls = context_urls(&context);
+    if urls.first() != Some(&VC_V2_CONTEXT) {
+        return Err(IssueError::UnsupportedVersion);
+    }
+    if let Some(unknown) = urls.iter().find(|u| !contexts.is_known(u)) {
+        return Err(IssueError::UnknownContext((*unknown).to_owned()));
+    }
+
+    // type: VerifiableCredential plus exactly one known credential type.
+    let types: Vec<String> = match vc.get("type") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| t.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(|| malformed("type must be an array of strings", "/type"))?,
+        Some(Value::String(t)) => vec![t.clone()],
+        _ => return Err(malformed("type is required", "/type")),
+    };
+    if !types.iter().any(|t| t == "VerifiableCredential") {
+        return Err(malformed("type must include VerifiableCredential", "/type"));
+    }
+    let mut specific = types.iter().filter(|t| *t != "VerifiableCredential");
+    let credential_type = match (specific.next(), specific.next()) {
+        (Some(name), None) => catalog
+            .get(name)
+            .ok_or_else(|| IssueError::UnknownType(format!("unknown credential type `{name}`")))?,
+        (None, _) => {
+            return Err(IssueError::UnknownType(
+                "type names no credential type besides VerifiableCredential".into(),
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(IssueError::UnknownType(
+                "type must name exactly one credential type".into(),
+            ))
+        }
+    };
+    if !urls.contains(&credential_type.context.as_str()) {
+        let mut list: Vec<Value> = match vc.remove("@context") {
+            Some(Value::Array(items)) => items,
+            Some(other) => vec![other],
+            None => Vec::new(),
+        };
+        list.push(json!(credential_type.context));
+        vc.insert("@context".into(), Value::Array(list));
+    }
+
+    // issuer: one of the tenant's DIDs.
+    let key = match vc.get("issuer") {
+        None => keys
+            .default_key(tenant_id)
+            .ok_or_else(|| IssueError::Internal(anyhow::anyhow!("tenant has no issuer key")))?,
+        Some(issuer) => {
+            let did = issuer
+                .as_str()
+                .or_else(|| issuer.get("id").and_then(Value::as_str))
+                .ok_or_else(|| {
+                    malformed("issuer must be a DID or an object with an id", "/issuer")
+                })?;
+            keys.key_for_issuer(tenant_id, did)
+                .ok_or_else(|| IssueError::IssuerNotOwned(did.to_owned()))?
+        }
+    };
+    if !vc.contains_key("issuer") {
+        vc.insert("issuer".into(), json!(key.did));
+    }
+
+    // id: kept when given, else random.
+    let id = match vc.get("id") {
+        Some(Value::String(id)) if id.contains(':') => id.clone(),
+        Some(_) => return Err(malformed("id must be a URI", "/id")),
+        None => {
+            let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+            vc.insert("id".into(), json!(id));
+            id
+        }
+    };
+
+    // validFrom / validUntil.
+    let valid_from = match vc.get("validFrom") {
+        Some(v) => parse_date(v, "/validFrom")?,
+        None => {
+            vc.insert("validFrom".into(), json!(xsd_now(now)));
+            now
+        }
+    };
+    let valid_until = vc
+        .get("validUntil")
+        .map(|v| parse_date(v, "/validUntil"))
+        .transpose()?;
+    if valid_until.is_some_and(|until| until <= valid_from) {
+        return Err(IssueError::Date {
+            message: "validUntil must be after validFrom".into(),
+            path: "/credential/validUntil".into(),
+        });
+    }
+
+    // credentialSubject against the type's schema.
+    let subject = match vc.get("credentialSubject") {
+        Some(s @ Value::Object(_)) => s,
+        Some(Value::Array(_)) => {
+            return Err(malformed(
+                "credentialSubject must be a single object",
+                "/credentialSubject",
+            ))
+        }
+        _ => {
+            return Err(malformed(
+                "credentialSubject is required",
+                "/credentialSubject",
+            ))
+        }
+    };
+    let violations = credential_type.validate(subject);
+    if let Some(first) = violations.first() {
+        let summary = violations
+            .iter()
+            .map(|v| {
+                format!(
+                    "{}: {}",
+                    if v.path.is_empty() { "/" } else { &v.path },
+                    v.message
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(IssueError::Schema {
+            type_name: credential_type.name.clone(),
+            summary,
+            path: format!("/credential/credentialSubject{}", first.path),
+        });
+    }
+
+    Ok(Prepared {
+        credential: Value::Object(vc),
+        id,
+        types,
+        credential_type,
+        key,
+        valid_from,
+        valid_until,
+    })
+}
+
+fn parse_date(value: &Value, path: &str) -> Result<DateTime<Utc>, IssueError> {
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .ok_or_else(|| IssueError::Date {
+            message: format!("{} must be an XSD dateTime with a time zone", &path[1..]),
+            path: format!("/credential{path}"),
+        })
+}
+
+impl Prepared<'_> {
+    /// The SD-JWT VC claim set of this credential, and the claims disclosable by default
+    /// (those the type marks personal). A `did:key`/`did:jwk` subject becomes `cnf.jwk`.
+    pub async fn sd_jwt_claims(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(Map<String, Value>, Vec<String>), IssueError> {
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.key.did));
+        claims.insert("iat".into(), json!(now.timestamp()));
+        claims.insert("nbf".into(), json!(self.valid_from.timestamp()));
+        if let Some(until) = self.valid_until {
+            claims.insert("exp".into(), json!(until.timestamp()));
+        }
+        claims.insert("vct".into(), json!(self.credential_type.vct));
+        claims.insert("jti".into(), json!(self.id));
+        let subject = self.credential["credentialSubject"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (name, value) in subject {
+            if name == "id" {
+                let holder = value.as_str().unwrap_or_default();
+                match did::holder_key(holder).await {
+                    Some(jwk) => {
+                        claims.insert("cnf".into(), json!({ "jwk": jwk }));
+                    }
+                    None => {
+                        claims.insert("sub".into(), value);
+                    }
+                }
+            } else {
+                claims.insert(name, value);
+            }
+        }
+        let disclosable = self
+            .credential_type
+            .personal_claims
+            .iter()
+            .filter(|c| claims.contains_key(*c))
+            .cloned()
+            .collect();
+        Ok((claims, disclosable))
+    }
+}

@@ -1,0 +1,81 @@
+//! Certus: a verifiable-credential platform for certification agencies.
+//!
+//! The server is a library: [`open`] prepares the database and keys, [`build_state`] the
+//! shared state, and [`app`] the router, so tests drive the real application without a
+//! socket. `main.rs` only reads configuration and calls these.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod credential;
+pub mod did;
+pub mod error;
+pub mod issuance;
+pub mod keys;
+pub mod state;
+pub mod store;
+pub mod verification;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+
+use crate::api::rate_limit::RateLimiter;
+use crate::config::{ServerConfig, StoreConfig};
+use crate::credential::catalog::Catalog;
+use crate::credential::contexts::Contexts;
+use crate::did::Resolver;
+use crate::keys::{KeyStore, MasterKey};
+use crate::state::AppState;
+use crate::verification::Verifier;
+
+/// Oldest key-binding JWT accepted, in seconds.
+pub const MAX_KEY_BINDING_AGE_SECS: i64 = 600;
+
+/// Connects to the database, migrates it, creates the default tenant and its issuer keys on
+/// first start, and loads the keys.
+pub async fn open(
+    store: &StoreConfig,
+    master_key: Option<&str>,
+) -> anyhow::Result<(DatabaseConnection, KeyStore)> {
+    if store.database_url.is_none() {
+        std::fs::create_dir_all(&store.data_dir)
+            .with_context(|| format!("creating the data folder {}", store.data_dir.display()))?;
+    }
+    let master = MasterKey::load(master_key, &store.data_dir)?;
+    let db = store::connect_and_migrate(&store.database_url()).await?;
+    if keys::bootstrap(&db, &master).await? {
+        tracing::info!("created the default tenant and its issuer keys");
+    }
+    let keys = KeyStore::load(&db, &master).await?;
+    Ok((db, keys))
+}
+
+/// The shared state of the HTTP application.
+pub fn build_state(db: DatabaseConnection, keys: KeyStore, server: &ServerConfig) -> AppState {
+    let contexts = Arc::new(Contexts::bundled());
+    let catalog = Arc::new(Catalog::bundled());
+    AppState {
+        db,
+        keys: Arc::new(keys),
+        verifier: Verifier {
+            resolver: Resolver {
+                allow_web: server.allow_did_web,
+            },
+            contexts: contexts.clone(),
+            catalog: catalog.clone(),
+            max_key_binding_age_secs: MAX_KEY_BINDING_AGE_SECS,
+        },
+        catalog,
+        contexts,
+        verify_limiter: Arc::new(RateLimiter::new(server.verify_rate)),
+    }
+}
+
+/// The HTTP application.
+pub fn app(state: AppState, server: &ServerConfig) -> Router {
+    api::router(state, server.max_body_bytes)
+}

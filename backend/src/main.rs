@@ -1,0 +1,74 @@
+//! `certus`: reads configuration, sets up logging, and runs a subcommand.
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use certus::cli::{ApiKeyCommand, Cli, Command};
+use certus::config::LogFormat;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+    let master_key = std::env::var("CERTUS_MASTER_KEY").ok();
+    let (db, keys) = certus::open(&cli.store, master_key.as_deref()).await?;
+    match cli.command {
+        Command::Serve(server) => {
+            let state = certus::build_state(db, keys, &server);
+            let app = certus::app(state, &server);
+            let listener = tokio::net::TcpListener::bind(server.addr)
+                .await
+                .with_context(|| format!("binding {}", server.addr))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, database = %certus::store::redact(&cli.store.database_url()), "listening");
+            println!("Certus is listening on http://{addr}  (API docs: http://{addr}/api-docs)");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+            tracing::info!("stopped");
+        }
+        Command::ApiKey(ApiKeyCommand::Create {
+            scopes,
+            label,
+            tenant,
+        }) => {
+            let token = certus::auth::create_api_key(&db, &tenant, &scopes, label).await?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,22 @@
+//! The state every request handler shares.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::api::rate_limit::RateLimiter;
+use crate::credential::catalog::Catalog;
+use crate::credential::contexts::Contexts;
+use crate::keys::KeyStore;
+use crate::verification::Verifier;
+
+/// Shared application state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub keys: Arc<KeyStore>,
+    pub catalog: Arc<Catalog>,
+    pub contexts: Arc<Contexts>,
+    pub verifier: Verifier,
+    pub verify_limiter: Arc<RateLimiter>,
+}

@@ -1,0 +1,99 @@
+//! sea-orm entities, one module per table (see `migrations/`).
+
+pub mod tenants {
+    //! An institution: owner of DIDs, keys, API keys and credentials.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenants")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod signing_keys {
+    //! An issuer key: its DID, public JWK and the private JWK encrypted as a JWE.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "signing_keys")]
+    pub struct Model {
+        /// The verification method id (DID URL).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub did: String,
+        /// JOSE algorithm: `EdDSA` or `ES256`.
+        pub algorithm: String,
+        pub public_jwk: String,
+        /// Compact JWE (`dir`, `A256GCM`) of the private JWK under the master key.
+        pub private_jwe: String,
+        pub is_default: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod api_keys {
+    //! A bearer token for machines, stored as its SHA-256 only.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        /// Hex SHA-256 of the token.
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        /// Comma-separated scopes.
+        pub scopes: String,
+        pub label: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod issued_credentials {
+    //! The record of an issuance: identifiers and metadata, never claim values.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "issued_credentials")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        /// The credential's `id` (a random `urn:uuid:`).
+        #[sea_orm(unique)]
+        pub credential_id: String,
+        /// JSON array of the credential's types.
+        pub types: String,
+        pub issuer: String,
+        pub format: String,
+        pub issued_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,67 @@
+//! Persistence: the database connection, migrations, and the sea-orm entities with their
+//! queries. SQLite (embedded default) and PostgreSQL run the same code.
+
+pub mod entities;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use certus_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+/// Connects to the database at `url` and brings its schema up to date.
+pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // sea-orm gives SQLite one connection unless told otherwise; WAL lets readers run
+        // beside the single writer, and NORMAL sync is durable in WAL mode across crashes
+        // of the process (not of the OS), the usual embedded trade-off.
+        options
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+    } else {
+        options.max_connections(32).min_connections(1);
+    }
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to the database ({})", redact(url)))?;
+    Migrator::up(&db, None)
+        .await
+        .context("running database migrations")?;
+    Ok(db)
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}://{}@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_the_password_but_keeps_user_and_host() {
+        assert_eq!(
+            redact("postgres://certus:s3cret@db:5432/certus"),
+            "postgres://certus@db:5432/certus"
+        );
+        assert_eq!(redact("sqlite://data/certus.db"), "sqlite://data/certus.db");
+    }
+}

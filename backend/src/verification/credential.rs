@@ -1,0 +1,337 @@
+//! Verifying one credential: Data Integrity, VC-JOSE (`vc+jwt`) or SD-JWT VC.
+
+use certus_schemas::wire::VerificationResult;
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
+
+use super::report::Report;
+use super::{
+    check_contexts, check_schema, check_validity, check_window, checks, issuer_of, types_of,
+    Binding, UnrecognisedInput, Verifier,
+};
+use crate::credential::data_integrity::{self, DataIntegrityError};
+use crate::credential::envelope::{self, MediaType};
+use crate::credential::jose;
+use crate::credential::sd_jwt::{self, BindingExpectations, SdJwtError};
+use crate::did::{authorised_key, AuthorisedKey, Relationship};
+
+/// A credential in one of the securing formats.
+enum Secured<'a> {
+    DataIntegrity(&'a Value),
+    VcJwt(&'a str),
+    SdJwt(&'a str),
+}
+
+fn classify(input: &Value) -> Result<Secured<'_>, UnrecognisedInput> {
+    match input {
+        Value::String(token) if token.contains('~') => Ok(Secured::SdJwt(token)),
+        Value::String(token) => Ok(Secured::VcJwt(token)),
+        Value::Object(_) if envelope::is_enveloped(input) => match envelope::open(input) {
+            Some((MediaType::VcJwt, token)) => Ok(Secured::VcJwt(token)),
+            Some((MediaType::DcSdJwt, token)) => Ok(Secured::SdJwt(token)),
+            Some((MediaType::VpJwt, _)) => Err(UnrecognisedInput(
+                "this is a presentation: use /presentations/verify".into(),
+            )),
+            None => Err(UnrecognisedInput(
+                "the enveloped credential's id is not a data: URL of vc+jwt or dc+sd-jwt".into(),
+            )),
+        },
+        Value::Object(_) => Ok(Secured::DataIntegrity(input)),
+        _ => Err(UnrecognisedInput(
+            "verifiableCredential must be a JSON object or a JWT string".into(),
+        )),
+    }
+}
+
+impl Verifier {
+    /// Verifies a credential in any supported form. `binding` applies to SD-JWT key binding.
+    pub async fn verify_credential(
+        &self,
+        input: &Value,
+        binding: Binding<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<VerificationResult, UnrecognisedInput> {
+        let mut report = Report::default();
+        match classify(input)? {
+            Secured::DataIntegrity(doc) => self.data_integrity(&mut report, doc, now).await,
+            Secured::VcJwt(token) => self.vc_jwt(&mut report, token, now).await,
+            Secured::SdJwt(token) => self.sd_jwt(&mut report, token, binding, now).await,
+        }
+        Ok(report.finish(Vec::new()))
+    }
+
+    /// Reports the `issuer` check; the key when it passed.
+    pub(super) async fn authorised_key(
+        &self,
+        report: &mut Report,
+        check: &str,
+        controller: Option<&str>,
+        key_id: Option<&str>,
+        relationship: Relationship,
+    ) -> Option<AuthorisedKey> {
+        let Some(controller) = controller else {
+            report.fail(check, "MISSING_ISSUER", "no issuer (or holder) is named");
+            return None;
+        };
+        match authorised_key(&self.resolver, controller, key_id, relationship).await {
+            Ok(key) => {
+                report.pass(check);
+                Some(key)
+            }
+            Err(e) if e.is_indeterminate() => {
+                report.error(check, e.code(), &e);
+                None
+            }
+            Err(e) => {
+                report.fail(check, e.code(), &e);
+                None
+            }
+        }
+    }
+
+    async fn data_integrity(&self, report: &mut Report, doc: &Value, now: DateTime<Utc>) {
+        if !types_of(doc).contains(&"VerifiableCredential") {
+            report.fail(
+                checks::FORMAT,
+                "MALFORMED_CREDENTIAL",
+                "type must include VerifiableCredential",
+            );
+            return;
+        }
+        let proofs = data_integrity::proofs(doc);
+        let Some(proof) = proofs.first() else {
+            report.fail(
+                checks::FORMAT,
+                "PROOF_MISSING",
+                "the credential has no proof",
+            );
+            return;
+        };
+        report.pass(checks::FORMAT);
+        if !check_contexts(report, doc, &self.contexts) {
+            return;
+        }
+        if proof.get("proofPurpose").and_then(Value::as_str) != Some("assertionMethod") {
+            report.fail(
+                checks::ISSUER,
+                "PROOF_PURPOSE",
+                "a credential proof must have proofPurpose assertionMethod",
+            );
+        } else {
+            let vm = proof.get("verificationMethod").and_then(Value::as_str);
+            self.authorised_key(
+                report,
+                checks::ISSUER,
+                issuer_of(doc),
+                vm,
+                Relationship::AssertionMethod,
+            )
+            .await;
+        }
+        self.data_integrity_signature(report, doc).await;
+        check_validity(report, doc, now);
+        check_schema(
+            report,
+            &self.catalog,
+            types_of(doc).into_iter(),
+            doc.get("credentialSubject"),
+            false,
+        );
+    }
+
+    /// Reports the `signature` check of a Data Integrity document.
+    pub(super) async fn data_integrity_signature(&self, report: &mut Report, doc: &Value) {
+        match data_integrity::verify(doc, &self.resolver, &self.contexts).await {
+            Ok(()) => report.pass(checks::SIGNATURE),
+            Err(e @ DataIntegrityError::CouldNotCheck(_)) => {
+                report.error(checks::SIGNATURE, e.code(), &e)
+            }
+            Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
+        }
+    }
+
+    async fn vc_jwt(&self, report: &mut Report, token: &str, now: DateTime<Utc>) {
+        let decoded = match jose::decode(token) {
+            Ok(d) => d,
+            Err(e) => return report.fail(checks::FORMAT, e.code(), &e),
+        };
+        if let Some(typ) = decoded.header_str("typ") {
+            if !matches!(typ, "vc+jwt" | "vc-ld+jwt" | "JWT") {
+                return report.fail(
+                    checks::FORMAT,
+                    "WRONG_TYP",
+                    format!("`typ` is `{typ}`, expected vc+jwt"),
+                );
+            }
+        }
+        let payload = Value::Object(decoded.payload.clone());
+        if !types_of(&payload).contains(&"VerifiableCredential") {
+            return report.fail(
+                checks::FORMAT,
+                "MALFORMED_CREDENTIAL",
+                "the payload is not a VC 2.0 credential",
+            );
+        }
+        report.pass(checks::FORMAT);
+        check_contexts(report, &payload, &self.contexts);
+        let key = self
+            .authorised_key(
+                report,
+                checks::ISSUER,
+                issuer_of(&payload),
+                decoded.header_str("kid"),
+                Relationship::AssertionMethod,
+            )
+            .await;
+        match key {
+            Some(key) => match decoded.verify(&key.jwk) {
+                Ok(()) => report.pass(checks::SIGNATURE),
+                Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
+            },
+            None => report.skip(checks::SIGNATURE, "no issuer key to check against"),
+        }
+        check_validity(report, &payload, now);
+        check_schema(
+            report,
+            &self.catalog,
+            types_of(&payload).into_iter(),
+            payload.get("credentialSubject"),
+            false,
+        );
+    }
+
+    async fn sd_jwt(
+        &self,
+        report: &mut Report,
+        token: &str,
+        binding: Binding<'_>,
+        now: DateTime<Utc>,
+    ) {
+        let decoded = match sd_jwt::decode(token) {
+            Ok(d) => d,
+            Err(e @ SdJwtError::Disclosure(_)) => {
+                return report.fail(checks::DISCLOSURES, e.code(), &e)
+            }
+            Err(e) => return report.fail(checks::FORMAT, e.code(), &e),
+        };
+        match decoded.issuer_jwt.header_str("typ") {
+            Some("dc+sd-jwt" | "vc+sd-jwt") => report.pass(checks::FORMAT),
+            other => {
+                return report.fail(
+                    checks::FORMAT,
+                    "WRONG_TYP",
+                    format!("`typ` is {other:?}, expected dc+sd-jwt"),
+                )
+            }
+        }
+        // Digests are checked against the signed payload, so they count only once the
+        // signature holds; until then they are reported after it.
+        let iss = decoded.claims.get("iss").and_then(Value::as_str);
+        let key = self
+            .authorised_key(
+                report,
+                checks::ISSUER,
+                iss,
+                decoded.issuer_jwt.header_str("kid"),
+                Relationship::AssertionMethod,
+            )
+            .await;
+        match key {
+            Some(key) => match decoded.issuer_jwt.verify(&key.jwk) {
+                Ok(()) => report.pass(checks::SIGNATURE),
+                Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
+            },
+            None => report.skip(checks::SIGNATURE, "no issuer key to check against"),
+        }
+        report.pass(checks::DISCLOSURES);
+        let time = |name: &str| {
+            decoded
+                .claims
+                .get(name)
+                .and_then(Value::as_i64)
+                .and_then(|t| Utc.timestamp_opt(t, 0).single())
+        };
+        check_window(report, time("nbf"), time("exp"), now);
+        self.key_binding(report, &decoded, binding, now);
+        let vct = decoded
+            .claims
+            .get("vct")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let type_name = self.catalog.by_vct(vct).map(|t| t.name.as_str());
+        let subject = Value::Object(
+            decoded
+                .claims
+                .iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "iss" | "iat" | "nbf" | "exp" | "vct" | "cnf" | "status" | "jti" | "sub"
+                    )
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+        check_schema(
+            report,
+            &self.catalog,
+            type_name.into_iter(),
+            Some(&subject),
+            true,
+        );
+    }
+
+    fn key_binding(
+        &self,
+        report: &mut Report,
+        decoded: &sd_jwt::Decoded<'_>,
+        binding: Binding<'_>,
+        now: DateTime<Utc>,
+    ) {
+        let holder = match decoded.holder_key() {
+            None => {
+                if binding.challenge.is_some() {
+                    report.fail(
+                        checks::HOLDER_BINDING,
+                        "NO_HOLDER_KEY",
+                        "a challenge was given but the credential is not bound to a holder key",
+                    );
+                } else {
+                    report.skip(
+                        checks::HOLDER_BINDING,
+                        "the credential is not bound to a holder key",
+                    );
+                }
+                return;
+            }
+            Some(Err(e)) => return report.fail(checks::HOLDER_BINDING, e.code(), &e),
+            Some(Ok(jwk)) => jwk,
+        };
+        if decoded.key_binding.is_none() && binding.challenge.is_none() {
+            report.skip(
+                checks::HOLDER_BINDING,
+                "no key-binding JWT presented and no challenge given",
+            );
+            return;
+        }
+        let expect = BindingExpectations {
+            nonce: binding.challenge,
+            audience: binding.domain,
+            now: now.timestamp(),
+            max_age_secs: self.max_key_binding_age_secs,
+        };
+        match decoded.verify_key_binding(&holder, expect) {
+            Ok(()) => {
+                report.pass(checks::HOLDER_BINDING);
+                if binding.challenge.is_none() {
+                    report.warn(
+                        checks::HOLDER_BINDING,
+                        "NO_CHALLENGE",
+                        "no challenge was given, so a replayed presentation would pass",
+                    );
+                }
+            }
+            Err(e) => report.fail(checks::HOLDER_BINDING, e.code(), &e),
+        }
+    }
+}

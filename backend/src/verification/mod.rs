@@ -1,0 +1,195 @@
+//! Verification of credentials and presentations in every format Certus speaks. Each check
+//! is reported with its outcome; "could not check" (`error`) is kept apart from "checked and
+//! invalid" (`failed`).
+
+mod credential;
+mod presentation;
+mod report;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::credential::catalog::Catalog;
+use crate::credential::contexts::{context_urls, Contexts};
+use crate::credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
+use crate::did::Resolver;
+use report::Report;
+
+/// Names of the checks, as they appear in results.
+pub mod checks {
+    pub const FORMAT: &str = "format";
+    pub const CONTEXTS: &str = "contexts";
+    pub const ISSUER: &str = "issuer";
+    pub const HOLDER: &str = "holder";
+    pub const SIGNATURE: &str = "signature";
+    pub const DISCLOSURES: &str = "disclosures";
+    pub const VALIDITY: &str = "validity";
+    pub const SCHEMA: &str = "schema";
+    pub const HOLDER_BINDING: &str = "holderBinding";
+    pub const CHALLENGE: &str = "challenge";
+    pub const DOMAIN: &str = "domain";
+    pub const CREDENTIALS: &str = "credentials";
+}
+
+/// The input is not a credential (or presentation) in any form Certus reads.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UnrecognisedInput(pub String);
+
+/// Everything a verification needs besides its input.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    pub resolver: Resolver,
+    pub contexts: Arc<Contexts>,
+    pub catalog: Arc<Catalog>,
+    /// Oldest acceptable key-binding JWT, in seconds.
+    pub max_key_binding_age_secs: i64,
+}
+
+/// What the verifier expects a presentation (or key binding) to be bound to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Binding<'a> {
+    pub challenge: Option<&'a str>,
+    pub domain: Option<&'a str>,
+}
+
+/// The issuer id of a credential (`issuer` as a string or an object's `id`).
+fn issuer_of(credential: &Value) -> Option<&str> {
+    let issuer = credential.get("issuer")?;
+    issuer
+        .as_str()
+        .or_else(|| issuer.get("id").and_then(Value::as_str))
+}
+
+/// Checks the `@context` list: the VC base context first, every context bundled.
+fn check_contexts(report: &mut Report, document: &Value, contexts: &Contexts) -> bool {
+    let urls = context_urls(document);
+    match urls.first() {
+        Some(&VC_V2_CONTEXT) | Some(&VC_V1_CONTEXT) => {}
+        _ => {
+            report.fail(
+                checks::CONTEXTS,
+                "INVALID_CONTEXT",
+                "the first @context must be the W3C credentials context",
+            );
+            return false;
+        }
+    }
+    match urls.iter().find(|u| !contexts.is_known(u)) {
+        Some(unknown) => {
+            report.fail(
+                checks::CONTEXTS,
+                "UNKNOWN_CONTEXT",
+                format!("unknown JSON-LD context `{unknown}` (contexts are never fetched)"),
+            );
+            false
+        }
+        None => {
+            report.pass(checks::CONTEXTS);
+            true
+        }
+    }
+}
+
+fn parse_time(value: Option<&Value>) -> Result<Option<DateTime<Utc>>, ()> {
+    match value {
+        None => Ok(None),
+        Some(v) => v
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| Some(d.with_timezone(&Utc)))
+            .ok_or(()),
+    }
+}
+
+/// Checks `validFrom`/`validUntil` (VC 2.0) or `issuanceDate`/`expirationDate` (VC 1.1).
+fn check_validity(report: &mut Report, credential: &Value, now: DateTime<Utc>) {
+    let from = parse_time(
+        credential
+            .get("validFrom")
+            .or(credential.get("issuanceDate")),
+    );
+    let until = parse_time(
+        credential
+            .get("validUntil")
+            .or(credential.get("expirationDate")),
+    );
+    let (Ok(from), Ok(until)) = (from, until) else {
+        report.fail(
+            checks::VALIDITY,
+            "INVALID_DATE",
+            "a validity date is not an XSD dateTime",
+        );
+        return;
+    };
+    check_window(report, from, until, now);
+}
+
+fn check_window(
+    report: &mut Report,
+    from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) {
+    if let Some(from) = from.filter(|f| *f > now) {
+        report.fail(
+            checks::VALIDITY,
+            "NOT_YET_VALID",
+            format!("valid from {from}"),
+        );
+    } else if let Some(until) = until.filter(|u| *u <= now) {
+        report.fail(checks::VALIDITY, "EXPIRED", format!("expired at {until}"));
+    } else {
+        report.pass(checks::VALIDITY);
+    }
+}
+
+/// Validates the subject against the schema of the first known credential type.
+fn check_schema<'a>(
+    report: &mut Report,
+    catalog: &Catalog,
+    mut types: impl Iterator<Item = &'a str>,
+    subject: Option<&Value>,
+    disclosed_only: bool,
+) {
+    let Some(credential_type) = types.find_map(|t| catalog.get(t)) else {
+        report.skip(checks::SCHEMA, "no credential type known to this server");
+        return;
+    };
+    let Some(subject) = subject else {
+        report.fail(
+            checks::SCHEMA,
+            "SCHEMA_VIOLATION",
+            "credentialSubject is missing",
+        );
+        return;
+    };
+    let violations = if disclosed_only {
+        credential_type.validate_disclosed(subject)
+    } else {
+        credential_type.validate(subject)
+    };
+    match violations.first() {
+        None => report.pass(checks::SCHEMA),
+        Some(v) => report.fail(
+            checks::SCHEMA,
+            "SCHEMA_VIOLATION",
+            format!(
+                "{} at `{}`: {}",
+                credential_type.name,
+                if v.path.is_empty() { "/" } else { &v.path },
+                v.message
+            ),
+        ),
+    }
+}
+
+fn types_of(document: &Value) -> Vec<&str> {
+    match document.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,289 @@
+//! Verifying a presentation: the holder's proof (Data Integrity or `vp+jwt`), its binding
+//! to the verifier's challenge and domain, and every credential it carries. An SD-JWT with
+//! a key-binding JWT is a presentation too.
+
+use certus_schemas::wire::{Verdict, VerificationResult};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::report::Report;
+use super::{check_contexts, checks, types_of, Binding, UnrecognisedInput, Verifier};
+use crate::credential::data_integrity;
+use crate::credential::envelope::{self, MediaType};
+use crate::credential::jose;
+use crate::did::Relationship;
+
+impl Verifier {
+    /// Verifies a presentation, requiring it to be bound to `binding` where given.
+    pub async fn verify_presentation(
+        &self,
+        input: &Value,
+        binding: Binding<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<VerificationResult, UnrecognisedInput> {
+        match input {
+            Value::String(token) if token.contains('~') => {
+                return self.verify_credential(input, binding, now).await;
+            }
+            Value::String(token) => return Ok(self.vp_jwt(token, binding, now).await),
+            Value::Object(_) if envelope::is_enveloped(input) => {
+                return match envelope::open(input) {
+                    Some((MediaType::VpJwt, token)) => Ok(self.vp_jwt(token, binding, now).await),
+                    Some((MediaType::DcSdJwt, token)) => {
+                        self.verify_credential(&Value::String(token.to_owned()), binding, now)
+                            .await
+                    }
+                    _ => Err(UnrecognisedInput(
+                        "the enveloped presentation's id is not a data: URL of vp+jwt or dc+sd-jwt"
+                            .into(),
+                    )),
+                };
+            }
+            Value::Object(_) => {}
+            _ => {
+                return Err(UnrecognisedInput(
+                    "verifiablePresentation must be a JSON object or a JWT string".into(),
+                ))
+            }
+        }
+        let mut report = Report::default();
+        if !types_of(input).contains(&"VerifiablePresentation") {
+            report.fail(
+                checks::FORMAT,
+                "MALFORMED_PRESENTATION",
+                "type must include VerifiablePresentation",
+            );
+            return Ok(report.finish(Vec::new()));
+        }
+        let proofs = data_integrity::proofs(input);
+        let Some(proof) = proofs.first() else {
+            report.fail(
+                checks::FORMAT,
+                "PROOF_MISSING",
+                "the presentation has no proof",
+            );
+            return Ok(report.finish(Vec::new()));
+        };
+        report.pass(checks::FORMAT);
+        if check_contexts(&mut report, input, &self.contexts) {
+            if proof.get("proofPurpose").and_then(Value::as_str) != Some("authentication") {
+                report.fail(
+                    checks::HOLDER,
+                    "PROOF_PURPOSE",
+                    "a presentation proof must have proofPurpose authentication",
+                );
+            } else {
+                let vm = proof.get("verificationMethod").and_then(Value::as_str);
+                let holder = holder_of(input).or_else(|| vm.and_then(|v| v.split('#').next()));
+                self.authorised_key(
+                    &mut report,
+                    checks::HOLDER,
+                    holder,
+                    vm,
+                    Relationship::Authentication,
+                )
+                .await;
+            }
+            self.data_integrity_signature(&mut report, input).await;
+        }
+        let str_of = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let domain = proof.get("domain").map(|d| match d {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            other => str_of(Some(other)).into_iter().collect::<Vec<_>>(),
+        });
+        check_bound(
+            &mut report,
+            checks::CHALLENGE,
+            binding.challenge,
+            str_of(proof.get("challenge")).map(|c| vec![c]),
+        );
+        check_bound(&mut report, checks::DOMAIN, binding.domain, domain);
+        let credentials = self
+            .embedded(&mut report, input, holder_of(input), now)
+            .await;
+        Ok(report.finish(credentials))
+    }
+
+    async fn vp_jwt(
+        &self,
+        token: &str,
+        binding: Binding<'_>,
+        now: DateTime<Utc>,
+    ) -> VerificationResult {
+        let mut report = Report::default();
+        let decoded = match jose::decode(token) {
+            Ok(d) => d,
+            Err(e) => {
+                report.fail(checks::FORMAT, e.code(), &e);
+                return report.finish(Vec::new());
+            }
+        };
+        let payload = Value::Object(decoded.payload.clone());
+        let typ_ok = matches!(
+            decoded.header_str("typ"),
+            None | Some("vp+jwt" | "vp-ld+jwt" | "JWT")
+        );
+        if !typ_ok || !types_of(&payload).contains(&"VerifiablePresentation") {
+            report.fail(
+                checks::FORMAT,
+                "MALFORMED_PRESENTATION",
+                "expected a vp+jwt whose payload is a VerifiablePresentation",
+            );
+            return report.finish(Vec::new());
+        }
+        report.pass(checks::FORMAT);
+        check_contexts(&mut report, &payload, &self.contexts);
+        let holder = holder_of(&payload).or_else(|| payload.get("iss").and_then(Value::as_str));
+        let key = self
+            .authorised_key(
+                &mut report,
+                checks::HOLDER,
+                holder,
+                decoded.header_str("kid"),
+                Relationship::Authentication,
+            )
+            .await;
+        match key {
+            Some(key) => match decoded.verify(&key.jwk) {
+                Ok(()) => report.pass(checks::SIGNATURE),
+                Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
+            },
+            None => report.skip(checks::SIGNATURE, "no holder key to check against"),
+        }
+        let aud = payload.get("aud").map(|a| match a {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            other => other
+                .as_str()
+                .map(str::to_owned)
+                .into_iter()
+                .collect::<Vec<_>>(),
+        });
+        let nonce = payload
+            .get("nonce")
+            .and_then(Value::as_str)
+            .map(|n| vec![n.to_owned()]);
+        check_bound(&mut report, checks::CHALLENGE, binding.challenge, nonce);
+        check_bound(&mut report, checks::DOMAIN, binding.domain, aud);
+        let credentials = self.embedded(&mut report, &payload, holder, now).await;
+        report.finish(credentials)
+    }
+
+    /// Verifies every embedded credential and reports the `credentials` and
+    /// `holderBinding` checks.
+    async fn embedded(
+        &self,
+        report: &mut Report,
+        presentation: &Value,
+        holder: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Vec<VerificationResult> {
+        let embedded: Vec<&Value> = match presentation.get("verifiableCredential") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        if embedded.is_empty() {
+            report.skip(
+                checks::CREDENTIALS,
+                "the presentation carries no credential",
+            );
+            report.skip(
+                checks::HOLDER_BINDING,
+                "the presentation carries no credential",
+            );
+            return Vec::new();
+        }
+        let mut results = Vec::with_capacity(embedded.len());
+        let mut subjects_match = true;
+        for credential in &embedded {
+            let result = match self
+                .verify_credential(credential, Binding::default(), now)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let mut r = Report::default();
+                    r.fail(checks::FORMAT, "MALFORMED_CREDENTIAL", e);
+                    r.finish(Vec::new())
+                }
+            };
+            results.push(result);
+            if let (Some(holder), Some(subject)) = (holder, subject_id(credential)) {
+                subjects_match &= subject == holder;
+            }
+        }
+        if results.iter().any(|r| r.verdict == Verdict::Invalid) {
+            report.fail(
+                checks::CREDENTIALS,
+                "CREDENTIAL_INVALID",
+                "an embedded credential is not valid",
+            );
+        } else if results.iter().any(|r| r.verdict == Verdict::Indeterminate) {
+            report.error(
+                checks::CREDENTIALS,
+                "CREDENTIAL_UNCHECKABLE",
+                "an embedded credential could not be fully checked",
+            );
+        } else {
+            report.pass(checks::CREDENTIALS);
+        }
+        if subjects_match {
+            report.pass(checks::HOLDER_BINDING);
+        } else {
+            report.fail(
+                checks::HOLDER_BINDING,
+                "HOLDER_MISMATCH",
+                "a credential's subject is not the presentation's holder",
+            );
+        }
+        results
+    }
+}
+
+fn holder_of(presentation: &Value) -> Option<&str> {
+    let holder = presentation.get("holder")?;
+    holder
+        .as_str()
+        .or_else(|| holder.get("id").and_then(Value::as_str))
+}
+
+/// The subject id of a Data Integrity credential (enveloped forms carry none in clear).
+fn subject_id(credential: &Value) -> Option<&str> {
+    credential.get("credentialSubject")?.get("id")?.as_str()
+}
+
+/// Reports whether a presentation is bound to what the verifier expects.
+fn check_bound(
+    report: &mut Report,
+    check: &str,
+    expected: Option<&str>,
+    actual: Option<Vec<String>>,
+) {
+    let code = if check == checks::CHALLENGE {
+        "CHALLENGE_MISMATCH"
+    } else {
+        "DOMAIN_MISMATCH"
+    };
+    match (expected, actual) {
+        (None, _) => report.skip(check, format!("no {check} was asked for")),
+        (Some(_), None) => report.fail(
+            check,
+            code,
+            format!("the presentation is not bound to a {check}"),
+        ),
+        (Some(want), Some(got)) if got.iter().any(|g| g == want) => report.pass(check),
+        (Some(_), Some(_)) => report.fail(
+            check,
+            code,
+            format!("the presentation is bound to another {check}"),
+        ),
+    }
+}

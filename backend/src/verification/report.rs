@@ -1,0 +1,118 @@
+//! Building a [`VerificationResult`] check by check.
+
+use certus_schemas::wire::{Check, Outcome, Problem, Verdict, VerificationResult};
+
+/// The checks of one verification, in the order they ran.
+#[derive(Debug, Default)]
+pub struct Report {
+    results: Vec<Check>,
+    warnings: Vec<Problem>,
+}
+
+impl Report {
+    fn push(&mut self, check: &str, outcome: Outcome, code: Option<&str>, message: Option<String>) {
+        self.results.push(Check {
+            check: check.to_owned(),
+            outcome,
+            code: code.map(str::to_owned),
+            message,
+        });
+    }
+
+    /// The check held.
+    pub fn pass(&mut self, check: &str) {
+        self.push(check, Outcome::Passed, None, None);
+    }
+
+    /// The check was carried out and does not hold.
+    pub fn fail(&mut self, check: &str, code: &str, message: impl ToString) {
+        self.push(
+            check,
+            Outcome::Failed,
+            Some(code),
+            Some(message.to_string()),
+        );
+    }
+
+    /// The check could not be carried out.
+    pub fn error(&mut self, check: &str, code: &str, message: impl ToString) {
+        self.push(check, Outcome::Error, Some(code), Some(message.to_string()));
+    }
+
+    /// The check does not apply.
+    pub fn skip(&mut self, check: &str, message: impl ToString) {
+        self.push(check, Outcome::Skipped, None, Some(message.to_string()));
+    }
+
+    /// Something worth knowing that does not change the verdict.
+    pub fn warn(&mut self, check: &str, code: &str, message: impl ToString) {
+        self.warnings.push(Problem {
+            check: check.to_owned(),
+            code: code.to_owned(),
+            message: message.to_string(),
+        });
+    }
+
+    /// The result, with the embedded credentials' results (presentations).
+    pub fn finish(self, credentials: Vec<VerificationResult>) -> VerificationResult {
+        let verdict = if self.results.iter().any(|c| c.outcome == Outcome::Failed) {
+            Verdict::Invalid
+        } else if self.results.iter().any(|c| c.outcome == Outcome::Error) {
+            Verdict::Indeterminate
+        } else {
+            Verdict::Valid
+        };
+        let errors = self
+            .results
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failed | Outcome::Error))
+            .map(|c| Problem {
+                check: c.check.clone(),
+                code: c.code.clone().unwrap_or_default(),
+                message: c.message.clone().unwrap_or_default(),
+            })
+            .collect();
+        VerificationResult {
+            verified: verdict == Verdict::Valid,
+            verdict,
+            checks: self
+                .results
+                .iter()
+                .filter(|c| c.outcome != Outcome::Skipped)
+                .map(|c| c.check.clone())
+                .collect(),
+            errors,
+            warnings: self.warnings,
+            results: self.results,
+            credentials,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_outweighs_an_error_and_an_error_outweighs_passes() {
+        let mut r = Report::default();
+        r.pass("signature");
+        r.error("issuer", "DID_UNRESOLVABLE", "x");
+        assert_eq!(r.finish(vec![]).verdict, Verdict::Indeterminate);
+
+        let mut r = Report::default();
+        r.error("issuer", "DID_UNRESOLVABLE", "x");
+        r.fail("validity", "EXPIRED", "y");
+        let result = r.finish(vec![]);
+        assert_eq!(result.verdict, Verdict::Invalid);
+        assert!(!result.verified);
+        assert_eq!(result.errors.len(), 2);
+
+        let mut r = Report::default();
+        r.pass("signature");
+        r.skip("schema", "unknown type");
+        let result = r.finish(vec![]);
+        assert!(result.verified);
+        assert_eq!(result.checks, vec!["signature"]);
+    }
+}

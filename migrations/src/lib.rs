@@ -1,0 +1,18 @@
+//! Database migrations for Certus. One schema, run unchanged on SQLite and PostgreSQL.
+//!
+//! Migrations only ever add: a released migration is never edited.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+/// The ordered list of migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}
