@@ -191,6 +191,7 @@ pub struct VerificationResult {
     pub results: Vec<Check>,
     /// For presentations: the result of each embedded credential.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub credentials: Vec<VerificationResult>,
 }
 

@@ -121,8 +121,14 @@ pub async fn sign(
     serde_json::to_value(secured).map_err(|e| DataIntegrityError::Malformed(e.to_string()))
 }
 
+/// ssi reports JSON-LD transformation failures (undefined term, unknown context) only as
+/// text; this recognises them so they count as invalid input, not as a failure to check.
+fn is_json_ld_failure(message: &str) -> bool {
+    message.contains("JSON-LD") || message.contains("expansion") || message.contains("context")
+}
+
 fn classify_signing_error(message: String) -> DataIntegrityError {
-    if message.contains("JSON-LD") || message.contains("expansion") || message.contains("context") {
+    if is_json_ld_failure(&message) {
         DataIntegrityError::JsonLd(message)
     } else {
         DataIntegrityError::Malformed(message)
@@ -165,6 +171,7 @@ fn classify_validation_error(e: ProofValidationError) -> DataIntegrityError {
         | ProofValidationError::MissingSignature => DataIntegrityError::Invalid(e.to_string()),
         ProofValidationError::InvalidInputData(m) => DataIntegrityError::JsonLd(m),
         ProofValidationError::Preparation(p) => DataIntegrityError::JsonLd(p.to_string()),
+        ProofValidationError::Other(m) if is_json_ld_failure(&m) => DataIntegrityError::JsonLd(m),
         other => DataIntegrityError::CouldNotCheck(other.to_string()),
     }
 }

@@ -1,0 +1,255 @@
+//! A fresh application over a fresh database per test, driven through the real router.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use certus::auth::{create_api_key, Scope};
+use certus::config::{ServerConfig, StoreConfig};
+use certus::state::AppState;
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// The database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Db::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::helpers::Db::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// PostgreSQL server for tests; `CERTUS_TEST_POSTGRES` overrides it.
+fn postgres_server() -> String {
+    std::env::var("CERTUS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// A running application with an API key that may issue and verify.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub token: String,
+    _dir: tempfile::TempDir,
+    postgres_db: Option<String>,
+}
+
+pub fn server_config() -> ServerConfig {
+    ServerConfig {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        max_body_bytes: 64 * 1024,
+        verify_rate: 10_000,
+        allow_did_web: false,
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(db: Db) -> Self {
+        Self::spawn_with(db, server_config()).await
+    }
+
+    pub async fn spawn_with(db: Db, server: ServerConfig) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (database_url, postgres_db) = match db {
+            Db::Sqlite => (None, None),
+            Db::Postgres => {
+                let name = format!("certus_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(format!("{}/postgres", postgres_server()))
+                    .await
+                    .expect(
+                        "PostgreSQL must listen on 127.0.0.1:5432 (or set CERTUS_TEST_POSTGRES)",
+                    );
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                (Some(format!("{}/{name}", postgres_server())), Some(name))
+            }
+        };
+        let store = StoreConfig {
+            data_dir: dir.path().to_owned(),
+            database_url,
+        };
+        let (db, keys) = certus::open(&store, None).await.expect("open");
+        let token = create_api_key(&db, "default", &[Scope::Issue, Scope::Verify], None)
+            .await
+            .expect("api key");
+        let state = certus::build_state(db, keys, &server);
+        let router = certus::app(state.clone(), &server);
+        Self {
+            router,
+            state,
+            token,
+            _dir: dir,
+            postgres_db,
+        }
+    }
+
+    /// Sends a request and returns the status and the JSON body (Null when empty).
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// POSTs JSON, with the test API key when `token` is given.
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
+        self.post_raw(
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+            token,
+        )
+        .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, content_type);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
+
+    /// Issues `credential` in `format`; panics unless it is 201.
+    pub async fn issue(&self, credential: Value, format: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/credentials/issue",
+                &json!({"credential": credential, "options": {"format": format}}),
+                Some(&self.token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["verifiableCredential"].clone()
+    }
+
+    pub async fn verify(&self, credential: &Value) -> (StatusCode, Value) {
+        self.post(
+            "/credentials/verify",
+            &json!({"verifiableCredential": credential}),
+            None,
+        )
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres_db.take() {
+            // Drop the test database from a thread of its own: Drop cannot await.
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) =
+                        Database::connect(format!("{}/postgres", postgres_server())).await
+                    {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+/// A KYC credential with the example subject of its type, optionally bound to `holder`.
+pub fn kyc_credential(holder: Option<&str>) -> Value {
+    let mut subject = json!({
+        "givenName": "Maria",
+        "familyName": "Rossi",
+        "birthDate": "1988-04-12",
+        "nationality": "IT",
+        "documentNumber": "YA1234567",
+        "assuranceLevel": "substantial",
+        "checkDate": "2026-10-01",
+        "checkMethod": "video"
+    });
+    if let Some(holder) = holder {
+        subject["id"] = json!(holder);
+    }
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/kyc/v1"],
+        "type": ["VerifiableCredential", "KycCredential"],
+        "credentialSubject": subject
+    })
+}
+
+/// The outcome and code of check `name` in a verification result.
+pub fn check<'a>(result: &'a Value, name: &str) -> (&'a str, Option<&'a str>) {
+    let entry = result["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["check"] == name))
+        .unwrap_or_else(|| panic!("no check {name} in {result}"));
+    (
+        entry["outcome"].as_str().unwrap_or_default(),
+        entry["code"].as_str(),
+    )
+}
+
+/// The token inside an enveloped credential's data: URL.
+pub fn token_of(enveloped: &Value) -> String {
+    let id = enveloped["id"].as_str().expect("id");
+    id.split_once(',').expect("data URL").1.to_owned()
+}
+
+/// Wraps a token back into an envelope of the same media type as `like`.
+pub fn reenvelop(like: &Value, token: &str) -> Value {
+    let id = like["id"].as_str().expect("id");
+    let media = id.split_once(',').expect("data URL").0;
+    json!({"@context": like["@context"], "type": like["type"], "id": format!("{media},{token}")})
+}

@@ -1,0 +1,293 @@
+//! Issuing credentials through `POST /credentials/issue`.
+
+use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sea_orm::EntityTrait;
+use serde_json::{json, Value};
+
+use crate::helpers::{check, kyc_credential, token_of, Db, TestApp};
+use crate::on_both_databases;
+use certus::store::entities::issued_credentials;
+
+on_both_databases!(
+    every_type_issues_in_every_format_and_verifies,
+    issuance_is_recorded_without_claim_values,
+    issuing_needs_an_api_key_with_the_issue_scope,
+    a_subject_that_breaks_its_schema_is_refused_with_the_failing_path,
+    unknown_types_contexts_and_foreign_issuers_are_refused,
+    the_p256_issuer_signs_es256_and_ecdsa_rdfc_2019,
+    issuer_id_and_valid_from_are_filled_in_when_absent,
+);
+
+async fn every_type_issues_in_every_format_and_verifies(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, types) = app.get("/credential-types").await;
+    for t in types.as_array().expect("types") {
+        for format in ["ldp_vc", "vc+jwt", "dc+sd-jwt"] {
+            let credential = json!({
+                "@context": ["https://www.w3.org/ns/credentials/v2", t["context"]],
+                "type": ["VerifiableCredential", t["type"]],
+                "credentialSubject": t["example"],
+            });
+            let vc = app.issue(credential, format).await;
+            let (status, result) = app.verify(&vc).await;
+            assert_eq!(status, StatusCode::OK, "{} {format}: {result}", t["type"]);
+            assert_eq!(result["verified"], true);
+            assert_eq!(check(&result, "signature").0, "passed");
+            assert_eq!(check(&result, "schema").0, "passed");
+        }
+    }
+}
+
+async fn issuance_is_recorded_without_claim_values(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let vc = app.issue(kyc_credential(None), "ldp_vc").await;
+    let rows = issued_credentials::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.credential_id, vc["id"].as_str().expect("id"));
+    assert_eq!(row.format, "ldp_vc");
+    assert!(row.types.contains("KycCredential"));
+    let stored = format!("{row:?}");
+    for personal in ["Maria", "Rossi", "1988-04-12", "YA1234567"] {
+        assert!(!stored.contains(personal), "{personal} stored in {stored}");
+    }
+}
+
+async fn issuing_needs_an_api_key_with_the_issue_scope(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let body = json!({"credential": kyc_credential(None)});
+    let (status, err) = app.post("/credentials/issue", &body, None).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED"))
+    );
+    let (status, _) = app
+        .post("/credentials/issue", &body, Some("certus_not-a-real-token"))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let verify_only = certus::auth::create_api_key(
+        &app.state.db,
+        "default",
+        &[certus::auth::Scope::Verify],
+        None,
+    )
+    .await
+    .expect("key");
+    let (status, err) = app
+        .post("/credentials/issue", &body, Some(&verify_only))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("FORBIDDEN"))
+    );
+}
+
+async fn a_subject_that_breaks_its_schema_is_refused_with_the_failing_path(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let mut credential = kyc_credential(None);
+    credential["credentialSubject"]["birthDate"] = json!("12/04/1988");
+    let (status, err) = app
+        .post(
+            "/credentials/issue",
+            &json!({"credential": credential}),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["code"], "SCHEMA_VIOLATION");
+    assert_eq!(err["path"], "/credential/credentialSubject/birthDate");
+    assert!(
+        !err["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("12/04/1988"),
+        "{err}"
+    );
+
+    let mut credential = kyc_credential(None);
+    credential["credentialSubject"]
+        .as_object_mut()
+        .expect("subject")
+        .remove("assuranceLevel");
+    let (_, err) = app
+        .post(
+            "/credentials/issue",
+            &json!({"credential": credential}),
+            Some(&app.token),
+        )
+        .await;
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("assuranceLevel"),
+        "{err}"
+    );
+
+    let mut credential = kyc_credential(None);
+    credential["credentialSubject"]["favouriteColour"] = json!("blue");
+    let (status, err) = app
+        .post(
+            "/credentials/issue",
+            &json!({"credential": credential}),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("SCHEMA_VIOLATION"))
+    );
+
+    let mut credential = kyc_credential(None);
+    credential["validFrom"] = json!("2026-01-01T00:00:00Z");
+    credential["validUntil"] = json!("2025-01-01T00:00:00Z");
+    let (_, err) = app
+        .post(
+            "/credentials/issue",
+            &json!({"credential": credential}),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(
+        (err["code"].as_str(), err["path"].as_str()),
+        (Some("INVALID_DATE"), Some("/credential/validUntil"))
+    );
+    let rows = issued_credentials::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("rows");
+    assert!(rows.is_empty(), "a refused credential must leave no record");
+}
+
+async fn unknown_types_contexts_and_foreign_issuers_are_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["type"] = json!(["VerifiableCredential", "AlienCredential"]);
+                c
+            },
+            "UNKNOWN_CREDENTIAL_TYPE",
+        ),
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["@context"]
+                    .as_array_mut()
+                    .expect("ctx")
+                    .push(json!("https://attacker.example/ctx"));
+                c
+            },
+            "UNKNOWN_CONTEXT",
+        ),
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["@context"] = json!(["https://www.w3.org/2018/credentials/v1"]);
+                c
+            },
+            "UNSUPPORTED_VC_VERSION",
+        ),
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["issuer"] = json!("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK");
+                c
+            },
+            "ISSUER_NOT_OWNED",
+        ),
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["proof"] = json!({});
+                c
+            },
+            "MALFORMED_CREDENTIAL",
+        ),
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["credentialSubject"] = json!([]);
+                c
+            },
+            "MALFORMED_CREDENTIAL",
+        ),
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["holderNickname"] = json!("x");
+                c
+            },
+            "JSONLD_INVALID",
+        ),
+    ];
+    for (credential, code) in cases {
+        let (status, err) = app
+            .post(
+                "/credentials/issue",
+                &json!({"credential": credential}),
+                Some(&app.token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{code}: {err}");
+        assert_eq!(err["code"], code, "{err}");
+    }
+}
+
+async fn the_p256_issuer_signs_es256_and_ecdsa_rdfc_2019(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let issuers = get_issuers(&app).await;
+    let p256 = issuers
+        .iter()
+        .find(|i| i["algorithm"] == "ES256")
+        .expect("a P-256 issuer");
+    assert_eq!(issuers.iter().filter(|i| i["default"] == true).count(), 1);
+    let mut credential = kyc_credential(None);
+    credential["issuer"] = p256["did"].clone();
+    let jwt = app.issue(credential.clone(), "vc+jwt").await;
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token_of(&jwt).split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["typ"], "vc+jwt");
+    assert_eq!(app.verify(&jwt).await.0, StatusCode::OK);
+    let di = app.issue(credential, "ldp_vc").await;
+    assert_eq!(di["proof"]["cryptosuite"], "ecdsa-rdfc-2019");
+    assert_eq!(app.verify(&di).await.0, StatusCode::OK);
+}
+
+async fn get_issuers(app: &TestApp) -> Vec<Value> {
+    let request = axum::http::Request::get("/issuers")
+        .header("authorization", format!("Bearer {}", app.token))
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let (status, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.as_array().cloned().expect("array")
+}
+
+async fn issuer_id_and_valid_from_are_filled_in_when_absent(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let vc = app.issue(kyc_credential(None), "ldp_vc").await;
+    assert!(
+        vc["issuer"]
+            .as_str()
+            .expect("issuer")
+            .starts_with("did:key:z6Mk"),
+        "Ed25519 by default"
+    );
+    assert!(vc["id"].as_str().expect("id").starts_with("urn:uuid:"));
+    assert!(vc["validFrom"].is_string());
+    assert_eq!(vc["proof"]["cryptosuite"], "eddsa-rdfc-2022");
+    let other = app.issue(kyc_credential(None), "ldp_vc").await;
+    assert_ne!(vc["id"], other["id"], "ids are random");
+}

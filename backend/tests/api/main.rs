@@ -1,0 +1,10 @@
+//! Integration tests through the real router, each on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod bad_input;
+mod catalog;
+mod issue;
+mod presentations;
+mod sd_jwt;
+mod verify;

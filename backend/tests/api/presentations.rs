@@ -1,0 +1,191 @@
+//! Verifying presentations through `POST /presentations/verify`.
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde_json::{json, Map, Value};
+use ssi::jwk::{Algorithm, JWK};
+
+use crate::helpers::{check, kyc_credential, Db, TestApp};
+use crate::on_both_databases;
+use certus::credential::data_integrity::{self, ProofConfig};
+use certus::credential::jose;
+
+on_both_databases!(
+    a_holder_signed_presentation_verifies_bound_to_its_challenge_and_domain,
+    a_vp_jwt_carrying_enveloped_credentials_verifies,
+    a_presentation_with_a_tampered_credential_or_foreign_holder_fails,
+);
+
+struct Holder {
+    key: JWK,
+    did: String,
+    vm: String,
+}
+
+fn new_holder() -> Holder {
+    let key = JWK::generate_ed25519().expect("key");
+    let (did, vm) = certus::did::did_key_for(&key).expect("did");
+    Holder { key, did, vm }
+}
+
+async fn sign_vp(
+    app: &TestApp,
+    holder: &Holder,
+    credentials: Vec<Value>,
+    challenge: &str,
+    domain: &str,
+) -> Value {
+    let vp = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": holder.did,
+        "verifiableCredential": credentials,
+    });
+    data_integrity::sign(
+        vp,
+        &holder.key,
+        Algorithm::EdDSA,
+        ProofConfig {
+            verification_method: &holder.vm,
+            proof_purpose: "authentication",
+            created: certus::issuance::xsd_now(Utc::now()),
+            challenge: Some(challenge),
+            domain: Some(domain),
+        },
+        &app.state.contexts,
+    )
+    .await
+    .expect("signs")
+}
+
+async fn verify_vp(
+    app: &TestApp,
+    vp: &Value,
+    challenge: &str,
+    domain: &str,
+) -> (StatusCode, Value) {
+    app.post(
+        "/presentations/verify",
+        &json!({"verifiablePresentation": vp, "options": {"challenge": challenge, "domain": domain}}),
+        None,
+    )
+    .await
+}
+
+async fn a_holder_signed_presentation_verifies_bound_to_its_challenge_and_domain(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let holder = new_holder();
+    let vc = app.issue(kyc_credential(Some(&holder.did)), "ldp_vc").await;
+    let jwt_vc = app.issue(kyc_credential(Some(&holder.did)), "vc+jwt").await;
+    let vp = sign_vp(&app, &holder, vec![vc, jwt_vc], "c-1", "bank-b.example").await;
+    let (status, result) = verify_vp(&app, &vp, "c-1", "bank-b.example").await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(
+        result["credentials"].as_array().expect("credentials").len(),
+        2
+    );
+    for name in [
+        "holder",
+        "signature",
+        "challenge",
+        "domain",
+        "credentials",
+        "holderBinding",
+    ] {
+        assert_eq!(check(&result, name).0, "passed", "{name}: {result}");
+    }
+    let (status, result) = verify_vp(&app, &vp, "c-2", "bank-b.example").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "challenge"),
+        ("failed", Some("CHALLENGE_MISMATCH"))
+    );
+    let (_, result) = verify_vp(&app, &vp, "c-1", "evil.example").await;
+    assert_eq!(
+        check(&result, "domain"),
+        ("failed", Some("DOMAIN_MISMATCH"))
+    );
+    let mut forged = vp.clone();
+    forged["proof"]["challenge"] = json!("c-2");
+    let (status, result) = verify_vp(&app, &forged, "c-2", "bank-b.example").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "signature"),
+        ("failed", Some("SIGNATURE_INVALID"))
+    );
+}
+
+async fn a_vp_jwt_carrying_enveloped_credentials_verifies(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let holder = new_holder();
+    let vc = app.issue(kyc_credential(Some(&holder.did)), "vc+jwt").await;
+    let payload = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": holder.did,
+        "verifiableCredential": [vc],
+        "nonce": "n-9",
+        "aud": "verifier.example",
+    });
+    let header: Map<String, Value> = json!({"typ": "vp+jwt", "kid": holder.vm})
+        .as_object()
+        .cloned()
+        .expect("object");
+    let token = jose::sign(header, &payload, &holder.key, Algorithm::EdDSA).expect("signs");
+    let enveloped = json!({
+        "@context": "https://www.w3.org/ns/credentials/v2",
+        "type": "EnvelopedVerifiablePresentation",
+        "id": format!("data:application/vp+jwt,{token}"),
+    });
+    let (status, result) = verify_vp(&app, &enveloped, "n-9", "verifier.example").await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let (status, _) = verify_vp(&app, &json!(token), "n-8", "verifier.example").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a replay under another nonce fails"
+    );
+}
+
+async fn a_presentation_with_a_tampered_credential_or_foreign_holder_fails(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let holder = new_holder();
+    let mut vc = app.issue(kyc_credential(Some(&holder.did)), "ldp_vc").await;
+    vc["credentialSubject"]["assuranceLevel"] = json!("high");
+    let vp = sign_vp(&app, &holder, vec![vc], "c", "d").await;
+    let (status, result) = verify_vp(&app, &vp, "c", "d").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "credentials"),
+        ("failed", Some("CREDENTIAL_INVALID"))
+    );
+    assert_eq!(
+        check(&result, "signature").0,
+        "passed",
+        "the holder's own proof is fine"
+    );
+
+    let someone_else = new_holder().did;
+    let others = app
+        .issue(kyc_credential(Some(&someone_else)), "ldp_vc")
+        .await;
+    let vp = sign_vp(&app, &holder, vec![others], "c", "d").await;
+    let (status, result) = verify_vp(&app, &vp, "c", "d").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "holderBinding"),
+        ("failed", Some("HOLDER_MISMATCH"))
+    );
+
+    let (status, err) = app
+        .post(
+            "/presentations/verify",
+            &json!({"verifiablePresentation": 42}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MALFORMED_PRESENTATION"))
+    );
+}
