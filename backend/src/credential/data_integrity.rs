@@ -17,9 +17,9 @@ use ssi::verification_methods::{AnyMethod, SingleSecretSigner};
 use super::contexts::Contexts;
 use crate::did::Resolver;
 
-/// The cryptosuites Certus verifies (and, for the first two, issues).
-pub const SUPPORTED_CRYPTOSUITES: &[&str] =
-    &["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "eddsa-jcs-2022"];
+/// The cryptosuites Certus issues and verifies. (`eddsa-jcs-2022` is not offered by ssi
+/// 0.16; see `docs/decisions/0002-credential-engine.md`.)
+pub const SUPPORTED_CRYPTOSUITES: &[&str] = &["eddsa-rdfc-2022", "ecdsa-rdfc-2019"];
 
 /// Why a document could not be signed or verified.
 #[derive(Debug, thiserror::Error)]
