@@ -11,6 +11,7 @@
 //! | | `CERTUS_MAX_BODY_BYTES` | `1048576` | largest request body accepted |
 //! | | `CERTUS_VERIFY_RATE` | `50` | verify requests per second per client address (burst: 2×) |
 //! | | `CERTUS_ALLOW_DID_WEB` | `false` | resolve `did:web` over HTTPS (otherwise no DID is fetched) |
+//! | `--web-dir` | `CERTUS_WEB_DIR` | `frontend/dist` | the built web app, served at `/` |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +60,10 @@ pub struct ServerConfig {
     /// Resolve `did:web` DIDs over HTTPS. Off by default: no DID document is fetched.
     #[arg(long, env = "CERTUS_ALLOW_DID_WEB", default_value_t = false)]
     pub allow_did_web: bool,
+
+    /// Folder of the built web app (`scripts/build-frontend.sh`), served at `/`.
+    #[arg(long, env = "CERTUS_WEB_DIR", default_value = "frontend/dist")]
+    pub web_dir: PathBuf,
 }
 
 /// Log output format.

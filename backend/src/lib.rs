@@ -77,5 +77,11 @@ pub fn build_state(db: DatabaseConnection, keys: KeyStore, server: &ServerConfig
 
 /// The HTTP application.
 pub fn app(state: AppState, server: &ServerConfig) -> Router {
-    api::router(state, server.max_body_bytes)
+    if !server.web_dir.join("index.html").is_file() {
+        tracing::warn!(
+            web_dir = %server.web_dir.display(),
+            "no web app found; run scripts/build-frontend.sh (the API works without it)"
+        );
+    }
+    api::router(state, server.max_body_bytes, &server.web_dir)
 }

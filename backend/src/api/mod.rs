@@ -13,14 +13,17 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
+use axum::handler::HandlerWithoutStateExt;
 use axum::Router;
+use std::path::Path;
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The application router.
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// The application router: the JSON API, and the web app's files for every other path.
+pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router {
     let verify = Router::new()
         .route("/credentials/verify", post(credentials::verify))
         .route("/presentations/verify", post(presentations::verify))
@@ -38,7 +41,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/issuers", get(catalog::issuers))
         .route("/api-docs/openapi.json", get(docs::openapi_json))
         .route("/api-docs", get(docs::page))
-        .fallback(not_found)
+        .fallback_service(ServeDir::new(web_dir).not_found_service(not_found.into_service()))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,0 +1,45 @@
+# Shared helpers of the scripts in this folder; sourced, not run.
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# The toolchain is pinned by rust-toolchain.toml; rustup installs it on first use.
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    echo "cargo is missing: install Rust with rustup (https://rustup.rs) and run this again" >&2
+    exit 1
+  fi
+}
+
+# Debian packages the build and the tests need; installed only when missing.
+ensure_system_packages() {
+  local missing=()
+  for pkg in pkg-config libssl-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
+    step "installing ${missing[*]}"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+# The PostgreSQL half of the test suite needs a server on 127.0.0.1:5432.
+ensure_postgres() {
+  if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
+    return
+  fi
+  if command -v pg_ctlcluster >/dev/null; then
+    step "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  fi
+  pg_isready -q -h 127.0.0.1 -p 5432 || {
+    echo "PostgreSQL must listen on 127.0.0.1:5432 (trust auth, user postgres) for the tests;" \
+         "set CERTUS_TEST_POSTGRES to use another server" >&2
+    exit 1
+  }
+}
+
+# The web app is built into frontend/dist and served by the backend.
+build_frontend() {
+  ./scripts/build-frontend.sh
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit, integration (SQLite and PostgreSQL) and
+# known-answer tests, and the cross-implementation checks in e2e/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_rust
+ensure_system_packages
+ensure_postgres
+
+step "formatting"
+cargo fmt --all -- --check
+step "clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "unit, integration and known-answer tests (SQLite and PostgreSQL)"
+cargo test --workspace
+step "frontend"
+build_frontend
+step "interoperability with independent implementations (e2e/)"
+./scripts/e2e.sh
