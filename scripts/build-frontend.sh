@@ -13,7 +13,7 @@ fi
 cargo build --quiet --release --target wasm32-unknown-unknown \
   --manifest-path frontend/Cargo.toml --target-dir "$root/target"
 rm -rf frontend/dist && mkdir -p frontend/dist
-wasm-bindgen --target web --no-typescript --out-dir frontend/dist \
-  "$root/target/wasm32-unknown-unknown/release/certus_frontend.wasm"
+wasm-bindgen --target web --no-typescript --out-name certus_frontend --out-dir frontend/dist \
+  "$root/target/wasm32-unknown-unknown/release/certus-frontend.wasm"
 cp frontend/index.html frontend/style.css frontend/dist/
 echo "web app built in frontend/dist ($(du -sh frontend/dist | cut -f1))"

@@ -10,10 +10,11 @@ ensure_rust() {
   fi
 }
 
-# Debian packages the build and the tests need; installed only when missing.
+# Debian packages the build (and, given as arguments, the tests) need; installed only when
+# missing.
 ensure_system_packages() {
   local missing=()
-  for pkg in pkg-config libssl-dev; do
+  for pkg in pkg-config libssl-dev "$@"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then

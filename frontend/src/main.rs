@@ -68,8 +68,9 @@ fn VerificationView(result: VerificationResult) -> impl IntoView {
                     Outcome::Error => "error",
                     Outcome::Skipped => "skipped",
                 };
+                let testid = format!("check-{}", c.check);
                 view! {
-                    <li class=outcome data-testid=format!("check-{}", c.check)>
+                    <li class=outcome data-testid=testid>
                         <strong>{c.check}</strong> " — " {outcome}
                         {c.code.map(|code| view! { " " <code>{code}</code> })}
                         {c.message.map(|m| view! { <div class="detail">{m}</div> })}
@@ -101,12 +102,15 @@ fn CredentialTypes() -> impl IntoView {
 fn TypeList(list: Vec<CredentialTypeInfo>) -> impl IntoView {
     view! {
         <ul class="types" data-testid="credential-types">
-            {list.into_iter().map(|t| view! {
-                <li data-testid=format!("type-{}", t.type_name)>
-                    <strong>{t.title}</strong> " " <code>{t.type_name}</code>
-                    <p>{t.description}</p>
-                    <p class="personal">"Personal data: " {t.personal_claims.join(", ")}</p>
-                </li>
+            {list.into_iter().map(|t| {
+                let testid = format!("type-{}", t.type_name);
+                view! {
+                    <li data-testid=testid>
+                        <strong>{t.title}</strong> " " <code>{t.type_name}</code>
+                        <p>{t.description}</p>
+                        <p class="personal">"Personal data: " {t.personal_claims.join(", ")}</p>
+                    </li>
+                }
             }).collect_view()}
         </ul>
     }
