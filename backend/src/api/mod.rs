@@ -10,10 +10,10 @@ pub mod presentations;
 pub mod rate_limit;
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
-use axum::handler::HandlerWithoutStateExt;
 use axum::Router;
 use std::path::Path;
 use tower_http::services::ServeDir;

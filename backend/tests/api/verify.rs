@@ -20,10 +20,18 @@ on_both_databases!(
     unsupported_cryptosuites_and_unknown_contexts_are_refused,
 );
 
+/// What is changed, how, and the check and code that must catch it.
+type Tampering = (
+    &'static str,
+    Box<dyn Fn(&mut Value)>,
+    &'static str,
+    &'static str,
+);
+
 async fn tampering_with_a_data_integrity_credential_is_detected(db: Db) {
     let app = TestApp::spawn(db).await;
     let vc = app.issue(kyc_credential(None), "ldp_vc").await;
-    let tamperings: Vec<(&str, Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+    let tamperings: Vec<Tampering> = vec![
         (
             "a claim",
             Box::new(|v| v["credentialSubject"]["familyName"] = json!("Bianchi")),
