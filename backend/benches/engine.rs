@@ -1,0 +1,77 @@
+//! Issue and verify per format, beside raw Ed25519 signing and verification through the
+//! same ssi primitives, in one run. `cargo bench -p certus --bench engine`; figures in
+//! docs/performance.md.
+
+use certus::config::{ServerConfig, StoreConfig};
+use certus::issuance;
+use certus::verification::Binding;
+use certus_schemas::wire::CredentialFormat;
+use chrono::Utc;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde_json::{json, Value};
+use ssi::claims::jws;
+use ssi::jwk::{Algorithm, JWK};
+
+fn kyc() -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/kyc/v1"],
+        "type": ["VerifiableCredential", "KycCredential"],
+        "credentialSubject": {
+            "givenName": "Maria", "familyName": "Rossi", "birthDate": "1988-04-12",
+            "assuranceLevel": "substantial", "checkDate": "2026-10-01", "checkMethod": "video"
+        }
+    })
+}
+
+fn engine(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = StoreConfig { data_dir: dir.path().to_owned(), database_url: None };
+    let server = ServerConfig {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        max_body_bytes: 1 << 20,
+        verify_rate: 1,
+        allow_did_web: false,
+        web_dir: dir.path().to_owned(),
+    };
+    let (db, keys) = rt.block_on(certus::open(&store, None)).expect("open");
+    let state = certus::build_state(db, keys, &server);
+
+    let mut group = c.benchmark_group("ed25519");
+    group.throughput(Throughput::Elements(1));
+    let key = JWK::generate_ed25519().expect("key");
+    let message = [7u8; 200];
+    let signature = jws::sign_bytes(Algorithm::EdDSA, &message, &key).expect("sign");
+    group.bench_function("sign", |b| b.iter(|| jws::sign_bytes(Algorithm::EdDSA, &message, &key).expect("sign")));
+    group.bench_function("verify", |b| {
+        b.iter(|| jws::verify_bytes(Algorithm::EdDSA, &message, &key, &signature).expect("verify"))
+    });
+    group.finish();
+
+    for format in [CredentialFormat::VcJwt, CredentialFormat::DcSdJwt, CredentialFormat::LdpVc] {
+        let mut group = c.benchmark_group(format.as_str());
+        group.throughput(Throughput::Elements(1));
+        let issue = || async {
+            let now = Utc::now();
+            let prepared = issuance::prepare(kyc(), "default", &state.catalog, &state.contexts, &state.keys, now)
+                .expect("prepare");
+            issuance::secure(prepared, format, None, &state.contexts, now).await.expect("secure")
+        };
+        group.bench_function("issue", |b| b.to_async(&rt).iter(issue));
+        let secured = rt.block_on(issue()).secured;
+        group.bench_function("verify", |b| {
+            b.to_async(&rt).iter(|| async {
+                let result = state
+                    .verifier
+                    .verify_credential(&secured, Binding::default(), Utc::now())
+                    .await
+                    .expect("verify");
+                assert!(result.verified);
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

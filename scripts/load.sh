@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# HTTP load test on loopback: a release server on SQLite (or DATABASE_URL), and wrk issuing
+# vc+jwt credentials for a fixed time. Stops by itself. Usage: ./scripts/load.sh [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_system_packages wrk sqlite3
+seconds=${1:-15}
+cargo build --quiet --release -p certus
+data=$(mktemp -d)
+export CERTUS_DATA_DIR=$data RUST_LOG=warn
+export CERTUS_TOKEN=$(./target/release/certus api-key create --scopes issue,verify)
+./target/release/certus serve --addr 127.0.0.1:18080 >/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 50); do curl -sf http://127.0.0.1:18080/ready >/dev/null && break; sleep 0.1; done
+wrk -t2 -c32 -d"${seconds}s" --latency -s e2e/load/issue.lua http://127.0.0.1:18080/credentials/issue
+count=$(sqlite3 "$data/certus.db" 'select count(*) from issued_credentials' 2>/dev/null || echo "?")
+echo "credentials recorded in the database: $count"
