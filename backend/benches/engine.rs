@@ -24,9 +24,15 @@ fn kyc() -> Value {
 }
 
 fn engine(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = StoreConfig { data_dir: dir.path().to_owned(), database_url: None };
+    let store = StoreConfig {
+        data_dir: dir.path().to_owned(),
+        database_url: None,
+    };
     let server = ServerConfig {
         addr: "127.0.0.1:0".parse().expect("addr"),
         max_body_bytes: 1 << 20,
@@ -42,20 +48,35 @@ fn engine(c: &mut Criterion) {
     let key = JWK::generate_ed25519().expect("key");
     let message = [7u8; 200];
     let signature = jws::sign_bytes(Algorithm::EdDSA, &message, &key).expect("sign");
-    group.bench_function("sign", |b| b.iter(|| jws::sign_bytes(Algorithm::EdDSA, &message, &key).expect("sign")));
+    group.bench_function("sign", |b| {
+        b.iter(|| jws::sign_bytes(Algorithm::EdDSA, &message, &key).expect("sign"))
+    });
     group.bench_function("verify", |b| {
         b.iter(|| jws::verify_bytes(Algorithm::EdDSA, &message, &key, &signature).expect("verify"))
     });
     group.finish();
 
-    for format in [CredentialFormat::VcJwt, CredentialFormat::DcSdJwt, CredentialFormat::LdpVc] {
+    for format in [
+        CredentialFormat::VcJwt,
+        CredentialFormat::DcSdJwt,
+        CredentialFormat::LdpVc,
+    ] {
         let mut group = c.benchmark_group(format.as_str());
         group.throughput(Throughput::Elements(1));
         let issue = || async {
             let now = Utc::now();
-            let prepared = issuance::prepare(kyc(), "default", &state.catalog, &state.contexts, &state.keys, now)
-                .expect("prepare");
-            issuance::secure(prepared, format, None, &state.contexts, now).await.expect("secure")
+            let prepared = issuance::prepare(
+                kyc(),
+                "default",
+                &state.catalog,
+                &state.contexts,
+                &state.keys,
+                now,
+            )
+            .expect("prepare");
+            issuance::secure(prepared, format, None, &state.contexts, now)
+                .await
+                .expect("secure")
         };
         group.bench_function("issue", |b| b.to_async(&rt).iter(issue));
         let secured = rt.block_on(issue()).secured;

@@ -102,13 +102,13 @@ pub async fn verify(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<VerifyCredentialRequest>,
 ) -> Result<Response, ApiError> {
-    let binding = Binding {
-        challenge: request.options.challenge.as_deref(),
-        domain: request.options.domain.as_deref(),
-    };
     let result = state
         .verifier
-        .verify_credential(&request.verifiable_credential, binding, Utc::now())
+        .verify_credential(
+            &request.verifiable_credential,
+            Binding::from(&request.options),
+            Utc::now(),
+        )
         .await
         .map_err(|e| {
             ApiError::bad_request("MALFORMED_CREDENTIAL", e.to_string()).at("/verifiableCredential")

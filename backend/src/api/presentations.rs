@@ -25,13 +25,13 @@ pub async fn verify(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<VerifyPresentationRequest>,
 ) -> Result<Response, ApiError> {
-    let binding = Binding {
-        challenge: request.options.challenge.as_deref(),
-        domain: request.options.domain.as_deref(),
-    };
     let result = state
         .verifier
-        .verify_presentation(&request.verifiable_presentation, binding, Utc::now())
+        .verify_presentation(
+            &request.verifiable_presentation,
+            Binding::from(&request.options),
+            Utc::now(),
+        )
         .await
         .map_err(|e| {
             ApiError::bad_request("MALFORMED_PRESENTATION", e.to_string())

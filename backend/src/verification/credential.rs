@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::report::Report;
 use super::{
-    check_contexts, check_schema, check_validity, check_window, checks, issuer_of, types_of,
-    Binding, UnrecognisedInput, Verifier,
+    check_contexts, check_jws_signature, check_schema, check_validity, check_window, checks,
+    issuer_of, types_of, Binding, UnrecognisedInput, Verifier,
 };
 use crate::credential::data_integrity::{self, DataIntegrityError};
 use crate::credential::envelope::{self, MediaType};
@@ -183,13 +183,7 @@ impl Verifier {
                 Relationship::AssertionMethod,
             )
             .await;
-        match key {
-            Some(key) => match decoded.verify(&key.jwk) {
-                Ok(()) => report.pass(checks::SIGNATURE),
-                Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
-            },
-            None => report.skip(checks::SIGNATURE, "no issuer key to check against"),
-        }
+        check_jws_signature(report, &decoded, key.as_ref());
         check_validity(report, &payload, now);
         check_schema(
             report,
@@ -236,13 +230,7 @@ impl Verifier {
                 Relationship::AssertionMethod,
             )
             .await;
-        match key {
-            Some(key) => match decoded.issuer_jwt.verify(&key.jwk) {
-                Ok(()) => report.pass(checks::SIGNATURE),
-                Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
-            },
-            None => report.skip(checks::SIGNATURE, "no issuer key to check against"),
-        }
+        check_jws_signature(report, &decoded.issuer_jwt, key.as_ref());
         report.pass(checks::DISCLOSURES);
         let time = |name: &str| {
             decoded

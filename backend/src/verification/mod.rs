@@ -13,8 +13,10 @@ use serde_json::Value;
 
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::{context_urls, Contexts};
+use crate::credential::jose::DecodedJws;
 use crate::credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
-use crate::did::Resolver;
+use crate::did::{AuthorisedKey, Resolver};
+use certus_schemas::wire::VerifyOptions;
 use report::Report;
 
 /// Names of the checks, as they appear in results.
@@ -53,6 +55,27 @@ pub struct Verifier {
 pub struct Binding<'a> {
     pub challenge: Option<&'a str>,
     pub domain: Option<&'a str>,
+}
+
+impl<'a> From<&'a VerifyOptions> for Binding<'a> {
+    fn from(options: &'a VerifyOptions) -> Self {
+        Self {
+            challenge: options.challenge.as_deref(),
+            domain: options.domain.as_deref(),
+        }
+    }
+}
+
+/// Reports the `signature` check of a JWS against the key the issuer (or holder) check
+/// found; skipped when that check found none.
+fn check_jws_signature(report: &mut Report, jws: &DecodedJws<'_>, key: Option<&AuthorisedKey>) {
+    match key {
+        Some(key) => match jws.verify(&key.jwk) {
+            Ok(()) => report.pass(checks::SIGNATURE),
+            Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
+        },
+        None => report.skip(checks::SIGNATURE, "no authorised key to check against"),
+    }
 }
 
 /// The issuer id of a credential (`issuer` as a string or an object's `id`).

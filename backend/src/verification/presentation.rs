@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::report::Report;
-use super::{check_contexts, checks, types_of, Binding, UnrecognisedInput, Verifier};
+use super::{
+    check_contexts, check_jws_signature, checks, types_of, Binding, UnrecognisedInput, Verifier,
+};
 use crate::credential::data_integrity;
 use crate::credential::envelope::{self, MediaType};
 use crate::credential::jose;
@@ -86,22 +88,18 @@ impl Verifier {
             }
             self.data_integrity_signature(&mut report, input).await;
         }
-        let str_of = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-        let domain = proof.get("domain").map(|d| match d {
-            Value::Array(items) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            other => str_of(Some(other)).into_iter().collect::<Vec<_>>(),
-        });
         check_bound(
             &mut report,
             checks::CHALLENGE,
             binding.challenge,
-            str_of(proof.get("challenge")).map(|c| vec![c]),
+            proof.get("challenge"),
         );
-        check_bound(&mut report, checks::DOMAIN, binding.domain, domain);
+        check_bound(
+            &mut report,
+            checks::DOMAIN,
+            binding.domain,
+            proof.get("domain"),
+        );
         let credentials = self
             .embedded(&mut report, input, holder_of(input), now)
             .await;
@@ -147,31 +145,19 @@ impl Verifier {
                 Relationship::Authentication,
             )
             .await;
-        match key {
-            Some(key) => match decoded.verify(&key.jwk) {
-                Ok(()) => report.pass(checks::SIGNATURE),
-                Err(e) => report.fail(checks::SIGNATURE, e.code(), &e),
-            },
-            None => report.skip(checks::SIGNATURE, "no holder key to check against"),
-        }
-        let aud = payload.get("aud").map(|a| match a {
-            Value::Array(items) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            other => other
-                .as_str()
-                .map(str::to_owned)
-                .into_iter()
-                .collect::<Vec<_>>(),
-        });
-        let nonce = payload
-            .get("nonce")
-            .and_then(Value::as_str)
-            .map(|n| vec![n.to_owned()]);
-        check_bound(&mut report, checks::CHALLENGE, binding.challenge, nonce);
-        check_bound(&mut report, checks::DOMAIN, binding.domain, aud);
+        check_jws_signature(&mut report, &decoded, key.as_ref());
+        check_bound(
+            &mut report,
+            checks::CHALLENGE,
+            binding.challenge,
+            payload.get("nonce"),
+        );
+        check_bound(
+            &mut report,
+            checks::DOMAIN,
+            binding.domain,
+            payload.get("aud"),
+        );
         let credentials = self.embedded(&mut report, &payload, holder, now).await;
         report.finish(credentials)
     }
@@ -260,30 +246,36 @@ fn subject_id(credential: &Value) -> Option<&str> {
     credential.get("credentialSubject")?.get("id")?.as_str()
 }
 
-/// Reports whether a presentation is bound to what the verifier expects.
-fn check_bound(
-    report: &mut Report,
-    check: &str,
-    expected: Option<&str>,
-    actual: Option<Vec<String>>,
-) {
+/// Reports whether a presentation is bound to what the verifier expects. `actual` is the
+/// presentation's value: a string, or an array of strings (a JWT `aud`, a proof `domain`).
+fn check_bound(report: &mut Report, check: &str, expected: Option<&str>, actual: Option<&Value>) {
     let code = if check == checks::CHALLENGE {
         "CHALLENGE_MISMATCH"
     } else {
         "DOMAIN_MISMATCH"
     };
-    match (expected, actual) {
-        (None, _) => report.skip(check, format!("no {check} was asked for")),
-        (Some(_), None) => report.fail(
-            check,
-            code,
-            format!("the presentation is not bound to a {check}"),
-        ),
-        (Some(want), Some(got)) if got.iter().any(|g| g == want) => report.pass(check),
-        (Some(_), Some(_)) => report.fail(
+    let Some(want) = expected else {
+        return report.skip(check, format!("no {check} was asked for"));
+    };
+    let matches = match actual {
+        None => {
+            return report.fail(
+                check,
+                code,
+                format!("the presentation is not bound to a {check}"),
+            )
+        }
+        Some(Value::String(got)) => got == want,
+        Some(Value::Array(items)) => items.iter().any(|g| g.as_str() == Some(want)),
+        Some(_) => false,
+    };
+    if matches {
+        report.pass(check);
+    } else {
+        report.fail(
             check,
             code,
             format!("the presentation is bound to another {check}"),
-        ),
+        );
     }
 }
