@@ -58,24 +58,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
             ));
         }
-        let malformed = |e: &serde_json::Error| {
-            ApiError::bad_request("MALFORMED_JSON", format!("the body is not valid JSON: {e}"))
-        };
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            return Err(ApiError::bad_request(
+                "MALFORMED_JSON",
+                format!("the body is not valid JSON: {e}"),
+            ));
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            if e.inner().classify() != serde_json::error::Category::Data {
-                return malformed(e.inner());
-            }
-            let path = e.path().to_string();
-            let pointer = if path == "." {
-                String::new()
-            } else {
-                format!("/{}", path.replace('.', "/"))
-            };
-            ApiError::unprocessable("INVALID_REQUEST", e.inner().to_string()).at(pointer)
-        })?;
-        de.end().map_err(|e| malformed(&e))?;
-        Ok(JsonBody(value))
+        serde_path_to_error::deserialize(&mut de)
+            .map(JsonBody)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let pointer = if path == "." {
+                    String::new()
+                } else {
+                    format!("/{}", path.replace('.', "/"))
+                };
+                ApiError::unprocessable("INVALID_REQUEST", e.inner().to_string()).at(pointer)
+            })
     }
 }
 
