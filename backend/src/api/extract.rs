@@ -58,6 +58,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"),
             ));
         }
+        // Syntax first, in a pass of its own: serde_json reports some shape errors (a number
+        // where an enum string belongs) as syntax errors, so the typed pass cannot tell
+        // malformed JSON from a wrong shape.
         if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
             return Err(ApiError::bad_request(
                 "MALFORMED_JSON",
