@@ -91,13 +91,7 @@ async fn a_subject_that_breaks_its_schema_is_refused_with_the_failing_path(db: D
     let app = TestApp::spawn(db).await;
     let mut credential = kyc_credential(None);
     credential["credentialSubject"]["birthDate"] = json!("12/04/1988");
-    let (status, err) = app
-        .post(
-            "/credentials/issue",
-            &json!({"credential": credential}),
-            Some(&app.token),
-        )
-        .await;
+    let (status, err) = app.try_issue(credential, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["code"], "SCHEMA_VIOLATION");
     assert_eq!(err["path"], "/credential/credentialSubject/birthDate");
@@ -114,13 +108,7 @@ async fn a_subject_that_breaks_its_schema_is_refused_with_the_failing_path(db: D
         .as_object_mut()
         .expect("subject")
         .remove("assuranceLevel");
-    let (_, err) = app
-        .post(
-            "/credentials/issue",
-            &json!({"credential": credential}),
-            Some(&app.token),
-        )
-        .await;
+    let (_, err) = app.try_issue(credential, json!({})).await;
     assert!(
         err["message"]
             .as_str()
@@ -131,13 +119,7 @@ async fn a_subject_that_breaks_its_schema_is_refused_with_the_failing_path(db: D
 
     let mut credential = kyc_credential(None);
     credential["credentialSubject"]["favouriteColour"] = json!("blue");
-    let (status, err) = app
-        .post(
-            "/credentials/issue",
-            &json!({"credential": credential}),
-            Some(&app.token),
-        )
-        .await;
+    let (status, err) = app.try_issue(credential, json!({})).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("SCHEMA_VIOLATION"))
@@ -146,13 +128,7 @@ async fn a_subject_that_breaks_its_schema_is_refused_with_the_failing_path(db: D
     let mut credential = kyc_credential(None);
     credential["validFrom"] = json!("2026-01-01T00:00:00Z");
     credential["validUntil"] = json!("2025-01-01T00:00:00Z");
-    let (_, err) = app
-        .post(
-            "/credentials/issue",
-            &json!({"credential": credential}),
-            Some(&app.token),
-        )
-        .await;
+    let (_, err) = app.try_issue(credential, json!({})).await;
     assert_eq!(
         (err["code"].as_str(), err["path"].as_str()),
         (Some("INVALID_DATE"), Some("/credential/validUntil"))
@@ -228,13 +204,7 @@ async fn unknown_types_contexts_and_foreign_issuers_are_refused(db: Db) {
         ),
     ];
     for (credential, code) in cases {
-        let (status, err) = app
-            .post(
-                "/credentials/issue",
-                &json!({"credential": credential}),
-                Some(&app.token),
-            )
-            .await;
+        let (status, err) = app.try_issue(credential, json!({})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{code}: {err}");
         assert_eq!(err["code"], code, "{err}");
     }

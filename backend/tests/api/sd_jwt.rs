@@ -77,10 +77,9 @@ async fn personal_claims_are_concealed_by_default_and_disclosable_on_request(db:
     );
 
     let (status, body) = app
-        .post(
-            "/credentials/issue",
-            &json!({"credential": kyc_credential(None), "options": {"format": "dc+sd-jwt", "selectivelyDisclosable": ["birthDate"]}}),
-            Some(&app.token),
+        .try_issue(
+            kyc_credential(None),
+            json!({"format": "dc+sd-jwt", "selectivelyDisclosable": ["birthDate"]}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -90,10 +89,9 @@ async fn personal_claims_are_concealed_by_default_and_disclosable_on_request(db:
     );
 
     let (status, err) = app
-        .post(
-            "/credentials/issue",
-            &json!({"credential": kyc_credential(None), "options": {"format": "dc+sd-jwt", "selectivelyDisclosable": ["iss"]}}),
-            Some(&app.token),
+        .try_issue(
+            kyc_credential(None),
+            json!({"format": "dc+sd-jwt", "selectivelyDisclosable": ["iss"]}),
         )
         .await;
     assert_eq!(
