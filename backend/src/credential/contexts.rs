@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use ssi::json_ld::ContextLoader;
 
 /// The W3C contexts ssi bundles that Certus credentials and proofs use; listed by
@@ -103,9 +103,9 @@ fn parse(json: &str) -> Value {
     serde_json::from_str(json).expect("bundled contexts are valid JSON")
 }
 
-/// The context URLs of a credential's `@context` (embedded context objects are skipped).
-pub fn context_urls(credential: &Value) -> Vec<&str> {
-    match credential.get("@context") {
+/// The context URLs of a document's `@context` (embedded context objects are skipped).
+pub fn context_urls(document: &Map<String, Value>) -> Vec<&str> {
+    match document.get("@context") {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),

@@ -4,6 +4,7 @@
 //! JSON-LD expansion is strict (an undefined term is an error) and uses only the bundled
 //! contexts (see [`super::contexts`]).
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 use ssi::claims::data_integrity::suite::InputProofOptions;
 use ssi::claims::data_integrity::{
@@ -143,9 +144,8 @@ pub async fn verify(
     contexts: &Contexts,
 ) -> Result<(), DataIntegrityError> {
     check_proof_shape(document)?;
-    let secured: DataIntegrity<DataIntegrityDocument, AnySuite> =
-        serde_json::from_value(document.clone())
-            .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
+    let secured = DataIntegrity::<DataIntegrityDocument, AnySuite>::deserialize(document)
+        .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
     let params = VerificationParameters {
         resolver: resolver.into_vm_resolver::<AnyMethod>(),
         json_ld_loader: contexts.loader(),
@@ -178,11 +178,10 @@ fn classify_validation_error(e: ProofValidationError) -> DataIntegrityError {
 
 /// Refuses proofs Certus does not verify, before any JSON-LD work.
 fn check_proof_shape(document: &Value) -> Result<(), DataIntegrityError> {
-    let proofs: Vec<&Value> = match document.get("proof") {
-        Some(Value::Array(items)) if !items.is_empty() => items.iter().collect(),
-        Some(p @ Value::Object(_)) => vec![p],
-        _ => return Err(DataIntegrityError::UnsupportedProof("no proof".into())),
-    };
+    let proofs = proofs(document);
+    if proofs.is_empty() {
+        return Err(DataIntegrityError::UnsupportedProof("no proof".into()));
+    }
     for proof in proofs {
         let kind = proof
             .get("type")

@@ -57,8 +57,8 @@ pub struct DecodedJws<'a> {
     pub header: Map<String, Value>,
     /// The algorithm, already checked against [`ALLOWED_ALGORITHMS`].
     pub algorithm: Algorithm,
-    /// The decoded payload as JSON.
-    pub payload: Map<String, Value>,
+    /// The decoded payload: always a JSON object.
+    pub payload: Value,
     signing_input: &'a str,
     signature: Vec<u8>,
 }
@@ -115,7 +115,7 @@ pub fn decode(compact: &str) -> Result<DecodedJws<'_>, JwsError> {
     Ok(DecodedJws {
         header,
         algorithm,
-        payload,
+        payload: Value::Object(payload),
         signing_input: &compact[..h.len() + 1 + p.len()],
         signature,
     })

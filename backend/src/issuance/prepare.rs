@@ -50,8 +50,7 @@ pub fn prepare<'a>(
     }
 
     // @context: VC 2.0 first, every other one bundled.
-    let context = Value::Object(vc.clone());
-    let urls = context_urls(&context);
+    let urls = context_urls(&vc);
     if urls.first() != Some(&VC_V2_CONTEXT) {
         return Err(IssueError::UnsupportedVersion);
     }

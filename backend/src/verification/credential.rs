@@ -164,8 +164,8 @@ impl Verifier {
                 );
             }
         }
-        let payload = Value::Object(decoded.payload.clone());
-        if !types_of(&payload).contains(&"VerifiableCredential") {
+        let payload = &decoded.payload;
+        if !types_of(payload).contains(&"VerifiableCredential") {
             return report.fail(
                 checks::FORMAT,
                 "MALFORMED_CREDENTIAL",
@@ -173,22 +173,22 @@ impl Verifier {
             );
         }
         report.pass(checks::FORMAT);
-        check_contexts(report, &payload, &self.contexts);
+        check_contexts(report, payload, &self.contexts);
         let key = self
             .authorised_key(
                 report,
                 checks::ISSUER,
-                issuer_of(&payload),
+                issuer_of(payload),
                 decoded.header_str("kid"),
                 Relationship::AssertionMethod,
             )
             .await;
         check_jws_signature(report, &decoded, key.as_ref());
-        check_validity(report, &payload, now);
+        check_validity(report, payload, now);
         check_schema(
             report,
             &self.catalog,
-            types_of(&payload).into_iter(),
+            types_of(payload).into_iter(),
             payload.get("credentialSubject"),
             false,
         );

@@ -88,7 +88,7 @@ fn issuer_of(credential: &Value) -> Option<&str> {
 
 /// Checks the `@context` list: the VC base context first, every context bundled.
 fn check_contexts(report: &mut Report, document: &Value, contexts: &Contexts) -> bool {
-    let urls = context_urls(document);
+    let urls = document.as_object().map(context_urls).unwrap_or_default();
     match urls.first() {
         Some(&VC_V2_CONTEXT) | Some(&VC_V1_CONTEXT) => {}
         _ => {

@@ -120,12 +120,12 @@ impl Verifier {
                 return report.finish(Vec::new());
             }
         };
-        let payload = Value::Object(decoded.payload.clone());
+        let payload = &decoded.payload;
         let typ_ok = matches!(
             decoded.header_str("typ"),
             None | Some("vp+jwt" | "vp-ld+jwt" | "JWT")
         );
-        if !typ_ok || !types_of(&payload).contains(&"VerifiablePresentation") {
+        if !typ_ok || !types_of(payload).contains(&"VerifiablePresentation") {
             report.fail(
                 checks::FORMAT,
                 "MALFORMED_PRESENTATION",
@@ -134,8 +134,8 @@ impl Verifier {
             return report.finish(Vec::new());
         }
         report.pass(checks::FORMAT);
-        check_contexts(&mut report, &payload, &self.contexts);
-        let holder = holder_of(&payload).or_else(|| payload.get("iss").and_then(Value::as_str));
+        check_contexts(&mut report, payload, &self.contexts);
+        let holder = holder_of(payload).or_else(|| payload.get("iss").and_then(Value::as_str));
         let key = self
             .authorised_key(
                 &mut report,
@@ -158,7 +158,7 @@ impl Verifier {
             binding.domain,
             payload.get("aud"),
         );
-        let credentials = self.embedded(&mut report, &payload, holder, now).await;
+        let credentials = self.embedded(&mut report, payload, holder, now).await;
         report.finish(credentials)
     }
 
