@@ -4,6 +4,13 @@
 //! shared state, and [`app`] the router, so tests drive the real application without a
 //! socket. `main.rs` only reads configuration and calls these.
 
+/// The process allocator. JSON-LD processing allocates and frees small objects at a high
+/// rate; with glibc's allocator, `malloc`/`free` took about 40% of a Data Integrity proof
+/// (see `docs/performance.md`). Declared here so the server, tests and benchmarks all run
+/// on the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -1,11 +1,80 @@
 //! The JSON-LD contexts Certus knows. They are bundled: ssi's (W3C credentials, Data
 //! Integrity, Multikey, …) plus the Certus credential-type contexts from `schemas/`. A
 //! context outside this set is an error; nothing is ever fetched.
+//!
+//! Processing a context (turning `https://www.w3.org/ns/credentials/v2` and a type context
+//! into term definitions) costs more than expanding the credential that uses it, and every
+//! credential of a type carries the same `@context`. The [`Loader`] therefore keeps the
+//! processed form of each top-level `@context` it has seen (a bounded set).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use serde_json::{Map, Value};
-use ssi::json_ld::ContextLoader;
+use ssi::json_ld::context_processing::{Options as ProcessingOptions, Process};
+use ssi::json_ld::syntax::{self as ld_syntax, TryFromJson};
+use ssi::json_ld::{ContextLoader, LoadError, RemoteDocument};
+
+/// A processed JSON-LD context: the active context a document's `@context` establishes.
+pub type ActiveContext = ssi::json_ld::Context;
+
+/// How many distinct top-level `@context` values the loader keeps processed. Certus
+/// credentials use a handful; the bound keeps hostile input from growing the cache.
+const MAX_PROCESSED_CONTEXTS: usize = 256;
+
+/// The JSON-LD document loader over the bundled contexts, with processed contexts cached.
+pub struct Loader {
+    documents: ContextLoader,
+    processed: RwLock<HashMap<String, Arc<ActiveContext>>>,
+}
+
+impl ssi::json_ld::Loader for Loader {
+    async fn load(
+        &self,
+        url: &ssi::json_ld::Iri,
+    ) -> Result<RemoteDocument<ssi::json_ld::IriBuf>, LoadError> {
+        self.documents.load(url).await
+    }
+}
+
+impl Loader {
+    /// The active context that `local` (a document's `@context` value) establishes over
+    /// the initial context, exactly as JSON-LD expansion would compute it.
+    pub async fn active_context(
+        &self,
+        local: &ld_syntax::Value,
+    ) -> Result<Arc<ActiveContext>, String> {
+        let key = local.to_string();
+        if let Some(found) = self.read_cache().get(&key) {
+            return Ok(Arc::clone(found));
+        }
+        let context = ld_syntax::context::Context::try_from_json(local.clone())
+            .map_err(|e| format!("invalid JSON-LD context: {e}"))?;
+        let processed = context
+            .process_full(
+                &mut (),
+                &ActiveContext::default(),
+                self,
+                None,
+                ProcessingOptions::default(),
+                (),
+            )
+            .await
+            .map_err(|e| format!("JSON-LD context processing failed: {e}"))?
+            .into_processed();
+        let processed = Arc::new(processed);
+        let mut cache = self.processed.write().unwrap_or_else(|p| p.into_inner());
+        if cache.len() < MAX_PROCESSED_CONTEXTS {
+            cache.insert(key, Arc::clone(&processed));
+        }
+        Ok(processed)
+    }
+
+    fn read_cache(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<ActiveContext>>> {
+        // A poisoned lock only means another thread panicked mid-insert of a complete entry.
+        self.processed.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// The W3C contexts ssi bundles that Certus credentials and proofs use; listed by
 /// `GET /contexts` next to the Certus ones.
@@ -32,7 +101,7 @@ const W3C_EXAMPLE_CONTEXTS: &[&str] = &[
 /// Bundled contexts and the JSON-LD loader over them.
 #[derive(Clone)]
 pub struct Contexts {
-    loader: ContextLoader,
+    loader: Arc<Loader>,
     listed: Vec<(String, Value)>,
     known: HashSet<String>,
 }
@@ -58,9 +127,13 @@ impl Contexts {
     /// The bundled contexts plus `documents` (URL, JSON text), e.g. test-vector contexts.
     pub fn with_documents(documents: impl IntoIterator<Item = (String, String)>) -> Self {
         let extra: HashMap<String, String> = documents.into_iter().collect();
-        let loader = ContextLoader::default()
+        let documents = ContextLoader::default()
             .with_context_map_from(extra.clone())
             .expect("bundled contexts are valid JSON with IRI names");
+        let loader = Arc::new(Loader {
+            documents,
+            processed: RwLock::default(),
+        });
         let mut listed: Vec<(String, Value)> = W3C_CONTEXTS
             .iter()
             .map(|(url, json)| ((*url).to_owned(), parse(json)))
@@ -84,7 +157,7 @@ impl Contexts {
     }
 
     /// The JSON-LD document loader over the bundled contexts.
-    pub fn loader(&self) -> &ContextLoader {
+    pub fn loader(&self) -> &Loader {
         &self.loader
     }
 
@@ -128,5 +201,39 @@ mod tests {
             .listed()
             .iter()
             .all(|(_, doc)| doc.get("@context").is_some()));
+    }
+
+    fn context_value(json: Value) -> ld_syntax::Value {
+        ld_syntax::to_value(&json).expect("JSON converts")
+    }
+
+    #[tokio::test]
+    async fn a_processed_context_is_reused_and_the_cache_is_bounded() {
+        let loader = Contexts::bundled().loader;
+        let credential = context_value(serde_json::json!([
+            "https://www.w3.org/ns/credentials/v2",
+            "https://w3id.org/certus/contexts/kyc/v1"
+        ]));
+        let first = loader.active_context(&credential).await.expect("processes");
+        let again = loader.active_context(&credential).await.expect("cached");
+        assert!(Arc::ptr_eq(&first, &again));
+
+        for n in 0..MAX_PROCESSED_CONTEXTS + 10 {
+            let local =
+                context_value(serde_json::json!({ format!("t{n}"): "https://example.org/t" }));
+            loader.active_context(&local).await.expect("processes");
+        }
+        assert_eq!(loader.read_cache().len(), MAX_PROCESSED_CONTEXTS);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_context_url_is_an_error_and_is_not_cached() {
+        let loader = Contexts::bundled().loader;
+        let unknown = context_value(serde_json::json!("https://evil.example/context"));
+        let Err(error) = loader.active_context(&unknown).await else {
+            panic!("an unbundled context must not load");
+        };
+        assert!(error.contains("context"), "{error}");
+        assert!(loader.read_cache().is_empty());
     }
 }

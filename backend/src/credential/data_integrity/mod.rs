@@ -6,21 +6,36 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use ssi::claims::data_integrity::suite::InputProofOptions;
-use ssi::claims::data_integrity::{
-    AnySuite, CryptographicSuite, DataIntegrity, DataIntegrityDocument,
+use ssi::claims::data_integrity::suite::{
+    CryptographicSuiteSigning, DeserializeCryptographicSuiteOwned, InputProofOptions,
+    NoConfiguration,
 };
-use ssi::claims::{Invalid, ProofValidationError, SignatureEnvironment, VerificationParameters};
+use ssi::claims::data_integrity::Proofs;
+use ssi::claims::data_integrity::{
+    AnySuite, CryptographicSuite, DataIntegrity, DataIntegrityDocument, SerializeCryptographicSuite,
+};
+use ssi::claims::{
+    Invalid, ProofValidationError, SignatureEnvironment, ValidateClaims, ValidateProof,
+    VerificationParameters,
+};
 use ssi::dids::DIDResolver;
+use ssi::dids::VerificationMethodDIDResolver;
 use ssi::jwk::{Algorithm, JWK};
-use ssi::verification_methods::{AnyMethod, SingleSecretSigner};
+use ssi::verification_methods::{AnyMethod, Multikey, SingleSecretSigner, VerificationMethod};
 
-use super::contexts::Contexts;
+use super::contexts::{Contexts, Loader};
+
+mod suite;
 use crate::did::Resolver;
+pub use suite::{EcdsaRdfc2019, EdDsaRdfc2022};
+
+/// Resolves DID URLs to Multikey verification methods.
+type MultikeyResolver = VerificationMethodDIDResolver<Resolver, Multikey>;
 
 /// The cryptosuites Certus issues and verifies. (`eddsa-jcs-2022` is not offered by ssi
 /// 0.16; see `docs/decisions/0002-credential-engine.md`.)
-pub const SUPPORTED_CRYPTOSUITES: &[&str] = &["eddsa-rdfc-2022", "ecdsa-rdfc-2019"];
+pub const SUPPORTED_CRYPTOSUITES: &[&str] =
+    &[EdDsaRdfc2022::CRYPTOSUITE, EcdsaRdfc2019::CRYPTOSUITE];
 
 /// Why a document could not be signed or verified.
 #[derive(Debug, thiserror::Error)]
@@ -55,17 +70,6 @@ impl DataIntegrityError {
     }
 }
 
-/// The suite that signs with a key of this algorithm.
-fn suite_for(algorithm: Algorithm) -> Result<AnySuite, DataIntegrityError> {
-    match algorithm {
-        Algorithm::EdDSA => Ok(AnySuite::EdDsaRdfc2022),
-        Algorithm::ES256 => Ok(AnySuite::EcdsaRdfc2019),
-        other => Err(DataIntegrityError::UnsupportedProof(format!(
-            "no Data Integrity suite for {other}"
-        ))),
-    }
-}
-
 /// What a new proof says besides its signature.
 #[derive(Debug, Clone)]
 pub struct ProofConfig<'a> {
@@ -78,7 +82,8 @@ pub struct ProofConfig<'a> {
     pub domain: Option<&'a str>,
 }
 
-/// Adds a Data Integrity proof to `document`.
+/// Adds a Data Integrity proof to `document`: `eddsa-rdfc-2022` for an Ed25519 key,
+/// `ecdsa-rdfc-2019` for a P-256 key.
 pub async fn sign(
     document: Value,
     key: &JWK,
@@ -86,7 +91,54 @@ pub async fn sign(
     config: ProofConfig<'_>,
     contexts: &Contexts,
 ) -> Result<Value, DataIntegrityError> {
-    let suite = suite_for(algorithm)?;
+    match algorithm {
+        Algorithm::EdDSA => sign_as(EdDsaRdfc2022, document, key, config, contexts).await,
+        Algorithm::ES256 => sign_as(EcdsaRdfc2019, document, key, config, contexts).await,
+        other => Err(DataIntegrityError::UnsupportedProof(format!(
+            "no Data Integrity suite for {other}"
+        ))),
+    }
+}
+
+/// A suite Certus can sign with: ssi's signing interface over Certus's loader, did:key
+/// Multikey resolution and a local key.
+trait SigningSuite:
+    for<'a> CryptographicSuiteSigning<
+        DataIntegrityDocument,
+        SignatureEnvironment<&'a Loader, ()>,
+        &'a MultikeyResolver,
+        SingleSecretSigner<JWK>,
+    > + CryptographicSuite<
+        Configuration = NoConfiguration,
+        VerificationMethod = Multikey,
+        ProofOptions = (),
+    > + SerializeCryptographicSuite
+    + DeserializeCryptographicSuiteOwned
+{
+}
+
+impl<S> SigningSuite for S where
+    S: for<'a> CryptographicSuiteSigning<
+            DataIntegrityDocument,
+            SignatureEnvironment<&'a Loader, ()>,
+            &'a MultikeyResolver,
+            SingleSecretSigner<JWK>,
+        > + CryptographicSuite<
+            Configuration = NoConfiguration,
+            VerificationMethod = Multikey,
+            ProofOptions = (),
+        > + SerializeCryptographicSuite
+        + DeserializeCryptographicSuiteOwned
+{
+}
+
+async fn sign_as<S: SigningSuite>(
+    suite: S,
+    document: Value,
+    key: &JWK,
+    config: ProofConfig<'_>,
+    contexts: &Contexts,
+) -> Result<Value, DataIntegrityError> {
     let unsecured: DataIntegrityDocument = serde_json::from_value(document)
         .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
     let mut options = json!({
@@ -100,23 +152,16 @@ pub async fn sign(
     if let Some(domain) = config.domain {
         options["domain"] = json!(domain);
     }
-    let options: InputProofOptions<AnySuite> = serde_json::from_value(options)
+    let options: InputProofOptions<S> = serde_json::from_value(options)
         .map_err(|e| DataIntegrityError::Malformed(format!("proof options: {e}")))?;
     let environment = SignatureEnvironment {
         json_ld_loader: contexts.loader(),
         eip712_loader: (),
     };
-    let resolver = Resolver::default().into_vm_resolver::<AnyMethod>();
-    let signer = SingleSecretSigner::new(key.clone()).into_local();
+    let resolver = Resolver::default().into_vm_resolver::<Multikey>();
+    let signer = SingleSecretSigner::new(key.clone());
     let secured = suite
-        .sign_with(
-            environment,
-            unsecured,
-            &resolver,
-            &signer,
-            options,
-            Default::default(),
-        )
+        .sign_with(environment, unsecured, &resolver, signer, options, ())
         .await
         .map_err(|e| classify_signing_error(e.to_string()))?;
     serde_json::to_value(secured).map_err(|e| DataIntegrityError::Malformed(e.to_string()))
@@ -143,11 +188,49 @@ pub async fn verify(
     resolver: &Resolver,
     contexts: &Contexts,
 ) -> Result<(), DataIntegrityError> {
-    check_proof_shape(document)?;
-    let secured = DataIntegrity::<DataIntegrityDocument, AnySuite>::deserialize(document)
+    let cryptosuites = check_proof_shape(document)?;
+    // Boxed: the JSON-LD futures nest too deeply for callers' type layout otherwise.
+    match cryptosuites.as_slice() {
+        [EdDsaRdfc2022::CRYPTOSUITE] => {
+            Box::pin(verify_as::<EdDsaRdfc2022, Multikey>(
+                document, resolver, contexts,
+            ))
+            .await
+        }
+        [EcdsaRdfc2019::CRYPTOSUITE] => {
+            Box::pin(verify_as::<EcdsaRdfc2019, Multikey>(
+                document, resolver, contexts,
+            ))
+            .await
+        }
+        // A proof set mixing both suites: ssi's own suites, one type for all proofs.
+        _ => {
+            Box::pin(verify_as::<AnySuite, AnyMethod>(
+                document, resolver, contexts,
+            ))
+            .await
+        }
+    }
+}
+
+/// The parameters ssi verifies proofs with, for verification methods of type `M`.
+type Params<'a, M> = VerificationParameters<VerificationMethodDIDResolver<Resolver, M>, &'a Loader>;
+
+async fn verify_as<S, M>(
+    document: &Value,
+    resolver: &Resolver,
+    contexts: &Contexts,
+) -> Result<(), DataIntegrityError>
+where
+    S: DeserializeCryptographicSuiteOwned,
+    M: VerificationMethod,
+    for<'a> Proofs<S>: ValidateProof<Params<'a, M>, DataIntegrityDocument>,
+    for<'a> DataIntegrityDocument: ValidateClaims<Params<'a, M>, Proofs<S>>,
+{
+    let secured = DataIntegrity::<DataIntegrityDocument, S>::deserialize(document)
         .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
-    let params = VerificationParameters {
-        resolver: resolver.into_vm_resolver::<AnyMethod>(),
+    let params: Params<'_, M> = VerificationParameters {
+        resolver: resolver.into_vm_resolver::<M>(),
         json_ld_loader: contexts.loader(),
         eip712_types_loader: (),
         date_time: None,
@@ -176,12 +259,14 @@ fn classify_validation_error(e: ProofValidationError) -> DataIntegrityError {
     }
 }
 
-/// Refuses proofs Certus does not verify, before any JSON-LD work.
-fn check_proof_shape(document: &Value) -> Result<(), DataIntegrityError> {
+/// Refuses proofs Certus does not verify, before any JSON-LD work; returns the distinct
+/// cryptosuites of the proofs.
+fn check_proof_shape(document: &Value) -> Result<Vec<&'static str>, DataIntegrityError> {
     let proofs = proofs(document);
     if proofs.is_empty() {
         return Err(DataIntegrityError::UnsupportedProof("no proof".into()));
     }
+    let mut cryptosuites = Vec::new();
     for proof in proofs {
         let kind = proof
             .get("type")
@@ -196,14 +281,17 @@ fn check_proof_shape(document: &Value) -> Result<(), DataIntegrityError> {
                 "proof type `{kind}` (only DataIntegrityProof)"
             )));
         }
-        if !SUPPORTED_CRYPTOSUITES.contains(&suite) {
+        let Some(known) = SUPPORTED_CRYPTOSUITES.iter().find(|s| **s == suite) else {
             return Err(DataIntegrityError::UnsupportedProof(format!(
                 "cryptosuite `{suite}` (supported: {})",
                 SUPPORTED_CRYPTOSUITES.join(", ")
             )));
+        };
+        if !cryptosuites.contains(known) {
+            cryptosuites.push(*known);
         }
     }
-    Ok(())
+    Ok(cryptosuites)
 }
 
 /// The proofs of a document, as JSON objects.
