@@ -20,6 +20,7 @@ pub mod did;
 pub mod error;
 pub mod issuance;
 pub mod keys;
+pub mod ledger;
 pub mod state;
 pub mod store;
 pub mod verification;

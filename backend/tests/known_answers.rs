@@ -1,5 +1,7 @@
 //! Known-answer tests against published vectors in `../shared/vectors/` (each folder names
-//! its source): W3C vc-di-eddsa for Data Integrity, and the IETF SD-JWT / SD-JWT VC drafts.
+//! its source): W3C vc-di-eddsa for Data Integrity, and the IETF SD-JWT / SD-JWT VC drafts;
+//! and the RFC 6962 Merkle tree vectors in `tests/vectors/rfc6962-merkle.json` (its
+//! `source` names where each part comes from).
 
 use std::path::PathBuf;
 
@@ -211,4 +213,95 @@ fn a_tampered_sd_jwt_vector_is_rejected() {
     let forged = presentation.replacen(jwt, &forged_jwt, 1);
     let decoded = sd_jwt::decode(&forged).expect("decodes");
     assert!(decoded.issuer_jwt.verify(&sd_jwt_issuer_key()).is_err());
+}
+
+mod merkle {
+    use base64::prelude::{Engine, BASE64_STANDARD};
+    use certus::ledger::hash::Digest;
+    use certus::ledger::merkle::{
+        leaf_hash, verify_consistency, verify_inclusion, LeafIndex, Tree, TreeSize,
+    };
+    use serde_json::Value;
+
+    fn vectors() -> Value {
+        serde_json::from_str(include_str!("vectors/rfc6962-merkle.json")).expect("JSON")
+    }
+
+    fn b64(value: &Value) -> Digest {
+        let bytes = BASE64_STANDARD
+            .decode(value.as_str().expect("base64 string"))
+            .expect("base64");
+        Digest::from_slice(&bytes).expect("32 bytes")
+    }
+
+    fn path(value: &Value) -> Vec<Digest> {
+        value
+            .as_array()
+            .map(|a| a.iter().map(b64).collect())
+            .unwrap_or_default()
+    }
+
+    fn leaves() -> Vec<Digest> {
+        vectors()["leaves"]
+            .as_array()
+            .expect("leaves")
+            .iter()
+            .map(|l| leaf_hash(&hex::decode(l.as_str().expect("hex")).expect("hex")))
+            .collect()
+    }
+
+    #[test]
+    fn tree_roots_match_the_rfc6962_reference_for_every_prefix() {
+        let v = vectors();
+        let leaves = leaves();
+        for (i, root) in v["roots"].as_array().expect("roots").iter().enumerate() {
+            let tree = Tree::new(leaves[..=i].to_vec());
+            assert_eq!(
+                tree.root().to_hex(),
+                root.as_str().expect("hex"),
+                "size {}",
+                i + 1
+            );
+        }
+    }
+
+    #[test]
+    fn published_inclusion_proofs_verify_and_ours_are_identical() {
+        let leaves = leaves();
+        for case in vectors()["inclusion"].as_array().expect("cases") {
+            let index = LeafIndex(case["leafIdx"].as_u64().expect("index"));
+            let size = TreeSize(case["treeSize"].as_u64().expect("size"));
+            let (leaf, root, proof) = (
+                b64(&case["leafHash"]),
+                b64(&case["root"]),
+                path(&case["proof"]),
+            );
+            verify_inclusion(&leaf, index, size, &proof, &root).expect("published proof holds");
+            let tree = Tree::new(leaves[..size.0 as usize].to_vec());
+            assert_eq!(tree.root(), root);
+            assert_eq!(tree.inclusion_proof(index).expect("in range"), proof);
+        }
+    }
+
+    #[test]
+    fn published_consistency_proofs_verify_and_ours_are_identical() {
+        let leaves = leaves();
+        for case in vectors()["consistency"].as_array().expect("cases") {
+            let old = TreeSize(case["size1"].as_u64().expect("size1"));
+            let new = TreeSize(case["size2"].as_u64().expect("size2"));
+            let (old_root, new_root) = (b64(&case["root1"]), b64(&case["root2"]));
+            let proof = path(&case["proof"]);
+            verify_consistency(old, new, &old_root, &new_root, &proof)
+                .expect("published proof holds");
+            let tree = Tree::new(leaves[..new.0 as usize].to_vec());
+            assert_eq!(tree.consistency_proof(old).expect("in range"), proof);
+            // The roots swapped, or the sizes swapped, do not verify.
+            assert!(
+                verify_consistency(old, new, &new_root, &old_root, &proof).is_err() || old == new
+            );
+            assert!(
+                verify_consistency(new, old, &old_root, &new_root, &proof).is_err() || old == new
+            );
+        }
+    }
 }

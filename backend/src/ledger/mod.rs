@@ -1,0 +1,8 @@
+//! The built-in chain.
+//!
+//! The core — [`hash`], [`merkle`], [`transaction`], [`block`], [`receipt`] — is pure: no
+//! database, clock or network, so it can be checked by anyone with the genesis and reused
+//! by the offline `certus receipt verify`. The store and the block producer wrap it.
+
+pub mod hash;
+pub mod merkle;
