@@ -24,7 +24,7 @@ pub const VALIDATOR_SET: &[u8] = b"certus/validator-set/v1\0";
 
 /// A SHA-256 digest. Equality is constant-time: digests are compared against values an
 /// attacker supplies (receipts, proofs).
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub struct Digest([u8; 32]);
 
 impl Digest {
@@ -81,6 +81,12 @@ impl PartialEq for Digest {
 }
 
 impl Eq for Digest {}
+
+impl std::hash::Hash for Digest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl fmt::Debug for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
