@@ -4,5 +4,7 @@
 //! database, clock or network, so it can be checked by anyone with the genesis and reused
 //! by the offline `certus receipt verify`. The store and the block producer wrap it.
 
+pub mod block;
 pub mod hash;
 pub mod merkle;
+pub mod transaction;

@@ -1,0 +1,474 @@
+//! Blocks: signed headers over a Merkle root of transactions, chained by hash, and the
+//! genesis that fixes the chain id and its validators.
+//!
+//! A header's hash is SHA-256 over [`super::hash::BLOCK_HEADER`] and the header's binary
+//! encoding; validators sign that hash with Ed25519. A block is final with valid
+//! signatures from more than two thirds of the validator set.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::hash::{Digest, BLOCK_HEADER, VALIDATOR_SET};
+use super::merkle::{empty_root, Tree};
+use super::transaction::Transaction;
+
+/// The name of a chain: 1–64 characters of `a-z`, `0-9`, `-` and `.`, so it fits in URLs
+/// and signed notes unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ChainId(String);
+
+impl ChainId {
+    /// Parses a chain id.
+    pub fn parse(text: &str) -> Result<Self, BlockError> {
+        let valid = (1..=64).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(BlockError::InvalidChainId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ChainId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A validator's Ed25519 public key, hex in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidatorKey(pub VerifyingKey);
+
+impl ValidatorKey {
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.as_bytes())
+    }
+}
+
+impl Serialize for ValidatorKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for ValidatorKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&text, &mut bytes).map_err(serde::de::Error::custom)?;
+        VerifyingKey::from_bytes(&bytes)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The validators of a chain, in a fixed order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ValidatorSet(Vec<ValidatorKey>);
+
+impl ValidatorSet {
+    /// A set of distinct keys, kept sorted by key bytes.
+    pub fn new(mut keys: Vec<ValidatorKey>) -> Result<Self, BlockError> {
+        keys.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        keys.dedup();
+        if keys.is_empty() {
+            return Err(BlockError::NoValidators);
+        }
+        Ok(Self(keys))
+    }
+
+    pub fn keys(&self) -> &[ValidatorKey] {
+        &self.0
+    }
+
+    /// The hash a header commits to.
+    pub fn hash(&self) -> Digest {
+        let mut parts: Vec<&[u8]> = vec![VALIDATOR_SET];
+        parts.extend(self.0.iter().map(|k| k.0.as_bytes().as_slice()));
+        Digest::of(&parts)
+    }
+
+    /// How many distinct validator signatures make a block final: more than two thirds.
+    pub fn quorum(&self) -> usize {
+        self.0.len() * 2 / 3 + 1
+    }
+}
+
+/// A block header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BlockHeader {
+    pub chain_id: ChainId,
+    pub height: u64,
+    /// Hash of the previous block's header ([`Digest::ZERO`] for genesis).
+    pub previous: Digest,
+    /// Sealing time, milliseconds since the Unix epoch (UTC).
+    pub time_ms: i64,
+    /// RFC 6962 root of the block's transactions, in order.
+    pub tx_root: Digest,
+    pub tx_count: u64,
+    /// Hash of the validator set that signs this block.
+    pub validator_set: Digest,
+}
+
+impl BlockHeader {
+    /// The header's hash: its identity, and what validators sign.
+    pub fn hash(&self) -> Digest {
+        let chain = self.chain_id.as_str().as_bytes();
+        Digest::of(&[
+            BLOCK_HEADER,
+            &(chain.len() as u16).to_be_bytes(),
+            chain,
+            &self.height.to_be_bytes(),
+            self.previous.as_bytes(),
+            &self.time_ms.to_be_bytes(),
+            self.tx_root.as_bytes(),
+            &self.tx_count.to_be_bytes(),
+            self.validator_set.as_bytes(),
+        ])
+    }
+}
+
+/// One validator's signature over a header hash, hex in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BlockSignature {
+    pub validator: ValidatorKey,
+    #[serde(with = "hex_signature")]
+    pub signature: Signature,
+}
+
+impl BlockSignature {
+    /// Signs `header` with a validator key.
+    pub fn sign(key: &SigningKey, header: &BlockHeader) -> Self {
+        Self {
+            validator: ValidatorKey(key.verifying_key()),
+            signature: key.sign(header.hash().as_bytes()),
+        }
+    }
+}
+
+mod hex_signature {
+    use ed25519_dalek::Signature;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(s: &Signature, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(s.to_bytes()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Signature, D::Error> {
+        let mut bytes = [0u8; 64];
+        hex::decode_to_slice(String::deserialize(deserializer)?, &mut bytes)
+            .map_err(serde::de::Error::custom)?;
+        Ok(Signature::from_bytes(&bytes))
+    }
+}
+
+/// Checks that a quorum of distinct validators of `set` signed `header`.
+pub fn verify_signatures(
+    header: &BlockHeader,
+    signatures: &[BlockSignature],
+    set: &ValidatorSet,
+) -> Result<(), BlockError> {
+    if header.validator_set != set.hash() {
+        return Err(BlockError::ValidatorSetMismatch);
+    }
+    let hash = header.hash();
+    let mut signers: Vec<&ValidatorKey> = Vec::with_capacity(signatures.len());
+    for s in signatures {
+        if !set.keys().contains(&s.validator) {
+            return Err(BlockError::UnknownValidator);
+        }
+        s.validator
+            .0
+            .verify_strict(hash.as_bytes(), &s.signature)
+            .map_err(|_| BlockError::BadSignature)?;
+        if !signers.contains(&&s.validator) {
+            signers.push(&s.validator);
+        }
+    }
+    if signers.len() < set.quorum() {
+        return Err(BlockError::NoQuorum);
+    }
+    Ok(())
+}
+
+/// A block as stored and served: header, transactions in order, signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Block {
+    pub header: BlockHeader,
+    pub transactions: Vec<Transaction>,
+    pub signatures: Vec<BlockSignature>,
+}
+
+impl Block {
+    /// Seals `transactions` on top of `previous`, signed by `key`.
+    pub fn seal(
+        previous: &BlockHeader,
+        transactions: Vec<Transaction>,
+        time_ms: i64,
+        key: &SigningKey,
+    ) -> Self {
+        let tree = Tree::new(transactions.iter().map(Transaction::leaf_hash).collect());
+        let header = BlockHeader {
+            chain_id: previous.chain_id.clone(),
+            height: previous.height + 1,
+            previous: previous.hash(),
+            time_ms: time_ms.max(previous.time_ms),
+            tx_root: tree.root(),
+            tx_count: transactions.len() as u64,
+            validator_set: previous.validator_set,
+        };
+        let signatures = vec![BlockSignature::sign(key, &header)];
+        Self {
+            header,
+            transactions,
+            signatures,
+        }
+    }
+
+    /// The Merkle tree over this block's transactions.
+    pub fn tree(&self) -> Tree {
+        Tree::new(
+            self.transactions
+                .iter()
+                .map(Transaction::leaf_hash)
+                .collect(),
+        )
+    }
+
+    /// Checks this block as the successor of `previous`: link, height, time, root, count
+    /// and signatures.
+    pub fn verify(&self, previous: &BlockHeader, set: &ValidatorSet) -> Result<(), BlockError> {
+        let h = &self.header;
+        if h.chain_id != previous.chain_id {
+            return Err(BlockError::WrongChain);
+        }
+        if h.height != previous.height + 1 || h.previous != previous.hash() {
+            return Err(BlockError::BrokenLink);
+        }
+        if h.time_ms < previous.time_ms {
+            return Err(BlockError::TimeGoesBack);
+        }
+        if h.tx_count != self.transactions.len() as u64 || h.tx_root != self.tree().root() {
+            return Err(BlockError::RootMismatch);
+        }
+        verify_signatures(h, &self.signatures, set)
+    }
+}
+
+/// The first block of a chain and the validators it names. Anyone holding it can check
+/// every later block and receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Genesis {
+    pub validators: ValidatorSet,
+    pub header: BlockHeader,
+    pub signatures: Vec<BlockSignature>,
+}
+
+impl Genesis {
+    /// A new chain whose sole validator is `key`.
+    pub fn create(chain_id: ChainId, key: &SigningKey, time_ms: i64) -> Self {
+        let validators = ValidatorSet(vec![ValidatorKey(key.verifying_key())]);
+        let header = BlockHeader {
+            chain_id,
+            height: 0,
+            previous: Digest::ZERO,
+            time_ms,
+            tx_root: empty_root(),
+            tx_count: 0,
+            validator_set: validators.hash(),
+        };
+        let signatures = vec![BlockSignature::sign(key, &header)];
+        Self {
+            validators,
+            header,
+            signatures,
+        }
+    }
+
+    /// Checks that this is a well-formed genesis signed by its own validators.
+    pub fn verify(&self) -> Result<(), BlockError> {
+        let h = &self.header;
+        if h.height != 0 || h.previous != Digest::ZERO {
+            return Err(BlockError::BrokenLink);
+        }
+        if h.tx_count != 0 || h.tx_root != empty_root() {
+            return Err(BlockError::RootMismatch);
+        }
+        verify_signatures(h, &self.signatures, &self.validators)
+    }
+
+    /// The genesis as a block (height 0, no transactions).
+    pub fn block(&self) -> Block {
+        Block {
+            header: self.header.clone(),
+            transactions: Vec::new(),
+            signatures: self.signatures.clone(),
+        }
+    }
+}
+
+/// Why a block, header or genesis does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The chain id is empty, too long, or has characters outside `a-z0-9-.`.
+    #[error("invalid chain id")]
+    InvalidChainId,
+    /// A validator set must name at least one key.
+    #[error("a validator set needs at least one key")]
+    NoValidators,
+    /// The block belongs to another chain.
+    #[error("the block belongs to another chain")]
+    WrongChain,
+    /// The height or previous hash does not follow the previous block.
+    #[error("the block does not follow the previous block (height or previous hash)")]
+    BrokenLink,
+    /// The block is timed before its predecessor.
+    #[error("the block's time is before the previous block's")]
+    TimeGoesBack,
+    /// The transaction root or count does not match the transactions.
+    #[error("the transaction root or count does not match the transactions")]
+    RootMismatch,
+    /// The header names a validator set other than the chain's.
+    #[error("the header names another validator set")]
+    ValidatorSetMismatch,
+    /// A signature is by a key outside the validator set.
+    #[error("a signature is by a key that is not a validator")]
+    UnknownValidator,
+    /// A signature does not verify.
+    #[error("a validator signature does not verify")]
+    BadSignature,
+    /// Fewer than a quorum of distinct validators signed.
+    #[error("fewer than two thirds of the validators signed")]
+    NoQuorum,
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::ledger::transaction::credential_commitment;
+
+    fn key(seed: u64) -> SigningKey {
+        SigningKey::generate(&mut StdRng::seed_from_u64(seed))
+    }
+
+    fn chain() -> (Genesis, SigningKey) {
+        let k = key(1);
+        let genesis = Genesis::create(ChainId::parse("test.certus").expect("id"), &k, 1_000);
+        (genesis, k)
+    }
+
+    fn anchors(n: u8) -> Vec<Transaction> {
+        (0..n)
+            .map(|i| Transaction::CredentialAnchor {
+                commitment: credential_commitment(&[i]),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_sealed_chain_verifies_block_by_block() {
+        let (genesis, k) = chain();
+        genesis.verify().expect("genesis holds");
+        let b1 = Block::seal(&genesis.header, anchors(3), 2_000, &k);
+        let b2 = Block::seal(&b1.header, anchors(1), 3_000, &k);
+        b1.verify(&genesis.header, &genesis.validators).expect("b1");
+        b2.verify(&b1.header, &genesis.validators).expect("b2");
+        assert_eq!(
+            b2.verify(&genesis.header, &genesis.validators),
+            Err(BlockError::BrokenLink)
+        );
+    }
+
+    #[test]
+    fn every_tampered_part_of_a_block_is_detected() {
+        let (genesis, k) = chain();
+        let set = &genesis.validators;
+        let block = Block::seal(&genesis.header, anchors(4), 2_000, &k);
+        let check = |b: &Block| b.verify(&genesis.header, set);
+
+        let mut b = block.clone();
+        b.transactions[2] = Transaction::CredentialAnchor {
+            commitment: Digest::ZERO,
+        };
+        assert_eq!(check(&b), Err(BlockError::RootMismatch));
+        let mut b = block.clone();
+        b.transactions.pop();
+        assert_eq!(check(&b), Err(BlockError::RootMismatch));
+        let mut b = block.clone();
+        b.header.time_ms += 1;
+        assert_eq!(check(&b), Err(BlockError::BadSignature));
+        let mut b = block.clone();
+        b.header.time_ms = 999;
+        assert_eq!(check(&b), Err(BlockError::TimeGoesBack));
+        let mut b = block.clone();
+        let mut sig = b.signatures[0].signature.to_bytes();
+        sig[10] ^= 1;
+        b.signatures[0].signature = Signature::from_bytes(&sig);
+        assert_eq!(check(&b), Err(BlockError::BadSignature));
+        let mut b = block.clone();
+        b.signatures = vec![BlockSignature::sign(&key(2), &b.header)];
+        assert_eq!(check(&b), Err(BlockError::UnknownValidator));
+        let mut b = block.clone();
+        b.signatures.clear();
+        assert_eq!(check(&b), Err(BlockError::NoQuorum));
+        let mut b = block;
+        b.header.chain_id = ChainId::parse("other").expect("id");
+        assert_eq!(check(&b), Err(BlockError::WrongChain));
+    }
+
+    #[test]
+    fn a_quorum_is_more_than_two_thirds_of_distinct_validators() {
+        let keys: Vec<SigningKey> = (10..14).map(key).collect();
+        let set = ValidatorSet::new(
+            keys.iter()
+                .map(|k| ValidatorKey(k.verifying_key()))
+                .collect(),
+        )
+        .expect("set");
+        assert_eq!(set.quorum(), 3);
+        let (genesis, _) = chain();
+        let mut header = genesis.header.clone();
+        header.validator_set = set.hash();
+        let sigs: Vec<BlockSignature> = keys
+            .iter()
+            .map(|k| BlockSignature::sign(k, &header))
+            .collect();
+        assert_eq!(verify_signatures(&header, &sigs[..3], &set), Ok(()));
+        assert_eq!(
+            verify_signatures(&header, &sigs[..2], &set),
+            Err(BlockError::NoQuorum)
+        );
+        let repeated = vec![sigs[0].clone(), sigs[0].clone(), sigs[1].clone()];
+        assert_eq!(
+            verify_signatures(&header, &repeated, &set),
+            Err(BlockError::NoQuorum)
+        );
+    }
+
+    #[test]
+    fn headers_round_trip_through_json_and_chain_ids_are_checked() {
+        let (genesis, _) = chain();
+        let json = serde_json::to_string(&genesis).expect("json");
+        let back: Genesis = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, genesis);
+        assert!(ChainId::parse("Has Space").is_err());
+        assert!(ChainId::parse("").is_err());
+        assert!(serde_json::from_str::<Genesis>(&json.replace("test.certus", "BAD ID")).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! Ledger transactions: only hashes and public data, never a name, a claim value or a
+//! holder DID.
+//!
+//! Each transaction has one binary encoding, which is the Merkle leaf data of its block:
+//! a kind byte followed by the kind's fixed fields (integers big-endian). Kind bytes are
+//! never reused; the ones after [`Kind::AuditCheckpoint`] are reserved for the status-list
+//! versions, DID operations, accreditations, schema registrations, key compromises and
+//! erasure receipts of later releases, so old receipts keep their meaning.
+
+use serde::{Deserialize, Serialize};
+
+use super::hash::{Digest, CREDENTIAL_COMMITMENT};
+use super::merkle::leaf_hash;
+
+/// The kind byte that starts a transaction's encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// [`Transaction::CredentialAnchor`].
+    CredentialAnchor = 0x01,
+    /// [`Transaction::AuditCheckpoint`].
+    AuditCheckpoint = 0x02,
+    // Reserved: 0x03 status-list version, 0x04 DID operation, 0x05 accreditation,
+    // 0x06 schema registration, 0x07 key compromise, 0x08 erasure receipt.
+}
+
+/// A ledger transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Transaction {
+    /// A credential was issued. The commitment ([`credential_commitment`]) is over the
+    /// secured credential, which carries a random id: without the credential no one can
+    /// compute it or link it to the credential's id.
+    #[serde(rename_all = "camelCase")]
+    CredentialAnchor { commitment: Digest },
+    /// The head of the audit log after `sequence` entries.
+    #[serde(rename_all = "camelCase")]
+    AuditCheckpoint { sequence: u64, head: Digest },
+}
+
+/// Bytes that are not a transaction encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Empty input, or a kind byte no release has defined.
+    #[error("unknown transaction kind")]
+    UnknownKind,
+    /// The fields are shorter or longer than the kind requires.
+    #[error("transaction has the wrong length for its kind")]
+    WrongLength,
+}
+
+impl Transaction {
+    /// The kind byte.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::CredentialAnchor { .. } => Kind::CredentialAnchor,
+            Self::AuditCheckpoint { .. } => Kind::AuditCheckpoint,
+        }
+    }
+
+    /// The canonical encoding (the Merkle leaf data).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![self.kind() as u8];
+        match self {
+            Self::CredentialAnchor { commitment } => out.extend_from_slice(commitment.as_bytes()),
+            Self::AuditCheckpoint { sequence, head } => {
+                out.extend_from_slice(&sequence.to_be_bytes());
+                out.extend_from_slice(head.as_bytes());
+            }
+        }
+        out
+    }
+
+    /// Parses a canonical encoding; anything else is refused.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (kind, fields) = bytes.split_first().ok_or(DecodeError::UnknownKind)?;
+        let digest = |b: &[u8]| Digest::from_slice(b).map_err(|_| DecodeError::WrongLength);
+        match *kind {
+            k if k == Kind::CredentialAnchor as u8 => Ok(Self::CredentialAnchor {
+                commitment: digest(fields)?,
+            }),
+            k if k == Kind::AuditCheckpoint as u8 => {
+                if fields.len() != 40 {
+                    return Err(DecodeError::WrongLength);
+                }
+                let (sequence, head) = fields.split_at(8);
+                let sequence =
+                    u64::from_be_bytes(sequence.try_into().map_err(|_| DecodeError::WrongLength)?);
+                Ok(Self::AuditCheckpoint {
+                    sequence,
+                    head: digest(head)?,
+                })
+            }
+            _ => Err(DecodeError::UnknownKind),
+        }
+    }
+
+    /// The transaction's Merkle leaf hash, which also identifies it.
+    pub fn leaf_hash(&self) -> Digest {
+        leaf_hash(&self.encode())
+    }
+}
+
+/// The commitment anchoring a credential: SHA-256 over the domain prefix and the secured
+/// credential's bytes (see `issuance::anchor` for which bytes each format commits to).
+pub fn credential_commitment(secured: &[u8]) -> Digest {
+    Digest::of(&[CREDENTIAL_COMMITMENT, secured])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples() -> Vec<Transaction> {
+        vec![
+            Transaction::CredentialAnchor {
+                commitment: credential_commitment(b"a secured credential"),
+            },
+            Transaction::AuditCheckpoint {
+                sequence: 42,
+                head: Digest::of(&[b"audit head"]),
+            },
+        ]
+    }
+
+    #[test]
+    fn encodings_round_trip_and_start_with_their_kind() {
+        for tx in examples() {
+            let bytes = tx.encode();
+            assert_eq!(bytes[0], tx.kind() as u8);
+            assert_eq!(Transaction::decode(&bytes), Ok(tx));
+        }
+    }
+
+    #[test]
+    fn malformed_encodings_are_refused() {
+        for tx in examples() {
+            let bytes = tx.encode();
+            assert_eq!(
+                Transaction::decode(&bytes[..bytes.len() - 1]),
+                Err(DecodeError::WrongLength)
+            );
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert_eq!(Transaction::decode(&longer), Err(DecodeError::WrongLength));
+        }
+        assert_eq!(Transaction::decode(&[]), Err(DecodeError::UnknownKind));
+        assert_eq!(
+            Transaction::decode(&[0x03; 33]),
+            Err(DecodeError::UnknownKind)
+        );
+    }
+
+    #[test]
+    fn the_json_form_names_the_kind() {
+        let json = serde_json::to_value(&examples()[1]).expect("serializes");
+        assert_eq!(json["type"], "auditCheckpoint");
+        assert_eq!(json["sequence"], 42);
+    }
+}
