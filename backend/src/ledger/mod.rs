@@ -7,4 +7,5 @@
 pub mod block;
 pub mod hash;
 pub mod merkle;
+pub mod receipt;
 pub mod transaction;
