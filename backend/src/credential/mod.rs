@@ -3,6 +3,7 @@
 //! `EnvelopedVerifiableCredential` wrapper of the JWT forms.
 
 pub mod catalog;
+pub mod commitment;
 pub mod contexts;
 pub mod data_integrity;
 pub mod envelope;

@@ -6,15 +6,18 @@ mod prepare;
 pub use prepare::{prepare, Prepared};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
 use serde_json::{json, Map, Value};
 
 use certus_schemas::wire::CredentialFormat;
 
+use crate::credential::commitment::commitment;
 use crate::credential::contexts::Contexts;
 use crate::credential::data_integrity::{self, DataIntegrityError, ProofConfig};
 use crate::credential::envelope::{envelop_credential, MediaType};
 use crate::credential::{jose, sd_jwt};
+use crate::ledger;
+use crate::ledger::transaction::Transaction;
 use crate::store::entities::issued_credentials;
 
 /// Why a credential could not be issued. Every variant but `Internal` is the client's.
@@ -193,13 +196,20 @@ fn header(entries: &[(&str, &str)]) -> Map<String, Value> {
         .collect()
 }
 
-/// Records an issuance: identifiers, types, issuer, format and time — no claim values.
+/// Records an issuance — identifiers, types, issuer, format, time and commitment, no claim
+/// values — and queues its anchor for the next block, in one database transaction: once
+/// this returns, the anchor cannot be lost.
 pub async fn record(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     tenant_id: &str,
     issued: &Issued,
     now: DateTime<Utc>,
 ) -> Result<(), IssueError> {
+    let commitment = commitment(&issued.secured).ok_or_else(|| {
+        IssueError::Internal(anyhow::anyhow!("secured credential has no commitment"))
+    })?;
+    let internal = |e: sea_orm::DbErr| IssueError::Internal(e.into());
+    let txn = db.begin().await.map_err(internal)?;
     issued_credentials::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         tenant_id: Set(tenant_id.to_owned()),
@@ -208,9 +218,14 @@ pub async fn record(
         issuer: Set(issued.issuer.clone()),
         format: Set(issued.format.as_str().to_owned()),
         issued_at: Set(now),
+        commitment: Set(Some(commitment.to_hex())),
     }
-    .insert(db)
+    .insert(&txn)
     .await
-    .map_err(|e| IssueError::Internal(e.into()))?;
+    .map_err(internal)?;
+    ledger::store::enqueue(&txn, &Transaction::CredentialAnchor { commitment })
+        .await
+        .map_err(internal)?;
+    txn.commit().await.map_err(internal)?;
     Ok(())
 }

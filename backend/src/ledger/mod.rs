@@ -8,4 +8,5 @@ pub mod block;
 pub mod hash;
 pub mod merkle;
 pub mod receipt;
+pub mod store;
 pub mod transaction;

@@ -90,6 +90,133 @@ pub mod issued_credentials {
         pub issuer: String,
         pub format: String,
         pub issued_at: DateTimeUtc,
+        /// Hex commitment anchored on the chain (see `credential::commitment`).
+        pub commitment: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ledger_genesis {
+    //! The chain's genesis document (JSON), one row.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_genesis")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub chain_id: String,
+        pub document: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ledger_blocks {
+    //! A sealed block's header and signatures (JSON); transactions are rows of `ledger_transactions`.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_blocks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub height: i64,
+        /// Hex header hash.
+        #[sea_orm(unique)]
+        pub hash: String,
+        pub header: String,
+        pub signatures: String,
+        pub tx_count: i64,
+        pub time_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ledger_transactions {
+    //! A transaction of a sealed block, in its canonical encoding.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_transactions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub block_height: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i64,
+        pub data: Vec<u8>,
+        /// Hex commitment of a credential anchor, for lookups.
+        pub commitment: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ledger_outbox {
+    //! A transaction waiting for the next block, written with what it anchors.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub data: Vec<u8>,
+        pub commitment: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ledger_lease {
+    //! The block producer's lease: one node seals at a time.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ledger_lease")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub holder: String,
+        pub expires_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod node_keys {
+    //! Keys of this node (not of a tenant), e.g. its validator key.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "node_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub purpose: String,
+        /// Hex public key.
+        pub public_key: String,
+        /// Compact JWE of the private key under the master key.
+        pub private_jwe: String,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

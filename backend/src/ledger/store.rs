@@ -1,0 +1,429 @@
+//! The chain in the database: the genesis, sealed blocks with their transactions, the
+//! outbox of transactions waiting for a block, the producer's lease and the node's
+//! validator key. Everything read back is re-checked by the pure core before it is
+//! trusted (receipts, `certus chain verify`).
+
+use chrono::Utc;
+use ed25519_dalek::SigningKey;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+};
+
+use super::block::{Block, BlockError, BlockHeader, ChainId, Genesis};
+use super::hash::Digest;
+use super::merkle::LeafIndex;
+use super::receipt::Receipt;
+use super::transaction::Transaction;
+use crate::keys::MasterKey;
+use crate::store::entities::{
+    ledger_blocks, ledger_genesis, ledger_lease, ledger_outbox, ledger_transactions, node_keys,
+};
+
+/// `node_keys.purpose` of the validator key.
+const VALIDATOR_KEY: &str = "validator";
+/// `ledger_lease.name` of the block producer's lease.
+const PRODUCER_LEASE: &str = "producer";
+/// Rows per INSERT statement (within both databases' parameter limits).
+const INSERT_CHUNK: usize = 1_000;
+
+/// Why the stored chain could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    /// A stored row does not parse: the store was altered or damaged.
+    #[error("block {height}: {what} is corrupt")]
+    Corrupt { height: u64, what: &'static str },
+}
+
+/// Where a commitment stands.
+#[derive(Debug)]
+pub enum AnchorState {
+    /// In a sealed block; the receipt is as stored (check it before trusting it).
+    Anchored(Box<Receipt>),
+    /// Waiting in the outbox for the next block.
+    Pending,
+    /// Not on this chain.
+    Unknown,
+}
+
+/// The chain of this node, over its database.
+pub struct Ledger {
+    db: DatabaseConnection,
+    genesis: Genesis,
+    key: SigningKey,
+    /// Identifies this process in the producer lease.
+    holder: String,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("chain_id", &self.genesis.header.chain_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Queues `tx` for the next block, within the caller's database transaction.
+pub async fn enqueue(conn: &impl ConnectionTrait, tx: &Transaction) -> Result<(), DbErr> {
+    let commitment = match tx {
+        Transaction::CredentialAnchor { commitment } => Some(commitment.to_hex()),
+        Transaction::AuditCheckpoint { .. } => None,
+    };
+    ledger_outbox::ActiveModel {
+        data: Set(tx.encode()),
+        commitment: Set(commitment),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+impl Ledger {
+    /// Opens the chain in `db`, creating the node's validator key and the genesis on first
+    /// start. Fails if the store holds another chain than `chain_id`.
+    pub async fn open(
+        db: DatabaseConnection,
+        master: &MasterKey,
+        chain_id: &ChainId,
+    ) -> anyhow::Result<Self> {
+        let key = validator_key(&db, master).await?;
+        let genesis = match ledger_genesis::Entity::find().one(&db).await? {
+            Some(row) => serde_json::from_str::<Genesis>(&row.document)?,
+            None => {
+                let genesis =
+                    Genesis::create(chain_id.clone(), &key, Utc::now().timestamp_millis());
+                let txn = db.begin().await?;
+                ledger_genesis::ActiveModel {
+                    chain_id: Set(chain_id.as_str().to_owned()),
+                    document: Set(serde_json::to_string(&genesis)?),
+                }
+                .insert(&txn)
+                .await?;
+                insert_block(&txn, &genesis.block()).await?;
+                txn.commit().await?;
+                tracing::info!(chain = chain_id.as_str(), "created the chain's genesis");
+                genesis
+            }
+        };
+        anyhow::ensure!(
+            genesis.header.chain_id == *chain_id,
+            "the database holds chain `{}`, not `{}`",
+            genesis.header.chain_id.as_str(),
+            chain_id.as_str()
+        );
+        anyhow::ensure!(
+            genesis
+                .validators
+                .keys()
+                .iter()
+                .any(|k| k.0 == key.verifying_key()),
+            "this node's validator key is not a validator of chain `{}`",
+            chain_id.as_str()
+        );
+        Ok(Self {
+            db,
+            genesis,
+            key,
+            holder: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    pub fn validator_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// The header of the highest block.
+    pub async fn head(&self) -> Result<BlockHeader, StoreError> {
+        let row = ledger_blocks::Entity::find()
+            .order_by_desc(ledger_blocks::Column::Height)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::Corrupt {
+                height: 0,
+                what: "the genesis block",
+            })?;
+        parse_header(&row)
+    }
+
+    /// The block at `height`, as stored.
+    pub async fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        load_block(&self.db, height).await
+    }
+
+    /// Takes or renews the producer lease for `ttl_ms`; true when this process holds it.
+    pub async fn try_lease(&self, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
+        let result = ledger_lease::Entity::update_many()
+            .col_expr(
+                ledger_lease::Column::Holder,
+                Expr::value(self.holder.clone()),
+            )
+            .col_expr(
+                ledger_lease::Column::ExpiresMs,
+                Expr::value(now_ms + ttl_ms),
+            )
+            .filter(ledger_lease::Column::Name.eq(PRODUCER_LEASE))
+            .filter(
+                Condition::any()
+                    .add(ledger_lease::Column::Holder.eq(self.holder.clone()))
+                    .add(ledger_lease::Column::ExpiresMs.lt(now_ms)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Seals up to `max` pending transactions into a new block, in one database
+    /// transaction: the outbox rows are removed exactly when the block is stored. Returns
+    /// the new header, or `None` when nothing was pending.
+    pub async fn seal_pending(
+        &self,
+        now_ms: i64,
+        max: u64,
+    ) -> Result<Option<BlockHeader>, StoreError> {
+        let txn = self.db.begin().await?;
+        let backend = txn.get_database_backend();
+        // DELETE … RETURNING takes exactly the rows it returns, even with concurrent
+        // issuances committing meanwhile (supported by SQLite ≥ 3.35 and PostgreSQL).
+        let rows = txn
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!(
+                    "DELETE FROM ledger_outbox WHERE id IN \
+                     (SELECT id FROM ledger_outbox ORDER BY id LIMIT {max}) RETURNING id, data"
+                ),
+            ))
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get("", "id")?;
+            let data: Vec<u8> = row.try_get("", "data")?;
+            pending.push((id, data));
+        }
+        pending.sort_unstable_by_key(|(id, _)| *id);
+        let transactions = pending
+            .iter()
+            .map(|(_, data)| Transaction::decode(data))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| StoreError::Corrupt {
+                height: 0,
+                what: "an outbox transaction",
+            })?;
+        let head_row = ledger_blocks::Entity::find()
+            .order_by_desc(ledger_blocks::Column::Height)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::Corrupt {
+                height: 0,
+                what: "the genesis block",
+            })?;
+        let previous = parse_header(&head_row)?;
+        let block = Block::seal(&previous, transactions, now_ms, &self.key);
+        insert_block(&txn, &block).await?;
+        txn.commit().await?;
+        Ok(Some(block.header))
+    }
+
+    /// Where the credential with this commitment stands.
+    pub async fn locate(&self, commitment: &Digest) -> Result<AnchorState, StoreError> {
+        let hex = commitment.to_hex();
+        let found = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::Commitment.eq(hex.clone()))
+            .one(&self.db)
+            .await?;
+        if let Some(row) = found {
+            let height = row.block_height as u64;
+            let block = load_block(&self.db, height)
+                .await?
+                .ok_or(StoreError::Corrupt {
+                    height,
+                    what: "the block of a transaction",
+                })?;
+            let receipt = Receipt::new(&block, LeafIndex(row.position as u64)).ok_or(
+                StoreError::Corrupt {
+                    height,
+                    what: "a transaction position",
+                },
+            )?;
+            return Ok(AnchorState::Anchored(Box::new(receipt)));
+        }
+        let pending = ledger_outbox::Entity::find()
+            .filter(ledger_outbox::Column::Commitment.eq(hex))
+            .select_only()
+            .column(ledger_outbox::Column::Id)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?;
+        Ok(if pending.is_some() {
+            AnchorState::Pending
+        } else {
+            AnchorState::Unknown
+        })
+    }
+
+    /// Re-checks every stored block from the genesis: links, roots and signatures.
+    /// Returns the height of the head, or the first height that does not hold.
+    pub async fn verify_chain(&self) -> Result<u64, (u64, String)> {
+        self.genesis.verify().map_err(|e| (0, e.to_string()))?;
+        let stored = self.block(0).await.map_err(|e| (0, e.to_string()))?;
+        if stored.as_ref() != Some(&self.genesis.block()) {
+            return Err((
+                0,
+                "the stored genesis block differs from the genesis".into(),
+            ));
+        }
+        let head = self.head().await.map_err(|e| (0, e.to_string()))?.height;
+        let mut previous = self.genesis.header.clone();
+        for height in 1..=head {
+            let block = match self.block(height).await {
+                Ok(Some(block)) => block,
+                Ok(None) => return Err((height, "the block is missing".into())),
+                Err(e) => return Err((height, e.to_string())),
+            };
+            block
+                .verify(&previous, &self.genesis.validators)
+                .map_err(|e: BlockError| (height, e.to_string()))?;
+            previous = block.header;
+        }
+        Ok(head)
+    }
+
+    /// Stores a block received from elsewhere (an import) after checking it follows the
+    /// current head.
+    pub async fn append(&self, block: &Block) -> anyhow::Result<()> {
+        let head = self.head().await?;
+        block.verify(&head, &self.genesis.validators)?;
+        let txn = self.db.begin().await?;
+        insert_block(&txn, block).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// Stores a genesis read from elsewhere (an import) into an empty store.
+pub async fn import_genesis(db: &DatabaseConnection, genesis: &Genesis) -> anyhow::Result<()> {
+    genesis.verify()?;
+    anyhow::ensure!(
+        ledger_genesis::Entity::find().one(db).await?.is_none(),
+        "the target store already holds a chain"
+    );
+    let txn = db.begin().await?;
+    ledger_genesis::ActiveModel {
+        chain_id: Set(genesis.header.chain_id.as_str().to_owned()),
+        document: Set(serde_json::to_string(genesis)?),
+    }
+    .insert(&txn)
+    .await?;
+    insert_block(&txn, &genesis.block()).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn validator_key(db: &DatabaseConnection, master: &MasterKey) -> anyhow::Result<SigningKey> {
+    if let Some(row) = node_keys::Entity::find_by_id(VALIDATOR_KEY).one(db).await? {
+        let secret: [u8; 32] = master
+            .decrypt(&row.private_jwe)?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the stored validator key is not 32 bytes"))?;
+        return Ok(SigningKey::from_bytes(&secret));
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    node_keys::ActiveModel {
+        purpose: Set(VALIDATOR_KEY.to_owned()),
+        public_key: Set(hex::encode(key.verifying_key().as_bytes())),
+        private_jwe: Set(master.encrypt(key.as_bytes())?),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(key)
+}
+
+async fn insert_block(conn: &impl ConnectionTrait, block: &Block) -> Result<(), DbErr> {
+    let header = &block.header;
+    ledger_blocks::ActiveModel {
+        height: Set(header.height as i64),
+        hash: Set(header.hash().to_hex()),
+        header: Set(json(header)),
+        signatures: Set(json(&block.signatures)),
+        tx_count: Set(header.tx_count as i64),
+        time_ms: Set(header.time_ms),
+    }
+    .insert(conn)
+    .await?;
+    let rows: Vec<ledger_transactions::ActiveModel> = block
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(position, tx)| ledger_transactions::ActiveModel {
+            block_height: Set(header.height as i64),
+            position: Set(position as i64),
+            data: Set(tx.encode()),
+            commitment: Set(match tx {
+                Transaction::CredentialAnchor { commitment } => Some(commitment.to_hex()),
+                Transaction::AuditCheckpoint { .. } => None,
+            }),
+        })
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        ledger_transactions::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Ledger types are structs of strings, numbers and hex: serialising them cannot fail.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("ledger types serialise to JSON")
+}
+
+fn parse_header(row: &ledger_blocks::Model) -> Result<BlockHeader, StoreError> {
+    serde_json::from_str(&row.header).map_err(|_| StoreError::Corrupt {
+        height: row.height as u64,
+        what: "the header",
+    })
+}
+
+async fn load_block(conn: &impl ConnectionTrait, height: u64) -> Result<Option<Block>, StoreError> {
+    let Some(row) = ledger_blocks::Entity::find_by_id(height as i64)
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let header = parse_header(&row)?;
+    let signatures = serde_json::from_str(&row.signatures).map_err(|_| StoreError::Corrupt {
+        height,
+        what: "the signatures",
+    })?;
+    let transactions = ledger_transactions::Entity::find()
+        .filter(ledger_transactions::Column::BlockHeight.eq(height as i64))
+        .order_by_asc(ledger_transactions::Column::Position)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| Transaction::decode(&t.data))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| StoreError::Corrupt {
+            height,
+            what: "a transaction",
+        })?;
+    Ok(Some(Block {
+        header,
+        transactions,
+        signatures,
+    }))
+}
