@@ -18,6 +18,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::ledger::block::ChainId;
+
 /// Where the database lives and how to reach it; shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
@@ -28,6 +30,16 @@ pub struct StoreConfig {
     /// Database URL (`sqlite://…` or `postgres://…`); SQLite in the data folder when absent.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+
+    /// Name of the chain created on first start (`a-z`, `0-9`, `-`, `.`); an existing
+    /// store must hold a chain of this name.
+    #[arg(
+        long,
+        env = "CERTUS_CHAIN_ID",
+        default_value = "certus-local",
+        global = true
+    )]
+    pub chain_id: ChainId,
 }
 
 impl StoreConfig {
@@ -64,6 +76,10 @@ pub struct ServerConfig {
     /// Folder of the built web app (`scripts/build-frontend.sh`), served at `/`.
     #[arg(long, env = "CERTUS_WEB_DIR", default_value = "frontend/dist")]
     pub web_dir: PathBuf,
+
+    /// Milliseconds between blocks; a block is sealed only when anchors are pending.
+    #[arg(long, env = "CERTUS_BLOCK_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub block_interval_ms: u64,
 }
 
 /// Log output format.

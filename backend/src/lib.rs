@@ -1,6 +1,6 @@
 //! Certus: a verifiable-credential platform for certification agencies.
 //!
-//! The server is a library: [`open`] prepares the database and keys, [`build_state`] the
+//! The server is a library: [`open`] prepares the database, keys and chain, [`build_state`] the
 //! shared state, and [`app`] the router, so tests drive the real application without a
 //! socket. `main.rs` only reads configuration and calls these.
 
@@ -37,39 +37,59 @@ use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
 use crate::did::Resolver;
 use crate::keys::{KeyStore, MasterKey};
+use crate::ledger::store::Ledger;
 use crate::state::AppState;
 use crate::verification::Verifier;
 
 /// Oldest key-binding JWT accepted, in seconds.
 pub const MAX_KEY_BINDING_AGE_SECS: i64 = 600;
 
-/// Connects to the database, migrates it, creates the default tenant and its issuer keys on
-/// first start, and loads the keys.
-pub async fn open(
+/// A node's persistent parts, opened.
+#[derive(Debug)]
+pub struct Node {
+    pub db: DatabaseConnection,
+    pub keys: KeyStore,
+    pub ledger: Arc<Ledger>,
+}
+
+/// Creates the data folder if needed, loads the master key, connects to the database and
+/// migrates it.
+pub async fn open_database(
     store: &StoreConfig,
     master_key: Option<&str>,
-) -> anyhow::Result<(DatabaseConnection, KeyStore)> {
+) -> anyhow::Result<(DatabaseConnection, MasterKey)> {
     if store.database_url.is_none() {
         std::fs::create_dir_all(&store.data_dir)
             .with_context(|| format!("creating the data folder {}", store.data_dir.display()))?;
     }
     let master = MasterKey::load(master_key, &store.data_dir)?;
     let db = store::connect_and_migrate(&store.database_url()).await?;
+    Ok((db, master))
+}
+
+/// Opens the node: the database (see [`open_database`]), the default tenant and its issuer
+/// keys (created on first start), and the chain (its genesis created on first start).
+pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Result<Node> {
+    let (db, master) = open_database(store, master_key).await?;
     if keys::bootstrap(&db, &master).await? {
         tracing::info!("created the default tenant and its issuer keys");
     }
     let keys = KeyStore::load(&db, &master).await?;
-    Ok((db, keys))
+    let ledger = Arc::new(Ledger::open(db.clone(), &master, &store.chain_id).await?);
+    Ok(Node { db, keys, ledger })
 }
 
 /// The shared state of the HTTP application.
-pub fn build_state(db: DatabaseConnection, keys: KeyStore, server: &ServerConfig) -> AppState {
+pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
+    let Node { db, keys, ledger } = node;
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
     AppState {
         db,
         keys: Arc::new(keys),
+        ledger: ledger.clone(),
         verifier: Verifier {
+            ledger: Some(ledger),
             resolver: Resolver {
                 allow_web: server.allow_did_web,
             },

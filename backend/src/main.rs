@@ -1,11 +1,14 @@
 //! `certus`: reads configuration, sets up logging, and runs a subcommand.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use certus::cli::{ApiKeyCommand, Cli, Command};
 use certus::config::LogFormat;
+use certus::ledger::producer;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -19,10 +22,15 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Text => logs.init(),
     }
     let master_key = std::env::var("CERTUS_MASTER_KEY").ok();
-    let (db, keys) = certus::open(&cli.store, master_key.as_deref()).await?;
     match cli.command {
         Command::Serve(server) => {
-            let state = certus::build_state(db, keys, &server);
+            let node = certus::open(&cli.store, master_key.as_deref()).await?;
+            let ledger = node.ledger.clone();
+            let producer = producer::spawn(
+                ledger.clone(),
+                Duration::from_millis(server.block_interval_ms),
+            );
+            let state = certus::build_state(node, &server);
             let app = certus::app(state, &server);
             let listener = tokio::net::TcpListener::bind(server.addr)
                 .await
@@ -36,6 +44,9 @@ async fn main() -> anyhow::Result<()> {
             )
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+            producer.abort();
+            // Anchors acknowledged by the last requests go into a final block.
+            producer::seal_all(&ledger).await;
             tracing::info!("stopped");
         }
         Command::ApiKey(ApiKeyCommand::Create {
@@ -43,7 +54,8 @@ async fn main() -> anyhow::Result<()> {
             label,
             tenant,
         }) => {
-            let token = certus::auth::create_api_key(&db, &tenant, &scopes, label).await?;
+            let node = certus::open(&cli.store, master_key.as_deref()).await?;
+            let token = certus::auth::create_api_key(&node.db, &tenant, &scopes, label).await?;
             println!("{token}");
         }
     }

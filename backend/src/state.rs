@@ -8,6 +8,7 @@ use crate::api::rate_limit::RateLimiter;
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
 use crate::keys::KeyStore;
+use crate::ledger::store::Ledger;
 use crate::verification::Verifier;
 
 /// Shared application state; cheap to clone.
@@ -15,6 +16,7 @@ use crate::verification::Verifier;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: Arc<KeyStore>,
+    pub ledger: Arc<Ledger>,
     pub catalog: Arc<Catalog>,
     pub contexts: Arc<Contexts>,
     pub verifier: Verifier,

@@ -1,6 +1,5 @@
 //! The built-in chain: blocks, their transactions, the outbox of transactions waiting for
-//! a block, the block producer's lease, the node's keys, and the commitment of each issued
-//! credential.
+//! a block, the node's keys, and the commitment of each issued credential.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -41,14 +40,6 @@ enum LedgerOutbox {
     Data,
     Commitment,
     CreatedAt,
-}
-
-#[derive(DeriveIden)]
-enum LedgerLease {
-    Table,
-    Name,
-    Holder,
-    ExpiresMs,
 }
 
 #[derive(DeriveIden)]
@@ -143,30 +134,6 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(LedgerLease::Table)
-                    .if_not_exists()
-                    .col(string(LedgerLease::Name).primary_key())
-                    .col(string(LedgerLease::Holder))
-                    .col(big_integer(LedgerLease::ExpiresMs))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .exec_stmt(
-                Query::insert()
-                    .into_table(LedgerLease::Table)
-                    .columns([
-                        LedgerLease::Name,
-                        LedgerLease::Holder,
-                        LedgerLease::ExpiresMs,
-                    ])
-                    .values_panic(["producer".into(), "".into(), 0i64.into()])
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
                     .table(NodeKeys::Table)
                     .if_not_exists()
                     .col(string(NodeKeys::Purpose).primary_key())
@@ -213,7 +180,6 @@ impl MigrationTrait for Migration {
             .await?;
         for table in [
             NodeKeys::Table.into_iden(),
-            LedgerLease::Table.into_iden(),
             LedgerOutbox::Table.into_iden(),
             LedgerTransactions::Table.into_iden(),
             LedgerBlocks::Table.into_iden(),

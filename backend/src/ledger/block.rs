@@ -37,6 +37,14 @@ impl ChainId {
     }
 }
 
+impl std::str::FromStr for ChainId {
+    type Err = BlockError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 impl<'de> Deserialize<'de> for ChainId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Self::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)

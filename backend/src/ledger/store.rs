@@ -1,13 +1,11 @@
 //! The chain in the database: the genesis, sealed blocks with their transactions, the
-//! outbox of transactions waiting for a block, the producer's lease and the node's
-//! validator key. Everything read back is re-checked by the pure core before it is
+//! outbox of transactions waiting for a block, and the node's validator key. Everything read back is re-checked by the pure core before it is
 //! trusted (receipts, `certus chain verify`).
 
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 
@@ -18,13 +16,15 @@ use super::receipt::Receipt;
 use super::transaction::Transaction;
 use crate::keys::MasterKey;
 use crate::store::entities::{
-    ledger_blocks, ledger_genesis, ledger_lease, ledger_outbox, ledger_transactions, node_keys,
+    ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions, node_keys,
 };
 
 /// `node_keys.purpose` of the validator key.
 const VALIDATOR_KEY: &str = "validator";
-/// `ledger_lease.name` of the block producer's lease.
-const PRODUCER_LEASE: &str = "producer";
+/// The PostgreSQL advisory lock that makes block sealing single-writer across processes
+/// sharing one database ("certus-l" in ASCII). On SQLite the sealing transaction holds the
+/// database's write lock, which serves the same purpose.
+const SEALING_LOCK: i64 = 0x6365_7274_7573_2d6c;
 /// Rows per INSERT statement (within both databases' parameter limits).
 const INSERT_CHUNK: usize = 1_000;
 
@@ -55,8 +55,6 @@ pub struct Ledger {
     db: DatabaseConnection,
     genesis: Genesis,
     key: SigningKey,
-    /// Identifies this process in the producer lease.
-    holder: String,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -126,12 +124,7 @@ impl Ledger {
             "this node's validator key is not a validator of chain `{}`",
             chain_id.as_str()
         );
-        Ok(Self {
-            db,
-            genesis,
-            key,
-            holder: uuid::Uuid::new_v4().to_string(),
-        })
+        Ok(Self { db, genesis, key })
     }
 
     pub fn genesis(&self) -> &Genesis {
@@ -160,31 +153,13 @@ impl Ledger {
         load_block(&self.db, height).await
     }
 
-    /// Takes or renews the producer lease for `ttl_ms`; true when this process holds it.
-    pub async fn try_lease(&self, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
-        let result = ledger_lease::Entity::update_many()
-            .col_expr(
-                ledger_lease::Column::Holder,
-                Expr::value(self.holder.clone()),
-            )
-            .col_expr(
-                ledger_lease::Column::ExpiresMs,
-                Expr::value(now_ms + ttl_ms),
-            )
-            .filter(ledger_lease::Column::Name.eq(PRODUCER_LEASE))
-            .filter(
-                Condition::any()
-                    .add(ledger_lease::Column::Holder.eq(self.holder.clone()))
-                    .add(ledger_lease::Column::ExpiresMs.lt(now_ms)),
-            )
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected == 1)
-    }
-
     /// Seals up to `max` pending transactions into a new block, in one database
     /// transaction: the outbox rows are removed exactly when the block is stored. Returns
-    /// the new header, or `None` when nothing was pending.
+    /// the new header, or `None` when nothing was pending or another process is sealing.
+    ///
+    /// Two sealers can never fork the chain or lose a transaction: the sealing lock keeps
+    /// them apart, and were it bypassed, the block height's primary key would make one of
+    /// them roll back with its outbox rows intact.
     pub async fn seal_pending(
         &self,
         now_ms: i64,
@@ -192,6 +167,20 @@ impl Ledger {
     ) -> Result<Option<BlockHeader>, StoreError> {
         let txn = self.db.begin().await?;
         let backend = txn.get_database_backend();
+        if backend == DbBackend::Postgres {
+            let locked = txn
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    format!("SELECT pg_try_advisory_xact_lock({SEALING_LOCK}) AS locked"),
+                ))
+                .await?
+                .map(|row| row.try_get::<bool>("", "locked"))
+                .transpose()?
+                .unwrap_or(false);
+            if !locked {
+                return Ok(None);
+            }
+        }
         // DELETE … RETURNING takes exactly the rows it returns, even with concurrent
         // issuances committing meanwhile (supported by SQLite ≥ 3.35 and PostgreSQL).
         let rows = txn

@@ -184,25 +184,6 @@ pub mod ledger_outbox {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod ledger_lease {
-    //! The block producer's lease: one node seals at a time.
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "ledger_lease")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub name: String,
-        pub holder: String,
-        pub expires_ms: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 pub mod node_keys {
     //! Keys of this node (not of a tenant), e.g. its validator key.
     use sea_orm::entity::prelude::*;

@@ -16,6 +16,7 @@ use crate::credential::contexts::{context_urls, Contexts};
 use crate::credential::jose::DecodedJws;
 use crate::credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
 use crate::did::{AuthorisedKey, Resolver};
+use crate::ledger::store::Ledger;
 use certus_schemas::wire::VerifyOptions;
 use report::Report;
 
@@ -43,6 +44,8 @@ pub struct UnrecognisedInput(pub String);
 /// Everything a verification needs besides its input.
 #[derive(Debug, Clone)]
 pub struct Verifier {
+    /// The chain credentials are anchored on; without one the `anchored` check is skipped.
+    pub ledger: Option<Arc<Ledger>>,
     pub resolver: Resolver,
     pub contexts: Arc<Contexts>,
     pub catalog: Arc<Catalog>,

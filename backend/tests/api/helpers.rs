@@ -57,6 +57,7 @@ pub fn server_config() -> ServerConfig {
         verify_rate: 10_000,
         allow_did_web: false,
         web_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist"),
+        block_interval_ms: 1000,
     }
 }
 
@@ -87,12 +88,13 @@ impl TestApp {
         let store = StoreConfig {
             data_dir: dir.path().to_owned(),
             database_url,
+            chain_id: "test-chain".parse().expect("chain id"),
         };
-        let (db, keys) = certus::open(&store, None).await.expect("open");
-        let token = create_api_key(&db, "default", &[Scope::Issue, Scope::Verify], None)
+        let node = certus::open(&store, None).await.expect("open");
+        let token = create_api_key(&node.db, "default", &[Scope::Issue, Scope::Verify], None)
             .await
             .expect("api key");
-        let state = certus::build_state(db, keys, &server);
+        let state = certus::build_state(node, &server);
         let router = certus::app(state.clone(), &server);
         Self {
             router,
