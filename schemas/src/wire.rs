@@ -137,7 +137,7 @@ pub enum Outcome {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Check {
     /// Stable name of the check (`format`, `signature`, `issuer`, `validity`, `schema`,
-    /// `disclosures`, `holderBinding`, `challenge`, `domain`, `credentials`).
+    /// `disclosures`, `holderBinding`, `challenge`, `domain`, `credentials`, `anchored`).
     pub check: String,
     pub outcome: Outcome,
     /// Stable machine code when the outcome is `failed` or `error`.
@@ -193,6 +193,23 @@ pub struct VerificationResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub credentials: Vec<VerificationResult>,
+    /// Where the credential is anchored, when its `anchored` check passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<AnchorInfo>,
+}
+
+/// A credential's anchor on the chain, from a receipt checked against the genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AnchorInfo {
+    pub chain_id: String,
+    /// Height of the block holding the anchor.
+    pub height: u64,
+    /// Hex hash of that block's header.
+    pub block: String,
+    /// When the block was sealed (RFC 3339, UTC).
+    pub time: String,
 }
 
 /// Body of every error response.

@@ -2,6 +2,7 @@
 //! business logic.
 
 pub mod catalog;
+pub mod chain;
 pub mod credentials;
 pub mod docs;
 pub mod extract;
@@ -39,6 +40,12 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/credential-types", get(catalog::credential_types))
         .route("/contexts", get(catalog::contexts))
         .route("/issuers", get(catalog::issuers))
+        .route("/credentials/{id}/receipt", get(chain::credential_receipt))
+        .route("/anchors/{commitment}/receipt", get(chain::anchor_receipt))
+        .route("/chain/genesis", get(chain::genesis))
+        .route("/chain/head", get(chain::head))
+        .route("/chain/blocks/{height}", get(chain::block))
+        .route("/chain/checkpoint", get(chain::checkpoint))
         .route("/api-docs/openapi.json", get(docs::openapi_json))
         .route("/api-docs", get(docs::page))
         .fallback_service(ServeDir::new(web_dir).not_found_service(not_found.into_service()))

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use super::store::Ledger;
+use super::store::{Ledger, StoreError};
 
 /// Most transactions in one block. Larger backlogs are sealed over several ticks, each
 /// block staying quick to write and to prove from.
@@ -36,7 +36,7 @@ pub async fn seal_all(ledger: &Ledger) -> usize {
                     return sealed;
                 }
             }
-            Ok(None) => return sealed,
+            Ok(None) | Err(StoreError::NotValidator) => return sealed,
             Err(e) => {
                 tracing::error!(error = %e, "sealing a block failed; retrying at the next interval");
                 return sealed;

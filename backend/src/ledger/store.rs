@@ -16,7 +16,8 @@ use super::receipt::Receipt;
 use super::transaction::Transaction;
 use crate::keys::MasterKey;
 use crate::store::entities::{
-    ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions, node_keys,
+    issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions,
+    node_keys,
 };
 
 /// `node_keys.purpose` of the validator key.
@@ -37,6 +38,9 @@ pub enum StoreError {
     /// A stored row does not parse: the store was altered or damaged.
     #[error("block {height}: {what} is corrupt")]
     Corrupt { height: u64, what: &'static str },
+    /// This node is not a validator of its chain, so it cannot seal.
+    #[error("this node is not a validator of the chain")]
+    NotValidator,
 }
 
 /// Where a commitment stands.
@@ -46,6 +50,9 @@ pub enum AnchorState {
     Anchored(Box<Receipt>),
     /// Waiting in the outbox for the next block.
     Pending,
+    /// Recorded as issued by this node, yet neither sealed nor pending: the chain's store
+    /// lost or altered it.
+    Missing,
     /// Not on this chain.
     Unknown,
 }
@@ -54,7 +61,9 @@ pub enum AnchorState {
 pub struct Ledger {
     db: DatabaseConnection,
     genesis: Genesis,
-    key: SigningKey,
+    /// This node's validator key, when it is a validator of the chain; otherwise the node
+    /// only reads and checks the chain (for example after `certus chain import`).
+    key: Option<SigningKey>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -115,24 +124,31 @@ impl Ledger {
             genesis.header.chain_id.as_str(),
             chain_id.as_str()
         );
-        anyhow::ensure!(
-            genesis
-                .validators
-                .keys()
-                .iter()
-                .any(|k| k.0 == key.verifying_key()),
-            "this node's validator key is not a validator of chain `{}`",
-            chain_id.as_str()
-        );
-        Ok(Self { db, genesis, key })
+        let is_validator = genesis
+            .validators
+            .keys()
+            .iter()
+            .any(|k| k.0 == key.verifying_key());
+        if !is_validator {
+            tracing::warn!(
+                chain = chain_id.as_str(),
+                "this node's key is not a validator of the chain: it will not seal blocks"
+            );
+        }
+        Ok(Self {
+            db,
+            genesis,
+            key: is_validator.then_some(key),
+        })
     }
 
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
     }
 
-    pub fn validator_key(&self) -> &SigningKey {
-        &self.key
+    /// This node's validator key, if it is a validator.
+    pub fn validator_key(&self) -> Option<&SigningKey> {
+        self.key.as_ref()
     }
 
     /// The header of the highest block.
@@ -165,6 +181,9 @@ impl Ledger {
         now_ms: i64,
         max: u64,
     ) -> Result<Option<BlockHeader>, StoreError> {
+        let Some(key) = &self.key else {
+            return Err(StoreError::NotValidator);
+        };
         let txn = self.db.begin().await?;
         let backend = txn.get_database_backend();
         if backend == DbBackend::Postgres {
@@ -219,7 +238,7 @@ impl Ledger {
                 what: "the genesis block",
             })?;
         let previous = parse_header(&head_row)?;
-        let block = Block::seal(&previous, transactions, now_ms, &self.key);
+        let block = Block::seal(&previous, transactions, now_ms, key);
         insert_block(&txn, &block).await?;
         txn.commit().await?;
         Ok(Some(block.header))
@@ -249,14 +268,24 @@ impl Ledger {
             return Ok(AnchorState::Anchored(Box::new(receipt)));
         }
         let pending = ledger_outbox::Entity::find()
-            .filter(ledger_outbox::Column::Commitment.eq(hex))
+            .filter(ledger_outbox::Column::Commitment.eq(hex.clone()))
             .select_only()
             .column(ledger_outbox::Column::Id)
             .into_tuple::<i64>()
             .one(&self.db)
             .await?;
-        Ok(if pending.is_some() {
-            AnchorState::Pending
+        if pending.is_some() {
+            return Ok(AnchorState::Pending);
+        }
+        let issued_here = issued_credentials::Entity::find()
+            .filter(issued_credentials::Column::Commitment.eq(commitment.to_hex()))
+            .select_only()
+            .column(issued_credentials::Column::Id)
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await?;
+        Ok(if issued_here.is_some() {
+            AnchorState::Missing
         } else {
             AnchorState::Unknown
         })

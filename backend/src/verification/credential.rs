@@ -57,6 +57,7 @@ impl Verifier {
             Secured::VcJwt(token) => self.vc_jwt(&mut report, token, now).await,
             Secured::SdJwt(token) => self.sd_jwt(&mut report, token, binding, now).await,
         }
+        self.check_anchor(&mut report, input).await;
         Ok(report.finish(Vec::new()))
     }
 

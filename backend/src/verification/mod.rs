@@ -2,6 +2,7 @@
 //! is reported with its outcome; "could not check" (`error`) is kept apart from "checked and
 //! invalid" (`failed`).
 
+mod anchor;
 mod credential;
 mod presentation;
 mod report;
@@ -34,6 +35,7 @@ pub mod checks {
     pub const CHALLENGE: &str = "challenge";
     pub const DOMAIN: &str = "domain";
     pub const CREDENTIALS: &str = "credentials";
+    pub const ANCHORED: &str = "anchored";
 }
 
 /// The input is not a credential (or presentation) in any form Certus reads.

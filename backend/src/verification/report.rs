@@ -1,12 +1,13 @@
 //! Building a [`VerificationResult`] check by check.
 
-use certus_schemas::wire::{Check, Outcome, Problem, Verdict, VerificationResult};
+use certus_schemas::wire::{AnchorInfo, Check, Outcome, Problem, Verdict, VerificationResult};
 
 /// The checks of one verification, in the order they ran.
 #[derive(Debug, Default)]
 pub struct Report {
     results: Vec<Check>,
     warnings: Vec<Problem>,
+    anchor: Option<AnchorInfo>,
 }
 
 impl Report {
@@ -22,6 +23,16 @@ impl Report {
     /// The check held.
     pub fn pass(&mut self, check: &str) {
         self.push(check, Outcome::Passed, None, None);
+    }
+
+    /// The `anchored` check held: the credential is in a sealed block.
+    pub fn anchored(&mut self, check: &str, anchor: AnchorInfo) {
+        let message = format!(
+            "anchored in block {} of chain `{}` at {}",
+            anchor.height, anchor.chain_id, anchor.time
+        );
+        self.push(check, Outcome::Passed, None, Some(message));
+        self.anchor = Some(anchor);
     }
 
     /// The check was carried out and does not hold.
@@ -85,6 +96,7 @@ impl Report {
             warnings: self.warnings,
             results: self.results,
             credentials,
+            anchor: self.anchor,
         }
     }
 }

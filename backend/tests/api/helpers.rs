@@ -129,6 +129,22 @@ impl TestApp {
         (status, body)
     }
 
+    /// Seals every pending anchor into blocks now, as the block producer does each interval.
+    pub async fn seal(&self) -> usize {
+        certus::ledger::producer::seal_all(&self.state.ledger).await
+    }
+
+    /// A GET with the test API key.
+    pub async fn get_authorised(&self, path: &str) -> (StatusCode, Value) {
+        self.send(
+            Request::get(path)
+                .header("authorization", format!("Bearer {}", self.token))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Request::get(path).body(Body::empty()).expect("request"))
             .await

@@ -4,6 +4,7 @@ mod helpers;
 
 mod bad_input;
 mod catalog;
+mod chain;
 mod issue;
 mod presentations;
 mod sd_jwt;

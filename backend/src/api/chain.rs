@@ -1,0 +1,209 @@
+//! The chain: its genesis, head, blocks and signed checkpoint, and anchor receipts.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::ledger::hash::Digest;
+use crate::ledger::receipt::{Anchored, Checkpoint, Receipt};
+use crate::ledger::store::{AnchorState, StoreError};
+use crate::state::AppState;
+use crate::store::entities::issued_credentials;
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// The chain's genesis: its id, validators and first block. With it, anyone can check
+/// every block, receipt and checkpoint offline.
+#[utoipa::path(get, path = "/chain/genesis", tag = "chain", responses(
+    (status = 200, description = "The genesis document (JSON)", content_type = "application/json"),
+))]
+pub async fn genesis(State(state): State<AppState>) -> Response {
+    Json(state.ledger.genesis()).into_response()
+}
+
+/// The highest block's header and hash.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Head {
+    pub chain_id: String,
+    pub height: u64,
+    /// Hex hash of the header.
+    pub hash: String,
+    #[schema(value_type = Object)]
+    pub header: crate::ledger::block::BlockHeader,
+}
+
+/// The chain's head.
+#[utoipa::path(get, path = "/chain/head", tag = "chain", responses(
+    (status = 200, body = Head),
+))]
+pub async fn head(State(state): State<AppState>) -> Result<Json<Head>, ApiError> {
+    let header = state.ledger.head().await?;
+    Ok(Json(Head {
+        chain_id: header.chain_id.as_str().to_owned(),
+        height: header.height,
+        hash: header.hash().to_hex(),
+        header,
+    }))
+}
+
+/// A block: header, transactions (hashes and public data only) and signatures.
+#[utoipa::path(get, path = "/chain/blocks/{height}", tag = "chain",
+    params(("height" = u64, Path, description = "Block height, 0 for the genesis")),
+    responses(
+        (status = 200, description = "The block (JSON)", content_type = "application/json"),
+        (status = 400, body = certus_schemas::wire::ErrorBody),
+        (status = 404, body = certus_schemas::wire::ErrorBody),
+    ))]
+pub async fn block(
+    State(state): State<AppState>,
+    Path(height): Path<String>,
+) -> Result<Response, ApiError> {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiError::bad_request("INVALID_HEIGHT", "the height must be a whole number")
+    })?;
+    match state.ledger.block(height).await? {
+        Some(block) => Ok(Json(block).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "BLOCK_NOT_FOUND",
+            format!("there is no block at height {height}"),
+        )),
+    }
+}
+
+/// The head as a checkpoint third parties can pin: a signed note (C2SP `signed-note`)
+/// with the chain id, the height and the head's hash, signed by this node's validator.
+#[utoipa::path(get, path = "/chain/checkpoint", tag = "chain", responses(
+    (status = 200, description = "The signed note", content_type = "text/plain"),
+    (status = 503, body = certus_schemas::wire::ErrorBody),
+))]
+pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some(key) = state.ledger.validator_key() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "NOT_A_VALIDATOR",
+            "this node is not a validator of its chain and signs no checkpoints",
+        ));
+    };
+    let note = Checkpoint::of(&state.ledger.head().await?).sign(key);
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+/// Where an anchor stands, with its receipt once sealed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptResponse {
+    /// `anchored` or `pending`.
+    pub state: String,
+    /// Hex commitment of the credential.
+    pub commitment: String,
+    /// Block header, validator signatures and inclusion path; check it offline with
+    /// `certus receipt verify` and the chain's genesis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<Receipt>,
+    /// Where and when, once anchored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub anchored: Option<Anchored>,
+    pub message: String,
+}
+
+/// The receipt of a credential this tenant issued.
+#[utoipa::path(get, path = "/credentials/{id}/receipt", tag = "chain", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The credential's id")),
+    responses(
+        (status = 200, body = ReceiptResponse, description = "Anchored"),
+        (status = 202, body = ReceiptResponse, description = "Waiting for the next block"),
+        (status = 401, body = certus_schemas::wire::ErrorBody),
+        (status = 404, body = certus_schemas::wire::ErrorBody),
+    ))]
+pub async fn credential_receipt(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let record = issued_credentials::Entity::find()
+        .filter(issued_credentials::Column::CredentialId.eq(id.clone()))
+        .filter(issued_credentials::Column::TenantId.eq(principal.tenant_id))
+        .one(&state.db)
+        .await?;
+    let commitment = record
+        .and_then(|r| r.commitment)
+        .and_then(|c| Digest::from_hex(&c).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "CREDENTIAL_NOT_FOUND",
+                format!("this tenant issued no anchored credential `{id}`"),
+            )
+        })?;
+    receipt_response(&state, commitment).await
+}
+
+/// The receipt of a commitment (computable by anyone holding the credential).
+#[utoipa::path(get, path = "/anchors/{commitment}/receipt", tag = "chain",
+    params(("commitment" = String, Path, description = "Hex SHA-256 commitment")),
+    responses(
+        (status = 200, body = ReceiptResponse, description = "Anchored"),
+        (status = 202, body = ReceiptResponse, description = "Waiting for the next block"),
+        (status = 400, body = certus_schemas::wire::ErrorBody),
+        (status = 404, body = certus_schemas::wire::ErrorBody),
+    ))]
+pub async fn anchor_receipt(
+    State(state): State<AppState>,
+    Path(commitment): Path<String>,
+) -> Result<Response, ApiError> {
+    let commitment = Digest::from_hex(&commitment).map_err(|_| {
+        ApiError::bad_request("INVALID_COMMITMENT", "a commitment is 64 hex digits")
+    })?;
+    receipt_response(&state, commitment).await
+}
+
+async fn receipt_response(state: &AppState, commitment: Digest) -> Result<Response, ApiError> {
+    let hex = commitment.to_hex();
+    match state.ledger.locate(&commitment).await? {
+        AnchorState::Anchored(receipt) => {
+            let anchored = receipt.verify(state.ledger.genesis()).ok();
+            let message = match &anchored {
+                Some(a) => format!("anchored in block {}", a.height),
+                None => "the stored anchor does not verify against the genesis".to_owned(),
+            };
+            Ok(Json(ReceiptResponse {
+                state: "anchored".into(),
+                commitment: hex,
+                receipt: Some(*receipt),
+                anchored,
+                message,
+            })
+            .into_response())
+        }
+        AnchorState::Pending => Ok((
+            StatusCode::ACCEPTED,
+            Json(ReceiptResponse {
+                state: "pending".into(),
+                commitment: hex,
+                receipt: None,
+                anchored: None,
+                message: "waiting for the next block; ask again after one block interval".into(),
+            }),
+        )
+            .into_response()),
+        AnchorState::Missing | AnchorState::Unknown => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ANCHOR_NOT_FOUND",
+            format!("no anchor with commitment {hex} on this chain"),
+        )),
+    }
+}

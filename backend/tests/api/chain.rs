@@ -1,0 +1,240 @@
+//! The chain through the API: anchoring on issuance, receipts, the `anchored` check,
+//! tampering with the stored chain, and what reaches the chain.
+
+use axum::http::StatusCode;
+use certus::ledger::block::Genesis;
+use certus::ledger::receipt::{Checkpoint, Receipt};
+use certus::store::entities::{ledger_blocks, ledger_transactions};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::{json, Value};
+
+use crate::helpers::{check, kyc_credential, Db, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    an_issued_credential_is_pending_then_anchored_with_a_receipt_that_verifies_offline,
+    tampering_with_a_stored_block_fails_chain_verification_and_the_anchored_check,
+    nothing_personal_reaches_the_chain,
+    chain_endpoints_answer_bad_requests_with_clear_errors,
+);
+
+async fn genesis(app: &TestApp) -> Genesis {
+    let (status, body) = app.get("/chain/genesis").await;
+    assert_eq!(status, StatusCode::OK);
+    serde_json::from_value(body).expect("a genesis document")
+}
+
+async fn an_issued_credential_is_pending_then_anchored_with_a_receipt_that_verifies_offline(
+    db: Db,
+) {
+    let app = TestApp::spawn(db).await;
+    let credential = app.issue(kyc_credential(None), "ldp_vc").await;
+    let id = credential["id"].as_str().expect("id");
+    let path = format!("/credentials/{id}/receipt");
+
+    let (status, pending) = app.get_authorised(&path).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
+    assert_eq!(pending["state"], "pending");
+    let (_, result) = app.verify(&credential).await;
+    assert_eq!(check(&result, "anchored").0, "skipped");
+    assert_eq!(result["warnings"][0]["code"], "ANCHOR_PENDING");
+    assert_eq!(result["verified"], true);
+
+    assert_eq!(app.seal().await, 1);
+    let (status, anchored) = app.get_authorised(&path).await;
+    assert_eq!(status, StatusCode::OK, "{anchored}");
+    assert_eq!(anchored["state"], "anchored");
+    let receipt: Receipt = serde_json::from_value(anchored["receipt"].clone()).expect("receipt");
+    let proven = receipt
+        .verify(&genesis(&app).await)
+        .expect("the receipt holds offline");
+    assert_eq!(proven.height, 1);
+
+    let (status, result) = app.verify(&credential).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(check(&result, "anchored").0, "passed");
+    assert_eq!(result["anchor"]["height"], 1);
+
+    // Anyone holding the credential can ask by commitment; the commitment is not its id.
+    let commitment = anchored["commitment"].as_str().expect("commitment");
+    assert!(!commitment.contains(id));
+    let (status, by_commitment) = app.get(&format!("/anchors/{commitment}/receipt")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(by_commitment["receipt"], anchored["receipt"]);
+
+    // JWT forms are anchored too, and the head moved on.
+    let jwt = app.issue(kyc_credential(None), "vc+jwt").await;
+    app.seal().await;
+    let (_, result) = app.verify(&jwt).await;
+    assert_eq!(check(&result, "anchored").0, "passed", "{result}");
+    let (_, head) = app.get("/chain/head").await;
+    assert_eq!(head["height"], 2);
+
+    // The signed checkpoint of the head verifies against the genesis.
+    let response = app
+        .send(
+            axum::http::Request::get("/chain/checkpoint")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let note = response.1.as_str().expect("text note").to_owned();
+    let checkpoint = Checkpoint::verify_note(&note, &genesis(&app).await).expect("signed");
+    assert_eq!(checkpoint.height, 2);
+    assert_eq!(
+        checkpoint.head.to_hex(),
+        head["hash"].as_str().expect("hash")
+    );
+}
+
+async fn tampering_with_a_stored_block_fails_chain_verification_and_the_anchored_check(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let mut credentials = Vec::new();
+    for _ in 0..4 {
+        credentials.push(app.issue(kyc_credential(None), "ldp_vc").await);
+        app.seal().await;
+    }
+    assert_eq!(app.state.ledger.verify_chain().await, Ok(4));
+    let conn = &app.state.db;
+
+    // Block 4: one byte of a signature.
+    let row = ledger_blocks::Entity::find_by_id(4)
+        .one(conn)
+        .await
+        .expect("db")
+        .expect("row");
+    let mut signatures: Value = serde_json::from_str(&row.signatures).expect("json");
+    let signature = signatures[0]["signature"].as_str().expect("hex").to_owned();
+    let first = if signature.starts_with('0') { "1" } else { "0" };
+    signatures[0]["signature"] = json!(format!("{first}{}", &signature[1..]));
+    let mut block = row.into_active_model();
+    block.signatures = Set(signatures.to_string());
+    block.update(conn).await.expect("update");
+    assert_eq!(
+        app.state.ledger.verify_chain().await.map_err(|e| e.0),
+        Err(4)
+    );
+
+    // Block 3: the header's time.
+    let row = ledger_blocks::Entity::find_by_id(3)
+        .one(conn)
+        .await
+        .expect("db")
+        .expect("row");
+    let mut header: Value = serde_json::from_str(&row.header).expect("json");
+    header["timeMs"] = json!(header["timeMs"].as_i64().expect("time") + 1);
+    let mut block = row.into_active_model();
+    block.header = Set(header.to_string());
+    block.update(conn).await.expect("update");
+    assert_eq!(
+        app.state.ledger.verify_chain().await.map_err(|e| e.0),
+        Err(3)
+    );
+
+    // Block 2: one byte of its transaction.
+    let row = ledger_transactions::Entity::find()
+        .filter(ledger_transactions::Column::BlockHeight.eq(2))
+        .one(conn)
+        .await
+        .expect("db")
+        .expect("row");
+    let mut data = row.data.clone();
+    data[5] ^= 0x01;
+    let mut tx = row.into_active_model();
+    tx.data = Set(data);
+    tx.update(conn).await.expect("update");
+    assert_eq!(
+        app.state.ledger.verify_chain().await.map_err(|e| e.0),
+        Err(2)
+    );
+
+    // Block 1 is intact and still proves its credential; every altered one fails.
+    let (status, result) = app.verify(&credentials[0]).await;
+    assert_eq!(
+        (status, check(&result, "anchored").0),
+        (StatusCode::OK, "passed")
+    );
+    for credential in &credentials[1..] {
+        let (status, result) = app.verify(credential).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
+        let (outcome, code) = check(&result, "anchored");
+        assert_eq!(outcome, "failed");
+        assert!(
+            matches!(code, Some("ANCHOR_INVALID" | "ANCHOR_MISSING")),
+            "{result}"
+        );
+    }
+}
+
+async fn nothing_personal_reaches_the_chain(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let holder = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    for format in ["ldp_vc", "vc+jwt", "dc+sd-jwt"] {
+        app.issue(kyc_credential(Some(holder)), format).await;
+    }
+    app.seal().await;
+    let personal = [
+        "Maria",
+        "Rossi",
+        "1988-04-12",
+        "YA1234567",
+        holder,
+        "z6MkhaXgBZDv",
+    ];
+    let (_, head) = app.get("/chain/head").await;
+    let mut seen = String::new();
+    for height in 0..=head["height"].as_u64().expect("height") {
+        let (_, block) = app.get(&format!("/chain/blocks/{height}")).await;
+        seen.push_str(&block.to_string());
+    }
+    for tx in ledger_transactions::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("db")
+    {
+        seen.push_str(&String::from_utf8_lossy(&tx.data));
+        seen.push_str(&tx.commitment.unwrap_or_default());
+    }
+    assert!(seen.contains("credentialAnchor"));
+    for value in personal {
+        assert!(!seen.contains(value), "`{value}` reached the chain");
+    }
+}
+
+async fn chain_endpoints_answer_bad_requests_with_clear_errors(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let cases = [
+        (
+            "/chain/blocks/abc",
+            StatusCode::BAD_REQUEST,
+            "INVALID_HEIGHT",
+        ),
+        ("/chain/blocks/99", StatusCode::NOT_FOUND, "BLOCK_NOT_FOUND"),
+        (
+            "/anchors/xyz/receipt",
+            StatusCode::BAD_REQUEST,
+            "INVALID_COMMITMENT",
+        ),
+        (
+            "/anchors/0000000000000000000000000000000000000000000000000000000000000000/receipt",
+            StatusCode::NOT_FOUND,
+            "ANCHOR_NOT_FOUND",
+        ),
+    ];
+    for (path, status, code) in cases {
+        let (got, body) = app.get(path).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{path}");
+    }
+    let (status, body) = app.get("/credentials/urn:uuid:nope/receipt").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = app
+        .get_authorised("/credentials/urn:uuid:nope/receipt")
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("CREDENTIAL_NOT_FOUND"))
+    );
+    let (status, block) = app.get("/chain/blocks/0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(block["header"]["height"], 0);
+}
