@@ -1,5 +1,7 @@
 //! The `certus` command line.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 use crate::auth::Scope;
@@ -34,6 +36,44 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Inspect, check and move the chain.
+    #[command(subcommand)]
+    Chain(ChainCommand),
+    /// Check anchor receipts offline.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+}
+
+/// Chain subcommands (on the store named by `--data-dir` / `DATABASE_URL`).
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Re-check every stored block, signature and root; names the first height that does
+    /// not hold and exits with status 1.
+    Verify,
+    /// Write the chain (genesis, then one block per line, JSON) to FILE or standard output.
+    Export {
+        /// Output file; standard output when absent.
+        file: Option<PathBuf>,
+    },
+    /// Read a chain written by `export` into a store that holds none, checking every block.
+    Import {
+        /// The export to read.
+        file: PathBuf,
+    },
+}
+
+/// Receipt subcommands; they need no store and no network.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a receipt (or a `/credentials/{id}/receipt` response) against a genesis;
+    /// prints where and when the transaction was anchored, or exits with status 1.
+    Verify {
+        /// The receipt (JSON file).
+        receipt: PathBuf,
+        /// The chain's genesis (JSON file, from `GET /chain/genesis`).
+        #[arg(long)]
+        genesis: PathBuf,
+    },
 }
 
 /// API-key subcommands.

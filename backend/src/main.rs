@@ -6,9 +6,9 @@ use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use certus::cli::{ApiKeyCommand, Cli, Command};
+use certus::cli::{ApiKeyCommand, ChainCommand, Cli, Command, ReceiptCommand};
 use certus::config::LogFormat;
-use certus::ledger::producer;
+use certus::ledger::{portable, producer};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -48,6 +48,67 @@ async fn main() -> anyhow::Result<()> {
             // Anchors acknowledged by the last requests go into a final block.
             producer::seal_all(&ledger).await;
             tracing::info!("stopped");
+        }
+        Command::Chain(ChainCommand::Verify) => {
+            let node = certus::open(&cli.store, master_key.as_deref()).await?;
+            match node.ledger.verify_chain().await {
+                Ok(head) => println!("the chain holds: {} blocks after the genesis, every link, root and signature checked", head),
+                Err((height, reason)) => {
+                    println!("block {height} does not hold: {reason}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Chain(ChainCommand::Export { file }) => {
+            let node = certus::open(&cli.store, master_key.as_deref()).await?;
+            let blocks = match file {
+                Some(path) => {
+                    let mut out = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("creating {}", path.display()))?,
+                    );
+                    portable::export(&node.ledger, &mut out).await?
+                }
+                None => portable::export(&node.ledger, &mut std::io::stdout().lock()).await?,
+            };
+            eprintln!("exported the genesis and {blocks} blocks");
+        }
+        Command::Chain(ChainCommand::Import { file }) => {
+            let reader = std::io::BufReader::new(
+                std::fs::File::open(&file)
+                    .with_context(|| format!("opening {}", file.display()))?,
+            );
+            let mut lines = portable::lines(reader);
+            let (db, _) = certus::open_database(&cli.store, master_key.as_deref()).await?;
+            let genesis = portable::import_genesis_line(&db, &mut lines).await?;
+            let mut store = cli.store.clone();
+            store.chain_id = genesis.header.chain_id.clone();
+            let node = certus::open(&store, master_key.as_deref()).await?;
+            let blocks = portable::import_blocks(&node.ledger, lines).await?;
+            println!(
+                "imported chain `{}`: the genesis and {blocks} blocks, each checked",
+                genesis.header.chain_id.as_str()
+            );
+        }
+        Command::Receipt(ReceiptCommand::Verify { receipt, genesis }) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+            };
+            match portable::verify_receipt_files(&read(&receipt)?, &read(&genesis)?) {
+                Ok(anchored) => println!(
+                    "valid: anchored in block {} ({}) of chain `{}` at {}",
+                    anchored.height,
+                    anchored.block,
+                    anchored.chain_id.as_str(),
+                    chrono::DateTime::from_timestamp_millis(anchored.time_ms)
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()
+                ),
+                Err(e) => {
+                    println!("invalid: {e:#}");
+                    std::process::exit(1);
+                }
+            }
         }
         Command::ApiKey(ApiKeyCommand::Create {
             scopes,

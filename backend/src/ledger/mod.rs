@@ -7,6 +7,7 @@
 pub mod block;
 pub mod hash;
 pub mod merkle;
+pub mod portable;
 pub mod producer;
 pub mod receipt;
 pub mod store;

@@ -1,0 +1,229 @@
+//! The real `certus` binary: a kill test of anchoring, and the chain and receipt commands
+//! (`chain verify`, `chain export` / `import`, `receipt verify`). Servers bind 127.0.0.1
+//! on a free port and are killed when the test ends.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BLOCK_INTERVAL_MS: u64 = 400;
+
+fn certus(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_certus"));
+    command
+        .env_remove("DATABASE_URL")
+        .env("CERTUS_DATA_DIR", data_dir)
+        .env("CERTUS_CHAIN_ID", "kill-test")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run(command: &mut Command) -> (bool, String) {
+    let output = command.output().expect("certus runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+/// A server on a free loopback port; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    listening_at: Instant,
+}
+
+impl Server {
+    fn start(data_dir: &Path) -> Self {
+        let mut child = certus(data_dir)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
+            .env("CERTUS_WEB_DIR", data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("a line");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no listening line: {line}"));
+        Self {
+            child,
+            addr,
+            listening_at: Instant::now(),
+        }
+    }
+
+    /// One HTTP/1.1 request; the status and JSON body.
+    fn request(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        let body = body.map(Value::to_string).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut response = String::new();
+        if stream.read_to_string(&mut response).is_err() {
+            return (0, Value::Null);
+        }
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let payload = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or("");
+        (status, serde_json::from_str(payload).unwrap_or(Value::Null))
+    }
+
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().ok();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn kyc() -> Value {
+    json!({"credential": {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/kyc/v1"],
+        "type": ["VerifiableCredential", "KycCredential"],
+        "credentialSubject": {
+            "givenName": "Maria", "familyName": "Rossi", "birthDate": "1988-04-12",
+            "nationality": "IT", "documentNumber": "YA1234567",
+            "assuranceLevel": "substantial", "checkDate": "2026-10-01", "checkMethod": "video"
+        }
+    }})
+}
+
+#[test]
+fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_of_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, token) = run(certus(dir.path()).args(["api-key", "create", "--scopes", "issue"]));
+    assert!(ok, "{token}");
+    let token = token.trim().to_owned();
+
+    // Issue from four clients until the server is killed mid-load.
+    let server = Server::start(dir.path());
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let deadline = Instant::now() + Duration::from_millis(3 * BLOCK_INTERVAL_MS);
+                while Instant::now() < deadline {
+                    let (status, body) =
+                        server.request("POST", "/credentials/issue", &token, Some(&kyc()));
+                    if status == 201 {
+                        let id = body["verifiableCredential"]["id"]
+                            .as_str()
+                            .expect("id")
+                            .to_owned();
+                        acknowledged.lock().expect("lock").push(id);
+                    }
+                }
+            });
+        }
+    });
+    // Killed right after the load: the last acknowledged anchors are still in the outbox.
+    server.kill();
+    let acknowledged = acknowledged.into_inner().expect("lock");
+    assert!(
+        acknowledged.len() > 20,
+        "only {} issuances",
+        acknowledged.len()
+    );
+
+    let server = Server::start(dir.path());
+    let deadline = server.listening_at + Duration::from_millis(2 * BLOCK_INTERVAL_MS);
+    let mut waiting = acknowledged.clone();
+    while !waiting.is_empty() {
+        waiting.retain(|id| {
+            server
+                .request("GET", &format!("/credentials/{id}/receipt"), &token, None)
+                .0
+                != 200
+        });
+        if !waiting.is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "{} of {} acknowledged credentials not anchored two intervals after restart",
+                waiting.len(),
+                acknowledged.len()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    // A receipt checks offline against the genesis; a tampered one does not.
+    let (_, response) = server.request(
+        "GET",
+        &format!("/credentials/{}/receipt", acknowledged[0]),
+        &token,
+        None,
+    );
+    let (_, genesis) = server.request("GET", "/chain/genesis", &token, None);
+    drop(server);
+    let receipt_file = dir.path().join("receipt.json");
+    let genesis_file = dir.path().join("genesis.json");
+    std::fs::write(&receipt_file, response.to_string()).expect("write");
+    std::fs::write(&genesis_file, genesis.to_string()).expect("write");
+    let verify_receipt = |file: &Path| {
+        run(certus(dir.path())
+            .args(["receipt", "verify"])
+            .arg(file)
+            .arg("--genesis")
+            .arg(&genesis_file))
+    };
+    let (ok, out) = verify_receipt(&receipt_file);
+    assert!(ok && out.starts_with("valid: anchored in block"), "{out}");
+    let mut tampered = response.clone();
+    tampered["receipt"]["leafIndex"] =
+        json!(tampered["receipt"]["leafIndex"].as_u64().expect("index") ^ 1);
+    tampered["receipt"]["transaction"]["commitment"] = json!("00".repeat(32));
+    std::fs::write(&receipt_file, tampered.to_string()).expect("write");
+    let (ok, out) = verify_receipt(&receipt_file);
+    assert!(!ok && out.starts_with("invalid:"), "{out}");
+
+    // The whole chain re-checks, exports, and imports into an empty store.
+    let (ok, out) = run(certus(dir.path()).args(["chain", "verify"]));
+    assert!(ok && out.contains("the chain holds"), "{out}");
+    let export = dir.path().join("chain.jsonl");
+    let (ok, out) = run(certus(dir.path()).args(["chain", "export"]).arg(&export));
+    assert!(ok, "{out}");
+    let other = tempfile::tempdir().expect("tempdir");
+    let (ok, out) = run(certus(other.path()).args(["chain", "import"]).arg(&export));
+    assert!(ok && out.contains("imported chain `kill-test`"), "{out}");
+    let (ok, out) = run(certus(other.path()).args(["chain", "verify"]));
+    assert!(ok, "{out}");
+
+    // An export altered in one block is refused at that block.
+    let text = std::fs::read_to_string(&export).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[1] = lines[1].replacen("\"txCount\":", "\"txCount\":1", 1);
+    let altered = lines.join("\n");
+    std::fs::write(&export, altered).expect("write");
+    let third = tempfile::tempdir().expect("tempdir");
+    let (ok, out) = run(certus(third.path()).args(["chain", "import"]).arg(&export));
+    assert!(
+        !ok && out.contains("block 1 (line 2) does not hold"),
+        "{out}"
+    );
+}
