@@ -1,11 +1,14 @@
 //! The `certus` command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::auth::Scope;
 use crate::config::{LogFormat, ServerConfig, StoreConfig};
+use crate::ledger::portable;
 
 /// Certus: verifiable credentials for certification agencies.
 #[derive(Debug, Parser)]
@@ -91,4 +94,83 @@ pub enum ApiKeyCommand {
         #[arg(long, default_value = crate::keys::DEFAULT_TENANT)]
         tenant: String,
     },
+}
+
+/// Runs a `certus chain` subcommand.
+pub async fn chain(
+    command: ChainCommand,
+    store: &StoreConfig,
+    master_key: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        ChainCommand::Verify => {
+            let node = crate::open(store, master_key).await?;
+            match node.ledger.verify_chain().await {
+                Ok(head) => println!(
+                    "the chain holds: {head} blocks after the genesis, every link, root and \
+                     signature checked"
+                ),
+                Err((height, reason)) => {
+                    println!("block {height} does not hold: {reason}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        ChainCommand::Export { file } => {
+            let node = crate::open(store, master_key).await?;
+            let blocks = match file {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    portable::export(&node.ledger, &mut out).await?
+                }
+                None => portable::export(&node.ledger, &mut std::io::stdout().lock()).await?,
+            };
+            eprintln!("exported the genesis and {blocks} blocks");
+        }
+        ChainCommand::Import { file } => {
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let mut lines = portable::lines(std::io::BufReader::new(reader));
+            let (db, _) = crate::open_database(store, master_key).await?;
+            let genesis = portable::import_genesis_line(&db, &mut lines).await?;
+            let store = StoreConfig {
+                chain_id: genesis.header.chain_id.clone(),
+                ..store.clone()
+            };
+            let node = crate::open(&store, master_key).await?;
+            let blocks = portable::import_blocks(&node.ledger, lines).await?;
+            println!(
+                "imported chain `{}`: the genesis and {blocks} blocks, each checked",
+                genesis.header.chain_id.as_str()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a `certus receipt` subcommand (offline: no store, no network).
+pub fn receipt(command: ReceiptCommand) -> anyhow::Result<ExitCode> {
+    let ReceiptCommand::Verify { receipt, genesis } = command;
+    let read =
+        |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    match portable::verify_receipt_files(&read(&receipt)?, &read(&genesis)?) {
+        Ok(anchored) => {
+            let time = chrono::DateTime::from_timestamp_millis(anchored.time_ms)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default();
+            println!(
+                "valid: anchored in block {} ({}) of chain `{}` at {time}",
+                anchored.height,
+                anchored.block,
+                anchored.chain_id.as_str(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("invalid: {e:#}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -1,17 +1,18 @@
 //! `certus`: reads configuration, sets up logging, and runs a subcommand.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use certus::cli::{ApiKeyCommand, ChainCommand, Cli, Command, ReceiptCommand};
+use certus::cli::{ApiKeyCommand, Cli, Command};
 use certus::config::LogFormat;
-use certus::ledger::{portable, producer};
+use certus::ledger::producer;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
@@ -49,67 +50,10 @@ async fn main() -> anyhow::Result<()> {
             producer::seal_all(&ledger).await;
             tracing::info!("stopped");
         }
-        Command::Chain(ChainCommand::Verify) => {
-            let node = certus::open(&cli.store, master_key.as_deref()).await?;
-            match node.ledger.verify_chain().await {
-                Ok(head) => println!("the chain holds: {} blocks after the genesis, every link, root and signature checked", head),
-                Err((height, reason)) => {
-                    println!("block {height} does not hold: {reason}");
-                    std::process::exit(1);
-                }
-            }
+        Command::Chain(command) => {
+            return certus::cli::chain(command, &cli.store, master_key.as_deref()).await;
         }
-        Command::Chain(ChainCommand::Export { file }) => {
-            let node = certus::open(&cli.store, master_key.as_deref()).await?;
-            let blocks = match file {
-                Some(path) => {
-                    let mut out = std::io::BufWriter::new(
-                        std::fs::File::create(&path)
-                            .with_context(|| format!("creating {}", path.display()))?,
-                    );
-                    portable::export(&node.ledger, &mut out).await?
-                }
-                None => portable::export(&node.ledger, &mut std::io::stdout().lock()).await?,
-            };
-            eprintln!("exported the genesis and {blocks} blocks");
-        }
-        Command::Chain(ChainCommand::Import { file }) => {
-            let reader = std::io::BufReader::new(
-                std::fs::File::open(&file)
-                    .with_context(|| format!("opening {}", file.display()))?,
-            );
-            let mut lines = portable::lines(reader);
-            let (db, _) = certus::open_database(&cli.store, master_key.as_deref()).await?;
-            let genesis = portable::import_genesis_line(&db, &mut lines).await?;
-            let mut store = cli.store.clone();
-            store.chain_id = genesis.header.chain_id.clone();
-            let node = certus::open(&store, master_key.as_deref()).await?;
-            let blocks = portable::import_blocks(&node.ledger, lines).await?;
-            println!(
-                "imported chain `{}`: the genesis and {blocks} blocks, each checked",
-                genesis.header.chain_id.as_str()
-            );
-        }
-        Command::Receipt(ReceiptCommand::Verify { receipt, genesis }) => {
-            let read = |p: &std::path::Path| {
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
-            };
-            match portable::verify_receipt_files(&read(&receipt)?, &read(&genesis)?) {
-                Ok(anchored) => println!(
-                    "valid: anchored in block {} ({}) of chain `{}` at {}",
-                    anchored.height,
-                    anchored.block,
-                    anchored.chain_id.as_str(),
-                    chrono::DateTime::from_timestamp_millis(anchored.time_ms)
-                        .map(|t| t.to_rfc3339())
-                        .unwrap_or_default()
-                ),
-                Err(e) => {
-                    println!("invalid: {e:#}");
-                    std::process::exit(1);
-                }
-            }
-        }
+        Command::Receipt(command) => return certus::cli::receipt(command),
         Command::ApiKey(ApiKeyCommand::Create {
             scopes,
             label,
@@ -120,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{token}");
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
