@@ -1,0 +1,108 @@
+//! Ledger benchmarks: sealing anchors into blocks with the database (SQLite by default;
+//! PostgreSQL when `CERTUS_BENCH_DATABASE_URL` names one), and checking a receipt.
+//!
+//! `cargo bench -p certus --bench ledger`
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ed25519_dalek::SigningKey;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use sea_orm::{EntityTrait, Set};
+
+use certus::config::StoreConfig;
+use certus::ledger::block::{Block, ChainId, Genesis};
+use certus::ledger::merkle::LeafIndex;
+use certus::ledger::producer::seal_all;
+use certus::ledger::receipt::Receipt;
+use certus::ledger::transaction::{credential_commitment, Transaction};
+use certus::store::entities::ledger_outbox;
+
+/// Anchors per sealing round: one full block's worth of a busy second.
+const ANCHORS: u64 = 50_000;
+
+fn anchors(n: u64, salt: u64) -> Vec<Transaction> {
+    (0..n)
+        .map(|i| Transaction::CredentialAnchor {
+            commitment: credential_commitment(&[salt.to_be_bytes(), i.to_be_bytes()].concat()),
+        })
+        .collect()
+}
+
+fn sealing(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = StoreConfig {
+        data_dir: dir.path().to_owned(),
+        database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
+        chain_id: "bench".parse().expect("chain id"),
+    };
+    let node = rt.block_on(certus::open(&store, None)).expect("open");
+    let backend = if store.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+
+    let mut group = c.benchmark_group("seal");
+    group.throughput(Throughput::Elements(ANCHORS));
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::new(backend, ANCHORS), |b| {
+        b.iter_custom(|rounds| {
+            let mut total = Duration::ZERO;
+            for round in 0..rounds {
+                // Fill the outbox (not timed), as issuances would.
+                rt.block_on(async {
+                    let rows: Vec<ledger_outbox::ActiveModel> = anchors(ANCHORS, round)
+                        .into_iter()
+                        .map(|tx| ledger_outbox::ActiveModel {
+                            data: Set(tx.encode()),
+                            commitment: Set(None),
+                            created_at: Set(chrono::Utc::now()),
+                            ..Default::default()
+                        })
+                        .collect();
+                    for chunk in rows.chunks(1_000) {
+                        ledger_outbox::Entity::insert_many(chunk.to_vec())
+                            .exec_without_returning(&node.db)
+                            .await
+                            .expect("outbox");
+                    }
+                });
+                let start = Instant::now();
+                let blocks = rt.block_on(seal_all(&node.ledger));
+                total += start.elapsed();
+                assert_eq!(blocks, 1);
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+fn receipts(c: &mut Criterion) {
+    let key = SigningKey::generate(&mut StdRng::seed_from_u64(1));
+    let genesis = Genesis::create(ChainId::parse("bench").expect("id"), &key, 0);
+    let mut group = c.benchmark_group("receipt_verify");
+    for size in [1_000u64, 10_000, 100_000] {
+        let block = Block::seal(&genesis.header, anchors(size, 0), 1, &key);
+        let receipt = Receipt::new(&block, LeafIndex(size / 3)).expect("receipt");
+        let bytes = serde_json::to_vec(&receipt).expect("json").len();
+        eprintln!(
+            "receipt for a block of {size} anchors: {} path hashes, {bytes} bytes of JSON",
+            receipt.inclusion_path.len()
+        );
+        group.bench_function(BenchmarkId::from_parameter(size), |b| {
+            b.iter(|| receipt.verify(&genesis).expect("holds"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sealing, receipts);
+criterion_main!(benches);
