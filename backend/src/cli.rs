@@ -107,7 +107,7 @@ pub async fn chain(
             let node = crate::open(store, master_key).await?;
             match node.ledger.verify_chain().await {
                 Ok(head) => println!(
-                    "the chain holds: {head} blocks after the genesis, every link, root and \
+                    "the chain holds: the genesis and {head} blocks, every link, root and \
                      signature checked"
                 ),
                 Err((height, reason)) => {
