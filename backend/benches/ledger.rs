@@ -1,5 +1,6 @@
 //! Ledger benchmarks: sealing anchors into blocks with the database (SQLite by default;
-//! PostgreSQL when `CERTUS_BENCH_DATABASE_URL` names one), and checking a receipt.
+//! PostgreSQL when `CERTUS_BENCH_DATABASE_URL` names one) — with one audit entry per
+//! anchor chained in the same transaction, as issuance produces — and checking a receipt.
 //!
 //! `cargo bench -p certus --bench ledger`
 
@@ -17,7 +18,7 @@ use certus::ledger::merkle::LeafIndex;
 use certus::ledger::producer::seal_all;
 use certus::ledger::receipt::Receipt;
 use certus::ledger::transaction::{credential_commitment, Transaction};
-use certus::store::entities::ledger_outbox;
+use certus::store::entities::{audit_log, ledger_outbox};
 
 /// Anchors per sealing round: one full block's worth of a busy second.
 const ANCHORS: u64 = 50_000;
@@ -72,6 +73,23 @@ fn sealing(c: &mut Criterion) {
                             .exec_without_returning(&node.db)
                             .await
                             .expect("outbox");
+                    }
+                    // Each issuance also appends an audit entry, chained when sealing.
+                    let entries: Vec<audit_log::ActiveModel> = (0..ANCHORS)
+                        .map(|i| audit_log::ActiveModel {
+                            tenant_id: Set("default".into()),
+                            actor: Set("bench".into()),
+                            action: Set("credential.issue".into()),
+                            subject: Set(format!("urn:uuid:{round}-{i}")),
+                            at_ms: Set(0),
+                            ..Default::default()
+                        })
+                        .collect();
+                    for chunk in entries.chunks(1_000) {
+                        audit_log::Entity::insert_many(chunk.to_vec())
+                            .exec_without_returning(&node.db)
+                            .await
+                            .expect("audit");
                     }
                 });
                 let start = Instant::now();

@@ -115,6 +115,15 @@ pub async fn chain(
                     return Ok(ExitCode::FAILURE);
                 }
             }
+            match node.ledger.verify_audit().await {
+                Ok(entries) => println!(
+                    "the audit log holds: {entries} entries, chained to the head anchored last"
+                ),
+                Err(reason) => {
+                    println!("the audit log does not hold: {reason}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
         }
         ChainCommand::Export { file } => {
             let node = crate::open(store, master_key).await?;

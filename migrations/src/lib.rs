@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_foundation;
 mod m0002_ledger;
+mod m0003_audit_log;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_ledger::Migration),
+            Box::new(m0003_audit_log::Migration),
         ]
     }
 }

@@ -59,9 +59,15 @@ pub async fn issue(
     )
     .await
     .map_err(issue_error)?;
-    issuance::record(&state.db, &principal.tenant_id, &issued, now)
-        .await
-        .map_err(issue_error)?;
+    issuance::record(
+        &state.db,
+        &principal.tenant_id,
+        &principal.api_key_id,
+        &issued,
+        now,
+    )
+    .await
+    .map_err(issue_error)?;
     tracing::info!(
         credential_id = %issued.credential_id,
         format = issued.format.as_str(),

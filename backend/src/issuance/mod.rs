@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use certus_schemas::wire::CredentialFormat;
 
+use crate::audit;
 use crate::credential::commitment::commitment;
 use crate::credential::contexts::Contexts;
 use crate::credential::data_integrity::{self, DataIntegrityError, ProofConfig};
@@ -197,11 +198,12 @@ fn header(entries: &[(&str, &str)]) -> Map<String, Value> {
 }
 
 /// Records an issuance — identifiers, types, issuer, format, time and commitment, no claim
-/// values — and queues its anchor for the next block, in one database transaction: once
-/// this returns, the anchor cannot be lost.
+/// values — queues its anchor for the next block and appends it to the audit log, in one
+/// database transaction: once this returns, neither can be lost.
 pub async fn record(
     db: &DatabaseConnection,
     tenant_id: &str,
+    actor: &str,
     issued: &Issued,
     now: DateTime<Utc>,
 ) -> Result<(), IssueError> {
@@ -226,6 +228,16 @@ pub async fn record(
     ledger::store::enqueue(&txn, &Transaction::CredentialAnchor { commitment })
         .await
         .map_err(internal)?;
+    audit::record(
+        &txn,
+        tenant_id,
+        actor,
+        "credential.issue",
+        &issued.credential_id,
+        now,
+    )
+    .await
+    .map_err(internal)?;
     txn.commit().await.map_err(internal)?;
     Ok(())
 }

@@ -19,6 +19,8 @@ pub const MERKLE_NODE: &[u8] = &[0x01];
 pub const CREDENTIAL_COMMITMENT: &[u8] = b"certus/credential-commitment/v1\0";
 /// Prefix of a block header hash (the block's identity and what validators sign).
 pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
+/// Prefix of an audit-log entry's chained hash.
+pub const AUDIT_ENTRY: &[u8] = b"certus/audit-entry/v1\0";
 /// Prefix of a validator-set hash.
 pub const VALIDATOR_SET: &[u8] = b"certus/validator-set/v1\0";
 

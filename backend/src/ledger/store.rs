@@ -211,7 +211,8 @@ impl Ledger {
                 ),
             ))
             .await?;
-        if rows.is_empty() {
+        let audit_head = crate::audit::chain_pending(&txn).await?;
+        if rows.is_empty() && audit_head.is_none() {
             return Ok(None);
         }
         let mut pending = Vec::with_capacity(rows.len());
@@ -221,7 +222,7 @@ impl Ledger {
             pending.push((id, data));
         }
         pending.sort_unstable_by_key(|(id, _)| *id);
-        let transactions = pending
+        let mut transactions = pending
             .iter()
             .map(|(_, data)| Transaction::decode(data))
             .collect::<Result<Vec<_>, _>>()
@@ -229,6 +230,9 @@ impl Ledger {
                 height: 0,
                 what: "an outbox transaction",
             })?;
+        if let Some((sequence, head)) = audit_head {
+            transactions.push(Transaction::AuditCheckpoint { sequence, head });
+        }
         let head_row = ledger_blocks::Entity::find()
             .order_by_desc(ledger_blocks::Column::Height)
             .one(&txn)
@@ -316,6 +320,33 @@ impl Ledger {
             previous = block.header;
         }
         Ok(head)
+    }
+
+    /// Re-checks the audit log's hash chain and that its head is the one last anchored;
+    /// the number of entries, or why not.
+    pub async fn verify_audit(&self) -> Result<u64, String> {
+        let (count, head) = crate::audit::verify(&self.db)
+            .await
+            .map_err(|(position, reason)| format!("audit entry {position}: {reason}"))?;
+        let last = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::Commitment.is_null())
+            .order_by_desc(ledger_transactions::Column::BlockHeight)
+            .order_by_desc(ledger_transactions::Column::Position)
+            .one(&self.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        let anchored = match last.map(|t| Transaction::decode(&t.data)) {
+            None => None,
+            Some(Ok(Transaction::AuditCheckpoint { sequence, head })) => Some((sequence, head)),
+            Some(_) => return Err("the last audit checkpoint on the chain is corrupt".into()),
+        };
+        match anchored {
+            None if count == 0 => Ok(0),
+            Some((sequence, anchored)) if sequence == count && anchored == head => Ok(count),
+            _ => Err(format!(
+                "the audit log's head after {count} entries is not the head anchored on the chain"
+            )),
+        }
     }
 
     /// Stores a block received from elsewhere (an import) after checking it follows the

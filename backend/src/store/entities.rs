@@ -205,3 +205,50 @@ pub mod node_keys {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod audit_log {
+    //! An entry of the audit log: who did what to which record — identifiers only, never
+    //! personal data. Its place in the hash chain is a row of `audit_chain`.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: String,
+        /// The API key (or `system`) that acted.
+        pub actor: String,
+        /// What happened, e.g. `credential.issue`.
+        pub action: String,
+        /// The record acted on, e.g. a credential id.
+        pub subject: String,
+        pub at_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_chain {
+    //! The audit log's hash chain: the entry at each position and its chained hash.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_chain")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i64,
+        #[sea_orm(unique)]
+        pub entry_id: i64,
+        /// Hex hash of the entry chained to the previous one.
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

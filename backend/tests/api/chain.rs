@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use certus::ledger::block::Genesis;
 use certus::ledger::receipt::{Checkpoint, Receipt};
-use certus::store::entities::{ledger_blocks, ledger_transactions};
+use certus::store::entities::{audit_log, ledger_blocks, ledger_transactions};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::{json, Value};
 
@@ -15,6 +15,7 @@ on_both_databases!(
     an_issued_credential_is_pending_then_anchored_with_a_receipt_that_verifies_offline,
     tampering_with_a_stored_block_fails_chain_verification_and_the_anchored_check,
     nothing_personal_reaches_the_chain,
+    the_audit_log_is_hash_chained_and_its_head_anchored,
     chain_endpoints_answer_bad_requests_with_clear_errors,
 );
 
@@ -237,4 +238,38 @@ async fn chain_endpoints_answer_bad_requests_with_clear_errors(db: Db) {
     let (status, block) = app.get("/chain/blocks/0").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(block["header"]["height"], 0);
+}
+
+async fn the_audit_log_is_hash_chained_and_its_head_anchored(db: Db) {
+    let app = TestApp::spawn(db).await;
+    for _ in 0..3 {
+        app.issue(kyc_credential(None), "vc+jwt").await;
+    }
+    app.seal().await;
+    app.issue(kyc_credential(None), "ldp_vc").await;
+    app.seal().await;
+    assert_eq!(app.state.ledger.verify_audit().await, Ok(4));
+    let (_, block) = app.get("/chain/blocks/2").await;
+    let last = block["transactions"]
+        .as_array()
+        .expect("txs")
+        .last()
+        .expect("tx")
+        .clone();
+    assert_eq!(last["type"], "auditCheckpoint");
+    assert_eq!(last["sequence"], 4);
+
+    // Rewriting an entry's subject breaks the chain at that entry.
+    let entry = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("credential.issue"))
+        .one(&app.state.db)
+        .await
+        .expect("db")
+        .expect("an entry");
+    assert!(!entry.subject.contains("Maria"));
+    let mut altered = entry.into_active_model();
+    altered.subject = Set("urn:uuid:forged".into());
+    altered.update(&app.state.db).await.expect("update");
+    let error = app.state.ledger.verify_audit().await.expect_err("altered");
+    assert!(error.contains("does not chain"), "{error}");
 }
