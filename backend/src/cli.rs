@@ -116,9 +116,10 @@ pub async fn chain(
                 }
             }
             match node.ledger.verify_audit().await {
-                Ok(entries) => println!(
+                Ok(Some(entries)) => println!(
                     "the audit log holds: {entries} entries, chained to the head anchored last"
                 ),
+                Ok(None) => println!("this store holds no audit log (an imported chain)"),
                 Err(reason) => {
                     println!("the audit log does not hold: {reason}");
                     return Ok(ExitCode::FAILURE);

@@ -323,8 +323,9 @@ impl Ledger {
     }
 
     /// Re-checks the audit log's hash chain and that its head is the one last anchored;
-    /// the number of entries, or why not.
-    pub async fn verify_audit(&self) -> Result<u64, String> {
+    /// the number of entries (`None` when this store holds no audit log but the chain
+    /// anchors one, as after `certus chain import`), or why not.
+    pub async fn verify_audit(&self) -> Result<Option<u64>, String> {
         let (count, head) = crate::audit::verify(&self.db)
             .await
             .map_err(|(position, reason)| format!("audit entry {position}: {reason}"))?;
@@ -341,8 +342,9 @@ impl Ledger {
             Some(_) => return Err("the last audit checkpoint on the chain is corrupt".into()),
         };
         match anchored {
-            None if count == 0 => Ok(0),
-            Some((sequence, anchored)) if sequence == count && anchored == head => Ok(count),
+            None if count == 0 => Ok(Some(0)),
+            Some(_) if count == 0 => Ok(None),
+            Some((sequence, anchored)) if sequence == count && anchored == head => Ok(Some(count)),
             _ => Err(format!(
                 "the audit log's head after {count} entries is not the head anchored on the chain"
             )),
