@@ -43,7 +43,10 @@ fn engine(c: &mut Criterion) {
         block_interval_ms: 1000,
     };
     let node = rt.block_on(certus::open(&store, None)).expect("open");
-    let mut state = certus::build_state(node, &server);
+    let mut state = {
+        let _runtime = rt.enter();
+        certus::build_state(node, &server)
+    };
     // The engine alone: the `anchored` check (a database lookup and a receipt check) is
     // measured by the ledger benchmark.
     state.verifier.ledger = None;

@@ -12,23 +12,20 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::ledger::hash::{Digest, AUDIT_ENTRY};
 use crate::store::entities::{audit_chain, audit_log};
 
-/// Appends an entry, within the caller's database transaction.
-pub async fn record(
-    conn: &impl ConnectionTrait,
+/// The row of a new entry; insert it in the same database transaction as the change it
+/// records.
+pub fn entry(
     tenant_id: &str,
     actor: &str,
     action: &str,
     subject: &str,
     at: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
         tenant_id: Set(tenant_id.to_owned()),
         actor: Set(actor.to_owned()),
@@ -37,9 +34,6 @@ pub async fn record(
         at_ms: Set(at.timestamp_millis()),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// The chained hash of an entry at `position` after `previous`: SHA-256 over the prefix,

@@ -37,6 +37,7 @@ use crate::config::{ServerConfig, StoreConfig};
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
 use crate::did::Resolver;
+use crate::issuance::record::Recorder;
 use crate::keys::{KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
 use crate::state::AppState;
@@ -80,12 +81,14 @@ pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Resu
     Ok(Node { db, keys, ledger })
 }
 
-/// The shared state of the HTTP application.
+/// The shared state of the HTTP application. Starts the issuance recorder, so it must run
+/// within a Tokio runtime.
 pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     let Node { db, keys, ledger } = node;
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
     AppState {
+        recorder: Recorder::spawn(db.clone()),
         db,
         keys: Arc::new(keys),
         ledger: ledger.clone(),

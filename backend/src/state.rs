@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::api::rate_limit::RateLimiter;
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
+use crate::issuance::record::Recorder;
 use crate::keys::KeyStore;
 use crate::ledger::store::Ledger;
 use crate::verification::Verifier;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: Arc<KeyStore>,
     pub ledger: Arc<Ledger>,
+    /// Records issuances with group commit.
+    pub recorder: Recorder,
     pub catalog: Arc<Catalog>,
     pub contexts: Arc<Contexts>,
     pub verifier: Verifier,

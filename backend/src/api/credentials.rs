@@ -12,6 +12,7 @@ use chrono::Utc;
 use super::extract::JsonBody;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::issuance::record::RecordError;
 use crate::issuance::{self, IssueError};
 use crate::state::AppState;
 use crate::verification::Binding;
@@ -27,6 +28,7 @@ use crate::verification::Binding;
         (status = 403, description = "The API key lacks the issue scope", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "The credential cannot be issued as given", body = ErrorBody),
+        (status = 409, description = "A credential with this id was already issued", body = ErrorBody),
     ))]
 pub async fn issue(
     State(state): State<AppState>,
@@ -59,15 +61,21 @@ pub async fn issue(
     )
     .await
     .map_err(issue_error)?;
-    issuance::record(
-        &state.db,
-        &principal.tenant_id,
-        &principal.api_key_id,
-        &issued,
-        now,
-    )
-    .await
-    .map_err(issue_error)?;
+    let record = issued
+        .record(&principal.tenant_id, &principal.api_key_id, now)
+        .map_err(issue_error)?;
+    state.recorder.record(record).await.map_err(|e| match e {
+        RecordError::DuplicateId => ApiError::new(
+            StatusCode::CONFLICT,
+            "CREDENTIAL_ID_TAKEN",
+            format!(
+                "a credential with id `{}` was already issued",
+                issued.credential_id
+            ),
+        )
+        .at("/credential/id"),
+        RecordError::Failed(cause) => ApiError::internal(cause),
+    })?;
     tracing::info!(
         credential_id = %issued.credential_id,
         format = issued.format.as_str(),

@@ -2,11 +2,12 @@
 //! it in the requested format with the tenant's key, and records it (identifiers only).
 
 mod prepare;
+pub mod record;
 
 pub use prepare::{prepare, Prepared};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
+use sea_orm::Set;
 use serde_json::{json, Map, Value};
 
 use certus_schemas::wire::CredentialFormat;
@@ -17,7 +18,7 @@ use crate::credential::contexts::Contexts;
 use crate::credential::data_integrity::{self, DataIntegrityError, ProofConfig};
 use crate::credential::envelope::{envelop_credential, MediaType};
 use crate::credential::{jose, sd_jwt};
-use crate::ledger;
+use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::issued_credentials;
 
@@ -112,6 +113,41 @@ pub fn xsd_now(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+impl Issued {
+    /// What is recorded about this issuance: identifiers, types, issuer, format, time and
+    /// commitment — no claim values — with its anchor and audit entry.
+    pub fn record(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<record::Record, IssueError> {
+        let commitment = commitment(&self.secured).ok_or_else(|| {
+            IssueError::Internal(anyhow::anyhow!("secured credential has no commitment"))
+        })?;
+        Ok(record::Record {
+            issued: issued_credentials::ActiveModel {
+                id: Set(uuid::Uuid::new_v4().to_string()),
+                tenant_id: Set(tenant_id.to_owned()),
+                credential_id: Set(self.credential_id.clone()),
+                types: Set(serde_json::to_string(&self.types).map_err(anyhow::Error::from)?),
+                issuer: Set(self.issuer.clone()),
+                format: Set(self.format.as_str().to_owned()),
+                issued_at: Set(now),
+                commitment: Set(Some(commitment.to_hex())),
+            },
+            anchor: outbox_row(&Transaction::CredentialAnchor { commitment }, now),
+            audit: audit::entry(
+                tenant_id,
+                actor,
+                "credential.issue",
+                &self.credential_id,
+                now,
+            ),
+        })
+    }
+}
+
 /// Secures a prepared credential in `format` with `key`.
 pub async fn secure(
     prepared: Prepared<'_>,
@@ -195,49 +231,4 @@ fn header(entries: &[(&str, &str)]) -> Map<String, Value> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), json!(v)))
         .collect()
-}
-
-/// Records an issuance — identifiers, types, issuer, format, time and commitment, no claim
-/// values — queues its anchor for the next block and appends it to the audit log, in one
-/// database transaction: once this returns, neither can be lost.
-pub async fn record(
-    db: &DatabaseConnection,
-    tenant_id: &str,
-    actor: &str,
-    issued: &Issued,
-    now: DateTime<Utc>,
-) -> Result<(), IssueError> {
-    let commitment = commitment(&issued.secured).ok_or_else(|| {
-        IssueError::Internal(anyhow::anyhow!("secured credential has no commitment"))
-    })?;
-    let internal = |e: sea_orm::DbErr| IssueError::Internal(e.into());
-    let txn = db.begin().await.map_err(internal)?;
-    issued_credentials::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
-        tenant_id: Set(tenant_id.to_owned()),
-        credential_id: Set(issued.credential_id.clone()),
-        types: Set(serde_json::to_string(&issued.types).map_err(anyhow::Error::from)?),
-        issuer: Set(issued.issuer.clone()),
-        format: Set(issued.format.as_str().to_owned()),
-        issued_at: Set(now),
-        commitment: Set(Some(commitment.to_hex())),
-    }
-    .insert(&txn)
-    .await
-    .map_err(internal)?;
-    ledger::store::enqueue(&txn, &Transaction::CredentialAnchor { commitment })
-        .await
-        .map_err(internal)?;
-    audit::record(
-        &txn,
-        tenant_id,
-        actor,
-        "credential.issue",
-        &issued.credential_id,
-        now,
-    )
-    .await
-    .map_err(internal)?;
-    txn.commit().await.map_err(internal)?;
-    Ok(())
 }

@@ -2,7 +2,7 @@
 //! outbox of transactions waiting for a block, and the node's validator key. Everything read back is re-checked by the pure core before it is
 //! trusted (receipts, `certus chain verify`).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
@@ -74,21 +74,15 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-/// Queues `tx` for the next block, within the caller's database transaction.
-pub async fn enqueue(conn: &impl ConnectionTrait, tx: &Transaction) -> Result<(), DbErr> {
-    let commitment = match tx {
-        Transaction::CredentialAnchor { commitment } => Some(commitment.to_hex()),
-        Transaction::AuditCheckpoint { .. } => None,
-    };
+/// The outbox row that queues `tx` for the next block; insert it in the same database
+/// transaction as what it anchors.
+pub fn outbox_row(tx: &Transaction, now: DateTime<Utc>) -> ledger_outbox::ActiveModel {
     ledger_outbox::ActiveModel {
         data: Set(tx.encode()),
-        commitment: Set(commitment),
-        created_at: Set(Utc::now()),
+        commitment: Set(tx.commitment().map(Digest::to_hex)),
+        created_at: Set(now),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 impl Ledger {
@@ -422,10 +416,7 @@ async fn insert_block(conn: &impl ConnectionTrait, block: &Block) -> Result<(), 
             block_height: Set(header.height as i64),
             position: Set(position as i64),
             data: Set(tx.encode()),
-            commitment: Set(match tx {
-                Transaction::CredentialAnchor { commitment } => Some(commitment.to_hex()),
-                Transaction::AuditCheckpoint { .. } => None,
-            }),
+            commitment: Set(tx.commitment().map(Digest::to_hex)),
         })
         .collect();
     for chunk in rows.chunks(INSERT_CHUNK) {

@@ -95,6 +95,14 @@ impl Transaction {
         }
     }
 
+    /// The credential commitment a transaction anchors, if it anchors one.
+    pub fn commitment(&self) -> Option<&Digest> {
+        match self {
+            Self::CredentialAnchor { commitment } => Some(commitment),
+            Self::AuditCheckpoint { .. } => None,
+        }
+    }
+
     /// The transaction's Merkle leaf hash, which also identifies it.
     pub fn leaf_hash(&self) -> Digest {
         leaf_hash(&self.encode())

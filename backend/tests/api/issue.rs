@@ -18,6 +18,7 @@ on_both_databases!(
     unknown_types_contexts_and_foreign_issuers_are_refused,
     the_p256_issuer_signs_es256_and_ecdsa_rdfc_2019,
     issuer_id_and_valid_from_are_filled_in_when_absent,
+    concurrent_issuances_are_all_recorded_and_a_reused_id_is_a_conflict,
 );
 
 async fn every_type_issues_in_every_format_and_verifies(db: Db) {
@@ -260,4 +261,38 @@ async fn issuer_id_and_valid_from_are_filled_in_when_absent(db: Db) {
     assert_eq!(vc["proof"]["cryptosuite"], "eddsa-rdfc-2022");
     let other = app.issue(kyc_credential(None), "ldp_vc").await;
     assert_ne!(vc["id"], other["id"], "ids are random");
+}
+
+async fn concurrent_issuances_are_all_recorded_and_a_reused_id_is_a_conflict(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let mut with_id = kyc_credential(None);
+    with_id["id"] = json!("urn:uuid:7d8f0a52-1c1e-4f55-9b0e-2a4f4b9a3c11");
+    // Twenty issuances at once, one of them reusing the id of another: the recorder
+    // commits them together, and only the duplicate fails.
+    let mut requests = vec![with_id.clone(), with_id.clone()];
+    requests.extend((0..18).map(|_| kyc_credential(None)));
+    let answers = futures::future::join_all(
+        requests
+            .into_iter()
+            .map(|c| app.try_issue(c, json!({"format": "vc+jwt"}))),
+    )
+    .await;
+    let created = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let conflicts: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .collect();
+    assert_eq!((created, conflicts.len()), (19, 1), "{answers:?}");
+    assert_eq!(conflicts[0].1["code"], "CREDENTIAL_ID_TAKEN");
+    assert_eq!(conflicts[0].1["path"], "/credential/id");
+    let rows = issued_credentials::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 19);
+    assert_eq!(app.seal().await, 1);
+    assert_eq!(app.state.ledger.verify_audit().await, Ok(Some(19)));
 }

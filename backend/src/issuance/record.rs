@@ -1,0 +1,113 @@
+//! Recording issuances with group commit.
+//!
+//! Each issuance writes three rows — its record, its anchor in the ledger outbox and its
+//! audit entry — atomically, before the client hears 201. One database transaction per
+//! issuance would serialise every issuance on SQLite's single writer; instead a recorder
+//! task gathers the issuances waiting at that moment and commits them together, then
+//! answers each. Nothing is acknowledged before its commit, so a crash loses only
+//! issuances that were never acknowledged. If a batch fails (a client-chosen credential
+//! `id` already used, say), its issuances are retried one by one so only the faulty one
+//! fails.
+
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, SqlErr, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::entities::{audit_log, issued_credentials, ledger_outbox};
+
+/// Most issuances committed in one transaction.
+const MAX_BATCH: usize = 1_000;
+/// Issuances waiting for the recorder before callers wait for room.
+const QUEUE: usize = 10_000;
+
+/// The rows of one issuance.
+#[derive(Debug)]
+pub struct Record {
+    pub issued: issued_credentials::ActiveModel,
+    pub anchor: ledger_outbox::ActiveModel,
+    pub audit: audit_log::ActiveModel,
+}
+
+/// Why an issuance could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// A credential with this `id` was already issued.
+    #[error("a credential with this id was already issued")]
+    DuplicateId,
+    /// The database failed, or the recorder stopped.
+    #[error("recording the issuance failed: {0}")]
+    Failed(String),
+}
+
+type Job = (Record, oneshot::Sender<Result<(), RecordError>>);
+
+/// Handle to the recorder task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Recorder {
+    /// Starts the recorder task over `db`.
+    pub fn spawn(db: DatabaseConnection) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db, queue));
+        Self { jobs }
+    }
+
+    /// Records one issuance; returns once it is committed.
+    pub async fn record(&self, record: Record) -> Result<(), RecordError> {
+        let (done, answer) = oneshot::channel();
+        self.jobs
+            .send((record, done))
+            .await
+            .map_err(|_| RecordError::Failed("the recorder has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| RecordError::Failed("the recorder has stopped".into()))?
+    }
+}
+
+async fn run(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let jobs = std::mem::take(&mut batch);
+        match write(&db, jobs.iter().map(|(r, _)| r)).await {
+            Ok(()) => jobs.into_iter().for_each(|(_, done)| {
+                let _ = done.send(Ok(()));
+            }),
+            Err(_) if jobs.len() > 1 => {
+                for (record, done) in jobs {
+                    let result = write(&db, std::iter::once(&record)).await;
+                    let _ = done.send(result.map_err(classify));
+                }
+            }
+            Err(e) => jobs.into_iter().for_each(|(_, done)| {
+                let _ = done.send(Err(classify(e.clone())));
+            }),
+        }
+    }
+}
+
+async fn write<'a>(
+    db: &DatabaseConnection,
+    records: impl Iterator<Item = &'a Record> + Clone,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    issued_credentials::Entity::insert_many(records.clone().map(|r| r.issued.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    ledger_outbox::Entity::insert_many(records.clone().map(|r| r.anchor.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    audit_log::Entity::insert_many(records.map(|r| r.audit.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await
+}
+
+fn classify(e: DbErr) -> RecordError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => RecordError::DuplicateId,
+        _ => RecordError::Failed(e.to_string()),
+    }
+}
