@@ -18,7 +18,7 @@ use certus::ledger::merkle::LeafIndex;
 use certus::ledger::producer::seal_all;
 use certus::ledger::receipt::Receipt;
 use certus::ledger::transaction::{credential_commitment, Transaction};
-use certus::store::entities::{audit_log, ledger_outbox};
+use certus::store::entities::{audit_outbox, ledger_outbox};
 
 /// Anchors per sealing round: one full block's worth of a busy second.
 const ANCHORS: u64 = 50_000;
@@ -75,8 +75,8 @@ fn sealing(c: &mut Criterion) {
                             .expect("outbox");
                     }
                     // Each issuance also appends an audit entry, chained when sealing.
-                    let entries: Vec<audit_log::ActiveModel> = (0..ANCHORS)
-                        .map(|i| audit_log::ActiveModel {
+                    let entries: Vec<audit_outbox::ActiveModel> = (0..ANCHORS)
+                        .map(|i| audit_outbox::ActiveModel {
                             tenant_id: Set("default".into()),
                             actor: Set("bench".into()),
                             action: Set("credential.issue".into()),
@@ -86,7 +86,7 @@ fn sealing(c: &mut Criterion) {
                         })
                         .collect();
                     for chunk in entries.chunks(1_000) {
-                        audit_log::Entity::insert_many(chunk.to_vec())
+                        audit_outbox::Entity::insert_many(chunk.to_vec())
                             .exec_without_returning(&node.db)
                             .await
                             .expect("audit");

@@ -1,32 +1,42 @@
 //! The audit log: an append-only record of state changes (who, what, which record, when —
 //! identifiers only), hash-chained and anchored.
 //!
-//! Requests append entries in their own database transaction, without hashes, so they
-//! never contend for the log's head. The block producer, the single writer of the chain,
-//! then gives the new entries their positions and chained hashes (`audit_chain` rows) in
-//! the sealing transaction and anchors the new head as an `auditCheckpoint` transaction of
-//! the same block. Altering, removing or reordering a chained entry breaks every later hash and the
-//! anchored head.
-
-use std::collections::HashMap;
+//! Requests append entries to `audit_outbox` in their own database transaction, without
+//! hashes, so they never contend for the log's head. The block producer, the single writer
+//! of the chain, takes them out of the outbox in the sealing transaction, writes them to
+//! `audit_log` with their positions and chained hashes, and anchors the new head as an
+//! `auditCheckpoint` transaction of the same block. Altering, removing or reordering a
+//! chained entry breaks every later hash and the anchored head.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set, Statement};
 
 use crate::ledger::hash::{Digest, AUDIT_ENTRY};
-use crate::store::entities::{audit_chain, audit_log};
+use crate::store::entities::{audit_log, audit_outbox};
 
-/// The row of a new entry; insert it in the same database transaction as the change it
-/// records.
+/// Entries chained per statement.
+const INSERT_CHUNK: usize = 1_000;
+
+/// The fields of an entry that its hash covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub tenant_id: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub at_ms: i64,
+}
+
+/// The outbox row of a new entry; insert it in the same database transaction as the
+/// change it records.
 pub fn entry(
     tenant_id: &str,
     actor: &str,
     action: &str,
     subject: &str,
     at: DateTime<Utc>,
-) -> audit_log::ActiveModel {
-    audit_log::ActiveModel {
+) -> audit_outbox::ActiveModel {
+    audit_outbox::ActiveModel {
         tenant_id: Set(tenant_id.to_owned()),
         actor: Set(actor.to_owned()),
         action: Set(action.to_owned()),
@@ -36,74 +46,86 @@ pub fn entry(
     }
 }
 
-/// The chained hash of an entry at `position` after `previous`: SHA-256 over the prefix,
-/// the previous hash and the entry's fields (length-prefixed).
-pub fn entry_hash(previous: &Digest, position: i64, entry: &audit_log::Model) -> Digest {
+/// The chained hash of `entry` at `position` after `previous`: SHA-256 over the prefix,
+/// the previous hash, the position, the time and the length-prefixed text fields.
+pub fn entry_hash(previous: &Digest, position: i64, entry: &Entry) -> Digest {
     let fields = [
-        entry.tenant_id.as_bytes(),
-        entry.actor.as_bytes(),
-        entry.action.as_bytes(),
-        entry.subject.as_bytes(),
+        &entry.tenant_id,
+        &entry.actor,
+        &entry.action,
+        &entry.subject,
     ];
     let lengths: Vec<[u8; 4]> = fields
         .iter()
         .map(|f| (f.len() as u32).to_be_bytes())
         .collect();
-    let mut parts: Vec<&[u8]> = vec![AUDIT_ENTRY, previous.as_bytes()];
     let position = position.to_be_bytes();
     let at = entry.at_ms.to_be_bytes();
-    parts.push(&position);
-    parts.push(&at);
+    let mut parts: Vec<&[u8]> = vec![AUDIT_ENTRY, previous.as_bytes(), &position, &at];
     for (field, length) in fields.iter().zip(&lengths) {
         parts.push(length);
-        parts.push(field);
+        parts.push(field.as_bytes());
     }
     Digest::of(&parts)
 }
 
-/// Chains the entries appended since the last call; the number of chained entries and the
-/// new head, or `None` when nothing was appended. Run by the sealing transaction only.
+/// Chains the entries waiting in the outbox; the number of chained entries and the new
+/// head, or `None` when none waited. Run by the sealing transaction only.
 pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, Digest)>, DbErr> {
-    let chained = Query::select()
-        .column(audit_chain::Column::EntryId)
-        .from(audit_chain::Entity)
-        .to_owned();
-    let pending = audit_log::Entity::find()
-        .filter(audit_log::Column::Id.not_in_subquery(chained))
-        .order_by_asc(audit_log::Column::Id)
-        .all(conn)
+    // As for the ledger outbox: DELETE … RETURNING takes exactly the rows it returns.
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "DELETE FROM audit_outbox RETURNING id, tenant_id, actor, action, subject, at_ms",
+        ))
         .await?;
-    if pending.is_empty() {
+    if rows.is_empty() {
         return Ok(None);
     }
-    let last = audit_chain::Entity::find()
-        .order_by_desc(audit_chain::Column::Position)
+    let mut pending = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("", "id")?;
+        pending.push((
+            id,
+            Entry {
+                tenant_id: row.try_get("", "tenant_id")?,
+                actor: row.try_get("", "actor")?,
+                action: row.try_get("", "action")?,
+                subject: row.try_get("", "subject")?,
+                at_ms: row.try_get("", "at_ms")?,
+            },
+        ));
+    }
+    pending.sort_unstable_by_key(|(id, _)| *id);
+    let last = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Position)
         .one(conn)
         .await?;
     let (mut position, mut head) = match last {
         Some(row) => (
             row.position + 1,
             Digest::from_hex(&row.hash).map_err(|_| {
-                DbErr::Custom(format!(
-                    "audit chain position {} has no valid hash",
-                    row.position
-                ))
+                DbErr::Custom(format!("audit entry {} has no valid hash", row.position))
             })?,
         ),
         None => (0, Digest::ZERO),
     };
-    let mut links = Vec::with_capacity(pending.len());
-    for entry in &pending {
-        head = entry_hash(&head, position, entry);
-        links.push(audit_chain::ActiveModel {
+    let mut chained = Vec::with_capacity(pending.len());
+    for (_, entry) in pending {
+        head = entry_hash(&head, position, &entry);
+        chained.push(audit_log::ActiveModel {
             position: Set(position),
-            entry_id: Set(entry.id),
+            tenant_id: Set(entry.tenant_id),
+            actor: Set(entry.actor),
+            action: Set(entry.action),
+            subject: Set(entry.subject),
+            at_ms: Set(entry.at_ms),
             hash: Set(head.to_hex()),
         });
         position += 1;
     }
-    for chunk in links.chunks(1_000) {
-        audit_chain::Entity::insert_many(chunk.to_vec())
+    for chunk in chained.chunks(INSERT_CHUNK) {
+        audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(conn)
             .await?;
     }
@@ -113,32 +135,28 @@ pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, D
 /// Recomputes the whole chain; the number of chained entries and the head, or the first
 /// position that does not hold.
 pub async fn verify(conn: &impl ConnectionTrait) -> Result<(u64, Digest), (i64, String)> {
-    let db_error = |e: DbErr| (0, e.to_string());
-    let links = audit_chain::Entity::find()
-        .order_by_asc(audit_chain::Column::Position)
+    let entries = audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Position)
         .all(conn)
         .await
-        .map_err(db_error)?;
-    let entries: HashMap<i64, audit_log::Model> = audit_log::Entity::find()
-        .all(conn)
-        .await
-        .map_err(db_error)?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
+        .map_err(|e| (0, e.to_string()))?;
     let mut head = Digest::ZERO;
-    for (expected, link) in links.iter().enumerate() {
+    for (expected, row) in entries.iter().enumerate() {
         let position = expected as i64;
-        if link.position != position {
-            return Err((position, "a position is missing".into()));
+        if row.position != position {
+            return Err((position, "an entry is missing".into()));
         }
-        let entry = entries
-            .get(&link.entry_id)
-            .ok_or((position, "the entry is missing".to_owned()))?;
-        head = entry_hash(&head, position, entry);
-        if link.hash != head.to_hex() {
+        let entry = Entry {
+            tenant_id: row.tenant_id.clone(),
+            actor: row.actor.clone(),
+            action: row.action.clone(),
+            subject: row.subject.clone(),
+            at_ms: row.at_ms,
+        };
+        head = entry_hash(&head, position, &entry);
+        if row.hash != head.to_hex() {
             return Err((position, "the entry's hash does not chain".into()));
         }
     }
-    Ok((links.len() as u64, head))
+    Ok((entries.len() as u64, head))
 }

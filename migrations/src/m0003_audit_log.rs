@@ -1,5 +1,6 @@
-//! The audit log: every state change, appended in the request's transaction, and its hash
-//! chain, extended by the block producer, whose head is anchored on the chain.
+//! The audit log: entries wait in `audit_outbox`, written in the request's transaction;
+//! the block producer moves them into `audit_log` with their position and chained hash,
+//! and anchors the head on the chain.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -7,7 +8,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum AuditLog {
+enum AuditOutbox {
     Table,
     Id,
     TenantId,
@@ -18,10 +19,14 @@ enum AuditLog {
 }
 
 #[derive(DeriveIden)]
-enum AuditChain {
+enum AuditLog {
     Table,
     Position,
-    EntryId,
+    TenantId,
+    Actor,
+    Action,
+    Subject,
+    AtMs,
     Hash,
 }
 
@@ -31,25 +36,29 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(AuditLog::Table)
+                    .table(AuditOutbox::Table)
                     .if_not_exists()
-                    .col(big_pk_auto(AuditLog::Id))
-                    .col(string(AuditLog::TenantId))
-                    .col(string(AuditLog::Actor))
-                    .col(string(AuditLog::Action))
-                    .col(string(AuditLog::Subject))
-                    .col(big_integer(AuditLog::AtMs))
+                    .col(big_pk_auto(AuditOutbox::Id))
+                    .col(string(AuditOutbox::TenantId))
+                    .col(string(AuditOutbox::Actor))
+                    .col(string(AuditOutbox::Action))
+                    .col(string(AuditOutbox::Subject))
+                    .col(big_integer(AuditOutbox::AtMs))
                     .to_owned(),
             )
             .await?;
         manager
             .create_table(
                 Table::create()
-                    .table(AuditChain::Table)
+                    .table(AuditLog::Table)
                     .if_not_exists()
-                    .col(big_integer(AuditChain::Position).primary_key())
-                    .col(big_integer(AuditChain::EntryId).unique_key())
-                    .col(string(AuditChain::Hash))
+                    .col(big_integer(AuditLog::Position).primary_key())
+                    .col(string(AuditLog::TenantId))
+                    .col(string(AuditLog::Actor))
+                    .col(string(AuditLog::Action))
+                    .col(string(AuditLog::Subject))
+                    .col(big_integer(AuditLog::AtMs))
+                    .col(string(AuditLog::Hash))
                     .to_owned(),
             )
             .await
@@ -57,10 +66,10 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table(AuditChain::Table).to_owned())
+            .drop_table(Table::drop().table(AuditLog::Table).to_owned())
             .await?;
         manager
-            .drop_table(Table::drop().table(AuditLog::Table).to_owned())
+            .drop_table(Table::drop().table(AuditOutbox::Table).to_owned())
             .await
     }
 }

@@ -12,7 +12,7 @@
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, SqlErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::entities::{audit_log, issued_credentials, ledger_outbox};
+use crate::store::entities::{audit_outbox, issued_credentials, ledger_outbox};
 
 /// Most issuances committed in one transaction.
 const MAX_BATCH: usize = 1_000;
@@ -24,7 +24,7 @@ const QUEUE: usize = 10_000;
 pub struct Record {
     pub issued: issued_credentials::ActiveModel,
     pub anchor: ledger_outbox::ActiveModel,
-    pub audit: audit_log::ActiveModel,
+    pub audit: audit_outbox::ActiveModel,
 }
 
 /// Why an issuance could not be recorded.
@@ -99,7 +99,7 @@ async fn write<'a>(
     ledger_outbox::Entity::insert_many(records.clone().map(|r| r.anchor.clone()))
         .exec_without_returning(&txn)
         .await?;
-    audit_log::Entity::insert_many(records.map(|r| r.audit.clone()))
+    audit_outbox::Entity::insert_many(records.map(|r| r.audit.clone()))
         .exec_without_returning(&txn)
         .await?;
     txn.commit().await

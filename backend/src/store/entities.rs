@@ -206,13 +206,13 @@ pub mod node_keys {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod audit_log {
-    //! An entry of the audit log: who did what to which record — identifiers only, never
-    //! personal data. Its place in the hash chain is a row of `audit_chain`.
+pub mod audit_outbox {
+    //! An audit entry waiting to be chained: who did what to which record — identifiers
+    //! only, never personal data.
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_log")]
+    #[sea_orm(table_name = "audit_outbox")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
@@ -232,17 +232,20 @@ pub mod audit_log {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod audit_chain {
-    //! The audit log's hash chain: the entry at each position and its chained hash.
+pub mod audit_log {
+    //! The audit log's hash chain: each entry at its position with its chained hash.
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_chain")]
+    #[sea_orm(table_name = "audit_log")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub position: i64,
-        #[sea_orm(unique)]
-        pub entry_id: i64,
+        pub tenant_id: String,
+        pub actor: String,
+        pub action: String,
+        pub subject: String,
+        pub at_ms: i64,
         /// Hex hash of the entry chained to the previous one.
         pub hash: String,
     }
