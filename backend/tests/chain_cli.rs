@@ -214,6 +214,22 @@ fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_
     let (ok, out) = run(certus(other.path()).args(["chain", "verify"]));
     assert!(ok, "{out}");
 
+    // One byte of a stored header changed in the SQLite file: `chain verify` names its block.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}", other.path().join("certus.db").display());
+        let db = sea_orm::Database::connect(url).await.expect("sqlite");
+        db.execute_unprepared(
+            "UPDATE ledger_blocks SET header = replace(header, '\"timeMs\":', '\"timeMs\":9') \
+             WHERE height = 2",
+        )
+        .await
+        .expect("tamper");
+    });
+    let (ok, out) = run(certus(other.path()).args(["chain", "verify"]));
+    assert!(!ok && out.contains("block 2 does not hold"), "{out}");
+
     // An export altered in one block is refused at that block.
     let text = std::fs::read_to_string(&export).expect("read");
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
