@@ -9,7 +9,7 @@
 //! chained entry breaks every later hash and the anchored head.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryOrder, Set, Statement};
 
 use crate::ledger::hash::{Digest, AUDIT_ENTRY};
 use crate::store::entities::{audit_log, audit_outbox};
@@ -113,23 +113,68 @@ pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, D
     let mut chained = Vec::with_capacity(pending.len());
     for (_, entry) in pending {
         head = entry_hash(&head, position, &entry);
-        chained.push(audit_log::ActiveModel {
+        chained.push((position, entry, head.to_hex()));
+        position += 1;
+    }
+    insert_chained(conn, chained).await?;
+    Ok(Some((position as u64, head)))
+}
+
+/// Writes chained entries: multi-row INSERTs, or on PostgreSQL one statement with an
+/// array per column (7 parameters instead of 7 per entry).
+async fn insert_chained(
+    conn: &impl ConnectionTrait,
+    chained: Vec<(i64, Entry, String)>,
+) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        let text = |field: fn(&(i64, Entry, String)) -> &str| -> Vec<String> {
+            chained.iter().map(|c| field(c).to_owned()).collect()
+        };
+        let (t, a, ac, s, h) = (
+            text(|c| &c.1.tenant_id),
+            text(|c| &c.1.actor),
+            text(|c| &c.1.action),
+            text(|c| &c.1.subject),
+            text(|c| &c.2),
+        );
+        let p: Vec<i64> = chained.iter().map(|c| c.0).collect();
+        let at: Vec<i64> = chained.iter().map(|c| c.1.at_ms).collect();
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO audit_log (position, tenant_id, actor, action, subject, at_ms, hash) \
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
+             $5::text[], $6::bigint[], $7::text[])",
+            [
+                p.into(),
+                t.into(),
+                a.into(),
+                ac.into(),
+                s.into(),
+                at.into(),
+                h.into(),
+            ],
+        ))
+        .await?;
+        return Ok(());
+    }
+    let rows: Vec<audit_log::ActiveModel> = chained
+        .into_iter()
+        .map(|(position, entry, hash)| audit_log::ActiveModel {
             position: Set(position),
             tenant_id: Set(entry.tenant_id),
             actor: Set(entry.actor),
             action: Set(entry.action),
             subject: Set(entry.subject),
             at_ms: Set(entry.at_ms),
-            hash: Set(head.to_hex()),
-        });
-        position += 1;
-    }
-    for chunk in chained.chunks(INSERT_CHUNK) {
+            hash: Set(hash),
+        })
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
         audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(conn)
             .await?;
     }
-    Ok(Some((position as u64, head)))
+    Ok(())
 }
 
 /// Recomputes the whole chain; the number of chained entries and the head, or the first

@@ -408,12 +408,40 @@ async fn insert_block(conn: &impl ConnectionTrait, block: &Block) -> Result<(), 
     }
     .insert(conn)
     .await?;
+    let height = header.height as i64;
+    if conn.get_database_backend() == DbBackend::Postgres {
+        // One statement with an array per column: PostgreSQL binds four parameters instead
+        // of four per row.
+        let count = block.transactions.len();
+        let heights: Vec<i64> = vec![height; count];
+        let positions: Vec<i64> = (0..count as i64).collect();
+        let data: Vec<Vec<u8>> = block.transactions.iter().map(Transaction::encode).collect();
+        let commitments: Vec<String> = block
+            .transactions
+            .iter()
+            .map(|tx| tx.commitment().map(Digest::to_hex).unwrap_or_default())
+            .collect();
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO ledger_transactions (block_height, position, data, commitment) \
+             SELECT h, p, d, NULLIF(c, '') \
+             FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[]) AS t(h, p, d, c)",
+            [
+                heights.into(),
+                positions.into(),
+                data.into(),
+                commitments.into(),
+            ],
+        ))
+        .await?;
+        return Ok(());
+    }
     let rows: Vec<ledger_transactions::ActiveModel> = block
         .transactions
         .iter()
         .enumerate()
         .map(|(position, tx)| ledger_transactions::ActiveModel {
-            block_height: Set(header.height as i64),
+            block_height: Set(height),
             position: Set(position as i64),
             data: Set(tx.encode()),
             commitment: Set(tx.commitment().map(Digest::to_hex)),
