@@ -23,6 +23,7 @@ pub mod issuance;
 pub mod keys;
 pub mod ledger;
 pub mod state;
+pub mod status;
 pub mod store;
 pub mod verification;
 
