@@ -4,7 +4,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -14,7 +13,6 @@ use crate::ledger::hash::Digest;
 use crate::ledger::receipt::{Anchored, Checkpoint, Receipt};
 use crate::ledger::store::{AnchorState, StoreError};
 use crate::state::AppState;
-use crate::store::entities::issued_credentials;
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -134,14 +132,10 @@ pub async fn credential_receipt(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let record = issued_credentials::Entity::find()
-        .filter(issued_credentials::Column::CredentialId.eq(id.clone()))
-        .filter(issued_credentials::Column::TenantId.eq(principal.tenant_id))
-        .one(&state.db)
-        .await?;
-    let commitment = record
-        .and_then(|r| r.commitment)
-        .and_then(|c| Digest::from_hex(&c).ok())
+    let commitment = state
+        .ledger
+        .commitment_of(&principal.tenant_id, &id)
+        .await?
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -289,6 +289,22 @@ impl Ledger {
         })
     }
 
+    /// The commitment of a credential that `tenant_id` issued, by the credential's id.
+    pub async fn commitment_of(
+        &self,
+        tenant_id: &str,
+        credential_id: &str,
+    ) -> Result<Option<Digest>, StoreError> {
+        let record = issued_credentials::Entity::find()
+            .filter(issued_credentials::Column::CredentialId.eq(credential_id))
+            .filter(issued_credentials::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await?;
+        Ok(record
+            .and_then(|r| r.commitment)
+            .and_then(|c| Digest::from_hex(&c).ok()))
+    }
+
     /// Re-checks every stored block from the genesis: links, roots and signatures.
     /// Returns the height of the head, or the first height that does not hold.
     pub async fn verify_chain(&self) -> Result<u64, (u64, String)> {
