@@ -10,13 +10,15 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use ed25519_dalek::SigningKey;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
+use certus::audit;
 use certus::config::StoreConfig;
 use certus::ledger::block::{Block, ChainId, Genesis};
 use certus::ledger::merkle::LeafIndex;
 use certus::ledger::producer::seal_all;
 use certus::ledger::receipt::Receipt;
+use certus::ledger::store::{outbox_row, AnchorState};
 use certus::ledger::transaction::{credential_commitment, Transaction};
 use certus::store::entities::{audit_outbox, ledger_outbox};
 
@@ -29,6 +31,38 @@ fn anchors(n: u64, salt: u64) -> Vec<Transaction> {
             commitment: credential_commitment(&[salt.to_be_bytes(), i.to_be_bytes()].concat()),
         })
         .collect()
+}
+
+/// Queues `ANCHORS` anchors and their audit entries, as that many issuances would.
+async fn fill_outboxes(db: &DatabaseConnection, round: u64) {
+    let now = chrono::Utc::now();
+    let anchors: Vec<_> = anchors(ANCHORS, round)
+        .iter()
+        .map(|tx| outbox_row(tx, now))
+        .collect();
+    let entries: Vec<_> = (0..ANCHORS)
+        .map(|i| {
+            audit::entry(
+                "default",
+                "bench",
+                "credential.issue",
+                &format!("urn:uuid:{round}-{i}"),
+                now,
+            )
+        })
+        .collect();
+    for chunk in anchors.chunks(1_000) {
+        ledger_outbox::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await
+            .expect("outbox");
+    }
+    for chunk in entries.chunks(1_000) {
+        audit_outbox::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await
+            .expect("audit");
+    }
 }
 
 fn sealing(c: &mut Criterion) {
@@ -57,41 +91,8 @@ fn sealing(c: &mut Criterion) {
         b.iter_custom(|rounds| {
             let mut total = Duration::ZERO;
             for round in 0..rounds {
-                // Fill the outbox (not timed), as issuances would.
-                rt.block_on(async {
-                    let rows: Vec<ledger_outbox::ActiveModel> = anchors(ANCHORS, round)
-                        .into_iter()
-                        .map(|tx| ledger_outbox::ActiveModel {
-                            data: Set(tx.encode()),
-                            commitment: Set(None),
-                            created_at: Set(chrono::Utc::now()),
-                            ..Default::default()
-                        })
-                        .collect();
-                    for chunk in rows.chunks(1_000) {
-                        ledger_outbox::Entity::insert_many(chunk.to_vec())
-                            .exec_without_returning(&node.db)
-                            .await
-                            .expect("outbox");
-                    }
-                    // Each issuance also appends an audit entry, chained when sealing.
-                    let entries: Vec<audit_outbox::ActiveModel> = (0..ANCHORS)
-                        .map(|i| audit_outbox::ActiveModel {
-                            tenant_id: Set("default".into()),
-                            actor: Set("bench".into()),
-                            action: Set("credential.issue".into()),
-                            subject: Set(format!("urn:uuid:{round}-{i}")),
-                            at_ms: Set(0),
-                            ..Default::default()
-                        })
-                        .collect();
-                    for chunk in entries.chunks(1_000) {
-                        audit_outbox::Entity::insert_many(chunk.to_vec())
-                            .exec_without_returning(&node.db)
-                            .await
-                            .expect("audit");
-                    }
-                });
+                // Fill the outboxes (not timed), as issuances would.
+                rt.block_on(fill_outboxes(&node.db, round));
                 let start = Instant::now();
                 let blocks = rt.block_on(seal_all(&node.ledger));
                 total += start.elapsed();
@@ -99,6 +100,36 @@ fn sealing(c: &mut Criterion) {
             }
             total
         })
+    });
+    group.finish();
+
+    // The `anchored` check's lookup in a block of 50,000 anchors: one chunk of
+    // transactions read, beside reading the whole block as `GET /chain/blocks` does.
+    rt.block_on(fill_outboxes(&node.db, u64::MAX));
+    rt.block_on(seal_all(&node.ledger));
+    let head = rt.block_on(node.ledger.head()).expect("head");
+    let block = rt
+        .block_on(node.ledger.block(head.height))
+        .expect("db")
+        .expect("block");
+    let commitment = *block.transactions[ANCHORS as usize / 2]
+        .commitment()
+        .expect("anchor");
+    let mut group = c.benchmark_group("anchor_lookup");
+    group.bench_function(BenchmarkId::new("locate_and_verify", backend), |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                match node.ledger.locate(&commitment).await.expect("db") {
+                    AnchorState::Anchored(receipt) => {
+                        receipt.verify(node.ledger.genesis()).expect("holds")
+                    }
+                    other => panic!("not anchored: {other:?}"),
+                }
+            })
+        })
+    });
+    group.bench_function(BenchmarkId::new("load_whole_block", backend), |b| {
+        b.iter(|| rt.block_on(node.ledger.block(head.height)).expect("db"))
     });
     group.finish();
 }

@@ -22,6 +22,7 @@ enum LedgerBlocks {
     Signatures,
     TxCount,
     TimeMs,
+    ChunkRoots,
 }
 
 #[derive(DeriveIden)]
@@ -81,6 +82,7 @@ impl MigrationTrait for Migration {
                     .col(text(LedgerBlocks::Signatures))
                     .col(big_integer(LedgerBlocks::TxCount))
                     .col(big_integer(LedgerBlocks::TimeMs))
+                    .col(blob(LedgerBlocks::ChunkRoots))
                     .to_owned(),
             )
             .await?;

@@ -227,6 +227,16 @@ impl Block {
         time_ms: i64,
         key: &SigningKey,
     ) -> Self {
+        Self::seal_with_tree(previous, transactions, time_ms, key).0
+    }
+
+    /// [`Block::seal`], also returning the block's transaction tree for whoever stores it.
+    pub fn seal_with_tree(
+        previous: &BlockHeader,
+        transactions: Vec<Transaction>,
+        time_ms: i64,
+        key: &SigningKey,
+    ) -> (Self, Tree) {
         let tree = Tree::new(transactions.iter().map(Transaction::leaf_hash).collect());
         let header = BlockHeader {
             chain_id: previous.chain_id.clone(),
@@ -238,11 +248,12 @@ impl Block {
             validator_set: previous.validator_set,
         };
         let signatures = vec![BlockSignature::sign(key, &header)];
-        Self {
+        let block = Self {
             header,
             transactions,
             signatures,
-        }
+        };
+        (block, tree)
     }
 
     /// The Merkle tree over this block's transactions.

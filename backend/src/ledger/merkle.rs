@@ -104,6 +104,15 @@ impl Tree {
         Some(path)
     }
 
+    /// The roots of the tree's aligned chunks of [`CHUNK_LEAVES`] leaves (the last chunk
+    /// may be shorter): the nodes at level [`CHUNK_LEVEL`], or the root of a tree with
+    /// fewer leaves. Stored with a block, they let [`chunked_inclusion_proof`] prove a leaf
+    /// from its chunk alone.
+    pub fn chunk_roots(&self) -> Vec<Digest> {
+        let level = CHUNK_LEVEL.min(self.levels.len() - 1);
+        self.levels[level].clone()
+    }
+
     /// The proof that the first `old` leaves form a prefix of this tree (RFC 6962 PROOF).
     pub fn consistency_proof(&self, old: TreeSize) -> Option<Vec<Digest>> {
         let old = usize::try_from(old.0).ok()?;
@@ -117,6 +126,28 @@ impl Tree {
         }
         Some(proof)
     }
+}
+
+/// The level whose nodes are stored as chunk roots: chunks of 2^8 = 256 leaves.
+pub const CHUNK_LEVEL: usize = 8;
+/// Leaves per chunk.
+pub const CHUNK_LEAVES: usize = 1 << CHUNK_LEVEL;
+
+/// The audit path of leaf `index` from the leaves of its chunk (`chunk_leaves`, the
+/// aligned run of up to [`CHUNK_LEAVES`] leaves holding it) and the tree's
+/// [`Tree::chunk_roots`]: the same path as [`Tree::inclusion_proof`] without reading the
+/// other leaves. Chunks are aligned to a power of two, so the path inside a chunk is the
+/// chunk tree's, and the path above it is that of the tree over the chunk roots.
+pub fn chunked_inclusion_proof(
+    chunk_leaves: Vec<Digest>,
+    chunk_roots: Vec<Digest>,
+    index: LeafIndex,
+) -> Option<Vec<Digest>> {
+    let within = LeafIndex(index.0 % CHUNK_LEAVES as u64);
+    let chunk = LeafIndex(index.0 / CHUNK_LEAVES as u64);
+    let mut path = Tree::new(chunk_leaves).inclusion_proof(within)?;
+    path.extend(Tree::new(chunk_roots).inclusion_proof(chunk)?);
+    Some(path)
 }
 
 /// RFC 6962 §2.1.2 SUBPROOF(m, D[n], b).
@@ -348,6 +379,27 @@ mod tests {
                 assert!(!ok(&leaf, LeafIndex(size), TreeSize(size), &path, &root));
             }
             assert!(tree.inclusion_proof(LeafIndex(size)).is_none());
+        }
+    }
+
+    #[test]
+    fn chunked_proofs_equal_whole_tree_proofs() {
+        let mut rng = StdRng::seed_from_u64(256);
+        for size in [1usize, 2, 255, 256, 257, 511, 512, 513, 1_000, 4_097] {
+            let tree = random_tree(&mut rng, size);
+            let roots = tree.chunk_roots();
+            assert_eq!(roots.len(), size.div_ceil(CHUNK_LEAVES), "size {size}");
+            for i in (0..size).step_by(7).chain([size - 1]) {
+                let start = i / CHUNK_LEAVES * CHUNK_LEAVES;
+                let end = (start + CHUNK_LEAVES).min(size);
+                let chunk = tree.levels[0][start..end].to_vec();
+                let index = LeafIndex(i as u64);
+                assert_eq!(
+                    chunked_inclusion_proof(chunk, roots.clone(), index),
+                    tree.inclusion_proof(index),
+                    "leaf {i} of {size}"
+                );
+            }
         }
     }
 

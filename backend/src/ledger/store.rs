@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::block::{Block, BlockError, BlockHeader, ChainId, Genesis};
 use super::hash::Digest;
-use super::merkle::LeafIndex;
+use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
 use super::receipt::Receipt;
 use super::transaction::Transaction;
 use crate::keys::MasterKey;
@@ -106,7 +106,8 @@ impl Ledger {
                 }
                 .insert(&txn)
                 .await?;
-                insert_block(&txn, &genesis.block()).await?;
+                let block = genesis.block();
+                insert_block(&txn, &block, &block.tree()).await?;
                 txn.commit().await?;
                 tracing::info!(chain = chain_id.as_str(), "created the chain's genesis");
                 genesis
@@ -160,7 +161,7 @@ impl Ledger {
 
     /// The block at `height`, as stored.
     pub async fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
-        load_block(&self.db, height).await
+        Ok(load_block(&self.db, height).await?.map(|(block, _)| block))
     }
 
     /// Seals up to `max` pending transactions into a new block, in one database
@@ -236,8 +237,8 @@ impl Ledger {
                 what: "the genesis block",
             })?;
         let previous = parse_header(&head_row)?;
-        let block = Block::seal(&previous, transactions, now_ms, key);
-        insert_block(&txn, &block).await?;
+        let (block, tree) = Block::seal_with_tree(&previous, transactions, now_ms, key);
+        insert_block(&txn, &block, &tree).await?;
         txn.commit().await?;
         Ok(Some(block.header))
     }
@@ -250,23 +251,13 @@ impl Ledger {
             .one(&self.db)
             .await?;
         if let Some(row) = found {
-            let height = row.block_height as u64;
-            let block = load_block(&self.db, height)
-                .await?
-                .ok_or(StoreError::Corrupt {
-                    height,
-                    what: "the block of a transaction",
-                })?;
-            let receipt = Receipt::new(&block, LeafIndex(row.position as u64)).ok_or(
-                StoreError::Corrupt {
-                    height,
-                    what: "a transaction position",
-                },
-            )?;
+            let receipt = self
+                .receipt_at(row.block_height as u64, row.position as u64)
+                .await?;
             return Ok(AnchorState::Anchored(Box::new(receipt)));
         }
         let pending = ledger_outbox::Entity::find()
-            .filter(ledger_outbox::Column::Commitment.eq(hex.clone()))
+            .filter(ledger_outbox::Column::Commitment.eq(&hex))
             .select_only()
             .column(ledger_outbox::Column::Id)
             .into_tuple::<i64>()
@@ -276,7 +267,7 @@ impl Ledger {
             return Ok(AnchorState::Pending);
         }
         let issued_here = issued_credentials::Entity::find()
-            .filter(issued_credentials::Column::Commitment.eq(commitment.to_hex()))
+            .filter(issued_credentials::Column::Commitment.eq(&hex))
             .select_only()
             .column(issued_credentials::Column::Id)
             .into_tuple::<String>()
@@ -286,6 +277,47 @@ impl Ledger {
             AnchorState::Missing
         } else {
             AnchorState::Unknown
+        })
+    }
+
+    /// The receipt of the transaction at `position` of block `height`, as stored. It reads
+    /// the block's header, signatures and chunk roots and the one chunk of transactions
+    /// holding the position, not the whole block.
+    async fn receipt_at(&self, height: u64, position: u64) -> Result<Receipt, StoreError> {
+        let corrupt = |what| StoreError::Corrupt { height, what };
+        let row = ledger_blocks::Entity::find_by_id(height as i64)
+            .one(&self.db)
+            .await?
+            .ok_or(corrupt("the block of a transaction"))?;
+        let header = parse_header(&row)?;
+        let signatures =
+            serde_json::from_str(&row.signatures).map_err(|_| corrupt("the signatures"))?;
+        let chunk_roots = parse_chunk_roots(&row)?;
+        let start = position / CHUNK_LEAVES as u64 * CHUNK_LEAVES as u64;
+        let chunk = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::BlockHeight.eq(height as i64))
+            .filter(ledger_transactions::Column::Position.gte(start as i64))
+            .filter(ledger_transactions::Column::Position.lt((start + CHUNK_LEAVES as u64) as i64))
+            .order_by_asc(ledger_transactions::Column::Position)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|t| Transaction::decode(&t.data))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| corrupt("a transaction"))?;
+        let transaction = chunk
+            .get((position - start) as usize)
+            .cloned()
+            .ok_or(corrupt("a transaction position"))?;
+        let leaves = chunk.iter().map(Transaction::leaf_hash).collect();
+        let inclusion_path = chunked_inclusion_proof(leaves, chunk_roots, LeafIndex(position))
+            .ok_or(corrupt("the chunk roots"))?;
+        Ok(Receipt {
+            transaction,
+            leaf_index: LeafIndex(position),
+            inclusion_path,
+            header,
+            signatures,
         })
     }
 
@@ -319,14 +351,20 @@ impl Ledger {
         let head = self.head().await.map_err(|e| (0, e.to_string()))?.height;
         let mut previous = self.genesis.header.clone();
         for height in 1..=head {
-            let block = match self.block(height).await {
-                Ok(Some(block)) => block,
+            let (block, stored_roots) = match load_block(&self.db, height).await {
+                Ok(Some(stored)) => stored,
                 Ok(None) => return Err((height, "the block is missing".into())),
                 Err(e) => return Err((height, e.to_string())),
             };
             block
                 .verify(&previous, &self.genesis.validators)
                 .map_err(|e: BlockError| (height, e.to_string()))?;
+            if stored_roots != block.tree().chunk_roots() {
+                return Err((
+                    height,
+                    "the stored chunk roots do not match the transactions".into(),
+                ));
+            }
             previous = block.header;
         }
         Ok(head)
@@ -367,7 +405,7 @@ impl Ledger {
         let head = self.head().await?;
         block.verify(&head, &self.genesis.validators)?;
         let txn = self.db.begin().await?;
-        insert_block(&txn, block).await?;
+        insert_block(&txn, block, &block.tree()).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -387,7 +425,8 @@ pub async fn import_genesis(db: &DatabaseConnection, genesis: &Genesis) -> anyho
     }
     .insert(&txn)
     .await?;
-    insert_block(&txn, &genesis.block()).await?;
+    let block = genesis.block();
+    insert_block(&txn, &block, &block.tree()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -412,7 +451,12 @@ async fn validator_key(db: &DatabaseConnection, master: &MasterKey) -> anyhow::R
     Ok(key)
 }
 
-async fn insert_block(conn: &impl ConnectionTrait, block: &Block) -> Result<(), DbErr> {
+/// Stores `block` with the chunk roots of its transaction `tree`.
+async fn insert_block(
+    conn: &impl ConnectionTrait,
+    block: &Block,
+    tree: &Tree,
+) -> Result<(), DbErr> {
     let header = &block.header;
     ledger_blocks::ActiveModel {
         height: Set(header.height as i64),
@@ -421,6 +465,11 @@ async fn insert_block(conn: &impl ConnectionTrait, block: &Block) -> Result<(), 
         signatures: Set(json(&block.signatures)),
         tx_count: Set(header.tx_count as i64),
         time_ms: Set(header.time_ms),
+        chunk_roots: Set(tree
+            .chunk_roots()
+            .iter()
+            .flat_map(|d| *d.as_bytes())
+            .collect()),
     }
     .insert(conn)
     .await?;
@@ -476,6 +525,17 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).expect("ledger types serialise to JSON")
 }
 
+fn parse_chunk_roots(row: &ledger_blocks::Model) -> Result<Vec<Digest>, StoreError> {
+    row.chunk_roots
+        .chunks(32)
+        .map(Digest::from_slice)
+        .collect::<Result<_, _>>()
+        .map_err(|_| StoreError::Corrupt {
+            height: row.height as u64,
+            what: "the chunk roots",
+        })
+}
+
 fn parse_header(row: &ledger_blocks::Model) -> Result<BlockHeader, StoreError> {
     serde_json::from_str(&row.header).map_err(|_| StoreError::Corrupt {
         height: row.height as u64,
@@ -483,7 +543,11 @@ fn parse_header(row: &ledger_blocks::Model) -> Result<BlockHeader, StoreError> {
     })
 }
 
-async fn load_block(conn: &impl ConnectionTrait, height: u64) -> Result<Option<Block>, StoreError> {
+/// A stored block and its stored chunk roots.
+async fn load_block(
+    conn: &impl ConnectionTrait,
+    height: u64,
+) -> Result<Option<(Block, Vec<Digest>)>, StoreError> {
     let Some(row) = ledger_blocks::Entity::find_by_id(height as i64)
         .one(conn)
         .await?
@@ -507,9 +571,13 @@ async fn load_block(conn: &impl ConnectionTrait, height: u64) -> Result<Option<B
             height,
             what: "a transaction",
         })?;
-    Ok(Some(Block {
-        header,
-        transactions,
-        signatures,
-    }))
+    let chunk_roots = parse_chunk_roots(&row)?;
+    Ok(Some((
+        Block {
+            header,
+            transactions,
+            signatures,
+        },
+        chunk_roots,
+    )))
 }

@@ -134,6 +134,9 @@ pub mod ledger_blocks {
         pub signatures: String,
         pub tx_count: i64,
         pub time_ms: i64,
+        /// The transaction tree's chunk roots (`merkle::Tree::chunk_roots`), 32 bytes
+        /// each, so a receipt reads one chunk of transactions instead of the block.
+        pub chunk_roots: Vec<u8>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
