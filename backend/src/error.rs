@@ -95,3 +95,9 @@ impl From<sea_orm::DbErr> for ApiError {
         Self::internal(format_args!("database: {e}"))
     }
 }
+
+impl From<crate::ledger::store::StoreError> for ApiError {
+    fn from(e: crate::ledger::store::StoreError) -> Self {
+        Self::internal(format_args!("chain store: {e}"))
+    }
+}

@@ -30,6 +30,7 @@ enum LedgerTransactions {
     Table,
     BlockHeight,
     Position,
+    Kind,
     Data,
     Commitment,
 }
@@ -93,6 +94,7 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(big_integer(LedgerTransactions::BlockHeight))
                     .col(big_integer(LedgerTransactions::Position))
+                    .col(small_integer(LedgerTransactions::Kind))
                     .col(blob(LedgerTransactions::Data))
                     .col(string_null(LedgerTransactions::Commitment))
                     .primary_key(
@@ -100,6 +102,17 @@ impl MigrationTrait for Migration {
                             .col(LedgerTransactions::BlockHeight)
                             .col(LedgerTransactions::Position),
                     )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_ledger_transactions_kind")
+                    .table(LedgerTransactions::Table)
+                    .col(LedgerTransactions::Kind)
+                    .col(LedgerTransactions::BlockHeight)
+                    .col(LedgerTransactions::Position)
                     .to_owned(),
             )
             .await?;

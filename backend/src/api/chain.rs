@@ -11,14 +11,8 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::ledger::hash::Digest;
 use crate::ledger::receipt::{Anchored, Checkpoint, Receipt};
-use crate::ledger::store::{AnchorState, StoreError};
+use crate::ledger::store::AnchorState;
 use crate::state::AppState;
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ApiError::internal(e)
-    }
-}
 
 /// The chain's genesis: its id, validators and first block. With it, anyone can check
 /// every block, receipt and checkpoint offline.

@@ -13,7 +13,7 @@ use super::block::{Block, BlockError, BlockHeader, ChainId, Genesis};
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
 use super::receipt::Receipt;
-use super::transaction::Transaction;
+use super::transaction::{Kind, Transaction};
 use crate::keys::MasterKey;
 use crate::store::entities::{
     issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions,
@@ -378,7 +378,7 @@ impl Ledger {
             .await
             .map_err(|(position, reason)| format!("audit entry {position}: {reason}"))?;
         let last = ledger_transactions::Entity::find()
-            .filter(ledger_transactions::Column::Commitment.is_null())
+            .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::AuditCheckpoint)))
             .order_by_desc(ledger_transactions::Column::BlockHeight)
             .order_by_desc(ledger_transactions::Column::Position)
             .one(&self.db)
@@ -475,11 +475,16 @@ async fn insert_block(
     .await?;
     let height = header.height as i64;
     if conn.get_database_backend() == DbBackend::Postgres {
-        // One statement with an array per column: PostgreSQL binds four parameters instead
-        // of four per row.
+        // One statement with an array per column: PostgreSQL binds five parameters instead
+        // of five per row.
         let count = block.transactions.len();
         let heights: Vec<i64> = vec![height; count];
         let positions: Vec<i64> = (0..count as i64).collect();
+        let kinds: Vec<i16> = block
+            .transactions
+            .iter()
+            .map(|tx| tx.kind().into())
+            .collect();
         let data: Vec<Vec<u8>> = block.transactions.iter().map(Transaction::encode).collect();
         let commitments: Vec<String> = block
             .transactions
@@ -488,12 +493,13 @@ async fn insert_block(
             .collect();
         conn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO ledger_transactions (block_height, position, data, commitment) \
-             SELECT h, p, d, NULLIF(c, '') \
-             FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[]) AS t(h, p, d, c)",
+            "INSERT INTO ledger_transactions (block_height, position, kind, data, commitment) \
+             SELECT h, p, k, d, NULLIF(c, '') FROM unnest($1::bigint[], $2::bigint[], \
+             $3::smallint[], $4::bytea[], $5::text[]) AS t(h, p, k, d, c)",
             [
                 heights.into(),
                 positions.into(),
+                kinds.into(),
                 data.into(),
                 commitments.into(),
             ],
@@ -508,6 +514,7 @@ async fn insert_block(
         .map(|(position, tx)| ledger_transactions::ActiveModel {
             block_height: Set(height),
             position: Set(position as i64),
+            kind: Set(tx.kind().into()),
             data: Set(tx.encode()),
             commitment: Set(tx.commitment().map(Digest::to_hex)),
         })

@@ -24,6 +24,12 @@ pub enum Kind {
     // 0x06 schema registration, 0x07 key compromise, 0x08 erasure receipt.
 }
 
+impl From<Kind> for i16 {
+    fn from(kind: Kind) -> Self {
+        i16::from(kind as u8)
+    }
+}
+
 /// A ledger transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]

@@ -156,6 +156,8 @@ pub mod ledger_transactions {
         pub block_height: i64,
         #[sea_orm(primary_key, auto_increment = false)]
         pub position: i64,
+        /// The transaction's kind byte (`ledger::transaction::Kind`), for lookups by kind.
+        pub kind: i16,
         pub data: Vec<u8>,
         /// Hex commitment of a credential anchor, for lookups.
         pub commitment: Option<String>,
