@@ -41,6 +41,7 @@ fn engine(c: &mut Criterion) {
         allow_did_web: false,
         web_dir: dir.path().to_owned(),
         block_interval_ms: 1000,
+        public_url: None,
     };
     let node = rt.block_on(certus::open(&store, None)).expect("open");
     let mut state = {
@@ -73,7 +74,7 @@ fn engine(c: &mut Criterion) {
         group.throughput(Throughput::Elements(1));
         let issue = || async {
             let now = Utc::now();
-            let prepared = issuance::prepare(
+            let mut prepared = issuance::prepare(
                 kyc(),
                 "default",
                 &state.catalog,
@@ -82,6 +83,12 @@ fn engine(c: &mut Criterion) {
                 now,
             )
             .expect("prepare");
+            let allocation = state
+                .status
+                .allocate(&prepared.key, now)
+                .await
+                .expect("allocate");
+            prepared.set_status(&state.status, allocation);
             issuance::secure(prepared, format, None, &state.contexts, now)
                 .await
                 .expect("secure")

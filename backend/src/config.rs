@@ -11,6 +11,7 @@
 //! | | `CERTUS_MAX_BODY_BYTES` | `1048576` | largest request body accepted |
 //! | | `CERTUS_VERIFY_RATE` | `50` | verify requests per second per client address (burst: 2×) |
 //! | | `CERTUS_ALLOW_DID_WEB` | `false` | resolve `did:web` over HTTPS (otherwise no DID is fetched) |
+//! | `--public-url` | `CERTUS_PUBLIC_URL` | `http://<addr>` | base URL others reach this server at; status-list URLs are built on it |
 //! | `--web-dir` | `CERTUS_WEB_DIR` | `frontend/dist` | the built web app, served at `/` |
 
 use std::net::SocketAddr;
@@ -73,6 +74,12 @@ pub struct ServerConfig {
     #[arg(long, env = "CERTUS_ALLOW_DID_WEB", default_value_t = false)]
     pub allow_did_web: bool,
 
+    /// Base URL others reach this server at (e.g. `https://certus.example.org`); the
+    /// `statusListCredential` URLs of issued credentials are built on it. Default:
+    /// `http://<addr>`.
+    #[arg(long, env = "CERTUS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Folder of the built web app (`scripts/build-frontend.sh`), served at `/`.
     #[arg(long, env = "CERTUS_WEB_DIR", default_value = "frontend/dist")]
     pub web_dir: PathBuf,
@@ -80,6 +87,16 @@ pub struct ServerConfig {
     /// Milliseconds between blocks; a block is sealed only when anchors are pending.
     #[arg(long, env = "CERTUS_BLOCK_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub block_interval_ms: u64,
+}
+
+impl ServerConfig {
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
 }
 
 /// Log output format.

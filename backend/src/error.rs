@@ -101,3 +101,25 @@ impl From<crate::ledger::store::StoreError> for ApiError {
         Self::internal(format_args!("chain store: {e}"))
     }
 }
+
+impl From<crate::status::StatusError> for ApiError {
+    fn from(e: crate::status::StatusError) -> Self {
+        use crate::status::StatusError;
+        let status = match &e {
+            StatusError::NotFound(_) => StatusCode::NOT_FOUND,
+            StatusError::NoStatusEntry(_)
+            | StatusError::RevocationFinal
+            | StatusError::Revoked(_) => StatusCode::CONFLICT,
+            StatusError::EmptyQuery | StatusError::InvalidQuery { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            StatusError::Internal(cause) => return Self::internal(format_args!("{cause:#}")),
+        };
+        let error = Self::new(status, e.code(), e.to_string());
+        match e {
+            StatusError::InvalidQuery { path, .. } => error.at(path),
+            StatusError::EmptyQuery => error.at("/query"),
+            _ => error,
+        }
+    }
+}

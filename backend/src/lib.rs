@@ -42,6 +42,7 @@ use crate::issuance::record::Recorder;
 use crate::keys::{KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
 use crate::state::AppState;
+use crate::status::StatusLists;
 use crate::verification::Verifier;
 
 /// Oldest key-binding JWT accepted, in seconds.
@@ -88,13 +89,22 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     let Node { db, keys, ledger } = node;
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
+    let keys = Arc::new(keys);
+    let status = Arc::new(StatusLists::new(
+        db.clone(),
+        keys.clone(),
+        contexts.clone(),
+        &server.public_url(),
+    ));
     AppState {
         recorder: Recorder::spawn(db.clone()),
         db,
-        keys: Arc::new(keys),
+        keys,
         ledger: ledger.clone(),
+        status: status.clone(),
         verifier: Verifier {
             ledger: Some(ledger),
+            status: Some(status),
             resolver: Resolver {
                 allow_web: server.allow_did_web,
             },

@@ -31,12 +31,14 @@ async fn main() -> anyhow::Result<ExitCode> {
                 ledger.clone(),
                 Duration::from_millis(server.block_interval_ms),
             );
-            let state = certus::build_state(node, &server);
-            let app = certus::app(state, &server);
             let listener = tokio::net::TcpListener::bind(server.addr)
                 .await
                 .with_context(|| format!("binding {}", server.addr))?;
             let addr = listener.local_addr()?;
+            // With port 0 the default public URL names the port actually bound.
+            let server = certus::config::ServerConfig { addr, ..server };
+            let state = certus::build_state(node, &server);
+            let app = certus::app(state, &server);
             tracing::info!(%addr, database = %certus::store::redact(&cli.store.database_url()), "listening");
             println!("Certus is listening on http://{addr}  (API docs: http://{addr}/api-docs)");
             axum::serve(

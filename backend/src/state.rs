@@ -10,6 +10,7 @@ use crate::credential::contexts::Contexts;
 use crate::issuance::record::Recorder;
 use crate::keys::KeyStore;
 use crate::ledger::store::Ledger;
+use crate::status::StatusLists;
 use crate::verification::Verifier;
 
 /// Shared application state; cheap to clone.
@@ -20,6 +21,8 @@ pub struct AppState {
     pub ledger: Arc<Ledger>,
     /// Records issuances with group commit.
     pub recorder: Recorder,
+    /// Credential status lists: allocation, changes and publication.
+    pub status: Arc<StatusLists>,
     pub catalog: Arc<Catalog>,
     pub contexts: Arc<Contexts>,
     pub verifier: Verifier,

@@ -12,7 +12,7 @@ export async function startServer() {
   const dataDir = mkdtempSync(join(tmpdir(), 'certus-e2e-'));
   const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: 'warn' };
   delete env.DATABASE_URL;
-  const token = execFileSync(binary, ['api-key', 'create', '--scopes', 'issue,verify'], { env })
+  const token = execFileSync(binary, ['api-key', 'create', '--scopes', 'issue,verify,status'], { env })
     .toString().trim();
   const child = spawn(binary, ['serve', '--addr', '127.0.0.1:0',
     '--web-dir', join(root, 'frontend', 'dist')], { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_ledger;
 mod m0003_audit_log;
+mod m0004_status;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_ledger::Migration),
             Box::new(m0003_audit_log::Migration),
+            Box::new(m0004_status::Migration),
         ]
     }
 }

@@ -196,6 +196,10 @@ pub struct VerificationResult {
     /// Where the credential is anchored, when its `anchored` check passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<AnchorInfo>,
+    /// The status-list versions the `status` check read, so the verifier can prove later
+    /// which lists it saw (each version's hash is anchored on the chain).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_lists: Vec<PublishedList>,
 }
 
 /// A credential's anchor on the chain, from a receipt checked against the genesis.
@@ -256,4 +260,168 @@ pub struct ContextInfo {
     pub url: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub document: Value,
+}
+
+/// The purpose of a status entry (W3C Bitstring Status List `statusPurpose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum StatusPurpose {
+    /// Final: a revoked credential stays revoked.
+    Revocation,
+    /// Reversible: a suspended credential can be reinstated.
+    Suspension,
+}
+
+impl StatusPurpose {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revocation => "revocation",
+            Self::Suspension => "suspension",
+        }
+    }
+}
+
+/// A public, non-personal reason for a status change: the CRL reason codes of RFC 5280
+/// §5.3.1 that apply to credentials. Never free text, so no personal data is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum StatusReason {
+    #[default]
+    Unspecified,
+    KeyCompromise,
+    AffiliationChanged,
+    Superseded,
+    CessationOfOperation,
+    /// A temporary hold: the usual reason for a suspension.
+    CertificateHold,
+    PrivilegeWithdrawn,
+}
+
+/// One status entry of a status update.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StatusEntryUpdate {
+    /// `BitstringStatusListEntry`.
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    pub status_purpose: StatusPurpose,
+    /// `true` (the default) sets the status; `false` lifts a suspension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<bool>,
+}
+
+/// One entry, or several.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    /// The entries as a list.
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            Self::One(item) => vec![item],
+            Self::Many(items) => items,
+        }
+    }
+}
+
+/// `POST /credentials/status` body (W3C VC API "update status").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateStatusRequest {
+    /// The `id` of a credential this tenant issued.
+    pub credential_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub credential_status: OneOrMany<StatusEntryUpdate>,
+    /// `false` lifts a suspension; applies to entries that do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<StatusReason>,
+}
+
+/// Which of the tenant's credentials a bulk status change applies to; at least one
+/// criterion is required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CredentialQuery {
+    /// A credential type, e.g. `FoodSafetyCertificate`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub credential_type: Option<String>,
+    /// Issued at or after this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_from: Option<String>,
+    /// Issued before this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_until: Option<String>,
+    /// Issued by this API key (its id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_by: Option<String>,
+}
+
+/// `POST /credentials/status/bulk` body: one status change for every credential a query
+/// selects.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkStatusRequest {
+    pub query: CredentialQuery,
+    pub status_purpose: StatusPurpose,
+    /// `true` (the default) sets the status; `false` lifts a suspension.
+    #[serde(default = "default_true")]
+    pub status: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<StatusReason>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A status-list version published by a status change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedList {
+    /// The list's URL (`statusListCredential`).
+    pub status_list_credential: String,
+    pub status_purpose: StatusPurpose,
+    pub version: u64,
+    /// Hex hash of the list credential as served, anchored on the chain.
+    pub hash: String,
+}
+
+/// Result of a status change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChangeResult {
+    /// Credentials selected.
+    pub matched: u64,
+    /// Credentials whose status changed (the others already had it).
+    pub changed: u64,
+    /// The new list versions, one per list that changed.
+    pub published: Vec<PublishedList>,
+}
+
+/// A credential's status, as its issuer records it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialStatusInfo {
+    pub credential_id: String,
+    pub revoked: bool,
+    pub suspended: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<StatusReason>,
 }

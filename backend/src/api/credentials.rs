@@ -43,7 +43,7 @@ pub async fn issue(
         ));
     }
     let now = Utc::now();
-    let prepared = issuance::prepare(
+    let mut prepared = issuance::prepare(
         request.credential,
         &principal.tenant_id,
         &state.catalog,
@@ -52,6 +52,12 @@ pub async fn issue(
         now,
     )
     .map_err(issue_error)?;
+    let allocation = state
+        .status
+        .allocate(&prepared.key, now)
+        .await
+        .map_err(|e| ApiError::internal(format_args!("allocating status entries: {e:#}")))?;
+    prepared.set_status(&state.status, allocation);
     let issued = issuance::secure(
         prepared,
         request.options.format,

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod presentations;
 pub mod rate_limit;
+pub mod status;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::HandlerWithoutStateExt;
@@ -37,6 +38,12 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/ready", get(health::ready))
         .route("/credentials/issue", post(credentials::issue))
         .merge(verify)
+        .route("/credentials/status", post(status::update))
+        .route("/credentials/status/bulk", post(status::bulk))
+        .route("/credentials/{id}/status", get(status::credential_status))
+        .route("/status/{list}", get(status::latest))
+        .route("/status/{list}/versions/{version}", get(status::version))
+        .route("/status/{list}/publish", post(status::publish))
         .route("/credential-types", get(catalog::credential_types))
         .route("/contexts", get(catalog::contexts))
         .route("/issuers", get(catalog::issuers))

@@ -18,6 +18,8 @@ pub enum Scope {
     /// Verify credentials and presentations (verification is also open to anyone, with a
     /// lower rate limit).
     Verify,
+    /// Revoke, suspend and reinstate the tenant's credentials.
+    Status,
 }
 
 impl Scope {
@@ -26,6 +28,7 @@ impl Scope {
         match self {
             Self::Issue => "issue",
             Self::Verify => "verify",
+            Self::Status => "status",
         }
     }
 }
@@ -36,7 +39,8 @@ impl std::str::FromStr for Scope {
         match s.trim() {
             "issue" => Ok(Self::Issue),
             "verify" => Ok(Self::Verify),
-            other => Err(format!("unknown scope `{other}` (issue, verify)")),
+            "status" => Ok(Self::Status),
+            other => Err(format!("unknown scope `{other}` (issue, verify, status)")),
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::credential::envelope::{envelop_credential, MediaType};
 use crate::credential::{jose, sd_jwt};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
+use crate::status::Allocation;
 use crate::store::entities::issued_credentials;
 
 /// Why a credential could not be issued. Every variant but `Internal` is the client's.
@@ -106,6 +107,8 @@ pub struct Issued {
     pub format: CredentialFormat,
     /// The secured credential as returned to the client.
     pub secured: Value,
+    /// Its status entries.
+    pub status: Option<Allocation>,
 }
 
 /// An XSD dateTime at second precision, in UTC.
@@ -135,6 +138,13 @@ impl Issued {
                 format: Set(self.format.as_str().to_owned()),
                 issued_at: Set(now),
                 commitment: Set(Some(commitment.to_hex())),
+                issued_by: Set(Some(actor.to_owned())),
+                revocation_list: Set(self.status.map(|a| a.revocation.to_string())),
+                suspension_list: Set(self.status.map(|a| a.suspension.to_string())),
+                status_index: Set(self.status.map(|a| a.index as i64)),
+                revoked_at: Set(None),
+                suspended_at: Set(None),
+                status_reason: Set(None),
             },
             anchor: outbox_row(&Transaction::CredentialAnchor { commitment }, now),
             audit: audit::entry(
@@ -157,6 +167,7 @@ pub async fn secure(
     now: DateTime<Utc>,
 ) -> Result<Issued, IssueError> {
     let key = prepared.key.clone();
+    let status = prepared.status;
     let secured = match format {
         CredentialFormat::LdpVc => data_integrity::sign(
             prepared.credential.clone(),
@@ -214,6 +225,7 @@ pub async fn secure(
         issuer: key.did.clone(),
         format,
         secured,
+        status,
     })
 }
 

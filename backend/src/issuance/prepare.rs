@@ -11,6 +11,7 @@ use crate::credential::contexts::{context_urls, Contexts};
 use crate::credential::VC_V2_CONTEXT;
 use crate::did;
 use crate::keys::{IssuerKey, KeyStore};
+use crate::status::{Allocation, StatusLists};
 
 /// A credential ready to be secured.
 #[derive(Debug)]
@@ -21,6 +22,8 @@ pub struct Prepared<'a> {
     pub types: Vec<String>,
     pub credential_type: &'a CredentialType,
     pub key: Arc<IssuerKey>,
+    /// The status entries, once allocated ([`Prepared::set_status`]).
+    pub status: Option<Allocation>,
     valid_from: DateTime<Utc>,
     valid_until: Option<DateTime<Utc>>,
 }
@@ -47,6 +50,12 @@ pub fn prepare<'a>(
     };
     if vc.contains_key("proof") {
         return Err(malformed("an unsecured credential has no proof", "/proof"));
+    }
+    if vc.contains_key("credentialStatus") {
+        return Err(malformed(
+            "credentialStatus is set by the issuer: every credential gets revocation and suspension entries",
+            "/credentialStatus",
+        ));
     }
 
     // @context: VC 2.0 first, every other one bundled.
@@ -189,6 +198,7 @@ pub fn prepare<'a>(
         types,
         credential_type,
         key,
+        status: None,
         valid_from,
         valid_until,
     })
@@ -206,6 +216,14 @@ fn parse_date(value: &Value, path: &str) -> Result<DateTime<Utc>, IssueError> {
 }
 
 impl Prepared<'_> {
+    /// Gives the credential its status entries (`credentialStatus`).
+    pub fn set_status(&mut self, lists: &StatusLists, allocation: Allocation) {
+        if let Value::Object(vc) = &mut self.credential {
+            vc.insert("credentialStatus".into(), lists.entries(&allocation));
+        }
+        self.status = Some(allocation);
+    }
+
     /// The SD-JWT VC claim set of this credential, and the claims disclosable by default
     /// (those the type marks personal). A `did:key`/`did:jwk` subject becomes `cnf.jwk`.
     pub async fn sd_jwt_claims(

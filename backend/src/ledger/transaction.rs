@@ -3,13 +3,13 @@
 //!
 //! Each transaction has one binary encoding, which is the Merkle leaf data of its block:
 //! a kind byte followed by the kind's fixed fields (integers big-endian). Kind bytes are
-//! never reused; the ones after [`Kind::AuditCheckpoint`] are reserved for the status-list
-//! versions, DID operations, accreditations, schema registrations, key compromises and
+//! never reused; the ones after [`Kind::StatusListVersion`] are reserved for the
+//! DID operations, accreditations, schema registrations, key compromises and
 //! erasure receipts of later releases, so old receipts keep their meaning.
 
 use serde::{Deserialize, Serialize};
 
-use super::hash::{Digest, CREDENTIAL_COMMITMENT};
+use super::hash::{Digest, CREDENTIAL_COMMITMENT, STATUS_LIST_VERSION};
 use super::merkle::leaf_hash;
 
 /// The kind byte that starts a transaction's encoding.
@@ -20,7 +20,9 @@ pub enum Kind {
     CredentialAnchor = 0x01,
     /// [`Transaction::AuditCheckpoint`].
     AuditCheckpoint = 0x02,
-    // Reserved: 0x03 status-list version, 0x04 DID operation, 0x05 accreditation,
+    /// [`Transaction::StatusListVersion`].
+    StatusListVersion = 0x03,
+    // Reserved: 0x04 DID operation, 0x05 accreditation,
     // 0x06 schema registration, 0x07 key compromise, 0x08 erasure receipt.
 }
 
@@ -42,6 +44,53 @@ pub enum Transaction {
     /// The head of the audit log after `sequence` entries.
     #[serde(rename_all = "camelCase")]
     AuditCheckpoint { sequence: u64, head: Digest },
+    /// Version `version` of the status list `list` (its random 16-byte id, hex in URLs)
+    /// was published; `hash` ([`status_list_hash`]) is over the signed list credential
+    /// exactly as served.
+    #[serde(rename_all = "camelCase")]
+    StatusListVersion {
+        list: ListId,
+        version: u64,
+        hash: Digest,
+    },
+}
+
+/// A status list's id: 16 random bytes, written as 32 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListId(pub [u8; 16]);
+
+impl ListId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+
+    /// Parses 32 lower-case hex digits.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != 32 || text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        hex::decode(text).ok()?.try_into().ok().map(Self)
+    }
+}
+
+impl std::fmt::Display for ListId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl Serialize for ListId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ListId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not a status list id"))
+    }
 }
 
 /// Bytes that are not a transaction encoding.
@@ -61,6 +110,7 @@ impl Transaction {
         match self {
             Self::CredentialAnchor { .. } => Kind::CredentialAnchor,
             Self::AuditCheckpoint { .. } => Kind::AuditCheckpoint,
+            Self::StatusListVersion { .. } => Kind::StatusListVersion,
         }
     }
 
@@ -72,6 +122,15 @@ impl Transaction {
             Self::AuditCheckpoint { sequence, head } => {
                 out.extend_from_slice(&sequence.to_be_bytes());
                 out.extend_from_slice(head.as_bytes());
+            }
+            Self::StatusListVersion {
+                list,
+                version,
+                hash,
+            } => {
+                out.extend_from_slice(&list.0);
+                out.extend_from_slice(&version.to_be_bytes());
+                out.extend_from_slice(hash.as_bytes());
             }
         }
         out
@@ -97,14 +156,30 @@ impl Transaction {
                     head: digest(head)?,
                 })
             }
+            k if k == Kind::StatusListVersion as u8 => {
+                if fields.len() != 56 {
+                    return Err(DecodeError::WrongLength);
+                }
+                let (list, rest) = fields.split_at(16);
+                let (version, hash) = rest.split_at(8);
+                Ok(Self::StatusListVersion {
+                    list: ListId(list.try_into().map_err(|_| DecodeError::WrongLength)?),
+                    version: u64::from_be_bytes(
+                        version.try_into().map_err(|_| DecodeError::WrongLength)?,
+                    ),
+                    hash: digest(hash)?,
+                })
+            }
             _ => Err(DecodeError::UnknownKind),
         }
     }
 
-    /// The credential commitment a transaction anchors, if it anchors one.
+    /// The commitment a transaction anchors, by which its receipt is looked up: a
+    /// credential's, or a status-list version's hash.
     pub fn commitment(&self) -> Option<&Digest> {
         match self {
             Self::CredentialAnchor { commitment } => Some(commitment),
+            Self::StatusListVersion { hash, .. } => Some(hash),
             Self::AuditCheckpoint { .. } => None,
         }
     }
@@ -121,6 +196,12 @@ pub fn credential_commitment(secured: &[u8]) -> Digest {
     Digest::of(&[CREDENTIAL_COMMITMENT, secured])
 }
 
+/// The hash anchoring a status-list version: SHA-256 over the domain prefix and the signed
+/// list credential's bytes as served.
+pub fn status_list_hash(served: &[u8]) -> Digest {
+    Digest::of(&[STATUS_LIST_VERSION, served])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +214,11 @@ mod tests {
             Transaction::AuditCheckpoint {
                 sequence: 42,
                 head: Digest::of(&[b"audit head"]),
+            },
+            Transaction::StatusListVersion {
+                list: ListId([7; 16]),
+                version: 3,
+                hash: status_list_hash(b"a list credential"),
             },
         ]
     }
@@ -160,7 +246,7 @@ mod tests {
         }
         assert_eq!(Transaction::decode(&[]), Err(DecodeError::UnknownKind));
         assert_eq!(
-            Transaction::decode(&[0x03; 33]),
+            Transaction::decode(&[0x09; 33]),
             Err(DecodeError::UnknownKind)
         );
     }
@@ -170,5 +256,18 @@ mod tests {
         let json = serde_json::to_value(&examples()[1]).expect("serializes");
         assert_eq!(json["type"], "auditCheckpoint");
         assert_eq!(json["sequence"], 42);
+        let json = serde_json::to_value(&examples()[2]).expect("serializes");
+        assert_eq!(json["type"], "statusListVersion");
+        assert_eq!(json["list"], "07".repeat(16));
+        assert_eq!(json["version"], 3);
+    }
+
+    #[test]
+    fn list_ids_are_32_lower_case_hex_digits() {
+        let id = ListId::random();
+        assert_eq!(ListId::parse(&id.to_string()), Some(id));
+        for bad in ["", "00", &"0".repeat(33), &"A".repeat(32), &"g".repeat(32)] {
+            assert_eq!(ListId::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -51,6 +51,16 @@ impl StatusBits {
         true
     }
 
+    /// Wraps stored bits; `None` unless they hold at least [`LIST_ENTRIES`] entries.
+    pub fn from_bytes(bytes: Vec<u8>) -> Option<Self> {
+        (bytes.len() * 8 >= LIST_ENTRIES).then_some(Self(bytes))
+    }
+
+    /// The bits, for storage.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.0.len() * 8

@@ -92,6 +92,17 @@ pub mod issued_credentials {
         pub issued_at: DateTimeUtc,
         /// Hex commitment anchored on the chain (see `credential::commitment`).
         pub commitment: Option<String>,
+        /// The API key that issued it (the "issuing user" of bulk status changes).
+        pub issued_by: Option<String>,
+        /// Its Bitstring Status List entries: the revocation and suspension lists, which
+        /// share one index.
+        pub revocation_list: Option<String>,
+        pub suspension_list: Option<String>,
+        pub status_index: Option<i64>,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub suspended_at: Option<DateTimeUtc>,
+        /// The public reason code of the last status change (`status::Reason`).
+        pub status_reason: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -253,6 +264,64 @@ pub mod audit_log {
         pub at_ms: i64,
         /// Hex hash of the entry chained to the previous one.
         pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod status_lists {
+    //! A Bitstring Status List: its current bits and latest published version. Lists come
+    //! in pairs (revocation and suspension) sharing their indexes.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "status_lists")]
+    pub struct Model {
+        /// The list's id: the last segment of its URL (`/status/{id}`).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        /// The DID that signs the list (the issuer of its credentials).
+        pub issuer: String,
+        /// `revocation` or `suspension`.
+        pub purpose: String,
+        /// The other list of the pair.
+        pub partner: String,
+        /// The bits (`status::list::StatusBits`), uncompressed.
+        pub bits: Vec<u8>,
+        /// The latest published version (1 on creation).
+        pub version: i64,
+        /// Whether new credentials still get entries in this list.
+        pub open: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod status_list_versions {
+    //! One published version of a status list: the signed credential exactly as served,
+    //! and its hash, which the chain anchors.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "status_list_versions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub list_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub version: i64,
+        /// Hex hash of `credential`'s bytes (`ledger::transaction::status_list_hash`).
+        pub hash: String,
+        /// The signed BitstringStatusListCredential (JSON), byte for byte as served.
+        pub credential: String,
+        pub published_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

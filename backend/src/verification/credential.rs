@@ -138,6 +138,8 @@ impl Verifier {
             doc.get("credentialSubject"),
             false,
         );
+        self.check_status(report, doc.get("credentialStatus"), issuer_of(doc))
+            .await;
     }
 
     /// Reports the `signature` check of a Data Integrity document.
@@ -193,6 +195,8 @@ impl Verifier {
             payload.get("credentialSubject"),
             false,
         );
+        self.check_status(report, payload.get("credentialStatus"), issuer_of(payload))
+            .await;
     }
 
     async fn sd_jwt(

@@ -6,6 +6,7 @@ mod anchor;
 mod credential;
 mod presentation;
 mod report;
+mod status;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::credential::jose::DecodedJws;
 use crate::credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
 use crate::did::{AuthorisedKey, Resolver};
 use crate::ledger::store::Ledger;
+use crate::status::StatusLists;
 use certus_schemas::wire::VerifyOptions;
 use report::Report;
 
@@ -36,6 +38,7 @@ pub mod checks {
     pub const DOMAIN: &str = "domain";
     pub const CREDENTIALS: &str = "credentials";
     pub const ANCHORED: &str = "anchored";
+    pub const STATUS: &str = "status";
 }
 
 /// The input is not a credential (or presentation) in any form Certus reads.
@@ -48,6 +51,9 @@ pub struct UnrecognisedInput(pub String);
 pub struct Verifier {
     /// The chain credentials are anchored on; without one the `anchored` check is skipped.
     pub ledger: Option<Arc<Ledger>>,
+    /// This node's status lists; without them only lists of other nodes could be read,
+    /// which are never fetched, so the `status` check cannot be carried out.
+    pub status: Option<Arc<StatusLists>>,
     pub resolver: Resolver,
     pub contexts: Arc<Contexts>,
     pub catalog: Arc<Catalog>,

@@ -1,6 +1,8 @@
 //! Building a [`VerificationResult`] check by check.
 
-use certus_schemas::wire::{AnchorInfo, Check, Outcome, Problem, Verdict, VerificationResult};
+use certus_schemas::wire::{
+    AnchorInfo, Check, Outcome, Problem, PublishedList, Verdict, VerificationResult,
+};
 
 /// The checks of one verification, in the order they ran.
 #[derive(Debug, Default)]
@@ -8,6 +10,7 @@ pub struct Report {
     results: Vec<Check>,
     warnings: Vec<Problem>,
     anchor: Option<AnchorInfo>,
+    status_lists: Vec<PublishedList>,
 }
 
 impl Report {
@@ -25,6 +28,11 @@ impl Report {
         self.push(check, Outcome::Passed, None, None);
     }
 
+    /// The check held, with what it found.
+    pub fn pass_with(&mut self, check: &str, message: String) {
+        self.push(check, Outcome::Passed, None, Some(message));
+    }
+
     /// The `anchored` check held: the credential is in a sealed block.
     pub fn anchored(&mut self, check: &str, anchor: AnchorInfo) {
         let message = format!(
@@ -33,6 +41,11 @@ impl Report {
         );
         self.push(check, Outcome::Passed, None, Some(message));
         self.anchor = Some(anchor);
+    }
+
+    /// Records a status-list version a check read.
+    pub fn saw_status_list(&mut self, list: PublishedList) {
+        self.status_lists.push(list);
     }
 
     /// The check was carried out and does not hold.
@@ -97,6 +110,7 @@ impl Report {
             results: self.results,
             credentials,
             anchor: self.anchor,
+            status_lists: self.status_lists,
         }
     }
 }

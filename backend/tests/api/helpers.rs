@@ -58,8 +58,12 @@ pub fn server_config() -> ServerConfig {
         allow_did_web: false,
         web_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist"),
         block_interval_ms: 1000,
+        public_url: Some(PUBLIC_URL.into()),
     }
 }
+
+/// The public base URL of test servers: status-list URLs start with it.
+pub const PUBLIC_URL: &str = "https://certus.test";
 
 impl TestApp {
     pub async fn spawn(db: Db) -> Self {
@@ -91,9 +95,14 @@ impl TestApp {
             chain_id: "test-chain".parse().expect("chain id"),
         };
         let node = certus::open(&store, None).await.expect("open");
-        let token = create_api_key(&node.db, "default", &[Scope::Issue, Scope::Verify], None)
-            .await
-            .expect("api key");
+        let token = create_api_key(
+            &node.db,
+            "default",
+            &[Scope::Issue, Scope::Verify, Scope::Status],
+            None,
+        )
+        .await
+        .expect("api key");
         let state = certus::build_state(node, &server);
         let router = certus::app(state.clone(), &server);
         Self {

@@ -8,4 +8,5 @@ mod chain;
 mod issue;
 mod presentations;
 mod sd_jwt;
+mod status;
 mod verify;

@@ -1,0 +1,292 @@
+//! Changing credentials' status — one credential, or every credential a query selects —
+//! and publishing one new version of each list that changed, in one database transaction.
+
+use std::collections::BTreeMap;
+
+use certus_schemas::wire::{
+    CredentialQuery, PublishedList, StatusChangeResult, StatusPurpose, StatusReason,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
+
+use super::list::StatusBits;
+use super::StatusLists;
+use crate::audit;
+use crate::store::entities::{audit_outbox, issued_credentials, status_lists};
+
+/// Rows per INSERT statement.
+const INSERT_CHUNK: usize = 1_000;
+
+/// Why a status change was refused. Every variant but `Internal` is the client's.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("no credential with id `{0}` was issued by this tenant")]
+    NotFound(String),
+    #[error("credential `{0}` was issued without status entries, so its status cannot change")]
+    NoStatusEntry(String),
+    #[error("revocation is final: a revoked credential cannot be reinstated")]
+    RevocationFinal,
+    #[error("credential `{0}` is revoked; a revoked credential cannot be suspended or reinstated")]
+    Revoked(String),
+    #[error("the query selects every credential; give at least one criterion")]
+    EmptyQuery,
+    #[error("{message}")]
+    InvalidQuery { message: String, path: String },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for StatusError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl StatusError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "CREDENTIAL_NOT_FOUND",
+            Self::NoStatusEntry(_) => "NO_STATUS_ENTRY",
+            Self::RevocationFinal => "REVOCATION_FINAL",
+            Self::Revoked(_) => "CREDENTIAL_REVOKED",
+            Self::EmptyQuery => "EMPTY_QUERY",
+            Self::InvalidQuery { .. } => "INVALID_QUERY",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+/// Which of a tenant's credentials a change applies to.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// The credential with this `id`.
+    One(String),
+    /// Every credential matching all the given criteria.
+    Query {
+        credential_type: Option<String>,
+        issued_from: Option<DateTime<Utc>>,
+        issued_until: Option<DateTime<Utc>>,
+        issued_by: Option<String>,
+    },
+}
+
+impl TryFrom<CredentialQuery> for Selection {
+    type Error = StatusError;
+
+    fn try_from(query: CredentialQuery) -> Result<Self, StatusError> {
+        let time = |value: Option<String>, name: &str| {
+            value
+                .map(|v| {
+                    DateTime::parse_from_rfc3339(&v)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| StatusError::InvalidQuery {
+                            message: format!("{name} must be an RFC 3339 date-time"),
+                            path: format!("/query/{name}"),
+                        })
+                })
+                .transpose()
+        };
+        if let Some(t) = &query.credential_type {
+            if t.is_empty() || t.contains('"') {
+                return Err(StatusError::InvalidQuery {
+                    message: "type must be a credential type name".into(),
+                    path: "/query/type".into(),
+                });
+            }
+        }
+        let selection = Self::Query {
+            issued_from: time(query.issued_from, "issuedFrom")?,
+            issued_until: time(query.issued_until, "issuedUntil")?,
+            credential_type: query.credential_type,
+            issued_by: query.issued_by,
+        };
+        match &selection {
+            Self::Query {
+                credential_type: None,
+                issued_from: None,
+                issued_until: None,
+                issued_by: None,
+            } => Err(StatusError::EmptyQuery),
+            _ => Ok(selection),
+        }
+    }
+}
+
+impl Selection {
+    fn condition(&self, tenant_id: &str) -> Condition {
+        use issued_credentials::Column;
+        let mut condition = Condition::all().add(Column::TenantId.eq(tenant_id));
+        match self {
+            Self::One(id) => condition = condition.add(Column::CredentialId.eq(id.as_str())),
+            Self::Query {
+                credential_type,
+                issued_from,
+                issued_until,
+                issued_by,
+            } => {
+                if let Some(name) = credential_type {
+                    // `types` is a JSON array of strings: match the quoted name exactly.
+                    let escaped = name
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    condition = condition.add(
+                        Expr::col(Column::Types)
+                            .like(LikeExpr::new(format!("%\"{escaped}\"%")).escape('\\')),
+                    );
+                }
+                if let Some(from) = issued_from {
+                    condition = condition.add(Column::IssuedAt.gte(*from));
+                }
+                if let Some(until) = issued_until {
+                    condition = condition.add(Column::IssuedAt.lt(*until));
+                }
+                if let Some(key) = issued_by {
+                    condition = condition.add(Column::IssuedBy.eq(key.as_str()));
+                }
+            }
+        }
+        condition
+    }
+}
+
+/// A status change: set (or, with `set: false`, clear) the `purpose` status of the
+/// selected credentials, for a public `reason`.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub selection: Selection,
+    pub purpose: StatusPurpose,
+    pub set: bool,
+    pub reason: StatusReason,
+}
+
+impl StatusLists {
+    /// Applies `change` to credentials of `tenant_id`, publishing one new version of every
+    /// list that changed. Credentials that already have the requested status are left
+    /// alone (and counted as matched only).
+    pub async fn change(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        change: Change,
+        now: DateTime<Utc>,
+    ) -> Result<StatusChangeResult, StatusError> {
+        use issued_credentials::Column;
+        let Change {
+            selection,
+            purpose,
+            set,
+            reason,
+        } = change;
+        if purpose == StatusPurpose::Revocation && !set {
+            return Err(StatusError::RevocationFinal);
+        }
+        let _one_at_a_time = self.changes.lock().await;
+        let selected = selection.condition(tenant_id);
+        if let Selection::One(id) = &selection {
+            let record = issued_credentials::Entity::find()
+                .filter(selected.clone())
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| StatusError::NotFound(id.clone()))?;
+            if record.status_index.is_none() {
+                return Err(StatusError::NoStatusEntry(id.clone()));
+            }
+            if record.revoked_at.is_some() && purpose == StatusPurpose::Suspension {
+                return Err(StatusError::Revoked(id.clone()));
+            }
+        }
+        let selected = selected.add(Column::StatusIndex.is_not_null());
+        let txn = self.db.begin().await?;
+        // The update comes first so that SQLite takes its write lock before any read.
+        let reason_code = serde_json::to_value(reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let update = issued_credentials::Entity::update_many()
+            .col_expr(Column::StatusReason, Expr::value(reason_code))
+            .filter(selected.clone())
+            .filter(Column::RevokedAt.is_null());
+        let update = match (purpose, set) {
+            (StatusPurpose::Revocation, _) => update.col_expr(Column::RevokedAt, Expr::value(now)),
+            (StatusPurpose::Suspension, true) => update
+                .col_expr(Column::SuspendedAt, Expr::value(now))
+                .filter(Column::SuspendedAt.is_null()),
+            (StatusPurpose::Suspension, false) => update
+                .col_expr(Column::SuspendedAt, Expr::value(None::<DateTime<Utc>>))
+                .filter(Column::SuspendedAt.is_not_null()),
+        };
+        let changed = update.exec_with_returning(&txn).await?;
+        let matched = issued_credentials::Entity::find()
+            .filter(selected)
+            .select_only()
+            .column(Column::Id)
+            .count(&txn)
+            .await?;
+
+        let mut by_list: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for record in &changed {
+            let list = match purpose {
+                StatusPurpose::Revocation => &record.revocation_list,
+                StatusPurpose::Suspension => &record.suspension_list,
+            };
+            if let (Some(list), Some(index)) = (list, record.status_index) {
+                by_list
+                    .entry(list.clone())
+                    .or_default()
+                    .push(index as usize);
+            }
+        }
+        let mut published = Vec::with_capacity(by_list.len());
+        for (list, indexes) in by_list {
+            let row = status_lists::Entity::find_by_id(list.clone())
+                .lock_exclusive()
+                .one(&txn)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("status list {list} is missing"))?;
+            let mut bits = StatusBits::from_bytes(row.bits.clone())
+                .ok_or_else(|| anyhow::anyhow!("status list {list} has corrupt bits"))?;
+            for index in indexes {
+                bits.set(index, set);
+            }
+            published.push(self.publish(&txn, row, bits, now).await?);
+        }
+        let action = match (purpose, set) {
+            (StatusPurpose::Revocation, _) => "credential.revoke",
+            (StatusPurpose::Suspension, true) => "credential.suspend",
+            (StatusPurpose::Suspension, false) => "credential.reinstate",
+        };
+        let entries: Vec<audit_outbox::ActiveModel> = changed
+            .iter()
+            .map(|r| audit::entry(tenant_id, actor, action, &r.credential_id, now))
+            .collect();
+        for chunk in entries.chunks(INSERT_CHUNK) {
+            audit_outbox::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+
+        let published = published
+            .into_iter()
+            .map(|p| {
+                let summary = PublishedList {
+                    status_list_credential: self.url(p.list),
+                    status_purpose: p.purpose,
+                    version: p.version,
+                    hash: p.hash.to_hex(),
+                };
+                self.remember(p);
+                summary
+            })
+            .collect();
+        Ok(StatusChangeResult {
+            matched,
+            changed: changed.len() as u64,
+            published,
+        })
+    }
+}
