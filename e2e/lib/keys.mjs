@@ -1,5 +1,5 @@
-// did:key for Ed25519, both ways, and a JSON-LD document loader that never uses the network:
-// W3C contexts from their npm packages, Certus contexts from the server's GET /contexts.
+// did:key for Ed25519, both ways, and a JSON-LD document loader that never leaves loopback:
+// W3C contexts from their npm packages, Certus contexts and status lists from the server.
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,7 @@ function didKeyDocument(did) {
 
 const vectors = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'vectors', 'contexts');
 
-/** A document loader over bundled contexts, the server's contexts and did:key. */
+/** A document loader over bundled contexts, the server's contexts and status lists, and did:key. */
 export async function documentLoader(base) {
   const docs = new Map([
     ...credentialsContexts,
@@ -62,6 +62,12 @@ export async function documentLoader(base) {
       return { contextUrl: null, documentUrl: url, document };
     }
     if (docs.has(url)) return { contextUrl: null, documentUrl: url, document: docs.get(url) };
+    // Status lists of the server under test, on loopback.
+    if (url.startsWith(`${base}/status/`)) {
+      const res = await fetch(url);
+      if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+      return { contextUrl: null, documentUrl: url, document: await res.json() };
+    }
     throw new Error(`document not bundled (never fetched): ${url}`);
   };
 }

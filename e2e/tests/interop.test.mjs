@@ -10,6 +10,7 @@ import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cry
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { compactVerify, SignJWT, importJWK, exportJWK } from 'jose';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list';
 import { startServer, kycCredential, tokenOf } from '../lib/server.mjs';
 import { documentLoader, publicKeyFromDidKey, didKeyFromJwk } from '../lib/keys.mjs';
 
@@ -28,11 +29,11 @@ const clone = v => JSON.parse(JSON.stringify(v));
 test('a Certus eddsa-rdfc-2022 credential verifies with Digital Bazaar, and fails when tampered', async () => {
   const credential = await server.issue(kycCredential(), 'ldp_vc');
   const suite = new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 });
-  const ok = await vc.verifyCredential({ credential, suite, documentLoader: loader });
+  const ok = await vc.verifyCredential({ credential, suite, documentLoader: loader, checkStatus });
   assert.equal(ok.verified, true, JSON.stringify(ok.error ?? ok, null, 2));
   const tampered = clone(credential);
   tampered.credentialSubject.familyName = 'Bianchi';
-  const bad = await vc.verifyCredential({ credential: tampered, suite, documentLoader: loader });
+  const bad = await vc.verifyCredential({ credential: tampered, suite, documentLoader: loader, checkStatus });
   assert.equal(bad.verified, false);
 });
 

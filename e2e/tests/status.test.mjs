@@ -6,23 +6,16 @@ import assert from 'node:assert/strict';
 import { checkStatus, decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { verify as nodeVerify } from 'node:crypto';
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential, tokenOf } from '../lib/server.mjs';
-import { documentLoader } from '../lib/keys.mjs';
+import { documentLoader, publicKeyFromDidKey } from '../lib/keys.mjs';
 
 let server;
 let loader;
 before(async () => {
   server = await startServer();
-  const bundled = await documentLoader(server.base);
-  // Status lists come from the server under test, on loopback; nothing else is fetched.
-  loader = async url => {
-    if (url.startsWith(`${server.base}/status/`)) {
-      const res = await fetch(url);
-      if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
-      return { contextUrl: null, documentUrl: url, document: await res.json() };
-    }
-    return bundled(url);
-  };
+  loader = await documentLoader(server.base);
 });
 after(() => server?.stop());
 
@@ -100,4 +93,26 @@ test('a tampered status list credential is refused by Digital Bazaar', async () 
     ? { contextUrl: null, documentUrl: u, document: tampered } : loader(u));
   const result = await checkStatus({ credential, documentLoader: tamperedLoader, suite });
   assert.equal(result.verified, false);
+});
+
+test('@sd-jwt/sd-jwt-vc reads a Certus SD-JWT VC status from its Token Status List', async () => {
+  const token = tokenOf(await server.issue(kycCredential(), 'dc+sd-jwt'));
+  const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url'));
+  const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+  const key = publicKeyFromDidKey(header.kid);
+  const seen = [];
+  const sdjwt = new SDJwtVcInstance({
+    verifier: (data, sig) => nodeVerify(null, Buffer.from(data), key, Buffer.from(sig, 'base64url')),
+    hasher: async (data, alg) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(data))),
+    statusValidator: async status => { seen.push(status); if (status !== 0) throw new Error(`status ${status}`); },
+  });
+  // The default fetcher asks the list URL for application/statuslist+jwt, on loopback.
+  await sdjwt.verify(token);
+  assert.deepEqual(seen, [0]);
+  assert.equal((await setStatus(payload.jti, 'suspension')).status, 200);
+  await assert.rejects(sdjwt.verify(token), /status 2/);
+  assert.equal((await setStatus(payload.jti, 'suspension', false)).status, 200);
+  await sdjwt.verify(token);
+  assert.equal((await setStatus(payload.jti, 'revocation')).status, 200);
+  await assert.rejects(sdjwt.verify(token), /status 1/);
 });

@@ -17,7 +17,7 @@ use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::ledger::transaction::ListId;
 use crate::state::AppState;
-use crate::status::{Change, Published, Selection};
+use crate::status::{Change, Published, Selection, STATUS_LIST_JWT};
 use crate::store::entities::{issued_credentials, status_lists};
 
 /// Seconds a client may reuse the latest version of a list without asking again.
@@ -236,11 +236,13 @@ fn served(published: &Published, headers: &HeaderMap, cache_control: &str) -> Re
 
 /// The latest version of a status list: a BitstringStatusListCredential signed by the
 /// issuer. Its `ETag` is the version's hash as anchored on the chain
-/// (`GET /anchors/{hash}/receipt`); `If-None-Match` gets 304.
+/// (`GET /anchors/{hash}/receipt`); `If-None-Match` gets 304. Asked for
+/// `application/statuslist+jwt`, the pair's statuses as an IETF Token Status List (the
+/// `status` claim of SD-JWT VCs points here).
 #[utoipa::path(get, path = "/status/{list}", tag = "status",
     params(("list" = String, Path, description = "The list's id (32 hex digits)")),
     responses(
-        (status = 200, description = "The signed list credential", content_type = "application/json"),
+        (status = 200, description = "The signed list credential (or, for `Accept: application/statuslist+jwt`, the pair's status list token)", content_type = "application/json"),
         (status = 304, description = "Not modified"),
         (status = 404, body = ErrorBody),
     ))]
@@ -249,11 +251,31 @@ pub async fn latest(
     Path(list): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let published = state
-        .status
-        .latest(parse_list(&list)?)
-        .await?
-        .ok_or_else(no_such_list)?;
+    let list = parse_list(&list)?;
+    let wants_token = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(STATUS_LIST_JWT));
+    if wants_token {
+        let token = state
+            .status
+            .token(list)
+            .await
+            .map_err(|e| ApiError::internal(format_args!("status list token: {e:#}")))?
+            .ok_or_else(no_such_list)?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, STATUS_LIST_JWT.to_owned()),
+                (
+                    header::CACHE_CONTROL,
+                    format!("public, max-age={LATEST_MAX_AGE_SECS}"),
+                ),
+            ],
+            token,
+        )
+            .into_response());
+    }
+    let published = state.status.latest(list).await?.ok_or_else(no_such_list)?;
     Ok(served(
         &published,
         &headers,

@@ -24,6 +24,8 @@ pub struct Prepared<'a> {
     pub key: Arc<IssuerKey>,
     /// The status entries, once allocated ([`Prepared::set_status`]).
     pub status: Option<Allocation>,
+    /// The SD-JWT VC `status` claim (IETF Token Status List) of the same entries.
+    token_status: Option<Value>,
     valid_from: DateTime<Utc>,
     valid_until: Option<DateTime<Utc>>,
 }
@@ -199,6 +201,7 @@ pub fn prepare<'a>(
         credential_type,
         key,
         status: None,
+        token_status: None,
         valid_from,
         valid_until,
     })
@@ -216,11 +219,13 @@ fn parse_date(value: &Value, path: &str) -> Result<DateTime<Utc>, IssueError> {
 }
 
 impl Prepared<'_> {
-    /// Gives the credential its status entries (`credentialStatus`).
+    /// Gives the credential its status entries: `credentialStatus` (W3C Bitstring Status
+    /// List), or for SD-JWT VC the `status` claim (IETF Token Status List) of the same pair.
     pub fn set_status(&mut self, lists: &StatusLists, allocation: Allocation) {
         if let Value::Object(vc) = &mut self.credential {
             vc.insert("credentialStatus".into(), lists.entries(&allocation));
         }
+        self.token_status = Some(lists.token_reference(&allocation));
         self.status = Some(allocation);
     }
 
@@ -239,6 +244,9 @@ impl Prepared<'_> {
         }
         claims.insert("vct".into(), json!(self.credential_type.vct));
         claims.insert("jti".into(), json!(self.id));
+        if let Some(status) = &self.token_status {
+            claims.insert("status".into(), status.clone());
+        }
         let subject = self.credential["credentialSubject"]
             .as_object()
             .cloned()

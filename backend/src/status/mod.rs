@@ -12,6 +12,7 @@ mod allocate;
 mod change;
 pub mod list;
 mod publish;
+mod token;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -25,6 +26,7 @@ use serde_json::{json, Value};
 pub use allocate::Allocation;
 pub use change::{Change, Selection, StatusError};
 pub use publish::Published;
+pub use token::STATUS_LIST_JWT;
 
 use crate::credential::contexts::Contexts;
 use crate::keys::KeyStore;
@@ -49,6 +51,8 @@ pub struct StatusLists {
     changes: tokio::sync::Mutex<()>,
     /// The latest version of each list, as served and checked.
     served: RwLock<HashMap<ListId, (Arc<Published>, Instant)>>,
+    /// Each list's partner in its pair (which never changes).
+    partners: RwLock<HashMap<ListId, ListId>>,
 }
 
 impl std::fmt::Debug for StatusLists {
@@ -75,6 +79,7 @@ impl StatusLists {
             open: Default::default(),
             changes: Default::default(),
             served: Default::default(),
+            partners: Default::default(),
         }
     }
 

@@ -272,6 +272,8 @@ impl Verifier {
             Some(&subject),
             true,
         );
+        self.check_token_status(report, decoded.claims.get("status"), iss)
+            .await;
     }
 
     fn key_binding(

@@ -1,12 +1,71 @@
-//! The `status` check: a credential's W3C Bitstring Status List entries against the lists
-//! they name, which must be this node's (status lists, like contexts and DID documents,
-//! are never fetched).
+//! The `status` check: a credential's status entries against the lists they name, which
+//! must be this node's (status lists, like contexts and DID documents, are never fetched).
+//! W3C Bitstring Status List entries (`credentialStatus`) and the IETF Token Status List
+//! reference of SD-JWT VCs (`status.status_list`) are read from the same lists.
 
 use certus_schemas::wire::{PublishedList, StatusPurpose};
 use serde_json::Value;
 
 use super::report::Report;
 use super::{checks, Verifier};
+use crate::status::StatusLists;
+
+/// One entry to read: a list, an index and what a set bit means.
+struct Entry<'a> {
+    url: &'a str,
+    index: usize,
+    purpose: StatusPurpose,
+}
+
+/// W3C `credentialStatus` entries; `Err` when one is malformed.
+fn bitstring_entries<'a>(report: &mut Report, status: &'a Value) -> Result<Vec<Entry<'a>>, ()> {
+    let entries: Vec<&Value> = match status {
+        Value::Array(entries) => entries.iter().collect(),
+        entry => vec![entry],
+    };
+    let mut read = Vec::new();
+    for entry in entries {
+        if entry.get("type").and_then(Value::as_str) != Some("BitstringStatusListEntry") {
+            report.warn(
+                checks::STATUS,
+                "STATUS_TYPE_UNSUPPORTED",
+                "a credentialStatus entry is not a BitstringStatusListEntry and was not checked",
+            );
+            continue;
+        }
+        let purpose = match entry.get("statusPurpose").and_then(Value::as_str) {
+            Some("revocation") => StatusPurpose::Revocation,
+            Some("suspension") => StatusPurpose::Suspension,
+            other => {
+                report.warn(
+                    checks::STATUS,
+                    "STATUS_PURPOSE_UNSUPPORTED",
+                    format!("a status entry with purpose {other:?} was not checked"),
+                );
+                continue;
+            }
+        };
+        let index = entry
+            .get("statusListIndex")
+            .and_then(Value::as_str)
+            .and_then(|i| i.parse::<usize>().ok());
+        let url = entry.get("statusListCredential").and_then(Value::as_str);
+        let (Some(index), Some(url)) = (index, url) else {
+            report.fail(
+                checks::STATUS,
+                "STATUS_ENTRY_INVALID",
+                "a status entry needs statusListIndex (a decimal string) and statusListCredential",
+            );
+            return Err(());
+        };
+        read.push(Entry {
+            url,
+            index,
+            purpose,
+        });
+    }
+    Ok(read)
+}
 
 impl Verifier {
     /// Reports the `status` check of a credential whose `credentialStatus` is `status`,
@@ -17,63 +76,102 @@ impl Verifier {
         status: Option<&Value>,
         issuer: Option<&str>,
     ) {
-        let entries: Vec<&Value> = match status {
-            None => return report.skip(checks::STATUS, "the credential has no credentialStatus"),
-            Some(Value::Array(entries)) => entries.iter().collect(),
-            Some(entry) => vec![entry],
+        let Some(status) = status else {
+            return report.skip(checks::STATUS, "the credential has no credentialStatus");
         };
-        let Some(lists) = &self.status else {
-            return report.error(
+        let Ok(entries) = bitstring_entries(report, status) else {
+            return;
+        };
+        self.read_entries(report, entries, issuer).await;
+    }
+
+    /// Reports the `status` check of an SD-JWT VC whose `status` claim is `status`: its
+    /// `status_list` names a revocation list of this node, whose pair also holds the
+    /// suspension bit.
+    pub(super) async fn check_token_status(
+        &self,
+        report: &mut Report,
+        status: Option<&Value>,
+        issuer: Option<&str>,
+    ) {
+        let Some(reference) = status.and_then(|s| s.get("status_list")) else {
+            return report.skip(checks::STATUS, "the credential has no status_list claim");
+        };
+        let index = reference
+            .get("idx")
+            .and_then(Value::as_u64)
+            .map(|i| i as usize);
+        let url = reference.get("uri").and_then(Value::as_str);
+        let (Some(index), Some(url)) = (index, url) else {
+            return report.fail(
+                checks::STATUS,
+                "STATUS_ENTRY_INVALID",
+                "status.status_list needs idx (an integer) and uri",
+            );
+        };
+        let Some(lists) = self.lists(report) else {
+            return;
+        };
+        let partner = match lists.local_list(url) {
+            Some(list) => match lists.partner(list).await {
+                Ok(partner) => partner.map(|p| lists.url(p)),
+                Err(e) => return report.error(checks::STATUS, "STATUS_UNCHECKABLE", e),
+            },
+            None => None,
+        };
+        let mut entries = vec![Entry {
+            url,
+            index,
+            purpose: StatusPurpose::Revocation,
+        }];
+        if let Some(partner) = &partner {
+            entries.push(Entry {
+                url: partner,
+                index,
+                purpose: StatusPurpose::Suspension,
+            });
+        }
+        self.read_entries(report, entries, issuer).await;
+    }
+
+    fn lists(&self, report: &mut Report) -> Option<&StatusLists> {
+        if self.status.is_none() {
+            report.error(
                 checks::STATUS,
                 "STATUS_LIST_UNAVAILABLE",
                 "this verifier has no status lists, and status lists are never fetched",
             );
+        }
+        self.status.as_deref()
+    }
+
+    async fn read_entries(
+        &self,
+        report: &mut Report,
+        entries: Vec<Entry<'_>>,
+        issuer: Option<&str>,
+    ) {
+        if entries.is_empty() {
+            return report.skip(checks::STATUS, "no status entry Certus checks");
+        }
+        let Some(lists) = self.lists(report) else {
+            return;
         };
         let mut read = Vec::new();
         for entry in entries {
-            if entry.get("type").and_then(Value::as_str) != Some("BitstringStatusListEntry") {
-                report.warn(
-                    checks::STATUS,
-                    "STATUS_TYPE_UNSUPPORTED",
-                    "a credentialStatus entry is not a BitstringStatusListEntry and was not checked",
-                );
-                continue;
-            }
-            let purpose = match entry.get("statusPurpose").and_then(Value::as_str) {
-                Some("revocation") => StatusPurpose::Revocation,
-                Some("suspension") => StatusPurpose::Suspension,
-                other => {
-                    report.warn(
-                        checks::STATUS,
-                        "STATUS_PURPOSE_UNSUPPORTED",
-                        format!("a status entry with purpose {other:?} was not checked"),
-                    );
-                    continue;
-                }
-            };
-            let index = entry
-                .get("statusListIndex")
-                .and_then(Value::as_str)
-                .and_then(|i| i.parse::<usize>().ok());
-            let url = entry.get("statusListCredential").and_then(Value::as_str);
-            let (Some(index), Some(url)) = (index, url) else {
-                return report.fail(
-                    checks::STATUS,
-                    "STATUS_ENTRY_INVALID",
-                    "a status entry needs statusListIndex (a decimal string) and statusListCredential",
-                );
-            };
-            match lists.check(url, index, purpose, issuer).await {
+            match lists
+                .check(entry.url, entry.index, entry.purpose, issuer)
+                .await
+            {
                 Ok((set, published)) => {
-                    let seen = format!("{url} version {}", published.version);
                     read.push(PublishedList {
-                        status_list_credential: url.to_owned(),
-                        status_purpose: purpose,
+                        status_list_credential: entry.url.to_owned(),
+                        status_purpose: entry.purpose,
                         version: published.version,
                         hash: published.hash.to_hex(),
                     });
                     if set {
-                        let (code, state) = match purpose {
+                        let (code, state) = match entry.purpose {
                             StatusPurpose::Revocation => ("REVOKED", "revoked"),
                             StatusPurpose::Suspension => ("SUSPENDED", "suspended"),
                         };
@@ -81,7 +179,10 @@ impl Verifier {
                         return report.fail(
                             checks::STATUS,
                             code,
-                            format!("the credential is {state} ({seen})"),
+                            format!(
+                                "the credential is {state} ({} version {})",
+                                entry.url, published.version
+                            ),
                         );
                     }
                 }
@@ -90,9 +191,6 @@ impl Verifier {
                 }
                 Err(e) => return report.fail(checks::STATUS, e.code(), e),
             }
-        }
-        if read.is_empty() {
-            return report.skip(checks::STATUS, "no status entry Certus checks");
         }
         let message = read
             .iter()

@@ -25,6 +25,7 @@ on_both_databases!(
     every_list_version_is_served_with_validators_and_anchored,
     bad_status_requests_get_clear_errors,
     entries_naming_other_lists_or_issuers_are_not_trusted,
+    sd_jwt_credentials_carry_a_token_status_list_reference,
 );
 
 /// The status entries of an issued credential (any format).
@@ -680,4 +681,83 @@ async fn entries_naming_other_lists_or_issuers_are_not_trusted(db: Db) {
         check(&result, "status"),
         ("error", Some("STATUS_LIST_UNAVAILABLE"))
     );
+}
+
+async fn sd_jwt_credentials_carry_a_token_status_list_reference(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let vc = app.issue(kyc_credential(None), "dc+sd-jwt").await;
+    let token = token_of(&vc);
+    let claims = certus::credential::sd_jwt::decode(&token)
+        .expect("decodes")
+        .claims
+        .clone();
+    let reference = &claims["status"]["status_list"];
+    let index = reference["idx"].as_u64().expect("idx") as usize;
+    let uri = reference["uri"].as_str().expect("uri");
+    assert!(uri.starts_with(&format!("{PUBLIC_URL}/status/")));
+    assert!(claims.get("credentialStatus").is_none());
+    let (status, result) = app.verify(&vc).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(check(&result, "status"), ("passed", None));
+
+    // The list URL answers a status list token when asked for one.
+    let token_value = |app: &TestApp| {
+        let path = uri.strip_prefix(PUBLIC_URL).expect("local").to_owned();
+        let router = app.router.clone();
+        async move {
+            let response = router
+                .oneshot(
+                    Request::get(&path)
+                        .header(header::ACCEPT, "application/statuslist+jwt")
+                        .body(Body::empty())
+                        .expect("request"),
+                )
+                .await
+                .expect("response");
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/statuslist+jwt"
+            );
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let jwt = String::from_utf8(bytes.to_vec()).expect("text");
+            let decoded = jose::decode(&jwt).expect("a JWT");
+            assert_eq!(decoded.header_str("typ"), Some("statuslist+jwt"));
+            let payload = decoded.payload.clone();
+            assert_eq!(payload["status_list"]["bits"], 2);
+            use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
+            let compressed = BASE64_URL_SAFE_NO_PAD
+                .decode(payload["status_list"]["lst"].as_str().expect("lst"))
+                .expect("base64url");
+            let bits = ssi::status::token_status_list::BitString::from_compressed_bytes(
+                2u8.try_into().expect("size"),
+                &compressed,
+                None,
+            )
+            .expect("zlib");
+            bits.get(index).expect("in range")
+        }
+    };
+    assert_eq!(token_value(&app).await, 0);
+    let id = claims["jti"].as_str().expect("jti").to_owned();
+    assert_eq!(
+        set_status(&app, &id, "suspension", true).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(token_value(&app).await, 2, "suspended");
+    let (status, result) = app.verify(&vc).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(check(&result, "status"), ("failed", Some("SUSPENDED")));
+    assert_eq!(
+        set_status(&app, &id, "revocation", true).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(token_value(&app).await, 1, "revoked (invalid)");
+    let (_, result) = app.verify(&vc).await;
+    assert_eq!(check(&result, "status"), ("failed", Some("REVOKED")));
 }
