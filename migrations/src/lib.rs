@@ -8,6 +8,7 @@ mod m0001_foundation;
 mod m0002_ledger;
 mod m0003_audit_log;
 mod m0004_status;
+mod m0005_policies;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_ledger::Migration),
             Box::new(m0003_audit_log::Migration),
             Box::new(m0004_status::Migration),
+            Box::new(m0005_policies::Migration),
         ]
     }
 }

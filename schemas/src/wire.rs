@@ -88,6 +88,85 @@ pub struct VerifyOptions {
     /// The audience the holder must have bound the presentation (or SD-JWT key binding) to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// A verification policy to apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<VerificationPolicy>,
+    /// The name of a stored policy (`PUT /policies/{name}`) to apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+}
+
+/// What a verifier requires beyond a valid credential. Every requirement given must hold
+/// for the `policy` check to pass; an empty policy holds for every valid credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerificationPolicy {
+    /// Checks that must have passed (not merely not failed: a skipped or uncheckable
+    /// check does not count), e.g. `["status", "anchored"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_checks: Vec<String>,
+    /// Issuer DIDs accepted; any when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_issuers: Vec<String>,
+    /// Oldest credential accepted, in seconds since it became valid (`validFrom`, or `iat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_seconds: Option<u64>,
+    /// Credential types the credential must have, e.g. `["KycCredential"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_types: Vec<String>,
+    /// Subject claims that must be present (disclosed, for SD-JWT VC).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_claims: Vec<String>,
+}
+
+/// One requirement of a policy, and whether the credential meets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRequirement {
+    /// E.g. `requiredChecks: status`, `maxAgeSeconds`.
+    pub requirement: String,
+    pub satisfied: bool,
+    pub message: String,
+}
+
+/// How a credential fared against the verifier's policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyOutcome {
+    /// The stored policy's name, when one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    pub satisfied: bool,
+    pub requirements: Vec<PolicyRequirement>,
+}
+
+/// What a verified credential says about itself: no claim values, only what a policy or
+/// a reader needs to know which credential this was.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialSummary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Its types (for SD-JWT VC, the credential type its `vct` names).
+    pub types: Vec<String>,
+    /// When it became valid (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    /// Names of the subject's claims (disclosed ones, for SD-JWT VC).
+    pub claims: Vec<String>,
+}
+
+/// A stored verification policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StoredPolicy {
+    pub name: String,
+    pub policy: VerificationPolicy,
 }
 
 /// `POST /credentials/verify` body.
@@ -200,6 +279,12 @@ pub struct VerificationResult {
     /// which lists it saw (each version's hash is anchored on the chain).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub status_lists: Vec<PublishedList>,
+    /// What the credential says about itself (issuer, types, claim names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialSummary>,
+    /// The outcome of the verifier's policy, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyOutcome>,
 }
 
 /// A credential's anchor on the chain, from a receipt checked against the genesis.

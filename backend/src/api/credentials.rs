@@ -10,12 +10,13 @@ use certus_schemas::wire::{
 use chrono::Utc;
 
 use super::extract::JsonBody;
+use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::issuance::record::RecordError;
 use crate::issuance::{self, IssueError};
 use crate::state::AppState;
-use crate::verification::Binding;
+use crate::verification::{policy, Binding};
 
 /// Issues a credential: checks it against its type's schema, signs it in the requested
 /// format with the tenant's key, and records it (identifiers only).
@@ -109,7 +110,9 @@ fn issue_error(e: IssueError) -> ApiError {
     }
 }
 
-/// Verifies a credential in any format Certus speaks, reporting every check.
+/// Verifies a credential in any format Certus speaks, reporting every check; with a
+/// policy (`options.policy`, or a stored one named by `options.policyId`), also whether
+/// the credential meets it (the `policy` check).
 #[utoipa::path(post, path = "/credentials/verify", tag = "credentials",
     request_body = VerifyCredentialRequest,
     responses(
@@ -122,17 +125,22 @@ pub async fn verify(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<VerifyCredentialRequest>,
 ) -> Result<Response, ApiError> {
-    let result = state
+    let policy = policies::requested(&state, &request.options).await?;
+    let now = Utc::now();
+    let mut result = state
         .verifier
         .verify_credential(
             &request.verifiable_credential,
             Binding::from(&request.options),
-            Utc::now(),
+            now,
         )
         .await
         .map_err(|e| {
             ApiError::bad_request("MALFORMED_CREDENTIAL", e.to_string()).at("/verifiableCredential")
         })?;
+    if let Some((policy, id)) = policy {
+        policy::apply_to_credential(&mut result, &policy, id.as_deref(), now);
+    }
     Ok(verification_response(result))
 }
 

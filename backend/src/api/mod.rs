@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod policies;
 pub mod presentations;
 pub mod rate_limit;
 pub mod status;
@@ -44,6 +45,8 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/status/{list}", get(status::latest))
         .route("/status/{list}/versions/{version}", get(status::version))
         .route("/status/{list}/publish", post(status::publish))
+        .route("/policies", get(policies::list))
+        .route("/policies/{name}", get(policies::get).put(policies::put))
         .route("/credential-types", get(catalog::credential_types))
         .route("/contexts", get(catalog::contexts))
         .route("/issuers", get(catalog::issuers))

@@ -7,9 +7,10 @@ use chrono::Utc;
 
 use super::credentials::verification_response;
 use super::extract::JsonBody;
+use super::policies;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::verification::Binding;
+use crate::verification::{policy, Binding};
 
 /// Verifies a presentation: the holder's proof, its challenge and domain, and every
 /// credential it carries.
@@ -25,17 +26,22 @@ pub async fn verify(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<VerifyPresentationRequest>,
 ) -> Result<Response, ApiError> {
-    let result = state
+    let policy = policies::requested(&state, &request.options).await?;
+    let now = Utc::now();
+    let mut result = state
         .verifier
         .verify_presentation(
             &request.verifiable_presentation,
             Binding::from(&request.options),
-            Utc::now(),
+            now,
         )
         .await
         .map_err(|e| {
             ApiError::bad_request("MALFORMED_PRESENTATION", e.to_string())
                 .at("/verifiablePresentation")
         })?;
+    if let Some((policy, id)) = policy {
+        policy::apply_to_presentation(&mut result, &policy, id.as_deref(), now);
+    }
     Ok(verification_response(result))
 }

@@ -329,3 +329,24 @@ pub mod status_list_versions {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod verification_policies {
+    //! A named verification policy (`certus_schemas::wire::VerificationPolicy` as JSON),
+    //! readable by anyone, changed only by the tenant that stored it.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "verification_policies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub tenant_id: String,
+        pub document: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,13 +1,13 @@
 //! Verifying one credential: Data Integrity, VC-JOSE (`vc+jwt`) or SD-JWT VC.
 
-use certus_schemas::wire::VerificationResult;
-use chrono::{DateTime, TimeZone, Utc};
+use certus_schemas::wire::{CredentialSummary, VerificationResult};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::Value;
 
 use super::report::Report;
 use super::{
     check_contexts, check_jws_signature, check_schema, check_validity, check_window, checks,
-    issuer_of, types_of, Binding, UnrecognisedInput, Verifier,
+    issuer_of, summary_of, types_of, Binding, UnrecognisedInput, Verifier,
 };
 use crate::credential::data_integrity::{self, DataIntegrityError};
 use crate::credential::envelope::{self, MediaType};
@@ -109,6 +109,7 @@ impl Verifier {
             return;
         };
         report.pass(checks::FORMAT);
+        report.summarise(summary_of(doc));
         if !check_contexts(report, doc, &self.contexts) {
             return;
         }
@@ -176,6 +177,7 @@ impl Verifier {
             );
         }
         report.pass(checks::FORMAT);
+        report.summarise(summary_of(payload));
         check_contexts(report, payload, &self.contexts);
         let key = self
             .authorised_key(
@@ -265,6 +267,17 @@ impl Verifier {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         );
+        report.summarise(CredentialSummary {
+            issuer: iss.map(str::to_owned),
+            types: vec![type_name.unwrap_or(vct).to_owned()],
+            valid_from: time("nbf")
+                .or(time("iat"))
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            claims: subject
+                .as_object()
+                .map(|c| c.keys().cloned().collect())
+                .unwrap_or_default(),
+        });
         check_schema(
             report,
             &self.catalog,

@@ -4,6 +4,7 @@
 
 mod anchor;
 mod credential;
+pub mod policy;
 mod presentation;
 mod report;
 mod status;
@@ -20,7 +21,7 @@ use crate::credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
 use crate::did::{AuthorisedKey, Resolver};
 use crate::ledger::store::Ledger;
 use crate::status::StatusLists;
-use certus_schemas::wire::VerifyOptions;
+use certus_schemas::wire::{CredentialSummary, VerifyOptions};
 use report::Report;
 
 /// Names of the checks, as they appear in results.
@@ -39,6 +40,7 @@ pub mod checks {
     pub const CREDENTIALS: &str = "credentials";
     pub const ANCHORED: &str = "anchored";
     pub const STATUS: &str = "status";
+    pub const POLICY: &str = "policy";
 }
 
 /// The input is not a credential (or presentation) in any form Certus reads.
@@ -217,6 +219,27 @@ fn check_schema<'a>(
                 v.message
             ),
         ),
+    }
+}
+
+/// What a JSON credential (Data Integrity, or a `vc+jwt` payload) says about itself.
+fn summary_of(credential: &Value) -> CredentialSummary {
+    CredentialSummary {
+        issuer: issuer_of(credential).map(str::to_owned),
+        types: types_of(credential)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        valid_from: credential
+            .get("validFrom")
+            .or(credential.get("issuanceDate"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        claims: credential
+            .get("credentialSubject")
+            .and_then(Value::as_object)
+            .map(|s| s.keys().cloned().collect())
+            .unwrap_or_default(),
     }
 }
 

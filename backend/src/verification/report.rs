@@ -1,7 +1,8 @@
 //! Building a [`VerificationResult`] check by check.
 
 use certus_schemas::wire::{
-    AnchorInfo, Check, Outcome, Problem, PublishedList, Verdict, VerificationResult,
+    AnchorInfo, Check, CredentialSummary, Outcome, Problem, PublishedList, Verdict,
+    VerificationResult,
 };
 
 /// The checks of one verification, in the order they ran.
@@ -11,6 +12,7 @@ pub struct Report {
     warnings: Vec<Problem>,
     anchor: Option<AnchorInfo>,
     status_lists: Vec<PublishedList>,
+    summary: Option<CredentialSummary>,
 }
 
 impl Report {
@@ -41,6 +43,11 @@ impl Report {
         );
         self.push(check, Outcome::Passed, None, Some(message));
         self.anchor = Some(anchor);
+    }
+
+    /// Records what the credential says about itself.
+    pub fn summarise(&mut self, summary: CredentialSummary) {
+        self.summary = Some(summary);
     }
 
     /// Records a status-list version a check read.
@@ -79,40 +86,56 @@ impl Report {
 
     /// The result, with the embedded credentials' results (presentations).
     pub fn finish(self, credentials: Vec<VerificationResult>) -> VerificationResult {
-        let verdict = if self.results.iter().any(|c| c.outcome == Outcome::Failed) {
-            Verdict::Invalid
-        } else if self.results.iter().any(|c| c.outcome == Outcome::Error) {
-            Verdict::Indeterminate
-        } else {
-            Verdict::Valid
-        };
-        let errors = self
-            .results
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Failed | Outcome::Error))
-            .map(|c| Problem {
-                check: c.check.clone(),
-                code: c.code.clone().unwrap_or_default(),
-                message: c.message.clone().unwrap_or_default(),
-            })
-            .collect();
-        VerificationResult {
-            verified: verdict == Verdict::Valid,
-            verdict,
-            checks: self
-                .results
-                .iter()
-                .filter(|c| c.outcome != Outcome::Skipped)
-                .map(|c| c.check.clone())
-                .collect(),
-            errors,
+        let mut result = VerificationResult {
+            verified: false,
+            verdict: Verdict::Indeterminate,
+            checks: Vec::new(),
+            errors: Vec::new(),
             warnings: self.warnings,
             results: self.results,
             credentials,
             anchor: self.anchor,
             status_lists: self.status_lists,
-        }
+            credential: self.summary,
+            policy: None,
+        };
+        conclude(&mut result);
+        result
     }
+}
+
+/// Adds a check to a finished result and concludes it again.
+pub fn amend(result: &mut VerificationResult, check: Check) {
+    result.results.push(check);
+    conclude(result);
+}
+
+/// The verdict, the names of the checks carried out and the problems, from the checks: a
+/// failure outweighs an error, and an error outweighs passes.
+fn conclude(result: &mut VerificationResult) {
+    let results = &result.results;
+    result.verdict = if results.iter().any(|c| c.outcome == Outcome::Failed) {
+        Verdict::Invalid
+    } else if results.iter().any(|c| c.outcome == Outcome::Error) {
+        Verdict::Indeterminate
+    } else {
+        Verdict::Valid
+    };
+    result.verified = result.verdict == Verdict::Valid;
+    result.checks = results
+        .iter()
+        .filter(|c| c.outcome != Outcome::Skipped)
+        .map(|c| c.check.clone())
+        .collect();
+    result.errors = results
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Failed | Outcome::Error))
+        .map(|c| Problem {
+            check: c.check.clone(),
+            code: c.code.clone().unwrap_or_default(),
+            message: c.message.clone().unwrap_or_default(),
+        })
+        .collect();
 }
 
 #[cfg(test)]

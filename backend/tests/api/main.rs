@@ -6,6 +6,7 @@ mod bad_input;
 mod catalog;
 mod chain;
 mod issue;
+mod policies;
 mod presentations;
 mod sd_jwt;
 mod status;

@@ -16,19 +16,19 @@ on_both_databases!(
     a_presentation_with_a_tampered_credential_or_foreign_holder_fails,
 );
 
-struct Holder {
-    key: JWK,
-    did: String,
-    vm: String,
+pub struct Holder {
+    pub key: JWK,
+    pub did: String,
+    pub vm: String,
 }
 
-fn new_holder() -> Holder {
+pub fn new_holder() -> Holder {
     let key = JWK::generate_ed25519().expect("key");
     let (did, vm) = certus::did::did_key_for(&key).expect("did");
     Holder { key, did, vm }
 }
 
-async fn sign_vp(
+pub async fn sign_vp(
     app: &TestApp,
     holder: &Holder,
     credentials: Vec<Value>,
