@@ -74,24 +74,9 @@ fn engine(c: &mut Criterion) {
         group.throughput(Throughput::Elements(1));
         let issue = || async {
             let now = Utc::now();
-            let mut prepared = issuance::prepare(
-                kyc(),
-                "default",
-                &state.catalog,
-                &state.contexts,
-                &state.keys,
-                now,
-            )
-            .expect("prepare");
-            let allocation = state
-                .status
-                .allocate(&prepared.key, now)
+            issuance::issue(&state, "default", kyc(), format, None, now)
                 .await
-                .expect("allocate");
-            prepared.set_status(&state.status, allocation);
-            issuance::secure(prepared, format, None, &state.contexts, now)
-                .await
-                .expect("secure")
+                .expect("issue")
         };
         group.bench_function("issue", |b| b.to_async(&rt).iter(issue));
         let secured = rt.block_on(issue()).secured;

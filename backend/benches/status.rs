@@ -39,30 +39,9 @@ fn kyc() -> serde_json::Value {
 /// Issues and records one `vc+jwt` credential, as `POST /credentials/issue` does.
 async fn issue_one(state: &AppState) {
     let now = Utc::now();
-    let mut prepared = issuance::prepare(
-        kyc(),
-        "default",
-        &state.catalog,
-        &state.contexts,
-        &state.keys,
-        now,
-    )
-    .expect("prepare");
-    let allocation = state
-        .status
-        .allocate(&prepared.key, now)
+    let issued = issuance::issue(state, "default", kyc(), CredentialFormat::VcJwt, None, now)
         .await
-        .expect("allocate");
-    prepared.set_status(&state.status, allocation);
-    let issued = issuance::secure(
-        prepared,
-        CredentialFormat::VcJwt,
-        None,
-        &state.contexts,
-        now,
-    )
-    .await
-    .expect("secure");
+        .expect("issue");
     let record = issued.record("default", "bench", now).expect("record");
     state.recorder.record(record).await.expect("recorded");
 }

@@ -69,6 +69,19 @@ pub fn entry_hash(previous: &Digest, position: i64, entry: &Entry) -> Digest {
     Digest::of(&parts)
 }
 
+/// Queues many entries at once, in `conn`'s transaction.
+pub async fn append(
+    conn: &impl ConnectionTrait,
+    entries: Vec<audit_outbox::ActiveModel>,
+) -> Result<(), DbErr> {
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        audit_outbox::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Chains the entries waiting in the outbox; the number of chained entries and the new
 /// head, or `None` when none waited. Run by the sealing transaction only.
 pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, Digest)>, DbErr> {

@@ -44,26 +44,12 @@ pub async fn issue(
         ));
     }
     let now = Utc::now();
-    let mut prepared = issuance::prepare(
-        request.credential,
+    let issued = issuance::issue(
+        &state,
         &principal.tenant_id,
-        &state.catalog,
-        &state.contexts,
-        &state.keys,
-        now,
-    )
-    .map_err(issue_error)?;
-    let allocation = state
-        .status
-        .allocate(&prepared.key, now)
-        .await
-        .map_err(|e| ApiError::internal(format_args!("allocating status entries: {e:#}")))?;
-    prepared.set_status(&state.status, allocation);
-    let issued = issuance::secure(
-        prepared,
+        request.credential,
         request.options.format,
         request.options.selectively_disclosable.as_deref(),
-        &state.contexts,
         now,
     )
     .await

@@ -20,6 +20,7 @@ use crate::credential::envelope::{envelop_credential, MediaType};
 use crate::credential::{jose, sd_jwt};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
+use crate::state::AppState;
 use crate::status::Allocation;
 use crate::store::entities::issued_credentials;
 
@@ -156,6 +157,33 @@ impl Issued {
             ),
         })
     }
+}
+
+/// The whole of an issuance but its recording: prepares `credential` for `tenant_id`,
+/// gives it status entries, and secures it in `format`.
+pub async fn issue(
+    state: &AppState,
+    tenant_id: &str,
+    credential: Value,
+    format: CredentialFormat,
+    disclosable: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<Issued, IssueError> {
+    let mut prepared = prepare(
+        credential,
+        tenant_id,
+        &state.catalog,
+        &state.contexts,
+        &state.keys,
+        now,
+    )?;
+    let allocation = state
+        .status
+        .allocate(&prepared.key, now)
+        .await
+        .map_err(|e| IssueError::Internal(e.context("allocating status entries")))?;
+    prepared.set_status(&state.status, allocation);
+    secure(prepared, format, disclosable, &state.contexts, now).await
 }
 
 /// Secures a prepared credential in `format` with `key`.

@@ -17,9 +17,6 @@ use super::StatusLists;
 use crate::audit;
 use crate::store::entities::{audit_outbox, issued_credentials, status_lists};
 
-/// Rows per INSERT statement.
-const INSERT_CHUNK: usize = 1_000;
-
 /// Why a status change was refused. Every variant but `Internal` is the client's.
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
@@ -263,11 +260,7 @@ impl StatusLists {
             .iter()
             .map(|r| audit::entry(tenant_id, actor, action, &r.credential_id, now))
             .collect();
-        for chunk in entries.chunks(INSERT_CHUNK) {
-            audit_outbox::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
-        }
+        audit::append(&txn, entries).await?;
         txn.commit().await?;
 
         let published = published
