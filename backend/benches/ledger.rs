@@ -112,7 +112,7 @@ fn sealing(c: &mut Criterion) {
         .block_on(node.ledger.block(head.height))
         .expect("db")
         .expect("block");
-    let commitment = *block.transactions[ANCHORS as usize / 2]
+    let commitment = block.transactions[ANCHORS as usize / 2]
         .commitment()
         .expect("anchor");
     let mut group = c.benchmark_group("anchor_lookup");

@@ -1,8 +1,11 @@
 //! DIDs: the resolver Certus trusts, and the lookup of an issuer's assertion key.
+//! [`certus`] is the chain's own method, `did:certus`.
 //!
 //! Resolution is local for `did:key` and `did:jwk`. `did:web` needs the network and is only
 //! resolved when the operator allows it (`CERTUS_ALLOW_DID_WEB`); any other method is
 //! reported as unsupported, which verification shows as "could not check".
+
+pub mod certus;
 
 use ssi::dids::resolution::{self, Output};
 use ssi::dids::{DIDKey, DIDMethodResolver, DIDResolver, DIDURLBuf, DIDWeb, DID, DIDJWK, DIDURL};

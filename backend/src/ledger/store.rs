@@ -79,7 +79,7 @@ impl std::fmt::Debug for Ledger {
 pub fn outbox_row(tx: &Transaction, now: DateTime<Utc>) -> ledger_outbox::ActiveModel {
     ledger_outbox::ActiveModel {
         data: Set(tx.encode()),
-        commitment: Set(tx.commitment().map(Digest::to_hex)),
+        commitment: Set(tx.commitment().map(|c| c.to_hex())),
         created_at: Set(now),
         ..Default::default()
     }
@@ -489,7 +489,7 @@ async fn insert_block(
         let commitments: Vec<String> = block
             .transactions
             .iter()
-            .map(|tx| tx.commitment().map(Digest::to_hex).unwrap_or_default())
+            .map(|tx| tx.commitment().map(|c| c.to_hex()).unwrap_or_default())
             .collect();
         conn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -516,7 +516,7 @@ async fn insert_block(
             position: Set(position as i64),
             kind: Set(tx.kind().into()),
             data: Set(tx.encode()),
-            commitment: Set(tx.commitment().map(Digest::to_hex)),
+            commitment: Set(tx.commitment().map(|c| c.to_hex())),
         })
         .collect();
     for chunk in rows.chunks(INSERT_CHUNK) {

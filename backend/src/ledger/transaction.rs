@@ -3,8 +3,8 @@
 //!
 //! Each transaction has one binary encoding, which is the Merkle leaf data of its block:
 //! a kind byte followed by the kind's fixed fields (integers big-endian). Kind bytes are
-//! never reused; the ones after [`Kind::StatusListVersion`] are reserved for the
-//! DID operations, accreditations, schema registrations, key compromises and
+//! never reused; the ones after [`Kind::DidOperation`] are reserved for the
+//! accreditations, schema registrations, key compromises and
 //! erasure receipts of later releases, so old receipts keep their meaning.
 
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,9 @@ pub enum Kind {
     AuditCheckpoint = 0x02,
     /// [`Transaction::StatusListVersion`].
     StatusListVersion = 0x03,
-    // Reserved: 0x04 DID operation, 0x05 accreditation,
+    /// [`Transaction::DidOperation`].
+    DidOperation = 0x04,
+    // Reserved: 0x05 accreditation,
     // 0x06 schema registration, 0x07 key compromise, 0x08 erasure receipt.
 }
 
@@ -53,6 +55,10 @@ pub enum Transaction {
         version: u64,
         hash: Digest,
     },
+    /// A `did:certus` operation: the compact JWS exactly as signed (ASCII), whose payload
+    /// holds only the DID, public keys and service endpoints (see `did::certus`).
+    #[serde(rename_all = "camelCase")]
+    DidOperation { operation: String },
 }
 
 /// A status list's id: 16 random bytes, written as 32 lower-case hex digits.
@@ -111,6 +117,7 @@ impl Transaction {
             Self::CredentialAnchor { .. } => Kind::CredentialAnchor,
             Self::AuditCheckpoint { .. } => Kind::AuditCheckpoint,
             Self::StatusListVersion { .. } => Kind::StatusListVersion,
+            Self::DidOperation { .. } => Kind::DidOperation,
         }
     }
 
@@ -132,6 +139,7 @@ impl Transaction {
                 out.extend_from_slice(&version.to_be_bytes());
                 out.extend_from_slice(hash.as_bytes());
             }
+            Self::DidOperation { operation } => out.extend_from_slice(operation.as_bytes()),
         }
         out
     }
@@ -170,16 +178,35 @@ impl Transaction {
                     hash: digest(hash)?,
                 })
             }
+            k if k == Kind::DidOperation as u8 => {
+                let compact_jws = |text: &&str| {
+                    text.split('.').count() == 3
+                        && text.split('.').all(|part| {
+                            !part.is_empty()
+                                && part
+                                    .bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                        })
+                };
+                let operation = std::str::from_utf8(fields)
+                    .ok()
+                    .filter(compact_jws)
+                    .ok_or(DecodeError::WrongLength)?;
+                Ok(Self::DidOperation {
+                    operation: operation.to_owned(),
+                })
+            }
             _ => Err(DecodeError::UnknownKind),
         }
     }
 
     /// The commitment a transaction anchors, by which its receipt is looked up: a
-    /// credential's, or a status-list version's hash.
-    pub fn commitment(&self) -> Option<&Digest> {
+    /// credential's, a status-list version's hash, or a DID operation's hash.
+    pub fn commitment(&self) -> Option<Digest> {
         match self {
-            Self::CredentialAnchor { commitment } => Some(commitment),
-            Self::StatusListVersion { hash, .. } => Some(hash),
+            Self::CredentialAnchor { commitment } => Some(*commitment),
+            Self::StatusListVersion { hash, .. } => Some(*hash),
+            Self::DidOperation { operation } => Some(crate::did::certus::operation_hash(operation)),
             Self::AuditCheckpoint { .. } => None,
         }
     }
@@ -220,6 +247,9 @@ mod tests {
                 version: 3,
                 hash: status_list_hash(b"a list credential"),
             },
+            Transaction::DidOperation {
+                operation: "eyJh.eyJi.c2ln".into(),
+            },
         ]
     }
 
@@ -234,7 +264,10 @@ mod tests {
 
     #[test]
     fn malformed_encodings_are_refused() {
-        for tx in examples() {
+        let fixed_length = examples()
+            .into_iter()
+            .filter(|tx| tx.kind() != Kind::DidOperation);
+        for tx in fixed_length {
             let bytes = tx.encode();
             assert_eq!(
                 Transaction::decode(&bytes[..bytes.len() - 1]),
@@ -245,6 +278,18 @@ mod tests {
             assert_eq!(Transaction::decode(&longer), Err(DecodeError::WrongLength));
         }
         assert_eq!(Transaction::decode(&[]), Err(DecodeError::UnknownKind));
+        for not_a_jws in [
+            &b""[..],
+            b"abc",
+            b"a.b",
+            b"a..c",
+            b"a.b.c\0",
+            b"a.b.c.d",
+            b"a.b.{}",
+        ] {
+            let bytes = [&[Kind::DidOperation as u8][..], not_a_jws].concat();
+            assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
+        }
         assert_eq!(
             Transaction::decode(&[0x09; 33]),
             Err(DecodeError::UnknownKind)
