@@ -4,6 +4,7 @@
 //! JSON-LD expansion is strict (an undefined term is an error) and uses only the bundled
 //! contexts (see [`super::contexts`]).
 
+use iref::Iri;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use ssi::claims::data_integrity::suite::{
@@ -18,10 +19,13 @@ use ssi::claims::{
     Invalid, ProofValidationError, SignatureEnvironment, ValidateClaims, ValidateProof,
     VerificationParameters,
 };
-use ssi::dids::DIDResolver;
-use ssi::dids::VerificationMethodDIDResolver;
+use ssi::dids::{DIDResolver, VerificationMethodDIDResolver};
 use ssi::jwk::{Algorithm, JWK};
-use ssi::verification_methods::{AnyMethod, Multikey, SingleSecretSigner, VerificationMethod};
+use ssi::verification_methods::{
+    AnyMethod, Multikey, ReferenceOrOwnedRef, ResolutionOptions, SingleSecretSigner,
+    VerificationMethod, VerificationMethodResolutionError, VerificationMethodResolver,
+};
+use std::borrow::Cow;
 
 use super::contexts::{Contexts, Loader};
 
@@ -29,8 +33,46 @@ mod suite;
 use crate::did::Resolver;
 pub use suite::{EcdsaRdfc2019, EdDsaRdfc2022};
 
-/// Resolves DID URLs to Multikey verification methods.
-type MultikeyResolver = VerificationMethodDIDResolver<Resolver, Multikey>;
+/// The verification method of the local key a proof is made with. Signing needs the
+/// method's type and public key, not a resolution: with this, any DID method the key is
+/// published under (did:key, did:certus) signs alike.
+#[derive(Debug)]
+struct LocalMethod(Multikey);
+
+impl LocalMethod {
+    fn new(verification_method: &str, key: &JWK) -> Result<Self, DataIntegrityError> {
+        let (did_key, _) = crate::did::did_key_for(key)
+            .map_err(|e| DataIntegrityError::Malformed(format!("signing key: {e}")))?;
+        let controller = verification_method
+            .split_once('#')
+            .map_or(verification_method, |(did, _)| did);
+        let method = json!({
+            "id": verification_method,
+            "type": "Multikey",
+            "controller": controller,
+            "publicKeyMultibase": did_key.trim_start_matches("did:key:"),
+        });
+        serde_json::from_value(method)
+            .map(Self)
+            .map_err(|e| DataIntegrityError::Malformed(format!("verification method: {e}")))
+    }
+}
+
+impl VerificationMethodResolver for LocalMethod {
+    type Method = Multikey;
+
+    async fn resolve_verification_method_with(
+        &self,
+        _issuer: Option<&Iri>,
+        method: Option<ReferenceOrOwnedRef<'_, Multikey>>,
+        _options: ResolutionOptions,
+    ) -> Result<Cow<'_, Multikey>, VerificationMethodResolutionError> {
+        match method {
+            Some(m) if m.id().as_str() == self.0.id.as_str() => Ok(Cow::Borrowed(&self.0)),
+            _ => Err(VerificationMethodResolutionError::UnknownKey),
+        }
+    }
+}
 
 /// The cryptosuites Certus issues and verifies. (`eddsa-jcs-2022` is not offered by ssi
 /// 0.16; see `docs/decisions/0002-credential-engine.md`.)
@@ -106,7 +148,7 @@ trait SigningSuite:
     for<'a> CryptographicSuiteSigning<
         DataIntegrityDocument,
         SignatureEnvironment<&'a Loader, ()>,
-        &'a MultikeyResolver,
+        &'a LocalMethod,
         SingleSecretSigner<JWK>,
     > + CryptographicSuite<
         Configuration = NoConfiguration,
@@ -121,7 +163,7 @@ impl<S> SigningSuite for S where
     S: for<'a> CryptographicSuiteSigning<
             DataIntegrityDocument,
             SignatureEnvironment<&'a Loader, ()>,
-            &'a MultikeyResolver,
+            &'a LocalMethod,
             SingleSecretSigner<JWK>,
         > + CryptographicSuite<
             Configuration = NoConfiguration,
@@ -158,7 +200,7 @@ async fn sign_as<S: SigningSuite>(
         json_ld_loader: contexts.loader(),
         eip712_loader: (),
     };
-    let resolver = Resolver::default().into_vm_resolver::<Multikey>();
+    let resolver = LocalMethod::new(config.verification_method, key)?;
     let signer = SingleSecretSigner::new(key.clone());
     let secured = suite
         .sign_with(environment, unsecured, &resolver, signer, options, ())
