@@ -123,3 +123,18 @@ impl From<crate::status::StatusError> for ApiError {
         }
     }
 }
+
+impl From<crate::did::registry::RegistryError> for ApiError {
+    fn from(e: crate::did::registry::RegistryError) -> Self {
+        use crate::did::registry::RegistryError;
+        let status = match &e {
+            RegistryError::NotFound(_) => StatusCode::NOT_FOUND,
+            RegistryError::NotOwned(_) => StatusCode::FORBIDDEN,
+            RegistryError::NoKey(_) | RegistryError::Did(_) => StatusCode::CONFLICT,
+            RegistryError::Internal(cause) => {
+                return Self::internal(format_args!("DID registry: {cause:#}"))
+            }
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}

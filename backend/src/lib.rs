@@ -37,6 +37,7 @@ use crate::api::rate_limit::RateLimiter;
 use crate::config::{ServerConfig, StoreConfig};
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
+use crate::did::registry::DidRegistry;
 use crate::did::Resolver;
 use crate::issuance::record::Recorder;
 use crate::keys::{KeyStore, MasterKey};
@@ -54,6 +55,8 @@ pub struct Node {
     pub db: DatabaseConnection,
     pub keys: KeyStore,
     pub ledger: Arc<Ledger>,
+    /// Encrypts the private keys created later (e.g. a `did:certus` DID's).
+    pub master: Arc<MasterKey>,
 }
 
 /// Creates the data folder if needed, loads the master key, connects to the database and
@@ -80,16 +83,27 @@ pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Resu
     }
     let keys = KeyStore::load(&db, &master).await?;
     let ledger = Arc::new(Ledger::open(db.clone(), &master, &store.chain_id).await?);
-    Ok(Node { db, keys, ledger })
+    Ok(Node {
+        db,
+        keys,
+        ledger,
+        master: Arc::new(master),
+    })
 }
 
 /// The shared state of the HTTP application. Starts the issuance recorder, so it must run
 /// within a Tokio runtime.
 pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
-    let Node { db, keys, ledger } = node;
+    let Node {
+        db,
+        keys,
+        ledger,
+        master,
+    } = node;
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
     let keys = Arc::new(keys);
+    let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), master));
     let status = Arc::new(StatusLists::new(
         db.clone(),
         keys.clone(),
@@ -102,11 +116,13 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         keys,
         ledger: ledger.clone(),
         status: status.clone(),
+        dids: dids.clone(),
         verifier: Verifier {
             ledger: Some(ledger),
             status: Some(status),
             resolver: Resolver {
                 allow_web: server.allow_did_web,
+                certus: Some(dids),
             },
             contexts: contexts.clone(),
             catalog: catalog.clone(),

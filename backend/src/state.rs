@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::api::rate_limit::RateLimiter;
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
+use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
 use crate::keys::KeyStore;
 use crate::ledger::store::Ledger;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub ledger: Arc<Ledger>,
     /// Records issuances with group commit.
     pub recorder: Recorder,
+    /// This node's `did:certus` DIDs.
+    pub dids: Arc<DidRegistry>,
     /// Credential status lists: allocation, changes and publication.
     pub status: Arc<StatusLists>,
     pub catalog: Arc<Catalog>,

@@ -9,6 +9,7 @@ mod m0002_ledger;
 mod m0003_audit_log;
 mod m0004_status;
 mod m0005_policies;
+mod m0006_did_operations;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_audit_log::Migration),
             Box::new(m0004_status::Migration),
             Box::new(m0005_policies::Migration),
+            Box::new(m0006_did_operations::Migration),
         ]
     }
 }

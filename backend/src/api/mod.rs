@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod chain;
 pub mod credentials;
+pub mod dids;
 pub mod docs;
 pub mod extract;
 pub mod health;
@@ -45,6 +46,11 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/status/{list}", get(status::latest))
         .route("/status/{list}/versions/{version}", get(status::version))
         .route("/status/{list}/publish", post(status::publish))
+        .route("/dids", post(dids::create))
+        .route("/dids/{did}/keys", post(dids::rotate))
+        .route("/dids/{did}/keys/{key}/compromise", post(dids::compromise))
+        .route("/dids/{did}/deactivate", post(dids::deactivate))
+        .route("/1.0/identifiers/{did}", get(dids::resolve))
         .route("/policies", get(policies::list))
         .route("/policies/{name}", get(policies::get).put(policies::put))
         .route("/credential-types", get(catalog::credential_types))

@@ -6,17 +6,24 @@
 //! reported as unsupported, which verification shows as "could not check".
 
 pub mod certus;
+pub mod registry;
+
+use std::sync::Arc;
 
 use ssi::dids::resolution::{self, Output};
 use ssi::dids::{DIDKey, DIDMethodResolver, DIDResolver, DIDURLBuf, DIDWeb, DID, DIDJWK, DIDURL};
 use ssi::jwk::JWK;
 use ssi::verification_methods::{AnyMethod, GenericVerificationMethod};
 
+use registry::DidRegistry;
+
 /// The DID resolver used for verification.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Resolver {
     /// Resolve `did:web` over HTTPS.
     pub allow_web: bool,
+    /// This node's `did:certus` DIDs (from its chain).
+    pub certus: Option<Arc<DidRegistry>>,
 }
 
 impl DIDResolver for Resolver {
@@ -30,6 +37,24 @@ impl DIDResolver for Resolver {
             "key" => DIDKey.resolve_method_representation(id, options).await,
             "jwk" => DIDJWK.resolve_method_representation(id, options).await,
             "web" if self.allow_web => DIDWeb.resolve_method_representation(id, options).await,
+            // Every key the DID ever held, so a proof made before a rotation finds its
+            // key; whether the key was valid then is the issuer check's question.
+            "certus" => match &self.certus {
+                Some(registry) => {
+                    let state = registry
+                        .state(did.as_str(), None)
+                        .await
+                        .map_err(|e| resolution::Error::Internal(e.to_string()))?
+                        .ok_or(resolution::Error::NotFound)?;
+                    let document = serde_json::to_vec(&state.document(true))
+                        .map_err(|e| resolution::Error::Internal(e.to_string()))?;
+                    Ok(Output::from_content(
+                        document,
+                        Some("application/did+ld+json".to_owned()),
+                    ))
+                }
+                None => Err(resolution::Error::MethodNotSupported("certus".into())),
+            },
             other => Err(resolution::Error::MethodNotSupported(other.to_owned())),
         }
     }
@@ -77,6 +102,10 @@ pub enum KeyLookupError {
     /// The verification method carries no usable public key.
     #[error("the key `{0}` has no usable public key")]
     NoPublicKey(String),
+    /// The `did:certus` DID did not hold the key, uncompromised, at the credential's point
+    /// of the chain.
+    #[error(transparent)]
+    NotValidThen(#[from] certus::DidError),
 }
 
 impl KeyLookupError {
@@ -88,6 +117,7 @@ impl KeyLookupError {
             Self::Unresolvable { .. } => "DID_UNRESOLVABLE",
             Self::NotAuthorised(_) => "KEY_NOT_AUTHORISED",
             Self::NoPublicKey(_) => "NO_PUBLIC_KEY",
+            Self::NotValidThen(e) => e.code(),
         }
     }
 
@@ -100,13 +130,18 @@ impl KeyLookupError {
 /// Finds the public key `key_id` of `issuer` and checks that the issuer's DID document lists
 /// it under `relationship`. A missing `key_id` is allowed when the DID document has one
 /// assertion method only (as `did:key` and `did:jwk` do). A `key_id` that starts with `#`
-/// is relative to the issuer.
+/// is relative to the issuer. A `did:certus` key must have been held, uncompromised, at
+/// `at` — the point of the chain where the credential is anchored (`None`: now).
 pub async fn authorised_key(
     resolver: &Resolver,
     issuer: &str,
     key_id: Option<&str>,
     relationship: Relationship,
+    at: Option<certus::At>,
 ) -> Result<AuthorisedKey, KeyLookupError> {
+    if let (true, Some(registry)) = (certus::is_certus(issuer), &resolver.certus) {
+        return certus_key(registry, issuer, key_id, at).await;
+    }
     let issuer_did = DID::new(issuer)
         .map_err(|_| KeyLookupError::MalformedKeyId(issuer.to_owned()))?
         .to_owned();
@@ -171,6 +206,44 @@ pub async fn authorised_key(
     })
 }
 
+async fn certus_key(
+    registry: &DidRegistry,
+    did: &str,
+    key_id: Option<&str>,
+    at: Option<certus::At>,
+) -> Result<AuthorisedKey, KeyLookupError> {
+    let unresolvable = |reason: String| KeyLookupError::Unresolvable {
+        did: did.to_owned(),
+        reason,
+    };
+    let state = registry
+        .state(did, None)
+        .await
+        .map_err(|e| unresolvable(e.to_string()))?
+        .ok_or_else(|| unresolvable("it is not on this node's chain".into()))?;
+    let fragment = match key_id {
+        Some(kid) => {
+            let relative = kid.strip_prefix(did).unwrap_or(kid);
+            relative
+                .strip_prefix('#')
+                .ok_or_else(|| KeyLookupError::IssuerMismatch {
+                    key: kid.to_owned(),
+                    issuer: did.to_owned(),
+                })?
+                .to_owned()
+        }
+        None => return Err(KeyLookupError::MalformedKeyId("(none)".to_owned())),
+    };
+    let at = at.unwrap_or(certus::At::Pending {
+        at_ms: chrono::Utc::now().timestamp_millis(),
+    });
+    let jwk = state.key_at(&fragment, at)?.clone();
+    Ok(AuthorisedKey {
+        verification_method: format!("{did}#{fragment}"),
+        jwk,
+    })
+}
+
 /// The public key of a holder's `did:key` or `did:jwk` (their single key), for binding a
 /// credential to it; `None` for other DIDs.
 pub async fn holder_key(did: &str) -> Option<JWK> {
@@ -201,6 +274,7 @@ mod tests {
             &did,
             Some(&vm),
             Relationship::AssertionMethod,
+            None,
         )
         .await
         .expect("found");
@@ -211,6 +285,7 @@ mod tests {
             &did,
             None,
             Relationship::Authentication,
+            None,
         )
         .await
         .expect("found without kid");
@@ -226,6 +301,7 @@ mod tests {
             &did,
             Some(&other_vm),
             Relationship::AssertionMethod,
+            None,
         )
         .await
         .unwrap_err();
@@ -239,6 +315,7 @@ mod tests {
             "did:web:example.com",
             None,
             Relationship::AssertionMethod,
+            None,
         )
         .await
         .unwrap_err();

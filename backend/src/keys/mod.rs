@@ -104,6 +104,28 @@ impl KeyStore {
             .cloned()
     }
 
+    /// Adds a key whose row is committed.
+    pub fn insert(&self, key: Arc<IssuerKey>) {
+        self.by_tenant
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.tenant_id.clone())
+            .or_default()
+            .push(key);
+    }
+
+    /// Forgets a key (retired or compromised) by its verification method.
+    pub fn forget(&self, verification_method: &str) {
+        for keys in self
+            .by_tenant
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .values_mut()
+        {
+            keys.retain(|k| k.verification_method != verification_method);
+        }
+    }
+
     /// All keys of a tenant, the default first.
     pub fn tenant_keys(&self, tenant_id: &str) -> Vec<Arc<IssuerKey>> {
         self.read().get(tenant_id).cloned().unwrap_or_default()

@@ -350,3 +350,31 @@ pub mod verification_policies {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod did_operations {
+    //! A signed `did:certus` operation, by DID and sequence (see `did::certus`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "did_operations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub did: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub sequence: i64,
+        /// The tenant that controls the DID.
+        pub tenant_id: String,
+        /// The compact JWS, exactly as anchored.
+        pub operation: String,
+        /// Hex `did::certus::operation_hash`: the chain commitment.
+        #[sea_orm(unique)]
+        pub hash: String,
+        /// When it was accepted, in milliseconds.
+        pub at_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

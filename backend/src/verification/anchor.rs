@@ -9,9 +9,28 @@ use serde_json::Value;
 use super::report::Report;
 use super::{checks, Verifier};
 use crate::credential::commitment::commitment;
+use crate::did::certus::At;
 use crate::ledger::store::{AnchorState, StoreError};
 
 impl Verifier {
+    /// Where a secured credential stands on this node's chain: its anchor, or (pending)
+    /// its submission, counted as now. `None` when the chain does not hold it.
+    pub(super) async fn anchor_point(&self, secured: &Value) -> Option<At> {
+        let ledger = self.ledger.as_ref()?;
+        let commitment = commitment(secured)?;
+        match ledger.locate(&commitment).await.ok()? {
+            AnchorState::Anchored(receipt) => Some(At::Anchored {
+                height: receipt.header.height,
+                position: receipt.leaf_index.0,
+                time_ms: receipt.header.time_ms,
+            }),
+            AnchorState::Pending => Some(At::Pending {
+                at_ms: Utc::now().timestamp_millis(),
+            }),
+            AnchorState::Missing | AnchorState::Unknown => None,
+        }
+    }
+
     /// Reports the `anchored` check of a secured credential.
     pub(super) async fn check_anchor(&self, report: &mut Report, secured: &Value) {
         let Some(ledger) = &self.ledger else {

@@ -52,7 +52,11 @@ impl Verifier {
         now: DateTime<Utc>,
     ) -> Result<VerificationResult, UnrecognisedInput> {
         let mut report = Report::default();
-        match classify(input)? {
+        let secured = classify(input)?;
+        if let Some(at) = self.anchor_point(input).await {
+            report.judge_keys_at(at);
+        }
+        match secured {
             Secured::DataIntegrity(doc) => self.data_integrity(&mut report, doc, now).await,
             Secured::VcJwt(token) => self.vc_jwt(&mut report, token, now).await,
             Secured::SdJwt(token) => self.sd_jwt(&mut report, token, binding, now).await,
@@ -74,7 +78,8 @@ impl Verifier {
             report.fail(check, "MISSING_ISSUER", "no issuer (or holder) is named");
             return None;
         };
-        match authorised_key(&self.resolver, controller, key_id, relationship).await {
+        let at = report.key_point();
+        match authorised_key(&self.resolver, controller, key_id, relationship, at).await {
             Ok(key) => {
                 report.pass(check);
                 Some(key)

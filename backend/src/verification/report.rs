@@ -1,5 +1,6 @@
 //! Building a [`VerificationResult`] check by check.
 
+use crate::did::certus::At;
 use certus_schemas::wire::{
     AnchorInfo, Check, CredentialSummary, Outcome, Problem, PublishedList, Verdict,
     VerificationResult,
@@ -13,6 +14,8 @@ pub struct Report {
     anchor: Option<AnchorInfo>,
     status_lists: Vec<PublishedList>,
     summary: Option<CredentialSummary>,
+    /// Where the verified credential stands on the chain: issuer keys are judged there.
+    key_point: Option<At>,
 }
 
 impl Report {
@@ -43,6 +46,16 @@ impl Report {
         );
         self.push(check, Outcome::Passed, None, Some(message));
         self.anchor = Some(anchor);
+    }
+
+    /// Sets the point of the chain issuer keys are judged at.
+    pub fn judge_keys_at(&mut self, at: At) {
+        self.key_point = Some(at);
+    }
+
+    /// The point of the chain issuer keys are judged at (`None`: now).
+    pub fn key_point(&self) -> Option<At> {
+        self.key_point
     }
 
     /// Records what the credential says about itself.

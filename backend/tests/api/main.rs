@@ -5,6 +5,7 @@ mod helpers;
 mod bad_input;
 mod catalog;
 mod chain;
+mod dids;
 mod issue;
 mod policies;
 mod presentations;

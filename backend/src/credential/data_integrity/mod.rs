@@ -272,7 +272,7 @@ where
     let secured = DataIntegrity::<DataIntegrityDocument, S>::deserialize(document)
         .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
     let params: Params<'_, M> = VerificationParameters {
-        resolver: resolver.into_vm_resolver::<M>(),
+        resolver: resolver.clone().into_vm_resolver::<M>(),
         json_ld_loader: contexts.loader(),
         eip712_types_loader: (),
         date_time: None,

@@ -1,0 +1,441 @@
+//! The `did:certus` DIDs of this node: their operations in the database (each queued as a
+//! chain transaction in the same database transaction), their states replayed in chain
+//! order, and the tenants' private keys for them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+use serde_json::{json, Map, Value};
+use ssi::jwk::{Algorithm, JWK};
+
+use super::certus::{self, At, DidError, DidState, Op, Operation, PublicKey, Service};
+use crate::audit;
+use crate::credential::jose;
+use crate::keys::{IssuerKey, KeyStore, MasterKey};
+use crate::ledger::store::outbox_row;
+use crate::ledger::transaction::Transaction;
+use crate::store::entities::{did_operations, ledger_blocks, ledger_transactions, signing_keys};
+
+/// Why a DID could not be resolved or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("there is no DID `{0}` on this chain")]
+    NotFound(String),
+    #[error("the DID `{0}` is not controlled by this tenant")]
+    NotOwned(String),
+    #[error("this node holds no current private key of `{0}`")]
+    NoKey(String),
+    #[error(transparent)]
+    Did(#[from] DidError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for RegistryError {
+    fn from(e: DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl RegistryError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "DID_NOT_FOUND",
+            Self::NotOwned(_) => "DID_NOT_OWNED",
+            Self::NoKey(_) => "NO_CURRENT_KEY",
+            Self::Did(e) => e.code(),
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+/// The `did:certus` DIDs in this node's database.
+pub struct DidRegistry {
+    db: DatabaseConnection,
+    keys: Arc<KeyStore>,
+    master: Arc<MasterKey>,
+    /// Operations are written one at a time in this process.
+    writing: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for DidRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DidRegistry").finish_non_exhaustive()
+    }
+}
+
+/// A change to write: the operation (without sequence and chain link) and its signer.
+struct Pending {
+    op: Operation,
+    signer: Arc<IssuerKey>,
+}
+
+impl DidRegistry {
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyStore>, master: Arc<MasterKey>) -> Self {
+        Self {
+            db,
+            keys,
+            master,
+            writing: Default::default(),
+        }
+    }
+
+    /// The DID's signed operations in sequence, each with where it stands on the chain.
+    async fn operations(&self, did: &str) -> Result<Vec<(did_operations::Model, At)>, DbErr> {
+        let rows = did_operations::Entity::find()
+            .filter(did_operations::Column::Did.eq(did))
+            .order_by_asc(did_operations::Column::Sequence)
+            .all(&self.db)
+            .await?;
+        let anchored = ledger_transactions::Entity::find()
+            .filter(
+                ledger_transactions::Column::Commitment.is_in(rows.iter().map(|r| r.hash.clone())),
+            )
+            .all(&self.db)
+            .await?;
+        let heights: Vec<i64> = anchored.iter().map(|t| t.block_height).collect();
+        let blocks = ledger_blocks::Entity::find()
+            .filter(ledger_blocks::Column::Height.is_in(heights))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let at = anchored
+                    .iter()
+                    .find(|t| t.commitment.as_deref() == Some(row.hash.as_str()))
+                    .and_then(|t| {
+                        let block = blocks.iter().find(|b| b.height == t.block_height)?;
+                        Some(At::Anchored {
+                            height: t.block_height as u64,
+                            position: t.position as u64,
+                            time_ms: block.time_ms,
+                        })
+                    })
+                    .unwrap_or(At::Pending { at_ms: row.at_ms });
+                (row, at)
+            })
+            .collect())
+    }
+
+    /// The DID's state after all its operations, or (with `version_time_ms`) after those
+    /// anchored by then; `None` when it did not exist.
+    pub async fn state(
+        &self,
+        did: &str,
+        version_time_ms: Option<i64>,
+    ) -> Result<Option<DidState>, RegistryError> {
+        let mut state: Option<DidState> = None;
+        for (row, at) in self.operations(did).await? {
+            let included = match (version_time_ms, at) {
+                (None, _) => true,
+                (Some(t), At::Anchored { time_ms, .. }) => time_ms <= t,
+                (Some(_), At::Pending { .. }) => false,
+            };
+            if !included {
+                break;
+            }
+            // Every stored operation was checked when written: one that no longer applies
+            // means the store was altered.
+            let replayed = match &mut state {
+                None => DidState::create(&row.operation, at).map(|s| state = Some(s)),
+                Some(s) => s.apply(&row.operation, at),
+            };
+            replayed.map_err(|e| {
+                anyhow::anyhow!(
+                    "stored operation {} of {did} does not replay: {e}",
+                    row.sequence
+                )
+            })?;
+        }
+        Ok(state)
+    }
+
+    /// The tenant that controls `did`.
+    async fn controller(&self, did: &str) -> Result<String, RegistryError> {
+        did_operations::Entity::find_by_id((did.to_owned(), 0))
+            .one(&self.db)
+            .await?
+            .map(|r| r.tenant_id)
+            .ok_or_else(|| RegistryError::NotFound(did.to_owned()))
+    }
+
+    /// A new key for `did`, with its private part's row.
+    fn new_key(
+        &self,
+        tenant_id: &str,
+        did: &str,
+        key_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Arc<IssuerKey>, signing_keys::ActiveModel), RegistryError> {
+        let jwk = JWK::generate_ed25519().map_err(|e| anyhow::anyhow!("key generation: {e}"))?;
+        let verification_method = format!("{did}#{key_id}");
+        let row = signing_keys::ActiveModel {
+            id: Set(verification_method.clone()),
+            tenant_id: Set(tenant_id.to_owned()),
+            did: Set(did.to_owned()),
+            algorithm: Set(Algorithm::EdDSA.to_string()),
+            public_jwk: Set(serde_json::to_string(&jwk.to_public()).map_err(anyhow::Error::from)?),
+            private_jwe: Set(self
+                .master
+                .encrypt(&serde_json::to_vec(&jwk).map_err(anyhow::Error::from)?)?),
+            is_default: Set(false),
+            created_at: Set(now),
+        };
+        let key = Arc::new(IssuerKey {
+            tenant_id: tenant_id.to_owned(),
+            did: did.to_owned(),
+            verification_method,
+            algorithm: Algorithm::EdDSA,
+            jwk,
+        });
+        Ok((key, row))
+    }
+
+    /// Signs, checks and writes `changes` in order after `state` (`None`: a create), with
+    /// the key rows to add and the key ids to forget, in one database transaction.
+    async fn write(
+        &self,
+        tenant_id: &str,
+        mut state: Option<DidState>,
+        changes: Vec<Pending>,
+        new_keys: Vec<(Arc<IssuerKey>, signing_keys::ActiveModel)>,
+        forget: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<DidState, RegistryError> {
+        let txn = self.db.begin().await?;
+        let at = At::Pending {
+            at_ms: now.timestamp_millis(),
+        };
+        for Pending { mut op, signer } in changes {
+            if let Some(s) = &state {
+                op.sequence = s.sequence + 1;
+                op.previous = Some(s.head.to_hex());
+            }
+            let header: Map<String, Value> = json!({
+                "typ": "did-operation+jwt",
+                "kid": signer.verification_method,
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+            let payload = serde_json::to_value(&op).map_err(anyhow::Error::from)?;
+            let jws = jose::sign(header, &payload, &signer.jwk, signer.algorithm)
+                .map_err(|e| anyhow::anyhow!("signing a DID operation: {e}"))?;
+            match &mut state {
+                None => state = Some(DidState::create(&jws, at)?),
+                Some(s) => s.apply(&jws, at)?,
+            }
+            did_operations::ActiveModel {
+                did: Set(op.did.clone()),
+                sequence: Set(op.sequence as i64),
+                tenant_id: Set(tenant_id.to_owned()),
+                operation: Set(jws.clone()),
+                hash: Set(certus::operation_hash(&jws).to_hex()),
+                at_ms: Set(now.timestamp_millis()),
+            }
+            .insert(&txn)
+            .await?;
+            outbox_row(&Transaction::DidOperation { operation: jws }, now)
+                .insert(&txn)
+                .await?;
+            let action = match op.op {
+                Op::Create => "did.create",
+                Op::AddKey => "did.add-key",
+                Op::RemoveKey => "did.remove-key",
+                Op::Compromise => "did.compromise",
+                Op::Deactivate => "did.deactivate",
+            };
+            audit::append(
+                &txn,
+                vec![audit::entry(tenant_id, "system", action, &op.did, now)],
+            )
+            .await?;
+        }
+        for (_, row) in &new_keys {
+            row.clone().insert(&txn).await?;
+        }
+        if !forget.is_empty() {
+            signing_keys::Entity::delete_many()
+                .filter(signing_keys::Column::Id.is_in(forget.clone()))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        for (key, _) in new_keys {
+            self.keys.insert(key);
+        }
+        for method in forget {
+            self.keys.forget(&method);
+        }
+        state.ok_or_else(|| RegistryError::Internal(anyhow::anyhow!("no operation was written")))
+    }
+
+    /// Creates a `did:certus` DID for `tenant_id` with a new Ed25519 key (`key-1`).
+    pub async fn create(
+        &self,
+        tenant_id: &str,
+        services: Vec<Service>,
+        now: DateTime<Utc>,
+    ) -> Result<DidState, RegistryError> {
+        let _one = self.writing.lock().await;
+        let did = certus::new_did();
+        let (key, row) = self.new_key(tenant_id, &did, "key-1", now)?;
+        let op = Operation {
+            did: did.clone(),
+            op: Op::Create,
+            sequence: 0,
+            previous: None,
+            key: Some(PublicKey {
+                id: "key-1".into(),
+                public_key_jwk: key.jwk.to_public(),
+            }),
+            key_id: None,
+            since: None,
+            services,
+        };
+        let changes = vec![Pending {
+            op,
+            signer: key.clone(),
+        }];
+        self.write(tenant_id, None, changes, vec![(key, row)], Vec::new(), now)
+            .await
+    }
+
+    /// The current state of a DID `tenant_id` controls, and the key it signs with now.
+    async fn owned(
+        &self,
+        tenant_id: &str,
+        did: &str,
+    ) -> Result<(DidState, Arc<IssuerKey>), RegistryError> {
+        if self.controller(did).await? != tenant_id {
+            return Err(RegistryError::NotOwned(did.to_owned()));
+        }
+        let state = self
+            .state(did, None)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(did.to_owned()))?;
+        if state.deactivated.is_some() {
+            return Err(DidError::Deactivated.into());
+        }
+        let signer = self
+            .keys
+            .key_for_issuer(tenant_id, did)
+            .ok_or_else(|| RegistryError::NoKey(did.to_owned()))?;
+        Ok((state, signer))
+    }
+
+    fn operation(did: &str, op: Op) -> Operation {
+        Operation {
+            did: did.to_owned(),
+            op,
+            sequence: 0,
+            previous: None,
+            key: None,
+            key_id: None,
+            since: None,
+            services: Vec::new(),
+        }
+    }
+
+    /// Rotates the DID's key: adds a new key (signed by the current one), then removes the
+    /// current one (signed by the new one). Credentials anchored before stay verifiable.
+    pub async fn rotate(
+        &self,
+        tenant_id: &str,
+        did: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DidState, RegistryError> {
+        let _one = self.writing.lock().await;
+        let (state, current) = self.owned(tenant_id, did).await?;
+        let key_id = format!("key-{}", state.keys.len() + 1);
+        let (next, row) = self.new_key(tenant_id, did, &key_id, now)?;
+        let mut add = Self::operation(did, Op::AddKey);
+        add.key = Some(PublicKey {
+            id: key_id,
+            public_key_jwk: next.jwk.to_public(),
+        });
+        let mut remove = Self::operation(did, Op::RemoveKey);
+        remove.key_id = current
+            .verification_method
+            .split_once('#')
+            .map(|(_, id)| id.to_owned());
+        let changes = vec![
+            Pending {
+                op: add,
+                signer: current.clone(),
+            },
+            Pending {
+                op: remove,
+                signer: next.clone(),
+            },
+        ];
+        let forget = vec![current.verification_method.clone()];
+        self.write(
+            tenant_id,
+            Some(state),
+            changes,
+            vec![(next, row)],
+            forget,
+            now,
+        )
+        .await
+    }
+
+    /// Marks `key_id` compromised since `since`: credentials anchored from then on no
+    /// longer verify with it. This node forgets its private part.
+    pub async fn compromise(
+        &self,
+        tenant_id: &str,
+        did: &str,
+        key_id: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<DidState, RegistryError> {
+        let _one = self.writing.lock().await;
+        let (state, signer) = self.owned(tenant_id, did).await?;
+        let mut op = Self::operation(did, Op::Compromise);
+        op.key_id = Some(key_id.to_owned());
+        op.since = Some(since.to_rfc3339());
+        let method = format!("{did}#{key_id}");
+        self.write(
+            tenant_id,
+            Some(state),
+            vec![Pending { op, signer }],
+            Vec::new(),
+            vec![method],
+            now,
+        )
+        .await
+    }
+
+    /// Deactivates the DID for good; this node forgets its private keys.
+    pub async fn deactivate(
+        &self,
+        tenant_id: &str,
+        did: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DidState, RegistryError> {
+        let _one = self.writing.lock().await;
+        let (state, signer) = self.owned(tenant_id, did).await?;
+        let forget = state
+            .current_keys()
+            .map(|k| format!("{did}#{}", k.id))
+            .collect();
+        let op = Self::operation(did, Op::Deactivate);
+        self.write(
+            tenant_id,
+            Some(state),
+            vec![Pending { op, signer }],
+            Vec::new(),
+            forget,
+            now,
+        )
+        .await
+    }
+}
