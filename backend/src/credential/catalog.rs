@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::ledger::hash::Digest;
+
 /// One credential type.
 #[derive(Debug)]
 pub struct CredentialType {
@@ -19,6 +21,9 @@ pub struct CredentialType {
     /// Claims flagged `x-certus-personal`.
     pub personal_claims: Vec<String>,
     pub schema: Value,
+    /// SHA-256 of the schema file as published (`schemas/credential-types/`): the type's
+    /// identity on the chain's trust registry (`sha256sum` reproduces it).
+    pub schema_hash: Digest,
     pub example: Value,
     validator: jsonschema::Validator,
 }
@@ -33,7 +38,8 @@ pub struct SchemaViolation {
 }
 
 impl CredentialType {
-    fn from_schema(schema: Value) -> Result<Self, String> {
+    fn from_schema(json: &str) -> Result<Self, String> {
+        let schema: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
         let text = |key: &str| -> Result<String, String> {
             schema
                 .get(key)
@@ -74,6 +80,7 @@ impl CredentialType {
             validator,
             name,
             schema,
+            schema_hash: Digest::of(&[json.as_bytes()]),
         })
     }
 
@@ -116,11 +123,7 @@ impl Catalog {
     pub fn bundled() -> Self {
         let types = certus_schemas::CREDENTIAL_TYPE_SCHEMAS
             .iter()
-            .map(|doc| {
-                let schema: Value =
-                    serde_json::from_str(doc.json).expect("bundled schemas are JSON");
-                CredentialType::from_schema(schema).expect("bundled schemas are complete")
-            })
+            .map(|doc| CredentialType::from_schema(doc.json).expect("bundled schemas are complete"))
             .collect();
         Self { types }
     }

@@ -21,6 +21,8 @@ pub const CREDENTIAL_COMMITMENT: &[u8] = b"certus/credential-commitment/v1\0";
 pub const STATUS_LIST_VERSION: &[u8] = b"certus/status-list-version/v1\0";
 /// Prefix of a `did:certus` operation's hash (over its JWS bytes).
 pub const DID_OPERATION: &[u8] = b"certus/did-operation/v1\0";
+/// Prefix of a trust-registry statement's hash (over its JWS bytes).
+pub const TRUST_STATEMENT: &[u8] = b"certus/trust-statement/v1\0";
 /// Prefix of a block header hash (the block's identity and what validators sign).
 pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
 /// Prefix of an audit-log entry's chained hash.

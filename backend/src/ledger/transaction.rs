@@ -3,13 +3,12 @@
 //!
 //! Each transaction has one binary encoding, which is the Merkle leaf data of its block:
 //! a kind byte followed by the kind's fixed fields (integers big-endian). Kind bytes are
-//! never reused; the ones after [`Kind::DidOperation`] are reserved for the
-//! accreditations, schema registrations, key compromises and
-//! erasure receipts of later releases, so old receipts keep their meaning.
+//! never reused; the ones after [`Kind::SchemaRegistration`] are reserved for
+//! the erasure receipts of later releases, so old receipts keep their meaning.
 
 use serde::{Deserialize, Serialize};
 
-use super::hash::{Digest, CREDENTIAL_COMMITMENT, STATUS_LIST_VERSION};
+use super::hash::{Digest, CREDENTIAL_COMMITMENT, STATUS_LIST_VERSION, TRUST_STATEMENT};
 use super::merkle::leaf_hash;
 
 /// The kind byte that starts a transaction's encoding.
@@ -24,8 +23,11 @@ pub enum Kind {
     StatusListVersion = 0x03,
     /// [`Transaction::DidOperation`].
     DidOperation = 0x04,
-    // Reserved: 0x05 accreditation,
-    // 0x06 schema registration, 0x07 key compromise, 0x08 erasure receipt.
+    /// [`Transaction::TrustStatement`].
+    TrustStatement = 0x05,
+    /// [`Transaction::SchemaRegistration`].
+    SchemaRegistration = 0x06,
+    // Reserved: 0x07 (key compromise: a DID operation instead), 0x08 erasure receipt.
 }
 
 impl From<Kind> for i16 {
@@ -59,6 +61,25 @@ pub enum Transaction {
     /// holds only the DID, public keys and service endpoints (see `did::certus`).
     #[serde(rename_all = "camelCase")]
     DidOperation { operation: String },
+    /// A trust-registry statement — an accreditation, a delegation or the revocation of
+    /// one — as the compact JWS its grantor signed (see `trust`).
+    #[serde(rename_all = "camelCase")]
+    TrustStatement { statement: String },
+    /// A credential type's JSON Schema registered by the root authority: its SHA-256 (of
+    /// the published file) and its type name.
+    #[serde(rename_all = "camelCase")]
+    SchemaRegistration { hash: Digest, name: String },
+}
+
+/// True for the bytes of a compact JWS: three non-empty base64url parts.
+fn is_compact_jws(text: &str) -> bool {
+    text.split('.').count() == 3
+        && text.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// A status list's id: 16 random bytes, written as 32 lower-case hex digits.
@@ -118,6 +139,8 @@ impl Transaction {
             Self::AuditCheckpoint { .. } => Kind::AuditCheckpoint,
             Self::StatusListVersion { .. } => Kind::StatusListVersion,
             Self::DidOperation { .. } => Kind::DidOperation,
+            Self::TrustStatement { .. } => Kind::TrustStatement,
+            Self::SchemaRegistration { .. } => Kind::SchemaRegistration,
         }
     }
 
@@ -140,6 +163,11 @@ impl Transaction {
                 out.extend_from_slice(hash.as_bytes());
             }
             Self::DidOperation { operation } => out.extend_from_slice(operation.as_bytes()),
+            Self::TrustStatement { statement } => out.extend_from_slice(statement.as_bytes()),
+            Self::SchemaRegistration { hash, name } => {
+                out.extend_from_slice(hash.as_bytes());
+                out.extend_from_slice(name.as_bytes());
+            }
         }
         out
     }
@@ -178,22 +206,30 @@ impl Transaction {
                     hash: digest(hash)?,
                 })
             }
-            k if k == Kind::DidOperation as u8 => {
-                let compact_jws = |text: &&str| {
-                    text.split('.').count() == 3
-                        && text.split('.').all(|part| {
-                            !part.is_empty()
-                                && part
-                                    .bytes()
-                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                        })
-                };
-                let operation = std::str::from_utf8(fields)
+            k if k == Kind::DidOperation as u8 || k == Kind::TrustStatement as u8 => {
+                let jws = std::str::from_utf8(fields)
                     .ok()
-                    .filter(compact_jws)
+                    .filter(|t| is_compact_jws(t))
+                    .ok_or(DecodeError::WrongLength)?
+                    .to_owned();
+                Ok(if k == Kind::DidOperation as u8 {
+                    Self::DidOperation { operation: jws }
+                } else {
+                    Self::TrustStatement { statement: jws }
+                })
+            }
+            k if k == Kind::SchemaRegistration as u8 => {
+                if fields.len() <= 32 {
+                    return Err(DecodeError::WrongLength);
+                }
+                let (hash, name) = fields.split_at(32);
+                let name = std::str::from_utf8(name)
+                    .ok()
+                    .filter(|n| n.len() <= 128 && n.bytes().all(|b| b.is_ascii_alphanumeric()))
                     .ok_or(DecodeError::WrongLength)?;
-                Ok(Self::DidOperation {
-                    operation: operation.to_owned(),
+                Ok(Self::SchemaRegistration {
+                    hash: digest(hash)?,
+                    name: name.to_owned(),
                 })
             }
             _ => Err(DecodeError::UnknownKind),
@@ -207,6 +243,8 @@ impl Transaction {
             Self::CredentialAnchor { commitment } => Some(*commitment),
             Self::StatusListVersion { hash, .. } => Some(*hash),
             Self::DidOperation { operation } => Some(crate::did::certus::operation_hash(operation)),
+            Self::TrustStatement { statement } => Some(statement_hash(statement)),
+            Self::SchemaRegistration { hash, .. } => Some(*hash),
             Self::AuditCheckpoint { .. } => None,
         }
     }
@@ -221,6 +259,11 @@ impl Transaction {
 /// credential's bytes (see `issuance::anchor` for which bytes each format commits to).
 pub fn credential_commitment(secured: &[u8]) -> Digest {
     Digest::of(&[CREDENTIAL_COMMITMENT, secured])
+}
+
+/// The hash of a trust-registry statement (over its JWS bytes): its commitment.
+pub fn statement_hash(jws: &str) -> Digest {
+    Digest::of(&[TRUST_STATEMENT, jws.as_bytes()])
 }
 
 /// The hash anchoring a status-list version: SHA-256 over the domain prefix and the signed
@@ -250,6 +293,13 @@ mod tests {
             Transaction::DidOperation {
                 operation: "eyJh.eyJi.c2ln".into(),
             },
+            Transaction::TrustStatement {
+                statement: "eyJj.eyJk.c2ln".into(),
+            },
+            Transaction::SchemaRegistration {
+                hash: Digest::of(&[b"a schema"]),
+                name: "KycCredential".into(),
+            },
         ]
     }
 
@@ -264,9 +314,12 @@ mod tests {
 
     #[test]
     fn malformed_encodings_are_refused() {
-        let fixed_length = examples()
-            .into_iter()
-            .filter(|tx| tx.kind() != Kind::DidOperation);
+        let fixed_length = examples().into_iter().filter(|tx| {
+            matches!(
+                tx.kind(),
+                Kind::CredentialAnchor | Kind::AuditCheckpoint | Kind::StatusListVersion
+            )
+        });
         for tx in fixed_length {
             let bytes = tx.encode();
             assert_eq!(
@@ -287,7 +340,14 @@ mod tests {
             b"a.b.c.d",
             b"a.b.{}",
         ] {
-            let bytes = [&[Kind::DidOperation as u8][..], not_a_jws].concat();
+            for kind in [Kind::DidOperation, Kind::TrustStatement] {
+                let bytes = [&[kind as u8][..], not_a_jws].concat();
+                assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
+            }
+        }
+        let hash = [0u8; 32];
+        for bad_name in [&b""[..], b"Kyc Credential", b"Kyc\xff"] {
+            let bytes = [&[Kind::SchemaRegistration as u8][..], &hash, bad_name].concat();
             assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
         }
         assert_eq!(
