@@ -84,7 +84,7 @@ pub enum ReceiptCommand {
 pub enum ApiKeyCommand {
     /// Create an API key; prints only the bearer token on standard output.
     Create {
-        /// Comma-separated scopes: issue, verify, status.
+        /// Comma-separated scopes: issue, verify, status, trust.
         #[arg(long, value_delimiter = ',', required = true)]
         scopes: Vec<Scope>,
         /// A note to recognise the key by.

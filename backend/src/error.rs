@@ -138,3 +138,28 @@ impl From<crate::did::registry::RegistryError> for ApiError {
         Self::new(status, e.code(), e.to_string())
     }
 }
+
+impl From<crate::trust::TrustError> for ApiError {
+    fn from(e: crate::trust::TrustError) -> Self {
+        use crate::trust::TrustError;
+        let status = match &e {
+            TrustError::UnknownType(_) | TrustError::BadMandate(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            TrustError::NotFound(_) => StatusCode::NOT_FOUND,
+            TrustError::NotGrantor | TrustError::NotRoot => StatusCode::FORBIDDEN,
+            TrustError::SchemaNotRegistered(_)
+            | TrustError::AlreadyRegistered(_)
+            | TrustError::GrantorNotAccredited(_)
+            | TrustError::AlreadyRevoked
+            | TrustError::NoKey(_) => StatusCode::CONFLICT,
+            TrustError::NotInMandate(_)
+            | TrustError::MandateExpired { .. }
+            | TrustError::MandateExhausted(_) => StatusCode::FORBIDDEN,
+            TrustError::Internal(cause) => {
+                return Self::internal(format_args!("trust registry: {cause:#}"))
+            }
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}

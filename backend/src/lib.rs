@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod trust;
 pub mod verification;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ use crate::keys::{KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
 use crate::state::AppState;
 use crate::status::StatusLists;
+use crate::trust::TrustRegistry;
 use crate::verification::Verifier;
 
 /// Oldest key-binding JWT accepted, in seconds.
@@ -104,6 +106,12 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     let catalog = Arc::new(Catalog::bundled());
     let keys = Arc::new(keys);
     let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), master));
+    let trust = Arc::new(TrustRegistry::new(
+        db.clone(),
+        ledger.clone(),
+        keys.clone(),
+        catalog.clone(),
+    ));
     let status = Arc::new(StatusLists::new(
         db.clone(),
         keys.clone(),
@@ -117,7 +125,9 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         ledger: ledger.clone(),
         status: status.clone(),
         dids: dids.clone(),
+        trust: trust.clone(),
         verifier: Verifier {
+            trust: Some(trust),
             ledger: Some(ledger),
             status: Some(status),
             resolver: Resolver {

@@ -12,6 +12,7 @@ use crate::issuance::record::Recorder;
 use crate::keys::KeyStore;
 use crate::ledger::store::Ledger;
 use crate::status::StatusLists;
+use crate::trust::TrustRegistry;
 use crate::verification::Verifier;
 
 /// Shared application state; cheap to clone.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub recorder: Recorder,
     /// This node's `did:certus` DIDs.
     pub dids: Arc<DidRegistry>,
+    /// The trust registry: schemas, accreditations, delegations.
+    pub trust: Arc<TrustRegistry>,
     /// Credential status lists: allocation, changes and publication.
     pub status: Arc<StatusLists>,
     pub catalog: Arc<Catalog>,

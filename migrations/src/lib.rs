@@ -10,6 +10,7 @@ mod m0003_audit_log;
 mod m0004_status;
 mod m0005_policies;
 mod m0006_did_operations;
+mod m0007_trust;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_status::Migration),
             Box::new(m0005_policies::Migration),
             Box::new(m0006_did_operations::Migration),
+            Box::new(m0007_trust::Migration),
         ]
     }
 }

@@ -26,7 +26,7 @@ use crate::verification::{policy, Binding};
         (status = 201, description = "Issued", body = IssueResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
-        (status = 403, description = "The API key lacks the issue scope", body = ErrorBody),
+        (status = 403, description = "The API key lacks the issue scope, or a sub-issuer's mandate does not allow the credential", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "The credential cannot be issued as given", body = ErrorBody),
         (status = 409, description = "A credential with this id was already issued", body = ErrorBody),
@@ -86,6 +86,10 @@ pub async fn issue(
 fn issue_error(e: IssueError) -> ApiError {
     match e {
         IssueError::Internal(cause) => ApiError::internal(format_args!("{cause:#}")),
+        IssueError::Mandate(refused) => {
+            ApiError::new(StatusCode::FORBIDDEN, refused.code(), refused.to_string())
+                .at("/credential/issuer")
+        }
         other => {
             let error = ApiError::unprocessable(other.code(), other.to_string());
             match other.path() {

@@ -12,6 +12,7 @@ pub mod policies;
 pub mod presentations;
 pub mod rate_limit;
 pub mod status;
+pub mod trust;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::HandlerWithoutStateExt;
@@ -51,6 +52,14 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/dids/{did}/keys/{key}/compromise", post(dids::compromise))
         .route("/dids/{did}/deactivate", post(dids::deactivate))
         .route("/1.0/identifiers/{did}", get(dids::resolve))
+        .route(
+            "/trust/schemas",
+            get(trust::schemas).post(trust::register_schema),
+        )
+        .route("/trust/accreditations", post(trust::accredit))
+        .route("/trust/delegations", post(trust::delegate))
+        .route("/trust/statements", get(trust::statements))
+        .route("/trust/statements/{id}/revoke", post(trust::revoke))
         .route("/policies", get(policies::list))
         .route("/policies/{name}", get(policies::get).put(policies::put))
         .route("/credential-types", get(catalog::credential_types))

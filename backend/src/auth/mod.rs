@@ -20,6 +20,9 @@ pub enum Scope {
     Verify,
     /// Revoke, suspend and reinstate the tenant's credentials.
     Status,
+    /// Act as the chain's root authority (a validator's operator): register credential
+    /// types, accredit institutions.
+    Trust,
 }
 
 impl Scope {
@@ -29,6 +32,7 @@ impl Scope {
             Self::Issue => "issue",
             Self::Verify => "verify",
             Self::Status => "status",
+            Self::Trust => "trust",
         }
     }
 }
@@ -40,7 +44,10 @@ impl std::str::FromStr for Scope {
             "issue" => Ok(Self::Issue),
             "verify" => Ok(Self::Verify),
             "status" => Ok(Self::Status),
-            other => Err(format!("unknown scope `{other}` (issue, verify, status)")),
+            "trust" => Ok(Self::Trust),
+            other => Err(format!(
+                "unknown scope `{other}` (issue, verify, status, trust)"
+            )),
         }
     }
 }

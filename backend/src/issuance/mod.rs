@@ -23,6 +23,7 @@ use crate::ledger::transaction::Transaction;
 use crate::state::AppState;
 use crate::status::Allocation;
 use crate::store::entities::issued_credentials;
+use crate::trust::{MandatePermit, TrustError};
 
 /// Why a credential could not be issued. Every variant but `Internal` is the client's.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +59,9 @@ pub enum IssueError {
     /// A claim asked to be selectively disclosable is not in the subject.
     #[error("selectivelyDisclosable names `{0}`, which is not a claim of credentialSubject")]
     UnknownDisclosable(String),
+    /// The issuer is a sub-issuer whose mandate does not allow this credential.
+    #[error(transparent)]
+    Mandate(TrustError),
     /// JSON-LD processing refused the credential (e.g. a property without a term).
     #[error("the credential is not valid JSON-LD for its contexts: {0}")]
     JsonLd(String),
@@ -78,6 +82,7 @@ impl IssueError {
             Self::Schema { .. } => "SCHEMA_VIOLATION",
             Self::Date { .. } => "INVALID_DATE",
             Self::UnknownDisclosable(_) => "UNKNOWN_DISCLOSABLE_CLAIM",
+            Self::Mandate(e) => e.code(),
             Self::JsonLd(_) => "JSONLD_INVALID",
             Self::Internal(_) => "INTERNAL",
         }
@@ -94,6 +99,7 @@ impl IssueError {
             Self::UnknownType(_) => Some("/credential/type".into()),
             Self::IssuerNotOwned(_) => Some("/credential/issuer".into()),
             Self::UnknownDisclosable(_) => Some("/options/selectivelyDisclosable".into()),
+            Self::Mandate(_) => Some("/credential/issuer".into()),
             Self::JsonLd(_) | Self::Internal(_) => None,
         }
     }
@@ -110,6 +116,8 @@ pub struct Issued {
     pub secured: Value,
     /// Its status entries.
     pub status: Option<Allocation>,
+    /// For a sub-issuer: its mandate's permit, to hold until the credential is recorded.
+    pub mandate: Option<MandatePermit>,
 }
 
 /// An XSD dateTime at second precision, in UTC.
@@ -177,13 +185,23 @@ pub async fn issue(
         &state.keys,
         now,
     )?;
+    let mandate = state
+        .trust
+        .mandate(&prepared.key.did, prepared.credential_type, now)
+        .await
+        .map_err(|e| match e {
+            TrustError::Internal(cause) => IssueError::Internal(cause),
+            refused => IssueError::Mandate(refused),
+        })?;
     let allocation = state
         .status
         .allocate(&prepared.key, now)
         .await
         .map_err(|e| IssueError::Internal(e.context("allocating status entries")))?;
     prepared.set_status(&state.status, allocation);
-    secure(prepared, format, disclosable, &state.contexts, now).await
+    let mut issued = secure(prepared, format, disclosable, &state.contexts, now).await?;
+    issued.mandate = mandate;
+    Ok(issued)
 }
 
 /// Secures a prepared credential in `format` with `key`.
@@ -254,6 +272,7 @@ pub async fn secure(
         format,
         secured,
         status,
+        mandate: None,
     })
 }
 

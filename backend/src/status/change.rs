@@ -7,7 +7,7 @@ use certus_schemas::wire::{
     CredentialQuery, PublishedList, StatusChangeResult, StatusPurpose, StatusReason,
 };
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
@@ -16,6 +16,7 @@ use super::list::StatusBits;
 use super::StatusLists;
 use crate::audit;
 use crate::store::entities::{audit_outbox, issued_credentials, status_lists};
+use crate::store::has_type;
 
 /// Why a status change was refused. Every variant but `Internal` is the client's.
 #[derive(Debug, thiserror::Error)]
@@ -126,15 +127,7 @@ impl Selection {
                 issued_by,
             } => {
                 if let Some(name) = credential_type {
-                    // `types` is a JSON array of strings: match the quoted name exactly.
-                    let escaped = name
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_");
-                    condition = condition.add(
-                        Expr::col(Column::Types)
-                            .like(LikeExpr::new(format!("%\"{escaped}\"%")).escape('\\')),
-                    );
+                    condition = condition.add(has_type(name));
                 }
                 if let Some(from) = issued_from {
                     condition = condition.add(Column::IssuedAt.gte(*from));

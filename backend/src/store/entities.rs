@@ -378,3 +378,58 @@ pub mod did_operations {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod schema_registrations {
+    //! A credential type's schema registered on the chain by the root authority.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "schema_registrations")]
+    pub struct Model {
+        /// Hex SHA-256 of the published schema file.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hash: String,
+        pub name: String,
+        pub at_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod trust_statements {
+    //! A trust-registry statement (see `trust`), indexed; `statement` is the signed JWS as
+    //! anchored.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trust_statements")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// `accreditation`, `delegation` or `revocation`.
+        pub kind: String,
+        /// `root`, or the DID that granted it.
+        pub grantor: String,
+        pub subject: Option<String>,
+        /// The tenant that granted a delegation.
+        pub tenant_id: Option<String>,
+        /// JSON array of hex schema hashes.
+        pub schemas: String,
+        pub valid_from_ms: i64,
+        pub valid_until_ms: Option<i64>,
+        pub max_count: Option<i64>,
+        /// The accreditation a delegation derives from; the statement a revocation revokes.
+        pub parent: Option<String>,
+        pub revoked_at_ms: Option<i64>,
+        pub statement: String,
+        pub at_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -52,6 +52,18 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The condition that an issued credential has type `name`: its `types` column is a JSON
+/// array of strings, so the quoted name is matched exactly (LIKE wildcards escaped).
+pub fn has_type(name: &str) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    let escaped = name
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::col(entities::issued_credentials::Column::Types)
+        .like(LikeExpr::new(format!("%\"{escaped}\"%")).escape('\\'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact;

@@ -146,6 +146,8 @@ impl Verifier {
         );
         self.check_status(report, doc.get("credentialStatus"), issuer_of(doc))
             .await;
+        self.check_accreditation(report, issuer_of(doc), &types_of(doc))
+            .await;
     }
 
     /// Reports the `signature` check of a Data Integrity document.
@@ -203,6 +205,8 @@ impl Verifier {
             false,
         );
         self.check_status(report, payload.get("credentialStatus"), issuer_of(payload))
+            .await;
+        self.check_accreditation(report, issuer_of(payload), &types_of(payload))
             .await;
     }
 
@@ -291,6 +295,8 @@ impl Verifier {
             true,
         );
         self.check_token_status(report, decoded.claims.get("status"), iss)
+            .await;
+        self.check_accreditation(report, iss, &type_name.into_iter().collect::<Vec<_>>())
             .await;
     }
 

@@ -2,6 +2,7 @@
 //! is reported with its outcome; "could not check" (`error`) is kept apart from "checked and
 //! invalid" (`failed`).
 
+mod accreditation;
 mod anchor;
 mod credential;
 pub mod policy;
@@ -21,6 +22,7 @@ use crate::credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
 use crate::did::{AuthorisedKey, Resolver};
 use crate::ledger::store::Ledger;
 use crate::status::StatusLists;
+use crate::trust::TrustRegistry;
 use certus_schemas::wire::{CredentialSummary, VerifyOptions};
 use report::Report;
 
@@ -41,6 +43,7 @@ pub mod checks {
     pub const ANCHORED: &str = "anchored";
     pub const STATUS: &str = "status";
     pub const POLICY: &str = "policy";
+    pub const ACCREDITATION: &str = "accreditation";
 }
 
 /// The input is not a credential (or presentation) in any form Certus reads.
@@ -56,6 +59,8 @@ pub struct Verifier {
     /// This node's status lists; without them only lists of other nodes could be read,
     /// which are never fetched, so the `status` check cannot be carried out.
     pub status: Option<Arc<StatusLists>>,
+    /// The chain's trust registry; without it the `accreditation` check is skipped.
+    pub trust: Option<Arc<TrustRegistry>>,
     pub resolver: Resolver,
     pub contexts: Arc<Contexts>,
     pub catalog: Arc<Catalog>,

@@ -27,6 +27,7 @@ const KNOWN_CHECKS: &[&str] = &[
     checks::CREDENTIALS,
     checks::ANCHORED,
     checks::STATUS,
+    checks::ACCREDITATION,
 ];
 
 /// A policy that names a check no verification carries out (a typo would otherwise make

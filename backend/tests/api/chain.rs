@@ -38,7 +38,14 @@ async fn an_issued_credential_is_pending_then_anchored_with_a_receipt_that_verif
     assert_eq!(pending["state"], "pending");
     let (_, result) = app.verify(&credential).await;
     assert_eq!(check(&result, "anchored").0, "skipped");
-    assert_eq!(result["warnings"][0]["code"], "ANCHOR_PENDING");
+    assert!(
+        result["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .any(|w| w["code"] == "ANCHOR_PENDING"),
+        "{result}"
+    );
     assert_eq!(result["verified"], true);
 
     assert_eq!(app.seal().await, 1);

@@ -11,4 +11,5 @@ mod policies;
 mod presentations;
 mod sd_jwt;
 mod status;
+mod trust;
 mod verify;

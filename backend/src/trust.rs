@@ -1,0 +1,638 @@
+//! The trust registry: who may issue which credential types, on the chain.
+//!
+//! The root authority is the chain's validator set, fixed in its genesis: it registers
+//! credential types by the SHA-256 of their published JSON Schema, and accredits
+//! institutions (DIDs) to issue given types for a period. An accredited institution may
+//! delegate to a sub-issuer a bounded mandate — types among its own, a window within its
+//! own, and a maximum number of credentials — which issuance enforces. Every statement
+//! (accreditation, delegation, revocation) is a compact JWS signed by its grantor (the root
+//! with a validator key, an institution with its DID's current key) and anchored as a
+//! `trustStatement` transaction; verification asks whether a credential's issuer was
+//! accredited for its type at the credential's point on the chain.
+
+use std::sync::Arc;
+
+use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use ssi::jwk::{Algorithm, JWK};
+
+use crate::audit;
+use crate::credential::catalog::{Catalog, CredentialType};
+use crate::credential::jose;
+use crate::keys::KeyStore;
+use crate::ledger::store::{outbox_row, Ledger};
+use crate::ledger::transaction::Transaction;
+use crate::store::entities::{issued_credentials, schema_registrations, trust_statements};
+use crate::store::has_type;
+
+/// The grantor name of the root authority.
+pub const ROOT: &str = "root";
+
+/// What a statement does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StatementKind {
+    Accreditation,
+    Delegation,
+    Revocation,
+}
+
+impl StatementKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Accreditation => "accreditation",
+            Self::Delegation => "delegation",
+            Self::Revocation => "revocation",
+        }
+    }
+}
+
+/// A statement, as signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Statement {
+    pub id: String,
+    pub kind: StatementKind,
+    /// `root`, or the granting DID.
+    pub grantor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Hex SHA-256 of the schemas of the credential types granted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u64>,
+    /// For a delegation, the grantor's accreditation; for a revocation, what it revokes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    pub issued: String,
+}
+
+/// Why a trust operation, or an issuance under a mandate, was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("unknown credential type `{0}`")]
+    UnknownType(String),
+    #[error("the schema of `{0}` is not registered on the chain")]
+    SchemaNotRegistered(String),
+    #[error("the schema of `{0}` is already registered")]
+    AlreadyRegistered(String),
+    #[error("no statement `{0}`")]
+    NotFound(String),
+    #[error("`{0}` is not accredited for every type it delegates, now")]
+    GrantorNotAccredited(String),
+    #[error("{0}")]
+    BadMandate(String),
+    #[error("the statement was granted by someone else")]
+    NotGrantor,
+    #[error("the statement is already revoked")]
+    AlreadyRevoked,
+    #[error("the sub-issuer's mandate does not cover `{0}`")]
+    NotInMandate(String),
+    #[error("the sub-issuer's mandate is revoked or not valid now (from {from}, until {until})")]
+    MandateExpired { from: String, until: String },
+    #[error("the sub-issuer's mandate allows {0} credentials, all issued")]
+    MandateExhausted(u64),
+    #[error("this node is not a validator, so it cannot act as the root authority")]
+    NotRoot,
+    #[error("this tenant holds no current key of `{0}`")]
+    NoKey(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbErr> for TrustError {
+    fn from(e: DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl TrustError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownType(_) => "UNKNOWN_CREDENTIAL_TYPE",
+            Self::SchemaNotRegistered(_) => "SCHEMA_NOT_REGISTERED",
+            Self::AlreadyRegistered(_) => "SCHEMA_ALREADY_REGISTERED",
+            Self::NotFound(_) => "STATEMENT_NOT_FOUND",
+            Self::GrantorNotAccredited(_) => "GRANTOR_NOT_ACCREDITED",
+            Self::BadMandate(_) => "INVALID_MANDATE",
+            Self::NotGrantor => "NOT_GRANTOR",
+            Self::AlreadyRevoked => "ALREADY_REVOKED",
+            Self::NotInMandate(_) => "NOT_IN_MANDATE",
+            Self::MandateExpired { .. } => "MANDATE_EXPIRED",
+            Self::MandateExhausted(_) => "MANDATE_EXHAUSTED",
+            Self::NotRoot => "NOT_ROOT_AUTHORITY",
+            Self::NoKey(_) => "NO_CURRENT_KEY",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+/// A grant asked for: to whom, which types, when, how many.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub subject: String,
+    pub credential_types: Vec<String>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub max_count: Option<u64>,
+}
+
+/// Why a credential's issuer counts as accredited: the statements, root first.
+#[derive(Debug, Clone)]
+pub struct Accredited {
+    pub path: Vec<trust_statements::Model>,
+}
+
+/// Held while a sub-issuer's credential is issued and recorded, so concurrent issuances
+/// cannot overrun its mandate.
+pub type MandatePermit = tokio::sync::OwnedMutexGuard<()>;
+
+/// The trust registry of this node's chain.
+pub struct TrustRegistry {
+    db: DatabaseConnection,
+    ledger: Arc<Ledger>,
+    keys: Arc<KeyStore>,
+    catalog: Arc<Catalog>,
+    mandates: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for TrustRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustRegistry").finish_non_exhaustive()
+    }
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn rfc3339(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+fn schemas_of(row: &trust_statements::Model) -> Vec<String> {
+    serde_json::from_str(&row.schemas).unwrap_or_default()
+}
+
+/// True when `row` grants `schema` at `time_ms` (in its window, not revoked by then).
+fn grants(row: &trust_statements::Model, schema: &str, time_ms: i64) -> bool {
+    row.valid_from_ms <= time_ms
+        && row.valid_until_ms.is_none_or(|u| time_ms < u)
+        && row.revoked_at_ms.is_none_or(|r| time_ms < r)
+        && schemas_of(row).iter().any(|s| s == schema)
+}
+
+impl TrustRegistry {
+    pub fn new(
+        db: DatabaseConnection,
+        ledger: Arc<Ledger>,
+        keys: Arc<KeyStore>,
+        catalog: Arc<Catalog>,
+    ) -> Self {
+        Self {
+            db,
+            ledger,
+            keys,
+            catalog,
+            mandates: Default::default(),
+        }
+    }
+
+    fn credential_type(&self, name: &str) -> Result<&CredentialType, TrustError> {
+        self.catalog
+            .get(name)
+            .ok_or_else(|| TrustError::UnknownType(name.to_owned()))
+    }
+
+    /// Registers a credential type's schema on the chain (root authority).
+    pub async fn register_schema(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<schema_registrations::Model, TrustError> {
+        if self.ledger.validator_key().is_none() {
+            return Err(TrustError::NotRoot);
+        }
+        let t = self.credential_type(name)?;
+        let hash = t.schema_hash.to_hex();
+        if schema_registrations::Entity::find_by_id(hash.clone())
+            .one(&self.db)
+            .await?
+            .is_some()
+        {
+            return Err(TrustError::AlreadyRegistered(name.to_owned()));
+        }
+        let txn = self.db.begin().await?;
+        let row = schema_registrations::ActiveModel {
+            hash: Set(hash),
+            name: Set(t.name.clone()),
+            at_ms: Set(millis(now)),
+        }
+        .insert(&txn)
+        .await?;
+        let tx = Transaction::SchemaRegistration {
+            hash: t.schema_hash,
+            name: t.name.clone(),
+        };
+        outbox_row(&tx, now).insert(&txn).await?;
+        audit::append(
+            &txn,
+            vec![audit::entry("root", ROOT, "schema.register", name, now)],
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Every registered schema.
+    pub async fn schemas(&self) -> Result<Vec<schema_registrations::Model>, TrustError> {
+        Ok(schema_registrations::Entity::find()
+            .order_by_asc(schema_registrations::Column::Name)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The schema hashes of `types`, each registered on the chain.
+    async fn registered(&self, types: &[String]) -> Result<Vec<String>, TrustError> {
+        let mut hashes = Vec::with_capacity(types.len());
+        for name in types {
+            let hash = self.credential_type(name)?.schema_hash.to_hex();
+            if schema_registrations::Entity::find_by_id(hash.clone())
+                .one(&self.db)
+                .await?
+                .is_none()
+            {
+                return Err(TrustError::SchemaNotRegistered(name.clone()));
+            }
+            hashes.push(hash);
+        }
+        if hashes.is_empty() {
+            return Err(TrustError::BadMandate(
+                "name at least one credential type".into(),
+            ));
+        }
+        Ok(hashes)
+    }
+
+    /// The root authority's signing key (this node's validator key) as a JWK.
+    fn root_key(&self) -> Result<JWK, TrustError> {
+        let key = self.ledger.validator_key().ok_or(TrustError::NotRoot)?;
+        serde_json::from_value(json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": BASE64_URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
+            "d": BASE64_URL_SAFE_NO_PAD.encode(key.as_bytes()),
+        }))
+        .map_err(|e| TrustError::Internal(anyhow::anyhow!("validator key as JWK: {e}")))
+    }
+
+    /// Signs `statement` and writes it with its chain transaction and audit entry.
+    async fn write(
+        &self,
+        statement: Statement,
+        tenant_id: Option<&str>,
+        key: &JWK,
+        kid: &str,
+        row: trust_statements::ActiveModel,
+        now: DateTime<Utc>,
+    ) -> Result<trust_statements::Model, TrustError> {
+        let header: Map<String, Value> = json!({"typ": "trust-statement+jwt", "kid": kid})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let payload = serde_json::to_value(&statement).map_err(anyhow::Error::from)?;
+        let jws = jose::sign(header, &payload, key, Algorithm::EdDSA)
+            .map_err(|e| anyhow::anyhow!("signing a trust statement: {e}"))?;
+        let txn = self.db.begin().await?;
+        let mut row = row;
+        row.statement = Set(jws.clone());
+        let stored = row.insert(&txn).await?;
+        if let (StatementKind::Revocation, Some(target)) = (statement.kind, &statement.parent) {
+            trust_statements::Entity::update_many()
+                .col_expr(
+                    trust_statements::Column::RevokedAtMs,
+                    Expr::value(millis(now)),
+                )
+                .filter(trust_statements::Column::Id.eq(target.as_str()))
+                .exec(&txn)
+                .await?;
+        }
+        outbox_row(
+            &Transaction::TrustStatement {
+                statement: jws.clone(),
+            },
+            now,
+        )
+        .insert(&txn)
+        .await?;
+        let action = format!("trust.{}", statement.kind.as_str());
+        audit::append(
+            &txn,
+            vec![audit::entry(
+                tenant_id.unwrap_or(ROOT),
+                &statement.grantor,
+                &action,
+                &statement.id,
+                now,
+            )],
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(stored)
+    }
+
+    fn row(
+        statement: &Statement,
+        tenant_id: Option<&str>,
+        valid_from_ms: i64,
+        valid_until_ms: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> trust_statements::ActiveModel {
+        trust_statements::ActiveModel {
+            id: Set(statement.id.clone()),
+            kind: Set(statement.kind.as_str().to_owned()),
+            grantor: Set(statement.grantor.clone()),
+            subject: Set(statement.subject.clone()),
+            tenant_id: Set(tenant_id.map(str::to_owned)),
+            schemas: Set(serde_json::to_string(&statement.schemas).unwrap_or_else(|_| "[]".into())),
+            valid_from_ms: Set(valid_from_ms),
+            valid_until_ms: Set(valid_until_ms),
+            max_count: Set(statement.max_count.map(|c| c as i64)),
+            parent: Set(statement.parent.clone()),
+            revoked_at_ms: Set(None),
+            statement: Set(String::new()),
+            at_ms: Set(millis(now)),
+        }
+    }
+
+    /// The root authority accredits `grant.subject` for `grant.credential_types`.
+    pub async fn accredit(
+        &self,
+        grant: Grant,
+        now: DateTime<Utc>,
+    ) -> Result<trust_statements::Model, TrustError> {
+        let key = self.root_key()?;
+        let schemas = self.registered(&grant.credential_types).await?;
+        let from = grant.valid_from.unwrap_or(now);
+        if grant.valid_until.is_some_and(|u| u <= from) {
+            return Err(TrustError::BadMandate(
+                "validUntil must be after validFrom".into(),
+            ));
+        }
+        let statement = Statement {
+            id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            kind: StatementKind::Accreditation,
+            grantor: ROOT.into(),
+            subject: Some(grant.subject),
+            schemas,
+            valid_from: Some(rfc3339(millis(from))),
+            valid_until: grant.valid_until.map(|u| rfc3339(millis(u))),
+            max_count: None,
+            parent: None,
+            issued: rfc3339(millis(now)),
+        };
+        let row = Self::row(
+            &statement,
+            None,
+            millis(from),
+            grant.valid_until.map(millis),
+            now,
+        );
+        self.write(statement, None, &key, ROOT, row, now).await
+    }
+
+    /// An institution of `tenant_id` (`grantor`, a DID it holds a key of) delegates a
+    /// mandate to `grant.subject`: types it is accredited for now, within its own window,
+    /// for at most `grant.max_count` credentials.
+    pub async fn delegate(
+        &self,
+        tenant_id: &str,
+        grantor: &str,
+        grant: Grant,
+        now: DateTime<Utc>,
+    ) -> Result<trust_statements::Model, TrustError> {
+        let key = self
+            .keys
+            .key_for_issuer(tenant_id, grantor)
+            .ok_or_else(|| TrustError::NoKey(grantor.to_owned()))?;
+        let max_count = grant
+            .max_count
+            .filter(|c| *c > 0)
+            .ok_or_else(|| TrustError::BadMandate("a mandate needs maxCount above 0".into()))?;
+        let until = grant
+            .valid_until
+            .ok_or_else(|| TrustError::BadMandate("a mandate needs validUntil".into()))?;
+        let from = grant.valid_from.unwrap_or(now);
+        if until <= from {
+            return Err(TrustError::BadMandate(
+                "validUntil must be after validFrom".into(),
+            ));
+        }
+        let schemas = self.registered(&grant.credential_types).await?;
+        // The grantor's own root accreditation must cover every type, now and through the
+        // mandate's window.
+        let parents = self.statements_for(grantor).await?;
+        let parent = parents
+            .iter()
+            .filter(|p| p.kind == StatementKind::Accreditation.as_str())
+            .find(|p| {
+                schemas.iter().all(|s| grants(p, s, millis(now)))
+                    && p.valid_until_ms.is_none_or(|u| millis(until) <= u)
+            })
+            .ok_or_else(|| TrustError::GrantorNotAccredited(grantor.to_owned()))?;
+        let statement = Statement {
+            id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            kind: StatementKind::Delegation,
+            grantor: grantor.to_owned(),
+            subject: Some(grant.subject),
+            schemas,
+            valid_from: Some(rfc3339(millis(from))),
+            valid_until: Some(rfc3339(millis(until))),
+            max_count: Some(max_count),
+            parent: Some(parent.id.clone()),
+            issued: rfc3339(millis(now)),
+        };
+        let row = Self::row(
+            &statement,
+            Some(tenant_id),
+            millis(from),
+            Some(millis(until)),
+            now,
+        );
+        self.write(
+            statement,
+            Some(tenant_id),
+            &key.jwk,
+            &key.verification_method,
+            row,
+            now,
+        )
+        .await
+    }
+
+    /// Revokes a statement: the root's with the root key (`tenant_id` `None`), a
+    /// delegation with its grantor's key (its tenant).
+    pub async fn revoke(
+        &self,
+        id: &str,
+        tenant_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<trust_statements::Model, TrustError> {
+        let target = trust_statements::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+            .filter(|t| t.kind != StatementKind::Revocation.as_str())
+            .ok_or_else(|| TrustError::NotFound(id.to_owned()))?;
+        if target.revoked_at_ms.is_some() {
+            return Err(TrustError::AlreadyRevoked);
+        }
+        let (key, kid) = match (tenant_id, target.tenant_id.as_deref()) {
+            (None, None) => (self.root_key()?, ROOT.to_owned()),
+            (Some(tenant), Some(owner)) if tenant == owner => {
+                let key = self
+                    .keys
+                    .key_for_issuer(tenant, &target.grantor)
+                    .ok_or_else(|| TrustError::NoKey(target.grantor.clone()))?;
+                (key.jwk.clone(), key.verification_method.clone())
+            }
+            _ => return Err(TrustError::NotGrantor),
+        };
+        let statement = Statement {
+            id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            kind: StatementKind::Revocation,
+            grantor: target.grantor.clone(),
+            subject: target.subject.clone(),
+            schemas: Vec::new(),
+            valid_from: None,
+            valid_until: None,
+            max_count: None,
+            parent: Some(target.id.clone()),
+            issued: rfc3339(millis(now)),
+        };
+        let row = Self::row(&statement, tenant_id, millis(now), None, now);
+        self.write(statement, tenant_id, &key, &kid, row, now)
+            .await?;
+        trust_statements::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| TrustError::NotFound(id.to_owned()))
+    }
+
+    /// The accreditations and delegations granted to `subject`, oldest first.
+    pub async fn statements_for(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<trust_statements::Model>, TrustError> {
+        Ok(trust_statements::Entity::find()
+            .filter(trust_statements::Column::Subject.eq(subject))
+            .filter(trust_statements::Column::Kind.ne(StatementKind::Revocation.as_str()))
+            .order_by_asc(trust_statements::Column::AtMs)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Whether `issuer` was accredited (directly, or by a delegation from an institution
+    /// accredited then) to issue credentials of schema `schema` at `time_ms`.
+    pub async fn accredited_at(
+        &self,
+        issuer: &str,
+        schema: &str,
+        time_ms: i64,
+    ) -> Result<Option<Accredited>, TrustError> {
+        for row in self.statements_for(issuer).await? {
+            if !grants(&row, schema, time_ms) {
+                continue;
+            }
+            if row.kind == StatementKind::Accreditation.as_str() {
+                return Ok(Some(Accredited { path: vec![row] }));
+            }
+            let parent = match &row.parent {
+                Some(p) => {
+                    trust_statements::Entity::find_by_id(p.clone())
+                        .one(&self.db)
+                        .await?
+                }
+                None => None,
+            };
+            if let Some(parent) = parent.filter(|p| grants(p, schema, time_ms)) {
+                return Ok(Some(Accredited {
+                    path: vec![parent, row],
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Checks a sub-issuer's mandate before `issuer` issues a credential of `credential_type`
+    /// now: `None` when `issuer` has no mandate (it is not a sub-issuer); otherwise a permit
+    /// to hold until the credential is recorded.
+    pub async fn mandate(
+        &self,
+        issuer: &str,
+        credential_type: &CredentialType,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MandatePermit>, TrustError> {
+        let statements = self.statements_for(issuer).await?;
+        let schema = credential_type.schema_hash.to_hex();
+        let is_delegation =
+            |s: &&trust_statements::Model| s.kind == StatementKind::Delegation.as_str();
+        let directly_accredited = statements.iter().any(|s| {
+            s.kind == StatementKind::Accreditation.as_str() && grants(s, &schema, millis(now))
+        });
+        if directly_accredited || !statements.iter().any(|s| is_delegation(&s)) {
+            return Ok(None);
+        }
+        // A sub-issuer: only a current, unrevoked mandate covering the type lets it issue.
+        let covering: Vec<_> = statements
+            .iter()
+            .filter(is_delegation)
+            .filter(|d| schemas_of(d).contains(&schema))
+            .collect();
+        let Some(first) = covering.first() else {
+            return Err(TrustError::NotInMandate(credential_type.name.clone()));
+        };
+        let Some(mandate) = covering.iter().find(|d| grants(d, &schema, millis(now))) else {
+            return Err(TrustError::MandateExpired {
+                from: rfc3339(first.valid_from_ms),
+                until: first.valid_until_ms.map(rfc3339).unwrap_or_default(),
+            });
+        };
+        let permit = self.mandates.clone().lock_owned().await;
+        let issued = issued_credentials::Entity::find()
+            .filter(
+                Condition::all()
+                    .add(issued_credentials::Column::Issuer.eq(issuer))
+                    .add(
+                        issued_credentials::Column::IssuedAt.gte(
+                            Utc.timestamp_millis_opt(mandate.valid_from_ms)
+                                .single()
+                                .unwrap_or(now),
+                        ),
+                    )
+                    .add(has_type(&credential_type.name)),
+            )
+            .count(&self.db)
+            .await?;
+        let max = mandate.max_count.unwrap_or(0).max(0) as u64;
+        if issued >= max {
+            return Err(TrustError::MandateExhausted(max));
+        }
+        Ok(Some(permit))
+    }
+}
