@@ -19,7 +19,7 @@ count=$(sqlite3 "$data/certus.db" 'select count(*) from issued_credentials' 2>/d
 echo "credentials recorded in the database: $count"
 # Every recorded credential is anchored within a block interval or two of the last request.
 sleep 2
-anchored=$(sqlite3 "$data/certus.db" 'select count(*) from ledger_transactions where commitment is not null' 2>/dev/null || echo "?")
+anchored=$(sqlite3 "$data/certus.db" 'select count(*) from ledger_transactions where kind = 1' 2>/dev/null || echo "?")
 blocks=$(sqlite3 "$data/certus.db" 'select count(*) - 1 from ledger_blocks' 2>/dev/null || echo "?")
 echo "credentials anchored on the chain 2 s later: $anchored, in $blocks blocks"
 ./target/release/certus chain verify 2>/dev/null

@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -167,6 +167,11 @@ pub struct TrustRegistry {
     keys: Arc<KeyStore>,
     catalog: Arc<Catalog>,
     mandates: Arc<tokio::sync::Mutex<()>>,
+    /// The DIDs that have ever held a mandate (loaded on first use, kept up to date by
+    /// [`TrustRegistry::delegate`]), so issuance by any other DID — nearly all — costs no
+    /// database read. Like status allocation, this assumes one issuing process per
+    /// database.
+    mandated: tokio::sync::OnceCell<std::sync::RwLock<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for TrustRegistry {
@@ -211,6 +216,7 @@ impl TrustRegistry {
             keys,
             catalog,
             mandates: Default::default(),
+            mandated: Default::default(),
         }
     }
 
@@ -579,6 +585,26 @@ impl TrustRegistry {
         Ok(None)
     }
 
+    /// The DIDs that have ever held a mandate.
+    async fn mandated(
+        &self,
+    ) -> Result<&std::sync::RwLock<std::collections::HashSet<String>>, TrustError> {
+        self.mandated
+            .get_or_try_init(|| async {
+                let subjects: Vec<Option<String>> = trust_statements::Entity::find()
+                    .filter(trust_statements::Column::Kind.eq(StatementKind::Delegation.as_str()))
+                    .select_only()
+                    .column(trust_statements::Column::Subject)
+                    .into_tuple()
+                    .all(&self.db)
+                    .await?;
+                Ok(std::sync::RwLock::new(
+                    subjects.into_iter().flatten().collect(),
+                ))
+            })
+            .await
+    }
+
     /// Checks a sub-issuer's mandate before `issuer` issues a credential of `credential_type`
     /// now: `None` when `issuer` has no mandate (it is not a sub-issuer); otherwise a permit
     /// to hold until the credential is recorded.
@@ -588,6 +614,15 @@ impl TrustRegistry {
         credential_type: &CredentialType,
         now: DateTime<Utc>,
     ) -> Result<Option<MandatePermit>, TrustError> {
+        let mandated = self
+            .mandated()
+            .await?
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(issuer);
+        if !mandated {
+            return Ok(None);
+        }
         let statements = self.statements_for(issuer).await?;
         let schema = credential_type.schema_hash.to_hex();
         let is_delegation =
