@@ -474,6 +474,7 @@ impl TrustRegistry {
             parent: Some(parent.id.clone()),
             issued: rfc3339(millis(now)),
         };
+        let subject = statement.subject.clone().unwrap_or_default();
         let row = Self::row(
             &statement,
             Some(tenant_id),
@@ -481,15 +482,22 @@ impl TrustRegistry {
             Some(millis(until)),
             now,
         );
-        self.write(
-            statement,
-            Some(tenant_id),
-            &key.jwk,
-            &key.verification_method,
-            row,
-            now,
-        )
-        .await
+        let written = self
+            .write(
+                statement,
+                Some(tenant_id),
+                &key.jwk,
+                &key.verification_method,
+                row,
+                now,
+            )
+            .await?;
+        self.mandated()
+            .await?
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(subject);
+        Ok(written)
     }
 
     /// Revokes a statement: the root's with the root key (`tenant_id` `None`), a

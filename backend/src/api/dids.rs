@@ -109,10 +109,25 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(response(&state, &principal, did))))
 }
 
-/// Rotates the DID's key: a new key is added and the current one removed. Credentials
-/// anchored before the rotation keep verifying.
+/// `POST /dids/{did}/keys` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddKey {
+    /// Remove the key signing now once the new one is added: a rotation (the default).
+    /// `false` adds a standby key.
+    #[serde(default = "rotate_by_default")]
+    pub retire: bool,
+}
+
+fn rotate_by_default() -> bool {
+    true
+}
+
+/// Adds a key to the DID, by default rotating: the new key is added and the current one
+/// removed. Credentials anchored before the rotation keep verifying.
 #[utoipa::path(post, path = "/dids/{did}/keys", tag = "dids", security(("bearer" = [])),
     params(("did" = String, Path, description = "A did:certus DID of this tenant")),
+    request_body = AddKey,
     responses(
         (status = 200, body = DidResponse),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -122,11 +137,17 @@ pub async fn rotate(
     State(state): State<AppState>,
     principal: Principal,
     Path(did): Path<String>,
+    JsonBody(request): JsonBody<AddKey>,
 ) -> Result<Json<DidResponse>, ApiError> {
     require_issue_scope(&principal)?;
     let did = state
         .dids
-        .rotate(&principal.tenant_id, certus_did(&did)?, Utc::now())
+        .add_key(
+            &principal.tenant_id,
+            certus_did(&did)?,
+            request.retire,
+            Utc::now(),
+        )
         .await?;
     Ok(Json(response(&state, &principal, did)))
 }

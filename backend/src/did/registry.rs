@@ -343,12 +343,14 @@ impl DidRegistry {
         }
     }
 
-    /// Rotates the DID's key: adds a new key (signed by the current one), then removes the
-    /// current one (signed by the new one). Credentials anchored before stay verifiable.
-    pub async fn rotate(
+    /// Adds a new key (signed by the current one) and, with `retire`, then removes the
+    /// current one (signed by the new one): a rotation. Credentials anchored before stay
+    /// verifiable.
+    pub async fn add_key(
         &self,
         tenant_id: &str,
         did: &str,
+        retire: bool,
         now: DateTime<Utc>,
     ) -> Result<DidState, RegistryError> {
         let _one = self.writing.lock().await;
@@ -365,17 +367,18 @@ impl DidRegistry {
             .verification_method
             .split_once('#')
             .map(|(_, id)| id.to_owned());
-        let changes = vec![
-            Pending {
-                op: add,
-                signer: current.clone(),
-            },
-            Pending {
+        let mut changes = vec![Pending {
+            op: add,
+            signer: current.clone(),
+        }];
+        let mut forget = Vec::new();
+        if retire {
+            changes.push(Pending {
                 op: remove,
                 signer: next.clone(),
-            },
-        ];
-        let forget = vec![current.verification_method.clone()];
+            });
+            forget.push(current.verification_method.clone());
+        }
         self.write(
             tenant_id,
             Some(state),

@@ -142,6 +142,24 @@ async fn a_credential_anchored_before_a_rotation_still_verifies(db: Db) {
         StatusCode::OK,
         "signed with key-2"
     );
+    // A standby key is added without retiring the signing one.
+    let (status, added) = app
+        .post(
+            &format!("/dids/{did}/keys"),
+            &json!({"retire": false}),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(
+        added["verificationMethod"],
+        json!(format!("{did}#key-2")),
+        "still signing with key-2"
+    );
+    assert_eq!(
+        added["didDocument"]["assertionMethod"],
+        json!([format!("{did}#key-2"), format!("{did}#key-3")])
+    );
     // A credential made with the retired key now is refused.
     let (status, result) = app.verify(&forged(&did, &old_key, &old_kid)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
@@ -165,8 +183,8 @@ async fn a_credential_anchored_before_a_rotation_still_verifies(db: Db) {
     assert_eq!(then["didDocumentMetadata"]["versionId"], "0");
     let (_, now) = app.get(&format!("/1.0/identifiers/{did}")).await;
     assert_eq!(
-        now["didDocumentMetadata"]["versionId"], "2",
-        "add, then remove"
+        now["didDocumentMetadata"]["versionId"], "3",
+        "add, remove, add"
     );
     let (status, _) = app
         .get(&format!(
