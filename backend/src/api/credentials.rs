@@ -36,13 +36,7 @@ pub async fn issue(
     principal: Principal,
     JsonBody(request): JsonBody<IssueRequest>,
 ) -> Result<(StatusCode, Json<IssueResponse>), ApiError> {
-    if !principal.has(Scope::Issue) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "the API key lacks the issue scope",
-        ));
-    }
+    principal.require(Scope::Issue)?;
     let now = Utc::now();
     let issued = issuance::issue(
         &state,

@@ -50,18 +50,6 @@ pub struct DidResponse {
     pub did_document_metadata: Value,
 }
 
-fn require_issue_scope(principal: &Principal) -> Result<(), ApiError> {
-    if principal.has(Scope::Issue) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "the API key lacks the issue scope",
-        ))
-    }
-}
-
 fn response(state: &AppState, principal: &Principal, did: DidState) -> DidResponse {
     DidResponse {
         verification_method: state
@@ -100,7 +88,7 @@ pub async fn create(
     principal: Principal,
     JsonBody(request): JsonBody<CreateDid>,
 ) -> Result<(StatusCode, Json<DidResponse>), ApiError> {
-    require_issue_scope(&principal)?;
+    principal.require(Scope::Issue)?;
     let did = state
         .dids
         .create(&principal.tenant_id, request.services, Utc::now())
@@ -139,7 +127,7 @@ pub async fn rotate(
     Path(did): Path<String>,
     JsonBody(request): JsonBody<AddKey>,
 ) -> Result<Json<DidResponse>, ApiError> {
-    require_issue_scope(&principal)?;
+    principal.require(Scope::Issue)?;
     let did = state
         .dids
         .add_key(
@@ -171,7 +159,7 @@ pub async fn compromise(
     Path((did, key)): Path<(String, String)>,
     JsonBody(request): JsonBody<Compromise>,
 ) -> Result<Json<DidResponse>, ApiError> {
-    require_issue_scope(&principal)?;
+    principal.require(Scope::Issue)?;
     let since = DateTime::parse_from_rfc3339(&request.since)
         .map_err(|_| {
             ApiError::unprocessable("INVALID_DATE", "since must be an RFC 3339 date-time")
@@ -205,7 +193,7 @@ pub async fn deactivate(
     principal: Principal,
     Path(did): Path<String>,
 ) -> Result<Json<DidResponse>, ApiError> {
-    require_issue_scope(&principal)?;
+    principal.require(Scope::Issue)?;
     let did = state
         .dids
         .deactivate(&principal.tenant_id, certus_did(&did)?, Utc::now())

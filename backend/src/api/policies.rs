@@ -83,13 +83,7 @@ pub async fn put(
     Path(name): Path<String>,
     JsonBody(policy): JsonBody<VerificationPolicy>,
 ) -> Result<Json<StoredPolicy>, ApiError> {
-    if !principal.has(Scope::Verify) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "the API key lacks the verify scope",
-        ));
-    }
+    principal.require(Scope::Verify)?;
     if !valid_name(&name) {
         return Err(invalid_policy(
             "a policy name is 1 to 64 of a-z, 0-9, `-`, `_` and `.`".into(),

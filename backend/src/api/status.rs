@@ -23,18 +23,6 @@ use crate::store::entities::{issued_credentials, status_lists};
 /// Seconds a client may reuse the latest version of a list without asking again.
 const LATEST_MAX_AGE_SECS: u32 = 60;
 
-fn require_status_scope(principal: &Principal) -> Result<(), ApiError> {
-    if principal.has(Scope::Status) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "the API key lacks the status scope",
-        ))
-    }
-}
-
 /// Revokes, suspends or reinstates one credential (W3C VC API). Each entry of
 /// `credentialStatus` names a purpose; `status: false` lifts a suspension. Revocation is
 /// final. The lists that change are republished and anchored at once.
@@ -52,7 +40,7 @@ pub async fn update(
     principal: Principal,
     JsonBody(request): JsonBody<UpdateStatusRequest>,
 ) -> Result<Json<StatusChangeResult>, ApiError> {
-    require_status_scope(&principal)?;
+    principal.require(Scope::Status)?;
     let entries = request.credential_status.into_vec();
     if entries.is_empty() {
         return Err(ApiError::unprocessable(
@@ -118,7 +106,7 @@ pub async fn bulk(
     principal: Principal,
     JsonBody(request): JsonBody<BulkStatusRequest>,
 ) -> Result<Json<StatusChangeResult>, ApiError> {
-    require_status_scope(&principal)?;
+    principal.require(Scope::Status)?;
     let selection = Selection::try_from(request.query)?;
     let result = state
         .status
@@ -326,7 +314,7 @@ pub async fn publish(
     principal: Principal,
     Path(list): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_status_scope(&principal)?;
+    principal.require(Scope::Status)?;
     let list = parse_list(&list)?;
     status_lists::Entity::find_by_id(list.to_string())
         .filter(status_lists::Column::TenantId.eq(&principal.tenant_id))

@@ -16,18 +16,6 @@ use crate::state::AppState;
 use crate::store::entities::{schema_registrations, trust_statements};
 use crate::trust::Grant;
 
-fn require(principal: &Principal, scope: Scope) -> Result<(), ApiError> {
-    if principal.has(scope) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            format!("the API key lacks the {} scope", scope.as_str()),
-        ))
-    }
-}
-
 /// `POST /trust/schemas` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -160,7 +148,7 @@ pub async fn register_schema(
     principal: Principal,
     JsonBody(request): JsonBody<RegisterSchema>,
 ) -> Result<(StatusCode, Json<SchemaInfo>), ApiError> {
-    require(&principal, Scope::Trust)?;
+    principal.require(Scope::Trust)?;
     let row = state
         .trust
         .register_schema(&request.credential_type, Utc::now())
@@ -194,7 +182,7 @@ pub async fn accredit(
     principal: Principal,
     JsonBody(request): JsonBody<GrantRequest>,
 ) -> Result<(StatusCode, Json<StatementInfo>), ApiError> {
-    require(&principal, Scope::Trust)?;
+    principal.require(Scope::Trust)?;
     let (_, grant) = grant(request)?;
     let row = state.trust.accredit(grant, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
@@ -214,7 +202,7 @@ pub async fn delegate(
     principal: Principal,
     JsonBody(request): JsonBody<GrantRequest>,
 ) -> Result<(StatusCode, Json<StatementInfo>), ApiError> {
-    require(&principal, Scope::Issue)?;
+    principal.require(Scope::Issue)?;
     let (grantor, grant) = grant(request)?;
     let grantor = grantor.ok_or_else(|| {
         ApiError::unprocessable("INVALID_MANDATE", "a delegation names its grantor DID")
@@ -242,7 +230,7 @@ pub async fn revoke(
     let tenant = if principal.has(Scope::Trust) {
         None
     } else {
-        require(&principal, Scope::Issue)?;
+        principal.require(Scope::Issue)?;
         Some(principal.tenant_id.as_str())
     };
     let row = state.trust.revoke(&id, tenant, Utc::now()).await?;

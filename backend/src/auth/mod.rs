@@ -65,6 +65,18 @@ impl Principal {
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
     }
+
+    /// `Ok` when the caller holds `scope`; otherwise 403 `FORBIDDEN` naming it.
+    pub fn require(&self, scope: Scope) -> Result<(), crate::error::ApiError> {
+        if self.has(scope) {
+            return Ok(());
+        }
+        Err(crate::error::ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            format!("the API key lacks the {} scope", scope.as_str()),
+        ))
+    }
 }
 
 /// Prefix of every Certus API token, so leaked tokens are easy to recognise and scan for.
