@@ -2,7 +2,6 @@
 //! same ssi primitives, in one run. `cargo bench -p certus --bench engine`; figures in
 //! docs/performance.md.
 
-use certus::config::{ServerConfig, StoreConfig};
 use certus::issuance;
 use certus::verification::Binding;
 use certus_schemas::wire::CredentialFormat;
@@ -11,6 +10,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Value};
 use ssi::claims::jws;
 use ssi::jwk::{Algorithm, JWK};
+
+mod common;
 
 fn kyc() -> Value {
     json!({
@@ -29,25 +30,7 @@ fn engine(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = StoreConfig {
-        data_dir: dir.path().to_owned(),
-        database_url: None,
-        chain_id: "bench".parse().expect("chain id"),
-    };
-    let server = ServerConfig {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        max_body_bytes: 1 << 20,
-        verify_rate: 1,
-        allow_did_web: false,
-        web_dir: dir.path().to_owned(),
-        block_interval_ms: 1000,
-        public_url: None,
-    };
-    let node = rt.block_on(certus::open(&store, None)).expect("open");
-    let mut state = {
-        let _runtime = rt.enter();
-        certus::build_state(node, &server)
-    };
+    let mut state = common::state(&rt, &dir, 1000);
     // The engine alone: the `anchored` check (a database lookup and a receipt check) is
     // measured by the ledger benchmark.
     state.verifier.ledger = None;

@@ -13,7 +13,6 @@ use rand::SeedableRng;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use certus::audit;
-use certus::config::StoreConfig;
 use certus::ledger::block::{Block, ChainId, Genesis};
 use certus::ledger::merkle::LeafIndex;
 use certus::ledger::producer::seal_all;
@@ -21,6 +20,8 @@ use certus::ledger::receipt::Receipt;
 use certus::ledger::store::{outbox_row, AnchorState};
 use certus::ledger::transaction::{credential_commitment, Transaction};
 use certus::store::entities::{audit_outbox, ledger_outbox};
+
+mod common;
 
 /// Anchors per sealing round: one full block's worth of a busy second.
 const ANCHORS: u64 = 50_000;
@@ -72,16 +73,10 @@ fn sealing(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = StoreConfig {
-        data_dir: dir.path().to_owned(),
-        database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
-        chain_id: "bench".parse().expect("chain id"),
-    };
-    let node = rt.block_on(certus::open(&store, None)).expect("open");
-    let backend = if store.database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
+    let node = common::node(&rt, &dir);
+    let backend = match node.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "postgres",
+        _ => "sqlite",
     };
 
     let mut group = c.benchmark_group("seal");

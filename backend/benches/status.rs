@@ -13,11 +13,12 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures::future::join_all;
 use serde_json::json;
 
-use certus::config::{ServerConfig, StoreConfig};
 use certus::issuance;
 use certus::ledger::producer::seal_all;
 use certus::state::AppState;
 use certus::status::{Change, Selection};
+
+mod common;
 
 /// Credentials one query revokes.
 const BATCH: usize = 10_000;
@@ -53,25 +54,7 @@ fn status(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = StoreConfig {
-        data_dir: dir.path().to_owned(),
-        database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
-        chain_id: "bench".parse().expect("chain id"),
-    };
-    let server = ServerConfig {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        max_body_bytes: 1 << 20,
-        verify_rate: 1,
-        allow_did_web: false,
-        web_dir: dir.path().to_owned(),
-        block_interval_ms: BLOCK_INTERVAL.as_millis() as u64,
-        public_url: Some("https://certus.bench".into()),
-    };
-    let node = rt.block_on(certus::open(&store, None)).expect("open");
-    let state = {
-        let _runtime = rt.enter();
-        certus::build_state(node, &server)
-    };
+    let state = common::state(&rt, &dir, BLOCK_INTERVAL.as_millis() as u64);
 
     let mut group = c.benchmark_group("status");
     group.sample_size(10);

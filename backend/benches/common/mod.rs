@@ -1,0 +1,34 @@
+//! What the benchmarks share: a node in a fresh data folder (SQLite, or the PostgreSQL
+//! database `CERTUS_BENCH_DATABASE_URL` names) and, where asked, its application state.
+
+use certus::config::{ServerConfig, StoreConfig};
+use certus::state::AppState;
+use certus::Node;
+use tokio::runtime::Runtime;
+
+/// A node for benchmark `chain`, in `dir`.
+pub fn node(rt: &Runtime, dir: &tempfile::TempDir) -> Node {
+    let store = StoreConfig {
+        data_dir: dir.path().to_owned(),
+        database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
+        chain_id: "bench".parse().expect("chain id"),
+    };
+    rt.block_on(certus::open(&store, None)).expect("open")
+}
+
+/// The application state over a fresh node, as the server builds it.
+#[allow(dead_code)] // Not every benchmark needs the whole application.
+pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> AppState {
+    let server = ServerConfig {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        max_body_bytes: 1 << 20,
+        verify_rate: 1,
+        allow_did_web: false,
+        web_dir: dir.path().to_owned(),
+        block_interval_ms,
+        public_url: Some("https://certus.bench".into()),
+    };
+    let node = node(rt, dir);
+    let _runtime = rt.enter();
+    certus::build_state(node, &server)
+}
