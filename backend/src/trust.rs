@@ -13,19 +13,20 @@
 use std::sync::Arc;
 
 use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use ssi::jwk::{Algorithm, JWK};
 
 use crate::audit;
 use crate::credential::catalog::{Catalog, CredentialType};
 use crate::credential::jose;
+use crate::issuance::{xsd_millis, xsd_now};
 use crate::keys::KeyStore;
 use crate::ledger::store::{outbox_row, Ledger};
 use crate::ledger::transaction::Transaction;
@@ -184,13 +185,6 @@ fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
-}
-
 fn schemas_of(row: &trust_statements::Model) -> Vec<String> {
     serde_json::from_str(&row.schemas).unwrap_or_default()
 }
@@ -318,10 +312,7 @@ impl TrustRegistry {
         row: trust_statements::ActiveModel,
         now: DateTime<Utc>,
     ) -> Result<trust_statements::Model, TrustError> {
-        let header: Map<String, Value> = json!({"typ": "trust-statement+jwt", "kid": kid})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
+        let header = jose::header(&[("typ", "trust-statement+jwt"), ("kid", kid)]);
         let payload = serde_json::to_value(&statement).map_err(anyhow::Error::from)?;
         let jws = jose::sign(header, &payload, key, Algorithm::EdDSA)
             .map_err(|e| anyhow::anyhow!("signing a trust statement: {e}"))?;
@@ -407,11 +398,11 @@ impl TrustRegistry {
             grantor: ROOT.into(),
             subject: Some(grant.subject),
             schemas,
-            valid_from: Some(rfc3339(millis(from))),
-            valid_until: grant.valid_until.map(|u| rfc3339(millis(u))),
+            valid_from: Some(xsd_now(from)),
+            valid_until: grant.valid_until.map(xsd_now),
             max_count: None,
             parent: None,
-            issued: rfc3339(millis(now)),
+            issued: xsd_now(now),
         };
         let row = Self::row(
             &statement,
@@ -468,11 +459,11 @@ impl TrustRegistry {
             grantor: grantor.to_owned(),
             subject: Some(grant.subject),
             schemas,
-            valid_from: Some(rfc3339(millis(from))),
-            valid_until: Some(rfc3339(millis(until))),
+            valid_from: Some(xsd_now(from)),
+            valid_until: Some(xsd_now(until)),
             max_count: Some(max_count),
             parent: Some(parent.id.clone()),
-            issued: rfc3339(millis(now)),
+            issued: xsd_now(now),
         };
         let subject = statement.subject.clone().unwrap_or_default();
         let row = Self::row(
@@ -537,7 +528,7 @@ impl TrustRegistry {
             valid_until: None,
             max_count: None,
             parent: Some(target.id.clone()),
-            issued: rfc3339(millis(now)),
+            issued: xsd_now(now),
         };
         let row = Self::row(&statement, tenant_id, millis(now), None, now);
         self.write(statement, tenant_id, &key, &kid, row, now)
@@ -652,8 +643,8 @@ impl TrustRegistry {
         };
         let Some(mandate) = covering.iter().find(|d| grants(d, &schema, millis(now))) else {
             return Err(TrustError::MandateExpired {
-                from: rfc3339(first.valid_from_ms),
-                until: first.valid_until_ms.map(rfc3339).unwrap_or_default(),
+                from: xsd_millis(first.valid_from_ms),
+                until: first.valid_until_ms.map(xsd_millis).unwrap_or_default(),
             });
         };
         let permit = self.mandates.clone().lock_owned().await;

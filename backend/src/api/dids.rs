@@ -209,7 +209,8 @@ pub struct ResolveQuery {
     pub version_time: Option<String>,
 }
 
-fn resolution_error(status: StatusCode, error: &str, message: String) -> Response {
+/// A DID resolution result (W3C DID Resolution).
+fn resolution(status: StatusCode, document: Value, resolution: Value, metadata: Value) -> Response {
     (
         status,
         [(
@@ -218,12 +219,21 @@ fn resolution_error(status: StatusCode, error: &str, message: String) -> Respons
         )],
         Json(json!({
             "@context": "https://w3id.org/did-resolution/v1",
-            "didDocument": null,
-            "didResolutionMetadata": {"error": error, "errorMessage": message},
-            "didDocumentMetadata": {},
+            "didDocument": document,
+            "didResolutionMetadata": resolution,
+            "didDocumentMetadata": metadata,
         })),
     )
         .into_response()
+}
+
+fn resolution_error(status: StatusCode, error: &str, message: String) -> Response {
+    resolution(
+        status,
+        Value::Null,
+        json!({"error": error, "errorMessage": message}),
+        json!({}),
+    )
 }
 
 /// Resolves a DID (W3C DID Resolution): `did:certus` from this node's chain — at
@@ -304,17 +314,10 @@ pub async fn resolve(
             Err(e) => return resolution_error(StatusCode::NOT_FOUND, "notFound", e.to_string()),
         }
     };
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/ld+json;profile=\"https://w3id.org/did-resolution\"",
-        )],
-        Json(json!({
-            "@context": "https://w3id.org/did-resolution/v1",
-            "didDocument": document,
-            "didResolutionMetadata": {"contentType": "application/did+ld+json"},
-            "didDocumentMetadata": metadata,
-        })),
+    resolution(
+        StatusCode::OK,
+        document,
+        json!({"contentType": "application/did+ld+json"}),
+        metadata,
     )
-        .into_response()
 }

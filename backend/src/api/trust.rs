@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::extract::JsonBody;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::issuance::xsd_millis;
 use crate::state::AppState;
 use crate::store::entities::{schema_registrations, trust_statements};
 use crate::trust::Grant;
@@ -83,18 +84,12 @@ pub struct StatementInfo {
     pub statement: String,
 }
 
-fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default()
-}
-
 impl From<trust_statements::Model> for StatementInfo {
     fn from(row: trust_statements::Model) -> Self {
         Self {
             schemas: serde_json::from_str(&row.schemas).unwrap_or_default(),
-            valid_from: rfc3339(row.valid_from_ms),
-            valid_until: row.valid_until_ms.map(rfc3339),
+            valid_from: xsd_millis(row.valid_from_ms),
+            valid_until: row.valid_until_ms.map(xsd_millis),
             revoked: row.revoked_at_ms.is_some(),
             id: row.id,
             kind: row.kind,

@@ -84,6 +84,14 @@ impl DecodedJws<'_> {
     }
 }
 
+/// A protected header of string parameters (`typ`, `kid`, …); [`sign`] adds `alg`.
+pub fn header(entries: &[(&str, &str)]) -> Map<String, Value> {
+    entries
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+        .collect()
+}
+
 /// Decodes a compact JWS whose payload is a JSON object, refusing what the policy refuses.
 pub fn decode(compact: &str) -> Result<DecodedJws<'_>, JwsError> {
     let mut parts = compact.split('.');

@@ -11,7 +11,7 @@
 //! answers "which keys did this DID hold at a point of the chain" — what verification
 //! asks for a credential anchored at that point.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
@@ -424,11 +424,7 @@ impl DidState {
 
     /// DID Resolution document metadata.
     pub fn metadata(&self) -> Value {
-        let time = |at: At| {
-            Utc.timestamp_millis_opt(at.time_ms())
-                .single()
-                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        };
+        let time = |at: At| crate::issuance::xsd_millis(at.time_ms());
         json!({
             "created": time(self.created),
             "updated": time(self.updated),

@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     Set, TransactionTrait,
 };
-use serde_json::{json, Map, Value};
+
 use ssi::jwk::{Algorithm, JWK};
 
 use super::certus::{self, At, DidError, DidState, Op, Operation, PublicKey, Service};
@@ -217,13 +217,10 @@ impl DidRegistry {
                 op.sequence = s.sequence + 1;
                 op.previous = Some(s.head.to_hex());
             }
-            let header: Map<String, Value> = json!({
-                "typ": "did-operation+jwt",
-                "kid": signer.verification_method,
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
+            let header = jose::header(&[
+                ("typ", "did-operation+jwt"),
+                ("kid", &signer.verification_method),
+            ]);
             let payload = serde_json::to_value(&op).map_err(anyhow::Error::from)?;
             let jws = jose::sign(header, &payload, &signer.jwk, signer.algorithm)
                 .map_err(|e| anyhow::anyhow!("signing a DID operation: {e}"))?;

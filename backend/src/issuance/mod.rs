@@ -8,7 +8,7 @@ pub use prepare::{prepare, Prepared};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::Set;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use certus_schemas::wire::CredentialFormat;
 
@@ -125,6 +125,13 @@ pub fn xsd_now(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// [`xsd_now`] of a time in milliseconds since the epoch (empty when out of range).
+pub fn xsd_millis(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(xsd_now)
+        .unwrap_or_default()
+}
+
 impl Issued {
     /// What is recorded about this issuance: identifiers, types, issuer, format, time and
     /// commitment — no claim values — with its anchor and audit entry.
@@ -234,7 +241,7 @@ pub async fn secure(
             other => IssueError::Internal(other.into()),
         })?,
         CredentialFormat::VcJwt => {
-            let header = header(&[
+            let header = jose::header(&[
                 ("typ", "vc+jwt"),
                 ("cty", "vc"),
                 ("kid", &key.verification_method),
@@ -257,7 +264,7 @@ pub async fn secure(
                 }
                 None => default_disclosable,
             };
-            let header = header(&[
+            let header = jose::header(&[
                 ("typ", sd_jwt::SD_JWT_VC_TYP),
                 ("kid", &key.verification_method),
             ]);
@@ -283,11 +290,4 @@ const RESERVED_CLAIMS: &[&str] = &[
 
 fn is_reserved(name: &str) -> bool {
     RESERVED_CLAIMS.contains(&name)
-}
-
-fn header(entries: &[(&str, &str)]) -> Map<String, Value> {
-    entries
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
-        .collect()
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use certus_schemas::wire::StatusPurpose;
-use chrono::{DateTime, Utc};
+
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect};
 use serde_json::{json, Value};
 
@@ -171,11 +171,6 @@ impl StatusLists {
             served.insert(published.list, (published, Instant::now()));
         }
     }
-}
-
-/// An XSD dateTime at second precision, in UTC.
-fn xsd(time: DateTime<Utc>) -> String {
-    crate::issuance::xsd_now(time)
 }
 
 /// Why a status entry could not be checked against its list.

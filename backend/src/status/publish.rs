@@ -9,8 +9,9 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::{json, Value};
 
 use super::list::StatusBits;
-use super::{xsd, StatusLists};
+use super::StatusLists;
 use crate::credential::data_integrity::{self, ProofConfig};
+use crate::issuance::xsd_now;
 use crate::ledger::hash::Digest;
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{status_list_hash, ListId, Transaction};
@@ -85,7 +86,7 @@ impl StatusLists {
             "id": url,
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
             "issuer": row.issuer,
-            "validFrom": xsd(now),
+            "validFrom": xsd_now(now),
             "credentialSubject": {
                 "id": format!("{url}#list"),
                 "type": "BitstringStatusList",
@@ -100,7 +101,7 @@ impl StatusLists {
             ProofConfig {
                 verification_method: &key.verification_method,
                 proof_purpose: "assertionMethod",
-                created: xsd(now),
+                created: xsd_now(now),
                 challenge: None,
                 domain: None,
             },

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use flate2::Compression;
 use sea_orm::{DbErr, EntityTrait};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use ssi::status::token_status_list::{BitString, StatusSize};
 
 use super::{Allocation, Published, StatusLists};
@@ -84,13 +84,7 @@ impl StatusLists {
             .key_for_issuer(&row.tenant_id, &row.issuer)
             .ok_or_else(|| anyhow::anyhow!("no key of {} to sign its status list", row.issuer))?;
         let lst = combined_bits(&revocation, &suspension);
-        let header: Map<String, Value> = json!({
-            "typ": "statuslist+jwt",
-            "kid": key.verification_method,
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+        let header = jose::header(&[("typ", "statuslist+jwt"), ("kid", &key.verification_method)]);
         let payload = json!({
             "sub": self.url(list),
             "iat": Utc::now().timestamp(),

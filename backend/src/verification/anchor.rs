@@ -3,7 +3,7 @@
 //! the check rather than vouching for it).
 
 use certus_schemas::wire::AnchorInfo;
-use chrono::{SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::Value;
 
 use super::report::Report;
@@ -12,36 +12,56 @@ use crate::credential::commitment::commitment;
 use crate::did::certus::At;
 use crate::ledger::store::{AnchorState, StoreError};
 
-impl Verifier {
-    /// Where a secured credential stands on this node's chain: its anchor, or (pending)
-    /// its submission, counted as now. `None` when the chain does not hold it.
-    pub(super) async fn anchor_point(&self, secured: &Value) -> Option<At> {
-        let ledger = self.ledger.as_ref()?;
-        let commitment = commitment(secured)?;
-        match ledger.locate(&commitment).await.ok()? {
-            AnchorState::Anchored(receipt) => Some(At::Anchored {
+/// Where a secured credential stands on this node's chain, looked up once per verification:
+/// the `anchored` check reports it, and `did:certus` issuer keys are judged at its point.
+pub(super) enum Located {
+    NoChain,
+    NoCommitment,
+    Found(Result<AnchorState, StoreError>),
+}
+
+impl Located {
+    /// The credential's point on the chain: its anchor, or (pending) now. `None` when the
+    /// chain does not hold it.
+    pub(super) fn point(&self, now: DateTime<Utc>) -> Option<At> {
+        match self {
+            Self::Found(Ok(AnchorState::Anchored(receipt))) => Some(At::Anchored {
                 height: receipt.header.height,
                 position: receipt.leaf_index.0,
                 time_ms: receipt.header.time_ms,
             }),
-            AnchorState::Pending => Some(At::Pending {
-                at_ms: Utc::now().timestamp_millis(),
+            Self::Found(Ok(AnchorState::Pending)) => Some(At::Pending {
+                at_ms: now.timestamp_millis(),
             }),
-            AnchorState::Missing | AnchorState::Unknown => None,
+            _ => None,
+        }
+    }
+}
+
+impl Verifier {
+    /// Looks a secured credential up on this node's chain.
+    pub(super) async fn locate(&self, secured: &Value) -> Located {
+        let Some(ledger) = &self.ledger else {
+            return Located::NoChain;
+        };
+        match commitment(secured) {
+            Some(commitment) => Located::Found(ledger.locate(&commitment).await),
+            None => Located::NoCommitment,
         }
     }
 
-    /// Reports the `anchored` check of a secured credential.
-    pub(super) async fn check_anchor(&self, report: &mut Report, secured: &Value) {
-        let Some(ledger) = &self.ledger else {
-            report.skip(checks::ANCHORED, "no chain is configured");
-            return;
+    /// Reports the `anchored` check of a located credential.
+    pub(super) fn check_anchor(&self, report: &mut Report, located: Located) {
+        let (ledger, state) = match (&self.ledger, located) {
+            (Some(ledger), Located::Found(state)) => (ledger, state),
+            (None, _) | (_, Located::NoChain) => {
+                return report.skip(checks::ANCHORED, "no chain is configured")
+            }
+            (_, Located::NoCommitment) => {
+                return report.skip(checks::ANCHORED, "the credential has no commitment")
+            }
         };
-        let Some(commitment) = commitment(secured) else {
-            report.skip(checks::ANCHORED, "the credential has no commitment");
-            return;
-        };
-        match ledger.locate(&commitment).await {
+        match state {
             Ok(AnchorState::Anchored(receipt)) => match receipt.verify(ledger.genesis()) {
                 Ok(anchored) => report.anchored(
                     checks::ANCHORED,

@@ -53,7 +53,8 @@ impl Verifier {
     ) -> Result<VerificationResult, UnrecognisedInput> {
         let mut report = Report::default();
         let secured = classify(input)?;
-        if let Some(at) = self.anchor_point(input).await {
+        let located = self.locate(input).await;
+        if let Some(at) = located.point(now) {
             report.judge_keys_at(at);
         }
         match secured {
@@ -61,7 +62,7 @@ impl Verifier {
             Secured::VcJwt(token) => self.vc_jwt(&mut report, token, now).await,
             Secured::SdJwt(token) => self.sd_jwt(&mut report, token, binding, now).await,
         }
-        self.check_anchor(&mut report, input).await;
+        self.check_anchor(&mut report, located);
         Ok(report.finish(Vec::new()))
     }
 
