@@ -16,5 +16,8 @@ step "unit, integration and known-answer tests (SQLite and PostgreSQL)"
 cargo test --workspace
 step "frontend"
 build_frontend
+cargo fmt --manifest-path frontend/Cargo.toml -- --check
+cargo clippy --quiet --release --target wasm32-unknown-unknown --manifest-path frontend/Cargo.toml \
+  --target-dir target -- -D warnings
 step "interoperability with independent implementations (e2e/)"
 ./scripts/e2e.sh

@@ -83,6 +83,7 @@ fn status(c: &mut Criterion) {
                                 issued_from: Some(from),
                                 issued_until: Some(until + chrono::Duration::milliseconds(1)),
                                 issued_by: None,
+                                ids: None,
                             },
                             purpose: StatusPurpose::Revocation,
                             set: true,

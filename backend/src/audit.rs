@@ -46,6 +46,27 @@ pub fn entry(
     }
 }
 
+/// Records that `principal` did `action` to `subject`, now, on its own (for changes made
+/// in one statement, such as account management).
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    principal: &crate::auth::Principal,
+    action: &str,
+    subject: &str,
+) -> Result<(), DbErr> {
+    append(
+        conn,
+        vec![entry(
+            &principal.tenant_id,
+            &principal.actor_id(),
+            action,
+            subject,
+            Utc::now(),
+        )],
+    )
+    .await
+}
+
 /// The chained hash of `entry` at `position` after `previous`: SHA-256 over the prefix,
 /// the previous hash, the position, the time and the length-prefixed text fields.
 pub fn entry_hash(previous: &Digest, position: i64, entry: &Entry) -> Digest {

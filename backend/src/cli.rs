@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use certus_schemas::portal::Role;
+
+use crate::auth::accounts;
 use crate::auth::Scope;
 use crate::config::{LogFormat, ServerConfig, StoreConfig};
 use crate::ledger::portable;
@@ -39,6 +42,12 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Manage institutions (tenants).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage people's accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Inspect, check and move the chain.
     #[command(subcommand)]
     Chain(ChainCommand),
@@ -84,7 +93,7 @@ pub enum ReceiptCommand {
 pub enum ApiKeyCommand {
     /// Create an API key; prints only the bearer token on standard output.
     Create {
-        /// Comma-separated scopes: issue, verify, status, trust.
+        /// Comma-separated scopes: issue, verify, status, read, trust.
         #[arg(long, value_delimiter = ',', required = true)]
         scopes: Vec<Scope>,
         /// A note to recognise the key by.
@@ -94,6 +103,108 @@ pub enum ApiKeyCommand {
         #[arg(long, default_value = crate::keys::DEFAULT_TENANT)]
         tenant: String,
     },
+}
+
+/// Tenant subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create an institution with its issuer keys and its first admin; prints the admin's
+    /// one-time password. Restart a running server to load the new keys.
+    Create {
+        /// The institution's name, as the portal shows it.
+        name: String,
+        /// The first admin's email (their sign-in name).
+        #[arg(long)]
+        admin: String,
+        /// A short id for the tenant (letters, digits, `-`); derived from the name when absent.
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+/// User subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; prints a one-time password unless `--password-stdin` sets one.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, certifier or auditor.
+        #[arg(long)]
+        role: Role,
+        /// The institution.
+        #[arg(long, default_value = crate::keys::DEFAULT_TENANT)]
+        tenant: String,
+        /// Read the password from standard input instead (for scripts and tests).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// A tenant id from a name: lower-case letters and digits, other runs as one `-`.
+pub fn tenant_id_from(name: &str) -> String {
+    let mut id = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.ends_with('-') && !id.is_empty() {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_owned()
+}
+
+/// Runs a `certus tenant` subcommand.
+pub async fn tenant(
+    command: TenantCommand,
+    store: &StoreConfig,
+    master_key: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let TenantCommand::Create { name, admin, id } = command;
+    let id = id.unwrap_or_else(|| tenant_id_from(&name));
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        anyhow::bail!("a tenant id is letters, digits and `-`; give one with --id");
+    }
+    let node = crate::open(store, master_key).await?;
+    crate::keys::create_tenant(&node.db, &node.master, &id, name.trim()).await?;
+    let (user, password) =
+        accounts::create(&node.db, &id, &admin, "Administrator", Role::Admin, None).await?;
+    println!("tenant: {id}");
+    println!("admin: {}", user.email);
+    println!("one-time password: {}", password.unwrap_or_default());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a `certus user` subcommand.
+pub async fn user(
+    command: UserCommand,
+    store: &StoreConfig,
+    master_key: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let UserCommand::Create {
+        email,
+        name,
+        role,
+        tenant,
+        password_stdin,
+    } = command;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        None
+    };
+    let node = crate::open(store, master_key).await?;
+    let (user, one_time) =
+        accounts::create(&node.db, &tenant, &email, &name, role, password).await?;
+    match one_time {
+        Some(password) => println!("{} one-time password: {password}", user.email),
+        None => println!("{}", user.email),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs a `certus chain` subcommand.

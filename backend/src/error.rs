@@ -17,6 +17,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     path: Option<String>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -27,7 +28,14 @@ impl ApiError {
             code,
             message: message.into(),
             path: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After: seconds` (for 429 and 503 answers).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Points the error at a place in the request body (a JSON pointer).
@@ -86,7 +94,13 @@ impl IntoResponse for ApiError {
             message: self.message,
             path: self.path,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -161,5 +175,27 @@ impl From<crate::trust::TrustError> for ApiError {
             }
         };
         Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<crate::auth::accounts::AccountError> for ApiError {
+    fn from(e: crate::auth::accounts::AccountError) -> Self {
+        use crate::auth::accounts::AccountError;
+        let (status, path) = match &e {
+            AccountError::InvalidEmail(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some("/email")),
+            AccountError::InvalidName => (StatusCode::UNPROCESSABLE_ENTITY, Some("/name")),
+            AccountError::WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
+            AccountError::EmailTaken => (StatusCode::CONFLICT, Some("/email")),
+            AccountError::NotFound(_) => (StatusCode::NOT_FOUND, None),
+            AccountError::SelfLockout => (StatusCode::FORBIDDEN, None),
+            AccountError::Internal(cause) => {
+                return Self::internal(format_args!("accounts: {cause:#}"))
+            }
+        };
+        let error = Self::new(status, e.code(), e.to_string());
+        match path {
+            Some(path) => error.at(path),
+            None => error,
+        }
     }
 }

@@ -20,6 +20,7 @@ pub mod credential;
 pub mod did;
 pub mod error;
 pub mod issuance;
+pub mod issued;
 pub mod keys;
 pub mod ledger;
 pub mod state;
@@ -141,6 +142,8 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         catalog,
         contexts,
         verify_limiter: Arc::new(RateLimiter::new(server.verify_rate)),
+        sign_in_throttle: Arc::default(),
+        secure_cookies: server.public_url().starts_with("https://"),
     }
 }
 

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+use certus::auth::accounts;
 use certus::cli::{ApiKeyCommand, Cli, Command};
 use certus::config::LogFormat;
 use certus::ledger::producer;
@@ -38,9 +39,18 @@ async fn main() -> anyhow::Result<ExitCode> {
             // With port 0 the default public URL names the port actually bound.
             let server = certus::config::ServerConfig { addr, ..server };
             let state = certus::build_state(node, &server);
-            let app = certus::app(state, &server);
+            let app = certus::app(state.clone(), &server);
             tracing::info!(%addr, database = %certus::store::redact(&cli.store.database_url()), "listening");
             println!("Certus is listening on http://{addr}  (API docs: http://{addr}/api-docs)");
+            // Shown once, on the console only (never in the logs): the first admin's
+            // one-time password, on a store with no account yet.
+            if let Some((email, password)) = accounts::bootstrap_first_admin(&state.db).await? {
+                println!(
+                    "First sign-in: {}/sign-in as {email} with the one-time password {password} \
+                     (you will choose your own)",
+                    server.public_url()
+                );
+            }
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -56,13 +66,20 @@ async fn main() -> anyhow::Result<ExitCode> {
             return certus::cli::chain(command, &cli.store, master_key.as_deref()).await;
         }
         Command::Receipt(command) => return certus::cli::receipt(command),
+        Command::Tenant(command) => {
+            return certus::cli::tenant(command, &cli.store, master_key.as_deref()).await;
+        }
+        Command::User(command) => {
+            return certus::cli::user(command, &cli.store, master_key.as_deref()).await;
+        }
         Command::ApiKey(ApiKeyCommand::Create {
             scopes,
             label,
             tenant,
         }) => {
             let node = certus::open(&cli.store, master_key.as_deref()).await?;
-            let token = certus::auth::create_api_key(&node.db, &tenant, &scopes, label).await?;
+            let (_, token) =
+                certus::auth::create_api_key(&node.db, &tenant, &scopes, label).await?;
             println!("{token}");
         }
     }

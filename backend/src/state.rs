@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::api::rate_limit::RateLimiter;
+use crate::auth::throttle::SignInThrottle;
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
 use crate::did::registry::DidRegistry;
@@ -33,4 +34,8 @@ pub struct AppState {
     pub contexts: Arc<Contexts>,
     pub verifier: Verifier,
     pub verify_limiter: Arc<RateLimiter>,
+    /// Failed sign-ins per account and client address.
+    pub sign_in_throttle: Arc<SignInThrottle>,
+    /// Session cookies carry `Secure`: the public URL is https.
+    pub secure_cookies: bool,
 }

@@ -8,20 +8,26 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus');
 
-export async function startServer() {
+/**
+ * Starts a server on a fresh data folder. `setup(cli)` runs before it starts, with
+ * `cli(args, stdin)` running the certus command line on the same store. `withApiKey: false`
+ * leaves the store without any account or key, as on a real first start.
+ */
+export async function startServer({ setup, withApiKey = true } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'certus-e2e-'));
   const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: 'warn' };
   delete env.DATABASE_URL;
-  const token = execFileSync(binary, ['api-key', 'create', '--scopes', 'issue,verify,status'], { env })
-    .toString().trim();
+  const cli = (args, input) => execFileSync(binary, args, { env, input }).toString().trim();
+  const token = withApiKey ? cli(['api-key', 'create', '--scopes', 'issue,verify,status']) : undefined;
+  if (setup) await setup(cli);
   const child = spawn(binary, ['serve', '--addr', '127.0.0.1:0',
     '--web-dir', join(root, 'frontend', 'dist')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
   const base = await new Promise((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => reject(new Error('certus did not start within 30 s')), 30_000);
     child.stdout.on('data', chunk => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      output += chunk;
+      const m = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     child.on('exit', code => reject(new Error(`certus exited with ${code}`)));
@@ -34,6 +40,16 @@ export async function startServer() {
   };
   return {
     base, token, api,
+    /** Resolves with the first match of `pattern` in what the server printed. */
+    waitForOutput: pattern => new Promise((resolve, reject) => {
+      const check = () => {
+        const m = output.match(pattern);
+        if (m) { child.stdout.off('data', check); clearTimeout(timer); resolve(m); }
+      };
+      const timer = setTimeout(() => reject(new Error(`the server never printed ${pattern}`)), 10_000);
+      child.stdout.on('data', check);
+      check();
+    }),
     issue: async (credential, format) => {
       const { status, body } = await api('POST', '/credentials/issue', { credential, options: { format } }, { auth: true });
       if (status !== 201) throw new Error(`issue failed: ${status} ${JSON.stringify(body)}`);

@@ -1,31 +1,322 @@
-//! Calls to the Certus JSON API, on the same origin as the page.
+//! The typed client of the Certus JSON API, on the same origin as the page. The session
+//! cookie travels by itself; every change also carries the session's CSRF token.
 
-use certus_schemas::wire::{CredentialTypeInfo, ErrorBody, VerificationResult};
-use gloo_net::http::Request;
+use std::cell::RefCell;
+
+use certus_schemas::portal::*;
+use certus_schemas::wire::{
+    BulkStatusRequest, CredentialTypeInfo, ErrorBody, IssueResponse, StatusChangeResult,
+    VerificationResult,
+};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 
-/// `GET /credential-types`.
-pub async fn credential_types() -> Result<Vec<CredentialTypeInfo>, String> {
-    let response = Request::get("/credential-types").send().await.map_err(|e| e.to_string())?;
-    response.json().await.map_err(|e| e.to_string())
+thread_local! {
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Remembers the CSRF token of the current session (or forgets it).
+pub fn set_csrf(token: Option<String>) {
+    CSRF.with(|c| *c.borrow_mut() = token);
+}
+
+/// An error the API answered, or a failure to reach it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    /// A JSON pointer into the request, when the error is about one field.
+    pub path: Option<String>,
+}
+
+impl ApiError {
+    fn network(e: impl std::fmt::Display) -> Self {
+        Self {
+            status: 0,
+            code: "NETWORK".into(),
+            message: format!("the server could not be reached: {e}"),
+            path: None,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} — {}", self.code, self.message)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ApiError>;
+
+fn with_csrf(builder: RequestBuilder) -> RequestBuilder {
+    match CSRF.with(|c| c.borrow().clone()) {
+        Some(token) => builder.header("X-CSRF-Token", &token),
+        None => builder,
+    }
+}
+
+async fn answer<T: DeserializeOwned>(response: Response) -> Result<T> {
+    if response.ok() {
+        response.json().await.map_err(ApiError::network)
+    } else {
+        Err(error_of(response).await)
+    }
+}
+
+async fn error_of(response: Response) -> ApiError {
+    let status = response.status();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => ApiError {
+            status,
+            code: body.code,
+            message: body.message,
+            path: body.path,
+        },
+        Err(_) => ApiError {
+            status,
+            code: format!("HTTP_{status}"),
+            message: response.status_text(),
+            path: None,
+        },
+    }
+}
+
+async fn get<T: DeserializeOwned>(url: &str) -> Result<T> {
+    let response = Request::get(url).send().await.map_err(ApiError::network)?;
+    answer(response).await
+}
+
+async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: &impl Serialize) -> Result<T> {
+    let response = with_csrf(builder)
+        .json(body)
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    answer(response).await
+}
+
+async fn send_empty(builder: RequestBuilder, body: Option<&Value>) -> Result<()> {
+    let builder = with_csrf(builder);
+    let request = match body {
+        Some(body) => builder.json(body).map_err(ApiError::network)?,
+        None => builder.build().map_err(ApiError::network)?,
+    };
+    let response = request.send().await.map_err(ApiError::network)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(response).await)
+    }
+}
+
+/// A query string of the pairs with a value.
+pub fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", js_sys::encode_uri_component(v)))
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+pub async fn session() -> Result<SessionInfo> {
+    get("/session").await
+}
+
+pub async fn sign_in(email: String, password: String) -> Result<SessionInfo> {
+    send(
+        Request::post("/session"),
+        &SignInRequest { email, password },
+    )
+    .await
+}
+
+pub async fn sign_out() -> Result<()> {
+    send_empty(Request::delete("/session"), None).await
+}
+
+pub async fn change_password(current_password: String, new_password: String) -> Result<()> {
+    let body = serde_json::to_value(ChangePasswordRequest {
+        current_password,
+        new_password,
+    })
+    .unwrap_or_default();
+    send_empty(Request::post("/session/password"), Some(&body)).await
+}
+
+pub async fn credential_types() -> Result<Vec<CredentialTypeInfo>> {
+    get("/credential-types").await
+}
+
+pub async fn dashboard() -> Result<Dashboard> {
+    get("/dashboard").await
+}
+
+/// A credential just issued, with its id (from the `Location` of the answer: a JWT
+/// envelope does not show it).
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub id: String,
+    pub credential: Value,
+}
+
+/// `POST /credentials/issue`.
+pub async fn issue(credential: Value, format: String) -> Result<Issued> {
+    let response = with_csrf(Request::post("/credentials/issue"))
+        .json(&json!({ "credential": credential, "options": { "format": format } }))
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    let id = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.strip_prefix("/credentials/").map(decode))
+        .unwrap_or_default();
+    let body: IssueResponse = answer(response).await?;
+    Ok(Issued {
+        id,
+        credential: body.verifiable_credential,
+    })
+}
+
+fn decode(text: &str) -> String {
+    js_sys::decode_uri_component(text)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+pub async fn search(query_string: String) -> Result<CredentialPage> {
+    get(&format!("/credentials{query_string}")).await
+}
+
+pub async fn credential(id: &str) -> Result<CredentialDetail> {
+    get(&format!(
+        "/credentials/{}",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
+}
+
+/// Sets or clears a status of the credentials with these ids.
+pub async fn change_status(
+    ids: Vec<String>,
+    purpose: &str,
+    set: bool,
+    reason: &str,
+) -> Result<StatusChangeResult> {
+    let request: BulkStatusRequest = serde_json::from_value(json!({
+        "query": { "ids": ids },
+        "statusPurpose": purpose,
+        "status": set,
+        "reason": reason,
+    }))
+    .map_err(|e| ApiError {
+        status: 0,
+        code: "CLIENT".into(),
+        message: e.to_string(),
+        path: None,
+    })?;
+    send(Request::post("/credentials/status/bulk"), &request).await
+}
+
+pub async fn receipt(id: &str) -> Result<Value> {
+    get(&format!(
+        "/credentials/{}/receipt",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
+}
+
+pub async fn verify_receipt(receipt: Value) -> Result<ReceiptCheck> {
+    send(Request::post("/chain/receipts/verify"), &receipt).await
+}
+
+pub async fn blocks(before: Option<u64>) -> Result<Vec<BlockSummary>> {
+    get(&format!(
+        "/chain/blocks{}",
+        query(&[("before", before.map(|b| b.to_string()))])
+    ))
+    .await
+}
+
+pub async fn block(height: u64) -> Result<Value> {
+    get(&format!("/chain/blocks/{height}")).await
+}
+
+pub async fn audit(before: Option<u64>) -> Result<AuditPage> {
+    get(&format!(
+        "/audit{}",
+        query(&[("before", before.map(|b| b.to_string()))])
+    ))
+    .await
+}
+
+pub async fn users() -> Result<Vec<UserInfo>> {
+    get("/users").await
+}
+
+pub async fn create_user(user: NewUser) -> Result<CreatedUser> {
+    send(Request::post("/users"), &user).await
+}
+
+pub async fn update_user(id: String, update: UserUpdate) -> Result<UserInfo> {
+    send(
+        Request::patch(&format!("/users/{}", js_sys::encode_uri_component(&id))),
+        &update,
+    )
+    .await
+}
+
+pub async fn api_keys() -> Result<Vec<ApiKeyInfo>> {
+    get("/api-keys").await
+}
+
+pub async fn create_api_key(key: NewApiKey) -> Result<CreatedApiKey> {
+    send(Request::post("/api-keys"), &key).await
+}
+
+pub async fn revoke_api_key(id: String) -> Result<()> {
+    send_empty(
+        Request::delete(&format!("/api-keys/{}", js_sys::encode_uri_component(&id))),
+        None,
+    )
+    .await
 }
 
 /// `POST /credentials/verify` with pasted text: JSON is sent as JSON, anything else as a
 /// JWT string.
-pub async fn verify(text: String) -> Result<VerificationResult, String> {
+pub async fn verify(text: String) -> Result<VerificationResult> {
     let text = text.trim().to_owned();
     let credential = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
     let response = Request::post("/credentials/verify")
         .json(&json!({ "verifiableCredential": credential }))
-        .map_err(|e| e.to_string())?
+        .map_err(ApiError::network)?
         .send()
         .await
-        .map_err(|e| e.to_string())?;
-    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+        .map_err(ApiError::network)?;
+    let body: Value = response.json().await.map_err(ApiError::network)?;
     if body.get("verdict").is_some() {
-        serde_json::from_value(body).map_err(|e| e.to_string())
+        serde_json::from_value(body).map_err(ApiError::network)
     } else {
-        let error: ErrorBody = serde_json::from_value(body).map_err(|e| e.to_string())?;
-        Err(format!("{}: {}", error.code, error.message))
+        let error: ErrorBody = serde_json::from_value(body).map_err(ApiError::network)?;
+        Err(ApiError {
+            status: 400,
+            code: error.code,
+            message: error.message,
+            path: error.path,
+        })
     }
 }

@@ -1,117 +1,157 @@
-//! The Certus web app: a verifier console to check any credential, and the catalogue of
-//! credential types. Talks to the backend's JSON API on the same origin.
+//! The Certus web app: the certifier portal (sign in, dashboard, credential types, issue one
+//! or a batch, credentials with their status history and anchor, chain explorer, audit log,
+//! users and API keys) and the open verifier console. Talks to the backend's JSON API on
+//! the same origin; the wire types come from `certus-schemas`.
 
 mod api;
+mod pages;
+mod schema_form;
+mod widgets;
 
-use certus_schemas::wire::{CredentialTypeInfo, Outcome, VerificationResult};
+use certus_schemas::portal::{Role, SessionInfo};
 use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
 
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
 }
 
+/// Who is signed in; shared by every page.
+#[derive(Debug, Clone, Copy)]
+pub struct Auth {
+    /// The session, once known.
+    pub session: RwSignal<Option<SessionInfo>>,
+    /// True once the first `GET /session` answered.
+    pub checked: RwSignal<bool>,
+}
+
+impl Auth {
+    /// Remembers a new session (or its end) and its CSRF token.
+    pub fn set(&self, session: Option<SessionInfo>) {
+        api::set_csrf(session.as_ref().map(|s| s.csrf_token.clone()));
+        self.session.set(session);
+        self.checked.set(true);
+    }
+
+    /// The signed-in person's role.
+    pub fn role(&self) -> Option<Role> {
+        self.session.with(|s| s.as_ref().map(|s| s.user.role))
+    }
+
+    /// True when the signed-in person may issue and change status.
+    pub fn can_write(&self) -> bool {
+        matches!(self.role(), Some(Role::Admin | Role::Certifier))
+    }
+}
+
+/// The [`Auth`] of the app.
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
 #[component]
 fn App() -> impl IntoView {
+    let auth = Auth {
+        session: RwSignal::new(None),
+        checked: RwSignal::new(false),
+    };
+    provide_context(auth);
+    leptos::task::spawn_local(async move { auth.set(api::session().await.ok()) });
+    view! {
+        <Router>
+            <a class="skip" href="#content">"Skip to content"</a>
+            <Header/>
+            <main id="content" tabindex="-1">
+                <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
+                    <Route path=path!("/") view=|| view! { <Protected><pages::dashboard::Dashboard/></Protected> }/>
+                    <Route path=path!("/sign-in") view=pages::sign_in::SignIn/>
+                    <Route path=path!("/verify") view=pages::verify::Verify/>
+                    <Route path=path!("/portal/types") view=|| view! { <Protected><pages::types::Types/></Protected> }/>
+                    <Route path=path!("/portal/issue") view=|| view! { <Protected><pages::issue::Issue/></Protected> }/>
+                    <Route path=path!("/portal/batch") view=|| view! { <Protected><pages::batch::Batch/></Protected> }/>
+                    <Route path=path!("/portal/credentials") view=|| view! { <Protected><pages::credentials::Credentials/></Protected> }/>
+                    <Route path=path!("/portal/credentials/:id") view=|| view! { <Protected><pages::credentials::CredentialDetail/></Protected> }/>
+                    <Route path=path!("/portal/chain") view=|| view! { <Protected><pages::chain::Chain/></Protected> }/>
+                    <Route path=path!("/portal/audit") view=|| view! { <Protected><pages::audit::Audit/></Protected> }/>
+                    <Route path=path!("/portal/admin") view=|| view! { <Protected><pages::admin::Admin/></Protected> }/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let sign_out = Action::new_local(move |_: &()| async move { api::sign_out().await });
+    Effect::new(move |_| {
+        if sign_out.value().get().is_some() {
+            auth.set(None);
+            navigate("/sign-in", Default::default());
+        }
+    });
     view! {
         <header class="top">
-            <h1>"Certus"</h1>
-            <p class="tagline">"Verifiable credentials for certification agencies"</p>
-            <nav><a href="/api-docs">"API documentation"</a></nav>
+            <A href="/" attr:class="brand">"Certus"</A>
+            <Show when=move || auth.session.with(|s| s.is_some())
+                fallback=|| view! { <nav aria-label="Main"><A href="/verify">"Verify"</A> <A href="/sign-in">"Sign in"</A></nav> }>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Dashboard"</A>
+                    <Show when=move || auth.can_write()>
+                        <A href="/portal/issue">"Issue"</A>
+                        <A href="/portal/batch">"Batch issue"</A>
+                    </Show>
+                    <A href="/portal/credentials">"Credentials"</A>
+                    <A href="/portal/types">"Types"</A>
+                    <A href="/portal/chain">"Chain"</A>
+                    <A href="/portal/audit">"Audit log"</A>
+                    <Show when=move || auth.role() == Some(Role::Admin)>
+                        <A href="/portal/admin">"Users & keys"</A>
+                    </Show>
+                    <A href="/verify">"Verify"</A>
+                </nav>
+                <div class="who">
+                    <span data-testid="signed-in-as">
+                        {move || auth.session.with(|s| s.as_ref().map(|s| format!("{} · {} · {}", s.user.email, s.user.role.as_str(), s.tenant.name)))}
+                    </span>
+                    <button data-testid="sign-out" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
+                </div>
+            </Show>
         </header>
-        <main>
-            <VerifyPanel/>
-            <CredentialTypes/>
-        </main>
     }
 }
 
-/// Paste a credential (JSON or a JWT / SD-JWT) and see every check.
+/// Shows `children` to a signed-in person; sends others to the sign-in page, and asks a
+/// person with a one-time password for a new one first.
 #[component]
-fn VerifyPanel() -> impl IntoView {
-    let (input, set_input) = signal(String::new());
-    let verify = Action::new_local(|text: &String| api::verify(text.clone()));
-    let pending = verify.pending();
+fn Protected(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let location = use_location();
+    Effect::new(move |_| {
+        if auth.checked.get() && auth.session.with(|s| s.is_none()) {
+            let next = location.pathname.get_untracked();
+            navigate(
+                &format!("/sign-in?next={}", js_sys::encode_uri_component(&next)),
+                Default::default(),
+            );
+        }
+    });
     view! {
-        <section aria-labelledby="verify-title">
-            <h2 id="verify-title">"Verify a credential"</h2>
-            <label for="verify-input">"Credential (JSON, vc+jwt or SD-JWT)"</label>
-            <textarea id="verify-input" data-testid="verify-input" rows="8"
-                on:input=move |ev| set_input.set(event_target_value(&ev))
-                prop:value=input></textarea>
-            <button data-testid="verify-submit" disabled=move || pending.get() || input.get().trim().is_empty()
-                on:click=move |_| { verify.dispatch(input.get()); }>
-                {move || if pending.get() { "Verifying…" } else { "Verify" }}
-            </button>
-            <div aria-live="polite">
-                {move || verify.value().get().map(|r| match r {
-                    Ok(result) => view! { <VerificationView result/> }.into_any(),
-                    Err(message) => view! { <p class="error" data-testid="verify-error">{message}</p> }.into_any(),
-                })}
-            </div>
-        </section>
-    }
-}
-
-#[component]
-fn VerificationView(result: VerificationResult) -> impl IntoView {
-    let verdict = format!("{:?}", result.verdict).to_lowercase();
-    view! {
-        <p class=format!("verdict {verdict}") data-testid="verdict">
-            {if result.verified { "Verified" } else { "Not verified" }} " (" {verdict.clone()} ")"
-        </p>
-        <ul class="checks">
-            {result.results.into_iter().map(|c| {
-                let outcome = match c.outcome {
-                    Outcome::Passed => "passed",
-                    Outcome::Failed => "failed",
-                    Outcome::Error => "error",
-                    Outcome::Skipped => "skipped",
-                };
-                let testid = format!("check-{}", c.check);
-                view! {
-                    <li class=outcome data-testid=testid>
-                        <strong>{c.check}</strong> " — " {outcome}
-                        {c.code.map(|code| view! { " " <code>{code}</code> })}
-                        {c.message.map(|m| view! { <div class="detail">{m}</div> })}
-                    </li>
-                }
-            }).collect_view()}
-        </ul>
-    }
-}
-
-/// The credential types this server issues.
-#[component]
-fn CredentialTypes() -> impl IntoView {
-    let types = LocalResource::new(api::credential_types);
-    view! {
-        <section aria-labelledby="types-title">
-            <h2 id="types-title">"Credential types"</h2>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || types.get().map(|r| match r {
-                    Ok(list) => view! { <TypeList list/> }.into_any(),
-                    Err(message) => view! { <p class="error">{message}</p> }.into_any(),
-                })}
-            </Suspense>
-        </section>
-    }
-}
-
-#[component]
-fn TypeList(list: Vec<CredentialTypeInfo>) -> impl IntoView {
-    view! {
-        <ul class="types" data-testid="credential-types">
-            {list.into_iter().map(|t| {
-                let testid = format!("type-{}", t.type_name);
-                view! {
-                    <li data-testid=testid>
-                        <strong>{t.title}</strong> " " <code>{t.type_name}</code>
-                        <p>{t.description}</p>
-                        <p class="personal">"Personal data: " {t.personal_claims.join(", ")}</p>
-                    </li>
-                }
-            }).collect_view()}
-        </ul>
+        {move || {
+            if !auth.checked.get() {
+                view! { <p class="loading" role="status">"Loading…"</p> }.into_any()
+            } else if auth.session.with(|s| s.as_ref().is_some_and(|s| s.user.must_change_password)) {
+                view! { <pages::sign_in::ChangePassword/> }.into_any()
+            } else if auth.session.with(|s| s.is_some()) {
+                children().into_any()
+            } else {
+                ().into_any()
+            }
+        }}
     }
 }

@@ -11,6 +11,7 @@ mod m0004_status;
 mod m0005_policies;
 mod m0006_did_operations;
 mod m0007_trust;
+mod m0008_accounts;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_policies::Migration),
             Box::new(m0006_did_operations::Migration),
             Box::new(m0007_trust::Migration),
+            Box::new(m0008_accounts::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 //! This crate is serde-only so the wasm frontend and the backend share it unchanged.
 
 pub mod documents;
+pub mod portal;
 pub mod wire;
 
 pub use documents::{BundledDocument, CONTEXTS, CREDENTIAL_TYPE_SCHEMAS};

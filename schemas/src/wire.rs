@@ -449,9 +449,12 @@ pub struct CredentialQuery {
     /// Issued before this time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_until: Option<String>,
-    /// Issued by this API key (its id).
+    /// Issued by this API key (its id), or this user (`user:` and the user's id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_by: Option<String>,
+    /// These credentials (their ids; at most 1,000), e.g. a selection in the portal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
 }
 
 /// `POST /credentials/status/bulk` body: one status change for every credential a query

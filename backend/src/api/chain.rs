@@ -1,15 +1,20 @@
 //! The chain: its genesis, head, blocks and signed checkpoint, and anchor receipts.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
+use certus_schemas::portal::{BlockSummary, ReceiptCheck};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
+use super::extract::JsonBody;
+
+use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::ledger::hash::Digest;
+use crate::ledger::portable;
 use crate::ledger::receipt::{Anchored, Checkpoint, Receipt};
 use crate::ledger::store::AnchorState;
 use crate::state::AppState;
@@ -74,6 +79,64 @@ pub async fn block(
     }
 }
 
+/// Paging of the block list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BlockQuery {
+    /// Blocks below this height (the next page); absent for the newest.
+    before: Option<u64>,
+    /// At most 100; 20 when absent.
+    limit: Option<u64>,
+}
+
+/// The newest blocks: height, hash, time and number of transactions.
+#[utoipa::path(get, path = "/chain/blocks", tag = "chain", params(BlockQuery),
+    responses(
+        (status = 200, body = Vec<BlockSummary>),
+        (status = 400, body = certus_schemas::wire::ErrorBody),
+    ))]
+pub async fn blocks(
+    State(state): State<AppState>,
+    query: Result<Query<BlockQuery>, QueryRejection>,
+) -> Result<Json<Vec<BlockSummary>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("INVALID_QUERY", e.body_text()))?;
+    let limit = query.limit.unwrap_or(20);
+    if limit == 0 || limit > 100 {
+        return Err(ApiError::bad_request("INVALID_QUERY", "limit must be 1 to 100").at("limit"));
+    }
+    Ok(Json(
+        crate::issued::blocks(&state.db, query.before, limit).await?,
+    ))
+}
+
+/// Checks an anchor receipt (bare, or a receipt endpoint's response) against this chain's
+/// genesis, as `certus receipt verify` does offline.
+#[utoipa::path(post, path = "/chain/receipts/verify", tag = "chain",
+    request_body(content = Object, description = "A receipt"),
+    responses(
+        (status = 200, body = ReceiptCheck, description = "Checked: `valid` says whether it holds"),
+        (status = 400, body = certus_schemas::wire::ErrorBody),
+    ))]
+pub async fn verify_receipt(
+    State(state): State<AppState>,
+    JsonBody(receipt): JsonBody<serde_json::Value>,
+) -> Json<ReceiptCheck> {
+    Json(
+        match portable::verify_receipt_value(receipt, state.ledger.genesis()) {
+            Ok(anchored) => ReceiptCheck {
+                valid: true,
+                anchor: Some(anchored.info()),
+                error: None,
+            },
+            Err(e) => ReceiptCheck {
+                valid: false,
+                anchor: None,
+                error: Some(format!("{e:#}")),
+            },
+        },
+    )
+}
+
 /// The head as a checkpoint third parties can pin: a signed note (C2SP `signed-note`)
 /// with the chain id, the height and the head's hash, signed by this node's validator.
 #[utoipa::path(get, path = "/chain/checkpoint", tag = "chain", responses(
@@ -126,6 +189,7 @@ pub async fn credential_receipt(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    principal.require(Scope::Read)?;
     let commitment = state
         .ledger
         .commitment_of(&principal.tenant_id, &id)

@@ -1,7 +1,8 @@
 //! `POST /credentials/issue` and `POST /credentials/verify` (W3C VC API).
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use certus_schemas::wire::{
@@ -23,7 +24,7 @@ use crate::verification::{policy, Binding};
 #[utoipa::path(post, path = "/credentials/issue", tag = "credentials", security(("bearer" = [])),
     request_body = IssueRequest,
     responses(
-        (status = 201, description = "Issued", body = IssueResponse),
+        (status = 201, description = "Issued; `Location` names its record (`GET /credentials/{id}`)", body = IssueResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 403, description = "The API key lacks the issue scope, or a sub-issuer's mandate does not allow the credential", body = ErrorBody),
@@ -35,7 +36,7 @@ pub async fn issue(
     State(state): State<AppState>,
     principal: Principal,
     JsonBody(request): JsonBody<IssueRequest>,
-) -> Result<(StatusCode, Json<IssueResponse>), ApiError> {
+) -> Result<(StatusCode, [(HeaderName, String); 1], Json<IssueResponse>), ApiError> {
     principal.require(Scope::Issue)?;
     let now = Utc::now();
     let issued = issuance::issue(
@@ -49,7 +50,7 @@ pub async fn issue(
     .await
     .map_err(issue_error)?;
     let record = issued
-        .record(&principal.tenant_id, &principal.api_key_id, now)
+        .record(&principal.tenant_id, &principal.actor_id(), now)
         .map_err(issue_error)?;
     state.recorder.record(record).await.map_err(|e| match e {
         RecordError::DuplicateId => ApiError::new(
@@ -71,10 +72,25 @@ pub async fn issue(
     );
     Ok((
         StatusCode::CREATED,
+        [(LOCATION, record_path(&issued.credential_id))],
         Json(IssueResponse {
             verifiable_credential: issued.secured,
         }),
     ))
+}
+
+/// `/credentials/{id}`, the record of an issued credential, with the id percent-encoded
+/// but for the characters a path segment keeps as they are.
+pub fn record_path(id: &str) -> String {
+    let mut path = String::from("/credentials/");
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~:@".contains(&byte) {
+            path.push(byte as char);
+        } else {
+            path.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    path
 }
 
 fn issue_error(e: IssueError) -> ApiError {

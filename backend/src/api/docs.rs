@@ -44,10 +44,28 @@ use utoipa::{Modify, OpenApi};
         super::policies::put,
         super::policies::get,
         super::policies::list,
+        super::session::sign_in,
+        super::session::current,
+        super::session::sign_out,
+        super::session::change_password,
+        super::users::list,
+        super::users::create,
+        super::users::update,
+        super::users::list_keys,
+        super::users::create_key,
+        super::users::revoke_key,
+        super::records::search,
+        super::records::detail,
+        super::records::audit,
+        super::records::dashboard,
+        super::chain::blocks,
+        super::chain::verify_receipt,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "credentials", description = "Issue and verify credentials (W3C VC API)"),
+        (name = "accounts", description = "Signing in to the portal; users and API keys (admins)"),
+        (name = "records", description = "The institution's issued credentials, audit log and dashboard"),
         (name = "status", description = "Revoke, suspend and reinstate credentials; the published status lists (W3C Bitstring Status List)"),
         (name = "dids", description = "Institution DIDs on the chain (did:certus) and DID resolution"),
         (name = "trust", description = "The trust registry: schemas, accreditations, delegations"),
@@ -70,9 +88,20 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key from `certus api-key create`"))
+                    .description(Some(
+                        "An API key from `certus api-key create` or the portal",
+                    ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    crate::auth::sessions::COOKIE,
+                    "The portal's session cookie (POST /session); changes also need X-CSRF-Token",
+                ),
+            )),
         );
     }
 }

@@ -1,13 +1,16 @@
-//! Request extractors that answer bad input with our error body: a bounded JSON body and
-//! the bearer-token caller.
+//! Request extractors that answer bad input with our error body: a bounded JSON body, the
+//! caller (API key or session, with CSRF checked), and the client's address.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::auth::sessions::{self, Session};
 use crate::auth::{self, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -111,25 +114,107 @@ fn nesting_depth(bytes: &[u8]) -> usize {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
+    /// A bearer API key when the request has `Authorization`; otherwise the session cookie
+    /// of a person, whose one-time password must have been changed.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let unauthorized = |message: &str| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message.to_owned())
-        };
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("an API key is required: Authorization: Bearer <token>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
-        auth::authenticate(&state.db, token.trim())
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
+            return auth::authenticate(&state.db, token.trim())
+                .await?
+                .ok_or_else(|| unauthorized("the API key is unknown or revoked"));
+        }
+        if session_cookie(parts).is_none() {
+            return Err(unauthorized(
+                "sign in, or send an API key: Authorization: Bearer <token>",
+            ));
+        }
+        let CurrentSession(session) = CurrentSession::from_request_parts(parts, state).await?;
+        if session.user.must_change_password {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "PASSWORD_CHANGE_REQUIRED",
+                "choose a new password first (POST /session/password)",
+            ));
+        }
+        Ok(auth::of_user(&session.user))
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message.to_owned())
+}
+
+/// The value of the session cookie, if the request carries one.
+fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == sessions::COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The live session of the request's cookie. Requests that may change something (any
+/// method but GET, HEAD and OPTIONS) must also carry the session's CSRF token in
+/// `X-CSRF-Token`.
+#[derive(Debug)]
+pub struct CurrentSession(pub Session);
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = session_cookie(parts).ok_or_else(|| unauthorized("not signed in"))?;
+        let session = sessions::authenticate(&state.db, &token)
             .await?
-            .ok_or_else(|| unauthorized("the API key is unknown or revoked"))
+            .ok_or_else(|| unauthorized("the session has ended or expired; sign in again"))?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let presented = parts
+                .headers
+                .get(sessions::CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !session.csrf_matches(presented) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "CSRF_TOKEN_INVALID",
+                    "a change made with the session cookie must carry the session's X-CSRF-Token",
+                ));
+            }
+        }
+        Ok(Self(session))
+    }
+}
+
+/// The client's address, when the server knows it (requests through a socket).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 

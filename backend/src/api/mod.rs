@@ -11,17 +11,20 @@ pub mod health;
 pub mod policies;
 pub mod presentations;
 pub mod rate_limit;
+pub mod records;
+pub mod session;
 pub mod status;
 pub mod trust;
+pub mod users;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use std::path::Path;
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -29,6 +32,7 @@ use crate::state::AppState;
 
 /// The application router: the JSON API, and the web app's files for every other path.
 pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router {
+    let index = web_dir.join("index.html");
     let verify = Router::new()
         .route("/credentials/verify", post(credentials::verify))
         .route("/presentations/verify", post(presentations::verify))
@@ -39,6 +43,21 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route(
+            "/session",
+            get(session::current)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
+        .route("/session/password", post(session::change_password))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", patch(users::update))
+        .route("/api-keys", get(users::list_keys).post(users::create_key))
+        .route("/api-keys/{id}", axum::routing::delete(users::revoke_key))
+        .route("/dashboard", get(records::dashboard))
+        .route("/audit", get(records::audit))
+        .route("/credentials", get(records::search))
+        .route("/credentials/{id}", get(records::detail))
         .route("/credentials/issue", post(credentials::issue))
         .merge(verify)
         .route("/credentials/status", post(status::update))
@@ -69,10 +88,17 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/anchors/{commitment}/receipt", get(chain::anchor_receipt))
         .route("/chain/genesis", get(chain::genesis))
         .route("/chain/head", get(chain::head))
+        .route("/chain/blocks", get(chain::blocks))
         .route("/chain/blocks/{height}", get(chain::block))
+        .route("/chain/receipts/verify", post(chain::verify_receipt))
         .route("/chain/checkpoint", get(chain::checkpoint))
         .route("/api-docs/openapi.json", get(docs::openapi_json))
         .route("/api-docs", get(docs::page))
+        // The web app's own pages: each is index.html, which routes in the browser.
+        .route_service("/sign-in", ServeFile::new(&index))
+        .route_service("/verify", ServeFile::new(&index))
+        .route_service("/portal", ServeFile::new(&index))
+        .route_service("/portal/{*page}", ServeFile::new(&index))
         .fallback_service(ServeDir::new(web_dir).not_found_service(not_found.into_service()))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())

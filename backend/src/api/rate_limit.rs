@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::header::AUTHORIZATION;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -92,18 +92,13 @@ pub async fn limit_verify(State(state): State<AppState>, request: Request, next:
         .map(|c| c.0.ip());
     match state.verify_limiter.acquire(client, Instant::now()) {
         Ok(()) => next.run(request).await,
-        Err(retry_after) => {
-            let mut response = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                "too many verification requests; retry later or use an API key with the verify scope",
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, retry_after.into());
-            response
-        }
+        Err(retry_after) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many verification requests; retry later or use an API key with the verify scope",
+        )
+        .with_retry_after(retry_after)
+        .into_response(),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::ledger::transaction::ListId;
 use crate::state::AppState;
 use crate::status::{Change, Published, Selection, STATUS_LIST_JWT};
-use crate::store::entities::{issued_credentials, status_lists};
+use crate::store::entities::status_lists;
 
 /// Seconds a client may reuse the latest version of a list without asking again.
 const LATEST_MAX_AGE_SECS: u32 = 60;
@@ -72,7 +72,7 @@ pub async fn update(
             .status
             .change(
                 &principal.tenant_id,
-                &principal.api_key_id,
+                &principal.actor_id(),
                 Change {
                     selection: Selection::One(request.credential_id.clone()),
                     purpose: entry.status_purpose,
@@ -112,7 +112,7 @@ pub async fn bulk(
         .status
         .change(
             &principal.tenant_id,
-            &principal.api_key_id,
+            &principal.actor_id(),
             Change {
                 selection,
                 purpose: request.status_purpose,
@@ -136,7 +136,7 @@ pub async fn bulk(
     params(("id" = String, Path, description = "The credential's id")),
     responses(
         (status = 200, body = CredentialStatusInfo),
-        (status = 401, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
     ))]
 pub async fn credential_status(
@@ -144,10 +144,8 @@ pub async fn credential_status(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<CredentialStatusInfo>, ApiError> {
-    let record = issued_credentials::Entity::find()
-        .filter(issued_credentials::Column::TenantId.eq(&principal.tenant_id))
-        .filter(issued_credentials::Column::CredentialId.eq(&id))
-        .one(&state.db)
+    principal.require(Scope::Read)?;
+    let record = crate::issued::find(&state.db, &principal.tenant_id, &id)
         .await?
         .ok_or_else(|| crate::status::StatusError::NotFound(id.clone()))?;
     Ok(Json(CredentialStatusInfo {

@@ -1,13 +1,23 @@
-//! API keys for machines: random bearer tokens, stored only as their SHA-256, each with a
-//! tenant and scopes.
+//! Who is calling: people signed in to the portal (accounts, sessions, roles) and machines
+//! with API keys (random bearer tokens, stored only as their SHA-256, each with a tenant
+//! and scopes). Both become a [`Principal`] whose scopes every handler checks.
+
+pub mod accounts;
+pub mod passwords;
+pub mod sessions;
+pub mod throttle;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use certus_schemas::portal::{ApiKeyInfo, Role};
 use chrono::Utc;
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use sha2::{Digest, Sha256};
 
+use crate::issuance::xsd_now;
 use crate::store::entities::api_keys;
 
 /// What an API key may do.
@@ -20,9 +30,15 @@ pub enum Scope {
     Verify,
     /// Revoke, suspend and reinstate the tenant's credentials.
     Status,
+    /// Read the tenant's records: its credentials, their histories, its audit log. The
+    /// `issue` and `status` scopes include it.
+    Read,
     /// Act as the chain's root authority (a validator's operator): register credential
-    /// types, accredit institutions.
+    /// types, accredit institutions. Only the command line grants it.
     Trust,
+    /// Manage the tenant's users and API keys. Only the admin role holds it; no API key
+    /// can.
+    Admin,
 }
 
 impl Scope {
@@ -32,7 +48,29 @@ impl Scope {
             Self::Issue => "issue",
             Self::Verify => "verify",
             Self::Status => "status",
+            Self::Read => "read",
             Self::Trust => "trust",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// True for the scopes an admin may give an API key in the portal.
+    pub fn grantable(&self) -> bool {
+        matches!(self, Self::Issue | Self::Verify | Self::Status | Self::Read)
+    }
+
+    /// What a person with `role` may do.
+    pub fn of_role(role: Role) -> Vec<Scope> {
+        match role {
+            Role::Admin => vec![
+                Self::Issue,
+                Self::Verify,
+                Self::Status,
+                Self::Read,
+                Self::Admin,
+            ],
+            Role::Certifier => vec![Self::Issue, Self::Verify, Self::Status, Self::Read],
+            Role::Auditor => vec![Self::Verify, Self::Read],
         }
     }
 }
@@ -44,23 +82,50 @@ impl std::str::FromStr for Scope {
             "issue" => Ok(Self::Issue),
             "verify" => Ok(Self::Verify),
             "status" => Ok(Self::Status),
+            "read" => Ok(Self::Read),
             "trust" => Ok(Self::Trust),
             other => Err(format!(
-                "unknown scope `{other}` (issue, verify, status, trust)"
+                "unknown scope `{other}` (issue, verify, status, read, trust)"
             )),
         }
     }
+}
+
+/// Who acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A machine, by its API key's id.
+    ApiKey(String),
+    /// A person signed in to the portal.
+    User { id: String, role: Role },
 }
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub tenant_id: String,
-    pub api_key_id: String,
+    pub actor: Actor,
     pub scopes: Vec<Scope>,
 }
 
 impl Principal {
+    /// How records and the audit log name the caller: an API key's id, or `user:` and a
+    /// user's id.
+    pub fn actor_id(&self) -> String {
+        match &self.actor {
+            Actor::ApiKey(id) => id.clone(),
+            Actor::User { id, .. } => format!("user:{id}"),
+        }
+    }
+
+    /// The signed-in person's id, when a person calls.
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::User { id, .. } => Some(id),
+            Actor::ApiKey(_) => None,
+        }
+    }
+
     /// True when the caller holds `scope`.
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
@@ -74,7 +139,14 @@ impl Principal {
         Err(crate::error::ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             "FORBIDDEN",
-            format!("the API key lacks the {} scope", scope.as_str()),
+            match &self.actor {
+                Actor::ApiKey(_) => format!("the API key lacks the {} scope", scope.as_str()),
+                Actor::User { role, .. } => format!(
+                    "the {} role may not do this (it lacks the {} scope)",
+                    role.as_str(),
+                    scope.as_str()
+                ),
+            },
         ))
     }
 }
@@ -82,26 +154,33 @@ impl Principal {
 /// Prefix of every Certus API token, so leaked tokens are easy to recognise and scan for.
 pub const TOKEN_PREFIX: &str = "certus_";
 
-fn token_hash(token: &str) -> String {
+/// Hex SHA-256 of a bearer or cookie token: what is stored in its place.
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates an API key for `tenant_id` and returns its token: the only time it is shown.
+/// 32 random bytes, base64url: a session, CSRF or API token body.
+pub fn random_token() -> String {
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    URL_SAFE_NO_PAD.encode(secret)
+}
+
+/// Creates an API key for `tenant_id`; returns it with its token, the only time the token
+/// is shown.
 pub async fn create_api_key(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     scopes: &[Scope],
     label: Option<String>,
-) -> Result<String, sea_orm::DbErr> {
-    let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+) -> Result<(api_keys::Model, String), sea_orm::DbErr> {
+    let token = format!("{TOKEN_PREFIX}{}", random_token());
     let scopes = scopes
         .iter()
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    api_keys::ActiveModel {
+    let key = api_keys::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         tenant_id: Set(tenant_id.to_owned()),
         token_hash: Set(token_hash(&token)),
@@ -112,7 +191,51 @@ pub async fn create_api_key(
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok((key, token))
+}
+
+/// The API keys of `tenant_id`, newest first, revoked ones included.
+pub async fn list_api_keys(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+) -> Result<Vec<api_keys::Model>, sea_orm::DbErr> {
+    api_keys::Entity::find()
+        .filter(api_keys::Column::TenantId.eq(tenant_id))
+        .order_by_desc(api_keys::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// Revokes API key `id` of `tenant_id`; false when the tenant has no such key.
+pub async fn revoke_api_key(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    let Some(key) = api_keys::Entity::find_by_id(id)
+        .filter(api_keys::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if key.revoked_at.is_none() {
+        let mut key: api_keys::ActiveModel = key.into();
+        key.revoked_at = Set(Some(Utc::now()));
+        key.update(db).await?;
+    }
+    Ok(true)
+}
+
+/// The portal's view of an API key (never its token).
+pub fn api_key_info(key: &api_keys::Model) -> ApiKeyInfo {
+    ApiKeyInfo {
+        id: key.id.clone(),
+        scopes: key.scopes.split(',').map(str::to_owned).collect(),
+        label: key.label.clone(),
+        created_at: xsd_now(key.created_at),
+        revoked_at: key.revoked_at.map(xsd_now),
+    }
 }
 
 /// The caller a bearer token belongs to, unless it is unknown or revoked.
@@ -128,9 +251,36 @@ pub async fn authenticate(
         .filter(api_keys::Column::RevokedAt.is_null())
         .one(db)
         .await?;
-    Ok(key.map(|k| Principal {
-        scopes: k.scopes.split(',').filter_map(|s| s.parse().ok()).collect(),
-        tenant_id: k.tenant_id,
-        api_key_id: k.id,
+    Ok(key.map(|k| {
+        let mut scopes: Vec<Scope> = k
+            .scopes
+            .split(',')
+            .filter_map(|s| s.parse().ok())
+            .filter(|s| *s != Scope::Admin)
+            .collect();
+        if scopes
+            .iter()
+            .any(|s| matches!(s, Scope::Issue | Scope::Status))
+        {
+            scopes.push(Scope::Read);
+        }
+        Principal {
+            scopes,
+            tenant_id: k.tenant_id,
+            actor: Actor::ApiKey(k.id),
+        }
     }))
+}
+
+/// The principal of a signed-in person.
+pub fn of_user(user: &crate::store::entities::users::Model) -> Principal {
+    let role = user.role.parse().unwrap_or(Role::Auditor);
+    Principal {
+        tenant_id: user.tenant_id.clone(),
+        actor: Actor::User {
+            id: user.id.clone(),
+            role,
+        },
+        scopes: Scope::of_role(role),
+    }
 }

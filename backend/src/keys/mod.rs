@@ -141,8 +141,7 @@ impl KeyStore {
 /// The tenant created on first start.
 pub const DEFAULT_TENANT: &str = "default";
 
-/// On first start: creates the default tenant with an Ed25519 (default) and a P-256 issuer
-/// `did:key`, in one database transaction. Does nothing when the tenant exists.
+/// Creates the default tenant and its issuer keys on first start; true when it did.
 pub async fn bootstrap(db: &DatabaseConnection, master: &MasterKey) -> anyhow::Result<bool> {
     if tenants::Entity::find_by_id(DEFAULT_TENANT)
         .one(db)
@@ -151,22 +150,35 @@ pub async fn bootstrap(db: &DatabaseConnection, master: &MasterKey) -> anyhow::R
     {
         return Ok(false);
     }
+    create_tenant(db, master, DEFAULT_TENANT, "Default institution").await?;
+    Ok(true)
+}
+
+/// Creates a tenant with its issuer keys (Ed25519, the default, and P-256), encrypted
+/// under the master key. A running server loads them at its next start.
+pub async fn create_tenant(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    id: &str,
+    name: &str,
+) -> anyhow::Result<()> {
     let txn = db.begin().await?;
     let now = Utc::now();
     tenants::ActiveModel {
-        id: Set(DEFAULT_TENANT.to_owned()),
-        name: Set("Default institution".to_owned()),
+        id: Set(id.to_owned()),
+        name: Set(name.to_owned()),
         created_at: Set(now),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .with_context(|| format!("creating tenant `{id}` (is the id taken?)"))?;
     for (key_type, is_default) in [(KeyType::Ed25519, true), (KeyType::P256, false)] {
         let jwk = key_type.generate();
         let (did, verification_method) = did::did_key_for(&jwk)?;
         let public = jwk.to_public();
         signing_keys::ActiveModel {
             id: Set(verification_method),
-            tenant_id: Set(DEFAULT_TENANT.to_owned()),
+            tenant_id: Set(id.to_owned()),
             did: Set(did),
             algorithm: Set(key_type.algorithm().to_string()),
             public_jwk: Set(serde_json::to_string(&public)?),
@@ -178,5 +190,5 @@ pub async fn bootstrap(db: &DatabaseConnection, master: &MasterKey) -> anyhow::R
         .await?;
     }
     txn.commit().await?;
-    Ok(true)
+    Ok(())
 }

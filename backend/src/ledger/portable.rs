@@ -68,9 +68,14 @@ pub fn verify_receipt_files(receipt: &str, genesis: &str) -> anyhow::Result<Anch
     let genesis: Genesis =
         serde_json::from_str(genesis).context("the genesis file is not a genesis")?;
     let value: Value = serde_json::from_str(receipt).context("the receipt file is not JSON")?;
+    verify_receipt_value(value, &genesis)
+}
+
+/// Checks a receipt — bare, or a receipt endpoint's response — against `genesis`.
+pub fn verify_receipt_value(value: Value, genesis: &Genesis) -> anyhow::Result<Anchored> {
     let receipt = value.get("receipt").cloned().unwrap_or(value);
     let receipt: Receipt = serde_json::from_value(receipt).context("not a receipt")?;
-    Ok(receipt.verify(&genesis)?)
+    Ok(receipt.verify(genesis)?)
 }
 
 /// Lines of a reader, for the import functions.

@@ -42,6 +42,20 @@ pub struct Anchored {
     pub time_ms: i64,
 }
 
+impl Anchored {
+    /// The wire form: chain, height, block hash and the block's time.
+    pub fn info(&self) -> certus_schemas::wire::AnchorInfo {
+        certus_schemas::wire::AnchorInfo {
+            chain_id: self.chain_id.as_str().to_owned(),
+            height: self.height,
+            block: self.block.to_hex(),
+            time: chrono::DateTime::from_timestamp_millis(self.time_ms)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// Why a receipt does not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ReceiptError {

@@ -69,8 +69,12 @@ pub enum Selection {
         issued_from: Option<DateTime<Utc>>,
         issued_until: Option<DateTime<Utc>>,
         issued_by: Option<String>,
+        ids: Option<Vec<String>>,
     },
 }
+
+/// Most credential ids one query may list.
+pub const MAX_IDS: usize = 1_000;
 
 impl TryFrom<CredentialQuery> for Selection {
     type Error = StatusError;
@@ -96,11 +100,20 @@ impl TryFrom<CredentialQuery> for Selection {
                 });
             }
         }
+        if let Some(ids) = &query.ids {
+            if ids.is_empty() || ids.len() > MAX_IDS {
+                return Err(StatusError::InvalidQuery {
+                    message: format!("ids must list 1 to {MAX_IDS} credential ids"),
+                    path: "/query/ids".into(),
+                });
+            }
+        }
         let selection = Self::Query {
             issued_from: time(query.issued_from, "issuedFrom")?,
             issued_until: time(query.issued_until, "issuedUntil")?,
             credential_type: query.credential_type,
             issued_by: query.issued_by,
+            ids: query.ids,
         };
         match &selection {
             Self::Query {
@@ -108,6 +121,7 @@ impl TryFrom<CredentialQuery> for Selection {
                 issued_from: None,
                 issued_until: None,
                 issued_by: None,
+                ids: None,
             } => Err(StatusError::EmptyQuery),
             _ => Ok(selection),
         }
@@ -125,7 +139,11 @@ impl Selection {
                 issued_from,
                 issued_until,
                 issued_by,
+                ids,
             } => {
+                if let Some(ids) = ids {
+                    condition = condition.add(Column::CredentialId.is_in(ids.iter().cloned()));
+                }
                 if let Some(name) = credential_type {
                     condition = condition.add(has_type(name));
                 }

@@ -433,3 +433,79 @@ pub mod trust_statements {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod users {
+    //! A person who signs in to the portal, with one role in one institution.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        /// Lower-cased; unique across institutions, as it is the sign-in name.
+        #[sea_orm(unique)]
+        pub email: String,
+        pub name: String,
+        /// `admin`, `certifier` or `auditor`.
+        pub role: String,
+        /// Argon2id PHC string.
+        pub password_hash: String,
+        /// Still the one-time password it was created with.
+        pub must_change_password: bool,
+        pub created_at: DateTimeUtc,
+        pub disabled_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_many = "super::sessions::Entity")]
+        Sessions,
+    }
+
+    impl Related<super::sessions::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Sessions.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sessions {
+    //! A browser session, stored as the SHA-256 of its cookie token.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        /// Hex SHA-256 of the cookie token.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub tenant_id: String,
+        /// Sent back by the page as `X-CSRF-Token` on every change.
+        pub csrf_token: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::users::Entity",
+            from = "Column::UserId",
+            to = "super::users::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<super::users::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -2,8 +2,7 @@
 //! chain, proven by a receipt re-checked against the genesis (so an altered store fails
 //! the check rather than vouching for it).
 
-use certus_schemas::wire::AnchorInfo;
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::report::Report;
@@ -63,19 +62,7 @@ impl Verifier {
         };
         match state {
             Ok(AnchorState::Anchored(receipt)) => match receipt.verify(ledger.genesis()) {
-                Ok(anchored) => report.anchored(
-                    checks::ANCHORED,
-                    AnchorInfo {
-                        chain_id: anchored.chain_id.as_str().to_owned(),
-                        height: anchored.height,
-                        block: anchored.block.to_hex(),
-                        time: Utc
-                            .timestamp_millis_opt(anchored.time_ms)
-                            .single()
-                            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
-                            .unwrap_or_default(),
-                    },
-                ),
+                Ok(anchored) => report.anchored(checks::ANCHORED, anchored.info()),
                 Err(e) => report.fail(
                     checks::ANCHORED,
                     "ANCHOR_INVALID",

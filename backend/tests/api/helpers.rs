@@ -95,7 +95,7 @@ impl TestApp {
             chain_id: "test-chain".parse().expect("chain id"),
         };
         let node = certus::open(&store, None).await.expect("open");
-        let token = create_api_key(
+        let (_, token) = create_api_key(
             &node.db,
             "default",
             &[Scope::Issue, Scope::Verify, Scope::Status],

@@ -71,7 +71,7 @@ async fn issuing_needs_an_api_key_with_the_issue_scope(db: Db) {
         .post("/credentials/issue", &body, Some("certus_not-a-real-token"))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let verify_only = certus::auth::create_api_key(
+    let (_, verify_only) = certus::auth::create_api_key(
         &app.state.db,
         "default",
         &[certus::auth::Scope::Verify],

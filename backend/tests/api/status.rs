@@ -288,7 +288,7 @@ async fn bulk_revocation_changes_exactly_what_the_query_selects(db: Db) {
         app.issue(food_credential.clone(), "vc+jwt").await,
     ];
     // A second API key of the same tenant issues one more KYC credential.
-    let second = create_api_key(
+    let (_, second) = create_api_key(
         &app.state.db,
         "default",
         &[Scope::Issue],
@@ -512,7 +512,7 @@ async fn bad_status_requests_get_clear_errors(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let issue_only = create_api_key(&app.state.db, "default", &[Scope::Issue], None)
+    let (_, issue_only) = create_api_key(&app.state.db, "default", &[Scope::Issue], None)
         .await
         .expect("key");
     let (status, body) = app

@@ -21,7 +21,7 @@ struct Trust {
 }
 
 async fn root(app: &TestApp) -> Trust {
-    let root = create_api_key(
+    let (_, root) = create_api_key(
         &app.state.db,
         "default",
         &[Scope::Trust],

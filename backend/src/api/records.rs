@@ -1,0 +1,136 @@
+//! What an institution reads about its own work: its issued credentials (search, detail
+//! with anchor and history), its audit log and its dashboard.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use certus_schemas::portal::{
+    AuditPage, CredentialDetail, CredentialPage, CredentialSearch, Dashboard,
+};
+use certus_schemas::wire::ErrorBody;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{Principal, Scope};
+use crate::error::ApiError;
+use crate::issued::{self, SearchError};
+use crate::ledger::hash::Digest;
+use crate::ledger::store::AnchorState;
+use crate::state::AppState;
+
+/// Searches the institution's issued credentials, newest first.
+#[utoipa::path(get, path = "/credentials", tag = "records", security(("bearer" = []), ("session" = [])),
+    params(CredentialSearch),
+    responses(
+        (status = 200, body = CredentialPage),
+        (status = 400, body = ErrorBody, description = "INVALID_QUERY"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ))]
+pub async fn search(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<CredentialSearch>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<CredentialPage>, ApiError> {
+    principal.require(Scope::Read)?;
+    let Query(search) = query.map_err(|e| ApiError::bad_request("INVALID_QUERY", e.body_text()))?;
+    let (total, items) = issued::search(&state.db, &principal.tenant_id, &search)
+        .await
+        .map_err(|e| match e {
+            SearchError::Invalid { message, parameter } => {
+                ApiError::bad_request("INVALID_QUERY", message).at(parameter)
+            }
+            SearchError::Db(e) => e.into(),
+        })?;
+    Ok(Json(CredentialPage { total, items }))
+}
+
+/// One credential of the institution: its record, where it is anchored, and its history
+/// (issuance and every status change, from the audit log).
+#[utoipa::path(get, path = "/credentials/{id}", tag = "records", security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "The credential's id")),
+    responses(
+        (status = 200, body = CredentialDetail),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such credential of this institution"),
+    ))]
+pub async fn detail(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<CredentialDetail>, ApiError> {
+    principal.require(Scope::Read)?;
+    let row = issued::find(&state.db, &principal.tenant_id, &id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "CREDENTIAL_NOT_FOUND",
+                format!("this institution issued no credential `{id}`"),
+            )
+        })?;
+    let anchor = match row.commitment.as_deref().map(Digest::from_hex) {
+        Some(Ok(commitment)) => match state.ledger.locate(&commitment).await? {
+            AnchorState::Anchored(receipt) => receipt
+                .verify(state.ledger.genesis())
+                .ok()
+                .map(|a| a.info()),
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(Json(CredentialDetail {
+        record: issued::record(&row),
+        anchor,
+        history: issued::history(&state.db, &principal.tenant_id, &id).await?,
+    }))
+}
+
+/// Paging of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Sealed entries before this position (the next page); absent for the newest.
+    before: Option<u64>,
+    /// At most 500; 100 when absent.
+    limit: Option<u64>,
+}
+
+/// The institution's audit log, newest first: entries waiting for the next block (no
+/// position yet), then sealed, hash-chained ones.
+#[utoipa::path(get, path = "/audit", tag = "records", security(("bearer" = []), ("session" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 400, body = ErrorBody, description = "INVALID_QUERY"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ))]
+pub async fn audit(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditPage>, ApiError> {
+    principal.require(Scope::Read)?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("INVALID_QUERY", e.body_text()))?;
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > 500 {
+        return Err(ApiError::bad_request("INVALID_QUERY", "limit must be 1 to 500").at("limit"));
+    }
+    let entries = issued::audit_log(&state.db, &principal.tenant_id, query.before, limit).await?;
+    Ok(Json(AuditPage { entries }))
+}
+
+/// The institution's figures and the chain's latest blocks.
+#[utoipa::path(get, path = "/dashboard", tag = "records", security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, body = Dashboard),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ))]
+pub async fn dashboard(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Dashboard>, ApiError> {
+    principal.require(Scope::Read)?;
+    Ok(Json(
+        issued::dashboard(&state.db, &principal.tenant_id).await?,
+    ))
+}

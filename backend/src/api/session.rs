@@ -1,0 +1,170 @@
+//! Signing in and out of the portal, and changing one's password.
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use certus_schemas::portal::{ChangePasswordRequest, SessionInfo, SignInRequest, TenantInfo};
+use certus_schemas::wire::ErrorBody;
+use sea_orm::EntityTrait;
+
+use super::extract::{ClientAddr, CurrentSession, JsonBody};
+use crate::auth::accounts::{self, AccountError};
+use crate::auth::passwords;
+use crate::auth::sessions::{self, Session, SignInError, COOKIE};
+use crate::error::ApiError;
+use crate::issuance::xsd_now;
+use crate::state::AppState;
+use crate::store::entities::tenants;
+
+/// Signs in with an email and password. Sets the session cookie (HttpOnly, SameSite=Strict,
+/// Secure when the public URL is https) and answers the CSRF token to send back as
+/// `X-CSRF-Token` on every change. Five failed attempts for an account (or thirty from one
+/// address) lock sign-in for fifteen minutes.
+#[utoipa::path(post, path = "/session", tag = "accounts", request_body = SignInRequest,
+    responses(
+        (status = 200, body = SessionInfo, description = "Signed in; the cookie is set"),
+        (status = 401, body = ErrorBody, description = "INVALID_CREDENTIALS"),
+        (status = 429, body = ErrorBody, description = "SIGN_IN_THROTTLED, with Retry-After"),
+    ))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    JsonBody(request): JsonBody<SignInRequest>,
+) -> Result<Response, ApiError> {
+    let (session, token) = sessions::sign_in(
+        &state.db,
+        &state.sign_in_throttle,
+        &request.email,
+        request.password,
+        client,
+    )
+    .await
+    .map_err(|e| match e {
+        SignInError::InvalidCredentials => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_CREDENTIALS",
+            e.to_string(),
+        ),
+        SignInError::Throttled(seconds) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "SIGN_IN_THROTTLED",
+            e.to_string(),
+        )
+        .with_retry_after(seconds),
+        SignInError::Internal(cause) => ApiError::internal(format_args!("sign-in: {cause:#}")),
+    })?;
+    let cookie = format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        sessions::LIFETIME.num_seconds(),
+        secure_attribute(&state)
+    );
+    let info = session_info(&state, &session).await?;
+    let mut response = Json(info).into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// The signed-in person, their institution and the CSRF token.
+#[utoipa::path(get, path = "/session", tag = "accounts", responses(
+    (status = 200, body = SessionInfo),
+    (status = 401, body = ErrorBody, description = "Not signed in"),
+))]
+pub async fn current(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> Result<Json<SessionInfo>, ApiError> {
+    Ok(Json(session_info(&state, &session).await?))
+}
+
+/// Signs out: ends the session and clears the cookie.
+#[utoipa::path(delete, path = "/session", tag = "accounts", responses(
+    (status = 204, description = "Signed out"),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "CSRF_TOKEN_INVALID"),
+))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> Result<Response, ApiError> {
+    sessions::sign_out(&state.db, &session.id).await?;
+    let cookie = format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure_attribute(&state)
+    );
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(
+            SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+        )],
+    )
+        .into_response())
+}
+
+/// Changes the signed-in person's password (required after a one-time password). Other
+/// sessions of the account end.
+#[utoipa::path(post, path = "/session/password", tag = "accounts",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "The current password is wrong (WRONG_PASSWORD), or CSRF_TOKEN_INVALID"),
+        (status = 422, body = ErrorBody, description = "WEAK_PASSWORD"),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    JsonBody(request): JsonBody<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    let matches = passwords::verify_blocking(
+        request.current_password,
+        Some(session.user.password_hash.clone()),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    if !matches {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "WRONG_PASSWORD",
+            "the current password is wrong",
+        )
+        .at("/currentPassword"));
+    }
+    let user_id = session.user.id.clone();
+    accounts::set_password(&state.db, session.user, request.new_password)
+        .await
+        .map_err(|e| match e {
+            AccountError::WeakPassword(_) => ApiError::from(e).at("/newPassword"),
+            e => e.into(),
+        })?;
+    sessions::end_others(&state.db, &user_id, &session.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn secure_attribute(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+async fn session_info(state: &AppState, session: &Session) -> Result<SessionInfo, ApiError> {
+    let tenant = tenants::Entity::find_by_id(&session.user.tenant_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::internal("a session's tenant is missing"))?;
+    Ok(SessionInfo {
+        user: accounts::info(&session.user),
+        tenant: TenantInfo {
+            id: tenant.id,
+            name: tenant.name,
+        },
+        csrf_token: session.csrf_token.clone(),
+        expires_at: xsd_now(session.expires_at),
+    })
+}

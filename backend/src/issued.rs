@@ -1,0 +1,316 @@
+//! An institution's own record of what it issued, as its portal reads it: search, one
+//! credential with its anchor and history, the audit log, and the dashboard's figures.
+//! Identifiers, types and times only: no claim value is ever recorded.
+
+use std::collections::BTreeMap;
+
+use certus_schemas::portal::{
+    AuditEntry, BlockSummary, CredentialRecord, CredentialSearch, CredentialState, Dashboard,
+    TypeCount,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::issuance::{xsd_millis, xsd_now};
+use crate::store::entities::{
+    audit_log, audit_outbox, issued_credentials, ledger_blocks, ledger_outbox,
+};
+use crate::store::has_type;
+
+/// Most records one search answers.
+pub const MAX_PAGE: u64 = 200;
+/// Records a search answers when it does not say.
+pub const DEFAULT_PAGE: u64 = 50;
+
+/// Why a search was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// A parameter is malformed; the name says which.
+    #[error("{message}")]
+    Invalid { message: String, parameter: String },
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// The portal's view of a record.
+pub fn record(row: &issued_credentials::Model) -> CredentialRecord {
+    CredentialRecord {
+        id: row.credential_id.clone(),
+        types: serde_json::from_str(&row.types).unwrap_or_default(),
+        issuer: row.issuer.clone(),
+        format: row.format.clone(),
+        issued_at: xsd_now(row.issued_at),
+        issued_by: row.issued_by.clone(),
+        status: state_of(row),
+        status_reason: row
+            .status_reason
+            .as_deref()
+            .and_then(|r| serde_json::from_value(serde_json::Value::String(r.to_owned())).ok()),
+        commitment: row.commitment.clone(),
+    }
+}
+
+fn state_of(row: &issued_credentials::Model) -> CredentialState {
+    if row.revoked_at.is_some() {
+        CredentialState::Revoked
+    } else if row.suspended_at.is_some() {
+        CredentialState::Suspended
+    } else {
+        CredentialState::Active
+    }
+}
+
+fn time(value: Option<&str>, parameter: &str) -> Result<Option<DateTime<Utc>>, SearchError> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| SearchError::Invalid {
+                    message: format!("{parameter} must be an RFC 3339 date-time"),
+                    parameter: parameter.to_owned(),
+                })
+        })
+        .transpose()
+}
+
+/// The records of `tenant_id` that `search` selects, newest first, with the total count.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    search: &CredentialSearch,
+) -> Result<(u64, Vec<CredentialRecord>), SearchError> {
+    use issued_credentials::Column;
+    let mut condition = Condition::all().add(Column::TenantId.eq(tenant_id));
+    if let Some(q) = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        condition = condition.add(
+            Expr::col(Column::CredentialId)
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    if let Some(name) = search.credential_type.as_deref().filter(|t| !t.is_empty()) {
+        condition = condition.add(has_type(name));
+    }
+    condition = match search.status {
+        None => condition,
+        Some(CredentialState::Revoked) => condition.add(Column::RevokedAt.is_not_null()),
+        Some(CredentialState::Suspended) => condition
+            .add(Column::RevokedAt.is_null())
+            .add(Column::SuspendedAt.is_not_null()),
+        Some(CredentialState::Active) => condition
+            .add(Column::RevokedAt.is_null())
+            .add(Column::SuspendedAt.is_null()),
+    };
+    if let Some(from) = time(search.issued_from.as_deref(), "issuedFrom")? {
+        condition = condition.add(Column::IssuedAt.gte(from));
+    }
+    if let Some(until) = time(search.issued_until.as_deref(), "issuedUntil")? {
+        condition = condition.add(Column::IssuedAt.lt(until));
+    }
+    let limit = search.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(SearchError::Invalid {
+            message: format!("limit must be 1 to {MAX_PAGE}"),
+            parameter: "limit".into(),
+        });
+    }
+    let query = issued_credentials::Entity::find().filter(condition);
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(Column::IssuedAt)
+        .order_by_desc(Column::Id)
+        .offset(search.offset.unwrap_or(0))
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((total, rows.iter().map(record).collect()))
+}
+
+/// The record of credential `id` of `tenant_id`.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<issued_credentials::Model>, DbErr> {
+    issued_credentials::Entity::find()
+        .filter(issued_credentials::Column::TenantId.eq(tenant_id))
+        .filter(issued_credentials::Column::CredentialId.eq(id))
+        .one(db)
+        .await
+}
+
+fn sealed(row: audit_log::Model) -> AuditEntry {
+    AuditEntry {
+        position: Some(row.position as u64),
+        actor: row.actor,
+        action: row.action,
+        subject: row.subject,
+        at: xsd_millis(row.at_ms),
+        hash: Some(row.hash),
+    }
+}
+
+fn pending(row: audit_outbox::Model) -> AuditEntry {
+    AuditEntry {
+        position: None,
+        actor: row.actor,
+        action: row.action,
+        subject: row.subject,
+        at: xsd_millis(row.at_ms),
+        hash: None,
+    }
+}
+
+/// Every audit entry of `tenant_id` about `subject`, sealed or waiting, oldest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    subject: &str,
+) -> Result<Vec<AuditEntry>, DbErr> {
+    let mut entries: Vec<(i64, AuditEntry)> = audit_log::Entity::find()
+        .filter(audit_log::Column::TenantId.eq(tenant_id))
+        .filter(audit_log::Column::Subject.eq(subject))
+        .order_by_asc(audit_log::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.at_ms, sealed(row)))
+        .collect();
+    entries.extend(
+        audit_outbox::Entity::find()
+            .filter(audit_outbox::Column::TenantId.eq(tenant_id))
+            .filter(audit_outbox::Column::Subject.eq(subject))
+            .order_by_asc(audit_outbox::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.at_ms, pending(row))),
+    );
+    // Stable: sealed entries keep their chain order, waiting ones follow at equal times.
+    entries.sort_by_key(|(at, _)| *at);
+    Ok(entries.into_iter().map(|(_, e)| e).collect())
+}
+
+/// The newest audit entries of `tenant_id`: those waiting for a block, then sealed ones
+/// before position `before` (all when absent), `limit` of each at most.
+pub async fn audit_log(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    before: Option<u64>,
+    limit: u64,
+) -> Result<Vec<AuditEntry>, DbErr> {
+    let mut entries = Vec::new();
+    if before.is_none() {
+        entries.extend(
+            audit_outbox::Entity::find()
+                .filter(audit_outbox::Column::TenantId.eq(tenant_id))
+                .order_by_desc(audit_outbox::Column::Id)
+                .limit(limit)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(pending),
+        );
+    }
+    let mut sealed_query =
+        audit_log::Entity::find().filter(audit_log::Column::TenantId.eq(tenant_id));
+    if let Some(before) = before {
+        sealed_query = sealed_query.filter(audit_log::Column::Position.lt(before as i64));
+    }
+    entries.extend(
+        sealed_query
+            .order_by_desc(audit_log::Column::Position)
+            .limit(limit)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(sealed),
+    );
+    Ok(entries)
+}
+
+/// The newest blocks, `limit` at most, before `before` (from the head when absent).
+pub async fn blocks(
+    db: &impl ConnectionTrait,
+    before: Option<u64>,
+    limit: u64,
+) -> Result<Vec<BlockSummary>, DbErr> {
+    let mut query = ledger_blocks::Entity::find();
+    if let Some(before) = before {
+        query = query.filter(ledger_blocks::Column::Height.lt(before as i64));
+    }
+    Ok(query
+        .order_by_desc(ledger_blocks::Column::Height)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| BlockSummary {
+            height: b.height as u64,
+            hash: b.hash,
+            time: xsd_millis(b.time_ms),
+            tx_count: b.tx_count as u64,
+        })
+        .collect())
+}
+
+/// The dashboard of `tenant_id`.
+pub async fn dashboard(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Dashboard, DbErr> {
+    use issued_credentials::Column;
+    let mine = || issued_credentials::Entity::find().filter(Column::TenantId.eq(tenant_id));
+    let issued = mine().count(db).await?;
+    let revoked = mine()
+        .filter(Column::RevokedAt.is_not_null())
+        .count(db)
+        .await?;
+    let suspended = mine()
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::SuspendedAt.is_not_null())
+        .count(db)
+        .await?;
+    let pending_anchors = mine()
+        .filter(
+            Column::Commitment.in_subquery(
+                Query::select()
+                    .column(ledger_outbox::Column::Commitment)
+                    .from(ledger_outbox::Entity)
+                    .to_owned(),
+            ),
+        )
+        .count(db)
+        .await?;
+    let type_sets: Vec<(String, i64)> = mine()
+        .select_only()
+        .column(Column::Types)
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::Types)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+    for (types, n) in type_sets {
+        let types: Vec<String> = serde_json::from_str(&types).unwrap_or_default();
+        for t in types.into_iter().filter(|t| t != "VerifiableCredential") {
+            *by_type.entry(t).or_default() += n as u64;
+        }
+    }
+    Ok(Dashboard {
+        issued,
+        active: issued - revoked - suspended,
+        suspended,
+        revoked,
+        pending_anchors,
+        by_type: by_type
+            .into_iter()
+            .map(|(type_name, count)| TypeCount { type_name, count })
+            .collect(),
+        latest_blocks: blocks(db, None, 5).await?,
+    })
+}

@@ -1,0 +1,268 @@
+// The certifier portal in a real browser: sign in, issue from the form, batch-issue a CSV,
+// find and revoke a credential, open its anchor receipt, sign out; another institution's
+// user can neither see nor open it. Screenshots of each page go to e2e/out/portal-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../lib/server.mjs';
+import { launchBrowser } from '../lib/browser.mjs';
+
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
+mkdirSync(out, { recursive: true });
+
+const PASSWORD = 'correct horse battery staple';
+const CERTIFIER = 'carla@food-cert.test';
+const ADMIN = 'adele@food-cert.test';
+const OTHER = 'bruno@bank-b.test';
+
+let server;
+let browser;
+let page;
+let issuedId;
+
+before(async () => {
+  server = await startServer({
+    setup: cli => {
+      cli(['user', 'create', '--email', CERTIFIER, '--name', 'Carla Certifier', '--role', 'certifier', '--password-stdin'], PASSWORD);
+      cli(['user', 'create', '--email', ADMIN, '--name', 'Adele Admin', '--role', 'admin', '--password-stdin'], PASSWORD);
+      cli(['tenant', 'create', 'Bank B', '--admin', 'admin@bank-b.test']);
+      cli(['user', 'create', '--tenant', 'bank-b', '--email', OTHER, '--name', 'Bruno', '--role', 'certifier', '--password-stdin'], PASSWORD);
+    },
+  });
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  await page.setViewportSize({ width: 1200, height: 900 });
+  page.on('dialog', dialog => dialog.accept());
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const shot = name => page.screenshot({ path: join(out, `portal-${name}.png`), fullPage: true });
+
+async function signIn(email) {
+  await page.goto(`${server.base}/sign-in`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('signed-in-as').filter({ hasText: email }).waitFor();
+}
+
+async function signOut() {
+  await page.getByTestId('sign-out').click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+}
+
+test('a wrong password is refused with a clear message, and pages need a session', async () => {
+  await page.goto(`${server.base}/portal/credentials`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.match(page.url(), /\/sign-in\?next=%2Fportal%2Fcredentials$/);
+  await page.getByLabel('Email').fill(CERTIFIER);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('sign-in-error').filter({ hasText: 'INVALID_CREDENTIALS' }).waitFor();
+  await shot('sign-in');
+});
+
+test('signing in with the keyboard alone leads to the page asked for, then the dashboard', async () => {
+  await page.goto(`${server.base}/sign-in?next=%2Fportal%2Ftypes`);
+  await page.getByLabel('Email').focus();
+  await page.keyboard.type(CERTIFIER);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByTestId('type-FoodIngredientCertificate').waitFor();
+  assert.equal(await page.getByTestId('credential-types').locator('article').count(), 4);
+  assert.match(await page.getByTestId('type-KycCredential').innerText(), /personal/);
+  await shot('types');
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByTestId('stat-issued').waitFor();
+  await shot('dashboard');
+});
+
+test('a certifier issues one credential from the form generated from its schema', async () => {
+  await page.getByRole('link', { name: 'Issue', exact: true }).click();
+  await page.getByLabel('Credential type').selectOption('FoodIngredientCertificate');
+  await page.getByTestId('field-ingredientName').fill('Cold-pressed olive oil');
+  await page.getByTestId('field-productCode').fill('abc');
+  const codeError = page.getByTestId('field-productCode-error');
+  await codeError.filter({ hasText: 'expected form' }).waitFor();
+  assert.equal(await page.getByTestId('field-productCode').getAttribute('aria-invalid'), 'true');
+  await page.getByTestId('field-productCode').fill('08001234567890');
+  await codeError.filter({ hasText: /^$/ }).waitFor({ state: 'attached' });
+  await page.getByTestId('field-producer').fill('Frantoio Esempio S.r.l.');
+  await page.getByTestId('field-siteCountry').fill('IT');
+  await page.getByTestId('field-standard').fill('ISO 22000:2018');
+  await page.getByTestId('field-auditDate').fill('2026-09-15');
+  await page.getByTestId('field-result').selectOption('certified');
+  await page.getByTestId('field-auditorName').fill('Luca Bianchi');
+  await page.getByTestId('format-vc-jwt').check();
+  await page.getByTestId('preview').click();
+  const preview = page.getByTestId('preview-panel');
+  await preview.waitFor();
+  assert.match(await preview.innerText(), /"productCode": "08001234567890"/);
+  await page.getByTestId('issue').click();
+  const id = page.getByTestId('issued-id');
+  await id.waitFor();
+  issuedId = await id.innerText();
+  assert.match(issuedId, /^urn:uuid:[0-9a-f-]{36}$/);
+  const href = await page.getByTestId('download-credential').getAttribute('href');
+  assert.match(href, /^data:application\/vc\+jwt;charset=utf-8,eyJ/);
+  await shot('issue');
+});
+
+test('a required field left empty is flagged next to the field, and nothing is issued', async () => {
+  await page.goto(`${server.base}/portal/issue`);
+  await page.getByLabel('Credential type').selectOption('FoodIngredientCertificate');
+  await page.getByTestId('issue').click();
+  await page.getByTestId('field-producer-error').filter({ hasText: 'required' }).waitFor();
+  await page.getByTestId('form-errors').waitFor();
+  assert.equal(await page.getByTestId('issued').count(), 0);
+});
+
+test('a CSV of 200 rows is batch-issued with progress to 100%, per-row errors and a result file', async () => {
+  const rows = ['ingredientName,productCode,producer,siteCountry,standard,auditDate,result,auditorName'];
+  for (let i = 1; i <= 200; i++) {
+    // Rows 50 and 150 carry a date the schema refuses.
+    const date = i % 100 === 50 ? '15/09/2026' : '2026-09-15';
+    rows.push(`Olive oil lot ${i},0800123456${String(i).padStart(4, '0')},"Frantoio Esempio, S.r.l.",IT,ISO 22000:2018,${date},certified,Luca Bianchi`);
+  }
+  const csv = join(out, 'batch.csv');
+  writeFileSync(csv, rows.join('\n') + '\n');
+  await page.getByRole('link', { name: 'Batch issue' }).click();
+  await page.getByLabel('Credential type').selectOption('FoodIngredientCertificate');
+  await page.getByTestId('csv-file').setInputFiles(csv);
+  await page.getByTestId('csv-summary').filter({ hasText: '200 rows' }).waitFor();
+  assert.equal(await page.getByTestId('map-auditDate').inputValue(), 'auditDate');
+  await page.getByTestId('batch-start').click();
+  await page.getByTestId('batch-percent').filter({ hasText: '200 of 200 rows — 100%' }).waitFor({ timeout: 120_000 });
+  await page.getByTestId('batch-summary').filter({ hasText: 'Issued 198, failed 2.' }).waitFor();
+  const errors = await page.getByTestId('batch-errors').innerText();
+  assert.match(errors, /50\s+INVALID_ROW/);
+  assert.match(errors, /150\s+INVALID_ROW/);
+  const result = decodeURIComponent((await page.getByTestId('batch-result').getAttribute('href')).split(',').slice(1).join(','));
+  const lines = result.trim().split('\n');
+  assert.equal(lines.length, 201);
+  assert.equal(lines.filter(l => /,issued,urn:uuid:/.test(l)).length, 198);
+  await shot('batch');
+});
+
+test('a credential is found, revoked with a reason, and its status history and receipt shown', async () => {
+  await page.getByRole('link', { name: 'Credentials', exact: true }).click();
+  await page.getByTestId('credential-list').waitFor();
+  assert.match(await page.getByTestId('credential-list').locator('caption').innerText(), /of 199$/);
+  await page.getByLabel('Credential id contains').fill(issuedId.slice(-12));
+  await page.getByTestId('search').click();
+  await page.getByTestId('credential-list').locator('caption').filter({ hasText: '1–1 of 1' }).waitFor();
+  await shot('credentials');
+  await page.getByRole('link', { name: issuedId }).click();
+  await page.getByTestId('credential-id').filter({ hasText: issuedId }).waitFor();
+  await page.getByTestId('credential-status').filter({ hasText: 'active' }).waitFor();
+  await page.getByLabel('Reason').selectOption('superseded');
+  await page.getByTestId('action-revoke').click();
+  await page.getByTestId('credential-status').filter({ hasText: 'revoked (superseded)' }).waitFor();
+  await page.getByTestId('history').filter({ hasText: 'credential.revoke' }).waitFor();
+  assert.match(await page.getByTestId('history').innerText(), /credential\.issue[\s\S]*credential\.revoke/);
+  // The anchor is sealed within a block interval; the page shows it once reloaded.
+  await page.waitForFunction(async url => {
+    const r = await fetch(url);
+    return r.ok && (await r.json()).anchor !== undefined;
+  }, `${server.base}/credentials/${encodeURIComponent(issuedId)}`);
+  await page.reload();
+  await page.getByTestId('anchor').waitFor();
+  await page.getByTestId('open-receipt').click();
+  await page.getByTestId('receipt').waitFor();
+  await page.getByTestId('verify-receipt').click();
+  await page.getByTestId('receipt-valid').waitFor();
+  await shot('credential');
+  // The list now shows it as revoked.
+  await page.getByRole('link', { name: 'Credentials', exact: true }).click();
+  await page.getByTestId('filter-status').selectOption('revoked');
+  await page.getByTestId('search').click();
+  await page.getByTestId('credential-list').locator('caption').filter({ hasText: '1–1 of 1' }).waitFor();
+});
+
+test('the chain explorer and the audit log show the blocks and the changes', async () => {
+  await page.getByRole('link', { name: 'Chain' }).click();
+  await page.getByTestId('blocks').waitFor();
+  await page.getByTestId('blocks').getByRole('button').first().click();
+  await page.getByTestId('block').waitFor();
+  await shot('chain');
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByTestId('audit-log').filter({ hasText: 'credential.revoke' }).waitFor();
+  await shot('audit');
+  await signOut();
+});
+
+test('an admin adds a user and creates an API key; a certifier has no such page', async () => {
+  await signIn(ADMIN);
+  await page.getByRole('link', { name: 'Users & keys' }).click();
+  await page.getByTestId('users').filter({ hasText: CERTIFIER }).waitFor();
+  await page.getByLabel('Email').fill('new.auditor@food-cert.test');
+  await page.getByLabel('Name').fill('Nora Auditor');
+  await page.getByLabel('Role', { exact: true }).selectOption('auditor');
+  await page.getByTestId('add-user').click();
+  await page.getByTestId('one-time-password').waitFor();
+  await page.getByTestId('users').filter({ hasText: 'new.auditor@food-cert.test' }).waitFor();
+  await page.getByLabel('Label').fill('verifier desk');
+  await page.getByTestId('create-key').click();
+  const token = (await page.getByTestId('new-token').locator('code').innerText()).trim();
+  assert.match(token, /^certus_/);
+  await page.getByTestId('api-keys').filter({ hasText: 'verifier desk' }).waitFor();
+  await shot('admin');
+  await signOut();
+  // The new key works for what it was given.
+  const r = await fetch(`${server.base}/credentials/verify`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"verifiableCredential": 1}' });
+  assert.equal(r.status, 400);
+});
+
+test("another institution's user neither sees nor opens the credential", async () => {
+  await signIn(OTHER);
+  await page.getByRole('link', { name: 'Credentials', exact: true }).click();
+  await page.getByTestId('no-credentials').waitFor();
+  await page.goto(`${server.base}/portal/credentials/${encodeURIComponent(issuedId)}`);
+  await page.getByTestId('credential-error').filter({ hasText: 'CREDENTIAL_NOT_FOUND' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Users & keys' }).count(), 0);
+  await signOut();
+  await page.goto(`${server.base}/`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+});
+
+test('on a phone-sized screen the portal stays usable', async () => {
+  await signIn(CERTIFIER);
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.getByRole('link', { name: 'Credentials', exact: true }).click();
+  await page.getByTestId('credential-list').waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+  await shot('phone');
+  await page.setViewportSize({ width: 1200, height: 900 });
+  await signOut();
+});
+
+test('on a first start the console shows a one-time password, which must be replaced', async () => {
+  const fresh = await startServer({ withApiKey: false });
+  try {
+    const [, email, password] = await fresh.waitForOutput(/First sign-in: \S+ as (\S+) with the one-time password (\S+) /);
+    const p = await browser.newPage();
+    await p.goto(`${fresh.base}/sign-in`);
+    await p.getByLabel('Email').fill(email);
+    await p.getByLabel('Password').fill(password);
+    await p.getByTestId('sign-in').click();
+    await p.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    // Until then the API refuses everything else.
+    const blocked = await p.evaluate(async () => (await fetch('/dashboard')).json());
+    assert.equal(blocked.code, 'PASSWORD_CHANGE_REQUIRED');
+    await p.getByTestId('current-password').fill(password);
+    await p.getByTestId('new-password').fill(PASSWORD);
+    await p.getByTestId('repeat-password').fill(PASSWORD);
+    await p.getByTestId('change-password').click();
+    await p.getByTestId('stat-issued').waitFor();
+    await p.close();
+  } finally {
+    await fresh.stop();
+  }
+});

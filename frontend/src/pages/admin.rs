@@ -1,0 +1,238 @@
+//! For admins: the institution's user accounts and API keys.
+
+use certus_schemas::portal::{ApiKeyInfo, NewApiKey, NewUser, Role, UserInfo, UserUpdate};
+use leptos::prelude::*;
+
+use crate::api;
+use crate::use_auth;
+use crate::widgets::{short_time, ErrorNote, Loading};
+
+const ROLES: [Role; 3] = [Role::Admin, Role::Certifier, Role::Auditor];
+const SCOPES: [&str; 4] = ["issue", "verify", "status", "read"];
+
+#[component]
+pub fn Admin() -> impl IntoView {
+    view! {
+        <h1>"Users and API keys"</h1>
+        <Users/>
+        <ApiKeys/>
+    }
+}
+
+#[component]
+fn Users() -> impl IntoView {
+    let users = LocalResource::new(api::users);
+    let (email, set_email) = signal(String::new());
+    let (name, set_name) = signal(String::new());
+    let role = RwSignal::new(Role::Certifier);
+    let create = Action::new_local(move |user: &NewUser| api::create_user(user.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            users.refetch();
+        }
+    });
+    let field_error = move |pointer: &'static str| {
+        move || {
+            create
+                .value()
+                .get()
+                .and_then(|r| r.err())
+                .filter(|e| e.path.as_deref() == Some(pointer))
+                .map(|e| e.message)
+        }
+    };
+    view! {
+        <section aria-labelledby="users-title">
+            <h2 id="users-title">"Users"</h2>
+            <Suspense fallback=Loading>
+                {move || users.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) => view! { <UserTable list refresh=Callback::new(move |_| users.refetch())/> }.into_any(),
+                })}
+            </Suspense>
+            <form class="inline" on:submit=move |ev| {
+                ev.prevent_default();
+                create.dispatch(NewUser { email: email.get_untracked(), name: name.get_untracked(), role: role.get_untracked() });
+            }>
+                <h3>"Add a user"</h3>
+                <div class="field">
+                    <label for="new-user-email">"Email"</label>
+                    <input id="new-user-email" data-testid="new-user-email" type="email" required aria-describedby="new-user-email-error"
+                        on:input=move |ev| set_email.set(event_target_value(&ev)) prop:value=email/>
+                    <small id="new-user-email-error" class="field-error" role="alert">{field_error("/email")}</small>
+                </div>
+                <div class="field">
+                    <label for="new-user-name">"Name"</label>
+                    <input id="new-user-name" data-testid="new-user-name" required
+                        on:input=move |ev| set_name.set(event_target_value(&ev)) prop:value=name/>
+                </div>
+                <div class="field">
+                    <label for="new-user-role">"Role"</label>
+                    <select id="new-user-role" data-testid="new-user-role"
+                        on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse() { role.set(r); } }
+                        prop:value=move || role.get().as_str()>
+                        {ROLES.iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" data-testid="add-user">"Add user"</button>
+            </form>
+            <div aria-live="polite">
+                {move || create.value().get().map(|r| match r {
+                    Ok(created) => view! {
+                        <p class="ok" data-testid="one-time-password">
+                            "Give " <strong>{created.user.email}</strong> " this one-time password; it is shown only now: "
+                            <code>{created.one_time_password}</code>
+                        </p>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn UserTable(list: Vec<UserInfo>, refresh: Callback<()>) -> impl IntoView {
+    let auth = use_auth();
+    let me = auth
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.user.id.clone()));
+    let update = Action::new_local(|(id, change): &(String, UserUpdate)| {
+        api::update_user(id.clone(), change.clone())
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = update.value().get() {
+            refresh.run(());
+        }
+    });
+    view! {
+        <div class="scroll">
+            <table data-testid="users">
+                <thead><tr><th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col">"Action"</th></tr></thead>
+                <tbody>
+                    {list.into_iter().map(|u| {
+                        let is_me = me.as_deref() == Some(u.id.as_str());
+                        let (id_role, id_toggle) = (u.id.clone(), u.id.clone());
+                        let disabled = u.disabled_at.is_some();
+                        let label = format!("Role of {}", u.email);
+                        view! {
+                            <tr>
+                                <td>{u.email.clone()}</td>
+                                <td>{u.name.clone()}</td>
+                                <td>
+                                    <select aria-label=label disabled=is_me prop:value=u.role.as_str()
+                                        on:change=move |ev| {
+                                            if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                                                update.dispatch((id_role.clone(), UserUpdate { role: Some(role), disabled: None }));
+                                            }
+                                        }>
+                                        {ROLES.iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
+                                    </select>
+                                </td>
+                                <td>{if disabled { "disabled" } else if u.must_change_password { "invited" } else { "active" }}</td>
+                                <td>
+                                    <button disabled=is_me on:click=move |_| {
+                                        update.dispatch((id_toggle.clone(), UserUpdate { role: None, disabled: Some(!disabled) }));
+                                    }>{if disabled { "Enable" } else { "Disable" }}</button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {move || update.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error/> })}
+    }
+}
+
+#[component]
+fn ApiKeys() -> impl IntoView {
+    let keys = LocalResource::new(api::api_keys);
+    let (label, set_label) = signal(String::new());
+    let scopes = RwSignal::new(vec!["verify".to_owned()]);
+    let create = Action::new_local(|key: &NewApiKey| api::create_api_key(key.clone()));
+    let revoke = Action::new_local(|id: &String| api::revoke_api_key(id.clone()));
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            || matches!(revoke.value().get(), Some(Ok(())))
+        {
+            keys.refetch();
+        }
+    });
+    view! {
+        <section aria-labelledby="keys-title">
+            <h2 id="keys-title">"API keys"</h2>
+            <Suspense fallback=Loading>
+                {move || keys.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"No API key yet."</p> }.into_any(),
+                    Ok(list) => view! { <KeyTable list revoke/> }.into_any(),
+                })}
+            </Suspense>
+            <form class="inline" on:submit=move |ev| {
+                ev.prevent_default();
+                create.dispatch(NewApiKey { scopes: scopes.get_untracked(), label: Some(label.get_untracked()) });
+            }>
+                <h3>"Create an API key"</h3>
+                <div class="field">
+                    <label for="new-key-label">"Label"</label>
+                    <input id="new-key-label" data-testid="new-key-label"
+                        on:input=move |ev| set_label.set(event_target_value(&ev)) prop:value=label/>
+                </div>
+                <fieldset>
+                    <legend>"Scopes"</legend>
+                    {SCOPES.iter().map(|scope| {
+                        let id = format!("scope-{scope}");
+                        let (for_label, testid) = (id.clone(), id.clone());
+                        view! {
+                            <label for=for_label>
+                                <input type="checkbox" id=id data-testid=testid
+                                    prop:checked=move || scopes.with(|s| s.iter().any(|x| x == scope))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        scopes.update(|s| { s.retain(|x| x != scope); if on { s.push((*scope).to_owned()); } });
+                                    }/>
+                                {*scope}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <button type="submit" data-testid="create-key">"Create key"</button>
+            </form>
+            <div aria-live="polite">
+                {move || create.value().get().map(|r| match r {
+                    Ok(created) => view! {
+                        <p class="ok" data-testid="new-token">"The key's token, shown only now: " <code class="wrap">{created.token}</code></p>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn KeyTable(list: Vec<ApiKeyInfo>, revoke: Action<String, api::Result<()>>) -> impl IntoView {
+    view! {
+        <div class="scroll">
+            <table data-testid="api-keys">
+                <thead><tr><th scope="col">"Label"</th><th scope="col">"Scopes"</th><th scope="col">"Created"</th><th scope="col">"State"</th><th scope="col">"Action"</th></tr></thead>
+                <tbody>
+                    {list.into_iter().map(|k| {
+                        let id = k.id.clone();
+                        let revoked = k.revoked_at.is_some();
+                        view! {
+                            <tr>
+                                <td>{k.label.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td>{k.scopes.join(", ")}</td>
+                                <td>{short_time(&k.created_at)}</td>
+                                <td>{k.revoked_at.as_deref().map(|t| format!("revoked {}", short_time(t))).unwrap_or_else(|| "active".into())}</td>
+                                <td><button class="danger" disabled=revoked on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke"</button></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,50 @@
+//! The institution's audit log, newest first.
+
+use leptos::prelude::*;
+
+use crate::api;
+use crate::widgets::{short_time, ErrorNote, Loading};
+
+#[component]
+pub fn Audit() -> impl IntoView {
+    let before = RwSignal::new(None::<u64>);
+    let page = LocalResource::new(move || {
+        let before = before.get();
+        async move { api::audit(before).await }
+    });
+    view! {
+        <h1>"Audit log"</h1>
+        <p class="hint">"Every change, by whom and when — identifiers only. Entries are hash-chained and the head is anchored in each block."</p>
+        <Suspense fallback=Loading>
+            {move || page.get().map(|r| match r {
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+                Ok(page) if page.entries.is_empty() => view! { <p class="empty">"Nothing recorded yet."</p> }.into_any(),
+                Ok(page) => {
+                    let oldest = page.entries.iter().filter_map(|e| e.position).min();
+                    view! {
+                        <div class="scroll">
+                            <table data-testid="audit-log">
+                                <thead><tr><th scope="col">"Position"</th><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Record"</th></tr></thead>
+                                <tbody>
+                                    {page.entries.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td>{e.position.map(|p| p.to_string()).unwrap_or_else(|| "waiting".into())}</td>
+                                            <td>{short_time(&e.at)}</td>
+                                            <td><code>{e.actor}</code></td>
+                                            <td><code>{e.action}</code></td>
+                                            <td><code class="wrap">{e.subject}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <div class="pager">
+                            <button disabled=move || before.get().is_none() on:click=move |_| before.set(None)>"Newest"</button>
+                            <button disabled=oldest.is_none_or(|p| p == 0) on:click=move |_| before.set(oldest)>"Older"</button>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,144 @@
+//! The chain explorer: blocks newest first, one block's transactions, and checking any
+//! anchor receipt against this chain's genesis.
+
+use certus_schemas::portal::BlockSummary;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde_json::Value;
+
+use super::credentials::ReceiptVerdict;
+use crate::api;
+use crate::widgets::{short_time, ErrorNote, Loading};
+
+#[component]
+pub fn Chain() -> impl IntoView {
+    let query = use_query_map();
+    let before = RwSignal::new(None::<u64>);
+    let blocks = LocalResource::new(move || {
+        let before = before.get();
+        async move { api::blocks(before).await }
+    });
+    let open =
+        RwSignal::new(query.with_untracked(|q| q.get("block").and_then(|b| b.parse::<u64>().ok())));
+    let block = LocalResource::new(move || {
+        let height = open.get();
+        async move {
+            match height {
+                Some(h) => api::block(h).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <h1>"Chain explorer"</h1>
+        <div class="columns">
+            <section aria-labelledby="blocks-title">
+                <h2 id="blocks-title">"Blocks"</h2>
+                <Suspense fallback=Loading>
+                    {move || blocks.get().map(|r| match r {
+                        Err(error) => view! { <ErrorNote error/> }.into_any(),
+                        Ok(list) => view! { <BlockList list open before/> }.into_any(),
+                    })}
+                </Suspense>
+            </section>
+            <section aria-labelledby="block-title">
+                <h2 id="block-title">{move || open.get().map(|h| format!("Block {h}")).unwrap_or_else(|| "Block".into())}</h2>
+                <Suspense fallback=Loading>
+                    {move || block.get().map(|r| match r {
+                        Err(error) => view! { <ErrorNote error/> }.into_any(),
+                        Ok(None) => view! { <p class="empty">"Choose a block to see its transactions."</p> }.into_any(),
+                        Ok(Some(block)) => view! { <BlockView block/> }.into_any(),
+                    })}
+                </Suspense>
+            </section>
+        </div>
+        <CheckReceipt/>
+    }
+}
+
+#[component]
+fn BlockList(
+    list: Vec<BlockSummary>,
+    open: RwSignal<Option<u64>>,
+    before: RwSignal<Option<u64>>,
+) -> impl IntoView {
+    let oldest = list.last().map(|b| b.height);
+    view! {
+        <div class="scroll">
+            <table data-testid="blocks">
+                <thead><tr><th scope="col">"Height"</th><th scope="col">"Sealed"</th><th scope="col">"Transactions"</th><th scope="col">"Hash"</th></tr></thead>
+                <tbody>
+                    {list.into_iter().map(|b| {
+                        let height = b.height;
+                        view! {
+                            <tr>
+                                <td><button class="link" data-testid=format!("block-{height}") on:click=move |_| open.set(Some(height))>{height}</button></td>
+                                <td>{short_time(&b.time)}</td>
+                                <td>{b.tx_count}</td>
+                                <td><code>{b.hash[..16.min(b.hash.len())].to_owned()} "…"</code></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <div class="pager">
+            <button disabled=move || before.get().is_none() on:click=move |_| before.set(None)>"Newest"</button>
+            <button disabled=oldest.is_none_or(|h| h == 0) on:click=move |_| before.set(oldest)>"Older"</button>
+        </div>
+    }
+}
+
+#[component]
+fn BlockView(block: Value) -> impl IntoView {
+    let transactions = block["transactions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let text = serde_json::to_string_pretty(&block).unwrap_or_default();
+    view! {
+        <div data-testid="block">
+            <p>{format!("{} transaction(s)", transactions.len())}</p>
+            <ol class="transactions">
+                {transactions.into_iter().map(|tx| {
+                    let kind = tx["type"].as_str().or_else(|| tx["kind"].as_str()).unwrap_or("transaction").to_owned();
+                    view! { <li><code>{kind}</code> " " <code class="wrap">{tx.to_string()}</code></li> }
+                }).collect_view()}
+            </ol>
+            <details><summary>"The block as JSON"</summary><pre>{text}</pre></details>
+        </div>
+    }
+}
+
+#[component]
+fn CheckReceipt() -> impl IntoView {
+    let (text, set_text) = signal(String::new());
+    let check = Action::new_local(|text: &String| {
+        let parsed = serde_json::from_str::<Value>(text);
+        async move {
+            let receipt = parsed.map_err(|e| api::ApiError {
+                status: 0,
+                code: "MALFORMED_JSON".into(),
+                message: format!("the receipt is not JSON: {e}"),
+                path: None,
+            })?;
+            api::verify_receipt(receipt).await
+        }
+    });
+    view! {
+        <section aria-labelledby="check-title">
+            <h2 id="check-title">"Check a receipt"</h2>
+            <label for="receipt-input">"Receipt (JSON, as downloaded from a credential)"</label>
+            <textarea id="receipt-input" data-testid="receipt-input" rows="6"
+                on:input=move |ev| set_text.set(event_target_value(&ev)) prop:value=text></textarea>
+            <button data-testid="check-receipt" disabled=move || text.with(|t| t.trim().is_empty())
+                on:click=move |_| { check.dispatch(text.get_untracked()); }>"Check"</button>
+            <div aria-live="polite">
+                {move || check.value().get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(result) => view! { <ReceiptVerdict result/> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,206 @@
+//! Issuing one credential: a form generated from the type's JSON Schema, checked as it is
+//! typed, a preview of the credential, then the signed credential to download.
+
+use std::collections::BTreeMap;
+
+use certus_schemas::wire::CredentialTypeInfo;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use serde_json::Value;
+
+use crate::api;
+use crate::schema_form::{check_all, credential, fields, subject, SchemaForm};
+use crate::widgets::{Download, ErrorNote, Loading};
+
+/// The envelopes a credential can be issued in.
+pub const FORMATS: [(&str, &str); 3] = [
+    ("ldp_vc", "W3C VC with Data Integrity proof (ldp_vc)"),
+    ("vc+jwt", "W3C VC as JOSE (vc+jwt)"),
+    (
+        "dc+sd-jwt",
+        "SD-JWT VC, personal claims selectively disclosable (dc+sd-jwt)",
+    ),
+];
+
+#[component]
+pub fn Issue() -> impl IntoView {
+    let types = LocalResource::new(api::credential_types);
+    view! {
+        <h1>"Issue a credential"</h1>
+        <Suspense fallback=Loading>
+            {move || types.get().map(|r| match r {
+                Ok(list) => view! { <IssueForm types=list/> }.into_any(),
+                Err(error) => view! { <ErrorNote error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// A type picker shared by the single and batch forms.
+#[component]
+pub fn TypePicker(
+    types: Vec<CredentialTypeInfo>,
+    chosen: RwSignal<Option<CredentialTypeInfo>>,
+) -> impl IntoView {
+    let options = types.clone();
+    view! {
+        <div class="field">
+            <label for="credential-type">"Credential type"</label>
+            <select id="credential-type" data-testid="credential-type"
+                prop:value=move || chosen.with(|c| c.as_ref().map(|c| c.type_name.clone()).unwrap_or_default())
+                on:change=move |ev| {
+                    let name = event_target_value(&ev);
+                    chosen.set(types.iter().find(|t| t.type_name == name).cloned());
+                }>
+                <option value="">"— choose a type —"</option>
+                {options.into_iter().map(|t| view! { <option value=t.type_name.clone()>{t.title}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The format radio group shared by the single and batch forms.
+#[component]
+pub fn FormatPicker(format: RwSignal<String>) -> impl IntoView {
+    view! {
+        <fieldset class="formats">
+            <legend>"Format"</legend>
+            {FORMATS.iter().map(|(value, label)| {
+                let id = format!("format-{}", value.replace('+', "-"));
+                let (for_label, testid) = (id.clone(), id.clone());
+                view! {
+                    <label for=for_label>
+                        <input type="radio" name="format" id=id data-testid=testid value=*value
+                            prop:checked=move || format.get() == *value
+                            on:change=move |_| format.set((*value).to_owned())/>
+                        {*label}
+                    </label>
+                }
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+#[component]
+fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
+    let query = use_query_map();
+    let wanted = query.with_untracked(|q| q.get("type"));
+    let chosen = RwSignal::new(
+        types
+            .iter()
+            .find(|t| Some(&t.type_name) == wanted.as_ref())
+            .cloned(),
+    );
+    let format = RwSignal::new("ldp_vc".to_owned());
+    let values = RwSignal::new(BTreeMap::<String, String>::new());
+    let errors = RwSignal::new(BTreeMap::<String, String>::new());
+    let preview = RwSignal::new(None::<Value>);
+    let prepared = move || {
+        let info = chosen.get_untracked()?;
+        let claims = fields(&info);
+        let problems = check_all(&claims, &values.get_untracked());
+        let ok = problems.is_empty();
+        errors.set(problems);
+        ok.then(|| credential(&info, subject(&claims, &values.get_untracked())))
+    };
+    let issue = Action::new_local(move |(credential, format): &(Value, String)| {
+        api::issue(credential.clone(), format.clone())
+    });
+    // A server error about one claim goes next to its field.
+    Effect::new(move |_| {
+        if let Some(Err(error)) = issue.value().get() {
+            if let Some(name) = error
+                .path
+                .as_deref()
+                .and_then(|p| p.strip_prefix("/credential/credentialSubject/"))
+            {
+                errors.update(|e| {
+                    e.insert(name.to_owned(), error.message.clone());
+                });
+            }
+        }
+    });
+    // A new type starts a new form.
+    Effect::new(move |_| {
+        chosen.track();
+        values.set(BTreeMap::new());
+        errors.set(BTreeMap::new());
+        preview.set(None);
+        issue.value().set(None);
+    });
+    let pending = issue.pending();
+    view! {
+        <form class="issue" novalidate=true on:submit=move |ev| {
+            ev.prevent_default();
+            if let Some(credential) = prepared() {
+                issue.dispatch((credential, format.get_untracked()));
+            }
+        }>
+            <TypePicker types chosen/>
+            {move || chosen.get().map(|info| view! {
+                <p class="hint">{info.description.clone()}</p>
+                <fieldset>
+                    <legend>"Subject"</legend>
+                    <SchemaForm fields=fields(&info) values errors/>
+                </fieldset>
+                <FormatPicker format/>
+                <div class="buttons">
+                    <button type="button" data-testid="preview" on:click=move |_| preview.set(prepared())>"Preview"</button>
+                    <button type="submit" data-testid="issue" disabled=move || pending.get()>
+                        {move || if pending.get() { "Issuing…" } else { "Issue" }}
+                    </button>
+                </div>
+            })}
+            {move || errors.with(|e| !e.is_empty()).then(|| view! {
+                <p class="error" role="alert" data-testid="form-errors">"Some fields need attention; see the messages next to them."</p>
+            })}
+        </form>
+        {move || preview.get().map(|credential| view! {
+            <section aria-labelledby="preview-title" data-testid="preview-panel">
+                <h2 id="preview-title">"Preview"</h2>
+                <p class="hint">"The issuer, an id, validFrom and the status entries are added when it is signed."</p>
+                <pre>{serde_json::to_string_pretty(&credential).unwrap_or_default()}</pre>
+            </section>
+        })}
+        <div aria-live="polite">
+            {move || issue.value().get().map(|r| match r {
+                Ok(issued) => view! { <Issued issued format=format.get_untracked()/> }.into_any(),
+                Err(error) => view! { <ErrorNote error testid="issue-error"/> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Issued(issued: api::Issued, format: String) -> impl IntoView {
+    // A JOSE or SD-JWT credential comes wrapped as an EnvelopedVerifiableCredential whose
+    // id is a data: URL; the holder gets the token itself.
+    let text = match issued.credential["id"]
+        .as_str()
+        .and_then(|id| id.strip_prefix("data:"))
+    {
+        Some(data) if issued.credential["type"] == "EnvelopedVerifiableCredential" => data
+            .split_once(',')
+            .map(|(_, token)| token.to_owned())
+            .unwrap_or_default(),
+        _ => serde_json::to_string_pretty(&issued.credential).unwrap_or_default(),
+    };
+    let id = issued.id.clone();
+    let (file, mime) = match format.as_str() {
+        "ldp_vc" => ("credential.json", "application/vc+ld+json"),
+        "vc+jwt" => ("credential.jwt", "application/vc+jwt"),
+        _ => ("credential.sd-jwt", "application/dc+sd-jwt"),
+    };
+    view! {
+        <section class="result" aria-labelledby="issued-title" data-testid="issued">
+            <h2 id="issued-title">"Issued"</h2>
+            <p>"Credential " <A href=format!("/portal/credentials/{}", js_sys::encode_uri_component(&id))>
+                <code data-testid="issued-id">{id.clone()}</code></A>
+                " — its anchor is sealed into the next block within a second."</p>
+            <Download content=text.clone() file=file mime=mime label="Download the credential" testid="download-credential"/>
+            <p class="hint">"Hand the file to the holder. Offers a wallet can accept by link or QR code arrive with OpenID4VCI."</p>
+            <details><summary>"The signed credential"</summary><pre>{text}</pre></details>
+        </section>
+    }
+}

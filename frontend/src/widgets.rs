@@ -1,0 +1,120 @@
+//! Small pieces every page uses: error notes, status badges, downloads, and the status
+//! actions (suspend, reinstate, revoke with a reason).
+
+use certus_schemas::portal::CredentialState;
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+
+/// An API error, announced to screen readers.
+#[component]
+pub fn ErrorNote(error: ApiError, #[prop(optional, into)] testid: Option<String>) -> impl IntoView {
+    view! {
+        <p class="error" role="alert" data-testid=testid.unwrap_or_else(|| "error".into())>
+            <strong>{error.code}</strong> " — " {error.message}
+        </p>
+    }
+}
+
+/// The loading state of a section.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="loading" role="status">"Loading…"</p> }
+}
+
+/// A credential's status as a coloured, labelled badge.
+#[component]
+pub fn StatusBadge(state: CredentialState) -> impl IntoView {
+    view! { <span class=format!("badge {}", state.as_str())>{state.as_str()}</span> }
+}
+
+/// A link that downloads `content` as `file` (a data: URL; nothing leaves the browser).
+#[component]
+pub fn Download(
+    content: String,
+    #[prop(into)] file: String,
+    #[prop(into)] mime: String,
+    #[prop(into)] label: String,
+    #[prop(optional, into)] testid: Option<String>,
+) -> impl IntoView {
+    let href = format!(
+        "data:{mime};charset=utf-8,{}",
+        js_sys::encode_uri_component(&content)
+    );
+    view! {
+        <a class="button" href=href download=file data-testid=testid.unwrap_or_else(|| "download".into())>{label}</a>
+    }
+}
+
+/// "2026-11-21T10:00:01Z" as "2026-11-21 10:00:01".
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339
+        .trim_end_matches('Z')
+        .split('.')
+        .next()
+        .unwrap_or(rfc3339)
+        .replace('T', " ")
+}
+
+/// The reasons a status may change for (RFC 5280), with labels.
+pub const REASONS: [(&str, &str); 7] = [
+    ("unspecified", "Unspecified"),
+    ("superseded", "Superseded"),
+    ("affiliationChanged", "Affiliation changed"),
+    ("cessationOfOperation", "Cessation of operation"),
+    ("certificateHold", "Certificate hold"),
+    ("privilegeWithdrawn", "Privilege withdrawn"),
+    ("keyCompromise", "Key compromise"),
+];
+
+/// Suspend, reinstate or revoke the credentials `ids` names, with a reason; `done` runs
+/// after a change succeeded.
+#[component]
+pub fn StatusActions(
+    #[prop(into)] ids: Signal<Vec<String>>,
+    #[prop(into)] done: Callback<()>,
+) -> impl IntoView {
+    let (reason, set_reason) = signal("unspecified".to_owned());
+    let change = Action::new_local(move |(purpose, set): &(&'static str, bool)| {
+        let (purpose, set) = (*purpose, *set);
+        let ids = ids.get_untracked();
+        let reason = reason.get_untracked();
+        async move { api::change_status(ids, purpose, set, &reason).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = change.value().get() {
+            done.run(());
+        }
+    });
+    let pending = change.pending();
+    let disabled = move || pending.get() || ids.with(|i| i.is_empty());
+    view! {
+        <div class="actions" role="group" aria-label="Change status">
+            <label for="status-reason">"Reason"</label>
+            <select id="status-reason" data-testid="status-reason"
+                on:change=move |ev| set_reason.set(event_target_value(&ev)) prop:value=reason>
+                {REASONS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+            </select>
+            <button data-testid="action-suspend" disabled=disabled
+                on:click=move |_| { change.dispatch(("suspension", true)); }>"Suspend"</button>
+            <button data-testid="action-reinstate" disabled=disabled
+                on:click=move |_| { change.dispatch(("suspension", false)); }>"Reinstate"</button>
+            <button class="danger" data-testid="action-revoke" disabled=disabled
+                on:click=move |_| {
+                    let n = ids.with_untracked(Vec::len);
+                    let confirmed = window()
+                        .confirm_with_message(&format!("Revoke {n} credential(s)? Revocation is final."))
+                        .unwrap_or(false);
+                    if confirmed { change.dispatch(("revocation", true)); }
+                }>"Revoke"</button>
+            <span aria-live="polite" data-testid="status-result">
+                {move || change.value().get().map(|r| match r {
+                    Ok(result) => view! {
+                        <span class="ok">{format!("{} of {} changed", result.changed, result.matched)}</span>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNote error testid="status-error"/> }.into_any(),
+                })}
+            </span>
+        </div>
+    }
+}
