@@ -30,7 +30,7 @@ use crate::verification::{policy, Binding};
         (status = 403, description = "The API key lacks the issue scope, or a sub-issuer's mandate does not allow the credential", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "The credential cannot be issued as given", body = ErrorBody),
-        (status = 409, description = "A credential with this id was already issued", body = ErrorBody),
+        (status = 409, description = "A credential with this id was already issued (CREDENTIAL_ID_TAKEN), or the institution has no issuer key (NO_ISSUER_KEY)", body = ErrorBody),
     ))]
 pub async fn issue(
     State(state): State<AppState>,
@@ -96,6 +96,7 @@ pub fn record_path(id: &str) -> String {
 fn issue_error(e: IssueError) -> ApiError {
     match e {
         IssueError::Internal(cause) => ApiError::internal(format_args!("{cause:#}")),
+        IssueError::NoIssuerKey => ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string()),
         IssueError::Mandate(refused) => {
             ApiError::new(StatusCode::FORBIDDEN, refused.code(), refused.to_string())
                 .at("/credential/issuer")

@@ -43,6 +43,12 @@ pub enum IssueError {
     /// No known credential type among `type`.
     #[error("{0}; GET /credential-types lists the known types")]
     UnknownType(String),
+    /// The tenant has no issuer key on this server (created while the server ran).
+    #[error(
+        "this institution has no issuer key on this server: create a DID (POST /dids), or \
+         restart the server after `certus tenant create`"
+    )]
+    NoIssuerKey,
     /// `issuer` is not a DID of this tenant.
     #[error("the issuer `{0}` is not one of this tenant's DIDs")]
     IssuerNotOwned(String),
@@ -78,6 +84,7 @@ impl IssueError {
             Self::UnsupportedVersion => "UNSUPPORTED_VC_VERSION",
             Self::UnknownContext(_) => "UNKNOWN_CONTEXT",
             Self::UnknownType(_) => "UNKNOWN_CREDENTIAL_TYPE",
+            Self::NoIssuerKey => "NO_ISSUER_KEY",
             Self::IssuerNotOwned(_) => "ISSUER_NOT_OWNED",
             Self::Schema { .. } => "SCHEMA_VIOLATION",
             Self::Date { .. } => "INVALID_DATE",
@@ -100,7 +107,7 @@ impl IssueError {
             Self::IssuerNotOwned(_) => Some("/credential/issuer".into()),
             Self::UnknownDisclosable(_) => Some("/options/selectivelyDisclosable".into()),
             Self::Mandate(_) => Some("/credential/issuer".into()),
-            Self::JsonLd(_) | Self::Internal(_) => None,
+            Self::NoIssuerKey | Self::JsonLd(_) | Self::Internal(_) => None,
         }
     }
 }

@@ -110,9 +110,7 @@ pub fn prepare<'a>(
 
     // issuer: one of the tenant's DIDs.
     let key = match vc.get("issuer") {
-        None => keys
-            .default_key(tenant_id)
-            .ok_or_else(|| IssueError::Internal(anyhow::anyhow!("tenant has no issuer key")))?,
+        None => keys.default_key(tenant_id).ok_or(IssueError::NoIssuerKey)?,
         Some(issuer) => {
             let did = issuer
                 .as_str()

@@ -6,6 +6,7 @@ use axum::Router;
 use certus::auth::{create_api_key, Scope};
 use certus::config::{ServerConfig, StoreConfig};
 use certus::state::AppState;
+use certus_schemas::portal::Role;
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
@@ -206,6 +207,136 @@ impl TestApp {
             None,
         )
         .await
+    }
+}
+
+/// Who sends a request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    /// An API key's token.
+    Key(String),
+    /// A signed-in person: the session cookie and the CSRF token.
+    Session {
+        cookie: String,
+        csrf: String,
+    },
+}
+
+/// A password good enough for test accounts.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Creates an account (with [`PASSWORD`]) in `tenant`; returns its id.
+    pub async fn user(&self, tenant: &str, email: &str, role: Role) -> String {
+        certus::auth::accounts::create(
+            &self.state.db,
+            tenant,
+            email,
+            "Test User",
+            role,
+            Some(PASSWORD.into()),
+        )
+        .await
+        .expect("create user")
+        .0
+        .id
+    }
+
+    /// Creates a tenant (without issuer keys: it can read and change, not sign).
+    pub async fn tenant(&self, id: &str) {
+        use sea_orm::{ActiveModelTrait, Set};
+        certus::store::entities::tenants::ActiveModel {
+            id: Set(id.to_owned()),
+            name: Set(format!("Tenant {id}")),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(&self.state.db)
+        .await
+        .expect("create tenant");
+    }
+
+    /// An API key of `tenant` with `scopes`.
+    pub async fn key(&self, tenant: &str, scopes: &[Scope]) -> Caller {
+        let (_, token) = create_api_key(&self.state.db, tenant, scopes, None)
+            .await
+            .expect("api key");
+        Caller::Key(token)
+    }
+
+    /// `POST /session` with `email` and `password`: the status, body and `Set-Cookie`.
+    pub async fn sign_in_raw(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> (StatusCode, Value, Option<String>) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(
+                Request::post("/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(
+                        json!({"email": email, "password": password}).to_string(),
+                    ))
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let status = response.status();
+        let cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, body, cookie)
+    }
+
+    /// Signs in with [`PASSWORD`]; panics unless it works.
+    pub async fn sign_in(&self, email: &str) -> Caller {
+        let (status, body, cookie) = self.sign_in_raw(email, PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let cookie = cookie.expect("Set-Cookie");
+        Caller::Session {
+            cookie: cookie.split(';').next().expect("pair").to_owned(),
+            csrf: body["csrfToken"].as_str().expect("csrf").to_owned(),
+        }
+    }
+
+    /// Sends `method path` with a JSON `body` (when given) as `caller`.
+    pub async fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        match caller {
+            Caller::Anonymous => {}
+            Caller::Key(token) => {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+            }
+            Caller::Session { cookie, csrf } => {
+                request = request
+                    .header(header::COOKIE, cookie)
+                    .header("x-csrf-token", csrf)
+            }
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("request")).await
     }
 }
 

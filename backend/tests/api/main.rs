@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod access;
+mod accounts;
 mod bad_input;
 mod catalog;
 mod chain;
@@ -9,6 +11,7 @@ mod dids;
 mod issue;
 mod policies;
 mod presentations;
+mod records;
 mod sd_jwt;
 mod status;
 mod trust;

@@ -1,0 +1,415 @@
+//! Accounts and sessions: signing in and out, cookies, CSRF, throttling, one-time
+//! passwords, and admins managing users and API keys.
+
+use axum::http::StatusCode;
+use certus::auth::accounts;
+use certus::store::entities::{sessions, users};
+use certus_schemas::portal::Role;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{json, Value};
+
+use crate::helpers::{Caller, Db, TestApp, PASSWORD};
+use crate::on_both_databases;
+
+on_both_databases!(
+    signing_in_sets_a_hardened_cookie_and_stores_only_hashes,
+    wrong_credentials_get_one_answer_and_are_throttled,
+    changes_with_the_session_cookie_need_the_csrf_token,
+    a_one_time_password_must_be_replaced_before_anything_else,
+    signing_out_and_disabling_end_sessions,
+    admins_manage_users_and_cannot_lock_themselves_out,
+    admins_create_scoped_api_keys_and_revoke_them,
+);
+
+async fn signing_in_sets_a_hardened_cookie_and_stores_only_hashes(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "Carla@Food-Cert.test", Role::Certifier)
+        .await;
+    // Emails are matched case-insensitively.
+    let (status, body, cookie) = app.sign_in_raw("carla@food-cert.TEST", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["email"], "carla@food-cert.test");
+    assert_eq!(body["user"]["role"], "certifier");
+    assert_eq!(body["tenant"]["id"], "default");
+    let cookie = cookie.expect("Set-Cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Secure"] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
+    }
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|p| p.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("token");
+    // Neither the password nor the cookie token is stored.
+    let user = users::Entity::find()
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("user");
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    assert!(!user.password_hash.contains(PASSWORD));
+    let session = sessions::Entity::find()
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("session");
+    assert_ne!(session.id, token);
+    assert_eq!(session.id.len(), 64);
+
+    let caller = app.sign_in("carla@food-cert.test").await;
+    let (status, me) = app.call(&caller, "GET", "/session", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["name"], "Test User");
+    assert!(me.to_string().find(PASSWORD).is_none());
+}
+
+async fn wrong_credentials_get_one_answer_and_are_throttled(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "carla@food-cert.test", Role::Certifier)
+        .await;
+    let (status, unknown, _) = app.sign_in_raw("nobody@food-cert.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, wrong, cookie) = app
+        .sign_in_raw("carla@food-cert.test", "not the password")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(cookie.is_none());
+    // An unknown account and a wrong password look the same.
+    assert_eq!(unknown, wrong);
+    assert_eq!(wrong["code"], "INVALID_CREDENTIALS");
+    for _ in 0..4 {
+        app.sign_in_raw("carla@food-cert.test", "still wrong").await;
+    }
+    // Five failures lock the account, even for the right password.
+    let (status, body, cookie) = app.sign_in_raw("carla@food-cert.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["code"], "SIGN_IN_THROTTLED");
+    assert!(cookie.is_none());
+}
+
+async fn changes_with_the_session_cookie_need_the_csrf_token(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "adele@food-cert.test", Role::Admin)
+        .await;
+    let Caller::Session { cookie, csrf } = app.sign_in("adele@food-cert.test").await else {
+        unreachable!()
+    };
+    let new_user = json!({"email": "x@food-cert.test", "name": "X", "role": "auditor"});
+    for presented in ["", "forged"] {
+        let caller = Caller::Session {
+            cookie: cookie.clone(),
+            csrf: presented.into(),
+        };
+        let (status, body) = app
+            .call(&caller, "POST", "/users", Some(new_user.clone()))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["code"], "CSRF_TOKEN_INVALID");
+    }
+    assert_eq!(
+        users::Entity::find()
+            .count(&app.state.db)
+            .await
+            .expect("count"),
+        1,
+        "nothing was created"
+    );
+    // Reading needs no token; changing with it works.
+    let reader = Caller::Session {
+        cookie: cookie.clone(),
+        csrf: String::new(),
+    };
+    assert_eq!(
+        app.call(&reader, "GET", "/users", None).await.0,
+        StatusCode::OK
+    );
+    let caller = Caller::Session { cookie, csrf };
+    let (status, body) = app.call(&caller, "POST", "/users", Some(new_user)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+async fn a_one_time_password_must_be_replaced_before_anything_else(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (user, one_time) = accounts::create(
+        &app.state.db,
+        "default",
+        "nora@food-cert.test",
+        "Nora",
+        Role::Auditor,
+        None,
+    )
+    .await
+    .expect("create");
+    let one_time = one_time.expect("a one-time password");
+    assert!(user.must_change_password);
+    let (status, body, cookie) = app.sign_in_raw("nora@food-cert.test", &one_time).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["user"]["mustChangePassword"], true);
+    let caller = Caller::Session {
+        cookie: cookie
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("pair")
+            .into(),
+        csrf: body["csrfToken"].as_str().expect("csrf").into(),
+    };
+    let (status, body) = app.call(&caller, "GET", "/credentials", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "PASSWORD_CHANGE_REQUIRED");
+
+    let change = |current: &str, new: &str| json!({"currentPassword": current, "newPassword": new});
+    let (status, body) = app
+        .call(
+            &caller,
+            "POST",
+            "/session/password",
+            Some(change("wrong", PASSWORD)),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("WRONG_PASSWORD"))
+    );
+    let (status, body) = app
+        .call(
+            &caller,
+            "POST",
+            "/session/password",
+            Some(change(&one_time, "short")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (body["code"].as_str(), body["path"].as_str()),
+        (Some("WEAK_PASSWORD"), Some("/newPassword"))
+    );
+    let (status, _) = app
+        .call(
+            &caller,
+            "POST",
+            "/session/password",
+            Some(change(&one_time, PASSWORD)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(&caller, "GET", "/credentials", None).await.0,
+        StatusCode::OK
+    );
+    // The one-time password is spent; the new one works.
+    assert_eq!(
+        app.sign_in_raw("nora@food-cert.test", &one_time).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    app.sign_in("nora@food-cert.test").await;
+}
+
+async fn signing_out_and_disabling_end_sessions(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "adele@food-cert.test", Role::Admin)
+        .await;
+    let carla = app
+        .user("default", "carla@food-cert.test", Role::Certifier)
+        .await;
+    let admin = app.sign_in("adele@food-cert.test").await;
+    let first = app.sign_in("carla@food-cert.test").await;
+    let second = app.sign_in("carla@food-cert.test").await;
+    let (status, _) = app.call(&first, "DELETE", "/session", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app.call(&first, "GET", "/dashboard", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(
+        app.call(&second, "GET", "/dashboard", None).await.0,
+        StatusCode::OK
+    );
+
+    let (status, body) = app
+        .call(
+            &admin,
+            "PATCH",
+            &format!("/users/{carla}"),
+            Some(json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["disabledAt"].is_string());
+    assert_eq!(
+        app.call(&second, "GET", "/dashboard", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, body, _) = app.sign_in_raw("carla@food-cert.test", PASSWORD).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("INVALID_CREDENTIALS"))
+    );
+    // Re-enabled, Carla signs in again.
+    app.call(
+        &admin,
+        "PATCH",
+        &format!("/users/{carla}"),
+        Some(json!({"disabled": false})),
+    )
+    .await;
+    app.sign_in("carla@food-cert.test").await;
+}
+
+async fn admins_manage_users_and_cannot_lock_themselves_out(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let adele = app
+        .user("default", "adele@food-cert.test", Role::Admin)
+        .await;
+    let admin = app.sign_in("adele@food-cert.test").await;
+    let create = |email: &str| json!({"email": email, "name": "Nora", "role": "auditor"});
+    let (status, created) = app
+        .call(
+            &admin,
+            "POST",
+            "/users",
+            Some(create("nora@food-cert.test")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["user"]["mustChangePassword"], true);
+    assert_eq!(created["oneTimePassword"].as_str().map(str::len), Some(20));
+    let (status, body) = app
+        .call(
+            &admin,
+            "POST",
+            "/users",
+            Some(create("NORA@food-cert.test")),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::CONFLICT, json!("EMAIL_TAKEN"))
+    );
+    let (status, body) = app
+        .call(&admin, "POST", "/users", Some(create("nora")))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (body["code"].as_str(), body["path"].as_str()),
+        (Some("INVALID_EMAIL"), Some("/email"))
+    );
+    let (status, body) = app
+        .call(
+            &admin,
+            "POST",
+            "/users",
+            Some(json!({"email": "a@b.test", "name": "A", "role": "root"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    for change in [json!({"disabled": true}), json!({"role": "certifier"})] {
+        let (status, body) = app
+            .call(&admin, "PATCH", &format!("/users/{adele}"), Some(change))
+            .await;
+        assert_eq!(
+            (status, body["code"].clone()),
+            (StatusCode::FORBIDDEN, json!("SELF_LOCKOUT"))
+        );
+    }
+    let (_, list) = app.call(&admin, "GET", "/users", None).await;
+    let emails: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|u| u["email"].as_str())
+        .collect();
+    assert_eq!(emails, ["adele@food-cert.test", "nora@food-cert.test"]);
+    assert!(
+        list.to_string().find("$argon2").is_none(),
+        "no hash leaves the server"
+    );
+    // Account changes are audited.
+    let (_, audit) = app.call(&admin, "GET", "/audit", None).await;
+    assert!(audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .any(|e| e["action"] == "user.create"));
+}
+
+async fn admins_create_scoped_api_keys_and_revoke_them(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "adele@food-cert.test", Role::Admin)
+        .await;
+    let admin = app.sign_in("adele@food-cert.test").await;
+    for scope in ["trust", "admin", "everything"] {
+        let (status, body) = app
+            .call(
+                &admin,
+                "POST",
+                "/api-keys",
+                Some(json!({"scopes": ["verify", scope]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{scope}: {body}");
+        assert_eq!(
+            (body["code"].as_str(), body["path"].as_str()),
+            (Some("INVALID_SCOPE"), Some("/scopes/1"))
+        );
+    }
+    let (status, created) = app
+        .call(
+            &admin,
+            "POST",
+            "/api-keys",
+            Some(json!({"scopes": ["read"], "label": "auditor desk"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = Caller::Key(created["token"].as_str().expect("token").to_owned());
+    let id = created["key"]["id"].as_str().expect("id").to_owned();
+    // The key reads, and may do nothing else.
+    assert_eq!(
+        app.call(&key, "GET", "/credentials", None).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = app
+        .call(
+            &key,
+            "POST",
+            "/credentials/issue",
+            Some(json!({"credential": crate::helpers::kyc_credential(None)})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("FORBIDDEN"))
+    );
+    assert_eq!(
+        app.call(&key, "GET", "/users", None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // Listing never shows a token.
+    let (_, list) = app.call(&admin, "GET", "/api-keys", None).await;
+    let listed: Vec<&Value> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|k| k["id"] == id.as_str())
+        .collect();
+    assert_eq!(listed[0]["label"], "auditor desk");
+    assert!(list.to_string().find("certus_").is_none());
+
+    let (status, _) = app
+        .call(&admin, "DELETE", &format!("/api-keys/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app.call(&key, "GET", "/credentials", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = app
+        .call(&admin, "DELETE", "/api-keys/no-such-key", None)
+        .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("API_KEY_NOT_FOUND"))
+    );
+}
