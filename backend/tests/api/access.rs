@@ -67,6 +67,17 @@ async fn every_endpoint_answers_each_role_and_tenant_as_it_should(db: Db) {
         "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"},
     });
     let lift = json!({"query": {"ids": [id]}, "statusPurpose": "suspension", "status": false});
+    let owner = &callers[3].1;
+    let (status, did) = app.call(owner, "POST", "/dids", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{did}");
+    let did = did["did"].as_str().expect("did").to_owned();
+    let policy = json!({"requiredChecks": ["signature"]});
+    let (status, body) = app
+        .call(owner, "PUT", "/policies/a-policy", Some(policy.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, issuers) = app.call(owner, "GET", "/issuers", None).await;
+    let issuer = issuers[0]["did"].as_str().expect("issuer").to_owned();
 
     // One row per endpoint: the request, then the answer each caller above gets, in order:
     // admin, certifier, auditor, issuing key, verify-only key, other tenant's admin, anonymous.
@@ -95,12 +106,18 @@ async fn every_endpoint_answers_each_role_and_tenant_as_it_should(db: Db) {
         ("POST", "/trust/schemas".into(), Some(json!({"type": "KycCredential"})),
             [DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, ANONYMOUS]),
         ("GET", "/session".into(), None, [OK, OK, OK, ANONYMOUS, ANONYMOUS, OK, ANONYMOUS]),
+        ("GET", "/issuers".into(), None, [OK, OK, OK, OK, OK, Foreign, ANONYMOUS]),
+        ("POST", format!("/dids/{did}/keys"), Some(json!({"retire": false})),
+            [OK, OK, DENIED, OK, DENIED, DENIED, ANONYMOUS]),
+        ("PUT", "/policies/a-policy".into(), Some(policy), [OK, OK, OK, OK, OK, DENIED, ANONYMOUS]),
     ];
     let owned = [
         id.as_str(),
         key_id.as_str(),
         certifier_id.as_str(),
         "admin@a.test",
+        did.as_str(),
+        issuer.as_str(),
     ];
     for (method, path, body, expected) in &matrix {
         // The other tenant's admin goes first, so that no change by the owner's callers

@@ -249,7 +249,11 @@ async fn the_explorer_lists_blocks_and_checks_receipts(db: Db) {
     let text = receipt["receipt"]
         .to_string()
         .replace(commitment, &"0".repeat(64));
-    assert_ne!(text, receipt["receipt"].to_string(), "the receipt names the commitment");
+    assert_ne!(
+        text,
+        receipt["receipt"].to_string(),
+        "the receipt names the commitment"
+    );
     let forged: Value = serde_json::from_str(&text).expect("json");
     let (status, check) = app
         .call(
