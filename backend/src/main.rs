@@ -1,5 +1,6 @@
 //! `certus`: reads configuration, sets up logging, and runs a subcommand.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -44,8 +45,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             println!("Certus is listening on http://{addr}  (API docs: http://{addr}/api-docs)");
             // Shown once, on the console only (never in the logs): the first admin's
             // one-time password, on a store with no account yet.
+            // Written, not println!: a closed standard output must not stop the server.
             if let Some((email, password)) = accounts::bootstrap_first_admin(&state.db).await? {
-                println!(
+                let _ = writeln!(
+                    std::io::stdout(),
                     "First sign-in: {}/sign-in as {email} with the one-time password {password} \
                      (you will choose your own)",
                     server.public_url()

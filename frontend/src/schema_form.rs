@@ -34,8 +34,27 @@ pub struct Field {
     pub max_length: Option<usize>,
 }
 
-/// The claims of a type's `credentialSubject` schema, in schema order.
+/// The claims of a type's `credentialSubject` schema: the required ones in the schema's
+/// `required` order, then the optional ones, the subject's `id` last.
 pub fn fields(info: &CredentialTypeInfo) -> Vec<Field> {
+    let mut fields = unordered_fields(info);
+    let required: Vec<&str> = info.schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    fields.sort_by_key(|f| {
+        (
+            f.name == "id",
+            required
+                .iter()
+                .position(|r| *r == f.name)
+                .unwrap_or(usize::MAX),
+        )
+    });
+    fields
+}
+
+fn unordered_fields(info: &CredentialTypeInfo) -> Vec<Field> {
     let schema = &info.schema;
     let required: Vec<&str> = schema["required"]
         .as_array()
@@ -67,10 +86,11 @@ pub fn fields(info: &CredentialTypeInfo) -> Vec<Field> {
                 _ => Kind::Text,
             };
             Field {
-                label: p["title"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| humanise(name)),
+                label: match (p["title"].as_str(), name.as_str()) {
+                    (Some(title), _) => title.to_owned(),
+                    (None, "id") => "Subject id (a DID)".to_owned(),
+                    (None, _) => humanise(name),
+                },
                 description: p["description"].as_str().map(str::to_owned),
                 required: required.contains(&name.as_str()),
                 personal: info.personal_claims.contains(name),
