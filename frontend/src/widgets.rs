@@ -46,6 +46,18 @@ pub fn Download(
     }
 }
 
+/// Paging back through a log newest first: `before` is the position (or height) the page
+/// starts below, `None` for the newest; `oldest` is the lowest on this page.
+#[component]
+pub fn OlderPager(before: RwSignal<Option<u64>>, oldest: Option<u64>) -> impl IntoView {
+    view! {
+        <div class="pager">
+            <button disabled=move || before.get().is_none() on:click=move |_| before.set(None)>"Newest"</button>
+            <button disabled=oldest.is_none_or(|p| p == 0) on:click=move |_| before.set(oldest)>"Older"</button>
+        </div>
+    }
+}
+
 /// "2026-11-21T10:00:01Z" as "2026-11-21 10:00:01".
 pub fn short_time(rfc3339: &str) -> String {
     rfc3339

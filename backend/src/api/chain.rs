@@ -1,7 +1,6 @@
 //! The chain: its genesis, head, blocks and signed checkpoint, and anchor receipts.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,7 +8,7 @@ use certus_schemas::portal::{BlockSummary, ReceiptCheck};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::JsonBody;
+use super::extract::{JsonBody, QueryParams};
 
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
@@ -81,6 +80,7 @@ pub async fn block(
 
 /// Paging of the block list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BlockQuery {
     /// Blocks below this height (the next page); absent for the newest.
@@ -97,9 +97,8 @@ pub struct BlockQuery {
     ))]
 pub async fn blocks(
     State(state): State<AppState>,
-    query: Result<Query<BlockQuery>, QueryRejection>,
+    QueryParams(query): QueryParams<BlockQuery>,
 ) -> Result<Json<Vec<BlockSummary>>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request("INVALID_QUERY", e.body_text()))?;
     let limit = query.limit.unwrap_or(20);
     if limit == 0 || limit > 100 {
         return Err(ApiError::bad_request("INVALID_QUERY", "limit must be 1 to 100").at("limit"));

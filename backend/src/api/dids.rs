@@ -1,7 +1,7 @@
 //! Institution DIDs (`did:certus`): create, rotate, report a compromise, deactivate; and DID
 //! resolution in the shape of the W3C DID Resolution specification.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use ssi::dids::{DIDResolver, DID};
 use utoipa::ToSchema;
 
-use super::extract::JsonBody;
+use super::extract::{JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
 use crate::did::certus::{self, DidState, Service};
 use crate::error::ApiError;
@@ -203,6 +203,7 @@ pub async fn deactivate(
 
 /// `GET /1.0/identifiers/{did}` options.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolveQuery {
     /// Resolve the DID as it was at this time (RFC 3339; `did:certus` only).
@@ -249,7 +250,7 @@ fn resolution_error(status: StatusCode, error: &str, message: String) -> Respons
 pub async fn resolve(
     State(state): State<AppState>,
     Path(did): Path<String>,
-    Query(query): Query<ResolveQuery>,
+    QueryParams(query): QueryParams<ResolveQuery>,
 ) -> Response {
     let version_time = match query
         .version_time

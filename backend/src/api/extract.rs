@@ -201,6 +201,21 @@ impl FromRequestParts<AppState> for CurrentSession {
     }
 }
 
+/// A query string of the expected shape; otherwise 400 `INVALID_QUERY` saying why.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| ApiError::bad_request("INVALID_QUERY", e.body_text()))
+    }
+}
+
 /// The client's address, when the server knows it (requests through a socket).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);

@@ -1,7 +1,9 @@
 //! What an institution reads about its own work: its issued credentials (search, detail
 //! with anchor and history), its audit log and its dashboard.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use super::extract::QueryParams;
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::portal::{
@@ -29,10 +31,9 @@ use crate::state::AppState;
 pub async fn search(
     State(state): State<AppState>,
     principal: Principal,
-    query: Result<Query<CredentialSearch>, axum::extract::rejection::QueryRejection>,
+    QueryParams(search): QueryParams<CredentialSearch>,
 ) -> Result<Json<CredentialPage>, ApiError> {
     principal.require(Scope::Read)?;
-    let Query(search) = query.map_err(|e| ApiError::bad_request("INVALID_QUERY", e.body_text()))?;
     let (total, items) = issued::search(&state.db, &principal.tenant_id, &search)
         .await
         .map_err(|e| match e {
@@ -87,6 +88,7 @@ pub async fn detail(
 
 /// Paging of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Sealed entries before this position (the next page); absent for the newest.
@@ -107,10 +109,9 @@ pub struct AuditQuery {
 pub async fn audit(
     State(state): State<AppState>,
     principal: Principal,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     principal.require(Scope::Read)?;
-    let Query(query) = query.map_err(|e| ApiError::bad_request("INVALID_QUERY", e.body_text()))?;
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > 500 {
         return Err(ApiError::bad_request("INVALID_QUERY", "limit must be 1 to 500").at("limit"));

@@ -1,7 +1,7 @@
 //! The trust registry: schema registration and accreditation (root authority), delegation
 //! (accredited institutions), revocation, and the public view of a DID's statements.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::wire::ErrorBody;
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::JsonBody;
+use super::extract::{JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::issuance::xsd_millis;
@@ -234,6 +234,7 @@ pub async fn revoke(
 
 /// `GET /trust/statements` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatementsQuery {
     /// The DID whose accreditations and delegations to list.
     pub subject: String,
@@ -244,7 +245,7 @@ pub struct StatementsQuery {
     responses((status = 200, body = [StatementInfo])))]
 pub async fn statements(
     State(state): State<AppState>,
-    Query(query): Query<StatementsQuery>,
+    QueryParams(query): QueryParams<StatementsQuery>,
 ) -> Result<Json<Vec<StatementInfo>>, ApiError> {
     Ok(Json(
         state

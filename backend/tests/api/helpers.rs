@@ -117,6 +117,16 @@ impl TestApp {
 
     /// Sends a request and returns the status and the JSON body (Null when empty).
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, body) = self.send_full(request).await;
+        (status, body)
+    }
+
+    /// Sends a request and returns the status, headers and JSON body (Null when empty; a
+    /// string when not JSON).
+    pub async fn send_full(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
         let response = self
             .router
             .clone()
@@ -124,6 +134,7 @@ impl TestApp {
             .await
             .expect("response");
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect()
@@ -136,7 +147,7 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        (status, body)
+        (status, headers, body)
     }
 
     /// Seals every pending anchor into blocks now, as the block producer does each interval.
@@ -270,10 +281,8 @@ impl TestApp {
         email: &str,
         password: &str,
     ) -> (StatusCode, Value, Option<String>) {
-        let response = self
-            .router
-            .clone()
-            .oneshot(
+        let (status, headers, body) = self
+            .send_full(
                 Request::post("/session")
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(Body::from(
@@ -281,20 +290,10 @@ impl TestApp {
                     ))
                     .expect("request"),
             )
-            .await
-            .expect("response");
-        let status = response.status();
-        let cookie = response
-            .headers()
+            .await;
+        let cookie = headers
             .get(header::SET_COOKIE)
             .map(|v| v.to_str().expect("ascii").to_owned());
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, body, cookie)
     }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::widgets::{short_time, ErrorNote, Loading};
+use crate::widgets::{short_time, ErrorNote, Loading, OlderPager};
 
 #[component]
 pub fn Audit() -> impl IntoView {
@@ -38,10 +38,7 @@ pub fn Audit() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                        <div class="pager">
-                            <button disabled=move || before.get().is_none() on:click=move |_| before.set(None)>"Newest"</button>
-                            <button disabled=oldest.is_none_or(|p| p == 0) on:click=move |_| before.set(oldest)>"Older"</button>
-                        </div>
+                        <OlderPager before oldest/>
                     }.into_any()
                 }
             })}

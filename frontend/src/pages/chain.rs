@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::credentials::ReceiptVerdict;
 use crate::api;
-use crate::widgets::{short_time, ErrorNote, Loading};
+use crate::widgets::{short_time, ErrorNote, Loading, OlderPager};
 
 #[component]
 pub fn Chain() -> impl IntoView {
@@ -82,10 +82,7 @@ fn BlockList(
                 </tbody>
             </table>
         </div>
-        <div class="pager">
-            <button disabled=move || before.get().is_none() on:click=move |_| before.set(None)>"Newest"</button>
-            <button disabled=oldest.is_none_or(|h| h == 0) on:click=move |_| before.set(oldest)>"Older"</button>
-        </div>
+        <OlderPager before oldest/>
     }
 }
 
