@@ -199,12 +199,16 @@ pub async fn set_password(
 /// The sign-in name of the first admin created at first start.
 pub const FIRST_ADMIN_EMAIL: &str = "admin@certus.local";
 
-/// At first start, when no account exists at all: an admin of the default institution,
-/// with a one-time password. Returns its email and password, to be shown once.
+/// At first start, when the default institution has no account yet: its admin, with a
+/// one-time password. Returns its email and password, to be shown once.
 pub async fn bootstrap_first_admin(
     db: &impl ConnectionTrait,
 ) -> Result<Option<(String, String)>, AccountError> {
-    if users::Entity::find().count(db).await? > 0 {
+    let accounts = users::Entity::find()
+        .filter(users::Column::TenantId.eq(crate::keys::DEFAULT_TENANT))
+        .count(db)
+        .await?;
+    if accounts > 0 {
         return Ok(None);
     }
     let (user, password) = create(
