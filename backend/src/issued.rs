@@ -8,6 +8,7 @@ use certus_schemas::portal::{
     AuditEntry, BlockSummary, CredentialRecord, CredentialSearch, CredentialState, Dashboard,
     TypeCount,
 };
+use certus_schemas::wire::StatusReason;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
@@ -20,11 +21,6 @@ use crate::store::entities::{
     audit_log, audit_outbox, issued_credentials, ledger_blocks, ledger_outbox,
 };
 use crate::store::has_type;
-
-/// Most records one search answers.
-pub const MAX_PAGE: u64 = 200;
-/// Records a search answers when it does not say.
-pub const DEFAULT_PAGE: u64 = 50;
 
 /// Why a search was refused.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +42,15 @@ pub fn record(row: &issued_credentials::Model) -> CredentialRecord {
         issued_at: xsd_now(row.issued_at),
         issued_by: row.issued_by.clone(),
         status: state_of(row),
-        status_reason: row
-            .status_reason
-            .as_deref()
-            .and_then(|r| serde_json::from_value(serde_json::Value::String(r.to_owned())).ok()),
+        status_reason: reason_of(row),
         commitment: row.commitment.clone(),
     }
+}
+
+/// The recorded reason of the credential's last status change.
+pub fn reason_of(row: &issued_credentials::Model) -> Option<StatusReason> {
+    let reason = row.status_reason.clone()?;
+    serde_json::from_value(serde_json::Value::String(reason)).ok()
 }
 
 fn state_of(row: &issued_credentials::Model) -> CredentialState {
@@ -77,11 +76,13 @@ fn time(value: Option<&str>, parameter: &str) -> Result<Option<DateTime<Utc>>, S
         .transpose()
 }
 
-/// The records of `tenant_id` that `search` selects, newest first, with the total count.
+/// The records of `tenant_id` that `search` selects, newest first, `limit` of them from
+/// `search.offset`, with the total count.
 pub async fn search(
     db: &impl ConnectionTrait,
     tenant_id: &str,
     search: &CredentialSearch,
+    limit: u64,
 ) -> Result<(u64, Vec<CredentialRecord>), SearchError> {
     use issued_credentials::Column;
     let mut condition = Condition::all().add(Column::TenantId.eq(tenant_id));
@@ -113,13 +114,6 @@ pub async fn search(
     }
     if let Some(until) = time(search.issued_until.as_deref(), "issuedUntil")? {
         condition = condition.add(Column::IssuedAt.lt(until));
-    }
-    let limit = search.limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(SearchError::Invalid {
-            message: format!("limit must be 1 to {MAX_PAGE}"),
-            parameter: "limit".into(),
-        });
     }
     let query = issued_credentials::Entity::find().filter(condition);
     let total = query.clone().count(db).await?;

@@ -89,23 +89,32 @@ async fn get<T: DeserializeOwned>(url: &str) -> Result<T> {
     answer(response).await
 }
 
-async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: &impl Serialize) -> Result<T> {
-    let response = with_csrf(builder)
+/// Sends a change with a JSON body (and the CSRF token); the raw answer.
+async fn send_json(builder: RequestBuilder, body: &impl Serialize) -> Result<Response> {
+    with_csrf(builder)
         .json(body)
         .map_err(ApiError::network)?
         .send()
         .await
-        .map_err(ApiError::network)?;
-    answer(response).await
+        .map_err(ApiError::network)
 }
 
-async fn send_empty(builder: RequestBuilder, body: Option<&Value>) -> Result<()> {
-    let builder = with_csrf(builder);
-    let request = match body {
-        Some(body) => builder.json(body).map_err(ApiError::network)?,
-        None => builder.build().map_err(ApiError::network)?,
-    };
-    let response = request.send().await.map_err(ApiError::network)?;
+async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: &impl Serialize) -> Result<T> {
+    answer(send_json(builder, body).await?).await
+}
+
+/// Sends a change without a body (and the CSRF token).
+async fn send_bare(builder: RequestBuilder) -> Result<Response> {
+    with_csrf(builder)
+        .build()
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)
+}
+
+/// `Ok` for a 2xx answer with no body of interest.
+async fn no_content(response: Response) -> Result<()> {
     if response.ok() {
         Ok(())
     } else {
@@ -143,16 +152,15 @@ pub async fn sign_in(email: String, password: String) -> Result<SessionInfo> {
 }
 
 pub async fn sign_out() -> Result<()> {
-    send_empty(Request::delete("/session"), None).await
+    no_content(send_bare(Request::delete("/session")).await?).await
 }
 
 pub async fn change_password(current_password: String, new_password: String) -> Result<()> {
-    let body = serde_json::to_value(ChangePasswordRequest {
+    let body = ChangePasswordRequest {
         current_password,
         new_password,
-    })
-    .unwrap_or_default();
-    send_empty(Request::post("/session/password"), Some(&body)).await
+    };
+    no_content(send_json(Request::post("/session/password"), &body).await?).await
 }
 
 pub async fn credential_types() -> Result<Vec<CredentialTypeInfo>> {
@@ -173,12 +181,8 @@ pub struct Issued {
 
 /// `POST /credentials/issue`.
 pub async fn issue(credential: Value, format: String) -> Result<Issued> {
-    let response = with_csrf(Request::post("/credentials/issue"))
-        .json(&json!({ "credential": credential, "options": { "format": format } }))
-        .map_err(ApiError::network)?
-        .send()
-        .await
-        .map_err(ApiError::network)?;
+    let body = json!({ "credential": credential, "options": { "format": format } });
+    let response = send_json(Request::post("/credentials/issue"), &body).await?;
     let id = response
         .headers()
         .get("location")
@@ -289,11 +293,8 @@ pub async fn create_api_key(key: NewApiKey) -> Result<CreatedApiKey> {
 }
 
 pub async fn revoke_api_key(id: String) -> Result<()> {
-    send_empty(
-        Request::delete(&format!("/api-keys/{}", js_sys::encode_uri_component(&id))),
-        None,
-    )
-    .await
+    let url = format!("/api-keys/{}", js_sys::encode_uri_component(&id));
+    no_content(send_bare(Request::delete(&url)).await?).await
 }
 
 /// `POST /credentials/verify` with pasted text: JSON is sent as JSON, anything else as a

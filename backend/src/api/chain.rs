@@ -8,7 +8,7 @@ use certus_schemas::portal::{BlockSummary, ReceiptCheck};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{JsonBody, QueryParams};
+use super::extract::{page_limit, JsonBody, QueryParams};
 
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
@@ -99,10 +99,7 @@ pub async fn blocks(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<BlockQuery>,
 ) -> Result<Json<Vec<BlockSummary>>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if limit == 0 || limit > 100 {
-        return Err(ApiError::bad_request("INVALID_QUERY", "limit must be 1 to 100").at("limit"));
-    }
+    let limit = page_limit(query.limit, 20, 100)?;
     Ok(Json(
         crate::issued::blocks(&state.db, query.before, limit).await?,
     ))

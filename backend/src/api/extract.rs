@@ -216,6 +216,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     }
 }
 
+/// A page size: `value`, or `default` when absent; 400 `INVALID_QUERY` unless 1 to `max`.
+pub fn page_limit(value: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError> {
+    match value.unwrap_or(default) {
+        limit @ 1.. if limit <= max => Ok(limit),
+        _ => Err(
+            ApiError::bad_request("INVALID_QUERY", format!("limit must be 1 to {max}")).at("limit"),
+        ),
+    }
+}
+
 /// The client's address, when the server knows it (requests through a socket).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);

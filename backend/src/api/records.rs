@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 
-use super::extract::QueryParams;
+use super::extract::{page_limit, QueryParams};
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::portal::{
@@ -34,7 +34,8 @@ pub async fn search(
     QueryParams(search): QueryParams<CredentialSearch>,
 ) -> Result<Json<CredentialPage>, ApiError> {
     principal.require(Scope::Read)?;
-    let (total, items) = issued::search(&state.db, &principal.tenant_id, &search)
+    let limit = page_limit(search.limit, 50, 200)?;
+    let (total, items) = issued::search(&state.db, &principal.tenant_id, &search, limit)
         .await
         .map_err(|e| match e {
             SearchError::Invalid { message, parameter } => {
@@ -112,10 +113,7 @@ pub async fn audit(
     QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     principal.require(Scope::Read)?;
-    let limit = query.limit.unwrap_or(100);
-    if limit == 0 || limit > 500 {
-        return Err(ApiError::bad_request("INVALID_QUERY", "limit must be 1 to 500").at("limit"));
-    }
+    let limit = page_limit(query.limit, 100, 500)?;
     let entries = issued::audit_log(&state.db, &principal.tenant_id, query.before, limit).await?;
     Ok(Json(AuditPage { entries }))
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use certus_schemas::portal::{ChangePasswordRequest, SessionInfo, SignInRequest, TenantInfo};
@@ -55,18 +55,12 @@ pub async fn sign_in(
         .with_retry_after(seconds),
         SignInError::Internal(cause) => ApiError::internal(format_args!("sign-in: {cause:#}")),
     })?;
-    let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        sessions::LIFETIME.num_seconds(),
-        secure_attribute(&state)
-    );
     let info = session_info(&state, &session).await?;
-    let mut response = Json(info).into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    Ok((
+        [set_cookie(&state, &token, sessions::LIFETIME.num_seconds())],
+        Json(info),
+    )
+        .into_response())
 }
 
 /// The signed-in person, their institution and the CSRF token.
@@ -91,18 +85,7 @@ pub async fn sign_out(
     CurrentSession(session): CurrentSession,
 ) -> Result<Response, ApiError> {
     sessions::sign_out(&state.db, &session.id).await?;
-    let cookie = format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        secure_attribute(&state)
-    );
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(
-            SET_COOKIE,
-            HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-        )],
-    )
-        .into_response())
+    Ok((StatusCode::NO_CONTENT, [set_cookie(&state, "", 0)]).into_response())
 }
 
 /// Changes the signed-in person's password (required after a one-time password). Other
@@ -145,12 +128,14 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn secure_attribute(state: &AppState) -> &'static str {
-    if state.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    }
+/// The session cookie set to `value` for `max_age` seconds (0 clears it): HttpOnly,
+/// SameSite=Strict, and Secure when the public URL is https.
+fn set_cookie(state: &AppState, value: &str, max_age: i64) -> (HeaderName, String) {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    (
+        SET_COOKIE,
+        format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"),
+    )
 }
 
 async fn session_info(state: &AppState, session: &Session) -> Result<SessionInfo, ApiError> {

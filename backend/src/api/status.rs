@@ -6,8 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use certus_schemas::wire::{
-    BulkStatusRequest, CredentialStatusInfo, ErrorBody, StatusChangeResult, StatusReason,
-    UpdateStatusRequest,
+    BulkStatusRequest, CredentialStatusInfo, ErrorBody, StatusChangeResult, UpdateStatusRequest,
 };
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -152,9 +151,7 @@ pub async fn credential_status(
         credential_id: id,
         revoked: record.revoked_at.is_some(),
         suspended: record.suspended_at.is_some(),
-        reason: record
-            .status_reason
-            .and_then(|r| serde_json::from_value::<StatusReason>(serde_json::json!(r)).ok()),
+        reason: crate::issued::reason_of(&record),
     }))
 }
 
