@@ -54,6 +54,58 @@ pub enum Command {
     /// Check anchor receipts offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// A holder's wallet for scripts and servers: accept offers, answer requests.
+    Wallet(WalletArgs),
+}
+
+/// The wallet file and what to do with it.
+#[derive(Debug, clap::Args)]
+pub struct WalletArgs {
+    /// The wallet file (keys and credentials; readable by its owner only).
+    #[arg(long, env = "CERTUS_WALLET", default_value = "wallet.json")]
+    pub wallet: PathBuf,
+    #[command(subcommand)]
+    pub command: WalletCommand,
+}
+
+/// Wallet subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create an empty wallet file.
+    Init,
+    /// Accept a credential offer (`openid-credential-offer://…`): a key is made for the
+    /// issuer and the credential is bound to it.
+    Accept {
+        /// The offer link.
+        offer: String,
+        /// The transaction code the issuer sent separately, when the offer asks for one.
+        #[arg(long)]
+        tx_code: Option<String>,
+    },
+    /// List the credentials held.
+    List,
+    /// Print one credential as held.
+    Show {
+        /// Its number in `list`.
+        id: String,
+    },
+    /// Delete a credential.
+    Delete {
+        /// Its number in `list`.
+        id: String,
+    },
+    /// Answer a presentation request (`openid4vp://…`): shows who asks, why and what
+    /// would be disclosed, then sends only that.
+    Present {
+        /// The request link.
+        request: String,
+        /// Consent without asking.
+        #[arg(long, conflicts_with = "decline")]
+        yes: bool,
+        /// Tell the verifier the holder declines.
+        #[arg(long)]
+        decline: bool,
+    },
 }
 
 /// Chain subcommands (on the store named by `--data-dir` / `DATABASE_URL`).
@@ -294,4 +346,130 @@ pub fn receipt(command: ReceiptCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Runs a wallet subcommand.
+pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
+    use crate::wallet::{client, Wallet};
+    use std::io::Write;
+    let path = args.wallet.as_path();
+    let mut out = std::io::stdout();
+    match args.command {
+        WalletCommand::Init => {
+            Wallet::init(path)?;
+            writeln!(out, "created the wallet {}", path.display())?;
+        }
+        WalletCommand::Accept { offer, tx_code } => {
+            let mut wallet = Wallet::load(path)?;
+            let held = client::accept(&mut wallet, &offer, tx_code.as_deref()).await?;
+            wallet.save(path)?;
+            let view = held.view()?;
+            writeln!(
+                out,
+                "accepted credential {}: {} from {} ({}), bound to {}",
+                held.id,
+                view.types
+                    .last()
+                    .map(String::as_str)
+                    .unwrap_or("credential"),
+                view.issuer.as_deref().unwrap_or("an unnamed issuer"),
+                held.format,
+                held.holder
+            )?;
+        }
+        WalletCommand::List => {
+            let wallet = Wallet::load(path)?;
+            for held in &wallet.credentials {
+                let view = held.view()?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    held.id,
+                    view.types.last().map(String::as_str).unwrap_or("-"),
+                    held.format,
+                    view.issuer.as_deref().unwrap_or("-"),
+                    held.received_at
+                )?;
+            }
+        }
+        WalletCommand::Show { id } => {
+            let wallet = Wallet::load(path)?;
+            let held = wallet
+                .credentials
+                .iter()
+                .find(|c| c.id == id)
+                .with_context(|| format!("no credential {id} in the wallet"))?;
+            let view = held.view()?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&view.document)?)?;
+        }
+        WalletCommand::Delete { id } => {
+            let mut wallet = Wallet::load(path)?;
+            let before = wallet.credentials.len();
+            wallet.credentials.retain(|c| c.id != id);
+            if wallet.credentials.len() == before {
+                anyhow::bail!("no credential {id} in the wallet");
+            }
+            wallet.save(path)?;
+            writeln!(out, "deleted credential {id}")?;
+        }
+        WalletCommand::Present {
+            request,
+            yes,
+            decline,
+        } => {
+            let wallet = Wallet::load(path)?;
+            let request = client::fetch_request(&request).await?;
+            writeln!(
+                out,
+                "{} ({}) asks: {}",
+                request.verifier_name.as_deref().unwrap_or("A verifier"),
+                request.client_id,
+                request.terms.purpose
+            )?;
+            if let Some(policy) = &request.terms.policy_id {
+                writeln!(out, "under the policy `{policy}`")?;
+            }
+            if decline {
+                client::decline(&request).await?;
+                writeln!(out, "declined")?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let answers = client::plan(&wallet, &request.query)?;
+            for (query, held, claims) in &answers {
+                let names: Vec<String> = claims
+                    .iter()
+                    .map(|c| serde_json::to_string(&c.path).unwrap_or_default())
+                    .collect();
+                writeln!(
+                    out,
+                    "  credential {} for `{query}` ({}), disclosing {}",
+                    held.id,
+                    held.format,
+                    if names.is_empty() {
+                        "no optional claim".into()
+                    } else {
+                        names.join(", ")
+                    }
+                )?;
+            }
+            if !yes && !confirm("Send this? [y/N] ")? {
+                client::decline(&request).await?;
+                writeln!(out, "declined")?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let contexts = crate::credential::contexts::Contexts::bundled();
+            client::respond(&wallet, &request, &answers, &contexts).await?;
+            writeln!(out, "sent; the verifier accepted the presentation")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::Write;
+    print!("{question}");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }

@@ -23,11 +23,13 @@ pub mod issuance;
 pub mod issued;
 pub mod keys;
 pub mod ledger;
+pub mod openid;
 pub mod state;
 pub mod status;
 pub mod store;
 pub mod trust;
 pub mod verification;
+pub mod wallet;
 
 use std::sync::Arc;
 
@@ -106,7 +108,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
     let keys = Arc::new(keys);
-    let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), master));
+    let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), master.clone()));
     let trust = Arc::new(TrustRegistry::new(
         db.clone(),
         ledger.clone(),
@@ -144,6 +146,8 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         verify_limiter: Arc::new(RateLimiter::new(server.verify_rate)),
         sign_in_throttle: Arc::default(),
         secure_cookies: server.public_url().starts_with("https://"),
+        public_url: server.public_url().into(),
+        master,
     }
 }
 

@@ -69,6 +69,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             return certus::cli::chain(command, &cli.store, master_key.as_deref()).await;
         }
         Command::Receipt(command) => return certus::cli::receipt(command),
+        Command::Wallet(args) => return certus::cli::wallet(args).await,
         Command::Tenant(command) => {
             return certus::cli::tenant(command, &cli.store, master_key.as_deref()).await;
         }

@@ -10,7 +10,7 @@ use crate::credential::catalog::Catalog;
 use crate::credential::contexts::Contexts;
 use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
-use crate::keys::KeyStore;
+use crate::keys::{KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
@@ -38,4 +38,9 @@ pub struct AppState {
     pub sign_in_throttle: Arc<SignInThrottle>,
     /// Session cookies carry `Secure`: the public URL is https.
     pub secure_cookies: bool,
+    /// Base URL others reach this server at, without a trailing slash: the credential
+    /// issuer identifier, and the base of status-list, offer and request URLs.
+    pub public_url: Arc<str>,
+    /// Encrypts what waits at rest: credential offers, presentation outcomes.
+    pub master: Arc<MasterKey>,
 }

@@ -12,6 +12,7 @@ mod m0005_policies;
 mod m0006_did_operations;
 mod m0007_trust;
 mod m0008_accounts;
+mod m0009_openid4vc;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_did_operations::Migration),
             Box::new(m0007_trust::Migration),
             Box::new(m0008_accounts::Migration),
+            Box::new(m0009_openid4vc::Migration),
         ]
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! This crate is serde-only so the wasm frontend and the backend share it unchanged.
 
+pub mod dcql;
 pub mod documents;
+pub mod openid;
 pub mod portal;
 pub mod wire;
 

@@ -14,7 +14,6 @@ use super::extract::JsonBody;
 use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::issuance::record::RecordError;
 use crate::issuance::{self, IssueError};
 use crate::state::AppState;
 use crate::verification::{policy, Binding};
@@ -38,38 +37,17 @@ pub async fn issue(
     JsonBody(request): JsonBody<IssueRequest>,
 ) -> Result<(StatusCode, [(HeaderName, String); 1], Json<IssueResponse>), ApiError> {
     principal.require(Scope::Issue)?;
-    let now = Utc::now();
-    let issued = issuance::issue(
+    let issued = issuance::issue_recorded(
         &state,
         &principal.tenant_id,
+        &principal.actor_id(),
         request.credential,
         request.options.format,
         request.options.selectively_disclosable.as_deref(),
-        now,
+        Utc::now(),
     )
     .await
     .map_err(issue_error)?;
-    let record = issued
-        .record(&principal.tenant_id, &principal.actor_id(), now)
-        .map_err(issue_error)?;
-    state.recorder.record(record).await.map_err(|e| match e {
-        RecordError::DuplicateId => ApiError::new(
-            StatusCode::CONFLICT,
-            "CREDENTIAL_ID_TAKEN",
-            format!(
-                "a credential with id `{}` was already issued",
-                issued.credential_id
-            ),
-        )
-        .at("/credential/id"),
-        RecordError::Failed(cause) => ApiError::internal(cause),
-    })?;
-    tracing::info!(
-        credential_id = %issued.credential_id,
-        format = issued.format.as_str(),
-        types = ?issued.types,
-        "issued credential"
-    );
     Ok((
         StatusCode::CREATED,
         [(LOCATION, record_path(&issued.credential_id))],
@@ -93,10 +71,14 @@ pub fn record_path(id: &str) -> String {
     path
 }
 
-fn issue_error(e: IssueError) -> ApiError {
+/// The HTTP answer to a refused issuance.
+pub fn issue_error(e: IssueError) -> ApiError {
     match e {
         IssueError::Internal(cause) => ApiError::internal(format_args!("{cause:#}")),
         IssueError::NoIssuerKey => ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string()),
+        IssueError::DuplicateId(_) => {
+            ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string()).at("/credential/id")
+        }
         IssueError::Mandate(refused) => {
             ApiError::new(StatusCode::FORBIDDEN, refused.code(), refused.to_string())
                 .at("/credential/issuer")

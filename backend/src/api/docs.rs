@@ -60,6 +60,13 @@ use utoipa::{Modify, OpenApi};
         super::records::dashboard,
         super::chain::blocks,
         super::chain::verify_receipt,
+        super::offers::create,
+        super::offers::list,
+        super::offers::get,
+        super::offers::qr_code,
+        super::presentation_requests::create,
+        super::presentation_requests::get,
+        super::presentation_requests::qr_code,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -72,6 +79,7 @@ use utoipa::{Modify, OpenApi};
         (name = "policies", description = "Named verification policies"),
         (name = "chain", description = "The built-in chain: blocks, checkpoints and anchor receipts"),
         (name = "presentations", description = "Verify presentations (W3C VC API)"),
+        (name = "openid4vc", description = "Credential offers (OpenID4VCI, pre-authorized code) and presentation requests (OpenID4VP with DCQL); the wallet-facing protocol endpoints are described in docs/api.md"),
         (name = "catalog", description = "Credential types, contexts and issuer DIDs"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -8,7 +8,10 @@ pub mod dids;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod offers;
+pub mod openid;
 pub mod policies;
+pub mod presentation_requests;
 pub mod presentations;
 pub mod rate_limit;
 pub mod records;
@@ -59,6 +62,38 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/credentials", get(records::search))
         .route("/credentials/{id}", get(records::detail))
         .route("/credentials/issue", post(credentials::issue))
+        .route(
+            "/credentials/offers",
+            get(offers::list).post(offers::create),
+        )
+        .route("/credentials/offers/{id}", get(offers::get))
+        .route("/credentials/offers/{id}/qr", get(offers::qr_code))
+        .route(
+            "/presentation-requests",
+            post(presentation_requests::create),
+        )
+        .route(
+            "/presentation-requests/{id}",
+            get(presentation_requests::get),
+        )
+        .route(
+            "/presentation-requests/{id}/qr",
+            get(presentation_requests::qr_code),
+        )
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(openid::issuer_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(openid::authorization_server),
+        )
+        .route("/openid4vci/offers/{id}", get(openid::offer))
+        .route("/openid4vci/token", post(openid::token))
+        .route("/openid4vci/nonce", post(openid::nonce))
+        .route("/openid4vci/credential", post(openid::credential))
+        .route("/openid4vp/requests/{id}", get(openid::request_object))
+        .route("/openid4vp/responses/{id}", post(openid::response))
         .merge(verify)
         .route("/credentials/status", post(status::update))
         .route("/credentials/status/bulk", post(status::bulk))
@@ -97,6 +132,8 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         // The web app's own pages: each is index.html, which routes in the browser.
         .route_service("/sign-in", ServeFile::new(&index))
         .route_service("/verify", ServeFile::new(&index))
+        .route_service("/wallet", ServeFile::new(&index))
+        .route_service("/wallet/{*page}", ServeFile::new(&index))
         .route_service("/portal", ServeFile::new(&index))
         .route_service("/portal/{*page}", ServeFile::new(&index))
         .fallback_service(ServeDir::new(web_dir).not_found_service(not_found.into_service()))

@@ -84,6 +84,24 @@ impl CredentialType {
         })
     }
 
+    /// The subject's claims as the schema lists them (but `id`): name, title (the name when
+    /// the schema gives none) and whether it is required.
+    pub fn claim_names(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        let required: Vec<&str> = self.schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        self.schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(name, _)| *name != "id")
+            .map(move |(name, p)| {
+                let title = p.get("title").and_then(Value::as_str).unwrap_or(name);
+                (name.as_str(), title, required.contains(&name.as_str()))
+            })
+    }
+
     /// Checks a `credentialSubject` against the schema; every violation, in order.
     pub fn validate(&self, subject: &Value) -> Vec<SchemaViolation> {
         self.violations(subject, true)

@@ -66,6 +66,12 @@ pub fn did_key_for(jwk: &JWK) -> anyhow::Result<(String, String)> {
     Ok((url.did().to_string(), url.to_string()))
 }
 
+/// The `did:jwk` DID of a public key.
+pub fn did_jwk_for(jwk: &JWK) -> anyhow::Result<String> {
+    anyhow::ensure!(jwk.params.is_public(), "a did:jwk holds a public key");
+    Ok(DIDJWK::generate(jwk).to_string())
+}
+
 /// The verification relationship a key must be listed under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relationship {

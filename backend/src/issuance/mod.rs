@@ -24,6 +24,7 @@ use crate::state::AppState;
 use crate::status::Allocation;
 use crate::store::entities::issued_credentials;
 use crate::trust::{MandatePermit, TrustError};
+use record::RecordError;
 
 /// Why a credential could not be issued. Every variant but `Internal` is the client's.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,9 @@ pub enum IssueError {
     /// JSON-LD processing refused the credential (e.g. a property without a term).
     #[error("the credential is not valid JSON-LD for its contexts: {0}")]
     JsonLd(String),
+    /// A credential with this id was issued before.
+    #[error("a credential with id `{0}` was already issued")]
+    DuplicateId(String),
     /// Signing or storage failed.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -91,6 +95,7 @@ impl IssueError {
             Self::UnknownDisclosable(_) => "UNKNOWN_DISCLOSABLE_CLAIM",
             Self::Mandate(e) => e.code(),
             Self::JsonLd(_) => "JSONLD_INVALID",
+            Self::DuplicateId(_) => "CREDENTIAL_ID_TAKEN",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -107,6 +112,7 @@ impl IssueError {
             Self::IssuerNotOwned(_) => Some("/credential/issuer".into()),
             Self::UnknownDisclosable(_) => Some("/options/selectivelyDisclosable".into()),
             Self::Mandate(_) => Some("/credential/issuer".into()),
+            Self::DuplicateId(_) => Some("/credential/id".into()),
             Self::NoIssuerKey | Self::JsonLd(_) | Self::Internal(_) => None,
         }
     }
@@ -215,6 +221,32 @@ pub async fn issue(
     prepared.set_status(&state.status, allocation);
     let mut issued = secure(prepared, format, disclosable, &state.contexts, now).await?;
     issued.mandate = mandate;
+    Ok(issued)
+}
+
+/// [`issue`], then records the credential, its anchor and its audit entry as done by
+/// `actor`; returns once committed.
+pub async fn issue_recorded(
+    state: &AppState,
+    tenant_id: &str,
+    actor: &str,
+    credential: Value,
+    format: CredentialFormat,
+    disclosable: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<Issued, IssueError> {
+    let issued = issue(state, tenant_id, credential, format, disclosable, now).await?;
+    let record = issued.record(tenant_id, actor, now)?;
+    state.recorder.record(record).await.map_err(|e| match e {
+        RecordError::DuplicateId => IssueError::DuplicateId(issued.credential_id.clone()),
+        RecordError::Failed(cause) => IssueError::Internal(anyhow::anyhow!(cause)),
+    })?;
+    tracing::info!(
+        credential_id = %issued.credential_id,
+        format = issued.format.as_str(),
+        types = ?issued.types,
+        "issued credential"
+    );
     Ok(issued)
 }
 

@@ -64,11 +64,26 @@ impl MasterKey {
         Ok(Self(bytes))
     }
 
-    /// Encrypts `plaintext` into a compact JWE.
+    /// Encrypts a private JWK into a compact JWE.
     pub fn encrypt(&self, plaintext: &[u8]) -> anyhow::Result<String> {
+        self.encrypt_as(plaintext, "jwk+json")
+    }
+
+    /// Encrypts a JSON document (an offer waiting for its wallet, a presentation's outcome)
+    /// into a compact JWE.
+    pub fn encrypt_json(&self, document: &serde_json::Value) -> anyhow::Result<String> {
+        self.encrypt_as(&serde_json::to_vec(document)?, "json")
+    }
+
+    /// Decrypts a compact JWE made by [`Self::encrypt_json`].
+    pub fn decrypt_json(&self, token: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_slice(&self.decrypt(token)?)?)
+    }
+
+    fn encrypt_as(&self, plaintext: &[u8], content_type: &str) -> anyhow::Result<String> {
         let mut header = JweHeader::new();
         header.set_content_encryption("A256GCM");
-        header.set_content_type("jwk+json");
+        header.set_content_type(content_type);
         let encrypter = Dir.encrypter_from_bytes(self.0)?;
         Ok(jwe::serialize_compact(plaintext, &header, &encrypter)?)
     }

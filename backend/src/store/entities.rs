@@ -509,3 +509,122 @@ pub mod sessions {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod credential_offers {
+    //! An OpenID4VCI credential offer (pre-authorized code flow): the unsigned credential
+    //! waits, encrypted, until the holder's wallet redeems it with a key of its own.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "credential_offers")]
+    pub struct Model {
+        /// Random public id; the offer is fetched at `/openid4vci/offers/{id}`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub credential_type: String,
+        /// Wire name of the securing format (`dc+sd-jwt`, `vc+jwt`, `ldp_vc`).
+        pub format: String,
+        /// Compact JWE under the master key of the credential and its options; cleared
+        /// once redeemed.
+        pub document: Option<String>,
+        /// Hex SHA-256 of the pre-authorized code.
+        #[sea_orm(unique)]
+        pub pre_authorized_code: String,
+        /// Hex SHA-256 of the transaction code, when one is required.
+        pub tx_code: Option<String>,
+        pub failed_tx_codes: i32,
+        /// Hex SHA-256 of the access token the token endpoint gave out.
+        #[sea_orm(unique)]
+        pub access_token: Option<String>,
+        pub access_token_expires_at: Option<DateTimeUtc>,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub redeemed_at: Option<DateTimeUtc>,
+        /// The credential issued on redemption.
+        pub credential_id: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod openid_nonces {
+    //! A one-time `c_nonce` of the nonce endpoint, consumed by the proof that uses it.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "openid_nonces")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub nonce: String,
+        pub expires_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod presentation_requests {
+    //! An OpenID4VP request of a verifier, answered once by a wallet (`direct_post`).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "presentation_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub created_by: String,
+        /// The verifier's client identifier (`decentralized_identifier:<DID>`).
+        pub client_id: String,
+        pub nonce: String,
+        pub state: String,
+        /// JSON: the DCQL query, purpose and policy (`RequestTerms`).
+        pub query: String,
+        /// The signed request object (JWT) the wallet fetches.
+        pub request_object: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        /// `pending`, `accepted`, `rejected` or `declined`.
+        pub status: String,
+        pub answered_at: Option<DateTimeUtc>,
+        /// Compact JWE under the master key of the outcome (it holds disclosed claims).
+        pub result: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod consent_receipts {
+    //! What a holder agreed to disclose to a verifier: claim names, never values.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "consent_receipts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        #[sea_orm(unique)]
+        pub request_id: String,
+        /// The receipt as JSON.
+        pub document: String,
+        /// Hex SHA-256 of `document`.
+        pub hash: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -241,9 +241,20 @@ fn holder_of(presentation: &Value) -> Option<&str> {
         .or_else(|| holder.get("id").and_then(Value::as_str))
 }
 
-/// The subject id of a Data Integrity credential (enveloped forms carry none in clear).
-fn subject_id(credential: &Value) -> Option<&str> {
-    credential.get("credentialSubject")?.get("id")?.as_str()
+/// The subject id of a credential: in clear for Data Integrity, in the payload of an
+/// enveloped `vc+jwt` (an SD-JWT binds its holder by key instead).
+fn subject_id(credential: &Value) -> Option<String> {
+    let id_of = |c: &Value| {
+        c.get("credentialSubject")?
+            .get("id")?
+            .as_str()
+            .map(str::to_owned)
+    };
+    match envelope::open(credential) {
+        Some((MediaType::VcJwt, token)) => id_of(&jose::decode(token).ok()?.payload),
+        Some(_) => None,
+        None => id_of(credential),
+    }
 }
 
 /// Reports whether a presentation is bound to what the verifier expects. `actual` is the

@@ -1,0 +1,375 @@
+//! The token and credential endpoints of the pre-authorized code flow.
+//!
+//! Wallets of OpenID4VCI 1.0 send `credential_configuration_id` and `proofs`; wallets of
+//! draft 13 send `format` (with `vct` or `credential_definition`) and one `proof`, and read
+//! `c_nonce` from the token response and `credential` from the credential response. Both
+//! are answered in their own shape.
+
+use certus_schemas::wire::CredentialFormat;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::metadata::{configuration_id, format_name, PRE_AUTHORIZED_GRANT};
+use super::offers::{status_of, MAX_TX_CODE_FAILURES};
+use super::{nonces, proof, OAuthError, OAuthErrorKind};
+use crate::auth::{random_token, token_hash};
+use crate::credential::envelope;
+use crate::issuance::{self, IssueError};
+use crate::state::AppState;
+use crate::store::entities::credential_offers;
+use certus_schemas::openid::OfferStatus;
+
+/// How long an access token is valid.
+pub const ACCESS_TOKEN_SECS: i64 = 600;
+
+/// The token request (form-encoded).
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    #[serde(rename = "pre-authorized_code")]
+    pub pre_authorized_code: Option<String>,
+    pub tx_code: Option<String>,
+}
+
+fn error(kind: OAuthErrorKind, description: impl Into<String>) -> OAuthError {
+    OAuthError::new(kind, description)
+}
+
+/// Exchanges a pre-authorized code (and transaction code) for an access token, once.
+pub async fn token(
+    state: &AppState,
+    request: TokenRequest,
+    now: DateTime<Utc>,
+) -> Result<Value, OAuthError> {
+    use OAuthErrorKind::*;
+    match request.grant_type.as_deref() {
+        Some(PRE_AUTHORIZED_GRANT) => {}
+        Some(other) => {
+            return Err(error(
+                UnsupportedGrantType,
+                format!("grant type `{other}` is not supported; use {PRE_AUTHORIZED_GRANT}"),
+            ))
+        }
+        None => return Err(error(InvalidRequest, "grant_type is required")),
+    }
+    let code = request
+        .pre_authorized_code
+        .ok_or_else(|| error(InvalidRequest, "pre-authorized_code is required"))?;
+    let offer = credential_offers::Entity::find()
+        .filter(credential_offers::Column::PreAuthorizedCode.eq(token_hash(&code)))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| error(InvalidGrant, "unknown pre-authorized code"))?;
+    match status_of(&offer, now) {
+        OfferStatus::Pending if offer.access_token.is_none() => {}
+        OfferStatus::Pending | OfferStatus::Redeemed => {
+            return Err(error(
+                InvalidGrant,
+                "the pre-authorized code was already used",
+            ))
+        }
+        OfferStatus::Expired => return Err(error(InvalidGrant, "the offer has expired")),
+        OfferStatus::Blocked => {
+            return Err(error(
+                InvalidGrant,
+                "the offer is blocked after too many wrong transaction codes",
+            ))
+        }
+    }
+    if let Some(expected) = &offer.tx_code {
+        let Some(given) = request.tx_code else {
+            return Err(error(InvalidRequest, "this offer requires a tx_code"));
+        };
+        if token_hash(&given) != *expected {
+            credential_offers::Entity::update_many()
+                .col_expr(
+                    credential_offers::Column::FailedTxCodes,
+                    Expr::col(credential_offers::Column::FailedTxCodes).add(1),
+                )
+                .filter(credential_offers::Column::Id.eq(&offer.id))
+                .exec(&state.db)
+                .await?;
+            let left = MAX_TX_CODE_FAILURES - offer.failed_tx_codes - 1;
+            return Err(error(
+                InvalidGrant,
+                format!("wrong tx_code; {} attempt(s) left", Ord::max(left, 0)),
+            ));
+        }
+    }
+    let access_token = random_token();
+    // One exchange per code, even when two requests race.
+    let claimed = credential_offers::Entity::update_many()
+        .col_expr(
+            credential_offers::Column::AccessToken,
+            Expr::value(token_hash(&access_token)),
+        )
+        .col_expr(
+            credential_offers::Column::AccessTokenExpiresAt,
+            Expr::value(now + Duration::seconds(ACCESS_TOKEN_SECS)),
+        )
+        .filter(credential_offers::Column::Id.eq(&offer.id))
+        .filter(credential_offers::Column::AccessToken.is_null())
+        .exec(&state.db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(error(
+            InvalidGrant,
+            "the pre-authorized code was already used",
+        ));
+    }
+    let format = parse_format(&offer.format)?;
+    let configuration = configuration_id(&offer.credential_type, format);
+    let c_nonce = nonces::issue(&state.db, now).await?;
+    Ok(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_SECS,
+        "authorization_details": [{
+            "type": "openid_credential",
+            "credential_configuration_id": configuration,
+            "credential_identifiers": [configuration],
+        }],
+        "c_nonce": c_nonce,
+        "c_nonce_expires_in": nonces::LIFETIME_SECS,
+    }))
+}
+
+fn parse_format(name: &str) -> Result<CredentialFormat, OAuthError> {
+    serde_json::from_value(json!(name)).map_err(OAuthError::internal)
+}
+
+/// The shape a wallet speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// OpenID4VCI 1.0: `proofs`, answered with `credentials`.
+    Final,
+    /// Draft 13: `proof`, answered with `credential` and a fresh `c_nonce`.
+    Draft13,
+}
+
+/// Issues the offered credential to the holder of the proof's key, once per offer.
+pub async fn credential(
+    state: &AppState,
+    bearer: Option<&str>,
+    request: &Value,
+    now: DateTime<Utc>,
+) -> Result<Value, OAuthError> {
+    use OAuthErrorKind::*;
+    let bearer = bearer.ok_or_else(|| error(InvalidToken, "an access token is required"))?;
+    let offer = credential_offers::Entity::find()
+        .filter(credential_offers::Column::AccessToken.eq(token_hash(bearer)))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| error(InvalidToken, "unknown access token"))?;
+    if offer.access_token_expires_at.is_none_or(|t| t <= now) {
+        return Err(error(InvalidToken, "the access token has expired"));
+    }
+    if offer.redeemed_at.is_some() {
+        return Err(error(
+            InvalidToken,
+            "the access token was already used to receive its credential",
+        ));
+    }
+    let format = parse_format(&offer.format)?;
+    let configuration = configuration_id(&offer.credential_type, format);
+    let dialect = check_request(request, &offer.credential_type, format, &configuration)?;
+    let jwt = proof_jwt(request, dialect)?;
+    let holder = match proof::check(&state.db, jwt, &state.public_url, now).await {
+        Ok(holder) => holder,
+        Err(mut e) => {
+            e.c_nonce = Some(nonces::issue(&state.db, now).await?);
+            return Err(e);
+        }
+    };
+
+    // Claim the offer first: two requests racing with one token get one credential.
+    let document = offer
+        .document
+        .clone()
+        .ok_or_else(|| error(InvalidToken, "the offer was already redeemed"))?;
+    let claimed = credential_offers::Entity::update_many()
+        .col_expr(credential_offers::Column::RedeemedAt, Expr::value(now))
+        .filter(credential_offers::Column::Id.eq(&offer.id))
+        .filter(credential_offers::Column::RedeemedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(error(
+            InvalidToken,
+            "the access token was already used to receive its credential",
+        ));
+    }
+    let issued = match redeem(state, &offer, &document, &holder.did, format, now).await {
+        Ok(issued) => issued,
+        Err(e) => {
+            // Nothing was issued: the offer waits again.
+            credential_offers::Entity::update_many()
+                .col_expr(
+                    credential_offers::Column::RedeemedAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .filter(credential_offers::Column::Id.eq(&offer.id))
+                .exec(&state.db)
+                .await?;
+            return Err(e);
+        }
+    };
+    credential_offers::Entity::update_many()
+        .col_expr(
+            credential_offers::Column::CredentialId,
+            Expr::value(issued.credential_id.clone()),
+        )
+        .col_expr(
+            credential_offers::Column::Document,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(credential_offers::Column::Id.eq(&offer.id))
+        .exec(&state.db)
+        .await?;
+    let credential = match envelope::open(&issued.secured) {
+        Some((_, token)) => json!(token),
+        None => issued.secured,
+    };
+    Ok(match dialect {
+        Dialect::Final => json!({ "credentials": [{ "credential": credential }] }),
+        Dialect::Draft13 => json!({
+            "credential": credential,
+            "format": format_name(format),
+            "c_nonce": nonces::issue(&state.db, now).await?,
+            "c_nonce_expires_in": nonces::LIFETIME_SECS,
+        }),
+    })
+}
+
+async fn redeem(
+    state: &AppState,
+    offer: &credential_offers::Model,
+    document: &str,
+    holder: &str,
+    format: CredentialFormat,
+    now: DateTime<Utc>,
+) -> Result<issuance::Issued, OAuthError> {
+    let document = state
+        .master
+        .decrypt_json(document)
+        .map_err(OAuthError::internal)?;
+    let mut credential = document["credential"].clone();
+    credential["credentialSubject"]["id"] = json!(holder);
+    let disclosable: Option<Vec<String>> =
+        serde_json::from_value(document["selectivelyDisclosable"].clone())
+            .map_err(OAuthError::internal)?;
+    issuance::issue_recorded(
+        state,
+        &offer.tenant_id,
+        &offer.created_by,
+        credential,
+        format,
+        disclosable.as_deref(),
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        IssueError::Internal(cause) => OAuthError::internal(format_args!("{cause:#}")),
+        refused => error(OAuthErrorKind::CredentialRequestDenied, refused.to_string()),
+    })
+}
+
+/// Checks the request names the offered configuration; the dialect it speaks.
+fn check_request(
+    request: &Value,
+    type_name: &str,
+    format: CredentialFormat,
+    configuration: &str,
+) -> Result<Dialect, OAuthError> {
+    use OAuthErrorKind::*;
+    if !request.is_object() {
+        return Err(error(
+            InvalidCredentialRequest,
+            "the body must be a JSON object",
+        ));
+    }
+    let dialect = match (request.get("proofs"), request.get("proof")) {
+        (Some(_), Some(_)) => {
+            return Err(error(
+                InvalidCredentialRequest,
+                "send `proofs` or `proof`, not both",
+            ))
+        }
+        (_, Some(_)) => Dialect::Draft13,
+        _ => Dialect::Final,
+    };
+    let named = request
+        .get("credential_configuration_id")
+        .or(request.get("credential_identifier"))
+        .and_then(Value::as_str);
+    if let Some(named) = named {
+        return if named == configuration {
+            Ok(dialect)
+        } else {
+            Err(error(
+                UnknownCredentialConfiguration,
+                format!("this access token is for `{configuration}`, not `{named}`"),
+            ))
+        };
+    }
+    let Some(requested) = request.get("format").and_then(Value::as_str) else {
+        return Err(error(
+            InvalidCredentialRequest,
+            "credential_configuration_id is required",
+        ));
+    };
+    let types_match = |v: Option<&Value>| {
+        v.and_then(Value::as_array)
+            .is_some_and(|ts| ts.iter().any(|t| t.as_str() == Some(type_name)))
+    };
+    let same_type = match format {
+        CredentialFormat::DcSdJwt => request.get("vct").and_then(Value::as_str).is_some(),
+        _ => types_match(request.pointer("/credential_definition/type")),
+    };
+    if requested == format_name(format) && same_type {
+        Ok(dialect)
+    } else {
+        Err(error(
+            UnknownCredentialConfiguration,
+            format!("this access token is for `{configuration}`"),
+        ))
+    }
+}
+
+/// The one JWT proof of the request.
+fn proof_jwt(request: &Value, dialect: Dialect) -> Result<&str, OAuthError> {
+    use OAuthErrorKind::*;
+    let missing = || {
+        error(
+            InvalidProof,
+            "a JWT proof of possession of the holder key is required",
+        )
+    };
+    match dialect {
+        Dialect::Draft13 => {
+            let proof = &request["proof"];
+            if proof["proof_type"] != "jwt" {
+                return Err(error(InvalidProof, "proof_type must be `jwt`"));
+            }
+            proof["jwt"].as_str().ok_or_else(missing)
+        }
+        Dialect::Final => {
+            let proofs = request.get("proofs").ok_or_else(missing)?;
+            let jwts = proofs
+                .get("jwt")
+                .and_then(Value::as_array)
+                .ok_or_else(|| error(InvalidProof, "proofs must hold a `jwt` array"))?;
+            match jwts.as_slice() {
+                [one] => one.as_str().ok_or_else(missing),
+                [] => Err(missing()),
+                _ => Err(error(
+                    InvalidProof,
+                    "an offer is redeemed for one key: send one proof",
+                )),
+            }
+        }
+    }
+}

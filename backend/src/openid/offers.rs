@@ -1,0 +1,256 @@
+//! Credential offers (OpenID4VCI §4, pre-authorized code flow). A certifier makes an offer
+//! of a checked, unsigned credential; it waits, encrypted under the master key, until the
+//! holder's wallet redeems it with a key of its own, and is then signed bound to that key.
+
+use certus_schemas::openid::{OfferCreated, OfferInfo, OfferRequest, OfferStatus};
+use certus_schemas::wire::CredentialFormat;
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde_json::{json, Value};
+
+use super::metadata::{configuration_id, paths, PRE_AUTHORIZED_GRANT};
+use crate::audit;
+use crate::auth::{random_token, token_hash, Principal};
+use crate::issuance::{self, xsd_now, IssueError};
+use crate::state::AppState;
+use crate::store::entities::credential_offers;
+
+/// Default time an offer can be redeemed.
+pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+/// Longest time an offer can be redeemed.
+pub const MAX_LIFETIME_SECS: u64 = 30 * 24 * 3600;
+/// Wrong transaction codes after which an offer is blocked.
+pub const MAX_TX_CODE_FAILURES: i32 = 5;
+/// Digits of a transaction code.
+pub const TX_CODE_LENGTH: usize = 6;
+
+fn malformed(message: impl Into<String>, path: &str) -> IssueError {
+    IssueError::Malformed {
+        message: message.into(),
+        path: path.into(),
+    }
+}
+
+/// Checks the credential as an issuance would and stores the offer; what to give the holder.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    request: OfferRequest,
+    now: DateTime<Utc>,
+) -> Result<OfferCreated, IssueError> {
+    let lifetime = request.expires_in.unwrap_or(DEFAULT_LIFETIME_SECS);
+    if !(1..=MAX_LIFETIME_SECS).contains(&lifetime) {
+        return Err(malformed(
+            format!("expiresIn must be between 1 and {MAX_LIFETIME_SECS} seconds"),
+            "/expiresIn",
+        ));
+    }
+    if request.credential["credentialSubject"].get("id").is_some() {
+        return Err(malformed(
+            "credentialSubject.id is set on redemption, to the DID of the wallet's key",
+            "/credential/credentialSubject/id",
+        ));
+    }
+    let prepared = issuance::prepare(
+        request.credential.clone(),
+        &principal.tenant_id,
+        &state.catalog,
+        &state.contexts,
+        &state.keys,
+        now,
+    )?;
+    let format = request.options.format;
+    if let Some(names) = &request.options.selectively_disclosable {
+        let subject = &prepared.credential["credentialSubject"];
+        if format != CredentialFormat::DcSdJwt {
+            return Err(malformed(
+                "selectivelyDisclosable applies to dc+sd-jwt only",
+                "/options/selectivelyDisclosable",
+            ));
+        }
+        if let Some(unknown) = names.iter().find(|n| subject.get(n.as_str()).is_none()) {
+            return Err(IssueError::UnknownDisclosable(unknown.clone()));
+        }
+    }
+    let type_name = prepared.credential_type.name.clone();
+    let code = random_token();
+    let tx_code = request.tx_code.then(|| {
+        let mut rng = rand::rngs::OsRng;
+        (0..TX_CODE_LENGTH)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+            .collect::<String>()
+    });
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let document = state
+        .master
+        .encrypt_json(&json!({
+            "credential": request.credential,
+            "selectivelyDisclosable": request.options.selectively_disclosable,
+            "preAuthorizedCode": code,
+        }))
+        .map_err(IssueError::Internal)?;
+    let expires_at = now + Duration::seconds(lifetime as i64);
+    credential_offers::Entity::insert(credential_offers::ActiveModel {
+        id: Set(id.clone()),
+        tenant_id: Set(principal.tenant_id.clone()),
+        credential_type: Set(type_name.clone()),
+        format: Set(format.as_str().to_owned()),
+        document: Set(Some(document)),
+        pre_authorized_code: Set(token_hash(&code)),
+        tx_code: Set(tx_code.as_deref().map(token_hash)),
+        failed_tx_codes: Set(0),
+        access_token: Set(None),
+        access_token_expires_at: Set(None),
+        created_by: Set(principal.actor_id()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        redeemed_at: Set(None),
+        credential_id: Set(None),
+    })
+    .exec_without_returning(&state.db)
+    .await
+    .map_err(|e| IssueError::Internal(e.into()))?;
+    audit::record(&state.db, principal, "credential.offer", &id)
+        .await
+        .map_err(|e| IssueError::Internal(e.into()))?;
+    let credential_offer = offer_json(
+        &state.public_url,
+        &configuration_id(&type_name, format),
+        &code,
+        tx_code.is_some(),
+    );
+    let credential_offer_uri = format!("{}{}/{id}", state.public_url, paths::OFFERS);
+    Ok(OfferCreated {
+        offer_uri: offer_uri(&credential_offer_uri),
+        qr_code: format!("/credentials/offers/{id}/qr"),
+        id,
+        credential_offer_uri,
+        credential_offer,
+        tx_code,
+        expires_at: xsd_now(expires_at),
+    })
+}
+
+/// `openid-credential-offer://?credential_offer_uri=<uri>`.
+pub fn offer_uri(credential_offer_uri: &str) -> String {
+    format!(
+        "openid-credential-offer://?credential_offer_uri={}",
+        percent_encode(credential_offer_uri)
+    )
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3 / 2);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The credential offer object (OpenID4VCI §4.1.1).
+fn offer_json(issuer: &str, configuration: &str, code: &str, tx_code: bool) -> Value {
+    let mut grant = json!({ "pre-authorized_code": code });
+    if tx_code {
+        grant["tx_code"] = json!({
+            "input_mode": "numeric",
+            "length": TX_CODE_LENGTH,
+            "description": "The code the issuer sent you separately",
+        });
+    }
+    json!({
+        "credential_issuer": issuer,
+        "credential_configuration_ids": [configuration],
+        "grants": { PRE_AUTHORIZED_GRANT: grant },
+    })
+}
+
+/// Where an offer stands at `now`.
+pub fn status_of(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferStatus {
+    if offer.redeemed_at.is_some() {
+        OfferStatus::Redeemed
+    } else if offer.failed_tx_codes >= MAX_TX_CODE_FAILURES {
+        OfferStatus::Blocked
+    } else if offer.expires_at <= now {
+        OfferStatus::Expired
+    } else {
+        OfferStatus::Pending
+    }
+}
+
+/// An offer as its institution sees it.
+pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
+    OfferInfo {
+        id: offer.id.clone(),
+        credential_type: offer.credential_type.clone(),
+        format: offer.format.clone(),
+        status: status_of(offer, now),
+        tx_code_required: offer.tx_code.is_some(),
+        created_by: offer.created_by.clone(),
+        created_at: xsd_now(offer.created_at),
+        expires_at: xsd_now(offer.expires_at),
+        redeemed_at: offer.redeemed_at.map(xsd_now),
+        credential_id: offer.credential_id.clone(),
+    }
+}
+
+/// The offer `id` of `tenant_id`.
+pub async fn find(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<credential_offers::Model>, sea_orm::DbErr> {
+    credential_offers::Entity::find_by_id(id)
+        .filter(credential_offers::Column::TenantId.eq(tenant_id))
+        .one(&state.db)
+        .await
+}
+
+/// The latest offers of `tenant_id`, newest first.
+pub async fn latest(
+    state: &AppState,
+    tenant_id: &str,
+    limit: u64,
+) -> Result<Vec<credential_offers::Model>, sea_orm::DbErr> {
+    credential_offers::Entity::find()
+        .filter(credential_offers::Column::TenantId.eq(tenant_id))
+        .order_by_desc(credential_offers::Column::CreatedAt)
+        .limit(limit)
+        .all(&state.db)
+        .await
+}
+
+/// The credential offer object served at its `credential_offer_uri`, while the offer can
+/// still be redeemed and its code has not been exchanged; `None` otherwise.
+pub async fn published(
+    state: &AppState,
+    id: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Value>> {
+    let Some(offer) = credential_offers::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if status_of(&offer, now) != OfferStatus::Pending || offer.access_token.is_some() {
+        return Ok(None);
+    }
+    let Some(document) = &offer.document else {
+        return Ok(None);
+    };
+    let document = state.master.decrypt_json(document)?;
+    let code = document["preAuthorizedCode"].as_str().unwrap_or_default();
+    let format: CredentialFormat = serde_json::from_value(json!(offer.format))?;
+    Ok(Some(offer_json(
+        &state.public_url,
+        &configuration_id(&offer.credential_type, format),
+        code,
+        offer.tx_code.is_some(),
+    )))
+}

@@ -1,0 +1,99 @@
+//! The JWT proof of possession of OpenID4VCI (Appendix F.1): the wallet signs the issuer's
+//! identifier and a fresh `c_nonce` with the key the credential is to be bound to.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+use ssi::jwk::JWK;
+
+use super::{nonces, OAuthError, OAuthErrorKind};
+use crate::credential::jose;
+use crate::did;
+
+/// `typ` of a proof JWT.
+pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+/// Tolerated clock skew and oldest accepted `iat`, in seconds.
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// The key a credential is bound to: the holder's DID (`did:key` or `did:jwk`) and its JWK.
+#[derive(Debug, Clone)]
+pub struct HolderKey {
+    pub did: String,
+    pub jwk: JWK,
+}
+
+fn invalid(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(OAuthErrorKind::InvalidProof, description)
+}
+
+/// Checks a proof JWT made for the issuer `issuer`, consuming its nonce; the holder key.
+pub async fn check(
+    db: &DatabaseConnection,
+    jwt: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<HolderKey, OAuthError> {
+    let decoded = jose::decode(jwt).map_err(|e| invalid(format!("the proof: {e}")))?;
+    if decoded.header_str("typ") != Some(PROOF_TYP) {
+        return Err(invalid(format!("the proof's `typ` must be `{PROOF_TYP}`")));
+    }
+    let holder = holder_key(&decoded.header).await?;
+    decoded
+        .verify(&holder.jwk)
+        .map_err(|e| invalid(format!("the proof is not signed by its key: {e}")))?;
+    let payload = &decoded.payload;
+    let audience_ok = match payload.get("aud") {
+        Some(Value::String(aud)) => aud == issuer,
+        Some(Value::Array(items)) => items.iter().any(|a| a.as_str() == Some(issuer)),
+        _ => false,
+    };
+    if !audience_ok {
+        return Err(invalid(format!("the proof's `aud` must be `{issuer}`")));
+    }
+    let iat = payload.get("iat").and_then(Value::as_i64);
+    let now_secs = now.timestamp();
+    if !iat.is_some_and(|iat| (now_secs - MAX_SKEW_SECS..=now_secs + MAX_SKEW_SECS).contains(&iat))
+    {
+        return Err(invalid(format!(
+            "the proof's `iat` must be within {MAX_SKEW_SECS} seconds of now"
+        )));
+    }
+    let nonce = payload.get("nonce").and_then(Value::as_str);
+    match nonce {
+        Some(nonce) if nonces::consume(db, nonce, now).await? => Ok(holder),
+        _ => Err(OAuthError::new(
+            OAuthErrorKind::InvalidNonce,
+            "the proof's `nonce` is not a fresh c_nonce of this issuer (each is used once)",
+        )),
+    }
+}
+
+/// The holder key a proof names: a `jwk` header, or a `kid` that is a `did:key` or
+/// `did:jwk` URL. The DID of a bare JWK is its `did:jwk`.
+async fn holder_key(header: &serde_json::Map<String, Value>) -> Result<HolderKey, OAuthError> {
+    match (header.get("jwk"), header.get("kid").and_then(Value::as_str)) {
+        (Some(_), Some(_)) => Err(invalid("the proof names its key twice (`jwk` and `kid`)")),
+        (Some(jwk), None) => {
+            let jwk: JWK = serde_json::from_value(jwk.clone())
+                .map_err(|_| invalid("the proof's `jwk` is not a JWK"))?;
+            if jwk.params.is_public() {
+                let did = did::did_jwk_for(&jwk)
+                    .map_err(|_| invalid("the proof's `jwk` is not a supported key"))?;
+                Ok(HolderKey { did, jwk })
+            } else {
+                Err(invalid("the proof's `jwk` must be a public key"))
+            }
+        }
+        (None, Some(kid)) => {
+            let holder = kid.split('#').next().unwrap_or(kid);
+            let jwk = did::holder_key(holder).await.ok_or_else(|| {
+                invalid("the proof's `kid` must be a did:key or did:jwk URL of the holder key")
+            })?;
+            Ok(HolderKey {
+                did: holder.to_owned(),
+                jwk,
+            })
+        }
+        (None, None) => Err(invalid("the proof names no key (`jwk` or `kid`)")),
+    }
+}

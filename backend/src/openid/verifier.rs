@@ -1,0 +1,782 @@
+//! The verifier side of OpenID4VP 1.0: a request (a DCQL query, the purpose and policy)
+//! signed by the verifier's DID key and fetched by the wallet by reference; the wallet's
+//! `direct_post` answer, bound to the request's nonce and the verifier's client id and
+//! accepted at most once; and its outcome, with consent and verification receipts.
+
+use certus_schemas::dcql::{
+    formats, Candidate, ClaimsQuery, CredentialMeta, CredentialQuery, DcqlQuery,
+};
+use certus_schemas::openid::{
+    PresentationOutcome, PresentationRequestCreate, PresentationRequestCreated,
+    PresentationRequestInfo, PresentedCredential, RequestStatus, RequestTerms,
+};
+use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::metadata::paths;
+use super::offers::percent_encode;
+use super::receipts;
+use crate::audit;
+use crate::auth::{random_token, Principal};
+use crate::credential::envelope::{self, MediaType};
+use crate::credential::{jose, sd_jwt};
+use crate::issuance::xsd_now;
+use crate::keys::IssuerKey;
+use crate::state::AppState;
+use crate::store::entities::presentation_requests;
+use crate::verification::{policy, Binding};
+
+/// Default time a request can be answered.
+pub const DEFAULT_LIFETIME_SECS: u64 = 600;
+/// Longest time a request can be answered.
+pub const MAX_LIFETIME_SECS: u64 = 24 * 3600;
+/// `typ` of a request object (RFC 9101).
+pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
+/// The client identifier prefix of a verifier known by its DID.
+pub const DID_CLIENT_PREFIX: &str = "decentralized_identifier:";
+
+/// Why a request could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The body does not describe a request Certus can make.
+    #[error("{message}")]
+    Invalid { message: String, path: String },
+    /// The institution has no key to sign the request with.
+    #[error("this institution has no key to sign requests with on this server")]
+    NoVerifierKey,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn invalid(message: impl Into<String>, path: &str) -> RequestError {
+    RequestError::Invalid {
+        message: message.into(),
+        path: path.into(),
+    }
+}
+
+/// What is stored with a request: the query and the terms the holder is shown.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+struct Stored {
+    query: DcqlQuery,
+    terms: RequestTerms,
+}
+
+/// The DCQL query of a request body: the one given, or one built from the credential type,
+/// claims and format.
+fn query_of(state: &AppState, body: &PresentationRequestCreate) -> Result<DcqlQuery, RequestError> {
+    if let Some(query) = &body.query {
+        if body.credential_type.is_some() || !body.claims.is_empty() || body.format.is_some() {
+            return Err(invalid(
+                "give a DCQL query, or credentialType with claims and format, not both",
+                "/query",
+            ));
+        }
+        query.validate().map_err(|e| invalid(e.0, "/query"))?;
+        return Ok(query.clone());
+    }
+    let Some(type_name) = &body.credential_type else {
+        return Err(invalid(
+            "give a DCQL query, or the credentialType asked for",
+            "/credentialType",
+        ));
+    };
+    let credential_type = state.catalog.get(type_name).ok_or_else(|| {
+        invalid(
+            format!("unknown credential type `{type_name}`; GET /credential-types lists them"),
+            "/credentialType",
+        )
+    })?;
+    let format = body.format.as_deref().unwrap_or(formats::SD_JWT);
+    if !formats::ALL.contains(&format) {
+        return Err(invalid(
+            format!("format must be one of {}", formats::ALL.join(", ")),
+            "/format",
+        ));
+    }
+    let known: Vec<&str> = credential_type.claim_names().map(|(n, _, _)| n).collect();
+    if let Some(unknown) = body.claims.iter().find(|c| !known.contains(&c.as_str())) {
+        return Err(invalid(
+            format!("`{unknown}` is not a claim of {type_name}"),
+            "/claims",
+        ));
+    }
+    let sd_jwt = format == formats::SD_JWT;
+    let claims = body
+        .claims
+        .iter()
+        .map(|name| ClaimsQuery {
+            id: None,
+            path: if sd_jwt {
+                vec![json!(name)]
+            } else {
+                vec![json!("credentialSubject"), json!(name)]
+            },
+            values: None,
+        })
+        .collect::<Vec<_>>();
+    Ok(DcqlQuery {
+        credentials: vec![CredentialQuery {
+            id: "credential".into(),
+            format: format.into(),
+            multiple: false,
+            meta: if sd_jwt {
+                CredentialMeta {
+                    vct_values: Some(vec![credential_type.vct.clone()]),
+                    type_values: None,
+                }
+            } else {
+                CredentialMeta {
+                    vct_values: None,
+                    type_values: Some(vec![vec![
+                        "VerifiableCredential".into(),
+                        credential_type.name.clone(),
+                    ]]),
+                }
+            },
+            claims: (!claims.is_empty()).then_some(claims),
+            claim_sets: None,
+            require_holder_binding: true,
+        }],
+        credential_sets: None,
+    })
+}
+
+/// Makes a request: signs its request object and stores it.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    body: PresentationRequestCreate,
+    policy: Option<(VerificationPolicy, Option<String>)>,
+    now: DateTime<Utc>,
+) -> Result<PresentationRequestCreated, RequestError> {
+    let lifetime = body.expires_in.unwrap_or(DEFAULT_LIFETIME_SECS);
+    if !(1..=MAX_LIFETIME_SECS).contains(&lifetime) {
+        return Err(invalid(
+            format!("expiresIn must be between 1 and {MAX_LIFETIME_SECS} seconds"),
+            "/expiresIn",
+        ));
+    }
+    if body.purpose.trim().is_empty() {
+        return Err(invalid(
+            "purpose must say why the credential is asked for",
+            "/purpose",
+        ));
+    }
+    let query = query_of(state, &body)?;
+    let key = state
+        .keys
+        .default_key(&principal.tenant_id)
+        .ok_or(RequestError::NoVerifierKey)?;
+    let (policy, policy_id) = match policy {
+        Some((p, id)) => (Some(p), id),
+        None => (None, None),
+    };
+    let terms = RequestTerms {
+        purpose: body.purpose.trim().to_owned(),
+        policy_id,
+        policy,
+    };
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let client_id = format!("{DID_CLIENT_PREFIX}{}", key.did);
+    let nonce = random_token();
+    let request_state = random_token();
+    let expires_at = now + Duration::seconds(lifetime as i64);
+    let verifier_name = tenant_name(state, &principal.tenant_id).await?;
+    let payload = json!({
+        "iss": client_id,
+        "aud": "https://self-issued.me/v2",
+        "client_id": client_id,
+        "response_type": "vp_token",
+        "response_mode": "direct_post",
+        "response_uri": format!("{}{}/{id}", state.public_url, paths::RESPONSES),
+        "nonce": nonce,
+        "state": request_state,
+        "dcql_query": query,
+        "client_metadata": {
+            "client_name": verifier_name,
+            "vp_formats_supported": {
+                formats::SD_JWT: {"sd-jwt_alg_values": jose::ALLOWED_ALGORITHMS, "kb-jwt_alg_values": jose::ALLOWED_ALGORITHMS},
+                formats::JWT_VC: {"alg_values": jose::ALLOWED_ALGORITHMS},
+                formats::LDP_VC: {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": ["eddsa-rdfc-2022", "ecdsa-rdfc-2019"]},
+            },
+        },
+        "terms": terms,
+        "iat": now.timestamp(),
+        "exp": expires_at.timestamp(),
+    });
+    let request_object = sign_request(&key, &payload)?;
+    presentation_requests::Entity::insert(presentation_requests::ActiveModel {
+        id: Set(id.clone()),
+        tenant_id: Set(principal.tenant_id.clone()),
+        created_by: Set(principal.actor_id()),
+        client_id: Set(client_id.clone()),
+        nonce: Set(nonce),
+        state: Set(request_state),
+        query: Set(serde_json::to_string(&Stored { query, terms }).map_err(anyhow::Error::from)?),
+        request_object: Set(request_object),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        status: Set("pending".into()),
+        answered_at: Set(None),
+        result: Set(None),
+    })
+    .exec_without_returning(&state.db)
+    .await
+    .map_err(anyhow::Error::from)?;
+    audit::record(&state.db, principal, "presentation.request", &id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(PresentationRequestCreated {
+        authorization_request: authorization_uri(state, &client_id, &id),
+        request_uri: request_uri(state, &id),
+        qr_code: format!("/presentation-requests/{id}/qr"),
+        id,
+        expires_at: xsd_now(expires_at),
+    })
+}
+
+fn request_uri(state: &AppState, id: &str) -> String {
+    format!("{}{}/{id}", state.public_url, paths::REQUESTS)
+}
+
+/// `openid4vp://?client_id=…&request_uri=…`: what a wallet opens.
+fn authorization_uri(state: &AppState, client_id: &str, id: &str) -> String {
+    format!(
+        "openid4vp://?client_id={}&request_uri={}",
+        percent_encode(client_id),
+        percent_encode(&request_uri(state, id))
+    )
+}
+
+/// The authorization request of request `id` of `tenant_id`.
+pub async fn authorization_request(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    let row = presentation_requests::Entity::find_by_id(id)
+        .filter(presentation_requests::Column::TenantId.eq(tenant_id))
+        .one(&state.db)
+        .await?;
+    Ok(row.map(|r| authorization_uri(state, &r.client_id, &r.id)))
+}
+
+fn sign_request(key: &IssuerKey, payload: &Value) -> anyhow::Result<String> {
+    let header = jose::header(&[
+        ("typ", REQUEST_OBJECT_TYP),
+        ("kid", &key.verification_method),
+    ]);
+    Ok(jose::sign(header, payload, &key.jwk, key.algorithm)?)
+}
+
+async fn tenant_name(state: &AppState, tenant_id: &str) -> anyhow::Result<String> {
+    use crate::store::entities::tenants;
+    Ok(tenants::Entity::find_by_id(tenant_id)
+        .one(&state.db)
+        .await?
+        .map(|t| t.name)
+        .unwrap_or_else(|| tenant_id.to_owned()))
+}
+
+fn status_of(row: &presentation_requests::Model, now: DateTime<Utc>) -> RequestStatus {
+    match row.status.as_str() {
+        "accepted" => RequestStatus::Accepted,
+        "rejected" => RequestStatus::Rejected,
+        "declined" => RequestStatus::Declined,
+        _ if row.expires_at <= now => RequestStatus::Expired,
+        _ => RequestStatus::Pending,
+    }
+}
+
+/// The signed request object, while the request can be answered.
+pub async fn request_object(
+    state: &AppState,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    let row = presentation_requests::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?;
+    Ok(row
+        .filter(|r| r.status == "pending" && r.expires_at > now)
+        .map(|r| r.request_object))
+}
+
+/// A request of `tenant_id` with its outcome.
+pub async fn info(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<PresentationRequestInfo>> {
+    let Some(row) = presentation_requests::Entity::find_by_id(id)
+        .filter(presentation_requests::Column::TenantId.eq(tenant_id))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let stored: Stored = serde_json::from_str(&row.query)?;
+    let outcome = match &row.result {
+        Some(sealed) => Some(serde_json::from_value(state.master.decrypt_json(sealed)?)?),
+        None => None,
+    };
+    Ok(Some(PresentationRequestInfo {
+        id: row.id.clone(),
+        status: status_of(&row, now),
+        terms: stored.terms,
+        query: stored.query,
+        created_at: xsd_now(row.created_at),
+        expires_at: xsd_now(row.expires_at),
+        answered_at: row.answered_at.map(xsd_now),
+        outcome,
+    }))
+}
+
+/// A wallet's `direct_post` (form-encoded).
+#[derive(Debug, Deserialize)]
+pub struct DirectPost {
+    pub vp_token: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Why an answer was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    #[error("no presentation request is waiting at this address")]
+    UnknownRequest,
+    #[error("`state` does not match the request")]
+    StateMismatch,
+    #[error("the request has expired")]
+    Expired,
+    #[error("the request was already answered; a response is accepted once")]
+    AlreadyAnswered,
+    #[error("{0}")]
+    Malformed(String),
+    /// The answer was taken and checked, and does not meet the request.
+    #[error("{}", .0.message)]
+    Rejected(Problem),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AnswerError {
+    /// Stable code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::UnknownRequest => "UNKNOWN_REQUEST",
+            Self::StateMismatch => "STATE_MISMATCH",
+            Self::Expired => "REQUEST_EXPIRED",
+            Self::AlreadyAnswered => "REQUEST_ALREADY_ANSWERED",
+            Self::Malformed(_) => "MALFORMED_RESPONSE",
+            Self::Rejected(problem) => &problem.code,
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+fn problem(check: &str, code: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        check: check.into(),
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// Takes a wallet's answer to request `id`: checks it once, stores the outcome and its
+/// receipts. `Ok` when accepted; the holder declining is `Ok` too.
+pub async fn answer(
+    state: &AppState,
+    id: &str,
+    post: DirectPost,
+    now: DateTime<Utc>,
+) -> Result<RequestStatus, AnswerError> {
+    let row = presentation_requests::Entity::find_by_id(id)
+        .one(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or(AnswerError::UnknownRequest)?;
+    if post.state.as_deref() != Some(row.state.as_str()) {
+        return Err(AnswerError::StateMismatch);
+    }
+    match status_of(&row, now) {
+        RequestStatus::Pending => {}
+        RequestStatus::Expired => return Err(AnswerError::Expired),
+        _ => return Err(AnswerError::AlreadyAnswered),
+    }
+    // One answer per request, even when two race: claim it first.
+    let claimed = presentation_requests::Entity::update_many()
+        .col_expr(
+            presentation_requests::Column::Status,
+            Expr::value("answering"),
+        )
+        .col_expr(presentation_requests::Column::AnsweredAt, Expr::value(now))
+        .filter(presentation_requests::Column::Id.eq(id))
+        .filter(presentation_requests::Column::Status.eq("pending"))
+        .exec(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if claimed.rows_affected != 1 {
+        return Err(AnswerError::AlreadyAnswered);
+    }
+    let stored: Stored = serde_json::from_str(&row.query).map_err(anyhow::Error::from)?;
+    let (status, outcome_problem, presented) = match (&post.error, &post.vp_token) {
+        (Some(error), _) => {
+            let message = post
+                .error_description
+                .clone()
+                .unwrap_or_else(|| format!("the wallet answered `{error}`"));
+            (
+                RequestStatus::Declined,
+                Some(problem("consent", "HOLDER_DECLINED", message)),
+                Vec::new(),
+            )
+        }
+        (None, None) => (
+            RequestStatus::Rejected,
+            Some(problem(
+                "format",
+                "MALFORMED_RESPONSE",
+                "vp_token is required",
+            )),
+            Vec::new(),
+        ),
+        (None, Some(token)) => {
+            let (presented, problem) = evaluate(state, &row, &stored, token, now).await;
+            let status = if problem.is_none() {
+                RequestStatus::Accepted
+            } else {
+                RequestStatus::Rejected
+            };
+            (status, problem, presented)
+        }
+    };
+    let verifier_name = tenant_name(state, &row.tenant_id).await?;
+    let consent = (!presented.is_empty()).then(|| {
+        receipts::consent_receipt(
+            &row.id,
+            &row.client_id,
+            &verifier_name,
+            &stored.terms,
+            &presented,
+            now,
+        )
+    });
+    let key = state
+        .keys
+        .default_key(&row.tenant_id)
+        .ok_or_else(|| anyhow::anyhow!("the verifier's key is gone"))?;
+    let verification_receipt = receipts::verification_receipt(
+        &key,
+        &row.id,
+        &row.client_id,
+        status,
+        outcome_problem.as_ref(),
+        &presented,
+        consent.as_ref(),
+        now,
+    )?;
+    if let Some(consent) = &consent {
+        receipts::store_consent(state, &row.tenant_id, &row.id, consent, now).await?;
+    }
+    let outcome = PresentationOutcome {
+        problem: outcome_problem.clone(),
+        credentials: presented,
+        consent_receipt: consent,
+        verification_receipt,
+    };
+    let sealed = state
+        .master
+        .encrypt_json(&serde_json::to_value(&outcome).map_err(anyhow::Error::from)?)?;
+    let status_name = match status {
+        RequestStatus::Accepted => "accepted",
+        RequestStatus::Declined => "declined",
+        _ => "rejected",
+    };
+    presentation_requests::Entity::update_many()
+        .col_expr(
+            presentation_requests::Column::Status,
+            Expr::value(status_name),
+        )
+        .col_expr(presentation_requests::Column::Result, Expr::value(sealed))
+        .filter(presentation_requests::Column::Id.eq(id))
+        .exec(&state.db)
+        .await
+        .map_err(anyhow::Error::from)?;
+    tracing::info!(request = %row.id, status = status_name, "presentation request answered");
+    match (status, outcome_problem) {
+        (RequestStatus::Rejected, Some(problem)) => Err(AnswerError::Rejected(problem)),
+        _ => Ok(status),
+    }
+}
+
+/// Checks every presentation of a `vp_token` against the request: the presentations
+/// presented, and the first problem found (none: accepted).
+async fn evaluate(
+    state: &AppState,
+    row: &presentation_requests::Model,
+    stored: &Stored,
+    vp_token: &str,
+    now: DateTime<Utc>,
+) -> (Vec<PresentedCredential>, Option<Problem>) {
+    let Ok(Value::Object(answers)) = serde_json::from_str::<Value>(vp_token) else {
+        let p = problem(
+            "format",
+            "MALFORMED_RESPONSE",
+            "vp_token must be a JSON object keyed by credential query id",
+        );
+        return (Vec::new(), Some(p));
+    };
+    let binding = Binding {
+        challenge: Some(&row.nonce),
+        domain: Some(&row.client_id),
+    };
+    let mut presented = Vec::new();
+    let mut first_problem = None;
+    let mut answered: Vec<&str> = Vec::new();
+    for (query_id, presentations) in &answers {
+        let Some(query) = stored.query.credentials.iter().find(|q| &q.id == query_id) else {
+            first_problem.get_or_insert(problem(
+                "dcql",
+                "UNKNOWN_CREDENTIAL_QUERY",
+                format!("the request has no credential query `{query_id}`"),
+            ));
+            continue;
+        };
+        let list: Vec<&Value> = match presentations {
+            Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        if list.is_empty() || (list.len() > 1 && !query.multiple) {
+            first_problem.get_or_insert(problem(
+                "dcql",
+                "DCQL_NOT_SATISFIED",
+                format!(
+                    "`{query_id}` asks for one credential, {} were presented",
+                    list.len()
+                ),
+            ));
+            continue;
+        }
+        let mut all_good = true;
+        for presentation in list {
+            let (credential, problem_found) =
+                check_presentation(state, query, presentation, binding, &stored.terms, now).await;
+            if let Some(p) = problem_found {
+                all_good = false;
+                first_problem.get_or_insert(p);
+            }
+            presented.extend(credential);
+        }
+        if all_good {
+            answered.push(query_id);
+        }
+    }
+    if first_problem.is_none() && !stored.query.satisfied_by(&answered) {
+        first_problem = Some(problem(
+            "dcql",
+            "DCQL_NOT_SATISFIED",
+            "the presentations do not answer every credential the request asks for",
+        ));
+    }
+    (presented, first_problem)
+}
+
+/// What a presented credential shows of itself: format, issuer, type, the claims document
+/// DCQL paths apply to, and the subject claims disclosed.
+struct Shown {
+    format: &'static str,
+    issuer: Option<String>,
+    vct: Option<String>,
+    types: Vec<String>,
+    document: Value,
+    claims: Map<String, Value>,
+}
+
+/// JWT claims of an SD-JWT VC that are not subject claims.
+const SD_JWT_ENVELOPE_CLAIMS: &[&str] = &[
+    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "jti", "sub", "_sd", "_sd_alg",
+];
+
+fn shown_sd_jwt(token: &str) -> Option<Shown> {
+    let decoded = sd_jwt::decode(token).ok()?;
+    let claims: Map<String, Value> = decoded
+        .claims
+        .iter()
+        .filter(|(k, _)| !SD_JWT_ENVELOPE_CLAIMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let vct = decoded
+        .claims
+        .get("vct")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some(Shown {
+        format: formats::SD_JWT,
+        issuer: decoded
+            .claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        types: vct.iter().cloned().collect(),
+        vct,
+        document: Value::Object(decoded.claims),
+        claims,
+    })
+}
+
+fn shown_w3c(credential: &Value, format: &'static str) -> Shown {
+    let types = match credential.get("type") {
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(t)) => vec![t.clone()],
+        _ => Vec::new(),
+    };
+    let issuer = credential
+        .get("issuer")
+        .and_then(|i| i.as_str().or_else(|| i.get("id").and_then(Value::as_str)))
+        .map(str::to_owned);
+    let claims = credential["credentialSubject"]
+        .as_object()
+        .map(|s| {
+            s.iter()
+                .filter(|(k, _)| *k != "id")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Shown {
+        format,
+        issuer,
+        vct: None,
+        types,
+        document: credential.clone(),
+        claims,
+    }
+}
+
+/// The credentials inside a presentation as DCQL sees them.
+fn shown_in(presentation: &Value) -> Vec<Shown> {
+    match presentation {
+        Value::String(token) if token.contains('~') => shown_sd_jwt(token).into_iter().collect(),
+        Value::String(token) => jose::decode(token)
+            .map(|vp| {
+                embedded(&vp.payload)
+                    .filter_map(|c| match envelope::open(c) {
+                        Some((MediaType::VcJwt, jwt)) => jose::decode(jwt)
+                            .ok()
+                            .map(|d| shown_w3c(&d.payload, formats::JWT_VC)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Value::Object(_) => embedded(presentation)
+            .filter(|c| !envelope::is_enveloped(c))
+            .map(|c| shown_w3c(c, formats::LDP_VC))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn embedded(presentation: &Value) -> impl Iterator<Item = &Value> {
+    match presentation.get("verifiableCredential") {
+        Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    }
+    .into_iter()
+}
+
+/// Verifies one presentation bound to the request and matches it to its query.
+async fn check_presentation(
+    state: &AppState,
+    query: &CredentialQuery,
+    presentation: &Value,
+    binding: Binding<'_>,
+    terms: &RequestTerms,
+    now: DateTime<Utc>,
+) -> (Option<PresentedCredential>, Option<Problem>) {
+    let mut result = match state
+        .verifier
+        .verify_presentation(presentation, binding, now)
+        .await
+    {
+        Ok(result) => result,
+        Err(e) => {
+            return (None, Some(problem("format", "MALFORMED_PRESENTATION", e.0)));
+        }
+    };
+    let is_vp = !matches!(presentation, Value::String(t) if t.contains('~'));
+    if let Some(policy) = &terms.policy {
+        if is_vp {
+            policy::apply_to_presentation(&mut result, policy, terms.policy_id.as_deref(), now);
+        } else {
+            policy::apply_to_credential(&mut result, policy, terms.policy_id.as_deref(), now);
+        }
+    }
+    let shown = shown_in(presentation);
+    let matched = shown.into_iter().find_map(|s| {
+        let candidate = Candidate {
+            format: s.format,
+            vct: s.vct.as_deref(),
+            types: &s.types,
+            claims: &s.document,
+        };
+        query.match_candidate(&candidate).map(|_| s)
+    });
+    let problem_found = first_failure(&result);
+    let Some(shown) = matched else {
+        let p = problem(
+            "dcql",
+            "DCQL_NOT_SATISFIED",
+            format!(
+                "the credential presented for `{}` is not a {} credential of the type asked for, or does not disclose every claim asked for",
+                query.id, query.format
+            ),
+        );
+        return (None, Some(problem_found.unwrap_or(p)));
+    };
+    let presented = PresentedCredential {
+        query_id: query.id.clone(),
+        format: shown.format.into(),
+        issuer: shown.issuer,
+        types: shown.types,
+        claims: shown.claims,
+        verification: result,
+    };
+    (Some(presented), problem_found)
+}
+
+/// The first failed (else uncheckable) check of a result, and of its embedded results.
+fn first_failure(result: &VerificationResult) -> Option<Problem> {
+    if result.verdict == Verdict::Valid {
+        return None;
+    }
+    let from = |r: &VerificationResult| {
+        r.errors
+            .iter()
+            .find(|p| p.code != "CREDENTIAL_INVALID" && p.code != "CREDENTIAL_UNCHECKABLE")
+            .cloned()
+    };
+    from(result)
+        .or_else(|| result.credentials.iter().find_map(from))
+        .or_else(|| result.errors.first().cloned())
+        .or_else(|| {
+            Some(problem(
+                "verification",
+                "PRESENTATION_INVALID",
+                "the presentation is not valid",
+            ))
+        })
+}

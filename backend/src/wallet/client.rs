@@ -1,0 +1,330 @@
+//! The wallet's HTTP side: redeeming an offer, fetching and checking a request, answering
+//! it with `direct_post`.
+
+use anyhow::{anyhow, bail, Context};
+use certus_schemas::dcql::{ClaimsQuery, DcqlQuery};
+use certus_schemas::openid::RequestTerms;
+use chrono::Utc;
+use serde_json::{json, Value};
+use ssi::jwk::JWK;
+
+use super::{link_parameters, present, Audience, HeldCredential, Wallet};
+use crate::credential::contexts::Contexts;
+use crate::credential::jose;
+use crate::did;
+use crate::issuance::xsd_now;
+use crate::openid::metadata::PRE_AUTHORIZED_GRANT;
+use crate::openid::verifier::{DID_CLIENT_PREFIX, REQUEST_OBJECT_TYP};
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap_or_default()
+}
+
+/// The JSON body of a response, or an error naming what the server said.
+async fn json_of(response: reqwest::Response, what: &str) -> anyhow::Result<Value> {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let said = body["error_description"]
+            .as_str()
+            .or(body["message"].as_str())
+            .unwrap_or("no reason given");
+        bail!("{what}: {status}: {said}");
+    }
+    Ok(body)
+}
+
+/// Redeems an offer link (`openid-credential-offer://…`) with a key made for its issuer;
+/// the credential, added to the wallet.
+pub async fn accept(
+    wallet: &mut Wallet,
+    link: &str,
+    tx_code: Option<&str>,
+) -> anyhow::Result<HeldCredential> {
+    let client = http();
+    let params = link_parameters(link);
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let offer: Value = match (param("credential_offer"), param("credential_offer_uri")) {
+        (Some(offer), _) => serde_json::from_str(&offer).context("credential_offer is not JSON")?,
+        (None, Some(uri)) => json_of(client.get(&uri).send().await?, "fetching the offer").await?,
+        _ => bail!("not a credential offer link: it has no credential_offer(_uri)"),
+    };
+    let issuer = offer["credential_issuer"]
+        .as_str()
+        .context("the offer names no credential_issuer")?;
+    let configuration = offer["credential_configuration_ids"][0]
+        .as_str()
+        .context("the offer names no credential configuration")?;
+    let grant = &offer["grants"][PRE_AUTHORIZED_GRANT];
+    let code = grant["pre-authorized_code"]
+        .as_str()
+        .context("the offer has no pre-authorized code")?;
+    if grant.get("tx_code").is_some() && tx_code.is_none() {
+        bail!("this offer needs the transaction code the issuer sent you: pass --tx-code");
+    }
+    let metadata = json_of(
+        client
+            .get(format!("{issuer}/.well-known/openid-credential-issuer"))
+            .send()
+            .await?,
+        "fetching the issuer's metadata",
+    )
+    .await?;
+    let server = json_of(
+        client
+            .get(format!("{issuer}/.well-known/oauth-authorization-server"))
+            .send()
+            .await?,
+        "fetching the authorization server's metadata",
+    )
+    .await?;
+    let config = &metadata["credential_configurations_supported"][configuration];
+    let format = config["format"]
+        .as_str()
+        .context("the issuer does not describe the offered credential")?
+        .to_owned();
+    let endpoint = |v: &Value, name: &str| {
+        v[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("the issuer publishes no {name}"))
+    };
+    let mut form = vec![
+        ("grant_type", PRE_AUTHORIZED_GRANT),
+        ("pre-authorized_code", code),
+    ];
+    if let Some(tx) = tx_code {
+        form.push(("tx_code", tx));
+    }
+    let token = json_of(
+        client
+            .post(endpoint(&server, "token_endpoint")?)
+            .form(&form)
+            .send()
+            .await?,
+        "exchanging the pre-authorized code",
+    )
+    .await?;
+    let access_token = token["access_token"].as_str().context("no access_token")?;
+    let nonce = json_of(
+        client
+            .post(endpoint(&metadata, "nonce_endpoint")?)
+            .send()
+            .await?,
+        "fetching a nonce",
+    )
+    .await?;
+    let c_nonce = nonce["c_nonce"].as_str().context("no c_nonce")?;
+    let key = wallet.key_for(issuer)?;
+    let proof = key.proof(issuer, c_nonce, Utc::now())?;
+    let answer = json_of(
+        client
+            .post(endpoint(&metadata, "credential_endpoint")?)
+            .bearer_auth(access_token)
+            .json(
+                &json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
+            )
+            .send()
+            .await?,
+        "requesting the credential",
+    )
+    .await?;
+    let credential = answer["credentials"][0]["credential"].clone();
+    if credential.is_null() {
+        bail!("the issuer answered without a credential");
+    }
+    let held = HeldCredential {
+        id: String::new(),
+        format,
+        credential,
+        credential_issuer: issuer.to_owned(),
+        holder: key.did.clone(),
+        received_at: xsd_now(Utc::now()),
+    };
+    held.view()
+        .context("the credential received cannot be read")?;
+    let id = wallet.add(held);
+    Ok(wallet
+        .credentials
+        .iter()
+        .find(|c| c.id == id)
+        .cloned()
+        .expect("just added"))
+}
+
+/// A verifier's request, its signature checked against the verifier's DID.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub client_id: String,
+    pub verifier_name: Option<String>,
+    pub response_uri: String,
+    pub nonce: String,
+    pub state: String,
+    pub query: DcqlQuery,
+    pub terms: RequestTerms,
+}
+
+/// Fetches the request object of an `openid4vp://` link and checks it is signed by the key
+/// of the DID its client id names.
+pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
+    let params = link_parameters(link);
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let uri = param("request_uri").context("not a request link: it has no request_uri")?;
+    let response = http().get(&uri).send().await?;
+    if !response.status().is_success() {
+        let body = json_of(response, "fetching the request").await;
+        return Err(body
+            .err()
+            .unwrap_or_else(|| anyhow!("fetching the request failed")));
+    }
+    let jwt = response.text().await?;
+    let decoded = jose::decode(jwt.trim()).context("the request object is not a JWS")?;
+    if decoded.header_str("typ") != Some(REQUEST_OBJECT_TYP) {
+        bail!("the request object's typ is not {REQUEST_OBJECT_TYP}");
+    }
+    let payload = &decoded.payload;
+    let text = |name: &str| {
+        payload[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("the request object has no {name}"))
+    };
+    let client_id = text("client_id")?;
+    if param("client_id").is_some_and(|c| c != client_id) {
+        bail!("the link's client_id is not the signed request's");
+    }
+    let verifier_did = client_id
+        .strip_prefix(DID_CLIENT_PREFIX)
+        .context("only verifiers identified by a DID (decentralized_identifier:) are supported")?;
+    let kid = decoded
+        .header_str("kid")
+        .context("the request object names no key")?;
+    if kid.split('#').next() != Some(verifier_did) {
+        bail!("the request object is signed by a key of another DID than its client id");
+    }
+    let response_uri = text("response_uri")?;
+    let key = verifier_key(verifier_did, kid, &response_uri).await?;
+    decoded
+        .verify(&key)
+        .context("the request object's signature does not verify")?;
+    if payload["response_mode"] != "direct_post" {
+        bail!("only response_mode direct_post is supported");
+    }
+    Ok(Request {
+        verifier_name: payload["client_metadata"]["client_name"]
+            .as_str()
+            .map(str::to_owned),
+        nonce: text("nonce")?,
+        state: text("state")?,
+        query: serde_json::from_value(payload["dcql_query"].clone())
+            .context("the request's dcql_query is not DCQL")?,
+        terms: serde_json::from_value(payload["terms"].clone()).unwrap_or_default(),
+        response_uri,
+        client_id,
+    })
+}
+
+/// The verifier's key: a `did:key`/`did:jwk` resolves here; any other DID is resolved by
+/// the verifier's own server (its `/1.0/identifiers/` resolver).
+async fn verifier_key(verifier: &str, kid: &str, response_uri: &str) -> anyhow::Result<JWK> {
+    if let Some(jwk) = did::holder_key(verifier).await {
+        return Ok(jwk);
+    }
+    let origin = response_uri
+        .splitn(4, '/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let resolved = json_of(
+        http()
+            .get(format!("{origin}/1.0/identifiers/{verifier}"))
+            .send()
+            .await?,
+        "resolving the verifier's DID",
+    )
+    .await?;
+    let methods = resolved["didDocument"]["verificationMethod"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let method = methods
+        .iter()
+        .find(|m| m["id"] == kid)
+        .context("the verifier's DID document does not list the request's key")?;
+    Ok(serde_json::from_value(method["publicKeyJwk"].clone())
+        .context("the verifier's key is not a JWK")?)
+}
+
+/// What the wallet would present: per credential query answered, the credential and the
+/// claims it discloses. Errors when a required query cannot be answered.
+pub fn plan<'w, 'q>(
+    wallet: &'w Wallet,
+    query: &'q DcqlQuery,
+) -> anyhow::Result<Vec<(&'q str, &'w HeldCredential, Vec<&'q ClaimsQuery>)>> {
+    let mut answers = Vec::new();
+    for q in &query.credentials {
+        if let Some((held, claims)) = wallet.find(q) {
+            answers.push((q.id.as_str(), held, claims));
+        }
+    }
+    let answered: Vec<&str> = answers.iter().map(|(id, _, _)| *id).collect();
+    if !query.satisfied_by(&answered) {
+        bail!("no credential in this wallet answers what the verifier asks for");
+    }
+    Ok(answers)
+}
+
+/// Answers `request` with the planned presentations; the verifier's reply.
+pub async fn respond(
+    wallet: &Wallet,
+    request: &Request,
+    answers: &[(&str, &HeldCredential, Vec<&ClaimsQuery>)],
+    contexts: &Contexts,
+) -> anyhow::Result<Value> {
+    let mut vp_token = serde_json::Map::new();
+    for (query_id, held, claims) in answers {
+        let key = wallet
+            .key_of(held)
+            .context("the key of a credential is missing from the wallet")?;
+        let to = Audience {
+            nonce: &request.nonce,
+            client_id: &request.client_id,
+            now: Utc::now(),
+        };
+        let presentation = present(held, claims, key, to, contexts).await?;
+        vp_token.insert((*query_id).to_owned(), json!([presentation]));
+    }
+    let form = [
+        ("vp_token", Value::Object(vp_token).to_string()),
+        ("state", request.state.clone()),
+    ];
+    post_answer(request, &form).await
+}
+
+/// Tells the verifier the holder declined.
+pub async fn decline(request: &Request) -> anyhow::Result<Value> {
+    let form = [
+        ("error", "access_denied".to_owned()),
+        ("error_description", "the holder declined".to_owned()),
+        ("state", request.state.clone()),
+    ];
+    post_answer(request, &form).await
+}
+
+async fn post_answer(request: &Request, form: &[(&str, String)]) -> anyhow::Result<Value> {
+    let response = http().post(&request.response_uri).form(form).send().await?;
+    json_of(response, "the verifier refused the answer").await
+}

@@ -1,0 +1,997 @@
+//! OpenID4VCI (pre-authorized code flow) and OpenID4VP with DCQL through the real router:
+//! every step, and every way a step is refused.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use certus::credential::contexts::Contexts;
+use certus::credential::jose;
+use certus::wallet::{present, Audience, HeldCredential, HolderKey, Wallet};
+use certus_schemas::dcql::DcqlQuery;
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use crate::helpers::{kyc_credential, Db, TestApp, PUBLIC_URL};
+use crate::on_both_databases;
+
+on_both_databases!(
+    a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key,
+    wrong_used_and_expired_codes_are_refused,
+    proofs_with_a_wrong_nonce_key_audience_or_type_are_refused,
+    a_draft_13_wallet_gets_a_draft_13_answer,
+    a_verifier_sees_only_the_disclosed_claims_with_signed_receipts,
+    replayed_redirected_and_unsatisfying_answers_are_refused,
+    w3c_presentations_answer_requests_for_their_formats,
+    malformed_offers_and_requests_are_refused_with_a_reason,
+);
+
+fn unbound_kyc() -> Value {
+    let mut credential = kyc_credential(None);
+    credential["credentialSubject"]
+        .as_object_mut()
+        .expect("subject")
+        .remove("id");
+    credential
+}
+
+fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let encode = certus::openid::offers::percent_encode;
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+impl TestApp {
+    async fn offer(&self, format: &str, tx_code: bool) -> Value {
+        let (status, body) = self
+            .post(
+                "/credentials/offers",
+                &json!({"credential": unbound_kyc(), "options": {"format": format}, "txCode": tx_code}),
+                Some(&self.token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    async fn token_request(&self, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+        self.post_raw("/openid4vci/token", FORM, form(pairs), None)
+            .await
+    }
+
+    async fn access_token(&self, offer: &Value, tx_code: Option<&str>) -> String {
+        let code = pre_authorized_code(offer);
+        let mut pairs = vec![
+            ("grant_type", PRE_AUTH),
+            ("pre-authorized_code", code.as_str()),
+        ];
+        if let Some(tx) = tx_code {
+            pairs.push(("tx_code", tx));
+        }
+        let (status, body) = self.token_request(&pairs).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["token_type"], "Bearer");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    async fn c_nonce(&self) -> String {
+        let (status, body) = self
+            .post_raw("/openid4vci/nonce", FORM, Vec::new(), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["c_nonce"].as_str().expect("c_nonce").to_owned()
+    }
+
+    async fn credential_request(&self, access_token: &str, body: &Value) -> (StatusCode, Value) {
+        self.post("/openid4vci/credential", body, Some(access_token))
+            .await
+    }
+
+    /// The whole flow for `format`; the holder key and the credential received.
+    async fn redeem(&self, format: &str) -> (HolderKey, Value, Value) {
+        let offer = self.offer(format, false).await;
+        let access = self.access_token(&offer, None).await;
+        let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+        let proof = holder
+            .proof(PUBLIC_URL, &self.c_nonce().await, Utc::now())
+            .expect("proof");
+        let configuration = offer["credentialOffer"]["credential_configuration_ids"][0].clone();
+        let (status, body) = self
+            .credential_request(
+                &access,
+                &json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (holder, body["credentials"][0]["credential"].clone(), offer)
+    }
+}
+
+fn pre_authorized_code(offer: &Value) -> String {
+    offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+        .as_str()
+        .expect("code")
+        .to_owned()
+}
+
+fn payload(jwt: &str) -> Value {
+    let part = jwt
+        .split('~')
+        .next()
+        .expect("jwt")
+        .split('.')
+        .nth(1)
+        .expect("payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("b64")).expect("json")
+}
+
+async fn a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (status, metadata) = app.get("/.well-known/openid-credential-issuer").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(metadata["credential_issuer"], PUBLIC_URL);
+    assert_eq!(
+        metadata["credential_configurations_supported"]["KycCredential_sd_jwt"]["vct"],
+        "https://w3id.org/certus/types/KycCredential/v1"
+    );
+    let (_, server) = app.get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(
+        server["token_endpoint"],
+        format!("{PUBLIC_URL}/openid4vci/token")
+    );
+
+    for format in ["dc+sd-jwt", "vc+jwt", "ldp_vc"] {
+        let offer = app.offer(format, false).await;
+        assert!(offer["offerUri"].as_str().expect("uri").starts_with("openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fcertus.test%2Fopenid4vci%2Foffers%2F"));
+        let by_reference = offer["credentialOfferUri"]
+            .as_str()
+            .expect("uri")
+            .replace(PUBLIC_URL, "");
+        let (status, served) = app.get(&by_reference).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(served, offer["credentialOffer"]);
+
+        let access = app.access_token(&offer, None).await;
+        let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+        let proof = holder
+            .proof(PUBLIC_URL, &app.c_nonce().await, Utc::now())
+            .expect("proof");
+        let configuration = served["credential_configuration_ids"][0].clone();
+        let request =
+            json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}});
+        let (status, body) = app.credential_request(&access, &request).await;
+        assert_eq!(status, StatusCode::OK, "{format}: {body}");
+        let credential = &body["credentials"][0]["credential"];
+        match format {
+            "dc+sd-jwt" => {
+                let claims = payload(credential.as_str().expect("sd-jwt"));
+                assert_eq!(
+                    claims["cnf"]["jwk"]["x"],
+                    json!(holder.jwk.to_public())["x"],
+                    "bound to the proof's key"
+                );
+            }
+            "vc+jwt" => {
+                let claims = payload(credential.as_str().expect("jwt"));
+                assert_eq!(claims["credentialSubject"]["id"], holder.did);
+            }
+            _ => assert_eq!(credential["credentialSubject"]["id"], holder.did),
+        }
+        let verifiable = match credential {
+            Value::String(token) => json!(token),
+            object => object.clone(),
+        };
+        let (status, result) = app.verify(&verifiable).await;
+        assert_eq!(status, StatusCode::OK, "{format}: {result}");
+
+        // Once redeemed: the offer shows the credential, and nothing can be redeemed again.
+        let (_, info) = app
+            .get_authorised(&format!(
+                "/credentials/offers/{}",
+                offer["id"].as_str().expect("id")
+            ))
+            .await;
+        assert_eq!(info["status"], "redeemed");
+        let credential_id = info["credentialId"].as_str().expect("credential id");
+        let (status, _) = app
+            .get_authorised(&certus::api::credentials::record_path(credential_id))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, again) = app.credential_request(&access, &request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(again["error"], "invalid_token");
+        let (status, _) = app.get(&by_reference).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+async fn wrong_used_and_expired_codes_are_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (status, body) = app
+        .token_request(&[("grant_type", "authorization_code"), ("code", "x")])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+    );
+    let (_, body) = app
+        .token_request(&[("grant_type", PRE_AUTH), ("pre-authorized_code", "guess")])
+        .await;
+    assert_eq!(body["error"], "invalid_grant");
+    let (status, body) = app
+        .post("/openid4vci/token", &json!({"grant_type": PRE_AUTH}), None)
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+
+    // A transaction code: required, checked, and five wrong ones block the offer.
+    let offer = app.offer("dc+sd-jwt", true).await;
+    let tx = offer["txCode"].as_str().expect("tx code").to_owned();
+    assert_eq!(tx.len(), 6);
+    assert_eq!(
+        offer["credentialOffer"]["grants"][PRE_AUTH]["tx_code"]["length"],
+        6
+    );
+    let code = pre_authorized_code(&offer);
+    let (_, body) = app
+        .token_request(&[("grant_type", PRE_AUTH), ("pre-authorized_code", &code)])
+        .await;
+    assert_eq!(body["error"], "invalid_request");
+    let wrong = if tx == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (_, body) = app
+            .token_request(&[
+                ("grant_type", PRE_AUTH),
+                ("pre-authorized_code", &code),
+                ("tx_code", wrong),
+            ])
+            .await;
+        assert_eq!(body["error"], "invalid_grant");
+    }
+    let (_, body) = app
+        .token_request(&[
+            ("grant_type", PRE_AUTH),
+            ("pre-authorized_code", &code),
+            ("tx_code", &tx),
+        ])
+        .await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body["error_description"]
+        .as_str()
+        .expect("description")
+        .contains("blocked"));
+    let (_, info) = app
+        .get_authorised(&format!(
+            "/credentials/offers/{}",
+            offer["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(info["status"], "blocked");
+
+    // The right transaction code works, once.
+    let offer = app.offer("dc+sd-jwt", true).await;
+    let tx = offer["txCode"].as_str().expect("tx code").to_owned();
+    app.access_token(&offer, Some(&tx)).await;
+    let code = pre_authorized_code(&offer);
+    let (_, body) = app
+        .token_request(&[
+            ("grant_type", PRE_AUTH),
+            ("pre-authorized_code", &code),
+            ("tx_code", &tx),
+        ])
+        .await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body["error_description"]
+        .as_str()
+        .expect("d")
+        .contains("already used"));
+
+    // An expired offer.
+    let offer = app.offer("dc+sd-jwt", false).await;
+    {
+        use certus::store::entities::credential_offers;
+        use sea_orm::{sea_query::Expr, EntityTrait};
+        credential_offers::Entity::update_many()
+            .col_expr(
+                credential_offers::Column::ExpiresAt,
+                Expr::value(Utc::now() - chrono::Duration::seconds(1)),
+            )
+            .exec(&app.state.db)
+            .await
+            .expect("expire");
+    }
+    let (_, body) = app
+        .token_request(&[
+            ("grant_type", PRE_AUTH),
+            ("pre-authorized_code", &pre_authorized_code(&offer)),
+        ])
+        .await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body["error_description"]
+        .as_str()
+        .expect("d")
+        .contains("expired"));
+}
+
+async fn proofs_with_a_wrong_nonce_key_audience_or_type_are_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let offer = app.offer("dc+sd-jwt", false).await;
+    let access = app.access_token(&offer, None).await;
+    let configuration = offer["credentialOffer"]["credential_configuration_ids"][0].clone();
+    let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+    let other = HolderKey::generate(PUBLIC_URL).expect("key");
+    let send = |proof: String| {
+        let request =
+            json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}});
+        let app = &app;
+        let access = access.clone();
+        async move { app.credential_request(&access, &request).await }
+    };
+    let sign = |key: &HolderKey, kid: &str, typ: &str, payload: Value| {
+        jose::sign(
+            jose::header(&[("typ", typ), ("kid", kid)]),
+            &payload,
+            &key.jwk,
+            ssi::jwk::Algorithm::EdDSA,
+        )
+        .expect("sign")
+    };
+    let now = Utc::now().timestamp();
+
+    // A nonce this issuer never gave out; then one used twice.
+    let (status, body) = send(
+        holder
+            .proof(PUBLIC_URL, "made-up", Utc::now())
+            .expect("proof"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_nonce"))
+    );
+    assert!(
+        body["c_nonce"].is_string(),
+        "a fresh nonce comes with the error"
+    );
+    let nonce = app.c_nonce().await;
+    let cases = [
+        (
+            "wrong audience",
+            sign(
+                &holder,
+                &holder.kid(),
+                "openid4vci-proof+jwt",
+                json!({"aud": "https://elsewhere.test", "iat": now, "nonce": nonce}),
+            ),
+            "invalid_proof",
+        ),
+        (
+            "another key signed",
+            sign(
+                &other,
+                &holder.kid(),
+                "openid4vci-proof+jwt",
+                json!({"aud": PUBLIC_URL, "iat": now, "nonce": nonce}),
+            ),
+            "invalid_proof",
+        ),
+        (
+            "wrong typ",
+            sign(
+                &holder,
+                &holder.kid(),
+                "JWT",
+                json!({"aud": PUBLIC_URL, "iat": now, "nonce": nonce}),
+            ),
+            "invalid_proof",
+        ),
+        (
+            "stale iat",
+            sign(
+                &holder,
+                &holder.kid(),
+                "openid4vci-proof+jwt",
+                json!({"aud": PUBLIC_URL, "iat": now - 3600, "nonce": nonce}),
+            ),
+            "invalid_proof",
+        ),
+        ("not a JWS", "not-a-jwt".into(), "invalid_proof"),
+    ];
+    for (why, proof, error) in cases {
+        let (status, body) = send(proof).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(error)),
+            "{why}: {body}"
+        );
+    }
+    let (_, body) = app
+        .credential_request(
+            &access,
+            &json!({"credential_configuration_id": configuration}),
+        )
+        .await;
+    assert_eq!(body["error"], "invalid_proof", "no proof");
+    let (_, body) = app.credential_request(&access, &json!({"credential_configuration_id": "KycCredential_ldp_vc", "proofs": {"jwt": ["x"]}})).await;
+    assert_eq!(body["error"], "unknown_credential_configuration");
+    let (status, body) = app.credential_request("unknown-token", &json!({})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
+
+    // Nothing above used the offer up: a good proof still gets the credential; its nonce
+    // then cannot be used again.
+    let nonce = app.c_nonce().await;
+    let (status, body) = send(holder.proof(PUBLIC_URL, &nonce, Utc::now()).expect("proof")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second = app.offer("dc+sd-jwt", false).await;
+    let access = app.access_token(&second, None).await;
+    let request = json!({"credential_configuration_id": configuration, "proofs": {"jwt": [holder.proof(PUBLIC_URL, &nonce, Utc::now()).expect("proof")]}});
+    let (_, body) = app.credential_request(&access, &request).await;
+    assert_eq!(body["error"], "invalid_nonce");
+}
+
+async fn a_draft_13_wallet_gets_a_draft_13_answer(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let offer = app.offer("dc+sd-jwt", false).await;
+    let code = pre_authorized_code(&offer);
+    let (_, token) = app
+        .token_request(&[("grant_type", PRE_AUTH), ("pre-authorized_code", &code)])
+        .await;
+    let c_nonce = token["c_nonce"]
+        .as_str()
+        .expect("draft-13 wallets read c_nonce here");
+    let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+    let request = json!({
+        "format": "dc+sd-jwt",
+        "vct": "https://w3id.org/certus/types/KycCredential/v1",
+        "proof": {"proof_type": "jwt", "jwt": holder.proof(PUBLIC_URL, c_nonce, Utc::now()).expect("proof")},
+    });
+    let (status, body) = app
+        .credential_request(token["access_token"].as_str().expect("token"), &request)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["credential"]
+        .as_str()
+        .expect("credential")
+        .contains('~'));
+    assert!(body["c_nonce"].is_string());
+}
+
+/// A verifier's request made through the API; the request object as the wallet reads it.
+async fn request(app: &TestApp, body: Value) -> (Value, Value) {
+    let (status, created) = app
+        .post("/presentation-requests", &body, Some(&app.token))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let path = created["requestUri"]
+        .as_str()
+        .expect("uri")
+        .replace(PUBLIC_URL, "");
+    let (status, headers, jwt) = app
+        .send_full(Request::get(&path).body(Body::empty()).expect("request"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "application/oauth-authz-req+jwt"
+    );
+    let jwt = jwt.as_str().expect("jwt").to_owned();
+    let decoded = jose::decode(&jwt).expect("jws");
+    assert_eq!(decoded.header_str("typ"), Some("oauth-authz-req+jwt"));
+    let verifier = app.state.keys.default_key("default").expect("key");
+    decoded
+        .verify(&verifier.jwk)
+        .expect("signed by the verifier's key");
+    (created, decoded.payload)
+}
+
+/// A wallet holding `held` (bound to `key`) that answers `object`, disclosing what the
+/// query asks; the presentation.
+async fn answer_for(
+    key: &HolderKey,
+    held: HeldCredential,
+    object: &Value,
+    client_id: &str,
+) -> Value {
+    let mut wallet = Wallet::default();
+    wallet.keys.push(key.clone());
+    wallet.add(held);
+    let query: DcqlQuery = serde_json::from_value(object["dcql_query"].clone()).expect("dcql");
+    let (held, claims) = wallet
+        .find(&query.credentials[0])
+        .expect("the wallet can answer");
+    let to = Audience {
+        nonce: object["nonce"].as_str().expect("nonce"),
+        client_id,
+        now: Utc::now(),
+    };
+    present(held, &claims, key, to, &Contexts::bundled())
+        .await
+        .expect("present")
+}
+
+fn held(format: &str, credential: Value, key: &HolderKey) -> HeldCredential {
+    HeldCredential {
+        id: String::new(),
+        format: format.into(),
+        credential,
+        credential_issuer: PUBLIC_URL.into(),
+        holder: key.did.clone(),
+        received_at: String::new(),
+    }
+}
+
+async fn post_answer(
+    app: &TestApp,
+    object: &Value,
+    vp_token: &Value,
+    state: &str,
+) -> (StatusCode, Value) {
+    let path = object["response_uri"]
+        .as_str()
+        .expect("uri")
+        .replace(PUBLIC_URL, "");
+    let token = vp_token.to_string();
+    app.post_raw(
+        &path,
+        FORM,
+        form(&[("vp_token", &token), ("state", state)]),
+        None,
+    )
+    .await
+}
+
+async fn a_verifier_sees_only_the_disclosed_claims_with_signed_receipts(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (key, credential, _) = app.redeem("dc+sd-jwt").await;
+    let (created, object) = request(
+        &app,
+        json!({
+            "credentialType": "KycCredential",
+            "claims": ["givenName", "nationality"],
+            "purpose": "Open an account",
+            "policy": {"requiredChecks": ["status"]},
+        }),
+    )
+    .await;
+    assert!(created["authorizationRequest"]
+        .as_str()
+        .expect("uri")
+        .starts_with("openid4vp://?client_id=decentralized_identifier%3Adid%3Akey%3A"));
+    assert_eq!(object["response_mode"], "direct_post");
+    assert_eq!(object["terms"]["purpose"], "Open an account");
+    let client_id = object["client_id"].as_str().expect("client id").to_owned();
+
+    let presentation = answer_for(
+        &key,
+        held("dc+sd-jwt", credential, &key),
+        &object,
+        &client_id,
+    )
+    .await;
+    let (status, body) = post_answer(
+        &app,
+        &object,
+        &json!({"credential": [presentation]}),
+        object["state"].as_str().expect("state"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let id = created["id"].as_str().expect("id");
+    let (status, info) = app
+        .get_authorised(&format!("/presentation-requests/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["status"], "accepted", "{info}");
+    let presented = &info["outcome"]["credentials"][0];
+    assert_eq!(presented["claims"]["givenName"], "Maria");
+    assert_eq!(presented["claims"]["nationality"], "IT");
+    for withheld in ["familyName", "birthDate", "documentNumber"] {
+        assert!(
+            presented["claims"].get(withheld).is_none(),
+            "{withheld} was not asked for: {presented}"
+        );
+    }
+    assert_eq!(presented["verification"]["verdict"], "valid");
+
+    // The consent receipt names claims, never values; the verification receipt is signed
+    // by the verifier and holds the checks and status lists, and no personal data.
+    let consent = &info["outcome"]["consentReceipt"];
+    assert_eq!(consent["purpose"], "Open an account");
+    let mut named: Vec<&str> = consent["disclosed"][0]["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    named.sort();
+    assert!(
+        named.contains(&"givenName") && !named.contains(&"familyName"),
+        "{named:?}"
+    );
+    assert!(!consent.to_string().contains("Maria"));
+    let receipt = info["outcome"]["verificationReceipt"]
+        .as_str()
+        .expect("receipt");
+    let decoded = jose::decode(receipt).expect("jws");
+    assert_eq!(decoded.header_str("typ"), Some("verification-receipt+jwt"));
+    decoded
+        .verify(&app.state.keys.default_key("default").expect("key").jwk)
+        .expect("signed");
+    assert_eq!(decoded.payload["status"], "accepted");
+    assert_eq!(
+        decoded.payload["consentReceiptSha256"],
+        certus::openid::receipts::hash(consent)
+    );
+    assert!(!decoded.payload["credentials"][0]["statusLists"]
+        .as_array()
+        .expect("lists")
+        .is_empty());
+    for personal in ["Maria", "Rossi", "IT\"", "1988"] {
+        assert!(
+            !decoded.payload.to_string().contains(personal),
+            "{personal} in the receipt"
+        );
+    }
+    let mut tampered = receipt.to_owned();
+    tampered.replace_range(tampered.len() - 4.., "AAAA");
+    assert!(jose::decode(&tampered)
+        .expect("jws")
+        .verify(&app.state.keys.default_key("default").expect("key").jwk)
+        .is_err());
+}
+
+async fn replayed_redirected_and_unsatisfying_answers_are_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (key, credential, _) = app.redeem("dc+sd-jwt").await;
+    let ask =
+        json!({"credentialType": "KycCredential", "claims": ["givenName"], "purpose": "Check"});
+    let (created, object) = request(&app, ask.clone()).await;
+    let client_id = object["client_id"].as_str().expect("client").to_owned();
+    let state = object["state"].as_str().expect("state").to_owned();
+    let good = answer_for(
+        &key,
+        held("dc+sd-jwt", credential.clone(), &key),
+        &object,
+        &client_id,
+    )
+    .await;
+    let vp_token = json!({"credential": [good]});
+
+    // A wrong state is refused without using the request up.
+    let (status, body) = post_answer(&app, &object, &vp_token, "forged").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("STATE_MISMATCH"))
+    );
+    let (status, _) = post_answer(&app, &object, &vp_token, &state).await;
+    assert_eq!(status, StatusCode::OK);
+    // Replayed to the same request: refused. Replayed to a new request: bound to the old nonce.
+    let (status, body) = post_answer(&app, &object, &vp_token, &state).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("REQUEST_ALREADY_ANSWERED"))
+    );
+    let (second, object2) = request(&app, ask.clone()).await;
+    let (status, body) = post_answer(
+        &app,
+        &object2,
+        &vp_token,
+        object2["state"].as_str().expect("state"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("CHALLENGE_MISMATCH")),
+        "{body}"
+    );
+    let (_, info) = app
+        .get_authorised(&format!(
+            "/presentation-requests/{}",
+            second["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(info["status"], "rejected");
+    assert_eq!(info["outcome"]["problem"]["code"], "CHALLENGE_MISMATCH");
+    assert!(
+        info["outcome"]["verificationReceipt"].is_string(),
+        "a rejection has its receipt too"
+    );
+    let (_, info) = app
+        .get_authorised(&format!(
+            "/presentation-requests/{}",
+            created["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(info["status"], "accepted");
+
+    // Made for another verifier (redirected): the audience does not match.
+    let (_, object3) = request(&app, ask.clone()).await;
+    let redirected = answer_for(
+        &key,
+        held("dc+sd-jwt", credential.clone(), &key),
+        &object3,
+        "decentralized_identifier:did:key:z6MkOther",
+    )
+    .await;
+    let (status, body) = post_answer(
+        &app,
+        &object3,
+        &json!({"credential": [redirected]}),
+        object3["state"].as_str().expect("state"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("DOMAIN_MISMATCH")),
+        "{body}"
+    );
+
+    // Withholding a claim the query asks for does not satisfy it.
+    let (_, object4) = request(&app, json!({"credentialType": "KycCredential", "claims": ["givenName", "familyName"], "purpose": "Check"})).await;
+    let nonce4 = object4["nonce"].as_str().expect("nonce");
+    let token = credential.as_str().expect("token");
+    let only_given = certus::wallet::select_disclosures(token, &["givenName"]);
+    let kb = certus::credential::sd_jwt::key_binding_jwt(
+        &only_given,
+        &key.jwk,
+        ssi::jwk::Algorithm::EdDSA,
+        nonce4,
+        &client_id,
+        Utc::now().timestamp(),
+    )
+    .expect("kb");
+    let (status, body) = post_answer(
+        &app,
+        &object4,
+        &json!({"credential": [format!("{only_given}{kb}")]}),
+        object4["state"].as_str().expect("state"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("DCQL_NOT_SATISFIED")),
+        "{body}"
+    );
+
+    // An answer to a query the request does not have, and a tampered presentation.
+    let (_, object5) = request(&app, ask.clone()).await;
+    let (_, body) = post_answer(
+        &app,
+        &object5,
+        &json!({"other": ["x"]}),
+        object5["state"].as_str().expect("state"),
+    )
+    .await;
+    assert_eq!(body["code"], "UNKNOWN_CREDENTIAL_QUERY");
+    let (_, object6) = request(&app, ask.clone()).await;
+    let fresh = answer_for(
+        &key,
+        held("dc+sd-jwt", credential.clone(), &key),
+        &object6,
+        &client_id,
+    )
+    .await;
+    let fresh = fresh.as_str().expect("sd-jwt");
+    let mut parts: Vec<String> = fresh.split('.').map(str::to_owned).collect();
+    parts[1] = URL_SAFE_NO_PAD.encode(payload(fresh).to_string().replace("substantial", "high"));
+    let (_, body) = post_answer(
+        &app,
+        &object6,
+        &json!({"credential": [parts.join(".")]}),
+        object6["state"].as_str().expect("state"),
+    )
+    .await;
+    assert_eq!(body["code"], "SIGNATURE_INVALID", "{body}");
+
+    // The holder declines; an expired request takes no answer.
+    let (declined, object7) = request(&app, ask.clone()).await;
+    let path = object7["response_uri"]
+        .as_str()
+        .expect("uri")
+        .replace(PUBLIC_URL, "");
+    let (status, _) = app
+        .post_raw(
+            &path,
+            FORM,
+            form(&[
+                ("error", "access_denied"),
+                ("state", object7["state"].as_str().expect("state")),
+            ]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, info) = app
+        .get_authorised(&format!(
+            "/presentation-requests/{}",
+            declined["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(info["status"], "declined");
+    let (_, object8) = request(
+        &app,
+        json!({"credentialType": "KycCredential", "purpose": "Check", "expiresIn": 1}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, body) = post_answer(
+        &app,
+        &object8,
+        &vp_token,
+        object8["state"].as_str().expect("state"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("REQUEST_EXPIRED"))
+    );
+}
+
+async fn w3c_presentations_answer_requests_for_their_formats(db: Db) {
+    let app = TestApp::spawn(db).await;
+    for (issued_as, asked_as) in [("vc+jwt", "jwt_vc_json"), ("ldp_vc", "ldp_vc")] {
+        let (key, credential, _) = app.redeem(issued_as).await;
+        let (created, object) = request(&app, json!({"credentialType": "KycCredential", "claims": ["givenName"], "format": asked_as, "purpose": "Check"})).await;
+        let client_id = object["client_id"].as_str().expect("client").to_owned();
+        let presentation =
+            answer_for(&key, held(asked_as, credential, &key), &object, &client_id).await;
+        let (status, body) = post_answer(
+            &app,
+            &object,
+            &json!({"credential": [presentation]}),
+            object["state"].as_str().expect("state"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{asked_as}: {body}");
+        let (_, info) = app
+            .get_authorised(&format!(
+                "/presentation-requests/{}",
+                created["id"].as_str().expect("id")
+            ))
+            .await;
+        assert_eq!(info["status"], "accepted");
+        assert_eq!(
+            info["outcome"]["credentials"][0]["claims"]["givenName"],
+            "Maria"
+        );
+
+        // Someone else's credential in a presentation signed by another holder.
+        let (_, object) = request(
+            &app,
+            json!({"credentialType": "KycCredential", "format": asked_as, "purpose": "Check"}),
+        )
+        .await;
+        let (_, stolen, _) = app.redeem(issued_as).await;
+        let thief = HolderKey::generate(PUBLIC_URL).expect("key");
+        let presentation =
+            answer_for(&thief, held(asked_as, stolen, &thief), &object, &client_id).await;
+        let (status, body) = post_answer(
+            &app,
+            &object,
+            &json!({"credential": [presentation]}),
+            object["state"].as_str().expect("state"),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("HOLDER_MISMATCH")),
+            "{asked_as}: {body}"
+        );
+    }
+}
+
+async fn malformed_offers_and_requests_are_refused_with_a_reason(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let bound = kyc_credential(Some(
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+    ));
+    let cases = [
+        (
+            json!({"credential": bound}),
+            "/credential/credentialSubject/id",
+        ),
+        (
+            json!({"credential": unbound_kyc(), "expiresIn": 0}),
+            "/expiresIn",
+        ),
+        (
+            json!({"credential": unbound_kyc(), "options": {"format": "vc+jwt", "selectivelyDisclosable": ["givenName"]}}),
+            "/options/selectivelyDisclosable",
+        ),
+        (
+            json!({"credential": {"type": ["VerifiableCredential", "Nope"]}}),
+            "/credential/@context",
+        ),
+    ];
+    for (body, path) in cases {
+        let (status, answer) = app
+            .post("/credentials/offers", &body, Some(&app.token))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["path"], path, "{answer}");
+    }
+    let requests = [
+        (json!({"purpose": "x"}), "/credentialType"),
+        (
+            json!({"credentialType": "KycCredential", "claims": ["shoeSize"], "purpose": "x"}),
+            "/claims",
+        ),
+        (
+            json!({"credentialType": "KycCredential", "purpose": " "}),
+            "/purpose",
+        ),
+        (
+            json!({"query": {"credentials": []}, "purpose": "x"}),
+            "/query",
+        ),
+        (
+            json!({"credentialType": "KycCredential", "format": "mso_mdoc", "purpose": "x"}),
+            "/format",
+        ),
+    ];
+    for (body, path) in requests {
+        let (status, answer) = app
+            .post("/presentation-requests", &body, Some(&app.token))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(
+            (answer["code"].as_str(), answer["path"].as_str()),
+            (Some("INVALID_PRESENTATION_REQUEST"), Some(path))
+        );
+    }
+    // Without the scopes: a status-only key can neither offer nor ask.
+    let certus_key = app.key("default", &[certus::auth::Scope::Status]).await;
+    let crate::helpers::Caller::Key(token) = certus_key else {
+        unreachable!()
+    };
+    let (status, _) = app
+        .post(
+            "/credentials/offers",
+            &json!({"credential": unbound_kyc()}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .post(
+            "/presentation-requests",
+            &json!({"credentialType": "KycCredential", "purpose": "x"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Unknown offers, requests and answers.
+    assert_eq!(
+        app.get("/openid4vci/offers/nope").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/openid4vp/requests/nope").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, body) = app
+        .post_raw(
+            "/openid4vp/responses/nope",
+            FORM,
+            form(&[("state", "x")]),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("UNKNOWN_REQUEST"))
+    );
+}

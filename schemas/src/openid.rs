@@ -1,0 +1,222 @@
+//! Bodies of the OpenID4VC side of the API: credential offers a certifier makes
+//! (OpenID4VCI, pre-authorized code flow) and presentation requests a verifier makes
+//! (OpenID4VP with DCQL), with their outcomes and receipts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+use crate::dcql::DcqlQuery;
+use crate::wire::{IssueOptions, Problem, VerificationPolicy, VerificationResult};
+
+/// `POST /credentials/offers` body: a credential to be issued to whichever wallet redeems
+/// the offer, bound to that wallet's key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfferRequest {
+    /// An unsecured W3C VC 2.0 credential, as for `POST /credentials/issue`. Its
+    /// `credentialSubject.id` is set to the wallet's DID on redemption.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub credential: Value,
+    #[serde(default)]
+    pub options: IssueOptions,
+    /// Ask the wallet for a 6-digit transaction code, shown once in the answer, to be
+    /// passed to the holder by another channel.
+    #[serde(default)]
+    pub tx_code: bool,
+    /// How long the offer can be redeemed, in seconds (default 7 days, at most 30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// Where an offer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OfferStatus {
+    /// Waiting for a wallet.
+    Pending,
+    /// A wallet received the credential.
+    Redeemed,
+    /// Not redeemed in time.
+    Expired,
+    /// Closed after too many wrong transaction codes.
+    Blocked,
+}
+
+/// `POST /credentials/offers` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OfferCreated {
+    pub id: String,
+    /// `openid-credential-offer://?credential_offer_uri=…`: what the holder's wallet opens.
+    pub offer_uri: String,
+    /// Where the offer's JSON is served.
+    pub credential_offer_uri: String,
+    /// The credential offer itself (OpenID4VCI §4.1.1).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub credential_offer: Value,
+    /// The transaction code, when one was asked for. Shown only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<String>,
+    /// The offer URI as a QR code: `GET` this path for SVG, with `?format=png` for PNG.
+    pub qr_code: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// An offer as its institution sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OfferInfo {
+    pub id: String,
+    pub credential_type: String,
+    pub format: String,
+    pub status: OfferStatus,
+    pub tx_code_required: bool,
+    pub created_by: String,
+    pub created_at: String,
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeemed_at: Option<String>,
+    /// The credential issued on redemption (`GET /credentials/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
+}
+
+/// `POST /presentation-requests` body. Give a DCQL `query`, or let one be built from
+/// `credentialType`, `claims` and `format`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PresentationRequestCreate {
+    /// A DCQL query, as OpenID4VP 1.0 defines it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<DcqlQuery>,
+    /// Without `query`: the credential type asked for (e.g. `KycCredential`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_type: Option<String>,
+    /// Without `query`: the subject claims asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<String>,
+    /// Without `query`: `dc+sd-jwt` (default), `jwt_vc_json` or `ldp_vc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Why the verifier asks; shown to the holder.
+    pub purpose: String,
+    /// Requirements each presented credential must meet (accepted issuers, required
+    /// checks, maximum age…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<VerificationPolicy>,
+    /// A stored policy (`PUT /policies/{name}`) instead of `policy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    /// How long the request can be answered, in seconds (default 600, at most 1 day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// `POST /presentation-requests` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PresentationRequestCreated {
+    pub id: String,
+    /// `openid4vp://?client_id=…&request_uri=…`: what the holder's wallet opens.
+    pub authorization_request: String,
+    /// Where the signed request object is served.
+    pub request_uri: String,
+    /// The request as a QR code: `GET` this path for SVG, with `?format=png` for PNG.
+    pub qr_code: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// Where a presentation request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RequestStatus {
+    /// Waiting for the wallet.
+    Pending,
+    /// Answered with presentations that met the request.
+    Accepted,
+    /// Answered with presentations that did not.
+    Rejected,
+    /// The holder declined.
+    Declined,
+    /// Not answered in time.
+    Expired,
+}
+
+/// What the verifier and its policy said, in the request object, so a wallet can show the
+/// holder who asks, for what, and under which policy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestTerms {
+    pub purpose: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<VerificationPolicy>,
+}
+
+/// One credential the wallet presented, as the verifier checked it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PresentedCredential {
+    /// The DCQL credential query it answers.
+    pub query_id: String,
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// W3C types, or the SD-JWT VC `vct`.
+    pub types: Vec<String>,
+    /// The subject claims the holder disclosed.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub claims: serde_json::Map<String, Value>,
+    pub verification: VerificationResult,
+}
+
+/// The outcome of an answered request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PresentationOutcome {
+    /// Why the answer was rejected or declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+    pub credentials: Vec<PresentedCredential>,
+    /// What the holder agreed to disclose, to whom and why (claim names, no values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub consent_receipt: Option<Value>,
+    /// A JWS by the verifier's key over the checks performed, the status-list versions and
+    /// anchors seen, the consent receipt's hash and the time: archive it instead of the
+    /// personal data.
+    pub verification_receipt: String,
+}
+
+/// `GET /presentation-requests/{id}` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PresentationRequestInfo {
+    pub id: String,
+    pub status: RequestStatus,
+    pub terms: RequestTerms,
+    pub query: DcqlQuery,
+    pub created_at: String,
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<PresentationOutcome>,
+}
