@@ -329,6 +329,11 @@ fn check_request(
         CredentialFormat::DcSdJwt => request.get("vct").and_then(Value::as_str).is_some(),
         _ => types_match(request.pointer("/credential_definition/type")),
     };
+    // Draft-13 wallets name SD-JWT VC by its earlier media type.
+    let requested = match requested {
+        "vc+sd-jwt" => "dc+sd-jwt",
+        other => other,
+    };
     if requested == format_name(format) && same_type {
         Ok(dialect)
     } else {

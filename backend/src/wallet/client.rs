@@ -264,8 +264,8 @@ async fn verifier_key(verifier: &str, kid: &str, response_uri: &str) -> anyhow::
         .iter()
         .find(|m| m["id"] == kid)
         .context("the verifier's DID document does not list the request's key")?;
-    Ok(serde_json::from_value(method["publicKeyJwk"].clone())
-        .context("the verifier's key is not a JWK")?)
+    serde_json::from_value(method["publicKeyJwk"].clone())
+        .context("the verifier's key is not a JWK")
 }
 
 /// What the wallet would present: per credential query answered, the credential and the

@@ -1,0 +1,140 @@
+// OpenID4VC with independent implementations: Sphereon's OpenID4VCI client receives a
+// credential from our issuer; a presentation built with OpenWallet's @sd-jwt libraries and
+// a key of the test's own is accepted by our verifier over OpenID4VP; and the `certus
+// wallet` command line does both against a real server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import { startServer, kycCredential } from '../lib/server.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(() => server?.stop());
+
+const unbound = () => {
+  const credential = kycCredential();
+  delete credential.credentialSubject.id;
+  return credential;
+};
+
+const offer = async (format, txCode = false) => {
+  const { status, body } = await server.api('POST', '/credentials/offers',
+    { credential: unbound(), options: { format }, txCode }, { auth: true });
+  assert.equal(status, 201, JSON.stringify(body));
+  return body;
+};
+
+/** An Ed25519 key of the test's own, as a did:jwk. */
+function holderKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' });
+  const did = `did:jwk:${Buffer.from(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).toString('base64url')}`;
+  const signJwt = (header, payload) => {
+    const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    return `${input}.${nodeSign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+  };
+  return { privateKey, jwk, did, kid: `${did}#0`, signJwt };
+}
+
+const b64json = part => JSON.parse(Buffer.from(part, 'base64url'));
+
+test('Sphereon\'s OpenID4VCI client receives a Certus SD-JWT VC through a pre-authorized offer with a transaction code', async () => {
+  const made = await offer('dc+sd-jwt', true);
+  const holder = holderKey();
+  const client = await OpenID4VCIClient.fromURI({ uri: made.offerUri, clientId: 'certus-e2e', retrieveServerMetadata: true });
+  await client.acquireAccessToken({ pin: made.txCode });
+  const response = await client.acquireCredentials({
+    credentialTypes: ['https://w3id.org/certus/types/KycCredential/v1'],
+    format: 'vc+sd-jwt', // this client speaks draft 13, which names SD-JWT VC so
+    kid: holder.kid,
+    alg: 'EdDSA',
+    proofCallbacks: {
+      signCallback: async args => holder.signJwt({ ...args.header, alg: 'EdDSA', kid: holder.kid }, args.payload),
+    },
+  });
+  const credential = response.credential ?? response.credentials?.[0]?.credential;
+  assert.equal(typeof credential, 'string', JSON.stringify(response));
+  const payload = b64json(credential.split('~')[0].split('.')[1]);
+  assert.equal(payload.vct, 'https://w3id.org/certus/types/KycCredential/v1');
+  assert.equal(payload.cnf.jwk.x, holder.jwk.x, 'bound to the wallet\'s key');
+  const { body: info } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
+  assert.equal(info.status, 'redeemed');
+});
+
+test('a presentation made with @sd-jwt and an independent key answers a Certus OpenID4VP request, disclosing only what was asked', async () => {
+  // The holder redeems an offer (a plain HTTP wallet: token, nonce, proof, credential).
+  const made = await offer('dc+sd-jwt');
+  const holder = holderKey();
+  const code = made.credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
+  const form = params => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
+  const token = await (await fetch(`${server.base}/openid4vci/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code }))).json();
+  const { c_nonce } = await (await fetch(`${server.base}/openid4vci/nonce`, { method: 'POST' })).json();
+  const issuer = made.credentialOffer.credential_issuer;
+  const proof = holder.signJwt({ typ: 'openid4vci-proof+jwt', alg: 'EdDSA', jwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x } }, { aud: issuer, iat: Math.floor(Date.now() / 1000), nonce: c_nonce });
+  const issued = await (await fetch(`${server.base}/openid4vci/credential`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` },
+    body: JSON.stringify({ credential_configuration_id: made.credentialOffer.credential_configuration_ids[0], proofs: { jwt: [proof] } }),
+  })).json();
+  const credential = issued.credentials[0].credential;
+
+  // The verifier asks for two claims.
+  const { status, body: request } = await server.api('POST', '/presentation-requests',
+    { credentialType: 'KycCredential', claims: ['givenName', 'birthDate'], purpose: 'Age check' }, { auth: true });
+  assert.equal(status, 201, JSON.stringify(request));
+  const requestUri = new URL(request.authorizationRequest.replace('openid4vp://', 'https://wallet/')).searchParams.get('request_uri');
+  const object = b64json((await (await fetch(requestUri)).text()).split('.')[1]);
+  assert.deepEqual(object.dcql_query.credentials[0].claims.map(c => c.path), [['givenName'], ['birthDate']]);
+
+  const sdjwt = new SDJwtVcInstance({
+    hasher: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
+    kbSigner: (data) => nodeSign(null, Buffer.from(data), holder.privateKey).toString('base64url'),
+    kbSignAlg: 'EdDSA',
+  });
+  const presentation = await sdjwt.present(credential, { givenName: true, birthDate: true },
+    { kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: object.client_id, nonce: object.nonce } } });
+  const answer = await fetch(object.response_uri, form({ vp_token: JSON.stringify({ credential: [presentation] }), state: object.state }));
+  assert.equal(answer.status, 200, await answer.clone().text());
+
+  const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+  assert.equal(result.status, 'accepted', JSON.stringify(result));
+  const claims = result.outcome.credentials[0].claims;
+  assert.equal(claims.givenName, 'Maria');
+  assert.equal(claims.birthDate, '1988-04-12');
+  assert.equal(claims.familyName, undefined, 'not asked for, not disclosed');
+  assert.equal(typeof result.outcome.verificationReceipt, 'string');
+
+  // The same answer again is refused: a response is taken once.
+  const replay = await fetch(object.response_uri, form({ vp_token: JSON.stringify({ credential: [presentation] }), state: object.state }));
+  assert.equal(replay.status, 400);
+  assert.equal((await replay.json()).code, 'REQUEST_ALREADY_ANSWERED');
+});
+
+test('the certus wallet command line accepts an offer and answers a request', async () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus');
+  const dir = mkdtempSync(join(tmpdir(), 'certus-wallet-'));
+  const wallet = (...args) => execFileSync(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), ...args], { env: { ...process.env, RUST_LOG: 'warn' } }).toString();
+  try {
+    wallet('init');
+    const made = await offer('dc+sd-jwt', true);
+    assert.match(wallet('accept', made.offerUri, '--tx-code', made.txCode), /accepted credential 1: .*KycCredential.* \(dc\+sd-jwt\)/);
+    assert.match(wallet('list'), /^1\t.*KycCredential.*\tdc\+sd-jwt\t/m);
+    const { body: request } = await server.api('POST', '/presentation-requests',
+      { credentialType: 'KycCredential', claims: ['familyName'], purpose: 'Open an account' }, { auth: true });
+    const out = wallet('present', request.authorizationRequest, '--yes');
+    assert.match(out, /asks: Open an account/);
+    assert.match(out, /disclosing \["familyName"\]/);
+    const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+    assert.equal(result.status, 'accepted');
+    assert.deepEqual(Object.keys(result.outcome.credentials[0].claims).filter(k => ['givenName', 'familyName', 'birthDate'].includes(k)), ['familyName']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
