@@ -28,7 +28,7 @@ use crate::issuance::xsd_now;
 use crate::keys::IssuerKey;
 use crate::state::AppState;
 use crate::store::entities::presentation_requests;
-use crate::verification::{policy, Binding};
+use crate::verification::{issuer_of, policy, types_of, Binding};
 
 /// Default time a request can be answered.
 pub const DEFAULT_LIFETIME_SECS: u64 = 600;
@@ -633,19 +633,11 @@ fn shown_sd_jwt(token: &str) -> Option<Shown> {
 }
 
 fn shown_w3c(credential: &Value, format: &'static str) -> Shown {
-    let types = match credential.get("type") {
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::String(t)) => vec![t.clone()],
-        _ => Vec::new(),
-    };
-    let issuer = credential
-        .get("issuer")
-        .and_then(|i| i.as_str().or_else(|| i.get("id").and_then(Value::as_str)))
-        .map(str::to_owned);
+    let types = types_of(credential)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let issuer = issuer_of(credential).map(str::to_owned);
     let claims = credential["credentialSubject"]
         .as_object()
         .map(|s| {

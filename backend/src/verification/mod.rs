@@ -97,7 +97,7 @@ fn check_jws_signature(report: &mut Report, jws: &DecodedJws<'_>, key: Option<&A
 }
 
 /// The issuer id of a credential (`issuer` as a string or an object's `id`).
-fn issuer_of(credential: &Value) -> Option<&str> {
+pub fn issuer_of(credential: &Value) -> Option<&str> {
     let issuer = credential.get("issuer")?;
     issuer
         .as_str()
@@ -248,7 +248,8 @@ fn summary_of(credential: &Value) -> CredentialSummary {
     }
 }
 
-fn types_of(document: &Value) -> Vec<&str> {
+/// The `type` values of a credential or presentation.
+pub fn types_of(document: &Value) -> Vec<&str> {
     match document.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),

@@ -23,6 +23,7 @@ use crate::credential::{jose, sd_jwt, VC_V2_CONTEXT};
 use crate::did;
 use crate::issuance::xsd_now;
 use crate::openid::proof::PROOF_TYP;
+use crate::verification::{issuer_of, types_of};
 
 /// A holder key: a `did:jwk` with its private JWK.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,23 +111,13 @@ impl HeldCredential {
 }
 
 fn w3c_view(credential: Value) -> View {
-    let types = match credential.get("type") {
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
+    View {
+        issuer: issuer_of(&credential).map(str::to_owned),
+        vct: None,
+        types: types_of(&credential)
+            .into_iter()
             .map(str::to_owned)
             .collect(),
-        Some(Value::String(t)) => vec![t.clone()],
-        _ => Vec::new(),
-    };
-    let issuer = credential
-        .get("issuer")
-        .and_then(|i| i.as_str().or_else(|| i.get("id").and_then(Value::as_str)))
-        .map(str::to_owned);
-    View {
-        issuer,
-        vct: None,
-        types,
         document: credential,
     }
 }
