@@ -28,6 +28,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod trust;
+pub mod uri;
 pub mod verification;
 pub mod wallet;
 

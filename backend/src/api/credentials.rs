@@ -60,15 +60,7 @@ pub async fn issue(
 /// `/credentials/{id}`, the record of an issued credential, with the id percent-encoded
 /// but for the characters a path segment keeps as they are.
 pub fn record_path(id: &str) -> String {
-    let mut path = String::from("/credentials/");
-    for byte in id.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~:@".contains(&byte) {
-            path.push(byte as char);
-        } else {
-            path.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    path
+    format!("/credentials/{}", crate::uri::percent_encode(id, b":@"))
 }
 
 /// The HTTP answer to a refused issuance.

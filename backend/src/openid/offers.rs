@@ -15,6 +15,7 @@ use crate::auth::{random_token, token_hash, Principal};
 use crate::issuance::{self, xsd_now, IssueError};
 use crate::state::AppState;
 use crate::store::entities::credential_offers;
+use crate::uri::percent_encode;
 
 /// Default time an offer can be redeemed.
 pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;
@@ -136,21 +137,8 @@ pub async fn create(
 pub fn offer_uri(credential_offer_uri: &str) -> String {
     format!(
         "openid-credential-offer://?credential_offer_uri={}",
-        percent_encode(credential_offer_uri)
+        percent_encode(credential_offer_uri, b"")
     )
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3 / 2);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// The credential offer object (OpenID4VCI §4.1.1).

@@ -18,7 +18,6 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::metadata::paths;
-use super::offers::percent_encode;
 use super::receipts;
 use crate::audit;
 use crate::auth::{random_token, Principal};
@@ -28,6 +27,7 @@ use crate::issuance::xsd_now;
 use crate::keys::IssuerKey;
 use crate::state::AppState;
 use crate::store::entities::presentation_requests;
+use crate::uri::percent_encode;
 use crate::verification::{issuer_of, policy, types_of, Binding};
 
 /// Default time a request can be answered.
@@ -248,8 +248,8 @@ fn request_uri(state: &AppState, id: &str) -> String {
 fn authorization_uri(state: &AppState, client_id: &str, id: &str) -> String {
     format!(
         "openid4vp://?client_id={}&request_uri={}",
-        percent_encode(client_id),
-        percent_encode(&request_uri(state, id))
+        percent_encode(client_id, b""),
+        percent_encode(&request_uri(state, id), b"")
     )
 }
 

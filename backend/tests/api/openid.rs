@@ -36,7 +36,7 @@ fn unbound_kyc() -> Value {
 }
 
 fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let encode = certus::openid::offers::percent_encode;
+    let encode = |text: &str| certus::uri::percent_encode(text, b"");
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
