@@ -350,19 +350,19 @@ pub fn receipt(command: ReceiptCommand) -> anyhow::Result<ExitCode> {
 
 /// Runs a wallet subcommand.
 pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
-    use crate::wallet::{client, Wallet};
+    use crate::wallet::{self, client};
     use std::io::Write;
     let path = args.wallet.as_path();
     let mut out = std::io::stdout();
     match args.command {
         WalletCommand::Init => {
-            Wallet::init(path)?;
+            wallet::init(path)?;
             writeln!(out, "created the wallet {}", path.display())?;
         }
         WalletCommand::Accept { offer, tx_code } => {
-            let mut wallet = Wallet::load(path)?;
+            let mut wallet = wallet::load(path)?;
             let held = client::accept(&mut wallet, &offer, tx_code.as_deref()).await?;
-            wallet.save(path)?;
+            wallet::save(&wallet, path)?;
             let view = held.view()?;
             writeln!(
                 out,
@@ -378,7 +378,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             )?;
         }
         WalletCommand::List => {
-            let wallet = Wallet::load(path)?;
+            let wallet = wallet::load(path)?;
             for held in &wallet.credentials {
                 let view = held.view()?;
                 writeln!(
@@ -393,7 +393,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             }
         }
         WalletCommand::Show { id } => {
-            let wallet = Wallet::load(path)?;
+            let wallet = wallet::load(path)?;
             let held = wallet
                 .credentials
                 .iter()
@@ -403,13 +403,11 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", serde_json::to_string_pretty(&view.document)?)?;
         }
         WalletCommand::Delete { id } => {
-            let mut wallet = Wallet::load(path)?;
-            let before = wallet.credentials.len();
-            wallet.credentials.retain(|c| c.id != id);
-            if wallet.credentials.len() == before {
+            let mut wallet = wallet::load(path)?;
+            if !wallet.delete(&id) {
                 anyhow::bail!("no credential {id} in the wallet");
             }
-            wallet.save(path)?;
+            wallet::save(&wallet, path)?;
             writeln!(out, "deleted credential {id}")?;
         }
         WalletCommand::Present {
@@ -417,7 +415,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             yes,
             decline,
         } => {
-            let wallet = Wallet::load(path)?;
+            let wallet = wallet::load(path)?;
             let request = client::fetch_request(&request).await?;
             writeln!(
                 out,
@@ -434,7 +432,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out, "declined")?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let answers = client::plan(&wallet, &request.query)?;
+            let answers = wallet.plan(&request.query)?;
             for (query, held, claims) in &answers {
                 let names: Vec<String> = claims
                     .iter()

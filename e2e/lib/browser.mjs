@@ -4,12 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function launchBrowser() {
+/** `args` adds Chromium switches (e.g. a fake camera). */
+export async function launchBrowser({ args = [] } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'certus-chromium-'));
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+      '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', ...args],
   });
 }

@@ -3,6 +3,10 @@
 
 use std::cell::RefCell;
 
+use certus_schemas::openid::{
+    OfferCreated, OfferInfo, PresentationRequestCreate, PresentationRequestCreated,
+    PresentationRequestInfo,
+};
 use certus_schemas::portal::*;
 use certus_schemas::wire::{
     BulkStatusRequest, CredentialTypeInfo, ErrorBody, IssueResponse, StatusChangeResult,
@@ -320,4 +324,37 @@ pub async fn verify(text: String) -> Result<VerificationResult> {
             path: error.path,
         })
     }
+}
+
+/// `POST /credentials/offers`: the credential, offered to whichever wallet redeems the link.
+pub async fn create_offer(
+    credential: Value,
+    format: String,
+    tx_code: bool,
+) -> Result<OfferCreated> {
+    let body =
+        json!({ "credential": credential, "options": { "format": format }, "txCode": tx_code });
+    send(Request::post("/credentials/offers"), &body).await
+}
+
+pub async fn offer(id: &str) -> Result<OfferInfo> {
+    get(&format!(
+        "/credentials/offers/{}",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
+}
+
+pub async fn create_presentation_request(
+    body: PresentationRequestCreate,
+) -> Result<PresentationRequestCreated> {
+    send(Request::post("/presentation-requests"), &body).await
+}
+
+pub async fn presentation_request(id: &str) -> Result<PresentationRequestInfo> {
+    get(&format!(
+        "/presentation-requests/{}",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
 }

@@ -1,11 +1,13 @@
 //! The Certus web app: the certifier portal (sign in, dashboard, credential types, issue one
 //! or a batch, credentials with their status history and anchor, chain explorer, audit log,
-//! users and API keys) and the open verifier console. Talks to the backend's JSON API on
+//! users and API keys), the open verifier console (paste a credential, or ask a wallet for
+//! one), and the holder's web wallet at `/wallet`. Talks to the backend's JSON API on
 //! the same origin; the wire types come from `certus-schemas`.
 
 mod api;
 mod pages;
 mod schema_form;
+mod wallet;
 mod widgets;
 
 use certus_schemas::portal::{Role, SessionInfo};
@@ -69,6 +71,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Protected><pages::dashboard::Dashboard/></Protected> }/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignIn/>
                     <Route path=path!("/verify") view=pages::verify::Verify/>
+                    <Route path=path!("/wallet") view=wallet::Wallet/>
                     <Route path=path!("/portal/types") view=|| view! { <Protected><pages::types::Types/></Protected> }/>
                     <Route path=path!("/portal/issue") view=|| view! { <Protected><pages::issue::Issue/></Protected> }/>
                     <Route path=path!("/portal/batch") view=|| view! { <Protected><pages::batch::Batch/></Protected> }/>
@@ -98,7 +101,7 @@ fn Header() -> impl IntoView {
         <header class="top">
             <A href="/" attr:class="brand">"Certus"</A>
             <Show when=move || auth.session.with(|s| s.is_some())
-                fallback=|| view! { <nav aria-label="Main"><A href="/verify">"Verify"</A> <A href="/sign-in">"Sign in"</A></nav> }>
+                fallback=|| view! { <nav aria-label="Main"><A href="/verify">"Verify"</A> <A href="/wallet">"Wallet"</A> <A href="/sign-in">"Sign in"</A></nav> }>
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Dashboard"</A>
                     <Show when=move || auth.can_write()>
@@ -113,6 +116,7 @@ fn Header() -> impl IntoView {
                         <A href="/portal/admin">"Users & keys"</A>
                     </Show>
                     <A href="/verify">"Verify"</A>
+                    <A href="/wallet">"Wallet"</A>
                 </nav>
                 <div class="who">
                     <span data-testid="signed-in-as">

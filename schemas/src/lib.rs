@@ -1,10 +1,12 @@
 //! The contract between Certus and its clients: the credential types (JSON Schema files with
 //! their JSON-LD contexts, embedded at compile time) and the wire types of the HTTP API.
 //!
-//! This crate is serde-only so the wasm frontend and the backend share it unchanged.
+//! Pure code (serde, plus base64 and SHA-256 for SD-JWT) so the wasm frontend and the
+//! backend share it unchanged: the wire types, DCQL, and the holder's wallet model.
 
 pub mod dcql;
 pub mod documents;
+pub mod holder;
 pub mod openid;
 pub mod portal;
 pub mod wire;

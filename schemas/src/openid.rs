@@ -11,6 +11,17 @@ use utoipa::ToSchema;
 use crate::dcql::DcqlQuery;
 use crate::wire::{IssueOptions, Problem, VerificationPolicy, VerificationResult};
 
+/// The OAuth grant type of OpenID4VCI's pre-authorized code flow.
+pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+/// The `typ` of an OpenID4VCI key proof.
+pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+/// The `typ` of a signed OpenID4VP request object (RFC 9101).
+pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
+/// The OpenID4VP client identifier prefix of a verifier identified by a DID.
+pub const DID_CLIENT_PREFIX: &str = "decentralized_identifier:";
+/// The `typ` of an SD-JWT key-binding JWT.
+pub const KB_JWT_TYP: &str = "kb+jwt";
+
 /// `POST /credentials/offers` body: a credential to be issued to whichever wallet redeems
 /// the offer, bound to that wallet's key.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -10,7 +10,6 @@ pub mod envelope;
 pub mod jose;
 pub mod sd_jwt;
 
-/// The W3C VC Data Model 2.0 base context.
-pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+pub use certus_schemas::holder::VC_V2_CONTEXT;
 /// The W3C VC Data Model 1.1 base context (read only).
 pub const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";

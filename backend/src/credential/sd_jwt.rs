@@ -15,8 +15,7 @@ use super::jose::{self, DecodedJws, JwsError};
 
 /// `typ` of an SD-JWT VC.
 pub const SD_JWT_VC_TYP: &str = "dc+sd-jwt";
-/// `typ` of a key-binding JWT.
-pub const KB_JWT_TYP: &str = "kb+jwt";
+pub use certus_schemas::openid::KB_JWT_TYP;
 /// Tolerated clock skew for `iat` of a key-binding JWT, in seconds.
 pub const CLOCK_SKEW_SECS: i64 = 300;
 
@@ -224,17 +223,12 @@ pub fn key_binding_jwt(
     audience: &str,
     iat: i64,
 ) -> Result<String, ssi::claims::jws::Error> {
-    let sd_hash = URL_SAFE_NO_PAD.encode(Sha256::digest(presentation.as_bytes()));
     let header = json!({"typ": KB_JWT_TYP})
         .as_object()
         .cloned()
         .unwrap_or_default();
-    jose::sign(
-        header,
-        &json!({"iat": iat, "aud": audience, "nonce": nonce, "sd_hash": sd_hash}),
-        holder,
-        algorithm,
-    )
+    let payload = certus_schemas::holder::kb_jwt_payload(presentation, nonce, audience, iat);
+    jose::sign(header, &payload, holder, algorithm)
 }
 
 fn audience_matches(aud: Option<&Value>, expected: &str) -> bool {

@@ -8,8 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::credential::catalog::{Catalog, CredentialType};
 use crate::credential::jose::ALLOWED_ALGORITHMS;
 
-/// The pre-authorized code grant type.
-pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+pub use certus_schemas::openid::PRE_AUTHORIZED_GRANT;
 
 /// Paths of the protocol endpoints, below the public URL.
 pub mod paths {

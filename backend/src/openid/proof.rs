@@ -10,8 +10,7 @@ use super::{nonces, OAuthError, OAuthErrorKind};
 use crate::credential::jose;
 use crate::did;
 
-/// `typ` of a proof JWT.
-pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+pub use certus_schemas::openid::PROOF_TYP;
 /// Tolerated clock skew and oldest accepted `iat`, in seconds.
 pub const MAX_SKEW_SECS: i64 = 300;
 

@@ -34,10 +34,7 @@ use crate::verification::{issuer_of, policy, types_of, Binding};
 pub const DEFAULT_LIFETIME_SECS: u64 = 600;
 /// Longest time a request can be answered.
 pub const MAX_LIFETIME_SECS: u64 = 24 * 3600;
-/// `typ` of a request object (RFC 9101).
-pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
-/// The client identifier prefix of a verifier known by its DID.
-pub const DID_CLIENT_PREFIX: &str = "decentralized_identifier:";
+pub use certus_schemas::openid::{DID_CLIENT_PREFIX, REQUEST_OBJECT_TYP};
 
 /// Why a request could not be made.
 #[derive(Debug, thiserror::Error)]

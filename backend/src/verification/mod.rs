@@ -15,6 +15,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+pub use certus_schemas::holder::{issuer_of, types_of};
+
 use crate::credential::catalog::Catalog;
 use crate::credential::contexts::{context_urls, Contexts};
 use crate::credential::jose::DecodedJws;
@@ -94,14 +96,6 @@ fn check_jws_signature(report: &mut Report, jws: &DecodedJws<'_>, key: Option<&A
         },
         None => report.skip(checks::SIGNATURE, "no authorised key to check against"),
     }
-}
-
-/// The issuer id of a credential (`issuer` as a string or an object's `id`).
-pub fn issuer_of(credential: &Value) -> Option<&str> {
-    let issuer = credential.get("issuer")?;
-    issuer
-        .as_str()
-        .or_else(|| issuer.get("id").and_then(Value::as_str))
 }
 
 /// Checks the `@context` list: the VC base context first, every context bundled.
@@ -245,14 +239,5 @@ fn summary_of(credential: &Value) -> CredentialSummary {
             .and_then(Value::as_object)
             .map(|s| s.keys().cloned().collect())
             .unwrap_or_default(),
-    }
-}
-
-/// The `type` values of a credential or presentation.
-pub fn types_of(document: &Value) -> Vec<&str> {
-    match document.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
     }
 }

@@ -2,13 +2,14 @@
 //! it with `direct_post`.
 
 use anyhow::{anyhow, bail, Context};
-use certus_schemas::dcql::{ClaimsQuery, DcqlQuery};
+use certus_schemas::dcql::DcqlQuery;
+use certus_schemas::holder::{link_parameter, Answer};
 use certus_schemas::openid::RequestTerms;
 use chrono::Utc;
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
 
-use super::{link_parameters, present, Audience, HeldCredential, Wallet};
+use super::{present, Audience, HeldCredential, Wallet};
 use crate::credential::contexts::Contexts;
 use crate::credential::jose;
 use crate::did;
@@ -45,13 +46,7 @@ pub async fn accept(
     tx_code: Option<&str>,
 ) -> anyhow::Result<HeldCredential> {
     let client = http();
-    let params = link_parameters(link);
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |name: &str| link_parameter(link, name);
     let offer: Value = match (param("credential_offer"), param("credential_offer_uri")) {
         (Some(offer), _) => serde_json::from_str(&offer).context("credential_offer is not JSON")?,
         (None, Some(uri)) => json_of(client.get(&uri).send().await?, "fetching the offer").await?,
@@ -149,9 +144,7 @@ pub async fn accept(
         holder: key.did.clone(),
         received_at: xsd_now(Utc::now()),
     };
-    held.view()
-        .context("the credential received cannot be read")?;
-    let id = wallet.add(held);
+    let id = wallet.add(held)?;
     Ok(wallet
         .credentials
         .iter()
@@ -175,13 +168,7 @@ pub struct Request {
 /// Fetches the request object of an `openid4vp://` link and checks it is signed by the key
 /// of the DID its client id names.
 pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
-    let params = link_parameters(link);
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |name: &str| link_parameter(link, name);
     let uri = param("request_uri").context("not a request link: it has no request_uri")?;
     let response = http().get(&uri).send().await?;
     if !response.status().is_success() {
@@ -268,30 +255,11 @@ async fn verifier_key(verifier: &str, kid: &str, response_uri: &str) -> anyhow::
         .context("the verifier's key is not a JWK")
 }
 
-/// What the wallet would present: per credential query answered, the credential and the
-/// claims it discloses. Errors when a required query cannot be answered.
-pub fn plan<'w, 'q>(
-    wallet: &'w Wallet,
-    query: &'q DcqlQuery,
-) -> anyhow::Result<Vec<(&'q str, &'w HeldCredential, Vec<&'q ClaimsQuery>)>> {
-    let mut answers = Vec::new();
-    for q in &query.credentials {
-        if let Some((held, claims)) = wallet.find(q) {
-            answers.push((q.id.as_str(), held, claims));
-        }
-    }
-    let answered: Vec<&str> = answers.iter().map(|(id, _, _)| *id).collect();
-    if !query.satisfied_by(&answered) {
-        bail!("no credential in this wallet answers what the verifier asks for");
-    }
-    Ok(answers)
-}
-
 /// Answers `request` with the planned presentations; the verifier's reply.
 pub async fn respond(
     wallet: &Wallet,
     request: &Request,
-    answers: &[(&str, &HeldCredential, Vec<&ClaimsQuery>)],
+    answers: &[Answer<'_, '_>],
     contexts: &Contexts,
 ) -> anyhow::Result<Value> {
     let mut vp_token = serde_json::Map::new();

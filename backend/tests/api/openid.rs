@@ -9,6 +9,7 @@ use certus::credential::contexts::Contexts;
 use certus::credential::jose;
 use certus::wallet::{present, Audience, HeldCredential, HolderKey, Wallet};
 use certus_schemas::dcql::DcqlQuery;
+use certus_schemas::holder::Key;
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -506,11 +507,12 @@ async fn answer_for(
 ) -> Value {
     let mut wallet = Wallet::default();
     wallet.keys.push(key.clone());
-    wallet.add(held);
+    wallet.add(held).expect("a readable credential");
     let query: DcqlQuery = serde_json::from_value(object["dcql_query"].clone()).expect("dcql");
-    let (held, claims) = wallet
-        .find(&query.credentials[0])
-        .expect("the wallet can answer");
+    let (_, held, claims) = wallet
+        .plan(&query)
+        .expect("the wallet can answer")
+        .remove(0);
     let to = Audience {
         nonce: object["nonce"].as_str().expect("nonce"),
         client_id,

@@ -1,5 +1,6 @@
 //! Issuing one credential: a form generated from the type's JSON Schema, checked as it is
-//! typed, a preview of the credential, then the signed credential to download.
+//! typed, a preview of the credential, then the signed credential to download — or an
+//! OpenID4VCI offer (link and QR code) the holder's wallet redeems.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use serde_json::Value;
 
+use super::offer::Offered;
 use crate::api;
 use crate::schema_form::{check_all, credential, fields, subject, SchemaForm};
 use crate::widgets::{Download, ErrorNote, Loading};
@@ -107,9 +109,17 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     let issue = Action::new_local(move |(credential, format): &(Value, String)| {
         api::issue(credential.clone(), format.clone())
     });
+    let tx_code = RwSignal::new(true);
+    let offer = Action::new_local(move |(credential, format): &(Value, String)| {
+        api::create_offer(credential.clone(), format.clone(), tx_code.get_untracked())
+    });
     // A server error about one claim goes next to its field.
     Effect::new(move |_| {
-        if let Some(Err(error)) = issue.value().get() {
+        let failed = match (issue.value().get(), offer.value().get()) {
+            (Some(Err(error)), _) | (_, Some(Err(error))) => Some(error),
+            _ => None,
+        };
+        if let Some(error) = failed {
             if let Some(name) = error
                 .path
                 .as_deref()
@@ -128,11 +138,13 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
         errors.set(BTreeMap::new());
         preview.set(None);
         issue.value().set(None);
+        offer.value().set(None);
     });
-    let pending = issue.pending();
+    let pending = Signal::derive(move || issue.pending().get() || offer.pending().get());
     view! {
         <form class="issue" novalidate=true on:submit=move |ev| {
             ev.prevent_default();
+            offer.value().set(None);
             if let Some(credential) = prepared() {
                 issue.dispatch((credential, format.get_untracked()));
             }
@@ -150,6 +162,18 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                     <button type="submit" data-testid="issue" disabled=move || pending.get()>
                         {move || if pending.get() { "Issuing…" } else { "Issue" }}
                     </button>
+                    <button type="button" data-testid="offer" disabled=move || pending.get()
+                        on:click=move |_| {
+                            issue.value().set(None);
+                            if let Some(credential) = prepared() {
+                                offer.dispatch((credential, format.get_untracked()));
+                            }
+                        }>"Send to a wallet"</button>
+                    <label for="offer-tx">
+                        <input type="checkbox" id="offer-tx" data-testid="offer-tx-code"
+                            prop:checked=tx_code on:change=move |ev| tx_code.set(event_target_checked(&ev))/>
+                        "with a transaction code"
+                    </label>
                 </div>
             })}
             {move || errors.with(|e| !e.is_empty()).then(|| view! {
@@ -167,6 +191,10 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
             {move || issue.value().get().map(|r| match r {
                 Ok(issued) => view! { <Issued issued format=format.get_untracked()/> }.into_any(),
                 Err(error) => view! { <ErrorNote error testid="issue-error"/> }.into_any(),
+            })}
+            {move || offer.value().get().map(|r| match r {
+                Ok(created) => view! { <Offered created/> }.into_any(),
+                Err(error) => view! { <ErrorNote error testid="offer-error"/> }.into_any(),
             })}
         </div>
     }
@@ -199,7 +227,7 @@ fn Issued(issued: api::Issued, format: String) -> impl IntoView {
                 <code data-testid="issued-id">{id.clone()}</code></A>
                 " — its anchor is sealed into the next block within a second."</p>
             <Download content=text.clone() file=file mime=mime label="Download the credential" testid="download-credential"/>
-            <p class="hint">"Hand the file to the holder. Offers a wallet can accept by link or QR code arrive with OpenID4VCI."</p>
+            <p class="hint">"Hand the file to the holder, or use “Send to a wallet” for a link and QR code any OpenID4VCI wallet accepts."</p>
             <details><summary>"The signed credential"</summary><pre>{text}</pre></details>
         </section>
     }

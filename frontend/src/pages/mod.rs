@@ -7,6 +7,8 @@ pub mod chain;
 pub mod credentials;
 pub mod dashboard;
 pub mod issue;
+pub mod offer;
+pub mod request;
 pub mod sign_in;
 pub mod types;
 pub mod verify;

@@ -1,9 +1,12 @@
-//! The verifier console, open to anyone: paste a credential, see every check.
+//! The verifier console: anyone can paste a credential and see every check; a signed-in
+//! user can also ask a holder's wallet for one (OpenID4VP).
 
 use certus_schemas::wire::{Outcome, VerificationResult};
 use leptos::prelude::*;
 
+use super::request::RequestBuilder;
 use crate::api;
+use crate::use_auth;
 use crate::widgets::ErrorNote;
 
 #[component]
@@ -11,6 +14,7 @@ pub fn Verify() -> impl IntoView {
     let (input, set_input) = signal(String::new());
     let verify = Action::new_local(|text: &String| api::verify(text.clone()));
     let pending = verify.pending();
+    let auth = use_auth();
     view! {
         <section aria-labelledby="verify-title">
             <h1 id="verify-title">"Verify a credential"</h1>
@@ -29,11 +33,15 @@ pub fn Verify() -> impl IntoView {
                 })}
             </div>
         </section>
+        <Show when=move || auth.session.with(Option::is_some)
+            fallback=|| view! { <p class="hint">"Sign in to ask a holder's wallet for a credential."</p> }>
+            <RequestBuilder/>
+        </Show>
     }
 }
 
 #[component]
-fn VerificationView(result: VerificationResult) -> impl IntoView {
+pub fn VerificationView(result: VerificationResult) -> impl IntoView {
     let verdict = format!("{:?}", result.verdict).to_lowercase();
     view! {
         <p class=format!("verdict {verdict}") data-testid="verdict">

@@ -1,0 +1,287 @@
+// The holder's web wallet in real headless Chromium, against a real server: a certifier
+// offers a KYC credential from the portal; the holder creates a wallet, accepts the offer
+// with its transaction code, sees it active and anchored; a verifier's request built in the
+// console is answered with only the chosen claims, and the verifier sees exactly those and
+// a passing result. Also: nothing in clear in localStorage, wrong passphrases, backup and
+// restore in another browser, decline, delete, and an offer read from the camera.
+// Screenshots go to e2e/out/wallet-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import { startServer } from '../lib/server.mjs';
+import { launchBrowser } from '../lib/browser.mjs';
+
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
+mkdirSync(out, { recursive: true });
+
+const PASSWORD = 'correct horse battery staple';
+const CERTIFIER = 'carla@bank-a.test';
+const PASSPHRASE = 'a long wallet passphrase';
+const SUBJECT = {
+  givenName: 'Maria', familyName: 'Rossi-Unique', birthDate: '1988-04-12', nationality: 'IT',
+  assuranceLevel: 'substantial', checkDate: '2026-10-01', checkMethod: 'video',
+};
+
+let server;
+let portalBrowser;
+let holderBrowser;
+let portal;
+let holder;
+
+before(async () => {
+  server = await startServer({
+    setup: cli => {
+      cli(['user', 'create', '--email', CERTIFIER, '--name', 'Carla', '--role', 'certifier', '--password-stdin'], PASSWORD);
+    },
+  });
+  portalBrowser = await launchBrowser();
+  holderBrowser = await launchBrowser();
+  portal = await portalBrowser.newPage();
+  holder = await holderBrowser.newPage();
+  for (const page of [portal, holder]) {
+    await page.setViewportSize({ width: 1200, height: 900 });
+    page.on('dialog', dialog => dialog.accept());
+  }
+  await portal.goto(`${server.base}/sign-in`);
+  await portal.getByLabel('Email').fill(CERTIFIER);
+  await portal.getByLabel('Password').fill(PASSWORD);
+  await portal.getByTestId('sign-in').click();
+  await portal.getByTestId('signed-in-as').waitFor();
+});
+after(async () => {
+  await portalBrowser?.close();
+  await holderBrowser?.close();
+  await server?.stop();
+});
+
+const shot = (page, name) => page.screenshot({ path: join(out, `wallet-${name}.png`), fullPage: true });
+
+/** Offers a KYC credential from the portal's issue page; the link and the transaction code. */
+async function offerKyc() {
+  await portal.goto(`${server.base}/portal/issue?type=KycCredential`);
+  for (const [name, value] of Object.entries(SUBJECT)) {
+    const field = portal.getByTestId(`field-${name}`);
+    if (name === 'assuranceLevel' || name === 'checkMethod') await field.selectOption(value);
+    else await field.fill(value);
+  }
+  await portal.getByTestId('format-dc-sd-jwt').check();
+  await portal.getByTestId('offer').click();
+  await portal.getByTestId('offered').waitFor();
+  const link = await portal.getByTestId('offer-link').innerText();
+  const txCode = await portal.getByTestId('offer-tx-code-value').innerText();
+  assert.match(link, /^openid-credential-offer:\/\/\?credential_offer_uri=/);
+  assert.match(txCode, /^\d{6}$/);
+  return { link, txCode };
+}
+
+async function unlock(page, passphrase = PASSPHRASE) {
+  await page.getByTestId('wallet-passphrase').fill(passphrase);
+  await page.getByTestId('wallet-unlock').click();
+}
+
+test('a holder creates a wallet; it is sealed in localStorage and a wrong passphrase is refused', async () => {
+  await holder.goto(`${server.base}/wallet`);
+  await holder.getByTestId('wallet-new-passphrase').fill('short');
+  await holder.getByTestId('wallet-repeat-passphrase').fill('short');
+  await holder.getByTestId('wallet-create').click();
+  await holder.getByTestId('wallet-error').filter({ hasText: 'at least 10 characters' }).waitFor();
+  await holder.getByTestId('wallet-new-passphrase').fill(PASSPHRASE);
+  await holder.getByTestId('wallet-repeat-passphrase').fill(PASSPHRASE);
+  await holder.getByTestId('wallet-create').click();
+  await holder.getByTestId('wallet-empty').waitFor();
+  const sealed = JSON.parse(await holder.evaluate(() => localStorage.getItem('certus.wallet')));
+  assert.equal(sealed.kind, 'certus-wallet');
+  assert.equal(sealed.cipher, 'A256GCM');
+  assert.deepEqual({ ...sealed.kdf, salt: undefined }, { name: 'PBKDF2-SHA-256', iterations: 600000, salt: undefined });
+
+  await holder.getByTestId('wallet-lock').click();
+  await unlock(holder, 'not the passphrase at all');
+  await holder.getByTestId('wallet-error').filter({ hasText: 'wrong passphrase' }).waitFor();
+  await unlock(holder);
+  await holder.getByTestId('wallet-empty').waitFor();
+});
+
+test('the holder accepts a portal offer with its transaction code; the credential is listed active and anchored', async () => {
+  const { link, txCode } = await offerKyc();
+  await portal.getByTestId('offer-status').filter({ hasText: 'waiting for the wallet' }).waitFor();
+  await shot(portal, 'offer');
+
+  await holder.getByTestId('wallet-offer-input').fill(link);
+  await holder.getByTestId('wallet-offer').filter({ hasText: server.base }).waitFor();
+  await holder.getByTestId('wallet-tx-code').fill(txCode === '000000' ? '111111' : '000000');
+  await holder.getByTestId('wallet-accept').click();
+  await holder.getByTestId('wallet-accept-error').filter({ hasText: 'invalid_grant' }).waitFor();
+  await holder.getByTestId('wallet-tx-code').fill(txCode);
+  await holder.getByTestId('wallet-accept').click();
+  await holder.getByTestId('wallet-received').waitFor();
+  await portal.getByTestId('offer-status').filter({ hasText: 'received by the wallet' }).waitFor();
+
+  // No personal value is stored in clear by the browser.
+  const stored = await holder.evaluate(() => localStorage.getItem('certus.wallet'));
+  assert.ok(!stored.includes('Rossi-Unique') && !stored.includes('1988-04-12'));
+
+  // After a reload (and the next block), the wallet opens again with the credential.
+  await new Promise(resolve => setTimeout(resolve, 1500));
+  await holder.reload();
+  await unlock(holder);
+  const card = holder.getByTestId('wallet-credential');
+  await card.waitFor();
+  assert.equal(await card.count(), 1);
+  await card.getByTestId('wallet-status').filter({ hasText: 'active' }).waitFor();
+  await card.getByTestId('wallet-anchor').filter({ hasText: /anchored in block \d+/ }).waitFor();
+  await card.getByTestId('wallet-show').click();
+  const document = JSON.parse(await card.getByTestId('wallet-document').innerText());
+  assert.equal(document.familyName, 'Rossi-Unique');
+  assert.ok(document.cnf.jwk.x, 'the credential is bound to a wallet key');
+  await shot(holder, 'list');
+});
+
+test('a verifier request is answered with only the chosen claims; the verifier sees exactly those and a passing result', async () => {
+  await portal.goto(`${server.base}/verify`);
+  await portal.getByLabel('Credential type').selectOption('KycCredential');
+  await portal.getByTestId('ask-givenName').check();
+  await portal.getByTestId('ask-nationality').check();
+  await portal.getByTestId('request-purpose').fill('Open an account');
+  await portal.getByTestId('request-create').click();
+  const link = await portal.getByTestId('request-link').innerText();
+  assert.match(link, /^openid4vp:\/\/\?/);
+  await portal.getByTestId('request-status').filter({ hasText: 'pending' }).waitFor();
+
+  await holder.getByTestId('wallet-request-input').fill(link);
+  await holder.getByTestId('wallet-open-request').click();
+  const consent = holder.getByTestId('wallet-consent');
+  await consent.waitFor();
+  assert.equal(await holder.getByTestId('consent-purpose').innerText(), 'Open an account');
+  assert.match(await holder.getByTestId('consent-did').innerText(), /^did:/);
+  // Asked claims are ticked, the others are not; the holder may add or remove.
+  assert.ok(await holder.getByTestId('disclose-givenName').isChecked());
+  assert.ok(await holder.getByTestId('disclose-nationality').isChecked());
+  assert.ok(!(await holder.getByTestId('disclose-familyName').isChecked()));
+  assert.ok(!(await holder.getByTestId('disclose-birthDate').isChecked()));
+  await shot(holder, 'consent');
+  await holder.getByTestId('consent-share').click();
+  await holder.getByTestId('wallet-answer').filter({ hasText: 'givenName, nationality' }).waitFor();
+
+  await portal.getByTestId('request-status').filter({ hasText: 'accepted' }).waitFor();
+  const rows = await portal.getByTestId('request-claims').locator('tbody tr').evaluateAll(
+    trs => trs.map(tr => tr.getAttribute('data-testid')));
+  assert.ok(rows.includes('claim-givenName') && rows.includes('claim-nationality'), rows.join());
+  for (const withheld of ['claim-familyName', 'claim-birthDate', 'claim-documentNumber']) {
+    assert.ok(!rows.includes(withheld), `${withheld} was not chosen: ${rows}`);
+  }
+  assert.equal(await portal.getByTestId('claim-givenName').locator('td').nth(1).innerText(), 'Maria');
+  await portal.getByTestId('verdict').filter({ hasText: 'Verified' }).waitFor();
+  await shot(portal, 'verifier-result');
+});
+
+test('a holder who declines is reported as such to the verifier', async () => {
+  await portal.goto(`${server.base}/verify`);
+  await portal.getByLabel('Credential type').selectOption('KycCredential');
+  await portal.getByTestId('ask-birthDate').check();
+  await portal.getByTestId('request-purpose').fill('Age check');
+  await portal.getByTestId('request-create').click();
+  const link = await portal.getByTestId('request-link').innerText();
+  // The verifier's own link opens the request in the web wallet.
+  const walletHref = await portal.getByTestId('request-web-wallet').getAttribute('href');
+  assert.ok(walletHref.startsWith('/wallet?'), walletHref);
+  assert.ok(link.endsWith(walletHref.slice('/wallet?'.length)));
+
+  await holder.goto(server.base + walletHref);
+  await unlock(holder);
+  await holder.getByTestId('wallet-consent').waitFor();
+  assert.equal(await holder.getByTestId('consent-purpose').innerText(), 'Age check');
+  await holder.getByTestId('consent-decline').click();
+  await holder.getByTestId('wallet-answer').filter({ hasText: 'declined' }).waitFor();
+  await portal.getByTestId('request-status').filter({ hasText: 'rejected' }).waitFor();
+});
+
+test('a backup restores in another browser with its passphrase only; a credential can be deleted', async () => {
+  const link = holder.getByTestId('wallet-backup');
+  assert.equal(await link.getAttribute('download'), 'certus-wallet-backup.json');
+  const href = await link.getAttribute('href');
+  const text = decodeURIComponent(href.slice(href.indexOf(',') + 1));
+  assert.equal(JSON.parse(text).kind, 'certus-wallet');
+  assert.ok(!text.includes('Rossi-Unique'), 'the backup is sealed');
+  const backup = join(out, 'wallet-backup.json');
+  writeFileSync(backup, text);
+
+  const other = await launchBrowser();
+  try {
+    const page = await other.newPage();
+    await page.goto(`${server.base}/wallet`);
+    await page.getByTestId('wallet-backup-file').setInputFiles(backup);
+    await page.getByTestId('wallet-backup-passphrase').fill('not the passphrase at all');
+    await page.getByTestId('wallet-restore').click();
+    await page.getByTestId('wallet-restore-error').filter({ hasText: 'wrong passphrase' }).waitFor();
+    await page.getByTestId('wallet-backup-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('wallet-restore').click();
+    await page.getByTestId('wallet-credential').getByTestId('wallet-status').filter({ hasText: 'active' }).waitFor();
+
+    await page.getByTestId('wallet-delete').click();
+    await page.getByTestId('wallet-empty').waitFor();
+    await page.reload();
+    await unlock(page);
+    await page.getByTestId('wallet-empty').waitFor();
+  } finally {
+    await other.close();
+  }
+});
+
+/** A Y4M video (what Chromium's fake camera plays) of a PNG, grey, centred on white. */
+function y4mOf(png) {
+  const image = PNG.sync.read(png);
+  const side = Math.max(480, image.width + 64);
+  const [width, height] = [side + (side % 2), side + (side % 2)];
+  const scale = Math.max(1, Math.floor(side * 0.8 / image.width));
+  const y = Buffer.alloc(width * height, 255);
+  const left = Math.floor((width - image.width * scale) / 2);
+  const top = Math.floor((height - image.height * scale) / 2);
+  for (let row = 0; row < image.height * scale; row++) {
+    for (let col = 0; col < image.width * scale; col++) {
+      const i = (Math.floor(row / scale) * image.width + Math.floor(col / scale)) * 4;
+      y[(top + row) * width + left + col] = image.data[i];
+    }
+  }
+  const chroma = Buffer.alloc(width * height / 4, 128);
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`);
+  return Buffer.concat([header, Buffer.from('FRAME\n'), y, chroma, chroma]);
+}
+
+test('an offer QR code read by the camera is accepted', async () => {
+  const { status, body } = await server.api('POST', '/credentials/offers', {
+    credential: {
+      '@context': ['https://www.w3.org/ns/credentials/v2', 'https://w3id.org/certus/contexts/kyc/v1'],
+      type: ['VerifiableCredential', 'KycCredential'],
+      credentialSubject: SUBJECT,
+    },
+    options: { format: 'dc+sd-jwt' },
+  }, { auth: true });
+  assert.equal(status, 201, JSON.stringify(body));
+  const qr = await fetch(`${server.base}${body.qrCode}?format=png`, { headers: { authorization: `Bearer ${server.token}` } });
+  assert.equal(qr.status, 200);
+  const video = join(out, 'offer-qr.y4m');
+  writeFileSync(video, y4mOf(Buffer.from(await qr.arrayBuffer())));
+
+  const camera = await launchBrowser({
+    args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+  });
+  try {
+    const page = await camera.newPage();
+    await page.goto(`${server.base}/wallet`);
+    await page.getByTestId('wallet-new-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('wallet-repeat-passphrase').fill(PASSPHRASE);
+    await page.getByTestId('wallet-create').click();
+    await page.getByTestId('wallet-empty').waitFor();
+    await page.getByTestId('wallet-scan').click();
+    await page.getByTestId('wallet-offer').waitFor({ timeout: 20_000 });
+    assert.match(await page.getByTestId('wallet-offer-input').inputValue(), /^openid-credential-offer:\/\//);
+    await page.getByTestId('wallet-accept').click();
+    await page.getByTestId('wallet-received').waitFor();
+    await page.getByTestId('wallet-credential').waitFor();
+  } finally {
+    await camera.close();
+  }
+});

@@ -1,0 +1,81 @@
+//! "Send to a wallet": a credential offered by OpenID4VCI instead of handed over as a file.
+//! The holder's wallet redeems the link (or its QR code) with the transaction code, which
+//! is shown here once and must reach the holder by another channel.
+
+use certus_schemas::openid::{OfferCreated, OfferStatus};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api;
+use crate::widgets::ErrorNote;
+
+/// How often an open page asks whether the holder has taken a pending offer or answered a
+/// pending request.
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The link that opens an `openid…://?…` link in this node's web wallet.
+pub fn web_wallet_link(link: &str) -> String {
+    let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    format!("/wallet?{query}")
+}
+
+/// Runs `tick` every [`POLL`] while `active` holds, until the component goes.
+pub fn poll_while(active: impl Fn() -> bool + 'static, tick: impl Fn() + 'static) {
+    let handle = set_interval_with_handle(
+        move || {
+            if active() {
+                tick();
+            }
+        },
+        POLL,
+    );
+    if let Ok(handle) = handle {
+        on_cleanup(move || handle.clear());
+    }
+}
+
+#[component]
+pub fn Offered(created: OfferCreated) -> impl IntoView {
+    let id = created.id.clone();
+    let status = LocalResource::new(move || {
+        let id = id.clone();
+        async move { api::offer(&id).await }
+    });
+    let pending = move || {
+        status
+            .get_untracked()
+            .is_none_or(|s| s.as_ref().is_ok_and(|s| s.status == OfferStatus::Pending))
+    };
+    poll_while(pending, move || status.refetch());
+    let wallet_link = web_wallet_link(&created.offer_uri);
+    view! {
+        <section class="result" aria-labelledby="offered-title" data-testid="offered">
+            <h2 id="offered-title">"Offered to a wallet"</h2>
+            <img class="qr" src=created.qr_code.clone() alt="QR code of the credential offer" width="240" height="240"/>
+            <p>"The holder scans the code, or opens the link, in any OpenID4VCI wallet:"</p>
+            <p><code class="wrap" data-testid="offer-link">{created.offer_uri.clone()}</code></p>
+            <p><A href=wallet_link attr:data-testid="offer-web-wallet">"Open it in this node's web wallet"</A></p>
+            {created.tx_code.clone().map(|code| view! {
+                <p>"Transaction code: " <strong data-testid="offer-tx-code-value">{code}</strong>
+                " — give it to the holder by another channel (phone, letter); it is not shown again."</p>
+            })}
+            <p class="hint">{format!("The offer expires at {}.", created.expires_at)}</p>
+            <p aria-live="polite" data-testid="offer-status">
+                {move || status.get().map(|s| match s {
+                    Ok(info) => match info.status {
+                        OfferStatus::Pending => view! { <span class="badge">"waiting for the wallet"</span> }.into_any(),
+                        OfferStatus::Redeemed => {
+                            let id = info.credential_id.clone().unwrap_or_default();
+                            view! {
+                                <span class="badge active">"received by the wallet"</span> " as "
+                                <A href=format!("/portal/credentials/{}", js_sys::encode_uri_component(&id))><code>{id.clone()}</code></A>
+                            }.into_any()
+                        }
+                        other => view! { <span class="badge revoked">{format!("{other:?}").to_lowercase()}</span> }.into_any(),
+                    },
+                    Err(error) => view! { <ErrorNote error testid="offer-status-error"/> }.into_any(),
+                })}
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,187 @@
+//! The verifier console's request builder: ask a holder's wallet for a credential type and
+//! the claims needed (OpenID4VP with DCQL), show the link and QR code, then the answer as it
+//! arrives — the claims disclosed, every check, and the receipts.
+
+use std::collections::BTreeSet;
+
+use certus_schemas::dcql::formats;
+use certus_schemas::openid::{
+    PresentationRequestCreate, PresentationRequestCreated, PresentationRequestInfo, RequestStatus,
+};
+use certus_schemas::wire::CredentialTypeInfo;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::issue::TypePicker;
+use super::offer::{poll_while, web_wallet_link};
+use super::verify::VerificationView;
+use crate::api;
+use crate::schema_form::fields;
+use crate::widgets::{ErrorNote, Loading};
+
+const FORMATS: [(&str, &str); 3] = [
+    (
+        formats::SD_JWT,
+        "SD-JWT VC (the holder discloses only these claims)",
+    ),
+    (
+        formats::JWT_VC,
+        "W3C VC as JOSE (jwt_vc_json, whole credential)",
+    ),
+    (
+        formats::LDP_VC,
+        "W3C VC with Data Integrity (ldp_vc, whole credential)",
+    ),
+];
+
+#[component]
+pub fn RequestBuilder() -> impl IntoView {
+    let types = LocalResource::new(api::credential_types);
+    view! {
+        <section aria-labelledby="ask-title">
+            <h2 id="ask-title">"Ask a holder's wallet"</h2>
+            <Suspense fallback=Loading>
+                {move || types.get().map(|r| match r {
+                    Ok(list) => view! { <RequestForm types=list/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn RequestForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
+    let chosen = RwSignal::new(None::<CredentialTypeInfo>);
+    let claims = RwSignal::new(BTreeSet::<String>::new());
+    let format = RwSignal::new(formats::SD_JWT.to_owned());
+    let purpose = RwSignal::new(String::new());
+    let policy_id = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        chosen.track();
+        claims.set(BTreeSet::new());
+    });
+    let create = Action::new_local(move |_: &()| {
+        let body = PresentationRequestCreate {
+            credential_type: chosen.get_untracked().map(|t| t.type_name),
+            claims: claims.get_untracked().into_iter().collect(),
+            format: Some(format.get_untracked()),
+            purpose: purpose.get_untracked(),
+            policy_id: Some(policy_id.get_untracked()).filter(|p| !p.trim().is_empty()),
+            ..Default::default()
+        };
+        api::create_presentation_request(body)
+    });
+    let pending = create.pending();
+    view! {
+        <form class="issue" on:submit=move |ev| { ev.prevent_default(); create.dispatch(()); }>
+            <TypePicker types chosen/>
+            {move || chosen.get().map(|info| view! {
+                <fieldset data-testid="request-claims-choice">
+                    <legend>"Claims needed"</legend>
+                    {fields(&info).into_iter().map(|field| {
+                        let name = field.name.clone();
+                        let (check, toggle) = (name.clone(), name.clone());
+                        let (id, label_for) = (format!("ask-{name}"), format!("ask-{name}"));
+                        view! {
+                            <label for=label_for>
+                                <input type="checkbox" id=id data-testid=format!("ask-{name}")
+                                    prop:checked=move || claims.with(|c| c.contains(&check))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        claims.update(|c| { if on { c.insert(toggle.clone()); } else { c.remove(&toggle); } });
+                                    }/>
+                                {field.label.clone()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            })}
+            <div class="field">
+                <label for="request-format">"Format"</label>
+                <select id="request-format" data-testid="request-format" prop:value=format
+                    on:change=move |ev| format.set(event_target_value(&ev))>
+                    {FORMATS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="request-purpose">"Purpose (shown to the holder)"</label>
+                <input id="request-purpose" data-testid="request-purpose" required=true
+                    on:input=move |ev| purpose.set(event_target_value(&ev))/>
+            </div>
+            <div class="field">
+                <label for="request-policy">"Stored policy (optional)"</label>
+                <input id="request-policy" data-testid="request-policy"
+                    on:input=move |ev| policy_id.set(event_target_value(&ev))/>
+            </div>
+            <button type="submit" data-testid="request-create" disabled=move || pending.get() || chosen.with(Option::is_none)>"Create the request"</button>
+        </form>
+        <div aria-live="polite">
+            {move || create.value().get().map(|r| match r {
+                Ok(created) => view! { <Requested created/> }.into_any(),
+                Err(error) => view! { <ErrorNote error testid="request-error"/> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Requested(created: PresentationRequestCreated) -> impl IntoView {
+    let id = created.id.clone();
+    let info = LocalResource::new(move || {
+        let id = id.clone();
+        async move { api::presentation_request(&id).await }
+    });
+    let waiting = move || {
+        info.get_untracked()
+            .is_none_or(|i| i.as_ref().is_ok_and(|i| i.status == RequestStatus::Pending))
+    };
+    poll_while(waiting, move || info.refetch());
+    view! {
+        <section class="result" aria-labelledby="requested-title" data-testid="requested">
+            <h2 id="requested-title">"Waiting for the holder"</h2>
+            <img class="qr" src=created.qr_code.clone() alt="QR code of the presentation request" width="240" height="240"/>
+            <p><code class="wrap" data-testid="request-link">{created.authorization_request.clone()}</code></p>
+            <p><A href=web_wallet_link(&created.authorization_request) attr:data-testid="request-web-wallet">"Open it in this node's web wallet"</A></p>
+            <p class="hint">{format!("The request expires at {}.", created.expires_at)}</p>
+            {move || info.get().map(|r| match r {
+                Ok(info) => view! { <Answer info/> }.into_any(),
+                Err(error) => view! { <ErrorNote error testid="request-status-error"/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// The state of a request and, once answered, what was disclosed and checked.
+#[component]
+fn Answer(info: PresentationRequestInfo) -> impl IntoView {
+    let status = format!("{:?}", info.status).to_lowercase();
+    let outcome = info.outcome;
+    view! {
+        <p>"Status: " <span class=format!("badge {status}") data-testid="request-status">{status.clone()}</span></p>
+        {outcome.map(|outcome| view! {
+            {outcome.problem.map(|p| view! {
+                <p class="error" role="alert" data-testid="request-problem"><strong>{p.code}</strong> " — " {p.message}</p>
+            })}
+            {outcome.credentials.into_iter().map(|c| view! {
+                <div class="card" data-testid="request-credential">
+                    <h3>{c.types.iter().rfind(|t| *t != "VerifiableCredential").cloned().unwrap_or_default()}</h3>
+                    <p class="hint">{format!("{} from {}", c.format, c.issuer.clone().unwrap_or_default())}</p>
+                    <table data-testid="request-claims">
+                        <thead><tr><th>"Claim"</th><th>"Value"</th></tr></thead>
+                        <tbody>
+                            {c.claims.into_iter().map(|(name, value)| view! {
+                                <tr data-testid=format!("claim-{name}")><td>{name.clone()}</td><td>{value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <VerificationView result=c.verification/>
+                </div>
+            }).collect_view()}
+            <details><summary>"Verification receipt (JWS)"</summary><pre class="wrap" data-testid="request-receipt">{outcome.verification_receipt}</pre></details>
+            {outcome.consent_receipt.map(|r| view! {
+                <details><summary>"Consent receipt"</summary><pre>{serde_json::to_string_pretty(&r).unwrap_or_default()}</pre></details>
+            })}
+        })}
+    }
+}

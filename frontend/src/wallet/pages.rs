@@ -1,0 +1,657 @@
+//! The web wallet's screens: create, unlock or restore; receive; the credentials with
+//! their status and anchor; the consent screen; backup.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use certus_schemas::dcql::formats;
+use certus_schemas::holder::{disclosable_names, HeldCredential, HolderError};
+use certus_schemas::wire::{Outcome, VerificationResult};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::Value;
+
+use super::protocol::{self, Choice, Offer, VerifierRequest};
+use super::vault::{self, Sealed, Vault, MIN_PASSPHRASE};
+use super::{scan, WebWallet};
+use crate::api;
+use crate::widgets::{short_time, Download};
+
+thread_local! {
+    /// The key of the open wallet; gone when the page is locked or closed.
+    static VAULT: RefCell<Option<Vault>> = const { RefCell::new(None) };
+}
+
+/// The open wallet, shared by the wallet's screens.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    wallet: RwSignal<Option<WebWallet>>,
+    /// The sealed copy last stored, for the backup link.
+    sealed: RwSignal<Option<Sealed>>,
+}
+
+impl Open {
+    /// Applies `change` to the wallet, seals and stores it; the change's result.
+    async fn change<T>(
+        self,
+        change: impl FnOnce(&mut WebWallet) -> Result<T, HolderError>,
+    ) -> Result<T, HolderError> {
+        let mut wallet = self
+            .wallet
+            .get_untracked()
+            .ok_or_else(|| HolderError("the wallet is locked".into()))?;
+        let out = change(&mut wallet)?;
+        self.save(wallet).await?;
+        Ok(out)
+    }
+
+    async fn save(self, wallet: WebWallet) -> Result<(), HolderError> {
+        let vault = VAULT
+            .with(|v| v.borrow().clone())
+            .ok_or_else(|| HolderError("the wallet is locked".into()))?;
+        let sealed = vault.seal(&wallet).await?;
+        vault::store(&sealed)?;
+        self.sealed.set(Some(sealed));
+        self.wallet.set(Some(wallet));
+        Ok(())
+    }
+
+    fn lock(self) {
+        VAULT.with(|v| *v.borrow_mut() = None);
+        self.wallet.set(None);
+    }
+}
+
+/// A holder error as an alert.
+#[component]
+fn Problem(error: HolderError, #[prop(into)] testid: String) -> impl IntoView {
+    view! { <p class="error" role="alert" data-testid=testid>{error.0}</p> }
+}
+
+/// The page's own link when it carries an offer or a request (`/wallet?credential_offer_uri=…`,
+/// `/wallet?request_uri=…`), as the wallet link an issuer or verifier hands out.
+fn link_in_page() -> Option<String> {
+    let href = window().location().href().ok()?;
+    let query = href.split_once('?')?.1;
+    ["credential_offer_uri=", "credential_offer=", "request_uri="]
+        .iter()
+        .any(|p| query.split('&').any(|pair| pair.starts_with(p)))
+        .then_some(href)
+}
+
+fn is_request(link: &str) -> bool {
+    certus_schemas::holder::link_parameter(link, "request_uri").is_some()
+}
+
+#[component]
+pub fn Wallet() -> impl IntoView {
+    let open = Open {
+        wallet: RwSignal::new(None),
+        sealed: RwSignal::new(vault::stored()),
+    };
+    let incoming = RwSignal::new(link_in_page());
+    view! {
+        <h1>"Wallet"</h1>
+        <p class="hint">"Your keys and credentials stay in this browser, sealed under your passphrase. Nothing is sent anywhere until you accept an offer or agree to share."</p>
+        {move || if open.wallet.with(Option::is_some) {
+            view! { <OpenWallet open incoming/> }.into_any()
+        } else if open.sealed.with(Option::is_some) {
+            view! { <Unlock open/> }.into_any()
+        } else {
+            view! { <Setup open/> }.into_any()
+        }}
+    }
+}
+
+/// Create a new wallet, or restore one from a backup file.
+#[component]
+fn Setup(open: Open) -> impl IntoView {
+    let passphrase = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let create = Action::new_local(move |_: &()| {
+        let (passphrase, repeat) = (passphrase.get_untracked(), repeat.get_untracked());
+        async move {
+            if passphrase != repeat {
+                return Err(HolderError("the two passphrases differ".into()));
+            }
+            let vault = Vault::create(&passphrase).await?;
+            VAULT.with(|v| *v.borrow_mut() = Some(vault));
+            open.save(WebWallet::default()).await
+        }
+    });
+    let pending = create.pending();
+    view! {
+        <section aria-labelledby="create-title">
+            <h2 id="create-title">"Create a wallet"</h2>
+            <form on:submit=move |ev| { ev.prevent_default(); create.dispatch(()); }>
+                <div class="field">
+                    <label for="new-passphrase">{format!("Passphrase (at least {MIN_PASSPHRASE} characters)")}</label>
+                    <input id="new-passphrase" data-testid="wallet-new-passphrase" type="password" autocomplete="new-password"
+                        on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="repeat-passphrase">"The same passphrase again"</label>
+                    <input id="repeat-passphrase" data-testid="wallet-repeat-passphrase" type="password" autocomplete="new-password"
+                        on:input=move |ev| repeat.set(event_target_value(&ev))/>
+                </div>
+                <button type="submit" data-testid="wallet-create" disabled=move || pending.get()>"Create the wallet"</button>
+                <p class="hint">"There is no way to recover a forgotten passphrase. Keep a backup."</p>
+            </form>
+            {move || create.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-error"/> })}
+        </section>
+        <Restore open/>
+    }
+}
+
+/// Restore from a backup file (sealed; its passphrase opens it).
+#[component]
+fn Restore(open: Open) -> impl IntoView {
+    let file_text = RwSignal::new(None::<String>);
+    let passphrase = RwSignal::new(String::new());
+    let restore = Action::new_local(move |_: &()| {
+        let (text, passphrase) = (file_text.get_untracked(), passphrase.get_untracked());
+        async move {
+            let sealed = vault::parse_backup(&text.unwrap_or_default())?;
+            let (vault, wallet) = Vault::open(&sealed, &passphrase).await?;
+            VAULT.with(|v| *v.borrow_mut() = Some(vault));
+            open.save(wallet).await
+        }
+    });
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            spawn_local(async move {
+                let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+                file_text.set(text.ok().and_then(|t| t.as_string()));
+            });
+        }
+    };
+    view! {
+        <section aria-labelledby="restore-title">
+            <h2 id="restore-title">"Restore from a backup"</h2>
+            <form on:submit=move |ev| { ev.prevent_default(); restore.dispatch(()); }>
+                <div class="field">
+                    <label for="backup-file">"Backup file"</label>
+                    <input id="backup-file" data-testid="wallet-backup-file" type="file" accept="application/json,.json" on:change=on_file/>
+                </div>
+                <div class="field">
+                    <label for="backup-passphrase">"Its passphrase"</label>
+                    <input id="backup-passphrase" data-testid="wallet-backup-passphrase" type="password"
+                        on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                </div>
+                <button type="submit" data-testid="wallet-restore" disabled=move || file_text.with(Option::is_none)>"Restore"</button>
+            </form>
+            {move || restore.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-restore-error"/> })}
+        </section>
+    }
+}
+
+#[component]
+fn Unlock(open: Open) -> impl IntoView {
+    let passphrase = RwSignal::new(String::new());
+    let unlock = Action::new_local(move |_: &()| {
+        let passphrase = passphrase.get_untracked();
+        let sealed = open.sealed.get_untracked();
+        async move {
+            let sealed = sealed.ok_or_else(|| HolderError("there is no wallet here".into()))?;
+            let (vault, wallet) = Vault::open(&sealed, &passphrase).await?;
+            VAULT.with(|v| *v.borrow_mut() = Some(vault));
+            open.wallet.set(Some(wallet));
+            Ok(())
+        }
+    });
+    let pending = unlock.pending();
+    let forgotten = RwSignal::new(None::<HolderError>);
+    view! {
+        <section aria-labelledby="unlock-title">
+            <h2 id="unlock-title">"Unlock your wallet"</h2>
+            <form on:submit=move |ev| { ev.prevent_default(); unlock.dispatch(()); }>
+                <div class="field">
+                    <label for="passphrase">"Passphrase"</label>
+                    <input id="passphrase" data-testid="wallet-passphrase" type="password" autocomplete="current-password"
+                        on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                </div>
+                <button type="submit" data-testid="wallet-unlock" disabled=move || pending.get()>
+                    {move || if pending.get() { "Unlocking…" } else { "Unlock" }}
+                </button>
+            </form>
+            {move || unlock.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-error"/> })}
+            <details>
+                <summary>"Forgot the passphrase?"</summary>
+                <p class="hint">"Nobody can open the wallet without it. You can remove it from this browser and start again, or restore a backup; the issuers can send your credentials again."</p>
+                <button class="danger" data-testid="wallet-forget" on:click=move |_| {
+                    let confirmed = window().confirm_with_message("Remove the wallet and every credential in it from this browser?").unwrap_or(false);
+                    if confirmed {
+                        forgotten.set(vault::forget().err());
+                        if forgotten.with_untracked(Option::is_none) { open.sealed.set(None); }
+                    }
+                }>"Remove the wallet from this browser"</button>
+                {move || forgotten.get().map(|error| view! { <Problem error testid="wallet-forget-error"/> })}
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
+    let offer_link = RwSignal::new(String::new());
+    let request_link = RwSignal::new(String::new());
+    let request = RwSignal::new(None::<VerifierRequest>);
+    let last_answer = RwSignal::new(None::<Result<String, HolderError>>);
+    let load_request = Action::new_local(move |link: &String| {
+        let link = link.clone();
+        async move {
+            last_answer.set(None);
+            let fetched = protocol::fetch_request(&link).await?;
+            request.set(Some(fetched));
+            Ok::<_, HolderError>(())
+        }
+    });
+    // A link the page was opened with, or one the camera read, goes where it belongs.
+    let route = move |link: String| {
+        if is_request(&link) {
+            request_link.set(link.clone());
+            load_request.dispatch(link);
+        } else {
+            offer_link.set(link);
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(link) = incoming.get() {
+            incoming.set(None);
+            route(link);
+        }
+    });
+    let backup = move || {
+        open.sealed.get().map(|sealed| {
+            let text = serde_json::to_string_pretty(&sealed).unwrap_or_default();
+            view! { <Download content=text file="certus-wallet-backup.json" mime="application/json" label="Download a backup" testid="wallet-backup"/> }
+        })
+    };
+    view! {
+        <div class="actions">
+            {backup}
+            <button data-testid="wallet-lock" on:click=move |_| open.lock()>"Lock"</button>
+        </div>
+        <Receive open link=offer_link/>
+        <section aria-labelledby="answer-title">
+            <h2 id="answer-title">"Answer a verifier"</h2>
+            <form on:submit=move |ev| { ev.prevent_default(); load_request.dispatch(request_link.get_untracked()); }>
+                <div class="field">
+                    <label for="request-link">"Request link (openid4vp://…)"</label>
+                    <input id="request-link" data-testid="wallet-request-input" prop:value=request_link
+                        on:input=move |ev| request_link.set(event_target_value(&ev))/>
+                </div>
+                <button type="submit" data-testid="wallet-open-request">"Open the request"</button>
+            </form>
+            {move || load_request.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-request-error"/> })}
+        </section>
+        <scan::Scanner on_link=Callback::new(route)/>
+        {move || request.get().map(|r| view! { <Consent open request=r done=Callback::new(move |answer| { request.set(None); last_answer.set(Some(answer)); })/> })}
+        {move || last_answer.get().map(|answer| match answer {
+            Ok(message) => view! { <p class="ok" role="status" data-testid="wallet-answer">{message}</p> }.into_any(),
+            Err(error) => view! { <Problem error testid="wallet-answer-error"/> }.into_any(),
+        })}
+        <Credentials open/>
+    }
+}
+
+/// Accept an offer: paste or open its link, give the transaction code if one was sent.
+#[component]
+fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
+    let tx_code = RwSignal::new(String::new());
+    let offer = LocalResource::new(move || {
+        let link = link.get();
+        async move { (!link.trim().is_empty()).then_some(protocol::offer(link.trim()).await) }
+    });
+    let accept = Action::new_local(move |offer: &Offer| {
+        let offer = offer.clone();
+        let tx = tx_code.get_untracked();
+        async move {
+            let mut wallet = open
+                .wallet
+                .get_untracked()
+                .ok_or_else(|| HolderError("the wallet is locked".into()))?;
+            let held = protocol::redeem(&mut wallet, &offer, Some(tx.trim())).await?;
+            let id = wallet.add(held)?;
+            open.save(wallet).await?;
+            link.set(String::new());
+            tx_code.set(String::new());
+            Ok::<_, HolderError>(id)
+        }
+    });
+    let pending = accept.pending();
+    view! {
+        <section aria-labelledby="receive-title">
+            <h2 id="receive-title">"Receive a credential"</h2>
+            <div class="field">
+                <label for="offer-link">"Offer link (openid-credential-offer://…)"</label>
+                <input id="offer-link" data-testid="wallet-offer-input" prop:value=link
+                    on:input=move |ev| link.set(event_target_value(&ev))/>
+            </div>
+            {move || offer.get().flatten().map(|o| match o {
+                Ok(o) => {
+                    let needs = o.needs_tx_code;
+                    let issuer = o.credential_issuer.clone();
+                    view! {
+                        <div class="offer" data-testid="wallet-offer">
+                            <p>{format!("{issuer} offers you a credential ({}).", o.configuration)}</p>
+                            <Show when=move || needs>
+                                <div class="field">
+                                    <label for="tx-code">"Transaction code (sent to you separately)"</label>
+                                    <input id="tx-code" data-testid="wallet-tx-code" inputmode="numeric" autocomplete="one-time-code"
+                                        prop:value=tx_code on:input=move |ev| tx_code.set(event_target_value(&ev))/>
+                                </div>
+                            </Show>
+                            <button data-testid="wallet-accept" disabled=move || pending.get()
+                                on:click=move |_| { accept.dispatch(o.clone()); }>
+                                {move || if pending.get() { "Receiving…" } else { "Accept" }}
+                            </button>
+                        </div>
+                    }.into_any()
+                }
+                Err(error) => view! { <Problem error testid="wallet-offer-error"/> }.into_any(),
+            })}
+            {move || accept.value().get().map(|r| match r {
+                Ok(id) => view! { <p class="ok" role="status" data-testid="wallet-received">{format!("Received and kept as credential {id}.")}</p> }.into_any(),
+                Err(error) => view! { <Problem error testid="wallet-accept-error"/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// A credential's current status and anchor, as this node's verifier sees it.
+fn status_of(result: &VerificationResult) -> (&'static str, String) {
+    let check = result.results.iter().find(|c| c.check == "status");
+    let state = match check.map(|c| (c.outcome, c.code.as_deref())) {
+        Some((Outcome::Passed, _)) => "active",
+        Some((_, Some("REVOKED"))) => "revoked",
+        Some((_, Some("SUSPENDED"))) => "suspended",
+        _ if !result.verified => "invalid",
+        _ => "unknown",
+    };
+    let anchor = result
+        .anchor
+        .as_ref()
+        .map(|a| {
+            format!(
+                "anchored in block {} of {} at {}",
+                a.height,
+                a.chain_id,
+                short_time(&a.time)
+            )
+        })
+        .unwrap_or_else(|| "not anchored on this node's chain".into());
+    (state, anchor)
+}
+
+fn credential_text(held: &HeldCredential) -> String {
+    match &held.credential {
+        Value::String(token) => token.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+#[component]
+fn Credentials(open: Open) -> impl IntoView {
+    let shown = RwSignal::new(BTreeSet::<String>::new());
+    let delete = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        async move { open.change(move |w| Ok(w.delete(&id))).await }
+    });
+    view! {
+        <section aria-labelledby="held-title">
+            <h2 id="held-title">"Your credentials"</h2>
+            {move || delete.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-delete-error"/> })}
+            {move || {
+                let held = open.wallet.with(|w| w.as_ref().map(|w| w.credentials.clone()).unwrap_or_default());
+                if held.is_empty() {
+                    return view! { <p class="empty" data-testid="wallet-empty">"No credentials yet."</p> }.into_any();
+                }
+                view! {
+                    <ul class="held">
+                        {held.into_iter().map(|c| view! { <HeldCard held=c shown delete/> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn HeldCard(
+    held: HeldCredential,
+    shown: RwSignal<BTreeSet<String>>,
+    delete: Action<String, Result<bool, HolderError>>,
+) -> impl IntoView {
+    let view_of = held.view();
+    let title = view_of
+        .as_ref()
+        .ok()
+        .and_then(|v| {
+            v.types
+                .iter()
+                .rfind(|t| *t != "VerifiableCredential")
+                .cloned()
+        })
+        .unwrap_or_else(|| held.format.clone());
+    let issuer = view_of
+        .as_ref()
+        .ok()
+        .and_then(|v| v.issuer.clone())
+        .unwrap_or_default();
+    let document = view_of.map(|v| serde_json::to_string_pretty(&v.document).unwrap_or_default());
+    let text = credential_text(&held);
+    let status = LocalResource::new(move || {
+        let text = text.clone();
+        async move { api::verify(text).await }
+    });
+    let id = held.id.clone();
+    let toggle_id = id.clone();
+    let is_shown = {
+        let id = id.clone();
+        move || shown.with(|s| s.contains(&id))
+    };
+    view! {
+        <li class="card" data-testid="wallet-credential" data-id=held.id.clone()>
+            <h3>{title}</h3>
+            <p class="hint">{format!("{} · issued by {issuer} · received {}", held.format, short_time(&held.received_at))}</p>
+            <p aria-live="polite">
+                {move || status.get().map(|r| match r {
+                    Ok(result) => {
+                        let (state, anchor) = status_of(&result);
+                        view! {
+                            <span class=format!("badge {state}") data-testid="wallet-status">{state}</span>
+                            " " <span class="hint" data-testid="wallet-anchor">{anchor}</span>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <span class="badge unknown" data-testid="wallet-status">"unknown"</span> " " <span class="hint">{error.message}</span> }.into_any(),
+                })}
+            </p>
+            <div class="actions">
+                <button data-testid="wallet-show" on:click=move |_| shown.update(|s| if !s.remove(&toggle_id) { s.insert(toggle_id.clone()); })>
+                    {let is_shown = is_shown.clone(); move || if is_shown() { "Hide" } else { "Show" }}
+                </button>
+                <button class="danger" data-testid="wallet-delete" on:click=move |_| {
+                    let confirmed = window().confirm_with_message("Delete this credential from the wallet? The issuer can send it again; this browser cannot bring it back.").unwrap_or(false);
+                    if confirmed { delete.dispatch(id.clone()); }
+                }>"Delete"</button>
+            </div>
+            <Show when=is_shown>
+                {match document.clone() {
+                    Ok(document) => view! { <pre data-testid="wallet-document">{document}</pre> }.into_any(),
+                    Err(error) => view! { <Problem error testid="wallet-document-error"/> }.into_any(),
+                }}
+            </Show>
+        </li>
+    }
+}
+
+/// One credential the wallet would present, as the consent screen shows it.
+#[derive(Debug, Clone)]
+struct Row {
+    query_id: String,
+    credential_id: String,
+    format: String,
+    /// The SD-JWT claims the holder may disclose or withhold.
+    disclosable: Vec<String>,
+    /// The claims the verifier asked for (ticked at first).
+    asked: Vec<String>,
+}
+
+/// Who asks, what for, under which policy; what each answering credential would disclose,
+/// with a choice per SD-JWT claim.
+#[component]
+fn Consent(
+    open: Open,
+    request: VerifierRequest,
+    done: Callback<Result<String, HolderError>>,
+) -> impl IntoView {
+    let wallet = open.wallet.get_untracked().unwrap_or_default();
+    let plan = wallet.plan(&request.query);
+    let rows: Vec<Row> = match &plan {
+        Ok(answers) => answers
+            .iter()
+            .map(|(query_id, held, claims)| {
+                let disclosable = held
+                    .credential
+                    .as_str()
+                    .filter(|_| held.format == formats::SD_JWT)
+                    .map(disclosable_names)
+                    .unwrap_or_default();
+                Row {
+                    query_id: (*query_id).to_owned(),
+                    credential_id: held.id.clone(),
+                    format: held.format.clone(),
+                    disclosable,
+                    asked: protocol::asked_names(claims),
+                }
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let chosen = RwSignal::new(
+        rows.iter()
+            .flat_map(|r| r.asked.iter().map(|n| (r.query_id.clone(), n.clone())))
+            .collect::<BTreeSet<(String, String)>>(),
+    );
+    let answer_request = request.clone();
+    let rows_for_share = rows.clone();
+    let share = Action::new_local(move |_: &()| {
+        let request = answer_request.clone();
+        let choices: Vec<Choice> = rows_for_share
+            .iter()
+            .map(
+                |Row {
+                     query_id: q,
+                     credential_id: c,
+                     ..
+                 }| Choice {
+                    query_id: q.clone(),
+                    credential_id: c.clone(),
+                    names: chosen.with_untracked(|s| {
+                        s.iter()
+                            .filter(|(sq, _)| sq == q)
+                            .map(|(_, n)| n.clone())
+                            .collect()
+                    }),
+                },
+            )
+            .collect();
+        async move {
+            let wallet = open
+                .wallet
+                .get_untracked()
+                .ok_or_else(|| HolderError("the wallet is locked".into()))?;
+            let shared: Vec<String> = choices.iter().flat_map(|c| c.names.clone()).collect();
+            protocol::respond(&wallet, &request, &choices).await?;
+            Ok(format!(
+                "Shared with the verifier: {}.",
+                if shared.is_empty() {
+                    "the credential".into()
+                } else {
+                    shared.join(", ")
+                }
+            ))
+        }
+    });
+    let decline_request = request.clone();
+    let decline = Action::new_local(move |_: &()| {
+        let request = decline_request.clone();
+        async move {
+            protocol::decline(&request)
+                .await
+                .map(|_| "You declined; the verifier was told.".to_owned())
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = share.value().get().or_else(|| decline.value().get()) {
+            done.run(result);
+        }
+    });
+    let who = request
+        .verifier_name
+        .clone()
+        .unwrap_or_else(|| "A verifier".into());
+    let policy = request
+        .terms
+        .policy_id
+        .clone()
+        .or_else(|| {
+            request
+                .terms
+                .policy
+                .as_ref()
+                .map(|p| serde_json::to_string(p).unwrap_or_default())
+        })
+        .unwrap_or_else(|| "none stated".into());
+    let can_share = plan.is_ok();
+    let pending = Signal::derive(move || share.pending().get() || decline.pending().get());
+    view! {
+        <section class="consent" aria-labelledby="consent-title" data-testid="wallet-consent">
+            <h2 id="consent-title">"A verifier asks for your credentials"</h2>
+            <dl>
+                <dt>"Who asks"</dt><dd data-testid="consent-verifier">{who}</dd>
+                <dt>"Identified as"</dt><dd><code data-testid="consent-did">{request.verifier_did.clone()}</code>" (its signature on the request was checked)"</dd>
+                <dt>"What for"</dt><dd data-testid="consent-purpose">{request.terms.purpose.clone()}</dd>
+                <dt>"Under which policy"</dt><dd data-testid="consent-policy">{policy}</dd>
+            </dl>
+            {match plan {
+                Err(error) => view! { <Problem error testid="consent-unanswerable"/> }.into_any(),
+                Ok(_) => view! {
+                    {rows.into_iter().map(|Row { query_id, credential_id, format, disclosable, asked }| {
+                        let whole = format != formats::SD_JWT;
+                        view! {
+                            <fieldset data-testid="consent-credential">
+                                <legend>{format!("Credential {credential_id} ({format}) for “{query_id}”")}</legend>
+                                {whole.then(|| view! { <p class="hint">"This format cannot disclose selectively: the verifier sees the whole credential."</p> })}
+                                {(!whole).then(|| disclosable.into_iter().map(|name| {
+                                    let key = (query_id.clone(), name.clone());
+                                    let is_asked = asked.contains(&name);
+                                    let (check_key, toggle_key) = (key.clone(), key.clone());
+                                    let (id, label_for) = (format!("disclose-{query_id}-{name}"), format!("disclose-{query_id}-{name}"));
+                                    view! {
+                                        <label for=label_for>
+                                            <input type="checkbox" id=id data-testid=format!("disclose-{name}")
+                                                prop:checked=move || chosen.with(|s| s.contains(&check_key))
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    chosen.update(|s| { if on { s.insert(toggle_key.clone()); } else { s.remove(&toggle_key); } });
+                                                }/>
+                                            {name.clone()}
+                                            {if is_asked { " (asked for)" } else { " (not asked for)" }}
+                                        </label>
+                                    }
+                                }).collect_view())}
+                            </fieldset>
+                        }
+                    }).collect_view()}
+                }.into_any(),
+            }}
+            <div class="buttons">
+                <button data-testid="consent-share" disabled=move || !can_share || pending.get() on:click=move |_| { share.dispatch(()); }>"Share"</button>
+                <button data-testid="consent-decline" disabled=move || pending.get() on:click=move |_| { decline.dispatch(()); }>"Decline"</button>
+            </div>
+        </section>
+    }
+}

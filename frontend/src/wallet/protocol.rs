@@ -1,0 +1,384 @@
+//! The web wallet's side of OpenID4VCI (pre-authorized code flow) and OpenID4VP (DCQL,
+//! `direct_post`), over `fetch`. The same steps as `certus wallet`, in the browser.
+
+use certus_schemas::dcql::{formats, ClaimsQuery, DcqlQuery};
+use certus_schemas::holder::{
+    kb_jwt_payload, link_parameter, select_disclosures, vp_jwt_payload, HeldCredential, HolderError,
+};
+use certus_schemas::openid::{
+    RequestTerms, DID_CLIENT_PREFIX, KB_JWT_TYP, PRE_AUTHORIZED_GRANT, PROOF_TYP,
+    REQUEST_OBJECT_TYP,
+};
+use ed25519_dalek::VerifyingKey;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde_json::{json, Value};
+
+use super::keys::{jws_header, self_certifying_key, verify_jws, BrowserKey, Jwk};
+use super::WebWallet;
+
+fn err(message: impl Into<String>) -> HolderError {
+    HolderError(message.into())
+}
+
+fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// Now, as an XSD date-time.
+pub fn now_xsd() -> String {
+    String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+/// Sends a request; the JSON answer, or an error naming what the server said.
+async fn call(request: Result<Request, gloo_net::Error>, what: &str) -> Result<Value, HolderError> {
+    let response = request
+        .map_err(|e| err(format!("{what}: {e}")))?
+        .send()
+        .await
+        .map_err(|e| err(format!("{what}: the server could not be reached ({e})")))?;
+    json_of(response, what).await
+}
+
+async fn json_of(response: Response, what: &str) -> Result<Value, HolderError> {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if !response.ok() {
+        let code = body["error"].as_str().or(body["code"].as_str()).unwrap_or("error");
+        let said = body["error_description"]
+            .as_str()
+            .or(body["message"].as_str())
+            .unwrap_or("no reason given");
+        return Err(err(format!("{what}: {status} {code}: {said}")));
+    }
+    Ok(body)
+}
+
+fn form(builder: RequestBuilder, pairs: &[(&str, &str)]) -> Result<Request, gloo_net::Error> {
+    let body = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    builder
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+}
+
+fn text<'v>(value: &'v Value, name: &str, whose: &str) -> Result<&'v str, HolderError> {
+    value[name]
+        .as_str()
+        .ok_or_else(|| err(format!("{whose} has no {name}")))
+}
+
+/// An offer, fetched and read, before it is redeemed.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub credential_issuer: String,
+    pub configuration: String,
+    pub code: String,
+    /// True when the issuer sent a transaction code by another channel.
+    pub needs_tx_code: bool,
+}
+
+/// Reads an offer link (`openid-credential-offer://…`, or this page's `?credential_offer_uri=`).
+pub async fn offer(link: &str) -> Result<Offer, HolderError> {
+    let offer: Value = match (
+        link_parameter(link, "credential_offer"),
+        link_parameter(link, "credential_offer_uri"),
+    ) {
+        (Some(offer), _) => serde_json::from_str(&offer)
+            .map_err(|_| err("the link's credential_offer is not JSON"))?,
+        (None, Some(uri)) => call(Request::get(&uri).build(), "fetching the offer").await?,
+        _ => {
+            return Err(err(
+                "not a credential offer link: it has no credential_offer_uri",
+            ))
+        }
+    };
+    let grant = &offer["grants"][PRE_AUTHORIZED_GRANT];
+    Ok(Offer {
+        credential_issuer: text(&offer, "credential_issuer", "the offer")?.to_owned(),
+        configuration: offer["credential_configuration_ids"][0]
+            .as_str()
+            .ok_or_else(|| err("the offer names no credential configuration"))?
+            .to_owned(),
+        code: text(grant, "pre-authorized_code", "the offer's grant")?.to_owned(),
+        needs_tx_code: grant.get("tx_code").is_some(),
+    })
+}
+
+/// Redeems `offer` with a key made for its issuer; the credential received (not yet kept).
+pub async fn redeem(
+    wallet: &mut WebWallet,
+    offer: &Offer,
+    tx_code: Option<&str>,
+) -> Result<HeldCredential, HolderError> {
+    if offer.needs_tx_code && tx_code.is_none_or(str::is_empty) {
+        return Err(err(
+            "this offer needs the transaction code the issuer sent you",
+        ));
+    }
+    let issuer = offer.credential_issuer.as_str();
+    let metadata = call(
+        Request::get(&format!("{issuer}/.well-known/openid-credential-issuer")).build(),
+        "fetching the issuer's metadata",
+    )
+    .await?;
+    let server = call(
+        Request::get(&format!("{issuer}/.well-known/oauth-authorization-server")).build(),
+        "fetching the authorization server's metadata",
+    )
+    .await?;
+    let format = metadata["credential_configurations_supported"][&offer.configuration]["format"]
+        .as_str()
+        .ok_or_else(|| err("the issuer does not describe the offered credential"))?
+        .to_owned();
+    let mut pairs = vec![
+        ("grant_type", PRE_AUTHORIZED_GRANT),
+        ("pre-authorized_code", offer.code.as_str()),
+    ];
+    if let Some(tx) = tx_code.filter(|t| !t.is_empty()) {
+        pairs.push(("tx_code", tx));
+    }
+    let token_endpoint = text(&server, "token_endpoint", "the authorization server")?;
+    let token = call(
+        form(Request::post(token_endpoint), &pairs),
+        "exchanging the code",
+    )
+    .await?;
+    let access_token = text(&token, "access_token", "the token answer")?;
+    let nonce_endpoint = text(&metadata, "nonce_endpoint", "the issuer")?;
+    let nonce = call(Request::post(nonce_endpoint).build(), "fetching a nonce").await?;
+    let key = wallet.key_for(issuer)?;
+    let proof = key.sign(
+        json!({"typ": PROOF_TYP, "kid": key.kid()}),
+        &json!({"aud": issuer, "iat": now(), "nonce": text(&nonce, "c_nonce", "the nonce answer")?}),
+    )?;
+    let body =
+        json!({"credential_configuration_id": offer.configuration, "proofs": {"jwt": [proof]}});
+    let credential_endpoint = text(&metadata, "credential_endpoint", "the issuer")?;
+    let answer = call(
+        Request::post(credential_endpoint)
+            .header("Authorization", &format!("Bearer {access_token}"))
+            .json(&body),
+        "requesting the credential",
+    )
+    .await?;
+    let credential = answer["credentials"][0]["credential"].clone();
+    if credential.is_null() {
+        return Err(err("the issuer answered without a credential"));
+    }
+    Ok(HeldCredential {
+        id: String::new(),
+        format,
+        credential,
+        credential_issuer: issuer.to_owned(),
+        holder: key.did.clone(),
+        received_at: now_xsd(),
+    })
+}
+
+/// A verifier's request whose signature was checked against the verifier's DID.
+#[derive(Debug, Clone)]
+pub struct VerifierRequest {
+    pub client_id: String,
+    pub verifier_did: String,
+    pub verifier_name: Option<String>,
+    pub response_uri: String,
+    pub nonce: String,
+    pub state: String,
+    pub query: DcqlQuery,
+    pub terms: RequestTerms,
+}
+
+/// Fetches the request object of an `openid4vp://` link (or this page's `?request_uri=`)
+/// and checks it is signed by a key of the DID its client id names.
+pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
+    let uri = link_parameter(link, "request_uri")
+        .ok_or_else(|| err("not a presentation request link: it has no request_uri"))?;
+    let response = Request::get(&uri)
+        .send()
+        .await
+        .map_err(|e| err(format!("fetching the request: {e}")))?;
+    if !response.ok() {
+        return Err(json_of(response, "fetching the request")
+            .await
+            .err()
+            .unwrap_or_else(|| err("fetching the request failed")));
+    }
+    let jws = response.text().await.map_err(|e| err(e.to_string()))?;
+    let jws = jws.trim();
+    let header = jws_header(jws)?;
+    if header["typ"] != REQUEST_OBJECT_TYP {
+        return Err(err(format!(
+            "the request object's typ is not {REQUEST_OBJECT_TYP}"
+        )));
+    }
+    let unverified = certus_schemas::holder::jwt_payload(jws)?;
+    let client_id = text(&unverified, "client_id", "the request")?.to_owned();
+    if link_parameter(link, "client_id").is_some_and(|c| c != client_id) {
+        return Err(err("the link's client_id is not the signed request's"));
+    }
+    let verifier_did = client_id
+        .strip_prefix(DID_CLIENT_PREFIX)
+        .ok_or_else(|| {
+            err("only verifiers identified by a DID (decentralized_identifier:) are supported")
+        })?
+        .to_owned();
+    let kid = header["kid"]
+        .as_str()
+        .ok_or_else(|| err("the request object names no key"))?;
+    if kid.split('#').next() != Some(verifier_did.as_str()) {
+        return Err(err(
+            "the request object is signed by a key of another DID than its client id",
+        ));
+    }
+    let response_uri = text(&unverified, "response_uri", "the request")?.to_owned();
+    let key = verifier_key(&verifier_did, kid, &response_uri).await?;
+    let payload = verify_jws(jws, &key)
+        .map_err(|e| err(format!("the request object is not the verifier's: {e}")))?;
+    if payload["response_mode"] != "direct_post" {
+        return Err(err("only response_mode direct_post is supported"));
+    }
+    Ok(VerifierRequest {
+        verifier_name: payload["client_metadata"]["client_name"]
+            .as_str()
+            .map(str::to_owned),
+        nonce: text(&payload, "nonce", "the request")?.to_owned(),
+        state: text(&payload, "state", "the request")?.to_owned(),
+        query: serde_json::from_value(payload["dcql_query"].clone())
+            .map_err(|_| err("the request's dcql_query is not DCQL"))?,
+        terms: serde_json::from_value(payload["terms"].clone()).unwrap_or_default(),
+        response_uri,
+        verifier_did,
+        client_id,
+    })
+}
+
+/// The verifier's key: a `did:key`/`did:jwk` is decoded here; any other DID is resolved by
+/// the verifier's node (its `/1.0/identifiers/` resolver), as `certus wallet` does.
+async fn verifier_key(
+    did: &str,
+    kid: &str,
+    response_uri: &str,
+) -> Result<VerifyingKey, HolderError> {
+    if let Some(key) = self_certifying_key(did) {
+        return key;
+    }
+    let origin = response_uri
+        .splitn(4, '/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let url = format!(
+        "{origin}/1.0/identifiers/{}",
+        js_sys::encode_uri_component(did)
+    );
+    let resolved = call(Request::get(&url).build(), "resolving the verifier's DID").await?;
+    let methods = resolved["didDocument"]["verificationMethod"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let method = methods
+        .iter()
+        .find(|m| m["id"] == kid)
+        .ok_or_else(|| err("the verifier's DID document does not list the request's key"))?;
+    serde_json::from_value::<Jwk>(method["publicKeyJwk"].clone())
+        .map_err(|_| err("the verifier's key is not a JWK"))?
+        .verifying_key()
+}
+
+/// A presentation of `held`, bound to the verifier's nonce and client id with `key`. For
+/// SD-JWT only the disclosures of `names` go; a `vc+jwt` is shown whole in a `vp+jwt`.
+pub fn present(
+    held: &HeldCredential,
+    names: &[&str],
+    key: &BrowserKey,
+    request: &VerifierRequest,
+) -> Result<Value, HolderError> {
+    let token = held
+        .credential
+        .as_str()
+        .ok_or_else(|| err("a JOSE credential is a string"));
+    match held.format.as_str() {
+        formats::SD_JWT => {
+            let presented = select_disclosures(token?, names);
+            let payload = kb_jwt_payload(&presented, &request.nonce, &request.client_id, now());
+            let kb = key.sign(json!({"typ": KB_JWT_TYP}), &payload)?;
+            Ok(json!(format!("{presented}{kb}")))
+        }
+        formats::JWT_VC => {
+            let payload = vp_jwt_payload(&key.did, token?, &request.nonce, &request.client_id, now());
+            Ok(json!(key.sign(json!({"typ": "vp+jwt", "kid": key.kid()}), &payload)?))
+        }
+        other => Err(err(format!(
+            "the web wallet cannot present {other} credentials yet (a Data Integrity proof needs JSON-LD canonicalization); present it with `certus wallet present`"
+        ))),
+    }
+}
+
+/// One credential to present: the query it answers, the credential, and the claim names
+/// the holder chose to disclose.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub query_id: String,
+    pub credential_id: String,
+    pub names: Vec<String>,
+}
+
+/// Answers `request` with the chosen presentations; the verifier's reply.
+pub async fn respond(
+    wallet: &WebWallet,
+    request: &VerifierRequest,
+    choices: &[Choice],
+) -> Result<Value, HolderError> {
+    let mut vp_token = serde_json::Map::new();
+    for choice in choices {
+        let held = wallet
+            .credentials
+            .iter()
+            .find(|c| c.id == choice.credential_id)
+            .ok_or_else(|| err("the chosen credential is no longer in the wallet"))?;
+        let key = wallet
+            .key_of(held)
+            .ok_or_else(|| err("the key of a credential is missing from the wallet"))?;
+        let names: Vec<&str> = choice.names.iter().map(String::as_str).collect();
+        vp_token.insert(
+            choice.query_id.clone(),
+            json!([present(held, &names, key, request)?]),
+        );
+    }
+    let vp_token = Value::Object(vp_token).to_string();
+    let pairs = [
+        ("vp_token", vp_token.as_str()),
+        ("state", request.state.as_str()),
+    ];
+    call(
+        form(Request::post(&request.response_uri), &pairs),
+        "the verifier refused the answer",
+    )
+    .await
+}
+
+/// Tells the verifier the holder declined.
+pub async fn decline(request: &VerifierRequest) -> Result<Value, HolderError> {
+    let pairs = [
+        ("error", "access_denied"),
+        ("error_description", "the holder declined"),
+        ("state", request.state.as_str()),
+    ];
+    call(
+        form(Request::post(&request.response_uri), &pairs),
+        "declining",
+    )
+    .await
+}
+
+/// The claim names asked by `claims` that an SD-JWT can disclose (top-level claims).
+pub fn asked_names(claims: &[&ClaimsQuery]) -> Vec<String> {
+    claims
+        .iter()
+        .filter_map(|c| c.top_level())
+        .map(str::to_owned)
+        .collect()
+}

@@ -1,0 +1,564 @@
+//! The holder's wallet model, shared by the command-line wallet (`certus wallet`) and the
+//! web wallet (`/wallet`): pairwise keys, credentials as received, what a credential shows
+//! of itself (for listing and for DCQL), and which credentials answer a verifier's query.
+//!
+//! Pure code: no I/O and no signing. Each wallet brings its own [`Key`] (the CLI signs with
+//! ssi, the browser with ed25519-dalek) and keeps the [`Wallet`] where it can (a 0600
+//! file; `localStorage`, sealed under a passphrase). Both store the same JSON, so a web
+//! wallet's backup, once opened, is a CLI wallet file.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::dcql::{formats, Candidate, ClaimsQuery, CredentialQuery, DcqlQuery};
+
+/// The base context of W3C Verifiable Credentials 2.0.
+pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+
+/// Something wrong with a credential or a request, as a sentence for the holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolderError(pub String);
+
+impl std::fmt::Display for HolderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HolderError {}
+
+fn error(message: impl Into<String>) -> HolderError {
+    HolderError(message.into())
+}
+
+/// A holder key as a wallet keeps it.
+pub trait Key: Clone {
+    /// A fresh key for `relationship`.
+    fn generate(relationship: &str) -> Result<Self, HolderError>;
+    /// Its `did:jwk`.
+    fn did(&self) -> &str;
+    /// Who the key is used with: a credential issuer's URL or a verifier's client id.
+    fn relationship(&self) -> &str;
+}
+
+/// A credential in the wallet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldCredential {
+    /// Local id (a number as text, in the order received).
+    pub id: String,
+    /// `dc+sd-jwt`, `jwt_vc_json` or `ldp_vc`.
+    pub format: String,
+    /// The credential as issued: a compact (SD-)JWT string, or a JSON-LD object.
+    pub credential: Value,
+    pub credential_issuer: String,
+    /// The DID of the key it is bound to.
+    pub holder: String,
+    pub received_at: String,
+}
+
+/// What a held credential shows of itself, for DCQL and for listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub issuer: Option<String>,
+    pub vct: Option<String>,
+    pub types: Vec<String>,
+    /// The document DCQL claims paths apply to (every claim, disclosures in place).
+    pub document: Value,
+}
+
+impl HeldCredential {
+    /// Decodes the credential for DCQL and for listing. Signatures are not checked here:
+    /// the issuer's and the verifier's servers do that.
+    pub fn view(&self) -> Result<View, HolderError> {
+        let token = || {
+            self.credential
+                .as_str()
+                .ok_or_else(|| error(format!("a {} credential is a string", self.format)))
+        };
+        match self.format.as_str() {
+            formats::SD_JWT => {
+                let claims = sd_jwt_claims(token()?)?;
+                let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+                let vct = text("vct");
+                Ok(View {
+                    issuer: text("iss"),
+                    types: vct.iter().cloned().collect(),
+                    vct,
+                    document: Value::Object(claims),
+                })
+            }
+            formats::JWT_VC => Ok(w3c_view(jwt_payload(token()?)?)),
+            formats::LDP_VC => Ok(w3c_view(self.credential.clone())),
+            other => Err(error(format!(
+                "{other} is not a credential format Certus holds"
+            ))),
+        }
+    }
+}
+
+fn w3c_view(credential: Value) -> View {
+    View {
+        issuer: issuer_of(&credential).map(str::to_owned),
+        vct: None,
+        types: types_of(&credential)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        document: credential,
+    }
+}
+
+/// The `type` of a W3C credential or presentation, as a list.
+pub fn types_of(document: &Value) -> Vec<&str> {
+    match document.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `issuer` of a W3C credential: a URL, or the `id` of an issuer object.
+pub fn issuer_of(credential: &Value) -> Option<&str> {
+    let issuer = credential.get("issuer")?;
+    issuer
+        .as_str()
+        .or_else(|| issuer.get("id").and_then(Value::as_str))
+}
+
+/// The payload of a compact JWS, not verified.
+pub fn jwt_payload(token: &str) -> Result<Value, HolderError> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| error("not a compact JWT: it has no payload"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| error("the JWT payload is not base64url"))?;
+    serde_json::from_slice(&bytes).map_err(|_| error("the JWT payload is not JSON"))
+}
+
+/// The decoded disclosures of an SD-JWT (`[salt, name, value]` or `[salt, value]`), each
+/// with its base64url text.
+pub fn disclosures(sd_jwt: &str) -> Vec<(&str, Vec<Value>)> {
+    sd_jwt
+        .split('~')
+        .skip(1)
+        .filter(|d| !d.is_empty() && !d.contains('.'))
+        .filter_map(|d| {
+            let bytes = URL_SAFE_NO_PAD.decode(d).ok()?;
+            Some((d, serde_json::from_slice::<Vec<Value>>(&bytes).ok()?))
+        })
+        .collect()
+}
+
+/// The claims of an SD-JWT with its disclosures put back where their digests are, at any
+/// depth; digests without a disclosure are dropped.
+pub fn sd_jwt_claims(sd_jwt: &str) -> Result<Map<String, Value>, HolderError> {
+    let issuer_jwt = sd_jwt.split('~').next().unwrap_or_default();
+    let Value::Object(payload) = jwt_payload(issuer_jwt)? else {
+        return Err(error("the SD-JWT payload is not an object"));
+    };
+    let by_digest: Vec<(String, Vec<Value>)> = disclosures(sd_jwt)
+        .into_iter()
+        .map(|(text, d)| (URL_SAFE_NO_PAD.encode(Sha256::digest(text)), d))
+        .collect();
+    type Disclosed = [(String, Vec<Value>)];
+    fn find<'d>(disclosed: &'d Disclosed, digest: &Value) -> Option<&'d [Value]> {
+        disclosed
+            .iter()
+            .find(|(d, _)| Some(d.as_str()) == digest.as_str())
+            .map(|(_, disclosure)| disclosure.as_slice())
+    }
+    fn restore(value: Value, disclosed: &Disclosed) -> Value {
+        match value {
+            Value::Object(mut object) => {
+                let digests = object.remove("_sd");
+                object.remove("_sd_alg");
+                let mut out: Map<String, Value> = object
+                    .into_iter()
+                    .map(|(k, v)| (k, restore(v, disclosed)))
+                    .collect();
+                for digest in digests
+                    .iter()
+                    .flat_map(|d| d.as_array().into_iter().flatten())
+                {
+                    if let Some([_, Value::String(name), value]) = find(disclosed, digest) {
+                        out.insert(name.clone(), restore(value.clone(), disclosed));
+                    }
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .filter_map(|item| {
+                        let digest = item
+                            .as_object()
+                            .filter(|o| o.len() == 1)
+                            .and_then(|o| o.get("..."));
+                        match digest {
+                            Some(digest) => match find(disclosed, digest) {
+                                Some([_, value]) => Some(restore(value.clone(), disclosed)),
+                                _ => None,
+                            },
+                            None => Some(restore(item, disclosed)),
+                        }
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    match restore(Value::Object(payload), &by_digest) {
+        Value::Object(claims) => Ok(claims),
+        _ => Err(error("the SD-JWT payload is not an object")),
+    }
+}
+
+/// Keeps the disclosures of an SD-JWT whose claim name is in `names`, dropping the rest.
+pub fn select_disclosures(sd_jwt: &str, names: &[&str]) -> String {
+    let mut out = sd_jwt.split('~').next().unwrap_or_default().to_owned();
+    out.push('~');
+    for (text, disclosure) in disclosures(sd_jwt) {
+        let name = disclosure.get(1).and_then(Value::as_str);
+        if disclosure.len() == 3 && name.is_some_and(|n| names.contains(&n)) {
+            out.push_str(text);
+            out.push('~');
+        }
+    }
+    out
+}
+
+/// The payload of an SD-JWT key-binding JWT (`kb+jwt`) over `presented` (the issuer's JWT
+/// and the chosen disclosures, `~`-terminated), bound to the verifier's nonce and audience.
+pub fn kb_jwt_payload(presented: &str, nonce: &str, audience: &str, iat: i64) -> Value {
+    let sd_hash = URL_SAFE_NO_PAD.encode(Sha256::digest(presented.as_bytes()));
+    json!({"iat": iat, "aud": audience, "nonce": nonce, "sd_hash": sd_hash})
+}
+
+/// The payload of a `vp+jwt` by `holder` presenting one `vc+jwt` (enveloped, as VC-JOSE
+/// has it), bound to the verifier's nonce and audience.
+pub fn vp_jwt_payload(holder: &str, vc_jwt: &str, nonce: &str, audience: &str, iat: i64) -> Value {
+    json!({
+        "@context": [VC_V2_CONTEXT],
+        "type": ["VerifiablePresentation"],
+        "holder": holder,
+        "verifiableCredential": [{
+            "@context": VC_V2_CONTEXT,
+            "id": format!("data:application/vc+jwt,{vc_jwt}"),
+            "type": "EnvelopedVerifiableCredential",
+        }],
+        "nonce": nonce,
+        "aud": audience,
+        "iat": iat,
+    })
+}
+
+/// The SD-JWT claim names a holder may choose to withhold: those with a disclosure.
+pub fn disclosable_names(sd_jwt: &str) -> Vec<String> {
+    disclosures(sd_jwt)
+        .into_iter()
+        .filter(|(_, d)| d.len() == 3)
+        .filter_map(|(_, d)| d[1].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The holder's keys and credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wallet<K> {
+    pub version: u32,
+    pub keys: Vec<K>,
+    pub credentials: Vec<HeldCredential>,
+}
+
+impl<K> Default for Wallet<K> {
+    fn default() -> Self {
+        Self {
+            version: 1,
+            keys: Vec::new(),
+            credentials: Vec::new(),
+        }
+    }
+}
+
+/// One answer a wallet would give: the credential query, the credential, and the claims
+/// queries it answers.
+pub type Answer<'w, 'q> = (&'q str, &'w HeldCredential, Vec<&'q ClaimsQuery>);
+
+impl<K: Key> Wallet<K> {
+    /// The key used with `relationship`, made on first use: one pairwise DID per issuer and
+    /// per verifier, so no two of them can link the holder by key.
+    pub fn key_for(&mut self, relationship: &str) -> Result<K, HolderError> {
+        if let Some(key) = self.keys.iter().find(|k| k.relationship() == relationship) {
+            return Ok(key.clone());
+        }
+        let key = K::generate(relationship)?;
+        self.keys.push(key.clone());
+        Ok(key)
+    }
+
+    /// The key a held credential is bound to.
+    pub fn key_of(&self, credential: &HeldCredential) -> Option<&K> {
+        self.keys.iter().find(|k| k.did() == credential.holder)
+    }
+
+    /// Adds a credential after checking it can be read; its local id.
+    pub fn add(&mut self, mut credential: HeldCredential) -> Result<String, HolderError> {
+        credential
+            .view()
+            .map_err(|e| error(format!("the credential received cannot be read: {e}")))?;
+        let next = self
+            .credentials
+            .iter()
+            .filter_map(|c| c.id.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        credential.id = next.to_string();
+        self.credentials.push(credential);
+        Ok(next.to_string())
+    }
+
+    /// Removes a credential; false when there is none with this id.
+    pub fn delete(&mut self, id: &str) -> bool {
+        let before = self.credentials.len();
+        self.credentials.retain(|c| c.id != id);
+        self.credentials.len() < before
+    }
+
+    /// The held credentials answering `query`, each with the claims queries it answers.
+    pub fn candidates<'w, 'q>(
+        &'w self,
+        query: &'q CredentialQuery,
+    ) -> Vec<(&'w HeldCredential, Vec<&'q ClaimsQuery>)> {
+        self.credentials
+            .iter()
+            .filter_map(|held| {
+                let view = held.view().ok()?;
+                let candidate = Candidate {
+                    format: &held.format,
+                    vct: view.vct.as_deref(),
+                    types: &view.types,
+                    claims: &view.document,
+                };
+                query
+                    .match_candidate(&candidate)
+                    .map(|claims| (held, claims))
+            })
+            .collect()
+    }
+
+    /// What the wallet would present: per credential query, the first credential answering
+    /// it. Errors when the answers cannot satisfy the query.
+    pub fn plan<'w, 'q>(
+        &'w self,
+        query: &'q DcqlQuery,
+    ) -> Result<Vec<Answer<'w, 'q>>, HolderError> {
+        let answers: Vec<Answer<'w, 'q>> = query
+            .credentials
+            .iter()
+            .filter_map(|q| {
+                let (held, claims) = self.candidates(q).into_iter().next()?;
+                Some((q.id.as_str(), held, claims))
+            })
+            .collect();
+        let answered: Vec<&str> = answers.iter().map(|(id, _, _)| *id).collect();
+        if !query.satisfied_by(&answered) {
+            return Err(error(
+                "no credential in this wallet answers what the verifier asks for",
+            ));
+        }
+        Ok(answers)
+    }
+}
+
+/// The parameters of an `openid-credential-offer://` or `openid4vp://` link (or of an
+/// `https://` one), percent-decoded.
+pub fn link_parameters(link: &str) -> Vec<(String, String)> {
+    let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect()
+}
+
+/// The value of parameter `name` of a link.
+pub fn link_parameter(link: &str, name: &str) -> Option<String> {
+    link_parameters(link)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| Some(hex(bytes[i + 1])? * 16 + hex(bytes[i + 2])?))
+            .flatten();
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (None, b'+') => out.push(b' '),
+            (None, b) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disclosure(value: Value) -> String {
+        URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    fn digest(disclosure: &str) -> String {
+        URL_SAFE_NO_PAD.encode(Sha256::digest(disclosure))
+    }
+
+    fn jwt(payload: Value) -> String {
+        format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(payload.to_string()))
+    }
+
+    #[test]
+    fn link_parameters_are_percent_decoded() {
+        let link = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fcertus.test%2Fopenid4vci%2Foffers%2Fab";
+        assert_eq!(
+            link_parameter(link, "credential_offer_uri").as_deref(),
+            Some("https://certus.test/openid4vci/offers/ab")
+        );
+        assert_eq!(
+            link_parameters("openid4vp://?a=%zz&b=x+y"),
+            [("a".into(), "%zz".into()), ("b".into(), "x y".into())]
+        );
+        assert_eq!(link_parameter("openid4vp://", "a"), None);
+    }
+
+    #[test]
+    fn only_the_chosen_disclosures_are_kept() {
+        let given = disclosure(json!(["salt", "givenName", "v"]));
+        let birth = disclosure(json!(["salt", "birthDate", "v"]));
+        let token = format!("h.p.s~{given}~{birth}~");
+        assert_eq!(
+            select_disclosures(&token, &["birthDate"]),
+            format!("h.p.s~{birth}~")
+        );
+        assert_eq!(select_disclosures(&token, &[]), "h.p.s~");
+        assert_eq!(disclosable_names(&token), ["givenName", "birthDate"]);
+    }
+
+    #[test]
+    fn disclosures_go_back_where_their_digests_are() {
+        let name = disclosure(json!(["s1", "givenName", "Ada"]));
+        let street = disclosure(json!(["s2", "street", "Main St 1"]));
+        let nationality = disclosure(json!(["s3", "DE"]));
+        let payload = json!({
+            "iss": "https://issuer.test", "vct": "urn:t", "_sd_alg": "sha-256",
+            "_sd": [digest(&name), "withheld-digest"],
+            "address": {"_sd": [digest(&street)], "city": "Berlin"},
+            "nationalities": [{"...": digest(&nationality)}, {"...": "withheld"}, "FR"],
+        });
+        let token = format!("{}~{name}~{street}~{nationality}~", jwt(payload));
+        let claims = sd_jwt_claims(&token).expect("decodes");
+        assert_eq!(
+            Value::Object(claims),
+            json!({
+                "iss": "https://issuer.test", "vct": "urn:t", "givenName": "Ada",
+                "address": {"city": "Berlin", "street": "Main St 1"},
+                "nationalities": ["DE", "FR"],
+            })
+        );
+        // A disclosure whose digest is not in the payload is not a claim.
+        let stray = disclosure(json!(["s4", "birthDate", "1990-01-01"]));
+        let token = format!("{}~{stray}~", jwt(json!({"vct": "urn:t"})));
+        assert!(!sd_jwt_claims(&token)
+            .expect("decodes")
+            .contains_key("birthDate"));
+        assert!(sd_jwt_claims("not-a-jwt~").is_err());
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct TestKey(String, String);
+
+    impl Key for TestKey {
+        fn generate(relationship: &str) -> Result<Self, HolderError> {
+            Ok(Self(
+                format!("did:test:{relationship}"),
+                relationship.into(),
+            ))
+        }
+        fn did(&self) -> &str {
+            &self.0
+        }
+        fn relationship(&self) -> &str {
+            &self.1
+        }
+    }
+
+    fn held(types: &[&str], subject: Value) -> HeldCredential {
+        HeldCredential {
+            id: String::new(),
+            format: formats::LDP_VC.into(),
+            credential: json!({"type": types, "issuer": {"id": "did:key:z6Mk"}, "credentialSubject": subject}),
+            credential_issuer: "https://issuer.test".into(),
+            holder: "did:test:https://issuer.test".into(),
+            received_at: "2026-11-21T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_wallet_keeps_one_key_per_relationship_and_answers_queries() {
+        let mut wallet = Wallet::<TestKey>::default();
+        let a = wallet.key_for("https://issuer.test").expect("key");
+        assert_eq!(wallet.key_for("https://issuer.test").expect("key"), a);
+        assert_ne!(
+            wallet
+                .key_for("decentralized_identifier:did:v")
+                .expect("key"),
+            a
+        );
+        assert_eq!(wallet.keys.len(), 2);
+
+        let first = wallet
+            .add(held(&["VerifiableCredential", "A"], json!({"x": 1})))
+            .expect("adds");
+        let second = wallet
+            .add(held(&["VerifiableCredential", "B"], json!({"y": 2})))
+            .expect("adds");
+        assert_eq!((first.as_str(), second.as_str()), ("1", "2"));
+        assert_eq!(wallet.key_of(&wallet.credentials[0]), Some(&a));
+        let unreadable = HeldCredential {
+            format: formats::SD_JWT.into(),
+            credential: json!("garbage"),
+            ..held(&[], json!({}))
+        };
+        assert!(wallet.add(unreadable).is_err());
+
+        let query: DcqlQuery = serde_json::from_value(json!({"credentials": [{
+            "id": "b", "format": "ldp_vc", "meta": {"type_values": [["B"]]},
+            "claims": [{"path": ["credentialSubject", "y"]}]
+        }]}))
+        .expect("DCQL");
+        let plan = wallet.plan(&query).expect("answers");
+        assert_eq!(plan.len(), 1);
+        assert_eq!((plan[0].0, plan[0].1.id.as_str()), ("b", "2"));
+
+        assert!(wallet.delete("2"));
+        assert!(!wallet.delete("2"));
+        assert!(wallet.plan(&query).is_err());
+    }
+}
