@@ -195,7 +195,7 @@ test('a holder who declines is reported as such to the verifier', async () => {
   assert.equal(await holder.getByTestId('consent-purpose').innerText(), 'Age check');
   await holder.getByTestId('consent-decline').click();
   await holder.getByTestId('wallet-answer').filter({ hasText: 'declined' }).waitFor();
-  await portal.getByTestId('request-status').filter({ hasText: 'rejected' }).waitFor();
+  await portal.getByTestId('request-status').filter({ hasText: 'declined' }).waitFor();
 });
 
 test('a backup restores in another browser with its passphrase only; a credential can be deleted', async () => {
@@ -211,6 +211,7 @@ test('a backup restores in another browser with its passphrase only; a credentia
   const other = await launchBrowser();
   try {
     const page = await other.newPage();
+    page.on('dialog', dialog => dialog.accept());
     await page.goto(`${server.base}/wallet`);
     await page.getByTestId('wallet-backup-file').setInputFiles(backup);
     await page.getByTestId('wallet-backup-passphrase').fill('not the passphrase at all');

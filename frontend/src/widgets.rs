@@ -68,6 +68,23 @@ pub fn short_time(rfc3339: &str) -> String {
         .replace('T', " ")
 }
 
+/// A credential's name for people: its type, or the type a `vct` URL names
+/// (`…/types/KycCredential/v1` → `KycCredential`).
+pub fn display_name(types: &[String]) -> Option<String> {
+    let last = types.iter().rfind(|t| *t != "VerifiableCredential")?;
+    let name = last
+        .trim_end_matches('/')
+        .rsplit('/')
+        .find(|segment| {
+            let version = segment
+                .strip_prefix('v')
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+            !segment.is_empty() && !version
+        })
+        .unwrap_or(last);
+    Some(name.to_owned())
+}
+
 /// The reasons a status may change for (RFC 5280), with labels.
 pub const REASONS: [(&str, &str); 7] = [
     ("unspecified", "Unspecified"),

@@ -258,15 +258,6 @@ pub fn vp_jwt_payload(holder: &str, vc_jwt: &str, nonce: &str, audience: &str, i
     })
 }
 
-/// The SD-JWT claim names a holder may choose to withhold: those with a disclosure.
-pub fn disclosable_names(sd_jwt: &str) -> Vec<String> {
-    disclosures(sd_jwt)
-        .into_iter()
-        .filter(|(_, d)| d.len() == 3)
-        .filter_map(|(_, d)| d[1].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// The holder's keys and credentials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Wallet<K> {
@@ -458,7 +449,6 @@ mod tests {
             format!("h.p.s~{birth}~")
         );
         assert_eq!(select_disclosures(&token, &[]), "h.p.s~");
-        assert_eq!(disclosable_names(&token), ["givenName", "birthDate"]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::offer::{poll_while, web_wallet_link};
 use super::verify::VerificationView;
 use crate::api;
 use crate::schema_form::fields;
-use crate::widgets::{ErrorNote, Loading};
+use crate::widgets::{display_name, ErrorNote, Loading};
 
 const FORMATS: [(&str, &str); 3] = [
     (
@@ -165,7 +165,7 @@ fn Answer(info: PresentationRequestInfo) -> impl IntoView {
             })}
             {outcome.credentials.into_iter().map(|c| view! {
                 <div class="card" data-testid="request-credential">
-                    <h3>{c.types.iter().rfind(|t| *t != "VerifiableCredential").cloned().unwrap_or_default()}</h3>
+                    <h3>{display_name(&c.types).unwrap_or_default()}</h3>
                     <p class="hint">{format!("{} from {}", c.format, c.issuer.clone().unwrap_or_default())}</p>
                     <table data-testid="request-claims">
                         <thead><tr><th>"Claim"</th><th>"Value"</th></tr></thead>

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use certus_schemas::dcql::formats;
-use certus_schemas::holder::{disclosable_names, HeldCredential, HolderError};
+use certus_schemas::holder::{disclosures, HeldCredential, HolderError};
 use certus_schemas::wire::{Outcome, VerificationResult};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,7 +15,7 @@ use super::protocol::{self, Choice, Offer, VerifierRequest};
 use super::vault::{self, Sealed, Vault, MIN_PASSPHRASE};
 use super::{scan, WebWallet};
 use crate::api;
-use crate::widgets::{short_time, Download};
+use crate::widgets::{display_name, short_time, Download};
 
 thread_local! {
     /// The key of the open wallet; gone when the page is locked or closed.
@@ -90,12 +90,15 @@ pub fn Wallet() -> impl IntoView {
         sealed: RwSignal::new(vault::stored()),
     };
     let incoming = RwSignal::new(link_in_page());
+    // Memos: the screen changes when the wallet opens or closes, not on each change to it.
+    let is_open = Memo::new(move |_| open.wallet.with(Option::is_some));
+    let exists = Memo::new(move |_| open.sealed.with(Option::is_some));
     view! {
         <h1>"Wallet"</h1>
         <p class="hint">"Your keys and credentials stay in this browser, sealed under your passphrase. Nothing is sent anywhere until you accept an offer or agree to share."</p>
-        {move || if open.wallet.with(Option::is_some) {
+        {move || if is_open.get() {
             view! { <OpenWallet open incoming/> }.into_any()
-        } else if open.sealed.with(Option::is_some) {
+        } else if exists.get() {
             view! { <Unlock open/> }.into_any()
         } else {
             view! { <Setup open/> }.into_any()
@@ -273,6 +276,11 @@ fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
             {backup}
             <button data-testid="wallet-lock" on:click=move |_| open.lock()>"Lock"</button>
         </div>
+        {move || request.get().map(|r| view! { <Consent open request=r done=Callback::new(move |answer| { request.set(None); last_answer.set(Some(answer)); })/> })}
+        {move || last_answer.get().map(|answer| match answer {
+            Ok(message) => view! { <p class="ok" role="status" data-testid="wallet-answer">{message}</p> }.into_any(),
+            Err(error) => view! { <Problem error testid="wallet-answer-error"/> }.into_any(),
+        })}
         <Receive open link=offer_link/>
         <section aria-labelledby="answer-title">
             <h2 id="answer-title">"Answer a verifier"</h2>
@@ -287,11 +295,6 @@ fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
             {move || load_request.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-request-error"/> })}
         </section>
         <scan::Scanner on_link=Callback::new(route)/>
-        {move || request.get().map(|r| view! { <Consent open request=r done=Callback::new(move |answer| { request.set(None); last_answer.set(Some(answer)); })/> })}
-        {move || last_answer.get().map(|answer| match answer {
-            Ok(message) => view! { <p class="ok" role="status" data-testid="wallet-answer">{message}</p> }.into_any(),
-            Err(error) => view! { <Problem error testid="wallet-answer-error"/> }.into_any(),
-        })}
         <Credentials open/>
     }
 }
@@ -428,12 +431,7 @@ fn HeldCard(
     let title = view_of
         .as_ref()
         .ok()
-        .and_then(|v| {
-            v.types
-                .iter()
-                .rfind(|t| *t != "VerifiableCredential")
-                .cloned()
-        })
+        .and_then(|v| display_name(&v.types))
         .unwrap_or_else(|| held.format.clone());
     let issuer = view_of
         .as_ref()
@@ -487,14 +485,22 @@ fn HeldCard(
     }
 }
 
+/// A claim value as the holder reads it: text as is, anything else as JSON.
+fn shown_value(value: &Value) -> String {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| value.to_string())
+}
+
 /// One credential the wallet would present, as the consent screen shows it.
 #[derive(Debug, Clone)]
 struct Row {
     query_id: String,
     credential_id: String,
     format: String,
-    /// The SD-JWT claims the holder may disclose or withhold.
-    disclosable: Vec<String>,
+    /// The SD-JWT claims the holder may disclose or withhold, with their values.
+    disclosable: Vec<(String, String)>,
     /// The claims the verifier asked for (ticked at first).
     asked: Vec<String>,
 }
@@ -517,8 +523,14 @@ fn Consent(
                     .credential
                     .as_str()
                     .filter(|_| held.format == formats::SD_JWT)
-                    .map(disclosable_names)
-                    .unwrap_or_default();
+                    .map(disclosures)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(_, d)| match d.as_slice() {
+                        [_, Value::String(name), value] => Some((name.clone(), shown_value(value))),
+                        _ => None,
+                    })
+                    .collect();
                 Row {
                     query_id: (*query_id).to_owned(),
                     credential_id: held.id.clone(),
@@ -625,7 +637,7 @@ fn Consent(
                             <fieldset data-testid="consent-credential">
                                 <legend>{format!("Credential {credential_id} ({format}) for “{query_id}”")}</legend>
                                 {whole.then(|| view! { <p class="hint">"This format cannot disclose selectively: the verifier sees the whole credential."</p> })}
-                                {(!whole).then(|| disclosable.into_iter().map(|name| {
+                                {(!whole).then(|| disclosable.into_iter().map(|(name, value)| {
                                     let key = (query_id.clone(), name.clone());
                                     let is_asked = asked.contains(&name);
                                     let (check_key, toggle_key) = (key.clone(), key.clone());
@@ -638,8 +650,8 @@ fn Consent(
                                                     let on = event_target_checked(&ev);
                                                     chosen.update(|s| { if on { s.insert(toggle_key.clone()); } else { s.remove(&toggle_key); } });
                                                 }/>
-                                            {name.clone()}
-                                            {if is_asked { " (asked for)" } else { " (not asked for)" }}
+                                            {format!("{name}: {value}")}
+                                            <span class="hint">{if is_asked { " — asked for" } else { " — not asked for" }}</span>
                                         </label>
                                     }
                                 }).collect_view())}

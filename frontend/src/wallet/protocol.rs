@@ -43,7 +43,10 @@ async fn json_of(response: Response, what: &str) -> Result<Value, HolderError> {
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     if !response.ok() {
-        let code = body["error"].as_str().or(body["code"].as_str()).unwrap_or("error");
+        let code = body["error"]
+            .as_str()
+            .or(body["code"].as_str())
+            .unwrap_or("error");
         let said = body["error_description"]
             .as_str()
             .or(body["message"].as_str())
