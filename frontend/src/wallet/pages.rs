@@ -397,7 +397,6 @@ fn credential_text(held: &HeldCredential) -> String {
 
 #[component]
 fn Credentials(open: Open) -> impl IntoView {
-    let shown = RwSignal::new(BTreeSet::<String>::new());
     let delete = Action::new_local(move |id: &String| {
         let id = id.clone();
         async move { open.change(move |w| Ok(w.delete(&id))).await }
@@ -406,17 +405,15 @@ fn Credentials(open: Open) -> impl IntoView {
         <section aria-labelledby="held-title">
             <h2 id="held-title">"Your credentials"</h2>
             {move || delete.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-delete-error"/> })}
-            {move || {
-                let held = open.wallet.with(|w| w.as_ref().map(|w| w.credentials.clone()).unwrap_or_default());
-                if held.is_empty() {
-                    return view! { <p class="empty" data-testid="wallet-empty">"No credentials yet."</p> }.into_any();
-                }
-                view! {
-                    <ul class="held">
-                        {held.into_iter().map(|c| view! { <HeldCard held=c shown delete/> }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            // Keyed by id: a card (and its status check) is made once, not again on every save.
+            <Show when=move || open.wallet.with(|w| w.as_ref().is_some_and(|w| !w.credentials.is_empty()))
+                fallback=|| view! { <p class="empty" data-testid="wallet-empty">"No credentials yet."</p> }>
+                <ul class="held">
+                    <For each=move || open.wallet.with(|w| w.as_ref().map(|w| w.credentials.clone()).unwrap_or_default())
+                        key=|held| held.id.clone()
+                        children=move |held| view! { <HeldCard held delete/> }/>
+                </ul>
+            </Show>
         </section>
     }
 }
@@ -424,7 +421,6 @@ fn Credentials(open: Open) -> impl IntoView {
 #[component]
 fn HeldCard(
     held: HeldCredential,
-    shown: RwSignal<BTreeSet<String>>,
     delete: Action<String, Result<bool, HolderError>>,
 ) -> impl IntoView {
     let view_of = held.view();
@@ -445,11 +441,7 @@ fn HeldCard(
         async move { api::verify(text).await }
     });
     let id = held.id.clone();
-    let toggle_id = id.clone();
-    let is_shown = {
-        let id = id.clone();
-        move || shown.with(|s| s.contains(&id))
-    };
+    let shown = RwSignal::new(false);
     view! {
         <li class="card" data-testid="wallet-credential" data-id=held.id.clone()>
             <h3>{title}</h3>
@@ -467,15 +459,15 @@ fn HeldCard(
                 })}
             </p>
             <div class="actions">
-                <button data-testid="wallet-show" on:click=move |_| shown.update(|s| if !s.remove(&toggle_id) { s.insert(toggle_id.clone()); })>
-                    {let is_shown = is_shown.clone(); move || if is_shown() { "Hide" } else { "Show" }}
+                <button data-testid="wallet-show" on:click=move |_| shown.update(|s| *s = !*s)>
+                    {move || if shown.get() { "Hide" } else { "Show" }}
                 </button>
                 <button class="danger" data-testid="wallet-delete" on:click=move |_| {
                     let confirmed = window().confirm_with_message("Delete this credential from the wallet? The issuer can send it again; this browser cannot bring it back.").unwrap_or(false);
                     if confirmed { delete.dispatch(id.clone()); }
                 }>"Delete"</button>
             </div>
-            <Show when=is_shown>
+            <Show when=move || shown.get()>
                 {match document.clone() {
                     Ok(document) => view! { <pre data-testid="wallet-document">{document}</pre> }.into_any(),
                     Err(error) => view! { <Problem error testid="wallet-document-error"/> }.into_any(),
