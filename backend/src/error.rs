@@ -168,6 +168,7 @@ impl From<crate::trust::TrustError> for ApiError {
             | TrustError::AlreadyRevoked
             | TrustError::NoKey(_) => StatusCode::CONFLICT,
             TrustError::NotInMandate(_)
+            | TrustError::NotAccredited(_)
             | TrustError::MandateExpired { .. }
             | TrustError::MandateExhausted(_) => StatusCode::FORBIDDEN,
             TrustError::Internal(cause) => {

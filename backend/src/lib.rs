@@ -22,6 +22,7 @@ pub mod error;
 pub mod issuance;
 pub mod issued;
 pub mod keys;
+pub mod kyc;
 pub mod ledger;
 pub mod openid;
 pub mod state;

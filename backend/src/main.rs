@@ -41,6 +41,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             let server = certus::config::ServerConfig { addr, ..server };
             let state = certus::build_state(node, &server);
             let app = certus::app(state.clone(), &server);
+            let webhooks = certus::kyc::webhooks::spawn(state.clone(), Duration::from_secs(1));
             tracing::info!(%addr, database = %certus::store::redact(&cli.store.database_url()), "listening");
             println!("Certus is listening on http://{addr}  (API docs: http://{addr}/api-docs)");
             // Shown once, on the console only (never in the logs): the first admin's
@@ -61,6 +62,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             .with_graceful_shutdown(shutdown_signal())
             .await?;
             producer.abort();
+            webhooks.abort();
             // Anchors acknowledged by the last requests go into a final block.
             producer::seal_all(&ledger).await;
             tracing::info!("stopped");

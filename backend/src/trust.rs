@@ -105,6 +105,10 @@ pub enum TrustError {
     MandateExpired { from: String, until: String },
     #[error("the sub-issuer's mandate allows {0} credentials, all issued")]
     MandateExhausted(u64),
+    #[error(
+        "only issuers accredited for {0} may issue it, and the issuer is not accredited for it now"
+    )]
+    NotAccredited(String),
     #[error("this node is not a validator, so it cannot act as the root authority")]
     NotRoot,
     #[error("this tenant holds no current key of `{0}`")]
@@ -134,6 +138,7 @@ impl TrustError {
             Self::NotInMandate(_) => "NOT_IN_MANDATE",
             Self::MandateExpired { .. } => "MANDATE_EXPIRED",
             Self::MandateExhausted(_) => "MANDATE_EXHAUSTED",
+            Self::NotAccredited(_) => "ISSUER_NOT_ACCREDITED",
             Self::NotRoot => "NOT_ROOT_AUTHORITY",
             Self::NoKey(_) => "NO_CURRENT_KEY",
             Self::Internal(_) => "INTERNAL",
@@ -604,9 +609,28 @@ impl TrustRegistry {
             .await
     }
 
-    /// Checks a sub-issuer's mandate before `issuer` issues a credential of `credential_type`
-    /// now: `None` when `issuer` has no mandate (it is not a sub-issuer); otherwise a permit
-    /// to hold until the credential is recorded.
+    /// Refuses a type that only accredited issuers may issue (KYC) to an `issuer` not
+    /// accredited for it — directly or by a delegation — at `now`.
+    pub async fn require_accreditation(
+        &self,
+        issuer: &str,
+        credential_type: &CredentialType,
+        now: DateTime<Utc>,
+    ) -> Result<(), TrustError> {
+        if !credential_type.accreditation_required {
+            return Ok(());
+        }
+        let schema = credential_type.schema_hash.to_hex();
+        match self.accredited_at(issuer, &schema, millis(now)).await? {
+            Some(_) => Ok(()),
+            None => Err(TrustError::NotAccredited(credential_type.name.clone())),
+        }
+    }
+
+    /// Checks that `issuer` may issue a credential of `credential_type` now: its
+    /// accreditation when the type requires one, and a sub-issuer's mandate. `None` when
+    /// `issuer` has no mandate (it is not a sub-issuer); otherwise a permit to hold until
+    /// the credential is recorded.
     pub async fn mandate(
         &self,
         issuer: &str,
@@ -620,6 +644,8 @@ impl TrustRegistry {
             .unwrap_or_else(|e| e.into_inner())
             .contains(issuer);
         if !mandated {
+            self.require_accreditation(issuer, credential_type, now)
+                .await?;
             return Ok(None);
         }
         let statements = self.statements_for(issuer).await?;

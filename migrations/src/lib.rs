@@ -13,6 +13,7 @@ mod m0006_did_operations;
 mod m0007_trust;
 mod m0008_accounts;
 mod m0009_openid4vc;
+mod m0010_kyc;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_trust::Migration),
             Box::new(m0008_accounts::Migration),
             Box::new(m0009_openid4vc::Migration),
+            Box::new(m0010_kyc::Migration),
         ]
     }
 }

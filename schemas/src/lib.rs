@@ -7,6 +7,7 @@
 pub mod dcql;
 pub mod documents;
 pub mod holder;
+pub mod kyc;
 pub mod openid;
 pub mod portal;
 pub mod wire;

@@ -12,6 +12,11 @@ use crate::dcql::DcqlQuery;
 use crate::wire::{IssueOptions, Problem, VerificationPolicy, VerificationResult};
 
 /// The OAuth grant type of OpenID4VCI's pre-authorized code flow.
+/// The `direct_post` parameter by which a holder lets a verifier keep a credential's status
+/// entries and be told of its suspension or revocation, and its one accepted value.
+pub const STATUS_NOTIFICATIONS_PARAM: &str = "status_notifications";
+/// See [`STATUS_NOTIFICATIONS_PARAM`].
+pub const STATUS_NOTIFICATIONS_ALLOWED: &str = "allowed";
 pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 /// The `typ` of an OpenID4VCI key proof.
 pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
@@ -213,6 +218,9 @@ pub struct PresentationOutcome {
     /// anchors seen, the consent receipt's hash and the time: archive it instead of the
     /// personal data.
     pub verification_receipt: String,
+    /// The reliance records written, when KYC was accepted under a KYC policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reliances: Vec<crate::kyc::RelianceEntry>,
 }
 
 /// `GET /presentation-requests/{id}` answer.

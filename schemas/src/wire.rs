@@ -118,6 +118,9 @@ pub struct VerificationPolicy {
     /// Subject claims that must be present (disclosed, for SD-JWT VC).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_claims: Vec<String>,
+    /// For KYC reuse: the lowest level of assurance and the oldest check accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kyc: Option<crate::kyc::KycRequirements>,
 }
 
 /// One requirement of a policy, and whether the credential meets it.
@@ -158,6 +161,10 @@ pub struct CredentialSummary {
     pub valid_from: Option<String>,
     /// Names of the subject's claims (disclosed ones, for SD-JWT VC).
     pub claims: Vec<String>,
+    /// For a KYC credential: its level of assurance and the date and method of its check,
+    /// as disclosed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assurance: Option<crate::kyc::Assurance>,
 }
 
 /// A stored verification policy.
@@ -330,6 +337,9 @@ pub struct CredentialTypeInfo {
     pub context: String,
     /// The claims marked as personal data.
     pub personal_claims: Vec<String>,
+    /// Only issuers accredited for this type on the trust registry may issue it.
+    #[serde(default)]
+    pub accreditation_required: bool,
     /// The JSON Schema of `credentialSubject`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub schema: Value,

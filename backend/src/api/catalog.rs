@@ -26,6 +26,7 @@ pub async fn credential_types(State(state): State<AppState>) -> Json<Vec<Credent
                 schema_id: t.schema_id.clone(),
                 context: t.context.clone(),
                 personal_claims: t.personal_claims.clone(),
+                accreditation_required: t.accreditation_required,
                 schema: t.schema.clone(),
                 example: t.example.clone(),
             })

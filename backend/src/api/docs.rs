@@ -67,6 +67,14 @@ use utoipa::{Modify, OpenApi};
         super::presentation_requests::create,
         super::presentation_requests::get,
         super::presentation_requests::qr_code,
+        super::kyc::list,
+        super::kyc::summary,
+        super::kyc::get,
+        super::kyc::check,
+        super::kyc::register_all,
+        super::kyc::endpoint,
+        super::kyc::set_endpoint,
+        super::kyc::deliveries,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -80,6 +88,7 @@ use utoipa::{Modify, OpenApi};
         (name = "chain", description = "The built-in chain: blocks, checkpoints and anchor receipts"),
         (name = "presentations", description = "Verify presentations (W3C VC API)"),
         (name = "openid4vc", description = "Credential offers (OpenID4VCI, pre-authorized code) and presentation requests (OpenID4VP with DCQL); the wallet-facing protocol endpoints are described in docs/api.md"),
+        (name = "kyc", description = "KYC reuse: the reliance register, re-checks, and webhooks telling relying institutions of suspension and revocation"),
         (name = "catalog", description = "Credential types, contexts and issuer DIDs"),
         (name = "operations", description = "Health and readiness"),
     )

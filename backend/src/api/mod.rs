@@ -8,6 +8,7 @@ pub mod dids;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod kyc;
 pub mod offers;
 pub mod openid;
 pub mod policies;
@@ -114,6 +115,13 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/trust/delegations", post(trust::delegate))
         .route("/trust/statements", get(trust::statements))
         .route("/trust/statements/{id}/revoke", post(trust::revoke))
+        .route("/kyc/reliances", get(kyc::list))
+        .route("/kyc/reliances/summary", get(kyc::summary))
+        .route("/kyc/reliances/{id}", get(kyc::get))
+        .route("/kyc/reliances/{id}/check", post(kyc::check))
+        .route("/kyc/register", get(kyc::register_all))
+        .route("/webhook", get(kyc::endpoint).put(kyc::set_endpoint))
+        .route("/webhook/deliveries", get(kyc::deliveries))
         .route("/policies", get(policies::list))
         .route("/policies/{name}", get(policies::get).put(policies::put))
         .route("/credential-types", get(catalog::credential_types))

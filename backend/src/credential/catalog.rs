@@ -20,6 +20,9 @@ pub struct CredentialType {
     pub vct: String,
     /// Claims flagged `x-certus-personal`.
     pub personal_claims: Vec<String>,
+    /// Only issuers accredited for the type on the trust registry may issue it
+    /// (`x-certus-accreditation-required`), e.g. KYC credentials.
+    pub accreditation_required: bool,
     pub schema: Value,
     /// SHA-256 of the schema file as published (`schemas/credential-types/`): the type's
     /// identity on the chain's trust registry (`sha256sum` reproduces it).
@@ -76,6 +79,8 @@ impl CredentialType {
             context: text("x-certus-context")?,
             schema_id,
             personal_claims,
+            accreditation_required: schema.get("x-certus-accreditation-required")
+                == Some(&Value::Bool(true)),
             example,
             validator,
             name,

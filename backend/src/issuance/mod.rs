@@ -66,7 +66,8 @@ pub enum IssueError {
     /// A claim asked to be selectively disclosable is not in the subject.
     #[error("selectivelyDisclosable names `{0}`, which is not a claim of credentialSubject")]
     UnknownDisclosable(String),
-    /// The issuer is a sub-issuer whose mandate does not allow this credential.
+    /// The issuer is not accredited for a type that requires it, or is a sub-issuer whose
+    /// mandate does not allow this credential.
     #[error(transparent)]
     Mandate(TrustError),
     /// JSON-LD processing refused the credential (e.g. a property without a term).
@@ -81,6 +82,15 @@ pub enum IssueError {
 }
 
 impl IssueError {
+    /// The trust registry's refusal to let the issuer issue (no accreditation, or outside
+    /// its mandate).
+    pub fn refused(e: TrustError) -> Self {
+        match e {
+            TrustError::Internal(cause) => Self::Internal(cause),
+            refused => Self::Mandate(refused),
+        }
+    }
+
     /// Stable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -209,10 +219,7 @@ pub async fn issue(
         .trust
         .mandate(&prepared.key.did, prepared.credential_type, now)
         .await
-        .map_err(|e| match e {
-            TrustError::Internal(cause) => IssueError::Internal(cause),
-            refused => IssueError::Mandate(refused),
-        })?;
+        .map_err(IssueError::refused)?;
     let allocation = state
         .status
         .allocate(&prepared.key, now)

@@ -23,6 +23,8 @@ pub const STATUS_LIST_VERSION: &[u8] = b"certus/status-list-version/v1\0";
 pub const DID_OPERATION: &[u8] = b"certus/did-operation/v1\0";
 /// Prefix of a trust-registry statement's hash (over its JWS bytes).
 pub const TRUST_STATEMENT: &[u8] = b"certus/trust-statement/v1\0";
+/// Prefix of a reliance record's hash (over its JWS bytes).
+pub const RELIANCE_RECORD: &[u8] = b"certus/reliance-record/v1\0";
 /// Prefix of a block header hash (the block's identity and what validators sign).
 pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
 /// Prefix of an audit-log entry's chained hash.

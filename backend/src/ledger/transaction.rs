@@ -3,12 +3,14 @@
 //!
 //! Each transaction has one binary encoding, which is the Merkle leaf data of its block:
 //! a kind byte followed by the kind's fixed fields (integers big-endian). Kind bytes are
-//! never reused; the ones after [`Kind::SchemaRegistration`] are reserved for
-//! the erasure receipts of later releases, so old receipts keep their meaning.
+//! never reused (0x07 and 0x08 are reserved for erasure receipts), so old receipts keep
+//! their meaning.
 
 use serde::{Deserialize, Serialize};
 
-use super::hash::{Digest, CREDENTIAL_COMMITMENT, STATUS_LIST_VERSION, TRUST_STATEMENT};
+use super::hash::{
+    Digest, CREDENTIAL_COMMITMENT, RELIANCE_RECORD, STATUS_LIST_VERSION, TRUST_STATEMENT,
+};
 use super::merkle::leaf_hash;
 
 /// The kind byte that starts a transaction's encoding.
@@ -28,6 +30,8 @@ pub enum Kind {
     /// [`Transaction::SchemaRegistration`].
     SchemaRegistration = 0x06,
     // Reserved: 0x07 (key compromise: a DID operation instead), 0x08 erasure receipt.
+    /// [`Transaction::RelianceRecord`].
+    RelianceRecord = 0x09,
 }
 
 impl From<Kind> for i16 {
@@ -69,6 +73,10 @@ pub enum Transaction {
     /// the published file) and its type name.
     #[serde(rename_all = "camelCase")]
     SchemaRegistration { hash: Digest, name: String },
+    /// An entry of the reliance register (an institution relied on another's KYC): the
+    /// hash ([`reliance_record_hash`]) of the record as its relying institution signed it.
+    #[serde(rename_all = "camelCase")]
+    RelianceRecord { hash: Digest },
 }
 
 /// True for the bytes of a compact JWS: three non-empty base64url parts.
@@ -141,6 +149,7 @@ impl Transaction {
             Self::DidOperation { .. } => Kind::DidOperation,
             Self::TrustStatement { .. } => Kind::TrustStatement,
             Self::SchemaRegistration { .. } => Kind::SchemaRegistration,
+            Self::RelianceRecord { .. } => Kind::RelianceRecord,
         }
     }
 
@@ -168,6 +177,7 @@ impl Transaction {
                 out.extend_from_slice(hash.as_bytes());
                 out.extend_from_slice(name.as_bytes());
             }
+            Self::RelianceRecord { hash } => out.extend_from_slice(hash.as_bytes()),
         }
         out
     }
@@ -232,6 +242,9 @@ impl Transaction {
                     name: name.to_owned(),
                 })
             }
+            k if k == Kind::RelianceRecord as u8 => Ok(Self::RelianceRecord {
+                hash: digest(fields)?,
+            }),
             _ => Err(DecodeError::UnknownKind),
         }
     }
@@ -244,7 +257,7 @@ impl Transaction {
             Self::StatusListVersion { hash, .. } => Some(*hash),
             Self::DidOperation { operation } => Some(crate::did::certus::operation_hash(operation)),
             Self::TrustStatement { statement } => Some(statement_hash(statement)),
-            Self::SchemaRegistration { hash, .. } => Some(*hash),
+            Self::SchemaRegistration { hash, .. } | Self::RelianceRecord { hash } => Some(*hash),
             Self::AuditCheckpoint { .. } => None,
         }
     }
@@ -264,6 +277,11 @@ pub fn credential_commitment(secured: &[u8]) -> Digest {
 /// The hash of a trust-registry statement (over its JWS bytes): its commitment.
 pub fn statement_hash(jws: &str) -> Digest {
     Digest::of(&[TRUST_STATEMENT, jws.as_bytes()])
+}
+
+/// The hash anchoring a reliance record: SHA-256 over the domain prefix and its JWS bytes.
+pub fn reliance_record_hash(jws: &str) -> Digest {
+    Digest::of(&[RELIANCE_RECORD, jws.as_bytes()])
 }
 
 /// The hash anchoring a status-list version: SHA-256 over the domain prefix and the signed
@@ -300,6 +318,9 @@ mod tests {
                 hash: Digest::of(&[b"a schema"]),
                 name: "KycCredential".into(),
             },
+            Transaction::RelianceRecord {
+                hash: reliance_record_hash("eyJl.eyJm.c2ln"),
+            },
         ]
     }
 
@@ -317,7 +338,10 @@ mod tests {
         let fixed_length = examples().into_iter().filter(|tx| {
             matches!(
                 tx.kind(),
-                Kind::CredentialAnchor | Kind::AuditCheckpoint | Kind::StatusListVersion
+                Kind::CredentialAnchor
+                    | Kind::AuditCheckpoint
+                    | Kind::StatusListVersion
+                    | Kind::RelianceRecord
             )
         });
         for tx in fixed_length {

@@ -61,6 +61,11 @@ pub async fn create(
         &state.keys,
         now,
     )?;
+    state
+        .trust
+        .require_accreditation(&prepared.key.did, prepared.credential_type, now)
+        .await
+        .map_err(IssueError::refused)?;
     let format = request.options.format;
     if let Some(names) = &request.options.selectively_disclosable {
         let subject = &prepared.credential["credentialSubject"];

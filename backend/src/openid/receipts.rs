@@ -20,13 +20,15 @@ use crate::store::entities::consent_receipts;
 /// `typ` of a verification receipt.
 pub const VERIFICATION_RECEIPT_TYP: &str = "verification-receipt+jwt";
 
-/// The consent receipt of an answer.
+/// The consent receipt of an answer; when the request asked to be told of status changes,
+/// whether the holder allowed it.
 pub fn consent_receipt(
     request_id: &str,
     client_id: &str,
     verifier_name: &str,
     terms: &RequestTerms,
     presented: &[PresentedCredential],
+    status_notifications: Option<bool>,
     now: DateTime<Utc>,
 ) -> Value {
     let disclosed: Vec<Value> = presented
@@ -41,7 +43,7 @@ pub fn consent_receipt(
             })
         })
         .collect();
-    json!({
+    let mut receipt = json!({
         "version": "certus-consent-receipt/1",
         "receiptId": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
         "request": request_id,
@@ -50,7 +52,11 @@ pub fn consent_receipt(
         "policyId": terms.policy_id,
         "disclosed": disclosed,
         "time": xsd_now(now),
-    })
+    });
+    if let Some(allowed) = status_notifications {
+        receipt["statusNotifications"] = json!(allowed);
+    }
+    receipt
 }
 
 /// Hex SHA-256 of a JSON document as serialised.

@@ -9,6 +9,7 @@ use certus_schemas::dcql::{
 use certus_schemas::openid::{
     PresentationOutcome, PresentationRequestCreate, PresentationRequestCreated,
     PresentationRequestInfo, PresentedCredential, RequestStatus, RequestTerms,
+    STATUS_NOTIFICATIONS_ALLOWED,
 };
 use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
 use chrono::{DateTime, Duration, Utc};
@@ -25,6 +26,8 @@ use crate::credential::envelope::{self, MediaType};
 use crate::credential::{jose, sd_jwt};
 use crate::issuance::xsd_now;
 use crate::keys::IssuerKey;
+use crate::kyc::register::{self, Acceptance, Relied};
+use crate::kyc::{self, StatusRef};
 use crate::state::AppState;
 use crate::store::entities::presentation_requests;
 use crate::uri::percent_encode;
@@ -342,6 +345,9 @@ pub struct DirectPost {
     pub state: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// `allowed` when the holder lets the verifier keep the credential's status entries
+    /// and be told of its suspension or revocation (asked by a KYC policy).
+    pub status_notifications: Option<String>,
 }
 
 /// Why an answer was not taken.
@@ -455,6 +461,12 @@ pub async fn answer(
             (status, problem, presented)
         }
     };
+    let (presented, status_refs): (Vec<_>, Vec<_>) = presented.into_iter().unzip();
+    let kyc = stored.terms.policy.as_ref().and_then(|p| p.kyc.as_ref());
+    // Only asked, and only given, notifications count.
+    let notifications = kyc
+        .filter(|k| k.status_notifications)
+        .map(|_| post.status_notifications.as_deref() == Some(STATUS_NOTIFICATIONS_ALLOWED));
     let verifier_name = tenant_name(state, &row.tenant_id).await?;
     let consent = (!presented.is_empty()).then(|| {
         receipts::consent_receipt(
@@ -463,6 +475,7 @@ pub async fn answer(
             &verifier_name,
             &stored.terms,
             &presented,
+            notifications,
             now,
         )
     });
@@ -483,11 +496,31 @@ pub async fn answer(
     if let Some(consent) = &consent {
         receipts::store_consent(state, &row.tenant_id, &row.id, consent, now).await?;
     }
+    let reliances = match (&consent, kyc, status) {
+        (Some(consent), Some(_), RequestStatus::Accepted) => {
+            let accepted: Vec<Relied> = presented
+                .iter()
+                .zip(status_refs)
+                .map(|(credential, status)| Relied { credential, status })
+                .collect();
+            let acceptance = Acceptance {
+                tenant_id: &row.tenant_id,
+                institution: &verifier_name,
+                request_id: &row.id,
+                policy_id: stored.terms.policy_id.as_deref(),
+                consent_receipt_hash: &receipts::hash(consent),
+                notifications: notifications.unwrap_or(false),
+            };
+            register::record(state, &acceptance, &accepted, now).await?
+        }
+        _ => Vec::new(),
+    };
     let outcome = PresentationOutcome {
         problem: outcome_problem.clone(),
         credentials: presented,
         consent_receipt: consent,
         verification_receipt,
+        reliances,
     };
     let sealed = state
         .master
@@ -522,7 +555,7 @@ async fn evaluate(
     stored: &Stored,
     vp_token: &str,
     now: DateTime<Utc>,
-) -> (Vec<PresentedCredential>, Option<Problem>) {
+) -> (Vec<(PresentedCredential, Vec<StatusRef>)>, Option<Problem>) {
     let Ok(Value::Object(answers)) = serde_json::from_str::<Value>(vp_token) else {
         let p = problem(
             "format",
@@ -687,7 +720,8 @@ fn embedded(presentation: &Value) -> impl Iterator<Item = &Value> {
     .into_iter()
 }
 
-/// Verifies one presentation bound to the request and matches it to its query.
+/// Verifies one presentation bound to the request and matches it to its query; with the
+/// credential, its status entries.
 async fn check_presentation(
     state: &AppState,
     query: &CredentialQuery,
@@ -695,7 +729,10 @@ async fn check_presentation(
     binding: Binding<'_>,
     terms: &RequestTerms,
     now: DateTime<Utc>,
-) -> (Option<PresentedCredential>, Option<Problem>) {
+) -> (
+    Option<(PresentedCredential, Vec<StatusRef>)>,
+    Option<Problem>,
+) {
     let mut result = match state
         .verifier
         .verify_presentation(presentation, binding, now)
@@ -736,6 +773,7 @@ async fn check_presentation(
         );
         return (None, Some(problem_found.unwrap_or(p)));
     };
+    let status = kyc::status_refs(&shown.document, &result);
     let presented = PresentedCredential {
         query_id: query.id.clone(),
         format: shown.format.into(),
@@ -744,7 +782,7 @@ async fn check_presentation(
         claims: shown.claims,
         verification: result,
     };
-    (Some(presented), problem_found)
+    (Some((presented, status)), problem_found)
 }
 
 /// The first failed (else uncheckable) check of a result, and of its embedded results.

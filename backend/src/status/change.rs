@@ -15,6 +15,8 @@ use sea_orm::{
 use super::list::StatusBits;
 use super::StatusLists;
 use crate::audit;
+use crate::kyc::{webhooks, StatusRef};
+use crate::ledger::transaction::ListId;
 use crate::store::entities::{audit_outbox, issued_credentials, status_lists};
 use crate::store::has_type;
 
@@ -234,6 +236,24 @@ impl StatusLists {
             .column(Column::Id)
             .count(&txn)
             .await?;
+
+        // Institutions relying on these credentials hear of the change (when the holder
+        // let them), from events written with it.
+        let watched: Vec<StatusRef> = changed
+            .iter()
+            .filter_map(|r| {
+                let list = match purpose {
+                    StatusPurpose::Revocation => &r.revocation_list,
+                    StatusPurpose::Suspension => &r.suspension_list,
+                };
+                Some(StatusRef {
+                    url: self.url(ListId::parse(list.as_deref()?)?),
+                    index: u64::try_from(r.status_index?).ok()?,
+                    purpose,
+                })
+            })
+            .collect();
+        webhooks::enqueue(&txn, &watched, set, now).await?;
 
         let mut by_list: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for record in &changed {

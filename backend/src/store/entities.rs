@@ -628,3 +628,115 @@ pub mod consent_receipts {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod reliance_records {
+    //! The reliance register: one row per accepted reuse of another institution's KYC.
+    //! No personal data: institutions, the check's strength and date, a receipt's hash.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reliance_records")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The relying institution.
+        pub tenant_id: String,
+        pub request_id: String,
+        pub relying_party: String,
+        pub relying_institution: String,
+        pub kyc_issuer: String,
+        pub assurance_level: String,
+        pub check_date: Option<String>,
+        pub relied_at: DateTimeUtc,
+        pub consent_receipt_hash: String,
+        pub policy_id: Option<String>,
+        /// The record as signed by the relying institution.
+        pub jws: String,
+        /// Hex commitment anchored on the chain.
+        pub commitment: String,
+        /// Whether the holder let the institution be told of status changes.
+        pub notifications: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod status_watches {
+    //! A status entry of a relied-on credential, watched for its relying institution
+    //! because the holder allowed it.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "status_watches")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub reliance_id: String,
+        /// The status list credential's URL, as in the credential.
+        pub list_url: String,
+        pub status_index: i64,
+        /// `revocation` or `suspension`.
+        pub purpose: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhooks {
+    //! Where a tenant is told of status changes of credentials it relies on.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhooks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        pub url: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_deliveries {
+    //! The outbox of webhook events: written in the transaction of the status change that
+    //! causes them, delivered (and retried) by a background task.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        /// The event's `jti`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub reliance_id: String,
+        /// `suspended`, `reinstated` or `revoked`.
+        pub event: String,
+        pub url: String,
+        /// The event's claims (JSON), signed when sent.
+        pub payload: String,
+        /// `pending`, `delivered` or `failed`.
+        pub state: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub delivered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,5 +1,6 @@
 //! Verifying one credential: Data Integrity, VC-JOSE (`vc+jwt`) or SD-JWT VC.
 
+use certus_schemas::kyc::Assurance;
 use certus_schemas::wire::{CredentialSummary, VerificationResult};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::Value;
@@ -287,6 +288,7 @@ impl Verifier {
                 .as_object()
                 .map(|c| c.keys().cloned().collect())
                 .unwrap_or_default(),
+            assurance: subject.as_object().and_then(Assurance::of),
         });
         check_schema(
             report,

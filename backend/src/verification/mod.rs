@@ -25,6 +25,7 @@ use crate::did::{AuthorisedKey, Resolver};
 use crate::ledger::store::Ledger;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
+use certus_schemas::kyc::Assurance;
 use certus_schemas::wire::{CredentialSummary, VerifyOptions};
 use report::Report;
 
@@ -239,5 +240,9 @@ fn summary_of(credential: &Value) -> CredentialSummary {
             .and_then(Value::as_object)
             .map(|s| s.keys().cloned().collect())
             .unwrap_or_default(),
+        assurance: credential
+            .get("credentialSubject")
+            .and_then(Value::as_object)
+            .and_then(Assurance::of),
     }
 }

@@ -3,10 +3,11 @@
 //! is applied to a finished result, adding a `policy` check and the outcome of each
 //! requirement; a presentation satisfies a policy when every credential in it does.
 
+use certus_schemas::kyc::{Assurance, KycRequirements};
 use certus_schemas::wire::{
     Check, Outcome, PolicyOutcome, PolicyRequirement, VerificationPolicy, VerificationResult,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::checks;
 use super::report::amend;
@@ -114,6 +115,9 @@ fn evaluate(
             format!("types: {}", summary.types.join(", ")),
         ));
     }
+    if let Some(kyc) = &policy.kyc {
+        requirements.extend(evaluate_kyc(kyc, summary.assurance.as_ref(), now));
+    }
     for claim in &policy.required_claims {
         let present = summary.claims.contains(claim);
         requirements.push(requirement(
@@ -124,6 +128,55 @@ fn evaluate(
             } else {
                 format!("`{claim}` is not present (or not disclosed)")
             },
+        ));
+    }
+    requirements
+}
+
+/// The KYC requirements: the level of assurance, and the age of the check in days (a
+/// check dated after today fails too).
+fn evaluate_kyc(
+    kyc: &KycRequirements,
+    assurance: Option<&Assurance>,
+    now: DateTime<Utc>,
+) -> Vec<PolicyRequirement> {
+    let mut requirements = Vec::new();
+    if let Some(min) = kyc.min_assurance {
+        let (satisfied, message) = match assurance {
+            Some(a) => (
+                a.level >= min,
+                format!(
+                    "assurance `{}`; `{}` or higher accepted",
+                    a.level.as_str(),
+                    min.as_str()
+                ),
+            ),
+            None => (false, "the credential discloses no assuranceLevel".into()),
+        };
+        requirements.push(requirement("kyc.minAssurance".into(), satisfied, message));
+    }
+    if let Some(max_days) = kyc.max_check_age_days {
+        let checked = assurance
+            .and_then(|a| a.check_date.as_deref())
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let (satisfied, message) = match checked {
+            Some(date) => {
+                let age = (now.date_naive() - date).num_days();
+                if age < 0 {
+                    (false, format!("the check is dated {date}, after today"))
+                } else {
+                    (
+                        age <= i64::from(max_days),
+                        format!("checked {age} days ago; at most {max_days} accepted"),
+                    )
+                }
+            }
+            None => (false, "the credential discloses no checkDate".into()),
+        };
+        requirements.push(requirement(
+            "kyc.maxCheckAgeDays".into(),
+            satisfied,
+            message,
         ));
     }
     requirements
@@ -218,4 +271,60 @@ pub fn apply_to_presentation(
         ));
     }
     conclude(result, policy_id, requirements);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certus_schemas::kyc::AssuranceLevel;
+
+    fn assurance(level: AssuranceLevel, date: Option<&str>) -> Assurance {
+        Assurance {
+            level,
+            check_date: date.map(str::to_owned),
+            check_method: None,
+        }
+    }
+
+    fn verdicts(kyc: &KycRequirements, a: Option<&Assurance>) -> Vec<(String, bool)> {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        evaluate_kyc(kyc, a, now)
+            .into_iter()
+            .map(|r| (r.requirement, r.satisfied))
+            .collect()
+    }
+
+    #[test]
+    fn assurance_must_reach_the_minimum() {
+        let kyc = KycRequirements {
+            min_assurance: Some(AssuranceLevel::Substantial),
+            ..Default::default()
+        };
+        let at = |level| verdicts(&kyc, Some(&assurance(level, None)))[0].1;
+        assert!(!at(AssuranceLevel::Low));
+        assert!(at(AssuranceLevel::Substantial));
+        assert!(at(AssuranceLevel::High));
+        assert_eq!(
+            verdicts(&kyc, None),
+            vec![("kyc.minAssurance".to_owned(), false)]
+        );
+    }
+
+    #[test]
+    fn the_check_must_be_recent_and_not_in_the_future() {
+        let kyc = KycRequirements {
+            max_check_age_days: Some(30),
+            ..Default::default()
+        };
+        let on =
+            |date: &str| verdicts(&kyc, Some(&assurance(AssuranceLevel::High, Some(date))))[0].1;
+        assert!(on("2026-11-21"));
+        assert!(on("2026-10-22"));
+        assert!(!on("2026-10-21"));
+        assert!(!on("2026-11-22"));
+        assert!(!on("21/11/2026"));
+        assert!(!verdicts(&kyc, Some(&assurance(AssuranceLevel::High, None)))[0].1);
+    }
 }

@@ -19,6 +19,8 @@ on_both_databases!(
 async fn create_did(app: &TestApp) -> Value {
     let (status, body) = app.post("/dids", &json!({}), Some(&app.token)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.accredit_for_kyc(body["did"].as_str().expect("did"))
+        .await;
     body
 }
 

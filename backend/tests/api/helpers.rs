@@ -6,6 +6,7 @@ use axum::Router;
 use certus::auth::{create_api_key, Scope};
 use certus::config::{ServerConfig, StoreConfig};
 use certus::state::AppState;
+use certus::trust::{Grant, TrustError};
 use certus_schemas::portal::Role;
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, Database};
@@ -63,15 +64,53 @@ pub fn server_config() -> ServerConfig {
     }
 }
 
+/// Audit entries a new test node starts with: the KYC schema's registration and the
+/// accreditation of the default tenant's two DIDs.
+pub const SEEDED_AUDIT_ENTRIES: u64 = 3;
+
 /// The public base URL of test servers: status-list URLs start with it.
 pub const PUBLIC_URL: &str = "https://certus.test";
 
 impl TestApp {
+    /// A node whose default tenant is accredited for KYC by the chain's root authority,
+    /// as a bank's KYC desk is: it may issue `KycCredential`s.
     pub async fn spawn(db: Db) -> Self {
         Self::spawn_with(db, server_config()).await
     }
 
     pub async fn spawn_with(db: Db, server: ServerConfig) -> Self {
+        let app = Self::spawn_unaccredited(db, server).await;
+        for key in app.state.keys.tenant_keys("default") {
+            app.accredit_for_kyc(&key.did).await;
+        }
+        app
+    }
+
+    /// Registers the KYC schema (once) and has the root authority accredit `did` for it.
+    pub async fn accredit_for_kyc(&self, did: &str) {
+        let now = chrono::Utc::now();
+        let trust = &self.state.trust;
+        match trust.register_schema("KycCredential", now).await {
+            Ok(_) | Err(TrustError::AlreadyRegistered(_)) => {}
+            Err(e) => panic!("registering the KYC schema: {e}"),
+        }
+        trust
+            .accredit(
+                Grant {
+                    subject: did.to_owned(),
+                    credential_types: vec!["KycCredential".into()],
+                    valid_from: None,
+                    valid_until: None,
+                    max_count: None,
+                },
+                now,
+            )
+            .await
+            .expect("accrediting for KYC");
+    }
+
+    /// A node on which no one is accredited for anything.
+    pub async fn spawn_unaccredited(db: Db, server: ServerConfig) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, postgres_db) = match db {
             Db::Sqlite => (None, None),

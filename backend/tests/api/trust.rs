@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{check, kyc_credential, Db, TestApp};
+use crate::helpers::{check, kyc_credential, server_config, Db, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -63,8 +63,40 @@ async fn accredit(app: &TestApp, trust: &Trust, did: &str, types: &[&str]) -> Va
     body
 }
 
+/// A food-ingredient certificate: a type anyone may issue, accredited or not.
+async fn food_credential(app: &TestApp) -> Value {
+    let (_, types) = app.get("/credential-types").await;
+    let food = types
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["type"] == "FoodIngredientCertificate"))
+        .cloned()
+        .expect("food");
+    assert_eq!(food["accreditationRequired"], false);
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", food["context"]],
+        "type": ["VerifiableCredential", "FoodIngredientCertificate"],
+        "credentialSubject": food["example"],
+    })
+}
+
+async fn refused_kyc(app: &TestApp, did: &str) -> Value {
+    let (status, body) = app
+        .try_issue(by(did, kyc_credential(None)), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["path"].as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            Some("ISSUER_NOT_ACCREDITED"),
+            Some("/credential/issuer")
+        ),
+        "{body}"
+    );
+    body
+}
+
 async fn accreditation_is_reported_as_it_stood_when_the_credential_was_anchored(db: Db) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_unaccredited(db, server_config()).await;
     let trust = root(&app).await;
     let registered = register(&app, &trust, "KycCredential").await;
     // The schema's identity is the SHA-256 of the published file.
@@ -78,14 +110,42 @@ async fn accreditation_is_reported_as_it_stood_when_the_credential_was_anchored(
         json!(hex::encode(Sha256::digest(&file)))
     );
 
+    register(&app, &trust, "FoodIngredientCertificate").await;
+
     let did = new_did(&app).await;
-    let before = app.issue(by(&did, kyc_credential(None)), "vc+jwt").await;
+    // KYC credentials need an accreditation; food certificates do not.
+    let (_, types) = app.get("/credential-types").await;
+    let kyc_type = types
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["type"] == "KycCredential"))
+        .expect("kyc type");
+    assert_eq!(kyc_type["accreditationRequired"], true);
+    let refused = refused_kyc(&app, &did).await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("accredited for KycCredential")),
+        "{refused}"
+    );
+    let food = food_credential(&app).await;
+    let before = app.issue(by(&did, food.clone()), "vc+jwt").await;
     app.seal().await;
     std::thread::sleep(std::time::Duration::from_millis(5));
-    let accreditation = accredit(&app, &trust, &did, &["KycCredential"]).await;
+    let accreditation = accredit(
+        &app,
+        &trust,
+        &did,
+        &["KycCredential", "FoodIngredientCertificate"],
+    )
+    .await;
     assert_eq!(accreditation["grantor"], "root");
-    let during = app.issue(by(&did, kyc_credential(None)), "ldp_vc").await;
+    let during = app.issue(by(&did, food.clone()), "ldp_vc").await;
+    let kyc = app.issue(by(&did, kyc_credential(None)), "dc+sd-jwt").await;
     app.seal().await;
+    assert_eq!(
+        check(&app.verify(&kyc).await.1, "accreditation").0,
+        "passed"
+    );
 
     let (status, result) = app.verify(&during).await;
     assert_eq!(status, StatusCode::OK, "{result}");
@@ -118,7 +178,8 @@ async fn accreditation_is_reported_as_it_stood_when_the_credential_was_anchored(
         (StatusCode::OK, Some(true)),
         "{revoked}"
     );
-    let after = app.issue(by(&did, kyc_credential(None)), "dc+sd-jwt").await;
+    let after = app.issue(by(&did, food), "dc+sd-jwt").await;
+    refused_kyc(&app, &did).await;
     app.seal().await;
     assert_eq!(
         check(&app.verify(&during).await.1, "accreditation").0,
@@ -162,7 +223,7 @@ async fn accreditation_is_reported_as_it_stood_when_the_credential_was_anchored(
 }
 
 async fn a_sub_issuer_issues_within_its_mandate_only(db: Db) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_unaccredited(db, server_config()).await;
     let trust = root(&app).await;
     register(&app, &trust, "KycCredential").await;
     register(&app, &trust, "FoodIngredientCertificate").await;
@@ -193,18 +254,8 @@ async fn a_sub_issuer_issues_within_its_mandate_only(db: Db) {
         "{body}"
     );
 
-    let (_, types) = app.get("/credential-types").await;
-    let food = types
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["type"] == "FoodIngredientCertificate"))
-        .cloned()
-        .expect("food");
-    let food_credential = json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2", food["context"]],
-        "type": ["VerifiableCredential", "FoodIngredientCertificate"],
-        "credentialSubject": food["example"],
-    });
-    let (status, body) = app.try_issue(by(&branch, food_credential), json!({})).await;
+    let food = food_credential(&app).await;
+    let (status, body) = app.try_issue(by(&branch, food), json!({})).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("NOT_IN_MANDATE"))
@@ -274,7 +325,7 @@ async fn a_sub_issuer_issues_within_its_mandate_only(db: Db) {
 }
 
 async fn trust_requests_get_clear_errors(db: Db) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_unaccredited(db, server_config()).await;
     let trust = root(&app).await;
     let did = new_did(&app).await;
     // Only the root authority registers and accredits.

@@ -1,0 +1,139 @@
+//! KYC reuse across institutions.
+//!
+//! A KYC desk issues `KycCredential`s, which only issuers accredited for the type may do
+//! (the trust registry refuses the others at issuance). A relying institution onboards a
+//! customer with an OpenID4VP request under a policy with KYC requirements (minimum level
+//! of assurance, maximum age of the check); each accepted answer becomes an entry of the
+//! [`register`]: a record signed by the relying institution and anchored by hash, naming
+//! institutions and the check's strength and date, never the person. Where the holder
+//! allowed it, the relying institution keeps the credential's status entries and is told
+//! of suspension and revocation through signed [`webhooks`].
+
+pub mod register;
+pub mod webhooks;
+
+use certus_schemas::wire::{PublishedList, StatusPurpose, VerificationResult};
+use serde_json::Value;
+
+/// A status entry of a credential: a list, an index, and what a set bit means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRef {
+    pub url: String,
+    pub index: u64,
+    pub purpose: StatusPurpose,
+}
+
+/// The status entries of a presented credential (`document`: a W3C credential, or an
+/// SD-JWT VC's claims) and of the lists its verification read (an SD-JWT VC names its
+/// revocation list; the suspension list read beside it shares the index).
+pub fn status_refs(document: &Value, verification: &VerificationResult) -> Vec<StatusRef> {
+    let mut refs = Vec::new();
+    if let Some(reference) = document.pointer("/status/status_list") {
+        if let (Some(url), Some(index)) = (
+            reference.get("uri").and_then(Value::as_str),
+            reference.get("idx").and_then(Value::as_u64),
+        ) {
+            refs.push(StatusRef {
+                url: url.to_owned(),
+                index,
+                purpose: StatusPurpose::Revocation,
+            });
+            refs.extend(read_lists(verification).filter_map(|l| {
+                (l.status_purpose == StatusPurpose::Suspension && l.status_list_credential != url)
+                    .then(|| StatusRef {
+                        url: l.status_list_credential.clone(),
+                        index,
+                        purpose: StatusPurpose::Suspension,
+                    })
+            }));
+        }
+    }
+    let entries: Vec<&Value> = match document.get("credentialStatus") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    for entry in entries {
+        let purpose = match entry.get("statusPurpose").and_then(Value::as_str) {
+            Some("revocation") => StatusPurpose::Revocation,
+            Some("suspension") => StatusPurpose::Suspension,
+            _ => continue,
+        };
+        if let (Some(url), Some(index)) = (
+            entry.get("statusListCredential").and_then(Value::as_str),
+            entry
+                .get("statusListIndex")
+                .and_then(Value::as_str)
+                .and_then(|i| i.parse().ok()),
+        ) {
+            refs.push(StatusRef {
+                url: url.to_owned(),
+                index,
+                purpose,
+            });
+        }
+    }
+    refs
+}
+
+/// The status lists a verification read, its own and its embedded credentials'.
+fn read_lists(verification: &VerificationResult) -> impl Iterator<Item = &PublishedList> {
+    verification.status_lists.iter().chain(
+        verification
+            .credentials
+            .iter()
+            .flat_map(|c| &c.status_lists),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(lists: Value) -> VerificationResult {
+        serde_json::from_value(json!({
+            "verified": true, "verdict": "valid", "checks": [], "errors": [], "warnings": [],
+            "results": [], "statusLists": lists,
+        }))
+        .expect("a result")
+    }
+
+    #[test]
+    fn an_sd_jwt_vc_names_its_revocation_list_and_shares_the_index_with_its_suspension_list() {
+        let document = json!({"status": {"status_list": {"uri": "https://n/status/r", "idx": 7}}});
+        let verification = result(json!([
+            {"statusListCredential": "https://n/status/r", "statusPurpose": "revocation", "version": 1, "hash": "00"},
+            {"statusListCredential": "https://n/status/s", "statusPurpose": "suspension", "version": 1, "hash": "00"},
+        ]));
+        assert_eq!(
+            status_refs(&document, &verification),
+            vec![
+                StatusRef {
+                    url: "https://n/status/r".into(),
+                    index: 7,
+                    purpose: StatusPurpose::Revocation
+                },
+                StatusRef {
+                    url: "https://n/status/s".into(),
+                    index: 7,
+                    purpose: StatusPurpose::Suspension
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn w3c_entries_are_read_with_their_purpose_and_malformed_ones_skipped() {
+        let document = json!({"credentialStatus": [
+            {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "12", "statusListCredential": "https://n/status/r"},
+            {"type": "BitstringStatusListEntry", "statusPurpose": "suspension", "statusListIndex": "13", "statusListCredential": "https://n/status/s"},
+            {"type": "BitstringStatusListEntry", "statusPurpose": "message", "statusListIndex": "1", "statusListCredential": "https://n/status/m"},
+            {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": 12, "statusListCredential": "https://n/status/x"},
+        ]});
+        let refs = status_refs(&document, &result(json!([])));
+        assert_eq!(refs.len(), 2);
+        assert_eq!(refs[1].index, 13);
+        assert_eq!(refs[1].purpose, StatusPurpose::Suspension);
+    }
+}
