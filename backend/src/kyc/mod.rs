@@ -38,14 +38,18 @@ pub fn status_refs(document: &Value, verification: &VerificationResult) -> Vec<S
                 index,
                 purpose: StatusPurpose::Revocation,
             });
-            refs.extend(read_lists(verification).filter_map(|l| {
-                (l.status_purpose == StatusPurpose::Suspension && l.status_list_credential != url)
-                    .then(|| StatusRef {
+            refs.extend(
+                read_lists(verification)
+                    .filter(|l| {
+                        l.status_purpose == StatusPurpose::Suspension
+                            && l.status_list_credential != url
+                    })
+                    .map(|l| StatusRef {
                         url: l.status_list_credential.clone(),
                         index,
                         purpose: StatusPurpose::Suspension,
-                    })
-            }));
+                    }),
+            );
         }
     }
     let entries: Vec<&Value> = match document.get("credentialStatus") {

@@ -374,10 +374,12 @@ mod tests {
             let bytes = [&[Kind::SchemaRegistration as u8][..], &hash, bad_name].concat();
             assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
         }
-        assert_eq!(
-            Transaction::decode(&[0x09; 33]),
-            Err(DecodeError::UnknownKind)
-        );
+        for reserved in [0x07, 0x08, 0x0a] {
+            assert_eq!(
+                Transaction::decode(&[reserved; 33]),
+                Err(DecodeError::UnknownKind)
+            );
+        }
     }
 
     #[test]

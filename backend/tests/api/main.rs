@@ -9,6 +9,7 @@ mod catalog;
 mod chain;
 mod dids;
 mod issue;
+mod kyc;
 mod openid;
 mod policies;
 mod presentations;

@@ -27,7 +27,7 @@ on_both_databases!(
     malformed_offers_and_requests_are_refused_with_a_reason,
 );
 
-fn unbound_kyc() -> Value {
+pub(crate) fn unbound_kyc() -> Value {
     let mut credential = kyc_credential(None);
     credential["credentialSubject"]
         .as_object_mut()
@@ -36,7 +36,7 @@ fn unbound_kyc() -> Value {
     credential
 }
 
-fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
     let encode = |text: &str| certus::uri::percent_encode(text, b"");
     pairs
         .iter()
@@ -46,15 +46,20 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
         .into_bytes()
 }
 
-const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
 impl TestApp {
     async fn offer(&self, format: &str, tx_code: bool) -> Value {
+        self.offer_of(unbound_kyc(), format, tx_code).await
+    }
+
+    /// An offer of `credential` (without a subject id) by the default tenant.
+    pub(crate) async fn offer_of(&self, credential: Value, format: &str, tx_code: bool) -> Value {
         let (status, body) = self
             .post(
                 "/credentials/offers",
-                &json!({"credential": unbound_kyc(), "options": {"format": format}, "txCode": tx_code}),
+                &json!({"credential": credential, "options": {"format": format}, "txCode": tx_code}),
                 Some(&self.token),
             )
             .await;
@@ -97,7 +102,11 @@ impl TestApp {
 
     /// The whole flow for `format`; the holder key and the credential received.
     async fn redeem(&self, format: &str) -> (HolderKey, Value, Value) {
-        let offer = self.offer(format, false).await;
+        self.redeem_offer(self.offer(format, false).await).await
+    }
+
+    /// Redeems `offer` (made without a transaction code) with a fresh holder key.
+    pub(crate) async fn redeem_offer(&self, offer: Value) -> (HolderKey, Value, Value) {
         let access = self.access_token(&offer, None).await;
         let holder = HolderKey::generate(PUBLIC_URL).expect("key");
         let proof = holder
@@ -471,9 +480,18 @@ async fn a_draft_13_wallet_gets_a_draft_13_answer(db: Db) {
 
 /// A verifier's request made through the API; the request object as the wallet reads it.
 async fn request(app: &TestApp, body: Value) -> (Value, Value) {
-    let (status, created) = app
-        .post("/presentation-requests", &body, Some(&app.token))
-        .await;
+    request_by(app, &app.token, "default", body).await
+}
+
+/// A presentation request made with `token` of `tenant`; what the API answered and the
+/// request object, checked against the tenant's key.
+pub(crate) async fn request_by(
+    app: &TestApp,
+    token: &str,
+    tenant: &str,
+    body: Value,
+) -> (Value, Value) {
+    let (status, created) = app.post("/presentation-requests", &body, Some(token)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let path = created["requestUri"]
         .as_str()
@@ -490,7 +508,7 @@ async fn request(app: &TestApp, body: Value) -> (Value, Value) {
     let jwt = jwt.as_str().expect("jwt").to_owned();
     let decoded = jose::decode(&jwt).expect("jws");
     assert_eq!(decoded.header_str("typ"), Some("oauth-authz-req+jwt"));
-    let verifier = app.state.keys.default_key("default").expect("key");
+    let verifier = app.state.keys.default_key(tenant).expect("key");
     decoded
         .verify(&verifier.jwk)
         .expect("signed by the verifier's key");
@@ -499,7 +517,7 @@ async fn request(app: &TestApp, body: Value) -> (Value, Value) {
 
 /// A wallet holding `held` (bound to `key`) that answers `object`, disclosing what the
 /// query asks; the presentation.
-async fn answer_for(
+pub(crate) async fn answer_for(
     key: &HolderKey,
     held: HeldCredential,
     object: &Value,
@@ -523,7 +541,7 @@ async fn answer_for(
         .expect("present")
 }
 
-fn held(format: &str, credential: Value, key: &HolderKey) -> HeldCredential {
+pub(crate) fn held(format: &str, credential: Value, key: &HolderKey) -> HeldCredential {
     HeldCredential {
         id: String::new(),
         format: format.into(),
@@ -540,18 +558,21 @@ async fn post_answer(
     vp_token: &Value,
     state: &str,
 ) -> (StatusCode, Value) {
+    let token = vp_token.to_string();
+    post_form(app, object, &[("vp_token", &token), ("state", state)]).await
+}
+
+/// Posts a wallet's `direct_post` form to the request's response URI.
+pub(crate) async fn post_form(
+    app: &TestApp,
+    object: &Value,
+    pairs: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let path = object["response_uri"]
         .as_str()
         .expect("uri")
         .replace(PUBLIC_URL, "");
-    let token = vp_token.to_string();
-    app.post_raw(
-        &path,
-        FORM,
-        form(&[("vp_token", &token), ("state", state)]),
-        None,
-    )
-    .await
+    app.post_raw(&path, FORM, form(pairs), None).await
 }
 
 async fn a_verifier_sees_only_the_disclosed_claims_with_signed_receipts(db: Db) {
