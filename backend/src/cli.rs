@@ -105,6 +105,10 @@ pub enum WalletCommand {
         /// Tell the verifier the holder declines.
         #[arg(long)]
         decline: bool,
+        /// When the request asks for it (a KYC policy), let the verifier keep the
+        /// credential's status entries and be told of its suspension or revocation.
+        #[arg(long, conflicts_with = "decline")]
+        allow_status_notifications: bool,
     },
 }
 
@@ -414,6 +418,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             request,
             yes,
             decline,
+            allow_status_notifications,
         } => {
             let wallet = wallet::load(path)?;
             let request = client::fetch_request(&request).await?;
@@ -426,6 +431,23 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             )?;
             if let Some(policy) = &request.terms.policy_id {
                 writeln!(out, "under the policy `{policy}`")?;
+            }
+            let asks_notifications = request
+                .terms
+                .policy
+                .as_ref()
+                .and_then(|p| p.kyc.as_ref())
+                .is_some_and(|k| k.status_notifications);
+            if asks_notifications {
+                writeln!(
+                    out,
+                    "it asks to be told if the credential is suspended or revoked: {}",
+                    if allow_status_notifications {
+                        "allowed (--allow-status-notifications)"
+                    } else {
+                        "not allowed (add --allow-status-notifications to allow it)"
+                    }
+                )?;
             }
             if decline {
                 client::decline(&request).await?;
@@ -456,7 +478,8 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let contexts = crate::credential::contexts::Contexts::bundled();
-            client::respond(&wallet, &request, &answers, &contexts).await?;
+            let notify = asks_notifications && allow_status_notifications;
+            client::respond(&wallet, &request, &answers, &contexts, notify).await?;
             writeln!(out, "sent; the verifier accepted the presentation")?;
         }
     }

@@ -11,14 +11,17 @@ const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus')
 /**
  * Starts a server on a fresh data folder. `setup(cli)` runs before it starts, with
  * `cli(args, stdin)` running the certus command line on the same store. `withApiKey: false`
- * leaves the store without any account or key, as on a real first start.
+ * leaves the store without any account or key, as on a real first start. With an API key,
+ * the chain's root authority (a `trust` key, `trustToken`) accredits the default
+ * institution's DIDs for KYC, as a bank's KYC desk is, unless `accreditKyc: false`.
  */
-export async function startServer({ setup, withApiKey = true } = {}) {
+export async function startServer({ setup, withApiKey = true, accreditKyc = true } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'certus-e2e-'));
   const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: 'warn' };
   delete env.DATABASE_URL;
   const cli = (args, input) => execFileSync(binary, args, { env, input }).toString().trim();
   const token = withApiKey ? cli(['api-key', 'create', '--scopes', 'issue,verify,status']) : undefined;
+  const trustToken = withApiKey ? cli(['api-key', 'create', '--scopes', 'trust', '--label', 'root']) : undefined;
   if (setup) await setup(cli);
   const child = spawn(binary, ['serve', '--addr', '127.0.0.1:0',
     '--web-dir', join(root, 'frontend', 'dist')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -32,14 +35,28 @@ export async function startServer({ setup, withApiKey = true } = {}) {
     });
     child.on('exit', code => reject(new Error(`certus exited with ${code}`)));
   });
-  const api = async (method, path, body, { auth = false } = {}) => {
+  const api = async (method, path, body, { auth = false, bearer } = {}) => {
     const headers = { 'content-type': 'application/json' };
-    if (auth) headers.authorization = `Bearer ${token}`;
+    if (auth || bearer) headers.authorization = `Bearer ${bearer ?? token}`;
     const res = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
   };
+  /** The root authority registers the KYC schema (once) and accredits `did` for it. */
+  const accreditForKyc = async did => {
+    const registered = await api('POST', '/trust/schemas', { type: 'KycCredential' }, { bearer: trustToken });
+    if (registered.status !== 201 && registered.body.code !== 'SCHEMA_ALREADY_REGISTERED') {
+      throw new Error(`registering the KYC schema: ${JSON.stringify(registered.body)}`);
+    }
+    const accredited = await api('POST', '/trust/accreditations',
+      { subject: did, credentialTypes: ['KycCredential'] }, { bearer: trustToken });
+    if (accredited.status !== 201) throw new Error(`accrediting ${did}: ${JSON.stringify(accredited.body)}`);
+  };
+  if (withApiKey && accreditKyc) {
+    const issuers = await api('GET', '/issuers', undefined, { auth: true });
+    for (const { did } of issuers.body) await accreditForKyc(did);
+  }
   return {
-    base, token, api,
+    base, token, trustToken, api, accreditForKyc,
     /** Resolves with the first match of `pattern` in what the server printed. */
     waitForOutput: pattern => new Promise((resolve, reject) => {
       const check = () => {

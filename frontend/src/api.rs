@@ -7,10 +7,13 @@ use certus_schemas::openid::{
     OfferCreated, OfferInfo, PresentationRequestCreate, PresentationRequestCreated,
     PresentationRequestInfo,
 };
+use certus_schemas::kyc::{
+    RelianceCheck, RelianceList, RelianceSummary, WebhookDeliveries, WebhookEndpoint,
+};
 use certus_schemas::portal::*;
 use certus_schemas::wire::{
     BulkStatusRequest, CredentialTypeInfo, ErrorBody, IssueResponse, StatusChangeResult,
-    VerificationResult,
+    VerificationPolicy, VerificationResult,
 };
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -357,4 +360,52 @@ pub async fn presentation_request(id: &str) -> Result<PresentationRequestInfo> {
         js_sys::encode_uri_component(id)
     ))
     .await
+}
+
+/// `PUT /policies/{name}`: stores (or replaces) a verification policy of the institution.
+pub async fn put_policy(name: &str, policy: &VerificationPolicy) -> Result<Value> {
+    send(
+        Request::put(&format!(
+            "/policies/{}",
+            js_sys::encode_uri_component(name)
+        )),
+        policy,
+    )
+    .await
+}
+
+pub async fn reliances() -> Result<RelianceList> {
+    get("/kyc/reliances").await
+}
+
+pub async fn reliance_summary() -> Result<RelianceSummary> {
+    get("/kyc/reliances/summary").await
+}
+
+/// `POST /kyc/reliances/{id}/check`: the relied-on credential's state now.
+pub async fn check_reliance(id: &str) -> Result<RelianceCheck> {
+    answer(
+        send_bare(Request::post(&format!(
+            "/kyc/reliances/{}/check",
+            js_sys::encode_uri_component(id)
+        )))
+        .await?,
+    )
+    .await
+}
+
+/// The webhook endpoint; `None` when none is set.
+pub async fn webhook() -> Result<Option<WebhookEndpoint>> {
+    match get("/webhook").await {
+        Err(e) if e.code == "NO_WEBHOOK" => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+pub async fn set_webhook(url: String) -> Result<WebhookEndpoint> {
+    send(Request::put("/webhook"), &WebhookEndpoint { url }).await
+}
+
+pub async fn webhook_deliveries() -> Result<WebhookDeliveries> {
+    get("/webhook/deliveries").await
 }

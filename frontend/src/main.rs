@@ -79,6 +79,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/portal/credentials/:id") view=|| view! { <Protected><pages::credentials::CredentialDetail/></Protected> }/>
                     <Route path=path!("/portal/chain") view=|| view! { <Protected><pages::chain::Chain/></Protected> }/>
                     <Route path=path!("/portal/audit") view=|| view! { <Protected><pages::audit::Audit/></Protected> }/>
+                    <Route path=path!("/portal/kyc") view=|| view! { <Protected><pages::kyc::Kyc/></Protected> }/>
                     <Route path=path!("/portal/admin") view=|| view! { <Protected><pages::admin::Admin/></Protected> }/>
                 </Routes>
             </main>
@@ -112,6 +113,7 @@ fn Header() -> impl IntoView {
                     <A href="/portal/types">"Types"</A>
                     <A href="/portal/chain">"Chain"</A>
                     <A href="/portal/audit">"Audit log"</A>
+                    <A href="/portal/kyc">"KYC reuse"</A>
                     <Show when=move || auth.role() == Some(Role::Admin)>
                         <A href="/portal/admin">"Users & keys"</A>
                     </Show>

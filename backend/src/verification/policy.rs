@@ -196,10 +196,10 @@ fn conclude(
     policy_id: Option<&str>,
     requirements: Vec<PolicyRequirement>,
 ) {
-    let unmet: Vec<&str> = requirements
+    let unmet: Vec<String> = requirements
         .iter()
         .filter(|r| !r.satisfied)
-        .map(|r| r.requirement.as_str())
+        .map(|r| format!("{} ({})", r.requirement, r.message))
         .collect();
     let satisfied = unmet.is_empty();
     let check = Check {

@@ -4,7 +4,9 @@
 use anyhow::{anyhow, bail, Context};
 use certus_schemas::dcql::DcqlQuery;
 use certus_schemas::holder::{link_parameter, Answer};
-use certus_schemas::openid::RequestTerms;
+use certus_schemas::openid::{
+    RequestTerms, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
+};
 use chrono::Utc;
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
@@ -255,12 +257,14 @@ async fn verifier_key(verifier: &str, kid: &str, response_uri: &str) -> anyhow::
         .context("the verifier's key is not a JWK")
 }
 
-/// Answers `request` with the planned presentations; the verifier's reply.
+/// Answers `request` with the planned presentations (and, with `allow_notifications`, the
+/// holder's leave to be told of status changes); the verifier's reply.
 pub async fn respond(
     wallet: &Wallet,
     request: &Request,
     answers: &[Answer<'_, '_>],
     contexts: &Contexts,
+    allow_notifications: bool,
 ) -> anyhow::Result<Value> {
     let mut vp_token = serde_json::Map::new();
     for (query_id, held, claims) in answers {
@@ -275,10 +279,16 @@ pub async fn respond(
         let presentation = present(held, claims, key, to, contexts).await?;
         vp_token.insert((*query_id).to_owned(), json!([presentation]));
     }
-    let form = [
+    let mut form = vec![
         ("vp_token", Value::Object(vp_token).to_string()),
         ("state", request.state.clone()),
     ];
+    if allow_notifications {
+        form.push((
+            STATUS_NOTIFICATIONS_PARAM,
+            STATUS_NOTIFICATIONS_ALLOWED.to_owned(),
+        ));
+    }
     post_answer(request, &form).await
 }
 

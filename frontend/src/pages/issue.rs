@@ -58,6 +58,11 @@ pub fn TypePicker(
                 <option value="">"— choose a type —"</option>
                 {options.into_iter().map(|t| view! { <option value=t.type_name.clone()>{t.title}</option> }).collect_view()}
             </select>
+            {move || chosen.with(|c| c.as_ref().filter(|t| t.accreditation_required).map(|t| view! {
+                <small class="hint" data-testid="accreditation-note">
+                    {format!("Only institutions accredited for {} on the chain's trust registry may issue it.", t.type_name)}
+                </small>
+            }))}
         </div>
     }
 }

@@ -7,6 +7,7 @@ pub mod chain;
 pub mod credentials;
 pub mod dashboard;
 pub mod issue;
+pub mod kyc;
 pub mod offer;
 pub mod request;
 pub mod sign_in;

@@ -178,6 +178,16 @@ fn Answer(info: PresentationRequestInfo) -> impl IntoView {
                     <VerificationView result=c.verification/>
                 </div>
             }).collect_view()}
+            {outcome.reliances.into_iter().map(|r| view! {
+                <p class="ok" data-testid="request-reliance">
+                    {format!("Reliance recorded: {} relied on the {} KYC of {}{}; the record is signed and anchored.",
+                        r.record.relying_institution,
+                        r.record.assurance_level.as_str(),
+                        r.record.kyc_issuer,
+                        if r.notifications { ", and will be told of suspension or revocation" } else { "" })}
+                    " " <code class="wrap">{r.record.id}</code>
+                </p>
+            }).collect_view()}
             <details><summary>"Verification receipt (JWS)"</summary><pre class="wrap" data-testid="request-receipt">{outcome.verification_receipt}</pre></details>
             {outcome.consent_receipt.map(|r| view! {
                 <details><summary>"Consent receipt"</summary><pre>{serde_json::to_string_pretty(&r).unwrap_or_default()}</pre></details>

@@ -539,6 +539,14 @@ fn Consent(
             .flat_map(|r| r.asked.iter().map(|n| (r.query_id.clone(), n.clone())))
             .collect::<BTreeSet<(String, String)>>(),
     );
+    // Asked by a KYC policy; the holder opts in (unticked until they tick it).
+    let asks_notifications = request
+        .terms
+        .policy
+        .as_ref()
+        .and_then(|p| p.kyc.as_ref())
+        .is_some_and(|k| k.status_notifications);
+    let notify = RwSignal::new(false);
     let answer_request = request.clone();
     let rows_for_share = rows.clone();
     let share = Action::new_local(move |_: &()| {
@@ -568,7 +576,7 @@ fn Consent(
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
             let shared: Vec<String> = choices.iter().flat_map(|c| c.names.clone()).collect();
-            protocol::respond(&wallet, &request, &choices).await?;
+            protocol::respond(&wallet, &request, &choices, notify.get_untracked()).await?;
             Ok(format!(
                 "Shared with the verifier: {}.",
                 if shared.is_empty() {
@@ -652,6 +660,15 @@ fn Consent(
                     }).collect_view()}
                 }.into_any(),
             }}
+            {asks_notifications.then(|| view! {
+                <label for="consent-notify" class="notify">
+                    <input type="checkbox" id="consent-notify" data-testid="consent-notify"
+                        prop:checked=move || notify.get()
+                        on:change=move |ev| notify.set(event_target_checked(&ev))/>
+                    "Let this verifier keep this credential's status entries and be told if its issuer suspends or revokes it"
+                    <span class="hint">" — optional; without it the verifier learns only when you present again"</span>
+                </label>
+            })}
             <div class="buttons">
                 <button data-testid="consent-share" disabled=move || !can_share || pending.get() on:click=move |_| { share.dispatch(()); }>"Share"</button>
                 <button data-testid="consent-decline" disabled=move || pending.get() on:click=move |_| { decline.dispatch(()); }>"Decline"</button>

@@ -7,7 +7,7 @@ use certus_schemas::holder::{
 };
 use certus_schemas::openid::{
     RequestTerms, DID_CLIENT_PREFIX, KB_JWT_TYP, PRE_AUTHORIZED_GRANT, PROOF_TYP,
-    REQUEST_OBJECT_TYP,
+    REQUEST_OBJECT_TYP, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
 };
 use ed25519_dalek::VerifyingKey;
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -330,10 +330,13 @@ pub struct Choice {
 }
 
 /// Answers `request` with the chosen presentations; the verifier's reply.
+/// Answers `request` with the chosen disclosures; `allow_notifications` lets the verifier
+/// keep the credential's status entries and be told of its suspension or revocation.
 pub async fn respond(
     wallet: &WebWallet,
     request: &VerifierRequest,
     choices: &[Choice],
+    allow_notifications: bool,
 ) -> Result<Value, HolderError> {
     let mut vp_token = serde_json::Map::new();
     for choice in choices {
@@ -352,10 +355,13 @@ pub async fn respond(
         );
     }
     let vp_token = Value::Object(vp_token).to_string();
-    let pairs = [
+    let mut pairs = vec![
         ("vp_token", vp_token.as_str()),
         ("state", request.state.as_str()),
     ];
+    if allow_notifications {
+        pairs.push((STATUS_NOTIFICATIONS_PARAM, STATUS_NOTIFICATIONS_ALLOWED));
+    }
     call(
         form(Request::post(&request.response_uri), &pairs),
         "the verifier refused the answer",
