@@ -14,6 +14,14 @@ export CERTUS_TOKEN=$(./target/release/certus api-key create --scopes issue,veri
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18080/ready >/dev/null && break; sleep 0.1; done
+# The institution is a KYC desk: the root authority accredits its issuer DIDs for KYC.
+root=$(./target/release/certus api-key create --scopes trust)
+curl -sf http://127.0.0.1:18080/trust/schemas -H "Authorization: Bearer $root" \
+  -H 'Content-Type: application/json' -d '{"type": "KycCredential"}' >/dev/null
+for did in $(curl -sf http://127.0.0.1:18080/issuers -H "Authorization: Bearer $CERTUS_TOKEN" | grep -o 'did:key:[A-Za-z0-9]*'); do
+  curl -sf http://127.0.0.1:18080/trust/accreditations -H "Authorization: Bearer $root" \
+    -H 'Content-Type: application/json' -d '{"subject": "'$did'", "credentialTypes": ["KycCredential"]}' >/dev/null
+done
 wrk -t2 -c32 -d"${seconds}s" --latency -s e2e/load/issue.lua http://127.0.0.1:18080/credentials/issue
 count=$(sqlite3 "$data/certus.db" 'select count(*) from issued_credentials' 2>/dev/null || echo "?")
 echo "credentials recorded in the database: $count"

@@ -419,6 +419,35 @@ impl TrustRegistry {
         self.write(statement, None, &key, ROOT, row, now).await
     }
 
+    /// The root authority registers `type_name`'s schema (unless it is already) and
+    /// accredits every DID of `tenant_id` for it, from now on; how many DIDs it accredited.
+    pub async fn accredit_tenant(
+        &self,
+        tenant_id: &str,
+        type_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, TrustError> {
+        match self.register_schema(type_name, now).await {
+            Ok(_) | Err(TrustError::AlreadyRegistered(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let keys = self.keys.tenant_keys(tenant_id);
+        for key in &keys {
+            self.accredit(
+                Grant {
+                    subject: key.did.clone(),
+                    credential_types: vec![type_name.to_owned()],
+                    valid_from: None,
+                    valid_until: None,
+                    max_count: None,
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(keys.len())
+    }
+
     /// An institution of `tenant_id` (`grantor`, a DID it holds a key of) delegates a
     /// mandate to `grant.subject`: types it is accredited for now, within its own window,
     /// for at most `grant.max_count` credentials.

@@ -102,14 +102,15 @@ impl Drop for Server {
     }
 }
 
-fn kyc() -> Value {
+/// A food-ingredient certificate: a type any institution may issue.
+fn certificate() -> Value {
     json!({"credential": {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/kyc/v1"],
-        "type": ["VerifiableCredential", "KycCredential"],
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/food/v1"],
+        "type": ["VerifiableCredential", "FoodIngredientCertificate"],
         "credentialSubject": {
-            "givenName": "Maria", "familyName": "Rossi", "birthDate": "1988-04-12",
-            "nationality": "IT", "documentNumber": "YA1234567",
-            "assuranceLevel": "substantial", "checkDate": "2026-10-01", "checkMethod": "video"
+            "ingredientName": "Cold-pressed olive oil", "productCode": "08001234567890",
+            "producer": "Frantoio Esempio S.r.l.", "siteCountry": "IT", "standard": "ISO 22000:2018",
+            "auditDate": "2026-09-15", "result": "certified", "auditorName": "Luca Bianchi"
         }
     }})
 }
@@ -130,7 +131,7 @@ fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_
                 let deadline = Instant::now() + Duration::from_millis(3 * BLOCK_INTERVAL_MS);
                 while Instant::now() < deadline {
                     let (status, body) =
-                        server.request("POST", "/credentials/issue", &token, Some(&kyc()));
+                        server.request("POST", "/credentials/issue", &token, Some(&certificate()));
                     if status == 201 {
                         let id = body["verifiableCredential"]["id"]
                             .as_str()

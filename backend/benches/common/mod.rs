@@ -30,5 +30,13 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
     };
     let node = node(rt, dir);
     let _runtime = rt.enter();
-    certus::build_state(node, &server)
+    let state = certus::build_state(node, &server);
+    // The default institution is a KYC desk: accredited for the KYC credentials issued here.
+    rt.block_on(
+        state
+            .trust
+            .accredit_tenant("default", "KycCredential", chrono::Utc::now()),
+    )
+    .expect("accrediting for KYC");
+    state
 }

@@ -6,7 +6,7 @@ use axum::Router;
 use certus::auth::{create_api_key, Scope};
 use certus::config::{ServerConfig, StoreConfig};
 use certus::state::AppState;
-use certus::trust::{Grant, TrustError};
+use certus::trust::Grant;
 use certus_schemas::portal::Role;
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, Database};
@@ -80,21 +80,18 @@ impl TestApp {
 
     pub async fn spawn_with(db: Db, server: ServerConfig) -> Self {
         let app = Self::spawn_unaccredited(db, server).await;
-        for key in app.state.keys.tenant_keys("default") {
-            app.accredit_for_kyc(&key.did).await;
-        }
+        app.state
+            .trust
+            .accredit_tenant("default", "KycCredential", chrono::Utc::now())
+            .await
+            .expect("accrediting the default tenant for KYC");
         app
     }
 
     /// Registers the KYC schema (once) and has the root authority accredit `did` for it.
     pub async fn accredit_for_kyc(&self, did: &str) {
-        let now = chrono::Utc::now();
-        let trust = &self.state.trust;
-        match trust.register_schema("KycCredential", now).await {
-            Ok(_) | Err(TrustError::AlreadyRegistered(_)) => {}
-            Err(e) => panic!("registering the KYC schema: {e}"),
-        }
-        trust
+        self.state
+            .trust
             .accredit(
                 Grant {
                     subject: did.to_owned(),
@@ -103,7 +100,7 @@ impl TestApp {
                     valid_until: None,
                     max_count: None,
                 },
-                now,
+                chrono::Utc::now(),
             )
             .await
             .expect("accrediting for KYC");
