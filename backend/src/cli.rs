@@ -432,12 +432,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             if let Some(policy) = &request.terms.policy_id {
                 writeln!(out, "under the policy `{policy}`")?;
             }
-            let asks_notifications = request
-                .terms
-                .policy
-                .as_ref()
-                .and_then(|p| p.kyc.as_ref())
-                .is_some_and(|k| k.status_notifications);
+            let asks_notifications = request.terms.asks_status_notifications();
             if asks_notifications {
                 writeln!(
                     out,

@@ -14,3 +14,12 @@ export async function launchBrowser({ args = [] } = {}) {
       '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', ...args],
   });
 }
+
+/** Fills the portal's issue form (generated from the type's schema) with `subject`. */
+export async function fillSubject(page, subject) {
+  for (const [name, value] of Object.entries(subject)) {
+    const field = page.getByTestId(`field-${name}`);
+    if (await field.evaluate(el => el.tagName === 'SELECT')) await field.selectOption(value);
+    else await field.fill(value);
+  }
+}

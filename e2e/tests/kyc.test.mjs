@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../lib/server.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { launchBrowser, fillSubject } from '../lib/browser.mjs';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
 mkdirSync(out, { recursive: true });
@@ -119,11 +119,7 @@ async function share(link, { allowNotifications }) {
 test('bank A, accredited for KYC, offers a KycCredential; the holder accepts it', async () => {
   const a = pages.a;
   await a.goto(`${server.base}/portal/issue?type=KycCredential`);
-  for (const [name, value] of Object.entries(SUBJECT)) {
-    const field = a.getByTestId(`field-${name}`);
-    if (name === 'assuranceLevel' || name === 'checkMethod') await field.selectOption(value);
-    else await field.fill(value);
-  }
+  await fillSubject(a, SUBJECT);
   await a.getByTestId('format-dc-sd-jwt').check();
   await a.getByTestId('offer').click();
   await a.getByTestId('offered').waitFor();
@@ -146,11 +142,7 @@ test('bank A, accredited for KYC, offers a KycCredential; the holder accepts it'
 test('bank C, not accredited, cannot issue a KycCredential', async () => {
   const c = pages.c;
   await c.goto(`${server.base}/portal/issue?type=KycCredential`);
-  for (const [name, value] of Object.entries(SUBJECT)) {
-    const field = c.getByTestId(`field-${name}`);
-    if (name === 'assuranceLevel' || name === 'checkMethod') await field.selectOption(value);
-    else await field.fill(value);
-  }
+  await fillSubject(c, SUBJECT);
   await c.getByTestId('issue').click();
   await c.getByTestId('accreditation-note').waitFor();
   await c.getByTestId('issue-error').filter({ hasText: 'ISSUER_NOT_ACCREDITED' }).waitFor();

@@ -12,7 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { startServer } from '../lib/server.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { launchBrowser, fillSubject } from '../lib/browser.mjs';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
 mkdirSync(out, { recursive: true });
@@ -62,11 +62,7 @@ const shot = (page, name) => page.screenshot({ path: join(out, `wallet-${name}.p
 /** Offers a KYC credential from the portal's issue page; the link and the transaction code. */
 async function offerKyc() {
   await portal.goto(`${server.base}/portal/issue?type=KycCredential`);
-  for (const [name, value] of Object.entries(SUBJECT)) {
-    const field = portal.getByTestId(`field-${name}`);
-    if (name === 'assuranceLevel' || name === 'checkMethod') await field.selectOption(value);
-    else await field.fill(value);
-  }
+  await fillSubject(portal, SUBJECT);
   await portal.getByTestId('format-dc-sd-jwt').check();
   await portal.getByTestId('offer').click();
   await portal.getByTestId('offered').waitFor();

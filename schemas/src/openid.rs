@@ -183,6 +183,17 @@ pub struct RequestTerms {
     pub policy: Option<VerificationPolicy>,
 }
 
+impl RequestTerms {
+    /// Whether the request asks the holder's leave to be told of the credential's
+    /// suspension or revocation (a KYC policy's `statusNotifications`).
+    pub fn asks_status_notifications(&self) -> bool {
+        self.policy
+            .as_ref()
+            .and_then(|p| p.kyc.as_ref())
+            .is_some_and(|k| k.status_notifications)
+    }
+}
+
 /// One credential the wallet presented, as the verifier checked it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -464,9 +464,10 @@ pub async fn answer(
     let (presented, status_refs): (Vec<_>, Vec<_>) = presented.into_iter().unzip();
     let kyc = stored.terms.policy.as_ref().and_then(|p| p.kyc.as_ref());
     // Only asked, and only given, notifications count.
-    let notifications = kyc
-        .filter(|k| k.status_notifications)
-        .map(|_| post.status_notifications.as_deref() == Some(STATUS_NOTIFICATIONS_ALLOWED));
+    let notifications = stored
+        .terms
+        .asks_status_notifications()
+        .then(|| post.status_notifications.as_deref() == Some(STATUS_NOTIFICATIONS_ALLOWED));
     let verifier_name = tenant_name(state, &row.tenant_id).await?;
     let consent = (!presented.is_empty()).then(|| {
         receipts::consent_receipt(

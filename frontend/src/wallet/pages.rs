@@ -540,12 +540,7 @@ fn Consent(
             .collect::<BTreeSet<(String, String)>>(),
     );
     // Asked by a KYC policy; the holder opts in (unticked until they tick it).
-    let asks_notifications = request
-        .terms
-        .policy
-        .as_ref()
-        .and_then(|p| p.kyc.as_ref())
-        .is_some_and(|k| k.status_notifications);
+    let asks_notifications = request.terms.asks_status_notifications();
     let notify = RwSignal::new(false);
     let answer_request = request.clone();
     let rows_for_share = rows.clone();
