@@ -103,8 +103,11 @@ async function requestKyc(page, policy) {
   return page.getByTestId('request-link').innerText();
 }
 
-/** The holder opens `link` and shares what is asked, allowing notifications when asked. */
-async function share(link, { allowNotifications }) {
+/**
+ * The holder opens `link` and shares what is asked, allowing notifications when asked;
+ * what the wallet then says (`refused`: the verifier's refusal).
+ */
+async function share(link, { allowNotifications, refused = false }) {
   const holder = pages.holder;
   await holder.getByTestId('wallet-request-input').fill(link);
   await holder.getByTestId('wallet-open-request').click();
@@ -113,7 +116,9 @@ async function share(link, { allowNotifications }) {
   assert.ok(!(await notify.isChecked()), 'notifications are opt-in');
   if (allowNotifications) await notify.check();
   await holder.getByTestId('consent-share').click();
-  await holder.getByTestId('wallet-answer').waitFor();
+  const answer = holder.getByTestId(refused ? 'wallet-answer-error' : 'wallet-answer');
+  await answer.waitFor();
+  return answer.innerText();
 }
 
 test('bank A, accredited for KYC, offers a KycCredential; the holder accepts it', async () => {
@@ -171,7 +176,8 @@ test('bank C, wanting a check at most 30 days old, refuses the same credential a
   const c = pages.c;
   await savePolicy(c, 'bank-c-onboarding', 30);
   const link = await requestKyc(c, 'bank-c-onboarding');
-  await share(link, { allowNotifications: false });
+  const told = await share(link, { allowNotifications: false, refused: true });
+  assert.match(told, /kyc\.maxCheckAgeDays \(checked 100 days ago; at most 30 accepted\)/);
   await c.getByTestId('request-status').filter({ hasText: 'rejected' }).waitFor();
   const problem = await c.getByTestId('request-problem').innerText();
   assert.match(problem, /POLICY_NOT_SATISFIED/);
