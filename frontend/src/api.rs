@@ -3,12 +3,12 @@
 
 use std::cell::RefCell;
 
+use certus_schemas::kyc::{
+    RelianceCheck, RelianceList, RelianceSummary, WebhookDeliveries, WebhookEndpoint,
+};
 use certus_schemas::openid::{
     OfferCreated, OfferInfo, PresentationRequestCreate, PresentationRequestCreated,
     PresentationRequestInfo,
-};
-use certus_schemas::kyc::{
-    RelianceCheck, RelianceList, RelianceSummary, WebhookDeliveries, WebhookEndpoint,
 };
 use certus_schemas::portal::*;
 use certus_schemas::wire::{
@@ -365,10 +365,7 @@ pub async fn presentation_request(id: &str) -> Result<PresentationRequestInfo> {
 /// `PUT /policies/{name}`: stores (or replaces) a verification policy of the institution.
 pub async fn put_policy(name: &str, policy: &VerificationPolicy) -> Result<Value> {
     send(
-        Request::put(&format!(
-            "/policies/{}",
-            js_sys::encode_uri_component(name)
-        )),
+        Request::put(&format!("/policies/{}", js_sys::encode_uri_component(name))),
         policy,
     )
     .await
