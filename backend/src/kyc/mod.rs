@@ -15,6 +15,8 @@ pub mod webhooks;
 use certus_schemas::wire::{PublishedList, StatusPurpose, VerificationResult};
 use serde_json::Value;
 
+use crate::verification::status::{bitstring_entries, token_status_entry, BitstringEntry, Entry};
+
 /// A status entry of a credential: a list, an index, and what a set bit means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusRef {
@@ -27,55 +29,32 @@ pub struct StatusRef {
 /// SD-JWT VC's claims) and of the lists its verification read (an SD-JWT VC names its
 /// revocation list; the suspension list read beside it shares the index).
 pub fn status_refs(document: &Value, verification: &VerificationResult) -> Vec<StatusRef> {
-    let mut refs = Vec::new();
-    if let Some(reference) = document.pointer("/status/status_list") {
-        if let (Some(url), Some(index)) = (
-            reference.get("uri").and_then(Value::as_str),
-            reference.get("idx").and_then(Value::as_u64),
-        ) {
-            refs.push(StatusRef {
-                url: url.to_owned(),
-                index,
-                purpose: StatusPurpose::Revocation,
-            });
-            refs.extend(
-                read_lists(verification)
-                    .filter(|l| {
-                        l.status_purpose == StatusPurpose::Suspension
-                            && l.status_list_credential != url
-                    })
-                    .map(|l| StatusRef {
-                        url: l.status_list_credential.clone(),
-                        index,
-                        purpose: StatusPurpose::Suspension,
-                    }),
-            );
-        }
-    }
-    let entries: Vec<&Value> = match document.get("credentialStatus") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(one) => vec![one],
-        None => Vec::new(),
+    let owned = |e: Entry<'_>| StatusRef {
+        url: e.url.to_owned(),
+        index: e.index as u64,
+        purpose: e.purpose,
     };
-    for entry in entries {
-        let purpose = match entry.get("statusPurpose").and_then(Value::as_str) {
-            Some("revocation") => StatusPurpose::Revocation,
-            Some("suspension") => StatusPurpose::Suspension,
-            _ => continue,
-        };
-        if let (Some(url), Some(index)) = (
-            entry.get("statusListCredential").and_then(Value::as_str),
-            entry
-                .get("statusListIndex")
-                .and_then(Value::as_str)
-                .and_then(|i| i.parse().ok()),
-        ) {
-            refs.push(StatusRef {
-                url: url.to_owned(),
-                index,
-                purpose,
-            });
-        }
+    let mut refs = Vec::new();
+    if let Some(Some(entry)) = token_status_entry(document.get("status")) {
+        let (url, index) = (entry.url, entry.index as u64);
+        refs.push(owned(entry));
+        refs.extend(
+            read_lists(verification)
+                .filter(|l| {
+                    l.status_purpose == StatusPurpose::Suspension && l.status_list_credential != url
+                })
+                .map(|l| StatusRef {
+                    url: l.status_list_credential.clone(),
+                    index,
+                    purpose: StatusPurpose::Suspension,
+                }),
+        );
+    }
+    if let Some(status) = document.get("credentialStatus") {
+        refs.extend(bitstring_entries(status).filter_map(|e| match e {
+            BitstringEntry::Read(entry) => Some(owned(entry)),
+            _ => None,
+        }));
     }
     refs
 }

@@ -8,6 +8,7 @@
 //! acknowledged without its events; a background task sends them, retrying with growing
 //! delays, and records each delivery.
 
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use certus_schemas::kyc::WebhookDelivery;
@@ -34,6 +35,8 @@ pub const SET_TYP: &str = "secevent+jwt";
 pub const MAX_ATTEMPTS: i32 = 8;
 /// Deliveries sent per round.
 const BATCH: u64 = 50;
+/// Deliveries written per INSERT (12 columns, well under SQLite's parameter limit).
+const INSERT_CHUNK: usize = 500;
 
 /// Why an endpoint was refused.
 #[derive(Debug, thiserror::Error)]
@@ -114,53 +117,74 @@ pub async fn enqueue(
         .filter(status_watches::Column::StatusIndex.is_in(indexes))
         .all(conn)
         .await?;
-    for watch in watches {
-        let Some(change) = changed
-            .iter()
-            .find(|c| c.url == watch.list_url && c.index as i64 == watch.status_index)
-        else {
-            continue;
-        };
-        let Some(url) = webhooks::Entity::find_by_id(watch.tenant_id.clone())
-            .one(conn)
-            .await?
-            .map(|w| w.url)
-        else {
-            continue;
-        };
-        let kyc_issuer = reliance_records::Entity::find_by_id(watch.reliance_id.clone())
-            .one(conn)
-            .await?
-            .map(|r| r.kyc_issuer);
-        let event = match (change.purpose, set) {
-            (StatusPurpose::Revocation, _) => "revoked",
-            (StatusPurpose::Suspension, true) => "suspended",
-            (StatusPurpose::Suspension, false) => "reinstated",
-        };
-        let payload = json!({
-            "reliance": watch.reliance_id,
-            "kycIssuer": kyc_issuer,
-            "event": event,
-            "statusPurpose": change.purpose,
-            "statusListCredential": change.url,
-            "changedAt": xsd_now(now),
-        });
-        webhook_deliveries::Entity::insert(webhook_deliveries::ActiveModel {
-            id: Set(format!("urn:uuid:{}", uuid::Uuid::new_v4())),
-            tenant_id: Set(watch.tenant_id.clone()),
-            reliance_id: Set(watch.reliance_id.clone()),
-            event: Set(event.to_owned()),
-            url: Set(url),
-            payload: Set(payload.to_string()),
-            state: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            created_at: Set(now),
-            delivered_at: Set(None),
+    let watched: Vec<(status_watches::Model, &StatusRef)> = watches
+        .into_iter()
+        .filter_map(|w| {
+            let change = changed
+                .iter()
+                .find(|c| c.url == w.list_url && c.index as i64 == w.status_index)?;
+            Some((w, change))
         })
-        .exec_without_returning(conn)
-        .await?;
+        .collect();
+    if watched.is_empty() {
+        return Ok(());
+    }
+    let tenants: BTreeSet<&str> = watched.iter().map(|(w, _)| w.tenant_id.as_str()).collect();
+    let endpoints: HashMap<String, String> = webhooks::Entity::find()
+        .filter(webhooks::Column::TenantId.is_in(tenants))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|w| (w.tenant_id, w.url))
+        .collect();
+    let reliances: BTreeSet<&str> = watched
+        .iter()
+        .map(|(w, _)| w.reliance_id.as_str())
+        .collect();
+    let issuers: HashMap<String, String> = reliance_records::Entity::find()
+        .filter(reliance_records::Column::Id.is_in(reliances))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.kyc_issuer))
+        .collect();
+    let deliveries: Vec<webhook_deliveries::ActiveModel> = watched
+        .into_iter()
+        .filter_map(|(watch, change)| {
+            let url = endpoints.get(&watch.tenant_id)?;
+            let event = match (change.purpose, set) {
+                (StatusPurpose::Revocation, _) => "revoked",
+                (StatusPurpose::Suspension, true) => "suspended",
+                (StatusPurpose::Suspension, false) => "reinstated",
+            };
+            let payload = json!({
+                "reliance": watch.reliance_id,
+                "kycIssuer": issuers.get(&watch.reliance_id),
+                "event": event,
+                "statusPurpose": change.purpose,
+                "statusListCredential": change.url,
+                "changedAt": xsd_now(now),
+            });
+            Some(webhook_deliveries::ActiveModel {
+                id: Set(format!("urn:uuid:{}", uuid::Uuid::new_v4())),
+                tenant_id: Set(watch.tenant_id),
+                reliance_id: Set(watch.reliance_id),
+                event: Set(event.to_owned()),
+                url: Set(url.clone()),
+                payload: Set(payload.to_string()),
+                state: Set("pending".into()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                last_error: Set(None),
+                created_at: Set(now),
+                delivered_at: Set(None),
+            })
+        })
+        .collect();
+    for chunk in deliveries.chunks(INSERT_CHUNK) {
+        webhook_deliveries::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
     }
     Ok(())
 }

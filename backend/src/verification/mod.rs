@@ -8,7 +8,7 @@ mod credential;
 pub mod policy;
 mod presentation;
 mod report;
-mod status;
+pub mod status;
 
 use std::sync::Arc;
 

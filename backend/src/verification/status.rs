@@ -11,58 +11,104 @@ use super::{checks, Verifier};
 use crate::status::StatusLists;
 
 /// One entry to read: a list, an index and what a set bit means.
-struct Entry<'a> {
-    url: &'a str,
-    index: usize,
-    purpose: StatusPurpose,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub url: &'a str,
+    pub index: usize,
+    pub purpose: StatusPurpose,
 }
 
-/// W3C `credentialStatus` entries; `Err` when one is malformed.
-fn bitstring_entries<'a>(report: &mut Report, status: &'a Value) -> Result<Vec<Entry<'a>>, ()> {
-    let entries: Vec<&Value> = match status {
-        Value::Array(entries) => entries.iter().collect(),
+/// One W3C `credentialStatus` entry, as Certus reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BitstringEntry<'a> {
+    Read(Entry<'a>),
+    /// Not a `BitstringStatusListEntry`.
+    UnsupportedType,
+    /// A purpose other than revocation and suspension.
+    UnsupportedPurpose(Option<&'a str>),
+    /// No decimal `statusListIndex`, or no `statusListCredential`.
+    Invalid,
+}
+
+/// The entries of a `credentialStatus` (one, or an array).
+pub fn bitstring_entries(status: &Value) -> impl Iterator<Item = BitstringEntry<'_>> {
+    match status {
+        Value::Array(entries) => entries.iter().collect::<Vec<_>>(),
         entry => vec![entry],
-    };
-    let mut read = Vec::new();
-    for entry in entries {
+    }
+    .into_iter()
+    .map(|entry| {
         if entry.get("type").and_then(Value::as_str) != Some("BitstringStatusListEntry") {
-            report.warn(
-                checks::STATUS,
-                "STATUS_TYPE_UNSUPPORTED",
-                "a credentialStatus entry is not a BitstringStatusListEntry and was not checked",
-            );
-            continue;
+            return BitstringEntry::UnsupportedType;
         }
         let purpose = match entry.get("statusPurpose").and_then(Value::as_str) {
             Some("revocation") => StatusPurpose::Revocation,
             Some("suspension") => StatusPurpose::Suspension,
-            other => {
-                report.warn(
-                    checks::STATUS,
-                    "STATUS_PURPOSE_UNSUPPORTED",
-                    format!("a status entry with purpose {other:?} was not checked"),
-                );
-                continue;
-            }
+            other => return BitstringEntry::UnsupportedPurpose(other),
         };
         let index = entry
             .get("statusListIndex")
             .and_then(Value::as_str)
             .and_then(|i| i.parse::<usize>().ok());
-        let url = entry.get("statusListCredential").and_then(Value::as_str);
-        let (Some(index), Some(url)) = (index, url) else {
-            report.fail(
-                checks::STATUS,
-                "STATUS_ENTRY_INVALID",
-                "a status entry needs statusListIndex (a decimal string) and statusListCredential",
-            );
-            return Err(());
-        };
-        read.push(Entry {
+        match (
+            index,
+            entry.get("statusListCredential").and_then(Value::as_str),
+        ) {
+            (Some(index), Some(url)) => BitstringEntry::Read(Entry {
+                url,
+                index,
+                purpose,
+            }),
+            _ => BitstringEntry::Invalid,
+        }
+    })
+}
+
+/// The revocation entry an SD-JWT VC's `status` claim names (`status_list` with `uri` and
+/// `idx`): `None` without one, `Some(None)` when it is malformed.
+pub fn token_status_entry(status: Option<&Value>) -> Option<Option<Entry<'_>>> {
+    let reference = status?.get("status_list")?;
+    let index = reference
+        .get("idx")
+        .and_then(Value::as_u64)
+        .map(|i| i as usize);
+    let url = reference.get("uri").and_then(Value::as_str);
+    Some(match (index, url) {
+        (Some(index), Some(url)) => Some(Entry {
             url,
             index,
-            purpose,
-        });
+            purpose: StatusPurpose::Revocation,
+        }),
+        _ => None,
+    })
+}
+
+/// The entries to check of a `credentialStatus`, reporting those not checked; `Err` when
+/// one is malformed.
+fn checked_entries<'a>(report: &mut Report, status: &'a Value) -> Result<Vec<Entry<'a>>, ()> {
+    let mut read = Vec::new();
+    for entry in bitstring_entries(status) {
+        match entry {
+            BitstringEntry::Read(entry) => read.push(entry),
+            BitstringEntry::UnsupportedType => report.warn(
+                checks::STATUS,
+                "STATUS_TYPE_UNSUPPORTED",
+                "a credentialStatus entry is not a BitstringStatusListEntry and was not checked",
+            ),
+            BitstringEntry::UnsupportedPurpose(other) => report.warn(
+                checks::STATUS,
+                "STATUS_PURPOSE_UNSUPPORTED",
+                format!("a status entry with purpose {other:?} was not checked"),
+            ),
+            BitstringEntry::Invalid => {
+                report.fail(
+                    checks::STATUS,
+                    "STATUS_ENTRY_INVALID",
+                    "a status entry needs statusListIndex (a decimal string) and statusListCredential",
+                );
+                return Err(());
+            }
+        }
     }
     Ok(read)
 }
@@ -79,7 +125,7 @@ impl Verifier {
         let Some(status) = status else {
             return report.skip(checks::STATUS, "the credential has no credentialStatus");
         };
-        let Ok(entries) = bitstring_entries(report, status) else {
+        let Ok(entries) = checked_entries(report, status) else {
             return;
         };
         self.read_entries(report, entries, issuer).await;
@@ -94,36 +140,29 @@ impl Verifier {
         status: Option<&Value>,
         issuer: Option<&str>,
     ) {
-        let Some(reference) = status.and_then(|s| s.get("status_list")) else {
-            return report.skip(checks::STATUS, "the credential has no status_list claim");
-        };
-        let index = reference
-            .get("idx")
-            .and_then(Value::as_u64)
-            .map(|i| i as usize);
-        let url = reference.get("uri").and_then(Value::as_str);
-        let (Some(index), Some(url)) = (index, url) else {
-            return report.fail(
-                checks::STATUS,
-                "STATUS_ENTRY_INVALID",
-                "status.status_list needs idx (an integer) and uri",
-            );
+        let entry = match token_status_entry(status) {
+            None => return report.skip(checks::STATUS, "the credential has no status_list claim"),
+            Some(None) => {
+                return report.fail(
+                    checks::STATUS,
+                    "STATUS_ENTRY_INVALID",
+                    "status.status_list needs idx (an integer) and uri",
+                )
+            }
+            Some(Some(entry)) => entry,
         };
         let Some(lists) = self.lists(report) else {
             return;
         };
-        let partner = match lists.local_list(url) {
+        let partner = match lists.local_list(entry.url) {
             Some(list) => match lists.partner(list).await {
                 Ok(partner) => partner.map(|p| lists.url(p)),
                 Err(e) => return report.error(checks::STATUS, "STATUS_UNCHECKABLE", e),
             },
             None => None,
         };
-        let mut entries = vec![Entry {
-            url,
-            index,
-            purpose: StatusPurpose::Revocation,
-        }];
+        let index = entry.index;
+        let mut entries = vec![entry];
         if let Some(partner) = &partner {
             entries.push(Entry {
                 url: partner,

@@ -167,17 +167,15 @@ async fn onboard(
     post_form(app, &object, &pairs).await;
     let id = created["id"].as_str().expect("id");
     let (status, info) = app
-        .post_or_get(&bank.key, &format!("/presentation-requests/{id}"))
+        .call(
+            &Caller::Key(bank.key.clone()),
+            "GET",
+            &format!("/presentation-requests/{id}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{info}");
     info
-}
-
-impl TestApp {
-    async fn post_or_get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        self.call(&Caller::Key(token.to_owned()), "GET", path, None)
-            .await
-    }
 }
 
 fn requirement<'a>(info: &'a Value, name: &str) -> &'a Value {
@@ -210,30 +208,16 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
     // Bank C is not accredited for KYC: it cannot issue it, nor offer it.
     let mut by_c = kyc_checked(1);
     by_c["issuer"] = json!(bank_c.did);
-    let (status, body) = app
-        .post(
-            "/credentials/issue",
-            &json!({"credential": by_c}),
-            Some(&bank_c.key),
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("ISSUER_NOT_ACCREDITED")),
-        "{body}"
-    );
-    let (status, body) = app
-        .post(
-            "/credentials/offers",
-            &json!({"credential": by_c}),
-            Some(&bank_c.key),
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("ISSUER_NOT_ACCREDITED")),
-        "{body}"
-    );
+    for path in ["/credentials/issue", "/credentials/offers"] {
+        let (status, body) = app
+            .post(path, &json!({"credential": by_c}), Some(&bank_c.key))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("ISSUER_NOT_ACCREDITED")),
+            "{path}: {body}"
+        );
+    }
 
     // Bank A does the KYC; the holder accepts it into a wallet.
     let (holder, credential, credential_id) = issued_kyc(&app).await;
