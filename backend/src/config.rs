@@ -87,6 +87,11 @@ pub struct ServerConfig {
     /// Milliseconds between blocks; a block is sealed only when anchors are pending.
     #[arg(long, env = "CERTUS_BLOCK_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub block_interval_ms: u64,
+
+    /// Seconds between retention sweeps, which erase personal data past its credential
+    /// type's retention period.
+    #[arg(long, env = "CERTUS_RETENTION_INTERVAL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub retention_interval_secs: u64,
 }
 
 impl ServerConfig {

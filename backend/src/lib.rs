@@ -25,6 +25,7 @@ pub mod keys;
 pub mod kyc;
 pub mod ledger;
 pub mod openid;
+pub mod privacy;
 pub mod state;
 pub mod status;
 pub mod store;
@@ -48,6 +49,7 @@ use crate::did::Resolver;
 use crate::issuance::record::Recorder;
 use crate::keys::{KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
+use crate::privacy::Vault;
 use crate::state::AppState;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
@@ -90,6 +92,9 @@ pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Resu
     }
     let keys = KeyStore::load(&db, &master).await?;
     let ledger = Arc::new(Ledger::open(db.clone(), &master, &store.chain_id).await?);
+    // A store restored from an older backup may hold data erased since: every erasure
+    // anchored on the chain is applied again before anything reads it.
+    privacy::erasure::reapply(&db, chrono::Utc::now()).await?;
     Ok(Node {
         db,
         keys,
@@ -109,6 +114,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     } = node;
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
+    let vault = Arc::new(Vault::new(db.clone(), master.clone()));
     let keys = Arc::new(keys);
     let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), master.clone()));
     let trust = Arc::new(TrustRegistry::new(
@@ -149,6 +155,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         sign_in_throttle: Arc::default(),
         secure_cookies: server.public_url().starts_with("https://"),
         public_url: server.public_url().into(),
+        vault,
         master,
     }
 }

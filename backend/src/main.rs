@@ -42,6 +42,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             let state = certus::build_state(node, &server);
             let app = certus::app(state.clone(), &server);
             let webhooks = certus::kyc::webhooks::spawn(state.clone(), Duration::from_secs(1));
+            let retention = certus::privacy::retention::spawn(
+                state.clone(),
+                Duration::from_secs(server.retention_interval_secs),
+            );
             tracing::info!(%addr, database = %certus::store::redact(&cli.store.database_url()), "listening");
             println!("Certus is listening on http://{addr}  (API docs: http://{addr}/api-docs)");
             // Shown once, on the console only (never in the logs): the first admin's
@@ -63,6 +67,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             .await?;
             producer.abort();
             webhooks.abort();
+            retention.abort();
             // Anchors acknowledged by the last requests go into a final block.
             producer::seal_all(&ledger).await;
             tracing::info!("stopped");

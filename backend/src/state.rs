@@ -12,6 +12,7 @@ use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
 use crate::keys::{KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
+use crate::privacy::Vault;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
 use crate::verification::Verifier;
@@ -41,6 +42,8 @@ pub struct AppState {
     /// Base URL others reach this server at, without a trailing slash: the credential
     /// issuer identifier, and the base of status-list, offer and request URLs.
     pub public_url: Arc<str>,
-    /// Encrypts what waits at rest: credential offers, presentation outcomes.
+    /// Encrypts what waits at rest: presentation outcomes.
     pub master: Arc<MasterKey>,
+    /// The personal-data vault: keys per tenant and per data subject.
+    pub vault: Arc<Vault>,
 }

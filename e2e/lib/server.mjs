@@ -14,18 +14,22 @@ const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus')
  * leaves the store without any account or key, as on a real first start. With an API key,
  * the chain's root authority (a `trust` key, `trustToken`) accredits the default
  * institution's DIDs for KYC, as a bank's KYC desk is, unless `accreditKyc: false`.
+ * `logLevel` sets `RUST_LOG`; with `captureLogs`, the server's logs are kept (`logs()`)
+ * instead of shown.
  */
-export async function startServer({ setup, withApiKey = true, accreditKyc = true } = {}) {
+export async function startServer({ setup, withApiKey = true, accreditKyc = true, logLevel = 'warn', captureLogs = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'certus-e2e-'));
-  const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: 'warn' };
+  const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: logLevel };
   delete env.DATABASE_URL;
   const cli = (args, input) => execFileSync(binary, args, { env, input }).toString().trim();
   const token = withApiKey ? cli(['api-key', 'create', '--scopes', 'issue,verify,status']) : undefined;
   const trustToken = withApiKey ? cli(['api-key', 'create', '--scopes', 'trust', '--label', 'root']) : undefined;
   if (setup) await setup(cli);
   const child = spawn(binary, ['serve', '--addr', '127.0.0.1:0',
-    '--web-dir', join(root, 'frontend', 'dist')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    '--web-dir', join(root, 'frontend', 'dist')], { env, stdio: ['ignore', 'pipe', captureLogs ? 'pipe' : 'inherit'] });
   let output = '';
+  let logs = '';
+  child.stderr?.on('data', chunk => { logs += chunk; });
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('certus did not start within 30 s')), 30_000);
     child.stdout.on('data', chunk => {
@@ -56,7 +60,9 @@ export async function startServer({ setup, withApiKey = true, accreditKyc = true
     for (const { did } of issuers.body) await accreditForKyc(did);
   }
   return {
-    base, token, trustToken, api, accreditForKyc,
+    base, token, trustToken, api, accreditForKyc, dataDir,
+    /** What the server logged so far (with `captureLogs`). */
+    logs: () => logs,
     /** Resolves with the first match of `pattern` in what the server printed. */
     waitForOutput: pattern => new Promise((resolve, reject) => {
       const check = () => {

@@ -11,6 +11,10 @@ use certus_schemas::openid::{
     PresentationRequestInfo,
 };
 use certus_schemas::portal::*;
+use certus_schemas::privacy::{
+    DataSubjectInfo, DataSubjectList, DataSubjectOptions, DataSubjectSearch, ErasureInfo,
+    RecordsOfProcessing, RetentionReport, RetentionUpdate, SweepReport,
+};
 use certus_schemas::wire::{
     BulkStatusRequest, CredentialTypeInfo, ErrorBody, IssueResponse, StatusChangeResult,
     VerificationPolicy, VerificationResult,
@@ -186,9 +190,22 @@ pub struct Issued {
     pub credential: Value,
 }
 
+/// The options of an issuance or offer: the format, and whom the personal data is about.
+fn issue_options(format: &str, data_subject: Option<&DataSubjectOptions>) -> Value {
+    let mut options = json!({ "format": format });
+    if let Some(subject) = data_subject {
+        options["dataSubject"] = json!(subject);
+    }
+    options
+}
+
 /// `POST /credentials/issue`.
-pub async fn issue(credential: Value, format: String) -> Result<Issued> {
-    let body = json!({ "credential": credential, "options": { "format": format } });
+pub async fn issue(
+    credential: Value,
+    format: String,
+    data_subject: Option<DataSubjectOptions>,
+) -> Result<Issued> {
+    let body = json!({ "credential": credential, "options": issue_options(&format, data_subject.as_ref()) });
     let response = send_json(Request::post("/credentials/issue"), &body).await?;
     let id = response
         .headers()
@@ -333,10 +350,14 @@ pub async fn verify(text: String) -> Result<VerificationResult> {
 pub async fn create_offer(
     credential: Value,
     format: String,
+    data_subject: Option<DataSubjectOptions>,
     tx_code: bool,
 ) -> Result<OfferCreated> {
-    let body =
-        json!({ "credential": credential, "options": { "format": format }, "txCode": tx_code });
+    let body = json!({
+        "credential": credential,
+        "options": issue_options(&format, data_subject.as_ref()),
+        "txCode": tx_code,
+    });
     send(Request::post("/credentials/offers"), &body).await
 }
 
@@ -405,4 +426,59 @@ pub async fn set_webhook(url: String) -> Result<WebhookEndpoint> {
 
 pub async fn webhook_deliveries() -> Result<WebhookDeliveries> {
     get("/webhook/deliveries").await
+}
+
+/// `POST /data-subjects/search`.
+pub async fn find_data_subjects(search: DataSubjectSearch) -> Result<Vec<DataSubjectInfo>> {
+    let list: DataSubjectList = send(Request::post("/data-subjects/search"), &search).await?;
+    Ok(list.subjects)
+}
+
+pub async fn data_subject(id: &str) -> Result<DataSubjectInfo> {
+    get(&format!(
+        "/data-subjects/{}",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
+}
+
+/// Where a data subject's export downloads from.
+pub fn export_url(id: &str) -> String {
+    format!("/data-subjects/{}/export", js_sys::encode_uri_component(id))
+}
+
+/// `POST /data-subjects/{id}/erasure`.
+pub async fn erase_data_subject(id: &str) -> Result<ErasureInfo> {
+    let url = format!(
+        "/data-subjects/{}/erasure",
+        js_sys::encode_uri_component(id)
+    );
+    answer(send_bare(Request::post(&url)).await?).await
+}
+
+pub async fn retention() -> Result<RetentionReport> {
+    get("/retention").await
+}
+
+/// `PUT /retention/{type}`: the institution's own period (`None`: the schema's).
+pub async fn set_retention(
+    credential_type: &str,
+    period: Option<String>,
+) -> Result<RetentionReport> {
+    send(
+        Request::put(&format!(
+            "/retention/{}",
+            js_sys::encode_uri_component(credential_type)
+        )),
+        &RetentionUpdate { period },
+    )
+    .await
+}
+
+pub async fn sweep_retention() -> Result<SweepReport> {
+    send(Request::post("/retention/sweep"), &json!({})).await
+}
+
+pub async fn records_of_processing() -> Result<RecordsOfProcessing> {
+    get("/records-of-processing").await
 }

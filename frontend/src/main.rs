@@ -80,6 +80,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/portal/chain") view=|| view! { <Protected><pages::chain::Chain/></Protected> }/>
                     <Route path=path!("/portal/audit") view=|| view! { <Protected><pages::audit::Audit/></Protected> }/>
                     <Route path=path!("/portal/kyc") view=|| view! { <Protected><pages::kyc::Kyc/></Protected> }/>
+                    <Route path=path!("/portal/privacy") view=|| view! { <Protected><pages::privacy::Privacy/></Protected> }/>
                     <Route path=path!("/portal/admin") view=|| view! { <Protected><pages::admin::Admin/></Protected> }/>
                 </Routes>
             </main>
@@ -115,6 +116,7 @@ fn Header() -> impl IntoView {
                     <A href="/portal/audit">"Audit log"</A>
                     <A href="/portal/kyc">"KYC reuse"</A>
                     <Show when=move || auth.role() == Some(Role::Admin)>
+                        <A href="/portal/privacy">"Privacy"</A>
                         <A href="/portal/admin">"Users & keys"</A>
                     </Show>
                     <A href="/verify">"Verify"</A>

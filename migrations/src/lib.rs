@@ -14,6 +14,7 @@ mod m0007_trust;
 mod m0008_accounts;
 mod m0009_openid4vc;
 mod m0010_kyc;
+mod m0011_privacy;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_accounts::Migration),
             Box::new(m0009_openid4vc::Migration),
             Box::new(m0010_kyc::Migration),
+            Box::new(m0011_privacy::Migration),
         ]
     }
 }

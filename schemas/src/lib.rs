@@ -10,6 +10,7 @@ pub mod holder;
 pub mod kyc;
 pub mod openid;
 pub mod portal;
+pub mod privacy;
 pub mod wire;
 
 pub use documents::{BundledDocument, CONTEXTS, CREDENTIAL_TYPE_SCHEMAS};

@@ -61,6 +61,8 @@ pub enum OfferStatus {
     Expired,
     /// Closed after too many wrong transaction codes.
     Blocked,
+    /// Closed because its data subject's personal data was erased.
+    Erased,
 }
 
 /// `POST /credentials/offers` answer.
@@ -151,6 +153,9 @@ pub struct PresentationRequestCreated {
     pub qr_code: String,
     /// RFC 3339.
     pub expires_at: String,
+    /// Data-minimisation warnings: claims asked for beyond what the policy requires.
+    #[serde(default)]
+    pub warnings: Vec<crate::privacy::LintFinding>,
 }
 
 /// Where a presentation request stands.

@@ -33,6 +33,13 @@ impl CredentialFormat {
             Self::DcSdJwt => "dc+sd-jwt",
         }
     }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::LdpVc, Self::VcJwt, Self::DcSdJwt]
+            .into_iter()
+            .find(|f| f.as_str() == text)
+    }
 }
 
 /// `POST /credentials/issue` body.
@@ -60,6 +67,11 @@ pub struct IssueOptions {
     /// absent, the claims the credential type marks as personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selectively_disclosable: Option<Vec<String>>,
+    /// Who the credential's personal data is about, and their contact data and KYC
+    /// evidence: kept encrypted under the person's own key. Without it, the credential's
+    /// subject is a data subject of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_subject: Option<crate::privacy::DataSubjectOptions>,
 }
 
 /// `POST /credentials/issue` response.
@@ -340,6 +352,12 @@ pub struct CredentialTypeInfo {
     /// Only issuers accredited for this type on the trust registry may issue it.
     #[serde(default)]
     pub accreditation_required: bool,
+    /// How long the personal data of a credential of this type is kept after issuance
+    /// (ISO 8601 duration), as the schema declares it.
+    pub retention: String,
+    /// Data-minimisation findings about the type (see `certus_schemas::privacy`).
+    #[serde(default)]
+    pub lint: Vec<crate::privacy::LintFinding>,
     /// The JSON Schema of `credentialSubject`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub schema: Value,

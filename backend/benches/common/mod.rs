@@ -27,6 +27,7 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
         web_dir: dir.path().to_owned(),
         block_interval_ms,
         public_url: Some("https://certus.bench".into()),
+        retention_interval_secs: 3600,
     };
     let node = node(rt, dir);
     let _runtime = rt.enter();

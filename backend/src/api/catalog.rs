@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use certus_schemas::privacy::lint_credential_type;
 use certus_schemas::wire::{ContextInfo, CredentialTypeInfo};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -27,6 +28,8 @@ pub async fn credential_types(State(state): State<AppState>) -> Json<Vec<Credent
                 context: t.context.clone(),
                 personal_claims: t.personal_claims.clone(),
                 accreditation_required: t.accreditation_required,
+                retention: t.retention.clone(),
+                lint: lint_credential_type(t.claim_names().map(|(n, _, _)| n), &t.personal_claims),
                 schema: t.schema.clone(),
                 example: t.example.clone(),
             })

@@ -15,6 +15,7 @@ use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::issuance::{self, IssueError};
+use crate::privacy::DataSubject;
 use crate::state::AppState;
 use crate::verification::{policy, Binding};
 
@@ -44,6 +45,7 @@ pub async fn issue(
         request.credential,
         request.options.format,
         request.options.selectively_disclosable.as_deref(),
+        DataSubject::Given(request.options.data_subject.as_ref()),
         Utc::now(),
     )
     .await

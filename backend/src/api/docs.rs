@@ -75,6 +75,15 @@ use utoipa::{Modify, OpenApi};
         super::kyc::endpoint,
         super::kyc::set_endpoint,
         super::kyc::deliveries,
+        super::privacy::search,
+        super::privacy::get,
+        super::privacy::export_subject,
+        super::privacy::erase,
+        super::privacy::erasures,
+        super::privacy::report,
+        super::privacy::set_retention,
+        super::privacy::sweep,
+        super::privacy::records_of_processing,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -89,6 +98,7 @@ use utoipa::{Modify, OpenApi};
         (name = "presentations", description = "Verify presentations (W3C VC API)"),
         (name = "openid4vc", description = "Credential offers (OpenID4VCI, pre-authorized code) and presentation requests (OpenID4VP with DCQL); the wallet-facing protocol endpoints are described in docs/api.md"),
         (name = "kyc", description = "KYC reuse: the reliance register, re-checks, and webhooks telling relying institutions of suspension and revocation"),
+        (name = "privacy", description = "GDPR: data subjects' personal data (find, export, erase with an anchored receipt), retention, and the records of processing"),
         (name = "catalog", description = "Credential types, contexts and issuer DIDs"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -14,6 +14,7 @@ pub mod openid;
 pub mod policies;
 pub mod presentation_requests;
 pub mod presentations;
+pub mod privacy;
 pub mod rate_limit;
 pub mod records;
 pub mod session;
@@ -122,6 +123,21 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/kyc/register", get(kyc::register_all))
         .route("/webhook", get(kyc::endpoint).put(kyc::set_endpoint))
         .route("/webhook/deliveries", get(kyc::deliveries))
+        .route("/data-subjects/search", post(privacy::search))
+        .route("/data-subjects/{id}", get(privacy::get))
+        .route("/data-subjects/{id}/export", get(privacy::export_subject))
+        .route("/data-subjects/{id}/erasure", post(privacy::erase))
+        .route("/erasures", get(privacy::erasures))
+        .route("/retention", get(privacy::report))
+        .route("/retention/sweep", post(privacy::sweep))
+        .route(
+            "/retention/{type}",
+            axum::routing::put(privacy::set_retention),
+        )
+        .route(
+            "/records-of-processing",
+            get(privacy::records_of_processing),
+        )
         .route("/policies", get(policies::list))
         .route("/policies/{name}", get(policies::get).put(policies::put))
         .route("/credential-types", get(catalog::credential_types))

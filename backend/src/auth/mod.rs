@@ -39,6 +39,9 @@ pub enum Scope {
     /// Manage the tenant's users and API keys. Only the admin role holds it; no API key
     /// can.
     Admin,
+    /// Act on data subjects' rights: find, export and erase personal data, and set
+    /// retention periods (the institution's data-protection officer).
+    Privacy,
 }
 
 impl Scope {
@@ -51,12 +54,16 @@ impl Scope {
             Self::Read => "read",
             Self::Trust => "trust",
             Self::Admin => "admin",
+            Self::Privacy => "privacy",
         }
     }
 
     /// True for the scopes an admin may give an API key in the portal.
     pub fn grantable(&self) -> bool {
-        matches!(self, Self::Issue | Self::Verify | Self::Status | Self::Read)
+        matches!(
+            self,
+            Self::Issue | Self::Verify | Self::Status | Self::Read | Self::Privacy
+        )
     }
 
     /// What a person with `role` may do.
@@ -68,6 +75,7 @@ impl Scope {
                 Self::Status,
                 Self::Read,
                 Self::Admin,
+                Self::Privacy,
             ],
             Role::Certifier => vec![Self::Issue, Self::Verify, Self::Status, Self::Read],
             Role::Auditor => vec![Self::Verify, Self::Read],
@@ -84,8 +92,9 @@ impl std::str::FromStr for Scope {
             "status" => Ok(Self::Status),
             "read" => Ok(Self::Read),
             "trust" => Ok(Self::Trust),
+            "privacy" => Ok(Self::Privacy),
             other => Err(format!(
-                "unknown scope `{other}` (issue, verify, status, read, trust)"
+                "unknown scope `{other}` (issue, verify, status, read, privacy, trust)"
             )),
         }
     }

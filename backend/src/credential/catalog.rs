@@ -1,6 +1,7 @@
 //! The credential types Certus issues: each a JSON Schema of `credentialSubject` with its
 //! JSON-LD context, personal-data flags and an example, loaded from `schemas/`.
 
+use certus_schemas::privacy::Period;
 use serde_json::Value;
 
 use crate::ledger::hash::Digest;
@@ -23,6 +24,12 @@ pub struct CredentialType {
     /// Only issuers accredited for the type on the trust registry may issue it
     /// (`x-certus-accreditation-required`), e.g. KYC credentials.
     pub accreditation_required: bool,
+    /// How long the personal data of a credential of this type is kept after issuance
+    /// (`x-certus-retention`, an ISO 8601 duration), unless an institution sets its own.
+    pub retention: String,
+    /// The categories of data subjects its personal claims are about
+    /// (`x-certus-data-subjects`), for the records of processing.
+    pub data_subjects: String,
     pub schema: Value,
     /// SHA-256 of the schema file as published (`schemas/credential-types/`): the type's
     /// identity on the chain's trust registry (`sha256sum` reproduces it).
@@ -72,7 +79,15 @@ impl CredentialType {
             .build(&schema)
             .map_err(|e| format!("{name}: invalid JSON Schema: {e}"))?;
         let schema_id = text("$id")?;
+        let retention = text("x-certus-retention")?;
+        if Period::parse(&retention).is_none() {
+            return Err(format!(
+                "{name}: x-certus-retention `{retention}` is not an ISO 8601 duration"
+            ));
+        }
         Ok(Self {
+            retention,
+            data_subjects: text("x-certus-data-subjects")?,
             vct: schema_id.replace("/schemas/", "/types/"),
             title: text("title")?,
             description: text("description")?,

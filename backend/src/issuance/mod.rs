@@ -20,6 +20,7 @@ use crate::credential::envelope::{envelop_credential, MediaType};
 use crate::credential::{jose, sd_jwt};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
+use crate::privacy::{self, DataSubject, PersonalRows};
 use crate::state::AppState;
 use crate::status::Allocation;
 use crate::store::entities::issued_credentials;
@@ -141,6 +142,10 @@ pub struct Issued {
     pub status: Option<Allocation>,
     /// For a sub-issuer: its mandate's permit, to hold until the credential is recorded.
     pub mandate: Option<MandatePermit>,
+    /// The credential type's name.
+    pub credential_type: String,
+    /// The `credentialSubject` as issued: personal data, kept only in the vault.
+    pub credential_subject: Value,
 }
 
 /// An XSD dateTime at second precision, in UTC.
@@ -193,6 +198,7 @@ impl Issued {
                 &self.credential_id,
                 now,
             ),
+            personal: PersonalRows::default(),
         })
     }
 }
@@ -231,8 +237,9 @@ pub async fn issue(
     Ok(issued)
 }
 
-/// [`issue`], then records the credential, its anchor and its audit entry as done by
-/// `actor`; returns once committed.
+/// [`issue`], then records the credential, its anchor, its audit entry as done by
+/// `actor`, and its subject's personal data in the vault; returns once committed.
+#[allow(clippy::too_many_arguments)]
 pub async fn issue_recorded(
     state: &AppState,
     tenant_id: &str,
@@ -240,10 +247,24 @@ pub async fn issue_recorded(
     credential: Value,
     format: CredentialFormat,
     disclosable: Option<&[String]>,
+    data_subject: DataSubject<'_>,
     now: DateTime<Utc>,
 ) -> Result<Issued, IssueError> {
+    if let DataSubject::Given(given) = &data_subject {
+        privacy::check(*given)?;
+    }
     let issued = issue(state, tenant_id, credential, format, disclosable, now).await?;
-    let record = issued.record(tenant_id, actor, now)?;
+    let mut record = issued.record(tenant_id, actor, now)?;
+    record.personal = privacy::issuance_rows(
+        state,
+        tenant_id,
+        data_subject,
+        &issued.credential_id,
+        &issued.credential_type,
+        &issued.credential_subject,
+        now,
+    )
+    .await?;
     state.recorder.record(record).await.map_err(|e| match e {
         RecordError::DuplicateId => IssueError::DuplicateId(issued.credential_id.clone()),
         RecordError::Failed(cause) => IssueError::Internal(anyhow::anyhow!(cause)),
@@ -267,6 +288,8 @@ pub async fn secure(
 ) -> Result<Issued, IssueError> {
     let key = prepared.key.clone();
     let status = prepared.status;
+    let credential_type = prepared.credential_type.name.clone();
+    let credential_subject = prepared.credential["credentialSubject"].clone();
     let secured = match format {
         CredentialFormat::LdpVc => data_integrity::sign(
             prepared.credential.clone(),
@@ -326,6 +349,8 @@ pub async fn secure(
         secured,
         status,
         mandate: None,
+        credential_type,
+        credential_subject,
     })
 }
 

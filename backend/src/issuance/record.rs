@@ -1,7 +1,7 @@
 //! Recording issuances with group commit.
 //!
-//! Each issuance writes three rows — its record, its anchor in the ledger outbox and its
-//! audit entry — atomically, before the client hears 201. One database transaction per
+//! Each issuance writes its rows — its record, its anchor in the ledger outbox, its audit
+//! entry, and its subject's personal data in the vault — atomically, before the client hears 201. One database transaction per
 //! issuance would serialise every issuance on SQLite's single writer; instead a recorder
 //! task gathers the issuances waiting at that moment and commits them together, then
 //! answers each. Nothing is acknowledged before its commit, so a crash loses only
@@ -12,7 +12,10 @@
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, SqlErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::entities::{audit_outbox, issued_credentials, ledger_outbox};
+use crate::privacy::PersonalRows;
+use crate::store::entities::{
+    audit_outbox, data_subjects, issued_credentials, ledger_outbox, personal_records,
+};
 
 /// Most issuances committed in one transaction.
 const MAX_BATCH: usize = 1_000;
@@ -25,6 +28,7 @@ pub struct Record {
     pub issued: issued_credentials::ActiveModel,
     pub anchor: ledger_outbox::ActiveModel,
     pub audit: audit_outbox::ActiveModel,
+    pub personal: PersonalRows,
 }
 
 /// Why an issuance could not be recorded.
@@ -99,9 +103,28 @@ async fn write<'a>(
     ledger_outbox::Entity::insert_many(records.clone().map(|r| r.anchor.clone()))
         .exec_without_returning(&txn)
         .await?;
-    audit_outbox::Entity::insert_many(records.map(|r| r.audit.clone()))
+    audit_outbox::Entity::insert_many(records.clone().map(|r| r.audit.clone()))
         .exec_without_returning(&txn)
         .await?;
+    let subjects: Vec<data_subjects::ActiveModel> = records
+        .clone()
+        .filter_map(|r| r.personal.subject.clone())
+        .collect();
+    if !subjects.is_empty() {
+        data_subjects::Entity::insert_many(subjects)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let personal: Vec<personal_records::ActiveModel> = records
+        .flat_map(|r| r.personal.records.iter().cloned())
+        .collect();
+    // Up to three records an issuance: chunked to stay within the databases' limits on
+    // bound parameters.
+    for chunk in personal.chunks(MAX_BATCH) {
+        personal_records::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
     txn.commit().await
 }
 

@@ -25,6 +25,10 @@ pub const DID_OPERATION: &[u8] = b"certus/did-operation/v1\0";
 pub const TRUST_STATEMENT: &[u8] = b"certus/trust-statement/v1\0";
 /// Prefix of a reliance record's hash (over its JWS bytes).
 pub const RELIANCE_RECORD: &[u8] = b"certus/reliance-record/v1\0";
+/// Prefix of an erasure receipt's hash (over its JWS bytes).
+pub const ERASURE_RECEIPT: &[u8] = b"certus/erasure-receipt/v1\0";
+/// Prefix of the salted hash naming an erased data subject or record (`privacy::tag`).
+pub const ERASURE_TAG: &[u8] = b"certus/erasure-tag/v1\0";
 /// Prefix of a block header hash (the block's identity and what validators sign).
 pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
 /// Prefix of an audit-log entry's chained hash.

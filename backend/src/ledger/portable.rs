@@ -62,6 +62,50 @@ pub async fn import_blocks(
     Ok(count)
 }
 
+/// Brings a store's chain up to date from an export of the same chain (say, a node
+/// restored from a backup, from a peer's or its own later export): blocks the store holds
+/// must be the export's, byte for byte; the later ones are checked and appended, and the
+/// outbox drops what they already anchor. Returns (blocks already held, blocks appended).
+pub async fn catch_up(
+    ledger: &Ledger,
+    genesis: &Genesis,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+) -> anyhow::Result<(u64, u64)> {
+    anyhow::ensure!(
+        genesis.header.hash() == ledger.genesis().header.hash(),
+        "the export is of chain `{}`, not of this store's chain `{}`",
+        genesis.header.chain_id.as_str(),
+        ledger.genesis().header.chain_id.as_str()
+    );
+    let head = ledger.head().await?.height;
+    let (mut held, mut appended) = (0, 0);
+    for (n, line) in lines.enumerate() {
+        let line = line?;
+        let block: Block = serde_json::from_str(&line)
+            .with_context(|| format!("line {} is not a block", n + 2))?;
+        let height = block.header.height;
+        if height <= head {
+            let ours = ledger
+                .block(height)
+                .await?
+                .with_context(|| format!("block {height} is missing from the store"))?;
+            anyhow::ensure!(
+                ours.header.hash() == block.header.hash(),
+                "the export diverges from this store's chain at block {height}"
+            );
+            held += 1;
+            continue;
+        }
+        ledger
+            .append(&block)
+            .await
+            .with_context(|| format!("block {height} (line {}) does not hold", n + 2))?;
+        ledger.forget_pending(&block.transactions).await?;
+        appended += 1;
+    }
+    Ok((held, appended))
+}
+
 /// Checks a receipt file — a bare receipt or a receipt endpoint's response — against a
 /// genesis file.
 pub fn verify_receipt_files(receipt: &str, genesis: &str) -> anyhow::Result<Anchored> {

@@ -401,6 +401,18 @@ impl Ledger {
 
     /// Stores a block received from elsewhere (an import) after checking it follows the
     /// current head.
+    /// Drops from the outbox the transactions `sealed` already anchors (appended from
+    /// elsewhere), so they are not anchored twice.
+    pub async fn forget_pending(&self, sealed: &[Transaction]) -> Result<(), DbErr> {
+        for chunk in sealed.chunks(500) {
+            ledger_outbox::Entity::delete_many()
+                .filter(ledger_outbox::Column::Data.is_in(chunk.iter().map(Transaction::encode)))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn append(&self, block: &Block) -> anyhow::Result<()> {
         let head = self.head().await?;
         block.verify(&head, &self.genesis.validators)?;

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::hash::{
-    Digest, CREDENTIAL_COMMITMENT, RELIANCE_RECORD, STATUS_LIST_VERSION, TRUST_STATEMENT,
+    Digest, CREDENTIAL_COMMITMENT, ERASURE_RECEIPT, RELIANCE_RECORD, STATUS_LIST_VERSION,
+    TRUST_STATEMENT,
 };
 use super::merkle::leaf_hash;
 
@@ -29,7 +30,9 @@ pub enum Kind {
     TrustStatement = 0x05,
     /// [`Transaction::SchemaRegistration`].
     SchemaRegistration = 0x06,
-    // Reserved: 0x07 (key compromise: a DID operation instead), 0x08 erasure receipt.
+    // Reserved: 0x07 (key compromise: a DID operation instead).
+    /// [`Transaction::ErasureReceipt`].
+    ErasureReceipt = 0x08,
     /// [`Transaction::RelianceRecord`].
     RelianceRecord = 0x09,
 }
@@ -77,6 +80,12 @@ pub enum Transaction {
     /// hash ([`reliance_record_hash`]) of the record as its relying institution signed it.
     #[serde(rename_all = "camelCase")]
     RelianceRecord { hash: Digest },
+    /// Personal data was erased: `erased` is the salted hash (`privacy::tag`) of the data
+    /// subject, or of one record, whose data is gone, and `receipt` the hash
+    /// ([`erasure_receipt_hash`]) of the receipt the institution signed. A node restored
+    /// from an older backup re-applies the erasure from this alone.
+    #[serde(rename_all = "camelCase")]
+    ErasureReceipt { erased: Digest, receipt: Digest },
 }
 
 /// True for the bytes of a compact JWS: three non-empty base64url parts.
@@ -150,6 +159,7 @@ impl Transaction {
             Self::TrustStatement { .. } => Kind::TrustStatement,
             Self::SchemaRegistration { .. } => Kind::SchemaRegistration,
             Self::RelianceRecord { .. } => Kind::RelianceRecord,
+            Self::ErasureReceipt { .. } => Kind::ErasureReceipt,
         }
     }
 
@@ -178,6 +188,10 @@ impl Transaction {
                 out.extend_from_slice(name.as_bytes());
             }
             Self::RelianceRecord { hash } => out.extend_from_slice(hash.as_bytes()),
+            Self::ErasureReceipt { erased, receipt } => {
+                out.extend_from_slice(erased.as_bytes());
+                out.extend_from_slice(receipt.as_bytes());
+            }
         }
         out
     }
@@ -245,6 +259,16 @@ impl Transaction {
             k if k == Kind::RelianceRecord as u8 => Ok(Self::RelianceRecord {
                 hash: digest(fields)?,
             }),
+            k if k == Kind::ErasureReceipt as u8 => {
+                if fields.len() != 64 {
+                    return Err(DecodeError::WrongLength);
+                }
+                let (erased, receipt) = fields.split_at(32);
+                Ok(Self::ErasureReceipt {
+                    erased: digest(erased)?,
+                    receipt: digest(receipt)?,
+                })
+            }
             _ => Err(DecodeError::UnknownKind),
         }
     }
@@ -257,7 +281,9 @@ impl Transaction {
             Self::StatusListVersion { hash, .. } => Some(*hash),
             Self::DidOperation { operation } => Some(crate::did::certus::operation_hash(operation)),
             Self::TrustStatement { statement } => Some(statement_hash(statement)),
-            Self::SchemaRegistration { hash, .. } | Self::RelianceRecord { hash } => Some(*hash),
+            Self::SchemaRegistration { hash, .. }
+            | Self::RelianceRecord { hash }
+            | Self::ErasureReceipt { receipt: hash, .. } => Some(*hash),
             Self::AuditCheckpoint { .. } => None,
         }
     }
@@ -282,6 +308,11 @@ pub fn statement_hash(jws: &str) -> Digest {
 /// The hash anchoring a reliance record: SHA-256 over the domain prefix and its JWS bytes.
 pub fn reliance_record_hash(jws: &str) -> Digest {
     Digest::of(&[RELIANCE_RECORD, jws.as_bytes()])
+}
+
+/// The hash anchoring an erasure receipt: SHA-256 over the domain prefix and its JWS bytes.
+pub fn erasure_receipt_hash(jws: &str) -> Digest {
+    Digest::of(&[ERASURE_RECEIPT, jws.as_bytes()])
 }
 
 /// The hash anchoring a status-list version: SHA-256 over the domain prefix and the signed
@@ -321,6 +352,10 @@ mod tests {
             Transaction::RelianceRecord {
                 hash: reliance_record_hash("eyJl.eyJm.c2ln"),
             },
+            Transaction::ErasureReceipt {
+                erased: Digest::of(&[b"a salted subject hash"]),
+                receipt: erasure_receipt_hash("eyJn.eyJv.c2ln"),
+            },
         ]
     }
 
@@ -342,6 +377,7 @@ mod tests {
                     | Kind::AuditCheckpoint
                     | Kind::StatusListVersion
                     | Kind::RelianceRecord
+                    | Kind::ErasureReceipt
             )
         });
         for tx in fixed_length {
@@ -374,7 +410,7 @@ mod tests {
             let bytes = [&[Kind::SchemaRegistration as u8][..], &hash, bad_name].concat();
             assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
         }
-        for reserved in [0x07, 0x08, 0x0a] {
+        for reserved in [0x07, 0x0a] {
             assert_eq!(
                 Transaction::decode(&[reserved; 33]),
                 Err(DecodeError::UnknownKind)

@@ -13,14 +13,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::metadata::{configuration_id, format_name, PRE_AUTHORIZED_GRANT};
-use super::offers::{status_of, MAX_TX_CODE_FAILURES};
+use super::offers::{opened, status_of, MAX_TX_CODE_FAILURES};
 use super::{nonces, proof, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
 use crate::credential::envelope;
 use crate::issuance::{self, IssueError};
+use crate::privacy::DataSubject;
 use crate::state::AppState;
 use crate::store::entities::credential_offers;
 use certus_schemas::openid::OfferStatus;
+
+/// Why an offer whose data subject was erased gives nothing.
+const WITHDRAWN: &str = "the offer was withdrawn: its personal data was erased";
 
 /// How long an access token is valid.
 pub const ACCESS_TOKEN_SECS: i64 = 600;
@@ -78,6 +82,7 @@ pub async fn token(
                 "the offer is blocked after too many wrong transaction codes",
             ))
         }
+        OfferStatus::Erased => return Err(error(InvalidGrant, WITHDRAWN)),
     }
     if let Some(expected) = &offer.tx_code {
         let Some(given) = request.tx_code else {
@@ -186,10 +191,12 @@ pub async fn credential(
     };
 
     // Claim the offer first: two requests racing with one token get one credential.
-    let document = offer
-        .document
-        .clone()
-        .ok_or_else(|| error(InvalidToken, "the offer was already redeemed"))?;
+    if offer.document.is_none() {
+        return Err(match status_of(&offer, now) {
+            OfferStatus::Erased => error(CredentialRequestDenied, WITHDRAWN),
+            _ => error(InvalidToken, "the offer was already redeemed"),
+        });
+    }
     let claimed = credential_offers::Entity::update_many()
         .col_expr(credential_offers::Column::RedeemedAt, Expr::value(now))
         .filter(credential_offers::Column::Id.eq(&offer.id))
@@ -202,7 +209,7 @@ pub async fn credential(
             "the access token was already used to receive its credential",
         ));
     }
-    let issued = match redeem(state, &offer, &document, &holder.did, format, now).await {
+    let issued = match redeem(state, &offer, &holder.did, format, now).await {
         Ok(issued) => issued,
         Err(e) => {
             // Nothing was issued: the offer waits again.
@@ -247,15 +254,14 @@ pub async fn credential(
 async fn redeem(
     state: &AppState,
     offer: &credential_offers::Model,
-    document: &str,
     holder: &str,
     format: CredentialFormat,
     now: DateTime<Utc>,
 ) -> Result<issuance::Issued, OAuthError> {
-    let document = state
-        .master
-        .decrypt_json(document)
-        .map_err(OAuthError::internal)?;
+    let (subject, document) = opened(state, offer)
+        .await
+        .map_err(OAuthError::internal)?
+        .ok_or_else(|| error(OAuthErrorKind::CredentialRequestDenied, WITHDRAWN))?;
     let mut credential = document["credential"].clone();
     credential["credentialSubject"]["id"] = json!(holder);
     let disclosable: Option<Vec<String>> =
@@ -268,6 +274,7 @@ async fn redeem(
         credential,
         format,
         disclosable.as_deref(),
+        DataSubject::Stored(Box::new(subject)),
         now,
     )
     .await

@@ -1,20 +1,23 @@
 //! Credential offers (OpenID4VCI §4, pre-authorized code flow). A certifier makes an offer
-//! of a checked, unsigned credential; it waits, encrypted under the master key, until the
-//! holder's wallet redeems it with a key of its own, and is then signed bound to that key.
+//! of a checked, unsigned credential; it waits, encrypted under its data subject's key
+//! (`privacy`), until the holder's wallet redeems it with a key of its own, and is then signed bound to that key.
 
 use certus_schemas::openid::{OfferCreated, OfferInfo, OfferRequest, OfferStatus};
 use certus_schemas::wire::CredentialFormat;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 use serde_json::{json, Value};
 
 use super::metadata::{configuration_id, paths, PRE_AUTHORIZED_GRANT};
 use crate::audit;
 use crate::auth::{random_token, token_hash, Principal};
 use crate::issuance::{self, xsd_now, IssueError};
+use crate::privacy::Subject;
 use crate::state::AppState;
-use crate::store::entities::credential_offers;
+use crate::store::entities::{credential_offers, data_subjects, personal_records};
 use crate::uri::percent_encode;
 
 /// Default time an offer can be redeemed.
@@ -87,17 +90,25 @@ pub async fn create(
             .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
             .collect::<String>()
     });
+    crate::privacy::check(request.options.data_subject.as_ref())?;
+    let (mut subject, records) = crate::privacy::subject_of(
+        state,
+        &principal.tenant_id,
+        request.options.data_subject.as_ref(),
+        &type_name,
+        now,
+    )
+    .await?;
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let document = state
-        .master
-        .encrypt_json(&json!({
+    let document = subject
+        .seal_json(&json!({
             "credential": request.credential,
             "selectivelyDisclosable": request.options.selectively_disclosable,
             "preAuthorizedCode": code,
         }))
         .map_err(IssueError::Internal)?;
     let expires_at = now + Duration::seconds(lifetime as i64);
-    credential_offers::Entity::insert(credential_offers::ActiveModel {
+    let offer = credential_offers::ActiveModel {
         id: Set(id.clone()),
         tenant_id: Set(principal.tenant_id.clone()),
         credential_type: Set(type_name.clone()),
@@ -113,10 +124,28 @@ pub async fn create(
         expires_at: Set(expires_at),
         redeemed_at: Set(None),
         credential_id: Set(None),
-    })
-    .exec_without_returning(&state.db)
-    .await
-    .map_err(|e| IssueError::Internal(e.into()))?;
+        subject_id: Set(Some(subject.id.clone())),
+    };
+    let new_subject = subject.new.take();
+    let stored: Result<(), sea_orm::DbErr> = async {
+        let txn = state.db.begin().await?;
+        if let Some(row) = new_subject {
+            data_subjects::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        credential_offers::Entity::insert(offer)
+            .exec_without_returning(&txn)
+            .await?;
+        if !records.is_empty() {
+            personal_records::Entity::insert_many(records)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await
+    }
+    .await;
+    stored.map_err(|e| IssueError::Internal(e.into()))?;
     audit::record(&state.db, principal, "credential.offer", &id)
         .await
         .map_err(|e| IssueError::Internal(e.into()))?;
@@ -167,6 +196,8 @@ fn offer_json(issuer: &str, configuration: &str, code: &str, tx_code: bool) -> V
 pub fn status_of(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferStatus {
     if offer.redeemed_at.is_some() {
         OfferStatus::Redeemed
+    } else if offer.document.is_none() {
+        OfferStatus::Erased
     } else if offer.failed_tx_codes >= MAX_TX_CODE_FAILURES {
         OfferStatus::Blocked
     } else if offer.expires_at <= now {
@@ -234,10 +265,9 @@ pub async fn published(
     if status_of(&offer, now) != OfferStatus::Pending || offer.access_token.is_some() {
         return Ok(None);
     }
-    let Some(document) = &offer.document else {
+    let Some((_, document)) = opened(state, &offer).await? else {
         return Ok(None);
     };
-    let document = state.master.decrypt_json(document)?;
     let code = document["preAuthorizedCode"].as_str().unwrap_or_default();
     let format: CredentialFormat = serde_json::from_value(json!(offer.format))?;
     Ok(Some(offer_json(
@@ -246,4 +276,26 @@ pub async fn published(
         code,
         offer.tx_code.is_some(),
     )))
+}
+
+/// An offer's data subject and sealed document (its credential, options and
+/// pre-authorized code), opened with the subject's key; `None` once redeemed or erased.
+pub async fn opened(
+    state: &AppState,
+    offer: &credential_offers::Model,
+) -> anyhow::Result<Option<(Subject, Value)>> {
+    let (Some(document), Some(subject_id)) = (&offer.document, &offer.subject_id) else {
+        return Ok(None);
+    };
+    match state
+        .vault
+        .subject(&state.db, &offer.tenant_id, subject_id)
+        .await?
+    {
+        Some(Ok(subject)) => {
+            let document = subject.open_json(document)?;
+            Ok(Some((subject, document)))
+        }
+        Some(Err(_)) | None => Ok(None),
+    }
 }

@@ -11,6 +11,7 @@ use certus_schemas::openid::{
     PresentationRequestInfo, PresentedCredential, RequestStatus, RequestTerms,
     STATUS_NOTIFICATIONS_ALLOWED,
 };
+use certus_schemas::privacy::lint_request;
 use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -187,6 +188,10 @@ pub async fn create(
     let request_state = random_token();
     let expires_at = now + Duration::seconds(lifetime as i64);
     let verifier_name = tenant_name(state, &principal.tenant_id).await?;
+    let warnings = lint_request(
+        &asked_claims(state, &query),
+        terms.policy.as_ref().map(needed_claims).as_deref(),
+    );
     let payload = json!({
         "iss": client_id,
         "aud": "https://self-issued.me/v2",
@@ -237,7 +242,62 @@ pub async fn create(
         qr_code: format!("/presentation-requests/{id}/qr"),
         id,
         expires_at: xsd_now(expires_at),
+        warnings,
     })
+}
+
+/// The subject claims a DCQL query asks for; a credential query naming none asks for
+/// every claim of its type (OpenID4VP §6.1).
+fn asked_claims(state: &AppState, query: &DcqlQuery) -> Vec<String> {
+    let mut asked: Vec<String> = Vec::new();
+    for credential in &query.credentials {
+        let names: Vec<String> = match &credential.claims {
+            Some(claims) => claims
+                .iter()
+                .filter_map(|c| {
+                    c.path
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .find(|p| *p != "credentialSubject")
+                        .map(str::to_owned)
+                })
+                .collect(),
+            None => {
+                let meta = &credential.meta;
+                let by_vct = meta
+                    .vct_values
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| state.catalog.by_vct(v));
+                let by_type = meta
+                    .type_values
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|t| state.catalog.get(t));
+                by_vct
+                    .chain(by_type)
+                    .flat_map(|t| t.claim_names().map(|(n, _, _)| n.to_owned()))
+                    .collect()
+            }
+        };
+        for name in names {
+            if !asked.contains(&name) {
+                asked.push(name);
+            }
+        }
+    }
+    asked
+}
+
+/// The claims a policy needs: those it requires, and for KYC reuse the check's level,
+/// date and method.
+fn needed_claims(policy: &VerificationPolicy) -> Vec<String> {
+    let mut needed = policy.required_claims.clone();
+    if policy.kyc.is_some() {
+        needed.extend(["assuranceLevel", "checkDate", "checkMethod"].map(String::from));
+    }
+    needed
 }
 
 fn request_uri(state: &AppState, id: &str) -> String {

@@ -544,6 +544,8 @@ pub mod credential_offers {
         pub redeemed_at: Option<DateTimeUtc>,
         /// The credential issued on redemption.
         pub credential_id: Option<String>,
+        /// The data subject whose key seals `document` (`privacy`).
+        pub subject_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -733,6 +735,136 @@ pub mod webhook_deliveries {
         pub last_error: Option<String>,
         pub created_at: DateTimeUtc,
         pub delivered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod tenant_keys {
+    //! A tenant's vault key: it wraps the tenant's data-subject keys, and is itself a
+    //! compact JWE under the node's master key.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenant_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        pub wrapped_key: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod data_subjects {
+    //! A person some of a tenant's records are about, with the key their records are
+    //! encrypted under (wrapped by the tenant's key; gone once erased).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "data_subjects")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        /// Keyed hash of the institution's reference for the person; cleared on erasure.
+        pub reference_hash: Option<String>,
+        /// Hex salted hash naming the subject in an anchored erasure receipt.
+        #[sea_orm(unique)]
+        pub tag: String,
+        /// Compact JWE of the subject's key under the tenant's key; `None` once erased.
+        pub wrapped_key: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub erased_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod personal_records {
+    //! One encrypted piece of personal data: a JWE under its subject's key.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "personal_records")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub subject_id: String,
+        /// `certus_schemas::privacy::RecordKind`.
+        pub kind: String,
+        pub credential_id: Option<String>,
+        pub credential_type: Option<String>,
+        /// Hex salted hash naming the record in an anchored erasure receipt.
+        #[sea_orm(unique)]
+        pub tag: String,
+        /// Compact JWE (`dir`, `A256GCM`) under the subject's key; `None` once erased.
+        pub jwe: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub erased_at: Option<DateTimeUtc>,
+        /// The erasure (its receipt id) that erased it.
+        pub erased_by: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod erasures {
+    //! An erasure: its signed receipt and the receipt's hash, anchored on the chain.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "erasures")]
+    pub struct Model {
+        /// The receipt's id (`urn:uuid:…`).
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub subject_id: String,
+        /// `request` or `retention`.
+        pub reason: String,
+        pub records: i64,
+        /// The receipt as signed (`erasure-receipt+jwt`).
+        pub receipt: String,
+        /// Hex hash of the receipt, anchored.
+        pub commitment: String,
+        pub erased_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod retention_rules {
+    //! An institution's own retention period for a credential type.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "retention_rules")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub credential_type: String,
+        /// ISO 8601 duration.
+        pub period: String,
+        pub updated_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -61,6 +61,7 @@ pub fn server_config() -> ServerConfig {
         web_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist"),
         block_interval_ms: 1000,
         public_url: Some(PUBLIC_URL.into()),
+        retention_interval_secs: 3600,
     }
 }
 
@@ -375,30 +376,134 @@ impl TestApp {
     }
 }
 
+/// A copy of a test node's store taken at one moment (a backup), to be opened later as a
+/// restored node.
+pub struct Backup {
+    dir: tempfile::TempDir,
+    postgres_db: Option<String>,
+}
+
+impl Backup {
+    /// Opens the restored store as a node (with the original's master key).
+    pub async fn open(&self) -> certus::Node {
+        let store = StoreConfig {
+            data_dir: self.dir.path().to_owned(),
+            database_url: self
+                .postgres_db
+                .as_ref()
+                .map(|name| format!("{}/{name}", postgres_server())),
+            chain_id: "test-chain".parse().expect("chain id"),
+        };
+        certus::open(&store, None)
+            .await
+            .expect("open the restored store")
+    }
+}
+
+impl Drop for Backup {
+    fn drop(&mut self) {
+        drop_postgres_database(self.postgres_db.take());
+    }
+}
+
+impl TestApp {
+    /// The PostgreSQL URL of this node's database, on PostgreSQL.
+    pub fn postgres_url(&self) -> Option<String> {
+        self.postgres_db
+            .as_ref()
+            .map(|name| format!("{}/{name}", postgres_server()))
+    }
+
+    /// The node's data folder (its SQLite files and master key).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// A backup of the store as it is now: SQLite's `VACUUM INTO`, or `pg_dump` restored
+    /// into a new PostgreSQL database; the master key file is copied with it.
+    pub async fn backup(&self) -> Backup {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::copy(
+            self.data_dir().join("master.key"),
+            dir.path().join("master.key"),
+        )
+        .expect("copy the master key");
+        let postgres_db = match self.postgres_url() {
+            None => {
+                let target = dir.path().join("certus.db");
+                self.state
+                    .db
+                    .execute_unprepared(&format!("VACUUM INTO '{}'", target.display()))
+                    .await
+                    .expect("VACUUM INTO");
+                None
+            }
+            Some(url) => {
+                let name = format!("certus_backup_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(format!("{}/postgres", postgres_server()))
+                    .await
+                    .expect("connect");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create backup database");
+                admin.close().await.ok();
+                let dump = std::process::Command::new("pg_dump")
+                    .args(["--format=custom", &url])
+                    .output()
+                    .expect("pg_dump runs");
+                assert!(
+                    dump.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&dump.stderr)
+                );
+                let mut restore = std::process::Command::new("pg_restore")
+                    .args([
+                        "--no-owner",
+                        "--dbname",
+                        &format!("{}/{name}", postgres_server()),
+                    ])
+                    .stdin(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("pg_restore runs");
+                use std::io::Write;
+                restore
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(&dump.stdout)
+                    .expect("restore input");
+                assert!(restore.wait().expect("pg_restore").success());
+                Some(name)
+            }
+        };
+        Backup { dir, postgres_db }
+    }
+}
+
+/// Drops a test database from a thread of its own: Drop cannot await.
+fn drop_postgres_database(name: Option<String>) {
+    let Some(name) = name else { return };
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            if let Ok(admin) = Database::connect(format!("{}/postgres", postgres_server())).await {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        });
+    })
+    .join()
+    .ok();
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(name) = self.postgres_db.take() {
-            // Drop the test database from a thread of its own: Drop cannot await.
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async {
-                    if let Ok(admin) =
-                        Database::connect(format!("{}/postgres", postgres_server())).await
-                    {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
-                    }
-                });
-            })
-            .join()
-            .ok();
-        }
+        drop_postgres_database(self.postgres_db.take());
     }
 }
 

@@ -13,6 +13,7 @@ mod kyc;
 mod openid;
 mod policies;
 mod presentations;
+mod privacy;
 mod records;
 mod sd_jwt;
 mod status;

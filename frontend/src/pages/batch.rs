@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use certus_schemas::privacy::DataSubjectOptions;
 use certus_schemas::wire::CredentialTypeInfo;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -15,6 +16,9 @@ use crate::widgets::{Download, ErrorNote, Loading};
 
 /// Issuances in flight at once.
 const CONCURRENCY: usize = 6;
+/// A column with this header names each row's data subject by the institution's reference
+/// (`options.dataSubject.reference`).
+const REFERENCE_COLUMN: &str = "dataSubjectReference";
 
 /// A parsed CSV file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -139,7 +143,8 @@ fn BatchForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
         total.set(table.rows.len());
         running.set(true);
         leptos::task::spawn_local(async move {
-            let rows: Vec<(usize, BTreeMap<String, String>)> = table
+            let reference_column = table.headers.iter().position(|h| h == REFERENCE_COLUMN);
+            let rows: Vec<(usize, BTreeMap<String, String>, Option<String>)> = table
                 .rows
                 .iter()
                 .enumerate()
@@ -151,17 +156,25 @@ fn BatchForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                             Some((claim.clone(), row.get(index).cloned().unwrap_or_default()))
                         })
                         .collect();
-                    (i + 1, values)
+                    let reference = reference_column
+                        .and_then(|c| row.get(c))
+                        .map(|r| r.trim().to_owned())
+                        .filter(|r| !r.is_empty());
+                    (i + 1, values, reference)
                 })
                 .collect();
             for chunk in rows.chunks(CONCURRENCY) {
-                let jobs = chunk.iter().map(|(row, values)| {
+                let jobs = chunk.iter().map(|(row, values, reference)| {
+                    let data_subject = reference.clone().map(|reference| DataSubjectOptions {
+                        reference: Some(reference),
+                        ..Default::default()
+                    });
                     let problems = check_all(&claims, values);
                     let body = credential(&info, subject(&claims, values));
                     let format = format.clone();
                     async move {
                         let outcome = if problems.is_empty() {
-                            api::issue(body, format)
+                            api::issue(body, format, data_subject)
                                 .await
                                 .map(|issued| issued.id)
                                 .map_err(|e| (e.code, e.message))
@@ -204,6 +217,11 @@ fn BatchForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                 Err(message) => view! { <p class="error" role="alert" data-testid="csv-error">{message}</p> }.into_any(),
                 Ok(table) => view! {
                     <p data-testid="csv-summary">{format!("{} rows; columns: {}", table.rows.len(), table.headers.join(", "))}</p>
+                    <p class="hint">{if table.headers.iter().any(|h| h == REFERENCE_COLUMN) {
+                        format!("Each row's {REFERENCE_COLUMN} names its data subject: one person's credentials are exported and erased together.")
+                    } else {
+                        format!("Add a {REFERENCE_COLUMN} column (your customer or patient number) to group each person's credentials.")
+                    }}</p>
                 }.into_any(),
             })}
             {move || match (chosen.get(), table.get()) {

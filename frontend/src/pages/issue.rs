@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use certus_schemas::wire::CredentialTypeInfo;
+use certus_schemas::privacy::{lint_issuance, DataSubjectOptions};
+use certus_schemas::wire::{CredentialFormat, CredentialTypeInfo};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -89,6 +90,58 @@ pub fn FormatPicker(format: RwSignal<String>) -> impl IntoView {
     }
 }
 
+/// Whom the personal data is about: the institution's reference and the holder's contact
+/// data, kept encrypted under the person's own key.
+#[derive(Debug, Clone, Copy, Default)]
+struct DataSubjectFields {
+    reference: RwSignal<String>,
+    email: RwSignal<String>,
+    phone: RwSignal<String>,
+}
+
+impl DataSubjectFields {
+    fn options(self) -> Option<DataSubjectOptions> {
+        let text = |s: RwSignal<String>| {
+            Some(s.get_untracked().trim().to_owned()).filter(|t| !t.is_empty())
+        };
+        let mut contact = serde_json::Map::new();
+        for (name, value) in [("email", text(self.email)), ("phone", text(self.phone))] {
+            if let Some(value) = value {
+                contact.insert(name.into(), Value::String(value));
+            }
+        }
+        let options = DataSubjectOptions {
+            reference: text(self.reference),
+            contact: (!contact.is_empty()).then_some(contact),
+            evidence: None,
+        };
+        (options != DataSubjectOptions::default()).then_some(options)
+    }
+}
+
+#[component]
+fn DataSubject(person: DataSubjectFields) -> impl IntoView {
+    let field =
+        |id: &'static str, label: &'static str, kind: &'static str, value: RwSignal<String>| {
+            view! {
+                <div class="field">
+                    <label for=id>{label}</label>
+                    <input id=id data-testid=id type=kind autocomplete="off"
+                        prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
+                </div>
+            }
+        };
+    view! {
+        <fieldset data-testid="data-subject">
+            <legend>"Data subject"</legend>
+            <p class="hint">"Optional. Credentials with one reference belong to one person, whose data is exported or erased together; all of it is kept encrypted under that person's own key."</p>
+            {field("subject-reference", "Your reference (customer or patient number)", "text", person.reference)}
+            {field("subject-email", "Holder's e-mail", "email", person.email)}
+            {field("subject-phone", "Holder's phone", "tel", person.phone)}
+        </fieldset>
+    }
+}
+
 #[component]
 fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     let query = use_query_map();
@@ -111,13 +164,31 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
         errors.set(problems);
         ok.then(|| credential(&info, subject(&claims, &values.get_untracked())))
     };
+    let person = DataSubjectFields::default();
     let issue = Action::new_local(move |(credential, format): &(Value, String)| {
-        api::issue(credential.clone(), format.clone())
+        api::issue(credential.clone(), format.clone(), person.options())
     });
     let tx_code = RwSignal::new(true);
     let offer = Action::new_local(move |(credential, format): &(Value, String)| {
-        api::create_offer(credential.clone(), format.clone(), tx_code.get_untracked())
+        api::create_offer(
+            credential.clone(),
+            format.clone(),
+            person.options(),
+            tx_code.get_untracked(),
+        )
     });
+    let lint = move || {
+        let info = chosen.get()?;
+        let claims = fields(&info);
+        let subject = subject(&claims, &values.get());
+        let findings = lint_issuance(
+            subject.as_object()?,
+            &info.personal_claims,
+            CredentialFormat::parse(&format.get())?,
+            None,
+        );
+        (!findings.is_empty()).then_some(findings)
+    };
     // A server error about one claim goes next to its field.
     Effect::new(move |_| {
         let failed = match (issue.value().get(), offer.value().get()) {
@@ -161,7 +232,13 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                     <legend>"Subject"</legend>
                     <SchemaForm fields=fields(&info) values errors/>
                 </fieldset>
+                <DataSubject person/>
                 <FormatPicker format/>
+                {move || lint().map(|findings| view! {
+                    <ul class="warnings" data-testid="privacy-lint" aria-live="polite">
+                        {findings.into_iter().map(|f| view! { <li>{f.message}</li> }).collect_view()}
+                    </ul>
+                })}
                 <div class="buttons">
                     <button type="button" data-testid="preview" on:click=move |_| preview.set(prepared())>"Preview"</button>
                     <button type="submit" data-testid="issue" disabled=move || pending.get()>

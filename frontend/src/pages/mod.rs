@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod issue;
 pub mod kyc;
 pub mod offer;
+pub mod privacy;
 pub mod request;
 pub mod sign_in;
 pub mod types;

@@ -140,6 +140,11 @@ fn Requested(created: PresentationRequestCreated) -> impl IntoView {
     view! {
         <section class="result" aria-labelledby="requested-title" data-testid="requested">
             <h2 id="requested-title">"Waiting for the holder"</h2>
+            {(!created.warnings.is_empty()).then(|| view! {
+                <ul class="warnings" data-testid="request-warnings">
+                    {created.warnings.iter().map(|w| view! { <li>{w.message.clone()}</li> }).collect_view()}
+                </ul>
+            })}
             <img class="qr" src=created.qr_code.clone() alt="QR code of the presentation request" width="240" height="240"/>
             <p><code class="wrap" data-testid="request-link">{created.authorization_request.clone()}</code></p>
             <p><A href=web_wallet_link(&created.authorization_request) attr:data-testid="request-web-wallet">"Open it in this node's web wallet"</A></p>

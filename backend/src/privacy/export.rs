@@ -1,0 +1,204 @@
+//! Finding data subjects, and exporting everything held about one (GDPR Art. 15 and 20).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use certus_schemas::privacy::{
+    DataSubjectInfo, ErasureInfo, ExportedRecord, Period, PersonalRecordInfo, RecordKind,
+    SubjectExport,
+};
+
+use super::{erasure, processing, retention};
+use crate::issuance::xsd_now;
+use crate::issued;
+use crate::state::AppState;
+use crate::store::entities::{data_subjects, erasures, issued_credentials, personal_records};
+
+/// The format of an export.
+pub const EXPORT_FORMAT: &str = "certus-data-subject-export/1";
+
+/// A subject with its records, oldest first.
+struct Held {
+    subject: data_subjects::Model,
+    records: Vec<personal_records::Model>,
+}
+
+async fn held(state: &AppState, subject: data_subjects::Model) -> Result<Held, sea_orm::DbErr> {
+    let records = personal_records::Entity::find()
+        .filter(personal_records::Column::SubjectId.eq(&subject.id))
+        .order_by_asc(personal_records::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    Ok(Held { subject, records })
+}
+
+fn credential_ids(records: &[personal_records::Model]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in records.iter().filter_map(|r| r.credential_id.as_ref()) {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    ids
+}
+
+async fn describe(state: &AppState, held: &Held) -> anyhow::Result<DataSubjectInfo> {
+    let periods = retention::periods(state, &held.subject.tenant_id).await?;
+    let records = held
+        .records
+        .iter()
+        .map(|r| {
+            let retain_until = r
+                .credential_type
+                .as_ref()
+                .and_then(|t| periods.get(t))
+                .and_then(|(p, _)| Period::parse(p))
+                .filter(|_| r.erased_at.is_none())
+                .and_then(|p| retention::until(r.created_at, &p))
+                .map(xsd_now);
+            PersonalRecordInfo {
+                id: r.id.clone(),
+                kind: RecordKind::parse(&r.kind).unwrap_or(RecordKind::CredentialSubject),
+                credential_id: r.credential_id.clone(),
+                credential_type: r.credential_type.clone(),
+                created_at: xsd_now(r.created_at),
+                retain_until,
+                erased_at: r.erased_at.map(xsd_now),
+            }
+        })
+        .collect();
+    Ok(DataSubjectInfo {
+        id: held.subject.id.clone(),
+        created_at: xsd_now(held.subject.created_at),
+        erased_at: held.subject.erased_at.map(xsd_now),
+        records,
+        credentials: credential_ids(&held.records),
+    })
+}
+
+/// The data subject `id` of `tenant_id`.
+pub async fn subject(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+) -> anyhow::Result<Option<DataSubjectInfo>> {
+    let Some(row) = data_subjects::Entity::find_by_id(id)
+        .filter(data_subjects::Column::TenantId.eq(tenant_id))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(describe(state, &held(state, row).await?).await?))
+}
+
+/// The data subjects known by an institution's `reference`, or whose data came with
+/// `credential_id` (at most one each).
+pub async fn search(
+    state: &AppState,
+    tenant_id: &str,
+    reference: Option<&str>,
+    credential_id: Option<&str>,
+) -> anyhow::Result<Vec<DataSubjectInfo>> {
+    let mut query =
+        data_subjects::Entity::find().filter(data_subjects::Column::TenantId.eq(tenant_id));
+    if let Some(reference) = reference {
+        let hash = state.vault.reference_hash(tenant_id, reference).await?;
+        query = query.filter(data_subjects::Column::ReferenceHash.eq(hash));
+    }
+    if let Some(credential_id) = credential_id {
+        let subject_ids: Vec<String> = personal_records::Entity::find()
+            .filter(personal_records::Column::TenantId.eq(tenant_id))
+            .filter(personal_records::Column::CredentialId.eq(credential_id))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|r| r.subject_id)
+            .collect();
+        query = query.filter(data_subjects::Column::Id.is_in(subject_ids));
+    }
+    let mut subjects = Vec::new();
+    for row in query.all(&state.db).await? {
+        subjects.push(describe(state, &held(state, row).await?).await?);
+    }
+    Ok(subjects)
+}
+
+/// Everything held about the data subject `id` of `tenant_id`: each record with its
+/// contents while they can still be read, the credentials issued with them, the
+/// erasures, and why and how the data is processed.
+pub async fn export(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<SubjectExport>> {
+    let Some(row) = data_subjects::Entity::find_by_id(id)
+        .filter(data_subjects::Column::TenantId.eq(tenant_id))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let key = state.vault.open(&row).await?.ok();
+    let held = held(state, row).await?;
+    let info = describe(state, &held).await?;
+    let mut records = Vec::new();
+    for (record, described) in held.records.iter().zip(info.records) {
+        let data = match (&key, &record.jwe) {
+            (Some(key), Some(jwe)) => Some(key.open_json(jwe)?),
+            _ => None,
+        };
+        records.push(ExportedRecord {
+            info: described,
+            data,
+        });
+    }
+    let credentials = issued_credentials::Entity::find()
+        .filter(issued_credentials::Column::TenantId.eq(tenant_id))
+        .filter(issued_credentials::Column::CredentialId.is_in(info.credentials.clone()))
+        .all(&state.db)
+        .await?
+        .iter()
+        .map(issued::record)
+        .collect();
+    let erasures: Vec<ErasureInfo> = erasures::Entity::find()
+        .filter(erasures::Column::SubjectId.eq(id))
+        .order_by_asc(erasures::Column::ErasedAt)
+        .all(&state.db)
+        .await?
+        .iter()
+        .map(erasure::info)
+        .collect();
+    let periods = retention::periods(state, tenant_id).await?;
+    let mut types: Vec<&str> = held
+        .records
+        .iter()
+        .filter_map(|r| r.credential_type.as_deref())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    let processing = types
+        .into_iter()
+        .filter_map(|name| state.catalog.get(name))
+        .map(|t| {
+            let period = periods
+                .get(&t.name)
+                .map(|(p, _)| p.as_str())
+                .unwrap_or(&t.retention);
+            processing::issuance_activity(t, period)
+        })
+        .collect();
+    Ok(Some(SubjectExport {
+        format: EXPORT_FORMAT.into(),
+        exported_at: xsd_now(now),
+        controller: processing::controller(state, tenant_id).await?,
+        data_subject: info.id,
+        created_at: info.created_at,
+        erased_at: info.erased_at,
+        records,
+        credentials,
+        erasures,
+        processing,
+    }))
+}

@@ -1,0 +1,141 @@
+//! GDPR: the personal-data vault, erasure (Art. 17), export (Art. 15 and 20), retention,
+//! the records of processing (Art. 30) and the privacy lint.
+//!
+//! Every personal value Certus keeps — a credential's subject as issued, the holder's
+//! contact data, KYC evidence, an offer waiting for its wallet — is a JWE under the key
+//! of the person it is about ([`vault`]). Erasing the person destroys that key and clears
+//! the ciphertexts, signs a receipt naming them by a salted hash, and anchors the
+//! receipt's hash with that salted hash; a node restored from an older backup re-applies
+//! every anchored erasure at start ([`erasure::reapply`]). Issuance records, status
+//! entries and anchors hold no personal data and stay, so a credential can still be
+//! revoked and its status checked.
+
+pub mod erasure;
+pub mod export;
+pub mod processing;
+pub mod retention;
+pub mod vault;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use certus_schemas::privacy::{DataSubjectOptions, RecordKind};
+
+use crate::issuance::IssueError;
+use crate::state::AppState;
+use crate::store::entities::{data_subjects, personal_records};
+pub use vault::{Subject, Vault};
+
+/// Longest institution reference for a person, in bytes.
+const MAX_REFERENCE_LEN: usize = 200;
+
+/// Whose personal data an issuance carries.
+#[derive(Debug)]
+pub enum DataSubject<'a> {
+    /// As the request names them (`options.dataSubject`); without a reference, a data
+    /// subject of its own.
+    Given(Option<&'a DataSubjectOptions>),
+    /// A stored subject: an offer's, whose contact data and evidence were kept with the
+    /// offer.
+    Stored(Box<Subject>),
+}
+
+/// The vault rows an issuance writes with its record.
+#[derive(Debug, Default)]
+pub struct PersonalRows {
+    /// The data subject's row, when new.
+    pub subject: Option<data_subjects::ActiveModel>,
+    pub records: Vec<personal_records::ActiveModel>,
+}
+
+/// Checks `options.dataSubject` before anything is signed or stored.
+pub fn check(options: Option<&DataSubjectOptions>) -> Result<(), IssueError> {
+    let Some(reference) = options.and_then(|o| o.reference.as_deref()) else {
+        return Ok(());
+    };
+    if reference.trim().is_empty() || reference.len() > MAX_REFERENCE_LEN {
+        return Err(IssueError::Malformed {
+            message: format!(
+                "dataSubject.reference must be 1 to {MAX_REFERENCE_LEN} bytes, not blank"
+            ),
+            path: "/options/dataSubject/reference".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The data subject of an issuance or offer, and the contact data and evidence given
+/// with it, sealed under the subject's key.
+pub async fn subject_of(
+    state: &AppState,
+    tenant_id: &str,
+    given: Option<&DataSubjectOptions>,
+    credential_type: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Subject, Vec<personal_records::ActiveModel>)> {
+    let subject = match given.and_then(|o| o.reference.as_deref()) {
+        Some(reference) => {
+            state
+                .vault
+                .subject_by_reference(tenant_id, reference, now)
+                .await?
+        }
+        None => state.vault.new_subject(tenant_id, now).await?,
+    };
+    let mut records = Vec::new();
+    for (kind, data) in given.into_iter().flat_map(|o| {
+        [
+            (RecordKind::Contact, &o.contact),
+            (RecordKind::Evidence, &o.evidence),
+        ]
+    }) {
+        if let Some(data) = data {
+            records.push(subject.seal(
+                tenant_id,
+                kind,
+                None,
+                Some(credential_type),
+                &Value::Object(data.clone()),
+                now,
+            )?);
+        }
+    }
+    Ok((subject, records))
+}
+
+/// The vault rows of an issuance: its `credentialSubject` as issued, and what else the
+/// request gave about the person.
+pub async fn issuance_rows(
+    state: &AppState,
+    tenant_id: &str,
+    data_subject: DataSubject<'_>,
+    credential_id: &str,
+    credential_type: &str,
+    credential_subject: &Value,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PersonalRows> {
+    let (mut subject, mut records) = match data_subject {
+        DataSubject::Given(given) => {
+            subject_of(state, tenant_id, given, credential_type, now).await?
+        }
+        DataSubject::Stored(subject) => (*subject, Vec::new()),
+    };
+    for record in &mut records {
+        record.credential_id = sea_orm::Set(Some(credential_id.to_owned()));
+    }
+    records.insert(
+        0,
+        subject.seal(
+            tenant_id,
+            RecordKind::CredentialSubject,
+            Some(credential_id),
+            Some(credential_type),
+            credential_subject,
+            now,
+        )?,
+    );
+    Ok(PersonalRows {
+        subject: subject.new.take(),
+        records,
+    })
+}
