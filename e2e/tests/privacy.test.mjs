@@ -141,7 +141,7 @@ test('the Privacy page finds the person, exports everything, erases them with an
   await shot('erased');
   // The README's picture: the person found, erased, with the receipt.
   await page.locator('details summary').first().click();
-  await page.screenshot({ path: join(out, 'privacy-readme.png'), clip: { x: 0, y: 0, width: 1200, height: 1150 } });
+  await page.screenshot({ path: join(out, 'privacy-readme.png'), fullPage: true, clip: { x: 0, y: 0, width: 1200, height: 1150 } });
 
   // After erasure: the export holds nothing personal, the reference finds no one.
   const after = await page.request.get(`${server.base}/data-subjects/${exported.dataSubject}/export`);
