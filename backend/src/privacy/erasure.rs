@@ -70,31 +70,10 @@ pub async fn erase_subject(
         .await?
         .ok_or_else(|| ErasureError::NotFound(subject_id.to_owned()))?;
     let receipt_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let shredded = data_subjects::Entity::update_many()
-        .col_expr(
-            data_subjects::Column::WrappedKey,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            data_subjects::Column::ReferenceHash,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(data_subjects::Column::ErasedAt, Expr::value(now))
-        .filter(data_subjects::Column::Id.eq(subject_id))
-        .filter(data_subjects::Column::WrappedKey.is_not_null())
-        .exec(&txn)
-        .await?;
-    if shredded.rows_affected != 1 {
+    let (shredded, records) = shred(&txn, &[subject_id], Some(&receipt_id), now).await?;
+    if shredded != 1 {
         return Err(ErasureError::AlreadyErased);
     }
-    let records = clear_records(
-        &txn,
-        personal_records::Column::SubjectId.eq(subject_id),
-        Some(&receipt_id),
-        now,
-    )
-    .await?;
-    withdraw_offers(&txn, credential_offers::Column::SubjectId.eq(subject_id)).await?;
     let info = seal_receipt(
         state,
         &txn,
@@ -150,6 +129,47 @@ pub async fn erase_records(
     .await?;
     txn.commit().await?;
     Ok(info)
+}
+
+/// Destroys the keys (and reference hashes) of the subjects `ids` that still have one,
+/// clears their records and withdraws their waiting offers: (subjects, records) erased.
+async fn shred(
+    conn: &impl ConnectionTrait,
+    ids: &[&str],
+    erased_by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok((0, 0));
+    }
+    let shredded = data_subjects::Entity::update_many()
+        .col_expr(
+            data_subjects::Column::WrappedKey,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            data_subjects::Column::ReferenceHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(data_subjects::Column::ErasedAt, Expr::value(now))
+        .filter(data_subjects::Column::Id.is_in(ids.iter().copied()))
+        .filter(data_subjects::Column::WrappedKey.is_not_null())
+        .exec(conn)
+        .await?
+        .rows_affected;
+    let records = clear_records(
+        conn,
+        personal_records::Column::SubjectId.is_in(ids.iter().copied()),
+        erased_by,
+        now,
+    )
+    .await?;
+    withdraw_offers(
+        conn,
+        credential_offers::Column::SubjectId.is_in(ids.iter().copied()),
+    )
+    .await?;
+    Ok((shredded, records))
 }
 
 /// Clears the ciphertexts of the records `filter` selects that still hold any.
@@ -348,33 +368,8 @@ pub async fn reapply(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Res
             .into_tuple()
             .all(&txn)
             .await?;
-        if !subjects.is_empty() {
-            data_subjects::Entity::update_many()
-                .col_expr(
-                    data_subjects::Column::WrappedKey,
-                    Expr::value(Option::<String>::None),
-                )
-                .col_expr(
-                    data_subjects::Column::ReferenceHash,
-                    Expr::value(Option::<String>::None),
-                )
-                .col_expr(data_subjects::Column::ErasedAt, Expr::value(now))
-                .filter(data_subjects::Column::Id.is_in(subjects.iter().map(String::as_str)))
-                .exec(&txn)
-                .await?;
-            clear_records(
-                &txn,
-                personal_records::Column::SubjectId.is_in(subjects.iter().map(String::as_str)),
-                None,
-                now,
-            )
-            .await?;
-            withdraw_offers(
-                &txn,
-                credential_offers::Column::SubjectId.is_in(subjects.iter().map(String::as_str)),
-            )
-            .await?;
-        }
+        let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+        let (shredded, _) = shred(&txn, &subjects, None, now).await?;
         let records = clear_records(
             &txn,
             personal_records::Column::Tag.is_in(chunk.iter().map(String::as_str)),
@@ -383,7 +378,7 @@ pub async fn reapply(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Res
         )
         .await?;
         txn.commit().await?;
-        erased += subjects.len() as u64 + records;
+        erased += shredded + records;
     }
     if erased > 0 {
         tracing::warn!(

@@ -76,17 +76,25 @@ async fn describe(state: &AppState, held: &Held) -> anyhow::Result<DataSubjectIn
     })
 }
 
+/// The stored data subject `id` of `tenant_id`.
+async fn find(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<data_subjects::Model>, sea_orm::DbErr> {
+    data_subjects::Entity::find_by_id(id)
+        .filter(data_subjects::Column::TenantId.eq(tenant_id))
+        .one(&state.db)
+        .await
+}
+
 /// The data subject `id` of `tenant_id`.
 pub async fn subject(
     state: &AppState,
     tenant_id: &str,
     id: &str,
 ) -> anyhow::Result<Option<DataSubjectInfo>> {
-    let Some(row) = data_subjects::Entity::find_by_id(id)
-        .filter(data_subjects::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
-        .await?
-    else {
+    let Some(row) = find(state, tenant_id, id).await? else {
         return Ok(None);
     };
     Ok(Some(describe(state, &held(state, row).await?).await?))
@@ -133,11 +141,7 @@ pub async fn export(
     id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<SubjectExport>> {
-    let Some(row) = data_subjects::Entity::find_by_id(id)
-        .filter(data_subjects::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
-        .await?
-    else {
+    let Some(row) = find(state, tenant_id, id).await? else {
         return Ok(None);
     };
     let key = state.vault.open(&row).await?.ok();

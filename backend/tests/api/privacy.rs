@@ -83,6 +83,15 @@ async fn issue_for_person(app: &TestApp, credential: Value, format: &str) -> Str
     credential_id(&body)
 }
 
+/// `POST /data-subjects/search` as `caller`: the subjects found.
+async fn search(app: &TestApp, caller: &Caller, query: Value) -> Vec<Value> {
+    let (status, body) = app
+        .call(caller, "POST", "/data-subjects/search", Some(query))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["subjects"].as_array().expect("subjects").clone()
+}
+
 /// Every byte the store holds: the SQLite files, or a `pg_dump` of the database.
 async fn store_bytes(app: &TestApp) -> Vec<u8> {
     match app.postgres_url() {
@@ -175,17 +184,8 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     assert_nothing_personal("the chain", &chain_export(&app).await);
 
     // One person: found by the institution's reference, with both credentials.
-    let (status, body) = app
-        .call(
-            &dpo,
-            "POST",
-            "/data-subjects/search",
-            Some(json!({"reference": "CUST-4711"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let subjects = body["subjects"].as_array().expect("subjects");
-    assert_eq!(subjects.len(), 1, "{body}");
+    let subjects = search(&app, &dpo, json!({"reference": "CUST-4711"})).await;
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
     let subject = subjects[0].clone();
     let subject_id = subject["id"].as_str().expect("id").to_owned();
     assert_eq!(subject["credentials"], json!([kyc_id, qualification_id]));
@@ -210,16 +210,8 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
         "{kinds:?}"
     );
     assert!(subject["records"][0]["retainUntil"].is_string());
-    let (status, by_credential) = app
-        .call(
-            &dpo,
-            "POST",
-            "/data-subjects/search",
-            Some(json!({"credentialId": qualification_id})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(by_credential["subjects"][0]["id"], subject_id);
+    let by_credential = search(&app, &dpo, json!({"credentialId": qualification_id})).await;
+    assert_eq!(by_credential[0]["id"], subject_id);
 
     // Each record is a JWE under the subject's own key.
     let rows = personal_records::Entity::find()
@@ -378,15 +370,9 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
         .expect("records")
         .iter()
         .all(|r| r.get("data").is_none()));
-    let (_, found) = app
-        .call(
-            &dpo,
-            "POST",
-            "/data-subjects/search",
-            Some(json!({"reference": "CUST-4711"})),
-        )
-        .await;
-    assert_eq!(found["subjects"], json!([]));
+    assert!(search(&app, &dpo, json!({"reference": "CUST-4711"}))
+        .await
+        .is_empty());
     let (_, offer_info) = app
         .get_authorised(&format!(
             "/credentials/offers/{}",
@@ -403,7 +389,10 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
             "/openid4vci/token",
             FORM,
             form(&[
-                ("grant_type", "urn:ietf:params:oauth:grant-type:pre-authorized_code"),
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+                ),
                 ("pre-authorized_code", code),
             ]),
             None,
@@ -411,7 +400,10 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["error"], "invalid_grant");
-    assert!(refused["error_description"].as_str().expect("text").contains("erased"));
+    assert!(refused["error_description"]
+        .as_str()
+        .expect("text")
+        .contains("erased"));
 
     // Status still works: the issuer revokes, the status answers.
     let (status, body) = app
@@ -572,23 +564,10 @@ async fn retention_erases_what_is_past_its_period_and_reports_it(db: Db) {
     assert_eq!(sweep["records"], 3, "{sweep}");
     assert_eq!(sweep["erasures"].as_array().expect("erasures").len(), 2);
     // A-1 had nothing else: the whole person is erased. B-2 keeps the qualification.
-    let find = |reference: &'static str| {
-        let dpo = dpo.clone();
-        let app = &app;
-        async move {
-            let (_, body) = app
-                .call(
-                    &dpo,
-                    "POST",
-                    "/data-subjects/search",
-                    Some(json!({"reference": reference})),
-                )
-                .await;
-            body["subjects"].as_array().expect("subjects").clone()
-        }
-    };
-    assert!(find("A-1").await.is_empty());
-    let b = find("B-2").await;
+    assert!(search(&app, &dpo, json!({"reference": "A-1"}))
+        .await
+        .is_empty());
+    let b = search(&app, &dpo, json!({"reference": "B-2"})).await;
     assert_eq!(b.len(), 1);
     let records = b[0]["records"].as_array().expect("records");
     let live: Vec<_> = records.iter().filter(|r| r["erasedAt"].is_null()).collect();
