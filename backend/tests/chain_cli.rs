@@ -244,3 +244,132 @@ fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_
         "{out}"
     );
 }
+
+/// Rows of `table` matching `condition` in the SQLite store of `dir`.
+fn count(dir: &Path, table: &str, condition: &str) -> i64 {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}", dir.join("certus.db").display());
+        let db = sea_orm::Database::connect(url).await.expect("sqlite");
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
+        db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+    })
+}
+
+/// Waits until `commitment` is anchored.
+fn anchored(server: &Server, token: &str, commitment: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server
+        .request(
+            "GET",
+            &format!("/anchors/{commitment}/receipt"),
+            token,
+            None,
+        )
+        .0
+        != 200
+    {
+        assert!(Instant::now() < deadline, "{commitment} never anchored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_backup_restored_from_before_an_erasure_is_caught_up_with_the_chain_and_erases_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, token) =
+        run(certus(dir.path()).args(["api-key", "create", "--scopes", "issue,privacy"]));
+    assert!(ok, "{token}");
+    let token = token.trim().to_owned();
+    let server = Server::start(dir.path());
+    let mut body = certificate();
+    body["options"] =
+        json!({"dataSubject": {"reference": "AUD-7", "contact": {"email": "luca@example.org"}}});
+    let (status, issued) = server.request("POST", "/credentials/issue", &token, Some(&body));
+    assert_eq!(status, 201, "{issued}");
+    let (_, found) = server.request(
+        "POST",
+        "/data-subjects/search",
+        &token,
+        Some(&json!({"reference": "AUD-7"})),
+    );
+    let subject = found["subjects"][0]["id"]
+        .as_str()
+        .expect("a subject")
+        .to_owned();
+
+    // The backup: taken while the server runs, before the erasure.
+    let backup = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        dir.path().join("master.key"),
+        backup.path().join("master.key"),
+    )
+    .expect("key");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}", dir.path().join("certus.db").display());
+        let db = sea_orm::Database::connect(url).await.expect("sqlite");
+        db.execute_unprepared(&format!(
+            "VACUUM INTO '{}'",
+            backup.path().join("certus.db").display()
+        ))
+        .await
+        .expect("backup");
+    });
+    drop(runtime);
+
+    let (status, erasure) = server.request(
+        "POST",
+        &format!("/data-subjects/{subject}/erasure"),
+        &token,
+        None,
+    );
+    assert_eq!(status, 201, "{erasure}");
+    anchored(
+        &server,
+        &token,
+        erasure["commitment"].as_str().expect("hex"),
+    );
+    drop(server);
+    let export = dir.path().join("chain.jsonl");
+    let (ok, out) = run(certus(dir.path()).args(["chain", "export"]).arg(&export));
+    assert!(ok, "{out}");
+
+    // Restored, the backup still holds the person's key and data…
+    let live = "wrapped_key IS NOT NULL";
+    assert_eq!(count(backup.path(), "data_subjects", live), 1);
+    assert!(count(backup.path(), "personal_records", "jwe IS NOT NULL") >= 2);
+    // …until it is caught up with the chain, which erases them again.
+    let (ok, out) = run(certus(backup.path()).args(["chain", "import"]).arg(&export));
+    assert!(ok, "{out}");
+    assert!(out.contains("caught up chain `kill-test`"), "{out}");
+    assert!(!out.contains(" 0 erased subjects"), "{out}");
+    assert_eq!(count(backup.path(), "data_subjects", live), 0);
+    assert_eq!(
+        count(backup.path(), "personal_records", "jwe IS NOT NULL"),
+        0
+    );
+    assert_eq!(count(backup.path(), "ledger_outbox", "1 = 1"), 0);
+    // The caught-up store serves: the person is not found, and the chain verifies.
+    let (ok, out) = run(certus(backup.path()).args(["chain", "verify"]));
+    assert!(ok, "{out}");
+    let server = Server::start(backup.path());
+    let (_, found) = server.request(
+        "POST",
+        "/data-subjects/search",
+        &token,
+        Some(&json!({"reference": "AUD-7"})),
+    );
+    assert_eq!(found["subjects"], json!([]), "{found}");
+    drop(server);
+}
