@@ -40,6 +40,25 @@ ensure_postgres() {
   }
 }
 
+# The layers of decision 12, as Cargo sees them: the ledger core builds for the browser
+# without std's I/O, and neither it nor the credential layer depends on a database, an HTTP
+# server or (for the core) a runtime or an HTTP client.
+check_layers() {
+  cargo build --quiet -p certus-ledger --target wasm32-unknown-unknown
+  local crate forbidden found
+  for rule in "certus-ledger:tokio|sea-orm|sqlx|axum|reqwest" \
+              "certus-credential:sea-orm|sqlx|axum|certus-server" \
+              "certus-wallet:sea-orm|sqlx|axum|certus-server"; do
+    crate=${rule%%:*}; forbidden=${rule#*:}
+    found=$(cargo tree -p "$crate" -e normal --prefix none | grep -E "^($forbidden) v" | sort -u || true)
+    if [ -n "$found" ]; then
+      echo "$crate must not depend on: $found" >&2
+      exit 1
+    fi
+  done
+  echo "layers hold: certus-ledger (no_std, wasm32), certus-credential, certus-wallet"
+}
+
 # The web app is built into frontend/dist and served by the backend.
 build_frontend() {
   ./scripts/build-frontend.sh

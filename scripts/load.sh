@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_system_packages wrk sqlite3
 seconds=${1:-15}
-cargo build --quiet --release -p certus
+cargo build --quiet --release -p certus-server
 data=$(mktemp -d)
 export CERTUS_DATA_DIR=$data RUST_LOG=warn
 export CERTUS_TOKEN=$(./target/release/certus api-key create --scopes issue,verify)

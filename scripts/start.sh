@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 ensure_rust
 ensure_system_packages
 build_frontend
-exec cargo run --quiet -p certus -- serve "$@"
+exec cargo run --quiet -p certus-server -- serve "$@"

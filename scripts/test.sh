@@ -19,5 +19,7 @@ build_frontend
 cargo fmt --manifest-path frontend/Cargo.toml -- --check
 cargo clippy --quiet --release --target wasm32-unknown-unknown --manifest-path frontend/Cargo.toml \
   --target-dir target -- -D warnings
+step "layers (decision 12)"
+check_layers
 step "interoperability with independent implementations (e2e/)"
 ./scripts/e2e.sh

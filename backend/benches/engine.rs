@@ -2,9 +2,9 @@
 //! same ssi primitives, in one run. `cargo bench -p certus --bench engine`; figures in
 //! docs/performance.md.
 
-use certus::issuance;
-use certus::verification::Binding;
 use certus_schemas::wire::CredentialFormat;
+use certus_server::issuance;
+use certus_server::verification::Binding;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Value};

@@ -12,14 +12,14 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
-use certus::audit;
-use certus::ledger::block::{Block, ChainId, Genesis};
-use certus::ledger::merkle::LeafIndex;
-use certus::ledger::producer::seal_all;
-use certus::ledger::receipt::Receipt;
-use certus::ledger::store::{outbox_row, AnchorState};
-use certus::ledger::transaction::{credential_commitment, Transaction};
-use certus::store::entities::{audit_outbox, ledger_outbox};
+use certus_server::audit;
+use certus_server::ledger::block::{Block, ChainId, Genesis};
+use certus_server::ledger::merkle::LeafIndex;
+use certus_server::ledger::producer::seal_all;
+use certus_server::ledger::receipt::Receipt;
+use certus_server::ledger::store::{outbox_row, AnchorState};
+use certus_server::ledger::transaction::{credential_commitment, Transaction};
+use certus_server::store::entities::{audit_outbox, ledger_outbox};
 
 mod common;
 
@@ -131,10 +131,10 @@ fn sealing(c: &mut Criterion) {
 
 fn receipts(c: &mut Criterion) {
     let key = SigningKey::generate(&mut StdRng::seed_from_u64(1));
-    let genesis = Genesis::create(ChainId::parse("bench").expect("id"), &key, 0);
+    let genesis = Genesis::create(ChainId::parse("bench").expect("id"), &key, 0).expect("signs");
     let mut group = c.benchmark_group("receipt_verify");
     for size in [1_000u64, 10_000, 100_000] {
-        let block = Block::seal(&genesis.header, anchors(size, 0), 1, &key);
+        let block = Block::seal(&genesis.header, anchors(size, 0), 1, &key).expect("signs");
         let receipt = Receipt::new(&block, LeafIndex(size / 3)).expect("receipt");
         let bytes = serde_json::to_vec(&receipt).expect("json").len();
         eprintln!(

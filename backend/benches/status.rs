@@ -13,10 +13,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures::future::join_all;
 use serde_json::json;
 
-use certus::issuance;
-use certus::ledger::producer::seal_all;
-use certus::state::AppState;
-use certus::status::{Change, Selection};
+use certus_server::issuance;
+use certus_server::ledger::producer::seal_all;
+use certus_server::state::AppState;
+use certus_server::status::{Change, Selection};
 
 mod common;
 

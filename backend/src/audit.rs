@@ -11,21 +11,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryOrder, Set, Statement};
 
-use crate::ledger::hash::{Digest, AUDIT_ENTRY};
+use crate::ledger::audit::Entry;
+use crate::ledger::hash::Digest;
 use crate::store::entities::{audit_log, audit_outbox};
 
 /// Entries chained per statement.
 const INSERT_CHUNK: usize = 1_000;
-
-/// The fields of an entry that its hash covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub tenant_id: String,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub at_ms: i64,
-}
 
 /// The outbox row of a new entry; insert it in the same database transaction as the
 /// change it records.
@@ -65,29 +56,6 @@ pub async fn record(
         )],
     )
     .await
-}
-
-/// The chained hash of `entry` at `position` after `previous`: SHA-256 over the prefix,
-/// the previous hash, the position, the time and the length-prefixed text fields.
-pub fn entry_hash(previous: &Digest, position: i64, entry: &Entry) -> Digest {
-    let fields = [
-        &entry.tenant_id,
-        &entry.actor,
-        &entry.action,
-        &entry.subject,
-    ];
-    let lengths: Vec<[u8; 4]> = fields
-        .iter()
-        .map(|f| (f.len() as u32).to_be_bytes())
-        .collect();
-    let position = position.to_be_bytes();
-    let at = entry.at_ms.to_be_bytes();
-    let mut parts: Vec<&[u8]> = vec![AUDIT_ENTRY, previous.as_bytes(), &position, &at];
-    for (field, length) in fields.iter().zip(&lengths) {
-        parts.push(length);
-        parts.push(field.as_bytes());
-    }
-    Digest::of(&parts)
 }
 
 /// Queues many entries at once, in `conn`'s transaction.
@@ -146,7 +114,7 @@ pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, D
     };
     let mut chained = Vec::with_capacity(pending.len());
     for (_, entry) in pending {
-        head = entry_hash(&head, position, &entry);
+        head = entry.hash(&head, position);
         chained.push((position, entry, head.to_hex()));
         position += 1;
     }
@@ -158,10 +126,10 @@ pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, D
 /// array per column (7 parameters instead of 7 per entry).
 async fn insert_chained(
     conn: &impl ConnectionTrait,
-    chained: Vec<(i64, Entry, String)>,
+    chained: Vec<(i64, Entry<String>, String)>,
 ) -> Result<(), DbErr> {
     if conn.get_database_backend() == DbBackend::Postgres {
-        let text = |field: fn(&(i64, Entry, String)) -> &str| -> Vec<String> {
+        let text = |field: fn(&(i64, Entry<String>, String)) -> &str| -> Vec<String> {
             chained.iter().map(|c| field(c).to_owned()).collect()
         };
         let (t, a, ac, s, h) = (
@@ -226,13 +194,13 @@ pub async fn verify(conn: &impl ConnectionTrait) -> Result<(u64, Digest), (i64, 
             return Err((position, "an entry is missing".into()));
         }
         let entry = Entry {
-            tenant_id: row.tenant_id.clone(),
-            actor: row.actor.clone(),
-            action: row.action.clone(),
-            subject: row.subject.clone(),
+            tenant_id: row.tenant_id.as_str(),
+            actor: row.actor.as_str(),
+            action: row.action.as_str(),
+            subject: row.subject.as_str(),
             at_ms: row.at_ms,
         };
-        head = entry_hash(&head, position, &entry);
+        head = entry.hash(&head, position);
         if row.hash != head.to_hex() {
             return Err((position, "the entry's hash does not chain".into()));
         }

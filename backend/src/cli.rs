@@ -375,7 +375,7 @@ pub fn receipt(command: ReceiptCommand) -> anyhow::Result<ExitCode> {
 
 /// Runs a wallet subcommand.
 pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
-    use crate::wallet::{self, client};
+    use certus_wallet::{self as wallet, client};
     use std::io::Write;
     let path = args.wallet.as_path();
     let mut out = std::io::stdout();
@@ -493,7 +493,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out, "declined")?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let contexts = crate::credential::contexts::Contexts::bundled();
+            let contexts = certus_credential::contexts::Contexts::bundled();
             let notify = asks_notifications && allow_status_notifications;
             client::respond(&wallet, &request, &answers, &contexts, notify).await?;
             writeln!(out, "sent; the verifier accepted the presentation")?;

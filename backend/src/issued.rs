@@ -16,11 +16,11 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use crate::issuance::{xsd_millis, xsd_now};
 use crate::store::entities::{
     audit_log, audit_outbox, issued_credentials, ledger_blocks, ledger_outbox,
 };
 use crate::store::has_type;
+use certus_credential::time::{xsd_millis, xsd_now};
 
 /// Why a search was refused.
 #[derive(Debug, thiserror::Error)]

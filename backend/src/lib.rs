@@ -16,7 +16,6 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod credential;
 pub mod did;
 pub mod error;
 pub mod issuance;
@@ -32,7 +31,6 @@ pub mod store;
 pub mod trust;
 pub mod uri;
 pub mod verification;
-pub mod wallet;
 
 use std::sync::Arc;
 
@@ -42,10 +40,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::api::rate_limit::RateLimiter;
 use crate::config::{ServerConfig, StoreConfig};
-use crate::credential::catalog::Catalog;
-use crate::credential::contexts::Contexts;
 use crate::did::registry::DidRegistry;
-use crate::did::Resolver;
 use crate::issuance::record::Recorder;
 use crate::keys::{KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
@@ -54,6 +49,9 @@ use crate::state::AppState;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
 use crate::verification::Verifier;
+use certus_credential::catalog::Catalog;
+use certus_credential::contexts::Contexts;
+use certus_credential::did::Resolver;
 
 /// Oldest key-binding JWT accepted, in seconds.
 pub const MAX_KEY_BINDING_AGE_SECS: i64 = 600;

@@ -8,10 +8,10 @@ use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use certus::auth::accounts;
-use certus::cli::{ApiKeyCommand, Cli, Command};
-use certus::config::LogFormat;
-use certus::ledger::producer;
+use certus_server::auth::accounts;
+use certus_server::cli::{ApiKeyCommand, Cli, Command};
+use certus_server::config::LogFormat;
+use certus_server::ledger::producer;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
@@ -27,7 +27,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     let master_key = std::env::var("CERTUS_MASTER_KEY").ok();
     match cli.command {
         Command::Serve(server) => {
-            let node = certus::open(&cli.store, master_key.as_deref()).await?;
+            let node = certus_server::open(&cli.store, master_key.as_deref()).await?;
             let ledger = node.ledger.clone();
             let producer = producer::spawn(
                 ledger.clone(),
@@ -38,15 +38,16 @@ async fn main() -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("binding {}", server.addr))?;
             let addr = listener.local_addr()?;
             // With port 0 the default public URL names the port actually bound.
-            let server = certus::config::ServerConfig { addr, ..server };
-            let state = certus::build_state(node, &server);
-            let app = certus::app(state.clone(), &server);
-            let webhooks = certus::kyc::webhooks::spawn(state.clone(), Duration::from_secs(1));
-            let retention = certus::privacy::retention::spawn(
+            let server = certus_server::config::ServerConfig { addr, ..server };
+            let state = certus_server::build_state(node, &server);
+            let app = certus_server::app(state.clone(), &server);
+            let webhooks =
+                certus_server::kyc::webhooks::spawn(state.clone(), Duration::from_secs(1));
+            let retention = certus_server::privacy::retention::spawn(
                 state.clone(),
                 Duration::from_secs(server.retention_interval_secs),
             );
-            tracing::info!(%addr, database = %certus::store::redact(&cli.store.database_url()), "listening");
+            tracing::info!(%addr, database = %certus_server::store::redact(&cli.store.database_url()), "listening");
             println!("Certus is listening on http://{addr}  (API docs: http://{addr}/api-docs)");
             // Shown once, on the console only (never in the logs): the first admin's
             // one-time password, on a store with no account yet.
@@ -73,24 +74,24 @@ async fn main() -> anyhow::Result<ExitCode> {
             tracing::info!("stopped");
         }
         Command::Chain(command) => {
-            return certus::cli::chain(command, &cli.store, master_key.as_deref()).await;
+            return certus_server::cli::chain(command, &cli.store, master_key.as_deref()).await;
         }
-        Command::Receipt(command) => return certus::cli::receipt(command),
-        Command::Wallet(args) => return certus::cli::wallet(args).await,
+        Command::Receipt(command) => return certus_server::cli::receipt(command),
+        Command::Wallet(args) => return certus_server::cli::wallet(args).await,
         Command::Tenant(command) => {
-            return certus::cli::tenant(command, &cli.store, master_key.as_deref()).await;
+            return certus_server::cli::tenant(command, &cli.store, master_key.as_deref()).await;
         }
         Command::User(command) => {
-            return certus::cli::user(command, &cli.store, master_key.as_deref()).await;
+            return certus_server::cli::user(command, &cli.store, master_key.as_deref()).await;
         }
         Command::ApiKey(ApiKeyCommand::Create {
             scopes,
             label,
             tenant,
         }) => {
-            let node = certus::open(&cli.store, master_key.as_deref()).await?;
+            let node = certus_server::open(&cli.store, master_key.as_deref()).await?;
             let (_, token) =
-                certus::auth::create_api_key(&node.db, &tenant, &scopes, label).await?;
+                certus_server::auth::create_api_key(&node.db, &tenant, &scopes, label).await?;
             println!("{token}");
         }
     }

@@ -6,8 +6,6 @@ use sea_orm::DatabaseConnection;
 
 use crate::api::rate_limit::RateLimiter;
 use crate::auth::throttle::SignInThrottle;
-use crate::credential::catalog::Catalog;
-use crate::credential::contexts::Contexts;
 use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
 use crate::keys::{KeyStore, MasterKey};
@@ -16,6 +14,8 @@ use crate::privacy::Vault;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
 use crate::verification::Verifier;
+use certus_credential::catalog::Catalog;
+use certus_credential::contexts::Contexts;
 
 /// Shared application state; cheap to clone.
 #[derive(Debug, Clone)]

@@ -24,14 +24,14 @@ use serde_json::json;
 use ssi::jwk::{Algorithm, JWK};
 
 use crate::audit;
-use crate::credential::catalog::{Catalog, CredentialType};
-use crate::credential::jose;
-use crate::issuance::{xsd_millis, xsd_now};
 use crate::keys::KeyStore;
 use crate::ledger::store::{outbox_row, Ledger};
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::{issued_credentials, schema_registrations, trust_statements};
 use crate::store::has_type;
+use certus_credential::catalog::{Catalog, CredentialType};
+use certus_credential::jose;
+use certus_credential::time::{xsd_millis, xsd_now};
 
 /// The grantor name of the root authority.
 pub const ROOT: &str = "root";

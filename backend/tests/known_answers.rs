@@ -5,10 +5,10 @@
 
 use std::path::PathBuf;
 
-use certus::credential::contexts::Contexts;
-use certus::credential::data_integrity::{self, ProofConfig};
-use certus::credential::sd_jwt::{self, BindingExpectations, KeyBindingError};
-use certus::did::Resolver;
+use certus_credential::contexts::Contexts;
+use certus_credential::data_integrity::{self, ProofConfig};
+use certus_credential::did::Resolver;
+use certus_credential::sd_jwt::{self, BindingExpectations, KeyBindingError};
 use serde_json::{json, Value};
 use ssi::jwk::{Algorithm, JWK};
 use ssi::multicodec::MultiEncoded;
@@ -217,8 +217,8 @@ fn a_tampered_sd_jwt_vector_is_rejected() {
 
 mod merkle {
     use base64::prelude::{Engine, BASE64_STANDARD};
-    use certus::ledger::hash::Digest;
-    use certus::ledger::merkle::{
+    use certus_server::ledger::hash::Digest;
+    use certus_server::ledger::merkle::{
         leaf_hash, verify_consistency, verify_inclusion, LeafIndex, Tree, TreeSize,
     };
     use serde_json::Value;

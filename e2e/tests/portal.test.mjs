@@ -21,6 +21,7 @@ let server;
 let browser;
 let page;
 let issuedId;
+let receiptText;
 
 before(async () => {
   server = await startServer({
@@ -175,8 +176,16 @@ test('a credential is found, revoked with a reason, and its status history and r
   await page.getByTestId('anchor').waitFor();
   await page.getByTestId('open-receipt').click();
   await page.getByTestId('receipt').waitFor();
+  // The page checks the receipt itself, with the ledger core compiled to wasm: it asks
+  // the server for nothing but the genesis.
+  const checks = [];
+  const onRequest = r => { if (r.url().includes('/chain/receipts/verify')) checks.push(r.url()); };
+  page.on('request', onRequest);
   await page.getByTestId('verify-receipt').click();
   await page.getByTestId('receipt-valid').waitFor();
+  receiptText = await page.getByTestId('receipt').locator('pre').textContent();
+  page.off('request', onRequest);
+  assert.deepEqual(checks, [], 'the receipt was checked in the browser');
   await shot('credential');
   // The list now shows it as revoked.
   await page.getByRole('link', { name: 'Credentials', exact: true }).click();
@@ -191,6 +200,18 @@ test('the chain explorer and the audit log show the blocks and the changes', asy
   await page.getByTestId('blocks').getByRole('button').first().click();
   await page.getByTestId('block').waitFor();
   await shot('chain');
+  // A receipt pasted into the explorer is checked in the browser: the one downloaded
+  // holds, and the same with another transaction's commitment does not, and says why.
+  const receipt = JSON.parse(receiptText);
+  await page.getByTestId('receipt-input').fill(JSON.stringify(receipt));
+  await page.getByTestId('check-receipt').click();
+  await page.getByTestId('receipt-valid').waitFor();
+  const forged = JSON.stringify(receipt).replaceAll(receipt.commitment, '0'.repeat(64));
+  assert.notEqual(forged, JSON.stringify(receipt));
+  await page.getByTestId('receipt-input').fill(forged);
+  await page.getByTestId('check-receipt').click();
+  const verdict = await page.getByTestId('receipt-invalid').textContent();
+  assert.match(verdict, /Not valid: .*not in the block/);
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByTestId('audit-log').filter({ hasText: 'credential.revoke' }).waitFor();
   await shot('audit');

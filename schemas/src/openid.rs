@@ -11,12 +11,12 @@ use utoipa::ToSchema;
 use crate::dcql::DcqlQuery;
 use crate::wire::{IssueOptions, Problem, VerificationPolicy, VerificationResult};
 
-/// The OAuth grant type of OpenID4VCI's pre-authorized code flow.
 /// The `direct_post` parameter by which a holder lets a verifier keep a credential's status
 /// entries and be told of its suspension or revocation, and its one accepted value.
 pub const STATUS_NOTIFICATIONS_PARAM: &str = "status_notifications";
 /// See [`STATUS_NOTIFICATIONS_PARAM`].
 pub const STATUS_NOTIFICATIONS_ALLOWED: &str = "allowed";
+/// The OAuth grant type of OpenID4VCI's pre-authorized code flow.
 pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 /// The `typ` of an OpenID4VCI key proof.
 pub const PROOF_TYP: &str = "openid4vci-proof+jwt";

@@ -1,9 +1,9 @@
 //! What the benchmarks share: a node in a fresh data folder (SQLite, or the PostgreSQL
 //! database `CERTUS_BENCH_DATABASE_URL` names) and, where asked, its application state.
 
-use certus::config::{ServerConfig, StoreConfig};
-use certus::state::AppState;
-use certus::Node;
+use certus_server::config::{ServerConfig, StoreConfig};
+use certus_server::state::AppState;
+use certus_server::Node;
 use tokio::runtime::Runtime;
 
 /// A node for benchmark `chain`, in `dir`.
@@ -13,7 +13,8 @@ pub fn node(rt: &Runtime, dir: &tempfile::TempDir) -> Node {
         database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
         chain_id: "bench".parse().expect("chain id"),
     };
-    rt.block_on(certus::open(&store, None)).expect("open")
+    rt.block_on(certus_server::open(&store, None))
+        .expect("open")
 }
 
 /// The application state over a fresh node, as the server builds it.
@@ -31,7 +32,7 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
     };
     let node = node(rt, dir);
     let _runtime = rt.enter();
-    let state = certus::build_state(node, &server);
+    let state = certus_server::build_state(node, &server);
     // The default institution is a KYC desk: accredited for the KYC credentials issued here.
     rt.block_on(
         state

@@ -13,8 +13,7 @@ use super::extract::{page_limit, JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::ledger::hash::Digest;
-use crate::ledger::portable;
-use crate::ledger::receipt::{Anchored, Checkpoint, Receipt};
+use crate::ledger::receipt::{self, Anchored, Checkpoint, Receipt};
 use crate::ledger::store::AnchorState;
 use crate::state::AppState;
 
@@ -117,20 +116,10 @@ pub async fn verify_receipt(
     State(state): State<AppState>,
     JsonBody(receipt): JsonBody<serde_json::Value>,
 ) -> Json<ReceiptCheck> {
-    Json(
-        match portable::verify_receipt_value(receipt, state.ledger.genesis()) {
-            Ok(anchored) => ReceiptCheck {
-                valid: true,
-                anchor: Some(anchored.info()),
-                error: None,
-            },
-            Err(e) => ReceiptCheck {
-                valid: false,
-                anchor: None,
-                error: Some(format!("{e:#}")),
-            },
-        },
-    )
+    Json(receipt::check_document_wire(
+        receipt,
+        state.ledger.genesis(),
+    ))
 }
 
 /// The head as a checkpoint third parties can pin: a signed note (C2SP `signed-note`)
@@ -147,7 +136,9 @@ pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiEr
             "this node is not a validator of its chain and signs no checkpoints",
         ));
     };
-    let note = Checkpoint::of(&state.ledger.head().await?).sign(key);
+    let note = Checkpoint::of(&state.ledger.head().await?)
+        .sign(key)
+        .map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 

@@ -14,9 +14,9 @@ use utoipa::ToSchema;
 
 use super::extract::{JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
-use crate::did::certus::{self, DidState, Service};
 use crate::error::ApiError;
 use crate::state::AppState;
+use certus_credential::did::certus::{self, DidState, Service};
 
 /// `POST /dids` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]

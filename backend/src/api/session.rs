@@ -14,9 +14,9 @@ use crate::auth::accounts::{self, AccountError};
 use crate::auth::passwords;
 use crate::auth::sessions::{self, Session, SignInError, COOKIE};
 use crate::error::ApiError;
-use crate::issuance::xsd_now;
 use crate::state::AppState;
 use crate::store::entities::tenants;
+use certus_credential::time::xsd_now;
 
 /// Signs in with an email and password. Sets the session cookie (HttpOnly, SameSite=Strict,
 /// Secure when the public URL is https) and answers the CSRF token to send back as

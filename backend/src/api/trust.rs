@@ -12,10 +12,10 @@ use utoipa::ToSchema;
 use super::extract::{JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::issuance::xsd_millis;
 use crate::state::AppState;
 use crate::store::entities::{schema_registrations, trust_statements};
 use crate::trust::Grant;
+use certus_credential::time::xsd_millis;
 
 /// `POST /trust/schemas` body.
 #[derive(Debug, Deserialize, ToSchema)]

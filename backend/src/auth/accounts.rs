@@ -10,8 +10,8 @@ use sea_orm::{
 };
 
 use super::passwords;
-use crate::issuance::xsd_now;
 use crate::store::entities::{sessions, users};
+use certus_credential::time::xsd_now;
 
 /// Why an account change was refused. Every variant but `Internal` is the client's.
 #[derive(Debug, thiserror::Error)]

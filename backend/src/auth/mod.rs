@@ -17,8 +17,8 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::issuance::xsd_now;
 use crate::store::entities::api_keys;
+use certus_credential::time::xsd_now;
 
 /// What an API key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,8 @@
 //! chain transaction in the same database transaction), their states replayed in chain
 //! order, and the tenants' private keys for them.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -12,13 +14,16 @@ use sea_orm::{
 
 use ssi::jwk::{Algorithm, JWK};
 
-use super::certus::{self, At, DidError, DidState, Op, Operation, PublicKey, Service};
 use crate::audit;
-use crate::credential::jose;
 use crate::keys::{IssuerKey, KeyStore, MasterKey};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::{did_operations, ledger_blocks, ledger_transactions, signing_keys};
+use certus_credential::did::certus::{
+    self, At, DidError, DidState, Op, Operation, PublicKey, Service,
+};
+use certus_credential::did::CertusDids;
+use certus_credential::jose;
 
 /// Why a DID could not be resolved or changed.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +71,16 @@ pub struct DidRegistry {
 impl std::fmt::Debug for DidRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DidRegistry").finish_non_exhaustive()
+    }
+}
+
+/// The resolver's `did:certus` source: every operation this node holds, anchored or pending.
+impl CertusDids for DidRegistry {
+    fn current_state<'a>(
+        &'a self,
+        did: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<DidState>, String>> + Send + 'a>> {
+        Box::pin(async move { self.state(did, None).await.map_err(|e| e.to_string()) })
     }
 }
 

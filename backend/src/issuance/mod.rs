@@ -6,18 +6,14 @@ pub mod record;
 
 pub use prepare::{prepare, Prepared};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use certus_credential::time::xsd_now;
+use chrono::{DateTime, Utc};
 use sea_orm::Set;
 use serde_json::Value;
 
 use certus_schemas::wire::CredentialFormat;
 
 use crate::audit;
-use crate::credential::commitment::commitment;
-use crate::credential::contexts::Contexts;
-use crate::credential::data_integrity::{self, DataIntegrityError, ProofConfig};
-use crate::credential::envelope::{envelop_credential, MediaType};
-use crate::credential::{jose, sd_jwt};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
 use crate::privacy::{self, DataSubject, PersonalRows};
@@ -25,6 +21,11 @@ use crate::state::AppState;
 use crate::status::Allocation;
 use crate::store::entities::issued_credentials;
 use crate::trust::{MandatePermit, TrustError};
+use certus_credential::commitment::commitment;
+use certus_credential::contexts::Contexts;
+use certus_credential::data_integrity::{self, DataIntegrityError, ProofConfig};
+use certus_credential::envelope::{envelop_credential, MediaType};
+use certus_credential::{jose, sd_jwt};
 use record::RecordError;
 
 /// Why a credential could not be issued. Every variant but `Internal` is the client's.
@@ -36,7 +37,7 @@ pub enum IssueError {
     /// The first `@context` is not the VC 2.0 context.
     #[error(
         "credentials are issued as VC Data Model 2.0: the first @context must be {}",
-        crate::credential::VC_V2_CONTEXT
+        certus_credential::VC_V2_CONTEXT
     )]
     UnsupportedVersion,
     /// A context outside the bundled set (nothing is fetched).
@@ -148,18 +149,6 @@ pub struct Issued {
     pub credential_subject: Value,
 }
 
-/// An XSD dateTime at second precision, in UTC.
-pub fn xsd_now(now: DateTime<Utc>) -> String {
-    now.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// [`xsd_now`] of a time in milliseconds since the epoch (empty when out of range).
-pub fn xsd_millis(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .map(xsd_now)
-        .unwrap_or_default()
-}
-
 impl Issued {
     /// What is recorded about this issuance: identifiers, types, issuer, format, time and
     /// commitment — no claim values — with its anchor and audit entry.
@@ -174,7 +163,7 @@ impl Issued {
         })?;
         Ok(record::Record {
             issued: issued_credentials::ActiveModel {
-                id: Set(uuid::Uuid::new_v4().to_string()),
+                id: Set(crate::store::time_ordered_id()),
                 tenant_id: Set(tenant_id.to_owned()),
                 credential_id: Set(self.credential_id.clone()),
                 types: Set(serde_json::to_string(&self.types).map_err(anyhow::Error::from)?),

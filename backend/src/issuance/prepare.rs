@@ -5,13 +5,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::{xsd_now, IssueError};
-use crate::credential::catalog::{Catalog, CredentialType};
-use crate::credential::contexts::{context_urls, Contexts};
-use crate::credential::VC_V2_CONTEXT;
-use crate::did;
+use super::IssueError;
 use crate::keys::{IssuerKey, KeyStore};
 use crate::status::{Allocation, StatusLists};
+use certus_credential::catalog::{Catalog, CredentialType};
+use certus_credential::contexts::{context_urls, Contexts};
+use certus_credential::did;
+use certus_credential::time::xsd_now;
+use certus_credential::VC_V2_CONTEXT;
 
 /// A credential ready to be secured.
 #[derive(Debug)]

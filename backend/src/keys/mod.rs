@@ -13,8 +13,8 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
 use ssi::jwk::{Algorithm, JWK};
 
-use crate::did;
 use crate::store::entities::{signing_keys, tenants};
+use certus_credential::did;
 
 /// Kind of issuer key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,12 +20,12 @@ use sea_orm::{
 
 use super::StatusRef;
 use crate::audit;
-use crate::credential::jose;
-use crate::issuance::xsd_now;
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{reliance_record_hash, Transaction};
 use crate::state::AppState;
 use crate::store::entities::{reliance_records, status_watches};
+use certus_credential::jose;
+use certus_credential::time::xsd_now;
 
 /// `typ` of a signed reliance record.
 pub const RELIANCE_RECORD_TYP: &str = "reliance-record+jwt";

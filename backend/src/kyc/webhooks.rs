@@ -22,10 +22,10 @@ use sea_orm::{
 use serde_json::{json, Value};
 
 use super::StatusRef;
-use crate::credential::jose;
-use crate::issuance::xsd_now;
 use crate::state::AppState;
 use crate::store::entities::{reliance_records, status_watches, webhook_deliveries, webhooks};
+use certus_credential::jose;
+use certus_credential::time::xsd_now;
 
 /// The event type of a status change of a relied-on credential.
 pub const STATUS_EVENT: &str = "https://w3id.org/certus/secevent/credential-status";

@@ -1,14 +1,9 @@
-//! The built-in chain.
-//!
-//! The core — [`hash`], [`merkle`], [`transaction`], [`block`], [`receipt`] — is pure: no
-//! database, clock or network, so it can be checked by anyone with the genesis and reused
-//! by the offline `certus receipt verify`. The store and the block producer wrap it.
+//! The built-in chain in the server: the pure core ([`certus_ledger`]: hashes, Merkle
+//! trees, transactions, blocks, receipts) wrapped with its store (outbox, blocks), the
+//! block producer and export/import.
 
-pub mod block;
-pub mod hash;
-pub mod merkle;
+pub use certus_ledger::{audit, block, hash, merkle, receipt, transaction};
+
 pub mod portable;
 pub mod producer;
-pub mod receipt;
 pub mod store;
-pub mod transaction;

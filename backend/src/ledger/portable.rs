@@ -11,7 +11,7 @@ use anyhow::Context;
 use serde_json::Value;
 
 use super::block::{Block, Genesis};
-use super::receipt::{Anchored, Receipt};
+use super::receipt::{check_document, Anchored};
 use super::store::{import_genesis, Ledger};
 
 /// Writes the genesis and every block after it.
@@ -112,14 +112,7 @@ pub fn verify_receipt_files(receipt: &str, genesis: &str) -> anyhow::Result<Anch
     let genesis: Genesis =
         serde_json::from_str(genesis).context("the genesis file is not a genesis")?;
     let value: Value = serde_json::from_str(receipt).context("the receipt file is not JSON")?;
-    verify_receipt_value(value, &genesis)
-}
-
-/// Checks a receipt — bare, or a receipt endpoint's response — against `genesis`.
-pub fn verify_receipt_value(value: Value, genesis: &Genesis) -> anyhow::Result<Anchored> {
-    let receipt = value.get("receipt").cloned().unwrap_or(value);
-    let receipt: Receipt = serde_json::from_value(receipt).context("not a receipt")?;
-    Ok(receipt.verify(genesis)?)
+    Ok(check_document(value, &genesis)?)
 }
 
 /// Lines of a reader, for the import functions.

@@ -41,6 +41,9 @@ pub enum StoreError {
     /// This node is not a validator of its chain, so it cannot seal.
     #[error("this node is not a validator of the chain")]
     NotValidator,
+    /// The validator key could not sign (its token refused or failed).
+    #[error("the validator key could not sign: {0}")]
+    Sign(#[from] ed25519_dalek::SignatureError),
 }
 
 /// Where a commitment stands.
@@ -98,7 +101,7 @@ impl Ledger {
             Some(row) => serde_json::from_str::<Genesis>(&row.document)?,
             None => {
                 let genesis =
-                    Genesis::create(chain_id.clone(), &key, Utc::now().timestamp_millis());
+                    Genesis::create(chain_id.clone(), &key, Utc::now().timestamp_millis())?;
                 let txn = db.begin().await?;
                 ledger_genesis::ActiveModel {
                     chain_id: Set(chain_id.as_str().to_owned()),
@@ -237,7 +240,7 @@ impl Ledger {
                 what: "the genesis block",
             })?;
         let previous = parse_header(&head_row)?;
-        let (block, tree) = Block::seal_with_tree(&previous, transactions, now_ms, key);
+        let (block, tree) = Block::seal_with_tree(&previous, transactions, now_ms, key)?;
         insert_block(&txn, &block, &tree).await?;
         txn.commit().await?;
         Ok(Some(block.header))

@@ -16,11 +16,11 @@ use super::metadata::{configuration_id, format_name, PRE_AUTHORIZED_GRANT};
 use super::offers::{opened, status_of, MAX_TX_CODE_FAILURES};
 use super::{nonces, proof, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
-use crate::credential::envelope;
 use crate::issuance::{self, IssueError};
 use crate::privacy::DataSubject;
 use crate::state::AppState;
 use crate::store::entities::credential_offers;
+use certus_credential::envelope;
 use certus_schemas::openid::OfferStatus;
 
 /// Why an offer whose data subject was erased gives nothing.

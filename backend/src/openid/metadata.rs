@@ -5,8 +5,8 @@
 use certus_schemas::wire::CredentialFormat;
 use serde_json::{json, Map, Value};
 
-use crate::credential::catalog::{Catalog, CredentialType};
-use crate::credential::jose::ALLOWED_ALGORITHMS;
+use certus_credential::catalog::{Catalog, CredentialType};
+use certus_credential::jose::ALLOWED_ALGORITHMS;
 
 pub use certus_schemas::openid::PRE_AUTHORIZED_GRANT;
 
@@ -94,7 +94,7 @@ fn configuration(credential_type: &CredentialType, format: CredentialFormat) -> 
         CredentialFormat::VcJwt => config["credential_definition"] = json!({"type": types}),
         CredentialFormat::LdpVc => {
             config["credential_definition"] = json!({
-                "@context": [crate::credential::VC_V2_CONTEXT, credential_type.context],
+                "@context": [certus_credential::VC_V2_CONTEXT, credential_type.context],
                 "type": types,
             });
             config["credential_signing_alg_values_supported"] =

@@ -14,11 +14,12 @@ use serde_json::{json, Value};
 use super::metadata::{configuration_id, paths, PRE_AUTHORIZED_GRANT};
 use crate::audit;
 use crate::auth::{random_token, token_hash, Principal};
-use crate::issuance::{self, xsd_now, IssueError};
+use crate::issuance::{self, IssueError};
 use crate::privacy::Subject;
 use crate::state::AppState;
 use crate::store::entities::{credential_offers, data_subjects, personal_records};
 use crate::uri::percent_encode;
+use certus_credential::time::xsd_now;
 
 /// Default time an offer can be redeemed.
 pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;

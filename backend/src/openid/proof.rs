@@ -7,8 +7,8 @@ use serde_json::Value;
 use ssi::jwk::JWK;
 
 use super::{nonces, OAuthError, OAuthErrorKind};
-use crate::credential::jose;
-use crate::did;
+use certus_credential::did;
+use certus_credential::jose;
 
 pub use certus_schemas::openid::PROOF_TYP;
 /// Tolerated clock skew and oldest accepted `iat`, in seconds.

@@ -11,11 +11,11 @@ use sea_orm::{EntityTrait, Set};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::credential::jose;
-use crate::issuance::xsd_now;
 use crate::keys::IssuerKey;
 use crate::state::AppState;
 use crate::store::entities::consent_receipts;
+use certus_credential::jose;
+use certus_credential::time::xsd_now;
 
 /// `typ` of a verification receipt.
 pub const VERIFICATION_RECEIPT_TYP: &str = "verification-receipt+jwt";

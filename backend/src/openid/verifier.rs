@@ -23,9 +23,6 @@ use super::metadata::paths;
 use super::receipts;
 use crate::audit;
 use crate::auth::{random_token, Principal};
-use crate::credential::envelope::{self, MediaType};
-use crate::credential::{jose, sd_jwt};
-use crate::issuance::xsd_now;
 use crate::keys::IssuerKey;
 use crate::kyc::register::{self, Acceptance, Relied};
 use crate::kyc::{self, StatusRef};
@@ -33,6 +30,9 @@ use crate::state::AppState;
 use crate::store::entities::presentation_requests;
 use crate::uri::percent_encode;
 use crate::verification::{issuer_of, policy, types_of, Binding};
+use certus_credential::envelope::{self, MediaType};
+use certus_credential::time::xsd_now;
+use certus_credential::{jose, sd_jwt};
 
 /// Default time a request can be answered.
 pub const DEFAULT_LIFETIME_SECS: u64 = 600;

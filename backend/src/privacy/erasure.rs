@@ -20,8 +20,6 @@ use serde_json::json;
 use certus_schemas::privacy::{ErasureInfo, ErasureReason};
 
 use crate::audit;
-use crate::credential::jose;
-use crate::issuance::xsd_now;
 use crate::ledger::hash::Digest;
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{erasure_receipt_hash, Kind, Transaction};
@@ -29,6 +27,8 @@ use crate::state::AppState;
 use crate::store::entities::{
     credential_offers, data_subjects, erasures, ledger_transactions, personal_records,
 };
+use certus_credential::jose;
+use certus_credential::time::xsd_now;
 
 /// `typ` of an erasure receipt.
 pub const ERASURE_RECEIPT_TYP: &str = "erasure-receipt+jwt";

@@ -9,10 +9,10 @@ use certus_schemas::privacy::{
 };
 
 use super::{erasure, processing, retention};
-use crate::issuance::xsd_now;
 use crate::issued;
 use crate::state::AppState;
 use crate::store::entities::{data_subjects, erasures, issued_credentials, personal_records};
+use certus_credential::time::xsd_now;
 
 /// The format of an export.
 pub const EXPORT_FORMAT: &str = "certus-data-subject-export/1";

@@ -9,10 +9,10 @@ use certus_schemas::privacy::{Controller, ProcessingActivity, RecordsOfProcessin
 use certus_schemas::wire::VerificationPolicy;
 
 use super::retention;
-use crate::credential::catalog::CredentialType;
-use crate::issuance::xsd_now;
 use crate::state::AppState;
 use crate::store::entities::{tenants, verification_policies};
+use certus_credential::catalog::CredentialType;
+use certus_credential::time::xsd_now;
 
 /// The measures Certus takes for every activity.
 const SECURITY: &[&str] = &[

@@ -22,8 +22,9 @@ use sha2::Sha256;
 use certus_schemas::privacy::RecordKind;
 
 use crate::keys::MasterKey;
-use crate::ledger::hash::{Digest, ERASURE_TAG};
+use crate::ledger::hash::erasure_tag;
 use crate::store::entities::{data_subjects, personal_records, tenant_keys};
+use crate::store::time_ordered_id;
 
 /// A 256-bit key of the vault; its bytes never reach a log.
 #[derive(Clone)]
@@ -122,19 +123,13 @@ impl Subject {
     }
 }
 
-/// A new id for a vault row: a UUIDv7, time-ordered so that each group commit appends to
-/// the tables' indexes instead of touching a page per row (see `docs/performance.md`).
-fn time_ordered_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 /// The salted hash naming a data subject or a record in an anchored erasure receipt:
 /// SHA-256 over a domain prefix, 16 random bytes and the id. The salt is kept by no one,
 /// so the hash links to nothing but the row that stores it.
 pub fn tag(id: &str) -> String {
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
-    Digest::of(&[ERASURE_TAG, &salt, id.as_bytes()]).to_hex()
+    erasure_tag(&salt, id).to_hex()
 }
 
 /// The vault: tenant keys (cached once unwrapped) and data subjects.

@@ -121,7 +121,7 @@ impl StatusLists {
 
     /// Creates a pair of lists for `key`'s DID and publishes their empty first versions.
     async fn open_pair(&self, key: &IssuerKey, now: DateTime<Utc>) -> anyhow::Result<OpenPair> {
-        let (revocation, suspension) = (ListId::random(), ListId::random());
+        let (revocation, suspension) = (ListId(rand::random()), ListId(rand::random()));
         let txn = self.db.begin().await?;
         let mut published = Vec::new();
         for (list, partner, purpose) in [

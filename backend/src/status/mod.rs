@@ -28,10 +28,10 @@ pub use change::{Change, Selection, StatusError};
 pub use publish::Published;
 pub use token::STATUS_LIST_JWT;
 
-use crate::credential::contexts::Contexts;
 use crate::keys::KeyStore;
 use crate::ledger::transaction::ListId;
 use crate::store::entities::{status_list_versions, status_lists};
+use certus_credential::contexts::Contexts;
 
 /// How long a cached list is served without asking the database whether another process
 /// sharing it published a newer version.

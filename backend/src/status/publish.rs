@@ -10,12 +10,12 @@ use serde_json::{json, Value};
 
 use super::list::StatusBits;
 use super::StatusLists;
-use crate::credential::data_integrity::{self, ProofConfig};
-use crate::issuance::xsd_now;
 use crate::ledger::hash::Digest;
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{status_list_hash, ListId, Transaction};
 use crate::store::entities::{status_list_versions, status_lists};
+use certus_credential::data_integrity::{self, ProofConfig};
+use certus_credential::time::xsd_now;
 
 /// One published version of a list.
 #[derive(Debug, Clone)]
@@ -82,7 +82,7 @@ impl StatusLists {
             .ok_or_else(|| anyhow::anyhow!("no key of {} to sign its status list", row.issuer))?;
         let url = self.url(list);
         let unsigned = json!({
-            "@context": [crate::credential::VC_V2_CONTEXT],
+            "@context": [certus_credential::VC_V2_CONTEXT],
             "id": url,
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
             "issuer": row.issuer,

@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use ssi::status::token_status_list::{BitString, StatusSize};
 
 use super::{Allocation, Published, StatusLists};
-use crate::credential::jose;
 use crate::ledger::transaction::ListId;
 use crate::store::entities::status_lists;
+use certus_credential::jose;
 
 /// The media type of a status list token.
 pub const STATUS_LIST_JWT: &str = "application/statuslist+jwt";

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use super::report::Report;
 use super::{checks, Verifier};
-use crate::credential::commitment::commitment;
-use crate::did::certus::At;
 use crate::ledger::store::{AnchorState, StoreError};
+use certus_credential::commitment::commitment;
+use certus_credential::did::certus::At;
 
 /// Where a secured credential stands on this node's chain, looked up once per verification:
 /// the `anchored` check reports it, and `did:certus` issuer keys are judged at its point.

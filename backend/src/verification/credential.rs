@@ -10,11 +10,11 @@ use super::{
     check_contexts, check_jws_signature, check_schema, check_validity, check_window, checks,
     issuer_of, summary_of, types_of, Binding, UnrecognisedInput, Verifier,
 };
-use crate::credential::data_integrity::{self, DataIntegrityError};
-use crate::credential::envelope::{self, MediaType};
-use crate::credential::jose;
-use crate::credential::sd_jwt::{self, BindingExpectations, SdJwtError};
-use crate::did::{authorised_key, AuthorisedKey, Relationship};
+use certus_credential::data_integrity::{self, DataIntegrityError};
+use certus_credential::did::{authorised_key, AuthorisedKey, Relationship};
+use certus_credential::envelope::{self, MediaType};
+use certus_credential::jose;
+use certus_credential::sd_jwt::{self, BindingExpectations, SdJwtError};
 
 /// A credential in one of the securing formats.
 enum Secured<'a> {

@@ -17,14 +17,14 @@ use serde_json::Value;
 
 pub use certus_schemas::holder::{issuer_of, types_of};
 
-use crate::credential::catalog::Catalog;
-use crate::credential::contexts::{context_urls, Contexts};
-use crate::credential::jose::DecodedJws;
-use crate::credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
-use crate::did::{AuthorisedKey, Resolver};
 use crate::ledger::store::Ledger;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
+use certus_credential::catalog::Catalog;
+use certus_credential::contexts::{context_urls, Contexts};
+use certus_credential::did::{AuthorisedKey, Resolver};
+use certus_credential::jose::DecodedJws;
+use certus_credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
 use certus_schemas::kyc::Assurance;
 use certus_schemas::wire::{CredentialSummary, VerifyOptions};
 use report::Report;

@@ -10,10 +10,10 @@ use super::report::Report;
 use super::{
     check_contexts, check_jws_signature, checks, types_of, Binding, UnrecognisedInput, Verifier,
 };
-use crate::credential::data_integrity;
-use crate::credential::envelope::{self, MediaType};
-use crate::credential::jose;
-use crate::did::Relationship;
+use certus_credential::data_integrity;
+use certus_credential::did::Relationship;
+use certus_credential::envelope::{self, MediaType};
+use certus_credential::jose;
 
 impl Verifier {
     /// Verifies a presentation, requiring it to be bound to `binding` where given.

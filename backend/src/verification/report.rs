@@ -1,6 +1,6 @@
 //! Building a [`VerificationResult`] check by check.
 
-use crate::did::certus::At;
+use certus_credential::did::certus::At;
 use certus_schemas::wire::{
     AnchorInfo, Check, CredentialSummary, Outcome, Problem, PublishedList, Verdict,
     VerificationResult,

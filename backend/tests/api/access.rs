@@ -3,8 +3,8 @@
 //! never reads or changes the owner's data: it gets 404, or an answer without it.
 
 use axum::http::StatusCode;
-use certus::auth::Scope;
 use certus_schemas::portal::Role;
+use certus_server::auth::Scope;
 use serde_json::{json, Value};
 
 use crate::helpers::{kyc_credential, Caller, Db, TestApp};
@@ -58,9 +58,10 @@ async fn every_endpoint_answers_each_role_and_tenant_as_it_should(db: Db) {
     let id = issued["id"].as_str().expect("id").to_owned();
     let enc = id.replace(':', "%3A");
     app.seal().await;
-    let (key, _) = certus::auth::create_api_key(&app.state.db, "default", &[Scope::Read], None)
-        .await
-        .expect("key");
+    let (key, _) =
+        certus_server::auth::create_api_key(&app.state.db, "default", &[Scope::Read], None)
+            .await
+            .expect("key");
     let key_id = key.id;
     let suspend = json!({
         "credentialId": id,

@@ -2,9 +2,9 @@
 //! passwords, and admins managing users and API keys.
 
 use axum::http::StatusCode;
-use certus::auth::accounts;
-use certus::store::entities::{sessions, users};
 use certus_schemas::portal::Role;
+use certus_server::auth::accounts;
+use certus_server::store::entities::{sessions, users};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 

@@ -2,9 +2,9 @@
 //! tampering with the stored chain, and what reaches the chain.
 
 use axum::http::StatusCode;
-use certus::ledger::block::Genesis;
-use certus::ledger::receipt::{Checkpoint, Receipt};
-use certus::store::entities::{audit_log, ledger_blocks, ledger_transactions};
+use certus_server::ledger::block::Genesis;
+use certus_server::ledger::receipt::{Checkpoint, Receipt};
+use certus_server::store::entities::{audit_log, ledger_blocks, ledger_transactions};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::{json, Value};
 

@@ -2,7 +2,7 @@
 //! cut-off, deactivation, and DID resolution (with `versionTime`).
 
 use axum::http::StatusCode;
-use certus::credential::jose;
+use certus_credential::jose;
 use serde_json::{json, Map, Value};
 use ssi::jwk::{Algorithm, JWK};
 

@@ -3,11 +3,11 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use certus::auth::{create_api_key, Scope};
-use certus::config::{ServerConfig, StoreConfig};
-use certus::state::AppState;
-use certus::trust::Grant;
 use certus_schemas::portal::Role;
+use certus_server::auth::{create_api_key, Scope};
+use certus_server::config::{ServerConfig, StoreConfig};
+use certus_server::state::AppState;
+use certus_server::trust::Grant;
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
@@ -132,7 +132,7 @@ impl TestApp {
             database_url,
             chain_id: "test-chain".parse().expect("chain id"),
         };
-        let node = certus::open(&store, None).await.expect("open");
+        let node = certus_server::open(&store, None).await.expect("open");
         let (_, token) = create_api_key(
             &node.db,
             "default",
@@ -141,8 +141,8 @@ impl TestApp {
         )
         .await
         .expect("api key");
-        let state = certus::build_state(node, &server);
-        let router = certus::app(state.clone(), &server);
+        let state = certus_server::build_state(node, &server);
+        let router = certus_server::app(state.clone(), &server);
         Self {
             router,
             state,
@@ -189,7 +189,7 @@ impl TestApp {
 
     /// Seals every pending anchor into blocks now, as the block producer does each interval.
     pub async fn seal(&self) -> usize {
-        certus::ledger::producer::seal_all(&self.state.ledger).await
+        certus_server::ledger::producer::seal_all(&self.state.ledger).await
     }
 
     /// A GET with the test API key.
@@ -277,7 +277,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 impl TestApp {
     /// Creates an account (with [`PASSWORD`]) in `tenant`; returns its id.
     pub async fn user(&self, tenant: &str, email: &str, role: Role) -> String {
-        certus::auth::accounts::create(
+        certus_server::auth::accounts::create(
             &self.state.db,
             tenant,
             email,
@@ -294,7 +294,7 @@ impl TestApp {
     /// Creates a tenant (without issuer keys: it can read and change, not sign).
     pub async fn tenant(&self, id: &str) {
         use sea_orm::{ActiveModelTrait, Set};
-        certus::store::entities::tenants::ActiveModel {
+        certus_server::store::entities::tenants::ActiveModel {
             id: Set(id.to_owned()),
             name: Set(format!("Tenant {id}")),
             created_at: Set(chrono::Utc::now()),
@@ -385,7 +385,7 @@ pub struct Backup {
 
 impl Backup {
     /// Opens the restored store as a node (with the original's master key).
-    pub async fn open(&self) -> certus::Node {
+    pub async fn open(&self) -> certus_server::Node {
         let store = StoreConfig {
             data_dir: self.dir.path().to_owned(),
             database_url: self
@@ -394,7 +394,7 @@ impl Backup {
                 .map(|name| format!("{}/{name}", postgres_server())),
             chain_id: "test-chain".parse().expect("chain id"),
         };
-        certus::open(&store, None)
+        certus_server::open(&store, None)
             .await
             .expect("open the restored store")
     }

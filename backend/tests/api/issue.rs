@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{check, kyc_credential, token_of, Db, TestApp, SEEDED_AUDIT_ENTRIES};
 use crate::on_both_databases;
-use certus::store::entities::issued_credentials;
+use certus_server::store::entities::issued_credentials;
 
 on_both_databases!(
     every_type_issues_in_every_format_and_verifies,
@@ -71,10 +71,10 @@ async fn issuing_needs_an_api_key_with_the_issue_scope(db: Db) {
         .post("/credentials/issue", &body, Some("certus_not-a-real-token"))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (_, verify_only) = certus::auth::create_api_key(
+    let (_, verify_only) = certus_server::auth::create_api_key(
         &app.state.db,
         "default",
-        &[certus::auth::Scope::Verify],
+        &[certus_server::auth::Scope::Verify],
         None,
     )
     .await

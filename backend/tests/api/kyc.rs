@@ -6,11 +6,11 @@
 use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
-use certus::auth::Scope;
-use certus::credential::jose;
-use certus::kyc::webhooks;
-use certus::wallet::HolderKey;
+use certus_credential::jose;
 use certus_schemas::portal::Role;
+use certus_server::auth::Scope;
+use certus_server::kyc::webhooks;
+use certus_wallet::HolderKey;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
@@ -264,7 +264,7 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
     assert_eq!(record["policyId"], "bank-b-onboarding");
     assert_eq!(
         record["consentReceiptHash"],
-        json!(certus::openid::receipts::hash(
+        json!(certus_server::openid::receipts::hash(
             &info["outcome"]["consentReceipt"]
         ))
     );
@@ -293,7 +293,7 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
     let commitment = reliance["commitment"].as_str().expect("commitment");
     assert_eq!(
         commitment,
-        certus::ledger::transaction::reliance_record_hash(jws).to_hex()
+        certus_server::ledger::transaction::reliance_record_hash(jws).to_hex()
     );
     let (status, anchored) = app.get(&format!("/anchors/{commitment}/receipt")).await;
     assert_eq!(status, StatusCode::OK, "{anchored}");

@@ -5,11 +5,11 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use certus::credential::contexts::Contexts;
-use certus::credential::jose;
-use certus::wallet::{present, Audience, HeldCredential, HolderKey, Wallet};
+use certus_credential::contexts::Contexts;
+use certus_credential::jose;
 use certus_schemas::dcql::DcqlQuery;
 use certus_schemas::holder::Key;
+use certus_wallet::{present, Audience, HeldCredential, HolderKey, Wallet};
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -37,7 +37,7 @@ pub(crate) fn unbound_kyc() -> Value {
 }
 
 pub(crate) fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let encode = |text: &str| certus::uri::percent_encode(text, b"");
+    let encode = |text: &str| certus_server::uri::percent_encode(text, b"");
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
@@ -211,7 +211,7 @@ async fn a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key
         assert_eq!(info["status"], "redeemed");
         let credential_id = info["credentialId"].as_str().expect("credential id");
         let (status, _) = app
-            .get_authorised(&certus::api::credentials::record_path(credential_id))
+            .get_authorised(&certus_server::api::credentials::record_path(credential_id))
             .await;
         assert_eq!(status, StatusCode::OK);
         let (status, again) = app.credential_request(&access, &request).await;
@@ -308,7 +308,7 @@ async fn wrong_used_and_expired_codes_are_refused(db: Db) {
     // An expired offer.
     let offer = app.offer("dc+sd-jwt", false).await;
     {
-        use certus::store::entities::credential_offers;
+        use certus_server::store::entities::credential_offers;
         use sea_orm::{sea_query::Expr, EntityTrait};
         credential_offers::Entity::update_many()
             .col_expr(
@@ -656,7 +656,7 @@ async fn a_verifier_sees_only_the_disclosed_claims_with_signed_receipts(db: Db) 
     assert_eq!(decoded.payload["status"], "accepted");
     assert_eq!(
         decoded.payload["consentReceiptSha256"],
-        certus::openid::receipts::hash(consent)
+        certus_server::openid::receipts::hash(consent)
     );
     assert!(!decoded.payload["credentials"][0]["statusLists"]
         .as_array()
@@ -766,8 +766,8 @@ async fn replayed_redirected_and_unsatisfying_answers_are_refused(db: Db) {
     let (_, object4) = request(&app, json!({"credentialType": "KycCredential", "claims": ["givenName", "familyName"], "purpose": "Check"})).await;
     let nonce4 = object4["nonce"].as_str().expect("nonce");
     let token = credential.as_str().expect("token");
-    let only_given = certus::wallet::select_disclosures(token, &["givenName"]);
-    let kb = certus::credential::sd_jwt::key_binding_jwt(
+    let only_given = certus_wallet::select_disclosures(token, &["givenName"]);
+    let kb = certus_credential::sd_jwt::key_binding_jwt(
         &only_given,
         &key.jwk,
         ssi::jwk::Algorithm::EdDSA,
@@ -976,7 +976,9 @@ async fn malformed_offers_and_requests_are_refused_with_a_reason(db: Db) {
         );
     }
     // Without the scopes: a status-only key can neither offer nor ask.
-    let certus_key = app.key("default", &[certus::auth::Scope::Status]).await;
+    let certus_key = app
+        .key("default", &[certus_server::auth::Scope::Status])
+        .await;
     let crate::helpers::Caller::Key(token) = certus_key else {
         unreachable!()
     };

@@ -7,8 +7,8 @@ use ssi::jwk::{Algorithm, JWK};
 
 use crate::helpers::{check, kyc_credential, Db, TestApp};
 use crate::on_both_databases;
-use certus::credential::data_integrity::{self, ProofConfig};
-use certus::credential::jose;
+use certus_credential::data_integrity::{self, ProofConfig};
+use certus_credential::jose;
 
 on_both_databases!(
     a_holder_signed_presentation_verifies_bound_to_its_challenge_and_domain,
@@ -24,7 +24,7 @@ pub struct Holder {
 
 pub fn new_holder() -> Holder {
     let key = JWK::generate_ed25519().expect("key");
-    let (did, vm) = certus::did::did_key_for(&key).expect("did");
+    let (did, vm) = certus_credential::did::did_key_for(&key).expect("did");
     Holder { key, did, vm }
 }
 
@@ -48,7 +48,7 @@ pub async fn sign_vp(
         ProofConfig {
             verification_method: &holder.vm,
             proof_purpose: "authentication",
-            created: certus::issuance::xsd_now(Utc::now()),
+            created: certus_credential::time::xsd_now(Utc::now()),
             challenge: Some(challenge),
             domain: Some(domain),
         },

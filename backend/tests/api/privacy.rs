@@ -5,10 +5,10 @@
 //! and the minimisation warnings.
 
 use axum::http::StatusCode;
-use certus::auth::Scope;
-use certus::credential::jose;
-use certus::ledger::portable;
-use certus::store::entities::{data_subjects, personal_records};
+use certus_credential::jose;
+use certus_server::auth::Scope;
+use certus_server::ledger::portable;
+use certus_server::store::entities::{data_subjects, personal_records};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
@@ -59,7 +59,7 @@ fn credential_id(issued: &Value) -> String {
     match vc["id"].as_str() {
         Some(id) if !id.starts_with("data:") => id.to_owned(),
         _ => {
-            let (_, token) = certus::credential::envelope::open(vc).expect("enveloped");
+            let (_, token) = certus_credential::envelope::open(vc).expect("enveloped");
             let jwt = token.split('~').next().expect("jwt");
             let claims = jose::decode(jwt).expect("jwt").payload;
             claims
@@ -417,7 +417,7 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     let (status, body) = app
         .get_authorised(&format!(
             "/credentials/{}/status",
-            certus::uri::percent_encode(&qualification_id, b":@")
+            certus_server::uri::percent_encode(&qualification_id, b":@")
         ))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -435,7 +435,7 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
             .await
             .expect("query")
             .expect("subject");
-        let vault = certus::privacy::Vault::new(node.db.clone(), node.master.clone());
+        let vault = certus_server::privacy::Vault::new(node.db.clone(), node.master.clone());
         assert!(
             vault.open(&row).await.expect("query").is_ok(),
             "the backup predates the erasure"
@@ -448,7 +448,7 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
             .await
             .expect("catches up");
         assert!(held >= 1 && appended >= 1, "{held} {appended}");
-        let erased = certus::privacy::erasure::reapply(&node.db, chrono::Utc::now())
+        let erased = certus_server::privacy::erasure::reapply(&node.db, chrono::Utc::now())
             .await
             .expect("re-applies");
         assert!(erased >= 1);
@@ -470,7 +470,7 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
         assert!(live.is_empty());
         // Opening the restored store again (a restart) finds nothing left to erase, and
         // the chain's outbox does not anchor twice what the caught-up blocks hold.
-        let pending = certus::store::entities::ledger_outbox::Entity::find()
+        let pending = certus_server::store::entities::ledger_outbox::Entity::find()
             .count(&node.db)
             .await
             .expect("count");

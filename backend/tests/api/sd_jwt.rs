@@ -10,7 +10,7 @@ use ssi::jwk::{Algorithm, JWK};
 
 use crate::helpers::{check, kyc_credential, token_of, Db, TestApp};
 use crate::on_both_databases;
-use certus::credential::sd_jwt::key_binding_jwt;
+use certus_credential::sd_jwt::key_binding_jwt;
 
 on_both_databases!(
     personal_claims_are_concealed_by_default_and_disclosable_on_request,
@@ -126,7 +126,7 @@ async fn a_holder_can_withhold_claims_and_the_rest_still_verifies(db: Db) {
 async fn key_binding_must_match_the_holder_key_nonce_and_audience(db: Db) {
     let app = TestApp::spawn(db).await;
     let holder = JWK::generate_ed25519().expect("key");
-    let (holder_did, _) = certus::did::did_key_for(&holder).expect("did");
+    let (holder_did, _) = certus_credential::did::did_key_for(&holder).expect("did");
     let token = token_of(
         &app.issue(kyc_credential(Some(&holder_did)), "dc+sd-jwt")
             .await,

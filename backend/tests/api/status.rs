@@ -4,9 +4,9 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use certus::auth::{create_api_key, Scope};
-use certus::credential::jose;
-use certus::status::list::StatusBits;
+use certus_credential::jose;
+use certus_server::auth::{create_api_key, Scope};
+use certus_server::status::list::StatusBits;
 use chrono::Utc;
 use http_body_util::BodyExt;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -318,8 +318,8 @@ async fn bulk_revocation_changes_exactly_what_the_query_selects(db: Db) {
     );
 
     // The second key's issuance, by issuing key.
-    let second_id = certus::store::entities::api_keys::Entity::find()
-        .filter(certus::store::entities::api_keys::Column::Label.eq("desk 2"))
+    let second_id = certus_server::store::entities::api_keys::Entity::find()
+        .filter(certus_server::store::entities::api_keys::Column::Label.eq("desk 2"))
         .one(&app.state.db)
         .await
         .expect("query")
@@ -412,7 +412,7 @@ async fn every_list_version_is_served_with_validators_and_anchored(db: Db) {
         .to_bytes();
     // The hash is over the bytes served.
     assert_eq!(
-        certus::ledger::transaction::status_list_hash(&bytes).to_hex(),
+        certus_server::ledger::transaction::status_list_hash(&bytes).to_hex(),
         published["hash"].as_str().expect("hash")
     );
 
@@ -615,7 +615,7 @@ fn vc_jwt(key: &JWK, did: &str, vm: &str, status: Value) -> Value {
 /// A `vc+jwt` signed by a fresh did:key.
 fn foreign_vc_jwt(status: Value) -> Value {
     let key = JWK::generate_ed25519().expect("key");
-    let (did, vm) = certus::did::did_key_for(&key).expect("did");
+    let (did, vm) = certus_credential::did::did_key_for(&key).expect("did");
     vc_jwt(&key, &did, &vm, status)
 }
 
@@ -687,7 +687,7 @@ async fn sd_jwt_credentials_carry_a_token_status_list_reference(db: Db) {
     let app = TestApp::spawn(db).await;
     let vc = app.issue(kyc_credential(None), "dc+sd-jwt").await;
     let token = token_of(&vc);
-    let claims = certus::credential::sd_jwt::decode(&token)
+    let claims = certus_credential::sd_jwt::decode(&token)
         .expect("decodes")
         .claims
         .clone();

@@ -2,7 +2,7 @@
 //! credential's time, delegated mandates enforced at issuance.
 
 use axum::http::StatusCode;
-use certus::auth::{create_api_key, Scope};
+use certus_server::auth::{create_api_key, Scope};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

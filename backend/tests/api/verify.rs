@@ -9,7 +9,7 @@ use ssi::jwk::{Algorithm, JWK};
 
 use crate::helpers::{check, kyc_credential, reenvelop, token_of, Db, TestApp};
 use crate::on_both_databases;
-use certus::credential::jose;
+use certus_credential::jose;
 
 on_both_databases!(
     tampering_with_a_data_integrity_credential_is_detected,

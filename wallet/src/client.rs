@@ -12,12 +12,12 @@ use serde_json::{json, Value};
 use ssi::jwk::JWK;
 
 use super::{present, Audience, HeldCredential, Wallet};
-use crate::credential::contexts::Contexts;
-use crate::credential::jose;
-use crate::did;
-use crate::issuance::xsd_now;
-use crate::openid::metadata::PRE_AUTHORIZED_GRANT;
-use crate::openid::verifier::{DID_CLIENT_PREFIX, REQUEST_OBJECT_TYP};
+use certus_credential::contexts::Contexts;
+use certus_credential::did;
+use certus_credential::jose;
+use certus_credential::time::xsd_now;
+use certus_schemas::openid::PRE_AUTHORIZED_GRANT;
+use certus_schemas::openid::{DID_CLIENT_PREFIX, REQUEST_OBJECT_TYP};
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()

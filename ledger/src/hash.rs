@@ -5,7 +5,8 @@
 //! as a block header). The Merkle prefixes are RFC 6962's single bytes; the others are
 //! ASCII labels ending in a NUL byte.
 
-use std::fmt;
+use alloc::string::String;
+use core::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
@@ -27,7 +28,7 @@ pub const TRUST_STATEMENT: &[u8] = b"certus/trust-statement/v1\0";
 pub const RELIANCE_RECORD: &[u8] = b"certus/reliance-record/v1\0";
 /// Prefix of an erasure receipt's hash (over its JWS bytes).
 pub const ERASURE_RECEIPT: &[u8] = b"certus/erasure-receipt/v1\0";
-/// Prefix of the salted hash naming an erased data subject or record (`privacy::tag`).
+/// Prefix of the salted hash naming an erased data subject or record ([`erasure_tag`]).
 pub const ERASURE_TAG: &[u8] = b"certus/erasure-tag/v1\0";
 /// Prefix of a block header hash (the block's identity and what validators sign).
 pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
@@ -35,6 +36,13 @@ pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
 pub const AUDIT_ENTRY: &[u8] = b"certus/audit-entry/v1\0";
 /// Prefix of a validator-set hash.
 pub const VALIDATOR_SET: &[u8] = b"certus/validator-set/v1\0";
+
+/// The salted hash naming an erased data subject or record on the chain: SHA-256 over the
+/// prefix, 16 random bytes and the id. The salt is kept by no one, so the hash links to
+/// nothing but the row that stores it.
+pub fn erasure_tag(salt: &[u8; 16], id: &str) -> Digest {
+    Digest::of(&[ERASURE_TAG, salt, id.as_bytes()])
+}
 
 /// A SHA-256 digest. Equality is constant-time: digests are compared against values an
 /// attacker supplies (receipts, proofs).
@@ -96,8 +104,8 @@ impl PartialEq for Digest {
 
 impl Eq for Digest {}
 
-impl std::hash::Hash for Digest {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl core::hash::Hash for Digest {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
         self.0.hash(state);
     }
 }
@@ -114,7 +122,7 @@ impl fmt::Display for Digest {
     }
 }
 
-impl std::str::FromStr for Digest {
+impl core::str::FromStr for Digest {
     type Err = InvalidDigest;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {

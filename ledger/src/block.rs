@@ -5,7 +5,12 @@
 //! encoding; validators sign that hash with Ed25519. A block is final with valid
 //! signatures from more than two thirds of the validator set.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ed25519_dalek::{Signature, SignatureError, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::hash::{Digest, BLOCK_HEADER, VALIDATOR_SET};
@@ -37,7 +42,7 @@ impl ChainId {
     }
 }
 
-impl std::str::FromStr for ChainId {
+impl core::str::FromStr for ChainId {
     type Err = BlockError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -146,6 +151,25 @@ impl BlockHeader {
     }
 }
 
+/// A validator's signing key, wherever it is held: in memory ([`SigningKey`]) or in a
+/// hardware token that signs without ever showing the key.
+pub trait ValidatorSigner {
+    /// The public key the signatures verify under.
+    fn validator(&self) -> ValidatorKey;
+    /// An Ed25519 signature over `message`; a token may fail to give one.
+    fn sign_message(&self, message: &[u8]) -> Result<Signature, SignatureError>;
+}
+
+impl ValidatorSigner for SigningKey {
+    fn validator(&self) -> ValidatorKey {
+        ValidatorKey(self.verifying_key())
+    }
+
+    fn sign_message(&self, message: &[u8]) -> Result<Signature, SignatureError> {
+        Ok(self.sign(message))
+    }
+}
+
 /// One validator's signature over a header hash, hex in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -157,15 +181,16 @@ pub struct BlockSignature {
 
 impl BlockSignature {
     /// Signs `header` with a validator key.
-    pub fn sign(key: &SigningKey, header: &BlockHeader) -> Self {
-        Self {
-            validator: ValidatorKey(key.verifying_key()),
-            signature: key.sign(header.hash().as_bytes()),
-        }
+    pub fn sign(key: &impl ValidatorSigner, header: &BlockHeader) -> Result<Self, SignatureError> {
+        Ok(Self {
+            validator: key.validator(),
+            signature: key.sign_message(header.hash().as_bytes())?,
+        })
     }
 }
 
 mod hex_signature {
+    use alloc::string::String;
     use ed25519_dalek::Signature;
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -225,9 +250,9 @@ impl Block {
         previous: &BlockHeader,
         transactions: Vec<Transaction>,
         time_ms: i64,
-        key: &SigningKey,
-    ) -> Self {
-        Self::seal_with_tree(previous, transactions, time_ms, key).0
+        key: &impl ValidatorSigner,
+    ) -> Result<Self, SignatureError> {
+        Ok(Self::seal_with_tree(previous, transactions, time_ms, key)?.0)
     }
 
     /// [`Block::seal`], also returning the block's transaction tree for whoever stores it.
@@ -235,8 +260,8 @@ impl Block {
         previous: &BlockHeader,
         transactions: Vec<Transaction>,
         time_ms: i64,
-        key: &SigningKey,
-    ) -> (Self, Tree) {
+        key: &impl ValidatorSigner,
+    ) -> Result<(Self, Tree), SignatureError> {
         let tree = Tree::new(transactions.iter().map(Transaction::leaf_hash).collect());
         let header = BlockHeader {
             chain_id: previous.chain_id.clone(),
@@ -247,13 +272,13 @@ impl Block {
             tx_count: transactions.len() as u64,
             validator_set: previous.validator_set,
         };
-        let signatures = vec![BlockSignature::sign(key, &header)];
+        let signatures = vec![BlockSignature::sign(key, &header)?];
         let block = Self {
             header,
             transactions,
             signatures,
         };
-        (block, tree)
+        Ok((block, tree))
     }
 
     /// The Merkle tree over this block's transactions.
@@ -298,8 +323,12 @@ pub struct Genesis {
 
 impl Genesis {
     /// A new chain whose sole validator is `key`.
-    pub fn create(chain_id: ChainId, key: &SigningKey, time_ms: i64) -> Self {
-        let validators = ValidatorSet(vec![ValidatorKey(key.verifying_key())]);
+    pub fn create(
+        chain_id: ChainId,
+        key: &impl ValidatorSigner,
+        time_ms: i64,
+    ) -> Result<Self, SignatureError> {
+        let validators = ValidatorSet(vec![key.validator()]);
         let header = BlockHeader {
             chain_id,
             height: 0,
@@ -309,12 +338,12 @@ impl Genesis {
             tx_count: 0,
             validator_set: validators.hash(),
         };
-        let signatures = vec![BlockSignature::sign(key, &header)];
-        Self {
+        let signatures = vec![BlockSignature::sign(key, &header)?];
+        Ok(Self {
             validators,
             header,
             signatures,
-        }
+        })
     }
 
     /// Checks that this is a well-formed genesis signed by its own validators.
@@ -380,7 +409,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::ledger::transaction::credential_commitment;
+    use crate::transaction::credential_commitment;
 
     fn key(seed: u64) -> SigningKey {
         SigningKey::generate(&mut StdRng::seed_from_u64(seed))
@@ -388,7 +417,8 @@ mod tests {
 
     fn chain() -> (Genesis, SigningKey) {
         let k = key(1);
-        let genesis = Genesis::create(ChainId::parse("test.certus").expect("id"), &k, 1_000);
+        let genesis =
+            Genesis::create(ChainId::parse("test.certus").expect("id"), &k, 1_000).expect("signs");
         (genesis, k)
     }
 
@@ -404,8 +434,8 @@ mod tests {
     fn a_sealed_chain_verifies_block_by_block() {
         let (genesis, k) = chain();
         genesis.verify().expect("genesis holds");
-        let b1 = Block::seal(&genesis.header, anchors(3), 2_000, &k);
-        let b2 = Block::seal(&b1.header, anchors(1), 3_000, &k);
+        let b1 = Block::seal(&genesis.header, anchors(3), 2_000, &k).expect("signs");
+        let b2 = Block::seal(&b1.header, anchors(1), 3_000, &k).expect("signs");
         b1.verify(&genesis.header, &genesis.validators).expect("b1");
         b2.verify(&b1.header, &genesis.validators).expect("b2");
         assert_eq!(
@@ -418,7 +448,7 @@ mod tests {
     fn every_tampered_part_of_a_block_is_detected() {
         let (genesis, k) = chain();
         let set = &genesis.validators;
-        let block = Block::seal(&genesis.header, anchors(4), 2_000, &k);
+        let block = Block::seal(&genesis.header, anchors(4), 2_000, &k).expect("signs");
         let check = |b: &Block| b.verify(&genesis.header, set);
 
         let mut b = block.clone();
@@ -441,7 +471,7 @@ mod tests {
         b.signatures[0].signature = Signature::from_bytes(&sig);
         assert_eq!(check(&b), Err(BlockError::BadSignature));
         let mut b = block.clone();
-        b.signatures = vec![BlockSignature::sign(&key(2), &b.header)];
+        b.signatures = vec![BlockSignature::sign(&key(2), &b.header).expect("signs")];
         assert_eq!(check(&b), Err(BlockError::UnknownValidator));
         let mut b = block.clone();
         b.signatures.clear();
@@ -466,7 +496,7 @@ mod tests {
         header.validator_set = set.hash();
         let sigs: Vec<BlockSignature> = keys
             .iter()
-            .map(|k| BlockSignature::sign(k, &header))
+            .map(|k| BlockSignature::sign(k, &header).expect("signs"))
             .collect();
         assert_eq!(verify_signatures(&header, &sigs[..3], &set), Ok(()));
         assert_eq!(

@@ -29,7 +29,7 @@ use ssi::json_ld::{Expand, JsonLdLoaderProvider};
 use ssi::rdf::{AnyLdEnvironment, LdEnvironment};
 use ssi::verification_methods::Multikey;
 
-use crate::credential::contexts::{ActiveContext, Loader};
+use crate::contexts::{ActiveContext, Loader};
 
 /// Declares a Data Integrity suite that canonicalises with cached contexts.
 macro_rules! rdfc_suite {
@@ -192,7 +192,7 @@ mod tests {
         sign_as, verify, verify_as, DataIntegrityError, Params, ProofConfig, SigningSuite,
     };
     use super::*;
-    use crate::credential::contexts::Contexts;
+    use crate::contexts::Contexts;
     use crate::did::{did_key_for, Resolver};
 
     fn credential(issuer: &str) -> Value {

@@ -7,14 +7,18 @@
 //! checkpoints: body lines, a blank line, then `— <key name> <base64(key hash ‖
 //! signature)>` lines), so existing note tooling can read and check it.
 
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use base64::prelude::{Engine, BASE64_STANDARD};
-use ed25519_dalek::{Signature, Signer, SigningKey};
+use ed25519_dalek::{Signature, SignatureError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::block::{
     verify_signatures, Block, BlockError, BlockHeader, BlockSignature, ChainId, Genesis,
-    ValidatorKey,
+    ValidatorKey, ValidatorSigner,
 };
 use super::hash::Digest;
 use super::merkle::{verify_inclusion, LeafIndex, ProofError, TreeSize};
@@ -43,16 +47,71 @@ pub struct Anchored {
 }
 
 impl Anchored {
+    /// The block's time as RFC 3339 UTC with milliseconds (empty if out of range).
+    pub fn time_rfc3339(&self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.time_ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default()
+    }
+
     /// The wire form: chain, height, block hash and the block's time.
+    #[cfg(feature = "wire")]
     pub fn info(&self) -> certus_schemas::wire::AnchorInfo {
         certus_schemas::wire::AnchorInfo {
-            chain_id: self.chain_id.as_str().to_owned(),
+            chain_id: String::from(self.chain_id.as_str()),
             height: self.height,
             block: self.block.to_hex(),
-            time: chrono::DateTime::from_timestamp_millis(self.time_ms)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-                .unwrap_or_default(),
+            time: self.time_rfc3339(),
         }
+    }
+}
+
+/// Checks a receipt document — a bare [`Receipt`], or a receipt endpoint's answer holding
+/// one under `receipt` — against the chain's genesis: what `certus receipt verify`, the
+/// `POST /chain/receipts/verify` endpoint and the web app all do.
+pub fn check_document(
+    document: serde_json::Value,
+    genesis: &Genesis,
+) -> Result<Anchored, DocumentError> {
+    let receipt = match document {
+        serde_json::Value::Object(mut fields) if fields.contains_key("receipt") => {
+            fields.remove("receipt").unwrap_or_default()
+        }
+        bare => bare,
+    };
+    let receipt: Receipt =
+        serde_json::from_value(receipt).map_err(|e| DocumentError::NotAReceipt(format!("{e}")))?;
+    Ok(receipt.verify(genesis)?)
+}
+
+/// Why a receipt document was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    /// The document is not a receipt (nor an answer holding one).
+    #[error("not a receipt: {0}")]
+    NotAReceipt(String),
+    /// It is a receipt, and it does not hold.
+    #[error(transparent)]
+    Invalid(#[from] ReceiptError),
+}
+
+/// [`check_document`] as the wire's verdict.
+#[cfg(feature = "wire")]
+pub fn check_document_wire(
+    document: serde_json::Value,
+    genesis: &Genesis,
+) -> certus_schemas::portal::ReceiptCheck {
+    match check_document(document, genesis) {
+        Ok(anchored) => certus_schemas::portal::ReceiptCheck {
+            valid: true,
+            anchor: Some(anchored.info()),
+            error: None,
+        },
+        Err(e) => certus_schemas::portal::ReceiptCheck {
+            valid: false,
+            anchor: None,
+            error: Some(format!("{e}")),
+        },
     }
 }
 
@@ -158,16 +217,16 @@ impl Checkpoint {
     }
 
     /// The checkpoint as a note signed by `key`.
-    pub fn sign(&self, key: &SigningKey) -> String {
+    pub fn sign(&self, key: &impl ValidatorSigner) -> Result<String, SignatureError> {
         let body = self.body();
-        let validator = ValidatorKey(key.verifying_key());
+        let validator = key.validator();
         let name = key_name(&self.chain_id, &validator);
         let mut blob = key_hash(&name, &validator).to_vec();
-        blob.extend_from_slice(&key.sign(body.as_bytes()).to_bytes());
-        format!(
+        blob.extend_from_slice(&key.sign_message(body.as_bytes())?.to_bytes());
+        Ok(format!(
             "{body}\n{SIGNATURE_LINE}{name} {}\n",
             BASE64_STANDARD.encode(blob)
-        )
+        ))
     }
 
     /// Parses a signed checkpoint note and checks its signatures against the genesis
@@ -256,17 +315,19 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::ledger::transaction::credential_commitment;
+    use crate::transaction::credential_commitment;
+    use ed25519_dalek::SigningKey;
 
     fn setup(n: u64) -> (Genesis, SigningKey, Block) {
         let key = SigningKey::generate(&mut StdRng::seed_from_u64(7));
-        let genesis = Genesis::create(ChainId::parse("receipts").expect("id"), &key, 0);
+        let genesis =
+            Genesis::create(ChainId::parse("receipts").expect("id"), &key, 0).expect("signs");
         let txs = (0..n)
             .map(|i| Transaction::CredentialAnchor {
                 commitment: credential_commitment(&i.to_be_bytes()),
             })
             .collect();
-        let block = Block::seal(&genesis.header, txs, 5, &key);
+        let block = Block::seal(&genesis.header, txs, 5, &key).expect("signs");
         (genesis, key, block)
     }
 
@@ -313,7 +374,8 @@ mod tests {
             Err(ReceiptError::Header(BlockError::BadSignature))
         );
         let other_key = SigningKey::generate(&mut StdRng::seed_from_u64(8));
-        let other = Genesis::create(ChainId::parse("receipts").expect("id"), &other_key, 0);
+        let other =
+            Genesis::create(ChainId::parse("receipts").expect("id"), &other_key, 0).expect("signs");
         assert_eq!(
             receipt.verify(&other),
             Err(ReceiptError::Header(BlockError::ValidatorSetMismatch))
@@ -333,7 +395,7 @@ mod tests {
     fn a_signed_checkpoint_verifies_and_tampering_is_caught() {
         let (genesis, key, block) = setup(2);
         let checkpoint = Checkpoint::of(&block.header);
-        let note = checkpoint.sign(&key);
+        let note = checkpoint.sign(&key).expect("signs");
         assert!(note.starts_with("receipts\n1\n"));
         assert_eq!(Checkpoint::verify_note(&note, &genesis), Ok(checkpoint));
         let tampered = note.replacen("\n1\n", "\n2\n", 1);
@@ -342,7 +404,9 @@ mod tests {
             Err(CheckpointError::NoQuorum)
         );
         let other_key = SigningKey::generate(&mut StdRng::seed_from_u64(9));
-        let forged = Checkpoint::of(&block.header).sign(&other_key);
+        let forged = Checkpoint::of(&block.header)
+            .sign(&other_key)
+            .expect("signs");
         assert_eq!(
             Checkpoint::verify_note(&forged, &genesis),
             Err(CheckpointError::NoQuorum)

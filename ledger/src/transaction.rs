@@ -6,11 +6,16 @@
 //! never reused (0x07 and 0x08 are reserved for erasure receipts), so old receipts keep
 //! their meaning.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
 use serde::{Deserialize, Serialize};
 
 use super::hash::{
-    Digest, CREDENTIAL_COMMITMENT, ERASURE_RECEIPT, RELIANCE_RECORD, STATUS_LIST_VERSION,
-    TRUST_STATEMENT,
+    Digest, CREDENTIAL_COMMITMENT, DID_OPERATION, ERASURE_RECEIPT, RELIANCE_RECORD,
+    STATUS_LIST_VERSION, TRUST_STATEMENT,
 };
 use super::merkle::leaf_hash;
 
@@ -104,11 +109,6 @@ fn is_compact_jws(text: &str) -> bool {
 pub struct ListId(pub [u8; 16]);
 
 impl ListId {
-    /// A fresh random id.
-    pub fn random() -> Self {
-        Self(rand::random())
-    }
-
     /// Parses 32 lower-case hex digits.
     pub fn parse(text: &str) -> Option<Self> {
         if text.len() != 32 || text.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -118,8 +118,8 @@ impl ListId {
     }
 }
 
-impl std::fmt::Display for ListId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for ListId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&hex::encode(self.0))
     }
 }
@@ -231,7 +231,7 @@ impl Transaction {
                 })
             }
             k if k == Kind::DidOperation as u8 || k == Kind::TrustStatement as u8 => {
-                let jws = std::str::from_utf8(fields)
+                let jws = core::str::from_utf8(fields)
                     .ok()
                     .filter(|t| is_compact_jws(t))
                     .ok_or(DecodeError::WrongLength)?
@@ -247,7 +247,7 @@ impl Transaction {
                     return Err(DecodeError::WrongLength);
                 }
                 let (hash, name) = fields.split_at(32);
-                let name = std::str::from_utf8(name)
+                let name = core::str::from_utf8(name)
                     .ok()
                     .filter(|n| n.len() <= 128 && n.bytes().all(|b| b.is_ascii_alphanumeric()))
                     .ok_or(DecodeError::WrongLength)?;
@@ -279,7 +279,7 @@ impl Transaction {
         match self {
             Self::CredentialAnchor { commitment } => Some(*commitment),
             Self::StatusListVersion { hash, .. } => Some(*hash),
-            Self::DidOperation { operation } => Some(crate::did::certus::operation_hash(operation)),
+            Self::DidOperation { operation } => Some(did_operation_hash(operation)),
             Self::TrustStatement { statement } => Some(statement_hash(statement)),
             Self::SchemaRegistration { hash, .. }
             | Self::RelianceRecord { hash }
@@ -298,6 +298,12 @@ impl Transaction {
 /// credential's bytes (see `issuance::anchor` for which bytes each format commits to).
 pub fn credential_commitment(secured: &[u8]) -> Digest {
     Digest::of(&[CREDENTIAL_COMMITMENT, secured])
+}
+
+/// The hash of a `did:certus` operation (over its JWS bytes): its commitment, and what the
+/// next operation of the DID names as its predecessor.
+pub fn did_operation_hash(jws: &str) -> Digest {
+    Digest::of(&[DID_OPERATION, jws.as_bytes()])
 }
 
 /// The hash of a trust-registry statement (over its JWS bytes): its commitment.
@@ -431,8 +437,11 @@ mod tests {
 
     #[test]
     fn list_ids_are_32_lower_case_hex_digits() {
-        let id = ListId::random();
-        assert_eq!(ListId::parse(&id.to_string()), Some(id));
+        let id = ListId(rand::random());
+        assert_eq!(
+            ListId::parse(&alloc::string::ToString::to_string(&id)),
+            Some(id)
+        );
         for bad in ["", "00", &"0".repeat(33), &"A".repeat(32), &"g".repeat(32)] {
             assert_eq!(ListId::parse(bad), None, "{bad}");
         }

@@ -13,8 +13,8 @@
 use serde_json::Value;
 
 use super::envelope;
-use crate::ledger::hash::Digest;
-use crate::ledger::transaction::credential_commitment;
+use certus_ledger::transaction::credential_commitment;
+use certus_ledger::Digest;
 
 /// The commitment of a secured credential (a Data Integrity document, an enveloped
 /// credential, or a bare JWT / SD-JWT string); `None` for anything else.
@@ -87,7 +87,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::credential::envelope::{envelop_credential, MediaType};
+    use crate::envelope::{envelop_credential, MediaType};
 
     #[test]
     fn key_order_does_not_change_a_data_integrity_commitment() {

@@ -5,6 +5,9 @@
 //! ([`super::hash::MERKLE_LEAF`], [`super::hash::MERKLE_NODE`]), so a leaf can never be
 //! presented as a subtree. Indexes and sizes are distinct types so they cannot be swapped.
 
+use alloc::vec;
+use alloc::vec::Vec;
+
 use serde::{Deserialize, Serialize};
 
 use super::hash::{Digest, MERKLE_LEAF, MERKLE_NODE};

@@ -4,7 +4,7 @@
 use certus_schemas::privacy::Period;
 use serde_json::Value;
 
-use crate::ledger::hash::Digest;
+use certus_ledger::Digest;
 
 /// One credential type.
 #[derive(Debug)]
@@ -185,7 +185,7 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credential::contexts::Contexts;
+    use crate::contexts::Contexts;
 
     #[test]
     fn every_bundled_example_is_valid_against_its_own_schema() {

@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ssi::jwk::{Algorithm, JWK};
 
-use crate::credential::contexts::Contexts;
-use crate::credential::data_integrity::{self, ProofConfig};
-use crate::credential::{jose, sd_jwt, VC_V2_CONTEXT};
-use crate::did;
-use crate::issuance::xsd_now;
-use crate::openid::proof::PROOF_TYP;
+use certus_credential::contexts::Contexts;
+use certus_credential::data_integrity::{self, ProofConfig};
+use certus_credential::did;
+use certus_credential::time::xsd_now;
+use certus_credential::{jose, sd_jwt, VC_V2_CONTEXT};
+use certus_schemas::openid::PROOF_TYP;
 
 pub use certus_schemas::holder::{select_disclosures, HeldCredential};
 

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
 
-use crate::credential::jose;
-use crate::ledger::hash::{Digest, DID_OPERATION};
+use crate::jose;
+use certus_ledger::Digest;
 
 /// The method prefix.
 pub const PREFIX: &str = "did:certus:";
@@ -37,11 +37,7 @@ pub fn is_certus(did: &str) -> bool {
     })
 }
 
-/// The hash of an operation (over its JWS bytes): its chain commitment and the `previous`
-/// of the next operation.
-pub fn operation_hash(jws: &str) -> Digest {
-    Digest::of(&[DID_OPERATION, jws.as_bytes()])
-}
+pub use certus_ledger::transaction::did_operation_hash as operation_hash;
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -424,7 +420,7 @@ impl DidState {
 
     /// DID Resolution document metadata.
     pub fn metadata(&self) -> Value {
-        let time = |at: At| crate::issuance::xsd_millis(at.time_ms());
+        let time = |at: At| crate::time::xsd_millis(at.time_ms());
         json!({
             "created": time(self.created),
             "updated": time(self.updated),
