@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
-ensure_system_packages chromium
+ensure_system_packages chromium softhsm2
 ensure_postgres
 
 step "formatting"

@@ -226,7 +226,7 @@ pub async fn tenant(
         anyhow::bail!("a tenant id is letters, digits and `-`; give one with --id");
     }
     let node = crate::open(store, master_key).await?;
-    crate::keys::create_tenant(&node.db, &node.master, &id, name.trim()).await?;
+    crate::keys::create_tenant(&node.db, &node.custody, &id, name.trim()).await?;
     let (user, password) =
         accounts::create(&node.db, &id, &admin, "Administrator", Role::Admin, None).await?;
     println!("tenant: {id}");

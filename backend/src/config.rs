@@ -6,6 +6,9 @@
 //! | `--data-dir` | `CERTUS_DATA_DIR` | `./data` | folder for the SQLite database and the master-key file |
 //! | `--database-url` | `DATABASE_URL` | `sqlite://<data-dir>/certus.db` | `sqlite://…` or `postgres://…` |
 //! | | `CERTUS_MASTER_KEY` | key file `<data-dir>/master.key` | base64url of 32 bytes that encrypt private keys at rest |
+//! | | `CERTUS_PKCS11_MODULE` | none | a PKCS#11 module (`.so`): new issuer and validator keys are made and kept in its token |
+//! | | `CERTUS_PKCS11_TOKEN` | none | the label of that token |
+//! | | `CERTUS_PKCS11_PIN` | none | the token's user PIN (never logged) |
 //! | | `CERTUS_LOG_FORMAT` | `text` | `text` or `json` |
 //! | | `RUST_LOG` | `info` | log filter (tracing `EnvFilter` syntax) |
 //! | | `CERTUS_MAX_BODY_BYTES` | `1048576` | largest request body accepted |
@@ -41,6 +44,47 @@ pub struct StoreConfig {
         global = true
     )]
     pub chain_id: ChainId,
+
+    #[command(flatten)]
+    pub pkcs11: Pkcs11Config,
+}
+
+/// A PKCS#11 token that makes and keeps the node's new private keys (decision 13); none
+/// unless all three are set.
+#[derive(Clone, Default, Args)]
+pub struct Pkcs11Config {
+    /// The PKCS#11 module to load (for SoftHSM2: /usr/lib/softhsm/libsofthsm2.so).
+    #[arg(long = "pkcs11-module", env = "CERTUS_PKCS11_MODULE", global = true)]
+    pub module: Option<PathBuf>,
+    /// The label of the token.
+    #[arg(long = "pkcs11-token", env = "CERTUS_PKCS11_TOKEN", global = true)]
+    pub token: Option<String>,
+    /// The token's user PIN.
+    #[arg(
+        long = "pkcs11-pin",
+        env = "CERTUS_PKCS11_PIN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub pin: Option<String>,
+}
+
+impl Pkcs11Config {
+    /// True when any of the three is set (and so all must be).
+    pub fn is_set(&self) -> bool {
+        self.module.is_some() || self.token.is_some() || self.pin.is_some()
+    }
+}
+
+/// The PIN never reaches a log or an error message.
+impl std::fmt::Debug for Pkcs11Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pkcs11Config")
+            .field("module", &self.module)
+            .field("token", &self.token)
+            .field("pin", &self.pin.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl StoreConfig {

@@ -42,7 +42,7 @@ use crate::api::rate_limit::RateLimiter;
 use crate::config::{ServerConfig, StoreConfig};
 use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
-use crate::keys::{KeyStore, MasterKey};
+use crate::keys::{Custody, KeyStore, MasterKey};
 use crate::ledger::store::Ledger;
 use crate::privacy::Vault;
 use crate::state::AppState;
@@ -62,7 +62,9 @@ pub struct Node {
     pub db: DatabaseConnection,
     pub keys: KeyStore,
     pub ledger: Arc<Ledger>,
-    /// Encrypts the private keys created later (e.g. a `did:certus` DID's).
+    /// Makes and keeps the private keys created later (e.g. a `did:certus` DID's).
+    pub custody: Custody,
+    /// Seals what is kept at rest (the personal-data vault's keys, offers).
     pub master: Arc<MasterKey>,
 }
 
@@ -85,11 +87,18 @@ pub async fn open_database(
 /// keys (created on first start), and the chain (its genesis created on first start).
 pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Result<Node> {
     let (db, master) = open_database(store, master_key).await?;
-    if keys::bootstrap(&db, &master).await? {
+    let master = Arc::new(master);
+    let token = if store.pkcs11.is_set() {
+        Some(keys::pkcs11::Token::open(&store.pkcs11)?)
+    } else {
+        None
+    };
+    let custody = Custody::new(master.clone(), token);
+    if keys::bootstrap(&db, &custody).await? {
         tracing::info!("created the default tenant and its issuer keys");
     }
-    let keys = KeyStore::load(&db, &master).await?;
-    let ledger = Arc::new(Ledger::open(db.clone(), &master, &store.chain_id).await?);
+    let keys = KeyStore::load(&db, &custody).await?;
+    let ledger = Arc::new(Ledger::open(db.clone(), &custody, &store.chain_id).await?);
     // A store restored from an older backup may hold data erased since: every erasure
     // anchored on the chain is applied again before anything reads it.
     privacy::erasure::reapply(&db, chrono::Utc::now()).await?;
@@ -97,7 +106,8 @@ pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Resu
         db,
         keys,
         ledger,
-        master: Arc::new(master),
+        custody,
+        master,
     })
 }
 
@@ -108,13 +118,14 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         db,
         keys,
         ledger,
+        custody,
         master,
     } = node;
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
     let vault = Arc::new(Vault::new(db.clone(), master.clone()));
     let keys = Arc::new(keys);
-    let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), master.clone()));
+    let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), custody));
     let trust = Arc::new(TrustRegistry::new(
         db.clone(),
         ledger.clone(),

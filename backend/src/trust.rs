@@ -12,7 +12,6 @@
 
 use std::sync::Arc;
 
-use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -20,8 +19,6 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use ssi::jwk::{Algorithm, JWK};
 
 use crate::audit;
 use crate::keys::KeyStore;
@@ -31,6 +28,7 @@ use crate::store::entities::{issued_credentials, schema_registrations, trust_sta
 use crate::store::has_type;
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::jose;
+use certus_credential::signer::Signer;
 use certus_credential::time::{xsd_millis, xsd_now};
 
 /// The grantor name of the root authority.
@@ -296,15 +294,9 @@ impl TrustRegistry {
     }
 
     /// The root authority's signing key (this node's validator key) as a JWK.
-    fn root_key(&self) -> Result<JWK, TrustError> {
+    fn root_key(&self) -> Result<Arc<dyn Signer>, TrustError> {
         let key = self.ledger.validator_key().ok_or(TrustError::NotRoot)?;
-        serde_json::from_value(json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": BASE64_URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
-            "d": BASE64_URL_SAFE_NO_PAD.encode(key.as_bytes()),
-        }))
-        .map_err(|e| TrustError::Internal(anyhow::anyhow!("validator key as JWK: {e}")))
+        Ok(key.signer().clone())
     }
 
     /// Signs `statement` and writes it with its chain transaction and audit entry.
@@ -312,14 +304,14 @@ impl TrustRegistry {
         &self,
         statement: Statement,
         tenant_id: Option<&str>,
-        key: &JWK,
+        key: &dyn Signer,
         kid: &str,
         row: trust_statements::ActiveModel,
         now: DateTime<Utc>,
     ) -> Result<trust_statements::Model, TrustError> {
         let header = jose::header(&[("typ", "trust-statement+jwt"), ("kid", kid)]);
         let payload = serde_json::to_value(&statement).map_err(anyhow::Error::from)?;
-        let jws = jose::sign(header, &payload, key, Algorithm::EdDSA)
+        let jws = jose::sign(header, &payload, key)
             .map_err(|e| anyhow::anyhow!("signing a trust statement: {e}"))?;
         let txn = self.db.begin().await?;
         let mut row = row;
@@ -416,7 +408,8 @@ impl TrustRegistry {
             grant.valid_until.map(millis),
             now,
         );
-        self.write(statement, None, &key, ROOT, row, now).await
+        self.write(statement, None, key.as_ref(), ROOT, row, now)
+            .await
     }
 
     /// The root authority registers `type_name`'s schema (unless it is already) and
@@ -511,7 +504,7 @@ impl TrustRegistry {
             .write(
                 statement,
                 Some(tenant_id),
-                &key.jwk,
+                key.signer.as_ref(),
                 &key.verification_method,
                 row,
                 now,
@@ -548,7 +541,7 @@ impl TrustRegistry {
                     .keys
                     .key_for_issuer(tenant, &target.grantor)
                     .ok_or_else(|| TrustError::NoKey(target.grantor.clone()))?;
-                (key.jwk.clone(), key.verification_method.clone())
+                (key.signer.clone(), key.verification_method.clone())
             }
             _ => return Err(TrustError::NotGrantor),
         };
@@ -565,7 +558,7 @@ impl TrustRegistry {
             issued: xsd_now(now),
         };
         let row = Self::row(&statement, tenant_id, millis(now), None, now);
-        self.write(statement, tenant_id, &key, &kid, row, now)
+        self.write(statement, tenant_id, key.as_ref(), &kid, row, now)
             .await?;
         trust_statements::Entity::find_by_id(id.to_owned())
             .one(&self.db)

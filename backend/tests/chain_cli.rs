@@ -2,118 +2,14 @@
 //! (`chain verify`, `chain export` / `import`, `receipt verify`). Servers bind 127.0.0.1
 //! on a free port and are killed when the test ends.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod process;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-const BLOCK_INTERVAL_MS: u64 = 400;
-
-fn certus(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_certus"));
-    command
-        .env_remove("DATABASE_URL")
-        .env("CERTUS_DATA_DIR", data_dir)
-        .env("CERTUS_CHAIN_ID", "kill-test")
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn run(command: &mut Command) -> (bool, String) {
-    let output = command.output().expect("certus runs");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    (output.status.success(), text)
-}
-
-/// A server on a free loopback port; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    listening_at: Instant,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Self {
-        let mut child = certus(data_dir)
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
-            .env("CERTUS_WEB_DIR", data_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("a line");
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no listening line: {line}"));
-        Self {
-            child,
-            addr,
-            listening_at: Instant::now(),
-        }
-    }
-
-    /// One HTTP/1.1 request; the status and JSON body.
-    fn request(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
-        let body = body.map(Value::to_string).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("write");
-        let mut response = String::new();
-        if stream.read_to_string(&mut response).is_err() {
-            return (0, Value::Null);
-        }
-        let status = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let payload = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or("");
-        (status, serde_json::from_str(payload).unwrap_or(Value::Null))
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().ok();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-/// A food-ingredient certificate: a type any institution may issue.
-fn certificate() -> Value {
-    json!({"credential": {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/food/v1"],
-        "type": ["VerifiableCredential", "FoodIngredientCertificate"],
-        "credentialSubject": {
-            "ingredientName": "Cold-pressed olive oil", "productCode": "08001234567890",
-            "producer": "Frantoio Esempio S.r.l.", "siteCountry": "IT", "standard": "ISO 22000:2018",
-            "auditDate": "2026-09-15", "result": "certified", "auditorName": "Luca Bianchi"
-        }
-    }})
-}
+use process::{anchored, certificate, certus, count, run, Server, BLOCK_INTERVAL_MS};
 
 #[test]
 fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_of_restart() {
@@ -243,44 +139,6 @@ fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_
         !ok && out.contains("block 1 (line 2) does not hold"),
         "{out}"
     );
-}
-
-/// Rows of `table` matching `condition` in the SQLite store of `dir`.
-fn count(dir: &Path, table: &str, condition: &str) -> i64 {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        use sea_orm::ConnectionTrait;
-        let url = format!("sqlite://{}", dir.join("certus.db").display());
-        let db = sea_orm::Database::connect(url).await.expect("sqlite");
-        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
-        db.query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .expect("query")
-        .expect("a row")
-        .try_get::<i64>("", "n")
-        .expect("n")
-    })
-}
-
-/// Waits until `commitment` is anchored.
-fn anchored(server: &Server, token: &str, commitment: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server
-        .request(
-            "GET",
-            &format!("/anchors/{commitment}/receipt"),
-            token,
-            None,
-        )
-        .0
-        != 200
-    {
-        assert!(Instant::now() < deadline, "{commitment} never anchored");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use certus_credential::data_integrity::{self, ProofConfig};
 use certus_credential::did::Resolver;
 use certus_credential::sd_jwt::{self, BindingExpectations, KeyBindingError};
 use serde_json::{json, Value};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::JWK;
 use ssi::multicodec::MultiEncoded;
 use ssi::security::Multibase;
 
@@ -101,7 +101,6 @@ async fn re_signing_the_rdfc_vector_reproduces_its_published_proof_value() {
     let resigned = data_integrity::sign(
         unsigned,
         &vector_key(),
-        Algorithm::EdDSA,
         ProofConfig {
             verification_method: config["verificationMethod"].as_str().expect("vm"),
             proof_purpose: "assertionMethod",

@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 use ssi::claims::jws;
 use ssi::jwk::{Algorithm, Params, JWK};
 
+use crate::signer::{SignError, Signer};
+
 /// Algorithms Certus signs and verifies with.
 pub const ALLOWED_ALGORITHMS: &[&str] = &["EdDSA", "ES256"];
 
@@ -134,14 +136,13 @@ pub fn decode(compact: &str) -> Result<DecodedJws<'_>, JwsError> {
 pub fn sign(
     mut header: Map<String, Value>,
     payload: &Value,
-    key: &JWK,
-    algorithm: Algorithm,
-) -> Result<String, jws::Error> {
-    header.insert("alg".into(), Value::String(algorithm.to_string()));
-    let header_b64 = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
-    let payload_b64 = URL_SAFE_NO_PAD.encode(serde_json::to_vec(payload)?);
+    key: &dyn Signer,
+) -> Result<String, SignError> {
+    header.insert("alg".into(), Value::String(key.algorithm().to_string()));
+    let header_b64 = URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
+    let payload_b64 = URL_SAFE_NO_PAD.encode(payload.to_string());
     let signing_input = format!("{header_b64}.{payload_b64}");
-    let signature = jws::sign_bytes(algorithm, signing_input.as_bytes(), key)?;
+    let signature = key.sign(signing_input.as_bytes())?;
     Ok(format!(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(signature)
@@ -182,8 +183,9 @@ mod tests {
             (JWK::generate_ed25519().expect("key"), Algorithm::EdDSA),
             (JWK::generate_p256(), Algorithm::ES256),
         ] {
-            let token = sign(header(), &json!({"a": 1}), &key, alg).expect("signs");
+            let token = sign(header(), &json!({"a": 1}), &key).expect("signs");
             let decoded = decode(&token).expect("decodes");
+            assert_eq!(decoded.algorithm, alg);
             assert_eq!(decoded.payload["a"], 1);
             decoded.verify(&key.to_public()).expect("verifies");
             let other = JWK::generate_ed25519().expect("key");
@@ -194,7 +196,7 @@ mod tests {
     #[test]
     fn alg_none_unknown_algorithms_and_mismatched_keys_are_refused() {
         let key = JWK::generate_ed25519().expect("key");
-        let token = sign(header(), &json!({"a": 1}), &key, Algorithm::EdDSA).expect("signs");
+        let token = sign(header(), &json!({"a": 1}), &key).expect("signs");
         let (_, rest) = token.split_once('.').expect("dot");
         for (alg, code) in [
             ("none", "ALG_NONE"),
@@ -216,8 +218,7 @@ mod tests {
     #[test]
     fn flipping_any_byte_of_payload_or_signature_breaks_verification() {
         let key = JWK::generate_ed25519().expect("key");
-        let token =
-            sign(header(), &json!({"claim": "value"}), &key, Algorithm::EdDSA).expect("signs");
+        let token = sign(header(), &json!({"claim": "value"}), &key).expect("signs");
         let public = key.to_public();
         let first_dot = token.find('.').expect("dot");
         for i in (first_dot + 1..token.len()).step_by(3) {

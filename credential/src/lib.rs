@@ -9,6 +9,7 @@
 //!   [`catalog`];
 //! - [`did`]: DID resolution (local for `did:key` and `did:jwk`, `did:web` when allowed,
 //!   `did:certus` from a [`did::CertusDids`] source) and the authorised-key lookup;
+//! - [`signer`]: private keys behind a trait (in memory, or in a hardware token);
 //! - [`time`]: the XSD dateTime forms credentials carry.
 //!
 //! The server builds on this crate; the crate never reaches up into it.
@@ -21,6 +22,7 @@ pub mod did;
 pub mod envelope;
 pub mod jose;
 pub mod sd_jwt;
+pub mod signer;
 pub mod time;
 
 pub use certus_schemas::holder::VC_V2_CONTEXT;

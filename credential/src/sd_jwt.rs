@@ -9,9 +9,10 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use ssi::claims::sd_jwt::{JsonPointerBuf, RevealError, SdAlg, SdJwt, SdJwtPayload};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::JWK;
 
 use super::jose::{self, DecodedJws, JwsError};
+use crate::signer::{SignError, Signer};
 
 /// `typ` of an SD-JWT VC.
 pub const SD_JWT_VC_TYP: &str = "dc+sd-jwt";
@@ -87,8 +88,7 @@ pub fn issue(
     claims: Map<String, Value>,
     disclosable: &[String],
     header: Map<String, Value>,
-    key: &JWK,
-    algorithm: Algorithm,
+    key: &dyn Signer,
 ) -> anyhow::Result<String> {
     let pointers = disclosable
         .iter()
@@ -100,7 +100,7 @@ pub fn issue(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (payload, disclosures) =
         SdJwtPayload::conceal(&Value::Object(claims), SdAlg::Sha256, &pointers)?;
-    let jwt = jose::sign(header, &serde_json::to_value(&payload)?, key, algorithm)?;
+    let jwt = jose::sign(header, &serde_json::to_value(&payload)?, key)?;
     let mut out = jwt;
     out.push('~');
     for d in &disclosures {
@@ -217,18 +217,17 @@ impl Decoded<'_> {
 /// Builds a key-binding JWT for `presentation` (an SD-JWT ending in `~`), as a holder does.
 pub fn key_binding_jwt(
     presentation: &str,
-    holder: &JWK,
-    algorithm: Algorithm,
+    holder: &dyn Signer,
     nonce: &str,
     audience: &str,
     iat: i64,
-) -> Result<String, ssi::claims::jws::Error> {
+) -> Result<String, SignError> {
     let header = json!({"typ": KB_JWT_TYP})
         .as_object()
         .cloned()
         .unwrap_or_default();
     let payload = certus_schemas::holder::kb_jwt_payload(presentation, nonce, audience, iat);
-    jose::sign(header, &payload, holder, algorithm)
+    jose::sign(header, &payload, holder)
 }
 
 fn audience_matches(aud: Option<&Value>, expected: &str) -> bool {

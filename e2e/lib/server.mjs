@@ -1,6 +1,6 @@
 // Starts a real Certus server on loopback with a fresh data folder, and stops it.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +15,14 @@ const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus')
  * the chain's root authority (a `trust` key, `trustToken`) accredits the default
  * institution's DIDs for KYC, as a bank's KYC desk is, unless `accreditKyc: false`.
  * `logLevel` sets `RUST_LOG`; with `captureLogs`, the server's logs are kept (`logs()`)
- * instead of shown.
+ * instead of shown. With `pkcs11`, the node's keys are made and kept in a fresh SoftHSM2
+ * token (Debian's `softhsm2`) in the data folder.
  */
-export async function startServer({ setup, withApiKey = true, accreditKyc = true, logLevel = 'warn', captureLogs = false } = {}) {
+export async function startServer({ setup, withApiKey = true, accreditKyc = true, logLevel = 'warn', captureLogs = false, pkcs11 = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'certus-e2e-'));
   const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: logLevel };
   delete env.DATABASE_URL;
+  if (pkcs11) Object.assign(env, softHsmToken(dataDir));
   const cli = (args, input) => execFileSync(binary, args, { env, input }).toString().trim();
   const token = withApiKey ? cli(['api-key', 'create', '--scopes', 'issue,verify,status']) : undefined;
   const trustToken = withApiKey ? cli(['api-key', 'create', '--scopes', 'trust', '--label', 'root']) : undefined;
@@ -83,6 +85,23 @@ export async function startServer({ setup, withApiKey = true, accreditKyc = true
       child.once('exit', () => { rmSync(dataDir, { recursive: true, force: true }); resolve(); });
       child.kill('SIGTERM');
     }),
+  };
+}
+
+/** A fresh SoftHSM2 token under `dir`, and the settings that make a node keep its keys in it. */
+function softHsmToken(dir) {
+  const tokens = join(dir, 'tokens');
+  mkdirSync(tokens);
+  const conf = join(dir, 'softhsm2.conf');
+  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  const pin = 'e2e-pin-4711';
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'certus-e2e',
+    '--so-pin', 'e2e-so-0815', '--pin', pin], { env: { ...process.env, SOFTHSM2_CONF: conf } });
+  return {
+    SOFTHSM2_CONF: conf,
+    CERTUS_PKCS11_MODULE: '/usr/lib/softhsm/libsofthsm2.so',
+    CERTUS_PKCS11_TOKEN: 'certus-e2e',
+    CERTUS_PKCS11_PIN: pin,
   };
 }
 

@@ -16,24 +16,37 @@ import { documentLoader, publicKeyFromDidKey, didKeyFromJwk } from '../lib/keys.
 
 let server;
 let loader;
+// A second node whose keys are made and kept in a PKCS#11 token (SoftHSM2): what it signs
+// must verify in the independent libraries exactly as the first node's does.
+let hsm;
+let hsmLoader;
 before(async () => {
   server = await startServer();
   loader = await documentLoader(server.base);
+  hsm = await startServer({ pkcs11: true });
+  hsmLoader = await documentLoader(hsm.base);
 });
-after(() => server?.stop());
+after(async () => { await server?.stop(); await hsm?.stop(); });
+
+/** The nodes whose credentials the independent libraries check. */
+const issuers = [
+  ['', () => ({ node: server, documentLoader: loader })],
+  [' (keys in a PKCS#11 token)', () => ({ node: hsm, documentLoader: hsmLoader })],
+];
 
 const clone = v => JSON.parse(JSON.stringify(v));
 
 // --- Data Integrity: Digital Bazaar ---------------------------------------------------
 
-test('a Certus eddsa-rdfc-2022 credential verifies with Digital Bazaar, and fails when tampered', async () => {
-  const credential = await server.issue(kycCredential(), 'ldp_vc');
+for (const [keys, of] of issuers) test(`a Certus eddsa-rdfc-2022 credential${keys} verifies with Digital Bazaar, and fails when tampered`, async () => {
+  const { node, documentLoader } = of();
+  const credential = await node.issue(kycCredential(), 'ldp_vc');
   const suite = new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 });
-  const ok = await vc.verifyCredential({ credential, suite, documentLoader: loader, checkStatus });
+  const ok = await vc.verifyCredential({ credential, suite, documentLoader, checkStatus });
   assert.equal(ok.verified, true, JSON.stringify(ok.error ?? ok, null, 2));
   const tampered = clone(credential);
   tampered.credentialSubject.familyName = 'Bianchi';
-  const bad = await vc.verifyCredential({ credential: tampered, suite, documentLoader: loader, checkStatus });
+  const bad = await vc.verifyCredential({ credential: tampered, suite, documentLoader, checkStatus });
   assert.equal(bad.verified, false);
 });
 
@@ -62,8 +75,8 @@ test('a Digital Bazaar eddsa-rdfc-2022 credential verifies in Certus, and fails 
 
 // --- VC-JOSE: panva jose ------------------------------------------------------------
 
-test('a Certus vc+jwt verifies with jose, and fails when tampered', async () => {
-  const enveloped = await server.issue(kycCredential(), 'vc+jwt');
+for (const [keys, of] of issuers) test(`a Certus vc+jwt${keys} verifies with jose, and fails when tampered`, async () => {
+  const enveloped = await of().node.issue(kycCredential(), 'vc+jwt');
   const jwt = tokenOf(enveloped);
   const [header] = jwt.split('.');
   const { kid, alg, typ } = JSON.parse(Buffer.from(header, 'base64url'));
@@ -109,8 +122,8 @@ function sdJwtVc({ signer, verifier }) {
   });
 }
 
-test('a Certus dc+sd-jwt verifies with @sd-jwt/sd-jwt-vc, and fails when tampered', async () => {
-  const token = tokenOf(await server.issue(kycCredential(), 'dc+sd-jwt'));
+for (const [keys, of] of issuers) test(`a Certus dc+sd-jwt${keys} verifies with @sd-jwt/sd-jwt-vc, and fails when tampered`, async () => {
+  const token = tokenOf(await of().node.issue(kycCredential(), 'dc+sd-jwt'));
   const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url'));
   assert.equal(header.typ, 'dc+sd-jwt');
   const key = publicKeyFromDidKey(header.kid);

@@ -14,7 +14,7 @@ use certus_schemas::holder::{self, HolderError, Key};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::JWK;
 
 use certus_credential::contexts::Contexts;
 use certus_credential::data_integrity::{self, ProofConfig};
@@ -68,7 +68,7 @@ impl HolderKey {
     pub fn proof(&self, issuer: &str, nonce: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
         let header = jose::header(&[("typ", PROOF_TYP), ("kid", &self.kid())]);
         let payload = json!({"aud": issuer, "iat": now.timestamp(), "nonce": nonce});
-        Ok(jose::sign(header, &payload, &self.jwk, Algorithm::EdDSA)?)
+        Ok(jose::sign(header, &payload, &self.jwk)?)
     }
 }
 
@@ -138,7 +138,6 @@ pub async fn present(
             let kb = sd_jwt::key_binding_jwt(
                 &presented,
                 &key.jwk,
-                Algorithm::EdDSA,
                 to.nonce,
                 to.client_id,
                 to.now.timestamp(),
@@ -150,12 +149,7 @@ pub async fn present(
             let payload =
                 holder::vp_jwt_payload(&key.did, token, to.nonce, to.client_id, to.now.timestamp());
             let header = jose::header(&[("typ", "vp+jwt"), ("kid", &key.kid())]);
-            Ok(json!(jose::sign(
-                header,
-                &payload,
-                &key.jwk,
-                Algorithm::EdDSA
-            )?))
+            Ok(json!(jose::sign(header, &payload, &key.jwk)?))
         }
         _ => {
             let presentation = json!({
@@ -168,7 +162,6 @@ pub async fn present(
             Ok(data_integrity::sign(
                 presentation,
                 &key.jwk,
-                Algorithm::EdDSA,
                 ProofConfig {
                     verification_method: &kid,
                     proof_purpose: "authentication",

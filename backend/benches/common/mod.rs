@@ -12,6 +12,7 @@ pub fn node(rt: &Runtime, dir: &tempfile::TempDir) -> Node {
         data_dir: dir.path().to_owned(),
         database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
         chain_id: "bench".parse().expect("chain id"),
+        pkcs11: Default::default(),
     };
     rt.block_on(certus_server::open(&store, None))
         .expect("open")

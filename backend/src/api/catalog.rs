@@ -83,7 +83,7 @@ pub async fn issuers(State(state): State<AppState>, principal: Principal) -> Jso
             .map(|(i, k)| IssuerInfo {
                 did: k.did.clone(),
                 verification_method: k.verification_method.clone(),
-                algorithm: k.algorithm.to_string(),
+                algorithm: k.algorithm().to_string(),
                 default: i == 0,
             })
             .collect(),

@@ -12,10 +12,8 @@ use sea_orm::{
     Set, TransactionTrait,
 };
 
-use ssi::jwk::{Algorithm, JWK};
-
 use crate::audit;
-use crate::keys::{IssuerKey, KeyStore, MasterKey};
+use crate::keys::{Custody, IssuerKey, KeyStore, KeyType};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::{did_operations, ledger_blocks, ledger_transactions, signing_keys};
@@ -63,7 +61,7 @@ impl RegistryError {
 pub struct DidRegistry {
     db: DatabaseConnection,
     keys: Arc<KeyStore>,
-    master: Arc<MasterKey>,
+    custody: Custody,
     /// Operations are written one at a time in this process.
     writing: tokio::sync::Mutex<()>,
 }
@@ -91,11 +89,11 @@ struct Pending {
 }
 
 impl DidRegistry {
-    pub fn new(db: DatabaseConnection, keys: Arc<KeyStore>, master: Arc<MasterKey>) -> Self {
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyStore>, custody: Custody) -> Self {
         Self {
             db,
             keys,
-            master,
+            custody,
             writing: Default::default(),
         }
     }
@@ -188,17 +186,19 @@ impl DidRegistry {
         key_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(Arc<IssuerKey>, signing_keys::ActiveModel), RegistryError> {
-        let jwk = JWK::generate_ed25519().map_err(|e| anyhow::anyhow!("key generation: {e}"))?;
         let verification_method = format!("{did}#{key_id}");
+        let (signer, stored) = self
+            .custody
+            .generate(KeyType::Ed25519, &verification_method)?;
         let row = signing_keys::ActiveModel {
             id: Set(verification_method.clone()),
             tenant_id: Set(tenant_id.to_owned()),
             did: Set(did.to_owned()),
-            algorithm: Set(Algorithm::EdDSA.to_string()),
-            public_jwk: Set(serde_json::to_string(&jwk.to_public()).map_err(anyhow::Error::from)?),
-            private_jwe: Set(self
-                .master
-                .encrypt(&serde_json::to_vec(&jwk).map_err(anyhow::Error::from)?)?),
+            algorithm: Set(signer.algorithm().to_string()),
+            public_jwk: Set(
+                serde_json::to_string(&signer.public_jwk()).map_err(anyhow::Error::from)?
+            ),
+            private_jwe: Set(stored),
             is_default: Set(false),
             created_at: Set(now),
         };
@@ -206,8 +206,7 @@ impl DidRegistry {
             tenant_id: tenant_id.to_owned(),
             did: did.to_owned(),
             verification_method,
-            algorithm: Algorithm::EdDSA,
-            jwk,
+            signer,
         });
         Ok((key, row))
     }
@@ -237,7 +236,7 @@ impl DidRegistry {
                 ("kid", &signer.verification_method),
             ]);
             let payload = serde_json::to_value(&op).map_err(anyhow::Error::from)?;
-            let jws = jose::sign(header, &payload, &signer.jwk, signer.algorithm)
+            let jws = jose::sign(header, &payload, signer.signer.as_ref())
                 .map_err(|e| anyhow::anyhow!("signing a DID operation: {e}"))?;
             match &mut state {
                 None => state = Some(DidState::create(&jws, at)?),
@@ -305,7 +304,7 @@ impl DidRegistry {
             previous: None,
             key: Some(PublicKey {
                 id: "key-1".into(),
-                public_key_jwk: key.jwk.to_public(),
+                public_key_jwk: key.public_jwk(),
             }),
             key_id: None,
             since: None,
@@ -372,7 +371,7 @@ impl DidRegistry {
         let mut add = Self::operation(did, Op::AddKey);
         add.key = Some(PublicKey {
             id: key_id,
-            public_key_jwk: next.jwk.to_public(),
+            public_key_jwk: next.public_jwk(),
         });
         let mut remove = Self::operation(did, Op::RemoveKey);
         remove.key_id = current

@@ -282,8 +282,7 @@ pub async fn secure(
     let secured = match format {
         CredentialFormat::LdpVc => data_integrity::sign(
             prepared.credential.clone(),
-            &key.jwk,
-            key.algorithm,
+            key.signer.as_ref(),
             ProofConfig {
                 verification_method: &key.verification_method,
                 proof_purpose: "assertionMethod",
@@ -304,7 +303,7 @@ pub async fn secure(
                 ("cty", "vc"),
                 ("kid", &key.verification_method),
             ]);
-            let token = jose::sign(header, &prepared.credential, &key.jwk, key.algorithm)
+            let token = jose::sign(header, &prepared.credential, key.signer.as_ref())
                 .map_err(|e| IssueError::Internal(e.into()))?;
             envelop_credential(MediaType::VcJwt, &token)
         }
@@ -326,7 +325,7 @@ pub async fn secure(
                 ("typ", sd_jwt::SD_JWT_VC_TYP),
                 ("kid", &key.verification_method),
             ]);
-            let token = sd_jwt::issue(claims, &disclosable, header, &key.jwk, key.algorithm)?;
+            let token = sd_jwt::issue(claims, &disclosable, header, key.signer.as_ref())?;
             envelop_credential(MediaType::DcSdJwt, &token)
         }
     };

@@ -1,7 +1,9 @@
-//! Issuer signing keys: generated here, kept in the database as JWEs under the master key,
-//! decrypted once at start-up into memory.
+//! Private keys: where they are made and kept ([`Custody`]: sealed in the database under
+//! the master key, or inside a PKCS#11 token), and the tenants' issuer keys, opened once at
+//! start-up. Every key signs through [`Signer`], wherever it is held.
 
 mod master;
+pub mod pkcs11;
 
 pub use master::MasterKey;
 
@@ -15,6 +17,120 @@ use ssi::jwk::{Algorithm, JWK};
 
 use crate::store::entities::{signing_keys, tenants};
 use certus_credential::did;
+use certus_credential::signer::Signer;
+use pkcs11::Token;
+
+/// The prefix of a stored key that a PKCS#11 token holds: `pkcs11:` and its `CKA_ID` in hex.
+const TOKEN_KEY_PREFIX: &str = "pkcs11:";
+
+/// Where private keys are made and kept: sealed (a JWE under the node's master key, in the
+/// database) or, when a PKCS#11 token is configured, inside the token, which signs without
+/// letting them out. A stored key says which: a sealed key is a JWE, a token key is
+/// `pkcs11:` and its id. Keys sealed before a token was configured keep working.
+#[derive(Debug, Clone)]
+pub struct Custody {
+    master: Arc<MasterKey>,
+    token: Option<Arc<Token>>,
+}
+
+impl Custody {
+    /// Keys sealed under `master`, or made in `token` when there is one.
+    pub fn new(master: Arc<MasterKey>, token: Option<Arc<Token>>) -> Self {
+        Self { master, token }
+    }
+
+    /// The types of a new tenant's issuer keys, the default first: Ed25519 and P-256, or
+    /// P-256 alone in a token that cannot make Ed25519 keys.
+    pub fn issuer_key_types(&self) -> Vec<KeyType> {
+        match &self.token {
+            Some(token) => token.key_types(),
+            None => vec![KeyType::Ed25519, KeyType::P256],
+        }
+    }
+
+    /// A new key of `key_type` (`label` names it in a token): its signer, and the value
+    /// stored for it.
+    pub fn generate(
+        &self,
+        key_type: KeyType,
+        label: &str,
+    ) -> anyhow::Result<(Arc<dyn Signer>, String)> {
+        match &self.token {
+            Some(token) => {
+                let (key, id) = token.generate(key_type, label)?;
+                Ok((key, format!("{TOKEN_KEY_PREFIX}{}", hex::encode(id))))
+            }
+            None => {
+                let jwk = key_type.generate();
+                let sealed = self.master.encrypt(&serde_json::to_vec(&jwk)?)?;
+                Ok((Arc::new(jwk), sealed))
+            }
+        }
+    }
+
+    /// Opens a stored key (a JWE of a JWK, or a token key).
+    pub fn open(&self, stored: &str) -> anyhow::Result<Arc<dyn Signer>> {
+        if let Some(key) = self.open_in_token(stored)? {
+            return Ok(key);
+        }
+        let jwk: JWK = serde_json::from_slice(&self.master.decrypt(stored)?)
+            .context("decrypted key is not a JWK")?;
+        Ok(Arc::new(jwk))
+    }
+
+    /// A new Ed25519 key for the node's validator: made in the token when there is one
+    /// (which must then offer Ed25519), else 32 random bytes sealed under the master key.
+    pub fn generate_validator(&self) -> anyhow::Result<(Arc<dyn Signer>, String)> {
+        if self.token.is_some() {
+            return self.generate(KeyType::Ed25519, "certus validator");
+        }
+        let secret: [u8; 32] = rand::random();
+        Ok((
+            Arc::new(ed25519_jwk(&secret)?),
+            self.master.encrypt(&secret)?,
+        ))
+    }
+
+    /// Opens the validator key: a token key, or 32 bytes sealed under the master key.
+    pub fn open_validator(&self, stored: &str) -> anyhow::Result<Arc<dyn Signer>> {
+        if let Some(key) = self.open_in_token(stored)? {
+            anyhow::ensure!(
+                key.algorithm() == Algorithm::EdDSA,
+                "the validator key must be Ed25519"
+            );
+            return Ok(key);
+        }
+        let secret: [u8; 32] = self
+            .master
+            .decrypt(stored)?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the stored validator key is not 32 bytes"))?;
+        Ok(Arc::new(ed25519_jwk(&secret)?))
+    }
+
+    fn open_in_token(&self, stored: &str) -> anyhow::Result<Option<Arc<dyn Signer>>> {
+        let Some(id) = stored.strip_prefix(TOKEN_KEY_PREFIX) else {
+            return Ok(None);
+        };
+        let token = self.token.as_ref().context(
+            "a key is held in a PKCS#11 token: set CERTUS_PKCS11_MODULE, CERTUS_PKCS11_TOKEN and CERTUS_PKCS11_PIN",
+        )?;
+        let id = hex::decode(id).context("a stored token key id is not hex")?;
+        Ok(Some(token.key(&id)?))
+    }
+}
+
+/// The private JWK of an Ed25519 secret.
+fn ed25519_jwk(secret: &[u8; 32]) -> anyhow::Result<JWK> {
+    use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
+    let public = ed25519_dalek::SigningKey::from_bytes(secret).verifying_key();
+    Ok(serde_json::from_value(serde_json::json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": BASE64_URL_SAFE_NO_PAD.encode(public.as_bytes()),
+        "d": BASE64_URL_SAFE_NO_PAD.encode(secret),
+    }))?)
+}
 
 /// Kind of issuer key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +148,8 @@ impl KeyType {
         }
     }
 
-    fn generate(self) -> JWK {
+    /// A new key of this type in memory.
+    pub fn generate(self) -> JWK {
         match self {
             Self::Ed25519 => JWK::generate_ed25519().expect("the OS random generator works"),
             Self::P256 => JWK::generate_p256(),
@@ -48,9 +165,20 @@ pub struct IssuerKey {
     pub did: String,
     /// The verification method id (`did:key:…#…`), used as `kid` and `verificationMethod`.
     pub verification_method: String,
-    pub algorithm: Algorithm,
-    /// The private key.
-    pub jwk: JWK,
+    /// The private key, wherever it is held.
+    pub signer: Arc<dyn Signer>,
+}
+
+impl IssuerKey {
+    /// The JOSE algorithm the key signs with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.signer.algorithm()
+    }
+
+    /// The public key.
+    pub fn public_jwk(&self) -> JWK {
+        self.signer.public_jwk()
+    }
 }
 
 /// The tenants' issuer keys, decrypted in memory.
@@ -61,19 +189,15 @@ pub struct KeyStore {
 }
 
 impl KeyStore {
-    /// Loads and decrypts every key from the database.
-    pub async fn load(db: &DatabaseConnection, master: &MasterKey) -> anyhow::Result<Self> {
+    /// Opens every key the database names (decrypted, or found in the token).
+    pub async fn load(db: &DatabaseConnection, custody: &Custody) -> anyhow::Result<Self> {
         let mut rows = signing_keys::Entity::find().all(db).await?;
         rows.sort_by_key(|r| (!r.is_default, r.created_at));
         let mut by_tenant: HashMap<String, Vec<Arc<IssuerKey>>> = HashMap::new();
         for row in rows {
-            let jwk: JWK = serde_json::from_slice(
-                &master
-                    .decrypt(&row.private_jwe)
-                    .with_context(|| format!("decrypting key {}", row.id))?,
-            )
-            .context("decrypted key is not a JWK")?;
-            let algorithm = jwk.get_algorithm().context("stored key has no algorithm")?;
+            let signer = custody
+                .open(&row.private_jwe)
+                .with_context(|| format!("opening key {}", row.id))?;
             by_tenant
                 .entry(row.tenant_id.clone())
                 .or_default()
@@ -81,8 +205,7 @@ impl KeyStore {
                     tenant_id: row.tenant_id,
                     did: row.did,
                     verification_method: row.id,
-                    algorithm,
-                    jwk,
+                    signer,
                 }));
         }
         Ok(Self {
@@ -142,7 +265,7 @@ impl KeyStore {
 pub const DEFAULT_TENANT: &str = "default";
 
 /// Creates the default tenant and its issuer keys on first start; true when it did.
-pub async fn bootstrap(db: &DatabaseConnection, master: &MasterKey) -> anyhow::Result<bool> {
+pub async fn bootstrap(db: &DatabaseConnection, custody: &Custody) -> anyhow::Result<bool> {
     if tenants::Entity::find_by_id(DEFAULT_TENANT)
         .one(db)
         .await?
@@ -150,15 +273,16 @@ pub async fn bootstrap(db: &DatabaseConnection, master: &MasterKey) -> anyhow::R
     {
         return Ok(false);
     }
-    create_tenant(db, master, DEFAULT_TENANT, "Default institution").await?;
+    create_tenant(db, custody, DEFAULT_TENANT, "Default institution").await?;
     Ok(true)
 }
 
-/// Creates a tenant with its issuer keys (Ed25519, the default, and P-256), encrypted
-/// under the master key. A running server loads them at its next start.
+/// Creates a tenant with its issuer keys (Ed25519, the default, and P-256; see
+/// [`Custody::issuer_key_types`]), kept by `custody`. A running server loads them at its
+/// next start.
 pub async fn create_tenant(
     db: &DatabaseConnection,
-    master: &MasterKey,
+    custody: &Custody,
     id: &str,
     name: &str,
 ) -> anyhow::Result<()> {
@@ -172,18 +296,18 @@ pub async fn create_tenant(
     .insert(&txn)
     .await
     .with_context(|| format!("creating tenant `{id}` (is the id taken?)"))?;
-    for (key_type, is_default) in [(KeyType::Ed25519, true), (KeyType::P256, false)] {
-        let jwk = key_type.generate();
-        let (did, verification_method) = did::did_key_for(&jwk)?;
-        let public = jwk.to_public();
+    for (n, key_type) in custody.issuer_key_types().into_iter().enumerate() {
+        let (signer, stored) = custody.generate(key_type, &format!("certus issuer {id}"))?;
+        let public = signer.public_jwk();
+        let (did, verification_method) = did::did_key_for(&public)?;
         signing_keys::ActiveModel {
             id: Set(verification_method),
             tenant_id: Set(id.to_owned()),
             did: Set(did),
             algorithm: Set(key_type.algorithm().to_string()),
             public_jwk: Set(serde_json::to_string(&public)?),
-            private_jwe: Set(master.encrypt(&serde_json::to_vec(&jwk)?)?),
-            is_default: Set(is_default),
+            private_jwe: Set(stored),
+            is_default: Set(n == 0),
             created_at: Set(now),
         }
         .insert(&txn)

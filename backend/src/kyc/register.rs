@@ -91,12 +91,7 @@ pub async fn record(
             ("typ", RELIANCE_RECORD_TYP),
             ("kid", &key.verification_method),
         ]);
-        let jws = jose::sign(
-            header,
-            &serde_json::to_value(&record)?,
-            &key.jwk,
-            key.algorithm,
-        )?;
+        let jws = jose::sign(header, &serde_json::to_value(&record)?, key.signer.as_ref())?;
         let hash = reliance_record_hash(&jws);
         let txn = state.db.begin().await?;
         reliance_records::ActiveModel {

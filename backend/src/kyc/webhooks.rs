@@ -218,7 +218,7 @@ fn token(
         "events": {STATUS_EVENT: event},
     });
     let header = jose::header(&[("typ", SET_TYP), ("kid", &key.verification_method)]);
-    Ok(jose::sign(header, &claims, &key.jwk, key.algorithm)?)
+    Ok(jose::sign(header, &claims, key.signer.as_ref())?)
 }
 
 /// Sends one delivery: `Ok` once the receiver took it (2xx); `Err((permanent, why))`.

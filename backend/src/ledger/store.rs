@@ -2,23 +2,28 @@
 //! outbox of transactions waiting for a block, and the node's validator key. Everything read back is re-checked by the pure core before it is
 //! trusted (receipts, `certus chain verify`).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signature, SignatureError, VerifyingKey};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 
-use super::block::{Block, BlockError, BlockHeader, ChainId, Genesis};
+use super::block::{
+    Block, BlockError, BlockHeader, ChainId, Genesis, ValidatorKey, ValidatorSigner,
+};
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
 use super::receipt::Receipt;
 use super::transaction::{Kind, Transaction};
-use crate::keys::MasterKey;
+use crate::keys::Custody;
 use crate::store::entities::{
     issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions,
     node_keys,
 };
+use certus_credential::signer::Signer;
 
 /// `node_keys.purpose` of the validator key.
 const VALIDATOR_KEY: &str = "validator";
@@ -66,7 +71,52 @@ pub struct Ledger {
     genesis: Genesis,
     /// This node's validator key, when it is a validator of the chain; otherwise the node
     /// only reads and checks the chain (for example after `certus chain import`).
-    key: Option<SigningKey>,
+    key: Option<Validator>,
+}
+
+/// The node's validator key, wherever it is held, as the ledger core signs with it.
+#[derive(Debug, Clone)]
+pub struct Validator {
+    signer: Arc<dyn Signer>,
+    key: ValidatorKey,
+}
+
+impl Validator {
+    /// Wraps an Ed25519 signer.
+    pub fn new(signer: Arc<dyn Signer>) -> anyhow::Result<Self> {
+        let ssi::jwk::Params::OKP(okp) = signer.public_jwk().params else {
+            anyhow::bail!("a validator key is Ed25519");
+        };
+        let bytes: [u8; 32] = okp
+            .public_key
+            .0
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("an Ed25519 public key is 32 bytes"))?;
+        Ok(Self {
+            key: ValidatorKey(VerifyingKey::from_bytes(&bytes)?),
+            signer,
+        })
+    }
+
+    /// The key as a signer of JWS (the root authority's trust statements).
+    pub fn signer(&self) -> &Arc<dyn Signer> {
+        &self.signer
+    }
+}
+
+impl ValidatorSigner for Validator {
+    fn validator(&self) -> ValidatorKey {
+        self.key
+    }
+
+    fn sign_message(&self, message: &[u8]) -> Result<Signature, SignatureError> {
+        let bytes = self
+            .signer
+            .sign(message)
+            .map_err(SignatureError::from_source)?;
+        Signature::from_slice(&bytes)
+    }
 }
 
 impl std::fmt::Debug for Ledger {
@@ -93,10 +143,10 @@ impl Ledger {
     /// start. Fails if the store holds another chain than `chain_id`.
     pub async fn open(
         db: DatabaseConnection,
-        master: &MasterKey,
+        custody: &Custody,
         chain_id: &ChainId,
     ) -> anyhow::Result<Self> {
-        let key = validator_key(&db, master).await?;
+        let key = validator_key(&db, custody).await?;
         let genesis = match ledger_genesis::Entity::find().one(&db).await? {
             Some(row) => serde_json::from_str::<Genesis>(&row.document)?,
             None => {
@@ -126,7 +176,7 @@ impl Ledger {
             .validators
             .keys()
             .iter()
-            .any(|k| k.0 == key.verifying_key());
+            .any(|k| *k == key.validator());
         if !is_validator {
             tracing::warn!(
                 chain = chain_id.as_str(),
@@ -145,7 +195,7 @@ impl Ledger {
     }
 
     /// This node's validator key, if it is a validator.
-    pub fn validator_key(&self) -> Option<&SigningKey> {
+    pub fn validator_key(&self) -> Option<&Validator> {
         self.key.as_ref()
     }
 
@@ -446,19 +496,18 @@ pub async fn import_genesis(db: &DatabaseConnection, genesis: &Genesis) -> anyho
     Ok(())
 }
 
-async fn validator_key(db: &DatabaseConnection, master: &MasterKey) -> anyhow::Result<SigningKey> {
+/// The node's validator key: opened from its row, or made (in the token, when there is one)
+/// and stored on first start.
+async fn validator_key(db: &DatabaseConnection, custody: &Custody) -> anyhow::Result<Validator> {
     if let Some(row) = node_keys::Entity::find_by_id(VALIDATOR_KEY).one(db).await? {
-        let secret: [u8; 32] = master
-            .decrypt(&row.private_jwe)?
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("the stored validator key is not 32 bytes"))?;
-        return Ok(SigningKey::from_bytes(&secret));
+        return Validator::new(custody.open_validator(&row.private_jwe)?);
     }
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let (signer, stored) = custody.generate_validator()?;
+    let key = Validator::new(signer)?;
     node_keys::ActiveModel {
         purpose: Set(VALIDATOR_KEY.to_owned()),
-        public_key: Set(hex::encode(key.verifying_key().as_bytes())),
-        private_jwe: Set(master.encrypt(key.as_bytes())?),
+        public_key: Set(key.key.to_hex()),
+        private_jwe: Set(stored),
         created_at: Set(Utc::now()),
     }
     .insert(db)

@@ -144,5 +144,5 @@ pub fn verification_receipt(
         ("typ", VERIFICATION_RECEIPT_TYP),
         ("kid", &key.verification_method),
     ]);
-    Ok(jose::sign(header, &payload, &key.jwk, key.algorithm)?)
+    Ok(jose::sign(header, &payload, key.signer.as_ref())?)
 }

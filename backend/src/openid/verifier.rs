@@ -331,7 +331,7 @@ fn sign_request(key: &IssuerKey, payload: &Value) -> anyhow::Result<String> {
         ("typ", REQUEST_OBJECT_TYP),
         ("kid", &key.verification_method),
     ]);
-    Ok(jose::sign(header, payload, &key.jwk, key.algorithm)?)
+    Ok(jose::sign(header, payload, key.signer.as_ref())?)
 }
 
 async fn tenant_name(state: &AppState, tenant_id: &str) -> anyhow::Result<String> {

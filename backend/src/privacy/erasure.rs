@@ -252,7 +252,7 @@ async fn seal_receipt(
         ("typ", ERASURE_RECEIPT_TYP),
         ("kid", &key.verification_method),
     ]);
-    let jws = jose::sign(header, &payload, &key.jwk, key.algorithm).map_err(anyhow::Error::from)?;
+    let jws = jose::sign(header, &payload, key.signer.as_ref()).map_err(anyhow::Error::from)?;
     let hash = erasure_receipt_hash(&jws);
     erasures::ActiveModel {
         id: Set(erasure.id.clone()),

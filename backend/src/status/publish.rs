@@ -96,8 +96,7 @@ impl StatusLists {
         });
         let signed = data_integrity::sign(
             unsigned,
-            &key.jwk,
-            key.algorithm,
+            key.signer.as_ref(),
             ProofConfig {
                 verification_method: &key.verification_method,
                 proof_purpose: "assertionMethod",

@@ -91,7 +91,7 @@ impl StatusLists {
             "ttl": TOKEN_TTL_SECS,
             "status_list": {"bits": 2, "lst": lst},
         });
-        Ok(Some(jose::sign(header, &payload, &key.jwk, key.algorithm)?))
+        Ok(Some(jose::sign(header, &payload, key.signer.as_ref())?))
     }
 }
 

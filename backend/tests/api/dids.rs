@@ -2,9 +2,11 @@
 //! cut-off, deactivation, and DID resolution (with `versionTime`).
 
 use axum::http::StatusCode;
+use std::sync::Arc;
+
 use certus_credential::jose;
+use certus_credential::signer::Signer;
 use serde_json::{json, Map, Value};
-use ssi::jwk::{Algorithm, JWK};
 
 use crate::helpers::{check, kyc_credential, Db, TestApp};
 use crate::on_both_databases;
@@ -31,17 +33,17 @@ fn issued_by(did: &str) -> Value {
 }
 
 /// The private key of `did`'s current key, as the node holds it (to forge with later).
-fn current_key(app: &TestApp, did: &str) -> (JWK, String) {
+fn current_key(app: &TestApp, did: &str) -> (Arc<dyn Signer>, String) {
     let key = app
         .state
         .keys
         .key_for_issuer("default", did)
         .expect("a current key");
-    (key.jwk.clone(), key.verification_method.clone())
+    (key.signer.clone(), key.verification_method.clone())
 }
 
 /// A `vc+jwt` signed outside the API with `key` as `kid`, issued by `did`.
-fn forged(did: &str, key: &JWK, kid: &str) -> Value {
+fn forged(did: &str, key: &dyn Signer, kid: &str) -> Value {
     let mut payload = issued_by(did);
     payload["id"] = json!(format!("urn:uuid:{}", uuid::Uuid::new_v4()));
     payload["validFrom"] = json!("2026-01-01T00:00:00Z");
@@ -49,7 +51,7 @@ fn forged(did: &str, key: &JWK, kid: &str) -> Value {
         .as_object()
         .cloned()
         .expect("object");
-    let token = jose::sign(header, &payload, key, Algorithm::EdDSA).expect("signs");
+    let token = jose::sign(header, &payload, key).expect("signs");
     json!({
         "@context": "https://www.w3.org/ns/credentials/v2",
         "type": "EnvelopedVerifiableCredential",
@@ -163,7 +165,7 @@ async fn a_credential_anchored_before_a_rotation_still_verifies(db: Db) {
         json!([format!("{did}#key-2"), format!("{did}#key-3")])
     );
     // A credential made with the retired key now is refused.
-    let (status, result) = app.verify(&forged(&did, &old_key, &old_kid)).await;
+    let (status, result) = app.verify(&forged(&did, old_key.as_ref(), &old_kid)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
     assert_eq!(
         check(&result, "issuer"),

@@ -131,6 +131,7 @@ impl TestApp {
             data_dir: dir.path().to_owned(),
             database_url,
             chain_id: "test-chain".parse().expect("chain id"),
+            pkcs11: Default::default(),
         };
         let node = certus_server::open(&store, None).await.expect("open");
         let (_, token) = create_api_key(
@@ -393,6 +394,7 @@ impl Backup {
                 .as_ref()
                 .map(|name| format!("{}/{name}", postgres_server())),
             chain_id: "test-chain".parse().expect("chain id"),
+            pkcs11: Default::default(),
         };
         certus_server::open(&store, None)
             .await

@@ -279,8 +279,7 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
         .keys
         .default_key("bank-b")
         .expect("bank B's key")
-        .jwk
-        .clone();
+        .public_jwk();
     decoded.verify(&b_key).expect("signed by bank B");
     assert_eq!(&decoded.payload, record);
     let mut tampered = jws.to_owned();

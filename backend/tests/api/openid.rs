@@ -351,7 +351,6 @@ async fn proofs_with_a_wrong_nonce_key_audience_or_type_are_refused(db: Db) {
             jose::header(&[("typ", typ), ("kid", kid)]),
             &payload,
             &key.jwk,
-            ssi::jwk::Algorithm::EdDSA,
         )
         .expect("sign")
     };
@@ -510,7 +509,7 @@ pub(crate) async fn request_by(
     assert_eq!(decoded.header_str("typ"), Some("oauth-authz-req+jwt"));
     let verifier = app.state.keys.default_key(tenant).expect("key");
     decoded
-        .verify(&verifier.jwk)
+        .verify(&verifier.public_jwk())
         .expect("signed by the verifier's key");
     (created, decoded.payload)
 }
@@ -651,7 +650,13 @@ async fn a_verifier_sees_only_the_disclosed_claims_with_signed_receipts(db: Db) 
     let decoded = jose::decode(receipt).expect("jws");
     assert_eq!(decoded.header_str("typ"), Some("verification-receipt+jwt"));
     decoded
-        .verify(&app.state.keys.default_key("default").expect("key").jwk)
+        .verify(
+            &app.state
+                .keys
+                .default_key("default")
+                .expect("key")
+                .public_jwk(),
+        )
         .expect("signed");
     assert_eq!(decoded.payload["status"], "accepted");
     assert_eq!(
@@ -672,7 +677,13 @@ async fn a_verifier_sees_only_the_disclosed_claims_with_signed_receipts(db: Db) 
     tampered.replace_range(tampered.len() - 4.., "AAAA");
     assert!(jose::decode(&tampered)
         .expect("jws")
-        .verify(&app.state.keys.default_key("default").expect("key").jwk)
+        .verify(
+            &app.state
+                .keys
+                .default_key("default")
+                .expect("key")
+                .public_jwk()
+        )
         .is_err());
 }
 
@@ -770,7 +781,6 @@ async fn replayed_redirected_and_unsatisfying_answers_are_refused(db: Db) {
     let kb = certus_credential::sd_jwt::key_binding_jwt(
         &only_given,
         &key.jwk,
-        ssi::jwk::Algorithm::EdDSA,
         nonce4,
         &client_id,
         Utc::now().timestamp(),

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde_json::{json, Map, Value};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::JWK;
 
 use crate::helpers::{check, kyc_credential, Db, TestApp};
 use crate::on_both_databases;
@@ -44,7 +44,6 @@ pub async fn sign_vp(
     data_integrity::sign(
         vp,
         &holder.key,
-        Algorithm::EdDSA,
         ProofConfig {
             verification_method: &holder.vm,
             proof_purpose: "authentication",
@@ -131,7 +130,7 @@ async fn a_vp_jwt_carrying_enveloped_credentials_verifies(db: Db) {
         .as_object()
         .cloned()
         .expect("object");
-    let token = jose::sign(header, &payload, &holder.key, Algorithm::EdDSA).expect("signs");
+    let token = jose::sign(header, &payload, &holder.key).expect("signs");
     let enveloped = json!({
         "@context": "https://www.w3.org/ns/credentials/v2",
         "type": "EnvelopedVerifiablePresentation",

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
 use serde_json::{json, Value};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::JWK;
 
 use crate::helpers::{check, kyc_credential, token_of, Db, TestApp};
 use crate::on_both_databases;
@@ -141,7 +141,7 @@ async fn key_binding_must_match_the_holder_key_nonce_and_audience(db: Db) {
     );
     let now = Utc::now().timestamp();
     let present = |key: &JWK, nonce: &str, aud: &str, iat: i64| {
-        let kb = key_binding_jwt(&token, key, Algorithm::EdDSA, nonce, aud, iat).expect("kb");
+        let kb = key_binding_jwt(&token, key, nonce, aud, iat).expect("kb");
         format!("{token}{kb}")
     };
     let verify = |presentation: String, challenge: Option<&str>| {

@@ -5,13 +5,14 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use certus_credential::jose;
+use certus_credential::signer::Signer;
 use certus_server::auth::{create_api_key, Scope};
 use certus_server::status::list::StatusBits;
 use chrono::Utc;
 use http_body_util::BodyExt;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Map, Value};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::JWK;
 use tower::ServiceExt;
 
 use crate::helpers::{check, kyc_credential, token_of, Db, TestApp, PUBLIC_URL};
@@ -594,7 +595,7 @@ async fn bad_status_requests_get_clear_errors(db: Db) {
 }
 
 /// A `vc+jwt` with the given status entries, signed by `key` as `did` (`kid` `vm`).
-fn vc_jwt(key: &JWK, did: &str, vm: &str, status: Value) -> Value {
+fn vc_jwt(key: &dyn Signer, did: &str, vm: &str, status: Value) -> Value {
     let mut payload = kyc_credential(None);
     payload["issuer"] = json!(did);
     payload["id"] = json!(format!("urn:uuid:{}", uuid::Uuid::new_v4()));
@@ -604,7 +605,7 @@ fn vc_jwt(key: &JWK, did: &str, vm: &str, status: Value) -> Value {
         .as_object()
         .cloned()
         .expect("object");
-    let token = jose::sign(header, &payload, key, Algorithm::EdDSA).expect("signs");
+    let token = jose::sign(header, &payload, key).expect("signs");
     json!({
         "@context": "https://www.w3.org/ns/credentials/v2",
         "type": "EnvelopedVerifiableCredential",
@@ -622,7 +623,12 @@ fn foreign_vc_jwt(status: Value) -> Value {
 /// A `vc+jwt` signed with the test tenant's own issuer key, outside the issuance API.
 fn own_vc_jwt(app: &TestApp, status: Value) -> Value {
     let key = app.state.keys.default_key("default").expect("issuer key");
-    vc_jwt(&key.jwk, &key.did, &key.verification_method, status)
+    vc_jwt(
+        key.signer.as_ref(),
+        &key.did,
+        &key.verification_method,
+        status,
+    )
 }
 
 async fn entries_naming_other_lists_or_issuers_are_not_trusted(db: Db) {

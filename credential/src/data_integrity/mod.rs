@@ -19,15 +19,17 @@ use ssi::claims::{
     Invalid, ProofValidationError, SignatureEnvironment, ValidateClaims, ValidateProof,
     VerificationParameters,
 };
+use ssi::crypto::algorithm::SignatureAlgorithmType;
 use ssi::dids::{DIDResolver, VerificationMethodDIDResolver};
 use ssi::jwk::{Algorithm, JWK};
 use ssi::verification_methods::{
-    AnyMethod, Multikey, ReferenceOrOwnedRef, ResolutionOptions, SingleSecretSigner,
-    VerificationMethod, VerificationMethodResolutionError, VerificationMethodResolver,
+    AnyMethod, MessageSigner, Multikey, ReferenceOrOwnedRef, ResolutionOptions, VerificationMethod,
+    VerificationMethodResolutionError, VerificationMethodResolver,
 };
 use std::borrow::Cow;
 
 use super::contexts::{Contexts, Loader};
+use crate::signer::Signer;
 
 mod suite;
 use crate::did::Resolver;
@@ -128,12 +130,11 @@ pub struct ProofConfig<'a> {
 /// `ecdsa-rdfc-2019` for a P-256 key.
 pub async fn sign(
     document: Value,
-    key: &JWK,
-    algorithm: Algorithm,
+    key: &dyn Signer,
     config: ProofConfig<'_>,
     contexts: &Contexts,
 ) -> Result<Value, DataIntegrityError> {
-    match algorithm {
+    match key.algorithm() {
         Algorithm::EdDSA => sign_as(EdDsaRdfc2022, document, key, config, contexts).await,
         Algorithm::ES256 => sign_as(EcdsaRdfc2019, document, key, config, contexts).await,
         other => Err(DataIntegrityError::UnsupportedProof(format!(
@@ -142,14 +143,42 @@ pub async fn sign(
     }
 }
 
+/// ssi's signer interface over a [`Signer`]: whatever the method, the key signs the bytes
+/// the suite prepared (for ECDSA the key hashes them, as JOSE does).
+#[derive(Debug, Clone, Copy)]
+struct KeySigner<'a>(&'a dyn Signer);
+
+impl<M: VerificationMethod> ssi::verification_methods::Signer<M> for KeySigner<'_> {
+    type MessageSigner = Self;
+
+    async fn for_method(
+        &self,
+        _method: Cow<'_, M>,
+    ) -> Result<Option<Self>, ssi::claims::SignatureError> {
+        Ok(Some(*self))
+    }
+}
+
+impl<A: SignatureAlgorithmType> MessageSigner<A> for KeySigner<'_> {
+    async fn sign(
+        self,
+        _algorithm: A::Instance,
+        message: &[u8],
+    ) -> Result<Vec<u8>, ssi::claims::MessageSignatureError> {
+        self.0
+            .sign(message)
+            .map_err(|e| ssi::claims::MessageSignatureError::SignatureFailed(e.to_string()))
+    }
+}
+
 /// A suite Certus can sign with: ssi's signing interface over Certus's loader, did:key
-/// Multikey resolution and a local key.
+/// Multikey resolution and a [`Signer`].
 trait SigningSuite:
     for<'a> CryptographicSuiteSigning<
         DataIntegrityDocument,
         SignatureEnvironment<&'a Loader, ()>,
         &'a LocalMethod,
-        SingleSecretSigner<JWK>,
+        KeySigner<'a>,
     > + CryptographicSuite<
         Configuration = NoConfiguration,
         VerificationMethod = Multikey,
@@ -164,7 +193,7 @@ impl<S> SigningSuite for S where
             DataIntegrityDocument,
             SignatureEnvironment<&'a Loader, ()>,
             &'a LocalMethod,
-            SingleSecretSigner<JWK>,
+            KeySigner<'a>,
         > + CryptographicSuite<
             Configuration = NoConfiguration,
             VerificationMethod = Multikey,
@@ -177,7 +206,7 @@ impl<S> SigningSuite for S where
 async fn sign_as<S: SigningSuite>(
     suite: S,
     document: Value,
-    key: &JWK,
+    key: &dyn Signer,
     config: ProofConfig<'_>,
     contexts: &Contexts,
 ) -> Result<Value, DataIntegrityError> {
@@ -200,8 +229,8 @@ async fn sign_as<S: SigningSuite>(
         json_ld_loader: contexts.loader(),
         eip712_loader: (),
     };
-    let resolver = LocalMethod::new(config.verification_method, key)?;
-    let signer = SingleSecretSigner::new(key.clone());
+    let resolver = LocalMethod::new(config.verification_method, &key.public_jwk())?;
+    let signer = KeySigner(key);
     let secured = suite
         .sign_with(environment, unsecured, &resolver, signer, options, ())
         .await

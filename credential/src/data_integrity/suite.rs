@@ -182,7 +182,7 @@ async fn canonical_form(
 mod tests {
     use serde_json::{json, Value};
     use ssi::claims::data_integrity::suites;
-    use ssi::jwk::{Algorithm, JWK};
+    use ssi::jwk::JWK;
     use ssi::verification_methods::Multikey;
 
     use ssi::claims::data_integrity::{DataIntegrityDocument, Proofs};
@@ -282,15 +282,9 @@ mod tests {
         let resolver = Resolver::default();
         let key = JWK::generate_ed25519().expect("key");
         let (did, vm) = did_key_for(&key).expect("did:key");
-        let signed = super::super::sign(
-            credential(&did),
-            &key,
-            Algorithm::EdDSA,
-            config(&vm),
-            &contexts,
-        )
-        .await
-        .expect("signs");
+        let signed = super::super::sign(credential(&did), &key, config(&vm), &contexts)
+            .await
+            .expect("signs");
         verify(&signed, &resolver, &contexts)
             .await
             .expect("verifies");
@@ -313,8 +307,7 @@ mod tests {
         let contexts = Contexts::bundled();
         let key = JWK::generate_ed25519().expect("key");
         let (did, vm) = did_key_for(&key).expect("did:key");
-        let sign =
-            |document| super::super::sign(document, &key, Algorithm::EdDSA, config(&vm), &contexts);
+        let sign = |document| super::super::sign(document, &key, config(&vm), &contexts);
         sign(credential(&did)).await.expect("warms the cache");
         let mut undefined = credential(&did);
         undefined["credentialSubject"]["shoeSize"] = json!(42);

@@ -439,7 +439,6 @@ fn multikey(jwk: &JWK) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use ssi::jwk::Algorithm;
 
     use super::*;
 
@@ -449,7 +448,6 @@ mod tests {
             header.as_object().cloned().expect("object"),
             &serde_json::to_value(op).expect("json"),
             key,
-            Algorithm::EdDSA,
         )
         .expect("signs")
     }

@@ -1,0 +1,187 @@
+//! What the process-level tests share: the real `certus` binary run as a command or as a
+//! server on a free loopback port (killed when dropped), a plain HTTP/1.1 client, and
+//! readings of a node's SQLite store. Each test binary uses part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const BLOCK_INTERVAL_MS: u64 = 400;
+
+pub fn certus(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_certus"));
+    command
+        .env_remove("DATABASE_URL")
+        .env("CERTUS_DATA_DIR", data_dir)
+        .env("CERTUS_CHAIN_ID", "kill-test")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+pub fn run(command: &mut Command) -> (bool, String) {
+    let output = command.output().expect("certus runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+/// A server on a free loopback port; killed (SIGKILL) when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    pub listening_at: Instant,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Self {
+        Self::spawn(certus(data_dir))
+    }
+
+    /// Serves with `command` (a [`certus`] command, perhaps with more settings).
+    pub fn spawn(mut command: Command) -> Self {
+        let data_dir = command
+            .get_envs()
+            .find(|(k, _)| *k == "CERTUS_DATA_DIR")
+            .and_then(|(_, v)| v)
+            .map(std::path::PathBuf::from)
+            .expect("a certus command names its data folder");
+        let mut child = command
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
+            .env("CERTUS_WEB_DIR", &data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("a line");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no listening line: {line}"));
+        Self {
+            child,
+            addr,
+            listening_at: Instant::now(),
+        }
+    }
+
+    /// One HTTP/1.1 request; the status and JSON body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let (status, payload) = self.request_text(method, path, token, body);
+        (
+            status,
+            serde_json::from_str(&payload).unwrap_or(Value::Null),
+        )
+    }
+
+    /// One HTTP/1.1 request; the status and the body as text.
+    pub fn request_text(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, String) {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        let body = body.map(Value::to_string).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut response = String::new();
+        if stream.read_to_string(&mut response).is_err() {
+            return (0, String::new());
+        }
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let payload = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or("");
+        (status, payload.to_owned())
+    }
+
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().ok();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A food-ingredient certificate: a type any institution may issue.
+pub fn certificate() -> Value {
+    json!({"credential": {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/food/v1"],
+        "type": ["VerifiableCredential", "FoodIngredientCertificate"],
+        "credentialSubject": {
+            "ingredientName": "Cold-pressed olive oil", "productCode": "08001234567890",
+            "producer": "Frantoio Esempio S.r.l.", "siteCountry": "IT", "standard": "ISO 22000:2018",
+            "auditDate": "2026-09-15", "result": "certified", "auditorName": "Luca Bianchi"
+        }
+    }})
+}
+
+/// Rows of `table` matching `condition` in the SQLite store of `dir`.
+pub fn count(dir: &Path, table: &str, condition: &str) -> i64 {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}", dir.join("certus.db").display());
+        let db = sea_orm::Database::connect(url).await.expect("sqlite");
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
+        db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+    })
+}
+
+/// Waits until `commitment` is anchored.
+pub fn anchored(server: &Server, token: &str, commitment: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server
+        .request(
+            "GET",
+            &format!("/anchors/{commitment}/receipt"),
+            token,
+            None,
+        )
+        .0
+        != 200
+    {
+        assert!(Instant::now() < deadline, "{commitment} never anchored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
