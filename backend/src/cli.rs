@@ -324,7 +324,7 @@ pub async fn chain(
                     serde_json::from_str(&first).context("line 1 is not a genesis")?;
                 let node = crate::open(store, master_key).await?;
                 let (held, appended) = portable::catch_up(&node.ledger, &genesis, lines).await?;
-                let erased = crate::privacy::erasure::reapply(&node.db, chrono::Utc::now()).await?;
+                let erased = crate::privacy::erasure::reapply(&node.db, node.clock.now()).await?;
                 println!(
                     "caught up chain `{}`: {held} blocks already held, {appended} appended, \
                      each checked; {erased} erased subjects and records re-applied",

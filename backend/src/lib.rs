@@ -52,6 +52,7 @@ use crate::verification::Verifier;
 use certus_credential::catalog::Catalog;
 use certus_credential::contexts::Contexts;
 use certus_credential::did::Resolver;
+use certus_credential::time::{Clock, SystemClock};
 
 /// Oldest key-binding JWT accepted, in seconds.
 pub const MAX_KEY_BINDING_AGE_SECS: i64 = 600;
@@ -66,6 +67,8 @@ pub struct Node {
     pub custody: Custody,
     /// Seals what is kept at rest (the personal-data vault's keys, offers).
     pub master: Arc<MasterKey>,
+    /// Where every "now" of the node comes from.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Creates the data folder if needed, loads the master key, connects to the database and
@@ -86,6 +89,15 @@ pub async fn open_database(
 /// Opens the node: the database (see [`open_database`]), the default tenant and its issuer
 /// keys (created on first start), and the chain (its genesis created on first start).
 pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Result<Node> {
+    open_with_clock(store, master_key, Arc::new(SystemClock)).await
+}
+
+/// [`open`] with the clock every "now" of the node is read from (tests set their own).
+pub async fn open_with_clock(
+    store: &StoreConfig,
+    master_key: Option<&str>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Node> {
     let (db, master) = open_database(store, master_key).await?;
     let master = Arc::new(master);
     let token = if store.pkcs11.is_set() {
@@ -98,16 +110,18 @@ pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Resu
         tracing::info!("created the default tenant and its issuer keys");
     }
     let keys = KeyStore::load(&db, &custody).await?;
-    let ledger = Arc::new(Ledger::open(db.clone(), &custody, &store.chain_id).await?);
+    let ledger =
+        Arc::new(Ledger::open(db.clone(), &custody, &store.chain_id, clock.clone()).await?);
     // A store restored from an older backup may hold data erased since: every erasure
     // anchored on the chain is applied again before anything reads it.
-    privacy::erasure::reapply(&db, chrono::Utc::now()).await?;
+    privacy::erasure::reapply(&db, clock.now()).await?;
     Ok(Node {
         db,
         keys,
         ledger,
         custody,
         master,
+        clock,
     })
 }
 
@@ -120,6 +134,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         ledger,
         custody,
         master,
+        clock,
     } = node;
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
@@ -166,6 +181,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         public_url: server.public_url().into(),
         vault,
         master,
+        clock,
     }
 }
 

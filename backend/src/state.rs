@@ -16,6 +16,7 @@ use crate::trust::TrustRegistry;
 use crate::verification::Verifier;
 use certus_credential::catalog::Catalog;
 use certus_credential::contexts::Contexts;
+use certus_credential::time::Clock;
 
 /// Shared application state; cheap to clone.
 #[derive(Debug, Clone)]
@@ -46,4 +47,6 @@ pub struct AppState {
     pub master: Arc<MasterKey>,
     /// The personal-data vault: keys per tenant and per data subject.
     pub vault: Arc<Vault>,
+    /// Where every "now" of a request comes from (tests move it).
+    pub clock: Arc<dyn Clock>,
 }

@@ -104,7 +104,11 @@ test('the issue form takes the data subject and warns about claims the holder ca
 });
 
 test('nothing personal in clear: not in the SQLite files, the debug logs or the chain', async () => {
-  await new Promise(resolve => setTimeout(resolve, 1500)); // a block is sealed
+  // Once the institution has no anchor waiting, the chain holds everything issued.
+  await page.waitForFunction(async url => {
+    const r = await fetch(url);
+    return r.ok && (await r.json()).pendingAnchors === 0;
+  }, `${server.base}/dashboard`);
   assertNothingPersonal('the SQLite files', storeBytes().toString('latin1'));
   assertNothingPersonal('the logs', server.logs());
   assert.ok(server.logs().length > 1000, 'the server logged at debug level');

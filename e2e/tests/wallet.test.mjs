@@ -119,8 +119,12 @@ test('the holder accepts a portal offer with its transaction code; the credentia
   const stored = await holder.evaluate(() => localStorage.getItem('certus.wallet'));
   assert.ok(!stored.includes('Rossi-Unique') && !stored.includes('1988-04-12'));
 
-  // After a reload (and the next block), the wallet opens again with the credential.
-  await new Promise(resolve => setTimeout(resolve, 1500));
+  // After a reload (and the next block: the institution has no anchor waiting), the wallet
+  // opens again with the credential.
+  await portal.waitForFunction(async url => {
+    const r = await fetch(url);
+    return r.ok && (await r.json()).pendingAnchors === 0;
+  }, `${server.base}/dashboard`);
   await holder.reload();
   await unlock(holder);
   const card = holder.getByTestId('wallet-credential');

@@ -8,7 +8,6 @@ use axum::Json;
 use certus_schemas::wire::{
     ErrorBody, IssueRequest, IssueResponse, Verdict, VerificationResult, VerifyCredentialRequest,
 };
-use chrono::Utc;
 
 use super::extract::JsonBody;
 use super::policies;
@@ -46,7 +45,7 @@ pub async fn issue(
         request.options.format,
         request.options.selectively_disclosable.as_deref(),
         DataSubject::Given(request.options.data_subject.as_ref()),
-        Utc::now(),
+        state.clock.now(),
     )
     .await
     .map_err(issue_error)?;
@@ -103,7 +102,7 @@ pub async fn verify(
     JsonBody(request): JsonBody<VerifyCredentialRequest>,
 ) -> Result<Response, ApiError> {
     let policy = policies::requested(&state, &request.options).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let mut result = state
         .verifier
         .verify_credential(

@@ -91,7 +91,7 @@ pub async fn create(
     principal.require(Scope::Issue)?;
     let did = state
         .dids
-        .create(&principal.tenant_id, request.services, Utc::now())
+        .create(&principal.tenant_id, request.services, state.clock.now())
         .await?;
     tracing::info!(did = %did.did, "created a did:certus DID");
     Ok((StatusCode::CREATED, Json(response(&state, &principal, did))))
@@ -134,7 +134,7 @@ pub async fn rotate(
             &principal.tenant_id,
             certus_did(&did)?,
             request.retire,
-            Utc::now(),
+            state.clock.now(),
         )
         .await?;
     Ok(Json(response(&state, &principal, did)))
@@ -173,7 +173,7 @@ pub async fn compromise(
             certus_did(&did)?,
             &key,
             since,
-            Utc::now(),
+            state.clock.now(),
         )
         .await?;
     tracing::warn!(did = %did.did, key = %key, %since, "key reported compromised");
@@ -196,7 +196,7 @@ pub async fn deactivate(
     principal.require(Scope::Issue)?;
     let did = state
         .dids
-        .deactivate(&principal.tenant_id, certus_did(&did)?, Utc::now())
+        .deactivate(&principal.tenant_id, certus_did(&did)?, state.clock.now())
         .await?;
     Ok(Json(response(&state, &principal, did)))
 }

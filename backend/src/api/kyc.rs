@@ -9,7 +9,6 @@ use certus_schemas::kyc::{
     RelianceCheck, RelianceEntry, RelianceList, RelianceSummary, WebhookDeliveries, WebhookEndpoint,
 };
 use certus_schemas::wire::ErrorBody;
-use chrono::Utc;
 
 use super::extract::JsonBody;
 use crate::audit;
@@ -152,7 +151,13 @@ pub async fn set_endpoint(
     principal.require(Scope::Admin)?;
     webhooks::check_endpoint(&body.url)
         .map_err(|e| ApiError::unprocessable("INVALID_WEBHOOK_URL", e.to_string()).at("/url"))?;
-    webhooks::set_endpoint(&state.db, &principal.tenant_id, &body.url, Utc::now()).await?;
+    webhooks::set_endpoint(
+        &state.db,
+        &principal.tenant_id,
+        &body.url,
+        state.clock.now(),
+    )
+    .await?;
     audit::record(&state.db, &principal, "webhook.set", &body.url).await?;
     Ok(Json(body))
 }

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use certus_schemas::openid::{OfferCreated, OfferInfo, OfferRequest};
 use certus_schemas::wire::ErrorBody;
-use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -35,7 +34,7 @@ pub async fn create(
     JsonBody(request): JsonBody<OfferRequest>,
 ) -> Result<(StatusCode, [(HeaderName, String); 1], Json<OfferCreated>), ApiError> {
     principal.require(Scope::Issue)?;
-    let created = offers::create(&state, &principal, request, Utc::now())
+    let created = offers::create(&state, &principal, request, state.clock.now())
         .await
         .map_err(issue_error)?;
     Ok((
@@ -53,7 +52,7 @@ pub async fn list(
     principal: Principal,
 ) -> Result<Json<Vec<OfferInfo>>, ApiError> {
     principal.require(Scope::Read)?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let rows = offers::latest(&state, &principal.tenant_id, 100).await?;
     Ok(Json(rows.iter().map(|o| offers::info(o, now)).collect()))
 }
@@ -69,7 +68,7 @@ pub async fn get(
 ) -> Result<Json<OfferInfo>, ApiError> {
     principal.require(Scope::Read)?;
     let offer = find(&state, &principal, &id).await?;
-    Ok(Json(offers::info(&offer, Utc::now())))
+    Ok(Json(offers::info(&offer, state.clock.now())))
 }
 
 async fn find(
@@ -110,7 +109,7 @@ pub async fn qr_code(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Issue)?;
     find(&state, &principal, &id).await?;
-    if offers::published(&state, &id, Utc::now())
+    if offers::published(&state, &id, state.clock.now())
         .await
         .map_err(ApiError::internal)?
         .is_none()

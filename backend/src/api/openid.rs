@@ -8,7 +8,6 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::openid::issuer::{self, TokenRequest};
@@ -68,7 +67,7 @@ pub async fn offer(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, OAuthError> {
-    match offers::published(&state, &id, Utc::now())
+    match offers::published(&state, &id, state.clock.now())
         .await
         .map_err(OAuthError::internal)?
     {
@@ -87,13 +86,13 @@ pub async fn token(
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let Form(request) = form.map_err(form_error)?;
-    let body = issuer::token(&state, request, Utc::now()).await?;
+    let body = issuer::token(&state, request, state.clock.now()).await?;
     Ok((no_store(), Json(body)).into_response())
 }
 
 /// `POST /openid4vci/nonce`: a fresh `c_nonce`.
 pub async fn nonce(State(state): State<AppState>) -> Result<Response, OAuthError> {
-    let c_nonce = nonces::issue(&state.db, Utc::now()).await?;
+    let c_nonce = nonces::issue(&state.db, state.clock.now()).await?;
     Ok((no_store(), Json(json!({ "c_nonce": c_nonce }))).into_response())
 }
 
@@ -113,7 +112,7 @@ pub async fn credential(
             "the body must be a JSON credential request",
         )
     })?;
-    let answer = issuer::credential(&state, bearer, &request, Utc::now()).await?;
+    let answer = issuer::credential(&state, bearer, &request, state.clock.now()).await?;
     Ok((no_store(), Json(answer)).into_response())
 }
 
@@ -122,7 +121,7 @@ pub async fn request_object(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, OAuthError> {
-    match verifier::request_object(&state, &id, Utc::now()).await? {
+    match verifier::request_object(&state, &id, state.clock.now()).await? {
         Some(jwt) => Ok((
             [(CONTENT_TYPE, "application/oauth-authz-req+jwt")],
             no_store(),
@@ -144,7 +143,7 @@ pub async fn response(
     form: Result<Form<DirectPost>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let Form(post) = form.map_err(form_error)?;
-    match verifier::answer(&state, &id, post, Utc::now()).await {
+    match verifier::answer(&state, &id, post, state.clock.now()).await {
         Ok(_) => Ok((no_store(), Json(json!({}))).into_response()),
         Err(AnswerError::Internal(cause)) => Err(OAuthError::internal(format_args!("{cause:#}"))),
         Err(refused) => {

@@ -4,7 +4,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::wire::{ErrorBody, StoredPolicy, VerificationPolicy, VerifyOptions};
-use chrono::Utc;
 use sea_orm::{EntityTrait, QueryOrder, Set};
 
 use super::extract::JsonBody;
@@ -107,7 +106,7 @@ pub async fn put(
         name: Set(name.clone()),
         tenant_id: Set(principal.tenant_id.clone()),
         document: Set(serde_json::to_string(&policy).map_err(ApiError::internal)?),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(state.clock.now()),
     };
     verification_policies::Entity::insert(row)
         .on_conflict(

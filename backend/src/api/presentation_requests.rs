@@ -10,7 +10,6 @@ use certus_schemas::openid::{
     PresentationRequestCreate, PresentationRequestCreated, PresentationRequestInfo,
 };
 use certus_schemas::wire::{ErrorBody, VerifyOptions};
-use chrono::Utc;
 
 use super::extract::{JsonBody, QueryParams};
 use super::offers::{qr_response, QrFormat};
@@ -53,7 +52,7 @@ pub async fn create(
         },
     )
     .await?;
-    let created = verifier::create(&state, &principal, body, policy, Utc::now())
+    let created = verifier::create(&state, &principal, body, policy, state.clock.now())
         .await
         .map_err(|e| match e {
             RequestError::Invalid { message, path } => {
@@ -83,7 +82,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<PresentationRequestInfo>, ApiError> {
     principal.require(Scope::Verify)?;
-    verifier::info(&state, &principal.tenant_id, &id, Utc::now())
+    verifier::info(&state, &principal.tenant_id, &id, state.clock.now())
         .await
         .map_err(ApiError::internal)?
         .map(Json)

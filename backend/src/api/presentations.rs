@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::response::Response;
 use certus_schemas::wire::{ErrorBody, VerificationResult, VerifyPresentationRequest};
-use chrono::Utc;
 
 use super::credentials::verification_response;
 use super::extract::JsonBody;
@@ -27,7 +26,7 @@ pub async fn verify(
     JsonBody(request): JsonBody<VerifyPresentationRequest>,
 ) -> Result<Response, ApiError> {
     let policy = policies::requested(&state, &request.options).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let mut result = state
         .verifier
         .verify_presentation(

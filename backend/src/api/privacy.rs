@@ -10,7 +10,6 @@ use certus_schemas::privacy::{
     RecordsOfProcessing, RetentionReport, RetentionUpdate, SubjectExport, SweepReport,
 };
 use certus_schemas::wire::ErrorBody;
-use chrono::Utc;
 
 use super::extract::JsonBody;
 use crate::auth::{Principal, Scope};
@@ -97,7 +96,7 @@ pub async fn export_subject(
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<SubjectExport>), ApiError> {
     principal.require(Scope::Privacy)?;
-    let bundle = export::export(&state, &principal.tenant_id, &id, Utc::now())
+    let bundle = export::export(&state, &principal.tenant_id, &id, state.clock.now())
         .await
         .map_err(internal)?
         .ok_or_else(|| not_found(&id))?;
@@ -133,7 +132,7 @@ pub async fn erase(
         &id,
         ErasureReason::Request,
         &principal.actor_id(),
-        Utc::now(),
+        state.clock.now(),
     )
     .await
     .map_err(erasure_error)?;
@@ -173,7 +172,7 @@ pub async fn report(
 ) -> Result<Json<RetentionReport>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        retention::report(&state, &principal.tenant_id, Utc::now())
+        retention::report(&state, &principal.tenant_id, state.clock.now())
             .await
             .map_err(internal)?,
     ))
@@ -227,7 +226,7 @@ pub async fn sweep(
     principal: Principal,
 ) -> Result<Json<SweepReport>, ApiError> {
     principal.require(Scope::Privacy)?;
-    retention::sweep_tenant(&state, &principal.tenant_id, Utc::now())
+    retention::sweep_tenant(&state, &principal.tenant_id, state.clock.now())
         .await
         .map(Json)
         .map_err(erasure_error)
@@ -243,7 +242,7 @@ pub async fn records_of_processing(
 ) -> Result<Json<RecordsOfProcessing>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        processing::records_of_processing(&state, &principal.tenant_id, Utc::now())
+        processing::records_of_processing(&state, &principal.tenant_id, state.clock.now())
             .await
             .map_err(internal)?,
     ))

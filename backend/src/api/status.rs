@@ -8,7 +8,6 @@ use axum::Json;
 use certus_schemas::wire::{
     BulkStatusRequest, CredentialStatusInfo, ErrorBody, StatusChangeResult, UpdateStatusRequest,
 };
-use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::extract::JsonBody;
@@ -78,7 +77,7 @@ pub async fn update(
                     set: entry.status.or(request.status).unwrap_or(true),
                     reason: request.reason.unwrap_or_default(),
                 },
-                Utc::now(),
+                state.clock.now(),
             )
             .await?;
         total.matched = total.matched.max(result.matched);
@@ -118,7 +117,7 @@ pub async fn bulk(
                 set: request.status,
                 reason: request.reason.unwrap_or_default(),
             },
-            Utc::now(),
+            state.clock.now(),
         )
         .await?;
     tracing::info!(
@@ -242,7 +241,7 @@ pub async fn latest(
     if wants_token {
         let token = state
             .status
-            .token(list)
+            .token(list, state.clock.now())
             .await
             .map_err(|e| ApiError::internal(format_args!("status list token: {e:#}")))?
             .ok_or_else(no_such_list)?;

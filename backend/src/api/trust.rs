@@ -146,7 +146,7 @@ pub async fn register_schema(
     principal.require(Scope::Trust)?;
     let row = state
         .trust
-        .register_schema(&request.credential_type, Utc::now())
+        .register_schema(&request.credential_type, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
@@ -179,7 +179,7 @@ pub async fn accredit(
 ) -> Result<(StatusCode, Json<StatementInfo>), ApiError> {
     principal.require(Scope::Trust)?;
     let (_, grant) = grant(request)?;
-    let row = state.trust.accredit(grant, Utc::now()).await?;
+    let row = state.trust.accredit(grant, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -205,7 +205,7 @@ pub async fn delegate(
     })?;
     let row = state
         .trust
-        .delegate(&principal.tenant_id, &grantor, grant, Utc::now())
+        .delegate(&principal.tenant_id, &grantor, grant, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
@@ -228,7 +228,7 @@ pub async fn revoke(
         principal.require(Scope::Issue)?;
         Some(principal.tenant_id.as_str())
     };
-    let row = state.trust.revoke(&id, tenant, Utc::now()).await?;
+    let row = state.trust.revoke(&id, tenant, state.clock.now()).await?;
     Ok(Json(row.into()))
 }
 

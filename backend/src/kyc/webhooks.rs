@@ -314,7 +314,7 @@ pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()>
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            deliver_due(&state, &client, Utc::now()).await;
+            deliver_due(&state, &client, state.clock.now()).await;
         }
     })
 }

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::task::JoinHandle;
 
 use super::store::{Ledger, StoreError};
@@ -22,7 +21,7 @@ pub async fn seal_all(ledger: &Ledger) -> usize {
     let mut sealed = 0;
     loop {
         match ledger
-            .seal_pending(Utc::now().timestamp_millis(), MAX_BLOCK_TRANSACTIONS)
+            .seal_pending(ledger.now_ms(), MAX_BLOCK_TRANSACTIONS)
             .await
         {
             Ok(Some(header)) => {

@@ -24,6 +24,7 @@ use crate::store::entities::{
     node_keys,
 };
 use certus_credential::signer::Signer;
+use certus_credential::time::Clock;
 
 /// `node_keys.purpose` of the validator key.
 const VALIDATOR_KEY: &str = "validator";
@@ -72,6 +73,8 @@ pub struct Ledger {
     /// This node's validator key, when it is a validator of the chain; otherwise the node
     /// only reads and checks the chain (for example after `certus chain import`).
     key: Option<Validator>,
+    /// Where block times come from.
+    clock: Arc<dyn Clock>,
 }
 
 /// The node's validator key, wherever it is held, as the ledger core signs with it.
@@ -145,13 +148,14 @@ impl Ledger {
         db: DatabaseConnection,
         custody: &Custody,
         chain_id: &ChainId,
+        clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let key = validator_key(&db, custody).await?;
+        let key = validator_key(&db, custody, clock.now()).await?;
         let genesis = match ledger_genesis::Entity::find().one(&db).await? {
             Some(row) => serde_json::from_str::<Genesis>(&row.document)?,
             None => {
                 let genesis =
-                    Genesis::create(chain_id.clone(), &key, Utc::now().timestamp_millis())?;
+                    Genesis::create(chain_id.clone(), &key, clock.now().timestamp_millis())?;
                 let txn = db.begin().await?;
                 ledger_genesis::ActiveModel {
                     chain_id: Set(chain_id.as_str().to_owned()),
@@ -187,11 +191,17 @@ impl Ledger {
             db,
             genesis,
             key: is_validator.then_some(key),
+            clock,
         })
     }
 
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
+    }
+
+    /// Now, in milliseconds since the epoch, by the node's clock: a new block's time.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
     }
 
     /// This node's validator key, if it is a validator.
@@ -498,7 +508,11 @@ pub async fn import_genesis(db: &DatabaseConnection, genesis: &Genesis) -> anyho
 
 /// The node's validator key: opened from its row, or made (in the token, when there is one)
 /// and stored on first start.
-async fn validator_key(db: &DatabaseConnection, custody: &Custody) -> anyhow::Result<Validator> {
+async fn validator_key(
+    db: &DatabaseConnection,
+    custody: &Custody,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Validator> {
     if let Some(row) = node_keys::Entity::find_by_id(VALIDATOR_KEY).one(db).await? {
         return Validator::new(custody.open_validator(&row.private_jwe)?);
     }
@@ -508,7 +522,7 @@ async fn validator_key(db: &DatabaseConnection, custody: &Custody) -> anyhow::Re
         purpose: Set(VALIDATOR_KEY.to_owned()),
         public_key: Set(key.key.to_hex()),
         private_jwe: Set(stored),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     }
     .insert(db)
     .await?;

@@ -107,7 +107,7 @@ pub async fn set(
         tenant_id: Set(tenant_id.to_owned()),
         credential_type: Set(credential_type.to_owned()),
         period: Set(period.to_owned()),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(state.clock.now()),
     })
     .on_conflict(
         sea_orm::sea_query::OnConflict::columns([
@@ -291,7 +291,7 @@ pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()>
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match sweep(&state, Utc::now()).await {
+            match sweep(&state, state.clock.now()).await {
                 Ok(0) => {}
                 Ok(records) => tracing::info!(records, "retention erased personal records"),
                 Err(e) => tracing::warn!(error = %e, "the retention sweep failed"),

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use flate2::Compression;
 use sea_orm::{DbErr, EntityTrait};
 use serde_json::{json, Value};
@@ -62,8 +62,9 @@ impl StatusLists {
         Ok(partner)
     }
 
-    /// The signed status list token of `list`'s pair, with `sub` the URL of `list`.
-    pub async fn token(&self, list: ListId) -> anyhow::Result<Option<String>> {
+    /// The signed status list token of `list`'s pair, with `sub` the URL of `list`, issued
+    /// at `now`.
+    pub async fn token(&self, list: ListId, now: DateTime<Utc>) -> anyhow::Result<Option<String>> {
         let Some(partner) = self.partner(list).await? else {
             return Ok(None);
         };
@@ -87,7 +88,7 @@ impl StatusLists {
         let header = jose::header(&[("typ", "statuslist+jwt"), ("kid", &key.verification_method)]);
         let payload = json!({
             "sub": self.url(list),
-            "iat": Utc::now().timestamp(),
+            "iat": now.timestamp(),
             "ttl": TOKEN_TTL_SECS,
             "status_list": {"bits": 2, "lst": lst},
         });

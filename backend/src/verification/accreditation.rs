@@ -2,7 +2,7 @@
 //! authority, or by a delegation from an institution accredited then — to issue its type
 //! at the credential's point on the chain (its anchor; now while unanchored)?
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::report::Report;
 use super::{checks, Verifier};
@@ -14,6 +14,7 @@ impl Verifier {
         report: &mut Report,
         issuer: Option<&str>,
         types: &[&str],
+        now: DateTime<Utc>,
     ) {
         let Some(trust) = &self.trust else {
             return report.skip(checks::ACCREDITATION, "no trust registry is configured");
@@ -28,7 +29,7 @@ impl Verifier {
         };
         let time_ms = report
             .key_point()
-            .map_or_else(|| Utc::now().timestamp_millis(), |at| at.time_ms());
+            .map_or_else(|| now.timestamp_millis(), |at| at.time_ms());
         let schema = credential_type.schema_hash.to_hex();
         match trust.accredited_at(issuer, &schema, time_ms).await {
             Ok(Some(accredited)) => {

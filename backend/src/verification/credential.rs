@@ -148,7 +148,7 @@ impl Verifier {
         );
         self.check_status(report, doc.get("credentialStatus"), issuer_of(doc))
             .await;
-        self.check_accreditation(report, issuer_of(doc), &types_of(doc))
+        self.check_accreditation(report, issuer_of(doc), &types_of(doc), now)
             .await;
     }
 
@@ -208,7 +208,7 @@ impl Verifier {
         );
         self.check_status(report, payload.get("credentialStatus"), issuer_of(payload))
             .await;
-        self.check_accreditation(report, issuer_of(payload), &types_of(payload))
+        self.check_accreditation(report, issuer_of(payload), &types_of(payload), now)
             .await;
     }
 
@@ -299,7 +299,7 @@ impl Verifier {
         );
         self.check_token_status(report, decoded.claims.get("status"), iss)
             .await;
-        self.check_accreditation(report, iss, &type_name.into_iter().collect::<Vec<_>>())
+        self.check_accreditation(report, iss, &type_name.into_iter().collect::<Vec<_>>(), now)
             .await;
     }
 

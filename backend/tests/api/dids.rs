@@ -119,7 +119,7 @@ async fn a_credential_anchored_before_a_rotation_still_verifies(db: Db) {
         .as_str()
         .expect("anchored")
         .to_owned();
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    app.clock.advance(chrono::TimeDelta::milliseconds(5));
 
     let (status, rotated) = app
         .post(&format!("/dids/{did}/keys"), &json!({}), Some(&app.token))
@@ -210,7 +210,7 @@ async fn a_compromise_fails_credentials_anchored_from_its_time_on(db: Db) {
         .to_owned();
     let early = app.issue(issued_by(&did), "vc+jwt").await;
     app.seal().await;
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    app.clock.advance(chrono::TimeDelta::milliseconds(5));
     let late = app.issue(issued_by(&did), "ldp_vc").await;
     app.seal().await;
     let (_, late_result) = app.verify(&late).await;
@@ -262,7 +262,7 @@ async fn deactivation_and_bad_requests_get_clear_answers(db: Db) {
         .to_owned();
     let before = app.issue(issued_by(&did), "vc+jwt").await;
     app.seal().await;
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    app.clock.advance(chrono::TimeDelta::milliseconds(5));
     let (status, body) = app
         .post(
             &format!("/dids/{did}/deactivate"),

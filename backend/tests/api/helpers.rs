@@ -1,8 +1,11 @@
 //! A fresh application over a fresh database per test, driven through the real router.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use certus_credential::time::SettableClock;
 use certus_schemas::portal::Role;
 use certus_server::auth::{create_api_key, Scope};
 use certus_server::config::{ServerConfig, StoreConfig};
@@ -48,6 +51,8 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     pub token: String,
+    /// The node's clock: tests move it on instead of sleeping.
+    pub clock: Arc<SettableClock>,
     _dir: tempfile::TempDir,
     postgres_db: Option<String>,
 }
@@ -133,7 +138,10 @@ impl TestApp {
             chain_id: "test-chain".parse().expect("chain id"),
             pkcs11: Default::default(),
         };
-        let node = certus_server::open(&store, None).await.expect("open");
+        let clock = Arc::new(SettableClock::default());
+        let node = certus_server::open_with_clock(&store, None, clock.clone())
+            .await
+            .expect("open");
         let (_, token) = create_api_key(
             &node.db,
             "default",
@@ -148,6 +156,7 @@ impl TestApp {
             router,
             state,
             token,
+            clock,
             _dir: dir,
             postgres_db,
         }

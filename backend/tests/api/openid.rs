@@ -859,7 +859,7 @@ async fn replayed_redirected_and_unsatisfying_answers_are_refused(db: Db) {
         json!({"credentialType": "KycCredential", "purpose": "Check", "expiresIn": 1}),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(chrono::TimeDelta::milliseconds(1100));
     let (status, body) = post_answer(
         &app,
         &object8,

@@ -555,7 +555,7 @@ async fn retention_erases_what_is_past_its_period_and_reports_it(db: Db) {
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(kyc_rule(&report)["source"], "institution");
     assert_eq!(kyc_rule(&report)["held"], 3);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(chrono::TimeDelta::milliseconds(1100));
     let (_, report) = app.call(&reader, "GET", "/retention", None).await;
     assert_eq!(kyc_rule(&report)["due"], 3);
 

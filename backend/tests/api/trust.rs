@@ -130,7 +130,7 @@ async fn accreditation_is_reported_as_it_stood_when_the_credential_was_anchored(
     let food = food_credential(&app).await;
     let before = app.issue(by(&did, food.clone()), "vc+jwt").await;
     app.seal().await;
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    app.clock.advance(chrono::TimeDelta::milliseconds(5));
     let accreditation = accredit(
         &app,
         &trust,
@@ -164,7 +164,7 @@ async fn accreditation_is_reported_as_it_stood_when_the_credential_was_anchored(
         .any(|w| w["code"] == "NOT_ACCREDITED"));
 
     // Revoked: what was anchored before keeps its accreditation, what comes after has none.
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    app.clock.advance(chrono::TimeDelta::milliseconds(5));
     let id = accreditation["id"].as_str().expect("id");
     let (status, revoked) = app
         .post(

@@ -1,6 +1,7 @@
 //! What the process-level tests share: the real `certus` binary run as a command or as a
 //! server on a free loopback port (killed when dropped), a plain HTTP/1.1 client, and
-//! readings of a node's SQLite store. Each test binary uses part of it.
+//! readings of a node's SQLite store. Each test binary uses part of it. Servers' logs are
+//! dropped unless `CERTUS_TEST_SERVER_LOGS` is set.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -55,7 +56,11 @@ impl Server {
             .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
             .env("CERTUS_WEB_DIR", &data_dir)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(if std::env::var_os("CERTUS_TEST_SERVER_LOGS").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("server starts");
         let stdout = child.stdout.take().expect("stdout");
