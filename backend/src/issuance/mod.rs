@@ -192,17 +192,18 @@ impl Issued {
     }
 }
 
-/// The whole of an issuance but its recording: prepares `credential` for `tenant_id`,
-/// gives it status entries, and secures it in `format`.
-pub async fn issue(
-    state: &AppState,
+/// Every check an issuance makes before it signs: `credential` completed and checked
+/// against its type for `tenant_id` (issuer key, schema, contexts), then the issuer's
+/// standing on the trust registry — accredited for the type where the type requires it,
+/// and for a sub-issuer a current mandate with room left, whose permit is held until the
+/// credential is recorded. Issuance and offers both pass here.
+pub async fn authorise<'a>(
+    state: &'a AppState,
     tenant_id: &str,
     credential: Value,
-    format: CredentialFormat,
-    disclosable: Option<&[String]>,
     now: DateTime<Utc>,
-) -> Result<Issued, IssueError> {
-    let mut prepared = prepare(
+) -> Result<(Prepared<'a>, Option<MandatePermit>), IssueError> {
+    let prepared = prepare(
         credential,
         tenant_id,
         &state.catalog,
@@ -215,6 +216,20 @@ pub async fn issue(
         .mandate(&prepared.key.did, prepared.credential_type, now)
         .await
         .map_err(IssueError::refused)?;
+    Ok((prepared, mandate))
+}
+
+/// The whole of an issuance but its recording: [`authorise`]s `credential` for
+/// `tenant_id`, gives it status entries, and secures it in `format`.
+pub async fn issue(
+    state: &AppState,
+    tenant_id: &str,
+    credential: Value,
+    format: CredentialFormat,
+    disclosable: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<Issued, IssueError> {
+    let (mut prepared, mandate) = authorise(state, tenant_id, credential, now).await?;
     let allocation = state
         .status
         .allocate(&prepared.key, now)

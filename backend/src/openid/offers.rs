@@ -57,19 +57,11 @@ pub async fn create(
             "/credential/credentialSubject/id",
         ));
     }
-    let prepared = issuance::prepare(
-        request.credential.clone(),
-        &principal.tenant_id,
-        &state.catalog,
-        &state.contexts,
-        &state.keys,
-        now,
-    )?;
-    state
-        .trust
-        .require_accreditation(&prepared.key.did, prepared.credential_type, now)
-        .await
-        .map_err(IssueError::refused)?;
+    // The checks of an issuance, now; redemption makes them again (a mandate may run out
+    // or be revoked meanwhile), so the permit is not held while the offer waits.
+    let (prepared, permit) =
+        issuance::authorise(state, &principal.tenant_id, request.credential.clone(), now).await?;
+    drop(permit);
     let format = request.options.format;
     if let Some(names) = &request.options.selectively_disclosable {
         let subject = &prepared.credential["credentialSubject"];

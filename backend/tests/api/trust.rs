@@ -79,6 +79,19 @@ async fn food_credential(app: &TestApp) -> Value {
     })
 }
 
+/// The code of the 403 refusing an offer of `credential`.
+async fn offer_refusal(app: &TestApp, credential: Value) -> String {
+    let (status, body) = app
+        .post(
+            "/credentials/offers",
+            &json!({"credential": credential, "options": {"format": "dc+sd-jwt"}}),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    body["code"].as_str().expect("code").to_owned()
+}
+
 async fn refused_kyc(app: &TestApp, did: &str) -> Value {
     let (status, body) = app
         .try_issue(by(did, kyc_credential(None)), json!({}))
@@ -253,12 +266,21 @@ async fn a_sub_issuer_issues_within_its_mandate_only(db: Db) {
         (StatusCode::FORBIDDEN, Some("MANDATE_EXHAUSTED")),
         "{body}"
     );
+    // An offer is refused as an issuance would be: it makes the same checks.
+    assert_eq!(
+        offer_refusal(&app, by(&branch, kyc_credential(None))).await,
+        "MANDATE_EXHAUSTED"
+    );
 
     let food = food_credential(&app).await;
-    let (status, body) = app.try_issue(by(&branch, food), json!({})).await;
+    let (status, body) = app.try_issue(by(&branch, food.clone()), json!({})).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("NOT_IN_MANDATE"))
+    );
+    assert_eq!(
+        offer_refusal(&app, by(&branch, food)).await,
+        "NOT_IN_MANDATE"
     );
 
     app.seal().await;
@@ -295,6 +317,10 @@ async fn a_sub_issuer_issues_within_its_mandate_only(db: Db) {
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("MANDATE_EXPIRED"))
+    );
+    assert_eq!(
+        offer_refusal(&app, by(&office, kyc_credential(None))).await,
+        "MANDATE_EXPIRED"
     );
     let kiosk = new_did(&app).await;
     let (_, granted) = app
