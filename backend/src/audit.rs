@@ -37,13 +37,15 @@ pub fn entry(
     }
 }
 
-/// Records that `principal` did `action` to `subject`, now, on its own (for changes made
-/// in one statement, such as account management).
+/// Records that `principal` did `action` to `subject` at `now`. Call it with the
+/// transaction of the change it records, so the entry commits with the change or not at
+/// all (a read, such as an export, is recorded on its own).
 pub async fn record(
     conn: &impl ConnectionTrait,
     principal: &crate::auth::Principal,
     action: &str,
     subject: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     append(
         conn,
@@ -52,7 +54,7 @@ pub async fn record(
             &principal.actor_id(),
             action,
             subject,
-            Utc::now(),
+            now,
         )],
     )
     .await

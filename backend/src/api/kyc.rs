@@ -11,6 +11,8 @@ use certus_schemas::kyc::{
 use certus_schemas::wire::ErrorBody;
 
 use super::extract::JsonBody;
+use sea_orm::TransactionTrait;
+
 use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
@@ -151,14 +153,11 @@ pub async fn set_endpoint(
     principal.require(Scope::Admin)?;
     webhooks::check_endpoint(&body.url)
         .map_err(|e| ApiError::unprocessable("INVALID_WEBHOOK_URL", e.to_string()).at("/url"))?;
-    webhooks::set_endpoint(
-        &state.db,
-        &principal.tenant_id,
-        &body.url,
-        state.clock.now(),
-    )
-    .await?;
-    audit::record(&state.db, &principal, "webhook.set", &body.url).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    webhooks::set_endpoint(&txn, &principal.tenant_id, &body.url, now).await?;
+    audit::record(&txn, &principal, "webhook.set", &body.url, now).await?;
+    txn.commit().await?;
     Ok(Json(body))
 }
 

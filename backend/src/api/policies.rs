@@ -4,9 +4,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::wire::{ErrorBody, StoredPolicy, VerificationPolicy, VerifyOptions};
-use sea_orm::{EntityTrait, QueryOrder, Set};
+use sea_orm::{EntityTrait, QueryOrder, Set, TransactionTrait};
 
 use super::extract::JsonBody;
+use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -102,12 +103,14 @@ pub async fn put(
             ));
         }
     }
+    let now = state.clock.now();
     let row = verification_policies::ActiveModel {
         name: Set(name.clone()),
         tenant_id: Set(principal.tenant_id.clone()),
         document: Set(serde_json::to_string(&policy).map_err(ApiError::internal)?),
-        updated_at: Set(state.clock.now()),
+        updated_at: Set(now),
     };
+    let txn = state.db.begin().await?;
     verification_policies::Entity::insert(row)
         .on_conflict(
             sea_orm::sea_query::OnConflict::column(verification_policies::Column::Name)
@@ -117,8 +120,10 @@ pub async fn put(
                 ])
                 .to_owned(),
         )
-        .exec_without_returning(&state.db)
+        .exec_without_returning(&txn)
         .await?;
+    audit::record(&txn, &principal, "policy.put", &name, now).await?;
+    txn.commit().await?;
     Ok(Json(StoredPolicy { name, policy }))
 }
 

@@ -100,7 +100,14 @@ pub async fn export_subject(
         .await
         .map_err(internal)?
         .ok_or_else(|| not_found(&id))?;
-    crate::audit::record(&state.db, &principal, "privacy.export", &id).await?;
+    crate::audit::record(
+        &state.db,
+        &principal,
+        "privacy.export",
+        &id,
+        state.clock.now(),
+    )
+    .await?;
     Ok((
         [(
             CONTENT_DISPOSITION,
@@ -197,9 +204,10 @@ pub async fn set_retention(
     principal.require(Scope::Privacy)?;
     retention::set(
         &state,
-        &principal.tenant_id,
+        &principal,
         &credential_type,
         update.period.as_deref(),
+        state.clock.now(),
     )
     .await
     .map_err(|e| match e {
@@ -213,7 +221,6 @@ pub async fn set_retention(
         }
         RetentionError::Internal(cause) => internal(cause),
     })?;
-    crate::audit::record(&state.db, &principal, "privacy.retention", &credential_type).await?;
     report(State(state), principal).await
 }
 

@@ -9,6 +9,8 @@ use certus_schemas::portal::{
 use certus_schemas::wire::ErrorBody;
 
 use super::extract::JsonBody;
+use sea_orm::TransactionTrait;
+
 use crate::auth::{self, accounts, Principal, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -44,8 +46,9 @@ pub async fn create(
     JsonBody(request): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     principal.require(Scope::Admin)?;
+    let txn = state.db.begin().await?;
     let (user, password) = accounts::create(
-        &state.db,
+        &txn,
         &principal.tenant_id,
         &request.email,
         &request.name,
@@ -53,7 +56,9 @@ pub async fn create(
         None,
     )
     .await?;
-    crate::audit::record(&state.db, &principal, "user.create", &user.id).await?;
+    let now = state.clock.now();
+    crate::audit::record(&txn, &principal, "user.create", &user.id, now).await?;
+    txn.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedUser {
@@ -80,8 +85,9 @@ pub async fn update(
     JsonBody(request): JsonBody<UserUpdate>,
 ) -> Result<Json<UserInfo>, ApiError> {
     principal.require(Scope::Admin)?;
+    let txn = state.db.begin().await?;
     let user = accounts::update(
-        &state.db,
+        &txn,
         &principal.tenant_id,
         principal.user_id().unwrap_or_default(),
         &id,
@@ -89,7 +95,9 @@ pub async fn update(
         request.disabled,
     )
     .await?;
-    crate::audit::record(&state.db, &principal, "user.update", &user.id).await?;
+    let now = state.clock.now();
+    crate::audit::record(&txn, &principal, "user.update", &user.id, now).await?;
+    txn.commit().await?;
     Ok(Json(accounts::info(&user)))
 }
 
@@ -145,9 +153,11 @@ pub async fn create_key(
         .label
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty());
-    let (key, token) =
-        auth::create_api_key(&state.db, &principal.tenant_id, &scopes, label).await?;
-    crate::audit::record(&state.db, &principal, "api-key.create", &key.id).await?;
+    let txn = state.db.begin().await?;
+    let (key, token) = auth::create_api_key(&txn, &principal.tenant_id, &scopes, label).await?;
+    let now = state.clock.now();
+    crate::audit::record(&txn, &principal, "api-key.create", &key.id, now).await?;
+    txn.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKey {
@@ -171,13 +181,16 @@ pub async fn revoke_key(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::Admin)?;
-    if !auth::revoke_api_key(&state.db, &principal.tenant_id, &id).await? {
+    let txn = state.db.begin().await?;
+    if !auth::revoke_api_key(&txn, &principal.tenant_id, &id).await? {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "API_KEY_NOT_FOUND",
             format!("no API key `{id}` in this institution"),
         ));
     }
-    crate::audit::record(&state.db, &principal, "api-key.revoke", &id).await?;
+    let now = state.clock.now();
+    crate::audit::record(&txn, &principal, "api-key.revoke", &id, now).await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -79,7 +79,7 @@ pub async fn endpoint(db: &DatabaseConnection, tenant_id: &str) -> Result<Option
 
 /// Sets the tenant's endpoint (checked with [`check_endpoint`] first).
 pub async fn set_endpoint(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant_id: &str,
     url: &str,
     now: DateTime<Utc>,

@@ -135,13 +135,11 @@ pub async fn create(
                 .exec_without_returning(&txn)
                 .await?;
         }
+        audit::record(&txn, principal, "credential.offer", &id, now).await?;
         txn.commit().await
     }
     .await;
     stored.map_err(|e| IssueError::Internal(e.into()))?;
-    audit::record(&state.db, principal, "credential.offer", &id)
-        .await
-        .map_err(|e| IssueError::Internal(e.into()))?;
     let credential_offer = offer_json(
         &state.public_url,
         &configuration_id(&type_name, format),

@@ -15,7 +15,7 @@ use certus_schemas::privacy::lint_request;
 use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -215,6 +215,7 @@ pub async fn create(
         "exp": expires_at.timestamp(),
     });
     let request_object = sign_request(&key, &payload)?;
+    let txn = state.db.begin().await.map_err(anyhow::Error::from)?;
     presentation_requests::Entity::insert(presentation_requests::ActiveModel {
         id: Set(id.clone()),
         tenant_id: Set(principal.tenant_id.clone()),
@@ -230,12 +231,13 @@ pub async fn create(
         answered_at: Set(None),
         result: Set(None),
     })
-    .exec_without_returning(&state.db)
+    .exec_without_returning(&txn)
     .await
     .map_err(anyhow::Error::from)?;
-    audit::record(&state.db, principal, "presentation.request", &id)
+    audit::record(&txn, principal, "presentation.request", &id, now)
         .await
         .map_err(anyhow::Error::from)?;
+    txn.commit().await.map_err(anyhow::Error::from)?;
     Ok(PresentationRequestCreated {
         authorization_request: authorization_uri(state, &client_id, &id),
         request_uri: request_uri(state, &id),

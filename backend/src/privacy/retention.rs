@@ -10,7 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Months, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use certus_schemas::privacy::{
@@ -18,6 +19,8 @@ use certus_schemas::privacy::{
 };
 
 use super::erasure::{self, ErasureError};
+use crate::audit;
+use crate::auth::Principal;
 use crate::state::AppState;
 use crate::store::entities::{data_subjects, erasures, personal_records, retention_rules};
 
@@ -83,31 +86,56 @@ pub async fn periods(
         .collect())
 }
 
-/// Sets (or, with `None`, clears) the institution's own period for a credential type.
+/// Sets (or, with `None`, clears) the principal's institution's own period for a credential
+/// type, with its audit entry, in one transaction.
 pub async fn set(
     state: &AppState,
-    tenant_id: &str,
+    principal: &Principal,
     credential_type: &str,
     period: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<(), RetentionError> {
     if state.catalog.get(credential_type).is_none() {
         return Err(RetentionError::UnknownType(credential_type.to_owned()));
     }
-    let delete = retention_rules::Entity::delete_many()
-        .filter(retention_rules::Column::TenantId.eq(tenant_id))
-        .filter(retention_rules::Column::CredentialType.eq(credential_type));
+    if period.is_some_and(|p| Period::parse(p).is_none()) {
+        return Err(RetentionError::InvalidPeriod(
+            period.unwrap_or_default().to_owned(),
+        ));
+    }
+    let tenant_id = principal.tenant_id.as_str();
+    let txn = state.db.begin().await.map_err(anyhow::Error::from)?;
+    write_rule(&txn, tenant_id, credential_type, period, now)
+        .await
+        .map_err(anyhow::Error::from)?;
+    audit::record(&txn, principal, "privacy.retention", credential_type, now)
+        .await
+        .map_err(anyhow::Error::from)?;
+    txn.commit().await.map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+/// Writes (or with `None` deletes) an institution's period for a type.
+async fn write_rule(
+    conn: &impl ConnectionTrait,
+    tenant_id: &str,
+    credential_type: &str,
+    period: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let Some(period) = period else {
-        delete.exec(&state.db).await.map_err(anyhow::Error::from)?;
+        retention_rules::Entity::delete_many()
+            .filter(retention_rules::Column::TenantId.eq(tenant_id))
+            .filter(retention_rules::Column::CredentialType.eq(credential_type))
+            .exec(conn)
+            .await?;
         return Ok(());
     };
-    if Period::parse(period).is_none() {
-        return Err(RetentionError::InvalidPeriod(period.to_owned()));
-    }
     retention_rules::Entity::insert(retention_rules::ActiveModel {
         tenant_id: Set(tenant_id.to_owned()),
         credential_type: Set(credential_type.to_owned()),
         period: Set(period.to_owned()),
-        updated_at: Set(state.clock.now()),
+        updated_at: Set(now),
     })
     .on_conflict(
         sea_orm::sea_query::OnConflict::columns([
@@ -120,9 +148,8 @@ pub async fn set(
         ])
         .to_owned(),
     )
-    .exec_without_returning(&state.db)
-    .await
-    .map_err(anyhow::Error::from)?;
+    .exec_without_returning(conn)
+    .await?;
     Ok(())
 }
 

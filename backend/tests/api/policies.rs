@@ -2,6 +2,7 @@
 //! presentations.
 
 use axum::http::StatusCode;
+use certus_schemas::portal::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{check, kyc_credential, token_of, Db, TestApp};
@@ -217,6 +218,20 @@ async fn stored_policies_are_named_public_and_checked(db: Db) {
     );
     let (status, _) = app.get("/policies/bad").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Storing a policy is audited (once: the refused ones wrote nothing).
+    app.user("default", "adele@food-cert.test", Role::Admin)
+        .await;
+    let admin = app.sign_in("adele@food-cert.test").await;
+    let (_, audit) = app.call(&admin, "GET", "/audit", None).await;
+    let stored: Vec<&Value> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "policy.put")
+        .collect();
+    assert_eq!(stored.len(), 1, "{audit}");
+    assert_eq!(stored[0]["subject"], "kyc-basic");
 }
 
 async fn a_presentation_satisfies_a_policy_when_each_credential_does(db: Db) {
