@@ -152,6 +152,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         keys.clone(),
         contexts.clone(),
         &server.public_url(),
+        vec![Arc::new(kyc::webhooks::WatchedStatus)],
     ));
     AppState {
         recorder: Recorder::spawn(db.clone()),

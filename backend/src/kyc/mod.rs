@@ -17,13 +17,7 @@ use serde_json::Value;
 
 use crate::verification::status::{bitstring_entries, token_status_entry, BitstringEntry, Entry};
 
-/// A status entry of a credential: a list, an index, and what a set bit means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusRef {
-    pub url: String,
-    pub index: u64,
-    pub purpose: StatusPurpose,
-}
+pub use crate::status::event::StatusRef;
 
 /// The status entries of a presented credential (`document`: a W3C credential, or an
 /// SD-JWT VC's claims) and of the lists its verification read (an SD-JWT VC names its

@@ -9,6 +9,8 @@
 //! delays, and records each delivery.
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use certus_schemas::kyc::WebhookDelivery;
@@ -16,13 +18,14 @@ use certus_schemas::wire::StatusPurpose;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 
 use super::StatusRef;
 use crate::state::AppState;
+use crate::status::event::{StatusChanged, StatusListener};
 use crate::store::entities::{reliance_records, status_watches, webhook_deliveries, webhooks};
 use certus_credential::jose;
 use certus_credential::time::xsd_now;
@@ -97,6 +100,21 @@ pub async fn set_endpoint(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// The KYC reliance watches as a listener of status changes: each change's webhook events
+/// are queued in its transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WatchedStatus;
+
+impl StatusListener for WatchedStatus {
+    fn status_changed<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        change: &'a StatusChanged<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'a>> {
+        Box::pin(enqueue(txn, change.entries, change.set, change.at))
+    }
 }
 
 /// Queues the events of a status change — `set` (or cleared) bits at `changed` — for

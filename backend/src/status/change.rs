@@ -12,10 +12,10 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
+use super::event::{StatusChanged, StatusRef};
 use super::list::StatusBits;
 use super::StatusLists;
 use crate::audit;
-use crate::kyc::{webhooks, StatusRef};
 use crate::ledger::transaction::ListId;
 use crate::store::entities::{audit_outbox, issued_credentials, status_lists};
 use crate::store::has_type;
@@ -237,9 +237,9 @@ impl StatusLists {
             .count(&txn)
             .await?;
 
-        // Institutions relying on these credentials hear of the change (when the holder
-        // let them), from events written with it.
-        let watched: Vec<StatusRef> = changed
+        // Whoever listens (institutions relying on these credentials, when the holder let
+        // them) hears of the change in its transaction.
+        let entries: Vec<StatusRef> = changed
             .iter()
             .filter_map(|r| {
                 let list = match purpose {
@@ -253,7 +253,14 @@ impl StatusLists {
                 })
             })
             .collect();
-        webhooks::enqueue(&txn, &watched, set, now).await?;
+        let event = StatusChanged {
+            entries: &entries,
+            set,
+            at: now,
+        };
+        for listener in &self.listeners {
+            listener.status_changed(&txn, &event).await?;
+        }
 
         let mut by_list: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for record in &changed {

@@ -10,6 +10,7 @@
 
 mod allocate;
 mod change;
+pub mod event;
 pub mod list;
 mod publish;
 mod token;
@@ -32,6 +33,7 @@ use crate::keys::KeyStore;
 use crate::ledger::transaction::ListId;
 use crate::store::entities::{status_list_versions, status_lists};
 use certus_credential::contexts::Contexts;
+use event::StatusListener;
 
 /// How long a cached list is served without asking the database whether another process
 /// sharing it published a newer version.
@@ -53,6 +55,8 @@ pub struct StatusLists {
     served: RwLock<HashMap<ListId, (Arc<Published>, Instant)>>,
     /// Each list's partner in its pair (which never changes).
     partners: RwLock<HashMap<ListId, ListId>>,
+    /// Told of every status change, in its transaction.
+    listeners: Vec<Arc<dyn StatusListener>>,
 }
 
 impl std::fmt::Debug for StatusLists {
@@ -70,6 +74,7 @@ impl StatusLists {
         keys: Arc<KeyStore>,
         contexts: Arc<Contexts>,
         base_url: &str,
+        listeners: Vec<Arc<dyn StatusListener>>,
     ) -> Self {
         Self {
             db,
@@ -80,6 +85,7 @@ impl StatusLists {
             changes: Default::default(),
             served: Default::default(),
             partners: Default::default(),
+            listeners,
         }
     }
 
