@@ -116,87 +116,114 @@ impl From<crate::ledger::store::StoreError> for ApiError {
     }
 }
 
-impl From<crate::status::StatusError> for ApiError {
-    fn from(e: crate::status::StatusError) -> Self {
-        use crate::status::StatusError;
-        let status = match &e {
-            StatusError::NotFound(_) => StatusCode::NOT_FOUND,
-            StatusError::NoStatusEntry(_)
-            | StatusError::RevocationFinal
-            | StatusError::Revoked(_) => StatusCode::CONFLICT,
-            StatusError::EmptyQuery | StatusError::InvalidQuery { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            StatusError::Internal(cause) => return Self::internal(format_args!("{cause:#}")),
-        };
-        let error = Self::new(status, e.code(), e.to_string());
-        match e {
-            StatusError::InvalidQuery { path, .. } => error.at(path),
-            StatusError::EmptyQuery => error.at("/query"),
-            _ => error,
-        }
+/// What a domain error means to the one who asked; the HTTP status follows from it, here
+/// and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The thing asked for does not exist (for this institution): 404.
+    NotFound,
+    /// The caller may not do this: 403.
+    Forbidden,
+    /// The state of things forbids it (already done, revoked, taken, missing a key): 409.
+    Conflict,
+    /// Well-formed but not acceptable input: 422.
+    Invalid,
+    /// The server failed; logged with its cause, answered without it: 500.
+    Internal,
+}
+
+/// An error of a domain (issuance, status, trust, DIDs, accounts, privacy) as the API
+/// answers it: a stable code, a kind, and for input the JSON pointer of the place at fault.
+/// One conversion ([`From`] below) turns any of them into the HTTP error.
+pub trait DomainError: std::error::Error {
+    /// The stable machine code.
+    fn code(&self) -> &'static str;
+    /// What kind of failure it is.
+    fn kind(&self) -> ErrorKind;
+    /// Where in the request the fault is.
+    fn pointer(&self) -> Option<String> {
+        None
     }
 }
 
-impl From<crate::did::registry::RegistryError> for ApiError {
-    fn from(e: crate::did::registry::RegistryError) -> Self {
-        use crate::did::registry::RegistryError;
-        let status = match &e {
-            RegistryError::NotFound(_) => StatusCode::NOT_FOUND,
-            RegistryError::NotOwned(_) => StatusCode::FORBIDDEN,
-            RegistryError::NoKey(_) | RegistryError::Did(_) => StatusCode::CONFLICT,
-            RegistryError::Internal(cause) => {
-                return Self::internal(format_args!("DID registry: {cause:#}"))
-            }
-        };
-        Self::new(status, e.code(), e.to_string())
-    }
-}
-
-impl From<crate::trust::TrustError> for ApiError {
-    fn from(e: crate::trust::TrustError) -> Self {
-        use crate::trust::TrustError;
-        let status = match &e {
-            TrustError::UnknownType(_) | TrustError::BadMandate(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            TrustError::NotFound(_) => StatusCode::NOT_FOUND,
-            TrustError::NotGrantor | TrustError::NotRoot => StatusCode::FORBIDDEN,
-            TrustError::SchemaNotRegistered(_)
-            | TrustError::AlreadyRegistered(_)
-            | TrustError::GrantorNotAccredited(_)
-            | TrustError::AlreadyRevoked
-            | TrustError::NoKey(_) => StatusCode::CONFLICT,
-            TrustError::NotInMandate(_)
-            | TrustError::NotAccredited(_)
-            | TrustError::MandateExpired { .. }
-            | TrustError::MandateExhausted(_) => StatusCode::FORBIDDEN,
-            TrustError::Internal(cause) => {
-                return Self::internal(format_args!("trust registry: {cause:#}"))
-            }
-        };
-        Self::new(status, e.code(), e.to_string())
-    }
-}
-
-impl From<crate::auth::accounts::AccountError> for ApiError {
-    fn from(e: crate::auth::accounts::AccountError) -> Self {
-        use crate::auth::accounts::AccountError;
-        let (status, path) = match &e {
-            AccountError::InvalidEmail(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some("/email")),
-            AccountError::InvalidName => (StatusCode::UNPROCESSABLE_ENTITY, Some("/name")),
-            AccountError::WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
-            AccountError::EmailTaken => (StatusCode::CONFLICT, Some("/email")),
-            AccountError::NotFound(_) => (StatusCode::NOT_FOUND, None),
-            AccountError::SelfLockout => (StatusCode::FORBIDDEN, None),
-            AccountError::Internal(cause) => {
-                return Self::internal(format_args!("accounts: {cause:#}"))
+impl<E: DomainError> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        let status = match e.kind() {
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Internal => {
+                // The whole chain of causes, for the log only.
+                let mut cause = e.to_string();
+                let mut source = e.source();
+                while let Some(next) = source {
+                    cause = format!("{cause}: {next}");
+                    source = next.source();
+                }
+                return Self::internal(cause);
             }
         };
         let error = Self::new(status, e.code(), e.to_string());
-        match path {
-            Some(path) => error.at(path),
+        match e.pointer() {
+            Some(pointer) => error.at(pointer),
             None => error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Example {
+        #[error("no such thing `{0}`")]
+        Missing(String),
+        #[error("the field is wrong")]
+        Wrong,
+        #[error("disk on fire: secret path /var/x")]
+        Broken,
+    }
+
+    impl DomainError for Example {
+        fn code(&self) -> &'static str {
+            match self {
+                Self::Missing(_) => "MISSING",
+                Self::Wrong => "WRONG",
+                Self::Broken => "BROKEN",
+            }
+        }
+
+        fn kind(&self) -> ErrorKind {
+            match self {
+                Self::Missing(_) => ErrorKind::NotFound,
+                Self::Wrong => ErrorKind::Invalid,
+                Self::Broken => ErrorKind::Internal,
+            }
+        }
+
+        fn pointer(&self) -> Option<String> {
+            matches!(self, Self::Wrong).then(|| "/field".into())
+        }
+    }
+
+    #[test]
+    fn a_domain_error_becomes_its_status_code_message_and_pointer_and_internals_stay_hidden() {
+        let missing = ApiError::from(Example::Missing("x".into()));
+        assert_eq!(
+            (missing.status(), missing.code()),
+            (StatusCode::NOT_FOUND, "MISSING")
+        );
+        assert_eq!(missing.message, "no such thing `x`");
+        let wrong = ApiError::from(Example::Wrong);
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.path.as_deref(), Some("/field"));
+        let broken = ApiError::from(Example::Broken);
+        assert_eq!(
+            (broken.status(), broken.code()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
+        );
+        assert!(!broken.message.contains("/var/x"), "{}", broken.message);
     }
 }

@@ -21,6 +21,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::audit;
+use crate::error::{DomainError, ErrorKind};
 use crate::keys::KeyStore;
 use crate::ledger::store::{outbox_row, Ledger};
 use crate::ledger::transaction::Transaction;
@@ -118,6 +119,31 @@ pub enum TrustError {
 impl From<DbErr> for TrustError {
     fn from(e: DbErr) -> Self {
         Self::Internal(e.into())
+    }
+}
+
+impl DomainError for TrustError {
+    fn code(&self) -> &'static str {
+        TrustError::code(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownType(_) | Self::BadMandate(_) => ErrorKind::Invalid,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::NotGrantor
+            | Self::NotRoot
+            | Self::NotInMandate(_)
+            | Self::NotAccredited(_)
+            | Self::MandateExpired { .. }
+            | Self::MandateExhausted(_) => ErrorKind::Forbidden,
+            Self::SchemaNotRegistered(_)
+            | Self::AlreadyRegistered(_)
+            | Self::GrantorNotAccredited(_)
+            | Self::AlreadyRevoked
+            | Self::NoKey(_) => ErrorKind::Conflict,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
     }
 }
 

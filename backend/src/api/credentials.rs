@@ -13,7 +13,7 @@ use super::extract::JsonBody;
 use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::issuance::{self, IssueError};
+use crate::issuance;
 use crate::privacy::DataSubject;
 use crate::state::AppState;
 use crate::verification::{policy, Binding};
@@ -47,8 +47,7 @@ pub async fn issue(
         DataSubject::Given(request.options.data_subject.as_ref()),
         state.clock.now(),
     )
-    .await
-    .map_err(issue_error)?;
+    .await?;
     Ok((
         StatusCode::CREATED,
         [(LOCATION, record_path(&issued.credential_id))],
@@ -62,28 +61,6 @@ pub async fn issue(
 /// but for the characters a path segment keeps as they are.
 pub fn record_path(id: &str) -> String {
     format!("/credentials/{}", crate::uri::percent_encode(id, b":@"))
-}
-
-/// The HTTP answer to a refused issuance.
-pub fn issue_error(e: IssueError) -> ApiError {
-    match e {
-        IssueError::Internal(cause) => ApiError::internal(format_args!("{cause:#}")),
-        IssueError::NoIssuerKey => ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string()),
-        IssueError::DuplicateId(_) => {
-            ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string()).at("/credential/id")
-        }
-        IssueError::Mandate(refused) => {
-            ApiError::new(StatusCode::FORBIDDEN, refused.code(), refused.to_string())
-                .at("/credential/issuer")
-        }
-        other => {
-            let error = ApiError::unprocessable(other.code(), other.to_string());
-            match other.path() {
-                Some(path) => error.at(path),
-                None => error,
-            }
-        }
-    }
 }
 
 /// Verifies a credential in any format Certus speaks, reporting every check; with a

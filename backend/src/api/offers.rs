@@ -11,7 +11,6 @@ use certus_schemas::wire::ErrorBody;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::credentials::issue_error;
 use super::extract::{JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
@@ -34,9 +33,7 @@ pub async fn create(
     JsonBody(request): JsonBody<OfferRequest>,
 ) -> Result<(StatusCode, [(HeaderName, String); 1], Json<OfferCreated>), ApiError> {
     principal.require(Scope::Issue)?;
-    let created = offers::create(&state, &principal, request, state.clock.now())
-        .await
-        .map_err(issue_error)?;
+    let created = offers::create(&state, &principal, request, state.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
         [(LOCATION, format!("/credentials/offers/{}", created.id))],

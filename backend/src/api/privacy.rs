@@ -14,8 +14,8 @@ use certus_schemas::wire::ErrorBody;
 use super::extract::JsonBody;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::privacy::erasure::{self, ErasureError};
-use crate::privacy::retention::{self, RetentionError};
+use crate::privacy::erasure;
+use crate::privacy::retention;
 use crate::privacy::{export, processing};
 use crate::state::AppState;
 
@@ -141,20 +141,9 @@ pub async fn erase(
         &principal.actor_id(),
         state.clock.now(),
     )
-    .await
-    .map_err(erasure_error)?;
+    .await?;
     tracing::info!(data_subject = %id, records = info.records, "erased a data subject");
     Ok((StatusCode::CREATED, Json(info)))
-}
-
-fn erasure_error(e: ErasureError) -> ApiError {
-    match e {
-        ErasureError::NotFound(id) => not_found(&id),
-        ErasureError::AlreadyErased => {
-            ApiError::new(StatusCode::CONFLICT, "ALREADY_ERASED", e.to_string())
-        }
-        ErasureError::Internal(cause) => internal(cause),
-    }
 }
 
 /// The institution's erasures with their signed receipts, newest first.
@@ -209,18 +198,7 @@ pub async fn set_retention(
         update.period.as_deref(),
         state.clock.now(),
     )
-    .await
-    .map_err(|e| match e {
-        RetentionError::UnknownType(_) => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "UNKNOWN_CREDENTIAL_TYPE",
-            e.to_string(),
-        ),
-        RetentionError::InvalidPeriod(_) => {
-            ApiError::unprocessable("INVALID_PERIOD", e.to_string()).at("/period")
-        }
-        RetentionError::Internal(cause) => internal(cause),
-    })?;
+    .await?;
     report(State(state), principal).await
 }
 
@@ -236,7 +214,7 @@ pub async fn sweep(
     retention::sweep_tenant(&state, &principal.tenant_id, state.clock.now())
         .await
         .map(Json)
-        .map_err(erasure_error)
+        .map_err(ApiError::from)
 }
 
 /// The institution's record of processing activities (GDPR Art. 30), generated from the

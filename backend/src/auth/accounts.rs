@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::passwords;
+use crate::error::{DomainError, ErrorKind};
 use crate::store::entities::{sessions, users};
 use certus_credential::time::xsd_now;
 
@@ -43,6 +44,30 @@ impl From<sea_orm::DbErr> for AccountError {
         match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::EmailTaken,
             _ => Self::Internal(e.into()),
+        }
+    }
+}
+
+impl DomainError for AccountError {
+    fn code(&self) -> &'static str {
+        AccountError::code(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidEmail(_) | Self::InvalidName | Self::WeakPassword(_) => ErrorKind::Invalid,
+            Self::EmailTaken => ErrorKind::Conflict,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::SelfLockout => ErrorKind::Forbidden,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn pointer(&self) -> Option<String> {
+        match self {
+            Self::InvalidEmail(_) | Self::EmailTaken => Some("/email".into()),
+            Self::InvalidName => Some("/name".into()),
+            _ => None,
         }
     }
 }

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use crate::audit;
+use crate::error::{DomainError, ErrorKind};
 use crate::keys::{Custody, IssuerKey, KeyStore, KeyType};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
@@ -41,6 +42,21 @@ pub enum RegistryError {
 impl From<DbErr> for RegistryError {
     fn from(e: DbErr) -> Self {
         Self::Internal(e.into())
+    }
+}
+
+impl DomainError for RegistryError {
+    fn code(&self) -> &'static str {
+        RegistryError::code(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::NotOwned(_) => ErrorKind::Forbidden,
+            Self::NoKey(_) | Self::Did(_) => ErrorKind::Conflict,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::Value;
 use certus_schemas::wire::CredentialFormat;
 
 use crate::audit;
+use crate::error::{DomainError, ErrorKind};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::Transaction;
 use crate::privacy::{self, DataSubject, PersonalRows};
@@ -81,6 +82,25 @@ pub enum IssueError {
     /// Signing or storage failed.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl DomainError for IssueError {
+    fn code(&self) -> &'static str {
+        IssueError::code(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Internal(_) => ErrorKind::Internal,
+            Self::NoIssuerKey | Self::DuplicateId(_) => ErrorKind::Conflict,
+            Self::Mandate(_) => ErrorKind::Forbidden,
+            _ => ErrorKind::Invalid,
+        }
+    }
+
+    fn pointer(&self) -> Option<String> {
+        self.path()
+    }
 }
 
 impl IssueError {

@@ -20,6 +20,7 @@ use serde_json::json;
 use certus_schemas::privacy::{ErasureInfo, ErasureReason};
 
 use crate::audit;
+use crate::error::{DomainError, ErrorKind};
 use crate::ledger::hash::Digest;
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{erasure_receipt_hash, Kind, Transaction};
@@ -45,6 +46,24 @@ pub enum ErasureError {
     AlreadyErased,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl DomainError for ErasureError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "DATA_SUBJECT_NOT_FOUND",
+            Self::AlreadyErased => "ALREADY_ERASED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::AlreadyErased => ErrorKind::Conflict,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
 }
 
 impl From<sea_orm::DbErr> for ErasureError {

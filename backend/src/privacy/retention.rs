@@ -21,6 +21,7 @@ use certus_schemas::privacy::{
 use super::erasure::{self, ErasureError};
 use crate::audit;
 use crate::auth::Principal;
+use crate::error::{DomainError, ErrorKind};
 use crate::state::AppState;
 use crate::store::entities::{data_subjects, erasures, personal_records, retention_rules};
 
@@ -38,6 +39,28 @@ pub enum RetentionError {
     InvalidPeriod(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl DomainError for RetentionError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownType(_) => "UNKNOWN_CREDENTIAL_TYPE",
+            Self::InvalidPeriod(_) => "INVALID_PERIOD",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownType(_) => ErrorKind::NotFound,
+            Self::InvalidPeriod(_) => ErrorKind::Invalid,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn pointer(&self) -> Option<String> {
+        matches!(self, Self::InvalidPeriod(_)).then(|| "/period".into())
+    }
 }
 
 /// `created + period`, when representable.

@@ -16,6 +16,7 @@ use super::event::{StatusChanged, StatusRef};
 use super::list::StatusBits;
 use super::StatusLists;
 use crate::audit;
+use crate::error::{DomainError, ErrorKind};
 use crate::ledger::transaction::ListId;
 use crate::store::entities::{audit_outbox, issued_credentials, status_lists};
 use crate::store::has_type;
@@ -42,6 +43,31 @@ pub enum StatusError {
 impl From<sea_orm::DbErr> for StatusError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::Internal(e.into())
+    }
+}
+
+impl DomainError for StatusError {
+    fn code(&self) -> &'static str {
+        StatusError::code(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::NoStatusEntry(_) | Self::RevocationFinal | Self::Revoked(_) => {
+                ErrorKind::Conflict
+            }
+            Self::EmptyQuery | Self::InvalidQuery { .. } => ErrorKind::Invalid,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn pointer(&self) -> Option<String> {
+        match self {
+            Self::InvalidQuery { path, .. } => Some(path.clone()),
+            Self::EmptyQuery => Some("/query".into()),
+            _ => None,
+        }
     }
 }
 
