@@ -128,6 +128,8 @@ pub enum ErrorKind {
     Conflict,
     /// Well-formed but not acceptable input: 422.
     Invalid,
+    /// What the answer needs could not be read from where it lives: 502.
+    Upstream,
     /// The server failed; logged with its cause, answered without it: 500.
     Internal,
 }
@@ -153,6 +155,7 @@ impl<E: DomainError> From<E> for ApiError {
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Upstream => StatusCode::BAD_GATEWAY,
             ErrorKind::Internal => {
                 // The whole chain of causes, for the log only.
                 let mut cause = e.to_string();

@@ -16,7 +16,7 @@ use sea_orm::TransactionTrait;
 use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::kyc::register::{self, CheckError};
+use crate::kyc::register;
 use crate::kyc::webhooks;
 use crate::state::AppState;
 
@@ -106,14 +106,7 @@ pub async fn check(
     register::check(&state, &principal.tenant_id, &id)
         .await
         .map(Json)
-        .map_err(|e| match e {
-            CheckError::NotFound(_) => not_found(&id),
-            CheckError::NotWatched => ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string()),
-            CheckError::Unreadable(_) => {
-                ApiError::new(StatusCode::BAD_GATEWAY, e.code(), e.to_string())
-            }
-            CheckError::Internal(cause) => ApiError::internal(format_args!("{cause:#}")),
-        })
+        .map_err(ApiError::from)
 }
 
 /// Where the institution is told of status changes of credentials it relies on.

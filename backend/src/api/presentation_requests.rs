@@ -16,7 +16,7 @@ use super::offers::{qr_response, QrFormat};
 use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::openid::verifier::{self, RequestError};
+use crate::openid::verifier;
 use crate::state::AppState;
 
 /// Makes a request: the DCQL query (given, or built from a credential type and claims),
@@ -52,17 +52,7 @@ pub async fn create(
         },
     )
     .await?;
-    let created = verifier::create(&state, &principal, body, policy, state.clock.now())
-        .await
-        .map_err(|e| match e {
-            RequestError::Invalid { message, path } => {
-                ApiError::unprocessable("INVALID_PRESENTATION_REQUEST", message).at(path)
-            }
-            RequestError::NoVerifierKey => {
-                ApiError::new(StatusCode::CONFLICT, "NO_VERIFIER_KEY", e.to_string())
-            }
-            RequestError::Internal(cause) => ApiError::internal(format_args!("{cause:#}")),
-        })?;
+    let created = verifier::create(&state, &principal, body, policy, state.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
         [(LOCATION, format!("/presentation-requests/{}", created.id))],

@@ -20,6 +20,7 @@ use sea_orm::{
 
 use super::StatusRef;
 use crate::audit;
+use crate::error::{DomainError, ErrorKind};
 use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{reliance_record_hash, Transaction};
 use crate::state::AppState;
@@ -251,6 +252,21 @@ pub enum CheckError {
     Unreadable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl DomainError for CheckError {
+    fn code(&self) -> &'static str {
+        CheckError::code(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::NotWatched => ErrorKind::Conflict,
+            Self::Unreadable(_) => ErrorKind::Upstream,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
 }
 
 impl CheckError {

@@ -23,6 +23,7 @@ use super::metadata::paths;
 use super::receipts;
 use crate::audit;
 use crate::auth::{random_token, Principal};
+use crate::error::{DomainError, ErrorKind};
 use crate::keys::IssuerKey;
 use crate::kyc::register::{self, Acceptance, Relied};
 use crate::kyc::{self, StatusRef};
@@ -51,6 +52,31 @@ pub enum RequestError {
     NoVerifierKey,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl DomainError for RequestError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "INVALID_PRESENTATION_REQUEST",
+            Self::NoVerifierKey => "NO_VERIFIER_KEY",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid { .. } => ErrorKind::Invalid,
+            Self::NoVerifierKey => ErrorKind::Conflict,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn pointer(&self) -> Option<String> {
+        match self {
+            Self::Invalid { path, .. } => Some(path.clone()),
+            _ => None,
+        }
+    }
 }
 
 fn invalid(message: impl Into<String>, path: &str) -> RequestError {
