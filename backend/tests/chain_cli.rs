@@ -65,7 +65,10 @@ fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_
                 waiting.len(),
                 acknowledged.len()
             );
-            std::thread::sleep(Duration::from_millis(20));
+            assert!(
+                server.next_block(deadline),
+                "no block sealed two intervals after restart"
+            );
         }
     }
 

@@ -1,13 +1,16 @@
 //! What the process-level tests share: the real `certus` binary run as a command or as a
 //! server on a free loopback port (killed when dropped), a plain HTTP/1.1 client, and
-//! readings of a node's SQLite store. Each test binary uses part of it. Servers' logs are
-//! dropped unless `CERTUS_TEST_SERVER_LOGS` is set.
+//! readings of a node's SQLite store. Each test binary uses part of it. A test waits for
+//! the blocks a server seals (it reads them from the server's log) rather than for time;
+//! the log is shown when `CERTUS_TEST_SERVER_LOGS` is set.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -36,6 +39,8 @@ pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub listening_at: Instant,
+    /// One message per block the server sealed, read from its log as it happens.
+    sealed: Mutex<Receiver<()>>,
 }
 
 impl Server {
@@ -55,14 +60,25 @@ impl Server {
             .args(["serve", "--addr", "127.0.0.1:0"])
             .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
             .env("CERTUS_WEB_DIR", &data_dir)
+            // The block producer logs each block it seals at debug level.
+            .env("RUST_LOG", "warn,certus_server::ledger::producer=debug")
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("CERTUS_TEST_SERVER_LOGS").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(Stdio::piped())
             .spawn()
             .expect("server starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tell, sealed) = channel();
+        let show = std::env::var_os("CERTUS_TEST_SERVER_LOGS").is_some();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if show {
+                    eprintln!("{line}");
+                }
+                if line.contains("sealed a block") && tell.send(()).is_err() {
+                    return;
+                }
+            }
+        });
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("a line");
@@ -76,7 +92,16 @@ impl Server {
             child,
             addr,
             listening_at: Instant::now(),
+            sealed: Mutex::new(sealed),
         }
+    }
+
+    /// Waits for the server to seal a block (one sealed since the last call counts), until
+    /// `deadline`; false when none came by then.
+    pub fn next_block(&self, deadline: Instant) -> bool {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let sealed = self.sealed.lock().unwrap_or_else(|p| p.into_inner());
+        sealed.recv_timeout(wait).is_ok()
     }
 
     /// One HTTP/1.1 request; the status and JSON body.
@@ -186,7 +211,6 @@ pub fn anchored(server: &Server, token: &str, commitment: &str) {
         .0
         != 200
     {
-        assert!(Instant::now() < deadline, "{commitment} never anchored");
-        std::thread::sleep(Duration::from_millis(50));
+        assert!(server.next_block(deadline), "{commitment} never anchored");
     }
 }
