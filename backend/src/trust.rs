@@ -124,7 +124,23 @@ impl From<DbErr> for TrustError {
 
 impl DomainError for TrustError {
     fn code(&self) -> &'static str {
-        TrustError::code(self)
+        match self {
+            Self::UnknownType(_) => "UNKNOWN_CREDENTIAL_TYPE",
+            Self::SchemaNotRegistered(_) => "SCHEMA_NOT_REGISTERED",
+            Self::AlreadyRegistered(_) => "SCHEMA_ALREADY_REGISTERED",
+            Self::NotFound(_) => "STATEMENT_NOT_FOUND",
+            Self::GrantorNotAccredited(_) => "GRANTOR_NOT_ACCREDITED",
+            Self::BadMandate(_) => "INVALID_MANDATE",
+            Self::NotGrantor => "NOT_GRANTOR",
+            Self::AlreadyRevoked => "ALREADY_REVOKED",
+            Self::NotInMandate(_) => "NOT_IN_MANDATE",
+            Self::MandateExpired { .. } => "MANDATE_EXPIRED",
+            Self::MandateExhausted(_) => "MANDATE_EXHAUSTED",
+            Self::NotAccredited(_) => "ISSUER_NOT_ACCREDITED",
+            Self::NotRoot => "NOT_ROOT_AUTHORITY",
+            Self::NoKey(_) => "NO_CURRENT_KEY",
+            Self::Internal(_) => "INTERNAL",
+        }
     }
 
     fn kind(&self) -> ErrorKind {
@@ -143,29 +159,6 @@ impl DomainError for TrustError {
             | Self::AlreadyRevoked
             | Self::NoKey(_) => ErrorKind::Conflict,
             Self::Internal(_) => ErrorKind::Internal,
-        }
-    }
-}
-
-impl TrustError {
-    /// Stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::UnknownType(_) => "UNKNOWN_CREDENTIAL_TYPE",
-            Self::SchemaNotRegistered(_) => "SCHEMA_NOT_REGISTERED",
-            Self::AlreadyRegistered(_) => "SCHEMA_ALREADY_REGISTERED",
-            Self::NotFound(_) => "STATEMENT_NOT_FOUND",
-            Self::GrantorNotAccredited(_) => "GRANTOR_NOT_ACCREDITED",
-            Self::BadMandate(_) => "INVALID_MANDATE",
-            Self::NotGrantor => "NOT_GRANTOR",
-            Self::AlreadyRevoked => "ALREADY_REVOKED",
-            Self::NotInMandate(_) => "NOT_IN_MANDATE",
-            Self::MandateExpired { .. } => "MANDATE_EXPIRED",
-            Self::MandateExhausted(_) => "MANDATE_EXHAUSTED",
-            Self::NotAccredited(_) => "ISSUER_NOT_ACCREDITED",
-            Self::NotRoot => "NOT_ROOT_AUTHORITY",
-            Self::NoKey(_) => "NO_CURRENT_KEY",
-            Self::Internal(_) => "INTERNAL",
         }
     }
 }

@@ -198,22 +198,22 @@ fn a_node_with_a_pkcs11_token_signs_everything_with_keys_that_never_leave_it() {
 /// Waits until verifying `credential` finds it anchored (a block is sealed every interval).
 fn anchored(server: &Server, credential: &Value) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, result) = server.request(
-            "POST",
-            "/credentials/verify",
-            "",
-            Some(&json!({"verifiableCredential": credential})),
-        );
-        let outcome = result["results"]
+    let mut result = Value::Null;
+    let anchored = server.until_sealed(deadline, || {
+        result = server
+            .request(
+                "POST",
+                "/credentials/verify",
+                "",
+                Some(&json!({"verifiableCredential": credential})),
+            )
+            .1;
+        result["results"]
             .as_array()
             .and_then(|r| r.iter().find(|c| c["check"] == "anchored"))
-            .map(|c| c["outcome"].clone());
-        if outcome == Some(json!("passed")) {
-            return;
-        }
-        assert!(server.next_block(deadline), "never anchored: {result}");
-    }
+            .is_some_and(|c| c["outcome"] == "passed")
+    });
+    assert!(anchored, "never anchored: {result}");
 }
 
 /// The issuer DIDs of the node, the default first, from `GET /issuers`.

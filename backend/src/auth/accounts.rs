@@ -50,7 +50,15 @@ impl From<sea_orm::DbErr> for AccountError {
 
 impl DomainError for AccountError {
     fn code(&self) -> &'static str {
-        AccountError::code(self)
+        match self {
+            Self::InvalidEmail(_) => "INVALID_EMAIL",
+            Self::InvalidName => "INVALID_NAME",
+            Self::EmailTaken => "EMAIL_TAKEN",
+            Self::NotFound(_) => "USER_NOT_FOUND",
+            Self::SelfLockout => "SELF_LOCKOUT",
+            Self::WeakPassword(_) => "WEAK_PASSWORD",
+            Self::Internal(_) => "INTERNAL",
+        }
     }
 
     fn kind(&self) -> ErrorKind {
@@ -68,21 +76,6 @@ impl DomainError for AccountError {
             Self::InvalidEmail(_) | Self::EmailTaken => Some("/email".into()),
             Self::InvalidName => Some("/name".into()),
             _ => None,
-        }
-    }
-}
-
-impl AccountError {
-    /// Stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidEmail(_) => "INVALID_EMAIL",
-            Self::InvalidName => "INVALID_NAME",
-            Self::EmailTaken => "EMAIL_TAKEN",
-            Self::NotFound(_) => "USER_NOT_FOUND",
-            Self::SelfLockout => "SELF_LOCKOUT",
-            Self::WeakPassword(_) => "WEAK_PASSWORD",
-            Self::Internal(_) => "INTERNAL",
         }
     }
 }

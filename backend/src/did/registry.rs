@@ -47,7 +47,13 @@ impl From<DbErr> for RegistryError {
 
 impl DomainError for RegistryError {
     fn code(&self) -> &'static str {
-        RegistryError::code(self)
+        match self {
+            Self::NotFound(_) => "DID_NOT_FOUND",
+            Self::NotOwned(_) => "DID_NOT_OWNED",
+            Self::NoKey(_) => "NO_CURRENT_KEY",
+            Self::Did(e) => e.code(),
+            Self::Internal(_) => "INTERNAL",
+        }
     }
 
     fn kind(&self) -> ErrorKind {
@@ -56,19 +62,6 @@ impl DomainError for RegistryError {
             Self::NotOwned(_) => ErrorKind::Forbidden,
             Self::NoKey(_) | Self::Did(_) => ErrorKind::Conflict,
             Self::Internal(_) => ErrorKind::Internal,
-        }
-    }
-}
-
-impl RegistryError {
-    /// Stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotFound(_) => "DID_NOT_FOUND",
-            Self::NotOwned(_) => "DID_NOT_OWNED",
-            Self::NoKey(_) => "NO_CURRENT_KEY",
-            Self::Did(e) => e.code(),
-            Self::Internal(_) => "INTERNAL",
         }
     }
 }

@@ -86,35 +86,6 @@ pub enum IssueError {
 
 impl DomainError for IssueError {
     fn code(&self) -> &'static str {
-        IssueError::code(self)
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Self::Internal(_) => ErrorKind::Internal,
-            Self::NoIssuerKey | Self::DuplicateId(_) => ErrorKind::Conflict,
-            Self::Mandate(_) => ErrorKind::Forbidden,
-            _ => ErrorKind::Invalid,
-        }
-    }
-
-    fn pointer(&self) -> Option<String> {
-        self.path()
-    }
-}
-
-impl IssueError {
-    /// The trust registry's refusal to let the issuer issue (no accreditation, or outside
-    /// its mandate).
-    pub fn refused(e: TrustError) -> Self {
-        match e {
-            TrustError::Internal(cause) => Self::Internal(cause),
-            refused => Self::Mandate(refused),
-        }
-    }
-
-    /// Stable code.
-    pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed { .. } => "MALFORMED_CREDENTIAL",
             Self::UnsupportedVersion => "UNSUPPORTED_VC_VERSION",
@@ -132,8 +103,16 @@ impl IssueError {
         }
     }
 
-    /// JSON pointer into the request body, where the error is about one place.
-    pub fn path(&self) -> Option<String> {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Internal(_) => ErrorKind::Internal,
+            Self::NoIssuerKey | Self::DuplicateId(_) => ErrorKind::Conflict,
+            Self::Mandate(_) => ErrorKind::Forbidden,
+            _ => ErrorKind::Invalid,
+        }
+    }
+
+    fn pointer(&self) -> Option<String> {
         match self {
             Self::Malformed { path, .. } | Self::Date { path, .. } => Some(path.clone()),
             Self::Schema { path, .. } => Some(path.clone()),
@@ -146,6 +125,17 @@ impl IssueError {
             Self::Mandate(_) => Some("/credential/issuer".into()),
             Self::DuplicateId(_) => Some("/credential/id".into()),
             Self::NoIssuerKey | Self::JsonLd(_) | Self::Internal(_) => None,
+        }
+    }
+}
+
+impl IssueError {
+    /// The trust registry's refusal to let the issuer issue (no accreditation, or outside
+    /// its mandate).
+    pub fn refused(e: TrustError) -> Self {
+        match e {
+            TrustError::Internal(cause) => Self::Internal(cause),
+            refused => Self::Mandate(refused),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::{Algorithm, Base64urlUInt, Params, JWK};
 
 use crate::store::entities::{signing_keys, tenants};
 use certus_credential::did;
@@ -86,7 +86,7 @@ impl Custody {
         }
         let secret: [u8; 32] = rand::random();
         Ok((
-            Arc::new(ed25519_jwk(&secret)?),
+            Arc::new(ed25519_jwk(&secret)),
             self.master.encrypt(&secret)?,
         ))
     }
@@ -105,7 +105,7 @@ impl Custody {
             .decrypt(stored)?
             .try_into()
             .map_err(|_| anyhow::anyhow!("the stored validator key is not 32 bytes"))?;
-        Ok(Arc::new(ed25519_jwk(&secret)?))
+        Ok(Arc::new(ed25519_jwk(&secret)))
     }
 
     fn open_in_token(&self, stored: &str) -> anyhow::Result<Option<Arc<dyn Signer>>> {
@@ -121,15 +121,12 @@ impl Custody {
 }
 
 /// The private JWK of an Ed25519 secret.
-fn ed25519_jwk(secret: &[u8; 32]) -> anyhow::Result<JWK> {
-    use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
-    let public = ed25519_dalek::SigningKey::from_bytes(secret).verifying_key();
-    Ok(serde_json::from_value(serde_json::json!({
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": BASE64_URL_SAFE_NO_PAD.encode(public.as_bytes()),
-        "d": BASE64_URL_SAFE_NO_PAD.encode(secret),
-    }))?)
+fn ed25519_jwk(secret: &[u8; 32]) -> JWK {
+    let mut jwk = JWK::from(ed25519_dalek::SigningKey::from_bytes(secret).verifying_key());
+    if let Params::OKP(okp) = &mut jwk.params {
+        okp.private_key = Some(Base64urlUInt(secret.to_vec()));
+    }
+    jwk
 }
 
 /// Kind of issuer key.

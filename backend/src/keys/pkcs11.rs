@@ -9,7 +9,6 @@
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
-use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Function, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
@@ -21,7 +20,7 @@ use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use sha2::{Digest, Sha256};
-use ssi::jwk::{Algorithm, JWK};
+use ssi::jwk::{ed25519_parse, p256_parse, Algorithm, JWK};
 
 use super::KeyType;
 use crate::config::Pkcs11Config;
@@ -165,27 +164,24 @@ impl Token {
         Ok((self.key(&id)?, id))
     }
 
+    /// The object of `class` whose `CKA_ID` is `id`.
+    fn find(&self, class: ObjectClass, id: &[u8]) -> anyhow::Result<ObjectHandle> {
+        let found = self.with_session(|s| {
+            s.find_objects(&[Attribute::Class(class), Attribute::Id(id.to_vec())])
+        })?;
+        found.first().copied().with_context(|| {
+            format!(
+                "the PKCS#11 token `{}` holds no {class} {}",
+                self.label,
+                hex::encode(id)
+            )
+        })
+    }
+
     /// The key whose `CKA_ID` is `id`.
     pub fn key(self: &Arc<Self>, id: &[u8]) -> anyhow::Result<Arc<TokenKey>> {
-        let find = |class| {
-            self.with_session(|s| {
-                s.find_objects(&[Attribute::Class(class), Attribute::Id(id.to_vec())])
-            })
-        };
-        let private = *find(ObjectClass::PRIVATE_KEY)?.first().with_context(|| {
-            format!(
-                "the PKCS#11 token `{}` holds no private key {}",
-                self.label,
-                hex::encode(id)
-            )
-        })?;
-        let public = *find(ObjectClass::PUBLIC_KEY)?.first().with_context(|| {
-            format!(
-                "the PKCS#11 token `{}` holds no public key {}",
-                self.label,
-                hex::encode(id)
-            )
-        })?;
+        let private = self.find(ObjectClass::PRIVATE_KEY, id)?;
+        let public = self.find(ObjectClass::PUBLIC_KEY, id)?;
         let attributes = self.with_session(|s| {
             s.get_attributes(public, &[AttributeType::KeyType, AttributeType::EcPoint])
         })?;
@@ -198,18 +194,19 @@ impl Token {
             }
         }
         let point = point.context("the public key has no CKA_EC_POINT")?;
-        let (algorithm, jwk) = match key_type {
+        let (algorithm, mut jwk) = match key_type {
             Some(t) if t == TokenKeyType::EC_EDWARDS => {
-                (Algorithm::EdDSA, ed25519_jwk(unwrap_point(&point, 32))?)
+                (Algorithm::EdDSA, ed25519_parse(unwrap_point(&point, 32))?)
             }
             Some(t) if t == TokenKeyType::EC => {
-                (Algorithm::ES256, p256_jwk(unwrap_point(&point, 65))?)
+                (Algorithm::ES256, p256_parse(unwrap_point(&point, 65))?)
             }
             other => bail!(
                 "the token key {} is of an unsupported type {other:?}",
                 hex::encode(id)
             ),
         };
+        jwk.algorithm = Some(algorithm);
         Ok(Arc::new(TokenKey {
             token: Arc::clone(self),
             private,
@@ -220,13 +217,7 @@ impl Token {
 
     /// Whether the private key `id` is sensitive and never extractable, as the token says.
     pub fn is_sealed(&self, id: &[u8]) -> anyhow::Result<bool> {
-        let handles = self.with_session(|s| {
-            s.find_objects(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::Id(id.to_vec()),
-            ])
-        })?;
-        let handle = *handles.first().context("no such private key")?;
+        let handle = self.find(ObjectClass::PRIVATE_KEY, id)?;
         let attributes = self.with_session(|s| {
             s.get_attributes(
                 handle,
@@ -293,31 +284,6 @@ fn unwrap_point(value: &[u8], size: usize) -> &[u8] {
     }
 }
 
-fn ed25519_jwk(point: &[u8]) -> anyhow::Result<JWK> {
-    anyhow::ensure!(point.len() == 32, "an Ed25519 public key is 32 bytes");
-    Ok(serde_json::from_value(serde_json::json!({
-        "kty": "OKP",
-        "crv": "Ed25519",
-        "x": BASE64_URL_SAFE_NO_PAD.encode(point),
-        "alg": "EdDSA",
-    }))?)
-}
-
-fn p256_jwk(point: &[u8]) -> anyhow::Result<JWK> {
-    let Some((0x04, xy)) = point.split_first().map(|(tag, xy)| (*tag, xy)) else {
-        bail!("a P-256 public key must be an uncompressed point");
-    };
-    anyhow::ensure!(xy.len() == 64, "a P-256 public key is 65 bytes");
-    let (x, y) = xy.split_at(32);
-    Ok(serde_json::from_value(serde_json::json!({
-        "kty": "EC",
-        "crv": "P-256",
-        "x": BASE64_URL_SAFE_NO_PAD.encode(x),
-        "y": BASE64_URL_SAFE_NO_PAD.encode(y),
-        "alg": "ES256",
-    }))?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,8 +302,5 @@ mod tests {
         let mut long = vec![0x04, 0x41];
         long.extend_from_slice(&p256);
         assert_eq!(unwrap_point(&long, 65), p256.as_slice());
-        assert!(p256_jwk(&p256).is_ok());
-        assert!(p256_jwk(&p256[1..]).is_err());
-        assert!(ed25519_jwk(&[1u8; 31]).is_err());
     }
 }

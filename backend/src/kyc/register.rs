@@ -256,7 +256,12 @@ pub enum CheckError {
 
 impl DomainError for CheckError {
     fn code(&self) -> &'static str {
-        CheckError::code(self)
+        match self {
+            Self::NotFound(_) => "RELIANCE_NOT_FOUND",
+            Self::NotWatched => "RELIANCE_NOT_WATCHED",
+            Self::Unreadable(_) => "STATUS_UNCHECKABLE",
+            Self::Internal(_) => "INTERNAL",
+        }
     }
 
     fn kind(&self) -> ErrorKind {
@@ -265,18 +270,6 @@ impl DomainError for CheckError {
             Self::NotWatched => ErrorKind::Conflict,
             Self::Unreadable(_) => ErrorKind::Upstream,
             Self::Internal(_) => ErrorKind::Internal,
-        }
-    }
-}
-
-impl CheckError {
-    /// Stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotFound(_) => "RELIANCE_NOT_FOUND",
-            Self::NotWatched => "RELIANCE_NOT_WATCHED",
-            Self::Unreadable(_) => "STATUS_UNCHECKABLE",
-            Self::Internal(_) => "INTERNAL",
         }
     }
 }

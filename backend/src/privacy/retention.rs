@@ -121,10 +121,8 @@ pub async fn set(
     if state.catalog.get(credential_type).is_none() {
         return Err(RetentionError::UnknownType(credential_type.to_owned()));
     }
-    if period.is_some_and(|p| Period::parse(p).is_none()) {
-        return Err(RetentionError::InvalidPeriod(
-            period.unwrap_or_default().to_owned(),
-        ));
+    if let Some(invalid) = period.filter(|p| Period::parse(p).is_none()) {
+        return Err(RetentionError::InvalidPeriod(invalid.to_owned()));
     }
     let tenant_id = principal.tenant_id.as_str();
     let txn = state.db.begin().await.map_err(anyhow::Error::from)?;

@@ -48,7 +48,15 @@ impl From<sea_orm::DbErr> for StatusError {
 
 impl DomainError for StatusError {
     fn code(&self) -> &'static str {
-        StatusError::code(self)
+        match self {
+            Self::NotFound(_) => "CREDENTIAL_NOT_FOUND",
+            Self::NoStatusEntry(_) => "NO_STATUS_ENTRY",
+            Self::RevocationFinal => "REVOCATION_FINAL",
+            Self::Revoked(_) => "CREDENTIAL_REVOKED",
+            Self::EmptyQuery => "EMPTY_QUERY",
+            Self::InvalidQuery { .. } => "INVALID_QUERY",
+            Self::Internal(_) => "INTERNAL",
+        }
     }
 
     fn kind(&self) -> ErrorKind {
@@ -67,21 +75,6 @@ impl DomainError for StatusError {
             Self::InvalidQuery { path, .. } => Some(path.clone()),
             Self::EmptyQuery => Some("/query".into()),
             _ => None,
-        }
-    }
-}
-
-impl StatusError {
-    /// Stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotFound(_) => "CREDENTIAL_NOT_FOUND",
-            Self::NoStatusEntry(_) => "NO_STATUS_ENTRY",
-            Self::RevocationFinal => "REVOCATION_FINAL",
-            Self::Revoked(_) => "CREDENTIAL_REVOKED",
-            Self::EmptyQuery => "EMPTY_QUERY",
-            Self::InvalidQuery { .. } => "INVALID_QUERY",
-            Self::Internal(_) => "INTERNAL",
         }
     }
 }

@@ -96,12 +96,18 @@ impl Server {
         }
     }
 
-    /// Waits for the server to seal a block (one sealed since the last call counts), until
-    /// `deadline`; false when none came by then.
-    pub fn next_block(&self, deadline: Instant) -> bool {
-        let wait = deadline.saturating_duration_since(Instant::now());
+    /// Checks `done` now and after every block the server seals, until it holds (true) or
+    /// `deadline` passes with no further block (false). Blocks sealed since the last call
+    /// count, so none is missed between a check and the wait.
+    pub fn until_sealed(&self, deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
         let sealed = self.sealed.lock().unwrap_or_else(|p| p.into_inner());
-        sealed.recv_timeout(wait).is_ok()
+        while !done() {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            if sealed.recv_timeout(wait).is_err() {
+                return false;
+            }
+        }
+        true
     }
 
     /// One HTTP/1.1 request; the status and JSON body.
@@ -201,16 +207,10 @@ pub fn count(dir: &Path, table: &str, condition: &str) -> i64 {
 /// Waits until `commitment` is anchored.
 pub fn anchored(server: &Server, token: &str, commitment: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server
-        .request(
-            "GET",
-            &format!("/anchors/{commitment}/receipt"),
-            token,
-            None,
-        )
-        .0
-        != 200
-    {
-        assert!(server.next_block(deadline), "{commitment} never anchored");
-    }
+    let receipt = format!("/anchors/{commitment}/receipt");
+    assert!(
+        server.until_sealed(deadline, || server.request("GET", &receipt, token, None).0
+            == 200),
+        "{commitment} never anchored"
+    );
 }
