@@ -3,7 +3,6 @@
 //! docs/performance.md.
 
 use certus_schemas::wire::CredentialFormat;
-use certus_server::issuance;
 use certus_server::verification::Binding;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -57,7 +56,9 @@ fn engine(c: &mut Criterion) {
         group.throughput(Throughput::Elements(1));
         let issue = || async {
             let now = Utc::now();
-            issuance::issue(&state, "default", kyc(), format, None, now)
+            state
+                .issuer
+                .issue("default", kyc(), format, None, now)
                 .await
                 .expect("issue")
         };

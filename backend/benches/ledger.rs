@@ -10,16 +10,15 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use ed25519_dalek::SigningKey;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
-use certus_server::audit;
 use certus_server::ledger::block::{Block, ChainId, Genesis};
 use certus_server::ledger::merkle::LeafIndex;
 use certus_server::ledger::producer::seal_all;
 use certus_server::ledger::receipt::Receipt;
-use certus_server::ledger::store::{outbox_row, AnchorState};
+use certus_server::ledger::store::AnchorState;
 use certus_server::ledger::transaction::{credential_commitment, Transaction};
-use certus_server::store::entities::{audit_outbox, ledger_outbox};
+use certus_server::work::Trail;
 
 mod common;
 
@@ -37,33 +36,20 @@ fn anchors(n: u64, salt: u64) -> Vec<Transaction> {
 /// Queues `ANCHORS` anchors and their audit entries, as that many issuances would.
 async fn fill_outboxes(db: &DatabaseConnection, round: u64) {
     let now = chrono::Utc::now();
-    let anchors: Vec<_> = anchors(ANCHORS, round)
-        .iter()
-        .map(|tx| outbox_row(tx, now))
-        .collect();
-    let entries: Vec<_> = (0..ANCHORS)
-        .map(|i| {
-            audit::entry(
-                "default",
-                "bench",
-                "credential.issue",
-                &format!("urn:uuid:{round}-{i}"),
-                now,
-            )
-        })
-        .collect();
-    for chunk in anchors.chunks(1_000) {
-        ledger_outbox::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await
-            .expect("outbox");
+    let mut trail = Trail::default();
+    for (i, tx) in anchors(ANCHORS, round).iter().enumerate() {
+        trail.anchor(tx, now);
+        trail.audit(
+            "default",
+            "bench",
+            "credential.issue",
+            &format!("urn:uuid:{round}-{i}"),
+            now,
+        );
     }
-    for chunk in entries.chunks(1_000) {
-        audit_outbox::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await
-            .expect("audit");
-    }
+    let txn = db.begin().await.expect("begin");
+    trail.write(&txn).await.expect("outboxes");
+    txn.commit().await.expect("commit");
 }
 
 fn sealing(c: &mut Criterion) {

@@ -40,11 +40,13 @@ fn kyc() -> serde_json::Value {
 /// Issues and records one `vc+jwt` credential, as `POST /credentials/issue` does.
 async fn issue_one(state: &AppState) {
     let now = Utc::now();
-    let issued = issuance::issue(state, "default", kyc(), CredentialFormat::VcJwt, None, now)
+    let issued = state
+        .issuer
+        .issue("default", kyc(), CredentialFormat::VcJwt, None, now)
         .await
         .expect("issue");
     let record = issued.record("default", "bench", now).expect("record");
-    state.recorder.record(record).await.expect("recorded");
+    state.issuer.record(record).await.expect("recorded");
 }
 
 fn status(c: &mut Criterion) {
@@ -120,9 +122,9 @@ fn status(c: &mut Criterion) {
         let prepared = issuance::prepare(
             kyc(),
             "default",
-            &state.catalog,
-            &state.contexts,
-            &state.keys,
+            state.issuer.catalog(),
+            state.issuer.contexts(),
+            state.issuer.keys(),
             now,
         )
         .expect("prepare");

@@ -12,6 +12,7 @@ use crate::auth::accounts;
 use crate::auth::Scope;
 use crate::config::{LogFormat, ServerConfig, StoreConfig};
 use crate::ledger::portable;
+use certus_credential::ids::TenantId;
 
 /// Certus: verifiable credentials for certification agencies.
 #[derive(Debug, Parser)]
@@ -221,10 +222,8 @@ pub async fn tenant(
     master_key: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let TenantCommand::Create { name, admin, id } = command;
-    let id = id.unwrap_or_else(|| tenant_id_from(&name));
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        anyhow::bail!("a tenant id is letters, digits and `-`; give one with --id");
-    }
+    let id = TenantId::parse(&id.unwrap_or_else(|| tenant_id_from(&name)))
+        .map_err(|e| anyhow::anyhow!("{e}; give one with --id"))?;
     let node = crate::open(store, master_key).await?;
     crate::keys::create_tenant(&node.db, &node.custody, &id, name.trim()).await?;
     let (user, password) =
@@ -309,22 +308,22 @@ pub async fn chain(
             eprintln!("exported the genesis and {blocks} blocks");
         }
         ChainCommand::Import { file } => {
-            use sea_orm::EntityTrait;
             let reader = std::fs::File::open(&file)
                 .with_context(|| format!("opening {}", file.display()))?;
             let mut lines = portable::lines(std::io::BufReader::new(reader));
             let (db, _) = crate::open_database(store, master_key).await?;
-            if crate::store::entities::ledger_genesis::Entity::find()
-                .one(&db)
-                .await?
-                .is_some()
-            {
+            if crate::ledger::store::has_chain(&db).await? {
                 let first = lines.next().context("the export is empty")??;
                 let genesis: crate::ledger::block::Genesis =
                     serde_json::from_str(&first).context("line 1 is not a genesis")?;
                 let node = crate::open(store, master_key).await?;
                 let (held, appended) = portable::catch_up(&node.ledger, &genesis, lines).await?;
-                let erased = crate::privacy::erasure::reapply(&node.db, node.clock.now()).await?;
+                let erased = crate::privacy::erasure::reapply(
+                    &node.db,
+                    &crate::erasure_listeners(),
+                    node.clock.now(),
+                )
+                .await?;
                 println!(
                     "caught up chain `{}`: {held} blocks already held, {appended} appended, \
                      each checked; {erased} erased subjects and records re-applied",

@@ -8,17 +8,16 @@ use certus_schemas::portal::{
     AuditEntry, BlockSummary, CredentialRecord, CredentialSearch, CredentialState, Dashboard,
     TypeCount,
 };
-use certus_schemas::wire::StatusReason;
+use certus_schemas::wire::{StatusPurpose, StatusReason};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::store::entities::{
-    audit_log, audit_outbox, issued_credentials, ledger_blocks, ledger_outbox,
-};
+use crate::ledger::store as ledger_store;
+use crate::store::entities::{audit_log, audit_outbox, issued_credentials};
 use crate::store::has_type;
 use certus_credential::time::{xsd_millis, xsd_now};
 
@@ -30,6 +29,65 @@ pub enum SearchError {
     Invalid { message: String, parameter: String },
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// The institutions' records of what they issued, for the portal.
+#[derive(Debug, Clone)]
+pub struct Records {
+    db: DatabaseConnection,
+}
+
+impl Records {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.db.execute_unprepared("SELECT 1").await.map(drop)
+    }
+}
+
+/// Records issued credentials, in `conn`'s transaction (the recorder's batches).
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    rows: impl IntoIterator<Item = issued_credentials::ActiveModel>,
+) -> Result<(), DbErr> {
+    issued_credentials::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the `selected` credentials that are not revoked as revoked, suspended or
+/// reinstated (`purpose` and `set`) for `reason`, in `conn`'s transaction; the records
+/// that changed.
+pub async fn set_status(
+    conn: &impl ConnectionTrait,
+    selected: Condition,
+    purpose: StatusPurpose,
+    set: bool,
+    reason: StatusReason,
+    now: DateTime<Utc>,
+) -> Result<Vec<issued_credentials::Model>, DbErr> {
+    use issued_credentials::Column;
+    let reason_code = serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let update = issued_credentials::Entity::update_many()
+        .col_expr(Column::StatusReason, Expr::value(reason_code))
+        .filter(selected)
+        .filter(Column::RevokedAt.is_null());
+    let update = match (purpose, set) {
+        (StatusPurpose::Revocation, _) => update.col_expr(Column::RevokedAt, Expr::value(now)),
+        (StatusPurpose::Suspension, true) => update
+            .col_expr(Column::SuspendedAt, Expr::value(now))
+            .filter(Column::SuspendedAt.is_null()),
+        (StatusPurpose::Suspension, false) => update
+            .col_expr(Column::SuspendedAt, Expr::value(None::<DateTime<Utc>>))
+            .filter(Column::SuspendedAt.is_not_null()),
+    };
+    update.exec_with_returning(conn).await
 }
 
 /// The portal's view of a record.
@@ -79,12 +137,13 @@ fn time(value: Option<&str>, parameter: &str) -> Result<Option<DateTime<Utc>>, S
 /// The records of `tenant_id` that `search` selects, newest first, `limit` of them from
 /// `search.offset`, with the total count.
 pub async fn search(
-    db: &impl ConnectionTrait,
+    records: &Records,
     tenant_id: &str,
     search: &CredentialSearch,
     limit: u64,
 ) -> Result<(u64, Vec<CredentialRecord>), SearchError> {
     use issued_credentials::Column;
+    let db = &records.db;
     let mut condition = Condition::all().add(Column::TenantId.eq(tenant_id));
     if let Some(q) = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped = q
@@ -129,10 +188,11 @@ pub async fn search(
 
 /// The record of credential `id` of `tenant_id`.
 pub async fn find(
-    db: &impl ConnectionTrait,
+    records: &Records,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<issued_credentials::Model>, DbErr> {
+    let db = &records.db;
     issued_credentials::Entity::find()
         .filter(issued_credentials::Column::TenantId.eq(tenant_id))
         .filter(issued_credentials::Column::CredentialId.eq(id))
@@ -164,10 +224,11 @@ fn pending(row: audit_outbox::Model) -> AuditEntry {
 
 /// Every audit entry of `tenant_id` about `subject`, sealed or waiting, oldest first.
 pub async fn history(
-    db: &impl ConnectionTrait,
+    records: &Records,
     tenant_id: &str,
     subject: &str,
 ) -> Result<Vec<AuditEntry>, DbErr> {
+    let db = &records.db;
     let mut entries: Vec<(i64, AuditEntry)> = audit_log::Entity::find()
         .filter(audit_log::Column::TenantId.eq(tenant_id))
         .filter(audit_log::Column::Subject.eq(subject))
@@ -195,11 +256,12 @@ pub async fn history(
 /// The newest audit entries of `tenant_id`: those waiting for a block, then sealed ones
 /// before position `before` (all when absent), `limit` of each at most.
 pub async fn audit_log(
-    db: &impl ConnectionTrait,
+    records: &Records,
     tenant_id: &str,
     before: Option<u64>,
     limit: u64,
 ) -> Result<Vec<AuditEntry>, DbErr> {
+    let db = &records.db;
     let mut entries = Vec::new();
     if before.is_none() {
         entries.extend(
@@ -232,18 +294,12 @@ pub async fn audit_log(
 
 /// The newest blocks, `limit` at most, before `before` (from the head when absent).
 pub async fn blocks(
-    db: &impl ConnectionTrait,
+    records: &Records,
     before: Option<u64>,
     limit: u64,
 ) -> Result<Vec<BlockSummary>, DbErr> {
-    let mut query = ledger_blocks::Entity::find();
-    if let Some(before) = before {
-        query = query.filter(ledger_blocks::Column::Height.lt(before as i64));
-    }
-    Ok(query
-        .order_by_desc(ledger_blocks::Column::Height)
-        .limit(limit)
-        .all(db)
+    let db = &records.db;
+    Ok(ledger_store::blocks(db, before, limit)
         .await?
         .into_iter()
         .map(|b| BlockSummary {
@@ -256,8 +312,9 @@ pub async fn blocks(
 }
 
 /// The dashboard of `tenant_id`.
-pub async fn dashboard(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Dashboard, DbErr> {
+pub async fn dashboard(records: &Records, tenant_id: &str) -> Result<Dashboard, DbErr> {
     use issued_credentials::Column;
+    let db = &records.db;
     let mine = || issued_credentials::Entity::find().filter(Column::TenantId.eq(tenant_id));
     let issued = mine().count(db).await?;
     let revoked = mine()
@@ -270,14 +327,7 @@ pub async fn dashboard(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Das
         .count(db)
         .await?;
     let pending_anchors = mine()
-        .filter(
-            Column::Commitment.in_subquery(
-                Query::select()
-                    .column(ledger_outbox::Column::Commitment)
-                    .from(ledger_outbox::Entity)
-                    .to_owned(),
-            ),
-        )
+        .filter(Column::Commitment.in_subquery(ledger_store::pending_commitments()))
         .count(db)
         .await?;
     let type_sets: Vec<(String, i64)> = mine()
@@ -305,6 +355,6 @@ pub async fn dashboard(db: &impl ConnectionTrait, tenant_id: &str) -> Result<Das
             .into_iter()
             .map(|(type_name, count)| TypeCount { type_name, count })
             .collect(),
-        latest_blocks: blocks(db, None, 5).await?,
+        latest_blocks: blocks(records, None, 5).await?,
     })
 }

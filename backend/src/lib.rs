@@ -31,6 +31,7 @@ pub mod store;
 pub mod trust;
 pub mod uri;
 pub mod verification;
+pub mod work;
 
 use std::sync::Arc;
 
@@ -39,15 +40,21 @@ use axum::Router;
 use sea_orm::DatabaseConnection;
 
 use crate::api::rate_limit::RateLimiter;
+use crate::auth::Accounts;
 use crate::config::{ServerConfig, StoreConfig};
 use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
+use crate::issuance::Issuer;
+use crate::issued::Records;
 use crate::keys::{Custody, KeyStore, MasterKey};
+use crate::kyc::Kyc;
 use crate::ledger::store::Ledger;
-use crate::privacy::Vault;
+use crate::openid::OpenId;
+use crate::privacy::{Privacy, Vault};
 use crate::state::AppState;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
+use crate::verification::policies::Policies;
 use crate::verification::Verifier;
 use certus_credential::catalog::Catalog;
 use certus_credential::contexts::Contexts;
@@ -114,7 +121,7 @@ pub async fn open_with_clock(
         Arc::new(Ledger::open(db.clone(), &custody, &store.chain_id, clock.clone()).await?);
     // A store restored from an older backup may hold data erased since: every erasure
     // anchored on the chain is applied again before anything reads it.
-    privacy::erasure::reapply(&db, clock.now()).await?;
+    privacy::erasure::reapply(&db, &erasure_listeners(), clock.now()).await?;
     Ok(Node {
         db,
         keys,
@@ -125,8 +132,8 @@ pub async fn open_with_clock(
     })
 }
 
-/// The shared state of the HTTP application. Starts the issuance recorder, so it must run
-/// within a Tokio runtime.
+/// The shared state of the HTTP application: the services, each given what it needs.
+/// Starts the issuance recorder, so it must run within a Tokio runtime.
 pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     let Node {
         db,
@@ -136,6 +143,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         master,
         clock,
     } = node;
+    let public_url: Arc<str> = server.public_url().into();
     let contexts = Arc::new(Contexts::bundled());
     let catalog = Arc::new(Catalog::bundled());
     let vault = Arc::new(Vault::new(db.clone(), master.clone()));
@@ -151,39 +159,71 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         db.clone(),
         keys.clone(),
         contexts.clone(),
-        &server.public_url(),
+        &public_url,
         vec![Arc::new(kyc::webhooks::WatchedStatus)],
     ));
-    AppState {
-        recorder: Recorder::spawn(db.clone()),
-        db,
-        keys,
-        ledger: ledger.clone(),
-        status: status.clone(),
-        dids: dids.clone(),
-        trust: trust.clone(),
-        verifier: Verifier {
-            trust: Some(trust),
-            ledger: Some(ledger),
-            status: Some(status),
-            resolver: Resolver {
-                allow_web: server.allow_did_web,
-                certus: Some(dids),
-            },
-            contexts: contexts.clone(),
-            catalog: catalog.clone(),
-            max_key_binding_age_secs: MAX_KEY_BINDING_AGE_SECS,
+    let verifier = Verifier {
+        trust: Some(trust.clone()),
+        ledger: Some(ledger.clone()),
+        status: Some(status.clone()),
+        resolver: Resolver {
+            allow_web: server.allow_did_web,
+            certus: Some(dids.clone()),
         },
-        catalog,
+        contexts: contexts.clone(),
+        catalog: catalog.clone(),
+        max_key_binding_age_secs: MAX_KEY_BINDING_AGE_SECS,
+    };
+    let issuer = Issuer::new(
+        catalog.clone(),
         contexts,
-        verify_limiter: Arc::new(RateLimiter::new(server.verify_rate)),
-        sign_in_throttle: Arc::default(),
-        secure_cookies: server.public_url().starts_with("https://"),
-        public_url: server.public_url().into(),
-        vault,
+        keys.clone(),
+        trust.clone(),
+        status.clone(),
+        vault.clone(),
+        Recorder::spawn(db.clone()),
+    );
+    let kyc = Kyc::new(db.clone(), keys.clone(), status.clone(), clock.clone());
+    let privacy = Privacy::new(
+        db.clone(),
+        vault.clone(),
+        keys.clone(),
+        catalog,
+        trust.clone(),
+        clock.clone(),
+        erasure_listeners(),
+    );
+    let openid = OpenId::new(openid::Parts {
+        db: db.clone(),
+        public_url: public_url.clone(),
+        keys,
         master,
+        vault,
+        issuer: issuer.clone(),
+        verifier: verifier.clone(),
+        kyc: kyc.clone(),
+    });
+    AppState {
+        issuer,
+        verifier,
+        status,
+        ledger,
+        dids,
+        trust,
+        privacy,
+        kyc,
+        openid,
+        accounts: Accounts::new(db.clone(), public_url.starts_with("https://")),
+        records: Records::new(db.clone()),
+        policies: Policies::new(db),
+        verify_limiter: Arc::new(RateLimiter::new(server.verify_rate)),
         clock,
     }
+}
+
+/// What hears of erased data subjects: their offers waiting for a wallet are withdrawn.
+pub fn erasure_listeners() -> Vec<Arc<dyn privacy::ErasureListener>> {
+    vec![Arc::new(openid::offers::WithdrawOffers)]
 }
 
 /// The HTTP application.

@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use certus_server::auth::accounts;
 use certus_server::cli::{ApiKeyCommand, Cli, Command};
 use certus_server::config::LogFormat;
 use certus_server::ledger::producer;
@@ -42,9 +41,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             let state = certus_server::build_state(node, &server);
             let app = certus_server::app(state.clone(), &server);
             let webhooks =
-                certus_server::kyc::webhooks::spawn(state.clone(), Duration::from_secs(1));
+                certus_server::kyc::webhooks::spawn(state.kyc.clone(), Duration::from_secs(1));
             let retention = certus_server::privacy::retention::spawn(
-                state.clone(),
+                state.privacy.clone(),
                 Duration::from_secs(server.retention_interval_secs),
             );
             tracing::info!(%addr, database = %certus_server::store::redact(&cli.store.database_url()), "listening");
@@ -52,7 +51,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             // Shown once, on the console only (never in the logs): the first admin's
             // one-time password, on a store with no account yet.
             // Written, not println!: a closed standard output must not stop the server.
-            if let Some((email, password)) = accounts::bootstrap_first_admin(&state.db).await? {
+            if let Some((email, password)) = state.accounts.bootstrap_first_admin().await? {
                 let _ = writeln!(
                     std::io::stdout(),
                     "First sign-in: {}/sign-in as {email} with the one-time password {password} \

@@ -1,52 +1,53 @@
-//! The state every request handler shares.
+//! The state every request handler shares: the services, one per domain, each built with
+//! exactly what it needs (see `build_state`). No handler reaches the database but through
+//! a service.
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
-
 use crate::api::rate_limit::RateLimiter;
-use crate::auth::throttle::SignInThrottle;
+use crate::auth::Accounts;
 use crate::did::registry::DidRegistry;
-use crate::issuance::record::Recorder;
-use crate::keys::{KeyStore, MasterKey};
+use crate::issuance::Issuer;
+use crate::issued::Records;
+use crate::kyc::Kyc;
 use crate::ledger::store::Ledger;
-use crate::privacy::Vault;
+use crate::openid::OpenId;
+use crate::privacy::Privacy;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
+use crate::verification::policies::Policies;
 use crate::verification::Verifier;
-use certus_credential::catalog::Catalog;
-use certus_credential::contexts::Contexts;
 use certus_credential::time::Clock;
 
 /// Shared application state; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
-    pub keys: Arc<KeyStore>,
+    /// Checks, secures and records credentials.
+    pub issuer: Issuer,
+    /// Verifies credentials and presentations.
+    pub verifier: Verifier,
+    /// Credential status lists: allocation, changes and publication.
+    pub status: Arc<StatusLists>,
+    /// The chain: blocks, receipts, checkpoints.
     pub ledger: Arc<Ledger>,
-    /// Records issuances with group commit.
-    pub recorder: Recorder,
     /// This node's `did:certus` DIDs.
     pub dids: Arc<DidRegistry>,
     /// The trust registry: schemas, accreditations, delegations.
     pub trust: Arc<TrustRegistry>,
-    /// Credential status lists: allocation, changes and publication.
-    pub status: Arc<StatusLists>,
-    pub catalog: Arc<Catalog>,
-    pub contexts: Arc<Contexts>,
-    pub verifier: Verifier,
+    /// The personal-data vault, erasure, export, retention.
+    pub privacy: Privacy,
+    /// KYC reliance: the register, status watches, webhooks.
+    pub kyc: Kyc,
+    /// OpenID4VCI offers and OpenID4VP requests.
+    pub openid: OpenId,
+    /// People, sessions and API keys.
+    pub accounts: Accounts,
+    /// What each institution issued, for its portal.
+    pub records: Records,
+    /// Stored verification policies.
+    pub policies: Policies,
+    /// Limits anonymous verification.
     pub verify_limiter: Arc<RateLimiter>,
-    /// Failed sign-ins per account and client address.
-    pub sign_in_throttle: Arc<SignInThrottle>,
-    /// Session cookies carry `Secure`: the public URL is https.
-    pub secure_cookies: bool,
-    /// Base URL others reach this server at, without a trailing slash: the credential
-    /// issuer identifier, and the base of status-list, offer and request URLs.
-    pub public_url: Arc<str>,
-    /// Encrypts what waits at rest: presentation outcomes.
-    pub master: Arc<MasterKey>,
-    /// The personal-data vault: keys per tenant and per data subject.
-    pub vault: Arc<Vault>,
     /// Where every "now" of a request comes from (tests move it).
     pub clock: Arc<dyn Clock>,
 }

@@ -16,17 +16,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::audit;
 use crate::error::{DomainError, ErrorKind};
 use crate::keys::KeyStore;
-use crate::ledger::store::{outbox_row, Ledger};
+use crate::ledger::store::Ledger;
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::{issued_credentials, schema_registrations, trust_statements};
 use crate::store::has_type;
+use crate::work::Work;
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::jose;
 use certus_credential::signer::Signer;
@@ -260,25 +260,20 @@ impl TrustRegistry {
         {
             return Err(TrustError::AlreadyRegistered(name.to_owned()));
         }
-        let txn = self.db.begin().await?;
+        let mut work = Work::begin(&self.db, now).await?;
         let row = schema_registrations::ActiveModel {
             hash: Set(hash),
             name: Set(t.name.clone()),
             at_ms: Set(millis(now)),
         }
-        .insert(&txn)
+        .insert(work.conn())
         .await?;
-        let tx = Transaction::SchemaRegistration {
+        work.anchor(&Transaction::SchemaRegistration {
             hash: t.schema_hash,
             name: t.name.clone(),
-        };
-        outbox_row(&tx, now).insert(&txn).await?;
-        audit::append(
-            &txn,
-            vec![audit::entry("root", ROOT, "schema.register", name, now)],
-        )
-        .await?;
-        txn.commit().await?;
+        });
+        work.audit("root", ROOT, "schema.register", name);
+        work.commit().await?;
         Ok(row)
     }
 
@@ -332,10 +327,10 @@ impl TrustRegistry {
         let payload = serde_json::to_value(&statement).map_err(anyhow::Error::from)?;
         let jws = jose::sign(header, &payload, key)
             .map_err(|e| anyhow::anyhow!("signing a trust statement: {e}"))?;
-        let txn = self.db.begin().await?;
+        let mut work = Work::begin(&self.db, now).await?;
         let mut row = row;
         row.statement = Set(jws.clone());
-        let stored = row.insert(&txn).await?;
+        let stored = row.insert(work.conn()).await?;
         if let (StatementKind::Revocation, Some(target)) = (statement.kind, &statement.parent) {
             trust_statements::Entity::update_many()
                 .col_expr(
@@ -343,30 +338,17 @@ impl TrustRegistry {
                     Expr::value(millis(now)),
                 )
                 .filter(trust_statements::Column::Id.eq(target.as_str()))
-                .exec(&txn)
+                .exec(work.conn())
                 .await?;
         }
-        outbox_row(
-            &Transaction::TrustStatement {
-                statement: jws.clone(),
-            },
-            now,
-        )
-        .insert(&txn)
-        .await?;
-        let action = format!("trust.{}", statement.kind.as_str());
-        audit::append(
-            &txn,
-            vec![audit::entry(
-                tenant_id.unwrap_or(ROOT),
-                &statement.grantor,
-                &action,
-                &statement.id,
-                now,
-            )],
-        )
-        .await?;
-        txn.commit().await?;
+        work.anchor(&Transaction::TrustStatement { statement: jws });
+        work.audit(
+            tenant_id.unwrap_or(ROOT),
+            &statement.grantor,
+            &format!("trust.{}", statement.kind.as_str()),
+            &statement.id,
+        );
+        work.commit().await?;
         Ok(stored)
     }
 

@@ -20,6 +20,7 @@ pub mod contexts;
 pub mod data_integrity;
 pub mod did;
 pub mod envelope;
+pub mod ids;
 pub mod jose;
 pub mod sd_jwt;
 pub mod signer;

@@ -17,7 +17,8 @@ use crate::state::AppState;
 pub async fn credential_types(State(state): State<AppState>) -> Json<Vec<CredentialTypeInfo>> {
     Json(
         state
-            .catalog
+            .issuer
+            .catalog()
             .types()
             .iter()
             .map(|t| CredentialTypeInfo {
@@ -45,7 +46,8 @@ pub async fn credential_types(State(state): State<AppState>) -> Json<Vec<Credent
 pub async fn contexts(State(state): State<AppState>) -> Json<Vec<ContextInfo>> {
     Json(
         state
-            .contexts
+            .issuer
+            .contexts()
             .listed()
             .iter()
             .map(|(url, document)| ContextInfo {
@@ -76,7 +78,8 @@ pub struct IssuerInfo {
 pub async fn issuers(State(state): State<AppState>, principal: Principal) -> Json<Vec<IssuerInfo>> {
     Json(
         state
-            .keys
+            .issuer
+            .keys()
             .tenant_keys(&principal.tenant_id)
             .iter()
             .enumerate()

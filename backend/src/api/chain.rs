@@ -100,7 +100,7 @@ pub async fn blocks(
 ) -> Result<Json<Vec<BlockSummary>>, ApiError> {
     let limit = page_limit(query.limit, 20, 100)?;
     Ok(Json(
-        crate::issued::blocks(&state.db, query.before, limit).await?,
+        crate::issued::blocks(&state.records, query.before, limit).await?,
     ))
 }
 

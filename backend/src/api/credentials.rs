@@ -13,7 +13,6 @@ use super::extract::JsonBody;
 use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::issuance;
 use crate::privacy::DataSubject;
 use crate::state::AppState;
 use crate::verification::{policy, Binding};
@@ -37,17 +36,18 @@ pub async fn issue(
     JsonBody(request): JsonBody<IssueRequest>,
 ) -> Result<(StatusCode, [(HeaderName, String); 1], Json<IssueResponse>), ApiError> {
     principal.require(Scope::Issue)?;
-    let issued = issuance::issue_recorded(
-        &state,
-        &principal.tenant_id,
-        &principal.actor_id(),
-        request.credential,
-        request.options.format,
-        request.options.selectively_disclosable.as_deref(),
-        DataSubject::Given(request.options.data_subject.as_ref()),
-        state.clock.now(),
-    )
-    .await?;
+    let issued = state
+        .issuer
+        .issue_recorded(
+            &principal.tenant_id,
+            &principal.actor_id(),
+            request.credential,
+            request.options.format,
+            request.options.selectively_disclosable.as_deref(),
+            DataSubject::Given(request.options.data_subject.as_ref()),
+            state.clock.now(),
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         [(LOCATION, record_path(&issued.credential_id))],

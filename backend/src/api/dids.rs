@@ -17,6 +17,7 @@ use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
 use certus_credential::did::certus::{self, DidState, Service};
+use certus_credential::ids::Did;
 
 /// `POST /dids` body.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -53,7 +54,8 @@ pub struct DidResponse {
 fn response(state: &AppState, principal: &Principal, did: DidState) -> DidResponse {
     DidResponse {
         verification_method: state
-            .keys
+            .issuer
+            .keys()
             .key_for_issuer(&principal.tenant_id, &did.did)
             .map(|k| k.verification_method.clone()),
         did_document: did.document(false),
@@ -62,15 +64,15 @@ fn response(state: &AppState, principal: &Principal, did: DidState) -> DidRespon
     }
 }
 
-fn certus_did(did: &str) -> Result<&str, ApiError> {
-    if certus::is_certus(did) {
-        Ok(did)
-    } else {
-        Err(ApiError::new(
+/// A `did:certus` DID named in a path, parsed.
+fn certus_did(did: &str) -> Result<Did, ApiError> {
+    match Did::parse(did) {
+        Ok(parsed) if certus::is_certus(&parsed) => Ok(parsed),
+        _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "DID_NOT_FOUND",
             format!("`{did}` is not a did:certus DID"),
-        ))
+        )),
     }
 }
 
@@ -132,7 +134,7 @@ pub async fn rotate(
         .dids
         .add_key(
             &principal.tenant_id,
-            certus_did(&did)?,
+            &certus_did(&did)?,
             request.retire,
             state.clock.now(),
         )
@@ -170,7 +172,7 @@ pub async fn compromise(
         .dids
         .compromise(
             &principal.tenant_id,
-            certus_did(&did)?,
+            &certus_did(&did)?,
             &key,
             since,
             state.clock.now(),
@@ -196,7 +198,7 @@ pub async fn deactivate(
     principal.require(Scope::Issue)?;
     let did = state
         .dids
-        .deactivate(&principal.tenant_id, certus_did(&did)?, state.clock.now())
+        .deactivate(&principal.tenant_id, &certus_did(&did)?, state.clock.now())
         .await?;
     Ok(Json(response(&state, &principal, did)))
 }

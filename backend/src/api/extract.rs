@@ -126,7 +126,9 @@ impl FromRequestParts<AppState> for Principal {
                 .ok()
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
-            return auth::authenticate(&state.db, token.trim())
+            return state
+                .accounts
+                .by_api_key(token.trim())
                 .await?
                 .ok_or_else(|| unauthorized("the API key is unknown or revoked"));
         }
@@ -179,7 +181,9 @@ impl FromRequestParts<AppState> for CurrentSession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = session_cookie(parts).ok_or_else(|| unauthorized("not signed in"))?;
-        let session = sessions::authenticate(&state.db, &token)
+        let session = state
+            .accounts
+            .by_session(&token)
             .await?
             .ok_or_else(|| unauthorized("the session has ended or expired; sign in again"))?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use crate::state::AppState;
@@ -20,7 +19,7 @@ pub async fn health() -> Json<Value> {
     (status = 503, description = "The database does not answer"),
 ))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.db.execute_unprepared("SELECT 1").await {
+    match state.records.ping().await {
         Ok(_) => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

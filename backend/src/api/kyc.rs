@@ -11,9 +11,7 @@ use certus_schemas::kyc::{
 use certus_schemas::wire::ErrorBody;
 
 use super::extract::JsonBody;
-use sea_orm::TransactionTrait;
 
-use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::kyc::register;
@@ -28,7 +26,7 @@ pub async fn list(
     principal: Principal,
 ) -> Result<Json<RelianceList>, ApiError> {
     principal.require(Scope::Read)?;
-    let records = register::list(&state.db, Some(&principal.tenant_id)).await?;
+    let records = register::list(&state.kyc, Some(&principal.tenant_id)).await?;
     Ok(Json(RelianceList { records }))
 }
 
@@ -42,7 +40,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<RelianceEntry>, ApiError> {
     principal.require(Scope::Read)?;
-    register::one(&state.db, &principal.tenant_id, &id)
+    register::one(&state.kyc, &principal.tenant_id, &id)
         .await?
         .map(Json)
         .ok_or_else(|| not_found(&id))
@@ -65,13 +63,7 @@ pub async fn summary(
     principal: Principal,
 ) -> Result<Json<RelianceSummary>, ApiError> {
     principal.require(Scope::Read)?;
-    let issuers: Vec<String> = state
-        .keys
-        .tenant_keys(&principal.tenant_id)
-        .iter()
-        .map(|k| k.did.clone())
-        .collect();
-    let counts = register::summary(&state.db, &issuers).await?;
+    let counts = register::summary(&state.kyc, &principal.tenant_id).await?;
     Ok(Json(RelianceSummary { counts }))
 }
 
@@ -84,7 +76,7 @@ pub async fn register_all(
     principal: Principal,
 ) -> Result<Json<RelianceList>, ApiError> {
     principal.require(Scope::Trust)?;
-    let records = register::list(&state.db, None).await?;
+    let records = register::list(&state.kyc, None).await?;
     Ok(Json(RelianceList { records }))
 }
 
@@ -103,7 +95,7 @@ pub async fn check(
     Path(id): Path<String>,
 ) -> Result<Json<RelianceCheck>, ApiError> {
     principal.require(Scope::Verify)?;
-    register::check(&state, &principal.tenant_id, &id)
+    register::check(&state.kyc, &principal.tenant_id, &id)
         .await
         .map(Json)
         .map_err(ApiError::from)
@@ -117,7 +109,7 @@ pub async fn endpoint(
     principal: Principal,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
     principal.require(Scope::Read)?;
-    webhooks::endpoint(&state.db, &principal.tenant_id)
+    webhooks::endpoint(&state.kyc, &principal.tenant_id)
         .await?
         .map(|url| Json(WebhookEndpoint { url }))
         .ok_or_else(|| {
@@ -147,10 +139,7 @@ pub async fn set_endpoint(
     webhooks::check_endpoint(&body.url)
         .map_err(|e| ApiError::unprocessable("INVALID_WEBHOOK_URL", e.to_string()).at("/url"))?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    webhooks::set_endpoint(&txn, &principal.tenant_id, &body.url, now).await?;
-    audit::record(&txn, &principal, "webhook.set", &body.url, now).await?;
-    txn.commit().await?;
+    webhooks::set_endpoint(&state.kyc, &principal, &body.url, now).await?;
     Ok(Json(body))
 }
 
@@ -162,6 +151,6 @@ pub async fn deliveries(
     principal: Principal,
 ) -> Result<Json<WebhookDeliveries>, ApiError> {
     principal.require(Scope::Read)?;
-    let deliveries = webhooks::deliveries(&state.db, &principal.tenant_id).await?;
+    let deliveries = webhooks::deliveries(&state.kyc, &principal.tenant_id).await?;
     Ok(Json(WebhookDeliveries { deliveries }))
 }

@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 use super::extract::{JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::openid::OpenId;
 use crate::openid::{offers, qr};
 use crate::state::AppState;
 
@@ -33,7 +34,7 @@ pub async fn create(
     JsonBody(request): JsonBody<OfferRequest>,
 ) -> Result<(StatusCode, [(HeaderName, String); 1], Json<OfferCreated>), ApiError> {
     principal.require(Scope::Issue)?;
-    let created = offers::create(&state, &principal, request, state.clock.now()).await?;
+    let created = offers::create(&state.openid, &principal, request, state.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
         [(LOCATION, format!("/credentials/offers/{}", created.id))],
@@ -50,7 +51,7 @@ pub async fn list(
 ) -> Result<Json<Vec<OfferInfo>>, ApiError> {
     principal.require(Scope::Read)?;
     let now = state.clock.now();
-    let rows = offers::latest(&state, &principal.tenant_id, 100).await?;
+    let rows = offers::latest(&state.openid, &principal.tenant_id, 100).await?;
     Ok(Json(rows.iter().map(|o| offers::info(o, now)).collect()))
 }
 
@@ -64,16 +65,16 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<OfferInfo>, ApiError> {
     principal.require(Scope::Read)?;
-    let offer = find(&state, &principal, &id).await?;
+    let offer = find(&state.openid, &principal, &id).await?;
     Ok(Json(offers::info(&offer, state.clock.now())))
 }
 
 async fn find(
-    state: &AppState,
+    openid: &OpenId,
     principal: &Principal,
     id: &str,
 ) -> Result<crate::store::entities::credential_offers::Model, ApiError> {
-    offers::find(state, &principal.tenant_id, id)
+    offers::find(openid, &principal.tenant_id, id)
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -105,8 +106,8 @@ pub async fn qr_code(
     QueryParams(format): QueryParams<QrFormat>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Issue)?;
-    find(&state, &principal, &id).await?;
-    if offers::published(&state, &id, state.clock.now())
+    find(&state.openid, &principal, &id).await?;
+    if offers::published(&state.openid, &id, state.clock.now())
         .await
         .map_err(ApiError::internal)?
         .is_none()
@@ -119,7 +120,7 @@ pub async fn qr_code(
     }
     let uri = offers::offer_uri(&format!(
         "{}{}/{id}",
-        state.public_url,
+        state.openid.public_url(),
         crate::openid::metadata::paths::OFFERS
     ));
     qr_response(&uri, format.format.as_deref())

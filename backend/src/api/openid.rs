@@ -52,14 +52,14 @@ fn form_error(e: FormRejection) -> OAuthError {
 /// `GET /.well-known/openid-credential-issuer`: the credential issuer metadata.
 pub async fn issuer_metadata(State(state): State<AppState>) -> Json<Value> {
     Json(metadata::credential_issuer(
-        &state.public_url,
-        &state.catalog,
+        state.openid.public_url(),
+        state.openid.catalog(),
     ))
 }
 
 /// `GET /.well-known/oauth-authorization-server`: the authorization server metadata.
 pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> {
-    Json(metadata::authorization_server(&state.public_url))
+    Json(metadata::authorization_server(state.openid.public_url()))
 }
 
 /// `GET /openid4vci/offers/{id}`: a credential offer by reference.
@@ -67,7 +67,7 @@ pub async fn offer(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, OAuthError> {
-    match offers::published(&state, &id, state.clock.now())
+    match offers::published(&state.openid, &id, state.clock.now())
         .await
         .map_err(OAuthError::internal)?
     {
@@ -86,13 +86,13 @@ pub async fn token(
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let Form(request) = form.map_err(form_error)?;
-    let body = issuer::token(&state, request, state.clock.now()).await?;
+    let body = issuer::token(&state.openid, request, state.clock.now()).await?;
     Ok((no_store(), Json(body)).into_response())
 }
 
 /// `POST /openid4vci/nonce`: a fresh `c_nonce`.
 pub async fn nonce(State(state): State<AppState>) -> Result<Response, OAuthError> {
-    let c_nonce = nonces::issue(&state.db, state.clock.now()).await?;
+    let c_nonce = state.openid.nonce(state.clock.now()).await?;
     Ok((no_store(), Json(json!({ "c_nonce": c_nonce }))).into_response())
 }
 
@@ -112,7 +112,7 @@ pub async fn credential(
             "the body must be a JSON credential request",
         )
     })?;
-    let answer = issuer::credential(&state, bearer, &request, state.clock.now()).await?;
+    let answer = issuer::credential(&state.openid, bearer, &request, state.clock.now()).await?;
     Ok((no_store(), Json(answer)).into_response())
 }
 
@@ -121,7 +121,7 @@ pub async fn request_object(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, OAuthError> {
-    match verifier::request_object(&state, &id, state.clock.now()).await? {
+    match verifier::request_object(&state.openid, &id, state.clock.now()).await? {
         Some(jwt) => Ok((
             [(CONTENT_TYPE, "application/oauth-authz-req+jwt")],
             no_store(),
@@ -143,7 +143,7 @@ pub async fn response(
     form: Result<Form<DirectPost>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let Form(post) = form.map_err(form_error)?;
-    match verifier::answer(&state, &id, post, state.clock.now()).await {
+    match verifier::answer(&state.openid, &id, post, state.clock.now()).await {
         Ok(_) => Ok((no_store(), Json(json!({}))).into_response()),
         Err(AnswerError::Internal(cause)) => Err(OAuthError::internal(format_args!("{cause:#}"))),
         Err(refused) => {

@@ -4,10 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::wire::{ErrorBody, StoredPolicy, VerificationPolicy, VerifyOptions};
-use sea_orm::{EntityTrait, QueryOrder, Set, TransactionTrait};
 
 use super::extract::JsonBody;
-use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,16 +46,13 @@ pub async fn requested(
         }
         (Some(policy), None) => (policy.clone(), None),
         (None, Some(name)) => {
-            let row = verification_policies::Entity::find_by_id(name.clone())
-                .one(&state.db)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unprocessable(
-                        "UNKNOWN_POLICY",
-                        format!("no policy is stored under `{name}`"),
-                    )
-                    .at("/options/policyId")
-                })?;
+            let row = state.policies.get(name).await?.ok_or_else(|| {
+                ApiError::unprocessable(
+                    "UNKNOWN_POLICY",
+                    format!("no policy is stored under `{name}`"),
+                )
+                .at("/options/policyId")
+            })?;
             (parse(row)?.policy, Some(name.clone()))
         }
         (None, None) => return Ok(None),
@@ -91,39 +86,10 @@ pub async fn put(
         ));
     }
     policy::validate(&policy).map_err(|m| invalid_policy(m, "/requiredChecks"))?;
-    if let Some(existing) = verification_policies::Entity::find_by_id(name.clone())
-        .one(&state.db)
-        .await?
-    {
-        if existing.tenant_id != principal.tenant_id {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "POLICY_OWNED_ELSEWHERE",
-                format!("the policy `{name}` belongs to another tenant"),
-            ));
-        }
-    }
-    let now = state.clock.now();
-    let row = verification_policies::ActiveModel {
-        name: Set(name.clone()),
-        tenant_id: Set(principal.tenant_id.clone()),
-        document: Set(serde_json::to_string(&policy).map_err(ApiError::internal)?),
-        updated_at: Set(now),
-    };
-    let txn = state.db.begin().await?;
-    verification_policies::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(verification_policies::Column::Name)
-                .update_columns([
-                    verification_policies::Column::Document,
-                    verification_policies::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
+    state
+        .policies
+        .put(&principal, &name, &policy, state.clock.now())
         .await?;
-    audit::record(&txn, &principal, "policy.put", &name, now).await?;
-    txn.commit().await?;
     Ok(Json(StoredPolicy { name, policy }))
 }
 
@@ -135,16 +101,13 @@ pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<StoredPolicy>, ApiError> {
-    let row = verification_policies::Entity::find_by_id(name.clone())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "UNKNOWN_POLICY",
-                format!("no policy is stored under `{name}`"),
-            )
-        })?;
+    let row = state.policies.get(&name).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_POLICY",
+            format!("no policy is stored under `{name}`"),
+        )
+    })?;
     Ok(Json(parse(row)?))
 }
 
@@ -152,9 +115,6 @@ pub async fn get(
 #[utoipa::path(get, path = "/policies", tag = "policies",
     responses((status = 200, body = [StoredPolicy])))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<StoredPolicy>>, ApiError> {
-    let rows = verification_policies::Entity::find()
-        .order_by_asc(verification_policies::Column::Name)
-        .all(&state.db)
-        .await?;
+    let rows = state.policies.list().await?;
     Ok(Json(rows.into_iter().map(parse).collect::<Result<_, _>>()?))
 }

@@ -52,7 +52,8 @@ pub async fn create(
         },
     )
     .await?;
-    let created = verifier::create(&state, &principal, body, policy, state.clock.now()).await?;
+    let created =
+        verifier::create(&state.openid, &principal, body, policy, state.clock.now()).await?;
     Ok((
         StatusCode::CREATED,
         [(LOCATION, format!("/presentation-requests/{}", created.id))],
@@ -72,7 +73,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<PresentationRequestInfo>, ApiError> {
     principal.require(Scope::Verify)?;
-    verifier::info(&state, &principal.tenant_id, &id, state.clock.now())
+    verifier::info(&state.openid, &principal.tenant_id, &id, state.clock.now())
         .await
         .map_err(ApiError::internal)?
         .map(Json)
@@ -98,7 +99,7 @@ pub async fn qr_code(
     QueryParams(format): QueryParams<QrFormat>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::Verify)?;
-    let uri = verifier::authorization_request(&state, &principal.tenant_id, &id)
+    let uri = verifier::authorization_request(&state.openid, &principal.tenant_id, &id)
         .await?
         .ok_or_else(not_found)?;
     qr_response(&uri, format.format.as_deref())

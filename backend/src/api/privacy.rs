@@ -57,7 +57,7 @@ pub async fn search(
         ));
     }
     let subjects = export::search(
-        &state,
+        &state.privacy,
         &principal.tenant_id,
         request.reference.as_deref(),
         request.credential_id.as_deref(),
@@ -77,7 +77,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<DataSubjectInfo>, ApiError> {
     principal.require(Scope::Privacy)?;
-    export::subject(&state, &principal.tenant_id, &id)
+    export::subject(&state.privacy, &principal.tenant_id, &id)
         .await
         .map_err(internal)?
         .map(Json)
@@ -96,18 +96,10 @@ pub async fn export_subject(
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<SubjectExport>), ApiError> {
     principal.require(Scope::Privacy)?;
-    let bundle = export::export(&state, &principal.tenant_id, &id, state.clock.now())
+    let bundle = export::export(&state.privacy, &principal, &id, state.clock.now())
         .await
         .map_err(internal)?
         .ok_or_else(|| not_found(&id))?;
-    crate::audit::record(
-        &state.db,
-        &principal,
-        "privacy.export",
-        &id,
-        state.clock.now(),
-    )
-    .await?;
     Ok((
         [(
             CONTENT_DISPOSITION,
@@ -134,7 +126,7 @@ pub async fn erase(
 ) -> Result<(StatusCode, Json<ErasureInfo>), ApiError> {
     principal.require(Scope::Privacy)?;
     let info = erasure::erase_subject(
-        &state,
+        &state.privacy,
         &principal.tenant_id,
         &id,
         ErasureReason::Request,
@@ -154,7 +146,7 @@ pub async fn erasures(
     principal: Principal,
 ) -> Result<Json<ErasureList>, ApiError> {
     principal.require(Scope::Read)?;
-    let erasures = erasure::list(&state.db, &principal.tenant_id, None, LISTED).await?;
+    let erasures = erasure::list(&state.privacy, &principal.tenant_id, None, LISTED).await?;
     Ok(Json(ErasureList { erasures }))
 }
 
@@ -168,7 +160,7 @@ pub async fn report(
 ) -> Result<Json<RetentionReport>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        retention::report(&state, &principal.tenant_id, state.clock.now())
+        retention::report(&state.privacy, &principal.tenant_id, state.clock.now())
             .await
             .map_err(internal)?,
     ))
@@ -192,7 +184,7 @@ pub async fn set_retention(
 ) -> Result<Json<RetentionReport>, ApiError> {
     principal.require(Scope::Privacy)?;
     retention::set(
-        &state,
+        &state.privacy,
         &principal,
         &credential_type,
         update.period.as_deref(),
@@ -211,7 +203,7 @@ pub async fn sweep(
     principal: Principal,
 ) -> Result<Json<SweepReport>, ApiError> {
     principal.require(Scope::Privacy)?;
-    retention::sweep_tenant(&state, &principal.tenant_id, state.clock.now())
+    retention::sweep_tenant(&state.privacy, &principal.tenant_id, state.clock.now())
         .await
         .map(Json)
         .map_err(ApiError::from)
@@ -227,7 +219,7 @@ pub async fn records_of_processing(
 ) -> Result<Json<RecordsOfProcessing>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        processing::records_of_processing(&state, &principal.tenant_id, state.clock.now())
+        processing::records_of_processing(&state.privacy, &principal.tenant_id, state.clock.now())
             .await
             .map_err(internal)?,
     ))

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{self, Scope};
+use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -80,7 +80,7 @@ pub async fn limit_verify(State(state): State<AppState>, request: Request, next:
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::to_owned);
     if let Some(token) = token {
-        if let Ok(Some(principal)) = auth::authenticate(&state.db, &token).await {
+        if let Ok(Some(principal)) = state.accounts.by_api_key(&token).await {
             if principal.has(Scope::Verify) {
                 return next.run(request).await;
             }

@@ -35,7 +35,7 @@ pub async fn search(
 ) -> Result<Json<CredentialPage>, ApiError> {
     principal.require(Scope::Read)?;
     let limit = page_limit(search.limit, 50, 200)?;
-    let (total, items) = issued::search(&state.db, &principal.tenant_id, &search, limit)
+    let (total, items) = issued::search(&state.records, &principal.tenant_id, &search, limit)
         .await
         .map_err(|e| match e {
             SearchError::Invalid { message, parameter } => {
@@ -61,7 +61,7 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<CredentialDetail>, ApiError> {
     principal.require(Scope::Read)?;
-    let row = issued::find(&state.db, &principal.tenant_id, &id)
+    let row = issued::find(&state.records, &principal.tenant_id, &id)
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -83,7 +83,7 @@ pub async fn detail(
     Ok(Json(CredentialDetail {
         record: issued::record(&row),
         anchor,
-        history: issued::history(&state.db, &principal.tenant_id, &id).await?,
+        history: issued::history(&state.records, &principal.tenant_id, &id).await?,
     }))
 }
 
@@ -114,7 +114,8 @@ pub async fn audit(
 ) -> Result<Json<AuditPage>, ApiError> {
     principal.require(Scope::Read)?;
     let limit = page_limit(query.limit, 100, 500)?;
-    let entries = issued::audit_log(&state.db, &principal.tenant_id, query.before, limit).await?;
+    let entries =
+        issued::audit_log(&state.records, &principal.tenant_id, query.before, limit).await?;
     Ok(Json(AuditPage { entries }))
 }
 
@@ -130,6 +131,6 @@ pub async fn dashboard(
 ) -> Result<Json<Dashboard>, ApiError> {
     principal.require(Scope::Read)?;
     Ok(Json(
-        issued::dashboard(&state.db, &principal.tenant_id).await?,
+        issued::dashboard(&state.records, &principal.tenant_id).await?,
     ))
 }

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use certus_schemas::portal::{ChangePasswordRequest, SessionInfo, SignInRequest, TenantInfo};
 use certus_schemas::wire::ErrorBody;
-use sea_orm::EntityTrait;
 
 use super::extract::{ClientAddr, CurrentSession, JsonBody};
 use crate::auth::accounts::{self, AccountError};
@@ -15,7 +14,6 @@ use crate::auth::passwords;
 use crate::auth::sessions::{self, Session, SignInError, COOKIE};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::entities::tenants;
 use certus_credential::time::xsd_now;
 
 /// Signs in with an email and password. Sets the session cookie (HttpOnly, SameSite=Strict,
@@ -33,28 +31,24 @@ pub async fn sign_in(
     ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<SignInRequest>,
 ) -> Result<Response, ApiError> {
-    let (session, token) = sessions::sign_in(
-        &state.db,
-        &state.sign_in_throttle,
-        &request.email,
-        request.password,
-        client,
-    )
-    .await
-    .map_err(|e| match e {
-        SignInError::InvalidCredentials => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_CREDENTIALS",
-            e.to_string(),
-        ),
-        SignInError::Throttled(seconds) => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "SIGN_IN_THROTTLED",
-            e.to_string(),
-        )
-        .with_retry_after(seconds),
-        SignInError::Internal(cause) => ApiError::internal(format_args!("sign-in: {cause:#}")),
-    })?;
+    let (session, token) = state
+        .accounts
+        .sign_in(&request.email, request.password, client)
+        .await
+        .map_err(|e| match e {
+            SignInError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_CREDENTIALS",
+                e.to_string(),
+            ),
+            SignInError::Throttled(seconds) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "SIGN_IN_THROTTLED",
+                e.to_string(),
+            )
+            .with_retry_after(seconds),
+            SignInError::Internal(cause) => ApiError::internal(format_args!("sign-in: {cause:#}")),
+        })?;
     let info = session_info(&state, &session).await?;
     Ok((
         [set_cookie(&state, &token, sessions::LIFETIME.num_seconds())],
@@ -84,7 +78,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
 ) -> Result<Response, ApiError> {
-    sessions::sign_out(&state.db, &session.id).await?;
+    state.accounts.sign_out(&session).await?;
     Ok((StatusCode::NO_CONTENT, [set_cookie(&state, "", 0)]).into_response())
 }
 
@@ -117,21 +111,25 @@ pub async fn change_password(
         )
         .at("/currentPassword"));
     }
-    let user_id = session.user.id.clone();
-    accounts::set_password(&state.db, session.user, request.new_password)
+    state
+        .accounts
+        .change_password(session, request.new_password)
         .await
         .map_err(|e| match e {
             AccountError::WeakPassword(_) => ApiError::from(e).at("/newPassword"),
             e => e.into(),
         })?;
-    sessions::end_others(&state.db, &user_id, &session.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The session cookie set to `value` for `max_age` seconds (0 clears it): HttpOnly,
 /// SameSite=Strict, and Secure when the public URL is https.
 fn set_cookie(state: &AppState, value: &str, max_age: i64) -> (HeaderName, String) {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.accounts.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
     (
         SET_COOKIE,
         format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"),
@@ -139,8 +137,9 @@ fn set_cookie(state: &AppState, value: &str, max_age: i64) -> (HeaderName, Strin
 }
 
 async fn session_info(state: &AppState, session: &Session) -> Result<SessionInfo, ApiError> {
-    let tenant = tenants::Entity::find_by_id(&session.user.tenant_id)
-        .one(&state.db)
+    let tenant = state
+        .accounts
+        .tenant(&session.user.tenant_id)
         .await?
         .ok_or_else(|| ApiError::internal("a session's tenant is missing"))?;
     Ok(SessionInfo {

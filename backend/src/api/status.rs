@@ -8,7 +8,6 @@ use axum::Json;
 use certus_schemas::wire::{
     BulkStatusRequest, CredentialStatusInfo, ErrorBody, StatusChangeResult, UpdateStatusRequest,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::extract::JsonBody;
 use crate::auth::{Principal, Scope};
@@ -16,7 +15,6 @@ use crate::error::ApiError;
 use crate::ledger::transaction::ListId;
 use crate::state::AppState;
 use crate::status::{Change, Published, Selection, STATUS_LIST_JWT};
-use crate::store::entities::status_lists;
 
 /// Seconds a client may reuse the latest version of a list without asking again.
 const LATEST_MAX_AGE_SECS: u32 = 60;
@@ -143,7 +141,7 @@ pub async fn credential_status(
     Path(id): Path<String>,
 ) -> Result<Json<CredentialStatusInfo>, ApiError> {
     principal.require(Scope::Read)?;
-    let record = crate::issued::find(&state.db, &principal.tenant_id, &id)
+    let record = crate::issued::find(&state.records, &principal.tenant_id, &id)
         .await?
         .ok_or_else(|| crate::status::StatusError::NotFound(id.clone()))?;
     Ok(Json(CredentialStatusInfo {
@@ -310,10 +308,8 @@ pub async fn publish(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::Status)?;
     let list = parse_list(&list)?;
-    status_lists::Entity::find_by_id(list.to_string())
-        .filter(status_lists::Column::TenantId.eq(&principal.tenant_id))
-        .one(&state.db)
-        .await?
-        .ok_or_else(no_such_list)?;
+    if !state.status.owned_by(list, &principal.tenant_id).await? {
+        return Err(no_such_list());
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,6 @@ use certus_schemas::portal::{
 use certus_schemas::wire::ErrorBody;
 
 use super::extract::JsonBody;
-use sea_orm::TransactionTrait;
 
 use crate::auth::{self, accounts, Principal, Scope};
 use crate::error::ApiError;
@@ -26,7 +25,7 @@ pub async fn list(
     principal: Principal,
 ) -> Result<Json<Vec<UserInfo>>, ApiError> {
     principal.require(Scope::Admin)?;
-    let users = accounts::list(&state.db, &principal.tenant_id).await?;
+    let users = state.accounts.users(&principal.tenant_id).await?;
     Ok(Json(users.iter().map(accounts::info).collect()))
 }
 
@@ -46,19 +45,16 @@ pub async fn create(
     JsonBody(request): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     principal.require(Scope::Admin)?;
-    let txn = state.db.begin().await?;
-    let (user, password) = accounts::create(
-        &txn,
-        &principal.tenant_id,
-        &request.email,
-        &request.name,
-        request.role,
-        None,
-    )
-    .await?;
-    let now = state.clock.now();
-    crate::audit::record(&txn, &principal, "user.create", &user.id, now).await?;
-    txn.commit().await?;
+    let (user, password) = state
+        .accounts
+        .create_user(
+            &principal,
+            &request.email,
+            &request.name,
+            request.role,
+            state.clock.now(),
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedUser {
@@ -85,19 +81,16 @@ pub async fn update(
     JsonBody(request): JsonBody<UserUpdate>,
 ) -> Result<Json<UserInfo>, ApiError> {
     principal.require(Scope::Admin)?;
-    let txn = state.db.begin().await?;
-    let user = accounts::update(
-        &txn,
-        &principal.tenant_id,
-        principal.user_id().unwrap_or_default(),
-        &id,
-        request.role,
-        request.disabled,
-    )
-    .await?;
-    let now = state.clock.now();
-    crate::audit::record(&txn, &principal, "user.update", &user.id, now).await?;
-    txn.commit().await?;
+    let user = state
+        .accounts
+        .update_user(
+            &principal,
+            &id,
+            request.role,
+            request.disabled,
+            state.clock.now(),
+        )
+        .await?;
     Ok(Json(accounts::info(&user)))
 }
 
@@ -112,7 +105,7 @@ pub async fn list_keys(
     principal: Principal,
 ) -> Result<Json<Vec<ApiKeyInfo>>, ApiError> {
     principal.require(Scope::Admin)?;
-    let keys = auth::list_api_keys(&state.db, &principal.tenant_id).await?;
+    let keys = state.accounts.api_keys(&principal.tenant_id).await?;
     Ok(Json(keys.iter().map(auth::api_key_info).collect()))
 }
 
@@ -153,11 +146,10 @@ pub async fn create_key(
         .label
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty());
-    let txn = state.db.begin().await?;
-    let (key, token) = auth::create_api_key(&txn, &principal.tenant_id, &scopes, label).await?;
-    let now = state.clock.now();
-    crate::audit::record(&txn, &principal, "api-key.create", &key.id, now).await?;
-    txn.commit().await?;
+    let (key, token) = state
+        .accounts
+        .create_api_key(&principal, &scopes, label, state.clock.now())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKey {
@@ -181,16 +173,16 @@ pub async fn revoke_key(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::Admin)?;
-    let txn = state.db.begin().await?;
-    if !auth::revoke_api_key(&txn, &principal.tenant_id, &id).await? {
+    let revoked = state
+        .accounts
+        .revoke_api_key(&principal, &id, state.clock.now())
+        .await?;
+    if !revoked {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "API_KEY_NOT_FOUND",
             format!("no API key `{id}` in this institution"),
         ));
     }
-    let now = state.clock.now();
-    crate::audit::record(&txn, &principal, "api-key.revoke", &id, now).await?;
-    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod passwords;
+mod service;
 pub mod sessions;
 pub mod throttle;
 
@@ -16,6 +17,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
+
+pub use service::Accounts;
 
 use crate::store::entities::api_keys;
 use certus_credential::time::xsd_now;

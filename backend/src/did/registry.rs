@@ -9,15 +9,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    Set,
 };
 
-use crate::audit;
 use crate::error::{DomainError, ErrorKind};
-use crate::keys::{Custody, IssuerKey, KeyStore, KeyType};
-use crate::ledger::store::outbox_row;
+use crate::keys::{self, Custody, IssuerKey, KeyStore, KeyType};
+use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::Transaction;
-use crate::store::entities::{did_operations, ledger_blocks, ledger_transactions, signing_keys};
+use crate::store::entities::{did_operations, signing_keys};
+use crate::work::Work;
 use certus_credential::did::certus::{
     self, At, DidError, DidState, Op, Operation, PublicKey, Service,
 };
@@ -114,30 +114,16 @@ impl DidRegistry {
             .order_by_asc(did_operations::Column::Sequence)
             .all(&self.db)
             .await?;
-        let anchored = ledger_transactions::Entity::find()
-            .filter(
-                ledger_transactions::Column::Commitment.is_in(rows.iter().map(|r| r.hash.clone())),
-            )
-            .all(&self.db)
-            .await?;
-        let heights: Vec<i64> = anchored.iter().map(|t| t.block_height).collect();
-        let blocks = ledger_blocks::Entity::find()
-            .filter(ledger_blocks::Column::Height.is_in(heights))
-            .all(&self.db)
-            .await?;
+        let placed = ledger_store::placed(&self.db, rows.iter().map(|r| r.hash.clone())).await?;
         Ok(rows
             .into_iter()
             .map(|row| {
-                let at = anchored
-                    .iter()
-                    .find(|t| t.commitment.as_deref() == Some(row.hash.as_str()))
-                    .and_then(|t| {
-                        let block = blocks.iter().find(|b| b.height == t.block_height)?;
-                        Some(At::Anchored {
-                            height: t.block_height as u64,
-                            position: t.position as u64,
-                            time_ms: block.time_ms,
-                        })
+                let at = placed
+                    .get(&row.hash)
+                    .map(|p| At::Anchored {
+                        height: p.height,
+                        position: p.position,
+                        time_ms: p.time_ms,
                     })
                     .unwrap_or(At::Pending { at_ms: row.at_ms });
                 (row, at)
@@ -231,7 +217,7 @@ impl DidRegistry {
         forget: Vec<String>,
         now: DateTime<Utc>,
     ) -> Result<DidState, RegistryError> {
-        let txn = self.db.begin().await?;
+        let mut work = Work::begin(&self.db, now).await?;
         let at = At::Pending {
             at_ms: now.timestamp_millis(),
         };
@@ -259,11 +245,9 @@ impl DidRegistry {
                 hash: Set(certus::operation_hash(&jws).to_hex()),
                 at_ms: Set(now.timestamp_millis()),
             }
-            .insert(&txn)
+            .insert(work.conn())
             .await?;
-            outbox_row(&Transaction::DidOperation { operation: jws }, now)
-                .insert(&txn)
-                .await?;
+            work.anchor(&Transaction::DidOperation { operation: jws });
             let action = match op.op {
                 Op::Create => "did.create",
                 Op::AddKey => "did.add-key",
@@ -271,22 +255,13 @@ impl DidRegistry {
                 Op::Compromise => "did.compromise",
                 Op::Deactivate => "did.deactivate",
             };
-            audit::append(
-                &txn,
-                vec![audit::entry(tenant_id, "system", action, &op.did, now)],
-            )
-            .await?;
+            work.audit(tenant_id, "system", action, &op.did);
         }
-        for (_, row) in &new_keys {
-            row.clone().insert(&txn).await?;
-        }
-        if !forget.is_empty() {
-            signing_keys::Entity::delete_many()
-                .filter(signing_keys::Column::Id.is_in(forget.clone()))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
+        let rows: Vec<signing_keys::ActiveModel> =
+            new_keys.iter().map(|(_, row)| row.clone()).collect();
+        keys::save(work.conn(), rows).await?;
+        keys::delete(work.conn(), &forget).await?;
+        work.commit().await?;
         for (key, _) in new_keys {
             self.keys.insert(key);
         }

@@ -6,6 +6,8 @@ pub mod record;
 
 pub use prepare::{prepare, Prepared};
 
+use std::sync::Arc;
+
 use certus_credential::time::xsd_now;
 use chrono::{DateTime, Utc};
 use sea_orm::Set;
@@ -13,21 +15,21 @@ use serde_json::Value;
 
 use certus_schemas::wire::CredentialFormat;
 
-use crate::audit;
 use crate::error::{DomainError, ErrorKind};
-use crate::ledger::store::outbox_row;
+use crate::keys::KeyStore;
 use crate::ledger::transaction::Transaction;
-use crate::privacy::{self, DataSubject, PersonalRows};
-use crate::state::AppState;
-use crate::status::Allocation;
+use crate::privacy::{self, DataSubject, PersonalRows, Vault};
+use crate::status::{Allocation, StatusLists};
 use crate::store::entities::issued_credentials;
-use crate::trust::{MandatePermit, TrustError};
+use crate::trust::{MandatePermit, TrustError, TrustRegistry};
+use crate::work::Trail;
+use certus_credential::catalog::Catalog;
 use certus_credential::commitment::commitment;
 use certus_credential::contexts::Contexts;
 use certus_credential::data_integrity::{self, DataIntegrityError, ProofConfig};
 use certus_credential::envelope::{envelop_credential, MediaType};
 use certus_credential::{jose, sd_jwt};
-use record::RecordError;
+use record::{RecordError, Recorder};
 
 /// Why a credential could not be issued. Every variant but `Internal` is the client's.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +173,15 @@ impl Issued {
         let commitment = commitment(&self.secured).ok_or_else(|| {
             IssueError::Internal(anyhow::anyhow!("secured credential has no commitment"))
         })?;
+        let mut trail = Trail::default();
+        trail.anchor(&Transaction::CredentialAnchor { commitment }, now);
+        trail.audit(
+            tenant_id,
+            actor,
+            "credential.issue",
+            &self.credential_id,
+            now,
+        );
         Ok(record::Record {
             issued: issued_credentials::ActiveModel {
                 id: Set(crate::store::time_ordered_id()),
@@ -189,107 +200,157 @@ impl Issued {
                 suspended_at: Set(None),
                 status_reason: Set(None),
             },
-            anchor: outbox_row(&Transaction::CredentialAnchor { commitment }, now),
-            audit: audit::entry(
-                tenant_id,
-                actor,
-                "credential.issue",
-                &self.credential_id,
-                now,
-            ),
+            trail,
             personal: PersonalRows::default(),
         })
     }
 }
 
-/// Every check an issuance makes before it signs: `credential` completed and checked
-/// against its type for `tenant_id` (issuer key, schema, contexts), then the issuer's
-/// standing on the trust registry — accredited for the type where the type requires it,
-/// and for a sub-issuer a current mandate with room left, whose permit is held until the
-/// credential is recorded. Issuance and offers both pass here.
-pub async fn authorise<'a>(
-    state: &'a AppState,
-    tenant_id: &str,
-    credential: Value,
-    now: DateTime<Utc>,
-) -> Result<(Prepared<'a>, Option<MandatePermit>), IssueError> {
-    let prepared = prepare(
-        credential,
-        tenant_id,
-        &state.catalog,
-        &state.contexts,
-        &state.keys,
-        now,
-    )?;
-    let mandate = state
-        .trust
-        .mandate(&prepared.key.did, prepared.credential_type, now)
-        .await
-        .map_err(IssueError::refused)?;
-    Ok((prepared, mandate))
+/// The issuing service: checks, secures and records credentials. Issuance through the
+/// API and offers redeemed by wallets both pass here.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    catalog: Arc<Catalog>,
+    contexts: Arc<Contexts>,
+    keys: Arc<KeyStore>,
+    trust: Arc<TrustRegistry>,
+    status: Arc<StatusLists>,
+    vault: Arc<Vault>,
+    recorder: Recorder,
 }
 
-/// The whole of an issuance but its recording: [`authorise`]s `credential` for
-/// `tenant_id`, gives it status entries, and secures it in `format`.
-pub async fn issue(
-    state: &AppState,
-    tenant_id: &str,
-    credential: Value,
-    format: CredentialFormat,
-    disclosable: Option<&[String]>,
-    now: DateTime<Utc>,
-) -> Result<Issued, IssueError> {
-    let (mut prepared, mandate) = authorise(state, tenant_id, credential, now).await?;
-    let allocation = state
-        .status
-        .allocate(&prepared.key, now)
-        .await
-        .map_err(|e| IssueError::Internal(e.context("allocating status entries")))?;
-    prepared.set_status(&state.status, allocation);
-    let mut issued = secure(prepared, format, disclosable, &state.contexts, now).await?;
-    issued.mandate = mandate;
-    Ok(issued)
-}
-
-/// [`issue`], then records the credential, its anchor, its audit entry as done by
-/// `actor`, and its subject's personal data in the vault; returns once committed.
-#[allow(clippy::too_many_arguments)]
-pub async fn issue_recorded(
-    state: &AppState,
-    tenant_id: &str,
-    actor: &str,
-    credential: Value,
-    format: CredentialFormat,
-    disclosable: Option<&[String]>,
-    data_subject: DataSubject<'_>,
-    now: DateTime<Utc>,
-) -> Result<Issued, IssueError> {
-    if let DataSubject::Given(given) = &data_subject {
-        privacy::check(*given)?;
+impl Issuer {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        contexts: Arc<Contexts>,
+        keys: Arc<KeyStore>,
+        trust: Arc<TrustRegistry>,
+        status: Arc<StatusLists>,
+        vault: Arc<Vault>,
+        recorder: Recorder,
+    ) -> Self {
+        Self {
+            catalog,
+            contexts,
+            keys,
+            trust,
+            status,
+            vault,
+            recorder,
+        }
     }
-    let issued = issue(state, tenant_id, credential, format, disclosable, now).await?;
-    let mut record = issued.record(tenant_id, actor, now)?;
-    record.personal = privacy::issuance_rows(
-        state,
-        tenant_id,
-        data_subject,
-        &issued.credential_id,
-        &issued.credential_type,
-        &issued.credential_subject,
-        now,
-    )
-    .await?;
-    state.recorder.record(record).await.map_err(|e| match e {
-        RecordError::DuplicateId => IssueError::DuplicateId(issued.credential_id.clone()),
-        RecordError::Failed(cause) => IssueError::Internal(anyhow::anyhow!(cause)),
-    })?;
-    tracing::info!(
-        credential_id = %issued.credential_id,
-        format = issued.format.as_str(),
-        types = ?issued.types,
-        "issued credential"
-    );
-    Ok(issued)
+
+    /// The credential types it issues.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// The JSON-LD contexts it knows.
+    pub fn contexts(&self) -> &Arc<Contexts> {
+        &self.contexts
+    }
+
+    /// The institutions' issuer keys.
+    pub fn keys(&self) -> &Arc<KeyStore> {
+        &self.keys
+    }
+
+    /// Every check an issuance makes before it signs: `credential` completed and checked
+    /// against its type for `tenant_id` (issuer key, schema, contexts), then the issuer's
+    /// standing on the trust registry — accredited for the type where the type requires
+    /// it, and for a sub-issuer a current mandate with room left, whose permit is held
+    /// until the credential is recorded.
+    pub async fn authorise(
+        &self,
+        tenant_id: &str,
+        credential: Value,
+        now: DateTime<Utc>,
+    ) -> Result<(Prepared<'_>, Option<MandatePermit>), IssueError> {
+        let prepared = prepare(
+            credential,
+            tenant_id,
+            &self.catalog,
+            &self.contexts,
+            &self.keys,
+            now,
+        )?;
+        let mandate = self
+            .trust
+            .mandate(&prepared.key.did, prepared.credential_type, now)
+            .await
+            .map_err(IssueError::refused)?;
+        Ok((prepared, mandate))
+    }
+
+    /// The whole of an issuance but its recording: [`Self::authorise`]s `credential` for
+    /// `tenant_id`, gives it status entries, and secures it in `format`.
+    pub async fn issue(
+        &self,
+        tenant_id: &str,
+        credential: Value,
+        format: CredentialFormat,
+        disclosable: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, IssueError> {
+        let (mut prepared, mandate) = self.authorise(tenant_id, credential, now).await?;
+        let allocation = self
+            .status
+            .allocate(&prepared.key, now)
+            .await
+            .map_err(|e| IssueError::Internal(e.context("allocating status entries")))?;
+        prepared.set_status(&self.status, allocation);
+        let mut issued = secure(prepared, format, disclosable, &self.contexts, now).await?;
+        issued.mandate = mandate;
+        Ok(issued)
+    }
+
+    /// [`Self::issue`], then records the credential, its anchor, its audit entry as done
+    /// by `actor`, and its subject's personal data in the vault; returns once committed.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn issue_recorded(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        credential: Value,
+        format: CredentialFormat,
+        disclosable: Option<&[String]>,
+        data_subject: DataSubject<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, IssueError> {
+        if let DataSubject::Given(given) = &data_subject {
+            privacy::check(*given)?;
+        }
+        let issued = self
+            .issue(tenant_id, credential, format, disclosable, now)
+            .await?;
+        let mut record = issued.record(tenant_id, actor, now)?;
+        record.personal = privacy::issuance_rows(
+            &self.vault,
+            tenant_id,
+            data_subject,
+            &issued.credential_id,
+            &issued.credential_type,
+            &issued.credential_subject,
+            now,
+        )
+        .await?;
+        self.record(record).await.map_err(|e| match e {
+            RecordError::DuplicateId => IssueError::DuplicateId(issued.credential_id.clone()),
+            RecordError::Failed(cause) => IssueError::Internal(anyhow::anyhow!(cause)),
+        })?;
+        tracing::info!(
+            credential_id = %issued.credential_id,
+            format = issued.format.as_str(),
+            types = ?issued.types,
+            "issued credential"
+        );
+        Ok(issued)
+    }
+
+    /// Records an issuance (see [`record::Recorder`]); returns once committed.
+    pub async fn record(&self, record: record::Record) -> Result<(), RecordError> {
+        self.recorder.record(record).await
+    }
 }
 
 /// Secures a prepared credential in `format` with `key`.
@@ -355,7 +416,7 @@ pub async fn secure(
         }
     };
     Ok(Issued {
-        credential_id: prepared.id,
+        credential_id: prepared.id.into_string(),
         types: prepared.types,
         issuer: key.did.clone(),
         format,

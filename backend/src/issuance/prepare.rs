@@ -11,6 +11,7 @@ use crate::status::{Allocation, StatusLists};
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::contexts::{context_urls, Contexts};
 use certus_credential::did;
+use certus_credential::ids::CredentialId;
 use certus_credential::time::xsd_now;
 use certus_credential::VC_V2_CONTEXT;
 
@@ -19,7 +20,7 @@ use certus_credential::VC_V2_CONTEXT;
 pub struct Prepared<'a> {
     /// The completed credential (`id`, `issuer`, `validFrom` and the type's context set).
     pub credential: Value,
-    pub id: String,
+    pub id: CredentialId,
     pub types: Vec<String>,
     pub credential_type: &'a CredentialType,
     pub key: Arc<IssuerKey>,
@@ -129,11 +130,13 @@ pub fn prepare<'a>(
 
     // id: kept when given, else random.
     let id = match vc.get("id") {
-        Some(Value::String(id)) if id.contains(':') => id.clone(),
+        Some(Value::String(id)) => {
+            CredentialId::parse(id).map_err(|e| malformed(e.to_string(), "/id"))?
+        }
         Some(_) => return Err(malformed("id must be a URI", "/id")),
         None => {
-            let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-            vc.insert("id".into(), json!(id));
+            let id = CredentialId::random();
+            vc.insert("id".into(), json!(id.as_str()));
             id
         }
     };
@@ -242,7 +245,7 @@ impl Prepared<'_> {
             claims.insert("exp".into(), json!(until.timestamp()));
         }
         claims.insert("vct".into(), json!(self.credential_type.vct));
-        claims.insert("jti".into(), json!(self.id));
+        claims.insert("jti".into(), json!(self.id.as_str()));
         if let Some(status) = &self.token_status {
             claims.insert("status".into(), status.clone());
         }

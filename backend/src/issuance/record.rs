@@ -1,7 +1,8 @@
 //! Recording issuances with group commit.
 //!
-//! Each issuance writes its rows — its record, its anchor in the ledger outbox, its audit
-//! entry, and its subject's personal data in the vault — atomically, before the client hears 201. One database transaction per
+//! Each issuance is a unit of work ([`crate::work`]): its record, its anchor in the ledger
+//! outbox, its audit entry, and its subject's personal data in the vault commit together,
+//! before the client hears 201. One database transaction per
 //! issuance would serialise every issuance on SQLite's single writer; instead a recorder
 //! task gathers the issuances waiting at that moment and commits them together, then
 //! answers each. Nothing is acknowledged before its commit, so a crash loses only
@@ -9,13 +10,13 @@
 //! `id` already used, say), its issuances are retried one by one so only the faulty one
 //! fails.
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, SqlErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr, SqlErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::privacy::PersonalRows;
-use crate::store::entities::{
-    audit_outbox, data_subjects, issued_credentials, ledger_outbox, personal_records,
-};
+use crate::issued;
+use crate::privacy::{vault, PersonalRows};
+use crate::store::entities::issued_credentials;
+use crate::work::Trail;
 
 /// Most issuances committed in one transaction.
 const MAX_BATCH: usize = 1_000;
@@ -26,8 +27,8 @@ const QUEUE: usize = 10_000;
 #[derive(Debug)]
 pub struct Record {
     pub issued: issued_credentials::ActiveModel,
-    pub anchor: ledger_outbox::ActiveModel,
-    pub audit: audit_outbox::ActiveModel,
+    /// Its anchor and audit entry.
+    pub trail: Trail,
     pub personal: PersonalRows,
 }
 
@@ -97,34 +98,11 @@ async fn write<'a>(
     records: impl Iterator<Item = &'a Record> + Clone,
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    issued_credentials::Entity::insert_many(records.clone().map(|r| r.issued.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    ledger_outbox::Entity::insert_many(records.clone().map(|r| r.anchor.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    audit_outbox::Entity::insert_many(records.clone().map(|r| r.audit.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    let subjects: Vec<data_subjects::ActiveModel> = records
-        .clone()
-        .filter_map(|r| r.personal.subject.clone())
-        .collect();
-    if !subjects.is_empty() {
-        data_subjects::Entity::insert_many(subjects)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    let personal: Vec<personal_records::ActiveModel> = records
-        .flat_map(|r| r.personal.records.iter().cloned())
-        .collect();
-    // Up to three records an issuance: chunked to stay within the databases' limits on
-    // bound parameters.
-    for chunk in personal.chunks(MAX_BATCH) {
-        personal_records::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    issued::insert(&txn, records.clone().map(|r| r.issued.clone())).await?;
+    vault::insert(&txn, records.clone().map(|r| &r.personal)).await?;
+    let mut trail = Trail::default();
+    records.for_each(|r| trail.extend(r.trail.clone()));
+    trail.write(&txn).await?;
     txn.commit().await
 }
 

@@ -12,7 +12,10 @@ use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
 use ssi::jwk::{Algorithm, Base64urlUInt, Params, JWK};
 
 use crate::store::entities::{signing_keys, tenants};
@@ -311,5 +314,27 @@ pub async fn create_tenant(
         .await?;
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// Stores new signing-key rows in `conn`'s transaction (a DID's keys, with its operation).
+pub async fn save(
+    conn: &impl ConnectionTrait,
+    rows: Vec<signing_keys::ActiveModel>,
+) -> Result<(), DbErr> {
+    for row in rows {
+        row.insert(conn).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the signing keys `ids` in `conn`'s transaction.
+pub async fn delete(conn: &impl ConnectionTrait, ids: &[String]) -> Result<(), DbErr> {
+    if !ids.is_empty() {
+        signing_keys::Entity::delete_many()
+            .filter(signing_keys::Column::Id.is_in(ids.iter().cloned()))
+            .exec(conn)
+            .await?;
+    }
     Ok(())
 }

@@ -12,12 +12,51 @@
 pub mod register;
 pub mod webhooks;
 
+use std::sync::Arc;
+
 use certus_schemas::wire::{PublishedList, StatusPurpose, VerificationResult};
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
+use crate::keys::KeyStore;
+use crate::status::StatusLists;
 use crate::verification::status::{bitstring_entries, token_status_entry, BitstringEntry, Entry};
+use certus_credential::time::Clock;
 
 pub use crate::status::event::StatusRef;
+
+/// The KYC service: the reliance register, its status watches and webhooks.
+#[derive(Clone)]
+pub struct Kyc {
+    db: DatabaseConnection,
+    /// Sign reliance records and webhook events.
+    keys: Arc<KeyStore>,
+    /// Reads the status of relied-on credentials.
+    status: Arc<StatusLists>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Kyc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kyc").finish_non_exhaustive()
+    }
+}
+
+impl Kyc {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyStore>,
+        status: Arc<StatusLists>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            db,
+            keys,
+            status,
+            clock,
+        }
+    }
+}
 
 /// The status entries of a presented credential (`document`: a W3C credential, or an
 /// SD-JWT VC's claims) and of the lists its verification read (an SD-JWT VC names its

@@ -13,18 +13,14 @@ use certus_schemas::kyc::{
 use certus_schemas::openid::PresentedCredential;
 use certus_schemas::wire::{StatusPurpose, VerificationResult};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use super::Kyc;
 use super::StatusRef;
-use crate::audit;
 use crate::error::{DomainError, ErrorKind};
-use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{reliance_record_hash, Transaction};
-use crate::state::AppState;
 use crate::store::entities::{reliance_records, status_watches};
+use crate::work::Work;
 use certus_credential::jose;
 use certus_credential::time::xsd_now;
 
@@ -60,12 +56,12 @@ fn assurance_of(result: &VerificationResult) -> Option<&Assurance> {
 /// Writes a reliance record for each accepted credential that states an assurance:
 /// record, anchor, audit entry and (when the holder allowed it) status watches, at once.
 pub async fn record(
-    state: &AppState,
+    kyc: &Kyc,
     acceptance: &Acceptance<'_>,
     accepted: &[Relied<'_>],
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<RelianceEntry>> {
-    let key = state
+    let key = kyc
         .keys
         .default_key(acceptance.tenant_id)
         .ok_or_else(|| anyhow::anyhow!("the relying institution has no key"))?;
@@ -94,7 +90,7 @@ pub async fn record(
         ]);
         let jws = jose::sign(header, &serde_json::to_value(&record)?, key.signer.as_ref())?;
         let hash = reliance_record_hash(&jws);
-        let txn = state.db.begin().await?;
+        let mut work = Work::begin(&kyc.db, now).await?;
         reliance_records::ActiveModel {
             id: Set(record.id.clone()),
             tenant_id: Set(acceptance.tenant_id.to_owned()),
@@ -111,7 +107,7 @@ pub async fn record(
             commitment: Set(hash.to_hex()),
             notifications: Set(acceptance.notifications),
         }
-        .insert(&txn)
+        .insert(work.conn())
         .await?;
         if acceptance.notifications {
             for watched in &relied.status {
@@ -123,25 +119,18 @@ pub async fn record(
                     status_index: Set(watched.index as i64),
                     purpose: Set(watched.purpose.as_str().to_owned()),
                 }
-                .insert(&txn)
+                .insert(work.conn())
                 .await?;
             }
         }
-        outbox_row(&Transaction::RelianceRecord { hash }, now)
-            .insert(&txn)
-            .await?;
-        audit::append(
-            &txn,
-            vec![audit::entry(
-                acceptance.tenant_id,
-                &format!("request:{}", acceptance.request_id),
-                "kyc.rely",
-                &record.id,
-                now,
-            )],
-        )
-        .await?;
-        txn.commit().await?;
+        work.anchor(&Transaction::RelianceRecord { hash });
+        work.audit(
+            acceptance.tenant_id,
+            &format!("request:{}", acceptance.request_id),
+            "kyc.rely",
+            &record.id,
+        );
+        work.commit().await?;
         entries.push(RelianceEntry {
             record,
             jws,
@@ -176,10 +165,8 @@ fn entry(row: reliance_records::Model) -> RelianceEntry {
 }
 
 /// The records of one relying institution (`Some(tenant)`), or all of them, newest first.
-pub async fn list(
-    db: &DatabaseConnection,
-    tenant_id: Option<&str>,
-) -> Result<Vec<RelianceEntry>, DbErr> {
+pub async fn list(kyc: &Kyc, tenant_id: Option<&str>) -> Result<Vec<RelianceEntry>, DbErr> {
+    let db = &kyc.db;
     let mut query = reliance_records::Entity::find();
     if let Some(tenant) = tenant_id {
         query = query.filter(reliance_records::Column::TenantId.eq(tenant));
@@ -195,11 +182,8 @@ pub async fn list(
 }
 
 /// One record of a relying institution.
-pub async fn one(
-    db: &DatabaseConnection,
-    tenant_id: &str,
-    id: &str,
-) -> Result<Option<RelianceEntry>, DbErr> {
+pub async fn one(kyc: &Kyc, tenant_id: &str, id: &str) -> Result<Option<RelianceEntry>, DbErr> {
+    let db = &kyc.db;
     Ok(reliance_records::Entity::find_by_id(id)
         .filter(reliance_records::Column::TenantId.eq(tenant_id))
         .one(db)
@@ -207,14 +191,18 @@ pub async fn one(
         .map(entry))
 }
 
-/// Reliance on KYC issued by `issuers`, counted per issuer, institution and month.
-pub async fn summary(
-    db: &DatabaseConnection,
-    issuers: &[String],
-) -> Result<Vec<RelianceCount>, DbErr> {
+/// Reliance on KYC issued by `tenant_id`'s DIDs, counted per issuer, institution and
+/// month.
+pub async fn summary(kyc: &Kyc, tenant_id: &str) -> Result<Vec<RelianceCount>, DbErr> {
+    let issuers: Vec<String> = kyc
+        .keys
+        .tenant_keys(tenant_id)
+        .iter()
+        .map(|k| k.did.clone())
+        .collect();
     let rows = reliance_records::Entity::find()
-        .filter(reliance_records::Column::KycIssuer.is_in(issuers.iter().cloned()))
-        .all(db)
+        .filter(reliance_records::Column::KycIssuer.is_in(issuers))
+        .all(&kyc.db)
         .await?;
     let mut counts: BTreeMap<(String, String, String), (String, u64)> = BTreeMap::new();
     for row in rows {
@@ -275,19 +263,15 @@ impl DomainError for CheckError {
 }
 
 /// Reads the current status of a relied-on credential from the entries kept for it.
-pub async fn check(
-    state: &AppState,
-    tenant_id: &str,
-    id: &str,
-) -> Result<RelianceCheck, CheckError> {
-    let record = one(&state.db, tenant_id, id)
+pub async fn check(kyc: &Kyc, tenant_id: &str, id: &str) -> Result<RelianceCheck, CheckError> {
+    let record = one(kyc, tenant_id, id)
         .await
         .map_err(anyhow::Error::from)?
         .ok_or_else(|| CheckError::NotFound(id.to_owned()))?;
     let watches = status_watches::Entity::find()
         .filter(status_watches::Column::RelianceId.eq(id))
         .filter(status_watches::Column::TenantId.eq(tenant_id))
-        .all(&state.db)
+        .all(&kyc.db)
         .await
         .map_err(anyhow::Error::from)?;
     if watches.is_empty() {
@@ -300,7 +284,7 @@ pub async fn check(
         } else {
             StatusPurpose::Revocation
         };
-        let (set, _) = state
+        let (set, _) = kyc
             .status
             .check(
                 &watch.list_url,

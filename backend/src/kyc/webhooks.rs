@@ -18,15 +18,16 @@ use certus_schemas::wire::StatusPurpose;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::{json, Value};
 
-use super::StatusRef;
-use crate::state::AppState;
+use super::{Kyc, StatusRef};
+use crate::auth::Principal;
 use crate::status::event::{StatusChanged, StatusListener};
 use crate::store::entities::{reliance_records, status_watches, webhook_deliveries, webhooks};
+use crate::work::Work;
 use certus_credential::jose;
 use certus_credential::time::xsd_now;
 
@@ -73,22 +74,25 @@ pub fn check_endpoint(url: &str) -> Result<(), InvalidEndpoint> {
 }
 
 /// The tenant's endpoint.
-pub async fn endpoint(db: &DatabaseConnection, tenant_id: &str) -> Result<Option<String>, DbErr> {
+pub async fn endpoint(kyc: &Kyc, tenant_id: &str) -> Result<Option<String>, DbErr> {
+    let db = &kyc.db;
     Ok(webhooks::Entity::find_by_id(tenant_id)
         .one(db)
         .await?
         .map(|w| w.url))
 }
 
-/// Sets the tenant's endpoint (checked with [`check_endpoint`] first).
+/// Sets the endpoint of `principal`'s institution (checked with [`check_endpoint`]
+/// first), with its audit entry.
 pub async fn set_endpoint(
-    db: &impl ConnectionTrait,
-    tenant_id: &str,
+    kyc: &Kyc,
+    principal: &Principal,
     url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let mut work = Work::begin(&kyc.db, now).await?;
     webhooks::Entity::insert(webhooks::ActiveModel {
-        tenant_id: Set(tenant_id.to_owned()),
+        tenant_id: Set(principal.tenant_id.clone()),
         url: Set(url.to_owned()),
         updated_at: Set(now),
     })
@@ -97,9 +101,10 @@ pub async fn set_endpoint(
             .update_columns([webhooks::Column::Url, webhooks::Column::UpdatedAt])
             .to_owned(),
     )
-    .exec_without_returning(db)
+    .exec_without_returning(work.conn())
     .await?;
-    Ok(())
+    work.audit_by(principal, "webhook.set", url);
+    work.commit().await
 }
 
 /// The KYC reliance watches as a listener of status changes: each change's webhook events
@@ -219,11 +224,11 @@ pub fn client() -> reqwest::Client {
 
 /// The signed token of a delivery.
 fn token(
-    state: &AppState,
+    kyc: &Kyc,
     delivery: &webhook_deliveries::Model,
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
-    let key = state
+    let key = kyc
         .keys
         .default_key(&delivery.tenant_id)
         .ok_or_else(|| anyhow::anyhow!("the institution has no key to sign with"))?;
@@ -241,12 +246,12 @@ fn token(
 
 /// Sends one delivery: `Ok` once the receiver took it (2xx); `Err((permanent, why))`.
 async fn send(
-    state: &AppState,
+    kyc: &Kyc,
     client: &reqwest::Client,
     delivery: &webhook_deliveries::Model,
     now: DateTime<Utc>,
 ) -> Result<(), (bool, String)> {
-    let token = token(state, delivery, now).map_err(|e| (true, e.to_string()))?;
+    let token = token(kyc, delivery, now).map_err(|e| (true, e.to_string()))?;
     let response = client
         .post(&delivery.url)
         .header(reqwest::header::CONTENT_TYPE, "application/secevent+jwt")
@@ -276,13 +281,13 @@ fn backoff(attempts: i32) -> chrono::Duration {
 }
 
 /// Sends the deliveries that are due; how many were delivered.
-pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: DateTime<Utc>) -> usize {
+pub async fn deliver_due(kyc: &Kyc, client: &reqwest::Client, now: DateTime<Utc>) -> usize {
     let due = match webhook_deliveries::Entity::find()
         .filter(webhook_deliveries::Column::State.eq("pending"))
         .filter(webhook_deliveries::Column::NextAttemptAt.lte(now))
         .order_by_asc(webhook_deliveries::Column::NextAttemptAt)
         .limit(BATCH)
-        .all(&state.db)
+        .all(&kyc.db)
         .await
     {
         Ok(due) => due,
@@ -299,7 +304,7 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: DateTi
             attempts: Set(attempts),
             ..Default::default()
         };
-        match send(state, client, &delivery, now).await {
+        match send(kyc, client, &delivery, now).await {
             Ok(()) => {
                 delivered += 1;
                 update.state = Set("delivered".into());
@@ -315,7 +320,7 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: DateTi
             }
         }
         if let Err(e) = webhook_deliveries::Entity::update(update)
-            .exec(&state.db)
+            .exec(&kyc.db)
             .await
         {
             tracing::warn!(error = %e, "recording a webhook delivery");
@@ -325,23 +330,21 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: DateTi
 }
 
 /// Runs [`deliver_due`] every `interval`.
-pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(kyc: Kyc, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = client();
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            deliver_due(&state, &client, state.clock.now()).await;
+            deliver_due(&kyc, &client, kyc.clock.now()).await;
         }
     })
 }
 
 /// The tenant's deliveries, newest first.
-pub async fn deliveries(
-    db: &DatabaseConnection,
-    tenant_id: &str,
-) -> Result<Vec<WebhookDelivery>, DbErr> {
+pub async fn deliveries(kyc: &Kyc, tenant_id: &str) -> Result<Vec<WebhookDelivery>, DbErr> {
+    let db = &kyc.db;
     Ok(webhook_deliveries::Entity::find()
         .filter(webhook_deliveries::Column::TenantId.eq(tenant_id))
         .order_by_desc(webhook_deliveries::Column::CreatedAt)

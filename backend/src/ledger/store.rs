@@ -2,10 +2,12 @@
 //! outbox of transactions waiting for a block, and the node's validator key. Everything read back is re-checked by the pure core before it is
 //! trusted (receipts, `certus chain verify`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, SignatureError, VerifyingKey};
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
@@ -130,15 +132,122 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-/// The outbox row that queues `tx` for the next block; insert it in the same database
-/// transaction as what it anchors.
-pub fn outbox_row(tx: &Transaction, now: DateTime<Utc>) -> ledger_outbox::ActiveModel {
-    ledger_outbox::ActiveModel {
+/// A transaction on its way to the outbox; written by [`enqueue`] with the change it
+/// anchors (see [`crate::work`]).
+#[derive(Debug, Clone)]
+pub struct Anchor(ledger_outbox::ActiveModel);
+
+/// Queues `tx` for the next block, as of `now`.
+pub fn anchor(tx: &Transaction, now: DateTime<Utc>) -> Anchor {
+    Anchor(ledger_outbox::ActiveModel {
         data: Set(tx.encode()),
         commitment: Set(tx.commitment().map(|c| c.to_hex())),
         created_at: Set(now),
         ..Default::default()
+    })
+}
+
+/// Writes `anchors` to the outbox in `conn`'s transaction: the only writer of the outbox
+/// besides the block producer, which empties it.
+pub async fn enqueue(conn: &impl ConnectionTrait, anchors: Vec<Anchor>) -> Result<(), DbErr> {
+    for chunk in anchors.chunks(INSERT_CHUNK) {
+        ledger_outbox::Entity::insert_many(chunk.iter().map(|a| a.0.clone()))
+            .exec_without_returning(conn)
+            .await?;
     }
+    Ok(())
+}
+
+/// Every sealed transaction of `kind`, in chain order (a row that does not decode is left
+/// to `certus chain verify` to report).
+pub async fn anchored(conn: &impl ConnectionTrait, kind: Kind) -> Result<Vec<Transaction>, DbErr> {
+    let rows: Vec<Vec<u8>> = ledger_transactions::Entity::find()
+        .select_only()
+        .column(ledger_transactions::Column::Data)
+        .filter(ledger_transactions::Column::Kind.eq(i16::from(kind)))
+        .order_by_asc(ledger_transactions::Column::BlockHeight)
+        .order_by_asc(ledger_transactions::Column::Position)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|data| Transaction::decode(data).ok())
+        .collect())
+}
+
+/// Where a transaction was sealed.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed {
+    pub height: u64,
+    pub position: u64,
+    /// Its block's time.
+    pub time_ms: i64,
+}
+
+/// Where the transactions with these commitments were sealed, by commitment (hex); those
+/// not sealed (yet) are absent.
+pub async fn placed(
+    conn: &impl ConnectionTrait,
+    commitments: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, Placed>, DbErr> {
+    let sealed = ledger_transactions::Entity::find()
+        .filter(ledger_transactions::Column::Commitment.is_in(commitments))
+        .all(conn)
+        .await?;
+    let heights: Vec<i64> = sealed.iter().map(|t| t.block_height).collect();
+    let times: HashMap<i64, i64> = ledger_blocks::Entity::find()
+        .filter(ledger_blocks::Column::Height.is_in(heights))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| (b.height, b.time_ms))
+        .collect();
+    Ok(sealed
+        .into_iter()
+        .filter_map(|t| {
+            let time_ms = *times.get(&t.block_height)?;
+            Some((
+                t.commitment?,
+                Placed {
+                    height: t.block_height as u64,
+                    position: t.position as u64,
+                    time_ms,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// The newest blocks' headers, `limit` at most, before `before` (from the head when
+/// absent).
+pub async fn blocks(
+    conn: &impl ConnectionTrait,
+    before: Option<u64>,
+    limit: u64,
+) -> Result<Vec<ledger_blocks::Model>, DbErr> {
+    let mut query = ledger_blocks::Entity::find();
+    if let Some(before) = before {
+        query = query.filter(ledger_blocks::Column::Height.lt(before as i64));
+    }
+    query
+        .order_by_desc(ledger_blocks::Column::Height)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// The commitments waiting in the outbox, as a subquery.
+pub fn pending_commitments() -> SelectStatement {
+    Query::select()
+        .column(ledger_outbox::Column::Commitment)
+        .from(ledger_outbox::Entity)
+        .to_owned()
+}
+
+/// Whether the store holds a chain already.
+pub async fn has_chain(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(ledger_genesis::Entity::find().one(conn).await?.is_some())
 }
 
 impl Ledger {
@@ -490,7 +599,7 @@ impl Ledger {
 pub async fn import_genesis(db: &DatabaseConnection, genesis: &Genesis) -> anyhow::Result<()> {
     genesis.verify()?;
     anyhow::ensure!(
-        ledger_genesis::Entity::find().one(db).await?.is_none(),
+        !has_chain(db).await?,
         "the target store already holds a chain"
     );
     let txn = db.begin().await?;

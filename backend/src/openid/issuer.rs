@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 
 use super::metadata::{configuration_id, format_name, PRE_AUTHORIZED_GRANT};
 use super::offers::{opened, status_of, MAX_TX_CODE_FAILURES};
+use super::OpenId;
 use super::{nonces, proof, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
 use crate::issuance::{self, IssueError};
 use crate::privacy::DataSubject;
-use crate::state::AppState;
 use crate::store::entities::credential_offers;
 use certus_credential::envelope;
 use certus_schemas::openid::OfferStatus;
@@ -44,7 +44,7 @@ fn error(kind: OAuthErrorKind, description: impl Into<String>) -> OAuthError {
 
 /// Exchanges a pre-authorized code (and transaction code) for an access token, once.
 pub async fn token(
-    state: &AppState,
+    openid: &OpenId,
     request: TokenRequest,
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
@@ -64,7 +64,7 @@ pub async fn token(
         .ok_or_else(|| error(InvalidRequest, "pre-authorized_code is required"))?;
     let offer = credential_offers::Entity::find()
         .filter(credential_offers::Column::PreAuthorizedCode.eq(token_hash(&code)))
-        .one(&state.db)
+        .one(&openid.db)
         .await?
         .ok_or_else(|| error(InvalidGrant, "unknown pre-authorized code"))?;
     match status_of(&offer, now) {
@@ -95,7 +95,7 @@ pub async fn token(
                     Expr::col(credential_offers::Column::FailedTxCodes).add(1),
                 )
                 .filter(credential_offers::Column::Id.eq(&offer.id))
-                .exec(&state.db)
+                .exec(&openid.db)
                 .await?;
             let left = MAX_TX_CODE_FAILURES - offer.failed_tx_codes - 1;
             return Err(error(
@@ -117,7 +117,7 @@ pub async fn token(
         )
         .filter(credential_offers::Column::Id.eq(&offer.id))
         .filter(credential_offers::Column::AccessToken.is_null())
-        .exec(&state.db)
+        .exec(&openid.db)
         .await?;
     if claimed.rows_affected != 1 {
         return Err(error(
@@ -127,7 +127,7 @@ pub async fn token(
     }
     let format = parse_format(&offer.format)?;
     let configuration = configuration_id(&offer.credential_type, format);
-    let c_nonce = nonces::issue(&state.db, now).await?;
+    let c_nonce = nonces::issue(&openid.db, now).await?;
     Ok(json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -157,7 +157,7 @@ enum Dialect {
 
 /// Issues the offered credential to the holder of the proof's key, once per offer.
 pub async fn credential(
-    state: &AppState,
+    openid: &OpenId,
     bearer: Option<&str>,
     request: &Value,
     now: DateTime<Utc>,
@@ -166,7 +166,7 @@ pub async fn credential(
     let bearer = bearer.ok_or_else(|| error(InvalidToken, "an access token is required"))?;
     let offer = credential_offers::Entity::find()
         .filter(credential_offers::Column::AccessToken.eq(token_hash(bearer)))
-        .one(&state.db)
+        .one(&openid.db)
         .await?
         .ok_or_else(|| error(InvalidToken, "unknown access token"))?;
     if offer.access_token_expires_at.is_none_or(|t| t <= now) {
@@ -182,10 +182,10 @@ pub async fn credential(
     let configuration = configuration_id(&offer.credential_type, format);
     let dialect = check_request(request, &offer.credential_type, format, &configuration)?;
     let jwt = proof_jwt(request, dialect)?;
-    let holder = match proof::check(&state.db, jwt, &state.public_url, now).await {
+    let holder = match proof::check(&openid.db, jwt, &openid.public_url, now).await {
         Ok(holder) => holder,
         Err(mut e) => {
-            e.c_nonce = Some(nonces::issue(&state.db, now).await?);
+            e.c_nonce = Some(nonces::issue(&openid.db, now).await?);
             return Err(e);
         }
     };
@@ -201,7 +201,7 @@ pub async fn credential(
         .col_expr(credential_offers::Column::RedeemedAt, Expr::value(now))
         .filter(credential_offers::Column::Id.eq(&offer.id))
         .filter(credential_offers::Column::RedeemedAt.is_null())
-        .exec(&state.db)
+        .exec(&openid.db)
         .await?;
     if claimed.rows_affected != 1 {
         return Err(error(
@@ -209,7 +209,7 @@ pub async fn credential(
             "the access token was already used to receive its credential",
         ));
     }
-    let issued = match redeem(state, &offer, &holder.did, format, now).await {
+    let issued = match redeem(openid, &offer, &holder.did, format, now).await {
         Ok(issued) => issued,
         Err(e) => {
             // Nothing was issued: the offer waits again.
@@ -219,7 +219,7 @@ pub async fn credential(
                     Expr::value(Option::<DateTime<Utc>>::None),
                 )
                 .filter(credential_offers::Column::Id.eq(&offer.id))
-                .exec(&state.db)
+                .exec(&openid.db)
                 .await?;
             return Err(e);
         }
@@ -234,7 +234,7 @@ pub async fn credential(
             Expr::value(Option::<String>::None),
         )
         .filter(credential_offers::Column::Id.eq(&offer.id))
-        .exec(&state.db)
+        .exec(&openid.db)
         .await?;
     let credential = match envelope::open(&issued.secured) {
         Some((_, token)) => json!(token),
@@ -245,20 +245,20 @@ pub async fn credential(
         Dialect::Draft13 => json!({
             "credential": credential,
             "format": format_name(format),
-            "c_nonce": nonces::issue(&state.db, now).await?,
+            "c_nonce": nonces::issue(&openid.db, now).await?,
             "c_nonce_expires_in": nonces::LIFETIME_SECS,
         }),
     })
 }
 
 async fn redeem(
-    state: &AppState,
+    openid: &OpenId,
     offer: &credential_offers::Model,
     holder: &str,
     format: CredentialFormat,
     now: DateTime<Utc>,
 ) -> Result<issuance::Issued, OAuthError> {
-    let (subject, document) = opened(state, offer)
+    let (subject, document) = opened(openid, offer)
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| error(OAuthErrorKind::CredentialRequestDenied, WITHDRAWN))?;
@@ -267,21 +267,22 @@ async fn redeem(
     let disclosable: Option<Vec<String>> =
         serde_json::from_value(document["selectivelyDisclosable"].clone())
             .map_err(OAuthError::internal)?;
-    issuance::issue_recorded(
-        state,
-        &offer.tenant_id,
-        &offer.created_by,
-        credential,
-        format,
-        disclosable.as_deref(),
-        DataSubject::Stored(Box::new(subject)),
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        IssueError::Internal(cause) => OAuthError::internal(format_args!("{cause:#}")),
-        refused => error(OAuthErrorKind::CredentialRequestDenied, refused.to_string()),
-    })
+    openid
+        .issuer
+        .issue_recorded(
+            &offer.tenant_id,
+            &offer.created_by,
+            credential,
+            format,
+            disclosable.as_deref(),
+            DataSubject::Stored(Box::new(subject)),
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            IssueError::Internal(cause) => OAuthError::internal(format_args!("{cause:#}")),
+            refused => error(OAuthErrorKind::CredentialRequestDenied, refused.to_string()),
+        })
 }
 
 /// Checks the request names the offered configuration; the dialect it speaks.

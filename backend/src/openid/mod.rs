@@ -14,6 +14,91 @@ pub mod qr;
 pub mod receipts;
 pub mod verifier;
 
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::issuance::Issuer;
+use crate::keys::{KeyStore, MasterKey};
+use crate::kyc::Kyc;
+use crate::privacy::Vault;
+use crate::verification::Verifier;
+use certus_credential::catalog::Catalog;
+
+/// The OpenID service: offers and their redemption by wallets (through the issuer), and
+/// presentation requests answered by wallets (through the verifier, with KYC reliance).
+#[derive(Clone)]
+pub struct OpenId {
+    db: DatabaseConnection,
+    /// The credential issuer identifier, and the base of offer and request URLs.
+    public_url: Arc<str>,
+    catalog: Arc<Catalog>,
+    /// The verifier's keys, which sign request objects and receipts.
+    keys: Arc<KeyStore>,
+    /// Seals presentation outcomes at rest.
+    master: Arc<MasterKey>,
+    /// Seals offers under their data subject's key.
+    vault: Arc<Vault>,
+    issuer: Issuer,
+    verifier: Verifier,
+    kyc: Kyc,
+}
+
+impl std::fmt::Debug for OpenId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenId")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the OpenID service is built from.
+#[derive(Debug)]
+pub struct Parts {
+    pub db: DatabaseConnection,
+    pub public_url: Arc<str>,
+    pub keys: Arc<KeyStore>,
+    pub master: Arc<MasterKey>,
+    pub vault: Arc<Vault>,
+    pub issuer: Issuer,
+    pub verifier: Verifier,
+    pub kyc: Kyc,
+}
+
+impl OpenId {
+    pub fn new(parts: Parts) -> Self {
+        Self {
+            catalog: parts.issuer.catalog().clone(),
+            db: parts.db,
+            public_url: parts.public_url,
+            keys: parts.keys,
+            master: parts.master,
+            vault: parts.vault,
+            issuer: parts.issuer,
+            verifier: parts.verifier,
+            kyc: parts.kyc,
+        }
+    }
+
+    /// The credential issuer identifier.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// A fresh `c_nonce`.
+    pub async fn nonce(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, sea_orm::DbErr> {
+        nonces::issue(&self.db, now).await
+    }
+
+    /// The credential types offered.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+}
+
 /// The OAuth error codes the protocol endpoints answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthErrorKind {

@@ -2,23 +2,27 @@
 //! of a checked, unsigned credential; it waits, encrypted under its data subject's key
 //! (`privacy`), until the holder's wallet redeems it with a key of its own, and is then signed bound to that key.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use certus_schemas::openid::{OfferCreated, OfferInfo, OfferRequest, OfferStatus};
 use certus_schemas::wire::CredentialFormat;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 
 use super::metadata::{configuration_id, paths, PRE_AUTHORIZED_GRANT};
-use crate::audit;
+use super::OpenId;
 use crate::auth::{random_token, token_hash, Principal};
-use crate::issuance::{self, IssueError};
-use crate::privacy::Subject;
-use crate::state::AppState;
-use crate::store::entities::{credential_offers, data_subjects, personal_records};
+use crate::issuance::IssueError;
+use crate::privacy::{vault, ErasureListener, PersonalRows, Subject};
+use crate::store::entities::credential_offers;
 use crate::uri::percent_encode;
+use crate::work::Work;
 use certus_credential::time::xsd_now;
 
 /// Default time an offer can be redeemed.
@@ -39,7 +43,7 @@ fn malformed(message: impl Into<String>, path: &str) -> IssueError {
 
 /// Checks the credential as an issuance would and stores the offer; what to give the holder.
 pub async fn create(
-    state: &AppState,
+    openid: &OpenId,
     principal: &Principal,
     request: OfferRequest,
     now: DateTime<Utc>,
@@ -59,8 +63,10 @@ pub async fn create(
     }
     // The checks of an issuance, now; redemption makes them again (a mandate may run out
     // or be revoked meanwhile), so the permit is not held while the offer waits.
-    let (prepared, permit) =
-        issuance::authorise(state, &principal.tenant_id, request.credential.clone(), now).await?;
+    let (prepared, permit) = openid
+        .issuer
+        .authorise(&principal.tenant_id, request.credential.clone(), now)
+        .await?;
     drop(permit);
     let format = request.options.format;
     if let Some(names) = &request.options.selectively_disclosable {
@@ -85,7 +91,7 @@ pub async fn create(
     });
     crate::privacy::check(request.options.data_subject.as_ref())?;
     let (mut subject, records) = crate::privacy::subject_of(
-        state,
+        &openid.vault,
         &principal.tenant_id,
         request.options.data_subject.as_ref(),
         &type_name,
@@ -119,34 +125,28 @@ pub async fn create(
         credential_id: Set(None),
         subject_id: Set(Some(subject.id.clone())),
     };
-    let new_subject = subject.new.take();
+    let personal = PersonalRows {
+        subject: subject.new.take(),
+        records,
+    };
     let stored: Result<(), sea_orm::DbErr> = async {
-        let txn = state.db.begin().await?;
-        if let Some(row) = new_subject {
-            data_subjects::Entity::insert(row)
-                .exec_without_returning(&txn)
-                .await?;
-        }
+        let mut work = Work::begin(&openid.db, now).await?;
+        vault::insert(work.conn(), [&personal]).await?;
         credential_offers::Entity::insert(offer)
-            .exec_without_returning(&txn)
+            .exec_without_returning(work.conn())
             .await?;
-        if !records.is_empty() {
-            personal_records::Entity::insert_many(records)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        audit::record(&txn, principal, "credential.offer", &id, now).await?;
-        txn.commit().await
+        work.audit_by(principal, "credential.offer", &id);
+        work.commit().await
     }
     .await;
     stored.map_err(|e| IssueError::Internal(e.into()))?;
     let credential_offer = offer_json(
-        &state.public_url,
+        &openid.public_url,
         &configuration_id(&type_name, format),
         &code,
         tx_code.is_some(),
     );
-    let credential_offer_uri = format!("{}{}/{id}", state.public_url, paths::OFFERS);
+    let credential_offer_uri = format!("{}{}/{id}", openid.public_url, paths::OFFERS);
     Ok(OfferCreated {
         offer_uri: offer_uri(&credential_offer_uri),
         qr_code: format!("/credentials/offers/{id}/qr"),
@@ -198,6 +198,33 @@ pub fn status_of(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferS
     }
 }
 
+/// Offers as a listener of erasures: an erased data subject's offers that still wait for
+/// their wallet are withdrawn in the erasure's transaction — their sealed credential is
+/// cleared, and they answer `erased`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WithdrawOffers;
+
+impl ErasureListener for WithdrawOffers {
+    fn subjects_erased<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        subjects: &'a [&'a str],
+    ) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'a>> {
+        Box::pin(async move {
+            credential_offers::Entity::update_many()
+                .col_expr(
+                    credential_offers::Column::Document,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(credential_offers::Column::SubjectId.is_in(subjects.iter().copied()))
+                .filter(credential_offers::Column::RedeemedAt.is_null())
+                .exec(txn)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
 /// An offer as its institution sees it.
 pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
     OfferInfo {
@@ -216,19 +243,19 @@ pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
 
 /// The offer `id` of `tenant_id`.
 pub async fn find(
-    state: &AppState,
+    openid: &OpenId,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<credential_offers::Model>, sea_orm::DbErr> {
     credential_offers::Entity::find_by_id(id)
         .filter(credential_offers::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
+        .one(&openid.db)
         .await
 }
 
 /// The latest offers of `tenant_id`, newest first.
 pub async fn latest(
-    state: &AppState,
+    openid: &OpenId,
     tenant_id: &str,
     limit: u64,
 ) -> Result<Vec<credential_offers::Model>, sea_orm::DbErr> {
@@ -236,19 +263,19 @@ pub async fn latest(
         .filter(credential_offers::Column::TenantId.eq(tenant_id))
         .order_by_desc(credential_offers::Column::CreatedAt)
         .limit(limit)
-        .all(&state.db)
+        .all(&openid.db)
         .await
 }
 
 /// The credential offer object served at its `credential_offer_uri`, while the offer can
 /// still be redeemed and its code has not been exchanged; `None` otherwise.
 pub async fn published(
-    state: &AppState,
+    openid: &OpenId,
     id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Value>> {
     let Some(offer) = credential_offers::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&openid.db)
         .await?
     else {
         return Ok(None);
@@ -256,13 +283,13 @@ pub async fn published(
     if status_of(&offer, now) != OfferStatus::Pending || offer.access_token.is_some() {
         return Ok(None);
     }
-    let Some((_, document)) = opened(state, &offer).await? else {
+    let Some((_, document)) = opened(openid, &offer).await? else {
         return Ok(None);
     };
     let code = document["preAuthorizedCode"].as_str().unwrap_or_default();
     let format: CredentialFormat = serde_json::from_value(json!(offer.format))?;
     Ok(Some(offer_json(
-        &state.public_url,
+        &openid.public_url,
         &configuration_id(&offer.credential_type, format),
         code,
         offer.tx_code.is_some(),
@@ -272,15 +299,15 @@ pub async fn published(
 /// An offer's data subject and sealed document (its credential, options and
 /// pre-authorized code), opened with the subject's key; `None` once redeemed or erased.
 pub async fn opened(
-    state: &AppState,
+    openid: &OpenId,
     offer: &credential_offers::Model,
 ) -> anyhow::Result<Option<(Subject, Value)>> {
     let (Some(document), Some(subject_id)) = (&offer.document, &offer.subject_id) else {
         return Ok(None);
     };
-    match state
+    match openid
         .vault
-        .subject(&state.db, &offer.tenant_id, subject_id)
+        .subject(&openid.db, &offer.tenant_id, subject_id)
         .await?
     {
         Some(Ok(subject)) => {

@@ -11,8 +11,8 @@ use sea_orm::{EntityTrait, Set};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::OpenId;
 use crate::keys::IssuerKey;
-use crate::state::AppState;
 use crate::store::entities::consent_receipts;
 use certus_credential::jose;
 use certus_credential::time::xsd_now;
@@ -66,7 +66,7 @@ pub fn hash(document: &Value) -> String {
 
 /// Stores a consent receipt with its hash.
 pub async fn store_consent(
-    state: &AppState,
+    openid: &OpenId,
     tenant_id: &str,
     request_id: &str,
     receipt: &Value,
@@ -80,7 +80,7 @@ pub async fn store_consent(
         hash: Set(hash(receipt)),
         created_at: Set(now),
     })
-    .exec_without_returning(&state.db)
+    .exec_without_returning(&openid.db)
     .await?;
     Ok(())
 }

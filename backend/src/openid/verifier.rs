@@ -15,22 +15,22 @@ use certus_schemas::privacy::lint_request;
 use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::metadata::paths;
 use super::receipts;
-use crate::audit;
+use super::OpenId;
 use crate::auth::{random_token, Principal};
 use crate::error::{DomainError, ErrorKind};
 use crate::keys::IssuerKey;
 use crate::kyc::register::{self, Acceptance, Relied};
 use crate::kyc::{self, StatusRef};
-use crate::state::AppState;
 use crate::store::entities::presentation_requests;
 use crate::uri::percent_encode;
 use crate::verification::{issuer_of, policy, types_of, Binding};
+use crate::work::Work;
 use certus_credential::envelope::{self, MediaType};
 use certus_credential::time::xsd_now;
 use certus_credential::{jose, sd_jwt};
@@ -95,7 +95,7 @@ struct Stored {
 
 /// The DCQL query of a request body: the one given, or one built from the credential type,
 /// claims and format.
-fn query_of(state: &AppState, body: &PresentationRequestCreate) -> Result<DcqlQuery, RequestError> {
+fn query_of(openid: &OpenId, body: &PresentationRequestCreate) -> Result<DcqlQuery, RequestError> {
     if let Some(query) = &body.query {
         if body.credential_type.is_some() || !body.claims.is_empty() || body.format.is_some() {
             return Err(invalid(
@@ -112,7 +112,7 @@ fn query_of(state: &AppState, body: &PresentationRequestCreate) -> Result<DcqlQu
             "/credentialType",
         ));
     };
-    let credential_type = state.catalog.get(type_name).ok_or_else(|| {
+    let credential_type = openid.catalog.get(type_name).ok_or_else(|| {
         invalid(
             format!("unknown credential type `{type_name}`; GET /credential-types lists them"),
             "/credentialType",
@@ -175,7 +175,7 @@ fn query_of(state: &AppState, body: &PresentationRequestCreate) -> Result<DcqlQu
 
 /// Makes a request: signs its request object and stores it.
 pub async fn create(
-    state: &AppState,
+    openid: &OpenId,
     principal: &Principal,
     body: PresentationRequestCreate,
     policy: Option<(VerificationPolicy, Option<String>)>,
@@ -194,8 +194,8 @@ pub async fn create(
             "/purpose",
         ));
     }
-    let query = query_of(state, &body)?;
-    let key = state
+    let query = query_of(openid, &body)?;
+    let key = openid
         .keys
         .default_key(&principal.tenant_id)
         .ok_or(RequestError::NoVerifierKey)?;
@@ -213,9 +213,9 @@ pub async fn create(
     let nonce = random_token();
     let request_state = random_token();
     let expires_at = now + Duration::seconds(lifetime as i64);
-    let verifier_name = tenant_name(state, &principal.tenant_id).await?;
+    let verifier_name = tenant_name(openid, &principal.tenant_id).await?;
     let warnings = lint_request(
-        &asked_claims(state, &query),
+        &asked_claims(openid, &query),
         terms.policy.as_ref().map(needed_claims).as_deref(),
     );
     let payload = json!({
@@ -224,7 +224,7 @@ pub async fn create(
         "client_id": client_id,
         "response_type": "vp_token",
         "response_mode": "direct_post",
-        "response_uri": format!("{}{}/{id}", state.public_url, paths::RESPONSES),
+        "response_uri": format!("{}{}/{id}", openid.public_url, paths::RESPONSES),
         "nonce": nonce,
         "state": request_state,
         "dcql_query": query,
@@ -241,7 +241,10 @@ pub async fn create(
         "exp": expires_at.timestamp(),
     });
     let request_object = sign_request(&key, &payload)?;
-    let txn = state.db.begin().await.map_err(anyhow::Error::from)?;
+    let stored = serde_json::to_string(&Stored { query, terms }).map_err(anyhow::Error::from)?;
+    let mut work = Work::begin(&openid.db, now)
+        .await
+        .map_err(anyhow::Error::from)?;
     presentation_requests::Entity::insert(presentation_requests::ActiveModel {
         id: Set(id.clone()),
         tenant_id: Set(principal.tenant_id.clone()),
@@ -249,7 +252,7 @@ pub async fn create(
         client_id: Set(client_id.clone()),
         nonce: Set(nonce),
         state: Set(request_state),
-        query: Set(serde_json::to_string(&Stored { query, terms }).map_err(anyhow::Error::from)?),
+        query: Set(stored),
         request_object: Set(request_object),
         created_at: Set(now),
         expires_at: Set(expires_at),
@@ -257,16 +260,14 @@ pub async fn create(
         answered_at: Set(None),
         result: Set(None),
     })
-    .exec_without_returning(&txn)
+    .exec_without_returning(work.conn())
     .await
     .map_err(anyhow::Error::from)?;
-    audit::record(&txn, principal, "presentation.request", &id, now)
-        .await
-        .map_err(anyhow::Error::from)?;
-    txn.commit().await.map_err(anyhow::Error::from)?;
+    work.audit_by(principal, "presentation.request", &id);
+    work.commit().await.map_err(anyhow::Error::from)?;
     Ok(PresentationRequestCreated {
-        authorization_request: authorization_uri(state, &client_id, &id),
-        request_uri: request_uri(state, &id),
+        authorization_request: authorization_uri(openid, &client_id, &id),
+        request_uri: request_uri(openid, &id),
         qr_code: format!("/presentation-requests/{id}/qr"),
         id,
         expires_at: xsd_now(expires_at),
@@ -276,7 +277,7 @@ pub async fn create(
 
 /// The subject claims a DCQL query asks for; a credential query naming none asks for
 /// every claim of its type (OpenID4VP §6.1).
-fn asked_claims(state: &AppState, query: &DcqlQuery) -> Vec<String> {
+fn asked_claims(openid: &OpenId, query: &DcqlQuery) -> Vec<String> {
     let mut asked: Vec<String> = Vec::new();
     for credential in &query.credentials {
         let names: Vec<String> = match &credential.claims {
@@ -296,13 +297,13 @@ fn asked_claims(state: &AppState, query: &DcqlQuery) -> Vec<String> {
                     .vct_values
                     .iter()
                     .flatten()
-                    .filter_map(|v| state.catalog.by_vct(v));
+                    .filter_map(|v| openid.catalog.by_vct(v));
                 let by_type = meta
                     .type_values
                     .iter()
                     .flatten()
                     .flatten()
-                    .filter_map(|t| state.catalog.get(t));
+                    .filter_map(|t| openid.catalog.get(t));
                 by_vct
                     .chain(by_type)
                     .flat_map(|t| t.claim_names().map(|(n, _, _)| n.to_owned()))
@@ -328,30 +329,30 @@ fn needed_claims(policy: &VerificationPolicy) -> Vec<String> {
     needed
 }
 
-fn request_uri(state: &AppState, id: &str) -> String {
-    format!("{}{}/{id}", state.public_url, paths::REQUESTS)
+fn request_uri(openid: &OpenId, id: &str) -> String {
+    format!("{}{}/{id}", openid.public_url, paths::REQUESTS)
 }
 
 /// `openid4vp://?client_id=…&request_uri=…`: what a wallet opens.
-fn authorization_uri(state: &AppState, client_id: &str, id: &str) -> String {
+fn authorization_uri(openid: &OpenId, client_id: &str, id: &str) -> String {
     format!(
         "openid4vp://?client_id={}&request_uri={}",
         percent_encode(client_id, b""),
-        percent_encode(&request_uri(state, id), b"")
+        percent_encode(&request_uri(openid, id), b"")
     )
 }
 
 /// The authorization request of request `id` of `tenant_id`.
 pub async fn authorization_request(
-    state: &AppState,
+    openid: &OpenId,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<String>, sea_orm::DbErr> {
     let row = presentation_requests::Entity::find_by_id(id)
         .filter(presentation_requests::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
+        .one(&openid.db)
         .await?;
-    Ok(row.map(|r| authorization_uri(state, &r.client_id, &r.id)))
+    Ok(row.map(|r| authorization_uri(openid, &r.client_id, &r.id)))
 }
 
 fn sign_request(key: &IssuerKey, payload: &Value) -> anyhow::Result<String> {
@@ -362,10 +363,10 @@ fn sign_request(key: &IssuerKey, payload: &Value) -> anyhow::Result<String> {
     Ok(jose::sign(header, payload, key.signer.as_ref())?)
 }
 
-async fn tenant_name(state: &AppState, tenant_id: &str) -> anyhow::Result<String> {
+async fn tenant_name(openid: &OpenId, tenant_id: &str) -> anyhow::Result<String> {
     use crate::store::entities::tenants;
     Ok(tenants::Entity::find_by_id(tenant_id)
-        .one(&state.db)
+        .one(&openid.db)
         .await?
         .map(|t| t.name)
         .unwrap_or_else(|| tenant_id.to_owned()))
@@ -383,12 +384,12 @@ fn status_of(row: &presentation_requests::Model, now: DateTime<Utc>) -> RequestS
 
 /// The signed request object, while the request can be answered.
 pub async fn request_object(
-    state: &AppState,
+    openid: &OpenId,
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sea_orm::DbErr> {
     let row = presentation_requests::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&openid.db)
         .await?;
     Ok(row
         .filter(|r| r.status == "pending" && r.expires_at > now)
@@ -397,21 +398,21 @@ pub async fn request_object(
 
 /// A request of `tenant_id` with its outcome.
 pub async fn info(
-    state: &AppState,
+    openid: &OpenId,
     tenant_id: &str,
     id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<PresentationRequestInfo>> {
     let Some(row) = presentation_requests::Entity::find_by_id(id)
         .filter(presentation_requests::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
+        .one(&openid.db)
         .await?
     else {
         return Ok(None);
     };
     let stored: Stored = serde_json::from_str(&row.query)?;
     let outcome = match &row.result {
-        Some(sealed) => Some(serde_json::from_value(state.master.decrypt_json(sealed)?)?),
+        Some(sealed) => Some(serde_json::from_value(openid.master.decrypt_json(sealed)?)?),
         None => None,
     };
     Ok(Some(PresentationRequestInfo {
@@ -484,13 +485,13 @@ fn problem(check: &str, code: &str, message: impl Into<String>) -> Problem {
 /// Takes a wallet's answer to request `id`: checks it once, stores the outcome and its
 /// receipts. `Ok` when accepted; the holder declining is `Ok` too.
 pub async fn answer(
-    state: &AppState,
+    openid: &OpenId,
     id: &str,
     post: DirectPost,
     now: DateTime<Utc>,
 ) -> Result<RequestStatus, AnswerError> {
     let row = presentation_requests::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&openid.db)
         .await
         .map_err(anyhow::Error::from)?
         .ok_or(AnswerError::UnknownRequest)?;
@@ -511,7 +512,7 @@ pub async fn answer(
         .col_expr(presentation_requests::Column::AnsweredAt, Expr::value(now))
         .filter(presentation_requests::Column::Id.eq(id))
         .filter(presentation_requests::Column::Status.eq("pending"))
-        .exec(&state.db)
+        .exec(&openid.db)
         .await
         .map_err(anyhow::Error::from)?;
     if claimed.rows_affected != 1 {
@@ -540,7 +541,7 @@ pub async fn answer(
             Vec::new(),
         ),
         (None, Some(token)) => {
-            let (presented, problem) = evaluate(state, &row, &stored, token, now).await;
+            let (presented, problem) = evaluate(openid, &row, &stored, token, now).await;
             let status = if problem.is_none() {
                 RequestStatus::Accepted
             } else {
@@ -556,7 +557,7 @@ pub async fn answer(
         .terms
         .asks_status_notifications()
         .then(|| post.status_notifications.as_deref() == Some(STATUS_NOTIFICATIONS_ALLOWED));
-    let verifier_name = tenant_name(state, &row.tenant_id).await?;
+    let verifier_name = tenant_name(openid, &row.tenant_id).await?;
     let consent = (!presented.is_empty()).then(|| {
         receipts::consent_receipt(
             &row.id,
@@ -568,7 +569,7 @@ pub async fn answer(
             now,
         )
     });
-    let key = state
+    let key = openid
         .keys
         .default_key(&row.tenant_id)
         .ok_or_else(|| anyhow::anyhow!("the verifier's key is gone"))?;
@@ -583,7 +584,7 @@ pub async fn answer(
         now,
     )?;
     if let Some(consent) = &consent {
-        receipts::store_consent(state, &row.tenant_id, &row.id, consent, now).await?;
+        receipts::store_consent(openid, &row.tenant_id, &row.id, consent, now).await?;
     }
     let reliances = match (&consent, kyc, status) {
         (Some(consent), Some(_), RequestStatus::Accepted) => {
@@ -600,7 +601,7 @@ pub async fn answer(
                 consent_receipt_hash: &receipts::hash(consent),
                 notifications: notifications.unwrap_or(false),
             };
-            register::record(state, &acceptance, &accepted, now).await?
+            register::record(&openid.kyc, &acceptance, &accepted, now).await?
         }
         _ => Vec::new(),
     };
@@ -611,7 +612,7 @@ pub async fn answer(
         verification_receipt,
         reliances,
     };
-    let sealed = state
+    let sealed = openid
         .master
         .encrypt_json(&serde_json::to_value(&outcome).map_err(anyhow::Error::from)?)?;
     let status_name = match status {
@@ -626,7 +627,7 @@ pub async fn answer(
         )
         .col_expr(presentation_requests::Column::Result, Expr::value(sealed))
         .filter(presentation_requests::Column::Id.eq(id))
-        .exec(&state.db)
+        .exec(&openid.db)
         .await
         .map_err(anyhow::Error::from)?;
     tracing::info!(request = %row.id, status = status_name, "presentation request answered");
@@ -639,7 +640,7 @@ pub async fn answer(
 /// Checks every presentation of a `vp_token` against the request: the presentations
 /// presented, and the first problem found (none: accepted).
 async fn evaluate(
-    state: &AppState,
+    openid: &OpenId,
     row: &presentation_requests::Model,
     stored: &Stored,
     vp_token: &str,
@@ -687,7 +688,7 @@ async fn evaluate(
         let mut all_good = true;
         for presentation in list {
             let (credential, problem_found) =
-                check_presentation(state, query, presentation, binding, &stored.terms, now).await;
+                check_presentation(openid, query, presentation, binding, &stored.terms, now).await;
             if let Some(p) = problem_found {
                 all_good = false;
                 first_problem.get_or_insert(p);
@@ -812,7 +813,7 @@ fn embedded(presentation: &Value) -> impl Iterator<Item = &Value> {
 /// Verifies one presentation bound to the request and matches it to its query; with the
 /// credential, its status entries.
 async fn check_presentation(
-    state: &AppState,
+    openid: &OpenId,
     query: &CredentialQuery,
     presentation: &Value,
     binding: Binding<'_>,
@@ -822,7 +823,7 @@ async fn check_presentation(
     Option<(PresentedCredential, Vec<StatusRef>)>,
     Option<Problem>,
 ) {
-    let mut result = match state
+    let mut result = match openid
         .verifier
         .verify_presentation(presentation, binding, now)
         .await

@@ -9,25 +9,24 @@
 //! ([`reapply`]). Issuance records, status entries and anchors are not personal data and
 //! stay: the credential can still be revoked and its status checked.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 
 use certus_schemas::privacy::{ErasureInfo, ErasureReason};
 
-use crate::audit;
+use super::{vault, ErasureListener, Privacy};
 use crate::error::{DomainError, ErrorKind};
 use crate::ledger::hash::Digest;
-use crate::ledger::store::outbox_row;
+use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::{erasure_receipt_hash, Kind, Transaction};
-use crate::state::AppState;
-use crate::store::entities::{
-    credential_offers, data_subjects, erasures, ledger_transactions, personal_records,
-};
+use crate::store::entities::{data_subjects, erasures, personal_records};
+use crate::work::Work;
 use certus_credential::jose;
 use certus_credential::time::xsd_now;
 
@@ -75,27 +74,34 @@ impl From<sea_orm::DbErr> for ErasureError {
 /// Erases everything held about a data subject: their key, their records, their waiting
 /// offers.
 pub async fn erase_subject(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     subject_id: &str,
     reason: ErasureReason,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<ErasureInfo, ErasureError> {
-    let txn = state.db.begin().await?;
+    let mut work = Work::begin(&privacy.db, now).await?;
     let subject = data_subjects::Entity::find_by_id(subject_id)
         .filter(data_subjects::Column::TenantId.eq(tenant_id))
-        .one(&txn)
+        .one(work.conn())
         .await?
         .ok_or_else(|| ErasureError::NotFound(subject_id.to_owned()))?;
     let receipt_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let (shredded, records) = shred(&txn, &[subject_id], Some(&receipt_id), now).await?;
+    let (shredded, records) = shred(
+        work.conn(),
+        &privacy.listeners,
+        &[subject_id],
+        Some(&receipt_id),
+        now,
+    )
+    .await?;
     if shredded != 1 {
         return Err(ErasureError::AlreadyErased);
     }
     let info = seal_receipt(
-        state,
-        &txn,
+        privacy,
+        &mut work,
         Erasure {
             id: receipt_id,
             tenant_id,
@@ -105,35 +111,34 @@ pub async fn erase_subject(
             records,
             actor,
         },
-        now,
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     Ok(info)
 }
 
 /// Erases some of a data subject's records (those past their retention), keeping the
 /// subject and their other records.
 pub async fn erase_records(
-    state: &AppState,
+    privacy: &Privacy,
     subject: &data_subjects::Model,
     records: &[personal_records::Model],
     reason: ErasureReason,
     now: DateTime<Utc>,
 ) -> Result<ErasureInfo, ErasureError> {
-    let txn = state.db.begin().await?;
+    let mut work = Work::begin(&privacy.db, now).await?;
     let receipt_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-    let cleared = clear_records(
-        &txn,
+    let cleared = vault::clear(
+        work.conn(),
         personal_records::Column::Id.is_in(ids),
         Some(&receipt_id),
         now,
     )
     .await?;
     let info = seal_receipt(
-        state,
-        &txn,
+        privacy,
+        &mut work,
         Erasure {
             id: receipt_id,
             tenant_id: &subject.tenant_id,
@@ -143,94 +148,28 @@ pub async fn erase_records(
             records: cleared,
             actor: "system",
         },
-        now,
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     Ok(info)
 }
 
-/// Destroys the keys (and reference hashes) of the subjects `ids` that still have one,
-/// clears their records and withdraws their waiting offers: (subjects, records) erased.
+/// Erases the subjects `ids` in the vault and tells `listeners`: (subjects, records)
+/// erased.
 async fn shred(
-    conn: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
+    listeners: &[Arc<dyn ErasureListener>],
     ids: &[&str],
     erased_by: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(u64, u64), sea_orm::DbErr> {
-    if ids.is_empty() {
-        return Ok((0, 0));
+    let erased = vault::shred(txn, ids, erased_by, now).await?;
+    if !ids.is_empty() {
+        for listener in listeners {
+            listener.subjects_erased(txn, ids).await?;
+        }
     }
-    let shredded = data_subjects::Entity::update_many()
-        .col_expr(
-            data_subjects::Column::WrappedKey,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            data_subjects::Column::ReferenceHash,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(data_subjects::Column::ErasedAt, Expr::value(now))
-        .filter(data_subjects::Column::Id.is_in(ids.iter().copied()))
-        .filter(data_subjects::Column::WrappedKey.is_not_null())
-        .exec(conn)
-        .await?
-        .rows_affected;
-    let records = clear_records(
-        conn,
-        personal_records::Column::SubjectId.is_in(ids.iter().copied()),
-        erased_by,
-        now,
-    )
-    .await?;
-    withdraw_offers(
-        conn,
-        credential_offers::Column::SubjectId.is_in(ids.iter().copied()),
-    )
-    .await?;
-    Ok((shredded, records))
-}
-
-/// Clears the ciphertexts of the records `filter` selects that still hold any.
-async fn clear_records(
-    conn: &impl ConnectionTrait,
-    filter: impl sea_orm::sea_query::IntoCondition,
-    erased_by: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<u64, sea_orm::DbErr> {
-    Ok(personal_records::Entity::update_many()
-        .col_expr(
-            personal_records::Column::Jwe,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(personal_records::Column::ErasedAt, Expr::value(now))
-        .col_expr(
-            personal_records::Column::ErasedBy,
-            Expr::value(erased_by.map(str::to_owned)),
-        )
-        .filter(filter)
-        .filter(personal_records::Column::Jwe.is_not_null())
-        .exec(conn)
-        .await?
-        .rows_affected)
-}
-
-/// Withdraws the offers `filter` selects that still wait for their wallet: their sealed
-/// credential is cleared, and they answer `erased`.
-async fn withdraw_offers(
-    conn: &impl ConnectionTrait,
-    filter: impl sea_orm::sea_query::IntoCondition,
-) -> Result<(), sea_orm::DbErr> {
-    credential_offers::Entity::update_many()
-        .col_expr(
-            credential_offers::Column::Document,
-            Expr::value(Option::<String>::None),
-        )
-        .filter(filter)
-        .filter(credential_offers::Column::RedeemedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
+    Ok(erased)
 }
 
 /// One erasure, for its receipt.
@@ -245,14 +184,14 @@ struct Erasure<'a> {
     actor: &'a str,
 }
 
-/// Signs an erasure's receipt and writes it, its anchors and its audit entry in `txn`.
+/// Signs an erasure's receipt and writes it, its anchors and its audit entry in `work`.
 async fn seal_receipt(
-    state: &AppState,
-    txn: &DatabaseTransaction,
+    privacy: &Privacy,
+    work: &mut Work,
     erasure: Erasure<'_>,
-    now: DateTime<Utc>,
 ) -> Result<ErasureInfo, ErasureError> {
-    let key = state
+    let now = work.now();
+    let key = privacy
         .keys
         .default_key(erasure.tenant_id)
         .ok_or_else(|| anyhow::anyhow!("the institution has no key to sign the receipt"))?;
@@ -283,32 +222,22 @@ async fn seal_receipt(
         commitment: Set(hash.to_hex()),
         erased_at: Set(now),
     }
-    .insert(txn)
+    .insert(work.conn())
     .await?;
     for tag in &erasure.erased {
         let erased = Digest::from_hex(tag)
             .map_err(|_| anyhow::anyhow!("a stored erasure tag is not a digest"))?;
-        outbox_row(
-            &Transaction::ErasureReceipt {
-                erased,
-                receipt: hash,
-            },
-            now,
-        )
-        .insert(txn)
-        .await?;
+        work.anchor(&Transaction::ErasureReceipt {
+            erased,
+            receipt: hash,
+        });
     }
-    audit::append(
-        txn,
-        vec![audit::entry(
-            erasure.tenant_id,
-            erasure.actor,
-            "privacy.erase",
-            &erasure.subject.id,
-            now,
-        )],
-    )
-    .await?;
+    work.audit(
+        erasure.tenant_id,
+        erasure.actor,
+        "privacy.erase",
+        &erasure.subject.id,
+    );
     Ok(ErasureInfo {
         id: erasure.id,
         data_subject: erasure.subject.id.clone(),
@@ -339,7 +268,7 @@ pub fn info(row: &erasures::Model) -> ErasureInfo {
 
 /// The tenant's erasures, newest first; only those for `reason` when given.
 pub async fn list(
-    db: &DatabaseConnection,
+    privacy: &Privacy,
     tenant_id: &str,
     reason: Option<ErasureReason>,
     limit: u64,
@@ -351,7 +280,7 @@ pub async fn list(
     Ok(query
         .order_by_desc(erasures::Column::ErasedAt)
         .limit(limit)
-        .all(db)
+        .all(&privacy.db)
         .await?
         .iter()
         .map(info)
@@ -361,18 +290,16 @@ pub async fn list(
 /// Re-applies every erasure anchored on the chain: a data subject or record it names
 /// that still holds data (restored from a backup taken before the erasure, say) is
 /// erased again. Returns how many subjects and records were erased.
-pub async fn reapply(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<u64> {
-    let anchored: Vec<Vec<u8>> = ledger_transactions::Entity::find()
-        .select_only()
-        .column(ledger_transactions::Column::Data)
-        .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::ErasureReceipt)))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let tags: Vec<String> = anchored
-        .iter()
-        .filter_map(|data| match Transaction::decode(data) {
-            Ok(Transaction::ErasureReceipt { erased, .. }) => Some(erased.to_hex()),
+pub async fn reapply(
+    db: &DatabaseConnection,
+    listeners: &[Arc<dyn ErasureListener>],
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let tags: Vec<String> = ledger_store::anchored(db, Kind::ErasureReceipt)
+        .await?
+        .into_iter()
+        .filter_map(|tx| match tx {
+            Transaction::ErasureReceipt { erased, .. } => Some(erased.to_hex()),
             _ => None,
         })
         .collect();
@@ -388,8 +315,8 @@ pub async fn reapply(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Res
             .all(&txn)
             .await?;
         let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
-        let (shredded, _) = shred(&txn, &subjects, None, now).await?;
-        let records = clear_records(
+        let (shredded, _) = shred(&txn, listeners, &subjects, None, now).await?;
+        let records = vault::clear(
             &txn,
             personal_records::Column::Tag.is_in(chunk.iter().map(String::as_str)),
             None,

@@ -8,9 +8,10 @@ use certus_schemas::privacy::{
     SubjectExport,
 };
 
-use super::{erasure, processing, retention};
+use super::{erasure, processing, retention, Privacy};
+use crate::audit;
+use crate::auth::Principal;
 use crate::issued;
-use crate::state::AppState;
 use crate::store::entities::{data_subjects, erasures, issued_credentials, personal_records};
 use certus_credential::time::xsd_now;
 
@@ -23,11 +24,11 @@ struct Held {
     records: Vec<personal_records::Model>,
 }
 
-async fn held(state: &AppState, subject: data_subjects::Model) -> Result<Held, sea_orm::DbErr> {
+async fn held(privacy: &Privacy, subject: data_subjects::Model) -> Result<Held, sea_orm::DbErr> {
     let records = personal_records::Entity::find()
         .filter(personal_records::Column::SubjectId.eq(&subject.id))
         .order_by_asc(personal_records::Column::CreatedAt)
-        .all(&state.db)
+        .all(&privacy.db)
         .await?;
     Ok(Held { subject, records })
 }
@@ -42,8 +43,8 @@ fn credential_ids(records: &[personal_records::Model]) -> Vec<String> {
     ids
 }
 
-async fn describe(state: &AppState, held: &Held) -> anyhow::Result<DataSubjectInfo> {
-    let periods = retention::periods(state, &held.subject.tenant_id).await?;
+async fn describe(privacy: &Privacy, held: &Held) -> anyhow::Result<DataSubjectInfo> {
+    let periods = retention::periods(privacy, &held.subject.tenant_id).await?;
     let records = held
         .records
         .iter()
@@ -78,32 +79,32 @@ async fn describe(state: &AppState, held: &Held) -> anyhow::Result<DataSubjectIn
 
 /// The stored data subject `id` of `tenant_id`.
 async fn find(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<data_subjects::Model>, sea_orm::DbErr> {
     data_subjects::Entity::find_by_id(id)
         .filter(data_subjects::Column::TenantId.eq(tenant_id))
-        .one(&state.db)
+        .one(&privacy.db)
         .await
 }
 
 /// The data subject `id` of `tenant_id`.
 pub async fn subject(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     id: &str,
 ) -> anyhow::Result<Option<DataSubjectInfo>> {
-    let Some(row) = find(state, tenant_id, id).await? else {
+    let Some(row) = find(privacy, tenant_id, id).await? else {
         return Ok(None);
     };
-    Ok(Some(describe(state, &held(state, row).await?).await?))
+    Ok(Some(describe(privacy, &held(privacy, row).await?).await?))
 }
 
 /// The data subjects known by an institution's `reference`, or whose data came with
 /// `credential_id` (at most one each).
 pub async fn search(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     reference: Option<&str>,
     credential_id: Option<&str>,
@@ -111,14 +112,14 @@ pub async fn search(
     let mut query =
         data_subjects::Entity::find().filter(data_subjects::Column::TenantId.eq(tenant_id));
     if let Some(reference) = reference {
-        let hash = state.vault.reference_hash(tenant_id, reference).await?;
+        let hash = privacy.vault.reference_hash(tenant_id, reference).await?;
         query = query.filter(data_subjects::Column::ReferenceHash.eq(hash));
     }
     if let Some(credential_id) = credential_id {
         let subject_ids: Vec<String> = personal_records::Entity::find()
             .filter(personal_records::Column::TenantId.eq(tenant_id))
             .filter(personal_records::Column::CredentialId.eq(credential_id))
-            .all(&state.db)
+            .all(&privacy.db)
             .await?
             .into_iter()
             .map(|r| r.subject_id)
@@ -126,8 +127,8 @@ pub async fn search(
         query = query.filter(data_subjects::Column::Id.is_in(subject_ids));
     }
     let mut subjects = Vec::new();
-    for row in query.all(&state.db).await? {
-        subjects.push(describe(state, &held(state, row).await?).await?);
+    for row in query.all(&privacy.db).await? {
+        subjects.push(describe(privacy, &held(privacy, row).await?).await?);
     }
     Ok(subjects)
 }
@@ -136,17 +137,18 @@ pub async fn search(
 /// contents while they can still be read, the credentials issued with them, the
 /// erasures, and why and how the data is processed.
 pub async fn export(
-    state: &AppState,
-    tenant_id: &str,
+    privacy: &Privacy,
+    principal: &Principal,
     id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<SubjectExport>> {
-    let Some(row) = find(state, tenant_id, id).await? else {
+    let tenant_id = principal.tenant_id.as_str();
+    let Some(row) = find(privacy, tenant_id, id).await? else {
         return Ok(None);
     };
-    let key = state.vault.open(&row).await?.ok();
-    let held = held(state, row).await?;
-    let info = describe(state, &held).await?;
+    let key = privacy.vault.open(&row).await?.ok();
+    let held = held(privacy, row).await?;
+    let info = describe(privacy, &held).await?;
     let mut records = Vec::new();
     for (record, described) in held.records.iter().zip(info.records) {
         let data = match (&key, &record.jwe) {
@@ -161,7 +163,7 @@ pub async fn export(
     let credentials = issued_credentials::Entity::find()
         .filter(issued_credentials::Column::TenantId.eq(tenant_id))
         .filter(issued_credentials::Column::CredentialId.is_in(info.credentials.clone()))
-        .all(&state.db)
+        .all(&privacy.db)
         .await?
         .iter()
         .map(issued::record)
@@ -169,12 +171,12 @@ pub async fn export(
     let erasures: Vec<ErasureInfo> = erasures::Entity::find()
         .filter(erasures::Column::SubjectId.eq(id))
         .order_by_asc(erasures::Column::ErasedAt)
-        .all(&state.db)
+        .all(&privacy.db)
         .await?
         .iter()
         .map(erasure::info)
         .collect();
-    let periods = retention::periods(state, tenant_id).await?;
+    let periods = retention::periods(privacy, tenant_id).await?;
     let mut types: Vec<&str> = held
         .records
         .iter()
@@ -184,7 +186,7 @@ pub async fn export(
     types.dedup();
     let processing = types
         .into_iter()
-        .filter_map(|name| state.catalog.get(name))
+        .filter_map(|name| privacy.catalog.get(name))
         .map(|t| {
             let period = periods
                 .get(&t.name)
@@ -193,10 +195,10 @@ pub async fn export(
             processing::issuance_activity(t, period)
         })
         .collect();
-    Ok(Some(SubjectExport {
+    let export = SubjectExport {
         format: EXPORT_FORMAT.into(),
         exported_at: xsd_now(now),
-        controller: processing::controller(state, tenant_id).await?,
+        controller: processing::controller(privacy, tenant_id).await?,
         data_subject: info.id,
         created_at: info.created_at,
         erased_at: info.erased_at,
@@ -204,5 +206,8 @@ pub async fn export(
         credentials,
         erasures,
         processing,
-    }))
+    };
+    // A read, recorded on its own.
+    audit::record(&privacy.db, principal, "privacy.export", id, now).await?;
+    Ok(Some(export))
 }

@@ -16,15 +16,82 @@ pub mod processing;
 pub mod retention;
 pub mod vault;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::Value;
 
 use certus_schemas::privacy::{DataSubjectOptions, RecordKind};
 
 use crate::issuance::IssueError;
-use crate::state::AppState;
+use crate::keys::KeyStore;
 use crate::store::entities::{data_subjects, personal_records};
+use crate::trust::TrustRegistry;
+use certus_credential::catalog::Catalog;
+use certus_credential::time::Clock;
 pub use vault::{Subject, Vault};
+
+/// The privacy service: the vault's subjects and records, erasure, export, retention and
+/// the records of processing.
+#[derive(Clone)]
+pub struct Privacy {
+    db: DatabaseConnection,
+    vault: Arc<Vault>,
+    /// Sign erasure receipts; name the controller's DIDs.
+    keys: Arc<KeyStore>,
+    catalog: Arc<Catalog>,
+    /// Which types an institution may issue (records of processing).
+    trust: Arc<TrustRegistry>,
+    clock: Arc<dyn Clock>,
+    listeners: Arc<[Arc<dyn ErasureListener>]>,
+}
+
+impl std::fmt::Debug for Privacy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Privacy").finish_non_exhaustive()
+    }
+}
+
+impl Privacy {
+    pub fn new(
+        db: DatabaseConnection,
+        vault: Arc<Vault>,
+        keys: Arc<KeyStore>,
+        catalog: Arc<Catalog>,
+        trust: Arc<TrustRegistry>,
+        clock: Arc<dyn Clock>,
+        listeners: Vec<Arc<dyn ErasureListener>>,
+    ) -> Self {
+        Self {
+            db,
+            vault,
+            keys,
+            catalog,
+            trust,
+            clock,
+            listeners: listeners.into(),
+        }
+    }
+
+    /// The personal-data vault.
+    pub fn vault(&self) -> &Arc<Vault> {
+        &self.vault
+    }
+}
+
+/// Hears, inside an erasure's database transaction, of the data subjects it erases, so
+/// that what other domains keep about them (offers waiting for a wallet) goes with the
+/// erasure, without the privacy module writing their tables.
+pub trait ErasureListener: Send + Sync {
+    fn subjects_erased<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        subjects: &'a [&'a str],
+    ) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'a>>;
+}
 
 /// Longest institution reference for a person, in bytes.
 const MAX_REFERENCE_LEN: usize = 200;
@@ -67,7 +134,7 @@ pub fn check(options: Option<&DataSubjectOptions>) -> Result<(), IssueError> {
 /// The data subject of an issuance or offer, and the contact data and evidence given
 /// with it, sealed under the subject's key.
 pub async fn subject_of(
-    state: &AppState,
+    vault: &Vault,
     tenant_id: &str,
     given: Option<&DataSubjectOptions>,
     credential_type: &str,
@@ -75,12 +142,11 @@ pub async fn subject_of(
 ) -> anyhow::Result<(Subject, Vec<personal_records::ActiveModel>)> {
     let subject = match given.and_then(|o| o.reference.as_deref()) {
         Some(reference) => {
-            state
-                .vault
+            vault
                 .subject_by_reference(tenant_id, reference, now)
                 .await?
         }
-        None => state.vault.new_subject(tenant_id, now).await?,
+        None => vault.new_subject(tenant_id, now).await?,
     };
     let mut records = Vec::new();
     for (kind, data) in given.into_iter().flat_map(|o| {
@@ -106,7 +172,7 @@ pub async fn subject_of(
 /// The vault rows of an issuance: its `credentialSubject` as issued, and what else the
 /// request gave about the person.
 pub async fn issuance_rows(
-    state: &AppState,
+    vault: &Vault,
     tenant_id: &str,
     data_subject: DataSubject<'_>,
     credential_id: &str,
@@ -116,7 +182,7 @@ pub async fn issuance_rows(
 ) -> anyhow::Result<PersonalRows> {
     let (mut subject, mut records) = match data_subject {
         DataSubject::Given(given) => {
-            subject_of(state, tenant_id, given, credential_type, now).await?
+            subject_of(vault, tenant_id, given, credential_type, now).await?
         }
         DataSubject::Stored(subject) => (*subject, Vec::new()),
     };

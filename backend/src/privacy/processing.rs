@@ -8,8 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use certus_schemas::privacy::{Controller, ProcessingActivity, RecordsOfProcessing};
 use certus_schemas::wire::VerificationPolicy;
 
-use super::retention;
-use crate::state::AppState;
+use super::{retention, Privacy};
 use crate::store::entities::{tenants, verification_policies};
 use certus_credential::catalog::CredentialType;
 use certus_credential::time::xsd_now;
@@ -24,16 +23,16 @@ const SECURITY: &[&str] = &[
 ];
 
 /// The controller: the institution, its name and DIDs.
-pub async fn controller(state: &AppState, tenant_id: &str) -> anyhow::Result<Controller> {
+pub async fn controller(privacy: &Privacy, tenant_id: &str) -> anyhow::Result<Controller> {
     let name = tenants::Entity::find_by_id(tenant_id)
-        .one(&state.db)
+        .one(&privacy.db)
         .await?
         .map(|t| t.name)
         .unwrap_or_else(|| tenant_id.to_owned());
     Ok(Controller {
         tenant: tenant_id.to_owned(),
         name,
-        dids: state
+        dids: privacy
             .keys
             .tenant_keys(tenant_id)
             .iter()
@@ -64,14 +63,14 @@ pub fn issuance_activity(t: &CredentialType, retention: &str) -> ProcessingActiv
 }
 
 fn verification_activity(
-    state: &AppState,
+    privacy: &Privacy,
     name: &str,
     policy: &VerificationPolicy,
 ) -> ProcessingActivity {
     let types: Vec<&CredentialType> = policy
         .required_types
         .iter()
-        .filter_map(|t| state.catalog.get(t))
+        .filter_map(|t| privacy.catalog.get(t))
         .collect();
     let personal_data: Vec<String> = if policy.required_claims.is_empty() {
         types
@@ -118,20 +117,24 @@ fn verification_activity(
 /// (every type that needs no accreditation, and those it is accredited for), and each of
 /// its verification policies.
 pub async fn records_of_processing(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<RecordsOfProcessing> {
-    let controller = controller(state, tenant_id).await?;
-    let periods = retention::periods(state, tenant_id).await?;
+    let controller = controller(privacy, tenant_id).await?;
+    let periods = retention::periods(privacy, tenant_id).await?;
     let mut activities = Vec::new();
-    for t in state.catalog.types() {
+    for t in privacy.catalog.types() {
         let mut may_issue = !t.accreditation_required;
         for did in &controller.dids {
             if may_issue {
                 break;
             }
-            may_issue = state.trust.require_accreditation(did, t, now).await.is_ok();
+            may_issue = privacy
+                .trust
+                .require_accreditation(did, t, now)
+                .await
+                .is_ok();
         }
         if may_issue {
             let retention = periods
@@ -143,11 +146,11 @@ pub async fn records_of_processing(
     }
     let policies = verification_policies::Entity::find()
         .filter(verification_policies::Column::TenantId.eq(tenant_id))
-        .all(&state.db)
+        .all(&privacy.db)
         .await?;
     for row in policies {
         if let Ok(policy) = serde_json::from_str::<VerificationPolicy>(&row.document) {
-            activities.push(verification_activity(state, &row.name, &policy));
+            activities.push(verification_activity(privacy, &row.name, &policy));
         }
     }
     Ok(RecordsOfProcessing {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Months, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use certus_schemas::privacy::{
@@ -19,11 +19,11 @@ use certus_schemas::privacy::{
 };
 
 use super::erasure::{self, ErasureError};
-use crate::audit;
+use super::Privacy;
 use crate::auth::Principal;
 use crate::error::{DomainError, ErrorKind};
-use crate::state::AppState;
 use crate::store::entities::{data_subjects, erasures, personal_records, retention_rules};
+use crate::work::Work;
 
 /// Records erased per query of a sweep.
 const BATCH: u64 = 500;
@@ -85,17 +85,17 @@ pub fn cutoff(now: DateTime<Utc>, period: &Period) -> Option<DateTime<Utc>> {
 /// Each credential type's period at `tenant_id` (the institution's, else the schema's),
 /// with its source.
 pub async fn periods(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
 ) -> Result<BTreeMap<String, (String, RetentionSource)>, sea_orm::DbErr> {
     let own: HashMap<String, String> = retention_rules::Entity::find()
         .filter(retention_rules::Column::TenantId.eq(tenant_id))
-        .all(&state.db)
+        .all(&privacy.db)
         .await?
         .into_iter()
         .map(|r| (r.credential_type, r.period))
         .collect();
-    Ok(state
+    Ok(privacy
         .catalog
         .types()
         .iter()
@@ -112,27 +112,27 @@ pub async fn periods(
 /// Sets (or, with `None`, clears) the principal's institution's own period for a credential
 /// type, with its audit entry, in one transaction.
 pub async fn set(
-    state: &AppState,
+    privacy: &Privacy,
     principal: &Principal,
     credential_type: &str,
     period: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), RetentionError> {
-    if state.catalog.get(credential_type).is_none() {
+    if privacy.catalog.get(credential_type).is_none() {
         return Err(RetentionError::UnknownType(credential_type.to_owned()));
     }
     if let Some(invalid) = period.filter(|p| Period::parse(p).is_none()) {
         return Err(RetentionError::InvalidPeriod(invalid.to_owned()));
     }
     let tenant_id = principal.tenant_id.as_str();
-    let txn = state.db.begin().await.map_err(anyhow::Error::from)?;
-    write_rule(&txn, tenant_id, credential_type, period, now)
-        .await
-        .map_err(anyhow::Error::from)?;
-    audit::record(&txn, principal, "privacy.retention", credential_type, now)
-        .await
-        .map_err(anyhow::Error::from)?;
-    txn.commit().await.map_err(anyhow::Error::from)?;
+    let written: Result<(), DbErr> = async {
+        let mut work = Work::begin(&privacy.db, now).await?;
+        write_rule(work.conn(), tenant_id, credential_type, period, now).await?;
+        work.audit_by(principal, "privacy.retention", credential_type);
+        work.commit().await
+    }
+    .await;
+    written.map_err(anyhow::Error::from)?;
     Ok(())
 }
 
@@ -176,24 +176,24 @@ async fn write_rule(
 
 /// What `tenant_id` holds per credential type, what is due, and what retention erased.
 pub async fn report(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<RetentionReport> {
     let mut rules = Vec::new();
-    for (credential_type, (period, source)) in periods(state, tenant_id).await? {
+    for (credential_type, (period, source)) in periods(privacy, tenant_id).await? {
         let live = || {
             personal_records::Entity::find()
                 .filter(personal_records::Column::TenantId.eq(tenant_id))
                 .filter(personal_records::Column::CredentialType.eq(&credential_type))
                 .filter(personal_records::Column::Jwe.is_not_null())
         };
-        let held = live().count(&state.db).await?;
+        let held = live().count(&privacy.db).await?;
         let due = match Period::parse(&period).and_then(|p| cutoff(now, &p)) {
             Some(cutoff) => {
                 live()
                     .filter(personal_records::Column::CreatedAt.lt(cutoff))
-                    .count(&state.db)
+                    .count(&privacy.db)
                     .await?
             }
             None => 0,
@@ -211,9 +211,9 @@ pub async fn report(
                         .to_owned(),
                 ),
             )
-            .count(&state.db)
+            .count(&privacy.db)
             .await?;
-        let schema_period = state
+        let schema_period = privacy
             .catalog
             .get(&credential_type)
             .map(|t| t.retention.clone())
@@ -230,19 +230,14 @@ pub async fn report(
     }
     Ok(RetentionReport {
         rules,
-        erasures: erasure::list(
-            &state.db,
-            tenant_id,
-            Some(ErasureReason::Retention),
-            REPORTED,
-        )
-        .await?,
+        erasures: erasure::list(privacy, tenant_id, Some(ErasureReason::Retention), REPORTED)
+            .await?,
     })
 }
 
 /// Erases what `tenant_id` holds past its retention periods.
 pub async fn sweep_tenant(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> Result<SweepReport, ErasureError> {
@@ -250,7 +245,7 @@ pub async fn sweep_tenant(
         records: 0,
         erasures: Vec::new(),
     };
-    for (credential_type, (period, _)) in periods(state, tenant_id).await? {
+    for (credential_type, (period, _)) in periods(privacy, tenant_id).await? {
         let Some(cutoff) = Period::parse(&period).and_then(|p| cutoff(now, &p)) else {
             continue;
         };
@@ -262,7 +257,7 @@ pub async fn sweep_tenant(
                 .filter(personal_records::Column::CreatedAt.lt(cutoff))
                 .order_by_asc(personal_records::Column::SubjectId)
                 .limit(BATCH)
-                .all(&state.db)
+                .all(&privacy.db)
                 .await?;
             if due.is_empty() {
                 break;
@@ -275,7 +270,7 @@ pub async fn sweep_tenant(
                     .push(record.clone());
             }
             for (subject_id, records) in by_subject {
-                let info = erase_due(state, tenant_id, subject_id, &records, now).await?;
+                let info = erase_due(privacy, tenant_id, subject_id, &records, now).await?;
                 report.records += info.records;
                 report.erasures.push(info);
             }
@@ -286,24 +281,24 @@ pub async fn sweep_tenant(
 
 /// Erases a subject's due records: the whole subject when they are all it still holds.
 async fn erase_due(
-    state: &AppState,
+    privacy: &Privacy,
     tenant_id: &str,
     subject_id: &str,
     due: &[personal_records::Model],
     now: DateTime<Utc>,
 ) -> Result<certus_schemas::privacy::ErasureInfo, ErasureError> {
     let subject = data_subjects::Entity::find_by_id(subject_id)
-        .one(&state.db)
+        .one(&privacy.db)
         .await?
         .ok_or_else(|| ErasureError::NotFound(subject_id.to_owned()))?;
     let live = personal_records::Entity::find()
         .filter(personal_records::Column::SubjectId.eq(subject_id))
         .filter(personal_records::Column::Jwe.is_not_null())
-        .count(&state.db)
+        .count(&privacy.db)
         .await?;
     if live <= due.len() as u64 && subject.wrapped_key.is_some() {
         return erasure::erase_subject(
-            state,
+            privacy,
             tenant_id,
             subject_id,
             ErasureReason::Retention,
@@ -312,34 +307,34 @@ async fn erase_due(
         )
         .await;
     }
-    erasure::erase_records(state, &subject, due, ErasureReason::Retention, now).await
+    erasure::erase_records(privacy, &subject, due, ErasureReason::Retention, now).await
 }
 
 /// Sweeps every institution.
-pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<u64, ErasureError> {
+pub async fn sweep(privacy: &Privacy, now: DateTime<Utc>) -> Result<u64, ErasureError> {
     let tenants: Vec<String> = personal_records::Entity::find()
         .select_only()
         .column(personal_records::Column::TenantId)
         .filter(personal_records::Column::Jwe.is_not_null())
         .distinct()
         .into_tuple()
-        .all(&state.db)
+        .all(&privacy.db)
         .await?;
     let mut erased = 0;
     for tenant_id in tenants {
-        erased += sweep_tenant(state, &tenant_id, now).await?.records;
+        erased += sweep_tenant(privacy, &tenant_id, now).await?.records;
     }
     Ok(erased)
 }
 
 /// Sweeps every `interval`, for ever.
-pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(privacy: Privacy, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match sweep(&state, state.clock.now()).await {
+            match sweep(&privacy, privacy.clock.now()).await {
                 Ok(0) => {}
                 Ok(records) => tracing::info!(records, "retention erased personal records"),
                 Err(e) => tracing::warn!(error = %e, "the retention sweep failed"),

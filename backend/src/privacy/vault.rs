@@ -14,13 +14,16 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use josekit::jwe::{self, Dir, JweHeader};
 use rand::RngCore;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, IntoCondition, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
 use serde_json::Value;
 use sha2::Sha256;
 
 use certus_schemas::privacy::RecordKind;
 
+use super::PersonalRows;
 use crate::keys::MasterKey;
 use crate::ledger::hash::erasure_tag;
 use crate::store::entities::{data_subjects, personal_records, tenant_keys};
@@ -138,6 +141,95 @@ pub struct Vault {
     db: DatabaseConnection,
     master: Arc<MasterKey>,
     tenants: RwLock<HashMap<String, VaultKey>>,
+}
+
+/// Rows per INSERT statement (within both databases' parameter limits).
+const INSERT_CHUNK: usize = 1_000;
+
+/// Writes vault rows (new subjects and sealed records) in `conn`'s transaction, with the
+/// issuances or the offer they belong to.
+pub async fn insert<'a>(
+    conn: &impl ConnectionTrait,
+    rows: impl IntoIterator<Item = &'a PersonalRows>,
+) -> Result<(), DbErr> {
+    let (mut subjects, mut records) = (Vec::new(), Vec::new());
+    for row in rows {
+        subjects.extend(row.subject.clone());
+        records.extend(row.records.iter().cloned());
+    }
+    if !subjects.is_empty() {
+        data_subjects::Entity::insert_many(subjects)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    // Up to three records an issuance: chunked to stay within the databases' limits on
+    // bound parameters.
+    for chunk in records.chunks(INSERT_CHUNK) {
+        personal_records::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Destroys the keys (and reference hashes) of the subjects `ids` that still have one and
+/// clears their records: (subjects, records) erased.
+pub async fn shred(
+    conn: &impl ConnectionTrait,
+    ids: &[&str],
+    erased_by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), DbErr> {
+    if ids.is_empty() {
+        return Ok((0, 0));
+    }
+    let shredded = data_subjects::Entity::update_many()
+        .col_expr(
+            data_subjects::Column::WrappedKey,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            data_subjects::Column::ReferenceHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(data_subjects::Column::ErasedAt, Expr::value(now))
+        .filter(data_subjects::Column::Id.is_in(ids.iter().copied()))
+        .filter(data_subjects::Column::WrappedKey.is_not_null())
+        .exec(conn)
+        .await?
+        .rows_affected;
+    let records = clear(
+        conn,
+        personal_records::Column::SubjectId.is_in(ids.iter().copied()),
+        erased_by,
+        now,
+    )
+    .await?;
+    Ok((shredded, records))
+}
+
+/// Clears the ciphertexts of the records `filter` selects that still hold any.
+pub async fn clear(
+    conn: &impl ConnectionTrait,
+    filter: impl IntoCondition,
+    erased_by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(personal_records::Entity::update_many()
+        .col_expr(
+            personal_records::Column::Jwe,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(personal_records::Column::ErasedAt, Expr::value(now))
+        .col_expr(
+            personal_records::Column::ErasedBy,
+            Expr::value(erased_by.map(str::to_owned)),
+        )
+        .filter(filter)
+        .filter(personal_records::Column::Jwe.is_not_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
 
 /// A data subject was erased: nothing of theirs can be read any more.

@@ -5,7 +5,6 @@ use certus_schemas::wire::StatusPurpose;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use super::list::{random_free_index, StatusBits, LIST_ENTRIES};
@@ -13,6 +12,7 @@ use super::StatusLists;
 use crate::keys::IssuerKey;
 use crate::ledger::transaction::ListId;
 use crate::store::entities::{issued_credentials, status_lists};
+use crate::work::Work;
 
 /// Entries handed out per pair before it is closed and a new pair opened: half the list,
 /// so random probing finds a free index at once and a list's fill level says little.
@@ -122,7 +122,7 @@ impl StatusLists {
     /// Creates a pair of lists for `key`'s DID and publishes their empty first versions.
     async fn open_pair(&self, key: &IssuerKey, now: DateTime<Utc>) -> anyhow::Result<OpenPair> {
         let (revocation, suspension) = (ListId(rand::random()), ListId(rand::random()));
-        let txn = self.db.begin().await?;
+        let mut work = Work::begin(&self.db, now).await?;
         let mut published = Vec::new();
         for (list, partner, purpose) in [
             (revocation, suspension, StatusPurpose::Revocation),
@@ -139,11 +139,11 @@ impl StatusLists {
                 open: Set(true),
                 created_at: Set(now),
             }
-            .insert(&txn)
+            .insert(work.conn())
             .await?;
-            published.push(self.publish(&txn, row, StatusBits::default(), now).await?);
+            published.push(self.publish(&mut work, row, StatusBits::default()).await?);
         }
-        txn.commit().await?;
+        work.commit().await?;
         published.into_iter().for_each(|p| self.remember(p));
         tracing::info!(issuer = %key.did, %revocation, %suspension, "opened a pair of status lists");
         Ok(OpenPair {

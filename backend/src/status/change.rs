@@ -7,19 +7,17 @@ use certus_schemas::wire::{
     CredentialQuery, PublishedList, StatusChangeResult, StatusPurpose, StatusReason,
 };
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::event::{StatusChanged, StatusRef};
 use super::list::StatusBits;
 use super::StatusLists;
-use crate::audit;
 use crate::error::{DomainError, ErrorKind};
+use crate::issued;
 use crate::ledger::transaction::ListId;
-use crate::store::entities::{audit_outbox, issued_credentials, status_lists};
+use crate::store::entities::{issued_credentials, status_lists};
 use crate::store::has_type;
+use crate::work::Work;
 
 /// Why a status change was refused. Every variant but `Internal` is the client's.
 #[derive(Debug, thiserror::Error)]
@@ -230,30 +228,15 @@ impl StatusLists {
             }
         }
         let selected = selected.add(Column::StatusIndex.is_not_null());
-        let txn = self.db.begin().await?;
+        let mut work = Work::begin(&self.db, now).await?;
         // The update comes first so that SQLite takes its write lock before any read.
-        let reason_code = serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned));
-        let update = issued_credentials::Entity::update_many()
-            .col_expr(Column::StatusReason, Expr::value(reason_code))
-            .filter(selected.clone())
-            .filter(Column::RevokedAt.is_null());
-        let update = match (purpose, set) {
-            (StatusPurpose::Revocation, _) => update.col_expr(Column::RevokedAt, Expr::value(now)),
-            (StatusPurpose::Suspension, true) => update
-                .col_expr(Column::SuspendedAt, Expr::value(now))
-                .filter(Column::SuspendedAt.is_null()),
-            (StatusPurpose::Suspension, false) => update
-                .col_expr(Column::SuspendedAt, Expr::value(None::<DateTime<Utc>>))
-                .filter(Column::SuspendedAt.is_not_null()),
-        };
-        let changed = update.exec_with_returning(&txn).await?;
+        let changed =
+            issued::set_status(work.conn(), selected.clone(), purpose, set, reason, now).await?;
         let matched = issued_credentials::Entity::find()
             .filter(selected)
             .select_only()
             .column(Column::Id)
-            .count(&txn)
+            .count(work.conn())
             .await?;
 
         // Whoever listens (institutions relying on these credentials, when the holder let
@@ -278,7 +261,7 @@ impl StatusLists {
             at: now,
         };
         for listener in &self.listeners {
-            listener.status_changed(&txn, &event).await?;
+            listener.status_changed(work.conn(), &event).await?;
         }
 
         let mut by_list: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -298,7 +281,7 @@ impl StatusLists {
         for (list, indexes) in by_list {
             let row = status_lists::Entity::find_by_id(list.clone())
                 .lock_exclusive()
-                .one(&txn)
+                .one(work.conn())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("status list {list} is missing"))?;
             let mut bits = StatusBits::from_bytes(row.bits.clone())
@@ -306,19 +289,17 @@ impl StatusLists {
             for index in indexes {
                 bits.set(index, set);
             }
-            published.push(self.publish(&txn, row, bits, now).await?);
+            published.push(self.publish(&mut work, row, bits).await?);
         }
         let action = match (purpose, set) {
             (StatusPurpose::Revocation, _) => "credential.revoke",
             (StatusPurpose::Suspension, true) => "credential.suspend",
             (StatusPurpose::Suspension, false) => "credential.reinstate",
         };
-        let entries: Vec<audit_outbox::ActiveModel> = changed
-            .iter()
-            .map(|r| audit::entry(tenant_id, actor, action, &r.credential_id, now))
-            .collect();
-        audit::append(&txn, entries).await?;
-        txn.commit().await?;
+        for record in &changed {
+            work.audit(tenant_id, actor, action, &record.credential_id);
+        }
+        work.commit().await?;
 
         let published = published
             .into_iter()

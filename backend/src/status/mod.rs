@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use certus_schemas::wire::StatusPurpose;
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{json, Value};
 
 pub use allocate::Allocation;
@@ -116,6 +116,15 @@ impl StatusLists {
             entry(allocation.revocation, StatusPurpose::Revocation),
             entry(allocation.suspension, StatusPurpose::Suspension),
         ])
+    }
+
+    /// Whether `list` is one of `tenant_id`'s lists.
+    pub async fn owned_by(&self, list: ListId, tenant_id: &str) -> Result<bool, DbErr> {
+        Ok(status_lists::Entity::find_by_id(list.to_string())
+            .filter(status_lists::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await?
+            .is_some())
     }
 
     /// The latest version of `list`, from the cache when it is fresh.

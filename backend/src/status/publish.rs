@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use certus_schemas::wire::StatusPurpose;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{json, Value};
 
 use super::list::StatusBits;
 use super::StatusLists;
 use crate::ledger::hash::Digest;
-use crate::ledger::store::outbox_row;
 use crate::ledger::transaction::{status_list_hash, ListId, Transaction};
 use crate::store::entities::{status_list_versions, status_lists};
+use crate::work::Work;
 use certus_credential::data_integrity::{self, ProofConfig};
 use certus_credential::time::xsd_now;
 
@@ -64,15 +64,15 @@ fn purpose_of(row: &status_lists::Model) -> anyhow::Result<StatusPurpose> {
 }
 
 impl StatusLists {
-    /// Signs and stores the next version of `row` with `bits`, and queues its anchor, in
-    /// `conn`'s transaction; the caller remembers the result once it commits.
+    /// Signs and stores the next version of `row` with `bits`, and anchors it, in `work`;
+    /// the caller remembers the result once it commits.
     pub(super) async fn publish(
         &self,
-        conn: &impl ConnectionTrait,
+        work: &mut Work,
         row: status_lists::Model,
         bits: StatusBits,
-        now: DateTime<Utc>,
     ) -> anyhow::Result<Arc<Published>> {
+        let now = work.now();
         let list = ListId::parse(&row.id)
             .ok_or_else(|| anyhow::anyhow!("status list id `{}` is malformed", row.id))?;
         let purpose = purpose_of(&row)?;
@@ -117,23 +117,18 @@ impl StatusLists {
             credential: Set(credential.clone()),
             published_at: Set(now),
         })
-        .exec_without_returning(conn)
+        .exec_without_returning(work.conn())
         .await?;
         let issuer = row.issuer.clone();
         let mut active: status_lists::ActiveModel = row.into();
         active.bits = Set(bits.as_bytes().to_vec());
         active.version = Set(version as i64);
-        active.update(conn).await?;
-        outbox_row(
-            &Transaction::StatusListVersion {
-                list,
-                version,
-                hash,
-            },
-            now,
-        )
-        .insert(conn)
-        .await?;
+        active.update(work.conn()).await?;
+        work.anchor(&Transaction::StatusListVersion {
+            list,
+            version,
+            hash,
+        });
         Ok(Arc::new(Published {
             list,
             purpose,

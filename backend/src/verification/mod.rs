@@ -5,6 +5,7 @@
 mod accreditation;
 mod anchor;
 mod credential;
+pub mod policies;
 pub mod policy;
 mod presentation;
 mod report;

@@ -58,10 +58,9 @@ async fn every_endpoint_answers_each_role_and_tenant_as_it_should(db: Db) {
     let id = issued["id"].as_str().expect("id").to_owned();
     let enc = id.replace(':', "%3A");
     app.seal().await;
-    let (key, _) =
-        certus_server::auth::create_api_key(&app.state.db, "default", &[Scope::Read], None)
-            .await
-            .expect("key");
+    let (key, _) = certus_server::auth::create_api_key(&app.db, "default", &[Scope::Read], None)
+        .await
+        .expect("key");
     let key_id = key.id;
     let suspend = json!({
         "credentialId": id,

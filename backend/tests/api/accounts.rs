@@ -46,14 +46,14 @@ async fn signing_in_sets_a_hardened_cookie_and_stores_only_hashes(db: Db) {
         .expect("token");
     // Neither the password nor the cookie token is stored.
     let user = users::Entity::find()
-        .one(&app.state.db)
+        .one(&app.db)
         .await
         .expect("query")
         .expect("user");
     assert!(user.password_hash.starts_with("$argon2id$"));
     assert!(!user.password_hash.contains(PASSWORD));
     let session = sessions::Entity::find()
-        .one(&app.state.db)
+        .one(&app.db)
         .await
         .expect("query")
         .expect("session");
@@ -111,10 +111,7 @@ async fn changes_with_the_session_cookie_need_the_csrf_token(db: Db) {
         assert_eq!(body["code"], "CSRF_TOKEN_INVALID");
     }
     assert_eq!(
-        users::Entity::find()
-            .count(&app.state.db)
-            .await
-            .expect("count"),
+        users::Entity::find().count(&app.db).await.expect("count"),
         1,
         "nothing was created"
     );
@@ -135,7 +132,7 @@ async fn changes_with_the_session_cookie_need_the_csrf_token(db: Db) {
 async fn a_one_time_password_must_be_replaced_before_anything_else(db: Db) {
     let app = TestApp::spawn(db).await;
     let (user, one_time) = accounts::create(
-        &app.state.db,
+        &app.db,
         "default",
         "nora@food-cert.test",
         "Nora",

@@ -103,7 +103,7 @@ async fn tampering_with_a_stored_block_fails_chain_verification_and_the_anchored
         app.seal().await;
     }
     assert_eq!(app.state.ledger.verify_chain().await, Ok(4));
-    let conn = &app.state.db;
+    let conn = &app.db;
 
     // Block 4: one byte of a signature.
     let row = ledger_blocks::Entity::find_by_id(4)
@@ -196,7 +196,7 @@ async fn nothing_personal_reaches_the_chain(db: Db) {
         seen.push_str(&block.to_string());
     }
     for tx in ledger_transactions::Entity::find()
-        .all(&app.state.db)
+        .all(&app.db)
         .await
         .expect("db")
     {
@@ -271,14 +271,14 @@ async fn the_audit_log_is_hash_chained_and_its_head_anchored(db: Db) {
 
     // Rewriting an entry's subject breaks the chain at that entry.
     let entry = audit_log::Entity::find_by_id(1)
-        .one(&app.state.db)
+        .one(&app.db)
         .await
         .expect("db")
         .expect("an entry");
     assert!(!entry.subject.contains("Maria"));
     let mut altered = entry.into_active_model();
     altered.subject = Set("urn:uuid:forged".into());
-    altered.update(&app.state.db).await.expect("update");
+    altered.update(&app.db).await.expect("update");
     let error = app.state.ledger.verify_audit().await.expect_err("altered");
     assert!(error.contains("does not chain"), "{error}");
 }

@@ -36,7 +36,8 @@ fn issued_by(did: &str) -> Value {
 fn current_key(app: &TestApp, did: &str) -> (Arc<dyn Signer>, String) {
     let key = app
         .state
-        .keys
+        .issuer
+        .keys()
         .key_for_issuer("default", did)
         .expect("a current key");
     (key.signer.clone(), key.verification_method.clone())

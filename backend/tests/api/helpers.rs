@@ -12,7 +12,7 @@ use certus_server::config::{ServerConfig, StoreConfig};
 use certus_server::state::AppState;
 use certus_server::trust::Grant;
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -50,6 +50,8 @@ fn postgres_server() -> String {
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
+    /// The node's database, for tests that read or alter the store directly.
+    pub db: DatabaseConnection,
     pub token: String,
     /// The node's clock: tests move it on instead of sleeping.
     pub clock: Arc<SettableClock>,
@@ -150,11 +152,13 @@ impl TestApp {
         )
         .await
         .expect("api key");
+        let db = node.db.clone();
         let state = certus_server::build_state(node, &server);
         let router = certus_server::app(state.clone(), &server);
         Self {
             router,
             state,
+            db,
             token,
             clock,
             _dir: dir,
@@ -288,7 +292,7 @@ impl TestApp {
     /// Creates an account (with [`PASSWORD`]) in `tenant`; returns its id.
     pub async fn user(&self, tenant: &str, email: &str, role: Role) -> String {
         certus_server::auth::accounts::create(
-            &self.state.db,
+            &self.db,
             tenant,
             email,
             "Test User",
@@ -309,14 +313,14 @@ impl TestApp {
             name: Set(format!("Tenant {id}")),
             created_at: Set(chrono::Utc::now()),
         }
-        .insert(&self.state.db)
+        .insert(&self.db)
         .await
         .expect("create tenant");
     }
 
     /// An API key of `tenant` with `scopes`.
     pub async fn key(&self, tenant: &str, scopes: &[Scope]) -> Caller {
-        let (_, token) = create_api_key(&self.state.db, tenant, scopes, None)
+        let (_, token) = create_api_key(&self.db, tenant, scopes, None)
             .await
             .expect("api key");
         Caller::Key(token)
@@ -442,8 +446,7 @@ impl TestApp {
         let postgres_db = match self.postgres_url() {
             None => {
                 let target = dir.path().join("certus.db");
-                self.state
-                    .db
+                self.db
                     .execute_unprepared(&format!("VACUUM INTO '{}'", target.display()))
                     .await
                     .expect("VACUUM INTO");

@@ -45,7 +45,7 @@ async fn issuance_is_recorded_without_claim_values(db: Db) {
     let app = TestApp::spawn(db).await;
     let vc = app.issue(kyc_credential(None), "ldp_vc").await;
     let rows = issued_credentials::Entity::find()
-        .all(&app.state.db)
+        .all(&app.db)
         .await
         .expect("rows");
     assert_eq!(rows.len(), 1);
@@ -72,7 +72,7 @@ async fn issuing_needs_an_api_key_with_the_issue_scope(db: Db) {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (_, verify_only) = certus_server::auth::create_api_key(
-        &app.state.db,
+        &app.db,
         "default",
         &[certus_server::auth::Scope::Verify],
         None,
@@ -135,7 +135,7 @@ async fn a_subject_that_breaks_its_schema_is_refused_with_the_failing_path(db: D
         (Some("INVALID_DATE"), Some("/credential/validUntil"))
     );
     let rows = issued_credentials::Entity::find()
-        .all(&app.state.db)
+        .all(&app.db)
         .await
         .expect("rows");
     assert!(rows.is_empty(), "a refused credential must leave no record");
@@ -289,7 +289,7 @@ async fn concurrent_issuances_are_all_recorded_and_a_reused_id_is_a_conflict(db:
     assert_eq!(conflicts[0].1["code"], "CREDENTIAL_ID_TAKEN");
     assert_eq!(conflicts[0].1["path"], "/credential/id");
     let rows = issued_credentials::Entity::find()
-        .all(&app.state.db)
+        .all(&app.db)
         .await
         .expect("rows");
     assert_eq!(rows.len(), 19);

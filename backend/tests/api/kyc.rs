@@ -191,7 +191,8 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
     let app = TestApp::spawn(db).await;
     let bank_a = app
         .state
-        .keys
+        .issuer
+        .keys()
         .default_key("default")
         .expect("key")
         .did
@@ -276,7 +277,8 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
     assert_eq!(decoded.header_str("typ"), Some("reliance-record+jwt"));
     let b_key = app
         .state
-        .keys
+        .issuer
+        .keys()
         .default_key("bank-b")
         .expect("bank B's key")
         .public_jwk();
@@ -418,7 +420,7 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
         deliveries["deliveries"][0]["state"], "pending",
         "{deliveries}"
     );
-    let delivered = webhooks::deliver_due(&app.state, &webhooks::client(), Utc::now()).await;
+    let delivered = webhooks::deliver_due(&app.state.kyc, &webhooks::client(), Utc::now()).await;
     assert_eq!(delivered, 1);
     let received = receiver.received();
     assert_eq!(received.len(), 1);
@@ -442,7 +444,7 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
     // Delivered once: nothing more is due.
     assert_eq!(
         webhooks::deliver_due(
-            &app.state,
+            &app.state.kyc,
             &webhooks::client(),
             Utc::now() + Duration::hours(1)
         )
@@ -559,7 +561,7 @@ async fn without_the_holders_leave_nothing_is_watched_and_suspension_is_told_bot
     events.sort();
     assert_eq!(events, ["reinstated", "suspended"]);
     assert_eq!(
-        webhooks::deliver_due(&app.state, &webhooks::client(), Utc::now()).await,
+        webhooks::deliver_due(&app.state.kyc, &webhooks::client(), Utc::now()).await,
         0
     );
     assert_eq!(failing.received().len(), 2, "both were tried");
@@ -573,7 +575,7 @@ async fn without_the_holders_leave_nothing_is_watched_and_suspension_is_told_bot
     }
     // Not due again until the back-off has passed.
     assert_eq!(
-        webhooks::deliver_due(&app.state, &webhooks::client(), Utc::now()).await,
+        webhooks::deliver_due(&app.state.kyc, &webhooks::client(), Utc::now()).await,
         0
     );
     assert_eq!(failing.received().len(), 2);

@@ -315,7 +315,7 @@ async fn wrong_used_and_expired_codes_are_refused(db: Db) {
                 credential_offers::Column::ExpiresAt,
                 Expr::value(Utc::now() - chrono::Duration::seconds(1)),
             )
-            .exec(&app.state.db)
+            .exec(&app.db)
             .await
             .expect("expire");
     }
@@ -507,7 +507,7 @@ pub(crate) async fn request_by(
     let jwt = jwt.as_str().expect("jwt").to_owned();
     let decoded = jose::decode(&jwt).expect("jws");
     assert_eq!(decoded.header_str("typ"), Some("oauth-authz-req+jwt"));
-    let verifier = app.state.keys.default_key(tenant).expect("key");
+    let verifier = app.state.issuer.keys().default_key(tenant).expect("key");
     decoded
         .verify(&verifier.public_jwk())
         .expect("signed by the verifier's key");
@@ -652,7 +652,8 @@ async fn a_verifier_sees_only_the_disclosed_claims_with_signed_receipts(db: Db) 
     decoded
         .verify(
             &app.state
-                .keys
+                .issuer
+                .keys()
                 .default_key("default")
                 .expect("key")
                 .public_jwk(),
@@ -679,7 +680,8 @@ async fn a_verifier_sees_only_the_disclosed_claims_with_signed_receipts(db: Db) 
         .expect("jws")
         .verify(
             &app.state
-                .keys
+                .issuer
+                .keys()
                 .default_key("default")
                 .expect("key")
                 .public_jwk()

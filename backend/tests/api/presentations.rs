@@ -51,7 +51,7 @@ pub async fn sign_vp(
             challenge: Some(challenge),
             domain: Some(domain),
         },
-        &app.state.contexts,
+        app.state.issuer.contexts(),
     )
     .await
     .expect("signs")

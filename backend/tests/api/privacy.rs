@@ -216,7 +216,7 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     // Each record is a JWE under the subject's own key.
     let rows = personal_records::Entity::find()
         .filter(personal_records::Column::SubjectId.eq(&subject_id))
-        .all(&app.state.db)
+        .all(&app.db)
         .await
         .expect("records");
     for row in &rows {
@@ -317,13 +317,13 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     let receipt = erasure["receipt"].as_str().expect("receipt");
     let decoded = jose::decode(receipt).expect("a JWS");
     assert_eq!(decoded.header_str("typ"), Some("erasure-receipt+jwt"));
-    let key = app.state.keys.default_key("default").expect("key");
+    let key = app.state.issuer.keys().default_key("default").expect("key");
     decoded
         .verify(&key.public_jwk())
         .expect("signed by the institution");
     let claims = decoded.payload.clone();
     let stored = data_subjects::Entity::find_by_id(&subject_id)
-        .one(&app.state.db)
+        .one(&app.db)
         .await
         .expect("query")
         .expect("subject");
@@ -347,10 +347,17 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
 
     // The key is gone, the ciphertexts too; nothing can be decrypted any more.
     assert!(stored.wrapped_key.is_none() && stored.reference_hash.is_none());
-    assert!(app.state.vault.open(&stored).await.expect("query").is_err());
+    assert!(app
+        .state
+        .privacy
+        .vault()
+        .open(&stored)
+        .await
+        .expect("query")
+        .is_err());
     let rows = personal_records::Entity::find()
         .filter(personal_records::Column::SubjectId.eq(&subject_id))
-        .all(&app.state.db)
+        .all(&app.db)
         .await
         .expect("records");
     assert!(rows
@@ -450,9 +457,13 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
             .await
             .expect("catches up");
         assert!(held >= 1 && appended >= 1, "{held} {appended}");
-        let erased = certus_server::privacy::erasure::reapply(&node.db, chrono::Utc::now())
-            .await
-            .expect("re-applies");
+        let erased = certus_server::privacy::erasure::reapply(
+            &node.db,
+            &certus_server::erasure_listeners(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("re-applies");
         assert!(erased >= 1);
         let row = data_subjects::Entity::find_by_id(&subject_id)
             .one(&node.db)

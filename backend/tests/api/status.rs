@@ -289,14 +289,9 @@ async fn bulk_revocation_changes_exactly_what_the_query_selects(db: Db) {
         app.issue(food_credential.clone(), "vc+jwt").await,
     ];
     // A second API key of the same tenant issues one more KYC credential.
-    let (_, second) = create_api_key(
-        &app.state.db,
-        "default",
-        &[Scope::Issue],
-        Some("desk 2".into()),
-    )
-    .await
-    .expect("key");
+    let (_, second) = create_api_key(&app.db, "default", &[Scope::Issue], Some("desk 2".into()))
+        .await
+        .expect("key");
     let body = json!({"credential": kyc_credential(None), "options": {"format": "ldp_vc"}});
     let (status, by_second) = app.post("/credentials/issue", &body, Some(&second)).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -321,7 +316,7 @@ async fn bulk_revocation_changes_exactly_what_the_query_selects(db: Db) {
     // The second key's issuance, by issuing key.
     let second_id = certus_server::store::entities::api_keys::Entity::find()
         .filter(certus_server::store::entities::api_keys::Column::Label.eq("desk 2"))
-        .one(&app.state.db)
+        .one(&app.db)
         .await
         .expect("query")
         .expect("key row")
@@ -513,7 +508,7 @@ async fn bad_status_requests_get_clear_errors(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (_, issue_only) = create_api_key(&app.state.db, "default", &[Scope::Issue], None)
+    let (_, issue_only) = create_api_key(&app.db, "default", &[Scope::Issue], None)
         .await
         .expect("key");
     let (status, body) = app
@@ -622,7 +617,12 @@ fn foreign_vc_jwt(status: Value) -> Value {
 
 /// A `vc+jwt` signed with the test tenant's own issuer key, outside the issuance API.
 fn own_vc_jwt(app: &TestApp, status: Value) -> Value {
-    let key = app.state.keys.default_key("default").expect("issuer key");
+    let key = app
+        .state
+        .issuer
+        .keys()
+        .default_key("default")
+        .expect("issuer key");
     vc_jwt(
         key.signer.as_ref(),
         &key.did,

@@ -21,14 +21,9 @@ struct Trust {
 }
 
 async fn root(app: &TestApp) -> Trust {
-    let (_, root) = create_api_key(
-        &app.state.db,
-        "default",
-        &[Scope::Trust],
-        Some("root".into()),
-    )
-    .await
-    .expect("key");
+    let (_, root) = create_api_key(&app.db, "default", &[Scope::Trust], Some("root".into()))
+        .await
+        .expect("key");
     Trust { root }
 }
 
