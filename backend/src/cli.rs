@@ -283,6 +283,17 @@ pub async fn chain(
                     return Ok(ExitCode::FAILURE);
                 }
             }
+            match crate::status::verify::verify_store(&node.db).await {
+                Ok(c) => println!(
+                    "the status lists hold: {} lists and {} versions, each anchored; {} \
+                     credentials' recorded status agrees with them",
+                    c.lists, c.versions, c.credentials
+                ),
+                Err(reason) => {
+                    println!("the status store does not hold: {reason}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
             match node.ledger.verify_audit().await {
                 Ok(Some(entries)) => println!(
                     "the audit log holds: {entries} entries, chained to the head anchored last"

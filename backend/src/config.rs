@@ -110,7 +110,8 @@ pub struct ServerConfig {
     #[arg(long, env = "CERTUS_MAX_BODY_BYTES", default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
 
-    /// Verify requests per second allowed per client address (burst: twice as many).
+    /// Anonymous requests (verification, OpenID4VCI nonces) per second allowed per client
+    /// address (burst: twice as many).
     #[arg(long, env = "CERTUS_VERIFY_RATE", default_value_t = 50)]
     pub verify_rate: u32,
 

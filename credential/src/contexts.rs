@@ -170,6 +170,37 @@ impl Contexts {
     pub fn is_known(&self, url: &str) -> bool {
         self.known.contains(url)
     }
+
+    /// The first `@context` of `document`, at the top or embedded at any depth, that is
+    /// not a bundled context's URL: the unknown URL, or `an inline context` for a context
+    /// given as an object (or null). Contexts come from the bundled set only, so a
+    /// document cannot redefine its terms (`{"@vocab": …}`).
+    pub fn first_unlisted(&self, document: &Map<String, Value>) -> Option<String> {
+        document.iter().find_map(|(key, value)| {
+            if key == "@context" {
+                self.unlisted_context(value)
+            } else {
+                self.unlisted_within(value)
+            }
+        })
+    }
+
+    fn unlisted_within(&self, value: &Value) -> Option<String> {
+        match value {
+            Value::Object(map) => self.first_unlisted(map),
+            Value::Array(items) => items.iter().find_map(|v| self.unlisted_within(v)),
+            _ => None,
+        }
+    }
+
+    fn unlisted_context(&self, context: &Value) -> Option<String> {
+        match context {
+            Value::String(url) if self.is_known(url) => None,
+            Value::String(url) => Some(url.clone()),
+            Value::Array(items) => items.iter().find_map(|c| self.unlisted_context(c)),
+            _ => Some("an inline context".to_owned()),
+        }
+    }
 }
 
 fn parse(json: &str) -> Value {
@@ -188,6 +219,32 @@ pub fn context_urls(document: &Map<String, Value>) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_bundled_urls_pass_at_any_depth() {
+        let contexts = Contexts::bundled();
+        let check =
+            |document: Value| contexts.first_unlisted(document.as_object().expect("object"));
+        let v2 = "https://www.w3.org/ns/credentials/v2";
+        assert_eq!(check(json!({"@context": [v2], "a": {"b": [1, "x"]}})), None);
+        assert_eq!(
+            check(json!({"@context": [v2, {"@vocab": "https://evil.example/#"}]})),
+            Some("an inline context".into())
+        );
+        assert_eq!(
+            check(json!({"@context": v2, "credentialSubject": {"@context": {"name": "@id"}}})),
+            Some("an inline context".into())
+        );
+        assert_eq!(
+            check(json!({"@context": [v2], "x": [{"@context": "https://evil.example/c"}]})),
+            Some("https://evil.example/c".into())
+        );
+        assert_eq!(
+            check(json!({"@context": null})),
+            Some("an inline context".into())
+        );
+    }
 
     #[test]
     fn bundled_contexts_include_w3c_and_certus_ones_and_nothing_unknown() {

@@ -135,6 +135,15 @@ pub fn decode(input: &str) -> Result<Decoded<'_>, SdJwtError> {
     } else {
         Some(jose::decode(kb)?)
     };
+    // Each disclosure once (RFC 9901 §7.1): a repeated one would count twice.
+    let mut seen = std::collections::HashSet::new();
+    if !without_kb[jwt_end + 1..]
+        .split('~')
+        .filter(|d| !d.is_empty())
+        .all(|d| seen.insert(d))
+    {
+        return Err(SdJwtError::Disclosure("a disclosure is presented twice"));
+    }
     let revealed = sd_jwt.decode_reveal_any().map_err(|e| {
         // Never echo a disclosure: its value may be personal data.
         SdJwtError::Disclosure(match e {

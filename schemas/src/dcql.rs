@@ -111,8 +111,20 @@ impl std::fmt::Display for InvalidQuery {
     }
 }
 
+/// Bounds of a query Certus accepts (a request is stored, signed and shown to holders):
+/// credential queries, claims per credential query, elements per claims path, values and
+/// sets per list, and bytes per identifier or path element.
+pub mod limits {
+    pub const CREDENTIALS: usize = 16;
+    pub const CLAIMS: usize = 64;
+    pub const PATH: usize = 16;
+    pub const LIST: usize = 32;
+    pub const TEXT: usize = 256;
+}
+
 fn is_identifier(id: &str) -> bool {
     !id.is_empty()
+        && id.len() <= limits::TEXT
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -125,12 +137,16 @@ impl DcqlQuery {
         if self.credentials.is_empty() {
             return bad("credentials must not be empty".into());
         }
+        if let Some(too_big) = self.oversized() {
+            return bad(too_big);
+        }
         let mut ids = Vec::new();
         for q in &self.credentials {
             if !is_identifier(&q.id) {
                 return bad(format!(
-                    "credential query id `{}` must be alphanumeric, `_` or `-`",
-                    q.id
+                    "credential query id `{}` must be 1 to {} of alphanumeric, `_` or `-`",
+                    q.id.chars().take(limits::TEXT).collect::<String>(),
+                    limits::TEXT
                 ));
             }
             if ids.contains(&q.id.as_str()) {
@@ -188,6 +204,65 @@ impl DcqlQuery {
             }
         }
         Ok(())
+    }
+
+    /// What exceeds [`limits`], if anything.
+    fn oversized(&self) -> Option<String> {
+        use limits::*;
+        let long_text = |t: &str| t.len() > TEXT;
+        if self.credentials.len() > CREDENTIALS {
+            return Some(format!("at most {CREDENTIALS} credential queries"));
+        }
+        if self.credential_sets.as_ref().is_some_and(|sets| {
+            sets.len() > LIST
+                || sets
+                    .iter()
+                    .any(|s| s.options.len() > LIST || s.options.iter().any(|o| o.len() > LIST))
+        }) {
+            return Some(format!(
+                "credential_sets: at most {LIST} sets, options and ids each"
+            ));
+        }
+        for q in &self.credentials {
+            let claims = q.claims.as_deref().unwrap_or_default();
+            if claims.len() > CLAIMS {
+                return Some(format!("at most {CLAIMS} claims per credential query"));
+            }
+            for c in claims {
+                if c.path.len() > PATH
+                    || c.path.iter().any(|e| e.as_str().is_some_and(long_text))
+                    || c.id.as_deref().is_some_and(long_text)
+                {
+                    return Some(format!(
+                        "a claims path has at most {PATH} elements and an element or id at most {TEXT} bytes"
+                    ));
+                }
+                if c.values.as_ref().is_some_and(|v| v.len() > LIST) {
+                    return Some(format!("at most {LIST} values per claim"));
+                }
+            }
+            let meta = &q.meta;
+            if q.format.len() > TEXT
+                || q.claim_sets
+                    .as_ref()
+                    .is_some_and(|s| s.len() > LIST || s.iter().any(|s| s.len() > CLAIMS))
+                || meta
+                    .vct_values
+                    .as_ref()
+                    .is_some_and(|v| v.len() > LIST || v.iter().any(|t| long_text(t)))
+                || meta.type_values.as_ref().is_some_and(|v| {
+                    v.len() > LIST
+                        || v.iter()
+                            .any(|t| t.len() > LIST || t.iter().any(|t| long_text(t)))
+                })
+            {
+                return Some(format!(
+                    "meta, format and claim_sets of `{}` exceed the limits ({LIST} entries, {TEXT} bytes)",
+                    q.id.chars().take(TEXT).collect::<String>()
+                ));
+            }
+        }
+        None
     }
 
     /// Whether answers to the credential queries `answered` satisfy the query: each
@@ -498,6 +573,27 @@ mod tests {
             (
                 json!({"credentials": [{"id": "a", "format": "dc+sd-jwt"}], "credential_sets": [{"options": [["b"]]}]}),
                 "credential_sets",
+            ),
+            // Bounds: a request is stored and signed, so nothing in it is unbounded.
+            (
+                json!({"credentials": [{"id": "a", "format": "dc+sd-jwt", "claims": [{"path": vec!["x"; 100_000]}]}]}),
+                "at most 16 elements",
+            ),
+            (
+                json!({"credentials": (0..17).map(|i| json!({"id": format!("q{i}"), "format": "dc+sd-jwt"})).collect::<Vec<_>>()}),
+                "at most 16 credential queries",
+            ),
+            (
+                json!({"credentials": [{"id": "a", "format": "dc+sd-jwt", "claims": vec![json!({"path": ["n"]}); 65]}]}),
+                "at most 64 claims",
+            ),
+            (
+                json!({"credentials": [{"id": "a", "format": "dc+sd-jwt", "claims": [{"path": ["x".repeat(257)]}]}]}),
+                "256 bytes",
+            ),
+            (
+                json!({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": vec!["v"; 33]}}]}),
+                "exceed the limits",
             ),
         ] {
             let err = query(bad).validate().expect_err(why);

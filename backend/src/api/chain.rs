@@ -8,7 +8,7 @@ use certus_schemas::portal::{BlockSummary, ReceiptCheck};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{page_limit, JsonBody, QueryParams};
+use super::extract::{page_limit, page_position, JsonBody, QueryParams};
 
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
@@ -99,8 +99,9 @@ pub async fn blocks(
     QueryParams(query): QueryParams<BlockQuery>,
 ) -> Result<Json<Vec<BlockSummary>>, ApiError> {
     let limit = page_limit(query.limit, 20, 100)?;
+    let before = page_position(query.before, "before")?;
     Ok(Json(
-        crate::issued::blocks(&state.records, query.before, limit).await?,
+        crate::issued::blocks(&state.records, before, limit).await?,
     ))
 }
 

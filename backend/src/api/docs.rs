@@ -142,3 +142,14 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 pub async fn page() -> Html<&'static str> {
     Html(include_str!("docs.html"))
 }
+
+/// `GET /api-docs/docs.js`: the rendering's script.
+pub async fn script() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/javascript; charset=utf-8",
+        )],
+        include_str!("docs.js"),
+    )
+}

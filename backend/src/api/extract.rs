@@ -230,6 +230,19 @@ pub fn page_limit(value: Option<u64>, default: u64, max: u64) -> Result<u64, Api
     }
 }
 
+/// A position or offset query parameter `name`: at most `i64::MAX`, the largest the
+/// databases store (a larger one would not bind).
+pub fn page_position(value: Option<u64>, name: &str) -> Result<Option<u64>, ApiError> {
+    match value {
+        Some(v) if i64::try_from(v).is_err() => Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            format!("{name} must be at most {}", i64::MAX),
+        )
+        .at(name)),
+        v => Ok(v),
+    }
+}
+
 /// The client's address, when the server knows it (requests through a socket).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod dids;
 pub mod docs;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod kyc;
 pub mod offers;
@@ -38,12 +39,14 @@ use crate::state::AppState;
 /// The application router: the JSON API, and the web app's files for every other path.
 pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router {
     let index = web_dir.join("index.html");
-    let verify = Router::new()
+    // Open to anyone, so limited per client address (unless the caller's API key has the
+    // verify scope).
+    let anonymous = Router::new()
         .route("/credentials/verify", post(credentials::verify))
         .route("/presentations/verify", post(presentations::verify))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            rate_limit::limit_verify,
+            rate_limit::limit_anonymous,
         ));
     Router::new()
         .route("/health", get(health::health))
@@ -96,7 +99,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/openid4vci/credential", post(openid::credential))
         .route("/openid4vp/requests/{id}", get(openid::request_object))
         .route("/openid4vp/responses/{id}", post(openid::response))
-        .merge(verify)
+        .merge(anonymous)
         .route("/credentials/status", post(status::update))
         .route("/credentials/status/bulk", post(status::bulk))
         .route("/credentials/{id}/status", get(status::credential_status))
@@ -153,6 +156,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/chain/checkpoint", get(chain::checkpoint))
         .route("/api-docs/openapi.json", get(docs::openapi_json))
         .route("/api-docs", get(docs::page))
+        .route("/api-docs/docs.js", get(docs::script))
         // The web app's own pages: each is index.html, which routes in the browser.
         .route_service("/sign-in", ServeFile::new(&index))
         .route_service("/verify", ServeFile::new(&index))
@@ -162,6 +166,10 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route_service("/portal/{*page}", ServeFile::new(&index))
         .fallback_service(ServeDir::new(web_dir).not_found_service(not_found.into_service()))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            headers::Https(state.accounts.secure_cookies()),
+            headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -20,6 +20,7 @@ impl IntoResponse for OAuthError {
         let status = match self.kind {
             OAuthErrorKind::InvalidToken => StatusCode::UNAUTHORIZED,
             OAuthErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            OAuthErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         };
         let mut body = json!({"error": self.kind.code(), "error_description": self.description});
@@ -43,9 +44,19 @@ fn no_store() -> [(axum::http::HeaderName, &'static str); 1] {
 }
 
 fn form_error(e: FormRejection) -> OAuthError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large();
+    }
     OAuthError::new(
         OAuthErrorKind::InvalidRequest,
         format!("the body must be application/x-www-form-urlencoded: {e}"),
+    )
+}
+
+fn too_large() -> OAuthError {
+    OAuthError::new(
+        OAuthErrorKind::TooLarge,
+        "the request body is larger than this server accepts",
     )
 }
 
@@ -90,18 +101,26 @@ pub async fn token(
     Ok((no_store(), Json(body)).into_response())
 }
 
-/// `POST /openid4vci/nonce`: a fresh `c_nonce`.
-pub async fn nonce(State(state): State<AppState>) -> Result<Response, OAuthError> {
-    let c_nonce = state.openid.nonce(state.clock.now()).await?;
-    Ok((no_store(), Json(json!({ "c_nonce": c_nonce }))).into_response())
+/// `POST /openid4vci/nonce`: a fresh `c_nonce`. Open to anyone, rate-limited per client,
+/// and writes nothing.
+pub async fn nonce(State(state): State<AppState>) -> Response {
+    let c_nonce = state.openid.nonce(state.clock.now());
+    (no_store(), Json(json!({ "c_nonce": c_nonce }))).into_response()
 }
 
 /// `POST /openid4vci/credential`: the credential, bound to the proof's key.
 pub async fn credential(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            OAuthError::new(OAuthErrorKind::InvalidRequest, "the body could not be read")
+        }
+    })?;
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

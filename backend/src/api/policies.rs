@@ -58,7 +58,7 @@ pub async fn requested(
         (None, None) => return Ok(None),
     };
     policy::validate(&requested.0)
-        .map_err(|m| invalid_policy(m, "/options/policy/requiredChecks"))?;
+        .map_err(|(m, field)| invalid_policy(m, &format!("/options/policy/{field}")))?;
     Ok(Some(requested))
 }
 
@@ -85,7 +85,7 @@ pub async fn put(
             "",
         ));
     }
-    policy::validate(&policy).map_err(|m| invalid_policy(m, "/requiredChecks"))?;
+    policy::validate(&policy).map_err(|(m, field)| invalid_policy(m, &format!("/{field}")))?;
     state
         .policies
         .put(&principal, &name, &policy, state.clock.now())

@@ -71,8 +71,13 @@ impl RateLimiter {
     }
 }
 
-/// Middleware: limits anonymous verify requests per client address.
-pub async fn limit_verify(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Middleware: limits anonymous requests (verification, OpenID4VCI nonces) per client
+/// address.
+pub async fn limit_anonymous(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let token = request
         .headers()
         .get(AUTHORIZATION)
@@ -95,7 +100,7 @@ pub async fn limit_verify(State(state): State<AppState>, request: Request, next:
         Err(retry_after) => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "RATE_LIMITED",
-            "too many verification requests; retry later or use an API key with the verify scope",
+            "too many anonymous requests from this address; retry later, or verify with an API key that has the verify scope",
         )
         .with_retry_after(retry_after)
         .into_response(),

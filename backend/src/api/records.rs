@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 
-use super::extract::{page_limit, QueryParams};
+use super::extract::{page_limit, page_position, QueryParams};
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::portal::{
@@ -35,6 +35,7 @@ pub async fn search(
 ) -> Result<Json<CredentialPage>, ApiError> {
     principal.require(Scope::Read)?;
     let limit = page_limit(search.limit, 50, 200)?;
+    page_position(search.offset, "offset")?;
     let (total, items) = issued::search(&state.records, &principal.tenant_id, &search, limit)
         .await
         .map_err(|e| match e {
@@ -114,8 +115,8 @@ pub async fn audit(
 ) -> Result<Json<AuditPage>, ApiError> {
     principal.require(Scope::Read)?;
     let limit = page_limit(query.limit, 100, 500)?;
-    let entries =
-        issued::audit_log(&state.records, &principal.tenant_id, query.before, limit).await?;
+    let before = page_position(query.before, "before")?;
+    let entries = issued::audit_log(&state.records, &principal.tenant_id, before, limit).await?;
     Ok(Json(AuditPage { entries }))
 }
 

@@ -1,7 +1,7 @@
 //! Signing in and out of the portal, and changing one's password.
 
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{CACHE_CONTROL, SET_COOKIE};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -51,7 +51,10 @@ pub async fn sign_in(
         })?;
     let info = session_info(&state, &session).await?;
     Ok((
-        [set_cookie(&state, &token, sessions::LIFETIME.num_seconds())],
+        [
+            set_cookie(&state, &token, sessions::LIFETIME.num_seconds()),
+            no_store(),
+        ],
         Json(info),
     )
         .into_response())
@@ -65,8 +68,8 @@ pub async fn sign_in(
 pub async fn current(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
-) -> Result<Json<SessionInfo>, ApiError> {
-    Ok(Json(session_info(&state, &session).await?))
+) -> Result<([(HeaderName, String); 1], Json<SessionInfo>), ApiError> {
+    Ok(([no_store()], Json(session_info(&state, &session).await?)))
 }
 
 /// Signs out: ends the session and clears the cookie.
@@ -120,6 +123,11 @@ pub async fn change_password(
             e => e.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Answers that carry the CSRF token are never cached.
+fn no_store() -> (HeaderName, String) {
+    (CACHE_CONTROL, "no-store".to_owned())
 }
 
 /// The session cookie set to `value` for `max_age` seconds (0 clears it): HttpOnly,

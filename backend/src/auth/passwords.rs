@@ -34,22 +34,34 @@ pub fn verify(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Argon2 computations at once: each takes about 19 MiB and a core, so a burst of
+/// sign-ins waits its turn instead of growing memory without bound.
+const CONCURRENT_HASHES: usize = 4;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+
+/// Runs an Argon2 computation on Tokio's blocking pool, at most [`CONCURRENT_HASHES`] at
+/// once.
+async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let _turn = HASHING.acquire().await?;
+    Ok(tokio::task::spawn_blocking(work).await?)
+}
+
 /// [`hash`] on Tokio's blocking pool.
 pub async fn hash_blocking(password: String) -> anyhow::Result<String> {
-    Ok(tokio::task::spawn_blocking(move || hash(&password)).await?)
+    argon2(move || hash(&password)).await
 }
 
 /// [`verify`] on Tokio's blocking pool; with `phc` absent (no such user) it checks against
 /// a fixed hash anyway, so an unknown email takes as long as a wrong password.
 pub async fn verify_blocking(password: String, phc: Option<String>) -> anyhow::Result<bool> {
-    Ok(tokio::task::spawn_blocking(move || match phc {
+    argon2(move || match phc {
         Some(phc) => verify(&password, &phc),
         None => {
             verify(&password, dummy_hash());
             false
         }
     })
-    .await?)
+    .await
 }
 
 fn dummy_hash() -> &'static str {

@@ -61,7 +61,7 @@ pub async fn sign_in(
 ) -> Result<(Session, String), SignInError> {
     let email = accounts::normalise_email(email).unwrap_or_else(|_| email.to_owned());
     throttle
-        .check(&email, client, Instant::now())
+        .attempt(&email, client, Instant::now())
         .map_err(SignInError::Throttled)?;
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(&email))
@@ -73,12 +73,9 @@ pub async fn sign_in(
             .await?;
     let user = match user {
         Some(user) if matches && user.disabled_at.is_none() => user,
-        _ => {
-            throttle.failed(&email, client, Instant::now());
-            return Err(SignInError::InvalidCredentials);
-        }
+        _ => return Err(SignInError::InvalidCredentials),
     };
-    throttle.succeeded(&email);
+    throttle.succeeded(&email, client);
     let token = random_token();
     let now = Utc::now();
     let session = Session {

@@ -35,26 +35,23 @@ pub struct SignInThrottle {
 }
 
 impl SignInThrottle {
-    /// `Err(seconds)` while `email` or `client` has used up its failed attempts.
-    pub fn check(&self, email: &str, client: Option<IpAddr>, now: Instant) -> Result<(), u64> {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+    /// Counts an attempt against `email` and `client` before its password is checked — so
+    /// concurrent attempts cannot all pass under the limit while their hashes are being
+    /// checked — or `Err(seconds)` while either has used up its attempts. A successful
+    /// attempt takes its count back ([`Self::succeeded`]).
+    pub fn attempt(&self, email: &str, client: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let wait = |key: Key, limit: u32| {
             failures
                 .get(&key)
                 .filter(|f| f.count >= limit && now.duration_since(f.since) < WINDOW)
                 .map(|f| (WINDOW - now.duration_since(f.since)).as_secs().max(1))
         };
-        match wait(Key::Account(email.to_owned()), PER_ACCOUNT)
+        if let Some(seconds) = wait(Key::Account(email.to_owned()), PER_ACCOUNT)
             .or_else(|| wait(Key::Client(client), PER_CLIENT))
         {
-            Some(seconds) => Err(seconds),
-            None => Ok(()),
+            return Err(seconds);
         }
-    }
-
-    /// Counts a failed attempt against `email` and `client`.
-    pub fn failed(&self, email: &str, client: Option<IpAddr>, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if failures.len() >= MAX_TRACKED {
             failures.retain(|_, f| now.duration_since(f.since) < WINDOW);
         }
@@ -71,14 +68,17 @@ impl SignInThrottle {
             }
             entry.count += 1;
         }
+        Ok(())
     }
 
-    /// Forgets the failed attempts against `email` after a successful sign-in.
-    pub fn succeeded(&self, email: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&Key::Account(email.to_owned()));
+    /// A successful sign-in: forgets the failed attempts against `email`, and gives
+    /// `client` its attempt back.
+    pub fn succeeded(&self, email: &str, client: Option<IpAddr>) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.remove(&Key::Account(email.to_owned()));
+        if let Some(entry) = failures.get_mut(&Key::Client(client)) {
+            entry.count = entry.count.saturating_sub(1);
+        }
     }
 }
 
@@ -91,16 +91,15 @@ mod tests {
         let throttle = SignInThrottle::default();
         let start = Instant::now();
         for _ in 0..PER_ACCOUNT {
-            assert!(throttle.check("a@x.test", None, start).is_ok());
-            throttle.failed("a@x.test", None, start);
+            assert!(throttle.attempt("a@x.test", None, start).is_ok());
         }
-        let wait = throttle.check("a@x.test", None, start).unwrap_err();
+        let wait = throttle.attempt("a@x.test", None, start).unwrap_err();
         assert_eq!(wait, WINDOW.as_secs());
         assert!(
-            throttle.check("b@x.test", None, start).is_ok(),
+            throttle.attempt("b@x.test", None, start).is_ok(),
             "others unaffected"
         );
-        assert!(throttle.check("a@x.test", None, start + WINDOW).is_ok());
+        assert!(throttle.attempt("a@x.test", None, start + WINDOW).is_ok());
     }
 
     #[test]
@@ -109,21 +108,27 @@ mod tests {
         let client = Some(IpAddr::from([127, 0, 0, 9]));
         let now = Instant::now();
         for i in 0..PER_CLIENT {
-            throttle.failed(&format!("user{i}@x.test"), client, now);
+            assert!(throttle
+                .attempt(&format!("user{i}@x.test"), client, now)
+                .is_ok());
         }
-        assert!(throttle.check("fresh@x.test", client, now).is_err());
-        assert!(throttle.check("fresh@x.test", None, now).is_ok());
+        assert!(throttle.attempt("fresh@x.test", client, now).is_err());
+        assert!(throttle.attempt("fresh@x.test", None, now).is_ok());
     }
 
     #[test]
-    fn success_clears_the_account_count() {
+    fn success_clears_the_account_count_and_returns_the_clients_attempt() {
         let throttle = SignInThrottle::default();
+        let client = Some(IpAddr::from([127, 0, 0, 7]));
         let now = Instant::now();
-        for _ in 0..PER_ACCOUNT - 1 {
-            throttle.failed("a@x.test", None, now);
+        for _ in 0..PER_ACCOUNT {
+            throttle
+                .attempt("a@x.test", client, now)
+                .expect("under the limit");
         }
-        throttle.succeeded("a@x.test");
-        throttle.failed("a@x.test", None, now);
-        assert!(throttle.check("a@x.test", None, now).is_ok());
+        throttle.succeeded("a@x.test", client);
+        assert!(throttle.attempt("a@x.test", client, now).is_ok());
+        let failures = throttle.failures.lock().expect("lock");
+        assert_eq!(failures[&Key::Client(client)].count, PER_ACCOUNT);
     }
 }

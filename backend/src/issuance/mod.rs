@@ -44,7 +44,7 @@ pub enum IssueError {
     )]
     UnsupportedVersion,
     /// A context outside the bundled set (nothing is fetched).
-    #[error("unknown JSON-LD context `{0}`; GET /contexts lists the known ones")]
+    #[error("JSON-LD context `{0}` is not a bundled one (none is fetched or given inline); GET /contexts lists them")]
     UnknownContext(String),
     /// No known credential type among `type`.
     #[error("{0}; GET /credential-types lists the known types")]

@@ -67,8 +67,8 @@ pub fn prepare<'a>(
     if urls.first() != Some(&VC_V2_CONTEXT) {
         return Err(IssueError::UnsupportedVersion);
     }
-    if let Some(unknown) = urls.iter().find(|u| !contexts.is_known(u)) {
-        return Err(IssueError::UnknownContext((*unknown).to_owned()));
+    if let Some(unlisted) = contexts.first_unlisted(&vc) {
+        return Err(IssueError::UnknownContext(unlisted));
     }
 
     // type: VerifiableCredential plus exactly one known credential type.

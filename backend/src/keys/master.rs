@@ -88,6 +88,17 @@ impl MasterKey {
         Ok(jwe::serialize_compact(plaintext, &header, &encrypter)?)
     }
 
+    /// A key for `purpose` derived from the master key (HMAC-SHA256 of the purpose), so
+    /// the master key itself is used for nothing else than encryption.
+    pub fn derive(&self, purpose: &str) -> [u8; KEY_LEN] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"certus/derived-key/v1\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Decrypts a compact JWE made by [`Self::encrypt`] with the same key.
     pub fn decrypt(&self, token: &str) -> anyhow::Result<Vec<u8>> {
         let decrypter = Dir.decrypter_from_bytes(self.0)?;

@@ -10,7 +10,8 @@ use ed25519_dalek::{Signature, SignatureError, VerifyingKey};
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
 };
 
 use super::block::{
@@ -174,6 +175,33 @@ pub async fn anchored(conn: &impl ConnectionTrait, kind: Kind) -> Result<Vec<Tra
         .iter()
         .filter_map(|data| Transaction::decode(data).ok())
         .collect())
+}
+
+/// Whether `tx` is on the chain or waiting in the outbox for the next block (found by its
+/// commitment, compared byte for byte).
+pub async fn is_recorded(conn: &impl ConnectionTrait, tx: &Transaction) -> Result<bool, DbErr> {
+    let Some(commitment) = tx.commitment().map(|c| c.to_hex()) else {
+        return Ok(false);
+    };
+    let data = tx.encode();
+    let sealed: Vec<Vec<u8>> = ledger_transactions::Entity::find()
+        .select_only()
+        .column(ledger_transactions::Column::Data)
+        .filter(ledger_transactions::Column::Commitment.eq(commitment.clone()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if sealed.contains(&data) {
+        return Ok(true);
+    }
+    let pending: Vec<Vec<u8>> = ledger_outbox::Entity::find()
+        .select_only()
+        .column(ledger_outbox::Column::Data)
+        .filter(ledger_outbox::Column::Commitment.eq(commitment))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(pending.contains(&data))
 }
 
 /// Where a transaction was sealed.
@@ -537,7 +565,22 @@ impl Ledger {
                     "the stored chunk roots do not match the transactions".into(),
                 ));
             }
+            check_columns(&self.db, &block)
+                .await
+                .map_err(|reason| (height, reason))?;
             previous = block.header;
+        }
+        // Transactions of a block past the head: the head block was deleted.
+        let orphans = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::BlockHeight.gt(head as i64))
+            .count(&self.db)
+            .await
+            .map_err(|e| (head + 1, e.to_string()))?;
+        if orphans > 0 {
+            return Err((
+                head + 1,
+                format!("the block is missing, though {orphans} of its transactions remain"),
+            ));
         }
         Ok(head)
     }
@@ -735,6 +778,41 @@ fn parse_header(row: &ledger_blocks::Model) -> Result<BlockHeader, StoreError> {
         height: row.height as u64,
         what: "the header",
     })
+}
+
+/// Checks the columns stored beside a block for queries — its hash, time and count, each
+/// transaction's kind and commitment — against the block itself, so that none of them can
+/// be altered unnoticed.
+async fn check_columns(conn: &impl ConnectionTrait, block: &Block) -> Result<(), String> {
+    let height = block.header.height as i64;
+    let row = ledger_blocks::Entity::find_by_id(height)
+        .one(conn)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the block is missing")?;
+    if row.hash != block.header.hash().to_hex() {
+        return Err("the stored block hash is not the header's".into());
+    }
+    if row.time_ms != block.header.time_ms || row.tx_count as u64 != block.header.tx_count {
+        return Err("the stored time or transaction count is not the header's".into());
+    }
+    let rows = ledger_transactions::Entity::find()
+        .filter(ledger_transactions::Column::BlockHeight.eq(height))
+        .order_by_asc(ledger_transactions::Column::Position)
+        .all(conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    for (row, tx) in rows.iter().zip(&block.transactions) {
+        let commitment = tx.commitment().map(|c| c.to_hex());
+        let stored = row.commitment.clone().filter(|c| !c.is_empty());
+        if row.kind != i16::from(tx.kind()) || stored != commitment {
+            return Err(format!(
+                "transaction {}: the stored kind or commitment is not the transaction's",
+                row.position
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A stored block and its stored chunk roots.

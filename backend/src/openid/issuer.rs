@@ -127,7 +127,7 @@ pub async fn token(
     }
     let format = parse_format(&offer.format)?;
     let configuration = configuration_id(&offer.credential_type, format);
-    let c_nonce = nonces::issue(&openid.db, now).await?;
+    let c_nonce = openid.nonces.issue(now);
     Ok(json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -182,10 +182,11 @@ pub async fn credential(
     let configuration = configuration_id(&offer.credential_type, format);
     let dialect = check_request(request, &offer.credential_type, format, &configuration)?;
     let jwt = proof_jwt(request, dialect)?;
-    let holder = match proof::check(&openid.db, jwt, &openid.public_url, now).await {
+    let holder = match proof::check(&openid.db, &openid.nonces, jwt, &openid.public_url, now).await
+    {
         Ok(holder) => holder,
         Err(mut e) => {
-            e.c_nonce = Some(nonces::issue(&openid.db, now).await?);
+            e.c_nonce = Some(openid.nonces.issue(now));
             return Err(e);
         }
     };
@@ -245,7 +246,7 @@ pub async fn credential(
         Dialect::Draft13 => json!({
             "credential": credential,
             "format": format_name(format),
-            "c_nonce": nonces::issue(&openid.db, now).await?,
+            "c_nonce": openid.nonces.issue(now),
             "c_nonce_expires_in": nonces::LIFETIME_SECS,
         }),
     })

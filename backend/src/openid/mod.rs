@@ -42,6 +42,7 @@ pub struct OpenId {
     issuer: Issuer,
     verifier: Verifier,
     kyc: Kyc,
+    nonces: nonces::Nonces,
 }
 
 impl std::fmt::Debug for OpenId {
@@ -69,6 +70,7 @@ impl OpenId {
     pub fn new(parts: Parts) -> Self {
         Self {
             catalog: parts.issuer.catalog().clone(),
+            nonces: nonces::Nonces::new(&parts.master),
             db: parts.db,
             public_url: parts.public_url,
             keys: parts.keys,
@@ -85,12 +87,9 @@ impl OpenId {
         &self.public_url
     }
 
-    /// A fresh `c_nonce`.
-    pub async fn nonce(
-        &self,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<String, sea_orm::DbErr> {
-        nonces::issue(&self.db, now).await
+    /// A fresh `c_nonce` (nothing is written).
+    pub fn nonce(&self, now: chrono::DateTime<chrono::Utc>) -> String {
+        self.nonces.issue(now)
     }
 
     /// The credential types offered.
@@ -122,13 +121,15 @@ pub enum OAuthErrorKind {
     CredentialRequestDenied,
     /// Something failed on the server; nothing was issued.
     ServerError,
+    /// The body is larger than the server accepts (`invalid_request`, with HTTP 413).
+    TooLarge,
 }
 
 impl OAuthErrorKind {
     /// The `error` value.
     pub fn code(self) -> &'static str {
         match self {
-            Self::InvalidRequest => "invalid_request",
+            Self::InvalidRequest | Self::TooLarge => "invalid_request",
             Self::InvalidGrant => "invalid_grant",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidToken => "invalid_token",

@@ -1,42 +1,130 @@
 //! One-time `c_nonce` values (OpenID4VCI §7): issued by the nonce endpoint, consumed by the
-//! proof of possession that carries one. Stored, so any node of a deployment accepts a
-//! nonce another gave out, and a nonce is used at most once across all of them.
+//! proof of possession that carries one.
+//!
+//! Giving one out writes nothing: a nonce is its expiry time and 16 random bytes,
+//! authenticated with a key derived from the master key, so anyone may ask for one
+//! (rate-limited) without growing the database. Using one up records it (until it expires)
+//! in the shared store, so any node of a deployment accepts a nonce another gave out, and
+//! a nonce is used at most once across all of them.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sha2::Sha256;
 
-use crate::auth::random_token;
+use crate::keys::MasterKey;
 use crate::store::entities::openid_nonces;
 
 /// How long a `c_nonce` stays usable.
 pub const LIFETIME_SECS: i64 = 300;
+/// Bytes of a nonce before encoding: expiry (8), random (16), tag (16).
+const NONCE_LEN: usize = 40;
 
-/// Gives out a fresh nonce (and clears expired ones).
-pub async fn issue(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<String, DbErr> {
-    openid_nonces::Entity::delete_many()
-        .filter(openid_nonces::Column::ExpiresAt.lte(now))
-        .exec(db)
-        .await?;
-    let nonce = random_token();
-    openid_nonces::Entity::insert(openid_nonces::ActiveModel {
-        nonce: Set(nonce.clone()),
-        expires_at: Set(now + Duration::seconds(LIFETIME_SECS)),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(nonce)
+/// Makes and checks nonces.
+#[derive(Clone)]
+pub struct Nonces {
+    key: [u8; 32],
 }
 
-/// Uses up `nonce`: true when it was given out, unexpired and not used before.
-pub async fn consume(
-    db: &DatabaseConnection,
-    nonce: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let deleted = openid_nonces::Entity::delete_many()
-        .filter(openid_nonces::Column::Nonce.eq(nonce))
-        .filter(openid_nonces::Column::ExpiresAt.gt(now))
-        .exec(db)
+impl std::fmt::Debug for Nonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Nonces(..)")
+    }
+}
+
+impl Nonces {
+    pub fn new(master: &MasterKey) -> Self {
+        Self {
+            key: master.derive("openid4vci c_nonce"),
+        }
+    }
+
+    fn tag(&self, body: &[u8]) -> [u8; 16] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        mac.update(body);
+        let full: [u8; 32] = mac.finalize().into_bytes().into();
+        full[..16].try_into().expect("16 of 32 bytes")
+    }
+
+    /// A fresh nonce, usable for [`LIFETIME_SECS`]. Writes nothing.
+    pub fn issue(&self, now: DateTime<Utc>) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        let expires = (now + Duration::seconds(LIFETIME_SECS)).timestamp();
+        nonce[..8].copy_from_slice(&expires.to_be_bytes());
+        rand::rngs::OsRng.fill_bytes(&mut nonce[8..24]);
+        let tag = self.tag(&nonce[..24]);
+        nonce[24..].copy_from_slice(&tag);
+        URL_SAFE_NO_PAD.encode(nonce)
+    }
+
+    /// When `nonce` expires, if this deployment made it.
+    fn expiry(&self, nonce: &str) -> Option<DateTime<Utc>> {
+        let bytes: [u8; NONCE_LEN] = URL_SAFE_NO_PAD.decode(nonce).ok()?.try_into().ok()?;
+        let tag = self.tag(&bytes[..24]);
+        // Constant-time comparison of the tag.
+        if bytes[24..]
+            .iter()
+            .zip(tag)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            != 0
+        {
+            return None;
+        }
+        let expires = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+        DateTime::from_timestamp(expires, 0)
+    }
+
+    /// Uses up `nonce`: true when this deployment made it, it has not expired and it was
+    /// not used before.
+    pub async fn consume(
+        &self,
+        db: &DatabaseConnection,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
+        let Some(expires_at) = self.expiry(nonce).filter(|e| *e > now) else {
+            return Ok(false);
+        };
+        openid_nonces::Entity::delete_many()
+            .filter(openid_nonces::Column::ExpiresAt.lte(now))
+            .exec(db)
+            .await?;
+        let inserted = openid_nonces::Entity::insert(openid_nonces::ActiveModel {
+            nonce: Set(nonce.to_owned()),
+            expires_at: Set(expires_at),
+        })
+        .on_conflict(
+            OnConflict::column(openid_nonces::Column::Nonce)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
         .await?;
-    Ok(deleted.rows_affected == 1)
+        Ok(inserted == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_authenticated_and_expire() {
+        let nonces = Nonces::new(&MasterKey::generate());
+        let now = Utc::now();
+        let nonce = nonces.issue(now);
+        let expiry = nonces.expiry(&nonce).expect("made here");
+        assert_eq!(expiry.timestamp(), now.timestamp() + LIFETIME_SECS);
+        // Another deployment's nonce, a forged one and garbage are not ours.
+        assert!(Nonces::new(&MasterKey::generate()).expiry(&nonce).is_none());
+        let mut bytes = URL_SAFE_NO_PAD.decode(&nonce).expect("b64");
+        bytes[0] ^= 1;
+        assert!(nonces.expiry(&URL_SAFE_NO_PAD.encode(bytes)).is_none());
+        assert!(nonces.expiry("not a nonce").is_none());
+    }
 }

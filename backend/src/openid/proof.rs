@@ -6,7 +6,8 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use ssi::jwk::JWK;
 
-use super::{nonces, OAuthError, OAuthErrorKind};
+use super::nonces::Nonces;
+use super::{OAuthError, OAuthErrorKind};
 use certus_credential::did;
 use certus_credential::jose;
 
@@ -28,6 +29,7 @@ fn invalid(description: impl Into<String>) -> OAuthError {
 /// Checks a proof JWT made for the issuer `issuer`, consuming its nonce; the holder key.
 pub async fn check(
     db: &DatabaseConnection,
+    nonces: &Nonces,
     jwt: &str,
     issuer: &str,
     now: DateTime<Utc>,
@@ -59,7 +61,7 @@ pub async fn check(
     }
     let nonce = payload.get("nonce").and_then(Value::as_str);
     match nonce {
-        Some(nonce) if nonces::consume(db, nonce, now).await? => Ok(holder),
+        Some(nonce) if nonces.consume(db, nonce, now).await? => Ok(holder),
         _ => Err(OAuthError::new(
             OAuthErrorKind::InvalidNonce,
             "the proof's `nonce` is not a fresh c_nonce of this issuer (each is used once)",

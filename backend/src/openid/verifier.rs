@@ -146,7 +146,7 @@ fn query_of(openid: &OpenId, body: &PresentationRequestCreate) -> Result<DcqlQue
             values: None,
         })
         .collect::<Vec<_>>();
-    Ok(DcqlQuery {
+    let query = DcqlQuery {
         credentials: vec![CredentialQuery {
             id: "credential".into(),
             format: format.into(),
@@ -170,7 +170,10 @@ fn query_of(openid: &OpenId, body: &PresentationRequestCreate) -> Result<DcqlQue
             require_holder_binding: true,
         }],
         credential_sets: None,
-    })
+    };
+    // The same bounds as a query given whole (a claim named 100,000 times, say).
+    query.validate().map_err(|e| invalid(e.0, "/claims"))?;
+    Ok(query)
 }
 
 /// Makes a request: signs its request object and stores it.

@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::event::{StatusChanged, StatusRef};
-use super::list::StatusBits;
-use super::StatusLists;
+use super::{verify, StatusLists};
 use crate::error::{DomainError, ErrorKind};
 use crate::issued;
 use crate::ledger::transaction::ListId;
@@ -34,6 +33,12 @@ pub enum StatusError {
     EmptyQuery,
     #[error("{message}")]
     InvalidQuery { message: String, path: String },
+    /// The stored list is not its latest signed and anchored version: the store was altered.
+    #[error(
+        "status list {0} as stored differs from its latest signed and anchored version; \
+         nothing was changed (see `certus chain verify`)"
+    )]
+    Altered(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -53,6 +58,7 @@ impl DomainError for StatusError {
             Self::Revoked(_) => "CREDENTIAL_REVOKED",
             Self::EmptyQuery => "EMPTY_QUERY",
             Self::InvalidQuery { .. } => "INVALID_QUERY",
+            Self::Altered(_) => "STATUS_LIST_ALTERED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -60,9 +66,10 @@ impl DomainError for StatusError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::NotFound(_) => ErrorKind::NotFound,
-            Self::NoStatusEntry(_) | Self::RevocationFinal | Self::Revoked(_) => {
-                ErrorKind::Conflict
-            }
+            Self::NoStatusEntry(_)
+            | Self::RevocationFinal
+            | Self::Revoked(_)
+            | Self::Altered(_) => ErrorKind::Conflict,
             Self::EmptyQuery | Self::InvalidQuery { .. } => ErrorKind::Invalid,
             Self::Internal(_) => ErrorKind::Internal,
         }
@@ -284,8 +291,7 @@ impl StatusLists {
                 .one(work.conn())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("status list {list} is missing"))?;
-            let mut bits = StatusBits::from_bytes(row.bits.clone())
-                .ok_or_else(|| anyhow::anyhow!("status list {list} has corrupt bits"))?;
+            let mut bits = verify::checked_bits(work.conn(), &row).await?;
             for index in indexes {
                 bits.set(index, set);
             }

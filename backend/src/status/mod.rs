@@ -14,6 +14,7 @@ pub mod event;
 pub mod list;
 mod publish;
 mod token;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -114,12 +114,18 @@ fn check_contexts(report: &mut Report, document: &Value, contexts: &Contexts) ->
             return false;
         }
     }
-    match urls.iter().find(|u| !contexts.is_known(u)) {
+    match document
+        .as_object()
+        .and_then(|d| contexts.first_unlisted(d))
+    {
         Some(unknown) => {
             report.fail(
                 checks::CONTEXTS,
                 "UNKNOWN_CONTEXT",
-                format!("unknown JSON-LD context `{unknown}` (contexts are never fetched)"),
+                format!(
+                    "JSON-LD context `{unknown}` is not a bundled one (contexts are never \
+                     fetched, and none is given inline)"
+                ),
             );
             false
         }

@@ -31,17 +31,42 @@ const KNOWN_CHECKS: &[&str] = &[
     checks::ACCREDITATION,
 ];
 
-/// A policy that names a check no verification carries out (a typo would otherwise make
-/// every credential fail, or worse, be ignored).
-pub fn validate(policy: &VerificationPolicy) -> Result<(), String> {
+/// Most entries of each list of a policy.
+pub const MAX_ENTRIES: usize = 64;
+/// Longest entry of a policy's lists, in bytes.
+pub const MAX_ENTRY_LEN: usize = 512;
+
+/// Refuses a policy with lists over the bounds, or that names a check no verification
+/// carries out (a typo would otherwise make every credential fail, or worse, be ignored).
+pub fn validate(policy: &VerificationPolicy) -> Result<(), (String, &'static str)> {
+    // Each entry becomes a requirement in the answer: bounded, so a request cannot make
+    // an answer many times its size.
+    for (name, list) in [
+        ("requiredChecks", &policy.required_checks),
+        ("acceptedIssuers", &policy.accepted_issuers),
+        ("requiredTypes", &policy.required_types),
+        ("requiredClaims", &policy.required_claims),
+    ] {
+        if list.len() > MAX_ENTRIES || list.iter().any(|e| e.len() > MAX_ENTRY_LEN) {
+            return Err((
+                format!(
+                    "{name} holds at most {MAX_ENTRIES} entries of at most {MAX_ENTRY_LEN} bytes"
+                ),
+                name,
+            ));
+        }
+    }
     match policy
         .required_checks
         .iter()
         .find(|c| !KNOWN_CHECKS.contains(&c.as_str()))
     {
-        Some(unknown) => Err(format!(
-            "requiredChecks names `{unknown}`, which is not a check; known: {}",
-            KNOWN_CHECKS.join(", ")
+        Some(unknown) => Err((
+            format!(
+                "requiredChecks names `{unknown}`, which is not a check; known: {}",
+                KNOWN_CHECKS.join(", ")
+            ),
+            "requiredChecks",
         )),
         None => Ok(()),
     }

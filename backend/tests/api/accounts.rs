@@ -1,7 +1,8 @@
 //! Accounts and sessions: signing in and out, cookies, CSRF, throttling, one-time
 //! passwords, and admins managing users and API keys.
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use certus_schemas::portal::Role;
 use certus_server::auth::accounts;
 use certus_server::store::entities::{sessions, users};
@@ -14,6 +15,8 @@ use crate::on_both_databases;
 on_both_databases!(
     signing_in_sets_a_hardened_cookie_and_stores_only_hashes,
     wrong_credentials_get_one_answer_and_are_throttled,
+    concurrent_wrong_passwords_are_counted_before_they_are_checked,
+    every_answer_carries_the_security_headers,
     changes_with_the_session_cookie_need_the_csrf_token,
     a_one_time_password_must_be_replaced_before_anything_else,
     signing_out_and_disabling_end_sessions,
@@ -89,6 +92,28 @@ async fn wrong_credentials_get_one_answer_and_are_throttled(db: Db) {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["code"], "SIGN_IN_THROTTLED");
     assert!(cookie.is_none());
+}
+
+async fn concurrent_wrong_passwords_are_counted_before_they_are_checked(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "dora@food-cert.test", Role::Certifier)
+        .await;
+    // Fifty at once: once all fifty were checked (the limit is five), and their Argon2
+    // work ran all at once.
+    let answers =
+        futures::future::join_all((0..50).map(|_| app.sign_in_raw("dora@food-cert.test", "wrong")))
+            .await;
+    let checked = answers
+        .iter()
+        .filter(|(status, _, _)| *status == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|(status, body, _)| {
+            *status == StatusCode::TOO_MANY_REQUESTS && body["code"] == "SIGN_IN_THROTTLED"
+        })
+        .count();
+    assert_eq!((checked, throttled), (5, 45));
 }
 
 async fn changes_with_the_session_cookie_need_the_csrf_token(db: Db) {
@@ -409,4 +434,49 @@ async fn admins_create_scoped_api_keys_and_revoke_them(db: Db) {
         (status, body["code"].clone()),
         (StatusCode::NOT_FOUND, json!("API_KEY_NOT_FOUND"))
     );
+}
+
+async fn every_answer_carries_the_security_headers(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "erin@food-cert.test", Role::Certifier)
+        .await;
+    let sign_in = Request::post("/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"email": "erin@food-cert.test", "password": PASSWORD}).to_string(),
+        ))
+        .expect("request");
+    let (status, session_headers, _) = app.send_full(sign_in).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        session_headers[header::CACHE_CONTROL],
+        "no-store",
+        "the answer carries the CSRF token"
+    );
+    let (_, page_headers, page) = app
+        .send_full(
+            Request::get("/api-docs")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert!(
+        !page.as_str().expect("html").contains("<script>"),
+        "no inline script"
+    );
+    for headers in [&session_headers, &page_headers] {
+        let csp = headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        // The public URL of the tests is https.
+        assert!(headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+    }
 }

@@ -17,6 +17,7 @@ on_both_databases!(
     nothing_personal_reaches_the_chain,
     the_audit_log_is_hash_chained_and_its_head_anchored,
     chain_endpoints_answer_bad_requests_with_clear_errors,
+    every_column_stored_beside_a_block_is_checked,
 );
 
 async fn genesis(app: &TestApp) -> Genesis {
@@ -172,6 +173,89 @@ async fn tampering_with_a_stored_block_fails_chain_verification_and_the_anchored
             "{result}"
         );
     }
+}
+
+/// The columns kept beside a block for queries — its hash, time, count, and each
+/// transaction's kind and commitment — once could be edited unnoticed; and deleting the
+/// head block was caught only indirectly.
+async fn every_column_stored_beside_a_block_is_checked(db: Db) {
+    let app = TestApp::spawn(db).await;
+    for _ in 0..2 {
+        app.issue(kyc_credential(None), "vc+jwt").await;
+        app.seal().await;
+    }
+    let head = app.state.ledger.verify_chain().await.expect("holds");
+    let conn = &app.db;
+    let block = |height: i64| async move {
+        ledger_blocks::Entity::find_by_id(height)
+            .one(conn)
+            .await
+            .expect("db")
+            .expect("row")
+    };
+    let tx = |height: i64| async move {
+        ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::BlockHeight.eq(height))
+            .one(conn)
+            .await
+            .expect("db")
+            .expect("row")
+    };
+    type Edit = fn(&mut ledger_blocks::ActiveModel);
+    let edits: [(&str, Edit); 3] = [
+        ("hash", |b| b.hash = Set("00".repeat(32))),
+        ("time", |b| b.time_ms = Set(1)),
+        ("count", |b| b.tx_count = Set(99)),
+    ];
+    for (what, edit) in edits {
+        let original = block(1).await;
+        let mut altered = original.clone().into_active_model();
+        edit(&mut altered);
+        altered.update(conn).await.expect("update");
+        assert_eq!(
+            app.state.ledger.verify_chain().await.map_err(|e| e.0),
+            Err(1),
+            "the block's {what}"
+        );
+        original
+            .into_active_model()
+            .reset_all()
+            .update(conn)
+            .await
+            .expect("restore");
+        assert_eq!(app.state.ledger.verify_chain().await, Ok(head));
+    }
+    for what in ["kind", "commitment"] {
+        let original = tx(1).await;
+        let mut altered = original.clone().into_active_model();
+        match what {
+            "kind" => altered.kind = Set(original.kind + 1),
+            _ => altered.commitment = Set(Some("11".repeat(32))),
+        }
+        altered.update(conn).await.expect("update");
+        assert_eq!(
+            app.state.ledger.verify_chain().await.map_err(|e| e.0),
+            Err(1),
+            "a transaction's {what}"
+        );
+        original
+            .into_active_model()
+            .reset_all()
+            .update(conn)
+            .await
+            .expect("restore");
+    }
+    assert_eq!(app.state.ledger.verify_chain().await, Ok(head));
+
+    // The head block deleted: its transactions remain, and name it.
+    ledger_blocks::Entity::delete_by_id(head as i64)
+        .exec(conn)
+        .await
+        .expect("delete");
+    assert_eq!(
+        app.state.ledger.verify_chain().await.map_err(|e| e.0),
+        Err(head)
+    );
 }
 
 async fn nothing_personal_reaches_the_chain(db: Db) {

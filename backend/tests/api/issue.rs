@@ -164,6 +164,26 @@ async fn unknown_types_contexts_and_foreign_issuers_are_refused(db: Db) {
             "UNKNOWN_CONTEXT",
         ),
         (
+            // An inline context would redefine the type's terms.
+            {
+                let mut c = kyc_credential(None);
+                c["@context"]
+                    .as_array_mut()
+                    .expect("ctx")
+                    .push(json!({"@vocab": "https://attacker.example/#"}));
+                c
+            },
+            "UNKNOWN_CONTEXT",
+        ),
+        (
+            {
+                let mut c = kyc_credential(None);
+                c["credentialSubject"]["@context"] = json!({"familyName": "@id"});
+                c
+            },
+            "UNKNOWN_CONTEXT",
+        ),
+        (
             {
                 let mut c = kyc_credential(None);
                 c["@context"] = json!(["https://www.w3.org/2018/credentials/v1"]);

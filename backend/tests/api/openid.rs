@@ -7,10 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use certus_credential::contexts::Contexts;
 use certus_credential::jose;
+use certus_credential::time::Clock;
 use certus_schemas::dcql::DcqlQuery;
 use certus_schemas::holder::Key;
 use certus_wallet::{present, Audience, HeldCredential, HolderKey, Wallet};
 use chrono::Utc;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 
 use crate::helpers::{kyc_credential, Db, TestApp, PUBLIC_URL};
@@ -20,6 +22,7 @@ on_both_databases!(
     a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key,
     wrong_used_and_expired_codes_are_refused,
     proofs_with_a_wrong_nonce_key_audience_or_type_are_refused,
+    nonces_are_given_out_without_a_write_rate_limited_and_expire,
     a_draft_13_wallet_gets_a_draft_13_answer,
     a_verifier_sees_only_the_disclosed_claims_with_signed_receipts,
     replayed_redirected_and_unsatisfying_answers_are_refused,
@@ -235,6 +238,26 @@ async fn wrong_used_and_expired_codes_are_refused(db: Db) {
         .token_request(&[("grant_type", PRE_AUTH), ("pre-authorized_code", "guess")])
         .await;
     assert_eq!(body["error"], "invalid_grant");
+
+    // Bodies over the limit get the OAuth error body with 413, not plain text.
+    let huge = "x".repeat(100 * 1024);
+    for (path, content_type, body) in [
+        (
+            "/openid4vci/credential",
+            "application/json",
+            json!({"p": huge}).to_string(),
+        ),
+        ("/openid4vci/token", FORM, format!("grant_type={huge}")),
+    ] {
+        let (status, answer) = app
+            .post_raw(path, content_type, body.into_bytes(), None)
+            .await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("invalid_request")),
+            "{path}: {answer}"
+        );
+    }
     let (status, body) = app
         .post("/openid4vci/token", &json!({"grant_type": PRE_AUTH}), None)
         .await;
@@ -448,6 +471,44 @@ async fn proofs_with_a_wrong_nonce_key_audience_or_type_are_refused(db: Db) {
     let request = json!({"credential_configuration_id": configuration, "proofs": {"jwt": [holder.proof(PUBLIC_URL, &nonce, Utc::now()).expect("proof")]}});
     let (_, body) = app.credential_request(&access, &request).await;
     assert_eq!(body["error"], "invalid_nonce");
+}
+
+async fn nonces_are_given_out_without_a_write_rate_limited_and_expire(db: Db) {
+    let mut config = crate::helpers::server_config();
+    config.verify_rate = 1;
+    let app = TestApp::spawn_with(db, config).await;
+    let stored = || async {
+        certus_server::store::entities::openid_nonces::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count")
+    };
+    // Anyone may ask, so asking writes nothing and is limited per client (once 1,435
+    // rows a second from one anonymous caller).
+    let stale = app.c_nonce().await;
+    app.c_nonce().await;
+    let (status, body) = app
+        .post_raw("/openid4vci/nonce", FORM, Vec::new(), None)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("RATE_LIMITED"))
+    );
+    assert_eq!(stored().await, 0, "giving out nonces writes nothing");
+
+    // A nonce past its lifetime is refused.
+    app.clock.advance(chrono::TimeDelta::seconds(
+        certus_server::openid::nonces::LIFETIME_SECS + 1,
+    ));
+    let offer = app.offer("dc+sd-jwt", false).await;
+    let access = app.access_token(&offer, None).await;
+    let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+    let configuration = offer["credentialOffer"]["credential_configuration_ids"][0].clone();
+    let request = json!({"credential_configuration_id": configuration, "proofs": {"jwt": [
+        holder.proof(PUBLIC_URL, &stale, app.clock.now()).expect("proof")
+    ]}});
+    let (_, body) = app.credential_request(&access, &request).await;
+    assert_eq!(body["error"], "invalid_nonce", "{body}");
 }
 
 async fn a_draft_13_wallet_gets_a_draft_13_answer(db: Db) {
@@ -975,6 +1036,15 @@ async fn malformed_offers_and_requests_are_refused_with_a_reason(db: Db) {
         (
             json!({"credentialType": "KycCredential", "format": "mso_mdoc", "purpose": "x"}),
             "/format",
+        ),
+        // Nothing stored with a request is unbounded: once a 100,000-element path was.
+        (
+            json!({"query": {"credentials": [{"id": "a", "format": "dc+sd-jwt", "claims": [{"path": vec!["x"; 2_000]}]}]}, "purpose": "x"}),
+            "/query",
+        ),
+        (
+            json!({"credentialType": "KycCredential", "claims": vec!["givenName"; 100], "purpose": "x"}),
+            "/claims",
         ),
     ];
     for (body, path) in requests {

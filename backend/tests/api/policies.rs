@@ -200,6 +200,23 @@ async fn stored_policies_are_named_public_and_checked(db: Db) {
         (status, body["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("INVALID_POLICY"))
     );
+    // Each list entry becomes a requirement in the answer: 200,000 of them once turned a
+    // 1 MB anonymous request into a 44 MB answer.
+    let (status, body) = verify_with(
+        &app,
+        &vc,
+        json!({"policy": {"requiredClaims": vec!["a"; 65]}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["path"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("INVALID_POLICY"),
+            Some("/options/policy/requiredClaims")
+        ),
+        "{body}"
+    );
     let (status, body) = verify_with(&app, &vc, json!({"policy": {"maxAge": 5}})).await;
     assert_eq!(
         (status, body["path"].as_str()),

@@ -242,6 +242,20 @@ async fn tampered_disclosures_are_rejected(db: Db) {
         "disclosed values are never echoed"
     );
 
+    // A disclosure presented twice (RFC 9901 §7.1: reject), once verified `valid`.
+    let repeated = format!(
+        "{}~{}~{}~",
+        parts[0],
+        parts[1],
+        parts[1..parts.len() - 1].join("~")
+    );
+    let (status, result) = app.verify(&json!(repeated)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
+    assert_eq!(
+        check(&result, "disclosures"),
+        ("failed", Some("DISCLOSURE_INVALID"))
+    );
+
     let mut payload: Value = payload_of(&token);
     payload["assuranceLevel"] = json!("high");
     let jwt_parts: Vec<&str> = parts[0].split('.').collect();

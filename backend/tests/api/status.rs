@@ -27,6 +27,7 @@ on_both_databases!(
     bad_status_requests_get_clear_errors,
     entries_naming_other_lists_or_issuers_are_not_trusted,
     sd_jwt_credentials_carry_a_token_status_list_reference,
+    altered_status_bits_and_records_are_caught_never_signed,
 );
 
 /// The status entries of an issued credential (any format).
@@ -766,4 +767,84 @@ async fn sd_jwt_credentials_carry_a_token_status_list_reference(db: Db) {
     assert_eq!(token_value(&app).await, 1, "revoked (invalid)");
     let (_, result) = app.verify(&vc).await;
     assert_eq!(check(&result, "status"), ("failed", Some("REVOKED")));
+}
+
+/// The attack: clear a revoked credential's bit in the store, then let an ordinary change
+/// on the same list sign and anchor a version that says "valid". The change is refused,
+/// nothing is published, and the store check names the list; an edited record is named
+/// too.
+async fn altered_status_bits_and_records_are_caught_never_signed(db: Db) {
+    use certus_server::status::verify::verify_store;
+    use certus_server::store::entities::{issued_credentials, status_lists};
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let app = TestApp::spawn(db).await;
+    let revoked = app.issue(kyc_credential(None), "ldp_vc").await;
+    let other = app.issue(kyc_credential(None), "ldp_vc").await;
+    assert_eq!(
+        set_status(&app, &credential_id(&revoked), "revocation", true)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    app.seal().await;
+    assert!(verify_store(&app.db).await.is_ok());
+
+    let entry = entries(&revoked)
+        .into_iter()
+        .find(|e| e["statusPurpose"] == "revocation")
+        .expect("revocation entry");
+    let list_id = list_path(&entry).rsplit('/').next().expect("id").to_owned();
+    let row = status_lists::Entity::find_by_id(list_id.clone())
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("list");
+    let version = row.version;
+    let mut bits = StatusBits::from_bytes(row.bits.clone()).expect("bits");
+    bits.set(index_of(&entry), false);
+    let mut altered: status_lists::ActiveModel = row.into();
+    altered.bits = Set(bits.as_bytes().to_vec());
+    altered.update(&app.db).await.expect("alter");
+
+    let err = verify_store(&app.db).await.expect_err("caught");
+    assert!(err.contains(&list_id), "{err}");
+    let (status, body) = set_status(&app, &credential_id(&other), "revocation", true).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("STATUS_LIST_ALTERED")),
+        "{body}"
+    );
+    let after = status_lists::Entity::find_by_id(list_id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("list");
+    assert_eq!(
+        after.version, version,
+        "no version was signed on altered bits"
+    );
+    assert!(
+        served_bits(&app, &entry).await.get(index_of(&entry)) == Some(true),
+        "the served list still says revoked"
+    );
+
+    // Put the bits back: the store holds again. Then edit the record instead: revoked_at
+    // cleared while the lists say revoked.
+    bits.set(index_of(&entry), true);
+    let mut restored: status_lists::ActiveModel = after.into();
+    restored.bits = Set(bits.as_bytes().to_vec());
+    restored.update(&app.db).await.expect("restore");
+    assert!(verify_store(&app.db).await.is_ok());
+    let record = issued_credentials::Entity::find()
+        .filter(issued_credentials::Column::CredentialId.eq(credential_id(&revoked)))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("record");
+    let mut edited: issued_credentials::ActiveModel = record.into();
+    edited.revoked_at = Set(None);
+    edited.update(&app.db).await.expect("edit");
+    let err = verify_store(&app.db).await.expect_err("caught");
+    assert!(err.contains(&credential_id(&revoked)), "{err}");
 }

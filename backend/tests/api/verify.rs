@@ -264,6 +264,32 @@ async fn unsupported_cryptosuites_and_unknown_contexts_are_refused(db: Db) {
         ("failed", Some("UNKNOWN_CONTEXT"))
     );
 
+    // A proof set is bounded and has no repeats: 2,000 copies of one proof once verified,
+    // anonymously, at over a second a request.
+    for copies in [2, 100] {
+        let mut repeated = vc.clone();
+        repeated["proof"] = json!(vec![vc["proof"].clone(); copies]);
+        let (status, result) = app.verify(&repeated).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{copies}: {result}");
+        assert_eq!(
+            check(&result, "signature"),
+            ("failed", Some("PROOF_SET_INVALID")),
+            "{copies}"
+        );
+    }
+
+    let mut inline = vc.clone();
+    inline["@context"]
+        .as_array_mut()
+        .expect("ctx")
+        .push(json!({"@vocab": "https://attacker.example/#"}));
+    let (status, result) = app.verify(&inline).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "contexts"),
+        ("failed", Some("UNKNOWN_CONTEXT"))
+    );
+
     let mut unsecured = vc.clone();
     unsecured.as_object_mut().expect("object").remove("proof");
     assert_eq!(

@@ -90,6 +90,9 @@ pub enum DataIntegrityError {
     /// A `proof` is missing, not a `DataIntegrityProof`, or uses an unsupported cryptosuite.
     #[error("unsupported proof: {0}")]
     UnsupportedProof(String),
+    /// Too many proofs, or one proof given twice.
+    #[error("invalid proof set: {0}")]
+    ProofSet(String),
     /// JSON-LD processing failed (undefined term, unknown context, invalid syntax).
     #[error("JSON-LD processing failed: {0}")]
     JsonLd(String),
@@ -107,6 +110,7 @@ impl DataIntegrityError {
         match self {
             Self::Malformed(_) => "MALFORMED_CREDENTIAL",
             Self::UnsupportedProof(_) => "UNSUPPORTED_CRYPTOSUITE",
+            Self::ProofSet(_) => "PROOF_SET_INVALID",
             Self::JsonLd(_) => "JSONLD_INVALID",
             Self::Invalid(_) => "SIGNATURE_INVALID",
             Self::CouldNotCheck(_) => "PROOF_UNCHECKABLE",
@@ -330,12 +334,32 @@ fn classify_validation_error(e: ProofValidationError) -> DataIntegrityError {
     }
 }
 
+/// Most proofs a document may carry (a proof set of several signers).
+pub const MAX_PROOFS: usize = 8;
+
 /// Refuses proofs Certus does not verify, before any JSON-LD work; returns the distinct
 /// cryptosuites of the proofs.
 fn check_proof_shape(document: &Value) -> Result<Vec<&'static str>, DataIntegrityError> {
     let proofs = proofs(document);
     if proofs.is_empty() {
         return Err(DataIntegrityError::UnsupportedProof("no proof".into()));
+    }
+    // Each proof costs a canonicalisation: a proof set is bounded, and a proof given twice
+    // proves nothing more.
+    if proofs.len() > MAX_PROOFS {
+        return Err(DataIntegrityError::ProofSet(format!(
+            "{} proofs (at most {MAX_PROOFS})",
+            proofs.len()
+        )));
+    }
+    if proofs
+        .iter()
+        .enumerate()
+        .any(|(i, p)| proofs[..i].contains(p))
+    {
+        return Err(DataIntegrityError::ProofSet(
+            "the same proof is given twice".into(),
+        ));
     }
     let mut cryptosuites = Vec::new();
     for proof in proofs {

@@ -46,6 +46,24 @@ impl std::fmt::Debug for Resolver {
     }
 }
 
+/// Whether a `did:web` id names its host by a DNS name, so that it is fetched over https:
+/// not `localhost` and not an IP address (which ssi's did:web would fetch over plain
+/// http — a verifier open to anyone must not be made to call into its own network).
+fn web_host_is_public_name(id: &str) -> bool {
+    let authority = id.split(':').next().unwrap_or_default();
+    let host = authority
+        .rsplit_once("%3A")
+        .map_or(authority, |(host, _port)| host)
+        .to_ascii_lowercase();
+    let bracketed = host.starts_with('[');
+    !host.is_empty()
+        && !bracketed
+        && host.parse::<std::net::IpAddr>().is_err()
+        && host != "localhost"
+        && !host.ends_with(".localhost")
+        && host.contains('.')
+}
+
 impl DIDResolver for Resolver {
     async fn resolve_representation<'a>(
         &'a self,
@@ -56,7 +74,12 @@ impl DIDResolver for Resolver {
         match did.method_name() {
             "key" => DIDKey.resolve_method_representation(id, options).await,
             "jwk" => DIDJWK.resolve_method_representation(id, options).await,
-            "web" if self.allow_web => DIDWeb.resolve_method_representation(id, options).await,
+            "web" if self.allow_web => {
+                if !web_host_is_public_name(id) {
+                    return Err(resolution::Error::InvalidMethodSpecificId(id.to_owned()));
+                }
+                DIDWeb.resolve_method_representation(id, options).await
+            }
             // Every key the DID ever held, so a proof made before a rotation finds its
             // key; whether the key was valid then is the issuer check's question.
             "certus" => match &self.certus {
@@ -332,6 +355,29 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err.code(), "ISSUER_MISMATCH");
+    }
+
+    #[tokio::test]
+    async fn did_web_never_reaches_loopback_or_ip_addresses() {
+        let resolver = Resolver {
+            allow_web: true,
+            ..Resolver::default()
+        };
+        for did in [
+            "did:web:127.0.0.1%3A8080",
+            "did:web:localhost%3A8080:u:alice",
+            "did:web:192.168.0.1",
+            "did:web:[::1]",
+            "did:web:intranet",
+            "did:web:api.localhost",
+        ] {
+            let err = authorised_key(&resolver, did, None, Relationship::AssertionMethod, None)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), "DID_UNRESOLVABLE", "{did}");
+        }
+        assert!(web_host_is_public_name("example.com"));
+        assert!(web_host_is_public_name("example.com%3A8443:u:bob"));
     }
 
     #[tokio::test]

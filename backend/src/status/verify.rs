@@ -1,0 +1,149 @@
+//! Nothing in the status store is trusted unchecked: a list's stored bits are checked
+//! against its latest signed and anchored version before a change is built on them, and
+//! `certus chain verify` checks every list, every version's anchor and every issued
+//! credential's recorded status against the bits.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::list::StatusBits;
+use super::{Published, StatusError};
+use crate::ledger::store as ledger_store;
+use crate::ledger::transaction::{ListId, Transaction};
+use crate::store::entities::{issued_credentials, status_list_versions, status_lists};
+
+/// Why a list does not hold, or `None` when it does: its latest version parses, is hashed
+/// as stored, is on the chain (or waiting for the next block) and holds the stored bits.
+async fn fault(
+    conn: &impl ConnectionTrait,
+    row: &status_lists::Model,
+) -> Result<Option<&'static str>, sea_orm::DbErr> {
+    let Some(list) = ListId::parse(&row.id) else {
+        return Ok(Some("its id is malformed"));
+    };
+    let Some(bits) = StatusBits::from_bytes(row.bits.clone()) else {
+        return Ok(Some("its bits are malformed"));
+    };
+    let Some(version) = status_list_versions::Entity::find_by_id((row.id.clone(), row.version))
+        .one(conn)
+        .await?
+        .and_then(|v| Published::from_row(list, v))
+    else {
+        return Ok(Some(
+            "its latest version is missing, unreadable or not hashed as stored",
+        ));
+    };
+    let anchor = Transaction::StatusListVersion {
+        list,
+        version: version.version,
+        hash: version.hash,
+    };
+    if !ledger_store::is_recorded(conn, &anchor).await? {
+        return Ok(Some("its latest version is not the one anchored"));
+    }
+    if version.bits != bits {
+        return Ok(Some("its stored bits are not its latest version's"));
+    }
+    Ok(None)
+}
+
+/// The stored bits of `row`, checked (see [`fault`]). A change is never built on bits
+/// altered in the store: a cleared revocation would otherwise be signed and anchored as
+/// valid. A mismatch stops the change and raises an alarm in the log.
+pub(super) async fn checked_bits(
+    conn: &impl ConnectionTrait,
+    row: &status_lists::Model,
+) -> Result<StatusBits, StatusError> {
+    if let Some(reason) = fault(conn, row).await? {
+        tracing::error!(list = %row.id, reason, "ALARM: a status list in the store differs from its signed, anchored version");
+        return Err(StatusError::Altered(row.id.clone()));
+    }
+    StatusBits::from_bytes(row.bits.clone()).ok_or_else(|| StatusError::Altered(row.id.clone()))
+}
+
+/// What [`verify_store`] checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub lists: u64,
+    pub versions: u64,
+    pub credentials: u64,
+}
+
+/// Checks every status list (see [`fault`]), that every version of every list is
+/// anchored, and that every issued credential's recorded status is what its lists say.
+pub async fn verify_store(db: &DatabaseConnection) -> Result<Checked, String> {
+    let failed = |e: sea_orm::DbErr| e.to_string();
+    let rows = status_lists::Entity::find().all(db).await.map_err(failed)?;
+    let mut bits = HashMap::new();
+    let mut versions = 0;
+    for row in &rows {
+        if let Some(reason) = fault(db, row).await.map_err(failed)? {
+            return Err(format!("status list {}: {reason}", row.id));
+        }
+        let list = ListId::parse(&row.id).ok_or("a list id is malformed")?;
+        for stored in status_list_versions::Entity::find()
+            .filter(status_list_versions::Column::ListId.eq(row.id.clone()))
+            .order_by_asc(status_list_versions::Column::Version)
+            .all(db)
+            .await
+            .map_err(failed)?
+        {
+            let number = stored.version;
+            let version = Published::from_row(list, stored).ok_or_else(|| {
+                format!(
+                    "status list {} version {number}: unreadable or not hashed as stored",
+                    row.id
+                )
+            })?;
+            let anchor = Transaction::StatusListVersion {
+                list,
+                version: version.version,
+                hash: version.hash,
+            };
+            if !ledger_store::is_recorded(db, &anchor)
+                .await
+                .map_err(failed)?
+            {
+                return Err(format!(
+                    "status list {} version {number}: not the version anchored",
+                    row.id
+                ));
+            }
+            versions += 1;
+        }
+        bits.insert(
+            row.id.clone(),
+            StatusBits::from_bytes(row.bits.clone()).ok_or("malformed bits")?,
+        );
+    }
+    let set = |list: &Option<String>, index: Option<i64>| -> Option<bool> {
+        bits.get(list.as_ref()?)?.get(usize::try_from(index?).ok()?)
+    };
+    let mut credentials = 0;
+    for record in issued_credentials::Entity::find()
+        .filter(issued_credentials::Column::StatusIndex.is_not_null())
+        .all(db)
+        .await
+        .map_err(failed)?
+    {
+        let revoked = set(&record.revocation_list, record.status_index);
+        let suspended = set(&record.suspension_list, record.status_index);
+        if revoked != Some(record.revoked_at.is_some())
+            || suspended != Some(record.suspended_at.is_some())
+        {
+            return Err(format!(
+                "credential {}: its recorded status is not what its status lists say",
+                record.credential_id
+            ));
+        }
+        credentials += 1;
+    }
+    Ok(Checked {
+        lists: rows.len() as u64,
+        versions,
+        credentials,
+    })
+}
