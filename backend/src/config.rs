@@ -137,6 +137,12 @@ pub struct ServerConfig {
     /// type's retention period.
     #[arg(long, env = "CERTUS_RETENTION_INTERVAL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub retention_interval_secs: u64,
+
+    /// Connections open at once; more wait in the kernel's backlog. Keep it below the
+    /// process's file limit (`ulimit -n`), so the node always has descriptors for its
+    /// database and its own health checks.
+    #[arg(long, env = "CERTUS_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 }
 
 impl ServerConfig {

@@ -25,6 +25,7 @@ pub mod kyc;
 pub mod ledger;
 pub mod openid;
 pub mod privacy;
+pub mod serve;
 pub mod state;
 pub mod status;
 pub mod store;

@@ -59,12 +59,13 @@ async fn main() -> anyhow::Result<ExitCode> {
                     server.public_url()
                 );
             }
-            axum::serve(
+            certus_server::serve::run(
                 listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                app,
+                server.max_connections as usize,
+                shutdown_signal(),
             )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            .await;
             producer.abort();
             webhooks.abort();
             retention.abort();

@@ -44,6 +44,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
     let anonymous = Router::new()
         .route("/credentials/verify", post(credentials::verify))
         .route("/presentations/verify", post(presentations::verify))
+        .route("/openid4vci/nonce", post(openid::nonce))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             rate_limit::limit_anonymous,
@@ -95,7 +96,6 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         )
         .route("/openid4vci/offers/{id}", get(openid::offer))
         .route("/openid4vci/token", post(openid::token))
-        .route("/openid4vci/nonce", post(openid::nonce))
         .route("/openid4vci/credential", post(openid::credential))
         .route("/openid4vp/requests/{id}", get(openid::request_object))
         .route("/openid4vp/responses/{id}", post(openid::response))

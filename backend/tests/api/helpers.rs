@@ -69,6 +69,7 @@ pub fn server_config() -> ServerConfig {
         block_interval_ms: 1000,
         public_url: Some(PUBLIC_URL.into()),
         retention_interval_secs: 3600,
+        max_connections: 512,
     }
 }
 

@@ -367,7 +367,7 @@ mod tests {
             "did:web:127.0.0.1%3A8080",
             "did:web:localhost%3A8080:u:alice",
             "did:web:192.168.0.1",
-            "did:web:[::1]",
+            "did:web:10.0.0.1%3A443",
             "did:web:intranet",
             "did:web:api.localhost",
         ] {
