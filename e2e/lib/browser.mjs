@@ -1,18 +1,21 @@
 // Debian's Chromium, headless, driven by playwright-core (no browser download).
 import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** `args` adds Chromium switches (e.g. a fake camera). */
+/** `args` adds Chromium switches (e.g. a fake camera). The profile folder goes when the
+ * browser closes. */
 export async function launchBrowser({ args = [] } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'certus-chromium-'));
-  return chromium.launchPersistentContext(userDataDir, {
+  const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', ...args],
   });
+  context.on('close', () => rmSync(userDataDir, { recursive: true, force: true }));
+  return context;
 }
 
 /** Fills the portal's issue form (generated from the type's schema) with `subject`. */

@@ -67,6 +67,14 @@ use utoipa::{Modify, OpenApi};
         super::presentation_requests::create,
         super::presentation_requests::get,
         super::presentation_requests::qr_code,
+        super::openid::issuer_metadata,
+        super::openid::authorization_server,
+        super::openid::offer,
+        super::openid::token,
+        super::openid::nonce,
+        super::openid::credential,
+        super::openid::request_object,
+        super::openid::response,
         super::kyc::list,
         super::kyc::summary,
         super::kyc::get,
@@ -85,7 +93,7 @@ use utoipa::{Modify, OpenApi};
         super::privacy::sweep,
         super::privacy::records_of_processing,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     tags(
         (name = "credentials", description = "Issue and verify credentials (W3C VC API)"),
         (name = "accounts", description = "Signing in to the portal; users and API keys (admins)"),
@@ -96,7 +104,7 @@ use utoipa::{Modify, OpenApi};
         (name = "policies", description = "Named verification policies"),
         (name = "chain", description = "The built-in chain: blocks, checkpoints and anchor receipts"),
         (name = "presentations", description = "Verify presentations (W3C VC API)"),
-        (name = "openid4vc", description = "Credential offers (OpenID4VCI, pre-authorized code) and presentation requests (OpenID4VP with DCQL); the wallet-facing protocol endpoints are described in docs/api.md"),
+        (name = "openid4vc", description = "Credential offers (OpenID4VCI, pre-authorized code) and presentation requests (OpenID4VP with DCQL); and the wallet-facing protocol endpoints: metadata, offers by reference, token, nonce, credential, request objects and direct_post answers"),
         (name = "kyc", description = "KYC reuse: the reliance register, re-checks, and webhooks telling relying institutions of suspension and revocation"),
         (name = "privacy", description = "GDPR: data subjects' personal data (find, export, erase with an anchored receipt), retention, and the records of processing"),
         (name = "catalog", description = "Credential types, contexts and issuer DIDs"),
@@ -104,6 +112,78 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct ApiDoc;
+
+/// The answers an operation may give besides its own: with a JSON body, 400 (malformed
+/// JSON, too deep, unreadable), 413, 415 and 422 (a member missing or mistyped); with query
+/// parameters, 400 `INVALID_QUERY`; and 408 for a request not handled in time. The
+/// protocol endpoints wallets call (`/openid4v…`, `/.well-known/…`) list their own.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let protocol = path.starts_with("/openid4v") || path.starts_with("/.well-known");
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                let query = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Query);
+                let responses = &mut operation.responses.responses;
+                let mut add = |code: &str, description: &str| {
+                    responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                if json_body && !protocol {
+                    add("400", "MALFORMED_JSON, JSON_TOO_DEEP or UNREADABLE_BODY");
+                    add(
+                        "413",
+                        "PAYLOAD_TOO_LARGE: the body is over CERTUS_MAX_BODY_BYTES",
+                    );
+                    add(
+                        "415",
+                        "UNSUPPORTED_MEDIA_TYPE: the body is not application/json",
+                    );
+                    add(
+                        "422",
+                        "INVALID_REQUEST: a member is missing or of the wrong type",
+                    );
+                }
+                if query {
+                    add("400", "INVALID_QUERY");
+                }
+                add("408", "REQUEST_TIMEOUT: not handled within 60 s");
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

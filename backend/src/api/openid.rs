@@ -15,6 +15,36 @@ use crate::openid::verifier::{self, AnswerError, DirectPost};
 use crate::openid::{metadata, nonces, offers, OAuthError, OAuthErrorKind};
 use crate::state::AppState;
 
+/// An OAuth error answer (RFC 6749 §5.2), as every protocol endpoint gives it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_token`,
+    /// `invalid_credential_request`, `unknown_credential_configuration`, `invalid_proof`,
+    /// `invalid_nonce`, `credential_request_denied` or `server_error`.
+    pub error: String,
+    pub error_description: String,
+    /// A fresh `c_nonce` to retry with (proof and nonce errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c_nonce: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c_nonce_expires_in: Option<i64>,
+    /// Certus's stable code, on a refused presentation answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl OAuthErrorBody {
+    fn new(error: &str, description: impl Into<String>) -> Self {
+        Self {
+            error: error.to_owned(),
+            error_description: description.into(),
+            c_nonce: None,
+            c_nonce_expires_in: None,
+            code: None,
+        }
+    }
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.kind {
@@ -23,10 +53,10 @@ impl IntoResponse for OAuthError {
             OAuthErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         };
-        let mut body = json!({"error": self.kind.code(), "error_description": self.description});
+        let mut body = OAuthErrorBody::new(self.kind.code(), self.description);
         if let Some(nonce) = self.c_nonce {
-            body["c_nonce"] = json!(nonce);
-            body["c_nonce_expires_in"] = json!(nonces::LIFETIME_SECS);
+            body.c_nonce = Some(nonce);
+            body.c_nonce_expires_in = Some(nonces::LIFETIME_SECS);
         }
         let mut response = (status, no_store(), Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -61,6 +91,8 @@ fn too_large() -> OAuthError {
 }
 
 /// `GET /.well-known/openid-credential-issuer`: the credential issuer metadata.
+#[utoipa::path(get, path = "/.well-known/openid-credential-issuer", tag = "openid4vc",
+    responses((status = 200, description = "OpenID4VCI 1.0 credential issuer metadata", body = Object)))]
 pub async fn issuer_metadata(State(state): State<AppState>) -> Json<Value> {
     Json(metadata::credential_issuer(
         state.openid.public_url(),
@@ -69,11 +101,19 @@ pub async fn issuer_metadata(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /.well-known/oauth-authorization-server`: the authorization server metadata.
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "openid4vc",
+    responses((status = 200, description = "RFC 8414 authorization server metadata", body = Object)))]
 pub async fn authorization_server(State(state): State<AppState>) -> Json<Value> {
     Json(metadata::authorization_server(state.openid.public_url()))
 }
 
 /// `GET /openid4vci/offers/{id}`: a credential offer by reference.
+#[utoipa::path(get, path = "/openid4vci/offers/{id}", tag = "openid4vc",
+    params(("id" = String, Path, description = "The offer's id")),
+    responses(
+        (status = 200, description = "The credential offer object", body = Object),
+        (status = 404, description = "Redeemed, expired or unknown", body = OAuthErrorBody),
+    ))]
 pub async fn offer(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -85,13 +125,26 @@ pub async fn offer(
         Some(offer) => Ok((no_store(), Json(offer)).into_response()),
         None => Ok((
             StatusCode::NOT_FOUND,
-            Json(json!({"error": "invalid_request", "error_description": "no offer waits at this address: it was redeemed, has expired, or never existed"})),
+            Json(OAuthErrorBody::new(
+                "invalid_request",
+                "no offer waits at this address: it was redeemed, has expired, or never existed",
+            )),
         )
             .into_response()),
     }
 }
 
-/// `POST /openid4vci/token`.
+/// `POST /openid4vci/token`: the pre-authorized code (and transaction code) for an access
+/// token.
+#[utoipa::path(post, path = "/openid4vci/token", tag = "openid4vc",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+        description = "`grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`, `pre-authorized_code`, and `tx_code` when the offer asks for one"),
+    responses(
+        (status = 200, description = "The access token (and, for draft-13 wallets, a `c_nonce`)", body = Object),
+        (status = 400, body = OAuthErrorBody),
+        (status = 413, body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
 pub async fn token(
     State(state): State<AppState>,
     form: Result<Form<TokenRequest>, FormRejection>,
@@ -103,12 +156,27 @@ pub async fn token(
 
 /// `POST /openid4vci/nonce`: a fresh `c_nonce`. Open to anyone, rate-limited per client,
 /// and writes nothing.
+#[utoipa::path(post, path = "/openid4vci/nonce", tag = "openid4vc",
+    responses(
+        (status = 200, description = "`{\"c_nonce\": …}`", body = Object),
+        (status = 429, description = "RATE_LIMITED, with Retry-After", body = certus_schemas::wire::ErrorBody),
+    ))]
 pub async fn nonce(State(state): State<AppState>) -> Response {
     let c_nonce = state.openid.nonce(state.clock.now());
     (no_store(), Json(json!({ "c_nonce": c_nonce }))).into_response()
 }
 
-/// `POST /openid4vci/credential`: the credential, bound to the proof's key.
+/// `POST /openid4vci/credential`: the credential, bound to the proof's key. Authorised
+/// by the access token from the token endpoint (`Authorization: Bearer`).
+#[utoipa::path(post, path = "/openid4vci/credential", tag = "openid4vc",
+    request_body(content = Object, description = "An OpenID4VCI credential request with a `jwt` proof"),
+    responses(
+        (status = 200, description = "The credential", body = Object),
+        (status = 400, body = OAuthErrorBody),
+        (status = 401, description = "invalid_token", body = OAuthErrorBody),
+        (status = 413, body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
 pub async fn credential(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -136,6 +204,13 @@ pub async fn credential(
 }
 
 /// `GET /openid4vp/requests/{id}`: the signed request object.
+#[utoipa::path(get, path = "/openid4vp/requests/{id}", tag = "openid4vc",
+    params(("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "The signed request object", body = String, content_type = "application/oauth-authz-req+jwt"),
+        (status = 404, description = "Answered, expired or unknown", body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
 pub async fn request_object(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -149,13 +224,27 @@ pub async fn request_object(
             .into_response()),
         None => Ok((
             StatusCode::NOT_FOUND,
-            Json(json!({"error": "invalid_request", "error_description": "no request waits at this address: it was answered, has expired, or never existed"})),
+            Json(OAuthErrorBody::new(
+                "invalid_request",
+                "no request waits at this address: it was answered, has expired, or never existed",
+            )),
         )
             .into_response()),
     }
 }
 
 /// `POST /openid4vp/responses/{id}`: a wallet's `direct_post` answer.
+#[utoipa::path(post, path = "/openid4vp/responses/{id}", tag = "openid4vc",
+    params(("id" = String, Path, description = "The request's id")),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+        description = "`vp_token` (JSON keyed by DCQL query id) and `state`, or `error` to decline"),
+    responses(
+        (status = 200, description = "Received", body = Object),
+        (status = 400, description = "Refused, with Certus's `code`", body = OAuthErrorBody),
+        (status = 404, description = "No such request", body = OAuthErrorBody),
+        (status = 413, body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
 pub async fn response(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -170,16 +259,9 @@ pub async fn response(
                 AnswerError::UnknownRequest => StatusCode::NOT_FOUND,
                 _ => StatusCode::BAD_REQUEST,
             };
-            Ok((
-                status,
-                no_store(),
-                Json(json!({
-                    "error": "invalid_request",
-                    "error_description": refused.to_string(),
-                    "code": refused.code(),
-                })),
-            )
-                .into_response())
+            let mut body = OAuthErrorBody::new("invalid_request", refused.to_string());
+            body.code = Some(refused.code().to_owned());
+            Ok((status, no_store(), Json(body)).into_response())
         }
     }
 }
