@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, ErrorKind};
 use crate::keys::KeyStore;
-use crate::ledger::store::Ledger;
+use crate::ledger::hash::Digest;
+use crate::ledger::store::{self as ledger_store, Ledger};
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::{issued_credentials, schema_registrations, trust_statements};
 use crate::store::has_type;
@@ -718,4 +719,75 @@ impl TrustRegistry {
         }
         Ok(Some(permit))
     }
+}
+
+/// Checks every stored trust statement and schema registration against what was signed
+/// and anchored: each statement's signed JWS is on the chain (or waiting for the next
+/// block) and every column the registry decides by — kind, grantor, subject, schemas,
+/// validity, count, parent, revocation — is what the statement says; each registration
+/// is anchored. The number checked, or the first that does not hold.
+pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
+    let failed = |e: DbErr| e.to_string();
+    let rows = trust_statements::Entity::find()
+        .all(db)
+        .await
+        .map_err(failed)?;
+    let seconds = |xsd: &Option<String>| -> Option<i64> {
+        DateTime::parse_from_rfc3339(xsd.as_deref()?)
+            .ok()
+            .map(|t| t.timestamp())
+    };
+    for row in &rows {
+        let wrong = |what: &str| format!("trust statement {}: {what}", row.id);
+        let decoded = jose::decode(&row.statement).map_err(|_| wrong("unreadable"))?;
+        let statement: Statement = serde_json::from_value(decoded.payload.clone())
+            .map_err(|_| wrong("not a statement"))?;
+        let tx = Transaction::TrustStatement {
+            statement: row.statement.clone(),
+        };
+        if !ledger_store::is_recorded(db, &tx).await.map_err(failed)? {
+            return Err(wrong("not anchored"));
+        }
+        let same = statement.id == row.id
+            && statement.kind.as_str() == row.kind
+            && statement.grantor == row.grantor
+            && statement.subject == row.subject
+            && statement.schemas == schemas_of(row)
+            && statement.max_count.map(|c| c as i64) == row.max_count
+            && statement.parent == row.parent
+            && statement.valid_from.as_ref().is_none_or(|_| {
+                seconds(&statement.valid_from) == Some(row.valid_from_ms.div_euclid(1000))
+            })
+            && seconds(&statement.valid_until) == row.valid_until_ms.map(|ms| ms.div_euclid(1000));
+        if !same {
+            return Err(wrong(
+                "a stored column is not what the signed statement says",
+            ));
+        }
+        let revoked = rows.iter().any(|r| {
+            r.kind == StatementKind::Revocation.as_str() && r.parent.as_deref() == Some(&row.id)
+        });
+        if revoked != row.revoked_at_ms.is_some() {
+            return Err(wrong("its revocation is not what the statements say"));
+        }
+    }
+    let registrations = schema_registrations::Entity::find()
+        .all(db)
+        .await
+        .map_err(failed)?;
+    for registration in &registrations {
+        let hash = Digest::from_hex(&registration.hash)
+            .map_err(|_| format!("schema registration {}: malformed", registration.name))?;
+        let tx = Transaction::SchemaRegistration {
+            hash,
+            name: registration.name.clone(),
+        };
+        if !ledger_store::is_recorded(db, &tx).await.map_err(failed)? {
+            return Err(format!(
+                "schema registration {}: not anchored",
+                registration.name
+            ));
+        }
+    }
+    Ok((rows.len() + registrations.len()) as u64)
 }

@@ -100,6 +100,17 @@ fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_
     // The whole chain re-checks, exports, and imports into an empty store.
     let (ok, out) = run(certus(dir.path()).args(["chain", "verify"]));
     assert!(ok && out.contains("the chain holds"), "{out}");
+    for store in [
+        "the status lists hold",
+        "the DID operations hold",
+        "the trust statements and schema registrations hold",
+        "the reliance records hold",
+        "the erasure receipts hold",
+        "the issued credentials' records hold",
+        "the audit log holds",
+    ] {
+        assert!(out.contains(store), "{store}: {out}");
+    }
     let export = dir.path().join("chain.jsonl");
     let (ok, out) = run(certus(dir.path()).args(["chain", "export"]).arg(&export));
     assert!(ok, "{out}");

@@ -437,3 +437,47 @@ impl DidRegistry {
         .await
     }
 }
+
+/// Checks every stored DID operation: its hash column is its hash, it is on the chain (or
+/// waiting for the next block), and each DID's operations replay in sequence — signatures,
+/// links and keys — from its creation. The number of operations, or the first that does
+/// not hold.
+pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
+    let rows = did_operations::Entity::find()
+        .order_by_asc(did_operations::Column::Did)
+        .order_by_asc(did_operations::Column::Sequence)
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut state: Option<DidState> = None;
+    let mut previous: Option<&str> = None;
+    for row in &rows {
+        let wrong = |what: &str| format!("operation {} of {}: {what}", row.sequence, row.did);
+        if row.hash != certus::operation_hash(&row.operation).to_hex() {
+            return Err(wrong("its stored hash is not its hash"));
+        }
+        let tx = Transaction::DidOperation {
+            operation: row.operation.clone(),
+        };
+        if !ledger_store::is_recorded(db, &tx)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Err(wrong("not anchored"));
+        }
+        if previous != Some(row.did.as_str()) {
+            state = None;
+            previous = Some(row.did.as_str());
+        }
+        let at = At::Pending { at_ms: row.at_ms };
+        let replayed = match &mut state {
+            None => DidState::create(&row.operation, at).map(|s| state = Some(s)),
+            Some(s) => s.apply(&row.operation, at),
+        };
+        replayed.map_err(|e| wrong(&format!("does not replay: {e}")))?;
+        if state.as_ref().map(|s| s.did.as_str()) != Some(row.did.as_str()) {
+            return Err(wrong("it is an operation of another DID"));
+        }
+    }
+    Ok(rows.len() as u64)
+}

@@ -323,3 +323,42 @@ pub async fn check(kyc: &Kyc, tenant_id: &str, id: &str) -> Result<RelianceCheck
         },
     })
 }
+
+/// Checks every reliance record: its commitment is the hash of its signed JWS, that hash is
+/// on the chain (or waiting for the next block), and the columns the register shows are
+/// what the signed record says. The number checked, or the first that does not hold.
+pub async fn verify_store(db: &sea_orm::DatabaseConnection) -> Result<u64, String> {
+    let rows = reliance_records::Entity::find()
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    for row in &rows {
+        let wrong = |what: &str| format!("reliance record {}: {what}", row.id);
+        let hash = reliance_record_hash(&row.jws);
+        if row.commitment != hash.to_hex() {
+            return Err(wrong("its commitment is not its hash"));
+        }
+        let tx = Transaction::RelianceRecord { hash };
+        if !crate::ledger::store::is_recorded(db, &tx)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Err(wrong("not anchored"));
+        }
+        let decoded = jose::decode(&row.jws).map_err(|_| wrong("unreadable"))?;
+        let record: RelianceRecord = serde_json::from_value(decoded.payload.clone())
+            .map_err(|_| wrong("not a reliance record"))?;
+        let same = record.id == row.id
+            && record.relying_party == row.relying_party
+            && record.relying_institution == row.relying_institution
+            && record.kyc_issuer == row.kyc_issuer
+            && record.assurance_level.as_str() == row.assurance_level
+            && record.check_date == row.check_date
+            && record.consent_receipt_hash == row.consent_receipt_hash
+            && record.policy_id == row.policy_id;
+        if !same {
+            return Err(wrong("a stored column is not what the signed record says"));
+        }
+    }
+    Ok(rows.len() as u64)
+}

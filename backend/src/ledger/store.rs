@@ -2,7 +2,7 @@
 //! outbox of transactions waiting for a block, and the node's validator key. Everything read back is re-checked by the pure core before it is
 //! trusted (receipts, `certus chain verify`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -202,6 +202,29 @@ pub async fn is_recorded(conn: &impl ConnectionTrait, tx: &Transaction) -> Resul
         .all(conn)
         .await?;
     Ok(pending.contains(&data))
+}
+
+/// The commitments of every transaction of `kind` on the chain or waiting in the outbox.
+pub async fn committed(conn: &impl ConnectionTrait, kind: Kind) -> Result<HashSet<Digest>, DbErr> {
+    let mut commitments: HashSet<Digest> = anchored(conn, kind)
+        .await?
+        .iter()
+        .filter_map(Transaction::commitment)
+        .collect();
+    let pending: Vec<Vec<u8>> = ledger_outbox::Entity::find()
+        .select_only()
+        .column(ledger_outbox::Column::Data)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    commitments.extend(
+        pending
+            .iter()
+            .filter_map(|data| Transaction::decode(data).ok())
+            .filter(|tx| tx.kind() == kind)
+            .filter_map(|tx| tx.commitment()),
+    );
+    Ok(commitments)
 }
 
 /// Where a transaction was sealed.

@@ -334,3 +334,38 @@ pub async fn reapply(
     }
     Ok(erased)
 }
+
+/// Checks every erasure: its commitment is the hash of its signed receipt, and the receipt
+/// is anchored for every tag it names. The number checked, or the first that does not
+/// hold.
+pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
+    let rows = erasures::Entity::find()
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    for row in &rows {
+        let wrong = |what: &str| format!("erasure {}: {what}", row.id);
+        let receipt = erasure_receipt_hash(&row.receipt);
+        if row.commitment != receipt.to_hex() {
+            return Err(wrong("its commitment is not its receipt's hash"));
+        }
+        let decoded = jose::decode(&row.receipt).map_err(|_| wrong("unreadable"))?;
+        let erased = decoded.payload["erased"]
+            .as_array()
+            .ok_or_else(|| wrong("the receipt names nothing erased"))?;
+        for tag in erased {
+            let erased = tag
+                .as_str()
+                .and_then(|t| Digest::from_hex(t).ok())
+                .ok_or_else(|| wrong("a tag is malformed"))?;
+            let tx = Transaction::ErasureReceipt { erased, receipt };
+            if !ledger_store::is_recorded(db, &tx)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(wrong("not anchored"));
+            }
+        }
+    }
+    Ok(rows.len() as u64)
+}

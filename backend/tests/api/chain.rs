@@ -18,6 +18,7 @@ on_both_databases!(
     the_audit_log_is_hash_chained_and_its_head_anchored,
     chain_endpoints_answer_bad_requests_with_clear_errors,
     every_column_stored_beside_a_block_is_checked,
+    did_operations_and_trust_statements_are_checked_against_what_was_signed,
 );
 
 async fn genesis(app: &TestApp) -> Genesis {
@@ -186,6 +187,30 @@ async fn every_column_stored_beside_a_block_is_checked(db: Db) {
     }
     let head = app.state.ledger.verify_chain().await.expect("holds");
     let conn = &app.db;
+
+    // An issued credential's record: its commitment must be one anchored.
+    assert_eq!(certus_server::issued::verify_store(conn).await, Ok(2));
+    {
+        use certus_server::store::entities::issued_credentials;
+        let record = issued_credentials::Entity::find()
+            .one(conn)
+            .await
+            .expect("db")
+            .expect("row");
+        let mut altered = record.clone().into_active_model();
+        altered.commitment = Set(Some("22".repeat(32)));
+        altered.update(conn).await.expect("alter");
+        let err = certus_server::issued::verify_store(conn)
+            .await
+            .expect_err("caught");
+        assert!(err.contains(&record.credential_id), "{err}");
+        record
+            .into_active_model()
+            .reset_all()
+            .update(conn)
+            .await
+            .expect("restore");
+    }
     let block = |height: i64| async move {
         ledger_blocks::Entity::find_by_id(height)
             .one(conn)
@@ -256,6 +281,76 @@ async fn every_column_stored_beside_a_block_is_checked(db: Db) {
         app.state.ledger.verify_chain().await.map_err(|e| e.0),
         Err(head)
     );
+}
+
+/// Every column the DID registry and the trust registry decide by is checked by
+/// `certus chain verify` against the signed, anchored object it came from.
+async fn did_operations_and_trust_statements_are_checked_against_what_was_signed(db: Db) {
+    use certus_server::store::entities::{did_operations, trust_statements};
+    let app = TestApp::spawn(db).await;
+    let (status, created) = app.post("/dids", &json!({}), Some(&app.token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let did = created["didDocument"]["id"]
+        .as_str()
+        .expect("did")
+        .to_owned();
+    app.accredit_for_kyc(&did).await;
+    app.seal().await;
+    let db = &app.db;
+    assert_eq!(certus_server::did::registry::verify_store(db).await, Ok(1));
+    let trusted = certus_server::trust::verify_store(db).await.expect("holds");
+    assert!(
+        trusted >= 2,
+        "the KYC schema and two accreditations: {trusted}"
+    );
+
+    // The operation's hash column.
+    let operation = did_operations::Entity::find()
+        .one(db)
+        .await
+        .expect("db")
+        .expect("row");
+    let mut altered = operation.clone().into_active_model();
+    altered.hash = Set("00".repeat(32));
+    altered.update(db).await.expect("alter");
+    assert!(certus_server::did::registry::verify_store(db)
+        .await
+        .is_err());
+    operation
+        .into_active_model()
+        .reset_all()
+        .update(db)
+        .await
+        .expect("restore");
+
+    // An accreditation widened in the store: another schema, a later end.
+    let accreditation = trust_statements::Entity::find()
+        .filter(trust_statements::Column::Subject.eq(did.clone()))
+        .one(db)
+        .await
+        .expect("db")
+        .expect("row");
+    for edit in [
+        |row: &mut trust_statements::ActiveModel| row.schemas = Set("[\"ff\"]".into()),
+        |row: &mut trust_statements::ActiveModel| row.valid_until_ms = Set(Some(i64::MAX / 2)),
+        |row: &mut trust_statements::ActiveModel| row.revoked_at_ms = Set(Some(1)),
+    ] {
+        let mut altered = accreditation.clone().into_active_model();
+        edit(&mut altered);
+        altered.update(db).await.expect("alter");
+        let err = certus_server::trust::verify_store(db)
+            .await
+            .expect_err("caught");
+        assert!(err.contains(&accreditation.id), "{err}");
+        accreditation
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .update(db)
+            .await
+            .expect("restore");
+    }
+    assert!(certus_server::trust::verify_store(db).await.is_ok());
 }
 
 async fn nothing_personal_reaches_the_chain(db: Db) {

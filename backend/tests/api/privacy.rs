@@ -302,6 +302,33 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     assert_eq!(status, StatusCode::CREATED, "{erasure}");
     assert_eq!(erasure["reason"], "request");
     assert_eq!(erasure["records"], 6);
+    // The stored receipt is checked against its anchor by `certus chain verify`.
+    app.seal().await;
+    assert_eq!(
+        certus_server::privacy::erasure::verify_store(&app.db).await,
+        Ok(1)
+    );
+    {
+        use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+        let row = certus_server::store::entities::erasures::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("erasure");
+        let original = row.clone();
+        let mut altered = row.into_active_model();
+        altered.commitment = Set("00".repeat(32));
+        altered.update(&app.db).await.expect("alter");
+        assert!(certus_server::privacy::erasure::verify_store(&app.db)
+            .await
+            .is_err());
+        original
+            .into_active_model()
+            .reset_all()
+            .update(&app.db)
+            .await
+            .expect("restore");
+    }
     let (status, again) = app
         .call(
             &dpo,
