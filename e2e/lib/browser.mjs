@@ -14,7 +14,15 @@ export async function launchBrowser({ args = [] } = {}) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', ...args],
   });
-  context.on('close', () => rmSync(userDataDir, { recursive: true, force: true }));
+  // Chromium may still be writing its cache as it exits: retry, and never fail a test
+  // over a leftover temporary folder.
+  context.on('close', () => {
+    try {
+      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch {
+      // Left for the system's temporary-folder cleanup.
+    }
+  });
   return context;
 }
 
