@@ -1,0 +1,153 @@
+//! Fuzz targets: one function per parser of outside input, each taking arbitrary bytes and
+//! required never to panic (a refusal is an `Err`, never a crash). The same functions run
+//! under cargo-fuzz for long runs and, in the test suite, over seeds and their mutations
+//! (`tests/smoke.rs`).
+
+use std::sync::OnceLock;
+
+use certus_credential::contexts::Contexts;
+use certus_credential::did::certus::{At, DidState};
+use certus_credential::ids::{CredentialId, Did};
+use certus_credential::{envelope, jose, sd_jwt};
+use certus_ledger::block::{Block, ChainId, Genesis};
+use certus_ledger::receipt::check_document;
+use certus_ledger::transaction::Transaction;
+use certus_schemas::dcql::{Candidate, DcqlQuery};
+use certus_server::status::list::StatusBits;
+use certus_server::verification::status::{bitstring_entries, token_status_entry};
+use serde_json::Value;
+
+/// A target: bytes in, no panic out.
+pub type Target = fn(&[u8]);
+
+/// Every target, by name (the cargo-fuzz binaries and the seed folders share the names).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("jws", jws),
+    ("sd_jwt", sd_jwt),
+    ("credential_json", credential_json),
+    ("ids", ids),
+    ("did_operation", did_operation),
+    ("status", status),
+    ("transaction", transaction),
+    ("block", block),
+    ("receipt", receipt),
+    ("dcql", dcql),
+];
+
+fn text(data: &[u8]) -> Option<&str> {
+    std::str::from_utf8(data).ok()
+}
+
+fn json(data: &[u8]) -> Option<Value> {
+    serde_json::from_slice(data).ok()
+}
+
+/// A compact JWS or JWT (VC-JOSE credentials, proofs of possession, status lists, trust
+/// statements, DID operations).
+pub fn jws(data: &[u8]) {
+    if let Some(text) = text(data) {
+        if let Ok(decoded) = jose::decode(text) {
+            let _ = decoded.header_str("kid");
+        }
+    }
+}
+
+/// An SD-JWT, with or without key binding.
+pub fn sd_jwt(data: &[u8]) {
+    if let Some(text) = text(data) {
+        if let Ok(decoded) = sd_jwt::decode(text) {
+            let _ = decoded.holder_key();
+        }
+    }
+}
+
+/// A credential or presentation as JSON: contexts (embedded ones included), enveloped
+/// credentials, status entries.
+pub fn credential_json(data: &[u8]) {
+    static CONTEXTS: OnceLock<Contexts> = OnceLock::new();
+    let Some(document) = json(data) else { return };
+    if let Some(map) = document.as_object() {
+        let _ = CONTEXTS.get_or_init(Contexts::bundled).first_unlisted(map);
+    }
+    let _ = envelope::open(&document);
+    let _ = bitstring_entries(&document["credentialStatus"]).count();
+    let _ = token_status_entry(document.get("status"));
+}
+
+/// Identifiers: credential ids and DIDs.
+pub fn ids(data: &[u8]) {
+    if let Some(text) = text(data) {
+        let _ = CredentialId::parse(text);
+        if let Ok(did) = Did::parse(text) {
+            let _ = did.method();
+        }
+    }
+}
+
+/// A `did:certus` operation (a JWS), as a creation.
+pub fn did_operation(data: &[u8]) {
+    if let Some(text) = text(data) {
+        let _ = DidState::create(text, At::Pending { at_ms: 0 });
+    }
+}
+
+/// A Bitstring Status List's `encodedList`.
+pub fn status(data: &[u8]) {
+    if let Some(text) = text(data) {
+        if let Ok(bits) = StatusBits::decode(text) {
+            let _ = bits.get(bits.len().saturating_sub(1));
+        }
+    }
+}
+
+/// A chain transaction's encoding.
+pub fn transaction(data: &[u8]) {
+    if let Ok(tx) = Transaction::decode(data) {
+        let _ = (tx.commitment(), tx.leaf_hash());
+    }
+}
+
+/// A block as JSON (as peers and exports carry it), checked against the genesis.
+pub fn block(data: &[u8]) {
+    if let Ok(block) = serde_json::from_slice::<Block>(data) {
+        let genesis = genesis();
+        let _ = block.verify(&genesis.header, &genesis.validators);
+    }
+}
+
+/// An anchor receipt document, checked against the genesis.
+pub fn receipt(data: &[u8]) {
+    if let Some(document) = json(data) {
+        let _ = check_document(document, genesis());
+    }
+}
+
+/// A DCQL query: validated, then matched against a credential.
+pub fn dcql(data: &[u8]) {
+    let Ok(query) = serde_json::from_slice::<DcqlQuery>(data) else {
+        return;
+    };
+    if query.validate().is_err() {
+        return;
+    }
+    let claims = serde_json::json!({"credentialSubject": {"givenName": "A", "items": [1, 2]}});
+    let candidate = Candidate {
+        format: "ldp_vc",
+        vct: None,
+        types: &["VerifiableCredential".to_owned()],
+        claims: &claims,
+    };
+    for credential in &query.credentials {
+        let _ = credential.match_candidate(&candidate);
+    }
+}
+
+/// A genesis made once, from a fixed key, for the chain targets.
+pub fn genesis() -> &'static Genesis {
+    static GENESIS: OnceLock<Genesis> = OnceLock::new();
+    GENESIS.get_or_init(|| {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let chain = ChainId::parse("certus-fuzz").expect("a chain id");
+        Genesis::create(chain, &key, 0).expect("a genesis")
+    })
+}
