@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** `args` adds Chromium switches (e.g. a fake camera). The profile folder goes when the
- * browser closes. */
+ * browser is closed. */
 export async function launchBrowser({ args = [] } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'certus-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -14,15 +14,17 @@ export async function launchBrowser({ args = [] } = {}) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', ...args],
   });
-  // Chromium may still be writing its cache as it exits: retry, and never fail a test
-  // over a leftover temporary folder.
-  context.on('close', () => {
+  // The folder goes once the browser has exited (closing a persistent context waits for
+  // it); a leftover is never worth failing a test over.
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    await close(...args);
     try {
       rmSync(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     } catch {
       // Left for the system's temporary-folder cleanup.
     }
-  });
+  };
   return context;
 }
 
