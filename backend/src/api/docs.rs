@@ -115,7 +115,8 @@ pub struct ApiDoc;
 
 /// The answers an operation may give besides its own: with a JSON body, 400 (malformed
 /// JSON, too deep, unreadable), 413, 415 and 422 (a member missing or mistyped); with query
-/// parameters, 400 `INVALID_QUERY`; and 408 for a request not handled in time. The
+/// parameters, 400 `INVALID_QUERY`; behind a key or session, 401 and 403; and 408 for a
+/// request not handled in time. The
 /// protocol endpoints wallets call (`/openid4v…`, `/.well-known/…`) list their own.
 struct CommonResponses;
 
@@ -178,6 +179,16 @@ impl Modify for CommonResponses {
                 }
                 if query {
                     add("400", "INVALID_QUERY");
+                }
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add(
+                        "401",
+                        "UNAUTHORIZED: no API key or session, or an unknown one",
+                    );
+                    add(
+                        "403",
+                        "FORBIDDEN: the key or session lacks the scope, or CSRF_TOKEN_INVALID",
+                    );
                 }
                 add("408", "REQUEST_TIMEOUT: not handled within 60 s");
             }
