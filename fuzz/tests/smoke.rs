@@ -173,10 +173,20 @@ fn published(target: &str) -> Vec<Vec<u8>> {
 
 #[test]
 fn every_target_survives_its_seeds_and_their_mutations() {
+    // With CERTUS_FUZZ_SEEDS set, the seeds are also written there, one folder a target,
+    // to start cargo-fuzz's corpora from (docs/security.md).
+    let export = std::env::var_os("CERTUS_FUZZ_SEEDS").map(std::path::PathBuf::from);
     let mut runs = 0;
     for (name, target) in TARGETS {
         let seeds = seeds(name);
         assert!(!seeds.is_empty(), "{name} has seeds");
+        if let Some(root) = &export {
+            let folder = root.join(name);
+            std::fs::create_dir_all(&folder).expect("seed folder");
+            for (i, seed) in seeds.iter().enumerate() {
+                std::fs::write(folder.join(format!("seed-{i}")), seed).expect("seed");
+            }
+        }
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ name.len() as u64);
         for seed in &seeds {
             target(seed);
