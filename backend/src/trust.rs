@@ -737,6 +737,11 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
             .ok()
             .map(|t| t.timestamp())
     };
+    let revoked: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.kind == StatementKind::Revocation.as_str())
+        .filter_map(|r| r.parent.as_deref())
+        .collect();
     for row in &rows {
         let wrong = |what: &str| format!("trust statement {}: {what}", row.id);
         let decoded = jose::decode(&row.statement).map_err(|_| wrong("unreadable"))?;
@@ -764,10 +769,7 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
                 "a stored column is not what the signed statement says",
             ));
         }
-        let revoked = rows.iter().any(|r| {
-            r.kind == StatementKind::Revocation.as_str() && r.parent.as_deref() == Some(&row.id)
-        });
-        if revoked != row.revoked_at_ms.is_some() {
+        if revoked.contains(row.id.as_str()) != row.revoked_at_ms.is_some() {
             return Err(wrong("its revocation is not what the statements say"));
         }
     }

@@ -43,12 +43,11 @@ impl Nonces {
         }
     }
 
-    fn tag(&self, body: &[u8]) -> [u8; 16] {
+    fn mac(&self, body: &[u8]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .expect("HMAC takes a key of any length");
         mac.update(body);
-        let full: [u8; 32] = mac.finalize().into_bytes().into();
-        full[..16].try_into().expect("16 of 32 bytes")
+        mac
     }
 
     /// A fresh nonce, usable for [`LIFETIME_SECS`]. Writes nothing.
@@ -57,24 +56,18 @@ impl Nonces {
         let expires = (now + Duration::seconds(LIFETIME_SECS)).timestamp();
         nonce[..8].copy_from_slice(&expires.to_be_bytes());
         rand::rngs::OsRng.fill_bytes(&mut nonce[8..24]);
-        let tag = self.tag(&nonce[..24]);
-        nonce[24..].copy_from_slice(&tag);
+        let tag = self.mac(&nonce[..24]).finalize().into_bytes();
+        nonce[24..].copy_from_slice(&tag[..16]);
         URL_SAFE_NO_PAD.encode(nonce)
     }
 
     /// When `nonce` expires, if this deployment made it.
     fn expiry(&self, nonce: &str) -> Option<DateTime<Utc>> {
         let bytes: [u8; NONCE_LEN] = URL_SAFE_NO_PAD.decode(nonce).ok()?.try_into().ok()?;
-        let tag = self.tag(&bytes[..24]);
-        // Constant-time comparison of the tag.
-        if bytes[24..]
-            .iter()
-            .zip(tag)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            != 0
-        {
-            return None;
-        }
+        // The tag is the first 16 bytes of the HMAC, compared in constant time.
+        self.mac(&bytes[..24])
+            .verify_truncated_left(&bytes[24..])
+            .ok()?;
         let expires = i64::from_be_bytes(bytes[..8].try_into().ok()?);
         DateTime::from_timestamp(expires, 0)
     }

@@ -15,24 +15,25 @@ use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::{ListId, Transaction};
 use crate::store::entities::{issued_credentials, status_list_versions, status_lists};
 
-/// Why a list does not hold, or `None` when it does: its latest version parses, is hashed
-/// as stored, is on the chain (or waiting for the next block) and holds the stored bits.
-async fn fault(
+/// The stored bits of a list when it holds — its latest version parses, is hashed as
+/// stored, is on the chain (or waiting for the next block) and holds the stored bits — or
+/// why it does not.
+async fn held_bits(
     conn: &impl ConnectionTrait,
     row: &status_lists::Model,
-) -> Result<Option<&'static str>, sea_orm::DbErr> {
+) -> Result<Result<StatusBits, &'static str>, sea_orm::DbErr> {
     let Some(list) = ListId::parse(&row.id) else {
-        return Ok(Some("its id is malformed"));
+        return Ok(Err("its id is malformed"));
     };
     let Some(bits) = StatusBits::from_bytes(row.bits.clone()) else {
-        return Ok(Some("its bits are malformed"));
+        return Ok(Err("its bits are malformed"));
     };
     let Some(version) = status_list_versions::Entity::find_by_id((row.id.clone(), row.version))
         .one(conn)
         .await?
         .and_then(|v| Published::from_row(list, v))
     else {
-        return Ok(Some(
+        return Ok(Err(
             "its latest version is missing, unreadable or not hashed as stored",
         ));
     };
@@ -42,26 +43,25 @@ async fn fault(
         hash: version.hash,
     };
     if !ledger_store::is_recorded(conn, &anchor).await? {
-        return Ok(Some("its latest version is not the one anchored"));
+        return Ok(Err("its latest version is not the one anchored"));
     }
     if version.bits != bits {
-        return Ok(Some("its stored bits are not its latest version's"));
+        return Ok(Err("its stored bits are not its latest version's"));
     }
-    Ok(None)
+    Ok(Ok(bits))
 }
 
-/// The stored bits of `row`, checked (see [`fault`]). A change is never built on bits
+/// The stored bits of `row`, checked (see [`held_bits`]). A change is never built on bits
 /// altered in the store: a cleared revocation would otherwise be signed and anchored as
 /// valid. A mismatch stops the change and raises an alarm in the log.
 pub(super) async fn checked_bits(
     conn: &impl ConnectionTrait,
     row: &status_lists::Model,
 ) -> Result<StatusBits, StatusError> {
-    if let Some(reason) = fault(conn, row).await? {
+    held_bits(conn, row).await?.map_err(|reason| {
         tracing::error!(list = %row.id, reason, "ALARM: a status list in the store differs from its signed, anchored version");
-        return Err(StatusError::Altered(row.id.clone()));
-    }
-    StatusBits::from_bytes(row.bits.clone()).ok_or_else(|| StatusError::Altered(row.id.clone()))
+        StatusError::Altered(row.id.clone())
+    })
 }
 
 /// What [`verify_store`] checked.
@@ -72,7 +72,7 @@ pub struct Checked {
     pub credentials: u64,
 }
 
-/// Checks every status list (see [`fault`]), that every version of every list is
+/// Checks every status list (see [`held_bits`]), that every version of every list is
 /// anchored, and that every issued credential's recorded status is what its lists say.
 pub async fn verify_store(db: &DatabaseConnection) -> Result<Checked, String> {
     let failed = |e: sea_orm::DbErr| e.to_string();
@@ -80,9 +80,10 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<Checked, String> {
     let mut bits = HashMap::new();
     let mut versions = 0;
     for row in &rows {
-        if let Some(reason) = fault(db, row).await.map_err(failed)? {
-            return Err(format!("status list {}: {reason}", row.id));
-        }
+        let held = held_bits(db, row)
+            .await
+            .map_err(failed)?
+            .map_err(|reason| format!("status list {}: {reason}", row.id))?;
         let list = ListId::parse(&row.id).ok_or("a list id is malformed")?;
         for stored in status_list_versions::Entity::find()
             .filter(status_list_versions::Column::ListId.eq(row.id.clone()))
@@ -114,10 +115,7 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<Checked, String> {
             }
             versions += 1;
         }
-        bits.insert(
-            row.id.clone(),
-            StatusBits::from_bytes(row.bits.clone()).ok_or("malformed bits")?,
-        );
+        bits.insert(row.id.clone(), held);
     }
     let set = |list: &Option<String>, index: Option<i64>| -> Option<bool> {
         bits.get(list.as_ref()?)?.get(usize::try_from(index?).ok()?)
