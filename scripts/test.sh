@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit, integration (SQLite and PostgreSQL) and
-# known-answer tests, and the cross-implementation checks in e2e/.
+# known-answer tests, the fuzz targets' smoke run, the cross-implementation checks in e2e/,
+# and schemathesis against the served OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -23,3 +24,5 @@ step "layers (decision 12)"
 check_layers
 step "interoperability with independent implementations (e2e/)"
 ./scripts/e2e.sh
+step "the API contract (schemathesis against the served OpenAPI document)"
+./scripts/contract.sh

@@ -273,77 +273,14 @@ pub async fn chain(
     match command {
         ChainCommand::Verify => {
             let node = crate::open(store, master_key).await?;
-            match node.ledger.verify_chain().await {
-                Ok(head) => println!(
-                    "the chain holds: the genesis and {head} blocks, every link, root and \
-                     signature checked"
-                ),
-                Err((height, reason)) => {
-                    println!("block {height} does not hold: {reason}");
-                    return Ok(ExitCode::FAILURE);
-                }
+            let seal = crate::issued::RecordSeal::new(&node.master);
+            let report = crate::integrity::verify(&node.ledger, &node.db, &seal).await;
+            for line in &report.held {
+                println!("{line}");
             }
-            let db = &node.db;
-            let stores = [
-                (
-                    "the status lists",
-                    crate::status::verify::verify_store(db).await.map(|c| {
-                        format!(
-                            "{} lists and {} versions, each anchored; {} credentials' recorded \
-                             status agrees with them",
-                            c.lists, c.versions, c.credentials
-                        )
-                    }),
-                ),
-                (
-                    "the issued credentials' records",
-                    crate::issued::verify_store(db)
-                        .await
-                        .map(|n| format!("{n}, each commitment anchored")),
-                ),
-                (
-                    "the DID operations",
-                    crate::did::registry::verify_store(db).await.map(|n| {
-                        format!("{n}, each anchored, every DID replayed from its creation")
-                    }),
-                ),
-                (
-                    "the trust statements and schema registrations",
-                    crate::trust::verify_store(db).await.map(|n| {
-                        format!("{n} statements and registrations, each anchored and as signed")
-                    }),
-                ),
-                (
-                    "the reliance records",
-                    crate::kyc::register::verify_store(db)
-                        .await
-                        .map(|n| format!("{n} records, each anchored and as signed")),
-                ),
-                (
-                    "the erasure receipts",
-                    crate::privacy::erasure::verify_store(db)
-                        .await
-                        .map(|n| format!("{n} receipts, each anchored")),
-                ),
-            ];
-            for (what, checked) in stores {
-                match checked {
-                    Ok(line) => println!("{what} hold: {line}"),
-                    Err(reason) => {
-                        println!("{what} do not hold: {reason}");
-                        return Ok(ExitCode::FAILURE);
-                    }
-                }
-            }
-            match node.ledger.verify_audit().await {
-                Ok(Some(entries)) => println!(
-                    "the audit log holds: {entries} entries, chained to the head anchored last"
-                ),
-                Ok(None) => println!("this store holds no audit log (an imported chain)"),
-                Err(reason) => {
-                    println!("the audit log does not hold: {reason}");
-                    return Ok(ExitCode::FAILURE);
-                }
+            if let Some(line) = report.broken {
+                println!("{line}");
+                return Ok(ExitCode::FAILURE);
             }
         }
         ChainCommand::Export { file } => {

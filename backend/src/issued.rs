@@ -361,30 +361,97 @@ pub async fn dashboard(records: &Records, tenant_id: &str) -> Result<Dashboard, 
     })
 }
 
-/// Checks that every issued credential's commitment is on the chain (or waiting for the
-/// next block): the record's other columns (types, issuer, format) serve the portal's
-/// search, and the credential itself is checked against that commitment whenever it is
-/// verified. The number checked, or the first that does not hold.
-pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
+/// Seals an issued credential's record: an HMAC-SHA256, under a key derived from the
+/// node's master key (kept outside the database), over every column fixed at issuance —
+/// which credential it is, whose, of what type and format, from which issuer and when, its
+/// commitment, and its status lists and index (which a status change acts on). Someone
+/// who can write the database but not read the master key cannot re-point a record.
+#[derive(Clone)]
+pub struct RecordSeal([u8; 32]);
+
+impl std::fmt::Debug for RecordSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordSeal(..)")
+    }
+}
+
+impl RecordSeal {
+    pub fn new(master: &crate::keys::MasterKey) -> Self {
+        Self(master.derive("issued-credential-record/v1"))
+    }
+
+    /// The HMAC over `record`'s fixed columns, not yet finalised.
+    fn mac(&self, record: &issued_credentials::Model) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac;
+        let fixed = serde_json::json!([
+            record.id,
+            record.tenant_id,
+            record.credential_id,
+            record.types,
+            record.issuer,
+            record.format,
+            record.issued_at.timestamp_millis(),
+            record.commitment,
+            record.issued_by,
+            record.revocation_list,
+            record.suspension_list,
+            record.status_index,
+        ]);
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0)
+            .expect("HMAC takes a key of any length");
+        mac.update(fixed.to_string().as_bytes());
+        mac
+    }
+
+    /// The seal of `record` (its `seal` column aside), hex.
+    pub fn of(&self, record: &issued_credentials::Model) -> String {
+        use hmac::Mac;
+        hex::encode(self.mac(record).finalize().into_bytes())
+    }
+
+    /// Whether `record` carries its seal (compared in constant time).
+    fn holds(&self, record: &issued_credentials::Model) -> bool {
+        use hmac::Mac;
+        record
+            .seal
+            .as_deref()
+            .and_then(|s| hex::decode(s).ok())
+            .is_some_and(|seal| self.mac(record).verify_slice(&seal).is_ok())
+    }
+}
+
+/// Checks every issued credential's record: its seal holds (see [`RecordSeal`]), and its
+/// commitment is on the chain (or waiting for the next block). The credential itself is
+/// checked against that commitment whenever it is verified; the record's status against
+/// its lists by [`crate::status::verify::verify_store`]. The number checked, or the first
+/// that does not hold.
+pub async fn verify_store(db: &DatabaseConnection, seal: &RecordSeal) -> Result<u64, String> {
+    let failed = |e: DbErr| e.to_string();
     let committed = ledger_store::committed(db, Kind::CredentialAnchor)
         .await
-        .map_err(|e| e.to_string())?;
-    let records: Vec<(String, Option<String>)> = issued_credentials::Entity::find()
-        .select_only()
-        .column(issued_credentials::Column::CredentialId)
-        .column(issued_credentials::Column::Commitment)
-        .into_tuple()
-        .all(db)
-        .await
-        .map_err(|e| e.to_string())?;
-    for (id, commitment) in &records {
-        let anchored = commitment
-            .as_deref()
-            .and_then(|c| Digest::from_hex(c).ok())
-            .is_some_and(|c| committed.contains(&c));
-        if !anchored {
-            return Err(format!("credential {id}: its commitment is not anchored"));
+        .map_err(failed)?;
+    let mut pages = issued_credentials::Entity::find()
+        .order_by_asc(issued_credentials::Column::Id)
+        .paginate(db, 10_000);
+    let mut checked = 0;
+    while let Some(records) = pages.fetch_and_next().await.map_err(failed)? {
+        for record in &records {
+            let id = &record.credential_id;
+            if !seal.holds(record) {
+                return Err(format!(
+                    "credential {id}: its record is not as issued (the seal does not hold)"
+                ));
+            }
+            let anchored = record
+                .commitment
+                .as_deref()
+                .and_then(|c| Digest::from_hex(c).ok())
+                .is_some_and(|c| committed.contains(&c));
+            if !anchored {
+                return Err(format!("credential {id}: its commitment is not anchored"));
+            }
+            checked += 1;
         }
     }
-    Ok(records.len() as u64)
+    Ok(checked)
 }

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod did;
 pub mod error;
+pub mod integrity;
 pub mod issuance;
 pub mod issued;
 pub mod keys;
@@ -182,7 +183,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         trust.clone(),
         status.clone(),
         vault.clone(),
-        Recorder::spawn(db.clone()),
+        Recorder::spawn(db.clone(), issued::RecordSeal::new(&master)),
     );
     let kyc = Kyc::new(db.clone(), keys.clone(), status.clone(), clock.clone());
     let privacy = Privacy::new(

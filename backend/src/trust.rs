@@ -31,7 +31,7 @@ use crate::work::Work;
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::jose;
 use certus_credential::signer::Signer;
-use certus_credential::time::{xsd_millis, xsd_now};
+use certus_credential::time::xsd_millis;
 
 /// The grantor name of the root authority.
 pub const ROOT: &str = "root";
@@ -208,6 +208,19 @@ fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// A time as a statement signs it: `xsd:dateTime` to the millisecond, so the stored
+/// columns the registry decides by are exactly the signed times.
+fn signed_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A signed time in milliseconds since the epoch.
+fn signed_ms(xsd: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(xsd)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
 fn schemas_of(row: &trust_statements::Model) -> Vec<String> {
     serde_json::from_str(&row.schemas).unwrap_or_default()
 }
@@ -336,7 +349,7 @@ impl TrustRegistry {
             trust_statements::Entity::update_many()
                 .col_expr(
                     trust_statements::Column::RevokedAtMs,
-                    Expr::value(millis(now)),
+                    Expr::value(signed_ms(&statement.issued)),
                 )
                 .filter(trust_statements::Column::Id.eq(target.as_str()))
                 .exec(work.conn())
@@ -353,13 +366,10 @@ impl TrustRegistry {
         Ok(stored)
     }
 
-    fn row(
-        statement: &Statement,
-        tenant_id: Option<&str>,
-        valid_from_ms: i64,
-        valid_until_ms: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> trust_statements::ActiveModel {
+    /// The row of `statement`: every column the registry decides by is the statement's,
+    /// its times the signed ones, so `certus chain verify` can check each.
+    fn row(statement: &Statement, tenant_id: Option<&str>) -> trust_statements::ActiveModel {
+        let issued = signed_ms(&statement.issued).unwrap_or_default();
         trust_statements::ActiveModel {
             id: Set(statement.id.clone()),
             kind: Set(statement.kind.as_str().to_owned()),
@@ -367,13 +377,17 @@ impl TrustRegistry {
             subject: Set(statement.subject.clone()),
             tenant_id: Set(tenant_id.map(str::to_owned)),
             schemas: Set(serde_json::to_string(&statement.schemas).unwrap_or_else(|_| "[]".into())),
-            valid_from_ms: Set(valid_from_ms),
-            valid_until_ms: Set(valid_until_ms),
+            valid_from_ms: Set(statement
+                .valid_from
+                .as_deref()
+                .and_then(signed_ms)
+                .unwrap_or(issued)),
+            valid_until_ms: Set(statement.valid_until.as_deref().and_then(signed_ms)),
             max_count: Set(statement.max_count.map(|c| c as i64)),
             parent: Set(statement.parent.clone()),
             revoked_at_ms: Set(None),
             statement: Set(String::new()),
-            at_ms: Set(millis(now)),
+            at_ms: Set(issued),
         }
     }
 
@@ -397,19 +411,13 @@ impl TrustRegistry {
             grantor: ROOT.into(),
             subject: Some(grant.subject),
             schemas,
-            valid_from: Some(xsd_now(from)),
-            valid_until: grant.valid_until.map(xsd_now),
+            valid_from: Some(signed_time(from)),
+            valid_until: grant.valid_until.map(signed_time),
             max_count: None,
             parent: None,
-            issued: xsd_now(now),
+            issued: signed_time(now),
         };
-        let row = Self::row(
-            &statement,
-            None,
-            millis(from),
-            grant.valid_until.map(millis),
-            now,
-        );
+        let row = Self::row(&statement, None);
         self.write(statement, None, key.as_ref(), ROOT, row, now)
             .await
     }
@@ -488,20 +496,14 @@ impl TrustRegistry {
             grantor: grantor.to_owned(),
             subject: Some(grant.subject),
             schemas,
-            valid_from: Some(xsd_now(from)),
-            valid_until: Some(xsd_now(until)),
+            valid_from: Some(signed_time(from)),
+            valid_until: Some(signed_time(until)),
             max_count: Some(max_count),
             parent: Some(parent.id.clone()),
-            issued: xsd_now(now),
+            issued: signed_time(now),
         };
         let subject = statement.subject.clone().unwrap_or_default();
-        let row = Self::row(
-            &statement,
-            Some(tenant_id),
-            millis(from),
-            Some(millis(until)),
-            now,
-        );
+        let row = Self::row(&statement, Some(tenant_id));
         let written = self
             .write(
                 statement,
@@ -557,9 +559,9 @@ impl TrustRegistry {
             valid_until: None,
             max_count: None,
             parent: Some(target.id.clone()),
-            issued: xsd_now(now),
+            issued: signed_time(now),
         };
-        let row = Self::row(&statement, tenant_id, millis(now), None, now);
+        let row = Self::row(&statement, tenant_id);
         self.write(statement, tenant_id, key.as_ref(), &kid, row, now)
             .await?;
         trust_statements::Entity::find_by_id(id.to_owned())
@@ -732,15 +734,12 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
         .all(db)
         .await
         .map_err(failed)?;
-    let seconds = |xsd: &Option<String>| -> Option<i64> {
-        DateTime::parse_from_rfc3339(xsd.as_deref()?)
-            .ok()
-            .map(|t| t.timestamp())
-    };
-    let revoked: std::collections::HashSet<&str> = rows
+    let signed = |xsd: &Option<String>| xsd.as_deref().and_then(signed_ms);
+    // What each revocation revokes, and since when (its row's time, checked below).
+    let revoked: std::collections::HashMap<&str, i64> = rows
         .iter()
         .filter(|r| r.kind == StatementKind::Revocation.as_str())
-        .filter_map(|r| r.parent.as_deref())
+        .filter_map(|r| Some((r.parent.as_deref()?, r.at_ms)))
         .collect();
     for row in &rows {
         let wrong = |what: &str| format!("trust statement {}: {what}", row.id);
@@ -757,19 +756,19 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
             && statement.kind.as_str() == row.kind
             && statement.grantor == row.grantor
             && statement.subject == row.subject
-            && statement.schemas == schemas_of(row)
+            && serde_json::to_string(&statement.schemas).ok().as_ref() == Some(&row.schemas)
+            && (row.grantor == ROOT) == row.tenant_id.is_none()
             && statement.max_count.map(|c| c as i64) == row.max_count
             && statement.parent == row.parent
-            && statement.valid_from.as_ref().is_none_or(|_| {
-                seconds(&statement.valid_from) == Some(row.valid_from_ms.div_euclid(1000))
-            })
-            && seconds(&statement.valid_until) == row.valid_until_ms.map(|ms| ms.div_euclid(1000));
+            && signed_ms(&statement.issued) == Some(row.at_ms)
+            && signed(&statement.valid_from).unwrap_or(row.at_ms) == row.valid_from_ms
+            && signed(&statement.valid_until) == row.valid_until_ms;
         if !same {
             return Err(wrong(
                 "a stored column is not what the signed statement says",
             ));
         }
-        if revoked.contains(row.id.as_str()) != row.revoked_at_ms.is_some() {
+        if revoked.get(row.id.as_str()).copied() != row.revoked_at_ms {
             return Err(wrong("its revocation is not what the statements say"));
         }
     }

@@ -7,12 +7,17 @@ use std::sync::OnceLock;
 
 use certus_credential::contexts::Contexts;
 use certus_credential::did::certus::{At, DidState};
+use certus_credential::did::{key_in, Relationship};
 use certus_credential::ids::{CredentialId, Did};
 use certus_credential::{envelope, jose, sd_jwt};
 use certus_ledger::block::{Block, ChainId, Genesis};
 use certus_ledger::receipt::check_document;
 use certus_ledger::transaction::Transaction;
 use certus_schemas::dcql::{Candidate, DcqlQuery};
+use certus_schemas::wire::CredentialFormat;
+use certus_server::openid::issuer::{requested_proof, TokenRequest};
+use certus_server::openid::proof;
+use certus_server::openid::verifier::{answers, shown_in, DirectPost};
 use certus_server::status::list::StatusBits;
 use certus_server::verification::status::{bitstring_entries, token_status_entry};
 use serde_json::Value;
@@ -27,11 +32,15 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("credential_json", credential_json),
     ("ids", ids),
     ("did_operation", did_operation),
+    ("did_document", did_document),
     ("status", status),
     ("transaction", transaction),
     ("block", block),
     ("receipt", receipt),
     ("dcql", dcql),
+    ("openid4vci_credential", openid4vci_credential),
+    ("openid_form", openid_form),
+    ("vp_token", vp_token),
 ];
 
 fn text(data: &[u8]) -> Option<&str> {
@@ -91,6 +100,30 @@ pub fn did_operation(data: &[u8]) {
     }
 }
 
+/// A DID document (as a `did:web` host serves one): parsed, then searched for its assertion
+/// key, the only one and each one it names.
+pub fn did_document(data: &[u8]) {
+    let Ok(document) = ssi::dids::Document::from_json_bytes(data) else {
+        return;
+    };
+    let document = document.into_document();
+    let did = document.id.clone();
+    let named: Vec<_> = document
+        .verification_method
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    let _ = key_in(document.clone(), &did, None, Relationship::AssertionMethod);
+    for id in named.iter().take(4) {
+        let _ = key_in(
+            document.clone(),
+            &did,
+            Some(id),
+            Relationship::AssertionMethod,
+        );
+    }
+}
+
 /// A Bitstring Status List's `encodedList`.
 pub fn status(data: &[u8]) {
     if let Some(text) = text(data) {
@@ -141,6 +174,46 @@ pub fn dcql(data: &[u8]) {
         let _ = credential.match_candidate(&candidate);
     }
 }
+
+/// An OpenID4VCI credential request (the JSON body), read for an offer of each format, and
+/// its JWT proof of possession checked as far as it goes without a store (form, key,
+/// signature, audience, time).
+pub fn openid4vci_credential(data: &[u8]) {
+    let Some(request) = json(data) else { return };
+    for format in [CredentialFormat::DcSdJwt, CredentialFormat::VcJwt] {
+        if let Ok((_, jwt)) = requested_proof(&request, "FoodSafetyCertificate", format) {
+            let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+            let _ = futures::executor::block_on(proof::parse(jwt, ISSUER, now));
+        }
+    }
+}
+
+/// The form-encoded requests of OpenID4VC: the token request and the wallet's
+/// `direct_post`, with the `vp_token` inside it.
+pub fn openid_form(data: &[u8]) {
+    let _ = serde_urlencoded::from_bytes::<TokenRequest>(data);
+    if let Ok(post) = serde_urlencoded::from_bytes::<DirectPost>(data) {
+        if let Some(token) = post.vp_token {
+            vp_token(token.as_bytes());
+        }
+    }
+}
+
+/// An OpenID4VP `vp_token`: presentations by credential query id, and the credentials
+/// inside each as DCQL sees them (SD-JWT, JWT presentations, JSON-LD presentations).
+pub fn vp_token(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let Ok(answers) = answers(text) else { return };
+    for presented in answers.values() {
+        match presented {
+            Value::Array(items) => items.iter().for_each(|p| drop(shown_in(p))),
+            one => drop(shown_in(one)),
+        }
+    }
+}
+
+/// The issuer the OpenID4VCI target's proofs are made for.
+pub const ISSUER: &str = "https://issuer.example";
 
 /// A genesis made once, from a fixed key, for the chain targets.
 pub fn genesis() -> &'static Genesis {

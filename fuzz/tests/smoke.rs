@@ -10,6 +10,10 @@ use certus_credential::{jose, sd_jwt};
 use certus_fuzz::TARGETS;
 use certus_ledger::hash::Digest;
 use certus_ledger::transaction::{ListId, Transaction};
+use certus_schemas::wire::CredentialFormat;
+use certus_server::openid::issuer::{requested_proof, TokenRequest};
+use certus_server::openid::proof;
+use certus_server::openid::verifier::{answers, shown_in, DirectPost};
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
 
@@ -98,6 +102,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             b"did:certus:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".to_vec(),
         ],
         "did_operation" => vec![jwt.into_bytes()],
+        "did_document" => vec![did_document(&key).to_string().into_bytes()],
         "status" => {
             vec![b"uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA".to_vec()]
         }
@@ -129,10 +134,67 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             "credential_sets": [{"options": [["a"]]}]})
         .to_string()
         .into_bytes()],
+        "openid4vci_credential" => {
+            let mut header = jose::header(&[("typ", "openid4vci-proof+jwt")]);
+            header.insert(
+                "jwk".into(),
+                serde_json::to_value(key.to_public()).expect("jwk"),
+            );
+            let claims = json!({"aud": certus_fuzz::ISSUER, "iat": 1_700_000_000, "nonce": "n"});
+            let proof = jose::sign(header, &claims, &key).expect("a proof");
+            vec![
+                json!({"credential_configuration_id": "FoodSafetyCertificate_sd_jwt",
+                    "proofs": {"jwt": [proof]}})
+                .to_string()
+                .into_bytes(),
+                json!({"format": "jwt_vc_json", "proof": {"proof_type": "jwt", "jwt": proof},
+                    "credential_definition": {"type": ["VerifiableCredential",
+                        "FoodSafetyCertificate"]}})
+                .to_string()
+                .into_bytes(),
+            ]
+        }
+        "openid_form" => {
+            let token = vp_token(&sd, &jwt, &credential);
+            vec![
+                b"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code\
+                  &pre-authorized_code=abc&tx_code=1234"
+                    .to_vec(),
+                serde_urlencoded::to_string([("vp_token", token.as_str()), ("state", "s")])
+                    .expect("a form")
+                    .into_bytes(),
+            ]
+        }
+        "vp_token" => vec![vp_token(&sd, &jwt, &credential).into_bytes()],
         _ => Vec::new(),
     };
     out.extend(published(target));
     out
+}
+
+/// A DID document as a `did:web` host serves one, its key listed for assertions.
+fn did_document(key: &JWK) -> Value {
+    json!({"@context": ["https://www.w3.org/ns/did/v1"], "id": "did:web:issuer.example",
+        "verificationMethod": [{"id": "did:web:issuer.example#k1", "type": "JsonWebKey2020",
+            "controller": "did:web:issuer.example", "publicKeyJwk": key.to_public()}],
+        "assertionMethod": ["did:web:issuer.example#k1"]})
+}
+
+/// A `vp_token` answering three credential queries: an SD-JWT, a JWT presentation of a
+/// `vc+jwt` credential, and a JSON-LD presentation.
+fn vp_token(sd: &str, jwt: &str, credential: &Value) -> String {
+    let key = key();
+    let enveloped = json!({"@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": "EnvelopedVerifiableCredential",
+        "id": format!("data:application/vc+jwt,{jwt}")});
+    let presentation = json!({"@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"], "verifiableCredential": [enveloped]});
+    let jwt_vp = jose::sign(jose::header(&[("typ", "vp+jwt")]), &presentation, &key)
+        .expect("a presentation");
+    json!({"sd": [sd], "jwt": jwt_vp,
+        "ldp": {"@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"], "verifiableCredential": [credential]}})
+    .to_string()
 }
 
 /// The published vectors for `target`, when `../shared/vectors` sits beside the repository.
@@ -221,4 +283,45 @@ fn the_seeds_are_well_formed() {
     let block: certus_ledger::block::Block =
         serde_json::from_slice(&seeds("block")[0]).expect("a block");
     assert_eq!(block.header.height, 0);
+    for seed in seeds("openid4vci_credential") {
+        let request: Value = serde_json::from_slice(&seed).expect("a request");
+        let format = if request.get("proofs").is_some() {
+            CredentialFormat::DcSdJwt
+        } else {
+            CredentialFormat::VcJwt
+        };
+        let (_, proof) = requested_proof(&request, "FoodSafetyCertificate", format).expect("read");
+        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
+        let (_, nonce) = futures::executor::block_on(proof::parse(proof, certus_fuzz::ISSUER, now))
+            .expect("a proof that checks");
+        assert_eq!(nonce.as_deref(), Some("n"));
+    }
+    let document = ssi::dids::Document::from_json_bytes(&seeds("did_document")[0])
+        .expect("a DID document")
+        .into_document();
+    let did = document.id.clone();
+    let found = certus_credential::did::key_in(
+        document,
+        &did,
+        None,
+        certus_credential::did::Relationship::AssertionMethod,
+    )
+    .expect("its assertion key");
+    assert_eq!(found.verification_method, "did:web:issuer.example#k1");
+    let token = text(&seeds("vp_token")[0]);
+    let answered = answers(&token).expect("answers");
+    let shown: usize = answered
+        .values()
+        .map(|p| match p {
+            Value::Array(items) => items.iter().map(|i| shown_in(i).len()).sum(),
+            one => shown_in(one).len(),
+        })
+        .sum();
+    assert_eq!(shown, 3, "every presentation shows its credential");
+    let forms = seeds("openid_form");
+    let token_request: TokenRequest = serde_urlencoded::from_bytes(&forms[0]).expect("a form");
+    assert_eq!(token_request.tx_code.as_deref(), Some("1234"));
+    let post: DirectPost = serde_urlencoded::from_bytes(&forms[1]).expect("a form");
+    let posted = answers(post.vp_token.as_deref().expect("a vp_token")).expect("answers");
+    assert_eq!(posted.len(), 3);
 }

@@ -15,6 +15,7 @@ mod m0008_accounts;
 mod m0009_openid4vc;
 mod m0010_kyc;
 mod m0011_privacy;
+mod m0012_record_seal;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_openid4vc::Migration),
             Box::new(m0010_kyc::Migration),
             Box::new(m0011_privacy::Migration),
+            Box::new(m0012_record_seal::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 use axum::response::Html;
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 /// The OpenAPI description of the Certus HTTP API.
@@ -157,6 +158,15 @@ impl Modify for CommonResponses {
                     .flatten()
                     .any(|p| p.parameter_in == ParameterIn::Query);
                 let responses = &mut operation.responses.responses;
+                if json_body && !protocol {
+                    // Where an operation answers 400 or 422 with its own body (the verify
+                    // endpoints' results), the body's rejections still carry the error body.
+                    for code in ["400", "422"] {
+                        if let Some(RefOr::T(response)) = responses.get_mut(code) {
+                            or_error_body(response);
+                        }
+                    }
+                }
                 let mut add = |code: &str, description: &str| {
                     responses
                         .entry(code.to_owned())
@@ -193,6 +203,26 @@ impl Modify for CommonResponses {
                 add("408", "REQUEST_TIMEOUT: not handled within 60 s");
             }
         }
+    }
+}
+
+/// Makes a JSON response's schema "its own, or the error body" (`oneOf`), unless it is
+/// the error body already.
+fn or_error_body(response: &mut utoipa::openapi::Response) {
+    use utoipa::openapi::schema::{OneOfBuilder, Schema};
+    use utoipa::openapi::Ref;
+    let error = Ref::from_schema_name("ErrorBody");
+    let Some(content) = response.content.get_mut("application/json") else {
+        return;
+    };
+    match content.schema.take() {
+        Some(RefOr::Ref(own)) if own == error => content.schema = Some(RefOr::Ref(own)),
+        Some(own) => {
+            content.schema = Some(RefOr::T(Schema::OneOf(
+                OneOfBuilder::new().item(own).item(error).build(),
+            )))
+        }
+        None => {}
     }
 }
 

@@ -451,6 +451,7 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
         .map_err(|e| e.to_string())?;
     let mut state: Option<DidState> = None;
     let mut previous: Option<&str> = None;
+    let mut sequence = 0;
     for row in &rows {
         let wrong = |what: &str| format!("operation {} of {}: {what}", row.sequence, row.did);
         if row.hash != certus::operation_hash(&row.operation).to_hex() {
@@ -468,7 +469,12 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
         if previous != Some(row.did.as_str()) {
             state = None;
             previous = Some(row.did.as_str());
+            sequence = 0;
         }
+        if row.sequence != sequence {
+            return Err(wrong(&format!("out of sequence (expected {sequence})")));
+        }
+        sequence += 1;
         let at = At::Pending { at_ms: row.at_ms };
         let replayed = match &mut state {
             None => DidState::create(&row.operation, at).map(|s| state = Some(s)),

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use certus_credential::time::xsd_now;
 use chrono::{DateTime, Utc};
-use sea_orm::Set;
 use serde_json::Value;
 
 use certus_schemas::wire::CredentialFormat;
@@ -182,23 +181,26 @@ impl Issued {
             &self.credential_id,
             now,
         );
+        // Whole milliseconds: the time the seal covers survives every database's precision.
+        let issued_at = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         Ok(record::Record {
-            issued: issued_credentials::ActiveModel {
-                id: Set(crate::store::time_ordered_id()),
-                tenant_id: Set(tenant_id.to_owned()),
-                credential_id: Set(self.credential_id.clone()),
-                types: Set(serde_json::to_string(&self.types).map_err(anyhow::Error::from)?),
-                issuer: Set(self.issuer.clone()),
-                format: Set(self.format.as_str().to_owned()),
-                issued_at: Set(now),
-                commitment: Set(Some(commitment.to_hex())),
-                issued_by: Set(Some(actor.to_owned())),
-                revocation_list: Set(self.status.map(|a| a.revocation.to_string())),
-                suspension_list: Set(self.status.map(|a| a.suspension.to_string())),
-                status_index: Set(self.status.map(|a| a.index as i64)),
-                revoked_at: Set(None),
-                suspended_at: Set(None),
-                status_reason: Set(None),
+            issued: issued_credentials::Model {
+                id: crate::store::time_ordered_id(),
+                tenant_id: tenant_id.to_owned(),
+                credential_id: self.credential_id.clone(),
+                types: serde_json::to_string(&self.types).map_err(anyhow::Error::from)?,
+                issuer: self.issuer.clone(),
+                format: self.format.as_str().to_owned(),
+                issued_at,
+                commitment: Some(commitment.to_hex()),
+                issued_by: Some(actor.to_owned()),
+                revocation_list: self.status.map(|a| a.revocation.to_string()),
+                suspension_list: self.status.map(|a| a.suspension.to_string()),
+                status_index: self.status.map(|a| a.index as i64),
+                revoked_at: None,
+                suspended_at: None,
+                status_reason: None,
+                seal: None,
             },
             trail,
             personal: PersonalRows::default(),

@@ -10,10 +10,12 @@
 //! `id` already used, say), its issuances are retried one by one so only the faulty one
 //! fails.
 
-use sea_orm::{DatabaseConnection, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, SqlErr, TransactionTrait,
+};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::issued;
+use crate::issued::{self, RecordSeal};
 use crate::privacy::{vault, PersonalRows};
 use crate::store::entities::issued_credentials;
 use crate::work::Trail;
@@ -26,7 +28,8 @@ const QUEUE: usize = 10_000;
 /// The rows of one issuance.
 #[derive(Debug)]
 pub struct Record {
-    pub issued: issued_credentials::ActiveModel,
+    /// The record, sealed by the recorder as it is written.
+    pub issued: issued_credentials::Model,
     /// Its anchor and audit entry.
     pub trail: Trail,
     pub personal: PersonalRows,
@@ -52,10 +55,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the recorder task over `db`.
-    pub fn spawn(db: DatabaseConnection) -> Self {
+    /// Starts the recorder task over `db`, sealing each record with `seal`.
+    pub fn spawn(db: DatabaseConnection, seal: RecordSeal) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, queue));
+        tokio::spawn(run(db, seal, queue));
         Self { jobs }
     }
 
@@ -72,17 +75,17 @@ impl Recorder {
     }
 }
 
-async fn run(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
+async fn run(db: DatabaseConnection, seal: RecordSeal, mut queue: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs = std::mem::take(&mut batch);
-        match write(&db, jobs.iter().map(|(r, _)| r)).await {
+        match write(&db, &seal, jobs.iter().map(|(r, _)| r)).await {
             Ok(()) => jobs.into_iter().for_each(|(_, done)| {
                 let _ = done.send(Ok(()));
             }),
             Err(_) if jobs.len() > 1 => {
                 for (record, done) in jobs {
-                    let result = write(&db, std::iter::once(&record)).await;
+                    let result = write(&db, &seal, std::iter::once(&record)).await;
                     let _ = done.send(result.map_err(classify));
                 }
             }
@@ -95,10 +98,16 @@ async fn run(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
 
 async fn write<'a>(
     db: &DatabaseConnection,
+    seal: &RecordSeal,
     records: impl Iterator<Item = &'a Record> + Clone,
 ) -> Result<(), DbErr> {
+    let sealed = |record: &Record| {
+        let mut row = record.issued.clone();
+        row.seal = Some(seal.of(&row));
+        row.into_active_model().reset_all()
+    };
     let txn = db.begin().await?;
-    issued::insert(&txn, records.clone().map(|r| r.issued.clone())).await?;
+    issued::insert(&txn, records.clone().map(sealed)).await?;
     vault::insert(&txn, records.clone().map(|r| &r.personal)).await?;
     let mut trail = Trail::default();
     records.for_each(|r| trail.extend(r.trail.clone()));

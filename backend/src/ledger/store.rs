@@ -564,13 +564,20 @@ impl Ledger {
     /// Returns the height of the head, or the first height that does not hold.
     pub async fn verify_chain(&self) -> Result<u64, (u64, String)> {
         self.genesis.verify().map_err(|e| (0, e.to_string()))?;
+        self.check_stored_genesis()
+            .await
+            .map_err(|reason| (0, reason))?;
         let stored = self.block(0).await.map_err(|e| (0, e.to_string()))?;
-        if stored.as_ref() != Some(&self.genesis.block()) {
+        let genesis_block = self.genesis.block();
+        if stored.as_ref() != Some(&genesis_block) {
             return Err((
                 0,
                 "the stored genesis block differs from the genesis".into(),
             ));
         }
+        check_columns(&self.db, &genesis_block)
+            .await
+            .map_err(|reason| (0, reason))?;
         let head = self.head().await.map_err(|e| (0, e.to_string()))?.height;
         let mut previous = self.genesis.header.clone();
         for height in 1..=head {
@@ -606,6 +613,46 @@ impl Ledger {
             ));
         }
         Ok(head)
+    }
+
+    /// The genesis row is the genesis this node runs on: the one document, its chain id.
+    async fn check_stored_genesis(&self) -> Result<(), String> {
+        let rows = ledger_genesis::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        let expected = serde_json::to_value(&self.genesis).map_err(|e| e.to_string())?;
+        match rows.as_slice() {
+            [row]
+                if row.chain_id == self.genesis.header.chain_id.as_str()
+                    && serde_json::from_str::<serde_json::Value>(&row.document).ok()
+                        == Some(expected) =>
+            {
+                Ok(())
+            }
+            _ => Err("the stored genesis is not the genesis this node runs on".into()),
+        }
+    }
+
+    /// Re-checks the anchors waiting for the next block: each decodes, and its commitment
+    /// column is its transaction's. The number waiting, or the first that does not hold.
+    pub async fn verify_pending(&self) -> Result<u64, String> {
+        let rows = ledger_outbox::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        for row in &rows {
+            let tx = Transaction::decode(&row.data)
+                .map_err(|_| format!("pending anchor {}: not a transaction", row.id))?;
+            let commitment = tx.commitment().map(|c| c.to_hex());
+            if row.commitment.clone().filter(|c| !c.is_empty()) != commitment {
+                return Err(format!(
+                    "pending anchor {}: the stored commitment is not the transaction's",
+                    row.id
+                ));
+            }
+        }
+        Ok(rows.len() as u64)
     }
 
     /// Re-checks the audit log's hash chain and that its head is the one last anchored;
@@ -825,7 +872,13 @@ async fn check_columns(conn: &impl ConnectionTrait, block: &Block) -> Result<(),
         .all(conn)
         .await
         .map_err(|e| e.to_string())?;
-    for (row, tx) in rows.iter().zip(&block.transactions) {
+    for (position, (row, tx)) in rows.iter().zip(&block.transactions).enumerate() {
+        if row.position != position as i64 {
+            return Err(format!(
+                "transaction {position} of the block is stored at position {}",
+                row.position
+            ));
+        }
         let commitment = tx.commitment().map(|c| c.to_hex());
         let stored = row.commitment.clone().filter(|c| !c.is_empty());
         if row.kind != i16::from(tx.kind()) || stored != commitment {

@@ -148,7 +148,7 @@ fn parse_format(name: &str) -> Result<CredentialFormat, OAuthError> {
 
 /// The shape a wallet speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
+pub enum Dialect {
     /// OpenID4VCI 1.0: `proofs`, answered with `credentials`.
     Final,
     /// Draft 13: `proof`, answered with `credential` and a fresh `c_nonce`.
@@ -179,9 +179,7 @@ pub async fn credential(
         ));
     }
     let format = parse_format(&offer.format)?;
-    let configuration = configuration_id(&offer.credential_type, format);
-    let dialect = check_request(request, &offer.credential_type, format, &configuration)?;
-    let jwt = proof_jwt(request, dialect)?;
+    let (dialect, jwt) = requested_proof(request, &offer.credential_type, format)?;
     let holder = match proof::check(&openid.db, &openid.nonces, jwt, &openid.public_url, now).await
     {
         Ok(holder) => holder,
@@ -284,6 +282,18 @@ async fn redeem(
             IssueError::Internal(cause) => OAuthError::internal(format_args!("{cause:#}")),
             refused => error(OAuthErrorKind::CredentialRequestDenied, refused.to_string()),
         })
+}
+
+/// Reads a credential request (its JSON body) for an offer of `type_name` in `format`: the
+/// dialect it speaks and its one JWT proof of possession.
+pub fn requested_proof<'a>(
+    request: &'a Value,
+    type_name: &str,
+    format: CredentialFormat,
+) -> Result<(Dialect, &'a str), OAuthError> {
+    let configuration = configuration_id(type_name, format);
+    let dialect = check_request(request, type_name, format, &configuration)?;
+    Ok((dialect, proof_jwt(request, dialect)?))
 }
 
 /// Checks the request names the offered configuration; the dialect it speaks.

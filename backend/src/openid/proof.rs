@@ -34,6 +34,23 @@ pub async fn check(
     issuer: &str,
     now: DateTime<Utc>,
 ) -> Result<HolderKey, OAuthError> {
+    let (holder, nonce) = parse(jwt, issuer, now).await?;
+    match nonce {
+        Some(nonce) if nonces.consume(db, &nonce, now).await? => Ok(holder),
+        _ => Err(OAuthError::new(
+            OAuthErrorKind::InvalidNonce,
+            "the proof's `nonce` is not a fresh c_nonce of this issuer (each is used once)",
+        )),
+    }
+}
+
+/// Everything of a proof JWT that needs no store: its form, key, signature, audience and
+/// time; the holder key and the nonce still to be consumed.
+pub async fn parse(
+    jwt: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<(HolderKey, Option<String>), OAuthError> {
     let decoded = jose::decode(jwt).map_err(|e| invalid(format!("the proof: {e}")))?;
     if decoded.header_str("typ") != Some(PROOF_TYP) {
         return Err(invalid(format!("the proof's `typ` must be `{PROOF_TYP}`")));
@@ -59,14 +76,11 @@ pub async fn check(
             "the proof's `iat` must be within {MAX_SKEW_SECS} seconds of now"
         )));
     }
-    let nonce = payload.get("nonce").and_then(Value::as_str);
-    match nonce {
-        Some(nonce) if nonces.consume(db, nonce, now).await? => Ok(holder),
-        _ => Err(OAuthError::new(
-            OAuthErrorKind::InvalidNonce,
-            "the proof's `nonce` is not a fresh c_nonce of this issuer (each is used once)",
-        )),
-    }
+    let nonce = payload
+        .get("nonce")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok((holder, nonce))
 }
 
 /// The holder key a proof names: a `jwk` header, or a `kid` that is a `did:key` or

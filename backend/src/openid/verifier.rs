@@ -640,6 +640,19 @@ pub async fn answer(
     }
 }
 
+/// A `vp_token` as OpenID4VP 1.0 sends it with DCQL: a JSON object from credential query
+/// id to a presentation or an array of them.
+pub fn answers(vp_token: &str) -> Result<Map<String, Value>, Problem> {
+    match serde_json::from_str::<Value>(vp_token) {
+        Ok(Value::Object(answers)) => Ok(answers),
+        _ => Err(problem(
+            "format",
+            "MALFORMED_RESPONSE",
+            "vp_token must be a JSON object keyed by credential query id",
+        )),
+    }
+}
+
 /// Checks every presentation of a `vp_token` against the request: the presentations
 /// presented, and the first problem found (none: accepted).
 async fn evaluate(
@@ -649,13 +662,9 @@ async fn evaluate(
     vp_token: &str,
     now: DateTime<Utc>,
 ) -> (Vec<(PresentedCredential, Vec<StatusRef>)>, Option<Problem>) {
-    let Ok(Value::Object(answers)) = serde_json::from_str::<Value>(vp_token) else {
-        let p = problem(
-            "format",
-            "MALFORMED_RESPONSE",
-            "vp_token must be a JSON object keyed by credential query id",
-        );
-        return (Vec::new(), Some(p));
+    let answers = match answers(vp_token) {
+        Ok(answers) => answers,
+        Err(p) => return (Vec::new(), Some(p)),
     };
     let binding = Binding {
         challenge: Some(&row.nonce),
@@ -714,7 +723,7 @@ async fn evaluate(
 
 /// What a presented credential shows of itself: format, issuer, type, the claims document
 /// DCQL paths apply to, and the subject claims disclosed.
-struct Shown {
+pub struct Shown {
     format: &'static str,
     issuer: Option<String>,
     vct: Option<String>,
@@ -781,7 +790,7 @@ fn shown_w3c(credential: &Value, format: &'static str) -> Shown {
 }
 
 /// The credentials inside a presentation as DCQL sees them.
-fn shown_in(presentation: &Value) -> Vec<Shown> {
+pub fn shown_in(presentation: &Value) -> Vec<Shown> {
     match presentation {
         Value::String(token) if token.contains('~') => shown_sd_jwt(token).into_iter().collect(),
         Value::String(token) => jose::decode(token)

@@ -45,6 +45,12 @@ impl Published {
         if hash.to_hex() != row.hash {
             return None;
         }
+        // The stored time is the signed `validFrom` (which has whole seconds).
+        let valid_from =
+            chrono::DateTime::parse_from_rfc3339(document.get("validFrom")?.as_str()?).ok()?;
+        if valid_from.timestamp() != row.published_at.timestamp() {
+            return None;
+        }
         Some(Self {
             list,
             purpose,
@@ -58,7 +64,7 @@ impl Published {
     }
 }
 
-fn purpose_of(row: &status_lists::Model) -> anyhow::Result<StatusPurpose> {
+pub(super) fn purpose_of(row: &status_lists::Model) -> anyhow::Result<StatusPurpose> {
     serde_json::from_value(json!(row.purpose))
         .map_err(|_| anyhow::anyhow!("status list {} has purpose `{}`", row.id, row.purpose))
 }

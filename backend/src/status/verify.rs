@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::list::StatusBits;
+use super::publish::purpose_of;
 use super::{Published, StatusError};
 use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::{ListId, Transaction};
@@ -45,6 +46,11 @@ async fn held_bits(
     if !ledger_store::is_recorded(conn, &anchor).await? {
         return Ok(Err("its latest version is not the one anchored"));
     }
+    if version.issuer != row.issuer || purpose_of(row).ok() != Some(version.purpose) {
+        return Ok(Err(
+            "its stored issuer or purpose is not its latest version's",
+        ));
+    }
     if version.bits != bits {
         return Ok(Err("its stored bits are not its latest version's"));
     }
@@ -77,45 +83,77 @@ pub struct Checked {
 pub async fn verify_store(db: &DatabaseConnection) -> Result<Checked, String> {
     let failed = |e: sea_orm::DbErr| e.to_string();
     let rows = status_lists::Entity::find().all(db).await.map_err(failed)?;
+    let by_id: HashMap<&str, &status_lists::Model> =
+        rows.iter().map(|row| (row.id.as_str(), row)).collect();
     let mut bits = HashMap::new();
-    let mut versions = 0;
     for row in &rows {
         let held = held_bits(db, row)
             .await
             .map_err(failed)?
             .map_err(|reason| format!("status list {}: {reason}", row.id))?;
-        let list = ListId::parse(&row.id).ok_or("a list id is malformed")?;
-        for stored in status_list_versions::Entity::find()
-            .filter(status_list_versions::Column::ListId.eq(row.id.clone()))
-            .order_by_asc(status_list_versions::Column::Version)
-            .all(db)
+        // Lists come in pairs (revocation and suspension) sharing indexes, issuer and owner.
+        let paired = by_id.get(row.partner.as_str()).is_some_and(|partner| {
+            partner.partner == row.id
+                && partner.issuer == row.issuer
+                && partner.tenant_id == row.tenant_id
+                && partner.purpose != row.purpose
+        });
+        if !paired {
+            return Err(format!(
+                "status list {}: its partner {} is not its pair",
+                row.id, row.partner
+            ));
+        }
+        bits.insert(row.id.clone(), held);
+    }
+    // Every version of every list, numbered from 1 without a gap, each anchored.
+    let mut versions = 0;
+    let mut next: HashMap<&str, i64> = HashMap::new();
+    for stored in status_list_versions::Entity::find()
+        .order_by_asc(status_list_versions::Column::ListId)
+        .order_by_asc(status_list_versions::Column::Version)
+        .all(db)
+        .await
+        .map_err(failed)?
+    {
+        let (id, number) = (stored.list_id.clone(), stored.version);
+        let Some((&key, row)) = by_id.get_key_value(id.as_str()) else {
+            return Err(format!("status list version {id}/{number}: no such list"));
+        };
+        let expected = next.entry(key).or_insert(1);
+        if number != *expected || number > row.version {
+            return Err(format!(
+                "status list {id} version {number}: out of sequence (expected {expected})"
+            ));
+        }
+        *expected += 1;
+        let list = ListId::parse(&id).ok_or("a list id is malformed")?;
+        let version = Published::from_row(list, stored).ok_or_else(|| {
+            format!("status list {id} version {number}: unreadable or not as signed")
+        })?;
+        let anchor = Transaction::StatusListVersion {
+            list,
+            version: version.version,
+            hash: version.hash,
+        };
+        if !ledger_store::is_recorded(db, &anchor)
             .await
             .map_err(failed)?
         {
-            let number = stored.version;
-            let version = Published::from_row(list, stored).ok_or_else(|| {
-                format!(
-                    "status list {} version {number}: unreadable or not hashed as stored",
-                    row.id
-                )
-            })?;
-            let anchor = Transaction::StatusListVersion {
-                list,
-                version: version.version,
-                hash: version.hash,
-            };
-            if !ledger_store::is_recorded(db, &anchor)
-                .await
-                .map_err(failed)?
-            {
-                return Err(format!(
-                    "status list {} version {number}: not the version anchored",
-                    row.id
-                ));
-            }
-            versions += 1;
+            return Err(format!(
+                "status list {id} version {number}: not the version anchored"
+            ));
         }
-        bits.insert(row.id.clone(), held);
+        versions += 1;
+    }
+    if let Some(row) = rows
+        .iter()
+        .find(|row| next.get(row.id.as_str()).copied().unwrap_or(1) != row.version + 1)
+    {
+        return Err(format!(
+            "status list {}: its versions do not run from 1 to {}",
+            row.id, row.version
+        ));
     }
     let set = |list: &Option<String>, index: Option<i64>| -> Option<bool> {
         bits.get(list.as_ref()?)?.get(usize::try_from(index?).ok()?)

@@ -103,6 +103,8 @@ pub mod issued_credentials {
         pub suspended_at: Option<DateTimeUtc>,
         /// The public reason code of the last status change (`status::Reason`).
         pub status_reason: Option<String>,
+        /// HMAC of the columns fixed at issuance ([`crate::issued::RecordSeal`]).
+        pub seal: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

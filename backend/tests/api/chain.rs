@@ -189,7 +189,10 @@ async fn every_column_stored_beside_a_block_is_checked(db: Db) {
     let conn = &app.db;
 
     // An issued credential's record: its commitment must be one anchored.
-    assert_eq!(certus_server::issued::verify_store(conn).await, Ok(2));
+    assert_eq!(
+        certus_server::issued::verify_store(conn, &app.seal).await,
+        Ok(2)
+    );
     {
         use certus_server::store::entities::issued_credentials;
         let record = issued_credentials::Entity::find()
@@ -200,7 +203,7 @@ async fn every_column_stored_beside_a_block_is_checked(db: Db) {
         let mut altered = record.clone().into_active_model();
         altered.commitment = Set(Some("22".repeat(32)));
         altered.update(conn).await.expect("alter");
-        let err = certus_server::issued::verify_store(conn)
+        let err = certus_server::issued::verify_store(conn, &app.seal)
             .await
             .expect_err("caught");
         assert!(err.contains(&record.credential_id), "{err}");

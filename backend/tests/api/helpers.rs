@@ -55,6 +55,8 @@ pub struct TestApp {
     pub token: String,
     /// The node's clock: tests move it on instead of sleeping.
     pub clock: Arc<SettableClock>,
+    /// The node's seal of its issued credentials' records (from its master key).
+    pub seal: certus_server::issued::RecordSeal,
     _dir: tempfile::TempDir,
     postgres_db: Option<String>,
 }
@@ -154,6 +156,7 @@ impl TestApp {
         .await
         .expect("api key");
         let db = node.db.clone();
+        let seal = certus_server::issued::RecordSeal::new(&node.master);
         let state = certus_server::build_state(node, &server);
         let router = certus_server::app(state.clone(), &server);
         Self {
@@ -162,6 +165,7 @@ impl TestApp {
             db,
             token,
             clock,
+            seal,
             _dir: dir,
             postgres_db,
         }

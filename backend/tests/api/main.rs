@@ -17,5 +17,6 @@ mod privacy;
 mod records;
 mod sd_jwt;
 mod status;
+mod tamper;
 mod trust;
 mod verify;

@@ -14,7 +14,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use ssi::dids::resolution::{self, Output};
-use ssi::dids::{DIDKey, DIDMethodResolver, DIDResolver, DIDURLBuf, DIDWeb, DID, DIDJWK, DIDURL};
+use ssi::dids::{
+    DIDKey, DIDMethodResolver, DIDResolver, DIDURLBuf, DIDWeb, Document, DID, DIDJWK, DIDURL,
+};
 use ssi::jwk::JWK;
 use ssi::verification_methods::{AnyMethod, GenericVerificationMethod};
 
@@ -223,6 +225,17 @@ pub async fn authorised_key(
         })?
         .document
         .into_document();
+    key_in(document, &issuer_did, key_url.as_deref(), relationship)
+}
+
+/// Finds the key `key_url` of a resolved DID document — the only one when `None` — among
+/// those it lists under `relationship`, and its public key.
+pub fn key_in(
+    document: Document,
+    issuer_did: &DID,
+    key_url: Option<&DIDURL>,
+    relationship: Relationship,
+) -> Result<AuthorisedKey, KeyLookupError> {
     let relationships = &document.verification_relationships;
     let listed = match relationship {
         Relationship::AssertionMethod => &relationships.assertion_method,
@@ -230,9 +243,9 @@ pub async fn authorised_key(
     };
     let authorised: Vec<String> = listed
         .iter()
-        .map(|r| r.id().resolve(&issuer_did).to_string())
+        .map(|r| r.id().resolve(issuer_did).to_string())
         .collect();
-    let wanted = match &key_url {
+    let wanted = match key_url {
         Some(url) => url.to_string(),
         None if authorised.len() == 1 => authorised[0].clone(),
         None => return Err(KeyLookupError::MalformedKeyId("(none)".to_owned())),
