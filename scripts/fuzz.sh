@@ -16,7 +16,7 @@ seconds=${1:-600}
 shift || true
 env -u CARGO_TARGET_DIR cargo +nightly fuzz build --fuzz-dir fuzz/cargo-fuzz -O target
 binary=fuzz/cargo-fuzz/target/x86_64-unknown-linux-gnu/release/target
-out=target/fuzz
+out=$PWD/target/fuzz
 mkdir -p "$out"
 CERTUS_FUZZ_SEEDS="$out/seeds" cargo test --quiet -p certus-fuzz --test smoke >/dev/null
 targets=("$@")
@@ -27,7 +27,7 @@ run() {
   mkdir -p "$out/corpus/$t" "$out/crashes/$t"
   CERTUS_FUZZ_TARGET=$t "$binary" "$out/corpus/$t" "$out/seeds/$t" \
     -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-    -artifact_prefix="$out/crashes/$t/" > "$out/$t.log" 2>&1 || echo "$t: CRASH (see $out/$t.log)"
+    -artifact_prefix="$out/crashes/$t/" > "$out/$t.log" 2>&1 || echo "$t: stopped by a crash or an error (see $out/$t.log)"
 }
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
   run "${targets[i]}" &
