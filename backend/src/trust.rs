@@ -16,7 +16,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -221,6 +221,32 @@ fn signed_ms(xsd: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
+/// The row of `statement` (before its JWS and any revocation are added): every column the
+/// registry decides by is the statement's, its times the signed ones, so `certus chain
+/// verify` can rebuild it and compare.
+fn row_of(statement: &Statement, tenant_id: Option<&str>) -> trust_statements::Model {
+    let issued = signed_ms(&statement.issued).unwrap_or_default();
+    trust_statements::Model {
+        id: statement.id.clone(),
+        kind: statement.kind.as_str().to_owned(),
+        grantor: statement.grantor.clone(),
+        subject: statement.subject.clone(),
+        tenant_id: tenant_id.map(str::to_owned),
+        schemas: serde_json::to_string(&statement.schemas).unwrap_or_else(|_| "[]".into()),
+        valid_from_ms: statement
+            .valid_from
+            .as_deref()
+            .and_then(signed_ms)
+            .unwrap_or(issued),
+        valid_until_ms: statement.valid_until.as_deref().and_then(signed_ms),
+        max_count: statement.max_count.map(|c| c as i64),
+        parent: statement.parent.clone(),
+        revoked_at_ms: None,
+        statement: String::new(),
+        at_ms: issued,
+    }
+}
+
 fn schemas_of(row: &trust_statements::Model) -> Vec<String> {
     serde_json::from_str(&row.schemas).unwrap_or_default()
 }
@@ -334,7 +360,7 @@ impl TrustRegistry {
         tenant_id: Option<&str>,
         key: &dyn Signer,
         kid: &str,
-        row: trust_statements::ActiveModel,
+        row: trust_statements::Model,
         now: DateTime<Utc>,
     ) -> Result<trust_statements::Model, TrustError> {
         let header = jose::header(&[("typ", "trust-statement+jwt"), ("kid", kid)]);
@@ -342,9 +368,14 @@ impl TrustRegistry {
         let jws = jose::sign(header, &payload, key)
             .map_err(|e| anyhow::anyhow!("signing a trust statement: {e}"))?;
         let mut work = Work::begin(&self.db, now).await?;
-        let mut row = row;
-        row.statement = Set(jws.clone());
-        let stored = row.insert(work.conn()).await?;
+        let stored = trust_statements::Model {
+            statement: jws.clone(),
+            ..row
+        }
+        .into_active_model()
+        .reset_all()
+        .insert(work.conn())
+        .await?;
         if let (StatementKind::Revocation, Some(target)) = (statement.kind, &statement.parent) {
             trust_statements::Entity::update_many()
                 .col_expr(
@@ -364,31 +395,6 @@ impl TrustRegistry {
         );
         work.commit().await?;
         Ok(stored)
-    }
-
-    /// The row of `statement`: every column the registry decides by is the statement's,
-    /// its times the signed ones, so `certus chain verify` can check each.
-    fn row(statement: &Statement, tenant_id: Option<&str>) -> trust_statements::ActiveModel {
-        let issued = signed_ms(&statement.issued).unwrap_or_default();
-        trust_statements::ActiveModel {
-            id: Set(statement.id.clone()),
-            kind: Set(statement.kind.as_str().to_owned()),
-            grantor: Set(statement.grantor.clone()),
-            subject: Set(statement.subject.clone()),
-            tenant_id: Set(tenant_id.map(str::to_owned)),
-            schemas: Set(serde_json::to_string(&statement.schemas).unwrap_or_else(|_| "[]".into())),
-            valid_from_ms: Set(statement
-                .valid_from
-                .as_deref()
-                .and_then(signed_ms)
-                .unwrap_or(issued)),
-            valid_until_ms: Set(statement.valid_until.as_deref().and_then(signed_ms)),
-            max_count: Set(statement.max_count.map(|c| c as i64)),
-            parent: Set(statement.parent.clone()),
-            revoked_at_ms: Set(None),
-            statement: Set(String::new()),
-            at_ms: Set(issued),
-        }
     }
 
     /// The root authority accredits `grant.subject` for `grant.credential_types`.
@@ -417,7 +423,7 @@ impl TrustRegistry {
             parent: None,
             issued: signed_time(now),
         };
-        let row = Self::row(&statement, None);
+        let row = row_of(&statement, None);
         self.write(statement, None, key.as_ref(), ROOT, row, now)
             .await
     }
@@ -503,7 +509,7 @@ impl TrustRegistry {
             issued: signed_time(now),
         };
         let subject = statement.subject.clone().unwrap_or_default();
-        let row = Self::row(&statement, Some(tenant_id));
+        let row = row_of(&statement, Some(tenant_id));
         let written = self
             .write(
                 statement,
@@ -561,7 +567,7 @@ impl TrustRegistry {
             parent: Some(target.id.clone()),
             issued: signed_time(now),
         };
-        let row = Self::row(&statement, tenant_id);
+        let row = row_of(&statement, tenant_id);
         self.write(statement, tenant_id, key.as_ref(), &kid, row, now)
             .await?;
         trust_statements::Entity::find_by_id(id.to_owned())
@@ -734,7 +740,6 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
         .all(db)
         .await
         .map_err(failed)?;
-    let signed = |xsd: &Option<String>| xsd.as_deref().and_then(signed_ms);
     // What each revocation revokes, and since when (its row's time, checked below).
     let revoked: std::collections::HashMap<&str, i64> = rows
         .iter()
@@ -752,17 +757,13 @@ pub async fn verify_store(db: &DatabaseConnection) -> Result<u64, String> {
         if !ledger_store::is_recorded(db, &tx).await.map_err(failed)? {
             return Err(wrong("not anchored"));
         }
-        let same = statement.id == row.id
-            && statement.kind.as_str() == row.kind
-            && statement.grantor == row.grantor
-            && statement.subject == row.subject
-            && serde_json::to_string(&statement.schemas).ok().as_ref() == Some(&row.schemas)
-            && (row.grantor == ROOT) == row.tenant_id.is_none()
-            && statement.max_count.map(|c| c as i64) == row.max_count
-            && statement.parent == row.parent
-            && signed_ms(&statement.issued) == Some(row.at_ms)
-            && signed(&statement.valid_from).unwrap_or(row.at_ms) == row.valid_from_ms
-            && signed(&statement.valid_until) == row.valid_until_ms;
+        // The stored row is the one the statement makes (its owner and revocation aside).
+        let expected = trust_statements::Model {
+            statement: row.statement.clone(),
+            revoked_at_ms: row.revoked_at_ms,
+            ..row_of(&statement, row.tenant_id.as_deref())
+        };
+        let same = expected == *row && (row.grantor == ROOT) == row.tenant_id.is_none();
         if !same {
             return Err(wrong(
                 "a stored column is not what the signed statement says",
