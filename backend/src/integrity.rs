@@ -75,6 +75,15 @@ pub async fn verify(ledger: &Ledger, db: &DatabaseConnection, seal: &RecordSeal)
                 .map(|n| format!("{n} statements and registrations, each anchored and as signed")),
         ),
         (
+            "the credential types",
+            crate::types::verify_store(db).await.map(|n| {
+                format!(
+                    "{n} versions, each schema as hashed and pinning its context, each \
+                     defined one registered on the chain"
+                )
+            }),
+        ),
+        (
             "the reliance records",
             crate::kyc::register::verify_store(db)
                 .await

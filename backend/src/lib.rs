@@ -31,6 +31,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod trust;
+pub mod types;
 pub mod uri;
 pub mod verification;
 pub mod work;
@@ -78,6 +79,10 @@ pub struct Node {
     pub master: Arc<MasterKey>,
     /// Where every "now" of the node comes from.
     pub clock: Arc<dyn Clock>,
+    /// Every version of every credential type, from the store.
+    pub catalog: Arc<Catalog>,
+    /// The JSON-LD contexts: the bundled ones and the defined types'.
+    pub contexts: Arc<Contexts>,
 }
 
 /// Creates the data folder if needed, loads the master key, connects to the database and
@@ -124,6 +129,9 @@ pub async fn open_with_clock(
     // A store restored from an older backup may hold data erased since: every erasure
     // anchored on the chain is applied again before anything reads it.
     privacy::erasure::reapply(&db, &erasure_listeners(), clock.now()).await?;
+    let (catalog, defined) = types::catalog_of(&types::seed(&db, clock.now()).await?)?;
+    let contexts = Contexts::bundled();
+    contexts.register(defined).map_err(anyhow::Error::msg)?;
     Ok(Node {
         db,
         keys,
@@ -131,6 +139,8 @@ pub async fn open_with_clock(
         custody,
         master,
         clock,
+        catalog: Arc::new(catalog),
+        contexts: Arc::new(contexts),
     })
 }
 
@@ -144,10 +154,16 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         custody,
         master,
         clock,
+        catalog,
+        contexts,
     } = node;
     let public_url: Arc<str> = server.public_url().into();
-    let contexts = Arc::new(Contexts::bundled());
-    let catalog = Arc::new(Catalog::bundled());
+    let types = Arc::new(types::CredentialTypes::new(
+        db.clone(),
+        catalog.clone(),
+        contexts.clone(),
+        public_url.clone(),
+    ));
     let vault = Arc::new(Vault::new(db.clone(), master.clone()));
     let keys = Arc::new(keys);
     let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), custody));
@@ -215,6 +231,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         privacy,
         kyc,
         openid,
+        types,
         accounts: Accounts::new(db.clone(), public_url.starts_with("https://")),
         records: Records::new(db.clone()),
         policies: Policies::new(db),

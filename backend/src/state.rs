@@ -15,6 +15,7 @@ use crate::openid::OpenId;
 use crate::privacy::Privacy;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
+use crate::types::CredentialTypes;
 use crate::verification::policies::Policies;
 use crate::verification::Verifier;
 use certus_credential::time::Clock;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub kyc: Kyc,
     /// OpenID4VCI offers and OpenID4VP requests.
     pub openid: OpenId,
+    /// Credential types: defined, versioned, retired.
+    pub types: Arc<CredentialTypes>,
     /// People, sessions and API keys.
     pub accounts: Accounts,
     /// What each institution issued, for its portal.

@@ -276,7 +276,7 @@ impl TrustRegistry {
         }
     }
 
-    fn credential_type(&self, name: &str) -> Result<&CredentialType, TrustError> {
+    fn credential_type(&self, name: &str) -> Result<Arc<CredentialType>, TrustError> {
         self.catalog
             .get(name)
             .ok_or_else(|| TrustError::UnknownType(name.to_owned()))

@@ -22,10 +22,49 @@ pub type ActiveContext = ssi::json_ld::Context;
 /// credentials use a handful; the bound keeps hostile input from growing the cache.
 const MAX_PROCESSED_CONTEXTS: usize = 256;
 
-/// The JSON-LD document loader over the bundled contexts, with processed contexts cached.
+/// The JSON-LD document loader over the bundled and registered contexts, with processed
+/// contexts cached.
 pub struct Loader {
-    documents: ContextLoader,
+    documents: RwLock<Arc<Documents>>,
     processed: RwLock<HashMap<String, Arc<ActiveContext>>>,
+}
+
+/// The documents a loader serves: ssi's bundled ones, ours, and those registered since.
+struct Documents {
+    loader: ContextLoader,
+    /// Ours and the registered ones (URL → JSON text).
+    extra: HashMap<String, String>,
+    listed: Vec<(String, Value)>,
+    known: HashSet<String>,
+}
+
+impl Documents {
+    fn new(extra: HashMap<String, String>) -> Result<Self, String> {
+        let loader = ContextLoader::default()
+            .with_context_map_from(extra.clone())
+            .map_err(|e| format!("invalid context document: {e}"))?;
+        let mut listed: Vec<(String, Value)> = W3C_CONTEXTS
+            .iter()
+            .map(|(url, json)| ((*url).to_owned(), parse(json)))
+            .collect();
+        let mut ours: Vec<_> = extra
+            .iter()
+            .map(|(url, json)| (url.clone(), parse(json)))
+            .collect();
+        ours.sort_by(|a, b| a.0.cmp(&b.0));
+        listed.extend(ours);
+        let known = listed
+            .iter()
+            .map(|(url, _)| url.clone())
+            .chain(W3C_EXAMPLE_CONTEXTS.iter().map(|u| (*u).to_owned()))
+            .collect();
+        Ok(Self {
+            loader,
+            extra,
+            listed,
+            known,
+        })
+    }
 }
 
 impl ssi::json_ld::Loader for Loader {
@@ -33,11 +72,16 @@ impl ssi::json_ld::Loader for Loader {
         &self,
         url: &ssi::json_ld::Iri,
     ) -> Result<RemoteDocument<ssi::json_ld::IriBuf>, LoadError> {
-        self.documents.load(url).await
+        let documents = self.documents();
+        documents.loader.load(url).await
     }
 }
 
 impl Loader {
+    fn documents(&self) -> Arc<Documents> {
+        Arc::clone(&self.documents.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// The active context that `local` (a document's `@context` value) establishes over
     /// the initial context, exactly as JSON-LD expansion would compute it.
     pub async fn active_context(
@@ -98,18 +142,17 @@ const W3C_EXAMPLE_CONTEXTS: &[&str] = &[
     "https://www.w3.org/2018/credentials/examples/v1",
 ];
 
-/// Bundled contexts and the JSON-LD loader over them.
+/// Bundled and registered contexts and the JSON-LD loader over them. Clones share one
+/// loader: a context registered through any of them is known to all.
 #[derive(Clone)]
 pub struct Contexts {
     loader: Arc<Loader>,
-    listed: Vec<(String, Value)>,
-    known: HashSet<String>,
 }
 
 impl std::fmt::Debug for Contexts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Contexts")
-            .field("listed", &self.listed.len())
+            .field("listed", &self.loader.documents().listed.len())
             .finish()
     }
 }
@@ -126,49 +169,52 @@ impl Contexts {
 
     /// The bundled contexts plus `documents` (URL, JSON text), e.g. test-vector contexts.
     pub fn with_documents(documents: impl IntoIterator<Item = (String, String)>) -> Self {
-        let extra: HashMap<String, String> = documents.into_iter().collect();
-        let documents = ContextLoader::default()
-            .with_context_map_from(extra.clone())
+        let documents = Documents::new(documents.into_iter().collect())
             .expect("bundled contexts are valid JSON with IRI names");
-        let loader = Arc::new(Loader {
-            documents,
-            processed: RwLock::default(),
-        });
-        let mut listed: Vec<(String, Value)> = W3C_CONTEXTS
-            .iter()
-            .map(|(url, json)| ((*url).to_owned(), parse(json)))
-            .collect();
-        let mut ours: Vec<_> = extra
-            .iter()
-            .map(|(url, json)| (url.clone(), parse(json)))
-            .collect();
-        ours.sort_by(|a, b| a.0.cmp(&b.0));
-        listed.extend(ours);
-        let known = listed
-            .iter()
-            .map(|(url, _)| url.clone())
-            .chain(W3C_EXAMPLE_CONTEXTS.iter().map(|u| (*u).to_owned()))
-            .collect();
         Self {
-            loader,
-            listed,
-            known,
+            loader: Arc::new(Loader {
+                documents: RwLock::new(Arc::new(documents)),
+                processed: RwLock::default(),
+            }),
         }
     }
 
-    /// The JSON-LD document loader over the bundled contexts.
+    /// Adds `documents` (URL, JSON text): the contexts of credential types defined while
+    /// the server runs. A URL already known keeps its document (a context never changes).
+    pub fn register(
+        &self,
+        documents: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), String> {
+        let mut guard = self
+            .loader
+            .documents
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut extra = guard.extra.clone();
+        for (url, json) in documents {
+            serde_json::from_str::<Value>(&json)
+                .map_err(|e| format!("context {url}: invalid JSON: {e}"))?;
+            if !guard.known.contains(&url) {
+                extra.insert(url, json);
+            }
+        }
+        *guard = Arc::new(Documents::new(extra)?);
+        Ok(())
+    }
+
+    /// The JSON-LD document loader over these contexts.
     pub fn loader(&self) -> &Loader {
         &self.loader
     }
 
     /// Every context a Certus credential may carry, with its document.
-    pub fn listed(&self) -> &[(String, Value)] {
-        &self.listed
+    pub fn listed(&self) -> Vec<(String, Value)> {
+        self.loader.documents().listed.clone()
     }
 
     /// True when `url` is a context this loader can provide without the network.
     pub fn is_known(&self, url: &str) -> bool {
-        self.known.contains(url)
+        self.loader.documents().known.contains(url)
     }
 
     /// The first `@context` of `document`, at the top or embedded at any depth, that is
@@ -252,7 +298,8 @@ mod tests {
         assert!(contexts.is_known("https://www.w3.org/ns/credentials/v2"));
         assert!(contexts.is_known("https://w3id.org/certus/contexts/kyc/v1"));
         assert!(!contexts.is_known("https://evil.example/context"));
-        let urls: Vec<_> = contexts.listed().iter().map(|(u, _)| u.as_str()).collect();
+        let listed = contexts.listed();
+        let urls: Vec<_> = listed.iter().map(|(u, _)| u.as_str()).collect();
         assert!(urls.contains(&"https://w3id.org/certus/contexts/food/v1"));
         assert!(contexts
             .listed()
@@ -281,6 +328,43 @@ mod tests {
             loader.active_context(&local).await.expect("processes");
         }
         assert_eq!(loader.read_cache().len(), MAX_PROCESSED_CONTEXTS);
+    }
+
+    #[tokio::test]
+    async fn a_registered_context_is_known_to_every_clone_and_never_replaced() {
+        let contexts = Contexts::bundled();
+        let clone = contexts.clone();
+        let url = "https://certus.example/credential-types/T/v1/context";
+        let local = context_value(serde_json::json!([super::super::VC_V2_CONTEXT, url]));
+        assert!(clone.loader.active_context(&local).await.is_err());
+        contexts
+            .register([(
+                url.to_owned(),
+                r#"{"@context": {"T": "https://certus.example/v#T"}}"#.to_owned(),
+            )])
+            .expect("registers");
+        assert!(clone.is_known(url));
+        assert!(clone.listed().iter().any(|(u, _)| u == url));
+        clone
+            .loader
+            .active_context(&local)
+            .await
+            .expect("now loads");
+        contexts
+            .register([(
+                url.to_owned(),
+                r#"{"@context": {"T": "https://evil.example/#T"}}"#.to_owned(),
+            )])
+            .expect("a known URL is skipped");
+        let (_, doc) = contexts
+            .listed()
+            .into_iter()
+            .find(|(u, _)| u == url)
+            .expect("listed");
+        assert_eq!(doc["@context"]["T"], "https://certus.example/v#T");
+        assert!(contexts
+            .register([("https://x.example/c".to_owned(), "{".to_owned())])
+            .is_err());
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@ mod m0009_openid4vc;
 mod m0010_kyc;
 mod m0011_privacy;
 mod m0012_record_seal;
+mod m0013_credential_types;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_kyc::Migration),
             Box::new(m0011_privacy::Migration),
             Box::new(m0012_record_seal::Migration),
+            Box::new(m0013_credential_types::Migration),
         ]
     }
 }

@@ -364,6 +364,32 @@ pub struct CredentialTypeInfo {
     /// A valid example `credentialSubject`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub example: Value,
+    /// The type's version; a new version never changes credentials issued under an older one.
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// The SD-JWT VC `vct`.
+    #[serde(default)]
+    pub vct: String,
+    /// Hex SHA-256 of the published schema: the type's identity on the chain.
+    #[serde(default)]
+    pub schema_hash: String,
+    /// `sha256-…` (Subresource Integrity) of the context document.
+    #[serde(default)]
+    pub context_integrity: String,
+    /// The defining institution's tenant id; absent for the types that ship with Certus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Retired: no longer issued; its credentials still verify.
+    #[serde(default)]
+    pub retired: bool,
+    /// How wallets show it (`locale`, `name`, `description`, colours, `logo`).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub display: Vec<Value>,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 /// One entry of `GET /contexts`.

@@ -143,7 +143,32 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         )
         .route("/policies", get(policies::list))
         .route("/policies/{name}", get(policies::get).put(policies::put))
-        .route("/credential-types", get(catalog::credential_types))
+        .route(
+            "/credential-types",
+            get(catalog::credential_types).post(catalog::define),
+        )
+        .route("/credential-types/{type}", get(catalog::versions))
+        .route(
+            "/credential-types/{type}/versions",
+            post(catalog::add_version),
+        )
+        .route("/credential-types/{type}/{version}", get(catalog::metadata))
+        .route(
+            "/credential-types/{type}/{version}/schema",
+            get(catalog::schema),
+        )
+        .route(
+            "/credential-types/{type}/{version}/context",
+            get(catalog::context),
+        )
+        .route(
+            "/credential-types/{type}/{version}/retire",
+            post(catalog::retire),
+        )
+        .route(
+            "/.well-known/vct/credential-types/{type}/{version}",
+            get(catalog::metadata),
+        )
         .route("/contexts", get(catalog::contexts))
         .route("/issuers", get(catalog::issuers))
         .route("/credentials/{id}/receipt", get(chain::credential_receipt))

@@ -42,6 +42,8 @@ pub enum Scope {
     /// Manage the tenant's users and API keys. Only the admin role holds it; no API key
     /// can.
     Admin,
+    /// Define, version and retire the tenant's credential types.
+    Types,
     /// Act on data subjects' rights: find, export and erase personal data, and set
     /// retention periods (the institution's data-protection officer).
     Privacy,
@@ -58,6 +60,7 @@ impl Scope {
             Self::Trust => "trust",
             Self::Admin => "admin",
             Self::Privacy => "privacy",
+            Self::Types => "types",
         }
     }
 
@@ -65,7 +68,7 @@ impl Scope {
     pub fn grantable(&self) -> bool {
         matches!(
             self,
-            Self::Issue | Self::Verify | Self::Status | Self::Read | Self::Privacy
+            Self::Issue | Self::Verify | Self::Status | Self::Read | Self::Privacy | Self::Types
         )
     }
 
@@ -79,6 +82,7 @@ impl Scope {
                 Self::Read,
                 Self::Admin,
                 Self::Privacy,
+                Self::Types,
             ],
             Role::Certifier => vec![Self::Issue, Self::Verify, Self::Status, Self::Read],
             Role::Auditor => vec![Self::Verify, Self::Read],
@@ -96,8 +100,9 @@ impl std::str::FromStr for Scope {
             "read" => Ok(Self::Read),
             "trust" => Ok(Self::Trust),
             "privacy" => Ok(Self::Privacy),
+            "types" => Ok(Self::Types),
             other => Err(format!(
-                "unknown scope `{other}` (issue, verify, status, read, privacy, trust)"
+                "unknown scope `{other}` (issue, verify, status, read, privacy, types, trust)"
             )),
         }
     }

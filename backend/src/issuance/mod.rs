@@ -48,6 +48,9 @@ pub enum IssueError {
     /// No known credential type among `type`.
     #[error("{0}; GET /credential-types lists the known types")]
     UnknownType(String),
+    /// The type (or the version the credential's context names) was retired by its owner.
+    #[error("{0}: it can no longer be issued (its credentials still verify)")]
+    Retired(String),
     /// The tenant has no issuer key on this server (created while the server ran).
     #[error(
         "this institution has no issuer key on this server: create a DID (POST /dids), or \
@@ -92,6 +95,7 @@ impl DomainError for IssueError {
             Self::UnsupportedVersion => "UNSUPPORTED_VC_VERSION",
             Self::UnknownContext(_) => "UNKNOWN_CONTEXT",
             Self::UnknownType(_) => "UNKNOWN_CREDENTIAL_TYPE",
+            Self::Retired(_) => "CREDENTIAL_TYPE_RETIRED",
             Self::NoIssuerKey => "NO_ISSUER_KEY",
             Self::IssuerNotOwned(_) => "ISSUER_NOT_OWNED",
             Self::Schema { .. } => "SCHEMA_VIOLATION",
@@ -120,7 +124,7 @@ impl DomainError for IssueError {
             Self::UnknownContext(_) | Self::UnsupportedVersion => {
                 Some("/credential/@context".into())
             }
-            Self::UnknownType(_) => Some("/credential/type".into()),
+            Self::UnknownType(_) | Self::Retired(_) => Some("/credential/type".into()),
             Self::IssuerNotOwned(_) => Some("/credential/issuer".into()),
             Self::UnknownDisclosable(_) => Some("/options/selectivelyDisclosable".into()),
             Self::Mandate(_) => Some("/credential/issuer".into()),
@@ -267,7 +271,7 @@ impl Issuer {
         tenant_id: &str,
         credential: Value,
         now: DateTime<Utc>,
-    ) -> Result<(Prepared<'_>, Option<MandatePermit>), IssueError> {
+    ) -> Result<(Prepared, Option<MandatePermit>), IssueError> {
         let prepared = prepare(
             credential,
             tenant_id,
@@ -278,7 +282,7 @@ impl Issuer {
         )?;
         let mandate = self
             .trust
-            .mandate(&prepared.key.did, prepared.credential_type, now)
+            .mandate(&prepared.key.did, &prepared.credential_type, now)
             .await
             .map_err(IssueError::refused)?;
         Ok((prepared, mandate))
@@ -357,7 +361,7 @@ impl Issuer {
 
 /// Secures a prepared credential in `format` with `key`.
 pub async fn secure(
-    prepared: Prepared<'_>,
+    prepared: Prepared,
     format: CredentialFormat,
     disclosable: Option<&[String]>,
     contexts: &Contexts,

@@ -17,12 +17,12 @@ use certus_credential::VC_V2_CONTEXT;
 
 /// A credential ready to be secured.
 #[derive(Debug)]
-pub struct Prepared<'a> {
+pub struct Prepared {
     /// The completed credential (`id`, `issuer`, `validFrom` and the type's context set).
     pub credential: Value,
     pub id: CredentialId,
     pub types: Vec<String>,
-    pub credential_type: &'a CredentialType,
+    pub credential_type: Arc<CredentialType>,
     pub key: Arc<IssuerKey>,
     /// The status entries, once allocated ([`Prepared::set_status`]).
     pub status: Option<Allocation>,
@@ -39,16 +39,38 @@ fn malformed(message: impl Into<String>, path: &str) -> IssueError {
     }
 }
 
+/// The version of `name` to issue: the one whose context the credential names, else the
+/// newest; never a retired one.
+fn issuable(
+    catalog: &Catalog,
+    name: &str,
+    vc: &Map<String, Value>,
+) -> Result<Arc<CredentialType>, IssueError> {
+    match catalog.of_credential(vc) {
+        Some(t) if t.retired => Err(IssueError::Retired(format!(
+            "version {} of `{name}` is retired",
+            t.version
+        ))),
+        Some(t) => Ok(t),
+        None => catalog
+            .issuable(name)
+            .ok_or_else(|| match catalog.get(name) {
+                Some(_) => IssueError::Retired(format!("`{name}` is retired")),
+                None => IssueError::UnknownType(format!("unknown credential type `{name}`")),
+            }),
+    }
+}
+
 /// Checks `credential` and fills in what the issuer decides: `id` (a random `urn:uuid:`),
 /// `issuer` (the tenant's default DID), `validFrom` (now) and the type's JSON-LD context.
-pub fn prepare<'a>(
+pub fn prepare(
     credential: Value,
     tenant_id: &str,
-    catalog: &'a Catalog,
+    catalog: &Catalog,
     contexts: &Contexts,
     keys: &KeyStore,
     now: DateTime<Utc>,
-) -> Result<Prepared<'a>, IssueError> {
+) -> Result<Prepared, IssueError> {
     let Value::Object(mut vc) = credential else {
         return Err(malformed("credential must be a JSON object", ""));
     };
@@ -86,9 +108,7 @@ pub fn prepare<'a>(
     }
     let mut specific = types.iter().filter(|t| *t != "VerifiableCredential");
     let credential_type = match (specific.next(), specific.next()) {
-        (Some(name), None) => catalog
-            .get(name)
-            .ok_or_else(|| IssueError::UnknownType(format!("unknown credential type `{name}`")))?,
+        (Some(name), None) => issuable(catalog, name, &vc)?,
         (None, _) => {
             return Err(IssueError::UnknownType(
                 "type names no credential type besides VerifiableCredential".into(),
@@ -220,7 +240,7 @@ fn parse_date(value: &Value, path: &str) -> Result<DateTime<Utc>, IssueError> {
         })
 }
 
-impl Prepared<'_> {
+impl Prepared {
     /// Gives the credential its status entries: `credentialStatus` (W3C Bitstring Status
     /// List), or for SD-JWT VC the `status` claim (IETF Token Status List) of the same pair.
     pub fn set_status(&mut self, lists: &StatusLists, allocation: Allocation) {

@@ -48,11 +48,11 @@ const FORMATS: [CredentialFormat; 3] = [
 /// The credential issuer metadata of the issuer at `issuer` (its public URL).
 pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
     let mut configurations = Map::new();
-    for credential_type in catalog.types() {
+    for credential_type in catalog.current() {
         for format in FORMATS {
             configurations.insert(
                 configuration_id(&credential_type.name, format),
-                configuration(credential_type, format),
+                configuration(&credential_type, format),
             );
         }
     }

@@ -309,7 +309,11 @@ fn asked_claims(openid: &OpenId, query: &DcqlQuery) -> Vec<String> {
                     .filter_map(|t| openid.catalog.get(t));
                 by_vct
                     .chain(by_type)
-                    .flat_map(|t| t.claim_names().map(|(n, _, _)| n.to_owned()))
+                    .flat_map(|t| {
+                        t.claim_names()
+                            .map(|(n, _, _)| n.to_owned())
+                            .collect::<Vec<_>>()
+                    })
                     .collect()
             }
         };

@@ -192,7 +192,7 @@ pub async fn export(
                 .get(&t.name)
                 .map(|(p, _)| p.as_str())
                 .unwrap_or(&t.retention);
-            processing::issuance_activity(t, period)
+            processing::issuance_activity(&t, period)
         })
         .collect();
     let export = SubjectExport {

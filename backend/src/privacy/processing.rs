@@ -2,6 +2,8 @@
 //! does on Certus: each credential type it may issue, and each verification policy it
 //! keeps.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -67,7 +69,7 @@ fn verification_activity(
     name: &str,
     policy: &VerificationPolicy,
 ) -> ProcessingActivity {
-    let types: Vec<&CredentialType> = policy
+    let types: Vec<Arc<CredentialType>> = policy
         .required_types
         .iter()
         .filter_map(|t| privacy.catalog.get(t))
@@ -124,7 +126,7 @@ pub async fn records_of_processing(
     let controller = controller(privacy, tenant_id).await?;
     let periods = retention::periods(privacy, tenant_id).await?;
     let mut activities = Vec::new();
-    for t in privacy.catalog.types() {
+    for t in privacy.catalog.newest() {
         let mut may_issue = !t.accreditation_required;
         for did in &controller.dids {
             if may_issue {
@@ -132,7 +134,7 @@ pub async fn records_of_processing(
             }
             may_issue = privacy
                 .trust
-                .require_accreditation(did, t, now)
+                .require_accreditation(did, &t, now)
                 .await
                 .is_ok();
         }
@@ -141,7 +143,7 @@ pub async fn records_of_processing(
                 .get(&t.name)
                 .map(|(p, _)| p.as_str())
                 .unwrap_or(&t.retention);
-            activities.push(issuance_activity(t, retention));
+            activities.push(issuance_activity(&t, retention));
         }
     }
     let policies = verification_policies::Entity::find()

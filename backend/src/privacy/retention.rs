@@ -97,7 +97,7 @@ pub async fn periods(
         .collect();
     Ok(privacy
         .catalog
-        .types()
+        .newest()
         .iter()
         .map(|t| {
             let period = match own.get(&t.name) {

@@ -381,6 +381,37 @@ pub mod did_operations {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod credential_types {
+    //! One version of a credential type (see `types`); `schema` and `context` are the
+    //! documents as published.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "credential_types")]
+    pub struct Model {
+        /// `NAME/vVERSION`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        pub version: i32,
+        /// The defining tenant; `None` for the bundled types.
+        pub tenant_id: Option<String>,
+        pub schema: String,
+        /// Hex SHA-256 of `schema`.
+        pub schema_hash: String,
+        pub context_url: String,
+        pub context: String,
+        pub created_by: String,
+        pub created_at_ms: i64,
+        pub retired_at_ms: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod schema_registrations {
     //! A credential type's schema registered on the chain by the root authority.
     use sea_orm::entity::prelude::*;

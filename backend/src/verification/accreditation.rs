@@ -4,24 +4,24 @@
 
 use chrono::{DateTime, Utc};
 
+use certus_credential::catalog::CredentialType;
+
 use super::report::Report;
 use super::{checks, Verifier};
 
 impl Verifier {
-    /// Reports the `accreditation` check for a credential of `types` by `issuer`.
+    /// Reports the `accreditation` check for a credential of `credential_type` by `issuer`.
     pub(super) async fn check_accreditation(
         &self,
         report: &mut Report,
         issuer: Option<&str>,
-        types: &[&str],
+        credential_type: Option<&CredentialType>,
         now: DateTime<Utc>,
     ) {
         let Some(trust) = &self.trust else {
             return report.skip(checks::ACCREDITATION, "no trust registry is configured");
         };
-        let (Some(issuer), Some(credential_type)) =
-            (issuer, types.iter().find_map(|t| self.catalog.get(t)))
-        else {
+        let (Some(issuer), Some(credential_type)) = (issuer, credential_type) else {
             return report.skip(
                 checks::ACCREDITATION,
                 "no issuer, or no credential type registered here",

@@ -139,16 +139,16 @@ impl Verifier {
         }
         self.data_integrity_signature(report, doc).await;
         check_validity(report, doc, now);
+        let credential_type = doc.as_object().and_then(|d| self.catalog.of_credential(d));
         check_schema(
             report,
-            &self.catalog,
-            types_of(doc).into_iter(),
+            credential_type.as_deref(),
             doc.get("credentialSubject"),
             false,
         );
         self.check_status(report, doc.get("credentialStatus"), issuer_of(doc))
             .await;
-        self.check_accreditation(report, issuer_of(doc), &types_of(doc), now)
+        self.check_accreditation(report, issuer_of(doc), credential_type.as_deref(), now)
             .await;
     }
 
@@ -199,16 +199,18 @@ impl Verifier {
             .await;
         check_jws_signature(report, &decoded, key.as_ref());
         check_validity(report, payload, now);
+        let credential_type = payload
+            .as_object()
+            .and_then(|p| self.catalog.of_credential(p));
         check_schema(
             report,
-            &self.catalog,
-            types_of(payload).into_iter(),
+            credential_type.as_deref(),
             payload.get("credentialSubject"),
             false,
         );
         self.check_status(report, payload.get("credentialStatus"), issuer_of(payload))
             .await;
-        self.check_accreditation(report, issuer_of(payload), &types_of(payload), now)
+        self.check_accreditation(report, issuer_of(payload), credential_type.as_deref(), now)
             .await;
     }
 
@@ -264,7 +266,8 @@ impl Verifier {
             .get("vct")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let type_name = self.catalog.by_vct(vct).map(|t| t.name.as_str());
+        let credential_type = self.catalog.by_vct(vct);
+        let type_name = credential_type.as_ref().map(|t| t.name.as_str());
         let subject = Value::Object(
             decoded
                 .claims
@@ -290,16 +293,10 @@ impl Verifier {
                 .unwrap_or_default(),
             assurance: subject.as_object().and_then(Assurance::of),
         });
-        check_schema(
-            report,
-            &self.catalog,
-            type_name.into_iter(),
-            Some(&subject),
-            true,
-        );
+        check_schema(report, credential_type.as_deref(), Some(&subject), true);
         self.check_token_status(report, decoded.claims.get("status"), iss)
             .await;
-        self.check_accreditation(report, iss, &type_name.into_iter().collect::<Vec<_>>(), now)
+        self.check_accreditation(report, iss, credential_type.as_deref(), now)
             .await;
     }
 

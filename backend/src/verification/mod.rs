@@ -21,7 +21,7 @@ pub use certus_schemas::holder::{issuer_of, types_of};
 use crate::ledger::store::Ledger;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
-use certus_credential::catalog::Catalog;
+use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::contexts::{context_urls, Contexts};
 use certus_credential::did::{AuthorisedKey, Resolver};
 use certus_credential::jose::DecodedJws;
@@ -189,15 +189,14 @@ fn check_window(
     }
 }
 
-/// Validates the subject against the schema of the first known credential type.
-fn check_schema<'a>(
+/// Validates the subject against the schema of the type version it was issued under.
+fn check_schema(
     report: &mut Report,
-    catalog: &Catalog,
-    mut types: impl Iterator<Item = &'a str>,
+    credential_type: Option<&CredentialType>,
     subject: Option<&Value>,
     disclosed_only: bool,
 ) {
-    let Some(credential_type) = types.find_map(|t| catalog.get(t)) else {
+    let Some(credential_type) = credential_type else {
         report.skip(checks::SCHEMA, "no credential type known to this server");
         return;
     };

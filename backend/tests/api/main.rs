@@ -19,4 +19,5 @@ mod sd_jwt;
 mod status;
 mod tamper;
 mod trust;
+mod types;
 mod verify;

@@ -12,7 +12,7 @@ use certus_server::store::entities::{data_subjects, personal_records};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
-use crate::helpers::{kyc_credential, Caller, Db, TestApp};
+use crate::helpers::{Caller, Db, TestApp};
 use crate::on_both_databases;
 use crate::openid::{form, FORM};
 
@@ -24,11 +24,11 @@ on_both_databases!(
 
 /// Personal values of the test person: none may appear in clear at rest.
 const PERSONAL: &[&str] = &[
-    "Maria",
-    "Rossi",
-    "1988-04-12",
-    "YA1234567",
-    "maria.rossi@example.org",
+    "Giulia",
+    "Verdi",
+    "1991-02-27",
+    "YB7654321",
+    "giulia.verdi@example.org",
     "+39 333 1234567",
     "CUST-4711",
     "Via Roma 12",
@@ -37,9 +37,21 @@ const PERSONAL: &[&str] = &[
 fn data_subject() -> Value {
     json!({
         "reference": "CUST-4711",
-        "contact": {"email": "maria.rossi@example.org", "phone": "+39 333 1234567", "address": "Via Roma 12, Milano"},
-        "evidence": {"documentType": "passport", "documentNumber": "YA1234567", "issuingState": "IT"},
+        "contact": {"email": "giulia.verdi@example.org", "phone": "+39 333 1234567", "address": "Via Roma 12, Milano"},
+        "evidence": {"documentType": "passport", "documentNumber": "YB7654321", "issuingState": "IT"},
     })
+}
+
+/// A KYC credential of the test person (not the schema's example person, whose values the
+/// published schema holds).
+fn kyc_credential(holder: Option<&str>) -> Value {
+    let mut credential = crate::helpers::kyc_credential(holder);
+    let subject = &mut credential["credentialSubject"];
+    subject["givenName"] = json!("Giulia");
+    subject["familyName"] = json!("Verdi");
+    subject["birthDate"] = json!("1991-02-27");
+    subject["documentNumber"] = json!("YB7654321");
+    credential
 }
 
 fn qualification() -> Value {
@@ -47,9 +59,9 @@ fn qualification() -> Value {
         "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/qualification/v1"],
         "type": ["VerifiableCredential", "ProfessionalQualification"],
         "credentialSubject": {
-            "givenName": "Maria", "familyName": "Rossi", "birthDate": "1988-04-12",
+            "givenName": "Giulia", "familyName": "Verdi", "birthDate": "1991-02-27",
             "qualificationName": "Certified food auditor", "eqfLevel": 6, "awardDate": "2020-06-30",
-            "registrationNumber": "REG-YA1234567",
+            "registrationNumber": "REG-YB7654321",
         },
     })
 }
@@ -271,9 +283,9 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     assert_eq!(export["format"], "certus-data-subject-export/1");
     let text = export.to_string();
     for value in [
-        "Maria",
-        "maria.rossi@example.org",
-        "YA1234567",
+        "Giulia",
+        "giulia.verdi@example.org",
+        "YB7654321",
         "Certified food auditor",
     ] {
         assert!(text.contains(value), "the export lacks {value}");

@@ -4,10 +4,11 @@
 //! matter, listed here with the reason and in docs/security.md.
 
 use axum::http::StatusCode;
+use certus_server::auth::Scope;
 use certus_server::integrity;
 use certus_server::store::entities::{
-    did_operations, issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox,
-    ledger_transactions, schema_registrations, status_list_versions, status_lists,
+    credential_types, did_operations, issued_credentials, ledger_blocks, ledger_genesis,
+    ledger_outbox, ledger_transactions, schema_registrations, status_list_versions, status_lists,
     trust_statements,
 };
 use sea_orm::sea_query::Query;
@@ -69,6 +70,11 @@ const CANNOT_MATTER: &[(&str, &str)] = &[
     (
         "schema_registrations.at_ms",
         "when the registration was stored; nothing decides by it",
+    ),
+    (
+        "credential_types.created_at_ms",
+        "for a type that ships with Certus, when it was seeded: it only orders the list of \
+         types (a defined type's time is checked against the audit log)",
     ),
 ];
 
@@ -213,6 +219,38 @@ async fn a_store_with_everything(db: Db) -> TestApp {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
+    // A credential type of the institution's own, in two versions, one retired.
+    let admin = app.key("default", &[Scope::Types]).await;
+    let mut definition = json!({"type": "BoilerInspection", "title": "Boiler inspection",
+        "retention": "P6Y", "claims": [{"name": "serialNumber", "type": "string", "required": true}]});
+    let (status, body) = app
+        .call(
+            &admin,
+            "POST",
+            "/credential-types",
+            Some(definition.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    definition["title"] = json!("Boiler inspection (2027)");
+    let (status, body) = app
+        .call(
+            &admin,
+            "POST",
+            "/credential-types/BoilerInspection/versions",
+            Some(definition),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = app
+        .call(
+            &admin,
+            "POST",
+            "/credential-types/BoilerInspection/v1/retire",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     app.seal().await;
     // One anchor left waiting for the next block.
     app.issue(kyc_credential(None), "vc+jwt").await;
@@ -235,6 +273,7 @@ async fn every_column_of_every_chain_table_is_checked_or_cannot_matter(db: Db) {
     tamper::<did_operations::Entity>(&app, &mut outcomes).await;
     tamper::<schema_registrations::Entity>(&app, &mut outcomes).await;
     tamper::<trust_statements::Entity>(&app, &mut outcomes).await;
+    tamper::<credential_types::Entity>(&app, &mut outcomes).await;
 
     let unnoticed: Vec<&str> = outcomes
         .iter()
