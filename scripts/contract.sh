@@ -31,7 +31,7 @@ trap cleanup EXIT
 export CERTUS_DATA_DIR=$data RUST_LOG=error
 unset DATABASE_URL
 
-key=$("$bin" api-key create --scopes issue,verify,status,read,privacy,trust --label contract)
+key=$("$bin" api-key create --scopes issue,verify,status,read,privacy,types,trust --label contract)
 "$bin" serve --addr 127.0.0.1:0 > "$data/out" &
 pid=$!
 base=

@@ -287,3 +287,59 @@ test('on a first start the console shows a one-time password, which must be repl
     await fresh.stop();
   }
 });
+
+test('an admin defines a credential type from a list of claims, and a certifier issues it from the generated form', async () => {
+  await signIn(ADMIN);
+  await page.getByRole('link', { name: 'Types' }).click();
+  await page.getByText('Define a credential type of your own').click();
+  await page.getByTestId('type-name').fill('organic');
+  await page.getByTestId('type-title').fill('Organic farm certificate');
+  await page.getByTestId('type-description').fill('The farm is certified organic under EU 2018/848.');
+  const rows = page.getByTestId('claim-row');
+  const claim = async (i, name, { kind, allowed, personal, optional } = {}) => {
+    if (i > 0) await page.getByTestId('add-claim').click();
+    const row = rows.nth(i);
+    await row.getByTestId('claim-name').fill(name);
+    if (kind) await row.getByTestId('claim-kind').selectOption(kind);
+    if (allowed) await row.getByTestId('claim-allowed').fill(allowed);
+    if (personal) await row.getByTestId('claim-personal').check();
+    if (optional) await row.getByTestId('claim-required').uncheck();
+  };
+  await claim(0, 'farmName');
+  await claim(1, 'certifiedOn', { kind: 'date' });
+  await claim(2, 'scope', { allowed: 'crops, livestock' });
+  await claim(3, 'inspectorName', { personal: true, optional: true });
+  // A name that cannot be a type is flagged next to the field.
+  await page.getByTestId('define-type-submit').click();
+  await page.locator('#type-name-error').filter({ hasText: 'capital letter' }).waitFor();
+  await page.getByTestId('type-name').fill('OrganicFarmCertificate');
+  await page.getByTestId('define-type-submit').click();
+  await page.getByTestId('type-defined').filter({ hasText: 'Defined OrganicFarmCertificate (version 1), registered on the chain' }).waitFor();
+  const card = page.getByTestId('type-OrganicFarmCertificate');
+  await card.waitFor();
+  assert.match(await card.innerText(), /inspectorName[\s\S]*personal/);
+  await shot('define-type');
+  await signOut();
+
+  await signIn(CERTIFIER);
+  await page.getByRole('link', { name: 'Issue', exact: true }).click();
+  await page.getByLabel('Credential type').selectOption('OrganicFarmCertificate');
+  await page.getByTestId('field-farmName').fill('Podere Esempio');
+  await page.getByTestId('field-certifiedOn').fill('2026-11-20');
+  await page.getByTestId('field-scope').selectOption('livestock');
+  await page.getByTestId('field-inspectorName').fill('Luca Bianchi');
+  await page.getByTestId('format-vc-jwt').check();
+  await page.getByTestId('issue').click();
+  await page.getByTestId('issued-id').waitFor();
+  const href = await page.getByTestId('download-credential').getAttribute('href');
+  const jwt = decodeURIComponent(href.split(',').slice(1).join(','));
+  const r = await fetch(`${server.base}/credentials/verify`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ verifiableCredential: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: 'EnvelopedVerifiableCredential', id: `data:application/vc+jwt,${jwt}` } }),
+  });
+  const result = await r.json();
+  assert.equal(result.verified, true, JSON.stringify(result));
+  assert.ok(result.results.some(c => c.check === 'schema' && c.outcome === 'passed'));
+  await shot('issue-own-type');
+  await signOut();
+});

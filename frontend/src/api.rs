@@ -16,6 +16,7 @@ use certus_schemas::privacy::{
     DataSubjectInfo, DataSubjectList, DataSubjectOptions, DataSubjectSearch, ErasureInfo,
     RecordsOfProcessing, RetentionReport, RetentionUpdate, SweepReport,
 };
+use certus_schemas::types::NewCredentialType;
 use certus_schemas::wire::{
     BulkStatusRequest, CredentialTypeInfo, ErrorBody, IssueResponse, StatusChangeResult,
     VerificationPolicy, VerificationResult,
@@ -178,6 +179,22 @@ pub async fn change_password(current_password: String, new_password: String) -> 
 
 pub async fn credential_types() -> Result<Vec<CredentialTypeInfo>> {
     get("/credential-types").await
+}
+
+/// Defines a credential type of the institution's own.
+pub async fn define_credential_type(definition: NewCredentialType) -> Result<CredentialTypeInfo> {
+    send(Request::post("/credential-types"), &definition).await
+}
+
+/// Retires version `version` of one of the institution's types.
+pub async fn retire_credential_type(name: String, version: u32) -> Result<CredentialTypeInfo> {
+    answer(
+        send_bare(Request::post(&format!(
+            "/credential-types/{name}/v{version}/retire"
+        )))
+        .await?,
+    )
+    .await
 }
 
 pub async fn dashboard() -> Result<Dashboard> {

@@ -8,7 +8,7 @@ use crate::use_auth;
 use crate::widgets::{short_time, ErrorNote, Loading};
 
 const ROLES: [Role; 3] = [Role::Admin, Role::Certifier, Role::Auditor];
-const SCOPES: [&str; 5] = ["issue", "verify", "status", "read", "privacy"];
+const SCOPES: [&str; 6] = ["issue", "verify", "status", "read", "privacy", "types"];
 
 #[component]
 pub fn Admin() -> impl IntoView {
