@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use certus_credential::contexts::Contexts;
-use certus_credential::data_integrity::{self, ProofConfig};
+use certus_credential::data_integrity::{self, jcs, ProofConfig};
 use certus_credential::did::Resolver;
 use certus_credential::sd_jwt::{self, BindingExpectations, KeyBindingError};
 use serde_json::{json, Value};
@@ -81,12 +81,115 @@ async fn the_published_data_integrity_credentials_verify_and_fail_when_tampered(
 }
 
 #[tokio::test]
-async fn the_jcs_vector_is_refused_as_an_unsupported_cryptosuite_not_misread() {
+async fn the_jcs_vector_verifies_reproduces_its_published_intermediates_and_fails_when_tampered() {
     let signed = read_json("vc-di-eddsa/eddsa-jcs-2022/signedJCS.json");
-    let err = data_integrity::verify(&signed, &Resolver::default(), &contexts())
+    let resolver = Resolver::default();
+    data_integrity::verify(&signed, &resolver, &contexts())
         .await
-        .expect_err("eddsa-jcs-2022 is not supported");
-    assert_eq!(err.code(), "UNSUPPORTED_CRYPTOSUITE");
+        .expect("the published eddsa-jcs-2022 credential verifies");
+
+    // Each intermediate value of the published vector.
+    let config = read_json("vc-di-eddsa/eddsa-jcs-2022/proofConfigJCS.json");
+    let mut unsigned = signed.clone();
+    unsigned.as_object_mut().expect("object").remove("proof");
+    assert_eq!(
+        String::from_utf8(jcs::canonical(&unsigned).expect("canonical")).expect("utf-8"),
+        read("vc-di-eddsa/eddsa-jcs-2022/canonDocJCS.txt").trim()
+    );
+    assert_eq!(
+        String::from_utf8(jcs::canonical(&config).expect("canonical")).expect("utf-8"),
+        read("vc-di-eddsa/eddsa-jcs-2022/proofCanonJCS.txt").trim()
+    );
+    assert_eq!(
+        hex::encode(jcs::hash_data(&config, &unsigned).expect("hashes")),
+        read("vc-di-eddsa/eddsa-jcs-2022/combinedHashJCS.txt").trim()
+    );
+
+    // Signing the unsigned credential again gives the published proof (Ed25519 is
+    // deterministic).
+    let resigned = data_integrity::sign_jcs(
+        unsigned,
+        &vector_key(),
+        ProofConfig {
+            verification_method: config["verificationMethod"].as_str().expect("vm"),
+            proof_purpose: "assertionMethod",
+            created: config["created"].as_str().expect("created").to_owned(),
+            challenge: None,
+            domain: None,
+        },
+    )
+    .expect("signs");
+    assert_eq!(resigned["proof"], signed["proof"]);
+
+    // Every signed part matters: the claims, the proof's options and its context.
+    for (pointer, value) in [
+        ("/credentialSubject/alumniOf", json!("Another School")),
+        ("/validFrom", json!("2024-01-01T00:00:00Z")),
+        ("/proof/created", json!("2023-02-24T23:36:39Z")),
+        (
+            "/proof/@context",
+            json!(["https://www.w3.org/ns/credentials/v2"]),
+        ),
+    ] {
+        let mut tampered = signed.clone();
+        *tampered.pointer_mut(pointer).expect(pointer) = value;
+        let err = data_integrity::verify(&tampered, &resolver, &contexts())
+            .await
+            .expect_err(pointer);
+        assert_eq!(err.code(), "SIGNATURE_INVALID", "{pointer}: {err}");
+    }
+    let mut other_key = signed.clone();
+    other_key["proof"]["verificationMethod"] =
+        json!("did:key:z6MkhWqdDBPojHA7cprTGTt5yHv5yUi1B8cnXn8ReLumkw6E#z6MkhWqdDBPojHA7cprTGTt5yHv5yUi1B8cnXn8ReLumkw6E");
+    assert_eq!(
+        data_integrity::verify(&other_key, &resolver, &contexts())
+            .await
+            .expect_err("another key")
+            .code(),
+        "SIGNATURE_INVALID"
+    );
+    let mut bad_value = signed.clone();
+    bad_value["proof"]["proofValue"] = json!("uAAAA");
+    assert_eq!(
+        data_integrity::verify(&bad_value, &resolver, &contexts())
+            .await
+            .expect_err("not base58")
+            .code(),
+        "MALFORMED_CREDENTIAL"
+    );
+}
+
+#[tokio::test]
+async fn the_published_proof_sets_and_chains_verify_per_proof_with_other_keys_than_the_issuers() {
+    let contexts = contexts();
+    for file in [
+        "signedProofSet1.json",
+        "signedProofSet2.json",
+        "signedProofChain1.json",
+        "signedProofChain2.json",
+    ] {
+        let path = format!("vc-di-eddsa/proof-set-chain/{file}");
+        let signed = read_json(&path);
+        data_integrity::verify(&signed, &Resolver::default(), &contexts)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        // Breaking any one proof of the set breaks the whole.
+        let count = data_integrity::proofs(&signed).len();
+        for i in 0..count {
+            let mut tampered = signed.clone();
+            let proof = match &mut tampered["proof"] {
+                Value::Array(items) => &mut items[i],
+                one => one,
+            };
+            proof["created"] = json!("2020-01-01T00:00:00Z");
+            assert!(
+                data_integrity::verify(&tampered, &Resolver::default(), &contexts)
+                    .await
+                    .is_err(),
+                "{path}: proof {i} tampered"
+            );
+        }
+    }
 }
 
 #[tokio::test]

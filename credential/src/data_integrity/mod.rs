@@ -31,6 +31,7 @@ use std::borrow::Cow;
 use super::contexts::{Contexts, Loader};
 use crate::signer::Signer;
 
+pub mod jcs;
 mod suite;
 use crate::did::Resolver;
 pub use suite::{EcdsaRdfc2019, EdDsaRdfc2022};
@@ -76,10 +77,13 @@ impl VerificationMethodResolver for LocalMethod {
     }
 }
 
-/// The cryptosuites Certus issues and verifies. (`eddsa-jcs-2022` is not offered by ssi
-/// 0.16; see `docs/decisions/0002-credential-engine.md`.)
-pub const SUPPORTED_CRYPTOSUITES: &[&str] =
-    &[EdDsaRdfc2022::CRYPTOSUITE, EcdsaRdfc2019::CRYPTOSUITE];
+/// The cryptosuites Certus issues and verifies: ssi's RDFC suites, and `eddsa-jcs-2022`
+/// (built here on a JCS crate: ssi 0.16 has none; see `docs/decisions/0016-…`).
+pub const SUPPORTED_CRYPTOSUITES: &[&str] = &[
+    EdDsaRdfc2022::CRYPTOSUITE,
+    EcdsaRdfc2019::CRYPTOSUITE,
+    jcs::CRYPTOSUITE,
+];
 
 /// Why a document could not be signed or verified.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +149,16 @@ pub async fn sign(
             "no Data Integrity suite for {other}"
         ))),
     }
+}
+
+/// Adds an `eddsa-jcs-2022` proof (Ed25519 keys only): no JSON-LD processing, so any
+/// well-formed JSON document can be signed; see [`jcs`].
+pub fn sign_jcs(
+    document: Value,
+    key: &dyn Signer,
+    config: ProofConfig<'_>,
+) -> Result<Value, DataIntegrityError> {
+    jcs::sign(document, key, config)
 }
 
 /// ssi's signer interface over a [`Signer`]: whatever the method, the key signs the bytes
@@ -256,32 +270,118 @@ fn classify_signing_error(message: String) -> DataIntegrityError {
     }
 }
 
-/// Checks every proof of `document` (a credential or a presentation). Dates are not
-/// checked here: that is the caller's `validity` check.
+/// Checks every proof of `document` (a credential or a presentation): a proof set proof by
+/// proof, a proof chain (`previousProof`) each proof over the document with the proofs it
+/// follows. Dates are not checked here: that is the caller's `validity` check.
 pub async fn verify(
     document: &Value,
     resolver: &Resolver,
     contexts: &Contexts,
 ) -> Result<(), DataIntegrityError> {
-    let cryptosuites = check_proof_shape(document)?;
+    check_proof_shape(document)?;
+    let all = proofs(document);
+    let mut set = Vec::new();
+    for proof in &all {
+        let previous = previous_proofs(proof, &all)?;
+        let suite = proof.get("cryptosuite").and_then(Value::as_str);
+        if suite == Some(jcs::CRYPTOSUITE) {
+            jcs::verify_proof(document, proof, &all, resolver).await?;
+        } else if previous.is_some() {
+            verify_with(
+                document,
+                vec![(*proof).clone()],
+                previous,
+                resolver,
+                contexts,
+            )
+            .await?;
+        } else {
+            set.push((*proof).clone());
+        }
+    }
+    if set.is_empty() {
+        return Ok(());
+    }
+    verify_with(document, set, None, resolver, contexts).await
+}
+
+/// The proofs `proof`'s `previousProof` names, as the value its signature covers under
+/// `proof` (one object, or a list); `None` when it names none.
+pub fn previous_proofs(proof: &Value, all: &[&Value]) -> Result<Option<Value>, DataIntegrityError> {
+    let ids: Vec<&str> = match proof.get("previousProof") {
+        None => return Ok(None),
+        Some(Value::String(id)) => vec![id],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<_>>()
+            .ok_or_else(|| DataIntegrityError::ProofSet("previousProof lists ids".into()))?,
+        Some(_) => {
+            return Err(DataIntegrityError::ProofSet(
+                "previousProof is an id".into(),
+            ))
+        }
+    };
+    let found: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            all.iter()
+                .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
+                .map(|p| (*p).clone())
+                .ok_or_else(|| {
+                    DataIntegrityError::ProofSet(format!(
+                        "previousProof `{id}` is not among the proofs"
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Some(match found.as_slice() {
+        [one] => one.clone(),
+        _ => Value::Array(found),
+    }))
+}
+
+/// Verifies `proofs` (RDFC suites) over `document`, with `previous` as the document's
+/// `proof` for a proof in a chain.
+async fn verify_with(
+    document: &Value,
+    proofs: Vec<Value>,
+    previous: Option<Value>,
+    resolver: &Resolver,
+    contexts: &Contexts,
+) -> Result<(), DataIntegrityError> {
+    let mut suites: Vec<String> = proofs
+        .iter()
+        .filter_map(|p| {
+            p.get("cryptosuite")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    suites.sort();
+    suites.dedup();
+    let suites: Vec<&str> = suites.iter().map(String::as_str).collect();
+    let mut secured = document.clone();
+    secured["proof"] = Value::Array(proofs);
+    let document = &secured;
     // Boxed: the JSON-LD futures nest too deeply for callers' type layout otherwise.
-    match cryptosuites.as_slice() {
+    match suites.as_slice() {
         [EdDsaRdfc2022::CRYPTOSUITE] => {
             Box::pin(verify_as::<EdDsaRdfc2022, Multikey>(
-                document, resolver, contexts,
+                document, previous, resolver, contexts,
             ))
             .await
         }
         [EcdsaRdfc2019::CRYPTOSUITE] => {
             Box::pin(verify_as::<EcdsaRdfc2019, Multikey>(
-                document, resolver, contexts,
+                document, previous, resolver, contexts,
             ))
             .await
         }
         // A proof set mixing both suites: ssi's own suites, one type for all proofs.
         _ => {
             Box::pin(verify_as::<AnySuite, AnyMethod>(
-                document, resolver, contexts,
+                document, previous, resolver, contexts,
             ))
             .await
         }
@@ -293,6 +393,7 @@ type Params<'a, M> = VerificationParameters<VerificationMethodDIDResolver<Resolv
 
 async fn verify_as<S, M>(
     document: &Value,
+    previous: Option<Value>,
     resolver: &Resolver,
     contexts: &Contexts,
 ) -> Result<(), DataIntegrityError>
@@ -302,8 +403,13 @@ where
     for<'a> Proofs<S>: ValidateProof<Params<'a, M>, DataIntegrityDocument>,
     for<'a> DataIntegrityDocument: ValidateClaims<Params<'a, M>, Proofs<S>>,
 {
-    let secured = DataIntegrity::<DataIntegrityDocument, S>::deserialize(document)
+    let mut secured = DataIntegrity::<DataIntegrityDocument, S>::deserialize(document)
         .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
+    if let Some(previous) = previous {
+        let previous = ssi::json_ld::syntax::to_value(&previous)
+            .map_err(|e| DataIntegrityError::Malformed(e.to_string()))?;
+        secured.claims.properties.insert("proof".into(), previous);
+    }
     let params: Params<'_, M> = VerificationParameters {
         resolver: resolver.clone().into_vm_resolver::<M>(),
         json_ld_loader: contexts.loader(),
@@ -337,9 +443,8 @@ fn classify_validation_error(e: ProofValidationError) -> DataIntegrityError {
 /// Most proofs a document may carry (a proof set of several signers).
 pub const MAX_PROOFS: usize = 8;
 
-/// Refuses proofs Certus does not verify, before any JSON-LD work; returns the distinct
-/// cryptosuites of the proofs.
-fn check_proof_shape(document: &Value) -> Result<Vec<&'static str>, DataIntegrityError> {
+/// Refuses proofs Certus does not verify, before any JSON-LD work.
+fn check_proof_shape(document: &Value) -> Result<(), DataIntegrityError> {
     let proofs = proofs(document);
     if proofs.is_empty() {
         return Err(DataIntegrityError::UnsupportedProof("no proof".into()));
@@ -361,7 +466,6 @@ fn check_proof_shape(document: &Value) -> Result<Vec<&'static str>, DataIntegrit
             "the same proof is given twice".into(),
         ));
     }
-    let mut cryptosuites = Vec::new();
     for proof in proofs {
         let kind = proof
             .get("type")
@@ -376,17 +480,14 @@ fn check_proof_shape(document: &Value) -> Result<Vec<&'static str>, DataIntegrit
                 "proof type `{kind}` (only DataIntegrityProof)"
             )));
         }
-        let Some(known) = SUPPORTED_CRYPTOSUITES.iter().find(|s| **s == suite) else {
+        if !SUPPORTED_CRYPTOSUITES.contains(&suite) {
             return Err(DataIntegrityError::UnsupportedProof(format!(
                 "cryptosuite `{suite}` (supported: {})",
                 SUPPORTED_CRYPTOSUITES.join(", ")
             )));
-        };
-        if !cryptosuites.contains(known) {
-            cryptosuites.push(*known);
         }
     }
-    Ok(cryptosuites)
+    Ok(())
 }
 
 /// The proofs of a document, as JSON objects.

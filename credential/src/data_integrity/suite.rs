@@ -249,10 +249,10 @@ mod tests {
         let signed_stock = sign_as(stock, document, &key, config(&vm), &contexts)
             .await
             .expect("ssi signs");
-        verify_as::<S, Multikey>(&signed_ours, &resolver, &contexts)
+        verify_as::<S, Multikey>(&signed_ours, None, &resolver, &contexts)
             .await
             .expect("ssi verifies Certus's proof");
-        verify_as::<O, Multikey>(&signed_stock, &resolver, &contexts)
+        verify_as::<O, Multikey>(&signed_stock, None, &resolver, &contexts)
             .await
             .expect("Certus verifies ssi's proof");
         // A second round runs on cached contexts and must agree with the first.
