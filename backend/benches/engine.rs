@@ -3,6 +3,7 @@
 //! docs/performance.md.
 
 use certus_schemas::wire::CredentialFormat;
+use certus_server::issuance::Securing;
 use certus_server::verification::Binding;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -58,7 +59,7 @@ fn engine(c: &mut Criterion) {
             let now = Utc::now();
             state
                 .issuer
-                .issue("default", kyc(), format, None, now)
+                .issue("default", kyc(), Securing::format(format), now)
                 .await
                 .expect("issue")
         };

@@ -42,7 +42,12 @@ async fn issue_one(state: &AppState) {
     let now = Utc::now();
     let issued = state
         .issuer
-        .issue("default", kyc(), CredentialFormat::VcJwt, None, now)
+        .issue(
+            "default",
+            kyc(),
+            issuance::Securing::format(CredentialFormat::VcJwt),
+            now,
+        )
         .await
         .expect("issue");
     let record = issued.record("default", "bench", now).expect("record");

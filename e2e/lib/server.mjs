@@ -75,8 +75,8 @@ export async function startServer({ setup, withApiKey = true, accreditKyc = true
       child.stdout.on('data', check);
       check();
     }),
-    issue: async (credential, format) => {
-      const { status, body } = await api('POST', '/credentials/issue', { credential, options: { format } }, { auth: true });
+    issue: async (credential, format, options = {}) => {
+      const { status, body } = await api('POST', '/credentials/issue', { credential, options: { format, ...options } }, { auth: true });
       if (status !== 201) throw new Error(`issue failed: ${status} ${JSON.stringify(body)}`);
       return body.verifiableCredential;
     },

@@ -7,6 +7,7 @@ import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify, createHash
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { createSignCryptosuite, createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { compactVerify, SignJWT, importJWK, exportJWK } from 'jose';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
@@ -63,6 +64,43 @@ test('a Digital Bazaar eddsa-rdfc-2022 credential verifies in Certus, and fails 
   const credential = { ...kycCredential(), issuer: did, validFrom: '2026-01-01T00:00:00Z', id: `urn:uuid:${crypto.randomUUID()}` };
   const suite = new DataIntegrityProof({ signer: keyPair.signer(), cryptosuite: eddsaRdfc2022 });
   const signed = await vc.issue({ credential, suite, documentLoader: loader });
+  const { status, body } = await server.verify(signed);
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.verified, true);
+  const tampered = clone(signed);
+  tampered.credentialSubject.assuranceLevel = 'high';
+  const refused = await server.verify(tampered);
+  assert.equal(refused.status, 400);
+  assert.ok(refused.body.errors.some(e => e.code === 'SIGNATURE_INVALID'), JSON.stringify(refused.body));
+});
+
+// eddsa-jcs-2022: JSON canonicalization (RFC 8785) instead of RDF, both ways.
+
+for (const [keys, of] of issuers) test(`a Certus eddsa-jcs-2022 credential${keys} verifies with Digital Bazaar, and fails when tampered`, async () => {
+  const { node, documentLoader } = of();
+  const credential = await node.issue(kycCredential(), 'ldp_vc', { cryptosuite: 'eddsa-jcs-2022' });
+  assert.equal(credential.proof.cryptosuite, 'eddsa-jcs-2022');
+  // The status list credentials the check reads are eddsa-rdfc-2022.
+  const suite = [
+    new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() }),
+    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+  ];
+  const ok = await vc.verifyCredential({ credential, suite, documentLoader, checkStatus });
+  assert.equal(ok.verified, true, JSON.stringify(ok.error ?? ok, null, 2));
+  for (const tamper of [c => { c.credentialSubject.familyName = 'Bianchi'; }, c => { c.proof.created = '2020-01-01T00:00:00Z'; }]) {
+    const tampered = clone(credential);
+    tamper(tampered);
+    const bad = await vc.verifyCredential({ credential: tampered, suite, documentLoader, checkStatus });
+    assert.equal(bad.verified, false);
+  }
+});
+
+test('a Digital Bazaar eddsa-jcs-2022 credential verifies in Certus, and fails when tampered', async () => {
+  const { keyPair, did } = await dbIssuer();
+  const credential = { ...kycCredential(), issuer: did, validFrom: '2026-01-01T00:00:00Z', id: `urn:uuid:${crypto.randomUUID()}` };
+  const suite = new DataIntegrityProof({ signer: keyPair.signer(), cryptosuite: createSignCryptosuite() });
+  const signed = await vc.issue({ credential, suite, documentLoader: loader });
+  assert.equal(signed.proof.cryptosuite, 'eddsa-jcs-2022');
   const { status, body } = await server.verify(signed);
   assert.equal(status, 200, JSON.stringify(body));
   assert.equal(body.verified, true);

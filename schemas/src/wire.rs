@@ -72,6 +72,11 @@ pub struct IssueOptions {
     /// subject is a data subject of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_subject: Option<crate::privacy::DataSubjectOptions>,
+    /// For `ldp_vc`: the Data Integrity cryptosuite — `eddsa-rdfc-2022` (the default for
+    /// Ed25519 keys), `eddsa-jcs-2022` (Ed25519, JSON canonicalization, no JSON-LD
+    /// processing) or `ecdsa-rdfc-2019` (the default for P-256 keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cryptosuite: Option<String>,
 }
 
 /// `POST /credentials/issue` response.

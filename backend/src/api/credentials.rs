@@ -13,6 +13,7 @@ use super::extract::JsonBody;
 use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::issuance::Securing;
 use crate::privacy::DataSubject;
 use crate::state::AppState;
 use crate::verification::{policy, Binding};
@@ -42,8 +43,7 @@ pub async fn issue(
             &principal.tenant_id,
             &principal.actor_id(),
             request.credential,
-            request.options.format,
-            request.options.selectively_disclosable.as_deref(),
+            Securing::of(&request.options),
             DataSubject::Given(request.options.data_subject.as_ref()),
             state.clock.now(),
         )

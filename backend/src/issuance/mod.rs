@@ -80,6 +80,9 @@ pub enum IssueError {
     /// JSON-LD processing refused the credential (e.g. a property without a term).
     #[error("the credential is not valid JSON-LD for its contexts: {0}")]
     JsonLd(String),
+    /// The cryptosuite asked for does not fit the format or the issuer's key.
+    #[error("{0}")]
+    Cryptosuite(String),
     /// A credential with this id was issued before.
     #[error("a credential with id `{0}` was already issued")]
     DuplicateId(String),
@@ -104,6 +107,7 @@ impl DomainError for IssueError {
             Self::Mandate(e) => e.code(),
             Self::JsonLd(_) => "JSONLD_INVALID",
             Self::DuplicateId(_) => "CREDENTIAL_ID_TAKEN",
+            Self::Cryptosuite(_) => "UNSUPPORTED_CRYPTOSUITE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -129,6 +133,7 @@ impl DomainError for IssueError {
             Self::UnknownDisclosable(_) => Some("/options/selectivelyDisclosable".into()),
             Self::Mandate(_) => Some("/credential/issuer".into()),
             Self::DuplicateId(_) => Some("/credential/id".into()),
+            Self::Cryptosuite(_) => Some("/options/cryptosuite".into()),
             Self::NoIssuerKey | Self::JsonLd(_) | Self::Internal(_) => None,
         }
     }
@@ -294,18 +299,18 @@ impl Issuer {
         &self,
         tenant_id: &str,
         credential: Value,
-        format: CredentialFormat,
-        disclosable: Option<&[String]>,
+        securing: Securing<'_>,
         now: DateTime<Utc>,
     ) -> Result<Issued, IssueError> {
         let (mut prepared, mandate) = self.authorise(tenant_id, credential, now).await?;
+        securing.check(prepared.key.signer.algorithm())?;
         let allocation = self
             .status
             .allocate(&prepared.key, now)
             .await
             .map_err(|e| IssueError::Internal(e.context("allocating status entries")))?;
         prepared.set_status(&self.status, allocation);
-        let mut issued = secure(prepared, format, disclosable, &self.contexts, now).await?;
+        let mut issued = secure(prepared, securing, &self.contexts, now).await?;
         issued.mandate = mandate;
         Ok(issued)
     }
@@ -318,17 +323,14 @@ impl Issuer {
         tenant_id: &str,
         actor: &str,
         credential: Value,
-        format: CredentialFormat,
-        disclosable: Option<&[String]>,
+        securing: Securing<'_>,
         data_subject: DataSubject<'_>,
         now: DateTime<Utc>,
     ) -> Result<Issued, IssueError> {
         if let DataSubject::Given(given) = &data_subject {
             privacy::check(*given)?;
         }
-        let issued = self
-            .issue(tenant_id, credential, format, disclosable, now)
-            .await?;
+        let issued = self.issue(tenant_id, credential, securing, now).await?;
         let mut record = issued.record(tenant_id, actor, now)?;
         record.personal = privacy::issuance_rows(
             &self.vault,
@@ -359,29 +361,104 @@ impl Issuer {
     }
 }
 
-/// Secures a prepared credential in `format` with `key`.
+/// How a credential is secured: its format and the choices each format offers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Securing<'a> {
+    pub format: CredentialFormat,
+    /// `dc+sd-jwt`: the claims to make selectively disclosable (the type's personal claims
+    /// when `None`).
+    pub disclosable: Option<&'a [String]>,
+    /// `ldp_vc`: the cryptosuite asked for (the key's RDFC suite when `None`).
+    pub cryptosuite: Option<&'a str>,
+}
+
+impl<'a> Securing<'a> {
+    /// In `format`, with every choice left to Certus.
+    pub fn format(format: CredentialFormat) -> Self {
+        Self {
+            format,
+            ..Self::default()
+        }
+    }
+
+    /// As an issue request's options ask.
+    pub fn of(options: &'a certus_schemas::wire::IssueOptions) -> Self {
+        Self {
+            format: options.format,
+            disclosable: options.selectively_disclosable.as_deref(),
+            cryptosuite: options.cryptosuite.as_deref(),
+        }
+    }
+
+    /// Refuses a cryptosuite that does not fit the format or a key of `algorithm`.
+    fn check(&self, algorithm: ssi::jwk::Algorithm) -> Result<(), IssueError> {
+        let Some(asked) = self.cryptosuite else {
+            return Ok(());
+        };
+        if self.format != CredentialFormat::LdpVc {
+            return Err(IssueError::Cryptosuite(format!(
+                "a cryptosuite is chosen for ldp_vc only, not {}",
+                self.format.as_str()
+            )));
+        }
+        let fits: &[&str] = match algorithm {
+            ssi::jwk::Algorithm::EdDSA => &[
+                data_integrity::EdDsaRdfc2022::CRYPTOSUITE,
+                data_integrity::jcs::CRYPTOSUITE,
+            ],
+            _ => &[data_integrity::EcdsaRdfc2019::CRYPTOSUITE],
+        };
+        if fits.contains(&asked) {
+            Ok(())
+        } else {
+            Err(IssueError::Cryptosuite(format!(
+                "the issuer's {algorithm} key signs with {}, not `{asked}`",
+                fits.join(" or ")
+            )))
+        }
+    }
+}
+
+/// An issuer's assertion proof made now.
+fn proof_config(verification_method: &str, now: DateTime<Utc>) -> ProofConfig<'_> {
+    ProofConfig {
+        verification_method,
+        proof_purpose: "assertionMethod",
+        created: xsd_now(now),
+        challenge: None,
+        domain: None,
+    }
+}
+
+/// Secures a prepared credential as `securing` says, with its issuer's key.
 pub async fn secure(
     prepared: Prepared,
-    format: CredentialFormat,
-    disclosable: Option<&[String]>,
+    securing: Securing<'_>,
     contexts: &Contexts,
     now: DateTime<Utc>,
 ) -> Result<Issued, IssueError> {
+    let Securing {
+        format,
+        disclosable,
+        cryptosuite,
+    } = securing;
     let key = prepared.key.clone();
     let status = prepared.status;
     let credential_type = prepared.credential_type.name.clone();
     let credential_subject = prepared.credential["credentialSubject"].clone();
     let secured = match format {
+        CredentialFormat::LdpVc if cryptosuite == Some(data_integrity::jcs::CRYPTOSUITE) => {
+            data_integrity::sign_jcs(
+                prepared.credential.clone(),
+                key.signer.as_ref(),
+                proof_config(&key.verification_method, now),
+            )
+            .map_err(|e| IssueError::Internal(e.into()))?
+        }
         CredentialFormat::LdpVc => data_integrity::sign(
             prepared.credential.clone(),
             key.signer.as_ref(),
-            ProofConfig {
-                verification_method: &key.verification_method,
-                proof_purpose: "assertionMethod",
-                created: xsd_now(now),
-                challenge: None,
-                domain: None,
-            },
+            proof_config(&key.verification_method, now),
             contexts,
         )
         .await

@@ -17,7 +17,7 @@ use super::offers::{opened, status_of, MAX_TX_CODE_FAILURES};
 use super::OpenId;
 use super::{nonces, proof, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
-use crate::issuance::{self, IssueError};
+use crate::issuance::{self, IssueError, Securing};
 use crate::privacy::DataSubject;
 use crate::store::entities::credential_offers;
 use certus_credential::envelope;
@@ -272,8 +272,11 @@ async fn redeem(
             &offer.tenant_id,
             &offer.created_by,
             credential,
-            format,
-            disclosable.as_deref(),
+            Securing {
+                format,
+                disclosable: disclosable.as_deref(),
+                cryptosuite: None,
+            },
             DataSubject::Stored(Box::new(subject)),
             now,
         )

@@ -17,6 +17,7 @@ on_both_databases!(
     a_subject_that_breaks_its_schema_is_refused_with_the_failing_path,
     unknown_types_contexts_and_foreign_issuers_are_refused,
     the_p256_issuer_signs_es256_and_ecdsa_rdfc_2019,
+    eddsa_jcs_2022_is_issued_when_asked_and_refused_where_it_does_not_fit,
     issuer_id_and_valid_from_are_filled_in_when_absent,
     concurrent_issuances_are_all_recorded_and_a_reused_id_is_a_conflict,
 );
@@ -254,6 +255,61 @@ async fn the_p256_issuer_signs_es256_and_ecdsa_rdfc_2019(db: Db) {
     let di = app.issue(credential, "ldp_vc").await;
     assert_eq!(di["proof"]["cryptosuite"], "ecdsa-rdfc-2019");
     assert_eq!(app.verify(&di).await.0, StatusCode::OK);
+}
+
+async fn eddsa_jcs_2022_is_issued_when_asked_and_refused_where_it_does_not_fit(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let jcs = json!({"format": "ldp_vc", "cryptosuite": "eddsa-jcs-2022"});
+    let (status, body) = app.try_issue(kyc_credential(None), jcs.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let vc = body["verifiableCredential"].clone();
+    assert_eq!(vc["proof"]["cryptosuite"], "eddsa-jcs-2022");
+    assert_eq!(
+        vc["proof"]["@context"], vc["@context"],
+        "the proof carries the document's context"
+    );
+    let (status, result) = app.verify(&vc).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(check(&result, "signature").0, "passed");
+    assert_eq!(check(&result, "status").0, "passed");
+    let mut tampered = vc.clone();
+    tampered["credentialSubject"]["assuranceLevel"] = json!("high");
+    let (status, result) = app.verify(&tampered).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "signature").1,
+        Some("SIGNATURE_INVALID"),
+        "{result}"
+    );
+
+    // Where it does not fit: another format, a P-256 issuer, an unknown suite.
+    let p256 = get_issuers(&app)
+        .await
+        .into_iter()
+        .find(|i| i["algorithm"] == "ES256")
+        .expect("a P-256 issuer");
+    let mut by_p256 = kyc_credential(None);
+    by_p256["issuer"] = p256["did"].clone();
+    for (credential, options) in [
+        (
+            kyc_credential(None),
+            json!({"format": "vc+jwt", "cryptosuite": "eddsa-jcs-2022"}),
+        ),
+        (by_p256, jcs),
+        (
+            kyc_credential(None),
+            json!({"format": "ldp_vc", "cryptosuite": "bbs-2023"}),
+        ),
+    ] {
+        let (status, body) = app.try_issue(credential, options.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{options}: {body}"
+        );
+        assert_eq!(body["code"], "UNSUPPORTED_CRYPTOSUITE", "{body}");
+        assert_eq!(body["path"], "/options/cryptosuite");
+    }
 }
 
 async fn get_issuers(app: &TestApp) -> Vec<Value> {

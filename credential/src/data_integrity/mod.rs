@@ -78,7 +78,7 @@ impl VerificationMethodResolver for LocalMethod {
 }
 
 /// The cryptosuites Certus issues and verifies: ssi's RDFC suites, and `eddsa-jcs-2022`
-/// (built here on a JCS crate: ssi 0.16 has none; see `docs/decisions/0016-…`).
+/// (built here on a JCS crate: ssi 0.16 has none; decision 16).
 pub const SUPPORTED_CRYPTOSUITES: &[&str] = &[
     EdDsaRdfc2022::CRYPTOSUITE,
     EcdsaRdfc2019::CRYPTOSUITE,
