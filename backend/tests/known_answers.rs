@@ -66,7 +66,10 @@ fn vector_key() -> JWK {
 #[tokio::test]
 async fn the_published_data_integrity_credentials_verify_and_fail_when_tampered() {
     let contexts = contexts();
-    for path in ["vc-di-eddsa/eddsa-rdfc-2022/signedDataInt.json"] {
+    for path in [
+        "vc-di-eddsa/eddsa-rdfc-2022/signedDataInt.json",
+        "vc-di-eddsa/Ed25519Signature2020/signedEdSig.json",
+    ] {
         let signed = read_json(path);
         data_integrity::verify(&signed, &Resolver::default(), &contexts)
             .await

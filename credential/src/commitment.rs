@@ -24,56 +24,10 @@ pub fn commitment(secured: &Value) -> Option<Digest> {
         Value::Object(_) if envelope::is_enveloped(secured) => {
             envelope::open(secured).map(|(_, token)| of_token(token))
         }
-        Value::Object(_) => {
-            let mut canonical = String::new();
-            jcs(secured, &mut canonical);
-            Some(credential_commitment(canonical.as_bytes()))
-        }
+        Value::Object(_) => crate::data_integrity::jcs::canonical(secured)
+            .ok()
+            .map(|canonical| credential_commitment(&canonical)),
         _ => None,
-    }
-}
-
-/// Appends the JSON Canonicalization Scheme (RFC 8785) form of `value`: object members
-/// sorted by their UTF-16 code units, no whitespace, strings escaped as ECMAScript does,
-/// numbers in ECMAScript form. (Integers are exact; a non-integral number uses Rust's
-/// shortest round-trip form, which is ECMAScript's except for exponents beyond ±21,
-/// values credentials do not carry.)
-fn jcs(value: &Value, out: &mut String) {
-    match value {
-        Value::Null | Value::Bool(_) | Value::String(_) => out.push_str(&value.to_string()),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => out.push_str(&i.to_string()),
-            (_, Some(u), _) => out.push_str(&u.to_string()),
-            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 1e21 => {
-                out.push_str(&format!("{f:.0}"))
-            }
-            (_, _, Some(f)) => out.push_str(&f.to_string()),
-            _ => out.push_str(&n.to_string()),
-        },
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                jcs(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(members) => {
-            let mut sorted: Vec<_> = members.iter().collect();
-            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
-            for (i, (key, item)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                jcs(item, out);
-            }
-            out.push('}');
-        }
     }
 }
 
@@ -98,20 +52,6 @@ mod tests {
         .expect("json");
         assert_eq!(commitment(&a), commitment(&b));
         assert_ne!(commitment(&a), commitment(&json!({"id": "urn:uuid:2"})));
-    }
-
-    #[test]
-    fn jcs_matches_the_rfc_8785_example_shapes() {
-        let value: Value = serde_json::from_str(
-            r#"{"b": [1, 2.5, -0.5, 1e3, true, null], "a": "\u00e9\n\"", "\u20ac": {}, "A": 10000000000}"#,
-        )
-        .expect("json");
-        let mut out = String::new();
-        jcs(&value, &mut out);
-        assert_eq!(
-            out,
-            r#"{"A":10000000000,"a":"é\n\"","b":[1,2.5,-0.5,1000,true,null],"€":{}}"#
-        );
     }
 
     #[test]

@@ -135,11 +135,13 @@ const W3C_CONTEXTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The W3C example contexts, accepted (spec examples and test suites use them) but not
-/// listed as contexts Certus issues with.
+/// Contexts ssi bundles that Certus accepts (spec examples, test suites and VC 1.1
+/// issuers use them) but does not list as contexts it issues with: the W3C examples, and
+/// the `Ed25519Signature2020` suite's.
 const W3C_EXAMPLE_CONTEXTS: &[&str] = &[
     "https://www.w3.org/ns/credentials/examples/v2",
     "https://www.w3.org/2018/credentials/examples/v1",
+    "https://w3id.org/security/suites/ed25519-2020/v1",
 ];
 
 /// Bundled and registered contexts and the JSON-LD loader over them. Clones share one

@@ -146,6 +146,77 @@ test('a jose-signed vc+jwt verifies in Certus, and fails when tampered', async (
   assert.ok(refused.body.errors.some(e => e.code === 'SIGNATURE_INVALID'));
 });
 
+// --- VC Data Model 1.1: Digital Bazaar (Data Integrity) and jose (a JWT with a vc claim)
+
+const V1 = 'https://www.w3.org/2018/credentials/v1';
+const kycV11 = () => {
+  const credential = kycCredential();
+  credential['@context'] = [V1, ...credential['@context'].slice(1)];
+  return credential;
+};
+
+test('Certus VC 1.1 credentials — Data Integrity and a JWT — verify with Digital Bazaar and jose, and fail when tampered', async () => {
+  const ldp = await server.issue(kycV11(), 'ldp_vc');
+  assert.equal(ldp['@context'][0], V1);
+  assert.ok(ldp.issuanceDate);
+  const suite = new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 });
+  const ok = await vc.verifyCredential({ credential: ldp, suite, documentLoader: loader, checkStatus });
+  assert.equal(ok.verified, true, JSON.stringify(ok.error ?? ok, null, 2));
+  const tampered = clone(ldp);
+  tampered.credentialSubject.familyName = 'Bianchi';
+  assert.equal((await vc.verifyCredential({ credential: tampered, suite, documentLoader: loader, checkStatus })).verified, false);
+
+  const jwt = await server.issue(kycV11(), 'vc+jwt');
+  assert.equal(typeof jwt, 'string');
+  const { kid, alg, typ } = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
+  assert.equal(typ, 'JWT');
+  const key = publicKeyFromDidKey(kid);
+  const { payload } = await compactVerify(jwt, key, { algorithms: [alg] });
+  const claims = JSON.parse(new TextDecoder().decode(payload));
+  assert.equal(claims.vc['@context'][0], V1);
+  assert.equal(claims.vc.credentialSubject.givenName, 'Maria');
+  assert.equal(claims.iss, kid.split('#')[0]);
+  assert.equal(claims.jti, claims.vc.id);
+  const parts = jwt.split('.');
+  const forged = Buffer.from(JSON.stringify({ ...claims, exp: 4102444800 })).toString('base64url');
+  await assert.rejects(compactVerify(`${parts[0]}.${forged}.${parts[2]}`, key));
+});
+
+test('a Digital Bazaar VC 1.1 credential and a jose VC 1.1 JWT verify in Certus, and fail when tampered', async () => {
+  const { keyPair, did } = await dbIssuer();
+  const credential = {
+    ...kycV11(), '@context': [...kycV11()['@context'], 'https://w3id.org/security/data-integrity/v2'],
+    issuer: did, issuanceDate: '2026-01-01T00:00:00Z', id: `urn:uuid:${crypto.randomUUID()}`,
+  };
+  const suite = new DataIntegrityProof({ signer: keyPair.signer(), cryptosuite: eddsaRdfc2022 });
+  const signed = await vc.issue({ credential, suite, documentLoader: loader });
+  const { status, body } = await server.verify(signed);
+  assert.equal(status, 200, JSON.stringify(body));
+  const tampered = clone(signed);
+  tampered.issuanceDate = '2025-01-01T00:00:00Z';
+  const refused = await server.verify(tampered);
+  assert.equal(refused.status, 400);
+  assert.ok(refused.body.errors.some(e => e.code === 'SIGNATURE_INVALID'), JSON.stringify(refused.body));
+
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const issuer = didKeyFromJwk(await exportJWK(publicKey));
+  const kid = `${issuer}#${issuer.slice('did:key:'.length)}`;
+  const id = `urn:uuid:${crypto.randomUUID()}`;
+  const claims = { iss: issuer, nbf: 1767225600, jti: id, vc: { ...kycV11(), issuer, id, issuanceDate: '2026-01-01T00:00:00Z' } };
+  const jwt = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid }).sign(privateKey);
+  const verified = await server.verify(jwt);
+  assert.equal(verified.status, 200, JSON.stringify(verified.body));
+  assert.equal(verified.body.credential.validFrom, '2026-01-01T00:00:00Z');
+  const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid }).sign(generateKeyPairSync('ed25519').privateKey);
+  assert.equal((await server.verify(forged)).status, 400);
+  // A JWT whose iss names another issuer than its credential is refused.
+  const contradicting = await new SignJWT({ ...claims, vc: { ...claims.vc, issuer: 'did:example:other' } })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid }).sign(privateKey);
+  const contradicted = await server.verify(contradicting);
+  assert.equal(contradicted.status, 400);
+  assert.ok(contradicted.body.errors.some(e => e.code === 'MALFORMED_CREDENTIAL'), JSON.stringify(contradicted.body));
+});
+
 // --- SD-JWT VC: OpenWallet @sd-jwt -----------------------------------------------------
 
 const hasher = (data, alg) => {

@@ -9,7 +9,7 @@ use certus_credential::contexts::Contexts;
 use certus_credential::did::certus::{At, DidState};
 use certus_credential::did::{key_in, Relationship};
 use certus_credential::ids::{CredentialId, Did};
-use certus_credential::{envelope, jose, sd_jwt};
+use certus_credential::{data_integrity, envelope, jose, sd_jwt};
 use certus_ledger::block::{Block, ChainId, Genesis};
 use certus_ledger::receipt::check_document;
 use certus_ledger::transaction::Transaction;
@@ -19,6 +19,7 @@ use certus_server::openid::issuer::{requested_proof, TokenRequest};
 use certus_server::openid::proof;
 use certus_server::openid::verifier::{answers, shown_in, DirectPost};
 use certus_server::status::list::StatusBits;
+use certus_server::verification::credential::credential_of_jwt;
 use certus_server::verification::status::{bitstring_entries, token_status_entry};
 use serde_json::Value;
 
@@ -57,6 +58,8 @@ pub fn jws(data: &[u8]) {
     if let Some(text) = text(data) {
         if let Ok(decoded) = jose::decode(text) {
             let _ = decoded.header_str("kid");
+            // A VC 1.1 JWT's claims mapped onto its `vc` claim.
+            let _ = credential_of_jwt(&decoded.payload);
         }
     }
 }
@@ -81,6 +84,8 @@ pub fn credential_json(data: &[u8]) {
     let _ = envelope::open(&document);
     let _ = bitstring_entries(&document["credentialStatus"]).count();
     let _ = token_status_entry(document.get("status"));
+    let _ = data_integrity::previous_proofs(&document, &data_integrity::proofs(&document));
+    let _ = data_integrity::jcs::canonical(&document);
 }
 
 /// Identifiers: credential ids and DIDs.

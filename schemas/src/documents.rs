@@ -11,7 +11,7 @@ pub struct BundledDocument {
 }
 
 macro_rules! bundled {
-    ($($url:literal => $path:literal),* $(,)?) => {
+    ($($url:expr => $path:literal),* $(,)?) => {
         &[$(BundledDocument { url: $url, json: include_str!(concat!("../", $path)) }),*]
     };
 }
@@ -33,4 +33,10 @@ pub const CONTEXTS: &[BundledDocument] = bundled! {
     "https://w3id.org/certus/contexts/food/v1" => "contexts/food-v1.jsonld",
     "https://w3id.org/certus/contexts/machinery/v1" => "contexts/machinery-v1.jsonld",
     "https://w3id.org/certus/contexts/qualification/v1" => "contexts/qualification-v1.jsonld",
+    // VC Data Model 1.1 credentials' status entries: the VC 2.0 context's definition of
+    // `BitstringStatusListEntry` (same IRIs), for documents whose base context is 1.1.
+    STATUS_V1_CONTEXT => "contexts/status-v1.jsonld",
 };
+
+/// The context that defines `BitstringStatusListEntry` for VC Data Model 1.1 credentials.
+pub const STATUS_V1_CONTEXT: &str = "https://w3id.org/certus/contexts/status/v1";

@@ -14,4 +14,4 @@ pub mod privacy;
 pub mod types;
 pub mod wire;
 
-pub use documents::{BundledDocument, CONTEXTS, CREDENTIAL_TYPE_SCHEMAS};
+pub use documents::{BundledDocument, CONTEXTS, CREDENTIAL_TYPE_SCHEMAS, STATUS_V1_CONTEXT};

@@ -4,7 +4,7 @@
 mod prepare;
 pub mod record;
 
-pub use prepare::{prepare, Prepared};
+pub use prepare::{prepare, DataModel, Prepared};
 
 use std::sync::Arc;
 
@@ -38,8 +38,9 @@ pub enum IssueError {
     Malformed { message: String, path: String },
     /// The first `@context` is not the VC 2.0 context.
     #[error(
-        "credentials are issued as VC Data Model 2.0: the first @context must be {}",
-        certus_credential::VC_V2_CONTEXT
+        "credentials are issued as VC Data Model 2.0 or 1.1: the first @context must be {} or {}",
+        certus_credential::VC_V2_CONTEXT,
+        certus_credential::VC_V1_CONTEXT
     )]
     UnsupportedVersion,
     /// A context outside the bundled set (nothing is fetched).
@@ -466,6 +467,14 @@ pub async fn secure(
             DataIntegrityError::JsonLd(m) => IssueError::JsonLd(m),
             other => IssueError::Internal(other.into()),
         })?,
+        // VC 1.1: a JWT with the credential as its `vc` claim — no envelope, which is a
+        // VC 2.0 notion.
+        CredentialFormat::VcJwt if prepared.model == DataModel::V1_1 => {
+            let header = jose::header(&[("typ", "JWT"), ("kid", &key.verification_method)]);
+            let token = jose::sign(header, &prepared.jwt_claims_v1_1(now), key.signer.as_ref())
+                .map_err(|e| IssueError::Internal(e.into()))?;
+            Value::String(token)
+        }
         CredentialFormat::VcJwt => {
             let header = jose::header(&[
                 ("typ", "vc+jwt"),

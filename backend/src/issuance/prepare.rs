@@ -13,11 +13,36 @@ use certus_credential::contexts::{context_urls, Contexts};
 use certus_credential::did;
 use certus_credential::ids::CredentialId;
 use certus_credential::time::xsd_now;
-use certus_credential::VC_V2_CONTEXT;
+use certus_credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
+use certus_schemas::STATUS_V1_CONTEXT;
+
+/// The Data Integrity context a VC 1.1 credential needs for its proof's terms.
+const DATA_INTEGRITY_V2_CONTEXT: &str = "https://w3id.org/security/data-integrity/v2";
+
+/// The VC Data Model a credential is issued under, as its first `@context` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataModel {
+    /// VC Data Model 2.0 (`validFrom`, `validUntil`; `vc+jwt` per VC-JOSE-COSE).
+    V2,
+    /// VC Data Model 1.1 (`issuanceDate`, `expirationDate`; a JWT with a `vc` claim).
+    V1_1,
+}
+
+impl DataModel {
+    /// The date properties of this model: from, until.
+    fn dates(self) -> (&'static str, &'static str) {
+        match self {
+            Self::V2 => ("validFrom", "validUntil"),
+            Self::V1_1 => ("issuanceDate", "expirationDate"),
+        }
+    }
+}
 
 /// A credential ready to be secured.
 #[derive(Debug)]
 pub struct Prepared {
+    /// The data model it is issued under.
+    pub model: DataModel,
     /// The completed credential (`id`, `issuer`, `validFrom` and the type's context set).
     pub credential: Value,
     pub id: CredentialId,
@@ -84,11 +109,13 @@ pub fn prepare(
         ));
     }
 
-    // @context: VC 2.0 first, every other one bundled.
+    // @context: VC 2.0 (or 1.1) first, every other one bundled or registered.
     let urls = context_urls(&vc);
-    if urls.first() != Some(&VC_V2_CONTEXT) {
-        return Err(IssueError::UnsupportedVersion);
-    }
+    let model = match urls.first() {
+        Some(&VC_V2_CONTEXT) => DataModel::V2,
+        Some(&VC_V1_CONTEXT) => DataModel::V1_1,
+        _ => return Err(IssueError::UnsupportedVersion),
+    };
     if let Some(unlisted) = contexts.first_unlisted(&vc) {
         return Err(IssueError::UnknownContext(unlisted));
     }
@@ -120,13 +147,24 @@ pub fn prepare(
             ))
         }
     };
-    if !urls.contains(&credential_type.context.as_str()) {
+    // The type's context; for VC 1.1, the terms of Data Integrity proofs and of status
+    // entries, which only the VC 2.0 context defines.
+    let mut needed = vec![credential_type.context.as_str()];
+    if model == DataModel::V1_1 {
+        needed.extend([DATA_INTEGRITY_V2_CONTEXT, STATUS_V1_CONTEXT]);
+    }
+    let missing: Vec<Value> = needed
+        .into_iter()
+        .filter(|c| !urls.contains(c))
+        .map(|c| json!(c))
+        .collect();
+    if !missing.is_empty() {
         let mut list: Vec<Value> = match vc.remove("@context") {
             Some(Value::Array(items)) => items,
             Some(other) => vec![other],
             None => Vec::new(),
         };
-        list.push(json!(credential_type.context));
+        list.extend(missing);
         vc.insert("@context".into(), Value::Array(list));
     }
 
@@ -161,22 +199,36 @@ pub fn prepare(
         }
     };
 
-    // validFrom / validUntil.
-    let valid_from = match vc.get("validFrom") {
-        Some(v) => parse_date(v, "/validFrom")?,
+    // validFrom / validUntil (VC 1.1: issuanceDate / expirationDate).
+    let (from, until) = model.dates();
+    let other = match model {
+        DataModel::V2 => DataModel::V1_1.dates(),
+        DataModel::V1_1 => DataModel::V2.dates(),
+    };
+    if let Some(wrong) = [other.0, other.1].into_iter().find(|k| vc.contains_key(*k)) {
+        return Err(IssueError::Date {
+            message: format!(
+                "`{wrong}` belongs to the other VC Data Model: this credential's @context \
+                 makes it use `{from}` and `{until}`"
+            ),
+            path: format!("/credential/{wrong}"),
+        });
+    }
+    let valid_from = match vc.get(from) {
+        Some(v) => parse_date(v, &format!("/{from}"))?,
         None => {
-            vc.insert("validFrom".into(), json!(xsd_now(now)));
+            vc.insert(from.into(), json!(xsd_now(now)));
             now
         }
     };
     let valid_until = vc
-        .get("validUntil")
-        .map(|v| parse_date(v, "/validUntil"))
+        .get(until)
+        .map(|v| parse_date(v, &format!("/{until}")))
         .transpose()?;
-    if valid_until.is_some_and(|until| until <= valid_from) {
+    if valid_until.is_some_and(|u| u <= valid_from) {
         return Err(IssueError::Date {
-            message: "validUntil must be after validFrom".into(),
-            path: "/credential/validUntil".into(),
+            message: format!("{until} must be after {from}"),
+            path: format!("/credential/{until}"),
         });
     }
 
@@ -217,6 +269,7 @@ pub fn prepare(
     }
 
     Ok(Prepared {
+        model,
         credential: Value::Object(vc),
         id,
         types,
@@ -249,6 +302,25 @@ impl Prepared {
         }
         self.token_status = Some(lists.token_reference(&allocation));
         self.status = Some(allocation);
+    }
+
+    /// The claim set of this credential as a VC Data Model 1.1 JWT (§6.3.1): the JWT claims
+    /// its properties map to (`iss`, `nbf`, `exp`, `jti`, `sub`), and the credential itself
+    /// as `vc`.
+    pub fn jwt_claims_v1_1(&self, now: DateTime<Utc>) -> Value {
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.key.did));
+        claims.insert("iat".into(), json!(now.timestamp()));
+        claims.insert("nbf".into(), json!(self.valid_from.timestamp()));
+        if let Some(until) = self.valid_until {
+            claims.insert("exp".into(), json!(until.timestamp()));
+        }
+        claims.insert("jti".into(), json!(self.id.as_str()));
+        if let Some(subject) = self.credential["credentialSubject"].get("id") {
+            claims.insert("sub".into(), subject.clone());
+        }
+        claims.insert("vc".into(), self.credential.clone());
+        Value::Object(claims)
     }
 
     /// The SD-JWT VC claim set of this credential, and the claims disclosable by default

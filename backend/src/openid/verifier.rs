@@ -29,11 +29,11 @@ use crate::kyc::register::{self, Acceptance, Relied};
 use crate::kyc::{self, StatusRef};
 use crate::store::entities::presentation_requests;
 use crate::uri::percent_encode;
-use crate::verification::{issuer_of, policy, types_of, Binding};
+use crate::verification::{checks, issuer_of, policy, presentation, types_of, Binding};
 use crate::work::Work;
 use certus_credential::envelope::{self, MediaType};
 use certus_credential::time::xsd_now;
-use certus_credential::{jose, sd_jwt};
+use certus_credential::{data_integrity, jose, sd_jwt};
 
 /// Default time a request can be answered.
 pub const DEFAULT_LIFETIME_SECS: u64 = 600;
@@ -221,8 +221,9 @@ pub async fn create(
         &asked_claims(openid, &query),
         terms.policy.as_ref().map(needed_claims).as_deref(),
     );
+    // No `iss`: it is optional (OpenID4VP 1.0 §5), and wallets that compare it with the
+    // `kid`'s DID refuse the prefixed client id in it.
     let payload = json!({
-        "iss": client_id,
         "aud": "https://self-issued.me/v2",
         "client_id": client_id,
         "response_type": "vp_token",
@@ -236,7 +237,7 @@ pub async fn create(
             "vp_formats_supported": {
                 formats::SD_JWT: {"sd-jwt_alg_values": jose::ALLOWED_ALGORITHMS, "kb-jwt_alg_values": jose::ALLOWED_ALGORITHMS},
                 formats::JWT_VC: {"alg_values": jose::ALLOWED_ALGORITHMS},
-                formats::LDP_VC: {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": ["eddsa-rdfc-2022", "ecdsa-rdfc-2019"]},
+                formats::LDP_VC: {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": data_integrity::SUPPORTED_CRYPTOSUITES},
             },
         },
         "terms": terms,
@@ -849,6 +850,21 @@ async fn check_presentation(
             return (None, Some(problem("format", "MALFORMED_PRESENTATION", e.0)));
         }
     };
+    if query.require_holder_binding
+        && result
+            .warnings
+            .iter()
+            .any(|w| w.code == presentation::HOLDER_MISMATCH)
+    {
+        return (
+            None,
+            Some(problem(
+                checks::HOLDER_BINDING,
+                presentation::HOLDER_MISMATCH,
+                "the query requires holder binding, and a credential's subject is not the presentation's holder",
+            )),
+        );
+    }
     let is_vp = !matches!(presentation, Value::String(t) if t.contains('~'));
     if let Some(policy) = &terms.policy {
         if is_vp {

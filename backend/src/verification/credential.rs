@@ -3,18 +3,21 @@
 use certus_schemas::kyc::Assurance;
 use certus_schemas::wire::{CredentialSummary, VerificationResult};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use super::report::Report;
 use super::{
     check_contexts, check_jws_signature, check_schema, check_validity, check_window, checks,
     issuer_of, summary_of, types_of, Binding, UnrecognisedInput, Verifier,
 };
+use certus_credential::contexts::context_urls;
 use certus_credential::data_integrity::{self, DataIntegrityError};
 use certus_credential::did::{authorised_key, AuthorisedKey, Relationship};
 use certus_credential::envelope::{self, MediaType};
 use certus_credential::jose;
 use certus_credential::sd_jwt::{self, BindingExpectations, SdJwtError};
+use certus_credential::VC_V1_CONTEXT;
 
 /// A credential in one of the securing formats.
 enum Secured<'a> {
@@ -42,6 +45,64 @@ fn classify(input: &Value) -> Result<Secured<'_>, UnrecognisedInput> {
             "verifiableCredential must be a JSON object or a JWT string".into(),
         )),
     }
+}
+
+/// The credential a JWT secures: the payload itself (VC-JOSE-COSE, VC 2.0), or its `vc`
+/// claim (VC Data Model 1.1 §6.3.1) with the JWT claims mapped onto it — `iss` the issuer,
+/// `nbf` `issuanceDate`, `exp` `expirationDate`, `jti` the id, `sub` the subject's id. A
+/// claim that names another issuer, id or subject than the credential is an error.
+pub fn credential_of_jwt(payload: &Value) -> Result<Cow<'_, Value>, String> {
+    let Some(vc) = payload.get("vc") else {
+        return Ok(Cow::Borrowed(payload));
+    };
+    let Value::Object(mut credential) = vc.clone() else {
+        return Err("the vc claim is not an object".into());
+    };
+    if context_urls(&credential).first() != Some(&VC_V1_CONTEXT) {
+        return Err(
+            "a vc claim holds a VC 1.1 credential; a VC 2.0 credential is the JWT payload itself"
+                .into(),
+        );
+    }
+    let time = |claim: &str| -> Result<Option<String>, String> {
+        payload
+            .get(claim)
+            .map(|v| {
+                v.as_i64()
+                    .and_then(|s| Utc.timestamp_opt(s, 0).single())
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                    .ok_or_else(|| format!("`{claim}` is not a NumericDate"))
+            })
+            .transpose()
+    };
+    let agree = |credential: &mut Map<String, Value>, key: &str, claim: &str| {
+        let Some(value) = payload.get(claim) else {
+            return Ok(());
+        };
+        let current = credential.get(key).map(|c| c.get("id").unwrap_or(c));
+        match current {
+            None => {
+                credential.insert(key.into(), value.clone());
+                Ok(())
+            }
+            Some(current) if current == value => Ok(()),
+            Some(_) => Err(format!(
+                "the JWT's `{claim}` and the credential's `{key}` differ"
+            )),
+        }
+    };
+    agree(&mut credential, "issuer", "iss")?;
+    agree(&mut credential, "id", "jti")?;
+    if let Some(Value::Object(subject)) = credential.get_mut("credentialSubject") {
+        agree(subject, "id", "sub")?;
+    }
+    if let Some(from) = time("nbf")? {
+        credential.insert("issuanceDate".into(), Value::String(from));
+    }
+    if let Some(until) = time("exp")? {
+        credential.insert("expirationDate".into(), Value::String(until));
+    }
+    Ok(Cow::Owned(Value::Object(credential)))
 }
 
 impl Verifier {
@@ -177,12 +238,16 @@ impl Verifier {
                 );
             }
         }
-        let payload = &decoded.payload;
+        let payload = match credential_of_jwt(&decoded.payload) {
+            Ok(credential) => credential,
+            Err(message) => return report.fail(checks::FORMAT, "MALFORMED_CREDENTIAL", message),
+        };
+        let payload = payload.as_ref();
         if !types_of(payload).contains(&"VerifiableCredential") {
             return report.fail(
                 checks::FORMAT,
                 "MALFORMED_CREDENTIAL",
-                "the payload is not a VC 2.0 credential",
+                "the JWT carries no verifiable credential",
             );
         }
         report.pass(checks::FORMAT);

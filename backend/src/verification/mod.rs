@@ -4,10 +4,10 @@
 
 mod accreditation;
 mod anchor;
-mod credential;
+pub mod credential;
 pub mod policies;
 pub mod policy;
-mod presentation;
+pub mod presentation;
 mod report;
 pub mod status;
 

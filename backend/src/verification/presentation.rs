@@ -221,18 +221,28 @@ impl Verifier {
         } else {
             report.pass(checks::CREDENTIALS);
         }
+        // A holder may present credentials about someone else (a parent, an employer's
+        // certificate): the mismatch is reported, and refuses the presentation only where
+        // a policy requires `holderBinding` (OpenID4VP requires it where its query does).
         if subjects_match {
             report.pass(checks::HOLDER_BINDING);
         } else {
-            report.fail(
+            report.skip(
                 checks::HOLDER_BINDING,
-                "HOLDER_MISMATCH",
                 "a credential's subject is not the presentation's holder",
+            );
+            report.warn(
+                checks::HOLDER_BINDING,
+                HOLDER_MISMATCH,
+                "a credential's subject is not the presentation's holder; require the holderBinding check in a policy to refuse such presentations",
             );
         }
         results
     }
 }
+
+/// The warning code of a presentation whose holder is not its credentials' subject.
+pub const HOLDER_MISMATCH: &str = "HOLDER_MISMATCH";
 
 fn holder_of(presentation: &Value) -> Option<&str> {
     let holder = presentation.get("holder")?;

@@ -18,6 +18,7 @@ on_both_databases!(
     unknown_types_contexts_and_foreign_issuers_are_refused,
     the_p256_issuer_signs_es256_and_ecdsa_rdfc_2019,
     eddsa_jcs_2022_is_issued_when_asked_and_refused_where_it_does_not_fit,
+    a_vc_1_1_context_issues_a_vc_1_1_credential_in_every_format,
     issuer_id_and_valid_from_are_filled_in_when_absent,
     concurrent_issuances_are_all_recorded_and_a_reused_id_is_a_conflict,
 );
@@ -187,7 +188,11 @@ async fn unknown_types_contexts_and_foreign_issuers_are_refused(db: Db) {
         (
             {
                 let mut c = kyc_credential(None);
-                c["@context"] = json!(["https://www.w3.org/2018/credentials/v1"]);
+                // The W3C credentials context (2.0 or 1.1) must come first.
+                c["@context"] = json!([
+                    "https://w3id.org/certus/contexts/kyc/v1",
+                    "https://www.w3.org/ns/credentials/v2"
+                ]);
                 c
             },
             "UNSUPPORTED_VC_VERSION",
@@ -310,6 +315,113 @@ async fn eddsa_jcs_2022_is_issued_when_asked_and_refused_where_it_does_not_fit(d
         assert_eq!(body["code"], "UNSUPPORTED_CRYPTOSUITE", "{body}");
         assert_eq!(body["path"], "/options/cryptosuite");
     }
+}
+
+/// A KYC credential in VC Data Model 1.1.
+fn kyc_v1_1() -> Value {
+    let mut credential = kyc_credential(None);
+    credential["@context"][0] = json!("https://www.w3.org/2018/credentials/v1");
+    credential
+}
+
+async fn a_vc_1_1_context_issues_a_vc_1_1_credential_in_every_format(db: Db) {
+    let app = TestApp::spawn(db).await;
+    // Data Integrity over VC 1.1: issuanceDate, and the contexts its proof and status need.
+    let ldp = app.issue(kyc_v1_1(), "ldp_vc").await;
+    assert!(
+        ldp["issuanceDate"].is_string() && ldp.get("validFrom").is_none(),
+        "{ldp}"
+    );
+    let contexts = ldp["@context"].as_array().expect("contexts");
+    assert_eq!(contexts[0], "https://www.w3.org/2018/credentials/v1");
+    assert!(contexts.contains(&json!("https://w3id.org/security/data-integrity/v2")));
+    assert!(contexts.contains(&json!("https://w3id.org/certus/contexts/status/v1")));
+    assert_eq!(
+        ldp["credentialStatus"][0]["type"],
+        "BitstringStatusListEntry"
+    );
+    let jcs = app
+        .try_issue(
+            kyc_v1_1(),
+            json!({"format": "ldp_vc", "cryptosuite": "eddsa-jcs-2022"}),
+        )
+        .await
+        .1["verifiableCredential"]
+        .clone();
+    // A JWT with a `vc` claim, not an envelope.
+    let jwt = app.issue(kyc_v1_1(), "vc+jwt").await;
+    let token = jwt.as_str().expect("a compact JWT");
+    let part = |i: usize| -> Value {
+        serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').nth(i).expect("part"))
+                .expect("b64"),
+        )
+        .expect("json")
+    };
+    assert_eq!(part(0)["typ"], "JWT");
+    let claims = part(1);
+    assert_eq!(claims["iss"], claims["vc"]["issuer"]);
+    assert_eq!(claims["jti"], claims["vc"]["id"]);
+    assert!(claims["nbf"].is_i64());
+    assert_eq!(
+        claims["vc"]["@context"][0],
+        "https://www.w3.org/2018/credentials/v1"
+    );
+    let sd = app.issue(kyc_v1_1(), "dc+sd-jwt").await;
+    for vc in [&ldp, &jcs, &jwt, &sd] {
+        let (status, result) = app.verify(vc).await;
+        assert_eq!(status, StatusCode::OK, "{vc}: {result}");
+        for name in ["signature", "validity", "schema", "status"] {
+            assert_eq!(check(&result, name).0, "passed", "{name}: {result}");
+        }
+    }
+
+    // Tampered: a claim of the Data Integrity credential; the JWT's claims.
+    let mut tampered = ldp.clone();
+    tampered["issuanceDate"] = json!("2020-01-01T00:00:00Z");
+    assert_eq!(app.verify(&tampered).await.0, StatusCode::BAD_REQUEST);
+    let (header, _, signature) = {
+        let mut parts = token.split('.');
+        (
+            parts.next().expect("h"),
+            parts.next(),
+            parts.next().expect("s"),
+        )
+    };
+    let mut forged = claims.clone();
+    forged["vc"]["credentialSubject"]["assuranceLevel"] = json!("high");
+    let forged = format!(
+        "{header}.{}.{signature}",
+        URL_SAFE_NO_PAD.encode(forged.to_string())
+    );
+    let (status, result) = app.verify(&json!(forged)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
+    assert_eq!(check(&result, "signature").1, Some("SIGNATURE_INVALID"));
+
+    // Each model's own date properties.
+    let mut mixed = kyc_v1_1();
+    mixed["validFrom"] = json!("2026-01-01T00:00:00Z");
+    let (status, body) = app.try_issue(mixed, json!({"format": "ldp_vc"})).await;
+    assert_eq!(
+        (status, body["path"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("/credential/validFrom")
+        ),
+        "{body}"
+    );
+    let mut mixed = kyc_credential(None);
+    mixed["expirationDate"] = json!("2030-01-01T00:00:00Z");
+    let (status, body) = app.try_issue(mixed, json!({"format": "vc+jwt"})).await;
+    assert_eq!(
+        (status, body["path"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("/credential/expirationDate")
+        ),
+        "{body}"
+    );
 }
 
 async fn get_issuers(app: &TestApp) -> Vec<Value> {

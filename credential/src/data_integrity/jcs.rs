@@ -170,3 +170,21 @@ pub async fn verify_proof(
     ssi::claims::jws::verify_bytes(Algorithm::EdDSA, &data, &key.jwk, &signature)
         .map_err(|_| invalid("the signature does not verify"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jcs_matches_the_rfc_8785_example_shapes() {
+        let value: Value = serde_json::from_str(
+            r#"{"b": [1, 2.5, -0.5, 1e3, true, null, 1e21, 1e-7], "a": "\u00e9\n\"\u001f", "\u20ac": {}, "A": 10000000000, "\ud83d\ude00": 1, "\ufb33": 2}"#,
+        )
+        .expect("json");
+        // Keys sort by UTF-16 code units: U+1F600 (D83D DE00) before U+FB33.
+        assert_eq!(
+            String::from_utf8(canonical(&value).expect("canonical")).expect("utf-8"),
+            "{\"A\":10000000000,\"a\":\"é\\n\\\"\\u001f\",\"b\":[1,2.5,-0.5,1000,true,null,1e+21,1e-7],\"€\":{},\"😀\":1,\"\u{fb33}\":2}"
+        );
+    }
+}

@@ -440,6 +440,10 @@ fn classify_validation_error(e: ProofValidationError) -> DataIntegrityError {
     }
 }
 
+/// The Ed25519 proof type of the VC 1.1 era (W3C vc-di-eddsa, "Legacy"), verified (never
+/// made) through ssi.
+pub const ED25519_SIGNATURE_2020: &str = "Ed25519Signature2020";
+
 /// Most proofs a document may carry (a proof set of several signers).
 pub const MAX_PROOFS: usize = 8;
 
@@ -475,9 +479,12 @@ fn check_proof_shape(document: &Value) -> Result<(), DataIntegrityError> {
             .get("cryptosuite")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        if kind == ED25519_SIGNATURE_2020 {
+            continue;
+        }
         if kind != "DataIntegrityProof" {
             return Err(DataIntegrityError::UnsupportedProof(format!(
-                "proof type `{kind}` (only DataIntegrityProof)"
+                "proof type `{kind}` (DataIntegrityProof, or {ED25519_SIGNATURE_2020} as VC 1.1 issuers use)"
             )));
         }
         if !SUPPORTED_CRYPTOSUITES.contains(&suite) {
