@@ -11,6 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
+import { Openid4vpClient } from '@openid4vc/openid4vp';
+import { setGlobalConfig } from '@openid4vc/utils';
+import { compactVerify, exportJWK } from 'jose';
+import { publicKeyFromDidKey } from '../lib/keys.mjs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
 
@@ -114,6 +118,38 @@ test('a presentation made with @sd-jwt and an independent key answers a Certus O
   const replay = await fetch(object.response_uri, form({ vp_token: JSON.stringify({ credential: [presentation] }), state: object.state }));
   assert.equal(replay.status, 400);
   assert.equal((await replay.json()).code, 'REQUEST_ALREADY_ANSWERED');
+});
+
+test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object: its signature, client and DCQL query", async () => {
+  const { status, body: request } = await server.api('POST', '/presentation-requests',
+    { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check' }, { auth: true });
+  assert.equal(status, 201, JSON.stringify(request));
+  const params = Object.fromEntries(new URL(request.authorizationRequest.replace('openid4vp://', 'https://wallet/')).searchParams);
+  // The test server is plain HTTP on loopback; production request URIs are https.
+  setGlobalConfig({ allowInsecureUrls: true });
+  let checked = 0;
+  const client = new Openid4vpClient({
+    callbacks: {
+      fetch,
+      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      verifyJwt: async (signer, { compact }) => {
+        const key = publicKeyFromDidKey(signer.didUrl);
+        try {
+          await compactVerify(compact, key);
+          checked += 1;
+          return { verified: true, signerJwk: await exportJWK(key) };
+        } catch {
+          return { verified: false };
+        }
+      },
+    },
+  });
+  const resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: params });
+  assert.equal(checked, 1, 'the request object signature was checked');
+  assert.equal(resolved.client.prefix, 'decentralized_identifier');
+  assert.equal(resolved.client.identifier, params.client_id.replace('decentralized_identifier:', ''));
+  assert.deepEqual(resolved.dcql.query.credentials[0].claims.map(c => c.path), [['givenName']]);
+  assert.equal(resolved.authorizationRequestPayload.response_mode, 'direct_post');
 });
 
 test('the certus wallet command line accepts an offer and answers a request', async () => {
