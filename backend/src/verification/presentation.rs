@@ -6,6 +6,7 @@ use certus_schemas::wire::{Verdict, VerificationResult};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::credential::credential_of_jwt;
 use super::report::Report;
 use super::{
     check_contexts, check_jws_signature, checks, types_of, Binding, UnrecognisedInput, Verifier,
@@ -121,21 +122,38 @@ impl Verifier {
             }
         };
         let payload = &decoded.payload;
+        // VC 1.1: the presentation is the `vp` claim; the JWT's `iss`, `nonce` and `aud`
+        // are its holder, challenge and domain.
+        let presentation = match payload.get("vp") {
+            Some(vp @ Value::Object(_)) => vp,
+            _ => payload,
+        };
         let typ_ok = matches!(
             decoded.header_str("typ"),
             None | Some("vp+jwt" | "vp-ld+jwt" | "JWT")
         );
-        if !typ_ok || !types_of(payload).contains(&"VerifiablePresentation") {
+        if !typ_ok || !types_of(presentation).contains(&"VerifiablePresentation") {
             report.fail(
                 checks::FORMAT,
                 "MALFORMED_PRESENTATION",
-                "expected a vp+jwt whose payload is a VerifiablePresentation",
+                "expected a vp+jwt whose payload (or, VC 1.1, whose vp claim) is a VerifiablePresentation",
             );
             return report.finish(Vec::new());
         }
+        let iss = payload.get("iss").and_then(Value::as_str);
+        if let (Some(holder), Some(iss)) = (holder_of(presentation), iss) {
+            if holder != iss {
+                report.fail(
+                    checks::FORMAT,
+                    "MALFORMED_PRESENTATION",
+                    "the JWT's iss and the presentation's holder differ",
+                );
+                return report.finish(Vec::new());
+            }
+        }
         report.pass(checks::FORMAT);
-        check_contexts(&mut report, payload, &self.contexts);
-        let holder = holder_of(payload).or_else(|| payload.get("iss").and_then(Value::as_str));
+        check_contexts(&mut report, presentation, &self.contexts);
+        let holder = holder_of(presentation).or(iss);
         let key = self
             .authorised_key(
                 &mut report,
@@ -158,7 +176,7 @@ impl Verifier {
             binding.domain,
             payload.get("aud"),
         );
-        let credentials = self.embedded(&mut report, payload, holder, now).await;
+        let credentials = self.embedded(&mut report, presentation, holder, now).await;
         report.finish(credentials)
     }
 
@@ -260,9 +278,17 @@ fn subject_id(credential: &Value) -> Option<String> {
             .as_str()
             .map(str::to_owned)
     };
+    let of_jwt = |token: &str| {
+        let payload = jose::decode(token).ok()?.payload;
+        id_of(credential_of_jwt(&payload).ok()?.as_ref())
+    };
     match envelope::open(credential) {
-        Some((MediaType::VcJwt, token)) => id_of(&jose::decode(token).ok()?.payload),
+        Some((MediaType::VcJwt, token)) => of_jwt(token),
         Some(_) => None,
+        // A VC 1.1 JWT, as a string.
+        None if credential.is_string() => credential
+            .as_str()
+            .and_then(|t| (!t.contains('~')).then(|| of_jwt(t)).flatten()),
         None => id_of(credential),
     }
 }

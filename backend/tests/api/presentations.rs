@@ -13,6 +13,7 @@ use certus_credential::jose;
 on_both_databases!(
     a_holder_signed_presentation_verifies_bound_to_its_challenge_and_domain,
     a_vp_jwt_carrying_enveloped_credentials_verifies,
+    a_vc_1_1_presentation_jwt_with_a_vp_claim_verifies,
     a_presentation_with_a_tampered_credential_or_foreign_holder_fails,
 );
 
@@ -143,6 +144,93 @@ async fn a_vp_jwt_carrying_enveloped_credentials_verifies(db: Db) {
         status,
         StatusCode::BAD_REQUEST,
         "a replay under another nonce fails"
+    );
+}
+
+async fn a_vc_1_1_presentation_jwt_with_a_vp_claim_verifies(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let holder = new_holder();
+    let mut credential = kyc_credential(Some(&holder.did));
+    credential["@context"][0] = json!("https://www.w3.org/2018/credentials/v1");
+    let vc = app.issue(credential, "vc+jwt").await;
+    assert!(vc.is_string(), "a VC 1.1 JWT");
+    let header: Map<String, Value> = json!({"typ": "JWT", "kid": holder.vm})
+        .as_object()
+        .cloned()
+        .expect("object");
+    let claims = |iss: &str, vcs: Vec<Value>| {
+        json!({
+            "iss": iss, "nonce": "n-11", "aud": "verifier.example",
+            "vp": {
+                "@context": ["https://www.w3.org/2018/credentials/v1"],
+                "type": ["VerifiablePresentation"],
+                "verifiableCredential": vcs,
+            },
+        })
+    };
+    let token = jose::sign(
+        header.clone(),
+        &claims(&holder.did, vec![vc.clone()]),
+        &holder.key,
+    )
+    .expect("signs");
+    let (status, result) = verify_vp(&app, &json!(token), "n-11", "verifier.example").await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(check(&result, "holderBinding").0, "passed", "{result}");
+    assert_eq!(check(&result, "credentials").0, "passed");
+    let (status, _) = verify_vp(&app, &json!(token), "n-12", "verifier.example").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "another nonce");
+
+    // A vp claim that names another holder than the JWT's issuer.
+    let mut contradicting = claims(&holder.did, vec![vc.clone()]);
+    contradicting["vp"]["holder"] = json!(new_holder().did);
+    let token = jose::sign(header.clone(), &contradicting, &holder.key).expect("signs");
+    let (status, result) = verify_vp(&app, &json!(token), "n-11", "verifier.example").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "format").1,
+        Some("MALFORMED_PRESENTATION"),
+        "{result}"
+    );
+
+    // Signed by another key than the holder's; a credential tampered inside.
+    let thief = new_holder();
+    let forged = jose::sign(
+        header.clone(),
+        &claims(&holder.did, vec![vc.clone()]),
+        &thief.key,
+    )
+    .expect("signs");
+    let (status, result) = verify_vp(&app, &json!(forged), "n-11", "verifier.example").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
+    let mut parts: Vec<String> = vc
+        .as_str()
+        .expect("jwt")
+        .split('.')
+        .map(str::to_owned)
+        .collect();
+    let mut payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &parts[1])
+            .expect("b64"),
+    )
+    .expect("json");
+    payload["vc"]["credentialSubject"]["assuranceLevel"] = json!("high");
+    parts[1] = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        payload.to_string(),
+    );
+    let tampered = jose::sign(
+        header,
+        &claims(&holder.did, vec![json!(parts.join("."))]),
+        &holder.key,
+    )
+    .expect("signs");
+    let (status, result) = verify_vp(&app, &json!(tampered), "n-11", "verifier.example").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        check(&result, "credentials").1,
+        Some("CREDENTIAL_INVALID"),
+        "{result}"
     );
 }
 
