@@ -341,5 +341,21 @@ test('an admin defines a credential type from a list of claims, and a certifier 
   assert.equal(result.verified, true, JSON.stringify(result));
   assert.ok(result.results.some(c => c.check === 'schema' && c.outcome === 'passed'));
   await shot('issue-own-type');
+
+  // The batch page maps a CSV onto the new type's claims like any other type's.
+  const csv = join(out, 'organic.csv');
+  writeFileSync(csv, [
+    'farmName,certifiedOn,scope,inspectorName',
+    'Podere Uno,2026-11-01,crops,Luca Bianchi',
+    'Podere Due,2026-11-02,livestock,',
+    'Podere Tre,01/11/2026,crops,Luca Bianchi',
+  ].join('\n') + '\n');
+  await page.getByRole('link', { name: 'Batch issue' }).click();
+  await page.getByLabel('Credential type').selectOption('OrganicFarmCertificate');
+  await page.getByTestId('csv-file').setInputFiles(csv);
+  await page.getByTestId('csv-summary').filter({ hasText: '3 rows' }).waitFor();
+  await page.getByTestId('batch-start').click();
+  await page.getByTestId('batch-summary').filter({ hasText: 'Issued 2, failed 1.' }).waitFor({ timeout: 60_000 });
+  assert.match(await page.getByTestId('batch-errors').innerText(), /3\s+INVALID_ROW/);
   await signOut();
 });
