@@ -152,10 +152,7 @@ pub async fn add_version(
 /// issued; its credentials still verify.
 #[utoipa::path(post, path = "/credential-types/{type}/{version}/retire", tag = "catalog",
     security(("bearer" = []), ("session" = [])),
-    params(
-        ("type" = String, Path, description = "The type's name"),
-        ("version" = String, Path, description = "`v` and the version, e.g. `v2`"),
-    ),
+    params(TypeVersion),
     responses(
         (status = 200, body = CredentialTypeInfo),
         (status = 401, body = ErrorBody),
@@ -166,7 +163,7 @@ pub async fn add_version(
 pub async fn retire(
     State(state): State<AppState>,
     principal: Principal,
-    Path((name, version)): Path<(String, String)>,
+    Path(TypeVersion { name, version }): Path<TypeVersion>,
 ) -> Result<Json<CredentialTypeInfo>, ApiError> {
     principal.require(Scope::Types)?;
     let version = version_number(&name, &version)?;
@@ -179,14 +176,11 @@ pub async fn retire(
 
 /// The SD-JWT VC type metadata of a version: what its `vct` resolves to.
 #[utoipa::path(get, path = "/credential-types/{type}/{version}", tag = "catalog",
-    params(
-        ("type" = String, Path, description = "The type's name"),
-        ("version" = String, Path, description = "`v` and the version, e.g. `v1`"),
-    ),
+    params(TypeVersion),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn metadata(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    Path(TypeVersion { name, version }): Path<TypeVersion>,
 ) -> Result<Json<Value>, ApiError> {
     let version = version_number(&name, &version)?;
     let t = state
@@ -199,14 +193,11 @@ pub async fn metadata(
 
 /// The JSON Schema of a version, byte for byte as its hash on the chain was taken.
 #[utoipa::path(get, path = "/credential-types/{type}/{version}/schema", tag = "catalog",
-    params(
-        ("type" = String, Path, description = "The type's name"),
-        ("version" = String, Path, description = "`v` and the version, e.g. `v1`"),
-    ),
+    params(TypeVersion),
     responses((status = 200, body = Object, content_type = "application/schema+json"), (status = 404, body = ErrorBody)))]
 pub async fn schema(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    Path(TypeVersion { name, version }): Path<TypeVersion>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let version = version_number(&name, &version)?;
@@ -220,14 +211,11 @@ pub async fn schema(
 
 /// The JSON-LD context of a version, byte for byte as the schema pins it.
 #[utoipa::path(get, path = "/credential-types/{type}/{version}/context", tag = "catalog",
-    params(
-        ("type" = String, Path, description = "The type's name"),
-        ("version" = String, Path, description = "`v` and the version, e.g. `v1`"),
-    ),
+    params(TypeVersion),
     responses((status = 200, body = Object, content_type = "application/ld+json"), (status = 404, body = ErrorBody)))]
 pub async fn context(
     State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
+    Path(TypeVersion { name, version }): Path<TypeVersion>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let version = version_number(&name, &version)?;
@@ -265,6 +253,17 @@ fn unknown(name: &str) -> ApiError {
         "UNKNOWN_CREDENTIAL_TYPE",
         format!("no credential type `{name}`; GET /credential-types lists them"),
     )
+}
+
+/// A version of a type, in a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TypeVersion {
+    /// The type's name.
+    #[serde(rename = "type")]
+    name: String,
+    /// `v` and the version, e.g. `v1`.
+    version: String,
 }
 
 /// `v2` → 2.
