@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -21,7 +19,7 @@ use crate::error::{DomainError, ErrorKind};
 use crate::store::entities::{audit_log, audit_outbox, credential_types, schema_registrations};
 use crate::work::Work;
 use certus_credential::catalog::{
-    context_of, defined_by_vc_v2, integrity, is_term, Catalog, CredentialType,
+    context_of, defined_by_vc_v2, integrity, integrity_of, is_term, Catalog, CredentialType,
 };
 use certus_credential::contexts::Contexts;
 use certus_credential::data_integrity::{self, ProofConfig};
@@ -513,7 +511,7 @@ pub fn type_metadata(t: &CredentialType) -> Value {
         "display": display,
         "claims": claims,
         "schema_uri": t.schema_id,
-        "schema_uri#integrity": format!("sha256-{}", STANDARD.encode(t.schema_hash.as_bytes())),
+        "schema_uri#integrity": integrity_of(&t.schema_hash),
     })
 }
 

@@ -229,10 +229,15 @@ fn vc_v2_terms() -> std::collections::HashSet<String> {
 
 /// `sha256-…` (Subresource Integrity, base64 of the SHA-256) of a published document.
 pub fn integrity(text: &str) -> String {
+    integrity_of(&Digest::of(&[text.as_bytes()]))
+}
+
+/// The Subresource Integrity form of a document's SHA-256 `digest`.
+pub fn integrity_of(digest: &Digest) -> String {
     use base64::Engine as _;
     format!(
         "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(Digest::of(&[text.as_bytes()]).as_bytes())
+        base64::engine::general_purpose::STANDARD.encode(digest.as_bytes())
     )
 }
 
@@ -323,15 +328,6 @@ fn define_terms(
         terms.insert(name.clone(), Value::Object(definition));
     }
     Ok(())
-}
-
-/// The types of a document's `type` (a string or an array of strings).
-fn type_names(document: &Map<String, Value>) -> Vec<&str> {
-    match document.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Every credential type known to this server, every version. Shared by the services;
@@ -428,11 +424,9 @@ impl Catalog {
         self.find(|t| t.name == name && t.version == version)
     }
 
-    /// The type version a credential was issued under: one of its `type` values whose
-    /// context is among its `@context` URLs (each version has its own context).
-    pub fn of_credential(&self, document: &Map<String, Value>) -> Option<Arc<CredentialType>> {
-        let types = type_names(document);
-        let contexts = crate::contexts::context_urls(document);
+    /// The type version a credential was issued under: one of its `types` whose context is
+    /// among its `@context` URLs `contexts` (each version has its own context).
+    pub fn of_credential(&self, types: &[&str], contexts: &[&str]) -> Option<Arc<CredentialType>> {
         self.find(|t| types.contains(&t.name.as_str()) && contexts.contains(&t.context.as_str()))
     }
 
@@ -535,10 +529,12 @@ mod tests {
         .expect("reads");
         v2.retired = true;
         catalog.put(v2);
-        let document = |context: &str| serde_json::json!({"@context": [crate::VC_V2_CONTEXT, context], "type": ["VerifiableCredential", "KycCredential"]});
         let found = |context: &str| {
             catalog
-                .of_credential(document(context).as_object().expect("object"))
+                .of_credential(
+                    &["VerifiableCredential", "KycCredential"],
+                    &[crate::VC_V2_CONTEXT, context],
+                )
                 .map(|t| t.version)
         };
         assert_eq!(found("https://c.example/kyc/v2"), Some(2));

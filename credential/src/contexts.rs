@@ -224,30 +224,35 @@ impl Contexts {
     /// given as an object (or null). Contexts come from the bundled set only, so a
     /// document cannot redefine its terms (`{"@vocab": …}`).
     pub fn first_unlisted(&self, document: &Map<String, Value>) -> Option<String> {
-        document.iter().find_map(|(key, value)| {
-            if key == "@context" {
-                self.unlisted_context(value)
-            } else {
-                self.unlisted_within(value)
-            }
-        })
+        first_unlisted(&self.loader.documents().known, document)
     }
+}
 
-    fn unlisted_within(&self, value: &Value) -> Option<String> {
-        match value {
-            Value::Object(map) => self.first_unlisted(map),
-            Value::Array(items) => items.iter().find_map(|v| self.unlisted_within(v)),
-            _ => None,
+/// [`Contexts::first_unlisted`] over one snapshot of the known URLs.
+fn first_unlisted(known: &HashSet<String>, document: &Map<String, Value>) -> Option<String> {
+    document.iter().find_map(|(key, value)| {
+        if key == "@context" {
+            unlisted_context(known, value)
+        } else {
+            unlisted_within(known, value)
         }
+    })
+}
+
+fn unlisted_within(known: &HashSet<String>, value: &Value) -> Option<String> {
+    match value {
+        Value::Object(map) => first_unlisted(known, map),
+        Value::Array(items) => items.iter().find_map(|v| unlisted_within(known, v)),
+        _ => None,
     }
+}
 
-    fn unlisted_context(&self, context: &Value) -> Option<String> {
-        match context {
-            Value::String(url) if self.is_known(url) => None,
-            Value::String(url) => Some(url.clone()),
-            Value::Array(items) => items.iter().find_map(|c| self.unlisted_context(c)),
-            _ => Some("an inline context".to_owned()),
-        }
+fn unlisted_context(known: &HashSet<String>, context: &Value) -> Option<String> {
+    match context {
+        Value::String(url) if known.contains(url) => None,
+        Value::String(url) => Some(url.clone()),
+        Value::Array(items) => items.iter().find_map(|c| unlisted_context(known, c)),
+        _ => Some("an inline context".to_owned()),
     }
 }
 

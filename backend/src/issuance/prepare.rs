@@ -69,9 +69,10 @@ fn malformed(message: impl Into<String>, path: &str) -> IssueError {
 fn issuable(
     catalog: &Catalog,
     name: &str,
-    vc: &Map<String, Value>,
+    types: &[&str],
+    contexts: &[&str],
 ) -> Result<Arc<CredentialType>, IssueError> {
-    match catalog.of_credential(vc) {
+    match catalog.of_credential(types, contexts) {
         Some(t) if t.retired => Err(IssueError::Retired(format!(
             "version {} of `{name}` is retired",
             t.version
@@ -135,7 +136,10 @@ pub fn prepare(
     }
     let mut specific = types.iter().filter(|t| *t != "VerifiableCredential");
     let credential_type = match (specific.next(), specific.next()) {
-        (Some(name), None) => issuable(catalog, name, &vc)?,
+        (Some(name), None) => {
+            let names: Vec<&str> = types.iter().map(String::as_str).collect();
+            issuable(catalog, name, &names, &urls)?
+        }
         (None, _) => {
             return Err(IssueError::UnknownType(
                 "type names no credential type besides VerifiableCredential".into(),

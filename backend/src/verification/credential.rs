@@ -5,12 +5,14 @@ use certus_schemas::wire::{CredentialSummary, VerificationResult};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::report::Report;
 use super::{
     check_contexts, check_jws_signature, check_schema, check_validity, check_window, checks,
     issuer_of, summary_of, types_of, Binding, UnrecognisedInput, Verifier,
 };
+use certus_credential::catalog::CredentialType;
 use certus_credential::contexts::context_urls;
 use certus_credential::data_integrity::{self, DataIntegrityError};
 use certus_credential::did::{authorised_key, AuthorisedKey, Relationship};
@@ -128,6 +130,12 @@ impl Verifier {
         Ok(report.finish(Vec::new()))
     }
 
+    /// The type version `credential` was issued under (by its `type` and `@context`).
+    fn type_of(&self, credential: &Value) -> Option<Arc<CredentialType>> {
+        let contexts = credential.as_object().map(context_urls).unwrap_or_default();
+        self.catalog.of_credential(&types_of(credential), &contexts)
+    }
+
     /// Reports the `issuer` check; the key when it passed.
     pub(super) async fn authorised_key(
         &self,
@@ -200,7 +208,7 @@ impl Verifier {
         }
         self.data_integrity_signature(report, doc).await;
         check_validity(report, doc, now);
-        let credential_type = doc.as_object().and_then(|d| self.catalog.of_credential(d));
+        let credential_type = self.type_of(doc);
         check_schema(
             report,
             credential_type.as_deref(),
@@ -264,9 +272,7 @@ impl Verifier {
             .await;
         check_jws_signature(report, &decoded, key.as_ref());
         check_validity(report, payload, now);
-        let credential_type = payload
-            .as_object()
-            .and_then(|p| self.catalog.of_credential(p));
+        let credential_type = self.type_of(payload);
         check_schema(
             report,
             credential_type.as_deref(),
