@@ -126,6 +126,7 @@ fn status(c: &mut Criterion) {
         let now = Utc::now();
         let prepared = issuance::prepare(
             kyc(),
+            false,
             "default",
             state.issuer.catalog(),
             state.issuer.contexts(),

@@ -16,6 +16,7 @@
 //! | | `CERTUS_ALLOW_DID_WEB` | `false` | resolve `did:web` over HTTPS (otherwise no DID is fetched) |
 //! | `--public-url` | `CERTUS_PUBLIC_URL` | `http://<addr>` | base URL others reach this server at; status-list URLs are built on it |
 //! | `--web-dir` | `CERTUS_WEB_DIR` | `frontend/dist` | the built web app, served at `/` |
+//! | `--profile` | `CERTUS_PROFILE` | `standard` | defaults of institutions' settings: `standard`, or `open` (open issuance on) |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -143,6 +144,32 @@ pub struct ServerConfig {
     /// database and its own health checks.
     #[arg(long, env = "CERTUS_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+
+    /// The defaults of every institution's settings (`GET /settings`): `standard`, or
+    /// `open` for integrators and conformance test suites (open issuance on).
+    #[arg(long, env = "CERTUS_PROFILE", value_enum, default_value_t = Profile::Standard)]
+    pub profile: Profile,
+}
+
+/// A server profile: the defaults of institutions' settings where they have not chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// Only registered credential types are issued.
+    #[default]
+    Standard,
+    /// Open issuance is on: any well-formed credential whose contexts are known and whose
+    /// terms are defined is issued through the VC API.
+    Open,
+}
+
+impl Profile {
+    /// The profile's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Open => "open",
+        }
+    }
 }
 
 impl ServerConfig {

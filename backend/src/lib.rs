@@ -27,6 +27,7 @@ pub mod ledger;
 pub mod openid;
 pub mod privacy;
 pub mod serve;
+pub mod settings;
 pub mod state;
 pub mod status;
 pub mod store;
@@ -47,13 +48,14 @@ use crate::auth::Accounts;
 use crate::config::{ServerConfig, StoreConfig};
 use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
-use crate::issuance::Issuer;
+use crate::issuance::{Issuer, IssuerParts};
 use crate::issued::Records;
 use crate::keys::{Custody, KeyStore, MasterKey};
 use crate::kyc::Kyc;
 use crate::ledger::store::Ledger;
 use crate::openid::OpenId;
 use crate::privacy::{Privacy, Vault};
+use crate::settings::Settings;
 use crate::state::AppState;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
@@ -192,15 +194,17 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         catalog: catalog.clone(),
         max_key_binding_age_secs: MAX_KEY_BINDING_AGE_SECS,
     };
-    let issuer = Issuer::new(
-        catalog.clone(),
+    let settings = Arc::new(Settings::new(db.clone(), server.profile));
+    let issuer = Issuer::new(IssuerParts {
+        catalog: catalog.clone(),
         contexts,
-        keys.clone(),
-        trust.clone(),
-        status.clone(),
-        vault.clone(),
-        Recorder::spawn(db.clone(), issued::RecordSeal::new(&master)),
-    );
+        keys: keys.clone(),
+        trust: trust.clone(),
+        status: status.clone(),
+        vault: vault.clone(),
+        settings: settings.clone(),
+        recorder: Recorder::spawn(db.clone(), issued::RecordSeal::new(&master)),
+    });
     let kyc = Kyc::new(db.clone(), keys.clone(), status.clone(), clock.clone());
     let privacy = Privacy::new(
         db.clone(),
@@ -232,6 +236,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         kyc,
         openid,
         types,
+        settings,
         accounts: Accounts::new(db.clone(), public_url.starts_with("https://")),
         records: Records::new(db.clone()),
         policies: Policies::new(db),

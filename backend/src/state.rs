@@ -13,6 +13,7 @@ use crate::kyc::Kyc;
 use crate::ledger::store::Ledger;
 use crate::openid::OpenId;
 use crate::privacy::Privacy;
+use crate::settings::Settings;
 use crate::status::StatusLists;
 use crate::trust::TrustRegistry;
 use crate::types::CredentialTypes;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub openid: OpenId,
     /// Credential types: defined, versioned, retired.
     pub types: Arc<CredentialTypes>,
+    /// What each institution allows beyond the server profile's defaults.
+    pub settings: Arc<Settings>,
     /// People, sessions and API keys.
     pub accounts: Accounts,
     /// What each institution issued, for its portal.

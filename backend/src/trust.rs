@@ -641,6 +641,27 @@ impl TrustRegistry {
             .await
     }
 
+    /// Whether some delegation ever named `issuer` as a sub-issuer.
+    async fn is_mandated(&self, issuer: &str) -> Result<bool, TrustError> {
+        Ok(self
+            .mandated()
+            .await?
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(issuer))
+    }
+
+    /// Checks that `issuer` may issue a credential of no registered type (open issuance):
+    /// a sub-issuer may not, as its mandate names the types it covers.
+    pub async fn permit_open(&self, issuer: &str) -> Result<(), TrustError> {
+        if self.is_mandated(issuer).await? {
+            return Err(TrustError::NotInMandate(
+                "a credential of no registered type".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses a type that only accredited issuers may issue (KYC) to an `issuer` not
     /// accredited for it — directly or by a delegation — at `now`.
     pub async fn require_accreditation(
@@ -669,13 +690,7 @@ impl TrustRegistry {
         credential_type: &CredentialType,
         now: DateTime<Utc>,
     ) -> Result<Option<MandatePermit>, TrustError> {
-        let mandated = self
-            .mandated()
-            .await?
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(issuer);
-        if !mandated {
+        if !self.is_mandated(issuer).await? {
             self.require_accreditation(issuer, credential_type, now)
                 .await?;
             return Ok(None);

@@ -219,10 +219,11 @@ impl Contexts {
         self.loader.documents().known.contains(url)
     }
 
-    /// The first `@context` of `document`, at the top or embedded at any depth, that is
-    /// not a bundled context's URL: the unknown URL, or `an inline context` for a context
-    /// given as an object (or null). Contexts come from the bundled set only, so a
-    /// document cannot redefine its terms (`{"@vocab": …}`).
+    /// The first context `document` refers to, at the top or embedded at any depth (in a
+    /// context given inline too: its scoped contexts and `@import`), that is not a known
+    /// context's URL; `a null context` for a context reset. Nothing is fetched, so a
+    /// document is processed with known contexts and those it carries inline (JSON-LD
+    /// 1.1), whose terms cannot redefine a protected one.
     pub fn first_unlisted(&self, document: &Map<String, Value>) -> Option<String> {
         first_unlisted(&self.loader.documents().known, document)
     }
@@ -252,7 +253,12 @@ fn unlisted_context(known: &HashSet<String>, context: &Value) -> Option<String> 
         Value::String(url) if known.contains(url) => None,
         Value::String(url) => Some(url.clone()),
         Value::Array(items) => items.iter().find_map(|c| unlisted_context(known, c)),
-        _ => Some("an inline context".to_owned()),
+        Value::Object(inline) => match inline.get("@import") {
+            Some(import) => unlisted_context(known, import),
+            None => None,
+        }
+        .or_else(|| unlisted_within(known, context)),
+        _ => Some("a null context".to_owned()),
     }
 }
 
@@ -281,13 +287,26 @@ mod tests {
             |document: Value| contexts.first_unlisted(document.as_object().expect("object"));
         let v2 = "https://www.w3.org/ns/credentials/v2";
         assert_eq!(check(json!({"@context": [v2], "a": {"b": [1, "x"]}})), None);
+        // Contexts given inline are JSON-LD 1.1's, and load nothing of their own...
         assert_eq!(
-            check(json!({"@context": [v2, {"@vocab": "https://evil.example/#"}]})),
-            Some("an inline context".into())
+            check(json!({"@context": [v2, {"@vocab": "https://example.org/#"}]})),
+            None
         );
         assert_eq!(
             check(json!({"@context": v2, "credentialSubject": {"@context": {"name": "@id"}}})),
-            Some("an inline context".into())
+            None
+        );
+        // ...but what they refer to must be known: scoped contexts and imports.
+        assert_eq!(
+            check(
+                json!({"@context": [v2, {"t": {"@id": "https://example.org/t",
+                "@context": "https://evil.example/scoped"}}]})
+            ),
+            Some("https://evil.example/scoped".into())
+        );
+        assert_eq!(
+            check(json!({"@context": [v2, {"@import": "https://evil.example/i"}]})),
+            Some("https://evil.example/i".into())
         );
         assert_eq!(
             check(json!({"@context": [v2], "x": [{"@context": "https://evil.example/c"}]})),
@@ -295,7 +314,7 @@ mod tests {
         );
         assert_eq!(
             check(json!({"@context": null})),
-            Some("an inline context".into())
+            Some("a null context".into())
         );
     }
 

@@ -16,11 +16,12 @@ const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus')
  * institution's DIDs for KYC, as a bank's KYC desk is, unless `accreditKyc: false`.
  * `logLevel` sets `RUST_LOG`; with `captureLogs`, the server's logs are kept (`logs()`)
  * instead of shown. With `pkcs11`, the node's keys are made and kept in a fresh SoftHSM2
- * token (Debian's `softhsm2`) in the data folder.
+ * token (Debian's `softhsm2`) in the data folder. `profile: 'open'` starts the server in the
+ * open profile (open issuance on: decision 18).
  */
-export async function startServer({ setup, withApiKey = true, accreditKyc = true, logLevel = 'warn', captureLogs = false, pkcs11 = false } = {}) {
+export async function startServer({ setup, withApiKey = true, accreditKyc = true, logLevel = 'warn', captureLogs = false, pkcs11 = false, profile = 'standard' } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'certus-e2e-'));
-  const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: logLevel };
+  const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: logLevel, CERTUS_PROFILE: profile };
   delete env.DATABASE_URL;
   if (pkcs11) Object.assign(env, softHsmToken(dataDir));
   const cli = (args, input) => execFileSync(binary, args, { env, input }).toString().trim();

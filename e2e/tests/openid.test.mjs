@@ -4,7 +4,7 @@
 // wallet` command line does both against a real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
 import { Openid4vpClient } from '@openid4vc/openid4vp';
+import { Openid4vciClient } from '@openid4vc/openid4vci';
+import { clientAuthenticationNone } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
 import { compactVerify, exportJWK } from 'jose';
 import { publicKeyFromDidKey } from '../lib/keys.mjs';
@@ -118,6 +120,63 @@ test('a presentation made with @sd-jwt and an independent key answers a Certus O
   const replay = await fetch(object.response_uri, form({ vp_token: JSON.stringify({ credential: [presentation] }), state: object.state }));
   assert.equal(replay.status, 400);
   assert.equal((await replay.json()).code, 'REQUEST_ALREADY_ANSWERED');
+});
+
+test("Animo's @openid4vc/openid4vci wallet library receives a Certus credential in every format, as each configuration defines it", async () => {
+  // The test server is plain HTTP on loopback; production issuers are https.
+  setGlobalConfig({ allowInsecureUrls: true });
+  const holder = holderKey();
+  const client = new Openid4vciClient({
+    callbacks: {
+      fetch,
+      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
+      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
+      signJwt: async (signer, { header, payload }) => ({
+        jwt: holder.signJwt({ ...header, alg: 'EdDSA' }, payload),
+        signerJwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x },
+      }),
+    },
+  });
+  // Each offer lists the configurations its credential can be received in; a VC JWT
+  // comes as OpenID4VCI's jwt_vc_json (VC Data Model 1.1) or as a VC 2.0 vc+jwt.
+  const cases = [
+    ['dc+sd-jwt', 'KycCredential_sd_jwt', token => b64json(token.split('~')[0].split('.')[1]).cnf.jwk.x === holder.jwk.x],
+    ['vc+jwt', 'KycCredential_jwt_vc_json', token => {
+      const [header, payload] = token.split('.').slice(0, 2).map(b64json);
+      return header.typ === 'JWT' && payload.vc['@context'][0] === 'https://www.w3.org/2018/credentials/v1'
+        && payload.vc.credentialSubject.id === holder.did;
+    }],
+    ['vc+jwt', 'KycCredential_vc_jwt', token => {
+      const [header, payload] = token.split('.').slice(0, 2).map(b64json);
+      return header.typ === 'vc+jwt' && payload.credentialSubject.id === holder.did;
+    }],
+    ['ldp_vc', 'KycCredential_ldp_vc', credential => credential.credentialSubject.id === holder.did],
+  ];
+  for (const [format, configuration, bound] of cases) {
+    const made = await offer(format);
+    const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+    assert.ok(credentialOffer.credential_configuration_ids.includes(configuration), JSON.stringify(credentialOffer));
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const { jwt } = await client.createCredentialRequestJwtProof({
+      issuerMetadata,
+      credentialConfigurationId: configuration,
+      nonce: c_nonce,
+      signer: { method: 'did', didUrl: holder.kid, alg: 'EdDSA' },
+    });
+    const response = await client.retrieveCredentials({
+      issuerMetadata,
+      accessToken: accessTokenResponse.access_token,
+      credentialConfigurationId: configuration,
+      proofs: { jwt: [jwt] },
+    });
+    const credential = response.credentialResponse.credentials[0].credential;
+    assert.ok(bound(credential), `${configuration}: ${JSON.stringify(credential)}`);
+    const { status, body } = await server.verify(credential);
+    assert.equal(status, 200, `${configuration}: ${JSON.stringify(body)}`);
+  }
 });
 
 test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object: its signature, client and DCQL query", async () => {

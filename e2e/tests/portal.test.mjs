@@ -234,6 +234,23 @@ test('an admin adds a user and creates an API key; a certifier has no such page'
   assert.match(token, /^certus_/);
   await page.getByTestId('api-keys').filter({ hasText: 'verifier desk' }).waitFor();
   await shot('admin');
+  // Open issuance: off as the profile has it, turned on by the admin, and then an
+  // integrator issues a credential of no registered type.
+  const example = {
+    '@context': ['https://www.w3.org/ns/credentials/v2', 'https://www.w3.org/ns/credentials/examples/v2'],
+    type: ['VerifiableCredential', 'ExampleDegreeCredential'],
+    credentialSubject: { id: 'did:example:ebfeb1f712ebc6f1c276e12ec21', degree: { name: 'BSc' } },
+  };
+  const issueExample = () => server.api('POST', '/credentials/issue', { credential: example }, { auth: true });
+  await page.getByTestId('open-issuance-state').filter({ hasText: 'off, as the server' }).waitFor();
+  assert.equal((await issueExample()).body.code, 'UNKNOWN_CREDENTIAL_TYPE');
+  await page.getByLabel('Open issuance through the VC API').selectOption('on');
+  await page.getByTestId('open-issuance-state').filter({ hasText: 'on, as you chose' }).waitFor();
+  const issued = await issueExample();
+  assert.equal(issued.status, 201, JSON.stringify(issued.body));
+  assert.equal(issued.body.schemaChecked, false);
+  await page.getByLabel('Open issuance through the VC API').selectOption('profile');
+  await page.getByTestId('open-issuance-state').filter({ hasText: 'off, as the server' }).waitFor();
   await signOut();
   // The new key works for what it was given.
   const r = await fetch(`${server.base}/credentials/verify`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"verifiableCredential": 1}' });

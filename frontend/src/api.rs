@@ -16,6 +16,7 @@ use certus_schemas::privacy::{
     DataSubjectInfo, DataSubjectList, DataSubjectOptions, DataSubjectSearch, ErasureInfo,
     RecordsOfProcessing, RetentionReport, RetentionUpdate, SweepReport,
 };
+use certus_schemas::settings::{InstitutionSettings, SettingsChoice};
 use certus_schemas::types::NewCredentialType;
 use certus_schemas::wire::{
     BulkStatusRequest, CredentialTypeInfo, ErrorBody, IssueResponse, StatusChangeResult,
@@ -445,6 +446,16 @@ pub async fn check_reliance(id: &str) -> Result<RelianceCheck> {
         .await?,
     )
     .await
+}
+
+/// The institution's settings in effect.
+pub async fn settings() -> Result<InstitutionSettings> {
+    get("/settings").await
+}
+
+/// Sets the institution's own choices (admins).
+pub async fn set_settings(choice: SettingsChoice) -> Result<InstitutionSettings> {
+    send(Request::put("/settings"), &choice).await
 }
 
 /// The webhook endpoint; `None` when none is set.

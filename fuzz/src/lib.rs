@@ -186,7 +186,7 @@ pub fn dcql(data: &[u8]) {
 pub fn openid4vci_credential(data: &[u8]) {
     let Some(request) = json(data) else { return };
     for format in [CredentialFormat::DcSdJwt, CredentialFormat::VcJwt] {
-        if let Ok((_, jwt)) = requested_proof(&request, "FoodSafetyCertificate", format) {
+        if let Ok((_, _, jwt)) = requested_proof(&request, "FoodSafetyCertificate", format) {
             let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
             let _ = futures::executor::block_on(proof::parse(jwt, ISSUER, now));
         }

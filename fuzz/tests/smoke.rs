@@ -290,7 +290,8 @@ fn the_seeds_are_well_formed() {
         } else {
             CredentialFormat::VcJwt
         };
-        let (_, proof) = requested_proof(&request, "FoodSafetyCertificate", format).expect("read");
+        let (_, _, proof) =
+            requested_proof(&request, "FoodSafetyCertificate", format).expect("read");
         let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
         let (_, nonce) = futures::executor::block_on(proof::parse(proof, certus_fuzz::ISSUER, now))
             .expect("a proof that checks");

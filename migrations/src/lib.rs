@@ -17,6 +17,7 @@ mod m0010_kyc;
 mod m0011_privacy;
 mod m0012_record_seal;
 mod m0013_credential_types;
+mod m0014_institution_settings;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_privacy::Migration),
             Box::new(m0012_record_seal::Migration),
             Box::new(m0013_credential_types::Migration),
+            Box::new(m0014_institution_settings::Migration),
         ]
     }
 }

@@ -13,8 +13,12 @@ use utoipa::ToSchema;
 pub mod formats {
     /// IETF SD-JWT VC.
     pub const SD_JWT: &str = "dc+sd-jwt";
-    /// W3C VC secured as a JWT (VC-JOSE-COSE `vc+jwt`), presented in a `vp+jwt`.
+    /// W3C VC secured as a JWT: a VC Data Model 1.1 JWT (a `vc` claim), presented in a 1.1
+    /// presentation JWT (a `vp` claim), or a VC 2.0 `vc+jwt` (VC-JOSE-COSE), presented in a
+    /// `vp+jwt`.
     pub const JWT_VC: &str = "jwt_vc_json";
+    /// The OpenID4VCI format of a VC 2.0 `vc+jwt`; held and asked for as [`JWT_VC`].
+    pub const VC_JWT: &str = "vc+jwt";
     /// W3C VC secured with Data Integrity, presented in a Data Integrity presentation.
     pub const LDP_VC: &str = "ldp_vc";
     /// Every format above.

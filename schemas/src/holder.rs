@@ -17,6 +17,8 @@ use crate::dcql::{formats, Candidate, ClaimsQuery, CredentialQuery, DcqlQuery};
 
 /// The base context of W3C Verifiable Credentials 2.0.
 pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+/// The VC Data Model 1.1 context.
+pub const VC_V1_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
 
 /// Something wrong with a credential or a request, as a sentence for the holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,12 +93,36 @@ impl HeldCredential {
                     document: Value::Object(claims),
                 })
             }
-            formats::JWT_VC => Ok(w3c_view(jwt_payload(token()?)?)),
+            formats::JWT_VC | formats::VC_JWT => Ok(jwt_vc_view(jwt_payload(token()?)?)),
             formats::LDP_VC => Ok(w3c_view(self.credential.clone())),
             other => Err(error(format!(
                 "{other} is not a credential format Certus holds"
             ))),
         }
+    }
+}
+
+/// A VC JWT as a credential: a 1.1 JWT's `vc` claim (its issuer the JWT's `iss`), or the
+/// payload of a 2.0 `vc+jwt`.
+fn jwt_vc_view(payload: Value) -> View {
+    match payload.get("vc") {
+        Some(vc) => {
+            let mut view = w3c_view(vc.clone());
+            if view.issuer.is_none() {
+                view.issuer = payload["iss"].as_str().map(str::to_owned);
+            }
+            view
+        }
+        None => w3c_view(payload),
+    }
+}
+
+/// The format a wallet holds a credential received in OpenID4VCI `format` as: DCQL asks
+/// for VC JWTs of either data model as `jwt_vc_json`.
+pub fn held_format(format: &str) -> &str {
+    match format {
+        formats::VC_JWT => formats::JWT_VC,
+        other => other,
     }
 }
 
@@ -240,22 +266,51 @@ pub fn kb_jwt_payload(presented: &str, nonce: &str, audience: &str, iat: i64) ->
     json!({"iat": iat, "aud": audience, "nonce": nonce, "sd_hash": sd_hash})
 }
 
-/// The payload of a `vp+jwt` by `holder` presenting one `vc+jwt` (enveloped, as VC-JOSE
-/// has it), bound to the verifier's nonce and audience.
-pub fn vp_jwt_payload(holder: &str, vc_jwt: &str, nonce: &str, audience: &str, iat: i64) -> Value {
-    json!({
-        "@context": [VC_V2_CONTEXT],
-        "type": ["VerifiablePresentation"],
-        "holder": holder,
-        "verifiableCredential": [{
-            "@context": VC_V2_CONTEXT,
-            "id": format!("data:application/vc+jwt,{vc_jwt}"),
-            "type": "EnvelopedVerifiableCredential",
-        }],
-        "nonce": nonce,
-        "aud": audience,
-        "iat": iat,
-    })
+/// The `typ` and payload of a presentation JWT by `holder` presenting one VC JWT, bound
+/// to the verifier's nonce and audience: for a VC 1.1 JWT, a 1.1 presentation JWT (`typ:
+/// JWT`, the presentation in a `vp` claim, VC Data Model 1.1 §6.3.1); for a `vc+jwt`, a
+/// `vp+jwt` with the credential enveloped, as VC-JOSE-COSE has it.
+pub fn vp_jwt_payload(
+    holder: &str,
+    vc_jwt: &str,
+    nonce: &str,
+    audience: &str,
+    iat: i64,
+) -> (&'static str, Value) {
+    let is_v1_1 = jwt_payload(vc_jwt).is_ok_and(|p| p.get("vc").is_some());
+    if is_v1_1 {
+        return (
+            "JWT",
+            json!({
+                "iss": holder,
+                "aud": audience,
+                "nonce": nonce,
+                "iat": iat,
+                "vp": {
+                    "@context": [VC_V1_CONTEXT],
+                    "type": ["VerifiablePresentation"],
+                    "holder": holder,
+                    "verifiableCredential": [vc_jwt],
+                },
+            }),
+        );
+    }
+    (
+        "vp+jwt",
+        json!({
+            "@context": [VC_V2_CONTEXT],
+            "type": ["VerifiablePresentation"],
+            "holder": holder,
+            "verifiableCredential": [{
+                "@context": VC_V2_CONTEXT,
+                "id": format!("data:application/vc+jwt,{vc_jwt}"),
+                "type": "EnvelopedVerifiableCredential",
+            }],
+            "nonce": nonce,
+            "aud": audience,
+            "iat": iat,
+        }),
+    )
 }
 
 /// The holder's keys and credentials.

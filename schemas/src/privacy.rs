@@ -228,6 +228,9 @@ pub enum RetentionSource {
     Schema,
     /// The institution set it.
     Institution,
+    /// Certus's default, for credentials issued openly (of no registered type, whose
+    /// subject no schema describes).
+    Default,
 }
 
 /// The retention of one credential type's personal data at one institution, with what

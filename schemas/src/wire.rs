@@ -77,6 +77,15 @@ pub struct IssueOptions {
     /// processing) or `ecdsa-rdfc-2019` (the default for P-256 keys).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptosuite: Option<String>,
+    /// The credential's `id` (VC API), when the credential has none of its own; a random
+    /// `urn:uuid:` when neither is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
+    /// For `dc+sd-jwt` (VC API): JSON Pointers to what is always disclosed; every other
+    /// `credentialSubject` claim is made selectively disclosable. A pointer into a claim
+    /// makes the whole claim mandatory. Not with `selectivelyDisclosable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandatory_pointers: Option<Vec<String>>,
 }
 
 /// `POST /credentials/issue` response.
@@ -88,6 +97,27 @@ pub struct IssueResponse {
     /// `EnvelopedVerifiableCredential` whose `id` is a `data:` URL holding the JWT.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub verifiable_credential: Value,
+    /// The registered credential type version whose schema the subject was checked
+    /// against; absent for a credential issued openly (no schema check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_schema: Option<CheckedSchema>,
+    /// Whether the subject was checked against a registered type's schema (false only
+    /// for open issuance).
+    pub schema_checked: bool,
+}
+
+/// The registered schema a credential was checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckedSchema {
+    /// The credential type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Its version (1, 2, …), as `GET /credential-types/{type}` lists it.
+    pub version: u32,
+    /// The SHA-256 of its published schema, as registered on the chain (hex).
+    pub schema_hash: String,
 }
 
 /// Options shared by the verify endpoints. Unknown options are ignored, as the VC API asks.

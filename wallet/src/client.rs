@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Context};
 use certus_schemas::dcql::DcqlQuery;
-use certus_schemas::holder::{link_parameter, Answer};
+use certus_schemas::holder::{held_format, link_parameter, Answer};
 use certus_schemas::openid::{
     RequestTerms, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
 };
@@ -86,6 +86,7 @@ pub async fn accept(
     let config = &metadata["credential_configurations_supported"][configuration];
     let format = config["format"]
         .as_str()
+        .map(held_format)
         .context("the issuer does not describe the offered credential")?
         .to_owned();
     let endpoint = |v: &Value, name: &str| {

@@ -146,9 +146,9 @@ pub async fn present(
         }
         formats::JWT_VC => {
             let token = held.credential.as_str().context("a vc+jwt is a string")?;
-            let payload =
+            let (typ, payload) =
                 holder::vp_jwt_payload(&key.did, token, to.nonce, to.client_id, to.now.timestamp());
-            let header = jose::header(&[("typ", "vp+jwt"), ("kid", &key.kid())]);
+            let header = jose::header(&[("typ", typ), ("kid", &key.kid())]);
             Ok(json!(jose::sign(header, &payload, &key.jwk)?))
         }
         _ => {

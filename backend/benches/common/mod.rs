@@ -31,6 +31,7 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
         public_url: Some("https://certus.bench".into()),
         retention_interval_secs: 3600,
         max_connections: 512,
+        profile: Default::default(),
     };
     let node = node(rt, dir);
     let _runtime = rt.enter();

@@ -6,20 +6,22 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use certus_schemas::wire::{
-    ErrorBody, IssueRequest, IssueResponse, Verdict, VerificationResult, VerifyCredentialRequest,
+    CheckedSchema, ErrorBody, IssueRequest, IssueResponse, Verdict, VerificationResult,
+    VerifyCredentialRequest,
 };
 
 use super::extract::JsonBody;
 use super::policies;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::issuance::Securing;
+use crate::issuance::{with_credential_id, Securing};
 use crate::privacy::DataSubject;
 use crate::state::AppState;
 use crate::verification::{policy, Binding};
 
-/// Issues a credential: checks it against its type's schema, signs it in the requested
-/// format with the tenant's key, and records it (identifiers only).
+/// Issues a credential: checks it against its type's schema (or, where the institution
+/// issues openly and it names no registered type, its terms against its contexts), signs
+/// it in the requested format with the tenant's key, and records it (identifiers only).
 #[utoipa::path(post, path = "/credentials/issue", tag = "credentials", security(("bearer" = [])),
     request_body = IssueRequest,
     responses(
@@ -29,7 +31,7 @@ use crate::verification::{policy, Binding};
         (status = 403, description = "The API key lacks the issue scope, or a sub-issuer's mandate does not allow the credential", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "The credential cannot be issued as given", body = ErrorBody),
-        (status = 409, description = "A credential with this id was already issued (CREDENTIAL_ID_TAKEN), or the institution has no issuer key (NO_ISSUER_KEY)", body = ErrorBody),
+        (status = 409, description = "A credential with this id was already issued (CREDENTIAL_ID_TAKEN), the status index its credentialStatus names is taken (STATUS_INDEX_TAKEN), or the institution has no issuer key (NO_ISSUER_KEY)", body = ErrorBody),
     ))]
 pub async fn issue(
     State(state): State<AppState>,
@@ -37,12 +39,14 @@ pub async fn issue(
     JsonBody(request): JsonBody<IssueRequest>,
 ) -> Result<(StatusCode, [(HeaderName, String); 1], Json<IssueResponse>), ApiError> {
     principal.require(Scope::Issue)?;
+    let credential =
+        with_credential_id(request.credential, request.options.credential_id.as_deref())?;
     let issued = state
         .issuer
         .issue_recorded(
             &principal.tenant_id,
             &principal.actor_id(),
-            request.credential,
+            credential,
             Securing::of(&request.options),
             DataSubject::Given(request.options.data_subject.as_ref()),
             state.clock.now(),
@@ -52,6 +56,12 @@ pub async fn issue(
         StatusCode::CREATED,
         [(LOCATION, record_path(&issued.credential_id))],
         Json(IssueResponse {
+            credential_schema: issued.checked_against.as_deref().map(|t| CheckedSchema {
+                type_name: t.name.clone(),
+                version: t.version,
+                schema_hash: t.schema_hash.to_hex(),
+            }),
+            schema_checked: issued.checked_against.is_some(),
             verifiable_credential: issued.secured,
         }),
     ))

@@ -62,6 +62,8 @@ use utoipa::{Modify, OpenApi};
         super::users::list_keys,
         super::users::create_key,
         super::users::revoke_key,
+        super::settings::get,
+        super::settings::put,
         super::records::search,
         super::records::detail,
         super::records::audit,
@@ -104,7 +106,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&BearerAuth, &CommonResponses),
     tags(
         (name = "credentials", description = "Issue and verify credentials (W3C VC API)"),
-        (name = "accounts", description = "Signing in to the portal; users and API keys (admins)"),
+        (name = "accounts", description = "Signing in to the portal; users, API keys and the institution's settings (admins)"),
         (name = "records", description = "The institution's issued credentials, audit log and dashboard"),
         (name = "status", description = "Revoke, suspend and reinstate credentials; the published status lists (W3C Bitstring Status List)"),
         (name = "dids", description = "Institution DIDs on the chain (did:certus) and DID resolution"),

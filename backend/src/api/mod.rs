@@ -19,6 +19,7 @@ pub mod privacy;
 pub mod rate_limit;
 pub mod records;
 pub mod session;
+pub mod settings;
 pub mod status;
 pub mod trust;
 pub mod users;
@@ -63,6 +64,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/users/{id}", patch(users::update))
         .route("/api-keys", get(users::list_keys).post(users::create_key))
         .route("/api-keys/{id}", axum::routing::delete(users::revoke_key))
+        .route("/settings", get(settings::get).put(settings::put))
         .route("/dashboard", get(records::dashboard))
         .route("/audit", get(records::audit))
         .route("/credentials", get(records::search))

@@ -18,11 +18,13 @@ use crate::error::{DomainError, ErrorKind};
 use crate::keys::KeyStore;
 use crate::ledger::transaction::Transaction;
 use crate::privacy::{self, DataSubject, PersonalRows, Vault};
+use crate::settings::Settings;
+use crate::status::requested::{Requested, RequestedError};
 use crate::status::{Allocation, StatusLists};
 use crate::store::entities::issued_credentials;
 use crate::trust::{MandatePermit, TrustError, TrustRegistry};
 use crate::work::Trail;
-use certus_credential::catalog::Catalog;
+use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::commitment::commitment;
 use certus_credential::contexts::Contexts;
 use certus_credential::data_integrity::{self, DataIntegrityError, ProofConfig};
@@ -81,6 +83,12 @@ pub enum IssueError {
     /// JSON-LD processing refused the credential (e.g. a property without a term).
     #[error("the credential is not valid JSON-LD for its contexts: {0}")]
     JsonLd(String),
+    /// Its `credentialStatus` names entries Certus cannot honour.
+    #[error(transparent)]
+    Status(RequestedError),
+    /// An option that does not apply to this issuance, or options that contradict.
+    #[error("{message}")]
+    Option { message: String, path: String },
     /// The cryptosuite asked for does not fit the format or the issuer's key.
     #[error("{0}")]
     Cryptosuite(String),
@@ -107,6 +115,8 @@ impl DomainError for IssueError {
             Self::UnknownDisclosable(_) => "UNKNOWN_DISCLOSABLE_CLAIM",
             Self::Mandate(e) => e.code(),
             Self::JsonLd(_) => "JSONLD_INVALID",
+            Self::Status(e) => e.code(),
+            Self::Option { .. } => "INVALID_OPTION",
             Self::DuplicateId(_) => "CREDENTIAL_ID_TAKEN",
             Self::Cryptosuite(_) => "UNSUPPORTED_CRYPTOSUITE",
             Self::Internal(_) => "INTERNAL",
@@ -116,7 +126,10 @@ impl DomainError for IssueError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Internal(_) => ErrorKind::Internal,
-            Self::NoIssuerKey | Self::DuplicateId(_) => ErrorKind::Conflict,
+            Self::NoIssuerKey
+            | Self::DuplicateId(_)
+            | Self::Status(RequestedError::Taken { .. }) => ErrorKind::Conflict,
+            Self::Status(RequestedError::Internal(_)) => ErrorKind::Internal,
             Self::Mandate(_) => ErrorKind::Forbidden,
             _ => ErrorKind::Invalid,
         }
@@ -124,7 +137,10 @@ impl DomainError for IssueError {
 
     fn pointer(&self) -> Option<String> {
         match self {
-            Self::Malformed { path, .. } | Self::Date { path, .. } => Some(path.clone()),
+            Self::Malformed { path, .. } | Self::Date { path, .. } | Self::Option { path, .. } => {
+                Some(path.clone())
+            }
+            Self::Status(_) => Some("/credential/credentialStatus".into()),
             Self::Schema { path, .. } => Some(path.clone()),
             Self::UnknownContext(_) | Self::UnsupportedVersion => {
                 Some("/credential/@context".into())
@@ -151,6 +167,10 @@ impl IssueError {
     }
 }
 
+/// How the personal-data vault and the records name the type of a credential issued
+/// openly (of no registered type): its retention period is the institution's for this name.
+pub const OPEN_TYPE: &str = "VerifiableCredential";
+
 /// A secured credential and what is recorded about it.
 #[derive(Debug)]
 pub struct Issued {
@@ -164,8 +184,12 @@ pub struct Issued {
     pub status: Option<Allocation>,
     /// For a sub-issuer: its mandate's permit, to hold until the credential is recorded.
     pub mandate: Option<MandatePermit>,
-    /// The credential type's name.
+    /// The registered credential type's name; [`OPEN_TYPE`] for a credential issued
+    /// openly.
     pub credential_type: String,
+    /// The registered type version its subject was checked against (`None`: issued
+    /// openly, no schema check).
+    pub checked_against: Option<Arc<CredentialType>>,
     /// The `credentialSubject` as issued: personal data, kept only in the vault.
     pub credential_subject: Value,
 }
@@ -222,75 +246,91 @@ impl Issued {
 /// API and offers redeemed by wallets both pass here.
 #[derive(Debug, Clone)]
 pub struct Issuer {
-    catalog: Arc<Catalog>,
-    contexts: Arc<Contexts>,
-    keys: Arc<KeyStore>,
-    trust: Arc<TrustRegistry>,
-    status: Arc<StatusLists>,
-    vault: Arc<Vault>,
-    recorder: Recorder,
+    parts: IssuerParts,
+}
+
+/// What an issuer is built from.
+#[derive(Debug, Clone)]
+pub struct IssuerParts {
+    pub catalog: Arc<Catalog>,
+    pub contexts: Arc<Contexts>,
+    pub keys: Arc<KeyStore>,
+    pub trust: Arc<TrustRegistry>,
+    pub status: Arc<StatusLists>,
+    pub vault: Arc<Vault>,
+    /// Whether each institution issues openly.
+    pub settings: Arc<Settings>,
+    pub recorder: Recorder,
 }
 
 impl Issuer {
-    pub fn new(
-        catalog: Arc<Catalog>,
-        contexts: Arc<Contexts>,
-        keys: Arc<KeyStore>,
-        trust: Arc<TrustRegistry>,
-        status: Arc<StatusLists>,
-        vault: Arc<Vault>,
-        recorder: Recorder,
-    ) -> Self {
-        Self {
-            catalog,
-            contexts,
-            keys,
-            trust,
-            status,
-            vault,
-            recorder,
-        }
+    pub fn new(parts: IssuerParts) -> Self {
+        Self { parts }
     }
 
     /// The credential types it issues.
     pub fn catalog(&self) -> &Arc<Catalog> {
-        &self.catalog
+        &self.parts.catalog
     }
 
     /// The JSON-LD contexts it knows.
     pub fn contexts(&self) -> &Arc<Contexts> {
-        &self.contexts
+        &self.parts.contexts
     }
 
     /// The institutions' issuer keys.
     pub fn keys(&self) -> &Arc<KeyStore> {
-        &self.keys
+        &self.parts.keys
     }
 
     /// Every check an issuance makes before it signs: `credential` completed and checked
-    /// against its type for `tenant_id` (issuer key, schema, contexts), then the issuer's
-    /// standing on the trust registry — accredited for the type where the type requires
-    /// it, and for a sub-issuer a current mandate with room left, whose permit is held
-    /// until the credential is recorded.
+    /// against its type for `tenant_id` (issuer key, schema, contexts) — or, where the
+    /// institution issues openly and it names no registered type, its terms against its
+    /// contexts — then the issuer's standing on the trust registry: accredited for the
+    /// type where the type requires it, and for a sub-issuer a current mandate with room
+    /// left, whose permit is held until the credential is recorded.
     pub async fn authorise(
         &self,
         tenant_id: &str,
         credential: Value,
         now: DateTime<Utc>,
     ) -> Result<(Prepared, Option<MandatePermit>), IssueError> {
+        let open = self
+            .parts
+            .settings
+            .open_issuance(tenant_id)
+            .await
+            .map_err(|e| IssueError::Internal(e.into()))?;
         let prepared = prepare(
             credential,
+            open,
             tenant_id,
-            &self.catalog,
-            &self.contexts,
-            &self.keys,
+            &self.parts.catalog,
+            &self.parts.contexts,
+            &self.parts.keys,
             now,
         )?;
-        let mandate = self
-            .trust
-            .mandate(&prepared.key.did, &prepared.credential_type, now)
-            .await
-            .map_err(IssueError::refused)?;
+        if prepared.check_terms {
+            data_integrity::check_terms(&prepared.credential, &self.parts.contexts)
+                .await
+                .map_err(|e| IssueError::JsonLd(e.to_string()))?;
+        }
+        let mandate = match &prepared.credential_type {
+            Some(credential_type) => self
+                .parts
+                .trust
+                .mandate(&prepared.key.did, credential_type, now)
+                .await
+                .map_err(IssueError::refused)?,
+            None => {
+                self.parts
+                    .trust
+                    .permit_open(&prepared.key.did)
+                    .await
+                    .map_err(IssueError::refused)?;
+                None
+            }
+        };
         Ok((prepared, mandate))
     }
 
@@ -304,14 +344,26 @@ impl Issuer {
         now: DateTime<Utc>,
     ) -> Result<Issued, IssueError> {
         let (mut prepared, mandate) = self.authorise(tenant_id, credential, now).await?;
-        securing.check(prepared.key.signer.algorithm())?;
-        let allocation = self
-            .status
-            .allocate(&prepared.key, now)
-            .await
-            .map_err(|e| IssueError::Internal(e.context("allocating status entries")))?;
-        prepared.set_status(&self.status, allocation);
-        let mut issued = secure(prepared, securing, &self.contexts, now).await?;
+        securing.check(&prepared)?;
+        let allocation = match &prepared.requested_status {
+            Requested::Any => self
+                .parts
+                .status
+                .allocate(&prepared.key, now)
+                .await
+                .map_err(|e| IssueError::Internal(e.context("allocating status entries")))?,
+            Requested::Entries(entries) => self
+                .parts
+                .status
+                .claim(&prepared.key, entries)
+                .await
+                .map_err(|e| match e {
+                    RequestedError::Internal(cause) => IssueError::Internal(cause),
+                    refused => IssueError::Status(refused),
+                })?,
+        };
+        prepared.set_status(&self.parts.status, allocation);
+        let mut issued = secure(prepared, securing, &self.parts.contexts, now).await?;
         issued.mandate = mandate;
         Ok(issued)
     }
@@ -334,7 +386,7 @@ impl Issuer {
         let issued = self.issue(tenant_id, credential, securing, now).await?;
         let mut record = issued.record(tenant_id, actor, now)?;
         record.personal = privacy::issuance_rows(
-            &self.vault,
+            &self.parts.vault,
             tenant_id,
             data_subject,
             &issued.credential_id,
@@ -358,7 +410,7 @@ impl Issuer {
 
     /// Records an issuance (see [`record::Recorder`]); returns once committed.
     pub async fn record(&self, record: record::Record) -> Result<(), RecordError> {
-        self.recorder.record(record).await
+        self.parts.recorder.record(record).await
     }
 }
 
@@ -371,6 +423,9 @@ pub struct Securing<'a> {
     pub disclosable: Option<&'a [String]>,
     /// `ldp_vc`: the cryptosuite asked for (the key's RDFC suite when `None`).
     pub cryptosuite: Option<&'a str>,
+    /// `dc+sd-jwt`: JSON Pointers to what is always disclosed (VC API's
+    /// `mandatoryPointers`); every other subject claim is selectively disclosable.
+    pub mandatory_pointers: Option<&'a [String]>,
 }
 
 impl<'a> Securing<'a> {
@@ -388,14 +443,39 @@ impl<'a> Securing<'a> {
             format: options.format,
             disclosable: options.selectively_disclosable.as_deref(),
             cryptosuite: options.cryptosuite.as_deref(),
+            mandatory_pointers: options.mandatory_pointers.as_deref(),
         }
     }
 
-    /// Refuses a cryptosuite that does not fit the format or a key of `algorithm`.
-    fn check(&self, algorithm: ssi::jwk::Algorithm) -> Result<(), IssueError> {
+    /// Refuses choices that do not fit the credential: a format its type does not allow,
+    /// disclosure options of a format without selective disclosure, a cryptosuite the
+    /// format or the issuer's key does not sign with.
+    fn check(&self, prepared: &Prepared) -> Result<(), IssueError> {
+        if self.format == CredentialFormat::DcSdJwt {
+            prepared.registered_type(self.format)?;
+        }
+        if self.mandatory_pointers.is_some() {
+            if self.format != CredentialFormat::DcSdJwt {
+                return Err(IssueError::Option {
+                    message: format!(
+                        "mandatoryPointers applies to selective disclosure (dc+sd-jwt); {} \
+                         discloses the whole credential",
+                        self.format.as_str()
+                    ),
+                    path: "/options/mandatoryPointers".into(),
+                });
+            }
+            if self.disclosable.is_some() {
+                return Err(IssueError::Option {
+                    message: "give selectivelyDisclosable or mandatoryPointers, not both".into(),
+                    path: "/options/mandatoryPointers".into(),
+                });
+            }
+        }
         let Some(asked) = self.cryptosuite else {
             return Ok(());
         };
+        let algorithm = prepared.key.signer.algorithm();
         if self.format != CredentialFormat::LdpVc {
             return Err(IssueError::Cryptosuite(format!(
                 "a cryptosuite is chosen for ldp_vc only, not {}",
@@ -417,6 +497,27 @@ impl<'a> Securing<'a> {
                 fits.join(" or ")
             )))
         }
+    }
+}
+
+/// `credential` with the id an issue request's `options.credentialId` gives it (VC API);
+/// refused when the credential has another.
+pub fn with_credential_id(mut credential: Value, id: Option<&str>) -> Result<Value, IssueError> {
+    let Some(id) = id else {
+        return Ok(credential);
+    };
+    match credential.get("id") {
+        None => {
+            if let Value::Object(vc) = &mut credential {
+                vc.insert("id".into(), Value::String(id.to_owned()));
+            }
+            Ok(credential)
+        }
+        Some(own) if own == id => Ok(credential),
+        Some(_) => Err(IssueError::Option {
+            message: "options.credentialId differs from the credential's own id".into(),
+            path: "/options/credentialId".into(),
+        }),
     }
 }
 
@@ -442,10 +543,14 @@ pub async fn secure(
         format,
         disclosable,
         cryptosuite,
+        mandatory_pointers,
     } = securing;
     let key = prepared.key.clone();
     let status = prepared.status;
-    let credential_type = prepared.credential_type.name.clone();
+    let checked_against = prepared.credential_type.clone();
+    let credential_type = checked_against
+        .as_ref()
+        .map_or_else(|| OPEN_TYPE.to_owned(), |t| t.name.clone());
     let credential_subject = prepared.credential["credentialSubject"].clone();
     let secured = match format {
         CredentialFormat::LdpVc if cryptosuite == Some(data_integrity::jcs::CRYPTOSUITE) => {
@@ -497,7 +602,10 @@ pub async fn secure(
                     }
                     names.to_vec()
                 }
-                None => default_disclosable,
+                None => match mandatory_pointers {
+                    Some(pointers) => all_but_mandatory(&prepared.credential, pointers)?,
+                    None => default_disclosable,
+                },
             };
             let header = jose::header(&[
                 ("typ", sd_jwt::SD_JWT_VC_TYP),
@@ -516,8 +624,42 @@ pub async fn secure(
         status,
         mandate: None,
         credential_type,
+        checked_against,
         credential_subject,
     })
+}
+
+/// The subject claims of `credential` but those `pointers` (JSON Pointers into it, as VC
+/// API's `mandatoryPointers`) require disclosed: a pointer into a claim makes the whole
+/// claim mandatory; one outside `credentialSubject` names what is always disclosed.
+fn all_but_mandatory(credential: &Value, pointers: &[String]) -> Result<Vec<String>, IssueError> {
+    let mut mandatory = Vec::new();
+    for pointer in pointers {
+        if credential.pointer(pointer).is_none() {
+            return Err(IssueError::Option {
+                message: format!(
+                    "mandatoryPointers: `{pointer}` points at nothing in the credential"
+                ),
+                path: "/options/mandatoryPointers".into(),
+            });
+        }
+        match pointer.strip_prefix("/credentialSubject") {
+            Some("") => return Ok(Vec::new()),
+            Some(rest) => {
+                if let Some(claim) = rest.strip_prefix('/').and_then(|r| r.split('/').next()) {
+                    mandatory.push(claim.replace("~1", "/").replace("~0", "~"));
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(credential["credentialSubject"]
+        .as_object()
+        .into_iter()
+        .flat_map(|subject| subject.keys())
+        .filter(|name| *name != "id" && !mandatory.contains(name))
+        .cloned()
+        .collect())
 }
 
 /// JWT claims an SD-JWT VC issuer sets; never selectively disclosable.

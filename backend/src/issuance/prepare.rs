@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::IssueError;
 use crate::keys::{IssuerKey, KeyStore};
+use crate::status::requested::Requested;
 use crate::status::{Allocation, StatusLists};
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::contexts::{context_urls, Contexts};
@@ -14,6 +15,7 @@ use certus_credential::did;
 use certus_credential::ids::CredentialId;
 use certus_credential::time::xsd_now;
 use certus_credential::{VC_V1_CONTEXT, VC_V2_CONTEXT};
+use certus_schemas::wire::CredentialFormat;
 use certus_schemas::STATUS_V1_CONTEXT;
 
 /// The Data Integrity context a VC 1.1 credential needs for its proof's terms.
@@ -47,8 +49,15 @@ pub struct Prepared {
     pub credential: Value,
     pub id: CredentialId,
     pub types: Vec<String>,
-    pub credential_type: Arc<CredentialType>,
+    /// The registered type version the credential was checked against; `None` for a
+    /// credential issued openly, of no registered type, whose subject no schema checked.
+    pub credential_type: Option<Arc<CredentialType>>,
     pub key: Arc<IssuerKey>,
+    /// The status entries its `credentialStatus` asked for.
+    pub requested_status: Requested,
+    /// True when its terms are checked against its contexts before it is secured: an open
+    /// credential's, or one with a context given inline.
+    pub check_terms: bool,
     /// The status entries, once allocated ([`Prepared::set_status`]).
     pub status: Option<Allocation>,
     /// The SD-JWT VC `status` claim (IETF Token Status List) of the same entries.
@@ -87,10 +96,55 @@ fn issuable(
     }
 }
 
+/// The registered type `types` names, if any: exactly one registered type, or with `open`
+/// (open issuance) none at all, among other types its contexts define.
+fn registered_type(
+    catalog: &Catalog,
+    types: &[String],
+    contexts: &[&str],
+    open: bool,
+) -> Result<Option<Arc<CredentialType>>, IssueError> {
+    let names: Vec<&str> = types.iter().map(String::as_str).collect();
+    let specific: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|t| *t != "VerifiableCredential")
+        .collect();
+    let registered: Vec<&str> = specific
+        .iter()
+        .copied()
+        .filter(|t| catalog.get(t).is_some())
+        .collect();
+    match (registered.as_slice(), specific.as_slice()) {
+        ([name], _) if open || specific.len() == 1 => {
+            issuable(catalog, name, &names, contexts).map(Some)
+        }
+        ([], _) if open => Ok(None),
+        ([_, _, ..], _) => Err(IssueError::UnknownType(
+            "type must name one registered credential type, not several".into(),
+        )),
+        (_, []) => Err(IssueError::UnknownType(format!(
+            "type names no credential type besides VerifiableCredential{CLOSED}"
+        ))),
+        (_, [name]) => Err(IssueError::UnknownType(format!(
+            "unknown credential type `{name}`{CLOSED}"
+        ))),
+        _ => Err(IssueError::UnknownType(format!(
+            "type must name exactly one credential type{CLOSED}"
+        ))),
+    }
+}
+
+/// Why a credential of no registered type was refused.
+const CLOSED: &str = " (this institution issues registered credential types only: open \
+    issuance is off, see GET /settings)";
+
 /// Checks `credential` and fills in what the issuer decides: `id` (a random `urn:uuid:`),
 /// `issuer` (the tenant's default DID), `validFrom` (now) and the type's JSON-LD context.
+/// With `open`, a credential of no registered type is accepted too (open issuance).
 pub fn prepare(
     credential: Value,
+    open: bool,
     tenant_id: &str,
     catalog: &Catalog,
     contexts: &Contexts,
@@ -103,12 +157,10 @@ pub fn prepare(
     if vc.contains_key("proof") {
         return Err(malformed("an unsecured credential has no proof", "/proof"));
     }
-    if vc.contains_key("credentialStatus") {
-        return Err(malformed(
-            "credentialStatus is set by the issuer: every credential gets revocation and suspension entries",
-            "/credentialStatus",
-        ));
-    }
+    let requested_status = match vc.remove("credentialStatus") {
+        Some(entries) => Requested::parse(&entries).map_err(IssueError::Status)?,
+        None => Requested::Any,
+    };
 
     // @context: VC 2.0 (or 1.1) first, every other one bundled or registered.
     let urls = context_urls(&vc);
@@ -121,7 +173,8 @@ pub fn prepare(
         return Err(IssueError::UnknownContext(unlisted));
     }
 
-    // type: VerifiableCredential plus exactly one known credential type.
+    // type: VerifiableCredential plus one registered credential type (or, issued openly,
+    // none).
     let types: Vec<String> = match vc.get("type") {
         Some(Value::Array(items)) => items
             .iter()
@@ -134,26 +187,10 @@ pub fn prepare(
     if !types.iter().any(|t| t == "VerifiableCredential") {
         return Err(malformed("type must include VerifiableCredential", "/type"));
     }
-    let mut specific = types.iter().filter(|t| *t != "VerifiableCredential");
-    let credential_type = match (specific.next(), specific.next()) {
-        (Some(name), None) => {
-            let names: Vec<&str> = types.iter().map(String::as_str).collect();
-            issuable(catalog, name, &names, &urls)?
-        }
-        (None, _) => {
-            return Err(IssueError::UnknownType(
-                "type names no credential type besides VerifiableCredential".into(),
-            ))
-        }
-        (Some(_), Some(_)) => {
-            return Err(IssueError::UnknownType(
-                "type must name exactly one credential type".into(),
-            ))
-        }
-    };
+    let credential_type = registered_type(catalog, &types, &urls, open)?;
     // The type's context; for VC 1.1, the terms of Data Integrity proofs and of status
     // entries, which only the VC 2.0 context defines.
-    let mut needed = vec![credential_type.context.as_str()];
+    let mut needed: Vec<&str> = credential_type.iter().map(|t| t.context.as_str()).collect();
     if model == DataModel::V1_1 {
         needed.extend([DATA_INTEGRITY_V2_CONTEXT, STATUS_V1_CONTEXT]);
     }
@@ -236,41 +273,25 @@ pub fn prepare(
         });
     }
 
-    // credentialSubject against the type's schema.
-    let subject = match vc.get("credentialSubject") {
-        Some(s @ Value::Object(_)) => s,
-        Some(Value::Array(_)) => {
-            return Err(malformed(
-                "credentialSubject must be a single object",
-                "/credentialSubject",
+    // credentialSubject against the type's schema; issued openly, one object or more.
+    let subject_error = |message: &str| malformed(message, "/credentialSubject");
+    let subject = vc.get("credentialSubject");
+    match (subject, &credential_type) {
+        (Some(s @ Value::Object(_)), Some(t)) => check_schema(t, s)?,
+        (Some(Value::Object(_)), None) => {}
+        (Some(Value::Array(subjects)), None)
+            if !subjects.is_empty() && subjects.iter().all(Value::is_object) => {}
+        (Some(Value::Array(_)), Some(_)) => {
+            return Err(subject_error("credentialSubject must be a single object"))
+        }
+        (Some(_), _) => {
+            return Err(subject_error(
+                "credentialSubject must be an object or a non-empty array of objects",
             ))
         }
-        _ => {
-            return Err(malformed(
-                "credentialSubject is required",
-                "/credentialSubject",
-            ))
-        }
-    };
-    let violations = credential_type.validate(subject);
-    if let Some(first) = violations.first() {
-        let summary = violations
-            .iter()
-            .map(|v| {
-                format!(
-                    "{}: {}",
-                    if v.path.is_empty() { "/" } else { &v.path },
-                    v.message
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(IssueError::Schema {
-            type_name: credential_type.name.clone(),
-            summary,
-            path: format!("/credential/credentialSubject{}", first.path),
-        });
+        (None, _) => return Err(subject_error("credentialSubject is required")),
     }
+    let check_terms = credential_type.is_none() || has_inline_context(&vc);
 
     Ok(Prepared {
         model,
@@ -279,11 +300,52 @@ pub fn prepare(
         types,
         credential_type,
         key,
+        requested_status,
+        check_terms,
         status: None,
         token_status: None,
         valid_from,
         valid_until,
     })
+}
+
+/// Refuses a subject its type's schema does not allow, naming every violation.
+fn check_schema(credential_type: &CredentialType, subject: &Value) -> Result<(), IssueError> {
+    let violations = credential_type.validate(subject);
+    let Some(first) = violations.first() else {
+        return Ok(());
+    };
+    let summary = violations
+        .iter()
+        .map(|v| {
+            format!(
+                "{}: {}",
+                if v.path.is_empty() { "/" } else { &v.path },
+                v.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(IssueError::Schema {
+        type_name: credential_type.name.clone(),
+        summary,
+        path: format!("/credential/credentialSubject{}", first.path),
+    })
+}
+
+/// True when `document` has a context given as an object, at any depth.
+fn has_inline_context(document: &Map<String, Value>) -> bool {
+    document
+        .iter()
+        .any(|(key, value)| match (key.as_str(), value) {
+            ("@context", Value::Array(items)) => items.iter().any(|c| !c.is_string()),
+            ("@context", context) => !context.is_string(),
+            (_, Value::Object(inner)) => has_inline_context(inner),
+            (_, Value::Array(items)) => items
+                .iter()
+                .any(|v| v.as_object().is_some_and(has_inline_context)),
+            _ => false,
+        })
 }
 
 fn parse_date(value: &Value, path: &str) -> Result<DateTime<Utc>, IssueError> {
@@ -327,12 +389,27 @@ impl Prepared {
         Value::Object(claims)
     }
 
+    /// The credential's registered type, which `format` needs (SD-JWT VC: its `vct`).
+    pub fn registered_type(
+        &self,
+        format: CredentialFormat,
+    ) -> Result<&Arc<CredentialType>, IssueError> {
+        self.credential_type.as_ref().ok_or_else(|| {
+            IssueError::UnknownType(format!(
+                "{} needs a registered credential type (its vct names it); a credential \
+                 of no registered type is issued as ldp_vc or vc+jwt",
+                format.as_str()
+            ))
+        })
+    }
+
     /// The SD-JWT VC claim set of this credential, and the claims disclosable by default
     /// (those the type marks personal). A `did:key`/`did:jwk` subject becomes `cnf.jwk`.
     pub async fn sd_jwt_claims(
         &self,
         now: DateTime<Utc>,
     ) -> Result<(Map<String, Value>, Vec<String>), IssueError> {
+        let credential_type = self.registered_type(CredentialFormat::DcSdJwt)?;
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.key.did));
         claims.insert("iat".into(), json!(now.timestamp()));
@@ -340,7 +417,7 @@ impl Prepared {
         if let Some(until) = self.valid_until {
             claims.insert("exp".into(), json!(until.timestamp()));
         }
-        claims.insert("vct".into(), json!(self.credential_type.vct));
+        claims.insert("vct".into(), json!(credential_type.vct));
         claims.insert("jti".into(), json!(self.id.as_str()));
         if let Some(status) = &self.token_status {
             claims.insert("status".into(), status.clone());
@@ -364,8 +441,7 @@ impl Prepared {
                 claims.insert(name, value);
             }
         }
-        let disclosable = self
-            .credential_type
+        let disclosable = credential_type
             .personal_claims
             .iter()
             .filter(|c| claims.contains_key(*c))

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::metadata::{configuration_id, format_name, PRE_AUTHORIZED_GRANT};
+use super::metadata::{VciFormat, PRE_AUTHORIZED_GRANT};
 use super::offers::{opened, status_of, MAX_TX_CODE_FAILURES};
 use super::OpenId;
 use super::{nonces, proof, OAuthError, OAuthErrorKind};
@@ -126,17 +126,23 @@ pub async fn token(
         ));
     }
     let format = parse_format(&offer.format)?;
-    let configuration = configuration_id(&offer.credential_type, format);
+    let authorization_details: Vec<Value> = VciFormat::offered(format)
+        .iter()
+        .map(|f| {
+            let configuration = f.configuration_id(&offer.credential_type);
+            json!({
+                "type": "openid_credential",
+                "credential_configuration_id": configuration,
+                "credential_identifiers": [configuration],
+            })
+        })
+        .collect();
     let c_nonce = openid.nonces.issue(now);
     Ok(json!({
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": ACCESS_TOKEN_SECS,
-        "authorization_details": [{
-            "type": "openid_credential",
-            "credential_configuration_id": configuration,
-            "credential_identifiers": [configuration],
-        }],
+        "authorization_details": authorization_details,
         "c_nonce": c_nonce,
         "c_nonce_expires_in": nonces::LIFETIME_SECS,
     }))
@@ -179,7 +185,7 @@ pub async fn credential(
         ));
     }
     let format = parse_format(&offer.format)?;
-    let (dialect, jwt) = requested_proof(request, &offer.credential_type, format)?;
+    let (dialect, chosen, jwt) = requested_proof(request, &offer.credential_type, format)?;
     let holder = match proof::check(&openid.db, &openid.nonces, jwt, &openid.public_url, now).await
     {
         Ok(holder) => holder,
@@ -208,7 +214,7 @@ pub async fn credential(
             "the access token was already used to receive its credential",
         ));
     }
-    let issued = match redeem(openid, &offer, &holder.did, format, now).await {
+    let issued = match redeem(openid, &offer, &holder.did, chosen, now).await {
         Ok(issued) => issued,
         Err(e) => {
             // Nothing was issued: the offer waits again.
@@ -243,7 +249,7 @@ pub async fn credential(
         Dialect::Final => json!({ "credentials": [{ "credential": credential }] }),
         Dialect::Draft13 => json!({
             "credential": credential,
-            "format": format_name(format),
+            "format": chosen.name(),
             "c_nonce": openid.nonces.issue(now),
             "c_nonce_expires_in": nonces::LIFETIME_SECS,
         }),
@@ -254,7 +260,7 @@ async fn redeem(
     openid: &OpenId,
     offer: &credential_offers::Model,
     holder: &str,
-    format: CredentialFormat,
+    format: VciFormat,
     now: DateTime<Utc>,
 ) -> Result<issuance::Issued, OAuthError> {
     let (subject, document) = opened(openid, offer)
@@ -263,6 +269,9 @@ async fn redeem(
         .ok_or_else(|| error(OAuthErrorKind::CredentialRequestDenied, WITHDRAWN))?;
     let mut credential = document["credential"].clone();
     credential["credentialSubject"]["id"] = json!(holder);
+    if format == VciFormat::JwtVcJson {
+        credential = as_vc_1_1(credential);
+    }
     let disclosable: Option<Vec<String>> =
         serde_json::from_value(document["selectivelyDisclosable"].clone())
             .map_err(OAuthError::internal)?;
@@ -273,9 +282,8 @@ async fn redeem(
             &offer.created_by,
             credential,
             Securing {
-                format,
                 disclosable: disclosable.as_deref(),
-                cryptosuite: None,
+                ..Securing::format(format.format())
             },
             DataSubject::Stored(Box::new(subject)),
             now,
@@ -287,25 +295,49 @@ async fn redeem(
         })
 }
 
+/// `credential` (as the certifier gave it, VC 2.0) in the VC Data Model 1.1: the v1 context
+/// first, and its dates under their 1.1 names. (Issuance adds the contexts 1.1 needs.)
+fn as_vc_1_1(mut credential: Value) -> Value {
+    let Value::Object(vc) = &mut credential else {
+        return credential;
+    };
+    if let Some(Value::Array(contexts)) = vc.get_mut("@context") {
+        for context in contexts.iter_mut() {
+            if context == certus_credential::VC_V2_CONTEXT {
+                *context = json!(certus_credential::VC_V1_CONTEXT);
+            }
+        }
+    }
+    for (v2, v1) in [
+        ("validFrom", "issuanceDate"),
+        ("validUntil", "expirationDate"),
+    ] {
+        if let Some(date) = vc.remove(v2) {
+            vc.insert(v1.into(), date);
+        }
+    }
+    credential
+}
+
 /// Reads a credential request (its JSON body) for an offer of `type_name` in `format`: the
-/// dialect it speaks and its one JWT proof of possession.
+/// dialect it speaks, the offered configuration it asks for, and its one JWT proof of
+/// possession.
 pub fn requested_proof<'a>(
     request: &'a Value,
     type_name: &str,
     format: CredentialFormat,
-) -> Result<(Dialect, &'a str), OAuthError> {
-    let configuration = configuration_id(type_name, format);
-    let dialect = check_request(request, type_name, format, &configuration)?;
-    Ok((dialect, proof_jwt(request, dialect)?))
+) -> Result<(Dialect, VciFormat, &'a str), OAuthError> {
+    let (dialect, chosen) = check_request(request, type_name, format)?;
+    Ok((dialect, chosen, proof_jwt(request, dialect)?))
 }
 
-/// Checks the request names the offered configuration; the dialect it speaks.
+/// Checks the request names one of the offered configurations; the dialect it speaks and
+/// the configuration's format.
 fn check_request(
     request: &Value,
     type_name: &str,
     format: CredentialFormat,
-    configuration: &str,
-) -> Result<Dialect, OAuthError> {
+) -> Result<(Dialect, VciFormat), OAuthError> {
     use OAuthErrorKind::*;
     if !request.is_object() {
         return Err(error(
@@ -323,19 +355,31 @@ fn check_request(
         (_, Some(_)) => Dialect::Draft13,
         _ => Dialect::Final,
     };
+    let offered = VciFormat::offered(format);
+    let configurations: Vec<String> = offered
+        .iter()
+        .map(|f| f.configuration_id(type_name))
+        .collect();
+    let not_offered = |what: String| {
+        error(
+            UnknownCredentialConfiguration,
+            format!(
+                "this access token is for `{}`, not {what}",
+                configurations.join("` or `")
+            ),
+        )
+    };
     let named = request
         .get("credential_configuration_id")
         .or(request.get("credential_identifier"))
         .and_then(Value::as_str);
     if let Some(named) = named {
-        return if named == configuration {
-            Ok(dialect)
-        } else {
-            Err(error(
-                UnknownCredentialConfiguration,
-                format!("this access token is for `{configuration}`, not `{named}`"),
-            ))
-        };
+        return offered
+            .iter()
+            .zip(&configurations)
+            .find(|(_, id)| *id == named)
+            .map(|(f, _)| (dialect, *f))
+            .ok_or_else(|| not_offered(format!("`{named}`")));
     }
     let Some(requested) = request.get("format").and_then(Value::as_str) else {
         return Err(error(
@@ -356,14 +400,11 @@ fn check_request(
         "vc+sd-jwt" => "dc+sd-jwt",
         other => other,
     };
-    if requested == format_name(format) && same_type {
-        Ok(dialect)
-    } else {
-        Err(error(
-            UnknownCredentialConfiguration,
-            format!("this access token is for `{configuration}`"),
-        ))
-    }
+    offered
+        .iter()
+        .find(|f| f.name() == requested && same_type)
+        .map(|f| (dialect, *f))
+        .ok_or_else(|| not_offered(format!("a `{requested}` credential of another type")))
 }
 
 /// The one JWT proof of the request.

@@ -20,38 +20,74 @@ pub mod paths {
     pub const RESPONSES: &str = "/openid4vp/responses";
 }
 
-/// The OpenID4VCI name of a format.
-pub fn format_name(format: CredentialFormat) -> &'static str {
-    match format {
-        CredentialFormat::DcSdJwt => "dc+sd-jwt",
-        CredentialFormat::VcJwt => "jwt_vc_json",
-        CredentialFormat::LdpVc => "ldp_vc",
+/// A credential configuration's format, as OpenID4VCI names it: each of Certus's issue
+/// formats, and a VC JWT in both data models — `jwt_vc_json` is a VC Data Model 1.1 JWT
+/// (OpenID4VCI 1.0 Appendix A.1.1: `typ: JWT`, a `vc` claim), `vc+jwt` a VC 2.0 one
+/// (VC-JOSE-COSE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VciFormat {
+    SdJwt,
+    JwtVcJson,
+    VcJwt,
+    LdpVc,
+}
+
+impl VciFormat {
+    /// Every configuration format, in the order of the metadata.
+    pub const ALL: [Self; 4] = [Self::SdJwt, Self::JwtVcJson, Self::VcJwt, Self::LdpVc];
+
+    /// The `format` of the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SdJwt => "dc+sd-jwt",
+            Self::JwtVcJson => "jwt_vc_json",
+            Self::VcJwt => "vc+jwt",
+            Self::LdpVc => "ldp_vc",
+        }
+    }
+
+    /// The configuration id's suffix: `KycCredential_sd_jwt`.
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::SdJwt => "sd_jwt",
+            Self::JwtVcJson => "jwt_vc_json",
+            Self::VcJwt => "vc_jwt",
+            Self::LdpVc => "ldp_vc",
+        }
+    }
+
+    /// How Certus secures a credential of this format.
+    pub fn format(self) -> CredentialFormat {
+        match self {
+            Self::SdJwt => CredentialFormat::DcSdJwt,
+            Self::JwtVcJson | Self::VcJwt => CredentialFormat::VcJwt,
+            Self::LdpVc => CredentialFormat::LdpVc,
+        }
+    }
+
+    /// The configurations an offer in `format` lists, the one wallets take by default
+    /// first: a VC JWT as 1.1 (`jwt_vc_json`, what wallets expect) and as 2.0.
+    pub fn offered(format: CredentialFormat) -> &'static [Self] {
+        match format {
+            CredentialFormat::DcSdJwt => &[Self::SdJwt],
+            CredentialFormat::VcJwt => &[Self::JwtVcJson, Self::VcJwt],
+            CredentialFormat::LdpVc => &[Self::LdpVc],
+        }
+    }
+
+    /// The id of the configuration of `type_name` in this format.
+    pub fn configuration_id(self, type_name: &str) -> String {
+        format!("{type_name}_{}", self.suffix())
     }
 }
-
-/// The id of the configuration of `type_name` in `format`, e.g. `KycCredential_sd_jwt`.
-pub fn configuration_id(type_name: &str, format: CredentialFormat) -> String {
-    let suffix = match format {
-        CredentialFormat::DcSdJwt => "sd_jwt",
-        CredentialFormat::VcJwt => "jwt_vc_json",
-        CredentialFormat::LdpVc => "ldp_vc",
-    };
-    format!("{type_name}_{suffix}")
-}
-
-const FORMATS: [CredentialFormat; 3] = [
-    CredentialFormat::DcSdJwt,
-    CredentialFormat::VcJwt,
-    CredentialFormat::LdpVc,
-];
 
 /// The credential issuer metadata of the issuer at `issuer` (its public URL).
 pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
     let mut configurations = Map::new();
     for credential_type in catalog.current() {
-        for format in FORMATS {
+        for format in VciFormat::ALL {
             configurations.insert(
-                configuration_id(&credential_type.name, format),
+                format.configuration_id(&credential_type.name),
                 configuration(&credential_type, format),
             );
         }
@@ -67,20 +103,20 @@ pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
     })
 }
 
-fn configuration(credential_type: &CredentialType, format: CredentialFormat) -> Value {
+fn configuration(credential_type: &CredentialType, format: VciFormat) -> Value {
     let display = json!([{"name": credential_type.title, "description": credential_type.description, "locale": "en"}]);
     let claims: Vec<Value> = credential_type
         .claim_names()
         .map(|(name, title, required)| {
             let path = match format {
-                CredentialFormat::DcSdJwt => json!([name]),
+                VciFormat::SdJwt => json!([name]),
                 _ => json!(["credentialSubject", name]),
             };
             json!({"path": path, "mandatory": required, "display": [{"name": title, "locale": "en"}]})
         })
         .collect();
     let mut config = json!({
-        "format": format_name(format),
+        "format": format.name(),
         "scope": credential_type.name,
         "cryptographic_binding_methods_supported": ["jwk", "did:key", "did:jwk"],
         "credential_signing_alg_values_supported": ALLOWED_ALGORITHMS,
@@ -90,9 +126,15 @@ fn configuration(credential_type: &CredentialType, format: CredentialFormat) -> 
     });
     let types = json!(["VerifiableCredential", credential_type.name]);
     match format {
-        CredentialFormat::DcSdJwt => config["vct"] = json!(credential_type.vct),
-        CredentialFormat::VcJwt => config["credential_definition"] = json!({"type": types}),
-        CredentialFormat::LdpVc => {
+        VciFormat::SdJwt => config["vct"] = json!(credential_type.vct),
+        VciFormat::JwtVcJson => config["credential_definition"] = json!({"type": types}),
+        VciFormat::VcJwt => {
+            config["credential_definition"] = json!({
+                "@context": [certus_credential::VC_V2_CONTEXT, credential_type.context],
+                "type": types,
+            });
+        }
+        VciFormat::LdpVc => {
             config["credential_definition"] = json!({
                 "@context": [certus_credential::VC_V2_CONTEXT, credential_type.context],
                 "type": types,

@@ -15,11 +15,12 @@ use sea_orm::{
 };
 use serde_json::{json, Value};
 
-use super::metadata::{configuration_id, paths, PRE_AUTHORIZED_GRANT};
+use super::metadata::{paths, VciFormat, PRE_AUTHORIZED_GRANT};
 use super::OpenId;
 use crate::auth::{random_token, token_hash, Principal};
-use crate::issuance::IssueError;
+use crate::issuance::{with_credential_id, IssueError};
 use crate::privacy::{vault, ErasureListener, PersonalRows, Subject};
+use crate::status::requested::{Requested, RequestedError};
 use crate::store::entities::credential_offers;
 use crate::uri::percent_encode;
 use crate::work::Work;
@@ -61,13 +62,32 @@ pub async fn create(
             "/credential/credentialSubject/id",
         ));
     }
+    let option = |message: &str, path: &str| IssueError::Option {
+        message: message.into(),
+        path: path.into(),
+    };
+    if request.options.mandatory_pointers.is_some() {
+        return Err(option(
+            "an offer takes selectivelyDisclosable, not mandatoryPointers",
+            "/options/mandatoryPointers",
+        ));
+    }
+    let credential =
+        with_credential_id(request.credential, request.options.credential_id.as_deref())?;
     // The checks of an issuance, now; redemption makes them again (a mandate may run out
     // or be revoked meanwhile), so the permit is not held while the offer waits.
     let (prepared, permit) = openid
         .issuer
-        .authorise(&principal.tenant_id, request.credential.clone(), now)
+        .authorise(&principal.tenant_id, credential.clone(), now)
         .await?;
     drop(permit);
+    if prepared.requested_status != Requested::Any {
+        return Err(IssueError::Status(RequestedError::Unsupported(
+            "an offered credential gets its status entries when the wallet redeems it: \
+             leave credentialStatus out"
+                .into(),
+        )));
+    }
     let format = request.options.format;
     if let Some(names) = &request.options.selectively_disclosable {
         let subject = &prepared.credential["credentialSubject"];
@@ -81,7 +101,18 @@ pub async fn create(
             return Err(IssueError::UnknownDisclosable(unknown.clone()));
         }
     }
-    let type_name = prepared.credential_type.name.clone();
+    let type_name = prepared
+        .credential_type
+        .as_ref()
+        .ok_or_else(|| {
+            IssueError::UnknownType(
+                "an offer needs a registered credential type: the wallet asks for the \
+                 credential by its type's configuration"
+                    .into(),
+            )
+        })?
+        .name
+        .clone();
     let code = random_token();
     let tx_code = request.tx_code.then(|| {
         let mut rng = rand::rngs::OsRng;
@@ -101,7 +132,7 @@ pub async fn create(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let document = subject
         .seal_json(&json!({
-            "credential": request.credential,
+            "credential": credential,
             "selectivelyDisclosable": request.options.selectively_disclosable,
             "preAuthorizedCode": code,
         }))
@@ -142,7 +173,8 @@ pub async fn create(
     stored.map_err(|e| IssueError::Internal(e.into()))?;
     let credential_offer = offer_json(
         &openid.public_url,
-        &configuration_id(&type_name, format),
+        &type_name,
+        format,
         &code,
         tx_code.is_some(),
     );
@@ -166,8 +198,19 @@ pub fn offer_uri(credential_offer_uri: &str) -> String {
     )
 }
 
-/// The credential offer object (OpenID4VCI §4.1.1).
-fn offer_json(issuer: &str, configuration: &str, code: &str, tx_code: bool) -> Value {
+/// The credential offer object (OpenID4VCI §4.1.1) of a credential of `type_name` in
+/// `format`, with every configuration it may be received in.
+fn offer_json(
+    issuer: &str,
+    type_name: &str,
+    format: CredentialFormat,
+    code: &str,
+    tx_code: bool,
+) -> Value {
+    let configurations: Vec<String> = VciFormat::offered(format)
+        .iter()
+        .map(|f| f.configuration_id(type_name))
+        .collect();
     let mut grant = json!({ "pre-authorized_code": code });
     if tx_code {
         grant["tx_code"] = json!({
@@ -178,7 +221,7 @@ fn offer_json(issuer: &str, configuration: &str, code: &str, tx_code: bool) -> V
     }
     json!({
         "credential_issuer": issuer,
-        "credential_configuration_ids": [configuration],
+        "credential_configuration_ids": configurations,
         "grants": { PRE_AUTHORIZED_GRANT: grant },
     })
 }
@@ -290,7 +333,8 @@ pub async fn published(
     let format: CredentialFormat = serde_json::from_value(json!(offer.format))?;
     Ok(Some(offer_json(
         &openid.public_url,
-        &configuration_id(&offer.credential_type, format),
+        &offer.credential_type,
+        format,
         code,
         offer.tx_code.is_some(),
     )))

@@ -798,14 +798,28 @@ fn shown_w3c(credential: &Value, format: &'static str) -> Shown {
 pub fn shown_in(presentation: &Value) -> Vec<Shown> {
     match presentation {
         Value::String(token) if token.contains('~') => shown_sd_jwt(token).into_iter().collect(),
+        // A `vp+jwt` with enveloped `vc+jwt`s, or a VC 1.1 presentation JWT (a `vp` claim)
+        // with 1.1 credential JWTs (each a `vc` claim).
         Value::String(token) => jose::decode(token)
             .map(|vp| {
-                embedded(&vp.payload)
-                    .filter_map(|c| match envelope::open(c) {
-                        Some((MediaType::VcJwt, jwt)) => jose::decode(jwt)
-                            .ok()
-                            .map(|d| shown_w3c(&d.payload, formats::JWT_VC)),
-                        _ => None,
+                embedded(vp.payload.get("vp").unwrap_or(&vp.payload))
+                    .filter_map(|c| {
+                        let jwt = match (c, envelope::open(c)) {
+                            (Value::String(jwt), _) => jwt.as_str(),
+                            (_, Some((MediaType::VcJwt, jwt))) => jwt,
+                            _ => return None,
+                        };
+                        let payload = jose::decode(jwt).ok()?.payload;
+                        Some(match payload.get("vc") {
+                            Some(vc) => {
+                                let mut shown = shown_w3c(vc, formats::JWT_VC);
+                                shown.issuer = shown
+                                    .issuer
+                                    .or_else(|| payload["iss"].as_str().map(str::to_owned));
+                                shown
+                            }
+                            None => shown_w3c(&payload, formats::JWT_VC),
+                        })
                     })
                     .collect()
             })

@@ -22,8 +22,25 @@ use super::erasure::{self, ErasureError};
 use super::Privacy;
 use crate::auth::Principal;
 use crate::error::{DomainError, ErrorKind};
+use crate::issuance::OPEN_TYPE;
 use crate::store::entities::{data_subjects, erasures, personal_records, retention_rules};
 use crate::work::Work;
+
+/// How long the personal data of credentials issued openly (of no registered type, so no
+/// schema declares a period) is kept, unless the institution sets its own period for
+/// [`OPEN_TYPE`].
+pub const OPEN_RETENTION: &str = "P1Y";
+
+/// The period a credential type declares (for [`OPEN_TYPE`], Certus's default).
+fn declared_period(privacy: &Privacy, credential_type: &str) -> Option<String> {
+    if credential_type == OPEN_TYPE {
+        return Some(OPEN_RETENTION.to_owned());
+    }
+    privacy
+        .catalog
+        .get(credential_type)
+        .map(|t| t.retention.clone())
+}
 
 /// Records erased per query of a sweep.
 const BATCH: u64 = 500;
@@ -95,16 +112,25 @@ pub async fn periods(
         .into_iter()
         .map(|r| (r.credential_type, r.period))
         .collect();
-    Ok(privacy
+    let declared = privacy
         .catalog
         .newest()
         .iter()
-        .map(|t| {
-            let period = match own.get(&t.name) {
+        .map(|t| (t.name.clone(), t.retention.clone(), RetentionSource::Schema))
+        .chain([(
+            OPEN_TYPE.to_owned(),
+            OPEN_RETENTION.to_owned(),
+            RetentionSource::Default,
+        )])
+        .collect::<Vec<_>>();
+    Ok(declared
+        .into_iter()
+        .map(|(name, period, source)| {
+            let period = match own.get(&name) {
                 Some(p) => (p.clone(), RetentionSource::Institution),
-                None => (t.retention.clone(), RetentionSource::Schema),
+                None => (period, source),
             };
-            (t.name.clone(), period)
+            (name, period)
         })
         .collect())
 }
@@ -118,7 +144,7 @@ pub async fn set(
     period: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), RetentionError> {
-    if privacy.catalog.get(credential_type).is_none() {
+    if declared_period(privacy, credential_type).is_none() {
         return Err(RetentionError::UnknownType(credential_type.to_owned()));
     }
     if let Some(invalid) = period.filter(|p| Period::parse(p).is_none()) {
@@ -213,11 +239,14 @@ pub async fn report(
             )
             .count(&privacy.db)
             .await?;
-        let schema_period = privacy
-            .catalog
-            .get(&credential_type)
-            .map(|t| t.retention.clone())
-            .unwrap_or_default();
+        if credential_type == OPEN_TYPE
+            && source != RetentionSource::Institution
+            && held + erased == 0
+        {
+            // An institution that never issued openly is not shown the open type's row.
+            continue;
+        }
+        let schema_period = declared_period(privacy, &credential_type).unwrap_or_default();
         rules.push(RetentionRule {
             credential_type,
             period,

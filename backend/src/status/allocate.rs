@@ -26,13 +26,23 @@ pub struct Allocation {
     pub index: usize,
 }
 
+/// The taken indexes of the pairs this process hands out indexes in.
+#[derive(Debug, Default)]
+pub(super) struct Allocations {
+    /// Per issuer DID: its open pair.
+    pub open: std::collections::HashMap<String, OpenPair>,
+    /// Per revocation list of a closed pair: its taken indexes, once an index of it was
+    /// claimed (or it was closed by this process).
+    pub closed: std::collections::HashMap<ListId, StatusBits>,
+}
+
 /// An issuer's open pair and the indexes taken in it.
 #[derive(Debug)]
 pub(super) struct OpenPair {
-    revocation: ListId,
+    pub revocation: ListId,
     suspension: ListId,
-    taken: StatusBits,
-    count: usize,
+    pub taken: StatusBits,
+    pub count: usize,
 }
 
 impl StatusLists {
@@ -43,16 +53,16 @@ impl StatusLists {
         key: &IssuerKey,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Allocation> {
-        let mut open = self.open.lock().await;
+        let mut allocations = self.allocations.lock().await;
         loop {
-            let pair = match open.get_mut(&key.did) {
+            let pair = match allocations.open.get_mut(&key.did) {
                 Some(pair) => pair,
                 None => {
                     let pair = match self.load_open_pair(&key.did).await? {
                         Some(pair) => pair,
                         None => self.open_pair(key, now).await?,
                     };
-                    open.entry(key.did.clone()).or_insert(pair)
+                    allocations.open.entry(key.did.clone()).or_insert(pair)
                 }
             };
             let index = (pair.count < CLOSE_AT)
@@ -77,14 +87,18 @@ impl StatusLists {
                         .filter(status_lists::Column::Id.is_in(full))
                         .exec(&self.db)
                         .await?;
-                    open.remove(&key.did);
+                    if let Some(closed) = allocations.open.remove(&key.did) {
+                        // Kept: an index claimed in it later must not be one handed out
+                        // to an issuance not yet recorded.
+                        allocations.closed.insert(closed.revocation, closed.taken);
+                    }
                 }
             }
         }
     }
 
     /// The issuer's open pair in the database, with the indexes its credentials took.
-    async fn load_open_pair(&self, issuer: &str) -> anyhow::Result<Option<OpenPair>> {
+    pub(super) async fn load_open_pair(&self, issuer: &str) -> anyhow::Result<Option<OpenPair>> {
         let Some(row) = status_lists::Entity::find()
             .filter(status_lists::Column::Issuer.eq(issuer))
             .filter(status_lists::Column::Open.eq(true))
@@ -100,8 +114,20 @@ impl StatusLists {
         else {
             anyhow::bail!("status list {} has a malformed id or partner", row.id);
         };
+        let (taken, count) = self.taken_in(revocation).await?;
+        Ok(Some(OpenPair {
+            revocation,
+            suspension,
+            taken,
+            count,
+        }))
+    }
+
+    /// The indexes of the pair of revocation list `revocation` its recorded credentials
+    /// hold, and how many they are.
+    pub(super) async fn taken_in(&self, revocation: ListId) -> anyhow::Result<(StatusBits, usize)> {
         let indexes: Vec<Option<i64>> = issued_credentials::Entity::find()
-            .filter(issued_credentials::Column::RevocationList.eq(&row.id))
+            .filter(issued_credentials::Column::RevocationList.eq(revocation.to_string()))
             .select_only()
             .column(issued_credentials::Column::StatusIndex)
             .into_tuple()
@@ -111,12 +137,7 @@ impl StatusLists {
         for index in indexes.iter().flatten() {
             taken.set(*index as usize, true);
         }
-        Ok(Some(OpenPair {
-            revocation,
-            suspension,
-            taken,
-            count: indexes.len(),
-        }))
+        Ok((taken, indexes.len()))
     }
 
     /// Creates a pair of lists for `key`'s DID and publishes their empty first versions.

@@ -13,6 +13,7 @@ mod change;
 pub mod event;
 pub mod list;
 mod publish;
+pub mod requested;
 mod token;
 pub mod verify;
 
@@ -47,8 +48,8 @@ pub struct StatusLists {
     contexts: Arc<Contexts>,
     /// The public base URL lists are served under, without a trailing slash.
     base_url: String,
-    /// Per issuer DID: its open pair of lists.
-    open: tokio::sync::Mutex<HashMap<String, allocate::OpenPair>>,
+    /// The indexes taken in the pairs this process hands out indexes in.
+    allocations: tokio::sync::Mutex<allocate::Allocations>,
     /// Status changes run one at a time in this process (the database orders them across
     /// processes).
     changes: tokio::sync::Mutex<()>,
@@ -82,7 +83,7 @@ impl StatusLists {
             keys,
             contexts,
             base_url: base_url.trim_end_matches('/').to_owned(),
-            open: Default::default(),
+            allocations: Default::default(),
             changes: Default::default(),
             served: Default::default(),
             partners: Default::default(),

@@ -743,6 +743,26 @@ pub mod webhooks {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod institution_settings {
+    //! What an institution allows beyond the server profile's defaults (`None`: the default).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "institution_settings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        pub open_issuance: Option<bool>,
+        pub updated_by: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod webhook_deliveries {
     //! The outbox of webhook events: written in the transaction of the status change that
     //! causes them, delivered (and retried) by a background task.

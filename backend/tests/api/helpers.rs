@@ -72,6 +72,7 @@ pub fn server_config() -> ServerConfig {
         public_url: Some(PUBLIC_URL.into()),
         retention_interval_secs: 3600,
         max_connections: 512,
+        profile: Default::default(),
     }
 }
 

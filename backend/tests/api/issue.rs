@@ -166,21 +166,34 @@ async fn unknown_types_contexts_and_foreign_issuers_are_refused(db: Db) {
             "UNKNOWN_CONTEXT",
         ),
         (
-            // An inline context would redefine the type's terms.
+            // A context given inline cannot redefine the type's (protected) terms...
             {
                 let mut c = kyc_credential(None);
                 c["@context"]
                     .as_array_mut()
                     .expect("ctx")
-                    .push(json!({"@vocab": "https://attacker.example/#"}));
+                    .push(json!({"familyName": "https://attacker.example/#name"}));
                 c
             },
-            "UNKNOWN_CONTEXT",
+            "JSONLD_INVALID",
         ),
         (
+            // An embedded context is no claim of a schema-checked subject.
             {
                 let mut c = kyc_credential(None);
                 c["credentialSubject"]["@context"] = json!({"familyName": "@id"});
+                c
+            },
+            "SCHEMA_VIOLATION",
+        ),
+        (
+            // ...nor load what is not known.
+            {
+                let mut c = kyc_credential(None);
+                c["@context"]
+                    .as_array_mut()
+                    .expect("ctx")
+                    .push(json!({"@import": "https://attacker.example/ctx"}));
                 c
             },
             "UNKNOWN_CONTEXT",

@@ -10,6 +10,7 @@ mod chain;
 mod dids;
 mod issue;
 mod kyc;
+mod open;
 mod openid;
 mod policies;
 mod presentations;

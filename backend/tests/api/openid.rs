@@ -20,6 +20,7 @@ use crate::on_both_databases;
 
 on_both_databases!(
     a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key,
+    a_vc_jwt_offer_is_received_as_vc_1_1_or_2_0_as_the_wallet_asks,
     wrong_used_and_expired_codes_are_refused,
     proofs_with_a_wrong_nonce_key_audience_or_type_are_refused,
     nonces_are_given_out_without_a_write_rate_limited_and_expire,
@@ -192,8 +193,24 @@ async fn a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key
                 );
             }
             "vc+jwt" => {
-                let claims = payload(credential.as_str().expect("jwt"));
-                assert_eq!(claims["credentialSubject"]["id"], holder.did);
+                // Offered as OpenID4VCI's jwt_vc_json first: a VC Data Model 1.1 JWT.
+                assert_eq!(
+                    served["credential_configuration_ids"],
+                    json!(["KycCredential_jwt_vc_json", "KycCredential_vc_jwt"])
+                );
+                let token = credential.as_str().expect("jwt");
+                let claims = payload(token);
+                assert_eq!(claims["vc"]["credentialSubject"]["id"], holder.did);
+                assert_eq!(claims["sub"], holder.did);
+                assert_eq!(
+                    claims["vc"]["@context"][0],
+                    "https://www.w3.org/2018/credentials/v1"
+                );
+                assert!(claims["vc"].get("issuanceDate").is_some(), "{claims}");
+                assert_eq!(
+                    jose::decode(token).expect("a JWS").header_str("typ"),
+                    Some("JWT")
+                );
             }
             _ => assert_eq!(credential["credentialSubject"]["id"], holder.did),
         }
@@ -222,6 +239,66 @@ async fn a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key
         assert_eq!(again["error"], "invalid_token");
         let (status, _) = app.get(&by_reference).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// OpenID4VCI's `jwt_vc_json` is a VC Data Model 1.1 JWT; the 2.0 `vc+jwt` has its own
+/// configuration, and a wallet asking for either gets that one.
+async fn a_vc_jwt_offer_is_received_as_vc_1_1_or_2_0_as_the_wallet_asks(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, metadata) = app.get("/.well-known/openid-credential-issuer").await;
+    let configurations = &metadata["credential_configurations_supported"];
+    assert_eq!(
+        configurations["KycCredential_jwt_vc_json"]["format"],
+        "jwt_vc_json"
+    );
+    assert_eq!(configurations["KycCredential_vc_jwt"]["format"], "vc+jwt");
+    assert_eq!(
+        configurations["KycCredential_vc_jwt"]["credential_definition"]["@context"][0],
+        "https://www.w3.org/ns/credentials/v2"
+    );
+    for (configuration, typ) in [
+        ("KycCredential_vc_jwt", "vc+jwt"),
+        ("KycCredential_jwt_vc_json", "JWT"),
+    ] {
+        let offer = app.offer("vc+jwt", false).await;
+        let access = app.access_token(&offer, None).await;
+        let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+        // Not offered: another format of the same type.
+        for (asked, expected) in [
+            ("KycCredential_ldp_vc", StatusCode::BAD_REQUEST),
+            (configuration, StatusCode::OK),
+        ] {
+            let proof = holder
+                .proof(PUBLIC_URL, &app.c_nonce().await, Utc::now())
+                .expect("proof");
+            let (status, body) = app
+                .credential_request(
+                    &access,
+                    &json!({"credential_configuration_id": asked, "proofs": {"jwt": [proof]}}),
+                )
+                .await;
+            assert_eq!(status, expected, "{asked}: {body}");
+            if status == StatusCode::BAD_REQUEST {
+                assert_eq!(body["error"], "unknown_credential_configuration");
+                continue;
+            }
+            let token = body["credentials"][0]["credential"]
+                .as_str()
+                .expect("a JWT");
+            assert_eq!(
+                jose::decode(token).expect("a JWS").header_str("typ"),
+                Some(typ)
+            );
+            let claims = payload(token);
+            let subject = match typ {
+                "JWT" => &claims["vc"]["credentialSubject"],
+                _ => &claims["credentialSubject"],
+            };
+            assert_eq!(subject["id"], holder.did, "{configuration}");
+            let (status, result) = app.verify(&json!(token)).await;
+            assert_eq!(status, StatusCode::OK, "{configuration}: {result}");
+        }
     }
 }
 

@@ -562,14 +562,15 @@ async fn bad_status_requests_get_clear_errors(db: Db) {
         (StatusCode::CONFLICT, Some("REVOCATION_FINAL"))
     );
 
-    // The issuer sets credentialStatus; a client cannot.
+    // A client may name an entry of the issuer's lists, but not one another credential holds.
     let mut credential = kyc_credential(None);
     credential["credentialStatus"] = entries(&vc)[0].clone();
     let (status, body) = app.try_issue(credential, json!({})).await;
     assert_eq!(
-        (status, body["path"].as_str()),
+        (status, body["code"].as_str(), body["path"].as_str()),
         (
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
+            Some("STATUS_INDEX_TAKEN"),
             Some("/credential/credentialStatus")
         )
     );

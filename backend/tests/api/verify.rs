@@ -278,17 +278,31 @@ async fn unsupported_cryptosuites_and_unknown_contexts_are_refused(db: Db) {
         );
     }
 
+    // A context given inline is JSON-LD 1.1's; it may not load what is not known...
     let mut inline = vc.clone();
     inline["@context"]
         .as_array_mut()
         .expect("ctx")
-        .push(json!({"@vocab": "https://attacker.example/#"}));
+        .push(json!({"@import": "https://attacker.example/context.jsonld"}));
     let (status, result) = app.verify(&inline).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         check(&result, "contexts"),
         ("failed", Some("UNKNOWN_CONTEXT"))
     );
+    // ...and what it adds is signed like everything else: a claim its `@vocab` would
+    // define changes the signed statements. (The `@vocab` alone changes none of them, so
+    // the proof still holds, as in every RDFC implementation.)
+    let mut vocab = vc.clone();
+    vocab["@context"]
+        .as_array_mut()
+        .expect("ctx")
+        .push(json!({"@vocab": "https://attacker.example/#"}));
+    assert_eq!(app.verify(&vocab).await.0, StatusCode::OK);
+    vocab["credentialSubject"]["trustLevel"] = json!("maximum");
+    let (status, result) = app.verify(&vocab).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
+    assert_eq!(check(&result, "signature").1, Some("SIGNATURE_INVALID"));
 
     let mut unsecured = vc.clone();
     unsecured.as_object_mut().expect("object").remove("proof");

@@ -36,6 +36,15 @@ mod suite;
 use crate::did::Resolver;
 pub use suite::{EcdsaRdfc2019, EdDsaRdfc2022};
 
+/// Checks that `document`'s every term is defined by its contexts (JSON-LD safe mode),
+/// as signing it with an RDFC suite would, without signing: for credentials secured
+/// otherwise (JWTs, `eddsa-jcs-2022`) that must still be sound JSON-LD.
+pub async fn check_terms(document: &Value, contexts: &Contexts) -> Result<(), DataIntegrityError> {
+    suite::check_terms(contexts.loader(), document)
+        .await
+        .map_err(DataIntegrityError::JsonLd)
+}
+
 /// The verification method of the local key a proof is made with. Signing needs the
 /// method's type and public key, not a resolution: with this, any DID method the key is
 /// published under (did:key, did:certus) signs alike.

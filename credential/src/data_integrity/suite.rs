@@ -154,6 +154,21 @@ async fn canonical_form(
     active: Option<&ActiveContext>,
     node: ld_syntax::Object,
 ) -> Result<Vec<String>, TransformationError> {
+    let mut ld = LdEnvironment::default();
+    let expanded = expand_strict(&mut ld, loader, active, node)
+        .await
+        .map_err(expansion_error)?;
+    ld.canonical_form_of(&expanded)
+        .map_err(TransformationError::JsonLdDeserialization)
+}
+
+/// `node` (without its top-level `@context`) expanded over `active` in safe mode.
+async fn expand_strict(
+    ld: &mut LdEnvironment,
+    loader: &Loader,
+    active: Option<&ActiveContext>,
+    node: ld_syntax::Object,
+) -> Result<ssi::json_ld::ExpandedDocument, String> {
     let options = ExpansionOptions {
         policy: Policy {
             invalid: Action::Reject,
@@ -162,8 +177,7 @@ async fn canonical_form(
         },
         ..Default::default()
     };
-    let mut ld = LdEnvironment::default();
-    let expanded = LdValue::Object(node)
+    LdValue::Object(node)
         .expand_full(
             &mut ld.vocabulary,
             active.cloned().unwrap_or_default(),
@@ -173,9 +187,25 @@ async fn canonical_form(
             (),
         )
         .await
-        .map_err(expansion_error)?;
-    ld.canonical_form_of(&expanded)
-        .map_err(TransformationError::JsonLdDeserialization)
+        .map_err(|e| e.to_string())
+}
+
+/// Checks that `document` is JSON-LD whose every term its contexts define (safe mode),
+/// expanding it as a proof would, without signing.
+pub async fn check_terms(loader: &Loader, document: &serde_json::Value) -> Result<(), String> {
+    let mut node = to_object(document).map_err(|e| e.to_string())?;
+    let local = node
+        .remove_unique("@context")
+        .map_err(|_| "duplicate @context".to_owned())?
+        .map(|entry| entry.value);
+    let active = match &local {
+        Some(local) => Some(loader.active_context(local).await?),
+        None => None,
+    };
+    let mut ld = LdEnvironment::default();
+    expand_strict(&mut ld, loader, active.as_deref(), node)
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! For admins: the institution's user accounts and API keys.
+//! For admins: the institution's user accounts, API keys and settings.
 
 use certus_schemas::portal::{ApiKeyInfo, NewApiKey, NewUser, Role, UserInfo, UserUpdate};
+use certus_schemas::settings::{InstitutionSettings, SettingSource, SettingsChoice};
 use leptos::prelude::*;
 
 use crate::api;
@@ -13,9 +14,87 @@ const SCOPES: [&str; 6] = ["issue", "verify", "status", "read", "privacy", "type
 #[component]
 pub fn Admin() -> impl IntoView {
     view! {
-        <h1>"Users and API keys"</h1>
+        <h1>"Users, API keys and settings"</h1>
         <Users/>
         <ApiKeys/>
+        <Settings/>
+    }
+}
+
+/// The `<select>` value of a setting: the institution's choice, or the profile's.
+fn choice_value(chosen: Option<bool>) -> &'static str {
+    match chosen {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "profile",
+    }
+}
+
+#[component]
+fn Settings() -> impl IntoView {
+    let current = LocalResource::new(api::settings);
+    let save = Action::new_local(|choice: &SettingsChoice| api::set_settings(choice.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            current.refetch();
+        }
+    });
+    let describe = |s: &InstitutionSettings| {
+        let state = if s.open_issuance { "on" } else { "off" };
+        match s.open_issuance_source {
+            SettingSource::Institution => format!("Open issuance is {state}, as you chose."),
+            SettingSource::Profile => {
+                format!(
+                    "Open issuance is {state}, as the server's {} profile has it.",
+                    s.profile
+                )
+            }
+        }
+    };
+    view! {
+        <section aria-labelledby="settings-title">
+            <h2 id="settings-title">"Settings"</h2>
+            <Suspense fallback=Loading>
+                {move || current.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(settings) => {
+                        let chosen = match settings.open_issuance_source {
+                            SettingSource::Institution => Some(settings.open_issuance),
+                            SettingSource::Profile => None,
+                        };
+                        view! {
+                            <p data-testid="open-issuance-state">{describe(&settings)}</p>
+                            <div class="field">
+                                <label for="open-issuance">"Open issuance through the VC API"</label>
+                                <select id="open-issuance" data-testid="open-issuance"
+                                    aria-describedby="open-issuance-help"
+                                    on:change=move |ev| {
+                                        let open_issuance = match event_target_value(&ev).as_str() {
+                                            "on" => Some(true),
+                                            "off" => Some(false),
+                                            _ => None,
+                                        };
+                                        save.dispatch(SettingsChoice { open_issuance });
+                                    }>
+                                    {[("profile", "As the server profile has it"), ("on", "On"), ("off", "Off")]
+                                        .into_iter()
+                                        .map(|(value, label)| view! {
+                                            <option value=value selected=choice_value(chosen) == value>{label}</option>
+                                        })
+                                        .collect_view()}
+                                </select>
+                                <p class="hint" id="open-issuance-help">
+                                    "On: integrators may issue any well-formed credential whose contexts are known and whose terms are defined, without a registered type (no schema check; the answer says so). Registered types are always checked against their schema."
+                                </p>
+                            </div>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+            <div aria-live="polite">
+                {move || save.value().get().and_then(|r| r.err()).map(|error| view! { <ErrorNote error/> })}
+            </div>
+        </section>
     }
 }
 

@@ -207,7 +207,11 @@ fn RuleRow(
     let id = format!("retention-{}", rule.credential_type);
     let source = match rule.source {
         RetentionSource::Schema => format!("the schema's ({})", rule.schema_period),
-        RetentionSource::Institution => format!("yours (the schema says {})", rule.schema_period),
+        RetentionSource::Institution => format!("yours (the default is {})", rule.schema_period),
+        RetentionSource::Default => format!(
+            "Certus's default for credentials of no registered type ({})",
+            rule.schema_period
+        ),
     };
     view! {
         <tr data-testid="retention-rule">

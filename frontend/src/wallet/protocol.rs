@@ -3,7 +3,8 @@
 
 use certus_schemas::dcql::{formats, ClaimsQuery, DcqlQuery};
 use certus_schemas::holder::{
-    kb_jwt_payload, link_parameter, select_disclosures, vp_jwt_payload, HeldCredential, HolderError,
+    held_format, kb_jwt_payload, link_parameter, select_disclosures, vp_jwt_payload,
+    HeldCredential, HolderError,
 };
 use certus_schemas::openid::{
     RequestTerms, DID_CLIENT_PREFIX, KB_JWT_TYP, PRE_AUTHORIZED_GRANT, PROOF_TYP,
@@ -134,6 +135,7 @@ pub async fn redeem(
     .await?;
     let format = metadata["credential_configurations_supported"][&offer.configuration]["format"]
         .as_str()
+        .map(held_format)
         .ok_or_else(|| err("the issuer does not describe the offered credential"))?
         .to_owned();
     let mut pairs = vec![
@@ -311,8 +313,9 @@ pub fn present(
             Ok(json!(format!("{presented}{kb}")))
         }
         formats::JWT_VC => {
-            let payload = vp_jwt_payload(&key.did, token?, &request.nonce, &request.client_id, now());
-            Ok(json!(key.sign(json!({"typ": "vp+jwt", "kid": key.kid()}), &payload)?))
+            let (typ, payload) =
+                vp_jwt_payload(&key.did, token?, &request.nonce, &request.client_id, now());
+            Ok(json!(key.sign(json!({"typ": typ, "kid": key.kid()}), &payload)?))
         }
         other => Err(err(format!(
             "the web wallet cannot present {other} credentials yet (a Data Integrity proof needs JSON-LD canonicalization); present it with `certus wallet present`"

@@ -1,0 +1,116 @@
+//! Institution settings: what an institution allows beyond the server profile's defaults
+//! (decision 18). Read on every issuance, so each institution's row is cached after its
+//! first read and replaced when this process changes it.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use certus_schemas::settings::{InstitutionSettings, SettingSource, SettingsChoice};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set};
+
+use crate::auth::Principal;
+use crate::config::Profile;
+use crate::store::entities::institution_settings;
+use crate::work::Work;
+
+/// The settings service.
+#[derive(Debug)]
+pub struct Settings {
+    db: DatabaseConnection,
+    profile: Profile,
+    /// Each institution's own choices, as stored (the default where it has none).
+    chosen: RwLock<HashMap<String, SettingsChoice>>,
+}
+
+impl Settings {
+    pub fn new(db: DatabaseConnection, profile: Profile) -> Self {
+        Self {
+            db,
+            profile,
+            chosen: RwLock::default(),
+        }
+    }
+
+    /// `tenant_id`'s settings in effect.
+    pub async fn of(&self, tenant_id: &str) -> Result<InstitutionSettings, DbErr> {
+        let chosen = self.chosen(tenant_id).await?;
+        let (open_issuance, open_issuance_source) = match chosen.open_issuance {
+            Some(open) => (open, SettingSource::Institution),
+            None => (self.profile == Profile::Open, SettingSource::Profile),
+        };
+        Ok(InstitutionSettings {
+            open_issuance,
+            open_issuance_source,
+            profile: self.profile.as_str().to_owned(),
+        })
+    }
+
+    /// Whether `tenant_id` issues credentials of no registered type.
+    pub async fn open_issuance(&self, tenant_id: &str) -> Result<bool, DbErr> {
+        Ok(self.of(tenant_id).await?.open_issuance)
+    }
+
+    /// Stores the principal's institution's choices, with an audit entry naming them.
+    pub async fn choose(
+        &self,
+        principal: &Principal,
+        choice: SettingsChoice,
+        now: DateTime<Utc>,
+    ) -> Result<InstitutionSettings, DbErr> {
+        let tenant_id = principal.tenant_id.as_str();
+        let mut work = Work::begin(&self.db, now).await?;
+        institution_settings::Entity::insert(institution_settings::ActiveModel {
+            tenant_id: Set(tenant_id.to_owned()),
+            open_issuance: Set(choice.open_issuance),
+            updated_by: Set(principal.actor_id()),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(institution_settings::Column::TenantId)
+                .update_columns([
+                    institution_settings::Column::OpenIssuance,
+                    institution_settings::Column::UpdatedBy,
+                    institution_settings::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(work.conn())
+        .await?;
+        let described = match choice.open_issuance {
+            Some(open) => format!("openIssuance={open}"),
+            None => "openIssuance=default".to_owned(),
+        };
+        work.audit_by(principal, "settings.update", &described);
+        work.commit().await?;
+        self.write_cache().insert(tenant_id.to_owned(), choice);
+        self.of(tenant_id).await
+    }
+
+    async fn chosen(&self, tenant_id: &str) -> Result<SettingsChoice, DbErr> {
+        if let Some(found) = self
+            .chosen
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant_id)
+        {
+            return Ok(found.clone());
+        }
+        let choice = institution_settings::Entity::find_by_id(tenant_id)
+            .one(&self.db)
+            .await?
+            .map(|row| SettingsChoice {
+                open_issuance: row.open_issuance,
+            })
+            .unwrap_or_default();
+        self.write_cache()
+            .insert(tenant_id.to_owned(), choice.clone());
+        Ok(choice)
+    }
+
+    fn write_cache(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, SettingsChoice>> {
+        // A poisoned lock only means another thread panicked mid-insert of a whole entry.
+        self.chosen.write().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,45 @@
+//! An institution's settings: what it allows beyond the server profile's defaults.
+
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// `GET /settings` and `PUT /settings` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct InstitutionSettings {
+    /// Whether `POST /credentials/issue` also issues credentials of no registered type
+    /// (open issuance): any well-formed credential whose contexts are bundled or registered
+    /// and whose terms are all defined. A credential of a registered type is checked
+    /// against its schema either way.
+    pub open_issuance: bool,
+    /// Where `openIssuance` comes from: the institution's own choice, or the server
+    /// profile's default.
+    pub open_issuance_source: SettingSource,
+    /// The server profile (`standard`, or `open` for integrators and test suites), whose
+    /// defaults apply where the institution has not chosen.
+    pub profile: String,
+}
+
+/// Where a setting's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SettingSource {
+    /// Set by the institution's admin (`PUT /settings`).
+    Institution,
+    /// The server profile's default.
+    Profile,
+}
+
+/// `PUT /settings` body: the institution's own choices. A setting absent or `null` follows
+/// the server profile's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsChoice {
+    /// Allow open issuance (see [`InstitutionSettings::open_issuance`]).
+    #[serde(default)]
+    pub open_issuance: Option<bool>,
+}
