@@ -50,6 +50,33 @@ function holderKey() {
 }
 
 const b64json = part => JSON.parse(Buffer.from(part, 'base64url'));
+const form = params => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
+
+/** Redeems a KYC SD-JWT VC offer for `holder` as a plain HTTP wallet: token, nonce, proof, credential. */
+async function receiveSdJwt(holder) {
+  const made = await offer('dc+sd-jwt');
+  const code = made.credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
+  const token = await (await fetch(`${server.base}/openid4vci/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code }))).json();
+  const { c_nonce } = await (await fetch(`${server.base}/openid4vci/nonce`, { method: 'POST' })).json();
+  const issuer = made.credentialOffer.credential_issuer;
+  const proof = holder.signJwt({ typ: 'openid4vci-proof+jwt', alg: 'EdDSA', jwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x } }, { aud: issuer, iat: Math.floor(Date.now() / 1000), nonce: c_nonce });
+  const issued = await (await fetch(`${server.base}/openid4vci/credential`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` },
+    body: JSON.stringify({ credential_configuration_id: made.credentialOffer.credential_configuration_ids[0], proofs: { jwt: [proof] } }),
+  })).json();
+  return issued.credentials[0].credential;
+}
+
+/** `credential` presented with @sd-jwt: the `disclosed` claims, bound to the request's nonce and client. */
+function presentSdJwt(holder, credential, disclosed, { client_id, nonce }) {
+  const sdjwt = new SDJwtVcInstance({
+    hasher: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
+    kbSigner: (data) => nodeSign(null, Buffer.from(data), holder.privateKey).toString('base64url'),
+    kbSignAlg: 'EdDSA',
+  });
+  return sdjwt.present(credential, disclosed,
+    { kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: client_id, nonce } } });
+}
 
 test('Sphereon\'s OpenID4VCI client receives a Certus SD-JWT VC through a pre-authorized offer with a transaction code', async () => {
   const made = await offer('dc+sd-jwt', true);
@@ -75,20 +102,8 @@ test('Sphereon\'s OpenID4VCI client receives a Certus SD-JWT VC through a pre-au
 });
 
 test('a presentation made with @sd-jwt and an independent key answers a Certus OpenID4VP request, disclosing only what was asked', async () => {
-  // The holder redeems an offer (a plain HTTP wallet: token, nonce, proof, credential).
-  const made = await offer('dc+sd-jwt');
   const holder = holderKey();
-  const code = made.credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
-  const form = params => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
-  const token = await (await fetch(`${server.base}/openid4vci/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code }))).json();
-  const { c_nonce } = await (await fetch(`${server.base}/openid4vci/nonce`, { method: 'POST' })).json();
-  const issuer = made.credentialOffer.credential_issuer;
-  const proof = holder.signJwt({ typ: 'openid4vci-proof+jwt', alg: 'EdDSA', jwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x } }, { aud: issuer, iat: Math.floor(Date.now() / 1000), nonce: c_nonce });
-  const issued = await (await fetch(`${server.base}/openid4vci/credential`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` },
-    body: JSON.stringify({ credential_configuration_id: made.credentialOffer.credential_configuration_ids[0], proofs: { jwt: [proof] } }),
-  })).json();
-  const credential = issued.credentials[0].credential;
+  const credential = await receiveSdJwt(holder);
 
   // The verifier asks for two claims.
   const { status, body: request } = await server.api('POST', '/presentation-requests',
@@ -98,13 +113,7 @@ test('a presentation made with @sd-jwt and an independent key answers a Certus O
   const object = b64json((await (await fetch(requestUri)).text()).split('.')[1]);
   assert.deepEqual(object.dcql_query.credentials[0].claims.map(c => c.path), [['givenName'], ['birthDate']]);
 
-  const sdjwt = new SDJwtVcInstance({
-    hasher: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
-    kbSigner: (data) => nodeSign(null, Buffer.from(data), holder.privateKey).toString('base64url'),
-    kbSignAlg: 'EdDSA',
-  });
-  const presentation = await sdjwt.present(credential, { givenName: true, birthDate: true },
-    { kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: object.client_id, nonce: object.nonce } } });
+  const presentation = await presentSdJwt(holder, credential, { givenName: true, birthDate: true }, object);
   const answer = await fetch(object.response_uri, form({ vp_token: JSON.stringify({ credential: [presentation] }), state: object.state }));
   assert.equal(answer.status, 200, await answer.clone().text());
 
@@ -179,7 +188,7 @@ test("Animo's @openid4vc/openid4vci wallet library receives a Certus credential 
   }
 });
 
-test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object: its signature, client and DCQL query", async () => {
+test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object — its signature, client and DCQL query — and answers it", async () => {
   const { status, body: request } = await server.api('POST', '/presentation-requests',
     { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check' }, { auth: true });
   assert.equal(status, 201, JSON.stringify(request));
@@ -209,6 +218,25 @@ test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request obje
   assert.equal(resolved.client.identifier, params.client_id.replace('decentralized_identifier:', ''));
   assert.deepEqual(resolved.dcql.query.credentials[0].claims.map(c => c.path), [['givenName']]);
   assert.equal(resolved.authorizationRequestPayload.response_mode, 'direct_post');
+
+  // The library answers it: the wallet's SD-JWT presentation, posted to the response URI.
+  const holder = holderKey();
+  const presentation = await presentSdJwt(holder, await receiveSdJwt(holder), { givenName: true },
+    resolved.authorizationRequestPayload);
+  const queryId = resolved.dcql.query.credentials[0].id;
+  const { authorizationResponsePayload } = await client.createOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: resolved.authorizationRequestPayload,
+    authorizationResponsePayload: { vp_token: { [queryId]: [presentation] } },
+  });
+  const submitted = await client.submitOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: resolved.authorizationRequestPayload,
+    authorizationResponsePayload,
+  });
+  assert.equal(submitted.response.status, 200, await submitted.response.clone().text());
+  const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+  assert.equal(result.status, 'accepted', JSON.stringify(result));
+  assert.equal(result.outcome.credentials[0].claims.givenName, 'Maria');
+  assert.equal(result.outcome.credentials[0].claims.familyName, undefined);
 });
 
 test('the certus wallet command line accepts an offer and answers a request', async () => {
