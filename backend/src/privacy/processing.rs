@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use certus_schemas::privacy::{Controller, ProcessingActivity, RecordsOfProcessing};
 use certus_schemas::wire::VerificationPolicy;
 
 use super::{retention, Privacy};
-use crate::store::entities::{tenants, verification_policies};
+use crate::issuance::OPEN_TYPE;
+use crate::store::entities::{personal_records, tenants, verification_policies};
 use certus_credential::catalog::CredentialType;
 use certus_credential::time::xsd_now;
 
@@ -45,12 +46,44 @@ pub async fn controller(privacy: &Privacy, tenant_id: &str) -> anyhow::Result<Co
 
 /// The processing activity of issuing credentials of type `t`, kept for `retention`.
 pub fn issuance_activity(t: &CredentialType, retention: &str) -> ProcessingActivity {
+    issuance(
+        format!("Issuing {}", t.name),
+        t.description.clone(),
+        t.data_subjects.clone(),
+        t.personal_claims.clone(),
+        retention,
+    )
+}
+
+/// The processing activity of issuing credentials of no registered type (open issuance),
+/// kept for `retention`: no schema says which claims are personal, so all of them count.
+fn open_issuance_activity(retention: &str) -> ProcessingActivity {
+    issuance(
+        format!("Issuing credentials of no registered type ({OPEN_TYPE})"),
+        "issuing credentials integrators compose through the VC API (open issuance), outside \
+         the institution's registered credential types"
+            .into(),
+        "the subjects the credentials name".into(),
+        vec!["every claim of credentialSubject (no schema marks them)".into()],
+        retention,
+    )
+}
+
+/// An issuance activity: what it is, about whom, which data; every issuance shares its
+/// recipients, transfers and measures.
+fn issuance(
+    name: String,
+    purpose: String,
+    data_subjects: String,
+    personal_data: Vec<String>,
+    retention: &str,
+) -> ProcessingActivity {
     ProcessingActivity {
-        name: format!("Issuing {}", t.name),
+        name,
         activity: "issuance".into(),
-        purpose: t.description.clone(),
-        data_subjects: t.data_subjects.clone(),
-        personal_data: t.personal_claims.clone(),
+        purpose,
+        data_subjects,
+        personal_data,
         recipients: vec![
             "the data subject, as holder of the credential".into(),
             "verifiers the holder chooses to present it to, limited to the claims disclosed"
@@ -145,6 +178,20 @@ pub async fn records_of_processing(
                 .unwrap_or(&t.retention);
             activities.push(issuance_activity(&t, retention));
         }
+    }
+    // Open issuance, once the institution holds personal data of it.
+    let holds_open = personal_records::Entity::find()
+        .filter(personal_records::Column::TenantId.eq(tenant_id))
+        .filter(personal_records::Column::CredentialType.eq(OPEN_TYPE))
+        .filter(personal_records::Column::Jwe.is_not_null())
+        .count(&privacy.db)
+        .await?
+        > 0;
+    if holds_open {
+        let retention = periods
+            .get(OPEN_TYPE)
+            .map_or(retention::OPEN_RETENTION, |(p, _)| p.as_str());
+        activities.push(open_issuance_activity(retention));
     }
     let policies = verification_policies::Entity::find()
         .filter(verification_policies::Column::TenantId.eq(tenant_id))

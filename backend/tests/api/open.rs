@@ -229,6 +229,23 @@ async fn open_issuance_is_an_institutions_choice_and_issues_any_well_formed_cred
         (Some("P1Y"), Some("default"))
     );
     assert!(open_rule["held"].as_u64() >= Some(1), "{open_rule}");
+    // ...and the records of processing (Art. 30) name open issuance, all claims personal.
+    let (_, ropa) = app.get_authorised("/records-of-processing").await;
+    let open_activity = ropa["activities"]
+        .as_array()
+        .and_then(|a| {
+            a.iter().find(|a| {
+                a["name"] == "Issuing credentials of no registered type (VerifiableCredential)"
+            })
+        })
+        .unwrap_or_else(|| panic!("no open issuance activity in {ropa}"));
+    assert!(
+        open_activity["retention"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("P1Y"),
+        "{open_activity}"
+    );
 
     // Back to the profile's default: off again.
     let back = settings(&app, &admin, Value::Null).await;
