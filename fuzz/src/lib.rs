@@ -19,6 +19,7 @@ use certus_server::openid::issuer::{requested_proof, TokenRequest};
 use certus_server::openid::proof;
 use certus_server::openid::verifier::{answers, shown_in, DirectPost};
 use certus_server::status::list::StatusBits;
+use certus_server::status::requested::Requested;
 use certus_server::verification::credential::credential_of_jwt;
 use certus_server::verification::status::{bitstring_entries, token_status_entry};
 use serde_json::Value;
@@ -74,7 +75,7 @@ pub fn sd_jwt(data: &[u8]) {
 }
 
 /// A credential or presentation as JSON: contexts (embedded ones included), enveloped
-/// credentials, status entries.
+/// credentials, status entries (as verified, and as a client names them to an issuer).
 pub fn credential_json(data: &[u8]) {
     static CONTEXTS: OnceLock<Contexts> = OnceLock::new();
     let Some(document) = json(data) else { return };
@@ -83,6 +84,7 @@ pub fn credential_json(data: &[u8]) {
     }
     let _ = envelope::open(&document);
     let _ = bitstring_entries(&document["credentialStatus"]).count();
+    let _ = Requested::parse(&document["credentialStatus"]);
     let _ = token_status_entry(document.get("status"));
     let _ = data_integrity::previous_proofs(&document, &data_integrity::proofs(&document));
     let _ = data_integrity::jcs::canonical(&document);
