@@ -52,6 +52,53 @@ pub async fn head(State(state): State<AppState>) -> Result<Json<Head>, ApiError>
     }))
 }
 
+/// Blocks looked at for each validator's newest signature.
+const VALIDATOR_WINDOW: u64 = 1_000;
+
+/// The chain's validators.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Validators {
+    /// Distinct validator signatures that make a block final: more than two thirds.
+    pub quorum: usize,
+    /// The validators the genesis names, in its order.
+    pub validators: Vec<ValidatorInfo>,
+    /// How many of the newest blocks were looked at for `lastSignedHeight`.
+    pub window: u64,
+}
+
+/// One validator.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatorInfo {
+    /// Its Ed25519 public key, hex.
+    pub key: String,
+    /// The newest block it signed among the newest `window` blocks; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_signed_height: Option<u64>,
+    /// True for this node's own validator key.
+    pub this_node: bool,
+}
+
+/// The chain's validators, as its genesis names them, with the newest block each signed.
+#[utoipa::path(get, path = "/chain/validators", tag = "chain",
+    responses((status = 200, body = Validators)))]
+pub async fn validators(State(state): State<AppState>) -> Result<Json<Validators>, ApiError> {
+    let activity = state.ledger.validator_activity(VALIDATOR_WINDOW).await?;
+    Ok(Json(Validators {
+        quorum: state.ledger.genesis().validators.quorum(),
+        validators: activity
+            .into_iter()
+            .map(|v| ValidatorInfo {
+                key: v.key.to_hex(),
+                last_signed_height: v.last_signed,
+                this_node: v.this_node,
+            })
+            .collect(),
+        window: VALIDATOR_WINDOW,
+    }))
+}
+
 /// A block: header, transactions (hashes and public data only) and signatures.
 #[utoipa::path(get, path = "/chain/blocks/{height}", tag = "chain",
     params(("height" = u64, Path, description = "Block height, 0 for the genesis")),

@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         super::catalog::issuers,
         super::chain::genesis,
         super::chain::head,
+        super::chain::validators,
         super::chain::block,
         super::chain::checkpoint,
         super::chain::credential_receipt,

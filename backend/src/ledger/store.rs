@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use super::block::{
-    Block, BlockError, BlockHeader, ChainId, Genesis, ValidatorKey, ValidatorSigner,
+    Block, BlockError, BlockHeader, BlockSignature, ChainId, Genesis, ValidatorKey, ValidatorSigner,
 };
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
@@ -296,6 +296,16 @@ pub fn pending_commitments() -> SelectStatement {
         .to_owned()
 }
 
+/// A validator, and what it signed lately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatorActivity {
+    pub key: ValidatorKey,
+    /// The newest block it signed within the window looked at.
+    pub last_signed: Option<u64>,
+    /// True for this node's own validator key.
+    pub this_node: bool,
+}
+
 /// Whether the store holds a chain already.
 pub async fn has_chain(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(ledger_genesis::Entity::find().one(conn).await?.is_some())
@@ -380,6 +390,46 @@ impl Ledger {
                 what: "the genesis block",
             })?;
         parse_header(&row)
+    }
+
+    /// Each validator of the genesis with the height of the newest block it signed among
+    /// the newest `window` blocks (`None`: not within them), and whether it is this node.
+    pub async fn validator_activity(
+        &self,
+        window: u64,
+    ) -> Result<Vec<ValidatorActivity>, StoreError> {
+        let keys = self.genesis.validators.keys();
+        let mut last_signed: Vec<Option<u64>> = vec![None; keys.len()];
+        let mut before = None;
+        let mut scanned = 0;
+        while scanned < window && last_signed.iter().any(Option::is_none) {
+            let page = blocks(&self.db, before, (window - scanned).min(100)).await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.height as u64);
+            scanned += page.len() as u64;
+            for row in &page {
+                let signatures: Vec<BlockSignature> = serde_json::from_str(&row.signatures)
+                    .map_err(|_| StoreError::Corrupt {
+                        height: row.height as u64,
+                        what: "the signatures",
+                    })?;
+                for (key, seen) in keys.iter().zip(last_signed.iter_mut()) {
+                    if seen.is_none() && signatures.iter().any(|s| s.validator == *key) {
+                        *seen = Some(row.height as u64);
+                    }
+                }
+            }
+        }
+        let this_node = self.key.as_ref().map(|k| k.validator());
+        Ok(keys
+            .iter()
+            .zip(last_signed)
+            .map(|(key, last_signed)| ValidatorActivity {
+                key: *key,
+                last_signed,
+                this_node: this_node == Some(*key),
+            })
+            .collect())
     }
 
     /// The block at `height`, as stored.

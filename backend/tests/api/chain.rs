@@ -80,6 +80,16 @@ async fn an_issued_credential_is_pending_then_anchored_with_a_receipt_that_verif
     let (_, head) = app.get("/chain/head").await;
     assert_eq!(head["height"], 2);
 
+    // The validators: the genesis's one, this node, which signed the head.
+    let (status, validators) = app.get("/chain/validators").await;
+    assert_eq!(status, StatusCode::OK, "{validators}");
+    let only = genesis(&app).await.validators.keys()[0].to_hex();
+    assert_eq!(
+        validators,
+        json!({"quorum": 1, "window": 1000, "validators": [
+            {"key": only, "lastSignedHeight": 2, "thisNode": true}]})
+    );
+
     // The signed checkpoint of the head verifies against the genesis.
     let response = app
         .send(
