@@ -199,6 +199,12 @@ test('the chain explorer and the audit log show the blocks and the changes', asy
   await page.getByTestId('blocks').waitFor();
   await page.getByTestId('blocks').getByRole('button').first().click();
   await page.getByTestId('block').waitFor();
+  // Who signed the block, and the validators: this node alone, a quorum of one.
+  const { body: validators } = await server.api('GET', '/chain/validators');
+  const key = validators.validators[0].key;
+  await page.getByTestId('block-signers').filter({ hasText: `Signed by 1: ${key.slice(0, 16)}` }).waitFor();
+  await page.getByTestId('validators').filter({ hasText: 'this node' }).waitFor();
+  assert.match(await page.getByTestId('validators').innerText(), new RegExp(key.slice(0, 16)));
   await shot('chain');
   // A receipt pasted into the explorer is checked in the browser: the one downloaded
   // holds, and the same with another transaction's commitment does not, and says why.

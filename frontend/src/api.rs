@@ -320,6 +320,11 @@ pub async fn block(height: u64) -> Result<Value> {
     get(&format!("/chain/blocks/{height}")).await
 }
 
+/// The chain's validators, the quorum, and the newest block each signed.
+pub async fn validators() -> Result<Value> {
+    get("/chain/validators").await
+}
+
 pub async fn audit(before: Option<u64>) -> Result<AuditPage> {
     get(&format!(
         "/audit{}",

@@ -52,7 +52,48 @@ pub fn Chain() -> impl IntoView {
                 </Suspense>
             </section>
         </div>
+        <Validators/>
         <CheckReceipt/>
+    }
+}
+
+/// A validator key as people read it: its first 16 hex digits.
+fn short_key(key: &str) -> String {
+    format!("{}…", &key[..16.min(key.len())])
+}
+
+#[component]
+fn Validators() -> impl IntoView {
+    let validators = LocalResource::new(api::validators);
+    view! {
+        <section aria-labelledby="validators-title">
+            <h2 id="validators-title">"Validators"</h2>
+            <Suspense fallback=Loading>
+                {move || validators.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(set) => {
+                        let quorum = set["quorum"].as_u64().unwrap_or_default();
+                        let rows = set["validators"].as_array().cloned().unwrap_or_default();
+                        let total = rows.len();
+                        view! {
+                            <p>{format!("A block is final with the signatures of {quorum} of the {total} validator(s).")}</p>
+                            <table data-testid="validators">
+                                <thead><tr><th scope="col">"Key"</th><th scope="col">"Newest block signed"</th><th scope="col">"Node"</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|v| view! {
+                                        <tr>
+                                            <td><code>{short_key(v["key"].as_str().unwrap_or_default())}</code></td>
+                                            <td>{v["lastSignedHeight"].as_u64().map_or_else(|| "none lately".to_owned(), |h| h.to_string())}</td>
+                                            <td>{if v["thisNode"] == true { "this node" } else { "" }}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 
@@ -92,10 +133,19 @@ fn BlockView(block: Value) -> impl IntoView {
         .as_array()
         .cloned()
         .unwrap_or_default();
+    let signers: Vec<String> = block["signatures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["validator"].as_str().map(short_key))
+        .collect();
     let text = serde_json::to_string_pretty(&block).unwrap_or_default();
     view! {
         <div data-testid="block">
             <p>{format!("{} transaction(s)", transactions.len())}</p>
+            <p data-testid="block-signers">"Signed by " {signers.len()} ": "
+                {signers.into_iter().map(|k| view! { <code>{k}</code> " " }).collect_view()}
+            </p>
             <ol class="transactions">
                 {transactions.into_iter().map(|tx| {
                     let kind = tx["type"].as_str().or_else(|| tx["kind"].as_str()).unwrap_or("transaction").to_owned();
