@@ -55,6 +55,9 @@ pub enum Command {
     /// Check anchor receipts offline.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// This node's validator key, which signs its blocks.
+    #[command(subcommand)]
+    Validator(ValidatorCommand),
     /// A holder's wallet for scripts and servers: accept offers, answer requests.
     Wallet(WalletArgs),
 }
@@ -145,6 +148,16 @@ pub enum ReceiptCommand {
         #[arg(long)]
         genesis: PathBuf,
     },
+}
+
+/// Validator subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ValidatorCommand {
+    /// Makes the node's validator key if it has none (in its key store: sealed by the
+    /// master key, or in the PKCS#11 token), and prints its public key — the key peers know
+    /// this node by, and what a consortium's genesis names it with. Run again, it prints
+    /// the same key.
+    Init,
 }
 
 /// API-key subcommands.
@@ -261,6 +274,23 @@ pub async fn user(
         Some(password) => println!("{} one-time password: {password}", user.email),
         None => println!("{}", user.email),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a `certus validator` subcommand.
+pub async fn validator(
+    command: ValidatorCommand,
+    store: &StoreConfig,
+    master_key: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let ValidatorCommand::Init = command;
+    let (db, master) = crate::open_database(store, master_key).await?;
+    let custody = crate::custody(store, std::sync::Arc::new(master))?;
+    let key = crate::ledger::store::validator_key(&db, &custody, chrono::Utc::now()).await?;
+    println!(
+        "validator key: {}",
+        crate::ledger::block::ValidatorSigner::validator(&key).to_hex()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -102,6 +102,17 @@ pub async fn open_database(
     Ok((db, master))
 }
 
+/// Who makes and keeps the node's private keys: the PKCS#11 token when one is configured,
+/// else the master key.
+pub fn custody(store: &StoreConfig, master: Arc<MasterKey>) -> anyhow::Result<Custody> {
+    let token = if store.pkcs11.is_set() {
+        Some(keys::pkcs11::Token::open(&store.pkcs11)?)
+    } else {
+        None
+    };
+    Ok(Custody::new(master, token))
+}
+
 /// Opens the node: the database (see [`open_database`]), the default tenant and its issuer
 /// keys (created on first start), and the chain (its genesis created on first start).
 pub async fn open(store: &StoreConfig, master_key: Option<&str>) -> anyhow::Result<Node> {
@@ -116,12 +127,7 @@ pub async fn open_with_clock(
 ) -> anyhow::Result<Node> {
     let (db, master) = open_database(store, master_key).await?;
     let master = Arc::new(master);
-    let token = if store.pkcs11.is_set() {
-        Some(keys::pkcs11::Token::open(&store.pkcs11)?)
-    } else {
-        None
-    };
-    let custody = Custody::new(master.clone(), token);
+    let custody = custody(store, master.clone())?;
     if keys::bootstrap(&db, &custody).await? {
         tracing::info!("created the default tenant and its issuer keys");
     }

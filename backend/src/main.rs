@@ -77,6 +77,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             return certus_server::cli::chain(command, &cli.store, master_key.as_deref()).await;
         }
         Command::Receipt(command) => return certus_server::cli::receipt(command),
+        Command::Validator(command) => {
+            return certus_server::cli::validator(command, &cli.store, master_key.as_deref()).await;
+        }
         Command::Wallet(args) => return certus_server::cli::wallet(args).await,
         Command::Tenant(command) => {
             return certus_server::cli::tenant(command, &cli.store, master_key.as_deref()).await;

@@ -240,3 +240,27 @@ fn a_backup_restored_from_before_an_erasure_is_caught_up_with_the_chain_and_eras
     assert_eq!(found["subjects"], json!([]), "{found}");
     drop(server);
 }
+
+#[test]
+fn validator_init_makes_the_key_once_and_the_node_signs_its_blocks_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let init = || {
+        let (ok, out) = run(certus(dir.path()).args(["validator", "init"]));
+        assert!(ok, "{out}");
+        out.trim()
+            .strip_prefix("validator key: ")
+            .unwrap_or_else(|| panic!("no key in {out:?}"))
+            .to_owned()
+    };
+    let key = init();
+    assert_eq!(key.len(), 64, "hex of an Ed25519 public key: {key}");
+    assert_eq!(init(), key, "run again, it shows the same key");
+
+    // The node's chain is then created with that key as its validator.
+    let server = Server::start(dir.path());
+    let (status, validators) = server.request("GET", "/chain/validators", "", None);
+    assert_eq!(status, 200, "{validators}");
+    assert_eq!(validators["validators"][0]["key"], json!(key));
+    assert_eq!(validators["validators"][0]["thisNode"], json!(true));
+    server.kill();
+}

@@ -780,7 +780,7 @@ pub async fn import_genesis(db: &DatabaseConnection, genesis: &Genesis) -> anyho
 
 /// The node's validator key: opened from its row, or made (in the token, when there is one)
 /// and stored on first start.
-async fn validator_key(
+pub async fn validator_key(
     db: &DatabaseConnection,
     custody: &Custody,
     now: DateTime<Utc>,
