@@ -225,39 +225,59 @@ impl Contexts {
     /// document is processed with known contexts and those it carries inline (JSON-LD
     /// 1.1), whose terms cannot redefine a protected one.
     pub fn first_unlisted(&self, document: &Map<String, Value>) -> Option<String> {
-        first_unlisted(&self.loader.documents().known, document)
+        self.inline_or_unlisted(document).err()
+    }
+
+    /// [`Self::first_unlisted`] as an error; otherwise whether `document` carries a context
+    /// given inline (which issuance expands in safe mode before signing), in one walk.
+    pub fn inline_or_unlisted(&self, document: &Map<String, Value>) -> Result<bool, String> {
+        let mut inline = false;
+        match first_unlisted(&self.loader.documents().known, document, &mut inline) {
+            Some(unlisted) => Err(unlisted),
+            None => Ok(inline),
+        }
     }
 }
 
-/// [`Contexts::first_unlisted`] over one snapshot of the known URLs.
-fn first_unlisted(known: &HashSet<String>, document: &Map<String, Value>) -> Option<String> {
+/// [`Contexts::first_unlisted`] over one snapshot of the known URLs; sets `inline` when a
+/// context given inline is met.
+fn first_unlisted(
+    known: &HashSet<String>,
+    document: &Map<String, Value>,
+    inline: &mut bool,
+) -> Option<String> {
     document.iter().find_map(|(key, value)| {
         if key == "@context" {
-            unlisted_context(known, value)
+            unlisted_context(known, value, inline)
         } else {
-            unlisted_within(known, value)
+            unlisted_within(known, value, inline)
         }
     })
 }
 
-fn unlisted_within(known: &HashSet<String>, value: &Value) -> Option<String> {
+fn unlisted_within(known: &HashSet<String>, value: &Value, inline: &mut bool) -> Option<String> {
     match value {
-        Value::Object(map) => first_unlisted(known, map),
-        Value::Array(items) => items.iter().find_map(|v| unlisted_within(known, v)),
+        Value::Object(map) => first_unlisted(known, map, inline),
+        Value::Array(items) => items.iter().find_map(|v| unlisted_within(known, v, inline)),
         _ => None,
     }
 }
 
-fn unlisted_context(known: &HashSet<String>, context: &Value) -> Option<String> {
+fn unlisted_context(known: &HashSet<String>, context: &Value, inline: &mut bool) -> Option<String> {
     match context {
         Value::String(url) if known.contains(url) => None,
         Value::String(url) => Some(url.clone()),
-        Value::Array(items) => items.iter().find_map(|c| unlisted_context(known, c)),
-        Value::Object(inline) => match inline.get("@import") {
-            Some(import) => unlisted_context(known, import),
-            None => None,
+        Value::Array(items) => items
+            .iter()
+            .find_map(|c| unlisted_context(known, c, inline)),
+        Value::Object(given) => {
+            *inline = true;
+            match given.get("@import") {
+                Some(import) => unlisted_context(known, import, inline),
+                None => None,
+            }
+            .or_else(|| unlisted_within(known, context, inline))
         }
-        .or_else(|| unlisted_within(known, context)),
         _ => Some("a null context".to_owned()),
     }
 }

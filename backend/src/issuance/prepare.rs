@@ -169,9 +169,9 @@ pub fn prepare(
         Some(&VC_V1_CONTEXT) => DataModel::V1_1,
         _ => return Err(IssueError::UnsupportedVersion),
     };
-    if let Some(unlisted) = contexts.first_unlisted(&vc) {
-        return Err(IssueError::UnknownContext(unlisted));
-    }
+    let has_inline_context = contexts
+        .inline_or_unlisted(&vc)
+        .map_err(IssueError::UnknownContext)?;
 
     // type: VerifiableCredential plus one registered credential type (or, issued openly,
     // none).
@@ -291,7 +291,7 @@ pub fn prepare(
         }
         (None, _) => return Err(subject_error("credentialSubject is required")),
     }
-    let check_terms = credential_type.is_none() || has_inline_context(&vc);
+    let check_terms = credential_type.is_none() || has_inline_context;
 
     Ok(Prepared {
         model,
@@ -331,21 +331,6 @@ fn check_schema(credential_type: &CredentialType, subject: &Value) -> Result<(),
         summary,
         path: format!("/credential/credentialSubject{}", first.path),
     })
-}
-
-/// True when `document` has a context given as an object, at any depth.
-fn has_inline_context(document: &Map<String, Value>) -> bool {
-    document
-        .iter()
-        .any(|(key, value)| match (key.as_str(), value) {
-            ("@context", Value::Array(items)) => items.iter().any(|c| !c.is_string()),
-            ("@context", context) => !context.is_string(),
-            (_, Value::Object(inner)) => has_inline_context(inner),
-            (_, Value::Array(items)) => items
-                .iter()
-                .any(|v| v.as_object().is_some_and(has_inline_context)),
-            _ => false,
-        })
 }
 
 fn parse_date(value: &Value, path: &str) -> Result<DateTime<Utc>, IssueError> {

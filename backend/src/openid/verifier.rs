@@ -29,6 +29,7 @@ use crate::kyc::register::{self, Acceptance, Relied};
 use crate::kyc::{self, StatusRef};
 use crate::store::entities::presentation_requests;
 use crate::uri::percent_encode;
+use crate::verification::credential::credential_of_jwt;
 use crate::verification::{checks, issuer_of, policy, presentation, types_of, Binding};
 use crate::work::Work;
 use certus_credential::envelope::{self, MediaType};
@@ -810,16 +811,8 @@ pub fn shown_in(presentation: &Value) -> Vec<Shown> {
                             _ => return None,
                         };
                         let payload = jose::decode(jwt).ok()?.payload;
-                        Some(match payload.get("vc") {
-                            Some(vc) => {
-                                let mut shown = shown_w3c(vc, formats::JWT_VC);
-                                shown.issuer = shown
-                                    .issuer
-                                    .or_else(|| payload["iss"].as_str().map(str::to_owned));
-                                shown
-                            }
-                            None => shown_w3c(&payload, formats::JWT_VC),
-                        })
+                        let credential = credential_of_jwt(&payload).ok()?;
+                        Some(shown_w3c(&credential, formats::JWT_VC))
                     })
                     .collect()
             })
