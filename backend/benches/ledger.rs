@@ -121,7 +121,7 @@ fn receipts(c: &mut Criterion) {
     let mut group = c.benchmark_group("receipt_verify");
     for size in [1_000u64, 10_000, 100_000] {
         let block = Block::seal(&genesis.header, anchors(size, 0), 1, &key).expect("signs");
-        let receipt = Receipt::new(&block, LeafIndex(size / 3)).expect("receipt");
+        let receipt = Receipt::new(&block, LeafIndex(size / 3), Vec::new()).expect("receipt");
         let bytes = serde_json::to_vec(&receipt).expect("json").len();
         eprintln!(
             "receipt for a block of {size} anchors: {} path hashes, {bytes} bytes of JSON",

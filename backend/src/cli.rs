@@ -352,7 +352,7 @@ pub async fn chain(
             }
             let genesis = portable::import_genesis_line(&db, &mut lines).await?;
             let store = StoreConfig {
-                chain_id: genesis.header.chain_id.clone(),
+                chain_id: Some(genesis.header.chain_id.clone()),
                 ..store.clone()
             };
             let node = crate::open(&store, master_key).await?;

@@ -5,6 +5,9 @@
 //! | `--addr` | `CERTUS_ADDR` | `127.0.0.1:8080` | address the HTTP server listens on |
 //! | `--data-dir` | `CERTUS_DATA_DIR` | `./data` | folder for the SQLite database and the master-key file |
 //! | `--database-url` | `DATABASE_URL` | `sqlite://<data-dir>/certus.db` | `sqlite://…` or `postgres://…` |
+//! | `--chain-id` | `CERTUS_CHAIN_ID` | `certus-local` | name of the chain a single node creates on first start |
+//! | `--genesis` | `CERTUS_GENESIS` | `<data-dir>/genesis.json` if present | a consortium's genesis: the node joins that chain |
+//! | `--p2p-listen` | `CERTUS_P2P_LISTEN` | the node's address in the genesis | where a consortium node listens for its peers |
 //! | | `CERTUS_MASTER_KEY` | key file `<data-dir>/master.key` | base64url of 32 bytes that encrypt private keys at rest |
 //! | | `CERTUS_PKCS11_MODULE` | none | a PKCS#11 module (`.so`): new issuer and validator keys are made and kept in its token |
 //! | | `CERTUS_PKCS11_TOKEN` | none | the label of that token |
@@ -25,6 +28,9 @@ use clap::Args;
 
 use crate::ledger::block::ChainId;
 
+/// The file name of a consortium's genesis in a node's data folder.
+pub const GENESIS_FILE: &str = "genesis.json";
+
 /// Where the database lives and how to reach it; shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
@@ -36,15 +42,16 @@ pub struct StoreConfig {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
-    /// Name of the chain created on first start (`a-z`, `0-9`, `-`, `.`); an existing
-    /// store must hold a chain of this name.
-    #[arg(
-        long,
-        env = "CERTUS_CHAIN_ID",
-        default_value = "certus-local",
-        global = true
-    )]
-    pub chain_id: ChainId,
+    /// Name of the chain created on first start (`a-z`, `0-9`, `-`, `.`; `certus-local`
+    /// when unset); an existing store must hold a chain of this name.
+    #[arg(long, env = "CERTUS_CHAIN_ID", global = true)]
+    pub chain_id: Option<ChainId>,
+
+    /// A consortium's genesis (`certus consortium genesis`): on first start the node joins
+    /// that chain instead of creating its own. Default: `genesis.json` in the data folder,
+    /// when there is one.
+    #[arg(long, env = "CERTUS_GENESIS", global = true)]
+    pub genesis: Option<PathBuf>,
 
     #[command(flatten)]
     pub pkcs11: Pkcs11Config,
@@ -89,6 +96,15 @@ impl std::fmt::Debug for Pkcs11Config {
 }
 
 impl StoreConfig {
+    /// The genesis file to start from, if any: `--genesis`, else `genesis.json` in the
+    /// data folder when it exists.
+    pub fn genesis_file(&self) -> Option<PathBuf> {
+        self.genesis.clone().or_else(|| {
+            let default = self.data_dir.join(GENESIS_FILE);
+            default.is_file().then_some(default)
+        })
+    }
+
     /// The database URL to connect to.
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
@@ -133,6 +149,11 @@ pub struct ServerConfig {
     /// Milliseconds between blocks; a block is sealed only when anchors are pending.
     #[arg(long, env = "CERTUS_BLOCK_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub block_interval_ms: u64,
+
+    /// Where a consortium node listens for its peers (consensus, blocks, sync). Default:
+    /// its own address in the genesis. Unused by a single node.
+    #[arg(long, env = "CERTUS_P2P_LISTEN")]
+    pub p2p_listen: Option<SocketAddr>,
 
     /// Seconds between retention sweeps, which erase personal data past its credential
     /// type's retention period.

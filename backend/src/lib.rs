@@ -132,8 +132,27 @@ pub async fn open_with_clock(
         tracing::info!("created the default tenant and its issuer keys");
     }
     let keys = KeyStore::load(&db, &custody).await?;
-    let ledger =
-        Arc::new(Ledger::open(db.clone(), &custody, &store.chain_id, clock.clone()).await?);
+    let genesis = match store.genesis_file() {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the genesis {}", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a genesis", path.display()))?,
+            )
+        }
+    };
+    let ledger = Arc::new(
+        Ledger::open(
+            db.clone(),
+            &custody,
+            store.chain_id.as_ref(),
+            genesis,
+            clock.clone(),
+        )
+        .await?,
+    );
     // A store restored from an older backup may hold data erased since: every erasure
     // anchored on the chain is applied again before anything reads it.
     privacy::erasure::reapply(&db, &erasure_listeners(), clock.now()).await?;

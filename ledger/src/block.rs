@@ -2,8 +2,10 @@
 //! genesis that fixes the chain id and its validators.
 //!
 //! A header's hash is SHA-256 over [`super::hash::BLOCK_HEADER`] and the header's binary
-//! encoding; validators sign that hash with Ed25519. A block is final with valid
-//! signatures from more than two thirds of the validator set.
+//! encoding. A block is final with valid Ed25519 signatures from more than two thirds of the
+//! validator set: on a single-validator chain over the header hash itself; on a consortium
+//! chain (a genesis naming [`Member`]s), the finalize votes of the consensus round that
+//! decided it ([`Finality`], [`finalize_message`]).
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -212,10 +214,19 @@ pub fn verify_signatures(
     signatures: &[BlockSignature],
     set: &ValidatorSet,
 ) -> Result<(), BlockError> {
+    check_quorum(header, signatures, set, header.hash().as_bytes())
+}
+
+/// Checks that a quorum of distinct validators of `set` signed `message` about `header`.
+fn check_quorum(
+    header: &BlockHeader,
+    signatures: &[BlockSignature],
+    set: &ValidatorSet,
+    message: &[u8],
+) -> Result<(), BlockError> {
     if header.validator_set != set.hash() {
         return Err(BlockError::ValidatorSetMismatch);
     }
-    let hash = header.hash();
     let mut signers: Vec<&ValidatorKey> = Vec::with_capacity(signatures.len());
     for s in signatures {
         if !set.keys().contains(&s.validator) {
@@ -223,7 +234,7 @@ pub fn verify_signatures(
         }
         s.validator
             .0
-            .verify_strict(hash.as_bytes(), &s.signature)
+            .verify_strict(message, &s.signature)
             .map_err(|_| BlockError::BadSignature)?;
         if !signers.contains(&&s.validator) {
             signers.push(&s.validator);
@@ -242,6 +253,9 @@ pub struct Block {
     pub header: BlockHeader,
     pub transactions: Vec<Transaction>,
     pub signatures: Vec<BlockSignature>,
+    /// On a consortium chain: the consensus round whose finalize votes `signatures` are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finality: Option<Finality>,
 }
 
 impl Block {
@@ -277,6 +291,7 @@ impl Block {
             header,
             transactions,
             signatures,
+            finality: None,
         };
         Ok((block, tree))
     }
@@ -291,9 +306,46 @@ impl Block {
         )
     }
 
+    /// A consortium block as its proposer builds it: not yet final, so unsigned.
+    pub fn propose(
+        previous: &BlockHeader,
+        transactions: Vec<Transaction>,
+        time_ms: i64,
+    ) -> (Self, Tree) {
+        let tree = Tree::new(transactions.iter().map(Transaction::leaf_hash).collect());
+        let header = BlockHeader {
+            chain_id: previous.chain_id.clone(),
+            height: previous.height + 1,
+            previous: previous.hash(),
+            time_ms: time_ms.max(previous.time_ms),
+            tx_root: tree.root(),
+            tx_count: transactions.len() as u64,
+            validator_set: previous.validator_set,
+        };
+        let block = Self {
+            header,
+            transactions,
+            signatures: Vec::new(),
+            finality: None,
+        };
+        (block, tree)
+    }
+
     /// Checks this block as the successor of `previous`: link, height, time, root, count
-    /// and signatures.
+    /// and signatures. A consortium block final with a descendant's certificate
+    /// ([`Finality::height`] above its own) has its votes checked with that descendant,
+    /// which the chain of `previous` hashes links it to.
     pub fn verify(&self, previous: &BlockHeader, set: &ValidatorSet) -> Result<(), BlockError> {
+        self.verify_contents(previous)?;
+        match &self.finality {
+            Some(f) if f.height > self.header.height => Ok(()),
+            finality => verify_seal(&self.header, &self.signatures, finality.as_ref(), &[], set),
+        }
+    }
+
+    /// [`Block::verify`] without the signatures: link, height, time, root and count — what
+    /// a validator checks of a proposal before voting for it.
+    pub fn verify_contents(&self, previous: &BlockHeader) -> Result<(), BlockError> {
         let h = &self.header;
         if h.chain_id != previous.chain_id {
             return Err(BlockError::WrongChain);
@@ -307,8 +359,93 @@ impl Block {
         if h.tx_count != self.transactions.len() as u64 || h.tx_root != self.tree().root() {
             return Err(BlockError::RootMismatch);
         }
-        verify_signatures(h, &self.signatures, set)
+        if h.validator_set != previous.validator_set {
+            return Err(BlockError::ValidatorSetMismatch);
+        }
+        Ok(())
     }
+}
+
+/// The consensus round that finalised a consortium block: the validators' signatures are
+/// their finalize votes of that round over the header hash of the block at `height`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Finality {
+    pub epoch: u64,
+    pub view: u64,
+    /// The view of the finalised block's parent.
+    pub parent: u64,
+    /// The height of the block the votes are for: the block's own, or a descendant's when
+    /// the block became final with it (a round whose own votes fell short).
+    pub height: u64,
+}
+
+/// The consensus namespace of a chain: every vote is signed under it, so no vote of one
+/// chain counts on another.
+pub fn consensus_namespace(chain: &ChainId) -> Vec<u8> {
+    let mut namespace = b"certus/consensus/v1/".to_vec();
+    namespace.extend_from_slice(chain.as_str().as_bytes());
+    namespace
+}
+
+/// The bytes a validator's finalize vote signs: the engine's (commonware simplex, Ed25519
+/// scheme) encoding of the finalize subject — the length-prefixed namespace
+/// `<consensus namespace>_FINALIZE`, then the proposal: epoch, view and parent view as
+/// LEB128 varints and the 32-byte payload, the block's header hash. A known-answer test
+/// in the server pins this against the engine itself.
+pub fn finalize_message(chain: &ChainId, finality: &Finality, block: &Digest) -> Vec<u8> {
+    let mut namespace = consensus_namespace(chain);
+    namespace.extend_from_slice(b"_FINALIZE");
+    let mut message = Vec::with_capacity(namespace.len() + 64);
+    leb128(&mut message, namespace.len() as u64);
+    message.extend_from_slice(&namespace);
+    leb128(&mut message, finality.epoch);
+    leb128(&mut message, finality.view);
+    leb128(&mut message, finality.parent);
+    message.extend_from_slice(block.as_bytes());
+    message
+}
+
+fn leb128(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Checks that a quorum of distinct validators of `set` made `header` final: signed its
+/// hash (no `finality`), or voted to finalise it — directly, or through the descendant
+/// `links` (the headers after it, up to the one at `finality.height`).
+pub fn verify_seal(
+    header: &BlockHeader,
+    signatures: &[BlockSignature],
+    finality: Option<&Finality>,
+    links: &[BlockHeader],
+    set: &ValidatorSet,
+) -> Result<(), BlockError> {
+    let Some(finality) = finality else {
+        return verify_signatures(header, signatures, set);
+    };
+    let mut last = header;
+    for link in links {
+        if link.chain_id != header.chain_id
+            || link.height != last.height + 1
+            || link.previous != last.hash()
+        {
+            return Err(BlockError::BrokenLink);
+        }
+        last = link;
+    }
+    if last.height != finality.height {
+        return Err(BlockError::BrokenLink);
+    }
+    let message = finalize_message(&header.chain_id, finality, &last.hash());
+    check_quorum(last, signatures, set, &message)
 }
 
 /// The first block of a chain and the validators it names. Anyone holding it can check
@@ -317,8 +454,30 @@ impl Block {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Genesis {
     pub validators: ValidatorSet,
+    /// A consortium's institutions, one per validator: name, key and where its node
+    /// listens for its peers. Empty on a single node's chain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+    /// The validator whose key acts as the trust registry's root authority (a
+    /// consortium's; on a single node's chain, its own validator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_authority: Option<ValidatorKey>,
     pub header: BlockHeader,
+    /// The validators' signatures over the genesis header. A consortium's genesis is
+    /// assembled from the members' public keys by one party and carries none: each member
+    /// checks the file it is given (its hash) before starting from it.
     pub signatures: Vec<BlockSignature>,
+}
+
+/// One institution of a consortium.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Member {
+    /// The institution's name, as operators and the chain explorer show it.
+    pub name: String,
+    pub validator: ValidatorKey,
+    /// `host:port` of the node's consensus (peer-to-peer) listener.
+    pub address: String,
 }
 
 impl Genesis {
@@ -329,24 +488,56 @@ impl Genesis {
         time_ms: i64,
     ) -> Result<Self, SignatureError> {
         let validators = ValidatorSet(vec![key.validator()]);
-        let header = BlockHeader {
-            chain_id,
-            height: 0,
-            previous: Digest::ZERO,
-            time_ms,
-            tx_root: empty_root(),
-            tx_count: 0,
-            validator_set: validators.hash(),
-        };
+        let header = genesis_header(chain_id, &validators, time_ms);
         let signatures = vec![BlockSignature::sign(key, &header)?];
         Ok(Self {
             validators,
+            members: Vec::new(),
+            root_authority: None,
             header,
             signatures,
         })
     }
 
-    /// Checks that this is a well-formed genesis signed by its own validators.
+    /// A consortium's chain: its validators are the members' keys; the root authority is
+    /// the member named `root` (the first member when `None`).
+    pub fn consortium(
+        chain_id: ChainId,
+        members: Vec<Member>,
+        root: Option<&str>,
+        time_ms: i64,
+    ) -> Result<Self, BlockError> {
+        let validators = ValidatorSet::new(members.iter().map(|m| m.validator).collect())?;
+        let root_authority = match root {
+            None => members.first().map(|m| m.validator),
+            Some(name) => Some(
+                members
+                    .iter()
+                    .find(|m| m.name == name)
+                    .ok_or(BlockError::BadMembers)?
+                    .validator,
+            ),
+        };
+        let genesis = Self {
+            header: genesis_header(chain_id, &validators, time_ms),
+            validators,
+            members,
+            root_authority,
+            signatures: Vec::new(),
+        };
+        genesis.verify()?;
+        Ok(genesis)
+    }
+
+    /// Whether this is a consortium's chain (decided by votes, [`Finality`]) rather than a
+    /// single node's (signed by its one validator).
+    pub fn is_consortium(&self) -> bool {
+        !self.members.is_empty()
+    }
+
+    /// Checks that this is a well-formed genesis: a single node's signed by its own
+    /// validators; a consortium's with one member per validator, distinct names and
+    /// addresses, and its root authority among them.
     pub fn verify(&self) -> Result<(), BlockError> {
         let h = &self.header;
         if h.height != 0 || h.previous != Digest::ZERO {
@@ -355,7 +546,38 @@ impl Genesis {
         if h.tx_count != 0 || h.tx_root != empty_root() {
             return Err(BlockError::RootMismatch);
         }
-        verify_signatures(h, &self.signatures, &self.validators)
+        if !self.is_consortium() {
+            return verify_signatures(h, &self.signatures, &self.validators);
+        }
+        if h.validator_set != self.validators.hash() {
+            return Err(BlockError::ValidatorSetMismatch);
+        }
+        let keys = self.validators.keys();
+        let each_once = |f: fn(&Member) -> &str| {
+            self.members
+                .iter()
+                .enumerate()
+                .all(|(i, m)| self.members[..i].iter().all(|o| f(o) != f(m)))
+        };
+        let well_formed = self.members.len() == keys.len()
+            && keys
+                .iter()
+                .all(|k| self.members.iter().any(|m| m.validator == *k))
+            && each_once(|m| &m.name)
+            && each_once(|m| &m.address)
+            && self
+                .members
+                .iter()
+                .all(|m| !m.name.trim().is_empty() && !m.address.is_empty())
+            && self.root_authority.is_none_or(|root| keys.contains(&root));
+        if !well_formed {
+            return Err(BlockError::BadMembers);
+        }
+        if self.signatures.is_empty() {
+            Ok(())
+        } else {
+            verify_signatures(h, &self.signatures, &self.validators)
+        }
     }
 
     /// The genesis as a block (height 0, no transactions).
@@ -364,7 +586,20 @@ impl Genesis {
             header: self.header.clone(),
             transactions: Vec::new(),
             signatures: self.signatures.clone(),
+            finality: None,
         }
+    }
+}
+
+fn genesis_header(chain_id: ChainId, validators: &ValidatorSet, time_ms: i64) -> BlockHeader {
+    BlockHeader {
+        chain_id,
+        height: 0,
+        previous: Digest::ZERO,
+        time_ms,
+        tx_root: empty_root(),
+        tx_count: 0,
+        validator_set: validators.hash(),
     }
 }
 
@@ -401,6 +636,10 @@ pub enum BlockError {
     /// Fewer than a quorum of distinct validators signed.
     #[error("fewer than two thirds of the validators signed")]
     NoQuorum,
+    /// A consortium's members do not match its validators one to one, repeat a name or
+    /// an address, or its root authority is not one of them.
+    #[error("the consortium's members do not match its validators (one each, distinct names and addresses, the root among them)")]
+    BadMembers,
 }
 
 #[cfg(test)]
@@ -519,5 +758,199 @@ mod tests {
         assert!(ChainId::parse("Has Space").is_err());
         assert!(ChainId::parse("").is_err());
         assert!(serde_json::from_str::<Genesis>(&json.replace("test.certus", "BAD ID")).is_err());
+    }
+    fn consortium(n: u64) -> (Genesis, Vec<SigningKey>) {
+        let keys: Vec<SigningKey> = (20..20 + n).map(key).collect();
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Member {
+                name: alloc::format!("Member {i}"),
+                validator: ValidatorKey(k.verifying_key()),
+                address: alloc::format!("127.0.0.1:{}", 7000 + i),
+            })
+            .collect();
+        let genesis = Genesis::consortium(
+            ChainId::parse("consortium").expect("id"),
+            members,
+            Some("Member 1"),
+            5_000,
+        )
+        .expect("a well-formed consortium");
+        (genesis, keys)
+    }
+
+    /// The votes of `voters` finalising the block at `target` in `finality`'s round.
+    fn votes(
+        voters: &[SigningKey],
+        target: &BlockHeader,
+        finality: &Finality,
+    ) -> Vec<BlockSignature> {
+        let message = finalize_message(&target.chain_id, finality, &target.hash());
+        voters
+            .iter()
+            .map(|k| BlockSignature {
+                validator: ValidatorKey(k.verifying_key()),
+                signature: k.sign(&message),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_consortium_genesis_names_one_member_per_validator_and_its_root() {
+        let (genesis, keys) = consortium(4);
+        genesis.verify().expect("holds unsigned");
+        assert!(genesis.is_consortium());
+        assert_eq!(genesis.validators.quorum(), 3);
+        assert_eq!(
+            genesis.root_authority,
+            Some(ValidatorKey(keys[1].verifying_key()))
+        );
+        let json = serde_json::to_string(&genesis).expect("json");
+        assert_eq!(
+            serde_json::from_str::<Genesis>(&json).expect("parses"),
+            genesis
+        );
+
+        let mut g = genesis.clone();
+        g.members[2].name = g.members[0].name.clone();
+        assert_eq!(g.verify(), Err(BlockError::BadMembers));
+        let mut g = genesis.clone();
+        g.members[3].address = g.members[1].address.clone();
+        assert_eq!(g.verify(), Err(BlockError::BadMembers));
+        let mut g = genesis.clone();
+        g.members.pop();
+        assert_eq!(g.verify(), Err(BlockError::BadMembers));
+        let mut g = genesis.clone();
+        g.root_authority = Some(ValidatorKey(key(99).verifying_key()));
+        assert_eq!(g.verify(), Err(BlockError::BadMembers));
+        let mut g = genesis.clone();
+        g.members[0].validator = ValidatorKey(key(99).verifying_key());
+        assert_eq!(g.verify(), Err(BlockError::BadMembers));
+        let mut g = genesis;
+        g.header.validator_set = Digest::ZERO;
+        assert_eq!(g.verify(), Err(BlockError::ValidatorSetMismatch));
+        assert!(
+            Genesis::consortium(ChainId::parse("c").expect("id"), Vec::new(), None, 0).is_err()
+        );
+    }
+
+    #[test]
+    fn a_consortium_block_is_final_with_a_quorum_of_finalize_votes() {
+        let (genesis, keys) = consortium(4);
+        let set = &genesis.validators;
+        let (mut block, _) = Block::propose(&genesis.header, anchors(5), 6_000);
+        assert_eq!(
+            block.verify(&genesis.header, set),
+            Err(BlockError::NoQuorum),
+            "unsigned"
+        );
+        let finality = Finality {
+            epoch: 0,
+            view: 3,
+            parent: 0,
+            height: 1,
+        };
+        block.finality = Some(finality);
+        block.signatures = votes(&keys[..3], &block.header, &finality);
+        block.verify(&genesis.header, set).expect("three of four");
+
+        let mut b = block.clone();
+        b.signatures.truncate(2);
+        assert_eq!(b.verify(&genesis.header, set), Err(BlockError::NoQuorum));
+        for changed in [
+            Finality {
+                view: 4,
+                ..finality
+            },
+            Finality {
+                epoch: 1,
+                ..finality
+            },
+            Finality {
+                parent: 1,
+                ..finality
+            },
+        ] {
+            let mut b = block.clone();
+            b.finality = Some(changed);
+            assert_eq!(
+                b.verify(&genesis.header, set),
+                Err(BlockError::BadSignature)
+            );
+        }
+        let mut b = block.clone();
+        b.header.time_ms += 1;
+        assert_eq!(
+            b.verify(&genesis.header, set),
+            Err(BlockError::BadSignature)
+        );
+        let mut b = block.clone();
+        b.finality = None;
+        assert_eq!(
+            b.verify(&genesis.header, set),
+            Err(BlockError::BadSignature),
+            "votes are not signatures over the header hash"
+        );
+        // Votes of another chain do not count here.
+        let other = ChainId::parse("other").expect("id");
+        let message = finalize_message(&other, &finality, &block.header.hash());
+        let mut b = block.clone();
+        b.signatures = keys[..3]
+            .iter()
+            .map(|k| BlockSignature {
+                validator: ValidatorKey(k.verifying_key()),
+                signature: k.sign(&message),
+            })
+            .collect();
+        assert_eq!(
+            b.verify(&genesis.header, set),
+            Err(BlockError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_block_final_with_its_descendant_is_proven_through_the_links() {
+        let (genesis, keys) = consortium(4);
+        let set = &genesis.validators;
+        let (first, _) = Block::propose(&genesis.header, anchors(2), 6_000);
+        let (second, _) = Block::propose(&first.header, anchors(1), 7_000);
+        let finality = Finality {
+            epoch: 0,
+            view: 9,
+            parent: 8,
+            height: 2,
+        };
+        let signatures = votes(&keys[1..], &second.header, &finality);
+        let seal = |links: &[BlockHeader]| {
+            verify_seal(&first.header, &signatures, Some(&finality), links, set)
+        };
+        seal(&[second.header.clone()]).expect("through its child");
+        assert_eq!(seal(&[]), Err(BlockError::BrokenLink));
+        let mut forged = second.header.clone();
+        forged.previous = Digest::ZERO;
+        assert_eq!(seal(&[forged]), Err(BlockError::BrokenLink));
+        let mut other = second.header.clone();
+        other.tx_count += 1;
+        assert_eq!(seal(&[other]), Err(BlockError::BadSignature));
+    }
+
+    #[test]
+    fn the_finalize_message_is_the_engines_encoding() {
+        // LEB128 varints: 300 takes two bytes (0xac 0x02).
+        let chain = ChainId::parse("c").expect("id");
+        let finality = Finality {
+            epoch: 1,
+            view: 300,
+            parent: 299,
+            height: 7,
+        };
+        let message = finalize_message(&chain, &finality, &Digest::from_bytes([7; 32]));
+        let namespace = b"certus/consensus/v1/c_FINALIZE";
+        let mut expected = alloc::vec![namespace.len() as u8];
+        expected.extend_from_slice(namespace);
+        expected.extend_from_slice(&[0x01, 0xac, 0x02, 0xab, 0x02]);
+        expected.extend_from_slice(&[7; 32]);
+        assert_eq!(message, expected);
     }
 }

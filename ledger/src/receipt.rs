@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::block::{
-    verify_signatures, Block, BlockError, BlockHeader, BlockSignature, ChainId, Genesis,
+    verify_seal, Block, BlockError, BlockHeader, BlockSignature, ChainId, Finality, Genesis,
     ValidatorKey, ValidatorSigner,
 };
 use super::hash::Digest;
@@ -34,6 +34,13 @@ pub struct Receipt {
     pub inclusion_path: Vec<Digest>,
     pub header: BlockHeader,
     pub signatures: Vec<BlockSignature>,
+    /// On a consortium chain: the round whose finalize votes `signatures` are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finality: Option<Finality>,
+    /// When the block became final with a descendant's votes: the headers after it, up to
+    /// that descendant's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<BlockHeader>,
 }
 
 /// Where and when a verified receipt says its transaction was anchored.
@@ -133,8 +140,9 @@ pub enum ReceiptError {
 }
 
 impl Receipt {
-    /// The receipt of the transaction at `index` of `block`.
-    pub fn new(block: &Block, index: LeafIndex) -> Option<Self> {
+    /// The receipt of the transaction at `index` of `block`; `links` are the headers
+    /// from the block's up to the one its [`Finality`] names, when that is a descendant.
+    pub fn new(block: &Block, index: LeafIndex, links: Vec<BlockHeader>) -> Option<Self> {
         let position = usize::try_from(index.0).ok()?;
         let transaction = block.transactions.get(position)?.clone();
         Some(Self {
@@ -143,6 +151,8 @@ impl Receipt {
             inclusion_path: block.tree().inclusion_proof(index)?,
             header: block.header.clone(),
             signatures: block.signatures.clone(),
+            finality: block.finality,
+            links,
         })
     }
 
@@ -152,8 +162,14 @@ impl Receipt {
         if self.header.chain_id != genesis.header.chain_id {
             return Err(ReceiptError::WrongChain);
         }
-        verify_signatures(&self.header, &self.signatures, &genesis.validators)
-            .map_err(ReceiptError::Header)?;
+        verify_seal(
+            &self.header,
+            &self.signatures,
+            self.finality.as_ref(),
+            &self.links,
+            &genesis.validators,
+        )
+        .map_err(ReceiptError::Header)?;
         verify_inclusion(
             &self.transaction.leaf_hash(),
             self.leaf_index,
@@ -335,7 +351,7 @@ mod tests {
     fn every_receipt_of_a_block_verifies_against_the_genesis_alone() {
         let (genesis, _, block) = setup(37);
         for i in 0..37 {
-            let receipt = Receipt::new(&block, LeafIndex(i)).expect("in block");
+            let receipt = Receipt::new(&block, LeafIndex(i), Vec::new()).expect("in block");
             let anchored = receipt.verify(&genesis).expect("holds");
             assert_eq!(anchored.height, 1);
             assert_eq!(anchored.block, block.header.hash());
@@ -346,13 +362,13 @@ mod tests {
                 receipt
             );
         }
-        assert!(Receipt::new(&block, LeafIndex(37)).is_none());
+        assert!(Receipt::new(&block, LeafIndex(37), Vec::new()).is_none());
     }
 
     #[test]
     fn a_tampered_receipt_fails() {
         let (genesis, _, block) = setup(8);
-        let receipt = Receipt::new(&block, LeafIndex(3)).expect("in block");
+        let receipt = Receipt::new(&block, LeafIndex(3), Vec::new()).expect("in block");
         let mut r = receipt.clone();
         r.transaction = Transaction::CredentialAnchor {
             commitment: Digest::ZERO,
@@ -386,7 +402,7 @@ mod tests {
     fn receipts_grow_with_the_log_of_the_block_size() {
         for (n, expected) in [(1u64, 0usize), (2, 1), (1000, 10), (1024, 10), (1025, 11)] {
             let (_, _, block) = setup(n);
-            let receipt = Receipt::new(&block, LeafIndex(0)).expect("in block");
+            let receipt = Receipt::new(&block, LeafIndex(0), Vec::new()).expect("in block");
             assert_eq!(receipt.inclusion_path.len(), expected, "{n} transactions");
         }
     }

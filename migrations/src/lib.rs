@@ -18,6 +18,7 @@ mod m0011_privacy;
 mod m0012_record_seal;
 mod m0013_credential_types;
 mod m0014_institution_settings;
+mod m0015_consortium;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_record_seal::Migration),
             Box::new(m0013_credential_types::Migration),
             Box::new(m0014_institution_settings::Migration),
+            Box::new(m0015_consortium::Migration),
         ]
     }
 }

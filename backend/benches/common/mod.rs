@@ -11,7 +11,8 @@ pub fn node(rt: &Runtime, dir: &tempfile::TempDir) -> Node {
     let store = StoreConfig {
         data_dir: dir.path().to_owned(),
         database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
-        chain_id: "bench".parse().expect("chain id"),
+        chain_id: Some("bench".parse().expect("chain id")),
+        genesis: None,
         pkcs11: Default::default(),
     };
     rt.block_on(certus_server::open(&store, None))
@@ -28,6 +29,7 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
         allow_did_web: false,
         web_dir: dir.path().to_owned(),
         block_interval_ms,
+        p2p_listen: None,
         public_url: Some("https://certus.bench".into()),
         retention_interval_secs: 3600,
         max_connections: 512,

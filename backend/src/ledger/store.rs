@@ -15,7 +15,8 @@ use sea_orm::{
 };
 
 use super::block::{
-    Block, BlockError, BlockHeader, BlockSignature, ChainId, Genesis, ValidatorKey, ValidatorSigner,
+    Block, BlockError, BlockHeader, BlockSignature, ChainId, Finality, Genesis, ValidatorKey,
+    ValidatorSigner,
 };
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
@@ -306,46 +307,71 @@ pub struct ValidatorActivity {
     pub this_node: bool,
 }
 
+/// The chain a single node creates when none is named.
+pub fn default_chain_id() -> ChainId {
+    ChainId::parse("certus-local").expect("a valid chain id")
+}
+
 /// Whether the store holds a chain already.
 pub async fn has_chain(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(ledger_genesis::Entity::find().one(conn).await?.is_some())
 }
 
 impl Ledger {
-    /// Opens the chain in `db`, creating the node's validator key and the genesis on first
-    /// start. Fails if the store holds another chain than `chain_id`.
+    /// Opens the chain in `db`, creating the node's validator key on first start, and with
+    /// it the chain: a consortium's from `genesis` when one is given, else a new chain of
+    /// this node alone named `chain_id` (`certus-local` when `None`). Fails if the store
+    /// holds another chain than the one named or given.
     pub async fn open(
         db: DatabaseConnection,
         custody: &Custody,
-        chain_id: &ChainId,
+        chain_id: Option<&ChainId>,
+        genesis: Option<Genesis>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let key = validator_key(&db, custody, clock.now()).await?;
-        let genesis = match ledger_genesis::Entity::find().one(&db).await? {
-            Some(row) => serde_json::from_str::<Genesis>(&row.document)?,
-            None => {
+        let stored = ledger_genesis::Entity::find().one(&db).await?;
+        let genesis = match (stored, genesis) {
+            (Some(row), given) => {
+                let stored = serde_json::from_str::<Genesis>(&row.document)?;
+                anyhow::ensure!(
+                    given.is_none_or(|given| given == stored),
+                    "the genesis given is not the one of the chain this store holds (`{}`)",
+                    stored.header.chain_id.as_str()
+                );
+                stored
+            }
+            (None, Some(given)) => {
+                anyhow::ensure!(
+                    given.is_consortium(),
+                    "the genesis given is a single node's: join a consortium's genesis, or \
+                     import a chain with `certus chain import`"
+                );
+                import_genesis(&db, &given).await?;
+                tracing::info!(
+                    chain = given.header.chain_id.as_str(),
+                    validators = given.validators.keys().len(),
+                    "joined the consortium's chain from its genesis"
+                );
+                given
+            }
+            (None, None) => {
+                let chain_id = chain_id.cloned().unwrap_or_else(default_chain_id);
                 let genesis =
                     Genesis::create(chain_id.clone(), &key, clock.now().timestamp_millis())?;
-                let txn = db.begin().await?;
-                ledger_genesis::ActiveModel {
-                    chain_id: Set(chain_id.as_str().to_owned()),
-                    document: Set(serde_json::to_string(&genesis)?),
-                }
-                .insert(&txn)
-                .await?;
-                let block = genesis.block();
-                insert_block(&txn, &block, &block.tree()).await?;
-                txn.commit().await?;
+                import_genesis(&db, &genesis).await?;
                 tracing::info!(chain = chain_id.as_str(), "created the chain's genesis");
                 genesis
             }
         };
-        anyhow::ensure!(
-            genesis.header.chain_id == *chain_id,
-            "the database holds chain `{}`, not `{}`",
-            genesis.header.chain_id.as_str(),
-            chain_id.as_str()
-        );
+        if let Some(chain_id) = chain_id {
+            anyhow::ensure!(
+                genesis.header.chain_id == *chain_id,
+                "the database holds chain `{}`, not `{}`",
+                genesis.header.chain_id.as_str(),
+                chain_id.as_str()
+            );
+        }
         let is_validator = genesis
             .validators
             .keys()
@@ -353,7 +379,7 @@ impl Ledger {
             .any(|k| *k == key.validator());
         if !is_validator {
             tracing::warn!(
-                chain = chain_id.as_str(),
+                chain = genesis.header.chain_id.as_str(),
                 "this node's key is not a validator of the chain: it will not seal blocks"
             );
         }
@@ -565,6 +591,11 @@ impl Ledger {
         let header = parse_header(&row)?;
         let signatures =
             serde_json::from_str(&row.signatures).map_err(|_| corrupt("the signatures"))?;
+        let finality = parse_finality(&row)?;
+        let links = match finality {
+            Some(f) if f.height > height => self.headers(height + 1, f.height).await?,
+            _ => Vec::new(),
+        };
         let chunk_roots = parse_chunk_roots(&row)?;
         let start = position / CHUNK_LEAVES as u64 * CHUNK_LEAVES as u64;
         let chunk = ledger_transactions::Entity::find()
@@ -591,7 +622,25 @@ impl Ledger {
             inclusion_path,
             header,
             signatures,
+            finality,
+            links,
         })
+    }
+
+    /// The stored headers of heights `from..=to`, in order.
+    async fn headers(&self, from: u64, to: u64) -> Result<Vec<BlockHeader>, StoreError> {
+        let rows = ledger_blocks::Entity::find()
+            .filter(ledger_blocks::Column::Height.between(from as i64, to as i64))
+            .order_by_asc(ledger_blocks::Column::Height)
+            .all(&self.db)
+            .await?;
+        if rows.len() as u64 != to + 1 - from {
+            return Err(StoreError::Corrupt {
+                height: from,
+                what: "the blocks up to the finalising one",
+            });
+        }
+        rows.iter().map(parse_header).collect()
     }
 
     /// The commitment of a credential that `tenant_id` issued, by the credential's id.
@@ -630,15 +679,36 @@ impl Ledger {
             .map_err(|reason| (0, reason))?;
         let head = self.head().await.map_err(|e| (0, e.to_string()))?.height;
         let mut previous = self.genesis.header.clone();
+        // Blocks final with a later block's votes, checked when that block is reached.
+        let mut final_later: Vec<(u64, Finality, Vec<BlockSignature>)> = Vec::new();
         for height in 1..=head {
             let (block, stored_roots) = match load_block(&self.db, height).await {
                 Ok(Some(stored)) => stored,
                 Ok(None) => return Err((height, "the block is missing".into())),
                 Err(e) => return Err((height, e.to_string())),
             };
+            if block.finality.is_some() != self.genesis.is_consortium() {
+                return Err((
+                    height,
+                    "the block's certificate is not of the chain's kind".into(),
+                ));
+            }
             block
                 .verify(&previous, &self.genesis.validators)
                 .map_err(|e: BlockError| (height, e.to_string()))?;
+            if let Some(f) = block.finality.filter(|f| f.height > height) {
+                final_later.push((height, f, block.signatures.clone()));
+            }
+            for (earlier, f, signatures) in
+                final_later.extract_if(.., |(_, f, _)| f.height == height)
+            {
+                if Some(f) != block.finality || signatures != block.signatures {
+                    return Err((
+                        earlier,
+                        format!("the certificate is not the one of block {height}, which it names"),
+                    ));
+                }
+            }
             if stored_roots != block.tree().chunk_roots() {
                 return Err((
                     height,
@@ -649,6 +719,15 @@ impl Ledger {
                 .await
                 .map_err(|reason| (height, reason))?;
             previous = block.header;
+        }
+        if let Some((earlier, f, _)) = final_later.first() {
+            return Err((
+                *earlier,
+                format!(
+                    "the block is final with block {}, which is missing",
+                    f.height
+                ),
+            ));
         }
         // Transactions of a block past the head: the head block was deleted.
         let orphans = ledger_transactions::Entity::find()
@@ -813,6 +892,7 @@ async fn insert_block(
         hash: Set(header.hash().to_hex()),
         header: Set(json(header)),
         signatures: Set(json(&block.signatures)),
+        finality: Set(block.finality.as_ref().map(json)),
         tx_count: Set(header.tx_count as i64),
         time_ms: Set(header.time_ms),
         chunk_roots: Set(tree
@@ -890,6 +970,17 @@ fn parse_chunk_roots(row: &ledger_blocks::Model) -> Result<Vec<Digest>, StoreErr
         .map_err(|_| StoreError::Corrupt {
             height: row.height as u64,
             what: "the chunk roots",
+        })
+}
+
+fn parse_finality(row: &ledger_blocks::Model) -> Result<Option<Finality>, StoreError> {
+    row.finality
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|_| StoreError::Corrupt {
+            height: row.height as u64,
+            what: "the finality",
         })
 }
 
@@ -975,6 +1066,7 @@ async fn load_block(
             header,
             transactions,
             signatures,
+            finality: parse_finality(&row)?,
         },
         chunk_roots,
     )))

@@ -145,6 +145,8 @@ pub mod ledger_blocks {
         pub hash: String,
         pub header: String,
         pub signatures: String,
+        /// On a consortium chain, the consensus round the signatures voted in (JSON).
+        pub finality: Option<String>,
         pub tx_count: i64,
         pub time_ms: i64,
         /// The transaction tree's chunk roots (`merkle::Tree::chunk_roots`), 32 bytes

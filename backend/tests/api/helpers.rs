@@ -69,6 +69,7 @@ pub fn server_config() -> ServerConfig {
         allow_did_web: false,
         web_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist"),
         block_interval_ms: 1000,
+        p2p_listen: None,
         public_url: Some(PUBLIC_URL.into()),
         retention_interval_secs: 3600,
         max_connections: 512,
@@ -141,7 +142,8 @@ impl TestApp {
         let store = StoreConfig {
             data_dir: dir.path().to_owned(),
             database_url,
-            chain_id: "test-chain".parse().expect("chain id"),
+            chain_id: Some("test-chain".parse().expect("chain id")),
+            genesis: None,
             pkcs11: Default::default(),
         };
         let clock = Arc::new(SettableClock::default());
@@ -412,7 +414,8 @@ impl Backup {
                 .postgres_db
                 .as_ref()
                 .map(|name| format!("{}/{name}", postgres_server())),
-            chain_id: "test-chain".parse().expect("chain id"),
+            chain_id: Some("test-chain".parse().expect("chain id")),
+            genesis: None,
             pkcs11: Default::default(),
         };
         certus_server::open(&store, None)
