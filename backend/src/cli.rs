@@ -58,6 +58,9 @@ pub enum Command {
     /// This node's validator key, which signs its blocks.
     #[command(subcommand)]
     Validator(ValidatorCommand),
+    /// Form a consortium: one chain that several institutions' nodes run together.
+    #[command(subcommand)]
+    Consortium(ConsortiumCommand),
     /// A holder's wallet for scripts and servers: accept offers, answer requests.
     Wallet(WalletArgs),
 }
@@ -158,6 +161,63 @@ pub enum ValidatorCommand {
     /// this node by, and what a consortium's genesis names it with. Run again, it prints
     /// the same key.
     Init,
+}
+
+/// Consortium subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConsortiumCommand {
+    /// Assembles a consortium's genesis from its members' validator keys (each printed by
+    /// `certus validator init` on that member's node) and writes it: every member starts
+    /// its node from this one file (`--genesis`, or `genesis.json` in its data folder).
+    Genesis {
+        /// A member: `NAME=PUBKEY@HOST:PORT` (its name, its validator key in hex, and
+        /// where its node listens for peers). Once per member.
+        #[arg(long = "member", required = true, value_parser = parse_member)]
+        members: Vec<crate::ledger::block::Member>,
+        /// The member whose validator key acts as the trust registry's root authority
+        /// (default: the first).
+        #[arg(long)]
+        root: Option<String>,
+        /// Where to write the genesis.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// For development and tests: makes `OUT/node-1` … `OUT/node-N`, each a data folder
+    /// (SQLite) with its own master key, validator key and the shared genesis, so that
+    /// `certus serve --data-dir OUT/node-I --addr …` starts member I.
+    Init {
+        /// How many members.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=100))]
+        members: u16,
+        #[arg(long)]
+        out: PathBuf,
+        /// Member I listens for peers on 127.0.0.1 at this port + I - 1.
+        #[arg(long = "p2p-base", default_value_t = 7100)]
+        p2p_base: u16,
+    },
+}
+
+/// Parses `NAME=PUBKEY@HOST:PORT`.
+fn parse_member(text: &str) -> Result<crate::ledger::block::Member, String> {
+    let (name, rest) = text
+        .split_once('=')
+        .ok_or("expected NAME=PUBKEY@HOST:PORT")?;
+    let (key, address) = rest
+        .split_once('@')
+        .ok_or("expected NAME=PUBKEY@HOST:PORT")?;
+    let validator = serde_json::from_value(serde_json::Value::String(key.to_owned()))
+        .map_err(|_| format!("`{key}` is not a validator key (64 hex digits)"))?;
+    let port_ok = address
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if name.trim().is_empty() || !port_ok {
+        return Err("expected NAME=PUBKEY@HOST:PORT".into());
+    }
+    Ok(crate::ledger::block::Member {
+        name: name.trim().to_owned(),
+        validator,
+        address: address.to_owned(),
+    })
 }
 
 /// API-key subcommands.
@@ -287,11 +347,103 @@ pub async fn validator(
     let (db, master) = crate::open_database(store, master_key).await?;
     let custody = crate::custody(store, std::sync::Arc::new(master))?;
     let key = crate::ledger::store::validator_key(&db, &custody, chrono::Utc::now()).await?;
-    println!(
-        "validator key: {}",
-        crate::ledger::block::ValidatorSigner::validator(&key).to_hex()
-    );
+    let key = crate::ledger::block::ValidatorSigner::validator(&key).to_hex();
+    println!("validator key: {key}");
+    // Peers authenticate a consortium node by the same key.
+    println!("node id: {key}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a `certus consortium` subcommand; the chain is named by `--chain-id`
+/// (`certus-consortium` when unset).
+pub async fn consortium(
+    command: ConsortiumCommand,
+    store: &StoreConfig,
+) -> anyhow::Result<ExitCode> {
+    use crate::ledger::block::{ChainId, Genesis, Member, ValidatorSigner};
+    let now = chrono::Utc::now();
+    let chain = match &store.chain_id {
+        Some(chain) => chain.clone(),
+        None => ChainId::parse("certus-consortium")?,
+    };
+    match command {
+        ConsortiumCommand::Genesis { members, root, out } => {
+            let genesis =
+                Genesis::consortium(chain, members, root.as_deref(), now.timestamp_millis())?;
+            let hash = write_genesis(&genesis, &out)?;
+            println!(
+                "wrote {}: chain `{}`, {} validators (quorum {}), SHA-256 {hash}",
+                out.display(),
+                genesis.header.chain_id.as_str(),
+                genesis.validators.keys().len(),
+                genesis.validators.quorum()
+            );
+            println!("every member checks this hash before starting from the file");
+        }
+        ConsortiumCommand::Init {
+            members,
+            out,
+            p2p_base,
+        } => {
+            let mut listed = Vec::new();
+            for i in 1..=members {
+                let data_dir = out.join(format!("node-{i}"));
+                anyhow::ensure!(
+                    !data_dir.join("certus.db").exists(),
+                    "{} holds a node already",
+                    data_dir.display()
+                );
+                let store = StoreConfig {
+                    data_dir: data_dir.clone(),
+                    database_url: None,
+                    chain_id: None,
+                    genesis: None,
+                    pkcs11: Default::default(),
+                };
+                let (db, master) = crate::open_database(&store, None).await?;
+                let custody = crate::custody(&store, std::sync::Arc::new(master))?;
+                let key = crate::ledger::store::validator_key(&db, &custody, now).await?;
+                let port = p2p_base
+                    .checked_add(i - 1)
+                    .context("the peer ports run past 65535")?;
+                listed.push(Member {
+                    name: format!("node-{i}"),
+                    validator: key.validator(),
+                    address: format!("127.0.0.1:{port}"),
+                });
+                db.close().await?;
+            }
+            let genesis = Genesis::consortium(chain, listed, None, now.timestamp_millis())?;
+            let hash = write_genesis(&genesis, &out.join(crate::config::GENESIS_FILE))?;
+            for (i, member) in genesis.members.iter().enumerate() {
+                let data_dir = out.join(format!("node-{}", i + 1));
+                write_genesis(&genesis, &data_dir.join(crate::config::GENESIS_FILE))?;
+                println!(
+                    "{}: validator {} peers at {}; start it with: certus serve --data-dir {} --addr 127.0.0.1:<port>",
+                    member.name,
+                    member.validator.to_hex(),
+                    member.address,
+                    data_dir.display()
+                );
+            }
+            println!(
+                "consortium `{}`: {} members, quorum {}, genesis SHA-256 {hash}",
+                genesis.header.chain_id.as_str(),
+                genesis.members.len(),
+                genesis.validators.quorum()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a genesis as pretty JSON; its file's SHA-256 (hex), which members compare.
+fn write_genesis(genesis: &crate::ledger::block::Genesis, path: &Path) -> anyhow::Result<String> {
+    use sha2::Digest as _;
+    let mut text = serde_json::to_string_pretty(genesis)?;
+    text.push('\n');
+    std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(hex::encode(sha2::Sha256::digest(text.as_bytes())))
 }
 
 /// Runs a `certus chain` subcommand.

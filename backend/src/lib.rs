@@ -16,6 +16,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod consensus;
 pub mod did;
 pub mod error;
 pub mod integrity;
@@ -85,6 +86,8 @@ pub struct Node {
     pub catalog: Arc<Catalog>,
     /// The JSON-LD contexts: the bundled ones and the defined types'.
     pub contexts: Arc<Contexts>,
+    /// On a consortium's chain, once started ([`start_consortium`]): its consensus.
+    pub consortium: Option<consensus::Consortium>,
 }
 
 /// Creates the data folder if needed, loads the master key, connects to the database and
@@ -168,7 +171,32 @@ pub async fn open_with_clock(
         clock,
         catalog: Arc::new(catalog),
         contexts: Arc::new(contexts),
+        consortium: None,
     })
+}
+
+/// On a consortium's chain, starts the node's consensus (see [`consensus::start`]) and
+/// returns true; on a single node's chain, does nothing and returns false (its block
+/// producer seals the blocks).
+pub async fn start_consortium(
+    node: &mut Node,
+    store: &StoreConfig,
+    server: &ServerConfig,
+) -> anyhow::Result<bool> {
+    if !node.ledger.genesis().is_consortium() {
+        return Ok(false);
+    }
+    let consortium = consensus::start(
+        node.ledger.clone(),
+        &node.db,
+        &node.custody,
+        &store.data_dir,
+        server.p2p_listen,
+        std::time::Duration::from_millis(server.block_interval_ms.max(500)),
+    )
+    .await?;
+    node.consortium = Some(consortium);
+    Ok(true)
 }
 
 /// The shared state of the HTTP application: the services, each given what it needs.
@@ -183,6 +211,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         clock,
         catalog,
         contexts,
+        consortium,
     } = node;
     let public_url: Arc<str> = server.public_url().into();
     let types = Arc::new(types::CredentialTypes::new(
@@ -255,6 +284,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         verifier,
         status,
         ledger,
+        consortium,
         dids,
         trust,
         privacy,

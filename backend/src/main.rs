@@ -26,12 +26,17 @@ async fn main() -> anyhow::Result<ExitCode> {
     let master_key = std::env::var("CERTUS_MASTER_KEY").ok();
     match cli.command {
         Command::Serve(server) => {
-            let node = certus_server::open(&cli.store, master_key.as_deref()).await?;
+            let mut node = certus_server::open(&cli.store, master_key.as_deref()).await?;
             let ledger = node.ledger.clone();
-            let producer = producer::spawn(
-                ledger.clone(),
-                Duration::from_millis(server.block_interval_ms),
-            );
+            let consortium =
+                certus_server::start_consortium(&mut node, &cli.store, &server).await?;
+            // A single node seals its own blocks; a consortium's are decided by votes.
+            let producer = (!consortium).then(|| {
+                producer::spawn(
+                    ledger.clone(),
+                    Duration::from_millis(server.block_interval_ms),
+                )
+            });
             let listener = tokio::net::TcpListener::bind(server.addr)
                 .await
                 .with_context(|| format!("binding {}", server.addr))?;
@@ -66,11 +71,13 @@ async fn main() -> anyhow::Result<ExitCode> {
                 shutdown_signal(),
             )
             .await;
-            producer.abort();
             webhooks.abort();
             retention.abort();
-            // Anchors acknowledged by the last requests go into a final block.
-            producer::seal_all(&ledger).await;
+            if let Some(producer) = producer {
+                producer.abort();
+                // Anchors acknowledged by the last requests go into a final block.
+                producer::seal_all(&ledger).await;
+            }
             tracing::info!("stopped");
         }
         Command::Chain(command) => {
@@ -79,6 +86,9 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Receipt(command) => return certus_server::cli::receipt(command),
         Command::Validator(command) => {
             return certus_server::cli::validator(command, &cli.store, master_key.as_deref()).await;
+        }
+        Command::Consortium(command) => {
+            return certus_server::cli::consortium(command, &cli.store).await;
         }
         Command::Wallet(args) => return certus_server::cli::wallet(args).await,
         Command::Tenant(command) => {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::api::rate_limit::RateLimiter;
 use crate::auth::Accounts;
+use crate::consensus::Consortium;
 use crate::did::registry::DidRegistry;
 use crate::issuance::Issuer;
 use crate::issued::Records;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub status: Arc<StatusLists>,
     /// The chain: blocks, receipts, checkpoints.
     pub ledger: Arc<Ledger>,
+    /// On a consortium's chain: its members as this node sees them.
+    pub consortium: Option<Consortium>,
     /// This node's `did:certus` DIDs.
     pub dids: Arc<DidRegistry>,
     /// The trust registry: schemas, accreditations, delegations.

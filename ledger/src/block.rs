@@ -59,7 +59,7 @@ impl<'de> Deserialize<'de> for ChainId {
 }
 
 /// A validator's Ed25519 public key, hex in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ValidatorKey(pub VerifyingKey);
 
 impl ValidatorKey {

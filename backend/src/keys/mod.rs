@@ -111,6 +111,24 @@ impl Custody {
         Ok(Arc::new(ed25519_jwk(&secret)))
     }
 
+    /// The validator key's 32 secret bytes, for a consortium node's consensus engine,
+    /// which signs its votes and authenticates its peer connections in memory. A key held
+    /// in a token cannot be read out: such a node runs alone.
+    pub fn validator_secret(&self, stored: &str) -> anyhow::Result<zeroize::Zeroizing<[u8; 32]>> {
+        anyhow::ensure!(
+            !stored.starts_with(TOKEN_KEY_PREFIX),
+            "this node's validator key is in a PKCS#11 token, which never shows it: a \
+             consortium's engine signs votes in memory, so its validator key must be in the \
+             key store (make the node's key without the token)"
+        );
+        let secret = zeroize::Zeroizing::new(self.master.decrypt(stored)?);
+        let bytes: [u8; 32] = secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the stored validator key is not 32 bytes"))?;
+        Ok(zeroize::Zeroizing::new(bytes))
+    }
+
     fn open_in_token(&self, stored: &str) -> anyhow::Result<Option<Arc<dyn Signer>>> {
         let Some(id) = stored.strip_prefix(TOKEN_KEY_PREFIX) else {
             return Ok(None);

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, SignatureError, VerifyingKey};
 use sea_orm::sea_query::{Query, SelectStatement};
@@ -818,13 +819,104 @@ impl Ledger {
     /// Drops from the outbox the transactions `sealed` already anchors (appended from
     /// elsewhere), so they are not anchored twice.
     pub async fn forget_pending(&self, sealed: &[Transaction]) -> Result<(), DbErr> {
-        for chunk in sealed.chunks(500) {
-            ledger_outbox::Entity::delete_many()
-                .filter(ledger_outbox::Column::Data.is_in(chunk.iter().map(Transaction::encode)))
-                .exec(&self.db)
-                .await?;
+        forget_pending(&self.db, sealed).await
+    }
+
+    /// The transactions waiting in the outbox after row `after`, oldest first, at most
+    /// `limit`, with their row ids; nothing is taken out.
+    pub async fn outbox_after(
+        &self,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<(i64, Transaction)>, StoreError> {
+        let rows = ledger_outbox::Entity::find()
+            .filter(ledger_outbox::Column::Id.gt(after))
+            .order_by_asc(ledger_outbox::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Transaction::decode(&row.data)
+                    .map(|tx| (row.id, tx))
+                    .map_err(|_| StoreError::Corrupt {
+                        height: 0,
+                        what: "an outbox transaction",
+                    })
+            })
+            .collect()
+    }
+
+    /// Stored blocks from `height` on, in order: at most `max_blocks`, and no more once
+    /// their transactions reach `max_transactions` (at least one block when there is one).
+    pub async fn blocks_from(
+        &self,
+        height: u64,
+        max_blocks: u64,
+        max_transactions: u64,
+    ) -> Result<Vec<Block>, StoreError> {
+        let mut blocks = Vec::new();
+        let mut transactions = 0;
+        for h in height..height.saturating_add(max_blocks) {
+            if !blocks.is_empty() && transactions >= max_transactions {
+                break;
+            }
+            let Some(block) = self.block(h).await? else {
+                break;
+            };
+            transactions += block.header.tx_count;
+            blocks.push(block);
         }
-        Ok(())
+        Ok(blocks)
+    }
+
+    /// Stores blocks the consortium decided, in height order from the one after the head:
+    /// each checked — link, contents, and the certificate of a quorum of finalize votes; a
+    /// block final with a later block's votes only together with that block — in one
+    /// database transaction that also drops their transactions from the outbox. Blocks
+    /// from the first whose finality cannot be proven yet are left out. Returns the new
+    /// head, or why a block does not hold (nothing is stored then).
+    pub async fn append_final(&self, blocks: &[Block]) -> anyhow::Result<BlockHeader> {
+        let mut previous = self.head().await?;
+        let start = previous.clone();
+        let mut proven = 0;
+        let mut waiting: Vec<(u64, Finality, &[BlockSignature])> = Vec::new();
+        for (index, block) in blocks.iter().enumerate() {
+            let height = block.header.height;
+            anyhow::ensure!(
+                block.finality.is_some(),
+                "block {height} carries no consensus certificate"
+            );
+            block
+                .verify(&previous, &self.genesis.validators)
+                .with_context(|| format!("block {height} does not hold"))?;
+            match block.finality {
+                Some(f) if f.height > height => waiting.push((height, f, &block.signatures)),
+                _ => {
+                    if let Some((earlier, ..)) = waiting.iter().find(|(_, f, votes)| {
+                        Some(*f) != block.finality || *votes != block.signatures
+                    }) {
+                        anyhow::bail!(
+                            "block {earlier} names a certificate that is not block {height}'s"
+                        );
+                    }
+                    waiting.clear();
+                    proven = index + 1;
+                }
+            }
+            previous = block.header.clone();
+        }
+        let blocks = &blocks[..proven];
+        if blocks.is_empty() {
+            return Ok(start);
+        }
+        let txn = self.db.begin().await?;
+        for block in blocks {
+            insert_block(&txn, block, &block.tree()).await?;
+            forget_pending(&txn, &block.transactions).await?;
+        }
+        txn.commit().await?;
+        Ok(blocks[blocks.len() - 1].header.clone())
     }
 
     pub async fn append(&self, block: &Block) -> anyhow::Result<()> {
@@ -835,6 +927,17 @@ impl Ledger {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Drops from the outbox the transactions `sealed` holds.
+async fn forget_pending(conn: &impl ConnectionTrait, sealed: &[Transaction]) -> Result<(), DbErr> {
+    for chunk in sealed.chunks(500) {
+        ledger_outbox::Entity::delete_many()
+            .filter(ledger_outbox::Column::Data.is_in(chunk.iter().map(Transaction::encode)))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Stores a genesis read from elsewhere (an import) into an empty store.
@@ -878,6 +981,18 @@ pub async fn validator_key(
     .insert(db)
     .await?;
     Ok(key)
+}
+
+/// The validator key's secret bytes (see [`Custody::validator_secret`]).
+pub async fn validator_secret(
+    db: &DatabaseConnection,
+    custody: &Custody,
+) -> anyhow::Result<zeroize::Zeroizing<[u8; 32]>> {
+    let row = node_keys::Entity::find_by_id(VALIDATOR_KEY)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("this node has no validator key yet"))?;
+    custody.validator_secret(&row.private_jwe)
 }
 
 /// Stores `block` with the chunk roots of its transaction `tree`.

@@ -1,0 +1,146 @@
+//! One chain, many institutions: a consortium's nodes agree on each block with commonware's
+//! simplex BFT consensus (decision 19), and every node keeps and checks the whole chain.
+//!
+//! A node whose genesis names members ([`crate::ledger::block::Genesis::is_consortium`])
+//! runs [`start`] instead of the single node's block producer:
+//!
+//! - [`engine`]: commonware's runtime, authenticated network and simplex engine, on a
+//!   thread of their own;
+//! - [`node`]: the application on the server's runtime — proposals from the outbox (and
+//!   the peers' outboxes, shared so any leader anchors anyone's transactions), the checks
+//!   before a vote, storing final blocks with their certificates, catching up from peers;
+//! - [`wire`]: the messages members exchange besides the engine's.
+//!
+//! A block is final once more than two thirds of the validators voted to finalise it; its
+//! certificate is those votes ([`crate::ledger::block::Finality`]), which anyone holding
+//! the genesis can check.
+
+mod engine;
+mod node;
+mod wire;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{mpsc, watch};
+
+use crate::keys::Custody;
+use crate::ledger::block::{ValidatorKey, ValidatorSigner};
+use crate::ledger::store::{self, Ledger};
+
+pub use node::MAX_BLOCK_TRANSACTIONS;
+
+/// What a consortium node knows of itself and its peers.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// This node's head.
+    pub height: u64,
+    /// Validators needed to finalise a block.
+    pub quorum: usize,
+    /// Every member, this node included.
+    pub peers: Vec<Peer>,
+}
+
+impl Status {
+    /// Whether this node and the peers it hears from are a quorum: blocks can be final.
+    pub fn has_quorum(&self) -> bool {
+        self.peers.iter().filter(|p| p.connected).count() >= self.quorum
+    }
+}
+
+/// One member as a node sees it.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub name: String,
+    pub key: ValidatorKey,
+    pub address: String,
+    /// Its head, as it last said (this node's own for itself).
+    pub height: Option<u64>,
+    /// Heard from within the last 3 seconds (always, for this node).
+    pub connected: bool,
+    pub this_node: bool,
+}
+
+/// A running consortium node's view of the consortium.
+#[derive(Debug, Clone)]
+pub struct Consortium {
+    status: watch::Receiver<Status>,
+}
+
+impl Consortium {
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+}
+
+/// Starts consensus for `ledger`'s consortium: the engine on its own thread, the node on
+/// this runtime. `listen` overrides where peers are listened for (default: this node's
+/// address in the genesis); the engine keeps its journal under `data_dir/consensus`.
+pub async fn start(
+    ledger: Arc<Ledger>,
+    db: &sea_orm::DatabaseConnection,
+    custody: &Custody,
+    data_dir: &Path,
+    listen: Option<SocketAddr>,
+    leader_timeout: Duration,
+) -> anyhow::Result<Consortium> {
+    let genesis = ledger.genesis().clone();
+    let me = ledger
+        .validator_key()
+        .map(ValidatorSigner::validator)
+        .context("this node's validator key is not one of the consortium's validators")?;
+    let member = genesis
+        .members
+        .iter()
+        .find(|m| m.validator == me)
+        .context("this node is not a member of the consortium's genesis")?;
+    let mut peers = Vec::with_capacity(genesis.members.len());
+    for m in &genesis.members {
+        peers.push((m.validator, resolve(&m.address)?));
+    }
+    let listen = match listen {
+        Some(listen) => listen,
+        None => resolve(&member.address)?,
+    };
+    let secret = store::validator_secret(db, custody).await?;
+    let storage = data_dir.join("consensus");
+    std::fs::create_dir_all(&storage).with_context(|| format!("creating {}", storage.display()))?;
+    let (events_in, events) = mpsc::unbounded_channel();
+    let (outgoing, outgoing_out) = mpsc::unbounded_channel();
+    let (status_in, status) = watch::channel(Status::default());
+    let node = node::Node::new(ledger, me, outgoing, status_in).await?;
+    engine::spawn(
+        engine::Setup {
+            genesis: genesis.clone(),
+            secret,
+            listen,
+            peers,
+            storage,
+            leader_timeout,
+        },
+        events_in,
+        outgoing_out,
+    )
+    .context("starting the consensus thread")?;
+    tokio::spawn(node.run(events));
+    tracing::info!(
+        chain = genesis.header.chain_id.as_str(),
+        member = member.name.as_str(),
+        %listen,
+        validators = genesis.validators.keys().len(),
+        "consortium node started"
+    );
+    Ok(Consortium { status })
+}
+
+/// A member's `host:port`, resolved once at start.
+fn resolve(address: &str) -> anyhow::Result<SocketAddr> {
+    address
+        .to_socket_addrs()
+        .with_context(|| format!("resolving the peer address {address}"))?
+        .next()
+        .with_context(|| format!("the peer address {address} resolves to nothing"))
+}

@@ -1,0 +1,504 @@
+//! The node's side of consensus, on the server's runtime: it builds the blocks this node
+//! proposes, checks every block a peer proposes before the engine votes for it, stores
+//! each block once final with its certificate, keeps up with peers (their heads, the
+//! blocks it missed) and shares its outbox so any leader can include its transactions.
+//!
+//! Blocks live in memory from proposal to finality (`unfinal`); only final ones reach the
+//! database, through [`Ledger::append_final`], which re-checks them against the genesis.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use commonware_cryptography::sha256::Digest as Sha256Digest;
+use commonware_utils::channel::oneshot;
+use tokio::sync::{mpsc, watch};
+
+use super::engine::{Event, Outgoing, BLOCKS, MEMPOOL, SYNC};
+use super::wire::{self, Pending, Sync};
+use super::{Peer, Status};
+use crate::ledger::block::{Block, BlockHeader, BlockSignature, Finality, ValidatorKey};
+use crate::ledger::hash::Digest;
+use crate::ledger::store::Ledger;
+use crate::ledger::transaction::Transaction;
+
+/// Most transactions in a consortium block: a proposal travels to every validator at once.
+pub const MAX_BLOCK_TRANSACTIONS: u64 = 20_000;
+/// Most blocks (and about how many transactions) in one answer to a node catching up.
+const SYNC_BLOCKS: u64 = 256;
+const SYNC_TRANSACTIONS: u64 = 50_000;
+/// Most transactions from peers held waiting for a block.
+const MAX_MEMPOOL: usize = 200_000;
+/// Most blocks held between proposal and finality.
+const MAX_UNFINAL: usize = 4_096;
+/// A block timed further ahead of this node's clock is refused.
+const MAX_CLOCK_SKEW_MS: i64 = 30_000;
+/// A peer heard from within this long counts as connected.
+const CONNECTED: Duration = Duration::from_secs(3);
+
+/// A finalisation waiting for the blocks it covers.
+struct Decided {
+    payload: Digest,
+    finality: Finality,
+    votes: Vec<BlockSignature>,
+}
+
+pub struct Node {
+    ledger: Arc<Ledger>,
+    me: ValidatorKey,
+    head: BlockHeader,
+    unfinal: HashMap<Digest, Arc<Block>>,
+    /// The engine's open request for this node's proposal: on which parent.
+    proposing: Option<(Digest, oneshot::Sender<Sha256Digest>)>,
+    /// Verdicts asked for blocks not seen yet (or whose parent is not): (parent, block).
+    verifying: Vec<(Digest, Digest, oneshot::Sender<bool>)>,
+    decided: Vec<Decided>,
+    /// Transactions peers are waiting to anchor, by leaf hash.
+    mempool: HashMap<Digest, Transaction>,
+    /// The last outbox row shared with peers.
+    shared: i64,
+    peers: HashMap<ValidatorKey, (Option<u64>, Instant)>,
+    /// When this node last asked a peer for blocks.
+    asked: Option<Instant>,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    status: watch::Sender<Status>,
+}
+
+impl Node {
+    pub async fn new(
+        ledger: Arc<Ledger>,
+        me: ValidatorKey,
+        outgoing: mpsc::UnboundedSender<Outgoing>,
+        status: watch::Sender<Status>,
+    ) -> anyhow::Result<Self> {
+        let head = ledger.head().await?;
+        Ok(Self {
+            ledger,
+            me,
+            head,
+            unfinal: HashMap::new(),
+            proposing: None,
+            verifying: Vec::new(),
+            decided: Vec::new(),
+            mempool: HashMap::new(),
+            shared: 0,
+            peers: HashMap::new(),
+            asked: None,
+            outgoing,
+            status,
+        })
+    }
+
+    /// Runs until the engine stops.
+    pub async fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => self.handle(event).await,
+                    None => return,
+                },
+                _ = tick.tick() => {
+                    ticks += 1;
+                    self.tick(ticks).await;
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, event: Event) {
+        match event {
+            Event::Propose { parent, respond } => {
+                self.proposing = Some((parent, respond));
+                self.propose().await;
+            }
+            Event::Verify {
+                parent,
+                payload,
+                respond,
+            } => {
+                self.verifying.push((parent, payload, respond));
+                self.settle_verdicts();
+            }
+            Event::Broadcast { payload, to } => {
+                if let Some(block) = self.unfinal.get(&payload) {
+                    self.send(BLOCKS, to, wire::encode(block.as_ref()));
+                }
+            }
+            Event::Finalized {
+                payload,
+                finality,
+                votes,
+            } => {
+                self.decided.push(Decided {
+                    payload,
+                    finality,
+                    votes,
+                });
+                self.apply_decided().await;
+            }
+            Event::Message {
+                channel,
+                from,
+                bytes,
+            } => {
+                self.peers.entry(from).or_insert((None, Instant::now())).1 = Instant::now();
+                self.receive(channel, from, &bytes).await;
+            }
+        }
+    }
+
+    async fn receive(&mut self, channel: u64, from: ValidatorKey, bytes: &[u8]) {
+        match channel {
+            BLOCKS => match serde_json::from_slice::<Block>(bytes) {
+                Ok(block) => {
+                    if block.header.height > self.head.height && self.unfinal.len() < MAX_UNFINAL {
+                        self.unfinal.insert(block.header.hash(), Arc::new(block));
+                        self.settle_verdicts();
+                        self.apply_decided().await;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %from.to_hex(), error = %e, "a peer sent a malformed block")
+                }
+            },
+            MEMPOOL => match serde_json::from_slice::<Pending>(bytes) {
+                Ok(pending) => {
+                    for tx in pending.transactions {
+                        if self.mempool.len() >= MAX_MEMPOOL {
+                            break;
+                        }
+                        self.mempool.insert(tx.leaf_hash(), tx);
+                    }
+                    self.propose().await;
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %from.to_hex(), error = %e, "a peer sent malformed transactions")
+                }
+            },
+            SYNC => match serde_json::from_slice::<Sync>(bytes) {
+                Ok(Sync::Status { height }) => {
+                    self.peers.entry(from).or_insert((None, Instant::now())).0 = Some(height);
+                }
+                Ok(Sync::BlocksFrom { height }) => {
+                    match self
+                        .ledger
+                        .blocks_from(height, SYNC_BLOCKS, SYNC_TRANSACTIONS)
+                        .await
+                    {
+                        Ok(blocks) if !blocks.is_empty() => {
+                            let answer = wire::encode(&Sync::Blocks { blocks });
+                            self.send(SYNC, Some(vec![from]), answer);
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "reading blocks for a peer failed"),
+                    }
+                }
+                Ok(Sync::Blocks { blocks }) => {
+                    self.asked = None;
+                    let fresh: Vec<Block> = blocks
+                        .into_iter()
+                        .filter(|b| b.header.height > self.head.height)
+                        .collect();
+                    if !fresh.is_empty() {
+                        match self.ledger.append_final(&fresh).await {
+                            Ok(head) => self.advance(head, &fresh),
+                            Err(e) => tracing::warn!(
+                                peer = %from.to_hex(),
+                                error = format!("{e:#}"),
+                                "refused blocks from a peer"
+                            ),
+                        }
+                        self.apply_decided().await;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %from.to_hex(), error = %e, "a peer sent a malformed sync message")
+                }
+            },
+            _ => {}
+        }
+    }
+
+    fn send(&self, channel: u64, to: Option<Vec<ValidatorKey>>, bytes: Vec<u8>) {
+        let _ = self.outgoing.send(Outgoing { channel, to, bytes });
+    }
+
+    /// The header of `parent` and the transactions of the blocks between the head and it
+    /// (not final yet, so not to be anchored again); `None` if it does not descend from
+    /// the head through blocks this node holds.
+    fn ancestry(&self, parent: &Digest) -> Option<(BlockHeader, HashSet<Digest>)> {
+        let head = self.head.hash();
+        let mut excluded = HashSet::new();
+        let mut cursor = *parent;
+        let mut header = None;
+        while cursor != head {
+            let block = self.unfinal.get(&cursor)?;
+            if block.header.height <= self.head.height {
+                return None;
+            }
+            header.get_or_insert_with(|| block.header.clone());
+            excluded.extend(block.transactions.iter().map(Transaction::leaf_hash));
+            cursor = block.header.previous;
+        }
+        Some((header.unwrap_or_else(|| self.head.clone()), excluded))
+    }
+
+    /// Answers the engine's open proposal request once there is something to anchor.
+    async fn propose(&mut self) {
+        let Some((parent, respond)) = self.proposing.take() else {
+            return;
+        };
+        if respond.is_closed() {
+            return;
+        }
+        let Some((parent_header, excluded)) = self.ancestry(&parent) else {
+            self.proposing = Some((parent, respond));
+            return;
+        };
+        let mut seen = excluded;
+        let mut transactions = Vec::new();
+        match self.ledger.outbox_after(0, MAX_BLOCK_TRANSACTIONS).await {
+            Ok(rows) => {
+                for (_, tx) in rows {
+                    if seen.insert(tx.leaf_hash()) {
+                        transactions.push(tx);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "reading the outbox failed"),
+        }
+        for (leaf, tx) in &self.mempool {
+            if transactions.len() as u64 >= MAX_BLOCK_TRANSACTIONS {
+                break;
+            }
+            if seen.insert(*leaf) {
+                transactions.push(tx.clone());
+            }
+        }
+        if transactions.is_empty() {
+            // Nothing to anchor: the request waits (or the view times out).
+            self.proposing = Some((parent, respond));
+            return;
+        }
+        let (block, _) = Block::propose(&parent_header, transactions, self.ledger.now_ms());
+        let hash = block.header.hash();
+        tracing::debug!(
+            height = block.header.height,
+            transactions = block.header.tx_count,
+            "proposing a block"
+        );
+        self.unfinal.insert(hash, Arc::new(block));
+        let _ = respond.send(Sha256Digest(*hash.as_bytes()));
+    }
+
+    /// Answers every verdict that can be given now.
+    fn settle_verdicts(&mut self) {
+        let open = std::mem::take(&mut self.verifying);
+        for (parent, payload, respond) in open {
+            if respond.is_closed() {
+                continue;
+            }
+            match self.verdict(&parent, &payload) {
+                Some(valid) => {
+                    if !valid {
+                        tracing::warn!(block = %payload.to_hex(), "refused a proposed block");
+                    }
+                    let _ = respond.send(valid);
+                }
+                None => self.verifying.push((parent, payload, respond)),
+            }
+        }
+    }
+
+    /// Whether `payload` is a valid block on `parent`; `None` while this node lacks the
+    /// block or its ancestry.
+    fn verdict(&self, parent: &Digest, payload: &Digest) -> Option<bool> {
+        let block = self.unfinal.get(payload)?;
+        if block.header.previous != *parent {
+            return Some(false);
+        }
+        let (parent_header, excluded) = self.ancestry(parent)?;
+        if let Err(e) = block.verify_contents(&parent_header) {
+            tracing::warn!(error = %e, "a proposed block does not follow its parent");
+            return Some(false);
+        }
+        if block.header.time_ms > self.ledger.now_ms() + MAX_CLOCK_SKEW_MS {
+            return Some(false);
+        }
+        if !block.signatures.is_empty() || block.finality.is_some() {
+            return Some(false);
+        }
+        let mut seen = excluded;
+        let fresh = block
+            .transactions
+            .iter()
+            .all(|tx| seen.insert(tx.leaf_hash()));
+        Some(fresh)
+    }
+
+    /// Stores every decided block whose chain back to the head this node holds.
+    async fn apply_decided(&mut self) {
+        let mut open = std::mem::take(&mut self.decided);
+        open.sort_by_key(|d| d.finality.view);
+        for decided in open {
+            let known_height = self.unfinal.get(&decided.payload).map(|b| b.header.height);
+            if self.ledger_has(&decided.payload, known_height) {
+                continue;
+            }
+            let Some(chain) = self.chain_to(&decided.payload) else {
+                self.decided.push(decided);
+                continue;
+            };
+            let top = chain.last().map_or(0, |b| b.header.height);
+            let finality = Finality {
+                height: top,
+                ..decided.finality
+            };
+            let blocks: Vec<Block> = chain
+                .into_iter()
+                .map(|b| Block {
+                    finality: Some(finality),
+                    signatures: decided.votes.clone(),
+                    ..b.as_ref().clone()
+                })
+                .collect();
+            match self.ledger.append_final(&blocks).await {
+                Ok(head) => self.advance(head, &blocks),
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "a decided block does not hold");
+                }
+            }
+        }
+    }
+
+    /// Whether the block `payload` (at `height`, when known) is stored already.
+    fn ledger_has(&self, payload: &Digest, height: Option<u64>) -> bool {
+        *payload == self.head.hash() || height.is_some_and(|h| h <= self.head.height)
+    }
+
+    /// The blocks from the one after the head up to `payload`, if this node holds them all.
+    fn chain_to(&self, payload: &Digest) -> Option<Vec<Arc<Block>>> {
+        let head = self.head.hash();
+        let mut chain = Vec::new();
+        let mut cursor = *payload;
+        while cursor != head {
+            let block = self.unfinal.get(&cursor)?;
+            if block.header.height <= self.head.height {
+                return None;
+            }
+            cursor = block.header.previous;
+            chain.push(block.clone());
+        }
+        chain.reverse();
+        Some(chain)
+    }
+
+    /// The head moved to `head` with `stored`: forget what is final now.
+    fn advance(&mut self, head: BlockHeader, stored: &[Block]) {
+        if head.height <= self.head.height {
+            return;
+        }
+        let anchored: HashSet<Digest> = stored
+            .iter()
+            .filter(|b| b.header.height <= head.height)
+            .flat_map(|b| b.transactions.iter().map(Transaction::leaf_hash))
+            .collect();
+        self.mempool.retain(|leaf, _| !anchored.contains(leaf));
+        self.unfinal.retain(|_, b| b.header.height > head.height);
+        tracing::debug!(height = head.height, "final");
+        self.head = head;
+    }
+
+    async fn tick(&mut self, ticks: u64) {
+        self.propose().await;
+        self.settle_verdicts();
+        if ticks % 2 == 0 {
+            self.share_outbox().await;
+        }
+        if ticks % 10 == 0 {
+            let status = wire::encode(&Sync::Status {
+                height: self.head.height,
+            });
+            self.send(SYNC, None, status);
+            self.publish_status();
+        }
+        self.catch_up();
+    }
+
+    /// Sends peers the transactions added to the outbox since the last time.
+    async fn share_outbox(&mut self) {
+        match self
+            .ledger
+            .outbox_after(self.shared, MAX_BLOCK_TRANSACTIONS)
+            .await
+        {
+            Ok(rows) if !rows.is_empty() => {
+                self.shared = rows.last().map_or(self.shared, |(id, _)| *id);
+                let transactions = rows.into_iter().map(|(_, tx)| tx).collect();
+                self.send(MEMPOOL, None, wire::encode(&Pending { transactions }));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "reading the outbox failed"),
+        }
+    }
+
+    /// Asks a peer that is ahead (or any, while a decided block is missing) for blocks.
+    fn catch_up(&mut self) {
+        if self
+            .asked
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(2))
+        {
+            return;
+        }
+        let ahead = self
+            .peers
+            .iter()
+            .filter(|(_, (height, seen))| {
+                seen.elapsed() < CONNECTED && height.is_some_and(|h| h > self.head.height)
+            })
+            .max_by_key(|(_, (height, _))| *height)
+            .map(|(key, _)| *key);
+        let Some(peer) = ahead else { return };
+        self.asked = Some(Instant::now());
+        let request = wire::encode(&Sync::BlocksFrom {
+            height: self.head.height + 1,
+        });
+        self.send(SYNC, Some(vec![peer]), request);
+    }
+
+    fn publish_status(&self) {
+        let genesis = self.ledger.genesis();
+        let peers = genesis
+            .members
+            .iter()
+            .map(|member| {
+                let this_node = member.validator == self.me;
+                let (height, connected) = if this_node {
+                    (Some(self.head.height), true)
+                } else {
+                    self.peers
+                        .get(&member.validator)
+                        .map_or((None, false), |(height, seen)| {
+                            (*height, seen.elapsed() < CONNECTED)
+                        })
+                };
+                Peer {
+                    name: member.name.clone(),
+                    key: member.validator,
+                    address: member.address.clone(),
+                    height,
+                    connected,
+                    this_node,
+                }
+            })
+            .collect();
+        self.status.send_replace(Status {
+            height: self.head.height,
+            quorum: genesis.validators.quorum(),
+            peers,
+        });
+    }
+}
