@@ -109,7 +109,7 @@ pub enum TrustError {
         "only issuers accredited for {0} may issue it, and the issuer is not accredited for it now"
     )]
     NotAccredited(String),
-    #[error("this node is not a validator, so it cannot act as the root authority")]
+    #[error("this node is not the chain's root authority (a validator; on a consortium's chain, the one its genesis names)")]
     NotRoot,
     #[error("this tenant holds no current key of `{0}`")]
     NoKey(String),
@@ -288,9 +288,7 @@ impl TrustRegistry {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<schema_registrations::Model, TrustError> {
-        if self.ledger.validator_key().is_none() {
-            return Err(TrustError::NotRoot);
-        }
+        self.root_key()?;
         let t = self.credential_type(name)?;
         let hash = t.schema_hash.to_hex();
         if schema_registrations::Entity::find_by_id(hash.clone())
@@ -347,9 +345,14 @@ impl TrustRegistry {
         Ok(hashes)
     }
 
-    /// The root authority's signing key (this node's validator key) as a JWK.
+    /// The root authority's signing key (this node's validator key) as a JWK. On a
+    /// consortium's chain only the validator its genesis names acts as the root.
     fn root_key(&self) -> Result<Arc<dyn Signer>, TrustError> {
         let key = self.ledger.validator_key().ok_or(TrustError::NotRoot)?;
+        let root = self.ledger.genesis().root_authority;
+        if root.is_some_and(|root| root != crate::ledger::block::ValidatorSigner::validator(key)) {
+            return Err(TrustError::NotRoot);
+        }
         Ok(key.signer().clone())
     }
 

@@ -40,6 +40,8 @@ pub enum Kind {
     ErasureReceipt = 0x08,
     /// [`Transaction::RelianceRecord`].
     RelianceRecord = 0x09,
+    /// [`Transaction::NodeAuditCheckpoint`].
+    NodeAuditCheckpoint = 0x0a,
 }
 
 impl From<Kind> for i16 {
@@ -60,6 +62,14 @@ pub enum Transaction {
     /// The head of the audit log after `sequence` entries.
     #[serde(rename_all = "camelCase")]
     AuditCheckpoint { sequence: u64, head: Digest },
+    /// On a consortium's chain, where every member keeps its own audit log: the head of
+    /// the log of the node whose validator key is `node`, after `sequence` entries.
+    #[serde(rename_all = "camelCase")]
+    NodeAuditCheckpoint {
+        node: Digest,
+        sequence: u64,
+        head: Digest,
+    },
     /// Version `version` of the status list `list` (its random 16-byte id, hex in URLs)
     /// was published; `hash` ([`status_list_hash`]) is over the signed list credential
     /// exactly as served.
@@ -154,6 +164,7 @@ impl Transaction {
         match self {
             Self::CredentialAnchor { .. } => Kind::CredentialAnchor,
             Self::AuditCheckpoint { .. } => Kind::AuditCheckpoint,
+            Self::NodeAuditCheckpoint { .. } => Kind::NodeAuditCheckpoint,
             Self::StatusListVersion { .. } => Kind::StatusListVersion,
             Self::DidOperation { .. } => Kind::DidOperation,
             Self::TrustStatement { .. } => Kind::TrustStatement,
@@ -169,6 +180,15 @@ impl Transaction {
         match self {
             Self::CredentialAnchor { commitment } => out.extend_from_slice(commitment.as_bytes()),
             Self::AuditCheckpoint { sequence, head } => {
+                out.extend_from_slice(&sequence.to_be_bytes());
+                out.extend_from_slice(head.as_bytes());
+            }
+            Self::NodeAuditCheckpoint {
+                node,
+                sequence,
+                head,
+            } => {
+                out.extend_from_slice(node.as_bytes());
                 out.extend_from_slice(&sequence.to_be_bytes());
                 out.extend_from_slice(head.as_bytes());
             }
@@ -213,6 +233,20 @@ impl Transaction {
                     u64::from_be_bytes(sequence.try_into().map_err(|_| DecodeError::WrongLength)?);
                 Ok(Self::AuditCheckpoint {
                     sequence,
+                    head: digest(head)?,
+                })
+            }
+            k if k == Kind::NodeAuditCheckpoint as u8 => {
+                if fields.len() != 72 {
+                    return Err(DecodeError::WrongLength);
+                }
+                let (node, rest) = fields.split_at(32);
+                let (sequence, head) = rest.split_at(8);
+                Ok(Self::NodeAuditCheckpoint {
+                    node: digest(node)?,
+                    sequence: u64::from_be_bytes(
+                        sequence.try_into().map_err(|_| DecodeError::WrongLength)?,
+                    ),
                     head: digest(head)?,
                 })
             }
@@ -284,7 +318,7 @@ impl Transaction {
             Self::SchemaRegistration { hash, .. }
             | Self::RelianceRecord { hash }
             | Self::ErasureReceipt { receipt: hash, .. } => Some(*hash),
-            Self::AuditCheckpoint { .. } => None,
+            Self::AuditCheckpoint { .. } | Self::NodeAuditCheckpoint { .. } => None,
         }
     }
 
@@ -340,6 +374,11 @@ mod tests {
                 sequence: 42,
                 head: Digest::of(&[b"audit head"]),
             },
+            Transaction::NodeAuditCheckpoint {
+                node: Digest::from_bytes([9; 32]),
+                sequence: 43,
+                head: Digest::of(&[b"a member's audit head"]),
+            },
             Transaction::StatusListVersion {
                 list: ListId([7; 16]),
                 version: 3,
@@ -381,6 +420,7 @@ mod tests {
                 tx.kind(),
                 Kind::CredentialAnchor
                     | Kind::AuditCheckpoint
+                    | Kind::NodeAuditCheckpoint
                     | Kind::StatusListVersion
                     | Kind::RelianceRecord
                     | Kind::ErasureReceipt

@@ -73,6 +73,9 @@ pub struct Validators {
 pub struct ValidatorInfo {
     /// Its Ed25519 public key, hex.
     pub key: String,
+    /// On a consortium's chain, the member's name in the genesis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The newest block it signed among the newest `window` blocks; absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_signed_height: Option<u64>,
@@ -85,17 +88,98 @@ pub struct ValidatorInfo {
     responses((status = 200, body = Validators)))]
 pub async fn validators(State(state): State<AppState>) -> Result<Json<Validators>, ApiError> {
     let activity = state.ledger.validator_activity(VALIDATOR_WINDOW).await?;
+    let genesis = state.ledger.genesis();
     Ok(Json(Validators {
-        quorum: state.ledger.genesis().validators.quorum(),
+        quorum: genesis.validators.quorum(),
         validators: activity
             .into_iter()
             .map(|v| ValidatorInfo {
                 key: v.key.to_hex(),
+                name: genesis
+                    .members
+                    .iter()
+                    .find(|m| m.validator == v.key)
+                    .map(|m| m.name.clone()),
                 last_signed_height: v.last_signed,
                 this_node: v.this_node,
             })
             .collect(),
         window: VALIDATOR_WINDOW,
+    }))
+}
+
+/// The members of the chain as this node sees them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Peers {
+    /// True on a consortium's chain; a single node lists only itself.
+    pub consortium: bool,
+    /// Validators needed to finalise a block.
+    pub quorum: usize,
+    /// Members connected, this node included.
+    pub connected: usize,
+    pub peers: Vec<PeerInfo>,
+}
+
+/// One member.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerInfo {
+    pub name: String,
+    /// Its validator key (and peer identity), hex.
+    pub key: String,
+    /// `host:port` where it listens for peers (empty for a single node).
+    pub address: String,
+    /// Its head height as it last said; absent until heard from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+    /// Heard from within the last 3 seconds.
+    pub connected: bool,
+    pub this_node: bool,
+}
+
+/// The chain's members: connected or not, and how far each one's chain reaches.
+#[utoipa::path(get, path = "/chain/peers", tag = "chain",
+    responses((status = 200, body = Peers)))]
+pub async fn peers(State(state): State<AppState>) -> Result<Json<Peers>, ApiError> {
+    let Some(consortium) = &state.consortium else {
+        let head = state.ledger.head().await?;
+        let key = state
+            .ledger
+            .validator_key()
+            .map(|k| crate::ledger::block::ValidatorSigner::validator(k).to_hex())
+            .unwrap_or_default();
+        return Ok(Json(Peers {
+            consortium: false,
+            quorum: 1,
+            connected: 1,
+            peers: vec![PeerInfo {
+                name: "this node".into(),
+                key,
+                address: String::new(),
+                height: Some(head.height),
+                connected: true,
+                this_node: true,
+            }],
+        }));
+    };
+    let status = consortium.status();
+    Ok(Json(Peers {
+        consortium: true,
+        quorum: status.quorum,
+        connected: status.peers.iter().filter(|p| p.connected).count(),
+        peers: status
+            .peers
+            .into_iter()
+            .map(|p| PeerInfo {
+                name: p.name,
+                key: p.key.to_hex(),
+                address: p.address,
+                height: p.height,
+                connected: p.connected,
+                this_node: p.this_node,
+            })
+            .collect(),
     }))
 }
 

@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         super::chain::genesis,
         super::chain::head,
         super::chain::validators,
+        super::chain::peers,
         super::chain::block,
         super::chain::checkpoint,
         super::chain::credential_receipt,

@@ -13,12 +13,30 @@ pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The server can serve requests: its database answers.
+/// The server can serve requests: its database answers, and on a consortium's chain it is
+/// connected to a quorum of validators (so what it anchors becomes final).
 #[utoipa::path(get, path = "/ready", tag = "operations", responses(
     (status = 200, description = "Ready"),
-    (status = 503, description = "The database does not answer"),
+    (status = 503, description = "The database does not answer, or a consortium node is not connected to a quorum"),
 ))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    if let Some(consortium) = &state.consortium {
+        let status = consortium.status();
+        if !status.has_quorum() {
+            let connected = status.peers.iter().filter(|p| p.connected).count();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "unavailable",
+                    "code": "NO_QUORUM",
+                    "message": format!(
+                        "connected to {connected} of the consortium's validators (this node included); {} are needed to finalise blocks",
+                        status.quorum
+                    ),
+                })),
+            );
+        }
+    }
     match state.records.ping().await {
         Ok(_) => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Err(e) => {

@@ -178,6 +178,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/chain/genesis", get(chain::genesis))
         .route("/chain/head", get(chain::head))
         .route("/chain/validators", get(chain::validators))
+        .route("/chain/peers", get(chain::peers))
         .route("/chain/blocks", get(chain::blocks))
         .route("/chain/blocks/{height}", get(chain::block))
         .route("/chain/receipts/verify", post(chain::verify_receipt))

@@ -72,7 +72,7 @@ impl Node {
         status: watch::Sender<Status>,
     ) -> anyhow::Result<Self> {
         let head = ledger.head().await?;
-        Ok(Self {
+        let node = Self {
             ledger,
             me,
             head,
@@ -86,7 +86,9 @@ impl Node {
             asked: None,
             outgoing,
             status,
-        })
+        };
+        node.publish_status();
+        Ok(node)
     }
 
     /// Runs until the engine stops.
@@ -419,6 +421,9 @@ impl Node {
             self.share_outbox().await;
         }
         if ticks % 10 == 0 {
+            if let Err(e) = self.ledger.checkpoint_audit().await {
+                tracing::error!(error = %e, "chaining the audit log failed");
+            }
             let status = wire::encode(&Sync::Status {
                 height: self.head.height,
             });

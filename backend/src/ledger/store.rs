@@ -792,17 +792,21 @@ impl Ledger {
         let (count, head) = crate::audit::verify(&self.db)
             .await
             .map_err(|(position, reason)| format!("audit entry {position}: {reason}"))?;
-        let last = ledger_transactions::Entity::find()
-            .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::AuditCheckpoint)))
-            .order_by_desc(ledger_transactions::Column::BlockHeight)
-            .order_by_desc(ledger_transactions::Column::Position)
-            .one(&self.db)
-            .await
-            .map_err(|e| e.to_string())?;
-        let anchored = match last.map(|t| Transaction::decode(&t.data)) {
-            None => None,
-            Some(Ok(Transaction::AuditCheckpoint { sequence, head })) => Some((sequence, head)),
-            Some(_) => return Err("the last audit checkpoint on the chain is corrupt".into()),
+        let anchored = if self.genesis.is_consortium() {
+            self.own_audit_checkpoint().await?
+        } else {
+            let last = ledger_transactions::Entity::find()
+                .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::AuditCheckpoint)))
+                .order_by_desc(ledger_transactions::Column::BlockHeight)
+                .order_by_desc(ledger_transactions::Column::Position)
+                .one(&self.db)
+                .await
+                .map_err(|e| e.to_string())?;
+            match last.map(|t| Transaction::decode(&t.data)) {
+                None => None,
+                Some(Ok(Transaction::AuditCheckpoint { sequence, head })) => Some((sequence, head)),
+                Some(_) => return Err("the last audit checkpoint on the chain is corrupt".into()),
+            }
         };
         match anchored {
             None if count == 0 => Ok(Some(0)),
@@ -814,8 +818,71 @@ impl Ledger {
         }
     }
 
-    /// Stores a block received from elsewhere (an import) after checking it follows the
-    /// current head.
+    /// On a consortium's chain: this node's newest audit checkpoint, waiting in the outbox
+    /// or else the newest on the chain.
+    async fn own_audit_checkpoint(&self) -> Result<Option<(u64, Digest)>, String> {
+        let me = self.node_digest();
+        let own = |data: &[u8]| match Transaction::decode(data) {
+            Ok(Transaction::NodeAuditCheckpoint {
+                node,
+                sequence,
+                head,
+            }) => Ok((node == me).then_some((sequence, head))),
+            _ => Err("an audit checkpoint on the chain is corrupt".to_owned()),
+        };
+        let pending = ledger_outbox::Entity::find()
+            .order_by_desc(ledger_outbox::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        for row in pending {
+            if row.data.first() == Some(&(Kind::NodeAuditCheckpoint as u8)) {
+                if let Some(found) = own(&row.data)? {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        let anchored = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::NodeAuditCheckpoint)))
+            .order_by_desc(ledger_transactions::Column::BlockHeight)
+            .order_by_desc(ledger_transactions::Column::Position)
+            .all(&self.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        for row in anchored {
+            if let Some(found) = own(&row.data)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// This node's validator key as the 32 bytes a [`Kind::NodeAuditCheckpoint`] names.
+    fn node_digest(&self) -> Digest {
+        self.key
+            .as_ref()
+            .map(|k| Digest::from_bytes(*k.validator().0.as_bytes()))
+            .unwrap_or(Digest::ZERO)
+    }
+
+    /// On a consortium's chain, where blocks are decided by votes rather than sealed here:
+    /// chains the audit entries waiting and queues this node's checkpoint of the new head
+    /// for the next block. True when there was something to chain.
+    pub async fn checkpoint_audit(&self) -> Result<bool, StoreError> {
+        let txn = self.db.begin().await?;
+        let Some((sequence, head)) = crate::audit::chain_pending(&txn).await? else {
+            return Ok(false);
+        };
+        let checkpoint = Transaction::NodeAuditCheckpoint {
+            node: self.node_digest(),
+            sequence,
+            head,
+        };
+        enqueue(&txn, vec![anchor(&checkpoint, self.clock.now())]).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
     /// Drops from the outbox the transactions `sealed` already anchors (appended from
     /// elsewhere), so they are not anchored twice.
     pub async fn forget_pending(&self, sealed: &[Transaction]) -> Result<(), DbErr> {

@@ -1,0 +1,249 @@
+//! A consortium of four real `certus` nodes on loopback (`certus consortium init`), each
+//! with its own SQLite store, agreeing on one chain: blocks are final with the votes of
+//! three; one node killed does not stop them, and catches up when restarted; two killed
+//! stop finality (no fork, no progress) until one returns; afterwards every node's
+//! `certus chain verify` passes, and fails naming the block when one byte of a stored
+//! certificate is changed.
+
+mod process;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use process::{certificate, run, Server};
+
+const MEMBERS: usize = 4;
+
+fn node_dir(root: &Path, i: usize) -> PathBuf {
+    root.join(format!("node-{i}"))
+}
+
+/// `certus` on member `i`'s data folder.
+fn node(root: &Path, i: usize) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_certus"));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("CERTUS_CHAIN_ID")
+        .env_remove("CERTUS_GENESIS")
+        .env("CERTUS_DATA_DIR", node_dir(root, i))
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// A base port with `MEMBERS` free ports from it, for the members' peer listeners.
+fn free_ports() -> u16 {
+    let start = 20_000 + (std::process::id() % 20_000) as u16;
+    (start..60_000)
+        .step_by(MEMBERS)
+        .find(|base| {
+            (0..MEMBERS as u16).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
+        })
+        .expect("free ports")
+}
+
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A node's head: height and hash.
+fn head(server: &Server) -> (u64, String) {
+    let (_, head) = server.request("GET", "/chain/head", "", None);
+    (
+        head["height"].as_u64().unwrap_or(0),
+        head["hash"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+fn token(root: &Path, i: usize) -> String {
+    let (ok, out) = run(node(root, i).args(["api-key", "create", "--scopes", "issue,read"]));
+    assert!(ok, "{out}");
+    out.trim().to_owned()
+}
+
+/// Issues a certificate on `server`; its credential id.
+fn issue(server: &Server, token: &str) -> String {
+    let (status, body) = server.request("POST", "/credentials/issue", token, Some(&certificate()));
+    assert_eq!(status, 201, "{body}");
+    body["verifiableCredential"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+/// Member `i`, which must be running.
+fn up(nodes: &[Option<Server>], i: usize) -> &Server {
+    nodes[i - 1].as_ref().expect("running")
+}
+
+fn receipt(server: &Server, token: &str, id: &str) -> (u16, serde_json::Value) {
+    server.request("GET", &format!("/credentials/{id}/receipt"), token, None)
+}
+
+#[test]
+fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_chains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let base = free_ports();
+    let (ok, out) = run(node(root, 1).args([
+        "consortium",
+        "init",
+        "--members",
+        "4",
+        "--out",
+        root.to_str().expect("utf-8"),
+        "--p2p-base",
+        &base.to_string(),
+    ]));
+    assert!(ok && out.contains("quorum 3"), "{out}");
+    let tokens: Vec<String> = (1..=MEMBERS).map(|i| token(root, i)).collect();
+    let start = |i: usize| Server::spawn(node(root, i));
+    let mut nodes: Vec<Option<Server>> = (1..=MEMBERS).map(|i| Some(start(i))).collect();
+    wait_until(
+        "every node connected to a quorum",
+        Duration::from_secs(20),
+        || {
+            nodes
+                .iter()
+                .flatten()
+                .all(|s| s.request("GET", "/ready", "", None).0 == 200)
+        },
+    );
+    let (_, peers) = up(&nodes, 2).request("GET", "/chain/peers", "", None);
+    assert_eq!(peers["consortium"], true, "{peers}");
+    assert_eq!(peers["quorum"], 3, "{peers}");
+    assert_eq!(
+        peers["peers"].as_array().map(Vec::len),
+        Some(MEMBERS),
+        "{peers}"
+    );
+
+    // Issued on two nodes: every credential is anchored in a final block all four hold.
+    let mut issued: Vec<(usize, String)> = Vec::new();
+    for _ in 0..4 {
+        for i in [1, 3] {
+            issued.push((i, issue(up(&nodes, i), &tokens[i - 1])));
+        }
+    }
+    wait_until("every issuance anchored", Duration::from_secs(15), || {
+        issued
+            .iter()
+            .all(|(i, id)| receipt(up(&nodes, *i), &tokens[i - 1], id).0 == 200)
+    });
+    wait_until("the four heads agree", Duration::from_secs(10), || {
+        let heads: Vec<_> = nodes.iter().flatten().map(head).collect();
+        heads.iter().all(|h| *h == heads[0])
+    });
+    let (_, validators) = up(&nodes, 4).request("GET", "/chain/validators", "", None);
+    let signed = validators["validators"]
+        .as_array()
+        .expect("validators")
+        .iter()
+        .filter(|v| v["lastSignedHeight"].is_u64())
+        .count();
+    assert!(signed >= 3, "a quorum voted: {validators}");
+
+    // A receipt from a node carries the block's certificate and checks against the
+    // genesis alone.
+    let (_, anchored) = receipt(up(&nodes, 3), &tokens[2], &issued[1].1);
+    assert!(anchored["receipt"]["finality"].is_object(), "{anchored}");
+    let file = root.join("receipt.json");
+    std::fs::write(&file, anchored.to_string()).expect("write");
+    let genesis = root.join("genesis.json");
+    let (ok, out) = run(node(root, 1)
+        .args(["receipt", "verify"])
+        .arg(&file)
+        .arg("--genesis")
+        .arg(&genesis));
+    assert!(ok, "{out}");
+
+    // One node killed: the other three still finalise; restarted, it catches up.
+    nodes[3].take().expect("node 4").kill();
+    let during: Vec<String> = (0..3).map(|_| issue(up(&nodes, 2), &tokens[1])).collect();
+    wait_until("anchored with a node down", Duration::from_secs(15), || {
+        during
+            .iter()
+            .all(|id| receipt(up(&nodes, 2), &tokens[1], id).0 == 200)
+    });
+    nodes[3] = Some(start(4));
+    wait_until(
+        "the restarted node caught up",
+        Duration::from_secs(20),
+        || head(up(&nodes, 4)) == head(up(&nodes, 1)),
+    );
+
+    // Two killed: nothing is final, and no node pretends to be ready; one back, and the
+    // waiting anchor becomes final.
+    nodes[2].take().expect("node 3").kill();
+    nodes[3].take().expect("node 4").kill();
+    let before = head(up(&nodes, 1));
+    let stuck = issue(up(&nodes, 1), &tokens[0]);
+    wait_until(
+        "node 1 sees it has no quorum",
+        Duration::from_secs(10),
+        || {
+            let (status, body) = up(&nodes, 1).request("GET", "/ready", "", None);
+            status == 503 && body["code"] == "NO_QUORUM"
+        },
+    );
+    // A negative check needs some time: three of the engine's leader timeouts.
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_ne!(receipt(up(&nodes, 1), &tokens[0], &stuck).0, 200);
+    assert_eq!(head(up(&nodes, 1)), before);
+    assert_eq!(head(up(&nodes, 2)), before);
+    nodes[2] = Some(start(3));
+    wait_until("final again with a quorum", Duration::from_secs(20), || {
+        receipt(up(&nodes, 1), &tokens[0], &stuck).0 == 200
+    });
+    wait_until("the three heads agree", Duration::from_secs(10), || {
+        let heads: Vec<_> = nodes.iter().flatten().map(head).collect();
+        heads.iter().all(|h| *h == heads[0])
+    });
+    let height = head(up(&nodes, 1)).0;
+    drop(nodes);
+
+    // Every node's store checks out — node 4 missed the last blocks and holds fewer.
+    for i in 1..=MEMBERS {
+        let (ok, out) = run(node(root, i).args(["chain", "verify"]));
+        assert!(
+            ok && out.contains("every link, root and signature checked"),
+            "node {i}: {out}"
+        );
+    }
+    // One byte of one stored vote changed: `chain verify` names the block.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}", node_dir(root, 2).join("certus.db").display());
+        let db = sea_orm::Database::connect(url).await.expect("sqlite");
+        let read = format!("SELECT signatures FROM ledger_blocks WHERE height = {height}");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                read,
+            ))
+            .await
+            .expect("query")
+            .expect("the block");
+        let votes: String = row.try_get("", "signatures").expect("votes");
+        // The first vote's signature starts right after its key.
+        let at = votes.find("\"signature\":\"").expect("a vote") + 13;
+        let digit = if &votes[at..=at] == "0" { "1" } else { "0" };
+        let tampered = format!("{}{digit}{}", &votes[..at], &votes[at + 1..]);
+        db.execute_unprepared(&format!(
+            "UPDATE ledger_blocks SET signatures = '{tampered}' WHERE height = {height}"
+        ))
+        .await
+        .expect("tamper");
+    });
+    let (ok, out) = run(node(root, 2).args(["chain", "verify"]));
+    assert!(
+        !ok && out.contains(&format!("block {height} does not hold")),
+        "{out}"
+    );
+}
