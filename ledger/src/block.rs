@@ -925,7 +925,7 @@ mod tests {
         let seal = |links: &[BlockHeader]| {
             verify_seal(&first.header, &signatures, Some(&finality), links, set)
         };
-        seal(&[second.header.clone()]).expect("through its child");
+        seal(core::slice::from_ref(&second.header)).expect("through its child");
         assert_eq!(seal(&[]), Err(BlockError::BrokenLink));
         let mut forged = second.header.clone();
         forged.previous = Digest::ZERO;

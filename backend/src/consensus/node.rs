@@ -305,9 +305,6 @@ impl Node {
             }
             match self.verdict(&parent, &payload) {
                 Some(valid) => {
-                    if !valid {
-                        tracing::warn!(block = %payload.to_hex(), "refused a proposed block");
-                    }
                     let _ = respond.send(valid);
                 }
                 None => self.verifying.push((parent, payload, respond)),
@@ -323,22 +320,13 @@ impl Node {
             return Some(false);
         }
         let (parent_header, excluded) = self.ancestry(parent)?;
-        if let Err(e) = block.verify_contents(&parent_header) {
-            tracing::warn!(error = %e, "a proposed block does not follow its parent");
-            return Some(false);
+        match check_proposal(block, &parent_header, excluded, self.ledger.now_ms()) {
+            Ok(()) => Some(true),
+            Err(why) => {
+                tracing::warn!(height = block.header.height, why, "refused a proposed block");
+                Some(false)
+            }
         }
-        if block.header.time_ms > self.ledger.now_ms() + MAX_CLOCK_SKEW_MS {
-            return Some(false);
-        }
-        if !block.signatures.is_empty() || block.finality.is_some() {
-            return Some(false);
-        }
-        let mut seen = excluded;
-        let fresh = block
-            .transactions
-            .iter()
-            .all(|tx| seen.insert(tx.leaf_hash()));
-        Some(fresh)
     }
 
     /// Stores every decided block whose chain back to the head this node holds.
@@ -417,10 +405,10 @@ impl Node {
     async fn tick(&mut self, ticks: u64) {
         self.propose().await;
         self.settle_verdicts();
-        if ticks % 2 == 0 {
+        if ticks.is_multiple_of(2) {
             self.share_outbox().await;
         }
-        if ticks % 10 == 0 {
+        if ticks.is_multiple_of(10) {
             if let Err(e) = self.ledger.checkpoint_audit().await {
                 tracing::error!(error = %e, "chaining the audit log failed");
             }
@@ -505,5 +493,98 @@ impl Node {
             quorum: genesis.validators.quorum(),
             peers,
         });
+    }
+}
+
+/// What a validator checks of a proposed block before voting for it: it follows `parent`
+/// (link, height, time, root, count, validator set), is unsigned (votes come later), is
+/// not timed ahead of this node's clock by more than the allowed skew, and anchors no
+/// transaction twice — within itself or again after an ancestor not final yet
+/// (`excluded`). Each transaction decoded when the block was parsed.
+fn check_proposal(
+    block: &Block,
+    parent: &BlockHeader,
+    mut excluded: HashSet<Digest>,
+    now_ms: i64,
+) -> Result<(), &'static str> {
+    block
+        .verify_contents(parent)
+        .map_err(|_| "it does not follow its parent (link, time, root or validator set)")?;
+    if !block.signatures.is_empty() || block.finality.is_some() {
+        return Err("a proposal carries no votes");
+    }
+    if block.header.time_ms > now_ms + MAX_CLOCK_SKEW_MS {
+        return Err("it is timed ahead of this node's clock");
+    }
+    if block.header.tx_count > MAX_BLOCK_TRANSACTIONS {
+        return Err("it holds too many transactions");
+    }
+    if !block
+        .transactions
+        .iter()
+        .all(|tx| excluded.insert(tx.leaf_hash()))
+    {
+        return Err("it anchors a transaction twice");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::block::{ChainId, Genesis, Member};
+    use crate::ledger::transaction::credential_commitment;
+
+    fn parent() -> BlockHeader {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let members = vec![Member {
+            name: "a".into(),
+            validator: ValidatorKey(key.verifying_key()),
+            address: "127.0.0.1:1".into(),
+        }];
+        Genesis::consortium(ChainId::parse("c").expect("id"), members, None, 1_000)
+            .expect("genesis")
+            .header
+    }
+
+    fn anchor(n: u8) -> Transaction {
+        Transaction::CredentialAnchor {
+            commitment: credential_commitment(&[n]),
+        }
+    }
+
+    #[test]
+    fn a_proposal_is_voted_for_only_when_every_check_holds() {
+        let parent = parent();
+        let (good, _) = Block::propose(&parent, vec![anchor(1), anchor(2)], 2_000);
+        let check = |b: &Block| check_proposal(b, &parent, HashSet::new(), 2_000);
+        assert_eq!(check(&good), Ok(()));
+
+        let mut b = good.clone();
+        b.transactions[1] = anchor(3);
+        assert!(check(&b).is_err(), "root");
+        let mut b = good.clone();
+        b.header.previous = Digest::ZERO;
+        assert!(check(&b).is_err(), "link");
+        let mut b = good.clone();
+        b.header.validator_set = Digest::ZERO;
+        assert!(check(&b).is_err(), "validator set");
+        let mut b = good.clone();
+        b.finality = Some(Finality {
+            epoch: 0,
+            view: 1,
+            parent: 0,
+            height: 1,
+        });
+        assert!(check(&b).is_err(), "votes");
+        let (ahead, _) = Block::propose(&parent, vec![anchor(1)], 2_000 + MAX_CLOCK_SKEW_MS + 1);
+        assert!(check(&ahead).is_err(), "clock");
+        let (twice, _) = Block::propose(&parent, vec![anchor(1), anchor(1)], 2_000);
+        assert!(check(&twice).is_err(), "twice in the block");
+        let earlier = HashSet::from([anchor(2).leaf_hash()]);
+        assert!(
+            check_proposal(&good, &parent, earlier, 2_000).is_err(),
+            "already in an ancestor"
+        );
     }
 }

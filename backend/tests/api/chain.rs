@@ -89,6 +89,15 @@ async fn an_issued_credential_is_pending_then_anchored_with_a_receipt_that_verif
         json!({"quorum": 1, "window": 1000, "validators": [
             {"key": only, "lastSignedHeight": 2, "thisNode": true}]})
     );
+    // A single node's peers: itself, connected, at its head.
+    let (status, peers) = app.get("/chain/peers").await;
+    assert_eq!(status, StatusCode::OK, "{peers}");
+    assert_eq!(
+        peers,
+        json!({"consortium": false, "quorum": 1, "connected": 1, "peers": [
+            {"name": "this node", "key": only, "address": "", "height": 2,
+             "connected": true, "thisNode": true}]})
+    );
 
     // The signed checkpoint of the head verifies against the genesis.
     let response = app
