@@ -260,11 +260,16 @@ impl Node {
             self.proposing = Some((parent, respond));
             return;
         };
+        // The outbox still holds what the blocks between the head and the parent anchor.
+        let limit = MAX_BLOCK_TRANSACTIONS + excluded.len() as u64;
         let mut seen = excluded;
         let mut transactions = Vec::new();
-        match self.ledger.outbox_after(0, MAX_BLOCK_TRANSACTIONS).await {
+        match self.ledger.outbox_after(0, limit).await {
             Ok(rows) => {
                 for (_, tx) in rows {
+                    if transactions.len() as u64 >= MAX_BLOCK_TRANSACTIONS {
+                        break;
+                    }
                     if seen.insert(tx.leaf_hash()) {
                         transactions.push(tx);
                     }
@@ -323,7 +328,11 @@ impl Node {
         match check_proposal(block, &parent_header, excluded, self.ledger.now_ms()) {
             Ok(()) => Some(true),
             Err(why) => {
-                tracing::warn!(height = block.header.height, why, "refused a proposed block");
+                tracing::warn!(
+                    height = block.header.height,
+                    why,
+                    "refused a proposed block"
+                );
                 Some(false)
             }
         }

@@ -996,11 +996,28 @@ impl Ledger {
     }
 }
 
-/// Drops from the outbox the transactions `sealed` holds.
+/// Drops from the outbox the transactions `sealed` holds: found by their commitment
+/// (indexed) where they have one, and matched on their whole encoding.
 async fn forget_pending(conn: &impl ConnectionTrait, sealed: &[Transaction]) -> Result<(), DbErr> {
-    for chunk in sealed.chunks(500) {
+    let (committed, other): (Vec<&Transaction>, Vec<&Transaction>) =
+        sealed.iter().partition(|tx| tx.commitment().is_some());
+    for chunk in committed.chunks(500) {
         ledger_outbox::Entity::delete_many()
-            .filter(ledger_outbox::Column::Data.is_in(chunk.iter().map(Transaction::encode)))
+            .filter(
+                ledger_outbox::Column::Commitment.is_in(
+                    chunk
+                        .iter()
+                        .filter_map(|tx| tx.commitment())
+                        .map(|c| c.to_hex()),
+                ),
+            )
+            .filter(ledger_outbox::Column::Data.is_in(chunk.iter().map(|tx| tx.encode())))
+            .exec(conn)
+            .await?;
+    }
+    for chunk in other.chunks(500) {
+        ledger_outbox::Entity::delete_many()
+            .filter(ledger_outbox::Column::Data.is_in(chunk.iter().map(|tx| tx.encode())))
             .exec(conn)
             .await?;
     }
