@@ -456,7 +456,7 @@ mod tests {
             let bytes = [&[Kind::SchemaRegistration as u8][..], &hash, bad_name].concat();
             assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
         }
-        for reserved in [0x07, 0x0a] {
+        for reserved in [0x07, 0x0b] {
             assert_eq!(
                 Transaction::decode(&[reserved; 33]),
                 Err(DecodeError::UnknownKind)
@@ -470,6 +470,9 @@ mod tests {
         assert_eq!(json["type"], "auditCheckpoint");
         assert_eq!(json["sequence"], 42);
         let json = serde_json::to_value(&examples()[2]).expect("serializes");
+        assert_eq!(json["type"], "nodeAuditCheckpoint");
+        assert_eq!(json["node"], "09".repeat(32));
+        let json = serde_json::to_value(&examples()[3]).expect("serializes");
         assert_eq!(json["type"], "statusListVersion");
         assert_eq!(json["list"], "07".repeat(16));
         assert_eq!(json["version"], 3);
