@@ -247,7 +247,14 @@ fn validator_init_makes_the_key_once_and_the_node_signs_its_blocks_with_it() {
     let init = || {
         let (ok, out) = run(certus(dir.path()).args(["validator", "init"]));
         assert!(ok, "{out}");
-        out.trim()
+        let lines: Vec<&str> = out.lines().collect();
+        // The same key is the node's identity to its peers in a consortium.
+        assert_eq!(lines.len(), 2, "{out}");
+        assert_eq!(
+            lines[1].strip_prefix("node id: "),
+            lines[0].strip_prefix("validator key: ")
+        );
+        lines[0]
             .strip_prefix("validator key: ")
             .unwrap_or_else(|| panic!("no key in {out:?}"))
             .to_owned()
