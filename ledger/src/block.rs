@@ -276,23 +276,8 @@ impl Block {
         time_ms: i64,
         key: &impl ValidatorSigner,
     ) -> Result<(Self, Tree), SignatureError> {
-        let tree = Tree::new(transactions.iter().map(Transaction::leaf_hash).collect());
-        let header = BlockHeader {
-            chain_id: previous.chain_id.clone(),
-            height: previous.height + 1,
-            previous: previous.hash(),
-            time_ms: time_ms.max(previous.time_ms),
-            tx_root: tree.root(),
-            tx_count: transactions.len() as u64,
-            validator_set: previous.validator_set,
-        };
-        let signatures = vec![BlockSignature::sign(key, &header)?];
-        let block = Self {
-            header,
-            transactions,
-            signatures,
-            finality: None,
-        };
+        let (mut block, tree) = Self::propose(previous, transactions, time_ms);
+        block.signatures = vec![BlockSignature::sign(key, &block.header)?];
         Ok((block, tree))
     }
 
