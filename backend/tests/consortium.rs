@@ -43,11 +43,24 @@ fn free_ports() -> u16 {
         .expect("free ports")
 }
 
-fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+/// Waits until `done` holds, checking it after each event `server` logs (a final block,
+/// a change of its quorum); fails naming `what` if `within` passes with none that does.
+fn wait_until(server: &Server, what: &str, within: Duration, done: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        server.until_sealed(deadline, done),
+        "{what}: not within {within:?}"
+    );
+}
+
+/// Waits until every running node's head is node 1's (each checked as its blocks become
+/// final).
+fn agree(nodes: &[Option<Server>]) {
+    let target = || head(nodes[0].as_ref().expect("node 1"));
+    for server in nodes.iter().flatten() {
+        wait_until(server, "the heads agree", Duration::from_secs(10), || {
+            head(server) == target()
+        });
     }
 }
 
@@ -104,16 +117,14 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     let tokens: Vec<String> = (1..=MEMBERS).map(|i| token(root, i)).collect();
     let start = |i: usize| Server::spawn(node(root, i));
     let mut nodes: Vec<Option<Server>> = (1..=MEMBERS).map(|i| Some(start(i))).collect();
-    wait_until(
-        "every node connected to a quorum",
-        Duration::from_secs(20),
-        || {
-            nodes
-                .iter()
-                .flatten()
-                .all(|s| s.request("GET", "/ready", "", None).0 == 200)
-        },
-    );
+    for server in nodes.iter().flatten() {
+        wait_until(
+            server,
+            "connected to a quorum",
+            Duration::from_secs(20),
+            || server.request("GET", "/ready", "", None).0 == 200,
+        );
+    }
     let (_, peers) = up(&nodes, 2).request("GET", "/chain/peers", "", None);
     assert_eq!(peers["consortium"], true, "{peers}");
     assert_eq!(peers["quorum"], 3, "{peers}");
@@ -130,15 +141,21 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
             issued.push((i, issue(up(&nodes, i), &tokens[i - 1])));
         }
     }
-    wait_until("every issuance anchored", Duration::from_secs(15), || {
-        issued
-            .iter()
-            .all(|(i, id)| receipt(up(&nodes, *i), &tokens[i - 1], id).0 == 200)
-    });
-    wait_until("the four heads agree", Duration::from_secs(10), || {
-        let heads: Vec<_> = nodes.iter().flatten().map(head).collect();
-        heads.iter().all(|h| *h == heads[0])
-    });
+    for i in [1, 3] {
+        let server = up(&nodes, i);
+        wait_until(
+            server,
+            "every issuance anchored",
+            Duration::from_secs(15),
+            || {
+                issued
+                    .iter()
+                    .filter(|(on, _)| *on == i)
+                    .all(|(_, id)| receipt(server, &tokens[i - 1], id).0 == 200)
+            },
+        );
+    }
+    agree(&nodes);
     let (_, validators) = up(&nodes, 4).request("GET", "/chain/validators", "", None);
     let signed = validators["validators"]
         .as_array()
@@ -165,45 +182,67 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     // One node killed: the other three still finalise; restarted, it catches up.
     nodes[3].take().expect("node 4").kill();
     let during: Vec<String> = (0..3).map(|_| issue(up(&nodes, 2), &tokens[1])).collect();
-    wait_until("anchored with a node down", Duration::from_secs(15), || {
-        during
-            .iter()
-            .all(|id| receipt(up(&nodes, 2), &tokens[1], id).0 == 200)
-    });
-    nodes[3] = Some(start(4));
+    let second = up(&nodes, 2);
     wait_until(
+        second,
+        "anchored with a node down",
+        Duration::from_secs(15),
+        || {
+            during
+                .iter()
+                .all(|id| receipt(second, &tokens[1], id).0 == 200)
+        },
+    );
+    nodes[3] = Some(start(4));
+    let target = head(up(&nodes, 1));
+    let fourth = up(&nodes, 4);
+    wait_until(
+        fourth,
         "the restarted node caught up",
         Duration::from_secs(20),
-        || head(up(&nodes, 4)) == head(up(&nodes, 1)),
+        || head(fourth).0 >= target.0,
     );
+    agree(&nodes);
 
-    // Two killed: nothing is final, and no node pretends to be ready; one back, and the
-    // waiting anchor becomes final.
+    // Two killed: no node pretends to be ready and nothing is final; one back, and the
+    // waiting anchor is final in the block right after the head, proposed after the
+    // restart — so nothing was final in between.
     nodes[2].take().expect("node 3").kill();
     nodes[3].take().expect("node 4").kill();
     let before = head(up(&nodes, 1));
     let stuck = issue(up(&nodes, 1), &tokens[0]);
+    let first = up(&nodes, 1);
     wait_until(
+        first,
         "node 1 sees it has no quorum",
         Duration::from_secs(10),
         || {
-            let (status, body) = up(&nodes, 1).request("GET", "/ready", "", None);
+            let (status, body) = first.request("GET", "/ready", "", None);
             status == 503 && body["code"] == "NO_QUORUM"
         },
     );
-    // A negative check needs some time: three of the engine's leader timeouts.
-    std::thread::sleep(Duration::from_millis(1_500));
-    assert_ne!(receipt(up(&nodes, 1), &tokens[0], &stuck).0, 200);
-    assert_eq!(head(up(&nodes, 1)), before);
+    assert_ne!(receipt(first, &tokens[0], &stuck).0, 200);
     assert_eq!(head(up(&nodes, 2)), before);
+    let restarted_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
     nodes[2] = Some(start(3));
-    wait_until("final again with a quorum", Duration::from_secs(20), || {
-        receipt(up(&nodes, 1), &tokens[0], &stuck).0 == 200
-    });
-    wait_until("the three heads agree", Duration::from_secs(10), || {
-        let heads: Vec<_> = nodes.iter().flatten().map(head).collect();
-        heads.iter().all(|h| *h == heads[0])
-    });
+    let first = up(&nodes, 1);
+    wait_until(
+        first,
+        "final again with a quorum",
+        Duration::from_secs(20),
+        || receipt(first, &tokens[0], &stuck).0 == 200,
+    );
+    let (_, anchored) = receipt(first, &tokens[0], &stuck);
+    let header = &anchored["receipt"]["header"];
+    assert_eq!(header["height"].as_u64(), Some(before.0 + 1), "{anchored}");
+    assert!(
+        header["timeMs"].as_u64() >= Some(restarted_ms),
+        "proposed before the quorum returned: {anchored}"
+    );
+    agree(&nodes);
     let height = head(up(&nodes, 1)).0;
     drop(nodes);
 

@@ -60,6 +60,8 @@ pub struct Node {
     peers: HashMap<ValidatorKey, (Option<u64>, Instant)>,
     /// When this node last asked a peer for blocks.
     asked: Option<Instant>,
+    /// Whether this node heard a quorum when it last published its status.
+    had_quorum: Option<bool>,
     outgoing: mpsc::UnboundedSender<Outgoing>,
     status: watch::Sender<Status>,
 }
@@ -72,7 +74,7 @@ impl Node {
         status: watch::Sender<Status>,
     ) -> anyhow::Result<Self> {
         let head = ledger.head().await?;
-        let node = Self {
+        let mut node = Self {
             ledger,
             me,
             head,
@@ -84,6 +86,7 @@ impl Node {
             shared: 0,
             peers: HashMap::new(),
             asked: None,
+            had_quorum: None,
             outgoing,
             status,
         };
@@ -407,7 +410,7 @@ impl Node {
             .collect();
         self.mempool.retain(|leaf, _| !anchored.contains(leaf));
         self.unfinal.retain(|_, b| b.header.height > head.height);
-        tracing::debug!(height = head.height, "final");
+        tracing::debug!(height = head.height, "a block is final");
         self.head = head;
     }
 
@@ -471,7 +474,7 @@ impl Node {
         self.send(SYNC, Some(vec![peer]), request);
     }
 
-    fn publish_status(&self) {
+    fn publish_status(&mut self) {
         let genesis = self.ledger.genesis();
         let peers = genesis
             .members
@@ -497,11 +500,17 @@ impl Node {
                 }
             })
             .collect();
-        self.status.send_replace(Status {
+        let status = Status {
             height: self.head.height,
             quorum: genesis.validators.quorum(),
             peers,
-        });
+        };
+        let has_quorum = status.has_quorum();
+        self.status.send_replace(status);
+        if self.had_quorum != Some(has_quorum) {
+            self.had_quorum = Some(has_quorum);
+            tracing::debug!(has_quorum, "quorum changed");
+        }
     }
 }
 

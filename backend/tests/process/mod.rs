@@ -39,7 +39,8 @@ pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub listening_at: Instant,
-    /// One message per block the server sealed, read from its log as it happens.
+    /// One message per block the server sealed (or, on a consortium's chain, stored as
+    /// final) and per change of its quorum, read from its log as it happens.
     sealed: Mutex<Receiver<()>>,
 }
 
@@ -60,8 +61,12 @@ impl Server {
             .args(["serve", "--addr", "127.0.0.1:0"])
             .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
             .env("CERTUS_WEB_DIR", &data_dir)
-            // The block producer logs each block it seals at debug level.
-            .env("RUST_LOG", "warn,certus_server::ledger::producer=debug")
+            // The block producer logs each block it seals at debug level; a consortium
+            // node, each final block and each change of its quorum.
+            .env(
+                "RUST_LOG",
+                "warn,certus_server::ledger::producer=debug,certus_server::consensus=debug",
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -74,7 +79,10 @@ impl Server {
                 if show {
                     eprintln!("{line}");
                 }
-                if line.contains("sealed a block") && tell.send(()).is_err() {
+                let event = ["sealed a block", "a block is final", "quorum changed"]
+                    .iter()
+                    .any(|e| line.contains(e));
+                if event && tell.send(()).is_err() {
                     return;
                 }
             }
@@ -96,7 +104,7 @@ impl Server {
         }
     }
 
-    /// Checks `done` now and after every block the server seals, until it holds (true) or
+    /// Checks `done` now and after every event the server logs (see `sealed`), until it holds (true) or
     /// `deadline` passes with no further block (false). Blocks sealed since the last call
     /// count, so none is missed between a check and the wait.
     pub fn until_sealed(&self, deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
