@@ -351,6 +351,34 @@ impl Block {
     }
 }
 
+/// Blocks final with a later block's votes ([`Finality::height`] above their own), each
+/// checked when that block comes: it must carry the very certificate they name. Fed a
+/// chain's blocks in height order, each after [`Block::verify`].
+#[derive(Debug, Default)]
+pub struct FinalLater(Vec<(u64, Finality, Vec<BlockSignature>)>);
+
+impl FinalLater {
+    /// Takes the next block; `Err` with the height of an earlier block that names this one
+    /// but not its certificate.
+    pub fn take(&mut self, block: &Block) -> Result<(), u64> {
+        let height = block.header.height;
+        for (earlier, f, votes) in self.0.extract_if(.., |(_, f, _)| f.height == height) {
+            if Some(f) != block.finality || votes != block.signatures {
+                return Err(earlier);
+            }
+        }
+        if let Some(f) = block.finality.filter(|f| f.height > height) {
+            self.0.push((height, f, block.signatures.clone()));
+        }
+        Ok(())
+    }
+
+    /// The first block still waiting for the block it names: its height and that one's.
+    pub fn waiting(&self) -> Option<(u64, u64)> {
+        self.0.first().map(|(height, f, _)| (*height, f.height))
+    }
+}
+
 /// The consensus round that finalised a consortium block: the validators' signatures are
 /// their finalize votes of that round over the header hash of the block at `height`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -918,6 +946,34 @@ mod tests {
         let mut other = second.header.clone();
         other.tx_count += 1;
         assert_eq!(seal(&[other]), Err(BlockError::BadSignature));
+    }
+
+    #[test]
+    fn a_block_final_later_must_carry_the_certificate_of_the_block_it_names() {
+        let (genesis, keys) = consortium(4);
+        let (mut first, _) = Block::propose(&genesis.header, anchors(1), 6_000);
+        let (mut second, _) = Block::propose(&first.header, anchors(2), 7_000);
+        let finality = Finality {
+            epoch: 0,
+            view: 5,
+            parent: 3,
+            height: 2,
+        };
+        second.finality = Some(finality);
+        second.signatures = votes(&keys[..3], &second.header, &finality);
+        first.finality = Some(finality);
+        first.signatures = second.signatures.clone();
+
+        let mut later = FinalLater::default();
+        assert_eq!(later.take(&first), Ok(()));
+        assert_eq!(later.waiting(), Some((1, 2)), "until block 2 comes");
+        assert_eq!(later.take(&second), Ok(()));
+        assert_eq!(later.waiting(), None);
+
+        let mut other = FinalLater::default();
+        first.signatures.pop();
+        assert_eq!(other.take(&first), Ok(()));
+        assert_eq!(other.take(&second), Err(1), "not block 2's votes");
     }
 
     #[test]

@@ -231,24 +231,37 @@ impl Node {
         let _ = self.outgoing.send(Outgoing { channel, to, bytes });
     }
 
-    /// The header of `parent` and the transactions of the blocks between the head and it
-    /// (not final yet, so not to be anchored again); `None` if it does not descend from
-    /// the head through blocks this node holds.
-    fn ancestry(&self, parent: &Digest) -> Option<(BlockHeader, HashSet<Digest>)> {
+    /// The blocks after the head up to `tip`, in height order, if `tip` descends from the
+    /// head through blocks this node holds.
+    fn chain_to(&self, tip: &Digest) -> Option<Vec<Arc<Block>>> {
         let head = self.head.hash();
-        let mut excluded = HashSet::new();
-        let mut cursor = *parent;
-        let mut header = None;
+        let mut chain = Vec::new();
+        let mut cursor = *tip;
         while cursor != head {
             let block = self.unfinal.get(&cursor)?;
             if block.header.height <= self.head.height {
                 return None;
             }
-            header.get_or_insert_with(|| block.header.clone());
-            excluded.extend(block.transactions.iter().map(Transaction::leaf_hash));
             cursor = block.header.previous;
+            chain.push(block.clone());
         }
-        Some((header.unwrap_or_else(|| self.head.clone()), excluded))
+        chain.reverse();
+        Some(chain)
+    }
+
+    /// The header of `parent` and the transactions of the blocks between the head and it
+    /// (not final yet, so not to be anchored again); `None` if it does not descend from
+    /// the head through blocks this node holds.
+    fn ancestry(&self, parent: &Digest) -> Option<(BlockHeader, HashSet<Digest>)> {
+        let chain = self.chain_to(parent)?;
+        let header = chain
+            .last()
+            .map_or_else(|| self.head.clone(), |b| b.header.clone());
+        let excluded = chain
+            .iter()
+            .flat_map(|b| b.transactions.iter().map(Transaction::leaf_hash))
+            .collect();
+        Some((header, excluded))
     }
 
     /// Answers the engine's open proposal request once there is something to anchor.
@@ -379,23 +392,6 @@ impl Node {
     /// Whether the block `payload` (at `height`, when known) is stored already.
     fn ledger_has(&self, payload: &Digest, height: Option<u64>) -> bool {
         *payload == self.head.hash() || height.is_some_and(|h| h <= self.head.height)
-    }
-
-    /// The blocks from the one after the head up to `payload`, if this node holds them all.
-    fn chain_to(&self, payload: &Digest) -> Option<Vec<Arc<Block>>> {
-        let head = self.head.hash();
-        let mut chain = Vec::new();
-        let mut cursor = *payload;
-        while cursor != head {
-            let block = self.unfinal.get(&cursor)?;
-            if block.header.height <= self.head.height {
-                return None;
-            }
-            cursor = block.header.previous;
-            chain.push(block.clone());
-        }
-        chain.reverse();
-        Some(chain)
     }
 
     /// The head moved to `head` with `stored`: forget what is final now.

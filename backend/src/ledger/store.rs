@@ -16,8 +16,8 @@ use sea_orm::{
 };
 
 use super::block::{
-    Block, BlockError, BlockHeader, BlockSignature, ChainId, Finality, Genesis, ValidatorKey,
-    ValidatorSigner,
+    Block, BlockError, BlockHeader, BlockSignature, ChainId, FinalLater, Finality, Genesis,
+    ValidatorKey, ValidatorSigner,
 };
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
@@ -680,8 +680,7 @@ impl Ledger {
             .map_err(|reason| (0, reason))?;
         let head = self.head().await.map_err(|e| (0, e.to_string()))?.height;
         let mut previous = self.genesis.header.clone();
-        // Blocks final with a later block's votes, checked when that block is reached.
-        let mut final_later: Vec<(u64, Finality, Vec<BlockSignature>)> = Vec::new();
+        let mut final_later = FinalLater::default();
         for height in 1..=head {
             let (block, stored_roots) = match load_block(&self.db, height).await {
                 Ok(Some(stored)) => stored,
@@ -697,19 +696,12 @@ impl Ledger {
             block
                 .verify(&previous, &self.genesis.validators)
                 .map_err(|e: BlockError| (height, e.to_string()))?;
-            if let Some(f) = block.finality.filter(|f| f.height > height) {
-                final_later.push((height, f, block.signatures.clone()));
-            }
-            for (earlier, f, signatures) in
-                final_later.extract_if(.., |(_, f, _)| f.height == height)
-            {
-                if Some(f) != block.finality || signatures != block.signatures {
-                    return Err((
-                        earlier,
-                        format!("the certificate is not the one of block {height}, which it names"),
-                    ));
-                }
-            }
+            final_later.take(&block).map_err(|earlier| {
+                (
+                    earlier,
+                    format!("the certificate is not the one of block {height}, which it names"),
+                )
+            })?;
             if stored_roots != block.tree().chunk_roots() {
                 return Err((
                     height,
@@ -721,13 +713,10 @@ impl Ledger {
                 .map_err(|reason| (height, reason))?;
             previous = block.header;
         }
-        if let Some((earlier, f, _)) = final_later.first() {
+        if let Some((earlier, named)) = final_later.waiting() {
             return Err((
-                *earlier,
-                format!(
-                    "the block is final with block {}, which is missing",
-                    f.height
-                ),
+                earlier,
+                format!("the block is final with block {named}, which is missing"),
             ));
         }
         // Transactions of a block past the head: the head block was deleted.
@@ -830,27 +819,26 @@ impl Ledger {
             }) => Ok((node == me).then_some((sequence, head))),
             _ => Err("an audit checkpoint on the chain is corrupt".to_owned()),
         };
+        // Newest first: what waits in the outbox, then what is on the chain.
         let pending = ledger_outbox::Entity::find()
             .order_by_desc(ledger_outbox::Column::Id)
             .all(&self.db)
             .await
-            .map_err(|e| e.to_string())?;
-        for row in pending {
-            if row.data.first() == Some(&(Kind::NodeAuditCheckpoint as u8)) {
-                if let Some(found) = own(&row.data)? {
-                    return Ok(Some(found));
-                }
-            }
-        }
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|row| row.data)
+            .filter(|data| data.first() == Some(&(Kind::NodeAuditCheckpoint as u8)));
         let anchored = ledger_transactions::Entity::find()
             .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::NodeAuditCheckpoint)))
             .order_by_desc(ledger_transactions::Column::BlockHeight)
             .order_by_desc(ledger_transactions::Column::Position)
             .all(&self.db)
             .await
-            .map_err(|e| e.to_string())?;
-        for row in anchored {
-            if let Some(found) = own(&row.data)? {
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|row| row.data);
+        for data in pending.chain(anchored) {
+            if let Some(found) = own(&data)? {
                 return Ok(Some(found));
             }
         }
@@ -947,7 +935,7 @@ impl Ledger {
         let mut previous = self.head().await?;
         let start = previous.clone();
         let mut proven = 0;
-        let mut waiting: Vec<(u64, Finality, &[BlockSignature])> = Vec::new();
+        let mut final_later = FinalLater::default();
         for (index, block) in blocks.iter().enumerate() {
             let height = block.header.height;
             anyhow::ensure!(
@@ -957,19 +945,11 @@ impl Ledger {
             block
                 .verify(&previous, &self.genesis.validators)
                 .with_context(|| format!("block {height} does not hold"))?;
-            match block.finality {
-                Some(f) if f.height > height => waiting.push((height, f, &block.signatures)),
-                _ => {
-                    if let Some((earlier, ..)) = waiting.iter().find(|(_, f, votes)| {
-                        Some(*f) != block.finality || *votes != block.signatures
-                    }) {
-                        anyhow::bail!(
-                            "block {earlier} names a certificate that is not block {height}'s"
-                        );
-                    }
-                    waiting.clear();
-                    proven = index + 1;
-                }
+            final_later.take(block).map_err(|earlier| {
+                anyhow::anyhow!("block {earlier} names a certificate that is not block {height}'s")
+            })?;
+            if final_later.waiting().is_none() {
+                proven = index + 1;
             }
             previous = block.header.clone();
         }
