@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
-ensure_system_packages chromium softhsm2
+ensure_system_packages chromium softhsm2 iproute2
+# The partition test builds hosts in network namespaces; here it must, not skip.
+export CERTUS_REQUIRE_NETNS=1
 ensure_postgres
 
 step "formatting"

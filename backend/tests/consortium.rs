@@ -8,29 +8,15 @@
 mod process;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use process::{certificate, run, Server};
+use process::members::{
+    agree, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready, receipt, token,
+    up, wait_until,
+};
+use process::{run, Server};
 
 const MEMBERS: usize = 4;
-
-fn node_dir(root: &Path, i: usize) -> PathBuf {
-    root.join(format!("node-{i}"))
-}
-
-/// `certus` on member `i`'s data folder.
-fn node(root: &Path, i: usize) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_certus"));
-    command
-        .env_remove("DATABASE_URL")
-        .env_remove("CERTUS_CHAIN_ID")
-        .env_remove("CERTUS_GENESIS")
-        .env("CERTUS_DATA_DIR", node_dir(root, i))
-        .env("RUST_LOG", "warn");
-    command
-}
 
 /// A base port with `MEMBERS` free ports from it, for the members' peer listeners.
 fn free_ports() -> u16 {
@@ -41,61 +27,6 @@ fn free_ports() -> u16 {
             (0..MEMBERS as u16).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
         })
         .expect("free ports")
-}
-
-/// Waits until `done` holds, checking it after each event `server` logs (a final block,
-/// a change of its quorum); fails naming `what` if `within` passes with none that does.
-fn wait_until(server: &Server, what: &str, within: Duration, done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    assert!(
-        server.until_sealed(deadline, done),
-        "{what}: not within {within:?}"
-    );
-}
-
-/// Waits until every running node's head is node 1's (each checked as its blocks become
-/// final).
-fn agree(nodes: &[Option<Server>]) {
-    let target = || head(nodes[0].as_ref().expect("node 1"));
-    for server in nodes.iter().flatten() {
-        wait_until(server, "the heads agree", Duration::from_secs(10), || {
-            head(server) == target()
-        });
-    }
-}
-
-/// A node's head: height and hash.
-fn head(server: &Server) -> (u64, String) {
-    let (_, head) = server.request("GET", "/chain/head", "", None);
-    (
-        head["height"].as_u64().unwrap_or(0),
-        head["hash"].as_str().unwrap_or_default().to_owned(),
-    )
-}
-
-fn token(root: &Path, i: usize) -> String {
-    let (ok, out) = run(node(root, i).args(["api-key", "create", "--scopes", "issue,read"]));
-    assert!(ok, "{out}");
-    out.trim().to_owned()
-}
-
-/// Issues a certificate on `server`; its credential id.
-fn issue(server: &Server, token: &str) -> String {
-    let (status, body) = server.request("POST", "/credentials/issue", token, Some(&certificate()));
-    assert_eq!(status, 201, "{body}");
-    body["verifiableCredential"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
-}
-
-/// Member `i`, which must be running.
-fn up(nodes: &[Option<Server>], i: usize) -> &Server {
-    nodes[i - 1].as_ref().expect("running")
-}
-
-fn receipt(server: &Server, token: &str, id: &str) -> (u16, serde_json::Value) {
-    server.request("GET", &format!("/credentials/{id}/receipt"), token, None)
 }
 
 #[test]
@@ -117,14 +48,7 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     let tokens: Vec<String> = (1..=MEMBERS).map(|i| token(root, i)).collect();
     let start = |i: usize| Server::spawn(node(root, i));
     let mut nodes: Vec<Option<Server>> = (1..=MEMBERS).map(|i| Some(start(i))).collect();
-    for server in nodes.iter().flatten() {
-        wait_until(
-            server,
-            "connected to a quorum",
-            Duration::from_secs(20),
-            || server.request("GET", "/ready", "", None).0 == 200,
-        );
-    }
+    nodes.iter().flatten().for_each(ready);
     let (_, peers) = up(&nodes, 2).request("GET", "/chain/peers", "", None);
     assert_eq!(peers["consortium"], true, "{peers}");
     assert_eq!(peers["quorum"], 3, "{peers}");
@@ -212,21 +136,10 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     let before = head(up(&nodes, 1));
     let stuck = issue(up(&nodes, 1), &tokens[0]);
     let first = up(&nodes, 1);
-    wait_until(
-        first,
-        "node 1 sees it has no quorum",
-        Duration::from_secs(10),
-        || {
-            let (status, body) = first.request("GET", "/ready", "", None);
-            status == 503 && body["code"] == "NO_QUORUM"
-        },
-    );
+    no_quorum(first);
     assert_ne!(receipt(first, &tokens[0], &stuck).0, 200);
     assert_eq!(head(up(&nodes, 2)), before);
-    let restarted_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64;
+    let restarted_ms = now_ms();
     nodes[2] = Some(start(3));
     let first = up(&nodes, 1);
     wait_until(
@@ -248,11 +161,7 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
 
     // Every node's store checks out — node 4 missed the last blocks and holds fewer.
     for i in 1..=MEMBERS {
-        let (ok, out) = run(node(root, i).args(["chain", "verify"]));
-        assert!(
-            ok && out.contains("every link, root and signature checked"),
-            "node {i}: {out}"
-        );
+        chain_verifies(root, i);
     }
     // One byte of one stored vote changed: `chain verify` names the block.
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -5,6 +5,8 @@
 //! the log is shown when `CERTUS_TEST_SERVER_LOGS` is set.
 #![allow(dead_code)]
 
+pub mod members;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -57,8 +59,12 @@ impl Server {
             .and_then(|(_, v)| v)
             .map(std::path::PathBuf::from)
             .expect("a certus command names its data folder");
+        // A free loopback port, unless the command names where to listen.
+        if !command.get_envs().any(|(key, _)| key == "CERTUS_ADDR") {
+            command.env("CERTUS_ADDR", "127.0.0.1:0");
+        }
         let mut child = command
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .arg("serve")
             .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
             .env("CERTUS_WEB_DIR", &data_dir)
             // The block producer logs each block it seals at debug level; a consortium
