@@ -17,6 +17,7 @@
 
 mod engine;
 mod node;
+mod signed;
 mod wire;
 
 use std::net::{SocketAddr, ToSocketAddrs};

@@ -10,17 +10,22 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use commonware_cryptography::sha256::Digest as Sha256Digest;
 use commonware_utils::channel::oneshot;
+use indexmap::IndexMap;
 use tokio::sync::{mpsc, watch};
 
 use super::engine::{Event, Outgoing, BLOCKS, MEMPOOL, SYNC};
+use super::signed::{Registry, View};
 use super::wire::{self, Pending, Sync};
 use super::{Peer, Status};
 use crate::ledger::block::{Block, BlockHeader, BlockSignature, Finality, ValidatorKey};
 use crate::ledger::hash::Digest;
 use crate::ledger::store::Ledger;
-use crate::ledger::transaction::Transaction;
+use crate::ledger::transaction::{Kind, Transaction};
+use certus_credential::did::certus::At;
 
 /// Most transactions in a consortium block: a proposal travels to every validator at once.
 pub const MAX_BLOCK_TRANSACTIONS: u64 = 20_000;
@@ -53,8 +58,14 @@ pub struct Node {
     /// Verdicts asked for blocks not seen yet (or whose parent is not): (parent, block).
     verifying: Vec<(Digest, Digest, oneshot::Sender<bool>)>,
     decided: Vec<Decided>,
-    /// Transactions peers are waiting to anchor, by leaf hash.
-    mempool: HashMap<Digest, Transaction>,
+    /// Transactions peers are waiting to anchor, by leaf hash, in the order they were
+    /// shared (a DID's operations follow each other).
+    mempool: IndexMap<Digest, Transaction>,
+    /// The chain's DID registry and trust roots, for checking signed transactions.
+    registry: Registry,
+    /// Transactions left out of this node's proposals because they do not hold (each
+    /// logged once).
+    refused: HashSet<Digest>,
     /// The last outbox row shared with peers.
     shared: i64,
     peers: HashMap<ValidatorKey, (Option<u64>, Instant)>,
@@ -74,6 +85,10 @@ impl Node {
         status: watch::Sender<Status>,
     ) -> anyhow::Result<Self> {
         let head = ledger.head().await?;
+        let mut registry = Registry::new(ledger.genesis());
+        registry
+            .replay(&ledger.sealed(Kind::DidOperation).await?)
+            .context("a stored DID operation does not replay")?;
         let mut node = Self {
             ledger,
             me,
@@ -82,7 +97,9 @@ impl Node {
             proposing: None,
             verifying: Vec::new(),
             decided: Vec::new(),
-            mempool: HashMap::new(),
+            mempool: IndexMap::new(),
+            registry,
+            refused: HashSet::new(),
             shared: 0,
             peers: HashMap::new(),
             asked: None,
@@ -160,6 +177,8 @@ impl Node {
             BLOCKS => match serde_json::from_slice::<Block>(bytes) {
                 Ok(block) => {
                     if block.header.height > self.head.height && self.unfinal.len() < MAX_UNFINAL {
+                        let grantors = self.registry.unresolved(&block.transactions);
+                        self.registry.resolve(grantors).await;
                         self.unfinal.insert(block.header.hash(), Arc::new(block));
                         self.settle_verdicts();
                         self.apply_decided().await;
@@ -208,13 +227,12 @@ impl Node {
                         .filter(|b| b.header.height > self.head.height)
                         .collect();
                     if !fresh.is_empty() {
-                        match self.ledger.append_final(&fresh).await {
-                            Ok(head) => self.advance(head, &fresh),
-                            Err(e) => tracing::warn!(
+                        if let Err(e) = self.store_final(&fresh).await {
+                            tracing::warn!(
                                 peer = %from.to_hex(),
                                 error = format!("{e:#}"),
                                 "refused blocks from a peer"
-                            ),
+                            );
                         }
                         self.apply_decided().await;
                     }
@@ -264,6 +282,18 @@ impl Node {
         Some((header, excluded))
     }
 
+    /// The registry with the signed transactions of the blocks between the head and
+    /// `parent` taken (they were checked before this node voted for them).
+    fn view_after(&self, parent: &Digest) -> Option<View<'_>> {
+        let mut view = self.registry.view();
+        for block in self.chain_to(parent)? {
+            if let Err(why) = view.take_block(&block) {
+                tracing::warn!(height = block.header.height, why = %why, "an unfinal block does not hold");
+            }
+        }
+        Some(view)
+    }
+
     /// Answers the engine's open proposal request once there is something to anchor.
     async fn propose(&mut self) {
         let Some((parent, respond)) = self.proposing.take() else {
@@ -301,12 +331,37 @@ impl Node {
                 transactions.push(tx.clone());
             }
         }
-        if transactions.is_empty() {
+        // Only what holds on top of the parent: a signed transaction that does not (a DID
+        // operation whose predecessor is not in yet, a forged statement) is left out.
+        let grantors = self.registry.unresolved(&transactions);
+        self.registry.resolve(grantors).await;
+        let time_ms = self.ledger.now_ms();
+        let mut kept = Vec::with_capacity(transactions.len());
+        let mut refused = Vec::new();
+        if let Some(mut view) = self.view_after(&parent) {
+            for tx in transactions {
+                let at = At::Anchored {
+                    height: parent_header.height + 1,
+                    position: kept.len() as u64,
+                    time_ms,
+                };
+                match view.take(&tx, at) {
+                    Ok(()) => kept.push(tx),
+                    Err(why) => refused.push((tx.leaf_hash(), why)),
+                }
+            }
+        }
+        for (leaf, why) in refused {
+            if self.refused.insert(leaf) {
+                tracing::warn!(why = %why, "left a transaction out of this node's block: it does not hold");
+            }
+        }
+        if kept.is_empty() {
             // Nothing to anchor: the request waits (or the view times out).
             self.proposing = Some((parent, respond));
             return;
         }
-        let (block, _) = Block::propose(&parent_header, transactions, self.ledger.now_ms());
+        let (block, _) = Block::propose(&parent_header, kept, time_ms);
         let hash = block.header.hash();
         tracing::debug!(
             height = block.header.height,
@@ -341,12 +396,16 @@ impl Node {
             return Some(false);
         }
         let (parent_header, excluded) = self.ancestry(parent)?;
-        match check_proposal(block, &parent_header, excluded, self.ledger.now_ms()) {
+        let mut view = self.view_after(parent)?;
+        let checked = check_proposal(block, &parent_header, excluded, self.ledger.now_ms())
+            .map_err(str::to_owned)
+            .and_then(|()| view.take_block(block));
+        match checked {
             Ok(()) => Some(true),
             Err(why) => {
                 tracing::warn!(
                     height = block.header.height,
-                    why,
+                    why = %why,
                     "refused a proposed block"
                 );
                 Some(false)
@@ -380,13 +439,34 @@ impl Node {
                     ..b.as_ref().clone()
                 })
                 .collect();
-            match self.ledger.append_final(&blocks).await {
-                Ok(head) => self.advance(head, &blocks),
-                Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "a decided block does not hold");
-                }
+            if let Err(e) = self.store_final(&blocks).await {
+                tracing::error!(error = format!("{e:#}"), "a decided block does not hold");
             }
         }
+    }
+
+    /// Stores final blocks (decided here, or sent by a peer) once their signed
+    /// transactions hold, and applies them to the registry.
+    async fn store_final(&mut self, blocks: &[Block]) -> anyhow::Result<()> {
+        let grantors = self
+            .registry
+            .unresolved(blocks.iter().flat_map(|b| &b.transactions));
+        self.registry.resolve(grantors).await;
+        let mut view = self.registry.view();
+        for block in blocks {
+            view.take_block(block)
+                .map_err(|why| anyhow::anyhow!("block {}: {why}", block.header.height))?;
+        }
+        let head = self.ledger.append_final(blocks).await?;
+        // Blocks whose finality is not proven yet wait: keep what was stored.
+        let mut stored = self.registry.view();
+        for block in blocks.iter().filter(|b| b.header.height <= head.height) {
+            stored.take_block(block).map_err(anyhow::Error::msg)?;
+        }
+        let changed = stored.into_changes();
+        self.registry.commit(changed);
+        self.advance(head, blocks);
+        Ok(())
     }
 
     /// Whether the block `payload` (at `height`, when known) is stored already.

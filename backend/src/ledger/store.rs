@@ -164,8 +164,23 @@ pub async fn enqueue(conn: &impl ConnectionTrait, anchors: Vec<Anchor>) -> Resul
 /// Every sealed transaction of `kind`, in chain order (a row that does not decode is left
 /// to `certus chain verify` to report).
 pub async fn anchored(conn: &impl ConnectionTrait, kind: Kind) -> Result<Vec<Transaction>, DbErr> {
-    let rows: Vec<Vec<u8>> = ledger_transactions::Entity::find()
+    Ok(sealed(conn, kind)
+        .await?
+        .into_iter()
+        .map(|(_, tx)| tx)
+        .collect())
+}
+
+/// Every sealed transaction of `kind`, in chain order, with where it was sealed (a row
+/// that does not decode is left to `certus chain verify` to report).
+pub async fn sealed(
+    conn: &impl ConnectionTrait,
+    kind: Kind,
+) -> Result<Vec<(Placed, Transaction)>, DbErr> {
+    let rows: Vec<(i64, i64, Vec<u8>)> = ledger_transactions::Entity::find()
         .select_only()
+        .column(ledger_transactions::Column::BlockHeight)
+        .column(ledger_transactions::Column::Position)
         .column(ledger_transactions::Column::Data)
         .filter(ledger_transactions::Column::Kind.eq(i16::from(kind)))
         .order_by_asc(ledger_transactions::Column::BlockHeight)
@@ -173,9 +188,30 @@ pub async fn anchored(conn: &impl ConnectionTrait, kind: Kind) -> Result<Vec<Tra
         .into_tuple()
         .all(conn)
         .await?;
+    let mut heights: Vec<i64> = rows.iter().map(|(height, _, _)| *height).collect();
+    heights.dedup();
+    let mut times: HashMap<i64, i64> = HashMap::new();
+    for chunk in heights.chunks(INSERT_CHUNK) {
+        let found: Vec<(i64, i64)> = ledger_blocks::Entity::find()
+            .select_only()
+            .column(ledger_blocks::Column::Height)
+            .column(ledger_blocks::Column::TimeMs)
+            .filter(ledger_blocks::Column::Height.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        times.extend(found);
+    }
     Ok(rows
-        .iter()
-        .filter_map(|data| Transaction::decode(data).ok())
+        .into_iter()
+        .filter_map(|(height, position, data)| {
+            let placed = Placed {
+                height: height as u64,
+                position: position as u64,
+                time_ms: *times.get(&height)?,
+            };
+            Some((placed, Transaction::decode(&data).ok()?))
+        })
         .collect())
 }
 
@@ -394,6 +430,11 @@ impl Ledger {
 
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
+    }
+
+    /// Every final transaction of `kind`, in chain order, with where it was sealed.
+    pub async fn sealed(&self, kind: Kind) -> Result<Vec<(Placed, Transaction)>, StoreError> {
+        Ok(sealed(&self.db, kind).await?)
     }
 
     /// Now, in milliseconds since the epoch, by the node's clock: a new block's time.
