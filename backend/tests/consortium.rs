@@ -3,18 +3,20 @@
 //! three; one node killed does not stop them, and catches up when restarted; two killed
 //! stop finality (no fork, no progress) until one returns; afterwards every node's
 //! `certus chain verify` passes, and fails naming the block when one byte of a stored
-//! certificate is changed.
+//! certificate is changed — and a node catching up refuses that block from the peer
+//! that holds it.
 
 mod process;
 
 use std::net::TcpListener;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use process::members::{
     agree, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready, receipt, token,
     up, wait_until,
 };
-use process::{run, Server};
+use process::{count, run, Server};
+use serde_json::json;
 
 const MEMBERS: usize = 4;
 
@@ -80,6 +82,27 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
         );
     }
     agree(&nodes);
+
+    // A DID's operations made on node 1 — its create, then a rotation (a key added, the
+    // old one removed) — are checked in order and final on every node.
+    let (status, created) = up(&nodes, 1).request("POST", "/dids", &tokens[0], Some(&json!({})));
+    assert_eq!(status, 201, "{created}");
+    let did = created["did"].as_str().expect("a DID");
+    let (status, rotated) = up(&nodes, 1).request(
+        "POST",
+        &format!("/dids/{did}/keys"),
+        &tokens[0],
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{rotated}");
+    for (i, server) in nodes.iter().flatten().enumerate() {
+        wait_until(
+            server,
+            "the DID's operations final",
+            Duration::from_secs(15),
+            || count(&node_dir(root, i + 1), "ledger_transactions", "kind = 4") == 3,
+        );
+    }
     let (_, validators) = up(&nodes, 4).request("GET", "/chain/validators", "", None);
     let signed = validators["validators"]
         .as_array()
@@ -194,4 +217,17 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
         !ok && out.contains(&format!("block {height} does not hold")),
         "{out}"
     );
+
+    // Node 2, so tampered with, is the only peer ahead of node 4: node 4 refuses the
+    // blocks it sends, logs why naming the block, and stores none of them.
+    let pair = [2, 4].map(|i| Server::spawn(node(root, i)));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let refused = pair[1]
+        .until_logged(deadline, "refused blocks from a peer")
+        .expect("node 4 refuses node 2's blocks");
+    assert!(
+        refused.contains(&format!("block {height} does not hold")),
+        "{refused}"
+    );
+    assert!(head(&pair[1]).0 < height, "node 4 stored a refused block");
 }

@@ -41,9 +41,9 @@ pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub listening_at: Instant,
-    /// One message per block the server sealed (or, on a consortium's chain, stored as
-    /// final) and per change of its quorum, read from its log as it happens.
-    sealed: Mutex<Receiver<()>>,
+    /// The log line of each block the server sealed (or, on a consortium's chain, stored
+    /// as final), each change of its quorum and each refusal, read as it happens.
+    sealed: Mutex<Receiver<String>>,
 }
 
 impl Server {
@@ -85,10 +85,15 @@ impl Server {
                 if show {
                     eprintln!("{line}");
                 }
-                let event = ["sealed a block", "a block is final", "quorum changed"]
-                    .iter()
-                    .any(|e| line.contains(e));
-                if event && tell.send(()).is_err() {
+                let event = [
+                    "sealed a block",
+                    "a block is final",
+                    "quorum changed",
+                    "refused",
+                ]
+                .iter()
+                .any(|e| line.contains(e));
+                if event && tell.send(line).is_err() {
                     return;
                 }
             }
@@ -122,6 +127,20 @@ impl Server {
             }
         }
         true
+    }
+
+    /// The first event line the server logs from now that contains `needle`, if one does
+    /// before `deadline`.
+    pub fn until_logged(&self, deadline: Instant, needle: &str) -> Option<String> {
+        let events = self.sealed.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match events.recv_timeout(wait) {
+                Ok(line) if line.contains(needle) => return Some(line),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
     }
 
     /// One HTTP/1.1 request; the status and JSON body.
