@@ -41,6 +41,15 @@ const MAX_CLOCK_SKEW_MS: i64 = 30_000;
 /// A peer heard from within this long counts as connected.
 const CONNECTED: Duration = Duration::from_secs(3);
 
+/// Final blocks stored off the node task, so it goes on answering the engine meanwhile:
+/// the new head (or why they were refused), the blocks, and the peer that sent them
+/// (none for blocks decided here).
+struct Stored {
+    result: anyhow::Result<BlockHeader>,
+    blocks: Vec<Block>,
+    from: Option<ValidatorKey>,
+}
+
 /// A finalisation waiting for the blocks it covers.
 struct Decided {
     payload: Digest,
@@ -66,6 +75,10 @@ pub struct Node {
     /// Transactions left out of this node's proposals because they do not hold (each
     /// logged once).
     refused: HashSet<Digest>,
+    /// Whether final blocks are being stored (one store at a time, in height order).
+    storing: bool,
+    stored: mpsc::UnboundedSender<Stored>,
+    stored_rx: Option<mpsc::UnboundedReceiver<Stored>>,
     /// The last outbox row shared with peers.
     shared: i64,
     peers: HashMap<ValidatorKey, (Option<u64>, Instant)>,
@@ -89,6 +102,7 @@ impl Node {
         registry
             .replay(&ledger.sealed(Kind::DidOperation).await?)
             .context("a stored DID operation does not replay")?;
+        let (stored, stored_rx) = mpsc::unbounded_channel();
         let mut node = Self {
             ledger,
             me,
@@ -100,6 +114,9 @@ impl Node {
             mempool: IndexMap::new(),
             registry,
             refused: HashSet::new(),
+            storing: false,
+            stored,
+            stored_rx: Some(stored_rx),
             shared: 0,
             peers: HashMap::new(),
             asked: None,
@@ -116,12 +133,16 @@ impl Node {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ticks: u64 = 0;
+        let Some(mut stored) = self.stored_rx.take() else {
+            return;
+        };
         loop {
             tokio::select! {
                 event = events.recv() => match event {
                     Some(event) => self.handle(event).await,
                     None => return,
                 },
+                Some(done) = stored.recv() => self.finish_store(done).await,
                 _ = tick.tick() => {
                     ticks += 1;
                     self.tick(ticks).await;
@@ -226,15 +247,11 @@ impl Node {
                         .into_iter()
                         .filter(|b| b.header.height > self.head.height)
                         .collect();
-                    if !fresh.is_empty() {
-                        if let Err(e) = self.store_final(&fresh).await {
-                            tracing::warn!(
-                                peer = %from.to_hex(),
-                                error = format!("{e:#}"),
-                                "refused blocks from a peer"
-                            );
+                    // While a store is under way, the blocks are asked for again later.
+                    if !fresh.is_empty() && !self.storing {
+                        if let Err(e) = self.store_final(fresh, Some(from)).await {
+                            refused_from(from, &e);
                         }
-                        self.apply_decided().await;
                     }
                 }
                 Err(e) => {
@@ -418,6 +435,10 @@ impl Node {
         let mut open = std::mem::take(&mut self.decided);
         open.sort_by_key(|d| d.finality.view);
         for decided in open {
+            if self.storing {
+                self.decided.push(decided);
+                continue;
+            }
             let known_height = self.unfinal.get(&decided.payload).map(|b| b.header.height);
             if self.ledger_has(&decided.payload, known_height) {
                 continue;
@@ -439,34 +460,69 @@ impl Node {
                     ..b.as_ref().clone()
                 })
                 .collect();
-            if let Err(e) = self.store_final(&blocks).await {
+            if let Err(e) = self.store_final(blocks, None).await {
                 tracing::error!(error = format!("{e:#}"), "a decided block does not hold");
             }
         }
     }
 
-    /// Stores final blocks (decided here, or sent by a peer) once their signed
-    /// transactions hold, and applies them to the registry.
-    async fn store_final(&mut self, blocks: &[Block]) -> anyhow::Result<()> {
+    /// Starts storing final blocks (decided here, or sent by peer `from`) once their
+    /// signed transactions hold; [`Node::finish_store`] applies them when stored.
+    async fn store_final(
+        &mut self,
+        blocks: Vec<Block>,
+        from: Option<ValidatorKey>,
+    ) -> anyhow::Result<()> {
         let grantors = self
             .registry
             .unresolved(blocks.iter().flat_map(|b| &b.transactions));
         self.registry.resolve(grantors).await;
         let mut view = self.registry.view();
-        for block in blocks {
+        for block in &blocks {
             view.take_block(block)
                 .map_err(|why| anyhow::anyhow!("block {}: {why}", block.header.height))?;
         }
-        let head = self.ledger.append_final(blocks).await?;
-        // Blocks whose finality is not proven yet wait: keep what was stored.
-        let mut stored = self.registry.view();
-        for block in blocks.iter().filter(|b| b.header.height <= head.height) {
-            stored.take_block(block).map_err(anyhow::Error::msg)?;
-        }
-        let changed = stored.into_changes();
-        self.registry.commit(changed);
-        self.advance(head, blocks);
+        self.storing = true;
+        let ledger = self.ledger.clone();
+        let stored = self.stored.clone();
+        tokio::spawn(async move {
+            let result = ledger.append_final(&blocks).await;
+            let _ = stored.send(Stored {
+                result,
+                blocks,
+                from,
+            });
+        });
         Ok(())
+    }
+
+    /// Final blocks were stored (or refused): the registry and the head follow, and the
+    /// next decided blocks can be stored.
+    async fn finish_store(&mut self, done: Stored) {
+        self.storing = false;
+        match done.result {
+            Ok(head) => {
+                // Blocks whose finality is not proven yet wait: keep what was stored.
+                let mut stored = self.registry.view();
+                for block in done
+                    .blocks
+                    .iter()
+                    .filter(|b| b.header.height <= head.height)
+                {
+                    if let Err(why) = stored.take_block(block) {
+                        tracing::error!(height = block.header.height, why = %why, "a stored block does not hold");
+                    }
+                }
+                let changed = stored.into_changes();
+                self.registry.commit(changed);
+                self.advance(head, &done.blocks);
+            }
+            Err(e) => match done.from {
+                Some(from) => refused_from(from, &e),
+                None => tracing::error!(error = format!("{e:#}"), "a decided block does not hold"),
+            },
+        }
+        self.apply_decided().await;
     }
 
     /// Whether the block `payload` (at `height`, when known) is stored already.
@@ -588,6 +644,15 @@ impl Node {
             tracing::debug!(has_quorum, "quorum changed");
         }
     }
+}
+
+/// Logs why blocks peer `from` sent were refused.
+fn refused_from(from: ValidatorKey, error: &anyhow::Error) {
+    tracing::warn!(
+        peer = %from.to_hex(),
+        error = format!("{error:#}"),
+        "refused blocks from a peer"
+    );
 }
 
 /// What a validator checks of a proposed block before voting for it: it follows `parent`
