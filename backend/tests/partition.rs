@@ -132,25 +132,16 @@ impl Network {
 
     /// Cuts member `i`'s peer link at the switch.
     fn cut(&self, i: usize) {
-        ip(&[
-            "-n",
-            &self.switch(),
-            "link",
-            "set",
-            &format!("port{i}"),
-            "down",
-        ]);
+        self.set_port(i, "down");
     }
 
     fn heal(&self, i: usize) {
-        ip(&[
-            "-n",
-            &self.switch(),
-            "link",
-            "set",
-            &format!("port{i}"),
-            "up",
-        ]);
+        self.set_port(i, "up");
+    }
+
+    fn set_port(&self, i: usize, state: &str) {
+        let port = format!("port{i}");
+        ip(&["-n", &self.switch(), "link", "set", &port, state]);
     }
 }
 
