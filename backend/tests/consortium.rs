@@ -1,6 +1,6 @@
 //! A consortium of four real `certus` nodes on loopback (`certus consortium init`), each
 //! with its own SQLite store, agreeing on one chain: blocks are final with the votes of
-//! three; one node killed does not stop them, and catches up when restarted; two killed
+//! three; a node that joins later syncs the chain from the genesis; one node killed does not stop them, and catches up when restarted; two killed
 //! stop finality (no fork, no progress) until one returns; afterwards every node's
 //! `certus chain verify` passes, and fails naming the block when one byte of a stored
 //! certificate is changed — and a node catching up refuses that block from the peer
@@ -49,7 +49,9 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     assert!(ok && out.contains("quorum 3"), "{out}");
     let tokens: Vec<String> = (1..=MEMBERS).map(|i| token(root, i)).collect();
     let start = |i: usize| Server::spawn(node(root, i));
-    let mut nodes: Vec<Option<Server>> = (1..=MEMBERS).map(|i| Some(start(i))).collect();
+    // Node 4 joins later, from the genesis alone.
+    let mut nodes: Vec<Option<Server>> = (1..MEMBERS).map(|i| Some(start(i))).collect();
+    nodes.push(None);
     nodes.iter().flatten().for_each(ready);
     let (_, peers) = up(&nodes, 2).request("GET", "/chain/peers", "", None);
     assert_eq!(peers["consortium"], true, "{peers}");
@@ -81,6 +83,10 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
             },
         );
     }
+    // Node 4 starts now, with only the genesis: it syncs the whole chain and checks it.
+    assert!(head(up(&nodes, 1)).0 > 0, "blocks before node 4 joins");
+    nodes[3] = Some(start(4));
+    ready(up(&nodes, 4));
     agree(&nodes);
 
     // A DID's operations made on node 1 — its create, then a rotation (a key added, the
