@@ -18,6 +18,8 @@ use certus_server::ledger::block::{
 use certus_server::ledger::transaction::{credential_commitment, Transaction};
 use certus_server::Node;
 
+mod common;
+
 /// A consortium of four whose validators' keys the benchmark holds.
 fn consortium() -> (Genesis, Vec<SigningKey>) {
     let keys: Vec<SigningKey> = (1..=4u8)
@@ -53,11 +55,7 @@ fn member(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir, genesis: &Genes
 }
 
 fn blocks(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     let (genesis, keys) = consortium();
     let transactions: Vec<Transaction> = (0..MAX_BLOCK_TRANSACTIONS)
         .map(|i| Transaction::CredentialAnchor {

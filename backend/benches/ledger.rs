@@ -53,11 +53,7 @@ async fn fill_outboxes(db: &DatabaseConnection, round: u64) {
 }
 
 fn sealing(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let node = common::node(&rt, &dir);
     let backend = match node.db.get_database_backend() {

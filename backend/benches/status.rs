@@ -55,11 +55,7 @@ async fn issue_one(state: &AppState) {
 }
 
 fn status(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     let dir = tempfile::tempdir().expect("tempdir");
     let state = common::state(&rt, &dir, BLOCK_INTERVAL.as_millis() as u64);
 

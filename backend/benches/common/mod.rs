@@ -6,6 +6,16 @@ use certus_server::state::AppState;
 use certus_server::Node;
 use tokio::runtime::Runtime;
 
+/// The runtime the benchmarks drive the node with: one worker thread.
+#[allow(dead_code)] // The engine benchmark runs on a current-thread runtime.
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// A node for benchmark `chain`, in `dir`.
 pub fn node(rt: &Runtime, dir: &tempfile::TempDir) -> Node {
     let store = StoreConfig {

@@ -164,10 +164,10 @@ pub async fn enqueue(conn: &impl ConnectionTrait, anchors: Vec<Anchor>) -> Resul
 /// Every sealed transaction of `kind`, in chain order (a row that does not decode is left
 /// to `certus chain verify` to report).
 pub async fn anchored(conn: &impl ConnectionTrait, kind: Kind) -> Result<Vec<Transaction>, DbErr> {
-    Ok(sealed(conn, kind)
+    Ok(rows_of_kind(conn, kind)
         .await?
-        .into_iter()
-        .map(|(_, tx)| tx)
+        .iter()
+        .filter_map(|(_, _, data)| Transaction::decode(data).ok())
         .collect())
 }
 
@@ -177,31 +177,8 @@ pub async fn sealed(
     conn: &impl ConnectionTrait,
     kind: Kind,
 ) -> Result<Vec<(Placed, Transaction)>, DbErr> {
-    let rows: Vec<(i64, i64, Vec<u8>)> = ledger_transactions::Entity::find()
-        .select_only()
-        .column(ledger_transactions::Column::BlockHeight)
-        .column(ledger_transactions::Column::Position)
-        .column(ledger_transactions::Column::Data)
-        .filter(ledger_transactions::Column::Kind.eq(i16::from(kind)))
-        .order_by_asc(ledger_transactions::Column::BlockHeight)
-        .order_by_asc(ledger_transactions::Column::Position)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut heights: Vec<i64> = rows.iter().map(|(height, _, _)| *height).collect();
-    heights.dedup();
-    let mut times: HashMap<i64, i64> = HashMap::new();
-    for chunk in heights.chunks(INSERT_CHUNK) {
-        let found: Vec<(i64, i64)> = ledger_blocks::Entity::find()
-            .select_only()
-            .column(ledger_blocks::Column::Height)
-            .column(ledger_blocks::Column::TimeMs)
-            .filter(ledger_blocks::Column::Height.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        times.extend(found);
-    }
+    let rows = rows_of_kind(conn, kind).await?;
+    let times = block_times(conn, rows.iter().map(|(height, _, _)| *height)).await?;
     Ok(rows
         .into_iter()
         .filter_map(|(height, position, data)| {
@@ -213,6 +190,47 @@ pub async fn sealed(
             Some((placed, Transaction::decode(&data).ok()?))
         })
         .collect())
+}
+
+/// The sealed transactions of `kind` in chain order: block height, position, encoding.
+async fn rows_of_kind(
+    conn: &impl ConnectionTrait,
+    kind: Kind,
+) -> Result<Vec<(i64, i64, Vec<u8>)>, DbErr> {
+    ledger_transactions::Entity::find()
+        .select_only()
+        .column(ledger_transactions::Column::BlockHeight)
+        .column(ledger_transactions::Column::Position)
+        .column(ledger_transactions::Column::Data)
+        .filter(ledger_transactions::Column::Kind.eq(i16::from(kind)))
+        .order_by_asc(ledger_transactions::Column::BlockHeight)
+        .order_by_asc(ledger_transactions::Column::Position)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// The times of the blocks at `heights`, by height (a height with no block is absent).
+async fn block_times(
+    conn: &impl ConnectionTrait,
+    heights: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, i64>, DbErr> {
+    let mut heights: Vec<i64> = heights.into_iter().collect();
+    heights.sort_unstable();
+    heights.dedup();
+    let mut times = HashMap::new();
+    for chunk in heights.chunks(INSERT_CHUNK) {
+        let found: Vec<(i64, i64)> = ledger_blocks::Entity::find()
+            .select_only()
+            .column(ledger_blocks::Column::Height)
+            .column(ledger_blocks::Column::TimeMs)
+            .filter(ledger_blocks::Column::Height.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        times.extend(found);
+    }
+    Ok(times)
 }
 
 /// Whether `tx` is on the chain or waiting in the outbox for the next block (found by its
@@ -284,14 +302,7 @@ pub async fn placed(
         .filter(ledger_transactions::Column::Commitment.is_in(commitments))
         .all(conn)
         .await?;
-    let heights: Vec<i64> = sealed.iter().map(|t| t.block_height).collect();
-    let times: HashMap<i64, i64> = ledger_blocks::Entity::find()
-        .filter(ledger_blocks::Column::Height.is_in(heights))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|b| (b.height, b.time_ms))
-        .collect();
+    let times = block_times(conn, sealed.iter().map(|t| t.block_height)).await?;
     Ok(sealed
         .into_iter()
         .filter_map(|t| {
