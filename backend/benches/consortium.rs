@@ -62,7 +62,12 @@ fn blocks(c: &mut Criterion) {
             commitment: credential_commitment(&i.to_be_bytes()),
         })
         .collect();
-    let (proposal, _) = Block::propose(&genesis.header, transactions, 2_000);
+    let (proposal, _) = Block::propose(
+        &genesis.header,
+        transactions,
+        2_000,
+        genesis.header.validator_set,
+    );
     let wire = serde_json::to_vec(&proposal).expect("json");
     let finality = Finality {
         epoch: 0,
@@ -91,7 +96,11 @@ fn blocks(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<Block>(&wire).expect("a block"))
     });
     group.bench_function("check_proposal", |b| {
-        b.iter(|| proposal.verify_contents(&genesis.header).expect("it holds"))
+        b.iter(|| {
+            proposal
+                .verify_contents(&genesis.header, genesis.header.validator_set)
+                .expect("it holds")
+        })
     });
     group.bench_function("store_final_sqlite", |b| {
         b.iter_batched(

@@ -161,6 +161,35 @@ pub enum ValidatorCommand {
     /// this node by, and what a consortium's genesis names it with. Run again, it prints
     /// the same key.
     Init,
+    /// Starts a change of the consortium's validators (an epoch change): writes the next
+    /// epoch's members — the current ones, less those removed, with those added — to a
+    /// file, signed by this node. The change takes effect once more than two thirds of the
+    /// current validators signed it (`certus validator sign` on their nodes) and it is
+    /// final in a block (`certus validator submit`): from the block after that one.
+    Propose {
+        /// A member to add: `NAME=PUBKEY@HOST:PORT` (as for the genesis). Repeatable.
+        #[arg(long = "add", value_parser = parse_member)]
+        add: Vec<crate::ledger::block::Member>,
+        /// A member to remove, by name. Repeatable.
+        #[arg(long = "remove")]
+        remove: Vec<String>,
+        /// Where to write the change.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Adds this node's signature to a change `certus validator propose` wrote, after
+    /// checking that it is the next epoch of this node's chain; prints the signatures it
+    /// has and the quorum it needs.
+    Sign {
+        /// The change (JSON file); rewritten with the signature.
+        change: PathBuf,
+    },
+    /// Queues a change signed by a quorum of the current validators for the next block,
+    /// on this node (any member's node will do).
+    Submit {
+        /// The change (JSON file).
+        change: PathBuf,
+    },
 }
 
 /// Consortium subcommands.
@@ -343,15 +372,127 @@ pub async fn validator(
     store: &StoreConfig,
     master_key: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let ValidatorCommand::Init = command;
-    let (db, master) = crate::open_database(store, master_key).await?;
-    let custody = crate::custody(store, std::sync::Arc::new(master))?;
-    let key = crate::ledger::store::validator_key(&db, &custody, chrono::Utc::now()).await?;
-    let key = crate::ledger::block::ValidatorSigner::validator(&key).to_hex();
-    println!("validator key: {key}");
-    // Peers authenticate a consortium node by the same key.
-    println!("node id: {key}");
+    use crate::ledger::block::ValidatorSigner;
+    use crate::ledger::epoch::ValidatorChange;
+    use crate::ledger::transaction::Transaction;
+    let read = |path: &std::path::Path| -> anyhow::Result<ValidatorChange> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a validator change", path.display()))
+    };
+    let write = |change: &ValidatorChange, path: &std::path::Path| -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(change)? + "\n";
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    match command {
+        ValidatorCommand::Init => {
+            let (db, master) = crate::open_database(store, master_key).await?;
+            let custody = crate::custody(store, std::sync::Arc::new(master))?;
+            let key =
+                crate::ledger::store::validator_key(&db, &custody, chrono::Utc::now()).await?;
+            let key = key.validator().to_hex();
+            println!("validator key: {key}");
+            // Peers authenticate a consortium node by the same key.
+            println!("node id: {key}");
+        }
+        ValidatorCommand::Propose { add, remove, out } => {
+            let node = crate::open(store, master_key).await?;
+            let current = node.ledger.current_epoch();
+            anyhow::ensure!(
+                node.ledger.genesis().is_consortium(),
+                "this node's chain is a single node's: its validator is the node itself"
+            );
+            for name in &remove {
+                anyhow::ensure!(
+                    current.members.iter().any(|m| &m.name == name),
+                    "`{name}` is not one of the current validators"
+                );
+            }
+            let mut members: Vec<_> = current
+                .members
+                .iter()
+                .filter(|m| !remove.contains(&m.name))
+                .cloned()
+                .collect();
+            members.extend(add);
+            let mut change = ValidatorChange {
+                epoch: current.number + 1,
+                members,
+                signatures: Vec::new(),
+            };
+            change.validators()?;
+            let signed = sign_change(&node, &mut change)?;
+            write(&change, &out)?;
+            println!("wrote {}: {signed}", out.display());
+        }
+        ValidatorCommand::Sign { change: path } => {
+            let node = crate::open(store, master_key).await?;
+            let mut change = read(&path)?;
+            let signed = sign_change(&node, &mut change)?;
+            write(&change, &path)?;
+            println!("signed {}: {signed}", path.display());
+        }
+        ValidatorCommand::Submit { change: path } => {
+            let node = crate::open(store, master_key).await?;
+            let change = read(&path)?;
+            let chain = &node.ledger.genesis().header.chain_id;
+            change
+                .verify(chain, &node.ledger.current_epoch())
+                .context("the change does not hold for this node's chain")?;
+            let tx = Transaction::ValidatorChange(change);
+            let anchor = crate::ledger::store::anchor(&tx, chrono::Utc::now());
+            crate::ledger::store::enqueue(&node.db, vec![anchor]).await?;
+            println!("queued: the validators change from the block after the one that holds it");
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks `change` as the next epoch of `node`'s chain and adds the node's signature;
+/// says who signed, of how many needed.
+fn sign_change(
+    node: &crate::Node,
+    change: &mut crate::ledger::epoch::ValidatorChange,
+) -> anyhow::Result<String> {
+    use crate::ledger::block::{BlockError, ValidatorSigner};
+    let current = node.ledger.current_epoch();
+    let chain = &node.ledger.genesis().header.chain_id;
+    anyhow::ensure!(
+        change.epoch == current.number + 1,
+        "the change is for epoch {}, and this node's chain is in epoch {}",
+        change.epoch,
+        current.number
+    );
+    let key = node
+        .ledger
+        .validator_key()
+        .context("this node has no validator key")?;
+    anyhow::ensure!(
+        current.validators.keys().contains(&key.validator()),
+        "this node is not one of the current validators"
+    );
+    change.sign(chain, key)?;
+    let signers = |c: &crate::ledger::epoch::ValidatorChange| {
+        c.signatures
+            .iter()
+            .filter(|s| current.validators.keys().contains(&s.validator))
+            .count()
+    };
+    match change.verify(chain, &current) {
+        Ok(_) | Err(BlockError::NoQuorum) => {}
+        Err(e) => anyhow::bail!("the change does not hold: {e}"),
+    }
+    let names: Vec<&str> = change.members.iter().map(|m| m.name.as_str()).collect();
+    Ok(format!(
+        "epoch {} with {} validators ({}); signed by {} of the {} current validators, {} needed",
+        change.epoch,
+        change.members.len(),
+        names.join(", "),
+        signers(change),
+        current.validators.keys().len(),
+        current.validators.quorum()
+    ))
 }
 
 /// Runs a `certus consortium` subcommand; the chain is named by `--chain-id`

@@ -4,11 +4,13 @@
 //! stop finality (no fork, no progress) until one returns; afterwards every node's
 //! `certus chain verify` passes, and fails naming the block when one byte of a stored
 //! certificate is changed — and a node catching up refuses that block from the peer
-//! that holds it.
+//! that holds it. Then the validators change twice, by transactions a quorum of the
+//! current ones signed: a fifth member joins and votes, and a founding one leaves.
 
 mod process;
 
 use std::net::TcpListener;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use process::members::{
@@ -20,19 +22,24 @@ use serde_json::json;
 
 const MEMBERS: usize = 4;
 
-/// A base port with `MEMBERS` free ports from it, for the members' peer listeners.
+/// A base port with `MEMBERS + 1` free ports from it, for the members' peer listeners
+/// (and one that joins later).
 fn free_ports() -> u16 {
     let start = 20_000 + (std::process::id() % 20_000) as u16;
     (start..60_000)
-        .step_by(MEMBERS)
+        .step_by(MEMBERS + 1)
         .find(|base| {
-            (0..MEMBERS as u16).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
+            (0..=MEMBERS as u16).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
         })
         .expect("free ports")
 }
 
+/// The tests here run one at a time: each runs several nodes on two cores.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 #[test]
 fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_chains() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let base = free_ports();
@@ -236,4 +243,181 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
         "{refused}"
     );
     assert!(head(&pair[1]).0 < height, "node 4 stored a refused block");
+}
+
+#[test]
+fn validators_change_by_a_quorum_of_signatures_a_new_member_votes_and_a_founder_leaves() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let base = free_ports();
+    let (ok, out) = run(node(root, 1).args([
+        "consortium",
+        "init",
+        "--members",
+        "4",
+        "--out",
+        root.to_str().expect("utf-8"),
+        "--p2p-base",
+        &base.to_string(),
+    ]));
+    assert!(ok, "{out}");
+    // Member 5's institution: its own node and validator key, the consortium's genesis.
+    let (ok, out) = run(node(root, 5).args(["validator", "init"]));
+    assert!(ok, "{out}");
+    let key5 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("validator key: "))
+        .expect("a key")
+        .to_owned();
+    std::fs::copy(
+        root.join("genesis.json"),
+        node_dir(root, 5).join("genesis.json"),
+    )
+    .expect("genesis");
+    let p2p5 = format!("127.0.0.1:{}", base + MEMBERS as u16);
+    let tokens: Vec<String> = (1..=5).map(|i| token(root, i)).collect();
+    let start = |i: usize| {
+        let mut command = node(root, i);
+        if i == 5 {
+            command.env("CERTUS_P2P_LISTEN", &p2p5);
+        }
+        Server::spawn(command)
+    };
+    let mut nodes: Vec<Option<Server>> = (1..=5).map(|i| Some(start(i))).collect();
+    (1..=4).for_each(|i| ready(up(&nodes, i)));
+    let before = issue(up(&nodes, 1), &tokens[0]);
+    wait_until(up(&nodes, 1), "anchored", Duration::from_secs(15), || {
+        receipt(up(&nodes, 1), &tokens[0], &before).0 == 200
+    });
+
+    // Node 1 proposes to add member 5; a stranger's signature, too few signatures or a
+    // change not signed at all are refused; nodes 2 and 3 sign: three of four.
+    let change = root.join("add-5.json");
+    let validator = |i: usize, args: &[&str]| run(node(root, i).arg("validator").args(args));
+    let add = format!("member-5={key5}@{p2p5}");
+    let (ok, out) = validator(1, &["propose", "--add", &add, "--out", path(&change)]);
+    assert!(
+        ok && out.contains("signed by 1 of the 4 current validators, 3 needed"),
+        "{out}"
+    );
+    let (ok, out) = validator(5, &["sign", path(&change)]);
+    assert!(
+        !ok && out.contains("not one of the current validators"),
+        "{out}"
+    );
+    let (ok, out) = validator(2, &["sign", path(&change)]);
+    assert!(ok && out.contains("signed by 2 of the 4"), "{out}");
+    let (ok, out) = validator(2, &["submit", path(&change)]);
+    assert!(!ok && out.contains("fewer than two thirds"), "{out}");
+    let (ok, out) = validator(3, &["sign", path(&change)]);
+    assert!(ok && out.contains("signed by 3 of the 4"), "{out}");
+    let mut forged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&change).expect("read")).expect("json");
+    forged["members"][0]["address"] = json!("127.0.0.1:1");
+    let forged_file = root.join("forged.json");
+    std::fs::write(&forged_file, forged.to_string()).expect("write");
+    let (ok, out) = validator(4, &["submit", path(&forged_file)]);
+    assert!(!ok && out.contains("does not verify"), "{out}");
+    let (ok, out) = validator(4, &["submit", path(&change)]);
+    assert!(ok, "{out}");
+
+    // Final on every node, member 5 included, which synced the chain as a follower.
+    let epoch = |server: &Server| {
+        let (_, v) = server.request("GET", "/chain/validators", "", None);
+        (
+            v["epoch"].as_u64().unwrap_or(0),
+            v["validators"].as_array().map_or(0, Vec::len),
+        )
+    };
+    for server in nodes.iter().flatten() {
+        wait_until(server, "epoch 1", Duration::from_secs(30), || {
+            epoch(server) == (1, 5)
+        });
+    }
+    // With node 4 killed, four of five remain — a quorum only if member 5 votes.
+    nodes[3].take().expect("node 4").kill();
+    let on_five = issue(up(&nodes, 5), &tokens[4]);
+    let fifth = up(&nodes, 5);
+    wait_until(
+        fifth,
+        "anchored by the new set",
+        Duration::from_secs(30),
+        || receipt(fifth, &tokens[4], &on_five).0 == 200,
+    );
+    let (_, anchored) = receipt(fifth, &tokens[4], &on_five);
+    let votes = &anchored["receipt"]["signatures"];
+    assert!(
+        votes.as_array().is_some_and(|v| v.len() >= 4),
+        "a quorum of five: {anchored}"
+    );
+    assert_eq!(anchored["receipt"]["finality"]["epoch"], 1, "{anchored}");
+    // Its receipt carries the change: the genesis alone proves the set that voted.
+    let file = root.join("receipt.json");
+    std::fs::write(&file, anchored.to_string()).expect("write");
+    let genesis = root.join("genesis.json");
+    let (ok, out) = run(node(root, 1)
+        .args(["receipt", "verify"])
+        .arg(&file)
+        .arg("--genesis")
+        .arg(&genesis));
+    assert!(ok, "{out}");
+    let mut stripped = anchored.clone();
+    stripped["receipt"]
+        .as_object_mut()
+        .expect("a receipt")
+        .remove("epochs");
+    std::fs::write(&file, stripped.to_string()).expect("write");
+    let (ok, out) = run(node(root, 1)
+        .args(["receipt", "verify"])
+        .arg(&file)
+        .arg("--genesis")
+        .arg(&genesis));
+    assert!(!ok, "a receipt without the change proves nothing: {out}");
+
+    // Member 1 leaves: four of the five sign (node 4 is down); then node 1 stops, and
+    // the remaining three of four go on.
+    let change = root.join("remove-1.json");
+    let (ok, out) = validator(
+        2,
+        &["propose", "--remove", "node-1", "--out", path(&change)],
+    );
+    assert!(ok && out.contains("4 needed"), "{out}");
+    for i in [3, 5, 1] {
+        let (ok, out) = validator(i, &["sign", path(&change)]);
+        assert!(ok, "{out}");
+    }
+    let (ok, out) = validator(5, &["submit", path(&change)]);
+    assert!(ok, "{out}");
+    for i in [2, 3, 5] {
+        let server = up(&nodes, i);
+        wait_until(server, "epoch 2", Duration::from_secs(30), || {
+            epoch(server) == (2, 4)
+        });
+    }
+    nodes[0].take().expect("node 1").kill();
+    let after = issue(up(&nodes, 3), &tokens[2]);
+    let third = up(&nodes, 3);
+    wait_until(
+        third,
+        "anchored without node 1",
+        Duration::from_secs(30),
+        || receipt(third, &tokens[2], &after).0 == 200,
+    );
+    // Node 4, back, crosses both changes as it catches up.
+    nodes[3] = Some(start(4));
+    let target = head(up(&nodes, 3));
+    let fourth = up(&nodes, 4);
+    wait_until(fourth, "node 4 caught up", Duration::from_secs(30), || {
+        head(fourth).0 >= target.0
+    });
+    assert_eq!(epoch(fourth), (2, 4));
+    drop(nodes);
+    for i in 1..=5 {
+        chain_verifies(root, i);
+    }
+}
+
+fn path(file: &std::path::Path) -> &str {
+    file.to_str().expect("utf-8")
 }

@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 use ed25519_dalek::{Signature, SignatureError, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::epoch::{Epoch, Epochs};
 use super::hash::{Digest, BLOCK_HEADER, VALIDATOR_SET};
 use super::merkle::{empty_root, Tree};
 use super::transaction::Transaction;
@@ -115,6 +116,31 @@ impl ValidatorSet {
     /// How many distinct validator signatures make a block final: more than two thirds.
     pub fn quorum(&self) -> usize {
         self.0.len() * 2 / 3 + 1
+    }
+
+    /// Checks that a quorum of distinct validators of this set signed `message`.
+    pub fn check_signatures(
+        &self,
+        signatures: &[BlockSignature],
+        message: &[u8],
+    ) -> Result<(), BlockError> {
+        let mut signers: Vec<&ValidatorKey> = Vec::with_capacity(signatures.len());
+        for s in signatures {
+            if !self.0.contains(&s.validator) {
+                return Err(BlockError::UnknownValidator);
+            }
+            s.validator
+                .0
+                .verify_strict(message, &s.signature)
+                .map_err(|_| BlockError::BadSignature)?;
+            if !signers.contains(&&s.validator) {
+                signers.push(&s.validator);
+            }
+        }
+        if signers.len() < self.quorum() {
+            return Err(BlockError::NoQuorum);
+        }
+        Ok(())
     }
 }
 
@@ -227,23 +253,7 @@ fn check_quorum(
     if header.validator_set != set.hash() {
         return Err(BlockError::ValidatorSetMismatch);
     }
-    let mut signers: Vec<&ValidatorKey> = Vec::with_capacity(signatures.len());
-    for s in signatures {
-        if !set.keys().contains(&s.validator) {
-            return Err(BlockError::UnknownValidator);
-        }
-        s.validator
-            .0
-            .verify_strict(message, &s.signature)
-            .map_err(|_| BlockError::BadSignature)?;
-        if !signers.contains(&&s.validator) {
-            signers.push(&s.validator);
-        }
-    }
-    if signers.len() < set.quorum() {
-        return Err(BlockError::NoQuorum);
-    }
-    Ok(())
+    set.check_signatures(signatures, message)
 }
 
 /// A block as stored and served: header, transactions in order, signatures.
@@ -276,7 +286,8 @@ impl Block {
         time_ms: i64,
         key: &impl ValidatorSigner,
     ) -> Result<(Self, Tree), SignatureError> {
-        let (mut block, tree) = Self::propose(previous, transactions, time_ms);
+        let (mut block, tree) =
+            Self::propose(previous, transactions, time_ms, previous.validator_set);
         block.signatures = vec![BlockSignature::sign(key, &block.header)?];
         Ok((block, tree))
     }
@@ -291,11 +302,14 @@ impl Block {
         )
     }
 
-    /// A consortium block as its proposer builds it: not yet final, so unsigned.
+    /// A consortium block as its proposer builds it: not yet final, so unsigned; signed
+    /// by the validators whose set hashes to `validator_set` (the previous block's but
+    /// for the first block of an epoch).
     pub fn propose(
         previous: &BlockHeader,
         transactions: Vec<Transaction>,
         time_ms: i64,
+        validator_set: Digest,
     ) -> (Self, Tree) {
         let tree = Tree::new(transactions.iter().map(Transaction::leaf_hash).collect());
         let header = BlockHeader {
@@ -305,7 +319,7 @@ impl Block {
             time_ms: time_ms.max(previous.time_ms),
             tx_root: tree.root(),
             tx_count: transactions.len() as u64,
-            validator_set: previous.validator_set,
+            validator_set,
         };
         let block = Self {
             header,
@@ -316,21 +330,31 @@ impl Block {
         (block, tree)
     }
 
-    /// Checks this block as the successor of `previous`: link, height, time, root, count
-    /// and signatures. A consortium block final with a descendant's certificate
-    /// ([`Finality::height`] above its own) has its votes checked with that descendant,
-    /// which the chain of `previous` hashes links it to.
-    pub fn verify(&self, previous: &BlockHeader, set: &ValidatorSet) -> Result<(), BlockError> {
-        self.verify_contents(previous)?;
+    /// Checks this block as the successor of `previous` in `epoch`: link, height, time,
+    /// root, count, validator set and signatures. A consortium block final with a
+    /// descendant's certificate ([`Finality::height`] above its own) has its votes checked
+    /// with that descendant, which the chain of `previous` hashes links it to.
+    pub fn verify(&self, previous: &BlockHeader, epoch: &Epoch) -> Result<(), BlockError> {
+        self.verify_contents(previous, epoch.validators.hash())?;
         match &self.finality {
             Some(f) if f.height > self.header.height => Ok(()),
-            finality => verify_seal(&self.header, &self.signatures, finality.as_ref(), &[], set),
+            finality => verify_seal(
+                &self.header,
+                &self.signatures,
+                finality.as_ref(),
+                &[],
+                epoch,
+            ),
         }
     }
 
-    /// [`Block::verify`] without the signatures: link, height, time, root and count — what
-    /// a validator checks of a proposal before voting for it.
-    pub fn verify_contents(&self, previous: &BlockHeader) -> Result<(), BlockError> {
+    /// [`Block::verify`] without the signatures: link, height, time, root, count and the
+    /// validator set (its hash) — what a validator checks of a proposal before voting.
+    pub fn verify_contents(
+        &self,
+        previous: &BlockHeader,
+        validator_set: Digest,
+    ) -> Result<(), BlockError> {
         let h = &self.header;
         if h.chain_id != previous.chain_id {
             return Err(BlockError::WrongChain);
@@ -344,7 +368,7 @@ impl Block {
         if h.tx_count != self.transactions.len() as u64 || h.tx_root != self.tree().root() {
             return Err(BlockError::RootMismatch);
         }
-        if h.validator_set != previous.validator_set {
+        if h.validator_set != validator_set {
             return Err(BlockError::ValidatorSetMismatch);
         }
         Ok(())
@@ -431,19 +455,23 @@ fn leb128(out: &mut Vec<u8>, mut value: u64) {
     }
 }
 
-/// Checks that a quorum of distinct validators of `set` made `header` final: signed its
-/// hash (no `finality`), or voted to finalise it — directly, or through the descendant
-/// `links` (the headers after it, up to the one at `finality.height`).
+/// Checks that a quorum of distinct validators of `epoch` made `header` final: signed its
+/// hash (no `finality`), or voted in that epoch to finalise it — directly, or through the
+/// descendant `links` (the headers after it, up to the one at `finality.height`).
 pub fn verify_seal(
     header: &BlockHeader,
     signatures: &[BlockSignature],
     finality: Option<&Finality>,
     links: &[BlockHeader],
-    set: &ValidatorSet,
+    epoch: &Epoch,
 ) -> Result<(), BlockError> {
+    let set = &epoch.validators;
     let Some(finality) = finality else {
         return verify_signatures(header, signatures, set);
     };
+    if finality.epoch != epoch.number {
+        return Err(BlockError::WrongEpoch);
+    }
     let mut last = header;
     for link in links {
         if link.chain_id != header.chain_id
@@ -565,24 +593,10 @@ impl Genesis {
         if h.validator_set != self.validators.hash() {
             return Err(BlockError::ValidatorSetMismatch);
         }
-        let keys = self.validators.keys();
-        let each_once = |f: fn(&Member) -> &str| {
-            self.members
-                .iter()
-                .enumerate()
-                .all(|(i, m)| self.members[..i].iter().all(|o| f(o) != f(m)))
-        };
-        let well_formed = self.members.len() == keys.len()
-            && keys
-                .iter()
-                .all(|k| self.members.iter().any(|m| m.validator == *k))
-            && each_once(|m| &m.name)
-            && each_once(|m| &m.address)
+        let well_formed = check_members(&self.members, &self.validators)
             && self
-                .members
-                .iter()
-                .all(|m| !m.name.trim().is_empty() && !m.address.is_empty())
-            && self.root_authority.is_none_or(|root| keys.contains(&root));
+                .root_authority
+                .is_none_or(|root| self.validators.keys().contains(&root));
         if !well_formed {
             return Err(BlockError::BadMembers);
         }
@@ -591,6 +605,11 @@ impl Genesis {
         } else {
             verify_signatures(h, &self.signatures, &self.validators)
         }
+    }
+
+    /// Epoch 0: the validators this genesis names, from block 1 on.
+    pub fn epoch(&self) -> Epoch {
+        Epochs::new(self).current().clone()
     }
 
     /// The genesis as a block (height 0, no transactions).
@@ -602,6 +621,27 @@ impl Genesis {
             finality: None,
         }
     }
+}
+
+/// Whether `members` are one per validator of `set`, with distinct, non-empty names and
+/// addresses.
+pub(crate) fn check_members(members: &[Member], set: &ValidatorSet) -> bool {
+    let keys = set.keys();
+    let each_once = |f: fn(&Member) -> &str| {
+        members
+            .iter()
+            .enumerate()
+            .all(|(i, m)| members[..i].iter().all(|o| f(o) != f(m)))
+    };
+    members.len() == keys.len()
+        && keys
+            .iter()
+            .all(|k| members.iter().any(|m| m.validator == *k))
+        && each_once(|m| &m.name)
+        && each_once(|m| &m.address)
+        && members
+            .iter()
+            .all(|m| !m.name.trim().is_empty() && !m.address.is_empty())
 }
 
 fn genesis_header(chain_id: ChainId, validators: &ValidatorSet, time_ms: i64) -> BlockHeader {
@@ -653,6 +693,13 @@ pub enum BlockError {
     /// an address, or its root authority is not one of them.
     #[error("the consortium's members do not match its validators (one each, distinct names and addresses, the root among them)")]
     BadMembers,
+    /// The certificate's votes are of another epoch than the block's, or a validator
+    /// change does not start the epoch after the current one.
+    #[error("the votes or the validator change are of another epoch")]
+    WrongEpoch,
+    /// A block holds more than one validator change.
+    #[error("a block holds more than one validator change")]
+    TwoChanges,
 }
 
 #[cfg(test)]
@@ -688,10 +735,10 @@ mod tests {
         genesis.verify().expect("genesis holds");
         let b1 = Block::seal(&genesis.header, anchors(3), 2_000, &k).expect("signs");
         let b2 = Block::seal(&b1.header, anchors(1), 3_000, &k).expect("signs");
-        b1.verify(&genesis.header, &genesis.validators).expect("b1");
-        b2.verify(&b1.header, &genesis.validators).expect("b2");
+        b1.verify(&genesis.header, &genesis.epoch()).expect("b1");
+        b2.verify(&b1.header, &genesis.epoch()).expect("b2");
         assert_eq!(
-            b2.verify(&genesis.header, &genesis.validators),
+            b2.verify(&genesis.header, &genesis.epoch()),
             Err(BlockError::BrokenLink)
         );
     }
@@ -699,7 +746,8 @@ mod tests {
     #[test]
     fn every_tampered_part_of_a_block_is_detected() {
         let (genesis, k) = chain();
-        let set = &genesis.validators;
+        let epoch = genesis.epoch();
+        let set = &epoch;
         let block = Block::seal(&genesis.header, anchors(4), 2_000, &k).expect("signs");
         let check = |b: &Block| b.verify(&genesis.header, set);
 
@@ -851,8 +899,14 @@ mod tests {
     #[test]
     fn a_consortium_block_is_final_with_a_quorum_of_finalize_votes() {
         let (genesis, keys) = consortium(4);
-        let set = &genesis.validators;
-        let (mut block, _) = Block::propose(&genesis.header, anchors(5), 6_000);
+        let epoch = genesis.epoch();
+        let set = &epoch;
+        let (mut block, _) = Block::propose(
+            &genesis.header,
+            anchors(5),
+            6_000,
+            genesis.header.validator_set,
+        );
         assert_eq!(
             block.verify(&genesis.header, set),
             Err(BlockError::NoQuorum),
@@ -877,10 +931,6 @@ mod tests {
                 ..finality
             },
             Finality {
-                epoch: 1,
-                ..finality
-            },
-            Finality {
                 parent: 1,
                 ..finality
             },
@@ -892,6 +942,16 @@ mod tests {
                 Err(BlockError::BadSignature)
             );
         }
+        let mut b = block.clone();
+        b.finality = Some(Finality {
+            epoch: 1,
+            ..finality
+        });
+        assert_eq!(
+            b.verify(&genesis.header, set),
+            Err(BlockError::WrongEpoch),
+            "votes of another epoch"
+        );
         let mut b = block.clone();
         b.header.time_ms += 1;
         assert_eq!(
@@ -925,9 +985,16 @@ mod tests {
     #[test]
     fn a_block_final_with_its_descendant_is_proven_through_the_links() {
         let (genesis, keys) = consortium(4);
-        let set = &genesis.validators;
-        let (first, _) = Block::propose(&genesis.header, anchors(2), 6_000);
-        let (second, _) = Block::propose(&first.header, anchors(1), 7_000);
+        let epoch = genesis.epoch();
+        let set = &epoch;
+        let (first, _) = Block::propose(
+            &genesis.header,
+            anchors(2),
+            6_000,
+            genesis.header.validator_set,
+        );
+        let (second, _) =
+            Block::propose(&first.header, anchors(1), 7_000, first.header.validator_set);
         let finality = Finality {
             epoch: 0,
             view: 9,
@@ -951,8 +1018,14 @@ mod tests {
     #[test]
     fn a_block_final_later_must_carry_the_certificate_of_the_block_it_names() {
         let (genesis, keys) = consortium(4);
-        let (mut first, _) = Block::propose(&genesis.header, anchors(1), 6_000);
-        let (mut second, _) = Block::propose(&first.header, anchors(2), 7_000);
+        let (mut first, _) = Block::propose(
+            &genesis.header,
+            anchors(1),
+            6_000,
+            genesis.header.validator_set,
+        );
+        let (mut second, _) =
+            Block::propose(&first.header, anchors(2), 7_000, first.header.validator_set);
         let finality = Finality {
             epoch: 0,
             view: 5,

@@ -36,6 +36,8 @@ pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
 pub const AUDIT_ENTRY: &[u8] = b"certus/audit-entry/v1\0";
 /// Prefix of a validator-set hash.
 pub const VALIDATOR_SET: &[u8] = b"certus/validator-set/v1\0";
+/// Prefix of what validators sign to change the validator set.
+pub const VALIDATOR_CHANGE: &[u8] = b"certus/validator-change/v1\0";
 
 /// The salted hash naming an erased data subject or record on the chain: SHA-256 over the
 /// prefix, 16 random bytes and the id. The salt is kept by no one, so the hash links to

@@ -5,6 +5,7 @@
 //! - [`merkle`]: RFC 6962 / RFC 9162 trees, inclusion and consistency proofs;
 //! - [`transaction`]: the transaction kinds and their one binary encoding;
 //! - [`block`]: headers, validator sets and signatures, the genesis;
+//! - [`epoch`]: a consortium's validator-set changes, and the epochs they make;
 //! - [`receipt`]: inclusion receipts and signed checkpoints (C2SP signed notes);
 //! - [`audit`]: the audit log's hash chain, whose head the chain anchors.
 //!
@@ -21,6 +22,7 @@ extern crate std;
 
 pub mod audit;
 pub mod block;
+pub mod epoch;
 pub mod hash;
 pub mod merkle;
 pub mod receipt;

@@ -20,6 +20,7 @@ use super::block::{
     verify_seal, Block, BlockError, BlockHeader, BlockSignature, ChainId, Finality, Genesis,
     ValidatorKey, ValidatorSigner,
 };
+use super::epoch::{Epochs, ValidatorChange};
 use super::hash::Digest;
 use super::merkle::{verify_inclusion, LeafIndex, ProofError, TreeSize};
 use super::transaction::Transaction;
@@ -41,6 +42,11 @@ pub struct Receipt {
     /// that descendant's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<BlockHeader>,
+    /// On a consortium chain whose validators changed before the block: every change from
+    /// the genesis's validators on, each signed by a quorum of the set before it, so the
+    /// genesis alone proves the set that voted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub epochs: Vec<ValidatorChange>,
 }
 
 /// Where and when a verified receipt says its transaction was anchored.
@@ -153,6 +159,7 @@ impl Receipt {
             signatures: block.signatures.clone(),
             finality: block.finality,
             links,
+            epochs: Vec::new(),
         })
     }
 
@@ -162,12 +169,18 @@ impl Receipt {
         if self.header.chain_id != genesis.header.chain_id {
             return Err(ReceiptError::WrongChain);
         }
+        let mut epochs = Epochs::new(genesis);
+        for change in &self.epochs {
+            epochs
+                .push(change, self.header.height)
+                .map_err(ReceiptError::Header)?;
+        }
         verify_seal(
             &self.header,
             &self.signatures,
             self.finality.as_ref(),
             &self.links,
-            &genesis.validators,
+            epochs.current(),
         )
         .map_err(ReceiptError::Header)?;
         verify_inclusion(

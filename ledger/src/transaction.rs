@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use super::epoch::ValidatorChange;
 use super::hash::{
     Digest, CREDENTIAL_COMMITMENT, DID_OPERATION, ERASURE_RECEIPT, RELIANCE_RECORD,
     STATUS_LIST_VERSION, TRUST_STATEMENT,
@@ -42,6 +43,8 @@ pub enum Kind {
     RelianceRecord = 0x09,
     /// [`Transaction::NodeAuditCheckpoint`].
     NodeAuditCheckpoint = 0x0a,
+    /// [`Transaction::ValidatorChange`].
+    ValidatorChange = 0x0b,
 }
 
 impl From<Kind> for i16 {
@@ -101,6 +104,8 @@ pub enum Transaction {
     /// from an older backup re-applies the erasure from this alone.
     #[serde(rename_all = "camelCase")]
     ErasureReceipt { erased: Digest, receipt: Digest },
+    /// A consortium's validators change from the next block on (see [`crate::epoch`]).
+    ValidatorChange(ValidatorChange),
 }
 
 /// True for the bytes of a compact JWS: three non-empty base64url parts.
@@ -171,6 +176,7 @@ impl Transaction {
             Self::SchemaRegistration { .. } => Kind::SchemaRegistration,
             Self::RelianceRecord { .. } => Kind::RelianceRecord,
             Self::ErasureReceipt { .. } => Kind::ErasureReceipt,
+            Self::ValidatorChange(_) => Kind::ValidatorChange,
         }
     }
 
@@ -212,6 +218,7 @@ impl Transaction {
                 out.extend_from_slice(erased.as_bytes());
                 out.extend_from_slice(receipt.as_bytes());
             }
+            Self::ValidatorChange(change) => change.encode(&mut out),
         }
         out
     }
@@ -303,6 +310,9 @@ impl Transaction {
                     receipt: digest(receipt)?,
                 })
             }
+            k if k == Kind::ValidatorChange as u8 => {
+                ValidatorChange::decode(fields).map(Self::ValidatorChange)
+            }
             _ => Err(DecodeError::UnknownKind),
         }
     }
@@ -318,7 +328,9 @@ impl Transaction {
             Self::SchemaRegistration { hash, .. }
             | Self::RelianceRecord { hash }
             | Self::ErasureReceipt { receipt: hash, .. } => Some(*hash),
-            Self::AuditCheckpoint { .. } | Self::NodeAuditCheckpoint { .. } => None,
+            Self::AuditCheckpoint { .. }
+            | Self::NodeAuditCheckpoint { .. }
+            | Self::ValidatorChange(_) => None,
         }
     }
 
@@ -456,7 +468,7 @@ mod tests {
             let bytes = [&[Kind::SchemaRegistration as u8][..], &hash, bad_name].concat();
             assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
         }
-        for reserved in [0x07, 0x0b] {
+        for reserved in [0x07, 0x0c] {
             assert_eq!(
                 Transaction::decode(&[reserved; 33]),
                 Err(DecodeError::UnknownKind)

@@ -59,9 +59,13 @@ const VALIDATOR_WINDOW: u64 = 1_000;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Validators {
+    /// The current epoch: 0 from the genesis, one more with each validator change.
+    pub epoch: u64,
+    /// The height of the current epoch's first block.
+    pub since_height: u64,
     /// Distinct validator signatures that make a block final: more than two thirds.
     pub quorum: usize,
-    /// The validators the genesis names, in its order.
+    /// The current epoch's validators.
     pub validators: Vec<ValidatorInfo>,
     /// How many of the newest blocks were looked at for `lastSignedHeight`.
     pub window: u64,
@@ -73,7 +77,7 @@ pub struct Validators {
 pub struct ValidatorInfo {
     /// Its Ed25519 public key, hex.
     pub key: String,
-    /// On a consortium's chain, the member's name in the genesis.
+    /// On a consortium's chain, the member's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The newest block it signed among the newest `window` blocks; absent when none.
@@ -83,19 +87,22 @@ pub struct ValidatorInfo {
     pub this_node: bool,
 }
 
-/// The chain's validators, as its genesis names them, with the newest block each signed.
+/// The chain's current validators (the genesis's, or the last validator change's), with
+/// the newest block each signed.
 #[utoipa::path(get, path = "/chain/validators", tag = "chain",
     responses((status = 200, body = Validators)))]
 pub async fn validators(State(state): State<AppState>) -> Result<Json<Validators>, ApiError> {
     let activity = state.ledger.validator_activity(VALIDATOR_WINDOW).await?;
-    let genesis = state.ledger.genesis();
+    let epoch = state.ledger.current_epoch();
     Ok(Json(Validators {
-        quorum: genesis.validators.quorum(),
+        epoch: epoch.number,
+        since_height: epoch.first_height,
+        quorum: epoch.validators.quorum(),
         validators: activity
             .into_iter()
             .map(|v| ValidatorInfo {
                 key: v.key.to_hex(),
-                name: genesis
+                name: epoch
                     .members
                     .iter()
                     .find(|m| m.validator == v.key)

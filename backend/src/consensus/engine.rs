@@ -2,8 +2,13 @@
 //! genesis's members, and simplex, on a thread of their own (the engine's runtime owns its
 //! executor). Everything the engine asks of the application — a proposal, a verdict, a
 //! broadcast, a finalisation — becomes an [`Event`] for the node task ([`super::node`]) on
-//! the server's runtime; what the node sends to peers comes back as [`Outgoing`]. Both
-//! directions are Tokio channels, which work across runtimes.
+//! the server's runtime; what the node sends to peers, and the epochs it enters, come back
+//! as [`Command`]s. Both directions are Tokio channels, which work across runtimes.
+//!
+//! The network lives as long as the node; simplex runs one engine per epoch (its
+//! validators, its journal), on sub-channels of the three consensus channels keyed by the
+//! epoch's number, so that a member still finishing an epoch never mixes its votes with
+//! the next one's.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,11 +24,12 @@ use commonware_consensus::{Automaton, CertifiableAutomaton, Relay, Reporter};
 use commonware_cryptography::sha256::{Digest as Sha256Digest, Sha256};
 use commonware_cryptography::{ed25519, ChaCha20Poly1305};
 use commonware_p2p::authenticated::lookup;
+use commonware_p2p::utils::mux::{MuxHandle, Muxer};
 use commonware_p2p::{Address, AddressableManager as _, Receiver as _, Recipients, Sender as _};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
 use commonware_runtime::{
-    tokio as runtime, IoBuf, Quota, Runner as _, Spawner as _, Supervisor as _,
+    tokio as runtime, Handle, IoBuf, Quota, Runner as _, Spawner as _, Supervisor as _,
 };
 use commonware_stream::cups::{self, Cups};
 use commonware_stream::sake::{self, Sake};
@@ -91,30 +97,50 @@ pub struct Outgoing {
     pub bytes: Vec<u8>,
 }
 
+/// What the node asks of the engine thread.
+#[derive(Debug)]
+pub enum Command {
+    Send(Outgoing),
+    /// From now on, run this epoch (the current one's engine stops).
+    Enter(EpochPlan),
+}
+
+/// An epoch as the engine runs it.
+#[derive(Debug, Clone)]
+pub struct EpochPlan {
+    pub number: u64,
+    /// Its validators and their resolved peer addresses.
+    pub validators: Vec<(ValidatorKey, SocketAddr)>,
+    /// The header hash of the block before the epoch's first (the genesis's for epoch 0):
+    /// what its first proposal builds on.
+    pub floor: Digest,
+}
+
 /// How the engine thread is set up.
 pub struct Setup {
     pub genesis: Genesis,
     /// The validator key's 32 secret bytes (this node's identity and vote key).
     pub secret: zeroize::Zeroizing<[u8; 32]>,
     pub listen: SocketAddr,
-    /// The members' resolved peer addresses, by key.
-    pub peers: Vec<(ValidatorKey, SocketAddr)>,
-    /// The engine's journal (votes it cast, so a restart never equivocates).
+    /// The epoch the node's stored chain is in.
+    pub epoch: EpochPlan,
+    /// The engine's journals (votes it cast, so a restart never equivocates), one
+    /// partition per epoch.
     pub storage: PathBuf,
     /// How long a leader has to propose before the view is skipped.
     pub leader_timeout: Duration,
 }
 
-/// Starts the engine on its own thread; events arrive on `events`, messages for peers
-/// are taken from `outgoing`.
+/// Starts the engine on its own thread; events arrive on `events`, what the node asks is
+/// taken from `commands`.
 pub fn spawn(
     setup: Setup,
     events: mpsc::UnboundedSender<Event>,
-    outgoing: mpsc::UnboundedReceiver<Outgoing>,
+    commands: mpsc::UnboundedReceiver<Command>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("certus-consensus".into())
-        .spawn(move || run(setup, events, outgoing))
+        .spawn(move || run(setup, events, commands))
 }
 
 fn to_validator(key: &ed25519::PublicKey) -> Option<ValidatorKey> {
@@ -131,13 +157,13 @@ fn to_engine(key: &ValidatorKey) -> Option<ed25519::PublicKey> {
 fn run(
     setup: Setup,
     events: mpsc::UnboundedSender<Event>,
-    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let Setup {
         genesis,
         secret,
         listen,
-        peers,
+        epoch,
         storage,
         leader_timeout,
     } = setup;
@@ -152,29 +178,6 @@ fn run(
     let namespace = consensus_namespace(chain);
     let mut p2p_namespace = b"certus/p2p/v1/".to_vec();
     p2p_namespace.extend_from_slice(chain.as_str().as_bytes());
-    let participants: Vec<ed25519::PublicKey> = genesis
-        .validators
-        .keys()
-        .iter()
-        .filter_map(to_engine)
-        .collect();
-    let Ok(participants) = Set::try_from(participants) else {
-        tracing::error!("the genesis's validators are not distinct keys: consensus not started");
-        return;
-    };
-    let addresses: Vec<(ed25519::PublicKey, Address)> = peers
-        .iter()
-        .filter_map(|(key, addr)| Some((to_engine(key)?, Address::Symmetric(*addr))))
-        .collect();
-    let Ok(addresses) = Map::try_from(addresses) else {
-        tracing::error!("the peers' keys are not distinct: consensus not started");
-        return;
-    };
-    let Some(scheme) = Scheme::signer(&namespace, participants.clone(), signer.clone()) else {
-        tracing::error!("this node's key is not a validator of the genesis: consensus not started");
-        return;
-    };
-    let genesis_digest = Sha256Digest(*genesis.header.hash().as_bytes());
     let config = runtime::Config::new()
         .with_storage_directory(storage)
         .with_worker_threads(2)
@@ -193,54 +196,33 @@ fn run(
             handshake,
             &p2p_namespace,
             listen,
-            NZUsize!(participants.len().max(1)),
+            NZUsize!(crate::ledger::epoch::MAX_MEMBERS),
             MAX_MESSAGE,
             NZUsize!(4096),
         );
-        let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p);
-        let _ = oracle.track(0, addresses);
+        let (mut network, oracle) = lookup::Network::new(context.child("network"), p2p);
         let consensus_rate = Quota::per_second(NZU32!(10_000));
-        let votes = network.register(VOTES, consensus_rate);
-        let certificates = network.register(CERTIFICATES, consensus_rate);
-        let resolver = network.register(RESOLVER, consensus_rate);
+        let mut muxes = [VOTES, CERTIFICATES, RESOLVER].map(|channel| {
+            let (sender, receiver) = network.register(channel, consensus_rate);
+            let (muxer, handle) = Muxer::new(context.child("mux"), sender, receiver);
+            muxer.start();
+            handle
+        });
         let (mut block_out, block_in) = network.register(BLOCKS, Quota::per_second(NZU32!(1_000)));
         let (mut sync_out, sync_in) = network.register(SYNC, Quota::per_second(NZU32!(1_000)));
         let (mut pool_out, pool_in) = network.register(MEMPOOL, Quota::per_second(NZU32!(1_000)));
-
-        let mailbox = Mailbox {
-            events: events.clone(),
-            participants: participants.iter().filter_map(to_validator).collect(),
-        };
-        let engine = simplex::Engine::new(
-            context.child("engine"),
-            simplex::Config {
-                scheme,
-                elector: RoundRobin::<Sha256>::default(),
-                blocker: oracle,
-                automaton: mailbox.clone(),
-                relay: mailbox.clone(),
-                reporter: mailbox,
-                track_historical_votes: false,
-                strategy: Sequential,
-                partition: "certus-consensus".into(),
-                mailbox_size: NZUsize!(1024),
-                epoch: Epoch::zero(),
-                floor: simplex::Floor::Genesis(genesis_digest),
-                replay_buffer: NZUsize!(1 << 20),
-                write_buffer: NZUsize!(1 << 20),
-                page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_000)),
-                leader_timeout,
-                certification_timeout: leader_timeout * 2,
-                timeout_retry: leader_timeout * 5,
-                view_retention: ViewDelta::new(10),
-                skip: simplex::SkipPolicy::Disabled,
-                fetch_timeout: NZDuration!(Duration::from_secs(1)),
-                fetch_retry_delay: Duration::from_millis(100),
-                forward: simplex::ForwardPolicy::Disabled,
-            },
-        );
         network.start();
-        engine.start(votes, certificates, resolver);
+
+        let mut epochs = Epochs {
+            context: context.child("epochs"),
+            oracle,
+            events: events.clone(),
+            signer,
+            namespace,
+            leader_timeout,
+            running: None,
+        };
+        epochs.enter(epoch, &mut muxes).await;
 
         // Certus's channels: what peers send goes to the node…
         for (channel, mut receiver) in [(BLOCKS, block_in), (SYNC, sync_in), (MEMPOOL, pool_in)] {
@@ -262,7 +244,14 @@ fn run(
             });
         }
         // …and what the node sends goes to peers, until the node stops.
-        while let Some(message) = outgoing.recv().await {
+        while let Some(command) = commands.recv().await {
+            let message = match command {
+                Command::Send(message) => message,
+                Command::Enter(plan) => {
+                    epochs.enter(plan, &mut muxes).await;
+                    continue;
+                }
+            };
             let recipients = match message.to {
                 None => Recipients::All,
                 Some(keys) => Recipients::Some(keys.iter().filter_map(to_engine).collect()),
@@ -277,6 +266,119 @@ fn run(
         }
         tracing::info!("consensus stopped");
     });
+}
+
+type Network = lookup::Sender<ed25519::PublicKey, runtime::Context>;
+
+/// Runs one simplex engine at a time, for the epoch the node's chain is in.
+struct Epochs {
+    context: runtime::Context,
+    oracle: lookup::Oracle<ed25519::PublicKey>,
+    events: mpsc::UnboundedSender<Event>,
+    signer: ed25519::PrivateKey,
+    namespace: Vec<u8>,
+    leader_timeout: Duration,
+    /// The epoch whose engine runs (none while this node is not one of its validators).
+    running: Option<(u64, Handle<()>)>,
+}
+
+impl Epochs {
+    /// Stops the running epoch's engine and, if this node is one of `plan`'s validators,
+    /// starts the engine of `plan`'s epoch; either way its validators become the peers.
+    async fn enter(&mut self, plan: EpochPlan, muxes: &mut [MuxHandle<Network>; 3]) {
+        if let Some((number, engine)) = self.running.take() {
+            engine.abort();
+            tracing::info!(epoch = number, "consensus epoch ended");
+        }
+        let participants: Vec<ed25519::PublicKey> = plan
+            .validators
+            .iter()
+            .filter_map(|(key, _)| to_engine(key))
+            .collect();
+        let addresses: Vec<(ed25519::PublicKey, Address)> = plan
+            .validators
+            .iter()
+            .filter_map(|(key, addr)| Some((to_engine(key)?, Address::Symmetric(*addr))))
+            .collect();
+        let (Ok(participants), Ok(addresses)) =
+            (Set::try_from(participants), Map::try_from(addresses))
+        else {
+            tracing::error!(
+                epoch = plan.number,
+                "the epoch's validators are not distinct keys: consensus not started"
+            );
+            return;
+        };
+        let _ = self.oracle.track(plan.number, addresses);
+        let Some(scheme) =
+            Scheme::signer(&self.namespace, participants.clone(), self.signer.clone())
+        else {
+            tracing::info!(
+                epoch = plan.number,
+                "this node is not a validator of the epoch: it follows the chain without voting"
+            );
+            return;
+        };
+        let mut channels = Vec::with_capacity(3);
+        for mux in muxes.iter_mut() {
+            match mux.register(plan.number).await {
+                Ok(channel) => channels.push(channel),
+                Err(e) => {
+                    tracing::error!(epoch = plan.number, error = %e, "opening the epoch's channels failed: consensus not started");
+                    return;
+                }
+            }
+        }
+        let [votes, certificates, resolver]: [_; 3] = match channels.try_into() {
+            Ok(channels) => channels,
+            Err(_) => return,
+        };
+        let mailbox = Mailbox {
+            events: self.events.clone(),
+            participants: participants.iter().filter_map(to_validator).collect(),
+        };
+        // Epoch 0 keeps the journal partition of nodes that ran before epochs existed.
+        let partition = match plan.number {
+            0 => "certus-consensus".to_owned(),
+            n => format!("certus-consensus-{n}"),
+        };
+        let leader_timeout = self.leader_timeout;
+        let engine = simplex::Engine::new(
+            self.context.child("engine"),
+            simplex::Config {
+                scheme,
+                elector: RoundRobin::<Sha256>::default(),
+                blocker: self.oracle.clone(),
+                automaton: mailbox.clone(),
+                relay: mailbox.clone(),
+                reporter: mailbox,
+                track_historical_votes: false,
+                strategy: Sequential,
+                partition,
+                mailbox_size: NZUsize!(1024),
+                epoch: Epoch::new(plan.number),
+                floor: simplex::Floor::Genesis(Sha256Digest(*plan.floor.as_bytes())),
+                replay_buffer: NZUsize!(1 << 20),
+                write_buffer: NZUsize!(1 << 20),
+                page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_000)),
+                leader_timeout,
+                certification_timeout: leader_timeout * 2,
+                timeout_retry: leader_timeout * 5,
+                view_retention: ViewDelta::new(10),
+                skip: simplex::SkipPolicy::Disabled,
+                fetch_timeout: NZDuration!(Duration::from_secs(1)),
+                fetch_retry_delay: Duration::from_millis(100),
+                forward: simplex::ForwardPolicy::Disabled,
+            },
+        );
+        let handle = engine.start(votes, certificates, resolver);
+        tracing::info!(
+            epoch = plan.number,
+            validators = plan.validators.len(),
+            "consensus epoch started"
+        );
+        self.running = Some((plan.number, handle));
+    }
 }
 
 /// The application as the engine sees it: every call becomes an [`Event`].

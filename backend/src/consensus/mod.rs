@@ -79,7 +79,9 @@ impl Consortium {
 
 /// Starts consensus for `ledger`'s consortium: the engine on its own thread, the node on
 /// this runtime. `listen` overrides where peers are listened for (default: this node's
-/// address in the genesis); the engine keeps its journal under `data_dir/consensus`.
+/// address among the validators, or in the genesis); the engine keeps its journals under
+/// `data_dir/consensus`. A node that is not one of the current validators (one a change
+/// adds, while it syncs the chain up to that change) follows the chain without voting.
 pub async fn start(
     ledger: Arc<Ledger>,
     db: &sea_orm::DatabaseConnection,
@@ -92,46 +94,49 @@ pub async fn start(
     let me = ledger
         .validator_key()
         .map(ValidatorSigner::validator)
-        .context("this node's validator key is not one of the consortium's validators")?;
-    let member = genesis
+        .context("this node has no validator key")?;
+    let epoch = ledger.current_epoch();
+    let member = epoch
         .members
         .iter()
-        .find(|m| m.validator == me)
-        .context("this node is not a member of the consortium's genesis")?;
-    let mut peers = Vec::with_capacity(genesis.members.len());
-    for m in &genesis.members {
-        peers.push((m.validator, resolve(&m.address)?));
-    }
-    let listen = match listen {
-        Some(listen) => listen,
-        None => resolve(&member.address)?,
+        .chain(&genesis.members)
+        .find(|m| m.validator == me);
+    let listen = match (listen, member) {
+        (Some(listen), _) => listen,
+        (None, Some(member)) => resolve(&member.address)?,
+        (None, None) => anyhow::bail!(
+            "this node is not one of the consortium's validators yet: give it --p2p-listen, \
+             the address its validator change names"
+        ),
     };
+    let plan = node::epoch_plan(&ledger, &epoch).await?;
     let secret = store::validator_secret(db, custody).await?;
     let storage = data_dir.join("consensus");
     std::fs::create_dir_all(&storage).with_context(|| format!("creating {}", storage.display()))?;
     let (events_in, events) = mpsc::unbounded_channel();
-    let (outgoing, outgoing_out) = mpsc::unbounded_channel();
+    let (commands, commands_out) = mpsc::unbounded_channel();
     let (status_in, status) = watch::channel(Status::default());
-    let node = node::Node::new(ledger, me, outgoing, status_in).await?;
+    let node = node::Node::new(ledger, me, commands, status_in).await?;
     engine::spawn(
         engine::Setup {
             genesis: genesis.clone(),
             secret,
             listen,
-            peers,
+            epoch: plan,
             storage,
             leader_timeout,
         },
         events_in,
-        outgoing_out,
+        commands_out,
     )
     .context("starting the consensus thread")?;
     tokio::spawn(node.run(events));
     tracing::info!(
         chain = genesis.header.chain_id.as_str(),
-        member = member.name.as_str(),
+        member = member.map_or("(joining)", |m| m.name.as_str()),
         %listen,
-        validators = genesis.validators.keys().len(),
+        epoch = epoch.number,
+        validators = epoch.validators.keys().len(),
         "consortium node started"
     );
     Ok(Consortium { status })

@@ -17,11 +17,12 @@ use commonware_utils::channel::oneshot;
 use indexmap::IndexMap;
 use tokio::sync::{mpsc, watch};
 
-use super::engine::{Event, Outgoing, BLOCKS, MEMPOOL, SYNC};
+use super::engine::{Command, EpochPlan, Event, Outgoing, BLOCKS, MEMPOOL, SYNC};
 use super::signed::{Registry, View};
 use super::wire::{self, Pending, Sync};
 use super::{Peer, Status};
 use crate::ledger::block::{Block, BlockHeader, BlockSignature, Finality, ValidatorKey};
+use crate::ledger::epoch::Epoch;
 use crate::ledger::hash::Digest;
 use crate::ledger::store::Ledger;
 use crate::ledger::transaction::{Kind, Transaction};
@@ -86,7 +87,9 @@ pub struct Node {
     asked: Option<Instant>,
     /// Whether this node heard a quorum when it last published its status.
     had_quorum: Option<bool>,
-    outgoing: mpsc::UnboundedSender<Outgoing>,
+    /// The epoch the engine runs: blocks of later epochs wait for its engine.
+    entered: u64,
+    outgoing: mpsc::UnboundedSender<Command>,
     status: watch::Sender<Status>,
 }
 
@@ -94,15 +97,16 @@ impl Node {
     pub async fn new(
         ledger: Arc<Ledger>,
         me: ValidatorKey,
-        outgoing: mpsc::UnboundedSender<Outgoing>,
+        outgoing: mpsc::UnboundedSender<Command>,
         status: watch::Sender<Status>,
     ) -> anyhow::Result<Self> {
         let head = ledger.head().await?;
-        let mut registry = Registry::new(ledger.genesis());
+        let mut registry = Registry::new(ledger.genesis(), ledger.epochs());
         registry
             .replay(&ledger.sealed(Kind::DidOperation).await?)
             .context("a stored DID operation does not replay")?;
         let (stored, stored_rx) = mpsc::unbounded_channel();
+        let ledger_epoch = registry.epochs().current().number;
         let mut node = Self {
             ledger,
             me,
@@ -121,6 +125,7 @@ impl Node {
             peers: HashMap::new(),
             asked: None,
             had_quorum: None,
+            entered: ledger_epoch,
             outgoing,
             status,
         };
@@ -263,7 +268,31 @@ impl Node {
     }
 
     fn send(&self, channel: u64, to: Option<Vec<ValidatorKey>>, bytes: Vec<u8>) {
-        let _ = self.outgoing.send(Outgoing { channel, to, bytes });
+        let _ = self
+            .outgoing
+            .send(Command::Send(Outgoing { channel, to, bytes }));
+    }
+
+    /// Once the final chain is in a later epoch than the engine runs, the engine moves on
+    /// to it (through every epoch a catch-up crossed, the latest one running).
+    async fn enter_epoch(&mut self) {
+        let current = self.registry.epochs().current().clone();
+        if current.number <= self.entered {
+            return;
+        }
+        match epoch_plan(&self.ledger, &current).await {
+            Ok(plan) => {
+                self.entered = current.number;
+                tracing::info!(
+                    epoch = current.number,
+                    from_height = current.first_height,
+                    validators = current.members.len(),
+                    "the validators changed"
+                );
+                let _ = self.outgoing.send(Command::Enter(plan));
+            }
+            Err(e) => tracing::error!(error = format!("{e:#}"), "entering the next epoch failed"),
+        }
     }
 
     /// The blocks after the head up to `tip`, in height order, if `tip` descends from the
@@ -311,6 +340,21 @@ impl Node {
         Some(view)
     }
 
+    /// Where a block on `parent` would fall: within the engine's epoch, or after the
+    /// block that ends it (`parent` itself, or an earlier one).
+    fn boundary(&self, parent: &BlockHeader) -> Boundary {
+        let Some(view) = self.view_after(&parent.hash()) else {
+            return Boundary::Past;
+        };
+        if view.epoch_at(parent.height + 1).number == self.entered {
+            Boundary::Within
+        } else if view.epoch_at(parent.height).number == self.entered {
+            Boundary::Ends
+        } else {
+            Boundary::Past
+        }
+    }
+
     /// Answers the engine's open proposal request once there is something to anchor.
     async fn propose(&mut self) {
         let Some((parent, respond)) = self.proposing.take() else {
@@ -323,6 +367,15 @@ impl Node {
             self.proposing = Some((parent, respond));
             return;
         };
+        match self.boundary(&parent_header) {
+            Boundary::Within => {}
+            // The parent ends this epoch: it is proposed again until final in it.
+            Boundary::Ends => {
+                let _ = respond.send(Sha256Digest(*parent.as_bytes()));
+                return;
+            }
+            Boundary::Past => return,
+        }
         // The outbox still holds what the blocks between the head and the parent anchor.
         let limit = MAX_BLOCK_TRANSACTIONS + excluded.len() as u64;
         let mut seen = excluded;
@@ -355,7 +408,9 @@ impl Node {
         let time_ms = self.ledger.now_ms();
         let mut kept = Vec::with_capacity(transactions.len());
         let mut refused = Vec::new();
+        let mut validator_set = parent_header.validator_set;
         if let Some(mut view) = self.view_after(&parent) {
+            validator_set = view.epoch_at(parent_header.height + 1).validators.hash();
             for tx in transactions {
                 let at = At::Anchored {
                     height: parent_header.height + 1,
@@ -378,7 +433,7 @@ impl Node {
             self.proposing = Some((parent, respond));
             return;
         }
-        let (block, _) = Block::propose(&parent_header, kept, time_ms);
+        let (block, _) = Block::propose(&parent_header, kept, time_ms, validator_set);
         let hash = block.header.hash();
         tracing::debug!(
             height = block.header.height,
@@ -408,15 +463,31 @@ impl Node {
     /// Whether `payload` is a valid block on `parent`; `None` while this node lacks the
     /// block or its ancestry.
     fn verdict(&self, parent: &Digest, payload: &Digest) -> Option<bool> {
+        if payload == parent {
+            // Only the block that ends this epoch is proposed again.
+            let (header, _) = self.ancestry(parent)?;
+            return Some(matches!(self.boundary(&header), Boundary::Ends));
+        }
         let block = self.unfinal.get(payload)?;
         if block.header.previous != *parent {
             return Some(false);
         }
         let (parent_header, excluded) = self.ancestry(parent)?;
         let mut view = self.view_after(parent)?;
-        let checked = check_proposal(block, &parent_header, excluded, self.ledger.now_ms())
+        let epoch = view.epoch_at(block.header.height);
+        let checked = if epoch.number == self.entered {
+            check_proposal(
+                block,
+                &parent_header,
+                excluded,
+                self.ledger.now_ms(),
+                epoch.validators.hash(),
+            )
             .map_err(str::to_owned)
-            .and_then(|()| view.take_block(block));
+            .and_then(|()| view.take_block(block))
+        } else {
+            Err(format!("it is of epoch {}, not this one", epoch.number))
+        };
         match checked {
             Ok(()) => Some(true),
             Err(why) => {
@@ -435,6 +506,11 @@ impl Node {
         let mut open = std::mem::take(&mut self.decided);
         open.sort_by_key(|d| d.finality.view);
         for decided in open {
+            // An epoch's last block is stored before the next epoch is entered: what the
+            // engine of an earlier epoch still reports is stored already.
+            if decided.finality.epoch < self.entered {
+                continue;
+            }
             if self.storing {
                 self.decided.push(decided);
                 continue;
@@ -516,6 +592,7 @@ impl Node {
                 let changed = stored.into_changes();
                 self.registry.commit(changed);
                 self.advance(head, &done.blocks);
+                self.enter_epoch().await;
             }
             Err(e) => match done.from {
                 Some(from) => refused_from(from, &e),
@@ -607,8 +684,8 @@ impl Node {
     }
 
     fn publish_status(&mut self) {
-        let genesis = self.ledger.genesis();
-        let peers = genesis
+        let epoch = self.registry.epochs().current();
+        let peers = epoch
             .members
             .iter()
             .map(|member| {
@@ -634,7 +711,7 @@ impl Node {
             .collect();
         let status = Status {
             height: self.head.height,
-            quorum: genesis.validators.quorum(),
+            quorum: epoch.validators.quorum(),
             peers,
         };
         let has_quorum = status.has_quorum();
@@ -644,6 +721,46 @@ impl Node {
             tracing::debug!(has_quorum, "quorum changed");
         }
     }
+}
+
+/// Where a block falls relative to the end of the engine's epoch.
+enum Boundary {
+    /// In the epoch.
+    Within,
+    /// Right after the block that ends it: that block is proposed again instead.
+    Ends,
+    /// Later: no block is built there in this epoch.
+    Past,
+}
+
+/// `epoch` as the engine runs it: its validators' peer addresses and the block before its
+/// first.
+pub async fn epoch_plan(ledger: &Ledger, epoch: &Epoch) -> anyhow::Result<EpochPlan> {
+    let floor = match epoch.first_height {
+        0 | 1 => ledger.genesis().header.hash(),
+        first => ledger
+            .block(first - 1)
+            .await?
+            .with_context(|| format!("block {} is not stored", first - 1))?
+            .header
+            .hash(),
+    };
+    let mut validators = Vec::with_capacity(epoch.members.len());
+    for member in &epoch.members {
+        match super::resolve(&member.address) {
+            Ok(address) => validators.push((member.validator, address)),
+            Err(e) => tracing::warn!(
+                member = member.name.as_str(),
+                error = format!("{e:#}"),
+                "a validator's peer address does not resolve"
+            ),
+        }
+    }
+    Ok(EpochPlan {
+        number: epoch.number,
+        validators,
+        floor,
+    })
 }
 
 /// Logs why blocks peer `from` sent were refused.
@@ -665,9 +782,10 @@ fn check_proposal(
     parent: &BlockHeader,
     mut excluded: HashSet<Digest>,
     now_ms: i64,
+    validator_set: Digest,
 ) -> Result<(), &'static str> {
     block
-        .verify_contents(parent)
+        .verify_contents(parent, validator_set)
         .map_err(|_| "it does not follow its parent (link, time, root or validator set)")?;
     if !block.signatures.is_empty() || block.finality.is_some() {
         return Err("a proposal carries no votes");
@@ -715,8 +833,9 @@ mod tests {
     #[test]
     fn a_proposal_is_voted_for_only_when_every_check_holds() {
         let parent = parent();
-        let (good, _) = Block::propose(&parent, vec![anchor(1), anchor(2)], 2_000);
-        let check = |b: &Block| check_proposal(b, &parent, HashSet::new(), 2_000);
+        let set = parent.validator_set;
+        let (good, _) = Block::propose(&parent, vec![anchor(1), anchor(2)], 2_000, set);
+        let check = |b: &Block| check_proposal(b, &parent, HashSet::new(), 2_000, set);
         assert_eq!(check(&good), Ok(()));
 
         let mut b = good.clone();
@@ -736,13 +855,14 @@ mod tests {
             height: 1,
         });
         assert!(check(&b).is_err(), "votes");
-        let (ahead, _) = Block::propose(&parent, vec![anchor(1)], 2_000 + MAX_CLOCK_SKEW_MS + 1);
+        let (ahead, _) =
+            Block::propose(&parent, vec![anchor(1)], 2_000 + MAX_CLOCK_SKEW_MS + 1, set);
         assert!(check(&ahead).is_err(), "clock");
-        let (twice, _) = Block::propose(&parent, vec![anchor(1), anchor(1)], 2_000);
+        let (twice, _) = Block::propose(&parent, vec![anchor(1), anchor(1)], 2_000, set);
         assert!(check(&twice).is_err(), "twice in the block");
         let earlier = HashSet::from([anchor(2).leaf_hash()]);
         assert!(
-            check_proposal(&good, &parent, earlier, 2_000).is_err(),
+            check_proposal(&good, &parent, earlier, 2_000, set).is_err(),
             "already in an ancestor"
         );
     }

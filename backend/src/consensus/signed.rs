@@ -4,8 +4,10 @@
 //! statement must be signed by its grantor — for `root`, the root authority the genesis
 //! names (any validator when it names none); for a DID, the key its `kid` names, as the
 //! chain's operations give it (`did:certus`) or as the DID itself does (`did:key`,
-//! `did:jwk`). Reliance records and erasure receipts put only hashes on the chain: the
-//! signed record stays with its institution, so there is no signature here to check.
+//! `did:jwk`). A validator change must start the next epoch, signed by more than two
+//! thirds of the current validators. Reliance records and erasure receipts put only hashes
+//! on the chain: the signed record stays with its institution, so there is no signature
+//! here to check.
 
 use std::collections::HashMap;
 
@@ -15,6 +17,7 @@ use certus_credential::jose;
 use ssi::jwk::JWK;
 
 use crate::ledger::block::{Block, Genesis};
+use crate::ledger::epoch::{Epoch, Epochs};
 use crate::ledger::store::Placed;
 use crate::ledger::transaction::Transaction;
 use crate::trust::{Statement, ROOT};
@@ -28,17 +31,28 @@ pub struct Registry {
     /// The public keys of `did:key` and `did:jwk` grantors (`None`: not one), resolved
     /// ahead of the checks, which do not wait.
     fixed: HashMap<String, Option<JWK>>,
+    /// The chain's validator sets, as its final blocks leave them.
+    epochs: Epochs,
 }
 
 /// The registry with the changes of blocks not final yet (ancestors of a proposal, a
 /// proposal itself) on top, the registry itself untouched.
 pub struct View<'a> {
     registry: &'a Registry,
-    changed: HashMap<String, DidState>,
+    changes: Changes,
+}
+
+/// What a [`View`] changed: DID states, and the epochs when a validator change came.
+#[derive(Default)]
+pub struct Changes {
+    dids: HashMap<String, DidState>,
+    epochs: Option<Epochs>,
 }
 
 impl Registry {
-    pub fn new(genesis: &Genesis) -> Self {
+    /// The registry of a chain whose final blocks made `epochs`, before any DID operation
+    /// ([`Registry::replay`] takes them).
+    pub fn new(genesis: &Genesis, epochs: Epochs) -> Self {
         let roots = match genesis.root_authority {
             Some(root) => vec![root],
             None => genesis.validators.keys().to_vec(),
@@ -47,7 +61,13 @@ impl Registry {
             dids: HashMap::new(),
             roots: roots.iter().map(|key| JWK::from(key.0)).collect(),
             fixed: HashMap::new(),
+            epochs,
         }
+    }
+
+    /// The validator sets as the final blocks leave them.
+    pub fn epochs(&self) -> &Epochs {
+        &self.epochs
     }
 
     /// The `did:key` and `did:jwk` grantors of `transactions`' statements not resolved
@@ -102,13 +122,16 @@ impl Registry {
     pub fn view(&self) -> View<'_> {
         View {
             registry: self,
-            changed: HashMap::new(),
+            changes: Changes::default(),
         }
     }
 
-    /// Keeps what `view` changed: its blocks are final.
-    pub fn commit(&mut self, changed: HashMap<String, DidState>) {
-        self.dids.extend(changed);
+    /// Keeps what a view changed: its blocks are final.
+    pub fn commit(&mut self, changes: Changes) {
+        self.dids.extend(changes.dids);
+        if let Some(epochs) = changes.epochs {
+            self.epochs = epochs;
+        }
     }
 }
 
@@ -140,20 +163,48 @@ impl View<'_> {
                     }
                 }
                 .map_err(|e| format!("a DID operation of {}: {e}", op.did))?;
-                self.changed.insert(op.did, next);
+                self.changes.dids.insert(op.did, next);
                 Ok(())
             }
             Transaction::TrustStatement { statement } => self.check_statement(statement, at),
+            Transaction::ValidatorChange(change) => {
+                let At::Anchored { height, .. } = at else {
+                    return Err("a validator change is only ever anchored".into());
+                };
+                let mut epochs = self.epochs().clone();
+                if epochs.current().first_height > height {
+                    return Err("a block holds more than one validator change".into());
+                }
+                epochs
+                    .push(change, height + 1)
+                    .map_err(|e| format!("a validator change: {e}"))?;
+                self.changes.epochs = Some(epochs);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
 
-    pub fn into_changes(self) -> HashMap<String, DidState> {
-        self.changed
+    /// The validator sets with the changes taken so far.
+    pub fn epochs(&self) -> &Epochs {
+        self.changes
+            .epochs
+            .as_ref()
+            .unwrap_or(&self.registry.epochs)
+    }
+
+    /// The epoch of the block at `height`.
+    pub fn epoch_at(&self, height: u64) -> &Epoch {
+        self.epochs().at(height)
+    }
+
+    pub fn into_changes(self) -> Changes {
+        self.changes
     }
 
     fn did(&self, did: &str) -> Option<&DidState> {
-        self.changed
+        self.changes
+            .dids
             .get(did)
             .or_else(|| self.registry.dids.get(did))
     }
@@ -304,7 +355,7 @@ mod tests {
     #[test]
     fn did_operations_hold_only_in_sequence_and_signed_by_a_current_key() {
         let (genesis, _) = genesis();
-        let mut registry = Registry::new(&genesis);
+        let mut registry = Registry::new(&genesis, Epochs::new(&genesis));
         let key = JWK::generate_ed25519().expect("key");
         let stranger = JWK::generate_ed25519().expect("key");
         let (did, create) = created(&key);
@@ -329,7 +380,11 @@ mod tests {
         assert!(view
             .take(&did_tx(&forged, &stranger, "key-1"), at(0))
             .is_err());
-        assert!(view.into_changes().is_empty(), "nothing taken");
+        let changes = view.into_changes();
+        assert!(
+            changes.dids.is_empty() && changes.epochs.is_none(),
+            "nothing taken"
+        );
 
         // In order, it holds; the registry keeps it once committed.
         let mut view = registry.view();
@@ -357,7 +412,7 @@ mod tests {
     #[tokio::test]
     async fn a_trust_statement_holds_only_signed_by_its_grantor() {
         let (genesis, root) = genesis();
-        let mut registry = Registry::new(&genesis);
+        let mut registry = Registry::new(&genesis, Epochs::new(&genesis));
         let stranger = JWK::generate_ed25519().expect("key");
 
         // The root authority's validator key, and no other, signs as `root`.

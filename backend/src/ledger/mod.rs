@@ -2,7 +2,7 @@
 //! trees, transactions, blocks, receipts) wrapped with its store (outbox, blocks), the
 //! block producer and export/import.
 
-pub use certus_ledger::{audit, block, hash, merkle, receipt, transaction};
+pub use certus_ledger::{audit, block, epoch, hash, merkle, receipt, transaction};
 
 pub mod portable;
 pub mod producer;

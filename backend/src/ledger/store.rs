@@ -19,6 +19,7 @@ use super::block::{
     Block, BlockError, BlockHeader, BlockSignature, ChainId, FinalLater, Finality, Genesis,
     ValidatorKey, ValidatorSigner,
 };
+use super::epoch::{Epoch, Epochs};
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
 use super::receipt::Receipt;
@@ -78,6 +79,8 @@ pub struct Ledger {
     /// This node's validator key, when it is a validator of the chain; otherwise the node
     /// only reads and checks the chain (for example after `certus chain import`).
     key: Option<Validator>,
+    /// The chain's epochs (its validator sets) as far as the stored blocks go.
+    epochs: std::sync::RwLock<Epochs>,
     /// Where block times come from.
     clock: Arc<dyn Clock>,
 }
@@ -420,11 +423,21 @@ impl Ledger {
                 chain_id.as_str()
             );
         }
-        let is_validator = genesis
-            .validators
-            .keys()
-            .iter()
-            .any(|k| *k == key.validator());
+        let mut epochs = Epochs::new(&genesis);
+        for (placed, tx) in sealed(&db, Kind::ValidatorChange).await? {
+            if let Transaction::ValidatorChange(change) = tx {
+                epochs
+                    .push(&change, placed.height + 1)
+                    .with_context(|| format!("the validator change of block {}", placed.height))?;
+            }
+        }
+        // A consortium's member may become a validator by a later change: its key stays.
+        let is_validator = genesis.is_consortium()
+            || genesis
+                .validators
+                .keys()
+                .iter()
+                .any(|k| *k == key.validator());
         if !is_validator {
             tracing::warn!(
                 chain = genesis.header.chain_id.as_str(),
@@ -435,8 +448,26 @@ impl Ledger {
             db,
             genesis,
             key: is_validator.then_some(key),
+            epochs: std::sync::RwLock::new(epochs),
             clock,
         })
+    }
+
+    /// The chain's epochs up to the head: the genesis's validators and every change since.
+    pub fn epochs(&self) -> Epochs {
+        self.epochs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The validators from the block after the head on.
+    pub fn current_epoch(&self) -> Epoch {
+        self.epochs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .current()
+            .clone()
     }
 
     pub fn genesis(&self) -> &Genesis {
@@ -477,7 +508,8 @@ impl Ledger {
         &self,
         window: u64,
     ) -> Result<Vec<ValidatorActivity>, StoreError> {
-        let keys = self.genesis.validators.keys();
+        let epoch = self.current_epoch();
+        let keys = epoch.validators.keys();
         let mut last_signed: Vec<Option<u64>> = vec![None; keys.len()];
         let mut before = None;
         let mut scanned = 0;
@@ -677,6 +709,7 @@ impl Ledger {
             signatures,
             finality,
             links,
+            epochs: self.epochs().changes_to(height),
         })
     }
 
@@ -733,6 +766,7 @@ impl Ledger {
         let head = self.head().await.map_err(|e| (0, e.to_string()))?.height;
         let mut previous = self.genesis.header.clone();
         let mut final_later = FinalLater::default();
+        let mut epochs = Epochs::new(&self.genesis);
         for height in 1..=head {
             let (block, stored_roots) = match load_block(&self.db, height).await {
                 Ok(Some(stored)) => stored,
@@ -745,8 +779,8 @@ impl Ledger {
                     "the block's certificate is not of the chain's kind".into(),
                 ));
             }
-            block
-                .verify(&previous, &self.genesis.validators)
+            epochs
+                .verify_and_apply(&block, &previous)
                 .map_err(|e: BlockError| (height, e.to_string()))?;
             final_later.take(&block).map_err(|earlier| {
                 (
@@ -986,7 +1020,8 @@ impl Ledger {
     pub async fn append_final(&self, blocks: &[Block]) -> anyhow::Result<BlockHeader> {
         let mut previous = self.head().await?;
         let start = previous.clone();
-        let mut proven = 0;
+        let mut proven = (0, self.epochs());
+        let mut epochs = proven.1.clone();
         let mut final_later = FinalLater::default();
         for (index, block) in blocks.iter().enumerate() {
             let height = block.header.height;
@@ -994,17 +1029,18 @@ impl Ledger {
                 block.finality.is_some(),
                 "block {height} carries no consensus certificate"
             );
-            block
-                .verify(&previous, &self.genesis.validators)
+            epochs
+                .verify_and_apply(block, &previous)
                 .with_context(|| format!("block {height} does not hold"))?;
             final_later.take(block).map_err(|earlier| {
                 anyhow::anyhow!("block {earlier} names a certificate that is not block {height}'s")
             })?;
             if final_later.waiting().is_none() {
-                proven = index + 1;
+                proven = (index + 1, epochs.clone());
             }
             previous = block.header.clone();
         }
+        let (proven, epochs) = proven;
         let blocks = &blocks[..proven];
         if blocks.is_empty() {
             return Ok(start);
@@ -1015,12 +1051,16 @@ impl Ledger {
             forget_pending(&txn, &block.transactions).await?;
         }
         txn.commit().await?;
+        *self
+            .epochs
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = epochs;
         Ok(blocks[blocks.len() - 1].header.clone())
     }
 
     pub async fn append(&self, block: &Block) -> anyhow::Result<()> {
         let head = self.head().await?;
-        block.verify(&head, &self.genesis.validators)?;
+        block.verify(&head, &self.genesis.epoch())?;
         let txn = self.db.begin().await?;
         insert_block(&txn, block, &block.tree()).await?;
         txn.commit().await?;

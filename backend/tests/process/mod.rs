@@ -90,6 +90,7 @@ impl Server {
                     "a block is final",
                     "quorum changed",
                     "refused",
+                    "the validators changed",
                 ]
                 .iter()
                 .any(|e| line.contains(e));

@@ -75,13 +75,19 @@ fn Validators() -> impl IntoView {
                         let quorum = set["quorum"].as_u64().unwrap_or_default();
                         let rows = set["validators"].as_array().cloned().unwrap_or_default();
                         let total = rows.len();
+                        let epoch = set["epoch"].as_u64().unwrap_or_default();
+                        let since = set["sinceHeight"].as_u64().unwrap_or(1);
+                        let changed = (epoch > 0).then(|| format!(
+                            " The validators changed {epoch} time(s) since the genesis; these sign from block {since} on."
+                        ));
                         view! {
-                            <p>{format!("A block is final with the signatures of {quorum} of the {total} validator(s).")}</p>
+                            <p>{format!("A block is final with the signatures of {quorum} of the {total} validator(s).")}{changed}</p>
                             <table data-testid="validators">
-                                <thead><tr><th scope="col">"Key"</th><th scope="col">"Newest block signed"</th><th scope="col">"Node"</th></tr></thead>
+                                <thead><tr><th scope="col">"Member"</th><th scope="col">"Key"</th><th scope="col">"Newest block signed"</th><th scope="col">"Node"</th></tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|v| view! {
                                         <tr>
+                                            <td>{v["name"].as_str().unwrap_or("—").to_owned()}</td>
                                             <td><code>{short_key(v["key"].as_str().unwrap_or_default())}</code></td>
                                             <td>{v["lastSignedHeight"].as_u64().map_or_else(|| "none lately".to_owned(), |h| h.to_string())}</td>
                                             <td>{if v["thisNode"] == true { "this node" } else { "" }}</td>
