@@ -397,12 +397,8 @@ pub async fn validator(
             println!("node id: {key}");
         }
         ValidatorCommand::Propose { add, remove, out } => {
-            let node = crate::open(store, master_key).await?;
+            let node = open_consortium(store, master_key).await?;
             let current = node.ledger.current_epoch();
-            anyhow::ensure!(
-                node.ledger.genesis().is_consortium(),
-                "this node's chain is a single node's: its validator is the node itself"
-            );
             for name in &remove {
                 anyhow::ensure!(
                     current.members.iter().any(|m| &m.name == name),
@@ -427,14 +423,14 @@ pub async fn validator(
             println!("wrote {}: {signed}", out.display());
         }
         ValidatorCommand::Sign { change: path } => {
-            let node = crate::open(store, master_key).await?;
+            let node = open_consortium(store, master_key).await?;
             let mut change = read(&path)?;
             let signed = sign_change(&node, &mut change)?;
             write(&change, &path)?;
             println!("signed {}: {signed}", path.display());
         }
         ValidatorCommand::Submit { change: path } => {
-            let node = crate::open(store, master_key).await?;
+            let node = open_consortium(store, master_key).await?;
             let change = read(&path)?;
             let chain = &node.ledger.genesis().header.chain_id;
             change
@@ -447,6 +443,20 @@ pub async fn validator(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The node of a consortium's member: its validators change by a quorum's signatures (a
+/// single node's validator is the node itself).
+async fn open_consortium(
+    store: &StoreConfig,
+    master_key: Option<&str>,
+) -> anyhow::Result<crate::Node> {
+    let node = crate::open(store, master_key).await?;
+    anyhow::ensure!(
+        node.ledger.genesis().is_consortium(),
+        "this node's chain is a single node's: its validator is the node itself"
+    );
+    Ok(node)
 }
 
 /// Checks `change` as the next epoch of `node`'s chain and adds the node's signature;

@@ -35,8 +35,9 @@ pub struct ValidatorChange {
     pub signatures: Vec<BlockSignature>,
 }
 
-/// Most members a change may name (the encoding counts them in two bytes).
-pub const MAX_MEMBERS: usize = 1_000;
+/// Most members a change may name: as many as `certus consortium init` makes, and what a
+/// node's network sizes its peer sets for.
+pub const MAX_MEMBERS: usize = 100;
 
 impl ValidatorChange {
     /// What each signing validator signs: SHA-256 over [`VALIDATOR_CHANGE`], the chain id,

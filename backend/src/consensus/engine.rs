@@ -201,16 +201,19 @@ fn run(
             NZUsize!(4096),
         );
         let (mut network, oracle) = lookup::Network::new(context.child("network"), p2p);
-        let consensus_rate = Quota::per_second(NZU32!(10_000));
+        // Each channel's mailbox is allocated to hold a burst from every peer of every
+        // tracked set: bursts stay small so that it stays small.
+        let consensus_rate = Quota::per_second(NZU32!(1_000)).allow_burst(NZU32!(64));
+        let certus_rate = Quota::per_second(NZU32!(1_000)).allow_burst(NZU32!(32));
         let mut muxes = [VOTES, CERTIFICATES, RESOLVER].map(|channel| {
             let (sender, receiver) = network.register(channel, consensus_rate);
             let (muxer, handle) = Muxer::new(context.child("mux"), sender, receiver);
             muxer.start();
             handle
         });
-        let (mut block_out, block_in) = network.register(BLOCKS, Quota::per_second(NZU32!(1_000)));
-        let (mut sync_out, sync_in) = network.register(SYNC, Quota::per_second(NZU32!(1_000)));
-        let (mut pool_out, pool_in) = network.register(MEMPOOL, Quota::per_second(NZU32!(1_000)));
+        let (mut block_out, block_in) = network.register(BLOCKS, certus_rate);
+        let (mut sync_out, sync_in) = network.register(SYNC, certus_rate);
+        let (mut pool_out, pool_in) = network.register(MEMPOOL, certus_rate);
         network.start();
 
         let mut epochs = Epochs {

@@ -461,6 +461,14 @@ impl Ledger {
             .clone()
     }
 
+    /// The epochs once blocks that made them are stored.
+    fn set_epochs(&self, epochs: Epochs) {
+        *self
+            .epochs
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = epochs;
+    }
+
     /// The validators from the block after the head on.
     pub fn current_epoch(&self) -> Epoch {
         self.epochs
@@ -1051,19 +1059,18 @@ impl Ledger {
             forget_pending(&txn, &block.transactions).await?;
         }
         txn.commit().await?;
-        *self
-            .epochs
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = epochs;
+        self.set_epochs(epochs);
         Ok(blocks[blocks.len() - 1].header.clone())
     }
 
     pub async fn append(&self, block: &Block) -> anyhow::Result<()> {
         let head = self.head().await?;
-        block.verify(&head, &self.genesis.epoch())?;
+        let mut epochs = self.epochs();
+        epochs.verify_and_apply(block, &head)?;
         let txn = self.db.begin().await?;
         insert_block(&txn, block, &block.tree()).await?;
         txn.commit().await?;
+        self.set_epochs(epochs);
         Ok(())
     }
 }
