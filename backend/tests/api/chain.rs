@@ -86,7 +86,7 @@ async fn an_issued_credential_is_pending_then_anchored_with_a_receipt_that_verif
     let only = genesis(&app).await.validators.keys()[0].to_hex();
     assert_eq!(
         validators,
-        json!({"quorum": 1, "window": 1000, "validators": [
+        json!({"epoch": 0, "sinceHeight": 1, "quorum": 1, "window": 1000, "validators": [
             {"key": only, "lastSignedHeight": 2, "thisNode": true}]})
     );
     // A single node's peers: itself, connected, at its head.
