@@ -270,4 +270,13 @@ fn validator_init_makes_the_key_once_and_the_node_signs_its_blocks_with_it() {
     assert_eq!(validators["validators"][0]["key"], json!(key));
     assert_eq!(validators["validators"][0]["thisNode"], json!(true));
     server.kill();
+
+    // A single node's validator is the node itself: no validator change is made there.
+    let change = dir.path().join("change.json");
+    let add = format!("other={key}@127.0.0.1:7100");
+    let (ok, out) = run(certus(dir.path())
+        .args(["validator", "propose", "--add", &add, "--out"])
+        .arg(&change));
+    assert!(!ok && out.contains("a single node's"), "{out}");
+    assert!(!change.exists());
 }
