@@ -460,4 +460,60 @@ mod tests {
         };
         assert!(registry.view().take(&garbage, at(0)).is_err());
     }
+
+    #[test]
+    fn a_validator_change_holds_once_per_block_as_the_next_epoch_signed_by_a_quorum() {
+        use crate::ledger::epoch::ValidatorChange;
+        let keys: Vec<ed25519_dalek::SigningKey> = (1..=3u8)
+            .map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32]))
+            .collect();
+        let member = |i: usize| Member {
+            name: format!("m{i}"),
+            validator: ValidatorKey(keys[i].verifying_key()),
+            address: format!("127.0.0.1:{}", i + 1),
+        };
+        let chain = ChainId::parse("signed").expect("id");
+        let genesis = Genesis::consortium(chain.clone(), vec![member(0), member(1)], None, 1_000)
+            .expect("genesis");
+        let registry = Registry::new(&genesis, Epochs::new(&genesis));
+        let mut change = ValidatorChange {
+            epoch: 1,
+            members: vec![member(0), member(1), member(2)],
+            signatures: Vec::new(),
+        };
+        let in_block = |height| At::Anchored {
+            height,
+            position: 0,
+            time_ms: 2_000,
+        };
+        change.sign(&chain, &keys[0]).expect("signs");
+        let one = Transaction::ValidatorChange(change.clone());
+        assert!(
+            registry.view().take(&one, in_block(1)).is_err(),
+            "one of two"
+        );
+        change.sign(&chain, &keys[2]).expect("signs");
+        let stranger = Transaction::ValidatorChange(change.clone());
+        assert!(
+            registry.view().take(&stranger, in_block(1)).is_err(),
+            "signed by a member not yet a validator"
+        );
+        change.signatures.pop();
+        change.sign(&chain, &keys[1]).expect("signs");
+        let both = Transaction::ValidatorChange(change);
+        let mut view = registry.view();
+        view.take(&both, in_block(1)).expect("a quorum of two");
+        assert_eq!(
+            view.epoch_at(1).number,
+            0,
+            "the block that holds it ends epoch 0"
+        );
+        assert_eq!(view.epoch_at(2).number, 1);
+        assert_eq!(view.epoch_at(2).validators.keys().len(), 3);
+        assert!(
+            view.take(&both, in_block(1)).is_err(),
+            "a second change in the block"
+        );
+        assert!(view.take(&both, in_block(2)).is_err(), "epoch 1 again");
+    }
 }
