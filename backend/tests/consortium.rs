@@ -34,6 +34,35 @@ fn free_ports() -> u16 {
         .expect("free ports")
 }
 
+/// `certus consortium init` of `MEMBERS` members under `root`, their peer ports from the
+/// base it returns (with whether it succeeded and what it printed).
+fn init(root: &std::path::Path) -> (u16, bool, String) {
+    let base = free_ports();
+    let (ok, out) = run(node(root, 1).args([
+        "consortium",
+        "init",
+        "--members",
+        &MEMBERS.to_string(),
+        "--out",
+        path(root),
+        "--p2p-base",
+        &base.to_string(),
+    ]));
+    (base, ok, out)
+}
+
+/// `certus receipt verify` of the receipt in `answer` (a receipt endpoint's JSON) against
+/// the consortium's genesis under `root`: whether it holds, and what it printed.
+fn verify_receipt(root: &std::path::Path, answer: &serde_json::Value) -> (bool, String) {
+    let file = root.join("receipt.json");
+    std::fs::write(&file, answer.to_string()).expect("write");
+    run(node(root, 1)
+        .args(["receipt", "verify"])
+        .arg(&file)
+        .arg("--genesis")
+        .arg(root.join("genesis.json")))
+}
+
 /// The tests here run one at a time: each runs several nodes on two cores.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -42,17 +71,7 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    let base = free_ports();
-    let (ok, out) = run(node(root, 1).args([
-        "consortium",
-        "init",
-        "--members",
-        "4",
-        "--out",
-        root.to_str().expect("utf-8"),
-        "--p2p-base",
-        &base.to_string(),
-    ]));
+    let (_, ok, out) = init(root);
     assert!(ok && out.contains("quorum 3"), "{out}");
     let tokens: Vec<String> = (1..=MEMBERS).map(|i| token(root, i)).collect();
     let start = |i: usize| Server::spawn(node(root, i));
@@ -129,14 +148,7 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     // genesis alone.
     let (_, anchored) = receipt(up(&nodes, 3), &tokens[2], &issued[1].1);
     assert!(anchored["receipt"]["finality"].is_object(), "{anchored}");
-    let file = root.join("receipt.json");
-    std::fs::write(&file, anchored.to_string()).expect("write");
-    let genesis = root.join("genesis.json");
-    let (ok, out) = run(node(root, 1)
-        .args(["receipt", "verify"])
-        .arg(&file)
-        .arg("--genesis")
-        .arg(&genesis));
+    let (ok, out) = verify_receipt(root, &anchored);
     assert!(ok, "{out}");
 
     // One node killed: the other three still finalise; restarted, it catches up.
@@ -250,17 +262,7 @@ fn validators_change_by_a_quorum_of_signatures_a_new_member_votes_and_a_founder_
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    let base = free_ports();
-    let (ok, out) = run(node(root, 1).args([
-        "consortium",
-        "init",
-        "--members",
-        "4",
-        "--out",
-        root.to_str().expect("utf-8"),
-        "--p2p-base",
-        &base.to_string(),
-    ]));
+    let (base, ok, out) = init(root);
     assert!(ok, "{out}");
     // Member 5's institution: its own node and validator key, the consortium's genesis.
     let (ok, out) = run(node(root, 5).args(["validator", "init"]));
@@ -353,26 +355,14 @@ fn validators_change_by_a_quorum_of_signatures_a_new_member_votes_and_a_founder_
     );
     assert_eq!(anchored["receipt"]["finality"]["epoch"], 1, "{anchored}");
     // Its receipt carries the change: the genesis alone proves the set that voted.
-    let file = root.join("receipt.json");
-    std::fs::write(&file, anchored.to_string()).expect("write");
-    let genesis = root.join("genesis.json");
-    let (ok, out) = run(node(root, 1)
-        .args(["receipt", "verify"])
-        .arg(&file)
-        .arg("--genesis")
-        .arg(&genesis));
+    let (ok, out) = verify_receipt(root, &anchored);
     assert!(ok, "{out}");
     let mut stripped = anchored.clone();
     stripped["receipt"]
         .as_object_mut()
         .expect("a receipt")
         .remove("epochs");
-    std::fs::write(&file, stripped.to_string()).expect("write");
-    let (ok, out) = run(node(root, 1)
-        .args(["receipt", "verify"])
-        .arg(&file)
-        .arg("--genesis")
-        .arg(&genesis));
+    let (ok, out) = verify_receipt(root, &stripped);
     assert!(!ok, "a receipt without the change proves nothing: {out}");
 
     // Member 1 leaves: four of the five sign (node 4 is down); then node 1 stops, and
