@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use process::members::{
     agree, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready, receipt, token,
-    up, wait_until,
+    token_for, up, wait_until,
 };
 use process::{count, run, Server};
 use serde_json::json;
@@ -406,6 +406,150 @@ fn validators_change_by_a_quorum_of_signatures_a_new_member_votes_and_a_founder_
     for i in 1..=5 {
         chain_verifies(root, i);
     }
+}
+
+#[test]
+fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_the_chain() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let (_, ok, out) = init(root);
+    assert!(ok, "{out}");
+    let issuer = token_for(root, 1, "issue,read,status");
+    let verifier = token_for(root, 3, "verify");
+    let nodes: Vec<Server> = (1..=MEMBERS)
+        .map(|i| Server::spawn(node(root, i)))
+        .collect();
+    nodes.iter().for_each(ready);
+    let (first, third) = (&nodes[0], &nodes[2]);
+
+    // Issued on node 1: once its anchor is final, node 3 checks it in full — its status
+    // read from the lists' newest versions anchored on the chain, fetched from node 1.
+    let issued = |n: usize| -> Vec<serde_json::Value> {
+        (0..n)
+            .map(|_| {
+                let (status, body) = first.request(
+                    "POST",
+                    "/credentials/issue",
+                    &issuer,
+                    Some(&process::certificate()),
+                );
+                assert_eq!(status, 201, "{body}");
+                body["verifiableCredential"].clone()
+            })
+            .collect()
+    };
+    let credentials = issued(2);
+    let id = |vc: &serde_json::Value| vc["id"].as_str().expect("an id").to_owned();
+    wait_until(first, "anchored", Duration::from_secs(15), || {
+        credentials
+            .iter()
+            .all(|vc| receipt(first, &issuer, &id(vc)).0 == 200)
+    });
+    let verify = |vc: &serde_json::Value| {
+        let (status, body) = third.request(
+            "POST",
+            "/credentials/verify",
+            &verifier,
+            Some(&json!({ "verifiableCredential": vc })),
+        );
+        // The VC API's status follows the verdict.
+        let expected = match body["verdict"].as_str() {
+            Some("valid") => 200,
+            Some("invalid") => 400,
+            _ => 422,
+        };
+        assert_eq!(status, expected, "{body}");
+        body
+    };
+    let outcome = |body: &serde_json::Value, check: &str| {
+        body["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["check"] == check))
+            .map(|r| (r["outcome"].clone(), r["code"].clone()))
+    };
+    let checked = verify(&credentials[0]);
+    assert_eq!(checked["verdict"], "valid", "{checked}");
+    assert_eq!(
+        outcome(&checked, "status").map(|o| o.0),
+        Some(json!("passed"))
+    );
+    assert_eq!(
+        outcome(&checked, "anchored").map(|o| o.0),
+        Some(json!("passed"))
+    );
+
+    // Revoked, suspended and reinstated on node 1: node 3 sees each once its list's new
+    // version is final (the next block), and never before the chain says so.
+    let change = |vc: &serde_json::Value, purpose: &str, set: bool| {
+        let (status, body) = first.request(
+            "POST",
+            "/credentials/status",
+            &issuer,
+            Some(&json!({"credentialId": id(vc), "credentialStatus": {
+                "type": "BitstringStatusListEntry", "statusPurpose": purpose}, "status": set})),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    let becomes = |vc: &serde_json::Value, verdict: &str, code: serde_json::Value| {
+        wait_until(third, verdict, Duration::from_secs(10), || {
+            let body = verify(vc);
+            body["verdict"] == verdict
+                && outcome(&body, "status").map(|o| o.1) == Some(code.clone())
+        });
+    };
+    change(&credentials[0], "revocation", true);
+    becomes(&credentials[0], "invalid", json!("REVOKED"));
+    change(&credentials[1], "suspension", true);
+    becomes(&credentials[1], "invalid", json!("SUSPENDED"));
+    change(&credentials[1], "suspension", false);
+    becomes(&credentials[1], "valid", serde_json::Value::Null);
+
+    // Node 1's store altered: the newest suspension list version it serves is not the one
+    // the chain anchors (re-hashed in its store, so node 1 itself serves it). Node 3
+    // refuses it and cannot tell the status: indeterminate, never valid.
+    change(&credentials[1], "suspension", true);
+    let url = credentials[1]["credentialStatus"][1]["statusListCredential"]
+        .as_str()
+        .expect("a suspension list")
+        .to_owned();
+    let list = url.rsplit('/').next().expect("a list id").to_owned();
+    let db = node_dir(root, 1);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}", db.join("certus.db").display());
+        let db = sea_orm::Database::connect(url).await.expect("sqlite");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT version, credential FROM status_list_versions WHERE list_id = '{list}' ORDER BY version DESC"),
+            ))
+            .await
+            .expect("query")
+            .expect("a version");
+        let version: i64 = row.try_get("", "version").expect("version");
+        let credential: String = row.try_get("", "credential").expect("credential");
+        let forged = credential.replacen("\"suspension\"", "\"suspension\" ", 1);
+        let hash = certus_server::ledger::transaction::status_list_hash(forged.as_bytes());
+        db.execute_unprepared(&format!(
+            "UPDATE status_list_versions SET credential = '{}', hash = '{}' WHERE list_id = '{list}' AND version = {version}",
+            forged.replace('\'', "''"),
+            hash.to_hex()
+        ))
+        .await
+        .expect("tamper");
+    });
+    wait_until(
+        third,
+        "the altered list refused",
+        Duration::from_secs(10),
+        || {
+            let body = verify(&credentials[1]);
+            body["verdict"] == "indeterminate"
+                && outcome(&body, "status").map(|o| o.1) == Some(json!("STATUS_LIST_NOT_ANCHORED"))
+        },
+    );
 }
 
 fn path(file: &std::path::Path) -> &str {

@@ -23,7 +23,7 @@ use super::epoch::{Epoch, Epochs};
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
 use super::receipt::Receipt;
-use super::transaction::{Kind, Transaction};
+use super::transaction::{Kind, ListId, Transaction};
 use crate::keys::Custody;
 use crate::store::entities::{
     issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions,
@@ -234,6 +234,41 @@ async fn block_times(
         times.extend(found);
     }
     Ok(times)
+}
+
+/// The newest version of status list `list` sealed on the chain (by whichever member
+/// published it): its number and hash.
+pub async fn newest_list_version(
+    conn: &impl ConnectionTrait,
+    list: ListId,
+) -> Result<Option<(u64, Digest)>, DbErr> {
+    // A version's encoding is its kind, the list id, then version and hash: every version
+    // of one list falls between these two, byte for byte.
+    let bound = |fill: u8| {
+        let mut bytes = vec![Kind::StatusListVersion as u8];
+        bytes.extend_from_slice(&list.0);
+        bytes.extend_from_slice(&[fill; 40]);
+        bytes
+    };
+    let versions: Vec<Vec<u8>> = ledger_transactions::Entity::find()
+        .select_only()
+        .column(ledger_transactions::Column::Data)
+        .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::StatusListVersion)))
+        .filter(ledger_transactions::Column::Data.between(bound(0x00), bound(0xff)))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(versions
+        .iter()
+        .filter_map(|data| match Transaction::decode(data) {
+            Ok(Transaction::StatusListVersion {
+                list: found,
+                version,
+                hash,
+            }) if found == list => Some((version, hash)),
+            _ => None,
+        })
+        .max_by_key(|(version, _)| *version))
 }
 
 /// Whether `tx` is on the chain or waiting in the outbox for the next block (found by its

@@ -40,6 +40,11 @@ use event::StatusListener;
 /// How long a cached list is served without asking the database whether another process
 /// sharing it published a newer version.
 const FRESH_FOR: Duration = Duration::from_secs(1);
+/// How long fetching another member's list version may take, connection included.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest list version fetched from another member (a list of 2^17 entries, GZIP'd
+/// and base64url-encoded in a signed credential, is about 25 KB when full of entropy).
+const MAX_FETCHED: usize = 1 << 20;
 
 /// The status lists of this node: allocation, changes, publication and the served cache.
 pub struct StatusLists {
@@ -59,6 +64,10 @@ pub struct StatusLists {
     partners: RwLock<HashMap<ListId, ListId>>,
     /// Told of every status change, in its transaction.
     listeners: Vec<Arc<dyn StatusListener>>,
+    /// Other members' lists: the newest anchored version of each read so far.
+    members: RwLock<HashMap<ListId, Arc<Published>>>,
+    /// Fetches other members' list versions.
+    client: reqwest::Client,
 }
 
 impl std::fmt::Debug for StatusLists {
@@ -88,6 +97,13 @@ impl StatusLists {
             served: Default::default(),
             partners: Default::default(),
             listeners,
+            members: Default::default(),
+            client: reqwest::Client::builder()
+                .timeout(FETCH_TIMEOUT)
+                .connect_timeout(FETCH_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -193,9 +209,16 @@ impl StatusLists {
 /// Why a status entry could not be checked against its list.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// The list is not served by this node (lists are never fetched).
-    #[error("the status list {0} is not one of this node's, and status lists are never fetched")]
+    /// The list is neither this node's nor anchored on its chain by another member (the
+    /// lists of non-members are never fetched).
+    #[error("the status list {0} is neither this node's nor anchored on its chain, and the lists of non-members are never fetched")]
     NotLocal(String),
+    /// Another member's list could not be fetched.
+    #[error("the status list version {url} could not be fetched: {why}")]
+    Unreachable { url: String, why: String },
+    /// What another member served is not the version its chain anchors.
+    #[error("the status list version {url} as served is not the one anchored on the chain")]
+    NotAnchored { url: String },
     /// The URL names a list of this node that does not exist.
     #[error("the status list {0} does not exist")]
     NoSuchList(String),
@@ -216,7 +239,8 @@ impl CheckError {
     /// Stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotLocal(_) => "STATUS_LIST_UNAVAILABLE",
+            Self::NotLocal(_) | Self::Unreachable { .. } => "STATUS_LIST_UNAVAILABLE",
+            Self::NotAnchored { .. } => "STATUS_LIST_NOT_ANCHORED",
             Self::NoSuchList(_) => "STATUS_LIST_NOT_FOUND",
             Self::PurposeMismatch { .. } => "STATUS_PURPOSE_MISMATCH",
             Self::IssuerMismatch { .. } => "STATUS_ISSUER_MISMATCH",
@@ -227,7 +251,13 @@ impl CheckError {
 
     /// True when the entry could not be checked, rather than checked and found wrong.
     pub fn is_indeterminate(&self) -> bool {
-        matches!(self, Self::NotLocal(_) | Self::Store(_))
+        matches!(
+            self,
+            Self::NotLocal(_)
+                | Self::Unreachable { .. }
+                | Self::NotAnchored { .. }
+                | Self::Store(_)
+        )
     }
 }
 
@@ -241,13 +271,13 @@ impl StatusLists {
         purpose: StatusPurpose,
         issuer: Option<&str>,
     ) -> Result<(bool, Arc<Published>), CheckError> {
-        let list = self
-            .local_list(url)
-            .ok_or_else(|| CheckError::NotLocal(url.to_owned()))?;
-        let published = self
-            .latest(list)
-            .await?
-            .ok_or_else(|| CheckError::NoSuchList(url.to_owned()))?;
+        let published = match self.local_list(url) {
+            Some(list) => self
+                .latest(list)
+                .await?
+                .ok_or_else(|| CheckError::NoSuchList(url.to_owned()))?,
+            None => self.member_list(url).await?,
+        };
         if published.purpose != purpose {
             return Err(CheckError::PurposeMismatch {
                 entry: purpose.as_str(),
@@ -265,4 +295,91 @@ impl StatusLists {
         })?;
         Ok((set, published))
     }
+}
+
+impl StatusLists {
+    /// Another member's list at `url`: the newest version the chain anchors, fetched from
+    /// `url/versions/N` (where every Certus node serves each version, immutable) and kept
+    /// once its bytes hash to the anchored hash. A list the chain does not anchor is a
+    /// stranger's, and is not fetched.
+    async fn member_list(&self, url: &str) -> Result<Arc<Published>, CheckError> {
+        let not_local = || CheckError::NotLocal(url.to_owned());
+        let list = member_list_id(url).ok_or_else(not_local)?;
+        let (version, hash) = crate::ledger::store::newest_list_version(&self.db, list)
+            .await?
+            .ok_or_else(not_local)?;
+        let cached = self
+            .members
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&list)
+            .filter(|p| p.version == version)
+            .cloned();
+        if let Some(published) = cached {
+            return Ok(published);
+        }
+        let versioned = format!("{url}/versions/{version}");
+        let bytes = self
+            .fetch(&versioned)
+            .await
+            .map_err(|why| CheckError::Unreachable {
+                url: versioned.clone(),
+                why,
+            })?;
+        let not_anchored = || CheckError::NotAnchored {
+            url: versioned.clone(),
+        };
+        if crate::ledger::transaction::status_list_hash(&bytes) != hash {
+            tracing::warn!(
+                url = versioned.as_str(),
+                "a member served a status list version that is not the one anchored"
+            );
+            return Err(not_anchored());
+        }
+        let text = String::from_utf8(bytes).map_err(|_| not_anchored())?;
+        let published = Arc::new(Published::parse(list, version, text).ok_or_else(not_anchored)?);
+        self.members
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(list, published.clone());
+        Ok(published)
+    }
+
+    /// The body at `url` (at most [`MAX_FETCHED`] bytes), or why not.
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        let mut response = self
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status().as_u16()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| e.without_url().to_string())?
+        {
+            if body.len() + chunk.len() > MAX_FETCHED {
+                return Err(format!("larger than {MAX_FETCHED} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The list id of a status list URL of another Certus node: `http(s)://…/status/<id>`.
+fn member_list_id(url: &str) -> Option<ListId> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    if rest.contains(['?', '#']) {
+        return None;
+    }
+    let (_, id) = rest.rsplit_once("/status/")?;
+    ListId::parse(id)
 }

@@ -37,29 +37,31 @@ impl Published {
     /// A version as stored; `None` when the stored credential does not parse (the store
     /// was altered), so it is never served or trusted.
     pub(super) fn from_row(list: ListId, row: status_list_versions::Model) -> Option<Self> {
-        let document: Value = serde_json::from_str(&row.credential).ok()?;
+        let published = Self::parse(list, row.version as u64, row.credential)?;
+        // The stored time is the signed `validFrom` (which has whole seconds).
+        (published.hash.to_hex() == row.hash
+            && published.published_at.timestamp() == row.published_at.timestamp())
+        .then_some(published)
+    }
+
+    /// Version `version` of `list` from its signed list credential, byte for byte as
+    /// served; `None` when it does not read as one.
+    pub(super) fn parse(list: ListId, version: u64, credential: String) -> Option<Self> {
+        let document: Value = serde_json::from_str(&credential).ok()?;
         let subject = document.get("credentialSubject")?;
         let purpose = serde_json::from_value(subject.get("statusPurpose")?.clone()).ok()?;
         let bits = StatusBits::decode(subject.get("encodedList")?.as_str()?).ok()?;
-        let hash = status_list_hash(row.credential.as_bytes());
-        if hash.to_hex() != row.hash {
-            return None;
-        }
-        // The stored time is the signed `validFrom` (which has whole seconds).
         let valid_from =
             chrono::DateTime::parse_from_rfc3339(document.get("validFrom")?.as_str()?).ok()?;
-        if valid_from.timestamp() != row.published_at.timestamp() {
-            return None;
-        }
         Some(Self {
             list,
             purpose,
             issuer: document.get("issuer")?.as_str()?.to_owned(),
-            version: row.version as u64,
-            hash,
-            credential: row.credential,
+            version,
+            hash: status_list_hash(credential.as_bytes()),
+            credential,
             bits,
-            published_at: row.published_at,
+            published_at: valid_from.with_timezone(&chrono::Utc),
         })
     }
 }

@@ -59,7 +59,12 @@ pub fn head(server: &Server) -> (u64, String) {
 
 /// A new API key of member `i` that may issue and read.
 pub fn token(root: &Path, i: usize) -> String {
-    let (ok, out) = run(node(root, i).args(["api-key", "create", "--scopes", "issue,read"]));
+    token_for(root, i, "issue,read")
+}
+
+/// A new API key of member `i` with `scopes` (comma-separated).
+pub fn token_for(root: &Path, i: usize, scopes: &str) -> String {
+    let (ok, out) = run(node(root, i).args(["api-key", "create", "--scopes", scopes]));
     assert!(ok, "{out}");
     out.trim().to_owned()
 }
