@@ -423,27 +423,28 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
     nodes.iter().for_each(ready);
     let (first, third) = (&nodes[0], &nodes[2]);
 
-    // Issued on node 1: once its anchor is final, node 3 checks it in full — its status
-    // read from the lists' newest versions anchored on the chain, fetched from node 1.
-    let issued = |n: usize| -> Vec<serde_json::Value> {
-        (0..n)
-            .map(|_| {
-                let (status, body) = first.request(
-                    "POST",
-                    "/credentials/issue",
-                    &issuer,
-                    Some(&process::certificate()),
-                );
+    // Issued on node 1 in each format, two of each: once their anchors are final, node 3
+    // checks them in full — their status read from the lists' newest versions anchored on
+    // the chain, fetched from node 1.
+    let formats = ["ldp_vc", "vc+jwt", "dc+sd-jwt"];
+    let credentials: Vec<[serde_json::Value; 2]> = formats
+        .iter()
+        .map(|format| {
+            [0, 1].map(|_| {
+                let mut request = process::certificate();
+                request["options"] = json!({ "format": format });
+                let (status, body) =
+                    first.request("POST", "/credentials/issue", &issuer, Some(&request));
                 assert_eq!(status, 201, "{body}");
                 body["verifiableCredential"].clone()
             })
-            .collect()
-    };
-    let credentials = issued(2);
-    let id = |vc: &serde_json::Value| vc["id"].as_str().expect("an id").to_owned();
+        })
+        .collect();
+    let id = |vc: &serde_json::Value| process::ids::credential_id(vc);
     wait_until(first, "anchored", Duration::from_secs(15), || {
         credentials
             .iter()
+            .flatten()
             .all(|vc| receipt(first, &issuer, &id(vc)).0 == 200)
     });
     let verify = |vc: &serde_json::Value| {
@@ -468,16 +469,18 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
             .and_then(|r| r.iter().find(|r| r["check"] == check))
             .map(|r| (r["outcome"].clone(), r["code"].clone()))
     };
-    let checked = verify(&credentials[0]);
-    assert_eq!(checked["verdict"], "valid", "{checked}");
-    assert_eq!(
-        outcome(&checked, "status").map(|o| o.0),
-        Some(json!("passed"))
-    );
-    assert_eq!(
-        outcome(&checked, "anchored").map(|o| o.0),
-        Some(json!("passed"))
-    );
+    for vc in credentials.iter().flatten() {
+        let checked = verify(vc);
+        assert_eq!(checked["verdict"], "valid", "{checked}");
+        assert_eq!(
+            outcome(&checked, "status").map(|o| o.0),
+            Some(json!("passed"))
+        );
+        assert_eq!(
+            outcome(&checked, "anchored").map(|o| o.0),
+            Some(json!("passed"))
+        );
+    }
 
     // Revoked, suspended and reinstated on node 1: node 3 sees each once its list's new
     // version is final (the next block), and never before the chain says so.
@@ -498,12 +501,15 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
                 && outcome(&body, "status").map(|o| o.1) == Some(code.clone())
         });
     };
-    change(&credentials[0], "revocation", true);
-    becomes(&credentials[0], "invalid", json!("REVOKED"));
-    change(&credentials[1], "suspension", true);
-    becomes(&credentials[1], "invalid", json!("SUSPENDED"));
-    change(&credentials[1], "suspension", false);
-    becomes(&credentials[1], "valid", serde_json::Value::Null);
+    for [revoked, suspended] in &credentials {
+        change(revoked, "revocation", true);
+        becomes(revoked, "invalid", json!("REVOKED"));
+        change(suspended, "suspension", true);
+        becomes(suspended, "invalid", json!("SUSPENDED"));
+        change(suspended, "suspension", false);
+        becomes(suspended, "valid", serde_json::Value::Null);
+    }
+    let credentials = &credentials[0];
 
     // Node 1's store altered: the newest suspension list version it serves is not the one
     // the chain anchors (re-hashed in its store, so node 1 itself serves it). Node 3

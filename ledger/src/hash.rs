@@ -36,6 +36,8 @@ pub const BLOCK_HEADER: &[u8] = b"certus/block-header/v1\0";
 pub const AUDIT_ENTRY: &[u8] = b"certus/audit-entry/v1\0";
 /// Prefix of a validator-set hash.
 pub const VALIDATOR_SET: &[u8] = b"certus/validator-set/v1\0";
+/// Prefix of the hash that derives a suspension list's id from its revocation list's.
+pub const STATUS_LIST_PAIR: &[u8] = b"certus/status-list-pair/v1\0";
 /// Prefix of what validators sign to change the validator set.
 pub const VALIDATOR_CHANGE: &[u8] = b"certus/validator-change/v1\0";
 

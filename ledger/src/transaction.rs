@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::epoch::ValidatorChange;
 use super::hash::{
     Digest, CREDENTIAL_COMMITMENT, DID_OPERATION, ERASURE_RECEIPT, RELIANCE_RECORD,
-    STATUS_LIST_VERSION, TRUST_STATEMENT,
+    STATUS_LIST_PAIR, STATUS_LIST_VERSION, TRUST_STATEMENT,
 };
 use super::merkle::leaf_hash;
 
@@ -119,7 +119,8 @@ fn is_compact_jws(text: &str) -> bool {
         })
 }
 
-/// A status list's id: 16 random bytes, written as 32 lower-case hex digits.
+/// A status list's id: 16 random bytes (a revocation list's) or derived from its pair's
+/// ([`ListId::suspension_partner`]), written as 32 lower-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListId(pub [u8; 16]);
 
@@ -130,6 +131,16 @@ impl ListId {
             return None;
         }
         hex::decode(text).ok()?.try_into().ok().map(Self)
+    }
+
+    /// The suspension list paired with this revocation list: the first 16 bytes of
+    /// SHA-256 over [`STATUS_LIST_PAIR`] and this id. An SD-JWT VC names only its
+    /// revocation list; any verifier finds the suspension list from it.
+    pub fn suspension_partner(&self) -> Self {
+        let digest = Digest::of(&[STATUS_LIST_PAIR, &self.0]);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest.as_bytes()[..16]);
+        Self(id)
     }
 }
 
@@ -474,6 +485,18 @@ mod tests {
                 Err(DecodeError::UnknownKind)
             );
         }
+    }
+
+    #[test]
+    fn a_suspension_list_id_is_derived_from_its_revocation_list_id() {
+        // SHA-256("certus/status-list-pair/v1\0" ‖ 16 zero bytes), first 16 bytes.
+        let zero = ListId([0; 16]);
+        assert_eq!(
+            alloc::format!("{}", zero.suspension_partner()),
+            "aae0acd6ee140526b890fad48d0c9bf0"
+        );
+        let other = ListId([1; 16]);
+        assert_ne!(other.suspension_partner(), zero.suspension_partner());
     }
 
     #[test]

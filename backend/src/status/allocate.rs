@@ -142,7 +142,8 @@ impl StatusLists {
 
     /// Creates a pair of lists for `key`'s DID and publishes their empty first versions.
     async fn open_pair(&self, key: &IssuerKey, now: DateTime<Utc>) -> anyhow::Result<OpenPair> {
-        let (revocation, suspension) = (ListId(rand::random()), ListId(rand::random()));
+        let revocation = ListId(rand::random());
+        let suspension = revocation.suspension_partner();
         let mut work = Work::begin(&self.db, now).await?;
         let mut published = Vec::new();
         for (list, partner, purpose) in [

@@ -345,6 +345,18 @@ impl StatusLists {
         Ok(published)
     }
 
+    /// The URL of the suspension list paired with another member's revocation list at
+    /// `url`, when the chain anchors it ([`ListId::suspension_partner`]).
+    pub async fn member_partner(&self, url: &str) -> Result<Option<String>, DbErr> {
+        let Some(list) = member_list_id(url) else {
+            return Ok(None);
+        };
+        let partner = list.suspension_partner();
+        let anchored = crate::ledger::store::newest_list_version(&self.db, partner).await?;
+        let base = &url[..url.len() - 32];
+        Ok(anchored.map(|_| format!("{base}{partner}")))
+    }
+
     /// The body at `url` (at most [`MAX_FETCHED`] bytes), or why not.
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
         let mut response = self

@@ -132,8 +132,8 @@ impl Verifier {
     }
 
     /// Reports the `status` check of an SD-JWT VC whose `status` claim is `status`: its
-    /// `status_list` names a revocation list of this node, whose pair also holds the
-    /// suspension bit.
+    /// `status_list` names a revocation list (this node's, or another member's anchored on
+    /// the chain), whose pair also holds the suspension bit.
     pub(super) async fn check_token_status(
         &self,
         report: &mut Report,
@@ -155,11 +155,15 @@ impl Verifier {
             return;
         };
         let partner = match lists.local_list(entry.url) {
-            Some(list) => match lists.partner(list).await {
-                Ok(partner) => partner.map(|p| lists.url(p)),
-                Err(e) => return report.error(checks::STATUS, "STATUS_UNCHECKABLE", e),
-            },
-            None => None,
+            Some(list) => lists
+                .partner(list)
+                .await
+                .map(|partner| partner.map(|p| lists.url(p))),
+            None => lists.member_partner(entry.url).await,
+        };
+        let partner = match partner {
+            Ok(partner) => partner,
+            Err(e) => return report.error(checks::STATUS, "STATUS_UNCHECKABLE", e),
         };
         let index = entry.index;
         let mut entries = vec![entry];

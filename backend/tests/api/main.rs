@@ -1,6 +1,8 @@
 //! Integration tests through the real router, each on SQLite and on PostgreSQL.
 
 mod helpers;
+#[path = "../common/ids.rs"]
+mod ids;
 
 mod access;
 mod accounts;

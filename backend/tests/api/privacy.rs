@@ -67,21 +67,7 @@ fn qualification() -> Value {
 }
 
 fn credential_id(issued: &Value) -> String {
-    let vc = &issued["verifiableCredential"];
-    match vc["id"].as_str() {
-        Some(id) if !id.starts_with("data:") => id.to_owned(),
-        _ => {
-            let (_, token) = certus_credential::envelope::open(vc).expect("enveloped");
-            let jwt = token.split('~').next().expect("jwt");
-            let claims = jose::decode(jwt).expect("jwt").payload;
-            claims
-                .get("jti")
-                .or_else(|| claims.get("id"))
-                .and_then(Value::as_str)
-                .expect("credential id")
-                .to_owned()
-        }
-    }
+    crate::ids::credential_id(&issued["verifiableCredential"])
 }
 
 async fn issue_for_person(app: &TestApp, credential: Value, format: &str) -> String {

@@ -5,6 +5,8 @@
 //! the log is shown when `CERTUS_TEST_SERVER_LOGS` is set.
 #![allow(dead_code)]
 
+#[path = "../common/ids.rs"]
+pub mod ids;
 pub mod members;
 
 use std::io::{BufRead, BufReader, Read, Write};
