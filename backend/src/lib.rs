@@ -229,13 +229,18 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         keys.clone(),
         catalog.clone(),
     ));
-    let status = Arc::new(StatusLists::new(
+    let mut status = StatusLists::new(
         db.clone(),
         keys.clone(),
         contexts.clone(),
         &public_url,
         vec![Arc::new(kyc::webhooks::WatchedStatus)],
-    ));
+    );
+    if let Some(consortium) = &consortium {
+        consortium.announce(&public_url);
+        status = status.with_members(Arc::new(consortium.clone()));
+    }
+    let status = Arc::new(status);
     let verifier = Verifier {
         trust: Some(trust.clone()),
         ledger: Some(ledger.clone()),

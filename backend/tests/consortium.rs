@@ -469,6 +469,17 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
             .and_then(|r| r.iter().find(|r| r["check"] == check))
             .map(|r| (r["outcome"].clone(), r["code"].clone()))
     };
+    // Node 3 knows where node 1's API answers: node 1 told its peers.
+    let (_, peers) = third.request("GET", "/chain/peers", "", None);
+    let announced = peers["peers"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "node-1"))
+        .map(|p| p["publicUrl"].clone());
+    assert_eq!(
+        announced,
+        Some(json!(format!("http://{}", first.addr))),
+        "{peers}"
+    );
     for vc in credentials.iter().flatten() {
         let checked = verify(vc);
         assert_eq!(checked["verdict"], "valid", "{checked}");

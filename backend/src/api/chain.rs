@@ -137,6 +137,9 @@ pub struct PeerInfo {
     pub key: String,
     /// `host:port` where it listens for peers (empty for a single node).
     pub address: String,
+    /// Where its API answers, as it told its peers: its status lists are fetched there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
     /// Its head height as it last said; absent until heard from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u64>,
@@ -164,6 +167,7 @@ pub async fn peers(State(state): State<AppState>) -> Result<Json<Peers>, ApiErro
                 name: "this node".into(),
                 key,
                 address: String::new(),
+                public_url: None,
                 height: Some(head.height),
                 connected: true,
                 this_node: true,
@@ -182,6 +186,7 @@ pub async fn peers(State(state): State<AppState>) -> Result<Json<Peers>, ApiErro
                 name: p.name,
                 key: p.key.to_hex(),
                 address: p.address,
+                public_url: p.public_url,
                 height: p.height,
                 connected: p.connected,
                 this_node: p.this_node,

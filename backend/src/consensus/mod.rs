@@ -58,6 +58,8 @@ pub struct Peer {
     pub name: String,
     pub key: ValidatorKey,
     pub address: String,
+    /// Where its API answers, as it said (its `CERTUS_PUBLIC_URL`).
+    pub public_url: Option<String>,
     /// Its head, as it last said (this node's own for itself).
     pub height: Option<u64>,
     /// Heard from within the last 3 seconds (always, for this node).
@@ -69,11 +71,31 @@ pub struct Peer {
 #[derive(Debug, Clone)]
 pub struct Consortium {
     status: watch::Receiver<Status>,
+    public_url: Arc<watch::Sender<Option<String>>>,
 }
 
 impl Consortium {
     pub fn status(&self) -> Status {
         self.status.borrow().clone()
+    }
+
+    /// Tells the other members where this node's API answers (once it is bound).
+    pub fn announce(&self, public_url: &str) {
+        self.public_url
+            .send_replace(Some(public_url.trim_end_matches('/').to_owned()));
+    }
+}
+
+/// The members' nodes are where their status lists are served: another member's list is
+/// fetched only from a URL under a public URL that member announced.
+impl crate::status::Members for Consortium {
+    fn serves(&self, url: &str) -> bool {
+        self.status.borrow().peers.iter().any(|peer| {
+            peer.public_url.as_deref().is_some_and(|base| {
+                url.strip_prefix(base)
+                    .is_some_and(|rest| rest.starts_with("/status/"))
+            })
+        })
     }
 }
 
@@ -116,7 +138,8 @@ pub async fn start(
     let (events_in, events) = mpsc::unbounded_channel();
     let (commands, commands_out) = mpsc::unbounded_channel();
     let (status_in, status) = watch::channel(Status::default());
-    let node = node::Node::new(ledger, me, commands, status_in).await?;
+    let (public_url, announced) = watch::channel(None);
+    let node = node::Node::new(ledger, me, commands, status_in, announced).await?;
     engine::spawn(
         engine::Setup {
             genesis: genesis.clone(),
@@ -139,7 +162,10 @@ pub async fn start(
         validators = epoch.validators.keys().len(),
         "consortium node started"
     );
-    Ok(Consortium { status })
+    Ok(Consortium {
+        status,
+        public_url: Arc::new(public_url),
+    })
 }
 
 /// A member's `host:port`, resolved once at start.
@@ -149,4 +175,43 @@ fn resolve(address: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("resolving the peer address {address}"))?
         .next()
         .with_context(|| format!("the peer address {address} resolves to nothing"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::Members as _;
+
+    #[test]
+    fn lists_are_fetched_only_under_a_public_url_a_member_announced() {
+        let peer = |public_url: Option<&str>| Peer {
+            name: "member".into(),
+            key: ValidatorKey(ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key()),
+            address: "127.0.0.1:7100".into(),
+            public_url: public_url.map(str::to_owned),
+            height: None,
+            connected: true,
+            this_node: false,
+        };
+        let status = Status {
+            height: 0,
+            quorum: 1,
+            peers: vec![peer(Some("https://a.example/certus")), peer(None)],
+        };
+        let (_, status) = watch::channel(status);
+        let consortium = Consortium {
+            status,
+            public_url: Arc::new(watch::channel(None).0),
+        };
+        let list = "0123456789abcdef0123456789abcdef";
+        assert!(consortium.serves(&format!("https://a.example/certus/status/{list}")));
+        for elsewhere in [
+            format!("https://a.example/status/{list}"),
+            format!("https://a.example/certus-other/status/{list}"),
+            format!("http://10.0.0.1/status/{list}"),
+            format!("https://a.example.evil/certus/status/{list}"),
+        ] {
+            assert!(!consortium.serves(&elsewhere), "{elsewhere}");
+        }
+    }
 }

@@ -89,6 +89,10 @@ pub struct Node {
     had_quorum: Option<bool>,
     /// The epoch the engine runs: blocks of later epochs wait for its engine.
     entered: u64,
+    /// Where this node's API answers, once known (told to peers).
+    public_url: watch::Receiver<Option<String>>,
+    /// Where each peer's API answers, as it says.
+    public_urls: HashMap<ValidatorKey, String>,
     outgoing: mpsc::UnboundedSender<Command>,
     status: watch::Sender<Status>,
 }
@@ -99,6 +103,7 @@ impl Node {
         me: ValidatorKey,
         outgoing: mpsc::UnboundedSender<Command>,
         status: watch::Sender<Status>,
+        public_url: watch::Receiver<Option<String>>,
     ) -> anyhow::Result<Self> {
         let head = ledger.head().await?;
         let mut registry = Registry::new(ledger.genesis(), ledger.epochs());
@@ -126,6 +131,8 @@ impl Node {
             asked: None,
             had_quorum: None,
             entered: ledger_epoch,
+            public_url,
+            public_urls: HashMap::new(),
             outgoing,
             status,
         };
@@ -229,8 +236,11 @@ impl Node {
                 }
             },
             SYNC => match serde_json::from_slice::<Sync>(bytes) {
-                Ok(Sync::Status { height }) => {
+                Ok(Sync::Status { height, public_url }) => {
                     self.peers.entry(from).or_insert((None, Instant::now())).0 = Some(height);
+                    if let Some(url) = public_url {
+                        self.public_urls.insert(from, url);
+                    }
                 }
                 Ok(Sync::BlocksFrom { height }) => {
                     match self
@@ -635,6 +645,7 @@ impl Node {
             }
             let status = wire::encode(&Sync::Status {
                 height: self.head.height,
+                public_url: self.public_url.borrow().clone(),
             });
             self.send(SYNC, None, status);
             self.publish_status();
@@ -699,10 +710,16 @@ impl Node {
                             (*height, seen.elapsed() < CONNECTED)
                         })
                 };
+                let public_url = if this_node {
+                    self.public_url.borrow().clone()
+                } else {
+                    self.public_urls.get(&member.validator).cloned()
+                };
                 Peer {
                     name: member.name.clone(),
                     key: member.validator,
                     address: member.address.clone(),
+                    public_url,
                     height,
                     connected,
                     this_node,

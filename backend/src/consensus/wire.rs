@@ -12,8 +12,14 @@ use crate::ledger::transaction::Transaction;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "type", deny_unknown_fields)]
 pub enum Sync {
-    /// The sender's head, every second: how peers know who is connected and how far.
-    Status { height: u64 },
+    /// The sender's head, every second: how peers know who is connected and how far; and
+    /// the public URL its API answers at (where it serves its status lists).
+    #[serde(rename_all = "camelCase")]
+    Status {
+        height: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        public_url: Option<String>,
+    },
     /// Asks for the finalised blocks from `height` on.
     BlocksFrom { height: u64 },
     /// Finalised blocks, in height order, with their certificates.

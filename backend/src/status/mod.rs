@@ -46,6 +46,12 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// and base64url-encoded in a signed credential, is about 25 KB when full of entropy).
 const MAX_FETCHED: usize = 1 << 20;
 
+/// The other members of this node's consortium, as far as status lists go.
+pub trait Members: Send + Sync {
+    /// Whether `url` is under the public URL of a member's node.
+    fn serves(&self, url: &str) -> bool;
+}
+
 /// The status lists of this node: allocation, changes, publication and the served cache.
 pub struct StatusLists {
     db: DatabaseConnection,
@@ -68,6 +74,8 @@ pub struct StatusLists {
     members: RwLock<HashMap<ListId, Arc<Published>>>,
     /// Fetches other members' list versions.
     client: reqwest::Client,
+    /// The other members, on a consortium's chain: whose nodes lists are fetched from.
+    members_at: Option<Arc<dyn Members>>,
 }
 
 impl std::fmt::Debug for StatusLists {
@@ -104,6 +112,15 @@ impl StatusLists {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
+            members_at: None,
+        }
+    }
+
+    /// On a consortium's chain: the other members, whose lists are read from their nodes.
+    pub fn with_members(self, members: Arc<dyn Members>) -> Self {
+        Self {
+            members_at: Some(members),
+            ..self
         }
     }
 
@@ -209,9 +226,9 @@ impl StatusLists {
 /// Why a status entry could not be checked against its list.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// The list is neither this node's nor anchored on its chain by another member (the
-    /// lists of non-members are never fetched).
-    #[error("the status list {0} is neither this node's nor anchored on its chain, and the lists of non-members are never fetched")]
+    /// The list is neither this node's nor another member's anchored on its chain and
+    /// served by that member's node (the lists of non-members are never fetched).
+    #[error("the status list {0} is neither this node's nor another member's anchored on the chain, and the lists of non-members are never fetched")]
     NotLocal(String),
     /// Another member's list could not be fetched.
     #[error("the status list version {url} could not be fetched: {why}")]
@@ -304,6 +321,9 @@ impl StatusLists {
     /// stranger's, and is not fetched.
     async fn member_list(&self, url: &str) -> Result<Arc<Published>, CheckError> {
         let not_local = || CheckError::NotLocal(url.to_owned());
+        if !self.members_at.as_ref().is_some_and(|m| m.serves(url)) {
+            return Err(not_local());
+        }
         let list = member_list_id(url).ok_or_else(not_local)?;
         let (version, hash) = crate::ledger::store::newest_list_version(&self.db, list)
             .await?
@@ -351,6 +371,9 @@ impl StatusLists {
         let Some(list) = member_list_id(url) else {
             return Ok(None);
         };
+        if !self.members_at.as_ref().is_some_and(|m| m.serves(url)) {
+            return Ok(None);
+        }
         let partner = list.suspension_partner();
         let anchored = crate::ledger::store::newest_list_version(&self.db, partner).await?;
         let base = &url[..url.len() - 32];
