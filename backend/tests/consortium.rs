@@ -135,6 +135,18 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
             || count(&node_dir(root, i + 1), "ledger_transactions", "kind = 4") == 3,
         );
     }
+    // Every node resolves it from the chain, as node 1 does: its rotated keys.
+    let resolve = |i: usize| {
+        let (status, resolved) =
+            up(&nodes, i).request("GET", &format!("/1.0/identifiers/{did}"), "", None);
+        assert_eq!(status, 200, "node {i}: {resolved}");
+        resolved["didDocument"].clone()
+    };
+    let document = resolve(1);
+    assert_eq!(document["id"], json!(did), "{document}");
+    for i in 2..=MEMBERS {
+        assert_eq!(resolve(i), document, "node {i}");
+    }
     let (_, validators) = up(&nodes, 4).request("GET", "/chain/validators", "", None);
     let signed = validators["validators"]
         .as_array()

@@ -107,28 +107,48 @@ impl DidRegistry {
         }
     }
 
-    /// The DID's signed operations in sequence, each with where it stands on the chain.
-    async fn operations(&self, did: &str) -> Result<Vec<(did_operations::Model, At)>, DbErr> {
+    /// The DID's signed operations in sequence (compact JWS), each with where it stands on
+    /// the chain: those this node made, or — for a DID another member of the consortium
+    /// made — those final on the shared chain, in chain order.
+    async fn operations(&self, did: &str) -> Result<Vec<(String, At)>, DbErr> {
         let rows = did_operations::Entity::find()
             .filter(did_operations::Column::Did.eq(did))
             .order_by_asc(did_operations::Column::Sequence)
             .all(&self.db)
             .await?;
+        if rows.is_empty() {
+            return self.operations_on_chain(did).await;
+        }
         let placed = ledger_store::placed(&self.db, rows.iter().map(|r| r.hash.clone())).await?;
         Ok(rows
             .into_iter()
             .map(|row| {
                 let at = placed
                     .get(&row.hash)
-                    .map(|p| At::Anchored {
-                        height: p.height,
-                        position: p.position,
-                        time_ms: p.time_ms,
-                    })
+                    .map(anchored_at)
                     .unwrap_or(At::Pending { at_ms: row.at_ms });
-                (row, at)
+                (row.operation, at)
             })
             .collect())
+    }
+
+    /// The final operations of `did` on the chain, in chain order: how a node resolves a
+    /// DID that another member made.
+    async fn operations_on_chain(&self, did: &str) -> Result<Vec<(String, At)>, DbErr> {
+        Ok(
+            ledger_store::sealed(&self.db, crate::ledger::transaction::Kind::DidOperation)
+                .await?
+                .into_iter()
+                .filter_map(|(placed, tx)| match tx {
+                    Transaction::DidOperation { operation }
+                        if certus::decode(&operation).is_ok_and(|(_, op)| op.did == did) =>
+                    {
+                        Some((operation, anchored_at(&placed)))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        )
     }
 
     /// The DID's state after all its operations, or (with `version_time_ms`) after those
@@ -139,7 +159,7 @@ impl DidRegistry {
         version_time_ms: Option<i64>,
     ) -> Result<Option<DidState>, RegistryError> {
         let mut state: Option<DidState> = None;
-        for (row, at) in self.operations(did).await? {
+        for (sequence, (operation, at)) in self.operations(did).await?.into_iter().enumerate() {
             let included = match (version_time_ms, at) {
                 (None, _) => true,
                 (Some(t), At::Anchored { time_ms, .. }) => time_ms <= t,
@@ -148,17 +168,15 @@ impl DidRegistry {
             if !included {
                 break;
             }
-            // Every stored operation was checked when written: one that no longer applies
-            // means the store was altered.
+            // Every stored operation was checked when written (or, another member's, by
+            // every member before it was final): one that no longer applies means the
+            // store was altered.
             let replayed = match &mut state {
-                None => DidState::create(&row.operation, at).map(|s| state = Some(s)),
-                Some(s) => s.apply(&row.operation, at),
+                None => DidState::create(&operation, at).map(|s| state = Some(s)),
+                Some(s) => s.apply(&operation, at),
             };
             replayed.map_err(|e| {
-                anyhow::anyhow!(
-                    "stored operation {} of {did} does not replay: {e}",
-                    row.sequence
-                )
+                anyhow::anyhow!("stored operation {sequence} of {did} does not replay: {e}")
             })?;
         }
         Ok(state)
@@ -435,6 +453,15 @@ impl DidRegistry {
             now,
         )
         .await
+    }
+}
+
+/// Where a final transaction stands on the chain, as a DID operation's point in time.
+fn anchored_at(placed: &ledger_store::Placed) -> At {
+    At::Anchored {
+        height: placed.height,
+        position: placed.position,
+        time_ms: placed.time_ms,
     }
 }
 
