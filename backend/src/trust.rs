@@ -24,7 +24,7 @@ use crate::error::{DomainError, ErrorKind};
 use crate::keys::KeyStore;
 use crate::ledger::hash::Digest;
 use crate::ledger::store::{self as ledger_store, Ledger};
-use crate::ledger::transaction::Transaction;
+use crate::ledger::transaction::{Kind, Transaction};
 use crate::store::entities::{issued_credentials, schema_registrations, trust_statements};
 use crate::store::has_type;
 use crate::work::Work;
@@ -196,6 +196,10 @@ pub struct TrustRegistry {
     /// database read. Like status allocation, this assumes one issuing process per
     /// database.
     mandated: tokio::sync::OnceCell<std::sync::RwLock<std::collections::HashSet<String>>>,
+    /// On a consortium's chain: the height up to which the statements and registrations
+    /// other members made are applied here ([`TrustRegistry::follow_chain`]), one pass at
+    /// a time.
+    followed: tokio::sync::Mutex<u64>,
 }
 
 impl std::fmt::Debug for TrustRegistry {
@@ -273,7 +277,99 @@ impl TrustRegistry {
             catalog,
             mandates: Default::default(),
             mandated: Default::default(),
+            followed: Default::default(),
         }
+    }
+
+    /// Applies the schema registrations and trust statements final on the shared chain
+    /// since the last pass — those other members made (every member checked each
+    /// statement's signature before it was final): on a consortium, every node reads one
+    /// trust registry. Nothing to do on a single node's chain.
+    async fn follow_chain(&self) -> Result<(), TrustError> {
+        if !self.ledger.genesis().is_consortium() {
+            return Ok(());
+        }
+        let mut followed = self.followed.lock().await;
+        let head = self
+            .ledger
+            .head()
+            .await
+            .map_err(anyhow::Error::from)?
+            .height;
+        if head <= *followed {
+            return Ok(());
+        }
+        for (placed, tx) in
+            ledger_store::sealed_after(&self.db, Kind::SchemaRegistration, *followed).await?
+        {
+            let Transaction::SchemaRegistration { hash, name } = tx else {
+                continue;
+            };
+            let hash = hash.to_hex();
+            if schema_registrations::Entity::find_by_id(hash.clone())
+                .one(&self.db)
+                .await?
+                .is_none()
+            {
+                schema_registrations::ActiveModel {
+                    hash: Set(hash),
+                    name: Set(name),
+                    at_ms: Set(placed.time_ms),
+                }
+                .insert(&self.db)
+                .await?;
+            }
+        }
+        for (_, tx) in ledger_store::sealed_after(&self.db, Kind::TrustStatement, *followed).await?
+        {
+            let Transaction::TrustStatement { statement: jws } = tx else {
+                continue;
+            };
+            let Some(statement) = jose::decode(&jws)
+                .ok()
+                .and_then(|d| serde_json::from_value::<Statement>(d.payload).ok())
+            else {
+                continue;
+            };
+            if trust_statements::Entity::find_by_id(statement.id.clone())
+                .one(&self.db)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            trust_statements::Model {
+                statement: jws,
+                ..row_of(&statement, None)
+            }
+            .into_active_model()
+            .reset_all()
+            .insert(&self.db)
+            .await?;
+            match (statement.kind, &statement.parent, &statement.subject) {
+                (StatementKind::Revocation, Some(target), _) => {
+                    trust_statements::Entity::update_many()
+                        .col_expr(
+                            trust_statements::Column::RevokedAtMs,
+                            Expr::value(signed_ms(&statement.issued)),
+                        )
+                        .filter(trust_statements::Column::Id.eq(target.as_str()))
+                        .exec(&self.db)
+                        .await?;
+                }
+                (StatementKind::Delegation, _, Some(subject)) => {
+                    if let Some(mandated) = self.mandated.get() {
+                        mandated
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(subject.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        *followed = head;
+        Ok(())
     }
 
     fn credential_type(&self, name: &str) -> Result<Arc<CredentialType>, TrustError> {
@@ -289,6 +385,7 @@ impl TrustRegistry {
         now: DateTime<Utc>,
     ) -> Result<schema_registrations::Model, TrustError> {
         self.root_key()?;
+        self.follow_chain().await?;
         let t = self.credential_type(name)?;
         let hash = t.schema_hash.to_hex();
         if schema_registrations::Entity::find_by_id(hash.clone())
@@ -317,6 +414,7 @@ impl TrustRegistry {
 
     /// Every registered schema.
     pub async fn schemas(&self) -> Result<Vec<schema_registrations::Model>, TrustError> {
+        self.follow_chain().await?;
         Ok(schema_registrations::Entity::find()
             .order_by_asc(schema_registrations::Column::Name)
             .all(&self.db)
@@ -325,6 +423,7 @@ impl TrustRegistry {
 
     /// The schema hashes of `types`, each registered on the chain.
     async fn registered(&self, types: &[String]) -> Result<Vec<String>, TrustError> {
+        self.follow_chain().await?;
         let mut hashes = Vec::with_capacity(types.len());
         for name in types {
             let hash = self.credential_type(name)?.schema_hash.to_hex();
@@ -539,6 +638,7 @@ impl TrustRegistry {
         tenant_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<trust_statements::Model, TrustError> {
+        self.follow_chain().await?;
         let target = trust_statements::Entity::find_by_id(id.to_owned())
             .one(&self.db)
             .await?
@@ -584,6 +684,7 @@ impl TrustRegistry {
         &self,
         subject: &str,
     ) -> Result<Vec<trust_statements::Model>, TrustError> {
+        self.follow_chain().await?;
         Ok(trust_statements::Entity::find()
             .filter(trust_statements::Column::Subject.eq(subject))
             .filter(trust_statements::Column::Kind.ne(StatementKind::Revocation.as_str()))

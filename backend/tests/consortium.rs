@@ -534,6 +534,43 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
     }
     let credentials = &credentials[0];
 
+    // Node 1, the root authority, registers the type's schema and accredits its issuer;
+    // node 3 reads both from the chain: what node 1 issues afterwards passes node 3's
+    // accreditation check.
+    let root_authority = token_for(root, 1, "trust");
+    let (status, body) = first.request(
+        "POST",
+        "/trust/schemas",
+        &root_authority,
+        Some(&json!({"type": "FoodIngredientCertificate"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = first.request(
+        "POST",
+        "/trust/accreditations",
+        &root_authority,
+        Some(&json!({"subject": credentials[0]["issuer"],
+                     "credentialTypes": ["FoodIngredientCertificate"]})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (_, later) = first.request(
+        "POST",
+        "/credentials/issue",
+        &issuer,
+        Some(&process::certificate()),
+    );
+    let later = later["verifiableCredential"].clone();
+    wait_until(
+        third,
+        "accredited on node 3",
+        Duration::from_secs(15),
+        || {
+            let body = verify(&later);
+            outcome(&body, "accreditation").map(|o| o.0) == Some(json!("passed"))
+                && body["verdict"] == "valid"
+        },
+    );
+
     // Node 1's store altered: the newest suspension list version it serves is not the one
     // the chain anchors (re-hashed in its store, so node 1 itself serves it). Node 3
     // refuses it and cannot tell the status: indeterminate, never valid.

@@ -167,7 +167,7 @@ pub async fn enqueue(conn: &impl ConnectionTrait, anchors: Vec<Anchor>) -> Resul
 /// Every sealed transaction of `kind`, in chain order (a row that does not decode is left
 /// to `certus chain verify` to report).
 pub async fn anchored(conn: &impl ConnectionTrait, kind: Kind) -> Result<Vec<Transaction>, DbErr> {
-    Ok(rows_of_kind(conn, kind)
+    Ok(rows_of_kind(conn, kind, 0)
         .await?
         .iter()
         .filter_map(|(_, _, data)| Transaction::decode(data).ok())
@@ -180,7 +180,16 @@ pub async fn sealed(
     conn: &impl ConnectionTrait,
     kind: Kind,
 ) -> Result<Vec<(Placed, Transaction)>, DbErr> {
-    let rows = rows_of_kind(conn, kind).await?;
+    sealed_after(conn, kind, 0).await
+}
+
+/// [`sealed`], in the blocks after height `after` only.
+pub async fn sealed_after(
+    conn: &impl ConnectionTrait,
+    kind: Kind,
+    after: u64,
+) -> Result<Vec<(Placed, Transaction)>, DbErr> {
+    let rows = rows_of_kind(conn, kind, after).await?;
     let times = block_times(conn, rows.iter().map(|(height, _, _)| *height)).await?;
     Ok(rows
         .into_iter()
@@ -195,10 +204,12 @@ pub async fn sealed(
         .collect())
 }
 
-/// The sealed transactions of `kind` in chain order: block height, position, encoding.
+/// The sealed transactions of `kind` in the blocks after height `after`, in chain order:
+/// block height, position, encoding.
 async fn rows_of_kind(
     conn: &impl ConnectionTrait,
     kind: Kind,
+    after: u64,
 ) -> Result<Vec<(i64, i64, Vec<u8>)>, DbErr> {
     ledger_transactions::Entity::find()
         .select_only()
@@ -206,6 +217,7 @@ async fn rows_of_kind(
         .column(ledger_transactions::Column::Position)
         .column(ledger_transactions::Column::Data)
         .filter(ledger_transactions::Column::Kind.eq(i16::from(kind)))
+        .filter(ledger_transactions::Column::BlockHeight.gt(after as i64))
         .order_by_asc(ledger_transactions::Column::BlockHeight)
         .order_by_asc(ledger_transactions::Column::Position)
         .into_tuple()
