@@ -230,6 +230,10 @@ pub enum CheckError {
     /// served by that member's node (the lists of non-members are never fetched).
     #[error("the status list {0} is neither this node's nor another member's anchored on the chain, and the lists of non-members are never fetched")]
     NotLocal(String),
+    /// Another member's list with no version final on the chain yet (a new list is, within
+    /// a block of the first credential that names it).
+    #[error("the status list {0} of another member has no version final on the chain yet")]
+    NotYetAnchored(String),
     /// Another member's list could not be fetched.
     #[error("the status list version {url} could not be fetched: {why}")]
     Unreachable { url: String, why: String },
@@ -256,7 +260,9 @@ impl CheckError {
     /// Stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotLocal(_) | Self::Unreachable { .. } => "STATUS_LIST_UNAVAILABLE",
+            Self::NotLocal(_) | Self::NotYetAnchored(_) | Self::Unreachable { .. } => {
+                "STATUS_LIST_UNAVAILABLE"
+            }
             Self::NotAnchored { .. } => "STATUS_LIST_NOT_ANCHORED",
             Self::NoSuchList(_) => "STATUS_LIST_NOT_FOUND",
             Self::PurposeMismatch { .. } => "STATUS_PURPOSE_MISMATCH",
@@ -271,6 +277,7 @@ impl CheckError {
         matches!(
             self,
             Self::NotLocal(_)
+                | Self::NotYetAnchored(_)
                 | Self::Unreachable { .. }
                 | Self::NotAnchored { .. }
                 | Self::Store(_)
@@ -327,7 +334,7 @@ impl StatusLists {
         let list = member_list_id(url).ok_or_else(not_local)?;
         let (version, hash) = crate::ledger::store::newest_list_version(&self.db, list)
             .await?
-            .ok_or_else(not_local)?;
+            .ok_or_else(|| CheckError::NotYetAnchored(url.to_owned()))?;
         let cached = self
             .members
             .read()
@@ -417,4 +424,27 @@ fn member_list_id(url: &str) -> Option<ListId> {
     }
     let (_, id) = rest.rsplit_once("/status/")?;
     ListId::parse(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CheckError;
+
+    #[test]
+    fn what_could_not_be_checked_is_indeterminate_never_a_failure() {
+        let url = || "https://a.example/status/0123456789abcdef0123456789abcdef".to_owned();
+        for error in [
+            CheckError::NotLocal(url()),
+            CheckError::NotYetAnchored(url()),
+            CheckError::Unreachable {
+                url: url(),
+                why: "HTTP 503".into(),
+            },
+            CheckError::NotAnchored { url: url() },
+        ] {
+            assert!(error.is_indeterminate(), "{error}");
+        }
+        let wrong = CheckError::OutOfRange { index: 9, len: 8 };
+        assert!(!wrong.is_indeterminate());
+    }
 }
