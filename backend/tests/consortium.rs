@@ -481,20 +481,25 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
             .and_then(|r| r.iter().find(|r| r["check"] == check))
             .map(|r| (r["outcome"].clone(), r["code"].clone()))
     };
-    // Node 3 knows where node 1's API answers: node 1 told its peers.
-    let (_, peers) = third.request("GET", "/chain/peers", "", None);
-    let announced = peers["peers"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["name"] == "node-1"))
-        .map(|p| p["publicUrl"].clone());
-    assert_eq!(
-        announced,
-        Some(json!(format!("http://{}", first.addr))),
-        "{peers}"
+    // Node 3 learns where node 1's API answers: node 1 tells its peers.
+    let announced = || {
+        let (_, peers) = third.request("GET", "/chain/peers", "", None);
+        peers["peers"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == "node-1"))
+            .map(|p| p["publicUrl"].clone())
+    };
+    wait_until(
+        third,
+        "node 1's public URL",
+        Duration::from_secs(10),
+        || announced() == Some(json!(format!("http://{}", first.addr))),
     );
     for vc in credentials.iter().flatten() {
         let checked = verify(vc);
         assert_eq!(checked["verdict"], "valid", "{checked}");
+        // The lists read are named with the institution whose node serves them.
+        assert_eq!(checked["statusLists"][0]["member"], "node-1", "{checked}");
         assert_eq!(
             outcome(&checked, "status").map(|o| o.0),
             Some(json!("passed"))

@@ -576,6 +576,10 @@ pub struct PublishedList {
     pub version: u64,
     /// Hex hash of the list credential as served, anchored on the chain.
     pub hash: String,
+    /// On a consortium's chain, for another member's list: that member's name — the
+    /// institution whose node serves the issuer's lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 /// Result of a status change.

@@ -89,13 +89,18 @@ impl Consortium {
 /// The members' nodes are where their status lists are served: another member's list is
 /// fetched only from a URL under a public URL that member announced.
 impl crate::status::Members for Consortium {
-    fn serves(&self, url: &str) -> bool {
-        self.status.borrow().peers.iter().any(|peer| {
-            peer.public_url.as_deref().is_some_and(|base| {
-                url.strip_prefix(base)
-                    .is_some_and(|rest| rest.starts_with("/status/"))
+    fn serving(&self, url: &str) -> Option<String> {
+        self.status
+            .borrow()
+            .peers
+            .iter()
+            .find(|peer| {
+                peer.public_url.as_deref().is_some_and(|base| {
+                    url.strip_prefix(base)
+                        .is_some_and(|rest| rest.starts_with("/status/"))
+                })
             })
-        })
+            .map(|peer| peer.name.clone())
     }
 }
 
@@ -204,14 +209,17 @@ mod tests {
             public_url: Arc::new(watch::channel(None).0),
         };
         let list = "0123456789abcdef0123456789abcdef";
-        assert!(consortium.serves(&format!("https://a.example/certus/status/{list}")));
+        assert_eq!(
+            consortium.serving(&format!("https://a.example/certus/status/{list}")),
+            Some("member".to_owned())
+        );
         for elsewhere in [
             format!("https://a.example/status/{list}"),
             format!("https://a.example/certus-other/status/{list}"),
             format!("http://10.0.0.1/status/{list}"),
             format!("https://a.example.evil/certus/status/{list}"),
         ] {
-            assert!(!consortium.serves(&elsewhere), "{elsewhere}");
+            assert_eq!(consortium.serving(&elsewhere), None, "{elsewhere}");
         }
     }
 }

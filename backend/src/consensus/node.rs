@@ -239,7 +239,11 @@ impl Node {
                 Ok(Sync::Status { height, public_url }) => {
                     self.peers.entry(from).or_insert((None, Instant::now())).0 = Some(height);
                     if let Some(url) = public_url {
-                        self.public_urls.insert(from, url);
+                        if self.public_urls.get(&from) != Some(&url) {
+                            tracing::debug!(peer = %from.to_hex(), url = url.as_str(), "a peer announced its public URL");
+                            self.public_urls.insert(from, url);
+                            self.publish_status();
+                        }
                     }
                 }
                 Ok(Sync::BlocksFrom { height }) => {

@@ -315,6 +315,7 @@ impl StatusLists {
                     status_purpose: p.purpose,
                     version: p.version,
                     hash: p.hash.to_hex(),
+                    member: None,
                 };
                 self.remember(p);
                 summary

@@ -48,8 +48,8 @@ const MAX_FETCHED: usize = 1 << 20;
 
 /// The other members of this node's consortium, as far as status lists go.
 pub trait Members: Send + Sync {
-    /// Whether `url` is under the public URL of a member's node.
-    fn serves(&self, url: &str) -> bool;
+    /// The name of the member under whose node's public URL `url` is, if any.
+    fn serving(&self, url: &str) -> Option<String>;
 }
 
 /// The status lists of this node: allocation, changes, publication and the served cache.
@@ -328,9 +328,11 @@ impl StatusLists {
     /// stranger's, and is not fetched.
     async fn member_list(&self, url: &str) -> Result<Arc<Published>, CheckError> {
         let not_local = || CheckError::NotLocal(url.to_owned());
-        if !self.members_at.as_ref().is_some_and(|m| m.serves(url)) {
-            return Err(not_local());
-        }
+        let member = self
+            .members_at
+            .as_ref()
+            .and_then(|m| m.serving(url))
+            .ok_or_else(not_local)?;
         let list = member_list_id(url).ok_or_else(not_local)?;
         let (version, hash) = crate::ledger::store::newest_list_version(&self.db, list)
             .await?
@@ -364,7 +366,11 @@ impl StatusLists {
             return Err(not_anchored());
         }
         let text = String::from_utf8(bytes).map_err(|_| not_anchored())?;
-        let published = Arc::new(Published::parse(list, version, text).ok_or_else(not_anchored)?);
+        let published = Published::parse(list, version, text).ok_or_else(not_anchored)?;
+        let published = Arc::new(Published {
+            member: Some(member),
+            ..published
+        });
         self.members
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -378,7 +384,12 @@ impl StatusLists {
         let Some(list) = member_list_id(url) else {
             return Ok(None);
         };
-        if !self.members_at.as_ref().is_some_and(|m| m.serves(url)) {
+        if self
+            .members_at
+            .as_ref()
+            .and_then(|m| m.serving(url))
+            .is_none()
+        {
             return Ok(None);
         }
         let partner = list.suspension_partner();

@@ -31,6 +31,8 @@ pub struct Published {
     pub credential: String,
     pub bits: StatusBits,
     pub published_at: DateTime<Utc>,
+    /// Another member's list: that member's name (`None` for this node's own).
+    pub member: Option<String>,
 }
 
 impl Published {
@@ -62,6 +64,7 @@ impl Published {
             credential,
             bits,
             published_at: valid_from.with_timezone(&chrono::Utc),
+            member: None,
         })
     }
 }
@@ -146,6 +149,7 @@ impl StatusLists {
             credential,
             bits,
             published_at: now,
+            member: None,
         }))
     }
 }

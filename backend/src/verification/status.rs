@@ -212,6 +212,7 @@ impl Verifier {
                         status_purpose: entry.purpose,
                         version: published.version,
                         hash: published.hash.to_hex(),
+                        member: published.member.clone(),
                     });
                     if set {
                         let (code, state) = match entry.purpose {

@@ -44,7 +44,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub listening_at: Instant,
     /// The log line of each block the server sealed (or, on a consortium's chain, stored
-    /// as final), each change of its quorum and each refusal, read as it happens.
+    /// as final), each change of its quorum or validators, each refusal and each peer's
+    /// announced public URL, read as it happens.
     sealed: Mutex<Receiver<String>>,
 }
 
@@ -93,6 +94,7 @@ impl Server {
                     "quorum changed",
                     "refused",
                     "the validators changed",
+                    "announced its public URL",
                 ]
                 .iter()
                 .any(|e| line.contains(e));
