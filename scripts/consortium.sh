@@ -10,9 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-ensure_rust
-ensure_system_packages
-build_frontend
+prepare_serving
 cargo build --quiet -p certus-server
 bin=$PWD/target/debug/certus
 dir=${1:-consortium}

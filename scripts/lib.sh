@@ -63,3 +63,10 @@ check_layers() {
 build_frontend() {
   ./scripts/build-frontend.sh
 }
+
+# What serving needs: the toolchain, the build's Debian packages and the web app.
+prepare_serving() {
+  ensure_rust
+  ensure_system_packages
+  build_frontend
+}

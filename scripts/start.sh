@@ -5,7 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-ensure_rust
-ensure_system_packages
-build_frontend
+prepare_serving
 exec cargo run --quiet -p certus-server -- serve "$@"

@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use process::members::{
-    agree, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready, receipt, token,
-    token_for, up, wait_until,
+    agree, anchored_on, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready,
+    receipt, token, token_for, up, wait_until,
 };
 use process::{count, run, Server};
 use serde_json::json;
@@ -202,11 +202,12 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
     let restarted_ms = now_ms();
     nodes[2] = Some(start(3));
     let first = up(&nodes, 1);
-    wait_until(
+    anchored_on(
         first,
+        &tokens[0],
+        &stuck,
         "final again with a quorum",
         Duration::from_secs(20),
-        || receipt(first, &tokens[0], &stuck).0 == 200,
     );
     let (_, anchored) = receipt(first, &tokens[0], &stuck);
     let header = &anchored["receipt"]["header"];
@@ -301,9 +302,13 @@ fn validators_change_by_a_quorum_of_signatures_a_new_member_votes_and_a_founder_
     let mut nodes: Vec<Option<Server>> = (1..=5).map(|i| Some(start(i))).collect();
     (1..=4).for_each(|i| ready(up(&nodes, i)));
     let before = issue(up(&nodes, 1), &tokens[0]);
-    wait_until(up(&nodes, 1), "anchored", Duration::from_secs(15), || {
-        receipt(up(&nodes, 1), &tokens[0], &before).0 == 200
-    });
+    anchored_on(
+        up(&nodes, 1),
+        &tokens[0],
+        &before,
+        "anchored",
+        Duration::from_secs(15),
+    );
 
     // Node 1 proposes to add member 5; a stranger's signature, too few signatures or a
     // change not signed at all are refused; nodes 2 and 3 sign: three of four.
@@ -353,11 +358,12 @@ fn validators_change_by_a_quorum_of_signatures_a_new_member_votes_and_a_founder_
     nodes[3].take().expect("node 4").kill();
     let on_five = issue(up(&nodes, 5), &tokens[4]);
     let fifth = up(&nodes, 5);
-    wait_until(
+    anchored_on(
         fifth,
+        &tokens[4],
+        &on_five,
         "anchored by the new set",
         Duration::from_secs(30),
-        || receipt(fifth, &tokens[4], &on_five).0 == 200,
     );
     let (_, anchored) = receipt(fifth, &tokens[4], &on_five);
     let votes = &anchored["receipt"]["signatures"];
@@ -400,11 +406,12 @@ fn validators_change_by_a_quorum_of_signatures_a_new_member_votes_and_a_founder_
     nodes[0].take().expect("node 1").kill();
     let after = issue(up(&nodes, 3), &tokens[2]);
     let third = up(&nodes, 3);
-    wait_until(
+    anchored_on(
         third,
+        &tokens[2],
+        &after,
         "anchored without node 1",
         Duration::from_secs(30),
-        || receipt(third, &tokens[2], &after).0 == 200,
     );
     // Node 4, back, crosses both changes as it catches up.
     nodes[3] = Some(start(4));

@@ -19,8 +19,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use process::members::{
-    agree, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready, receipt, token,
-    up, wait_until,
+    agree, anchored_on, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready,
+    receipt, token, up,
 };
 use process::{run, Server};
 
@@ -186,9 +186,13 @@ fn a_partitioned_consortium_goes_on_with_a_quorum_and_heals_without_a_fork() {
     let nodes: Vec<Option<Server>> = (1..=MEMBERS).map(|i| Some(start(i))).collect();
     nodes.iter().flatten().for_each(ready);
     let first = issue(up(&nodes, 1), &tokens[0]);
-    wait_until(up(&nodes, 1), "anchored", Duration::from_secs(30), || {
-        receipt(up(&nodes, 1), &tokens[0], &first).0 == 200
-    });
+    anchored_on(
+        up(&nodes, 1),
+        &tokens[0],
+        &first,
+        "anchored",
+        Duration::from_secs(30),
+    );
     agree(&nodes);
 
     // Node 4 cut off: the other three finalise without it; it finalises nothing.
@@ -196,11 +200,12 @@ fn a_partitioned_consortium_goes_on_with_a_quorum_and_heals_without_a_fork() {
     no_quorum(up(&nodes, 4));
     let alone = issue(up(&nodes, 4), &tokens[3]);
     let during = issue(up(&nodes, 2), &tokens[1]);
-    wait_until(
+    anchored_on(
         up(&nodes, 2),
+        &tokens[1],
+        &during,
         "anchored by three",
         Duration::from_secs(30),
-        || receipt(up(&nodes, 2), &tokens[1], &during).0 == 200,
     );
     let majority = head(up(&nodes, 2));
     assert!(head(up(&nodes, 4)).0 < majority.0, "the cut node kept up");
@@ -209,11 +214,12 @@ fn a_partitioned_consortium_goes_on_with_a_quorum_and_heals_without_a_fork() {
     // Healed: it catches up, and what it issued while cut off is anchored.
     network.heal(4);
     ready(up(&nodes, 4));
-    wait_until(
+    anchored_on(
         up(&nodes, 4),
+        &tokens[3],
+        &alone,
         "what the cut node issued anchored",
         Duration::from_secs(60),
-        || receipt(up(&nodes, 4), &tokens[3], &alone).0 == 200,
     );
     agree(&nodes);
 
@@ -236,11 +242,12 @@ fn a_partitioned_consortium_goes_on_with_a_quorum_and_heals_without_a_fork() {
     network.heal(4);
     for (i, id) in &stuck {
         let server = up(&nodes, *i);
-        wait_until(
+        anchored_on(
             server,
+            &tokens[i - 1],
+            id,
             "final after healing",
             Duration::from_secs(60),
-            || receipt(server, &tokens[i - 1], id).0 == 200,
         );
     }
     agree(&nodes);

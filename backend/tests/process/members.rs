@@ -89,6 +89,12 @@ pub fn receipt(server: &Server, token: &str, id: &str) -> (u16, Value) {
     server.request("GET", &format!("/credentials/{id}/receipt"), token, None)
 }
 
+/// Waits until `server` answers the receipt of credential `id` (anchored in a final
+/// block), within `within`; fails naming `what`.
+pub fn anchored_on(server: &Server, token: &str, id: &str, what: &str, within: Duration) {
+    wait_until(server, what, within, || receipt(server, token, id).0 == 200);
+}
+
 /// Waits until `server` sees itself connected to a quorum (ready).
 pub fn ready(server: &Server) {
     wait_until(
