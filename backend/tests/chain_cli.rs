@@ -121,18 +121,11 @@ fn acknowledged_issuances_survive_sigkill_and_are_anchored_within_two_intervals_
     assert!(ok, "{out}");
 
     // One byte of a stored header changed in the SQLite file: `chain verify` names its block.
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        use sea_orm::ConnectionTrait;
-        let url = format!("sqlite://{}", other.path().join("certus.db").display());
-        let db = sea_orm::Database::connect(url).await.expect("sqlite");
-        db.execute_unprepared(
-            "UPDATE ledger_blocks SET header = replace(header, '\"timeMs\":', '\"timeMs\":9') \
-             WHERE height = 2",
-        )
-        .await
-        .expect("tamper");
-    });
+    process::execute(
+        other.path(),
+        "UPDATE ledger_blocks SET header = replace(header, '\"timeMs\":', '\"timeMs\":9') \
+         WHERE height = 2",
+    );
     let (ok, out) = run(certus(other.path()).args(["chain", "verify"]));
     assert!(!ok && out.contains("block 2 does not hold"), "{out}");
 
@@ -181,19 +174,13 @@ fn a_backup_restored_from_before_an_erasure_is_caught_up_with_the_chain_and_eras
         backup.path().join("master.key"),
     )
     .expect("key");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        use sea_orm::ConnectionTrait;
-        let url = format!("sqlite://{}", dir.path().join("certus.db").display());
-        let db = sea_orm::Database::connect(url).await.expect("sqlite");
-        db.execute_unprepared(&format!(
+    process::execute(
+        dir.path(),
+        &format!(
             "VACUUM INTO '{}'",
             backup.path().join("certus.db").display()
-        ))
-        .await
-        .expect("backup");
-    });
-    drop(runtime);
+        ),
+    );
 
     let (status, erasure) = server.request(
         "POST",

@@ -17,7 +17,7 @@ use process::members::{
     agree, anchored_on, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready,
     receipt, token, token_for, up, wait_until,
 };
-use process::{count, run, Server};
+use process::{count, execute, query_row, run, Server};
 use serde_json::json;
 
 const MEMBERS: usize = 4;
@@ -225,31 +225,20 @@ fn four_nodes_agree_survive_one_fault_stop_without_a_quorum_and_verify_their_cha
         chain_verifies(root, i);
     }
     // One byte of one stored vote changed: `chain verify` names the block.
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        use sea_orm::ConnectionTrait;
-        let url = format!("sqlite://{}", node_dir(root, 2).join("certus.db").display());
-        let db = sea_orm::Database::connect(url).await.expect("sqlite");
-        let read = format!("SELECT signatures FROM ledger_blocks WHERE height = {height}");
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                read,
-            ))
-            .await
-            .expect("query")
-            .expect("the block");
-        let votes: String = row.try_get("", "signatures").expect("votes");
-        // The first vote's signature starts right after its key.
-        let at = votes.find("\"signature\":\"").expect("a vote") + 13;
-        let digit = if &votes[at..=at] == "0" { "1" } else { "0" };
-        let tampered = format!("{}{digit}{}", &votes[..at], &votes[at + 1..]);
-        db.execute_unprepared(&format!(
-            "UPDATE ledger_blocks SET signatures = '{tampered}' WHERE height = {height}"
-        ))
-        .await
-        .expect("tamper");
-    });
+    let votes: String = query_row(
+        &node_dir(root, 2),
+        &format!("SELECT signatures FROM ledger_blocks WHERE height = {height}"),
+    )
+    .try_get("", "signatures")
+    .expect("votes");
+    // The first vote's signature starts right after its key.
+    let at = votes.find("\"signature\":\"").expect("a vote") + 13;
+    let digit = if &votes[at..=at] == "0" { "1" } else { "0" };
+    let tampered = format!("{}{digit}{}", &votes[..at], &votes[at + 1..]);
+    execute(
+        &node_dir(root, 2),
+        &format!("UPDATE ledger_blocks SET signatures = '{tampered}' WHERE height = {height}"),
+    );
     let (ok, out) = run(node(root, 2).args(["chain", "verify"]));
     assert!(
         !ok && out.contains(&format!("block {height} does not hold")),
@@ -593,31 +582,22 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
         .to_owned();
     let list = url.rsplit('/').next().expect("a list id").to_owned();
     let db = node_dir(root, 1);
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        use sea_orm::ConnectionTrait;
-        let url = format!("sqlite://{}", db.join("certus.db").display());
-        let db = sea_orm::Database::connect(url).await.expect("sqlite");
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                format!("SELECT version, credential FROM status_list_versions WHERE list_id = '{list}' ORDER BY version DESC"),
-            ))
-            .await
-            .expect("query")
-            .expect("a version");
-        let version: i64 = row.try_get("", "version").expect("version");
-        let credential: String = row.try_get("", "credential").expect("credential");
-        let forged = credential.replacen("\"suspension\"", "\"suspension\" ", 1);
-        let hash = certus_server::ledger::transaction::status_list_hash(forged.as_bytes());
-        db.execute_unprepared(&format!(
+    let row = query_row(
+        &db,
+        &format!("SELECT version, credential FROM status_list_versions WHERE list_id = '{list}' ORDER BY version DESC"),
+    );
+    let version: i64 = row.try_get("", "version").expect("version");
+    let credential: String = row.try_get("", "credential").expect("credential");
+    let forged = credential.replacen("\"suspension\"", "\"suspension\" ", 1);
+    let hash = certus_server::ledger::transaction::status_list_hash(forged.as_bytes());
+    execute(
+        &db,
+        &format!(
             "UPDATE status_list_versions SET credential = '{}', hash = '{}' WHERE list_id = '{list}' AND version = {version}",
             forged.replace('\'', "''"),
             hash.to_hex()
-        ))
-        .await
-        .expect("tamper");
-    });
+        ),
+    );
     wait_until(
         third,
         "the altered list refused",

@@ -224,21 +224,48 @@ pub fn certificate() -> Value {
 
 /// Rows of `table` matching `condition` in the SQLite store of `dir`.
 pub fn count(dir: &Path, table: &str, condition: &str) -> i64 {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
+    query_row(
+        dir,
+        &format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}"),
+    )
+    .try_get::<i64>("", "n")
+    .expect("n")
+}
+
+/// The first row `query` answers in the SQLite store of `dir` (there must be one).
+pub fn query_row(dir: &Path, query: &str) -> sea_orm::QueryResult {
+    on_store(dir, |db| async move {
         use sea_orm::ConnectionTrait;
-        let url = format!("sqlite://{}", dir.join("certus.db").display());
-        let db = sea_orm::Database::connect(url).await.expect("sqlite");
-        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
         db.query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
-            sql,
+            query.to_owned(),
         ))
         .await
         .expect("query")
         .expect("a row")
-        .try_get::<i64>("", "n")
-        .expect("n")
+    })
+}
+
+/// Runs `statement` on the SQLite store of `dir`: a test altering a store behind the
+/// node's back.
+pub fn execute(dir: &Path, statement: &str) {
+    on_store(dir, |db| async move {
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared(statement)
+            .await
+            .expect("the statement");
+    })
+}
+
+/// `work` on a connection to the SQLite store of `dir`.
+fn on_store<T, F: std::future::Future<Output = T>>(
+    dir: &Path,
+    work: impl FnOnce(sea_orm::DatabaseConnection) -> F,
+) -> T {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", dir.join("certus.db").display());
+        work(sea_orm::Database::connect(url).await.expect("sqlite")).await
     })
 }
 
