@@ -254,33 +254,32 @@ pub async fn newest_list_version(
     conn: &impl ConnectionTrait,
     list: ListId,
 ) -> Result<Option<(u64, Digest)>, DbErr> {
-    // A version's encoding is its kind, the list id, then version and hash: every version
-    // of one list falls between these two, byte for byte.
+    // A version's encoding is its kind, the list id, then the version (big-endian) and the
+    // hash: every version of one list falls between these two, byte for byte, and the
+    // greatest encoding is the newest version's.
     let bound = |fill: u8| {
         let mut bytes = vec![Kind::StatusListVersion as u8];
         bytes.extend_from_slice(&list.0);
         bytes.extend_from_slice(&[fill; 40]);
         bytes
     };
-    let versions: Vec<Vec<u8>> = ledger_transactions::Entity::find()
+    let newest: Option<Vec<u8>> = ledger_transactions::Entity::find()
         .select_only()
         .column(ledger_transactions::Column::Data)
         .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::StatusListVersion)))
         .filter(ledger_transactions::Column::Data.between(bound(0x00), bound(0xff)))
+        .order_by_desc(ledger_transactions::Column::Data)
         .into_tuple()
-        .all(conn)
+        .one(conn)
         .await?;
-    Ok(versions
-        .iter()
-        .filter_map(|data| match Transaction::decode(data) {
-            Ok(Transaction::StatusListVersion {
-                list: found,
-                version,
-                hash,
-            }) if found == list => Some((version, hash)),
-            _ => None,
-        })
-        .max_by_key(|(version, _)| *version))
+    Ok(match newest.map(|data| Transaction::decode(&data)) {
+        Some(Ok(Transaction::StatusListVersion {
+            list: found,
+            version,
+            hash,
+        })) if found == list => Some((version, hash)),
+        _ => None,
+    })
 }
 
 /// Whether `tx` is on the chain or waiting in the outbox for the next block (found by its
