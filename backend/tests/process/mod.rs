@@ -9,12 +9,13 @@
 pub mod ids;
 pub mod members;
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -47,7 +48,12 @@ pub struct Server {
     /// as final), each change of its quorum or validators, each refusal and each peer's
     /// announced public URL, read as it happens.
     sealed: Mutex<Receiver<String>>,
+    /// The last [`RECENT`] lines it logged: shown when a test fails while it runs.
+    recent: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// Log lines of a server kept for a failing test's report.
+const RECENT: usize = 300;
 
 impl Server {
     pub fn start(data_dir: &Path) -> Self {
@@ -83,10 +89,19 @@ impl Server {
         let stderr = child.stderr.take().expect("stderr");
         let (tell, sealed) = channel();
         let show = std::env::var_os("CERTUS_TEST_SERVER_LOGS").is_some();
+        let recent = Arc::new(Mutex::new(VecDeque::with_capacity(RECENT)));
+        let kept = recent.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if show {
                     eprintln!("{line}");
+                }
+                {
+                    let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+                    if kept.len() == RECENT {
+                        kept.pop_front();
+                    }
+                    kept.push_back(line.clone());
                 }
                 let event = [
                     "sealed a block",
@@ -117,6 +132,7 @@ impl Server {
             addr,
             listening_at: Instant::now(),
             sealed: Mutex::new(sealed),
+            recent,
         }
     }
 
@@ -206,6 +222,18 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.child.kill().ok();
         self.child.wait().ok();
+        // A failing test shows what each of its servers logged last.
+        if std::thread::panicking() {
+            let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            eprintln!(
+                "--- the last {} log lines of the server at {}",
+                recent.len(),
+                self.addr
+            );
+            for line in recent.iter() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
