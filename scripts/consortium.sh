@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A four-member consortium on this machine, in one command: three institutions and a
-# regulator, each a `certus` node with its own SQLite store under DIR (default
+# regulator (member 4, the root authority), each a `certus` node with its own SQLite store under DIR (default
 # ./consortium), its API at http://127.0.0.1:8081 … 8084 and its peer port at 7101 … 7104.
 # The first start makes the members (`certus consortium init`); later starts reuse them.
 # Prints an API key of each member (issue, status, verify, read, trust) to DIR/keys.env,
@@ -16,7 +16,7 @@ bin=$PWD/target/debug/certus
 dir=${1:-consortium}
 unset CERTUS_CHAIN_ID CERTUS_GENESIS DATABASE_URL CERTUS_DATA_DIR CERTUS_ADDR CERTUS_PUBLIC_URL
 if [ ! -f "$dir/genesis.json" ]; then
-  RUST_LOG=warn "$bin" consortium init --members 4 --out "$dir" --p2p-base 7101 >/dev/null
+  RUST_LOG=warn "$bin" consortium init --members 4 --out "$dir" --p2p-base 7101 --root node-4 >/dev/null
 fi
 pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

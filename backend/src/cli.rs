@@ -223,6 +223,10 @@ pub enum ConsortiumCommand {
         /// Member I listens for peers on 127.0.0.1 at this port + I - 1.
         #[arg(long = "p2p-base", default_value_t = 7100)]
         p2p_base: u16,
+        /// The member (`node-I`) whose validator key acts as the trust registry's root
+        /// authority, the regulator (default: the first).
+        #[arg(long)]
+        root: Option<String>,
     },
 }
 
@@ -535,6 +539,7 @@ pub async fn consortium(
             members,
             out,
             p2p_base,
+            root,
         } => {
             let mut listed = Vec::new();
             for i in 1..=members {
@@ -564,7 +569,8 @@ pub async fn consortium(
                 });
                 db.close().await?;
             }
-            let genesis = Genesis::consortium(chain, listed, None, now.timestamp_millis())?;
+            let genesis =
+                Genesis::consortium(chain, listed, root.as_deref(), now.timestamp_millis())?;
             let hash = write_genesis(&genesis, &out.join(crate::config::GENESIS_FILE))?;
             for (i, member) in genesis.members.iter().enumerate() {
                 let data_dir = out.join(format!("node-{}", i + 1));

@@ -47,6 +47,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             let app = certus_server::app(state.clone(), &server);
             let webhooks =
                 certus_server::kyc::webhooks::spawn(state.kyc.clone(), Duration::from_secs(1));
+            // On a consortium, relied-on credentials other members issued are followed
+            // through the shared chain.
+            let watch = state
+                .consortium
+                .as_ref()
+                .map(|c| certus_server::kyc::watch::spawn(state.kyc.clone(), c.heads()));
             let retention = certus_server::privacy::retention::spawn(
                 state.privacy.clone(),
                 Duration::from_secs(server.retention_interval_secs),
@@ -73,6 +79,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             .await;
             webhooks.abort();
             retention.abort();
+            if let Some(watch) = watch {
+                watch.abort();
+            }
             if let Some(producer) = producer {
                 producer.abort();
                 // Anchors acknowledged by the last requests go into a final block.

@@ -1,6 +1,7 @@
 // Starts a real Certus server on loopback with a fresh data folder, and stops it.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,106 @@ export async function startServer({ setup, withApiKey = true, accreditKyc = true
   const env = { ...process.env, CERTUS_DATA_DIR: dataDir, RUST_LOG: logLevel, CERTUS_PROFILE: profile };
   delete env.DATABASE_URL;
   if (pkcs11) Object.assign(env, softHsmToken(dataDir));
+  const node = await startNode(env, { setup, withApiKey, captureLogs });
+  if (withApiKey && accreditKyc) {
+    const issuers = await node.api('GET', '/issuers', undefined, { auth: true });
+    for (const { did } of issuers.body) await node.accreditForKyc(did);
+  }
+  return {
+    ...node,
+    dataDir,
+    stop: async () => {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts a consortium of `members` nodes on loopback (decision 19): `certus consortium
+ * init`, then one `certus serve` per member, each with its own SQLite store, master key and
+ * validator key, its API on a port the system picks and its peer port from a free range.
+ * `setup[i](cli)` runs on member i's store (0-based) before it starts. Resolves once every
+ * member is ready (a quorum votes) and has heard where the others serve their API. The
+ * last member is the regulator: its validator key is the root authority, so its `trust`
+ * key speaks for it; with `accreditKyc`, it accredits the first member's default
+ * institution for KYC, and the first member sees it final.
+ */
+export async function startConsortium({ members = 4, setup = [], accreditKyc = true, logLevel = 'warn' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'certus-consortium-'));
+  const base = env => { const e = { ...process.env, RUST_LOG: logLevel, ...env }; delete e.DATABASE_URL; return e; };
+  const p2pBase = await freePortRange(members);
+  execFileSync(binary, ['consortium', 'init', '--members', String(members), '--out', dir,
+    '--p2p-base', String(p2pBase), '--root', `node-${members}`], { env: base({}) });
+  const nodes = [];
+  try {
+    for (let i = 0; i < members; i++) {
+      const env = base({ CERTUS_DATA_DIR: join(dir, `node-${i + 1}`) });
+      nodes.push(await startNode(env, { setup: setup[i], withApiKey: true, captureLogs: false }));
+    }
+    await Promise.all(nodes.map(node => until(`${node.base} ready with its peers' public URLs`, async () => {
+      const ready = await fetch(`${node.base}/ready`);
+      if (ready.status !== 200) return false;
+      const peers = await (await fetch(`${node.base}/chain/peers`)).json();
+      return peers.peers.every(peer => peer.publicUrl);
+    })));
+    if (accreditKyc) {
+      const [first] = nodes;
+      const regulator = nodes[nodes.length - 1];
+      const issuers = await first.api('GET', '/issuers', undefined, { auth: true });
+      for (const { did } of issuers.body) {
+        await regulator.accreditForKyc(did);
+        await until(`${did}'s accreditation final at ${first.base}`, async () => {
+          const { body } = await first.api('GET', `/trust/statements?subject=${encodeURIComponent(did)}`);
+          return body.length > 0;
+        });
+      }
+    }
+  } catch (e) {
+    await Promise.all(nodes.map(node => node.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    nodes,
+    stop: async () => {
+      await Promise.all(nodes.map(node => node.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` every 200 ms until it holds; fails after 30 s, naming `what`. */
+async function until(what, check) {
+  for (let i = 0; i < 150; i++) {
+    if (await check()) return;
+    await new Promise(resolve => setTimeout(resolve, 200));
+  }
+  throw new Error(`waited 30 s for ${what}`);
+}
+
+/** The first of `count` consecutive loopback ports, all free now, from a random start. */
+async function freePortRange(count) {
+  const free = port => new Promise(resolve => {
+    const probe = createNetServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const start = 20_000 + Math.floor(Math.random() * 20_000);
+    let all = true;
+    for (let port = start; port < start + count && all; port++) all = await free(port);
+    if (all) return start;
+  }
+  throw new Error(`no ${count} free consecutive ports on 127.0.0.1`);
+}
+
+/**
+ * One `certus serve` on loopback with `env` (its data folder among it): API keys (issue,
+ * verify, status; and a `trust` key) and `setup(cli)` first, on its store. Its API helpers,
+ * and `stop()`, which leaves the data folder to the caller.
+ */
+async function startNode(env, { setup, withApiKey, captureLogs }) {
   const cli = (args, input) => execFileSync(binary, args, { env, input }).toString().trim();
   const token = withApiKey ? cli(['api-key', 'create', '--scopes', 'issue,verify,status']) : undefined;
   const trustToken = withApiKey ? cli(['api-key', 'create', '--scopes', 'trust', '--label', 'root']) : undefined;
@@ -58,12 +159,8 @@ export async function startServer({ setup, withApiKey = true, accreditKyc = true
       { subject: did, credentialTypes: ['KycCredential'] }, { bearer: trustToken });
     if (accredited.status !== 201) throw new Error(`accrediting ${did}: ${JSON.stringify(accredited.body)}`);
   };
-  if (withApiKey && accreditKyc) {
-    const issuers = await api('GET', '/issuers', undefined, { auth: true });
-    for (const { did } of issuers.body) await accreditForKyc(did);
-  }
   return {
-    base, token, trustToken, api, accreditForKyc, dataDir,
+    base, token, trustToken, api, accreditForKyc, cli,
     /** What the server logged so far (with `captureLogs`). */
     logs: () => logs,
     /** Resolves with the first match of `pattern` in what the server printed. */
@@ -83,7 +180,8 @@ export async function startServer({ setup, withApiKey = true, accreditKyc = true
     },
     verify: verifiableCredential => api('POST', '/credentials/verify', { verifiableCredential }),
     stop: () => new Promise(resolve => {
-      child.once('exit', () => { rmSync(dataDir, { recursive: true, force: true }); resolve(); });
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }),
   };

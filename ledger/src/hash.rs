@@ -26,6 +26,8 @@ pub const DID_OPERATION: &[u8] = b"certus/did-operation/v1\0";
 pub const TRUST_STATEMENT: &[u8] = b"certus/trust-statement/v1\0";
 /// Prefix of a reliance record's hash (over its JWS bytes).
 pub const RELIANCE_RECORD: &[u8] = b"certus/reliance-record/v1\0";
+/// Prefix of a reliance notice's hash (over its JWS bytes).
+pub const RELIANCE_NOTICE: &[u8] = b"certus/reliance-notice/v1\0";
 /// Prefix of an erasure receipt's hash (over its JWS bytes).
 pub const ERASURE_RECEIPT: &[u8] = b"certus/erasure-receipt/v1\0";
 /// Prefix of the salted hash naming an erased data subject or record ([`erasure_tag`]).

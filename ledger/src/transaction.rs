@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::epoch::ValidatorChange;
 use super::hash::{
-    Digest, CREDENTIAL_COMMITMENT, DID_OPERATION, ERASURE_RECEIPT, RELIANCE_RECORD,
-    STATUS_LIST_PAIR, STATUS_LIST_VERSION, TRUST_STATEMENT,
+    Digest, CREDENTIAL_COMMITMENT, DID_OPERATION, ERASURE_RECEIPT, RELIANCE_NOTICE,
+    RELIANCE_RECORD, STATUS_LIST_PAIR, STATUS_LIST_VERSION, TRUST_STATEMENT,
 };
 use super::merkle::leaf_hash;
 
@@ -45,6 +45,8 @@ pub enum Kind {
     NodeAuditCheckpoint = 0x0a,
     /// [`Transaction::ValidatorChange`].
     ValidatorChange = 0x0b,
+    /// [`Transaction::RelianceNotice`].
+    RelianceNotice = 0x0c,
 }
 
 impl From<Kind> for i16 {
@@ -106,6 +108,12 @@ pub enum Transaction {
     ErasureReceipt { erased: Digest, receipt: Digest },
     /// A consortium's validators change from the next block on (see [`crate::epoch`]).
     ValidatorChange(ValidatorChange),
+    /// What every member may know of a reliance record (decision 21): the compact JWS its
+    /// relying institution signed, naming the relying institution, the KYC issuer, the
+    /// assurance, the month and the record's hash — no person, no date finer than the
+    /// month. KYC issuers count the reliance on their KYC from these.
+    #[serde(rename_all = "camelCase")]
+    RelianceNotice { notice: String },
 }
 
 /// True for the bytes of a compact JWS: three non-empty base64url parts.
@@ -188,6 +196,7 @@ impl Transaction {
             Self::RelianceRecord { .. } => Kind::RelianceRecord,
             Self::ErasureReceipt { .. } => Kind::ErasureReceipt,
             Self::ValidatorChange(_) => Kind::ValidatorChange,
+            Self::RelianceNotice { .. } => Kind::RelianceNotice,
         }
     }
 
@@ -218,8 +227,9 @@ impl Transaction {
                 out.extend_from_slice(&version.to_be_bytes());
                 out.extend_from_slice(hash.as_bytes());
             }
-            Self::DidOperation { operation } => out.extend_from_slice(operation.as_bytes()),
-            Self::TrustStatement { statement } => out.extend_from_slice(statement.as_bytes()),
+            Self::DidOperation { operation: jws }
+            | Self::TrustStatement { statement: jws }
+            | Self::RelianceNotice { notice: jws } => out.extend_from_slice(jws.as_bytes()),
             Self::SchemaRegistration { hash, name } => {
                 out.extend_from_slice(hash.as_bytes());
                 out.extend_from_slice(name.as_bytes());
@@ -282,7 +292,10 @@ impl Transaction {
                     hash: digest(hash)?,
                 })
             }
-            k if k == Kind::DidOperation as u8 || k == Kind::TrustStatement as u8 => {
+            k if k == Kind::DidOperation as u8
+                || k == Kind::TrustStatement as u8
+                || k == Kind::RelianceNotice as u8 =>
+            {
                 let jws = core::str::from_utf8(fields)
                     .ok()
                     .filter(|t| is_compact_jws(t))
@@ -290,8 +303,10 @@ impl Transaction {
                     .to_owned();
                 Ok(if k == Kind::DidOperation as u8 {
                     Self::DidOperation { operation: jws }
-                } else {
+                } else if k == Kind::TrustStatement as u8 {
                     Self::TrustStatement { statement: jws }
+                } else {
+                    Self::RelianceNotice { notice: jws }
                 })
             }
             k if k == Kind::SchemaRegistration as u8 => {
@@ -336,6 +351,7 @@ impl Transaction {
             Self::StatusListVersion { hash, .. } => Some(*hash),
             Self::DidOperation { operation } => Some(did_operation_hash(operation)),
             Self::TrustStatement { statement } => Some(statement_hash(statement)),
+            Self::RelianceNotice { notice } => Some(reliance_notice_hash(notice)),
             Self::SchemaRegistration { hash, .. }
             | Self::RelianceRecord { hash }
             | Self::ErasureReceipt { receipt: hash, .. } => Some(*hash),
@@ -371,6 +387,11 @@ pub fn statement_hash(jws: &str) -> Digest {
 /// The hash anchoring a reliance record: SHA-256 over the domain prefix and its JWS bytes.
 pub fn reliance_record_hash(jws: &str) -> Digest {
     Digest::of(&[RELIANCE_RECORD, jws.as_bytes()])
+}
+
+/// The hash of a reliance notice (over its JWS bytes): its commitment.
+pub fn reliance_notice_hash(jws: &str) -> Digest {
+    Digest::of(&[RELIANCE_NOTICE, jws.as_bytes()])
 }
 
 /// The hash anchoring an erasure receipt: SHA-256 over the domain prefix and its JWS bytes.
@@ -424,6 +445,9 @@ mod tests {
                 erased: Digest::of(&[b"a salted subject hash"]),
                 receipt: erasure_receipt_hash("eyJn.eyJv.c2ln"),
             },
+            Transaction::RelianceNotice {
+                notice: "eyJw.eyJx.c2ln".into(),
+            },
         ]
     }
 
@@ -469,7 +493,11 @@ mod tests {
             b"a.b.c.d",
             b"a.b.{}",
         ] {
-            for kind in [Kind::DidOperation, Kind::TrustStatement] {
+            for kind in [
+                Kind::DidOperation,
+                Kind::TrustStatement,
+                Kind::RelianceNotice,
+            ] {
                 let bytes = [&[kind as u8][..], not_a_jws].concat();
                 assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
             }
@@ -479,7 +507,7 @@ mod tests {
             let bytes = [&[Kind::SchemaRegistration as u8][..], &hash, bad_name].concat();
             assert_eq!(Transaction::decode(&bytes), Err(DecodeError::WrongLength));
         }
-        for reserved in [0x07, 0x0c] {
+        for reserved in [0x07, 0x0d] {
             assert_eq!(
                 Transaction::decode(&[reserved; 33]),
                 Err(DecodeError::UnknownKind)

@@ -19,6 +19,7 @@ mod m0012_record_seal;
 mod m0013_credential_types;
 mod m0014_institution_settings;
 mod m0015_consortium;
+mod m0016_reliance_register;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_credential_types::Migration),
             Box::new(m0014_institution_settings::Migration),
             Box::new(m0015_consortium::Migration),
+            Box::new(m0016_reliance_register::Migration),
         ]
     }
 }

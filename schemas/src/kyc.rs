@@ -89,8 +89,9 @@ pub struct KycRequirements {
 }
 
 /// One entry of the reliance register: an institution relied on another's KYC. Signed by
-/// the relying institution and anchored by hash; it names institutions and the check's
-/// strength and date, never the person.
+/// the relying institution, kept by it and anchored by hash; it names institutions and
+/// the check's strength and date, never the person. What every member may see of it is
+/// its [`RelianceNotice`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -138,6 +139,49 @@ pub struct RelianceEntry {
 #[serde(rename_all = "camelCase")]
 pub struct RelianceList {
     pub records: Vec<RelianceEntry>,
+}
+
+/// What every member of a consortium may know of a reliance record, on the shared chain
+/// beside its hash: who relied on whose KYC, at which assurance, in which month. Signed by
+/// the relying institution (`typ: reliance-notice+jwt`). No person, no check date, no time
+/// finer than the month: a KYC issuer must not be able to tell which of its customers
+/// onboarded where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RelianceNotice {
+    /// Hex hash of the signed record (`GET /anchors/{record}/receipt`).
+    pub record: String,
+    pub relying_party: String,
+    pub relying_institution: String,
+    pub kyc_issuer: String,
+    pub assurance_level: AssuranceLevel,
+    /// `YYYY-MM` of the reliance (UTC).
+    pub month: String,
+}
+
+/// An entry of the register as the shared chain holds it, whichever member relied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredReliance {
+    pub notice: RelianceNotice,
+    /// The notice as the relying institution signed it.
+    pub jws: String,
+    /// The block that holds it, and its time (RFC 3339).
+    pub height: u64,
+    pub sealed_at: String,
+    /// The full record, when the relying institution is on this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RelianceRecord>,
+}
+
+/// `GET /kyc/register` response: the whole register, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RelianceRegister {
+    pub records: Vec<RegisteredReliance>,
 }
 
 /// Reliance on a KYC issuer's credentials by one institution in one month.

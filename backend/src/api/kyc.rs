@@ -6,7 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use certus_schemas::kyc::{
-    RelianceCheck, RelianceEntry, RelianceList, RelianceSummary, WebhookDeliveries, WebhookEndpoint,
+    RelianceCheck, RelianceEntry, RelianceList, RelianceRegister, RelianceSummary,
+    WebhookDeliveries, WebhookEndpoint,
 };
 use certus_schemas::wire::ErrorBody;
 
@@ -26,7 +27,7 @@ pub async fn list(
     principal: Principal,
 ) -> Result<Json<RelianceList>, ApiError> {
     principal.require(Scope::Read)?;
-    let records = register::list(&state.kyc, Some(&principal.tenant_id)).await?;
+    let records = register::list(&state.kyc, &principal.tenant_id).await?;
     Ok(Json(RelianceList { records }))
 }
 
@@ -54,8 +55,9 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
-/// Reliance on the KYC the caller's institution issued: counts per relying institution
-/// and month, never who the holders were.
+/// Reliance on the KYC the caller's institution issued, whichever member's node relied:
+/// counts per relying institution and month from the records final on the chain, never
+/// who the holders were.
 #[utoipa::path(get, path = "/kyc/reliances/summary", tag = "kyc", security(("bearer" = [])),
     responses((status = 200, body = RelianceSummary), (status = 401, body = ErrorBody)))]
 pub async fn summary(
@@ -67,17 +69,17 @@ pub async fn summary(
     Ok(Json(RelianceSummary { counts }))
 }
 
-/// Every reliance record of the deployment, for the regulator (the chain's root
-/// authority, with a `trust` key).
+/// Every reliance record final on the chain, whichever member's node relied, for the
+/// regulator (the chain's root authority, with a `trust` key).
 #[utoipa::path(get, path = "/kyc/register", tag = "kyc", security(("bearer" = [])),
-    responses((status = 200, body = RelianceList), (status = 403, description = "Lacks the trust scope", body = ErrorBody)))]
+    responses((status = 200, body = RelianceRegister), (status = 403, description = "Lacks the trust scope", body = ErrorBody)))]
 pub async fn register_all(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<RelianceList>, ApiError> {
+) -> Result<Json<RelianceRegister>, ApiError> {
     principal.require(Scope::Trust)?;
-    let records = register::list(&state.kyc, None).await?;
-    Ok(Json(RelianceList { records }))
+    let records = register::register(&state.kyc).await?;
+    Ok(Json(RelianceRegister { records }))
 }
 
 /// Checks a relied-on credential again, from the status entries the holder let the

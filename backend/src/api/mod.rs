@@ -26,11 +26,12 @@ pub mod users;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware;
 use axum::routing::{get, patch, post};
 use axum::Router;
 use std::path::Path;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
@@ -50,7 +51,41 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
             state.clone(),
             rate_limit::limit_anonymous,
         ));
+    // What wallets, verifiers and other members' nodes call from anywhere — a web wallet
+    // served from another origin included: the OpenID4VCI/VP endpoints, DID resolution,
+    // status lists, type metadata and anonymous verification. Readable cross-origin
+    // (CORS, any origin, no cookies); nothing here acts on a session.
+    let public = Router::new()
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(openid::issuer_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(openid::authorization_server),
+        )
+        .route("/openid4vci/offers/{id}", get(openid::offer))
+        .route("/openid4vci/token", post(openid::token))
+        .route("/openid4vci/credential", post(openid::credential))
+        .route("/openid4vp/requests/{id}", get(openid::request_object))
+        .route("/openid4vp/responses/{id}", post(openid::response))
+        .route("/1.0/identifiers/{did}", get(dids::resolve))
+        .route("/status/{list}", get(status::latest))
+        .route("/status/{list}/versions/{version}", get(status::version))
+        .route(
+            "/.well-known/vct/credential-types/{type}/{version}",
+            get(catalog::metadata),
+        )
+        .merge(anonymous)
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers(Any)
+                .max_age(std::time::Duration::from_secs(3600)),
+        );
     Router::new()
+        .merge(public)
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route(
@@ -88,31 +123,14 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
             "/presentation-requests/{id}/qr",
             get(presentation_requests::qr_code),
         )
-        .route(
-            "/.well-known/openid-credential-issuer",
-            get(openid::issuer_metadata),
-        )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(openid::authorization_server),
-        )
-        .route("/openid4vci/offers/{id}", get(openid::offer))
-        .route("/openid4vci/token", post(openid::token))
-        .route("/openid4vci/credential", post(openid::credential))
-        .route("/openid4vp/requests/{id}", get(openid::request_object))
-        .route("/openid4vp/responses/{id}", post(openid::response))
-        .merge(anonymous)
         .route("/credentials/status", post(status::update))
         .route("/credentials/status/bulk", post(status::bulk))
         .route("/credentials/{id}/status", get(status::credential_status))
-        .route("/status/{list}", get(status::latest))
-        .route("/status/{list}/versions/{version}", get(status::version))
         .route("/status/{list}/publish", post(status::publish))
         .route("/dids", post(dids::create))
         .route("/dids/{did}/keys", post(dids::rotate))
         .route("/dids/{did}/keys/{key}/compromise", post(dids::compromise))
         .route("/dids/{did}/deactivate", post(dids::deactivate))
-        .route("/1.0/identifiers/{did}", get(dids::resolve))
         .route(
             "/trust/schemas",
             get(trust::schemas).post(trust::register_schema),
@@ -166,10 +184,6 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route(
             "/credential-types/{type}/{version}/retire",
             post(catalog::retire),
-        )
-        .route(
-            "/.well-known/vct/credential-types/{type}/{version}",
-            get(catalog::metadata),
         )
         .route("/contexts", get(catalog::contexts))
         .route("/issuers", get(catalog::issuers))

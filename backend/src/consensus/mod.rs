@@ -79,6 +79,11 @@ impl Consortium {
         self.status.borrow().clone()
     }
 
+    /// The node's status, as it changes (its head with each final block).
+    pub fn heads(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
     /// Tells the other members where this node's API answers (once it is bound).
     pub fn announce(&self, public_url: &str) {
         self.public_url

@@ -4,10 +4,10 @@
 //! statement must be signed by its grantor — for `root`, the root authority the genesis
 //! names (any validator when it names none); for a DID, the key its `kid` names, as the
 //! chain's operations give it (`did:certus`) or as the DID itself does (`did:key`,
-//! `did:jwk`). A validator change must start the next epoch, signed by more than two
-//! thirds of the current validators. Reliance records and erasure receipts put only hashes
-//! on the chain: the signed record stays with its institution, so there is no signature
-//! here to check.
+//! `did:jwk`); a reliance notice must be signed by its relying party the same way. A
+//! validator change must start the next epoch, signed by more than two thirds of the
+//! current validators. Reliance records and erasure receipts put only hashes on the chain:
+//! the signed record stays with its institution, so there is no signature here to check.
 
 use std::collections::HashMap;
 
@@ -16,11 +16,14 @@ use certus_credential::did::holder_key;
 use certus_credential::jose;
 use ssi::jwk::JWK;
 
+use crate::kyc::register::{is_month, RELIANCE_NOTICE_TYP};
 use crate::ledger::block::{Block, Genesis};
 use crate::ledger::epoch::{Epoch, Epochs};
+use crate::ledger::hash::Digest;
 use crate::ledger::store::Placed;
 use crate::ledger::transaction::Transaction;
 use crate::trust::{Statement, ROOT};
+use certus_schemas::kyc::RelianceNotice;
 
 /// The chain's `did:certus` registry as its final blocks leave it, and whom it trusts to
 /// sign statements.
@@ -79,7 +82,12 @@ impl Registry {
         let mut dids: Vec<String> = transactions
             .into_iter()
             .filter_map(|tx| match tx {
-                Transaction::TrustStatement { statement } => grantor(statement),
+                Transaction::TrustStatement { statement } => {
+                    payload::<Statement>(statement).map(|s| s.grantor)
+                }
+                Transaction::RelianceNotice { notice } => {
+                    payload::<RelianceNotice>(notice).map(|n| n.relying_party)
+                }
                 _ => None,
             })
             .filter(|g| g != ROOT && !certus_did::is_certus(g) && !self.fixed.contains_key(g))
@@ -167,6 +175,7 @@ impl View<'_> {
                 Ok(())
             }
             Transaction::TrustStatement { statement } => self.check_statement(statement, at),
+            Transaction::RelianceNotice { notice } => self.check_notice(notice, at),
             Transaction::ValidatorChange(change) => {
                 let At::Anchored { height, .. } = at else {
                     return Err("a validator change is only ever anchored".into());
@@ -213,27 +222,16 @@ impl View<'_> {
         let decoded = jose::decode(statement).map_err(|e| format!("a trust statement: {e}"))?;
         let parsed: Statement = serde_json::from_value(decoded.payload.clone())
             .map_err(|e| format!("not a trust statement: {e}"))?;
-        let kid = decoded.header_str("kid").unwrap_or_default();
-        let signed = |key: &JWK| decoded.verify(key).is_ok();
         let holds = if parsed.grantor == ROOT {
-            kid == ROOT && self.registry.roots.iter().any(signed)
-        } else {
-            let fragment = kid
-                .strip_prefix(parsed.grantor.as_str())
-                .and_then(|rest| rest.strip_prefix('#'));
-            match (fragment, self.did(&parsed.grantor)) {
-                (Some(fragment), Some(state)) => state
-                    .key_at(fragment, at)
-                    .map_err(|e| format!("a trust statement of {}: {e}", parsed.grantor))
-                    .map(signed)?,
-                (Some(_), None) => self
+            decoded.header_str("kid") == Some(ROOT)
+                && self
                     .registry
-                    .fixed
-                    .get(&parsed.grantor)
-                    .and_then(Option::as_ref)
-                    .is_some_and(signed),
-                (None, _) => false,
-            }
+                    .roots
+                    .iter()
+                    .any(|key| decoded.verify(key).is_ok())
+        } else {
+            self.signed_by(&decoded, &parsed.grantor, at)
+                .map_err(|e| format!("a trust statement of {}: {e}", parsed.grantor))?
         };
         if holds {
             Ok(())
@@ -244,13 +242,63 @@ impl View<'_> {
             ))
         }
     }
+
+    fn check_notice(&self, notice: &str, at: At) -> Result<(), String> {
+        let decoded = jose::decode(notice).map_err(|e| format!("a reliance notice: {e}"))?;
+        if decoded.header_str("typ") != Some(RELIANCE_NOTICE_TYP) {
+            return Err(format!(
+                "a reliance notice is typed `{RELIANCE_NOTICE_TYP}`"
+            ));
+        }
+        let parsed: RelianceNotice = serde_json::from_value(decoded.payload.clone())
+            .map_err(|e| format!("not a reliance notice: {e}"))?;
+        if !is_month(&parsed.month) || Digest::from_hex(&parsed.record).is_err() {
+            return Err(format!(
+                "reliance notice of {}: `month` is YYYY-MM and `record` a hex SHA-256",
+                parsed.record
+            ));
+        }
+        let signed = self
+            .signed_by(&decoded, &parsed.relying_party, at)
+            .map_err(|e| format!("a reliance notice of {}: {e}", parsed.relying_party))?;
+        if signed {
+            Ok(())
+        } else {
+            Err(format!(
+                "reliance notice of {} is not signed by its relying party {}",
+                parsed.record, parsed.relying_party
+            ))
+        }
+    }
+
+    /// Whether `decoded` is signed by `did` with the key its `kid` names: as the chain's
+    /// operations give it at `at` (`did:certus`), or as the DID itself does (`did:key`,
+    /// `did:jwk`, resolved ahead by [`Registry::resolve`]).
+    fn signed_by(&self, decoded: &jose::DecodedJws<'_>, did: &str, at: At) -> Result<bool, String> {
+        let fragment = decoded
+            .header_str("kid")
+            .and_then(|kid| kid.strip_prefix(did))
+            .and_then(|rest| rest.strip_prefix('#'));
+        let signed = |key: &JWK| decoded.verify(key).is_ok();
+        Ok(match (fragment, self.did(did)) {
+            (Some(fragment), Some(state)) => state
+                .key_at(fragment, at)
+                .map_err(|e| e.to_string())
+                .map(signed)?,
+            (Some(_), None) => self
+                .registry
+                .fixed
+                .get(did)
+                .and_then(Option::as_ref)
+                .is_some_and(signed),
+            (None, _) => false,
+        })
+    }
 }
 
-/// A statement's grantor, if it reads as one.
-fn grantor(statement: &str) -> Option<String> {
-    let decoded = jose::decode(statement).ok()?;
-    let parsed: Statement = serde_json::from_value(decoded.payload).ok()?;
-    Some(parsed.grantor)
+/// A JWS's payload, if it reads as a `T`.
+fn payload<T: serde::de::DeserializeOwned>(jws: &str) -> Option<T> {
+    serde_json::from_value(jose::decode(jws).ok()?.payload).ok()
 }
 
 #[cfg(test)]
@@ -457,6 +505,70 @@ mod tests {
         // Not a statement at all.
         let garbage = Transaction::TrustStatement {
             statement: "e30.e30.AAAA".into(),
+        };
+        assert!(registry.view().take(&garbage, at(0)).is_err());
+    }
+
+    fn notice(relying_party: &str, typ: &str, kid: &str, key: &JWK) -> Transaction {
+        let payload = serde_json::to_value(RelianceNotice {
+            record: "ab".repeat(32),
+            relying_party: relying_party.to_owned(),
+            relying_institution: "Bank B".into(),
+            kyc_issuer: "did:example:bank-a".into(),
+            assurance_level: certus_schemas::kyc::AssuranceLevel::Substantial,
+            month: "2026-12".into(),
+        })
+        .expect("json");
+        Transaction::RelianceNotice {
+            notice: signed(&payload, typ, kid, key),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reliance_notice_holds_only_signed_by_its_relying_party() {
+        let (genesis, _) = genesis();
+        let mut registry = Registry::new(&genesis, Epochs::new(&genesis));
+        let stranger = JWK::generate_ed25519().expect("key");
+        let key = JWK::generate_ed25519().expect("key");
+
+        // A did:certus relying party: the key the chain's operations gave it.
+        let (did, create) = created(&key);
+        let kid = format!("{did}#key-1");
+        let mut view = registry.view();
+        view.take(&create, at(0)).expect("created");
+        let by_did = notice(&did, RELIANCE_NOTICE_TYP, &kid, &key);
+        assert_eq!(view.take(&by_did, at(1)), Ok(()));
+        let forged = notice(&did, RELIANCE_NOTICE_TYP, &kid, &stranger);
+        assert!(view.take(&forged, at(1)).is_err(), "another key");
+        let untyped = notice(&did, "trust-statement+jwt", &kid, &key);
+        assert!(view.take(&untyped, at(1)).is_err(), "another type");
+
+        // A did:key relying party: its own key, once resolved.
+        let (did_key, method) = did_key_for(&key.to_public()).expect("did:key");
+        let by_did_key = notice(&did_key, RELIANCE_NOTICE_TYP, &method, &key);
+        let missing = registry.unresolved([&by_did_key]);
+        assert_eq!(missing, vec![did_key.clone()]);
+        registry.resolve(missing).await;
+        assert_eq!(registry.view().take(&by_did_key, at(0)), Ok(()));
+        let in_its_name = notice(&did_key, RELIANCE_NOTICE_TYP, &method, &stranger);
+        assert!(registry.view().take(&in_its_name, at(0)).is_err());
+
+        // A day, not a month: finer than a notice may say.
+        let mut payload = jose::decode(match &by_did_key {
+            Transaction::RelianceNotice { notice } => notice,
+            _ => unreachable!(),
+        })
+        .expect("jws")
+        .payload;
+        payload["month"] = "2026-12-05".into();
+        let daily = Transaction::RelianceNotice {
+            notice: signed(&payload, RELIANCE_NOTICE_TYP, &method, &key),
+        };
+        assert!(registry.view().take(&daily, at(0)).is_err());
+
+        // Not a notice at all.
+        let garbage = Transaction::RelianceNotice {
+            notice: "e30.e30.AAAA".into(),
         };
         assert!(registry.view().take(&garbage, at(0)).is_err());
     }

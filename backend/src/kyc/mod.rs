@@ -7,9 +7,12 @@
 //! [`register`]: a record signed by the relying institution and anchored by hash, naming
 //! institutions and the check's strength and date, never the person. Where the holder
 //! allowed it, the relying institution keeps the credential's status entries and is told
-//! of suspension and revocation through signed [`webhooks`].
+//! of suspension and revocation through signed [`webhooks`] — on a consortium, also when the
+//! credential's issuer is another member, from the status-list versions on the shared
+//! chain ([`watch`]).
 
 pub mod register;
+pub mod watch;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -34,6 +37,9 @@ pub struct Kyc {
     /// Reads the status of relied-on credentials.
     status: Arc<StatusLists>,
     clock: Arc<dyn Clock>,
+    /// The chain height up to which the reliance register is indexed (`None`: read it
+    /// from the index on first use).
+    followed: Arc<tokio::sync::Mutex<Option<u64>>>,
 }
 
 impl std::fmt::Debug for Kyc {
@@ -54,6 +60,7 @@ impl Kyc {
             keys,
             status,
             clock,
+            followed: Default::default(),
         }
     }
 }

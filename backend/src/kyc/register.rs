@@ -1,31 +1,42 @@
 //! The reliance register: who relied on whose KYC, when, at which assurance — no personal
 //! data. Each record is a JWS by the relying institution (`typ: reliance-record+jwt`),
-//! anchored by hash in the same database transaction that stores it. The relying
-//! institution reads its own records; a KYC issuer reads only counts of reliance on its
-//! KYC per institution and month; the regulator (the root authority) reads them all.
-
-use std::collections::BTreeMap;
+//! anchored by hash in the same database transaction that stores it, with its notice
+//! (`typ: reliance-notice+jwt`): what every member may know of it — institutions,
+//! assurance and month — on the shared chain in full (decision 21). The relying
+//! institution reads its own records; every node indexes the notices final on the chain,
+//! whichever member relied, so a KYC issuer reads the counts of reliance on its KYC per
+//! institution and month, and the regulator (the root authority) the whole register, on
+//! its own node.
 
 use certus_schemas::kyc::{
-    Assurance, AssuranceLevel, RelianceCheck, RelianceCount, RelianceEntry, RelianceRecord,
-    RelianceState,
+    Assurance, AssuranceLevel, RegisteredReliance, RelianceCheck, RelianceCount, RelianceEntry,
+    RelianceNotice, RelianceRecord, RelianceState,
 };
 use certus_schemas::openid::PresentedCredential;
 use certus_schemas::wire::{StatusPurpose, VerificationResult};
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{Expr, Func, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
 
 use super::Kyc;
 use super::StatusRef;
 use crate::error::{DomainError, ErrorKind};
-use crate::ledger::transaction::{reliance_record_hash, Transaction};
-use crate::store::entities::{reliance_records, status_watches};
+use crate::ledger::store as ledger_store;
+use crate::ledger::transaction::{reliance_record_hash, Kind, Transaction};
+use crate::store::entities::{reliance_records, reliance_register, status_watches};
 use crate::work::Work;
 use certus_credential::jose;
-use certus_credential::time::xsd_now;
+use certus_credential::time::{xsd_millis, xsd_now};
 
 /// `typ` of a signed reliance record.
 pub const RELIANCE_RECORD_TYP: &str = "reliance-record+jwt";
+/// `typ` of a signed reliance notice.
+pub const RELIANCE_NOTICE_TYP: &str = "reliance-notice+jwt";
 
 /// A credential accepted under a KYC policy, with its status entries.
 pub struct Relied<'a> {
@@ -90,6 +101,19 @@ pub async fn record(
         ]);
         let jws = jose::sign(header, &serde_json::to_value(&record)?, key.signer.as_ref())?;
         let hash = reliance_record_hash(&jws);
+        let notice = RelianceNotice {
+            record: hash.to_hex(),
+            relying_party: record.relying_party.clone(),
+            relying_institution: record.relying_institution.clone(),
+            kyc_issuer: record.kyc_issuer.clone(),
+            assurance_level: record.assurance_level,
+            month: now.format("%Y-%m").to_string(),
+        };
+        let header = jose::header(&[
+            ("typ", RELIANCE_NOTICE_TYP),
+            ("kid", &key.verification_method),
+        ]);
+        let notice = jose::sign(header, &serde_json::to_value(&notice)?, key.signer.as_ref())?;
         let mut work = Work::begin(&kyc.db, now).await?;
         reliance_records::ActiveModel {
             id: Set(record.id.clone()),
@@ -118,12 +142,14 @@ pub async fn record(
                     list_url: Set(watched.url.clone()),
                     status_index: Set(watched.index as i64),
                     purpose: Set(watched.purpose.as_str().to_owned()),
+                    observed: Set(false),
                 }
                 .insert(work.conn())
                 .await?;
             }
         }
         work.anchor(&Transaction::RelianceRecord { hash });
+        work.anchor(&Transaction::RelianceNotice { notice });
         work.audit(
             acceptance.tenant_id,
             &format!("request:{}", acceptance.request_id),
@@ -164,14 +190,11 @@ fn entry(row: reliance_records::Model) -> RelianceEntry {
     }
 }
 
-/// The records of one relying institution (`Some(tenant)`), or all of them, newest first.
-pub async fn list(kyc: &Kyc, tenant_id: Option<&str>) -> Result<Vec<RelianceEntry>, DbErr> {
+/// The records of one relying institution, newest first.
+pub async fn list(kyc: &Kyc, tenant_id: &str) -> Result<Vec<RelianceEntry>, DbErr> {
     let db = &kyc.db;
-    let mut query = reliance_records::Entity::find();
-    if let Some(tenant) = tenant_id {
-        query = query.filter(reliance_records::Column::TenantId.eq(tenant));
-    }
-    Ok(query
+    Ok(reliance_records::Entity::find()
+        .filter(reliance_records::Column::TenantId.eq(tenant_id))
         .order_by_desc(reliance_records::Column::ReliedAt)
         .order_by_desc(reliance_records::Column::Id)
         .all(db)
@@ -191,38 +214,158 @@ pub async fn one(kyc: &Kyc, tenant_id: &str, id: &str) -> Result<Option<Reliance
         .map(entry))
 }
 
+/// A signed notice's payload (its signature was checked before its block was final).
+fn read_notice(jws: &str) -> Option<RelianceNotice> {
+    serde_json::from_value(jose::decode(jws).ok()?.payload).ok()
+}
+
+/// Whether `text` is a month as notices name it: `YYYY-MM`.
+pub fn is_month(text: &str) -> bool {
+    text.len() == 7 && chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok()
+}
+
+/// Indexes the reliance notices final on the chain since the last pass, whichever member
+/// relied (every member checked each notice's signature before it was final). Resumes
+/// after the highest block indexed, whose notices were written in one transaction.
+async fn follow_chain(kyc: &Kyc) -> Result<(), DbErr> {
+    let mut followed = kyc.followed.lock().await;
+    let after = match *followed {
+        Some(height) => height,
+        None => reliance_register::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::expr(Func::max(Expr::col(reliance_register::Column::Height))),
+                "height",
+            )
+            .into_tuple::<Option<i64>>()
+            .one(&kyc.db)
+            .await?
+            .flatten()
+            .map_or(0, |h| h as u64),
+    };
+    let sealed = ledger_store::sealed_after(&kyc.db, Kind::RelianceNotice, after).await?;
+    let rows: Vec<reliance_register::ActiveModel> = sealed
+        .iter()
+        .filter_map(|(placed, tx)| {
+            let Transaction::RelianceNotice { notice: jws } = tx else {
+                return None;
+            };
+            let notice = read_notice(jws)?;
+            Some(reliance_register::ActiveModel {
+                record: Set(notice.record),
+                height: Set(placed.height as i64),
+                position: Set(placed.position as i64),
+                time_ms: Set(placed.time_ms),
+                relying_party: Set(notice.relying_party),
+                relying_institution: Set(notice.relying_institution),
+                kyc_issuer: Set(notice.kyc_issuer),
+                assurance_level: Set(notice.assurance_level.as_str().to_owned()),
+                month: Set(notice.month),
+                jws: Set(jws.clone()),
+            })
+        })
+        .collect();
+    if !rows.is_empty() {
+        let txn = kyc.db.begin().await?;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            reliance_register::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::column(reliance_register::Column::Record)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+    }
+    let last = sealed.last().map_or(after, |(placed, _)| placed.height);
+    *followed = Some(last.max(after));
+    Ok(())
+}
+
+/// Rows written per INSERT (10 columns), or looked up per `IN`: well under SQLite's
+/// parameter limit.
+const INSERT_CHUNK: usize = 500;
+
 /// Reliance on KYC issued by `tenant_id`'s DIDs, counted per issuer, institution and
-/// month.
+/// month, from the notices final on the chain.
 pub async fn summary(kyc: &Kyc, tenant_id: &str) -> Result<Vec<RelianceCount>, DbErr> {
+    follow_chain(kyc).await?;
     let issuers: Vec<String> = kyc
         .keys
         .tenant_keys(tenant_id)
         .iter()
         .map(|k| k.did.clone())
         .collect();
-    let rows = reliance_records::Entity::find()
-        .filter(reliance_records::Column::KycIssuer.is_in(issuers))
+    use reliance_register::Column;
+    let rows: Vec<(String, String, String, String, i64)> = reliance_register::Entity::find()
+        .select_only()
+        .columns([
+            Column::KycIssuer,
+            Column::RelyingParty,
+            Column::RelyingInstitution,
+            Column::Month,
+        ])
+        .column_as(Column::Record.count(), "count")
+        .filter(Column::KycIssuer.is_in(issuers))
+        .group_by(Column::KycIssuer)
+        .group_by(Column::RelyingParty)
+        .group_by(Column::RelyingInstitution)
+        .group_by(Column::Month)
+        .order_by_asc(Column::KycIssuer)
+        .order_by_asc(Column::RelyingParty)
+        .order_by_asc(Column::Month)
+        .order_by_asc(Column::RelyingInstitution)
+        .into_tuple()
         .all(&kyc.db)
         .await?;
-    let mut counts: BTreeMap<(String, String, String), (String, u64)> = BTreeMap::new();
-    for row in rows {
-        let month = row.relied_at.format("%Y-%m").to_string();
-        counts
-            .entry((row.kyc_issuer, row.relying_party, month))
-            .or_insert_with(|| (row.relying_institution, 0))
-            .1 += 1;
-    }
-    Ok(counts
+    Ok(rows
         .into_iter()
         .map(
-            |((kyc_issuer, relying_party, month), (relying_institution, count))| RelianceCount {
+            |(kyc_issuer, relying_party, relying_institution, month, count)| RelianceCount {
                 kyc_issuer,
                 relying_party,
                 relying_institution,
                 month,
-                count,
+                count: count as u64,
             },
         )
+        .collect())
+}
+
+/// The whole register as the chain holds it (final notices, every member's), newest
+/// first; with the full record where the relying institution is on this node.
+pub async fn register(kyc: &Kyc) -> Result<Vec<RegisteredReliance>, DbErr> {
+    follow_chain(kyc).await?;
+    let rows = reliance_register::Entity::find()
+        .order_by_desc(reliance_register::Column::Height)
+        .order_by_desc(reliance_register::Column::Position)
+        .all(&kyc.db)
+        .await?;
+    let mut held: HashMap<String, RelianceRecord> = HashMap::new();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let commitments = chunk.iter().map(|r| r.record.clone());
+        held.extend(
+            reliance_records::Entity::find()
+                .filter(reliance_records::Column::Commitment.is_in(commitments))
+                .all(&kyc.db)
+                .await?
+                .into_iter()
+                .map(|row| (row.commitment.clone(), entry(row).record)),
+        );
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(RegisteredReliance {
+                notice: read_notice(&row.jws)?,
+                record: held.get(&row.record).cloned(),
+                jws: row.jws,
+                height: row.height as u64,
+                sealed_at: xsd_millis(row.time_ms),
+            })
+        })
         .collect())
 }
 

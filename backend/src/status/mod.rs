@@ -135,6 +135,14 @@ impl StatusLists {
         ListId::parse(id)
     }
 
+    /// The list a URL names, when it is not one of this node's (another member's, if a
+    /// member serves it).
+    pub fn other_list(&self, url: &str) -> Option<ListId> {
+        self.local_list(url)
+            .is_none()
+            .then(|| member_list_id(url))?
+    }
+
     /// The `credentialStatus` entries of an allocation: one per purpose.
     pub fn entries(&self, allocation: &Allocation) -> Value {
         let entry = |list: ListId, purpose: StatusPurpose| {

@@ -718,6 +718,41 @@ pub mod status_watches {
         pub status_index: i64,
         /// `revocation` or `suspension`.
         pub purpose: String,
+        /// For an entry of a list another member serves: whether its bit was set when
+        /// the chain last showed a version of the list (what the institution was told).
+        pub observed: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod reliance_register {
+    //! The reliance notices final on the chain, whichever member relied: what a KYC
+    //! issuer's counts and the regulator's register are read from.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reliance_register")]
+    pub struct Model {
+        /// Hex hash of the reliance record the notice is of.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub record: String,
+        /// Where the chain holds the notice.
+        pub height: i64,
+        pub position: i64,
+        /// The block's time (Unix milliseconds).
+        pub time_ms: i64,
+        pub relying_party: String,
+        pub relying_institution: String,
+        pub kyc_issuer: String,
+        pub assurance_level: String,
+        /// `YYYY-MM`.
+        pub month: String,
+        /// The notice as its relying institution signed it.
+        pub jws: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

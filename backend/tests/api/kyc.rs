@@ -367,6 +367,30 @@ async fn kyc_done_once_is_reused_under_policies_and_its_revocation_reaches_the_r
     let (status, all) = app.call(&regulator, "GET", "/kyc/register", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(all["records"].as_array().map(Vec::len), Some(1));
+    // … as the chain holds it: the notice bank B signed — institutions, assurance, month
+    // and the record's hash — in the block that holds it, with the record it holds here.
+    let registered = &all["records"][0];
+    assert_eq!(
+        registered["notice"],
+        json!({
+            "record": reliance["commitment"],
+            "relyingParty": bank_b.did,
+            "relyingInstitution": "Tenant bank-b",
+            "kycIssuer": bank_a,
+            "assuranceLevel": "substantial",
+            "month": Utc::now().format("%Y-%m").to_string(),
+        })
+    );
+    let notice = jose::decode(registered["jws"].as_str().expect("jws")).expect("jws");
+    assert_eq!(notice.header_str("typ"), Some("reliance-notice+jwt"));
+    notice.verify(&b_key).expect("signed by bank B");
+    assert_eq!(
+        notice.payload, registered["notice"],
+        "nothing else on the chain"
+    );
+    assert_eq!(&registered["record"], record);
+    assert!(registered["height"].as_u64() > Some(0), "{registered}");
+    assert!(registered["sealedAt"].is_string(), "{registered}");
     let (status, _) = app.call(&as_b, "GET", "/kyc/register", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app
