@@ -8,7 +8,9 @@ version=$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' frontend/Cargo.toml)
 rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$version" ]; then
   echo "installing wasm-bindgen-cli $version (once)"
-  cargo install --quiet wasm-bindgen-cli --version "$version"
+  # A tool, not our code: never linted (see lint_while_building in lib.sh).
+  env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+    cargo install --quiet wasm-bindgen-cli --version "$version"
 fi
 cargo build --quiet --release --target wasm32-unknown-unknown \
   --manifest-path frontend/Cargo.toml --target-dir "$root/target"

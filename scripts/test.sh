@@ -13,15 +13,15 @@ ensure_postgres
 
 step "formatting"
 cargo fmt --all -- --check
-step "clippy"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo fmt --manifest-path frontend/Cargo.toml -- --check
+# From here on every build of our own crates — host and wasm — is linted as it compiles.
+lint_while_building
+step "clippy, while building every target"
+cargo test --workspace --all-targets --no-run --quiet
 step "unit, integration and known-answer tests (SQLite and PostgreSQL)"
 cargo test --workspace
-step "frontend"
+step "frontend (clippy, while building it)"
 build_frontend
-cargo fmt --manifest-path frontend/Cargo.toml -- --check
-cargo clippy --quiet --release --target wasm32-unknown-unknown --manifest-path frontend/Cargo.toml \
-  --target-dir target -- -D warnings
 step "layers (decision 12)"
 check_layers
 step "interoperability with independent implementations (e2e/)"
