@@ -47,12 +47,16 @@ async fn main() -> anyhow::Result<ExitCode> {
             let app = certus_server::app(state.clone(), &server);
             let webhooks =
                 certus_server::kyc::webhooks::spawn(state.kyc.clone(), Duration::from_secs(1));
-            // On a consortium, relied-on credentials other members issued are followed
-            // through the shared chain.
-            let watch = state
-                .consortium
-                .as_ref()
-                .map(|c| certus_server::kyc::watch::spawn(state.kyc.clone(), c.heads()));
+            // On a consortium, what other members put on the shared chain is followed as
+            // it becomes final: the status of relied-on credentials they issued, and
+            // erasures (a node restored from a backup catches up on the chain after it
+            // started).
+            let followers = state.consortium.as_ref().map(|c| {
+                [
+                    c.follow(certus_server::kyc::watch::Watch::new(state.kyc.clone())),
+                    c.follow(state.privacy.erasures()),
+                ]
+            });
             let retention = certus_server::privacy::retention::spawn(
                 state.privacy.clone(),
                 Duration::from_secs(server.retention_interval_secs),
@@ -79,8 +83,8 @@ async fn main() -> anyhow::Result<ExitCode> {
             .await;
             webhooks.abort();
             retention.abort();
-            if let Some(watch) = watch {
-                watch.abort();
+            for follower in followers.into_iter().flatten() {
+                follower.abort();
             }
             if let Some(producer) = producer {
                 producer.abort();

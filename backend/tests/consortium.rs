@@ -5,7 +5,9 @@
 //! `certus chain verify` passes, and fails naming the block when one byte of a stored
 //! certificate is changed — and a node catching up refuses that block from the peer
 //! that holds it. Then the validators change twice, by transactions a quorum of the
-//! current ones signed: a fifth member joins and votes, and a founding one leaves.
+//! current ones signed: a fifth member joins and votes, and a founding one leaves. A
+//! person one member's node holds data of is held by no other node, and their erasure,
+//! final on the chain, is applied again by that node restored from an older backup.
 
 mod process;
 
@@ -608,6 +610,163 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
                 && outcome(&body, "status").map(|o| o.1) == Some(json!("STATUS_LIST_NOT_ANCHORED"))
         },
     );
+}
+
+/// Whether any file of member `i`'s data folder (its store, its journals) holds `needle`
+/// in clear.
+fn store_holds(root: &std::path::Path, i: usize, needle: &str) -> bool {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    files(&node_dir(root, i), &mut all);
+    all.iter().any(|file| {
+        std::fs::read(file).is_ok_and(|bytes| {
+            bytes
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+        })
+    })
+}
+
+#[test]
+fn a_person_of_one_member_is_held_by_no_other_and_their_erasure_reaches_a_restored_node() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let (_, ok, out) = init(root);
+    assert!(ok, "{out}");
+    let issuer = token_for(root, 1, "issue,read,privacy");
+    let verifiers: Vec<String> = (2..=MEMBERS)
+        .map(|i| token_for(root, i, "verify"))
+        .collect();
+    let mut nodes: Vec<Option<Server>> = (1..=MEMBERS)
+        .map(|i| Some(Server::spawn(node(root, i))))
+        .collect();
+    nodes.iter().flatten().for_each(ready);
+
+    // Node 1 issues a certificate about a person, with their reference and contact data;
+    // every other node verifies it (its status read from node 1, its anchor from the chain).
+    const PERSONAL: [&str; 3] = [
+        "Zofia Erasmus",
+        "zofia.erasmus@example.org",
+        "CUST-ERASE-4711",
+    ];
+    let mut request = process::certificate();
+    request["credential"]["credentialSubject"]["auditorName"] = json!(PERSONAL[0]);
+    // Data Integrity: the credential is JSON, so a copy anywhere would show the name.
+    request["options"] = json!({"format": "ldp_vc", "dataSubject": {
+        "reference": PERSONAL[2], "contact": {"email": PERSONAL[1]}}});
+    let (status, issued) =
+        up(&nodes, 1).request("POST", "/credentials/issue", &issuer, Some(&request));
+    assert_eq!(status, 201, "{issued}");
+    let vc = issued["verifiableCredential"].clone();
+    let id = process::ids::credential_id(&vc);
+    anchored_on(
+        up(&nodes, 1),
+        &issuer,
+        &id,
+        "anchored",
+        Duration::from_secs(15),
+    );
+    for (i, verifier) in (2..=MEMBERS).zip(&verifiers) {
+        let server = up(&nodes, i);
+        wait_until(server, "verified", Duration::from_secs(15), || {
+            let (_, body) = server.request(
+                "POST",
+                "/credentials/verify",
+                verifier,
+                Some(&json!({ "verifiableCredential": vc })),
+            );
+            body["verdict"] == "valid"
+        });
+    }
+    // What the other members hold of the person: nothing — the chain carries hashes, and
+    // a verification keeps nothing of what it read. Node 1 holds them sealed in its
+    // vault, never in clear.
+    for i in 1..=MEMBERS {
+        for needle in PERSONAL {
+            assert!(!store_holds(root, i, needle), "node {i} holds {needle}");
+        }
+    }
+    let (status, found) = up(&nodes, 1).request(
+        "POST",
+        "/data-subjects/search",
+        &issuer,
+        Some(&json!({"reference": PERSONAL[2]})),
+    );
+    assert_eq!(status, 200, "{found}");
+    let subject = found["subjects"][0]["id"]
+        .as_str()
+        .expect("a subject")
+        .to_owned();
+
+    // Node 1's store backed up while it runs; then node 1 erases the person, and the
+    // erasure's receipt is final on every node.
+    let backup = root.join("node-1-backup.db");
+    execute(
+        &node_dir(root, 1),
+        &format!("VACUUM INTO '{}'", path(&backup)),
+    );
+    let (status, erased) = up(&nodes, 1).request(
+        "POST",
+        &format!("/data-subjects/{subject}/erasure"),
+        &issuer,
+        None,
+    );
+    assert_eq!(status, 201, "{erased}");
+    let commitment = erased["commitment"]
+        .as_str()
+        .expect("a commitment")
+        .to_owned();
+    for i in 1..=MEMBERS {
+        let server = up(&nodes, i);
+        wait_until(server, "the erasure final", Duration::from_secs(15), || {
+            let (status, _) =
+                server.request("GET", &format!("/anchors/{commitment}/receipt"), "", None);
+            status == 200
+        });
+    }
+
+    // Node 1 restored from the backup: its store holds the person again, and a chain
+    // without the erasure. It catches up from its peers and erases them again as the
+    // erasure's block arrives — the start-up pass over its own (old) chain found nothing.
+    nodes[0] = None;
+    let store = node_dir(root, 1).join("certus.db");
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", path(&store)));
+    }
+    std::fs::copy(&backup, &store).expect("restored");
+    nodes[0] = Some(Server::spawn(node(root, 1)));
+    let first = up(&nodes, 1);
+    ready(first);
+    let held = || {
+        let (status, body) =
+            first.request("GET", &format!("/data-subjects/{subject}"), &issuer, None);
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    wait_until(
+        first,
+        "the erasure applied again on the restored node",
+        Duration::from_secs(30),
+        || held()["erasedAt"].is_string(),
+    );
+    let after = held();
+    assert!(
+        after["records"].as_array().is_some_and(
+            |records| !records.is_empty() && records.iter().all(|r| r["erasedAt"].is_string())
+        ),
+        "{after}"
+    );
+    agree(&nodes);
 }
 
 fn path(file: &std::path::Path) -> &str {

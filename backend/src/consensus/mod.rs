@@ -79,9 +79,30 @@ impl Consortium {
         self.status.borrow().clone()
     }
 
-    /// The node's status, as it changes (its head with each final block).
-    pub fn heads(&self) -> watch::Receiver<Status> {
-        self.status.clone()
+    /// Runs `follower` for as long as the node runs: once at start over the whole chain,
+    /// then over the blocks final since its last pass whenever the head moved. A pass that
+    /// fails is tried again, over the same blocks, at the node's next status (about a
+    /// second later).
+    pub fn follow(&self, mut follower: impl Follower) -> tokio::task::JoinHandle<()> {
+        let mut heads = self.status.clone();
+        tokio::spawn(async move {
+            let mut followed = None;
+            loop {
+                let head = heads.borrow_and_update().height;
+                if followed != Some(head) {
+                    match follower.pass(followed).await {
+                        Ok(()) => followed = Some(head),
+                        Err(e) => {
+                            tracing::warn!(error = %e, what = follower.what(), "following the chain")
+                        }
+                    }
+                }
+                // The status is published more often than blocks are final.
+                if heads.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
     }
 
     /// Tells the other members where this node's API answers (once it is bound).
@@ -89,6 +110,19 @@ impl Consortium {
         self.public_url
             .send_replace(Some(public_url.trim_end_matches('/').to_owned()));
     }
+}
+
+/// What a node does with what other members put on the shared chain, as it becomes final
+/// (see [`Consortium::follow`]).
+pub trait Follower: Send + 'static {
+    /// What it follows, for the log.
+    fn what(&self) -> &'static str;
+
+    /// Takes what is final in the blocks after height `after` (`None`: every block).
+    fn pass(
+        &mut self,
+        after: Option<u64>,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
 }
 
 /// The members' nodes are where their status lists are served: another member's list is

@@ -5,89 +5,87 @@
 //! chain: for each version of a list it holds watches on, it reads the watched entries
 //! (from the issuing member's node, checked against the anchored hash), and queues the
 //! events of those whose bit changed since the chain last showed them — delivered, signed
-//! by the relying institution's own key, from its own node (decision 21).
+//! by the relying institution's own key, from its own node (decision 21). A list that
+//! cannot be read (its node unreachable) is read again after the next block.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use certus_schemas::wire::StatusPurpose;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
-use tokio::sync::watch;
 
 use super::{Kyc, StatusRef};
-use crate::consensus::Status;
+use crate::consensus::Follower;
 use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::{Kind, Transaction};
 use crate::store::entities::{reliance_records, status_watches};
 
-/// Follows the chain for as long as the node runs: every watch once at start (changes
-/// made while this node was down), then the lists with a version in each new block. The
-/// node's status is published more often than blocks are final; a pass runs when the head
-/// moved, or while a list waits to be read again.
-pub fn spawn(kyc: Kyc, mut heads: watch::Receiver<Status>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut followed = None;
-        // Lists whose entries could not be read (the issuing node unreachable): tried
-        // again after every block until they are.
-        let mut retry = BTreeSet::new();
-        loop {
-            let head = heads.borrow_and_update().height;
-            if followed != Some(head) || !retry.is_empty() {
-                match pass(&kyc, followed, &mut retry).await {
-                    Ok(()) => followed = Some(head),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "following the chain for relied-on status")
+/// The watches on other members' lists, following the chain ([`Consortium::follow`]): at
+/// start every watched list (changes made while this node was down), then the lists with a
+/// version in each new block, and those that could not be read before (the issuing node
+/// unreachable).
+///
+/// [`Consortium::follow`]: crate::consensus::Consortium::follow
+pub struct Watch {
+    kyc: Kyc,
+    retry: BTreeSet<String>,
+}
+
+impl Watch {
+    pub fn new(kyc: Kyc) -> Self {
+        Self {
+            kyc,
+            retry: BTreeSet::new(),
+        }
+    }
+}
+
+impl Follower for Watch {
+    fn what(&self) -> &'static str {
+        "status of relied-on credentials"
+    }
+
+    async fn pass(&mut self, after: Option<u64>) -> anyhow::Result<()> {
+        let kyc = &self.kyc;
+        let urls: Vec<String> = status_watches::Entity::find()
+            .select_only()
+            .column(status_watches::Column::ListUrl)
+            .distinct()
+            .into_tuple()
+            .all(&kyc.db)
+            .await?;
+        let watched: HashMap<_, String> = urls
+            .into_iter()
+            .filter_map(|url| Some((kyc.status.other_list(&url)?, url)))
+            .collect();
+        if watched.is_empty() {
+            return Ok(());
+        }
+        let mut due: BTreeSet<String> = std::mem::take(&mut self.retry);
+        match after {
+            None => due.extend(watched.values().cloned()),
+            Some(after) => {
+                for (_, tx) in
+                    ledger_store::sealed_after(&kyc.db, Kind::StatusListVersion, after).await?
+                {
+                    if let Transaction::StatusListVersion { list, .. } = tx {
+                        due.extend(watched.get(&list).cloned());
                     }
                 }
             }
-            if heads.changed().await.is_err() {
-                return;
+        }
+        for url in due {
+            if let Err(why) = read_list(kyc, &url).await? {
+                tracing::warn!(
+                    url = url.as_str(),
+                    why = why.as_str(),
+                    "a relied-on status list"
+                );
+                self.retry.insert(url);
             }
         }
-    })
-}
-
-/// One pass over the watched lists another member serves: all of them (`after` none), or
-/// those with a version sealed after height `after`, and those in `retry`.
-async fn pass(kyc: &Kyc, after: Option<u64>, retry: &mut BTreeSet<String>) -> Result<(), DbErr> {
-    let urls: Vec<String> = status_watches::Entity::find()
-        .select_only()
-        .column(status_watches::Column::ListUrl)
-        .distinct()
-        .into_tuple()
-        .all(&kyc.db)
-        .await?;
-    let watched: HashMap<_, String> = urls
-        .into_iter()
-        .filter_map(|url| Some((kyc.status.other_list(&url)?, url)))
-        .collect();
-    if watched.is_empty() {
-        return Ok(());
+        Ok(())
     }
-    let mut due: BTreeSet<String> = std::mem::take(retry);
-    match after {
-        None => due.extend(watched.values().cloned()),
-        Some(after) => {
-            for (_, tx) in
-                ledger_store::sealed_after(&kyc.db, Kind::StatusListVersion, after).await?
-            {
-                if let Transaction::StatusListVersion { list, .. } = tx {
-                    due.extend(watched.get(&list).cloned());
-                }
-            }
-        }
-    }
-    for url in due {
-        if let Err(why) = read_list(kyc, &url).await? {
-            tracing::warn!(
-                url = url.as_str(),
-                why = why.as_str(),
-                "a relied-on status list"
-            );
-            retry.insert(url);
-        }
-    }
-    Ok(())
 }
 
 /// Reads the watched entries of the list at `url` and queues the events of those whose bit

@@ -295,9 +295,19 @@ pub async fn reapply(
     listeners: &[Arc<dyn ErasureListener>],
     now: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
-    let tags: Vec<String> = ledger_store::anchored(db, Kind::ErasureReceipt)
-        .await?
-        .into_iter()
+    let anchored = ledger_store::anchored(db, Kind::ErasureReceipt).await?;
+    erase_tags(db, listeners, anchored.iter(), now).await
+}
+
+/// Erases the data subjects and records `transactions`' erasure receipts name, where
+/// they still hold data. How many were erased.
+async fn erase_tags<'t>(
+    db: &DatabaseConnection,
+    listeners: &[Arc<dyn ErasureListener>],
+    transactions: impl Iterator<Item = &'t Transaction>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let tags: Vec<String> = transactions
         .filter_map(|tx| match tx {
             Transaction::ErasureReceipt { erased, .. } => Some(erased.to_hex()),
             _ => None,
@@ -333,6 +343,47 @@ pub async fn reapply(
         );
     }
     Ok(erased)
+}
+
+/// The erasures final on a consortium's chain, applied as they come (see
+/// [`crate::consensus::Consortium::follow`]): a node restored from a backup re-applies at
+/// start what its own copy of the chain holds ([`reapply`]), then catches up on the chain
+/// from its peers — the erasures made since its backup are applied as they arrive.
+pub struct FollowErasures {
+    db: DatabaseConnection,
+    listeners: Arc<[Arc<dyn ErasureListener>]>,
+    clock: Arc<dyn certus_credential::time::Clock>,
+}
+
+impl Privacy {
+    /// This node's erasures as a follower of the shared chain.
+    pub fn erasures(&self) -> FollowErasures {
+        FollowErasures {
+            db: self.db.clone(),
+            listeners: self.listeners.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl crate::consensus::Follower for FollowErasures {
+    fn what(&self) -> &'static str {
+        "erasures"
+    }
+
+    async fn pass(&mut self, after: Option<u64>) -> anyhow::Result<()> {
+        let sealed =
+            ledger_store::sealed_after(&self.db, Kind::ErasureReceipt, after.unwrap_or(0)).await?;
+        let now = self.clock.now();
+        erase_tags(
+            &self.db,
+            &self.listeners,
+            sealed.iter().map(|(_, tx)| tx),
+            now,
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// Checks every erasure: its commitment is the hash of its signed receipt, and the receipt

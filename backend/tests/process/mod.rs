@@ -45,8 +45,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub listening_at: Instant,
     /// The log line of each block the server sealed (or, on a consortium's chain, stored
-    /// as final), each change of its quorum or validators, each refusal and each peer's
-    /// announced public URL, read as it happens.
+    /// as final), each change of its quorum or validators, each refusal, each peer's
+    /// announced public URL and each erasure it applied again, read as it happens.
     sealed: Mutex<Receiver<String>>,
     /// The last [`RECENT`] lines it logged: shown when a test fails while it runs.
     recent: Arc<Mutex<VecDeque<String>>>,
@@ -110,6 +110,7 @@ impl Server {
                     "refused",
                     "the validators changed",
                     "announced its public URL",
+                    "re-applied erasures",
                 ]
                 .iter()
                 .any(|e| line.contains(e));
