@@ -116,6 +116,22 @@ impl StoreConfig {
     }
 }
 
+/// An origin lists may be fetched from: `https`, or `http` to a loopback host.
+fn parse_origin(text: &str) -> Result<url::Origin, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
+        Ok(url.origin())
+    } else {
+        Err(format!("`{text}`: https, or http to a loopback host"))
+    }
+}
+
 /// Settings of the HTTP server.
 #[derive(Debug, Clone, Args)]
 pub struct ServerConfig {
@@ -135,6 +151,12 @@ pub struct ServerConfig {
     /// Resolve `did:web` DIDs over HTTPS. Off by default: no DID document is fetched.
     #[arg(long, env = "CERTUS_ALLOW_DID_WEB", default_value_t = false)]
     pub allow_did_web: bool,
+
+    /// Origins (`https://host[:port]`, or `http://` to a loopback host) whose status lists
+    /// may be fetched to check credentials of issuers outside the consortium; comma-
+    /// separated. None by default: a stranger's list is never fetched.
+    #[arg(long = "status-list-origin", env = "CERTUS_STATUS_LIST_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub status_list_origins: Vec<url::Origin>,
 
     /// Base URL others reach this server at (e.g. `https://certus.example.org`); the
     /// `statusListCredential` URLs of issued credentials are built on it. Default:

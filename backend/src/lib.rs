@@ -240,15 +240,22 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         consortium.announce(&public_url);
         status = status.with_members(Arc::new(consortium.clone()));
     }
+    let resolver = Resolver {
+        allow_web: server.allow_did_web,
+        certus: Some(dids.clone()),
+    };
+    if !server.status_list_origins.is_empty() {
+        status = status.with_strangers(status::Strangers::new(
+            server.status_list_origins.clone(),
+            resolver.clone(),
+        ));
+    }
     let status = Arc::new(status);
     let verifier = Verifier {
         trust: Some(trust.clone()),
         ledger: Some(ledger.clone()),
         status: Some(status.clone()),
-        resolver: Resolver {
-            allow_web: server.allow_did_web,
-            certus: Some(dids.clone()),
-        },
+        resolver,
         contexts: contexts.clone(),
         catalog: catalog.clone(),
         max_key_binding_age_secs: MAX_KEY_BINDING_AGE_SECS,

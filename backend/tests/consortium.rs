@@ -7,12 +7,16 @@
 //! that holds it. Then the validators change twice, by transactions a quorum of the
 //! current ones signed: a fifth member joins and votes, and a founding one leaves. A
 //! person one member's node holds data of is held by no other node, and their erasure,
-//! final on the chain, is applied again by that node restored from an older backup.
+//! final on the chain, is applied again by that node restored from an older backup. And
+//! outside any consortium, a stranger's status list is fetched only from an origin the
+//! verifier allows, revalidated by its ETag, and believed only with its proof.
 
 mod process;
 
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use process::members::{
@@ -767,6 +771,180 @@ fn a_person_of_one_member_is_held_by_no_other_and_their_erasure_reaches_a_restor
         "{after}"
     );
     agree(&nodes);
+}
+
+/// Where a stranger's status lists are served in the test below: a minimal HTTP server on
+/// loopback that answers each path with the bytes and `ETag` it is given
+/// (`Cache-Control: max-age=0`, so each use asks again), a 304 to a matching
+/// `If-None-Match`, and counts what it answered.
+#[derive(Default)]
+struct ListServer {
+    lists: HashMap<String, (String, String)>,
+    answered: usize,
+    not_modified: usize,
+}
+
+fn serve_lists(lists: Arc<Mutex<ListServer>>) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let mut reader = BufReader::new(&stream);
+            let mut head = Vec::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                head.push(std::mem::take(&mut line));
+            }
+            let path = head
+                .first()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("")
+                .to_owned();
+            let asked = head.iter().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("if-none-match:")
+                    .then(|| l[14..].trim().to_owned())
+            });
+            let mut state = lists.lock().unwrap_or_else(|p| p.into_inner());
+            state.answered += 1;
+            let (status, etag, body) = match state.lists.get(&path).cloned() {
+                None => ("404 Not Found", String::new(), String::new()),
+                Some((_, etag)) if asked.as_deref() == Some(etag.as_str()) => {
+                    state.not_modified += 1;
+                    ("304 Not Modified", etag, String::new())
+                }
+                Some((body, etag)) => ("200 OK", etag, body),
+            };
+            drop(state);
+            let answer = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nETag: {etag}\r\n\
+                 Cache-Control: max-age=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = (&stream).write_all(answer.as_bytes());
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_strangers_status_list_is_fetched_only_from_an_allowed_origin_revalidated_and_verified() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lists = Arc::new(Mutex::new(ListServer::default()));
+    let origin = format!("http://{}", serve_lists(lists.clone()));
+    let with = |dir: &std::path::Path, name: &str, value: &str| {
+        let mut command = process::certus(dir);
+        command.env(name, value);
+        Server::spawn(command)
+    };
+
+    // An issuer outside any consortium whose lists are published at `origin`.
+    let issuer_dir = dir.path().join("issuer");
+    let issuer = with(&issuer_dir, "CERTUS_PUBLIC_URL", &origin);
+    let (ok, key) =
+        run(process::certus(&issuer_dir).args(["api-key", "create", "--scopes", "issue,status"]));
+    assert!(ok, "{key}");
+    let key = key.trim();
+    let mut request = process::certificate();
+    request["options"] = json!({"format": "ldp_vc"});
+    let (status, issued) = issuer.request("POST", "/credentials/issue", key, Some(&request));
+    assert_eq!(status, 201, "{issued}");
+    let vc = issued["verifiableCredential"].clone();
+    // Each list as its issuer serves it now, `alter`ed, under a new ETag; as served.
+    let publish = |etag: &str, alter: &dyn Fn(&str, String) -> String| {
+        let mut served = HashMap::new();
+        for entry in vc["credentialStatus"].as_array().expect("entries") {
+            let url = entry["statusListCredential"].as_str().expect("a list");
+            let path = url
+                .strip_prefix(&origin)
+                .expect("under the origin")
+                .to_owned();
+            let (status, body) = issuer.request_text("GET", &path, "", None);
+            assert_eq!(status, 200, "{body}");
+            let altered = alter(&path, body.clone());
+            served.insert(path.clone(), body);
+            let mut state = lists.lock().unwrap_or_else(|p| p.into_inner());
+            state.lists.insert(path, (altered, format!("\"{etag}\"")));
+        }
+        served
+    };
+    let unrevoked = publish("v1", &|_, body| body);
+
+    // A verifier allowed to fetch from that origin, and one that is not.
+    let allowed = with(
+        &dir.path().join("allowed"),
+        "CERTUS_STATUS_LIST_ORIGINS",
+        &origin,
+    );
+    let other = Server::start(&dir.path().join("other"));
+    let status_of = |server: &Server| {
+        let (_, body) = server.request(
+            "POST",
+            "/credentials/verify",
+            "",
+            Some(&json!({ "verifiableCredential": vc })),
+        );
+        let status = body["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["check"] == "status"))
+            .map(|r| (r["outcome"].clone(), r["code"].clone()))
+            .unwrap_or_default();
+        (body["verdict"].clone(), status.0, status.1)
+    };
+    let served = || lists.lock().unwrap_or_else(|p| p.into_inner()).answered;
+
+    let before = served();
+    assert_eq!(
+        status_of(&other),
+        (
+            json!("indeterminate"),
+            json!("error"),
+            json!("STATUS_LIST_UNAVAILABLE")
+        )
+    );
+    assert_eq!(served(), before, "a stranger's list fetched without leave");
+
+    // Fetched, its proof verified, and asked for again with its ETag each time.
+    assert_eq!(status_of(&allowed).1, json!("passed"));
+    assert_eq!(status_of(&allowed).1, json!("passed"));
+    assert!(
+        lists.lock().unwrap_or_else(|p| p.into_inner()).not_modified >= 2,
+        "revalidated with If-None-Match"
+    );
+
+    // Revoked by its issuer: the new list is read.
+    let (status, body) = issuer.request(
+        "POST",
+        "/credentials/status",
+        key,
+        Some(&json!({"credentialId": vc["id"], "credentialStatus": {
+            "type": "BitstringStatusListEntry", "statusPurpose": "revocation"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    publish("v2", &|_, body| body);
+    assert_eq!(
+        status_of(&allowed),
+        (json!("invalid"), json!("failed"), json!("REVOKED"))
+    );
+
+    // Served altered — the revocation undone: the earlier bits under the new proof — its
+    // proof fails, and nothing is believed.
+    publish("v3", &|path, body| {
+        let before: serde_json::Value = serde_json::from_str(&unrevoked[path]).expect("json");
+        let mut list: serde_json::Value = serde_json::from_str(&body).expect("json");
+        list["credentialSubject"]["encodedList"] =
+            before["credentialSubject"]["encodedList"].clone();
+        list.to_string()
+    });
+    assert_eq!(
+        status_of(&allowed),
+        (
+            json!("indeterminate"),
+            json!("error"),
+            json!("STATUS_LIST_UNVERIFIED")
+        )
+    );
 }
 
 fn path(file: &std::path::Path) -> &str {

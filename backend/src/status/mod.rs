@@ -14,6 +14,7 @@ pub mod event;
 pub mod list;
 mod publish;
 pub mod requested;
+mod strangers;
 mod token;
 pub mod verify;
 
@@ -29,6 +30,8 @@ use serde_json::{json, Value};
 pub use allocate::Allocation;
 pub use change::{Change, Selection, StatusError};
 pub use publish::Published;
+use strangers::Fetched;
+pub use strangers::Strangers;
 pub use token::STATUS_LIST_JWT;
 
 use crate::keys::KeyStore;
@@ -76,6 +79,8 @@ pub struct StatusLists {
     client: reqwest::Client,
     /// The other members, on a consortium's chain: whose nodes lists are fetched from.
     members_at: Option<Arc<dyn Members>>,
+    /// Where lists of issuers outside the consortium may be fetched from, when configured.
+    strangers: Option<Strangers>,
 }
 
 impl std::fmt::Debug for StatusLists {
@@ -113,6 +118,7 @@ impl StatusLists {
                 .build()
                 .unwrap_or_default(),
             members_at: None,
+            strangers: None,
         }
     }
 
@@ -120,6 +126,14 @@ impl StatusLists {
     pub fn with_members(self, members: Arc<dyn Members>) -> Self {
         Self {
             members_at: Some(members),
+            ..self
+        }
+    }
+
+    /// Lists of issuers outside the consortium, fetched from the origins `strangers` allows.
+    pub fn with_strangers(self, strangers: Strangers) -> Self {
+        Self {
+            strangers: Some(strangers),
             ..self
         }
     }
@@ -235,8 +249,8 @@ impl StatusLists {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// The list is neither this node's nor another member's anchored on its chain and
-    /// served by that member's node (the lists of non-members are never fetched).
-    #[error("the status list {0} is neither this node's nor another member's anchored on the chain, and the lists of non-members are never fetched")]
+    /// served by that member's node, nor under an origin the operator allows.
+    #[error("the status list {0} is neither this node's nor another member's anchored on the chain, and its origin is not one this node may fetch lists from (CERTUS_STATUS_LIST_ORIGINS)")]
     NotLocal(String),
     /// Another member's list with no version final on the chain yet (a new list is, within
     /// a block of the first credential that names it).
@@ -248,6 +262,10 @@ pub enum CheckError {
     /// What another member served is not the version its chain anchors.
     #[error("the status list version {url} as served is not the one anchored on the chain")]
     NotAnchored { url: String },
+    /// A list from an allowed origin outside the consortium whose proof does not hold
+    /// (or that is no Bitstring Status List credential).
+    #[error("the status list {url} is not one its issuer signed: {why}")]
+    Unverified { url: String, why: String },
     /// The URL names a list of this node that does not exist.
     #[error("the status list {0} does not exist")]
     NoSuchList(String),
@@ -272,6 +290,7 @@ impl CheckError {
                 "STATUS_LIST_UNAVAILABLE"
             }
             Self::NotAnchored { .. } => "STATUS_LIST_NOT_ANCHORED",
+            Self::Unverified { .. } => "STATUS_LIST_UNVERIFIED",
             Self::NoSuchList(_) => "STATUS_LIST_NOT_FOUND",
             Self::PurposeMismatch { .. } => "STATUS_PURPOSE_MISMATCH",
             Self::IssuerMismatch { .. } => "STATUS_ISSUER_MISMATCH",
@@ -288,6 +307,7 @@ impl CheckError {
                 | Self::NotYetAnchored(_)
                 | Self::Unreachable { .. }
                 | Self::NotAnchored { .. }
+                | Self::Unverified { .. }
                 | Self::Store(_)
         )
     }
@@ -308,7 +328,12 @@ impl StatusLists {
                 .latest(list)
                 .await?
                 .ok_or_else(|| CheckError::NoSuchList(url.to_owned()))?,
-            None => self.member_list(url).await?,
+            None => match self.member_list(url).await {
+                Err(CheckError::NotLocal(_)) if self.stranger_allowed(url) => {
+                    self.stranger_list(url).await?
+                }
+                other => other?,
+            },
         };
         if published.purpose != purpose {
             return Err(CheckError::PurposeMismatch {
@@ -356,13 +381,16 @@ impl StatusLists {
             return Ok(published);
         }
         let versioned = format!("{url}/versions/{version}");
-        let bytes = self
-            .fetch(&versioned)
-            .await
-            .map_err(|why| CheckError::Unreachable {
-                url: versioned.clone(),
-                why,
-            })?;
+        let unreachable = |why| CheckError::Unreachable {
+            url: versioned.clone(),
+            why,
+        };
+        let bytes = match self.fetch(&versioned, None).await.map_err(unreachable)? {
+            Fetched::Body { bytes, .. } => bytes,
+            Fetched::NotModified { .. } => {
+                return Err(unreachable("304 to an unconditional request".into()))
+            }
+        };
         let not_anchored = || CheckError::NotAnchored {
             url: versioned.clone(),
         };
@@ -406,30 +434,56 @@ impl StatusLists {
         Ok(anchored.map(|_| format!("{base}{partner}")))
     }
 
-    /// The body at `url` (at most [`MAX_FETCHED`] bytes), or why not.
-    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
-        let mut response = self
+    /// The body at `url` (at most [`MAX_FETCHED`] bytes), or why not; with `etag`, asked
+    /// for only if it changed (`If-None-Match`).
+    async fn fetch(&self, url: &str, etag: Option<&str>) -> Result<Fetched, String> {
+        let mut request = self
             .client
             .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(etag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let mut response = request
             .send()
             .await
             .map_err(|e| e.without_url().to_string())?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let max_age = header(reqwest::header::CACHE_CONTROL).and_then(|value| {
+            value.split(',').find_map(|directive| {
+                let seconds = directive.trim().strip_prefix("max-age=")?;
+                seconds.parse().ok().map(Duration::from_secs)
+            })
+        });
+        let etag = header(reqwest::header::ETAG);
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified { max_age });
+        }
         if !response.status().is_success() {
             return Err(format!("HTTP {}", response.status().as_u16()));
         }
-        let mut body = Vec::new();
+        let mut bytes = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| e.without_url().to_string())?
         {
-            if body.len() + chunk.len() > MAX_FETCHED {
+            if bytes.len() + chunk.len() > MAX_FETCHED {
                 return Err(format!("larger than {MAX_FETCHED} bytes"));
             }
-            body.extend_from_slice(&chunk);
+            bytes.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok(Fetched::Body {
+            bytes,
+            etag,
+            max_age,
+        })
     }
 }
 

@@ -67,6 +67,7 @@ pub fn server_config() -> ServerConfig {
         max_body_bytes: 64 * 1024,
         verify_rate: 10_000,
         allow_did_web: false,
+        status_list_origins: Vec::new(),
         web_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist"),
         block_interval_ms: 1000,
         p2p_listen: None,
