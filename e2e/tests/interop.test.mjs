@@ -1,6 +1,8 @@
 // Certus credentials verify in independent implementations, and theirs verify in Certus:
 // Digital Bazaar's vc + eddsa-rdfc-2022 (Data Integrity), panva jose (vc+jwt) and the
-// OpenWallet @sd-jwt libraries (SD-JWT VC). Tampered credentials fail on both sides.
+// OpenWallet @sd-jwt libraries (SD-JWT VC). Tampered credentials fail on both sides. The
+// issuing node is a single node, one whose keys are in a PKCS#11 token, and a member of a
+// consortium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify, createHash, randomBytes } from 'node:crypto';
@@ -12,7 +14,7 @@ import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { compactVerify, SignJWT, importJWK, exportJWK } from 'jose';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list';
-import { startServer, kycCredential, tokenOf } from '../lib/server.mjs';
+import { startServer, startConsortium, kycCredential, tokenOf } from '../lib/server.mjs';
 import { documentLoader, publicKeyFromDidKey, didKeyFromJwk } from '../lib/keys.mjs';
 
 let server;
@@ -21,18 +23,25 @@ let loader;
 // must verify in the independent libraries exactly as the first node's does.
 let hsm;
 let hsmLoader;
+// A member of a four-node consortium: its credentials and their status lists (fetched by
+// the libraries from the issuing member's node) verify as a single node's do.
+let consortium;
+let memberLoader;
 before(async () => {
   server = await startServer();
   loader = await documentLoader(server.base);
   hsm = await startServer({ pkcs11: true });
   hsmLoader = await documentLoader(hsm.base);
+  consortium = await startConsortium();
+  memberLoader = await documentLoader(consortium.nodes[0].base);
 });
-after(async () => { await server?.stop(); await hsm?.stop(); });
+after(async () => { await server?.stop(); await hsm?.stop(); await consortium?.stop(); });
 
 /** The nodes whose credentials the independent libraries check. */
 const issuers = [
   ['', () => ({ node: server, documentLoader: loader })],
   [' (keys in a PKCS#11 token)', () => ({ node: hsm, documentLoader: hsmLoader })],
+  [' (a consortium member)', () => ({ node: consortium.nodes[0], documentLoader: memberLoader })],
 ];
 
 const clone = v => JSON.parse(JSON.stringify(v));
