@@ -497,6 +497,14 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
         Duration::from_secs(10),
         || announced() == Some(json!(format!("http://{}", first.addr))),
     );
+    // … and holds the blocks that anchor them and their lists' first versions.
+    let final_on_first = head(first).0;
+    wait_until(
+        third,
+        "node 3 holds those blocks",
+        Duration::from_secs(15),
+        || head(third).0 >= final_on_first,
+    );
     for vc in credentials.iter().flatten() {
         let checked = verify(vc);
         assert_eq!(checked["verdict"], "valid", "{checked}");
@@ -510,6 +518,10 @@ fn a_credential_issued_on_one_member_is_checked_on_another_with_its_status_from_
             outcome(&checked, "anchored").map(|o| o.0),
             Some(json!("passed"))
         );
+        // … naming the block, its time and the issuing institution.
+        assert!(checked["anchor"]["height"].as_u64() > Some(0), "{checked}");
+        assert!(checked["anchor"]["time"].is_string(), "{checked}");
+        assert_eq!(checked["anchor"]["member"], "node-1", "{checked}");
     }
 
     // Revoked, suspended and reinstated on node 1: node 3 sees each once its list's new

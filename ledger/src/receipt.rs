@@ -75,6 +75,7 @@ impl Anchored {
             height: self.height,
             block: self.block.to_hex(),
             time: self.time_rfc3339(),
+            member: None,
         }
     }
 }

@@ -353,6 +353,10 @@ pub struct AnchorInfo {
     pub block: String,
     /// When the block was sealed (RFC 3339, UTC).
     pub time: String,
+    /// On a consortium's chain, for a credential another member issued: that member's
+    /// name — the institution whose node serves the credential's status lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 /// Body of every error response.

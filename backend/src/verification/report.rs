@@ -38,12 +38,17 @@ impl Report {
         self.push(check, Outcome::Passed, None, Some(message));
     }
 
-    /// The `anchored` check held: the credential is in a sealed block.
-    pub fn anchored(&mut self, check: &str, anchor: AnchorInfo) {
-        let message = format!(
+    /// The `anchored` check held: the credential is in a sealed block — issued, when its
+    /// status lists (checked before) are another member's, at that member's node.
+    pub fn anchored(&mut self, check: &str, mut anchor: AnchorInfo) {
+        anchor.member = self.status_lists.iter().find_map(|l| l.member.clone());
+        let mut message = format!(
             "anchored in block {} of chain `{}` at {}",
             anchor.height, anchor.chain_id, anchor.time
         );
+        if let Some(member) = &anchor.member {
+            message.push_str(&format!(", issued by member {member}"));
+        }
         self.push(check, Outcome::Passed, None, Some(message));
         self.anchor = Some(anchor);
     }
