@@ -37,6 +37,7 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
         max_body_bytes: 1 << 20,
         verify_rate: 1,
         allow_did_web: false,
+        status_list_origins: Vec::new(),
         web_dir: dir.path().to_owned(),
         block_interval_ms,
         p2p_listen: None,
