@@ -119,13 +119,7 @@ impl StoreConfig {
 /// An origin lists may be fetched from: `https`, or `http` to a loopback host.
 fn parse_origin(text: &str) -> Result<url::Origin, String> {
     let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
+    if url.scheme() == "https" || (url.scheme() == "http" && crate::uri::is_loopback(&url)) {
         Ok(url.origin())
     } else {
         Err(format!("`{text}`: https, or http to a loopback host"))

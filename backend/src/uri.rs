@@ -1,4 +1,5 @@
-//! Percent-encoding (RFC 3986) of URI components Certus builds.
+//! Percent-encoding (RFC 3986) of URI components Certus builds, and what a URL Certus
+//! calls out to may be.
 
 /// Percent-encodes every byte of `text` but the unreserved characters (`A-Z a-z 0-9 - . _
 /// ~`) and those in `keep`.
@@ -12,4 +13,15 @@ pub fn percent_encode(text: &str, keep: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Whether `url`'s host is this machine: `localhost` or a loopback address — where plain
+/// `http` is allowed for URLs Certus calls (webhooks, status lists), `https` elsewhere.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }

@@ -58,15 +58,12 @@ pub fn check_endpoint(url: &str) -> Result<(), InvalidEndpoint> {
     if parsed.fragment().is_some() {
         return Err(InvalidEndpoint("`url` must not have a fragment".into()));
     }
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(InvalidEndpoint("`url` has no host".into())),
-    };
+    if parsed.host().is_none() {
+        return Err(InvalidEndpoint("`url` has no host".into()));
+    }
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if loopback => Ok(()),
+        "http" if crate::uri::is_loopback(&parsed) => Ok(()),
         _ => Err(InvalidEndpoint(
             "`url` must be https (http only to a loopback host)".into(),
         )),
