@@ -18,6 +18,7 @@
 //! | | `CERTUS_VERIFY_RATE` | `50` | verify requests per second per client address (burst: 2×) |
 //! | | `CERTUS_ALLOW_DID_WEB` | `false` | resolve `did:web` over HTTPS (otherwise no DID is fetched) |
 //! | `--public-url` | `CERTUS_PUBLIC_URL` | `http://<addr>` | base URL others reach this server at; status-list URLs are built on it |
+//! | `--status-lease-secs` | `CERTUS_STATUS_LEASE_SECS` | `30` | a process's lease on a pair of status lists (several processes over one database) |
 //! | `--web-dir` | `CERTUS_WEB_DIR` | `frontend/dist` | the built web app, served at `/` |
 //! | `--profile` | `CERTUS_PROFILE` | `standard` | defaults of institutions' settings: `standard`, or `open` (open issuance on) |
 
@@ -175,6 +176,13 @@ pub struct ServerConfig {
     /// type's retention period.
     #[arg(long, env = "CERTUS_RETENTION_INTERVAL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub retention_interval_secs: u64,
+
+    /// Seconds a process holds a lease on a pair of status lists it hands out indexes in,
+    /// renewed while it issues. Processes sharing a database each issue in their own
+    /// pairs; a pair of a process that stopped without releasing it (a crash) is taken
+    /// over by another this long after its last renewal.
+    #[arg(long, env = "CERTUS_STATUS_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=3_600))]
+    pub status_lease_secs: u64,
 
     /// Connections open at once; more wait in the kernel's backlog. Keep it below the
     /// process's file limit (`ulimit -n`), so the node always has descriptors for its

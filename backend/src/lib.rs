@@ -15,6 +15,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod coherence;
 pub mod config;
 pub mod consensus;
 pub mod did;
@@ -46,6 +47,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::api::rate_limit::RateLimiter;
 use crate::auth::Accounts;
+use crate::coherence::{Cached, Reload};
 use crate::config::{ServerConfig, StoreConfig};
 use crate::did::registry::DidRegistry;
 use crate::issuance::record::Recorder;
@@ -88,6 +90,8 @@ pub struct Node {
     pub contexts: Arc<Contexts>,
     /// On a consortium's chain, once started ([`start_consortium`]): its consensus.
     pub consortium: Option<consensus::Consortium>,
+    /// The cache counters as read before anything was cached ([`coherence`]).
+    pub epochs: coherence::Epochs,
 }
 
 /// Creates the data folder if needed, loads the master key, connects to the database and
@@ -131,6 +135,7 @@ pub async fn open_with_clock(
     let (db, master) = open_database(store, master_key).await?;
     let master = Arc::new(master);
     let custody = custody(store, master.clone())?;
+    let epochs = coherence::Epochs::read(&db).await?;
     if keys::bootstrap(&db, &custody).await? {
         tracing::info!("created the default tenant and its issuer keys");
     }
@@ -172,6 +177,7 @@ pub async fn open_with_clock(
         catalog: Arc::new(catalog),
         contexts: Arc::new(contexts),
         consortium: None,
+        epochs,
     })
 }
 
@@ -212,6 +218,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         catalog,
         contexts,
         consortium,
+        epochs,
     } = node;
     let public_url: Arc<str> = server.public_url().into();
     let types = Arc::new(types::CredentialTypes::new(
@@ -235,7 +242,8 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         contexts.clone(),
         &public_url,
         vec![Arc::new(kyc::webhooks::WatchedStatus)],
-    );
+    )
+    .with_lease(std::time::Duration::from_secs(server.status_lease_secs));
     if let Some(consortium) = &consortium {
         consortium.announce(&public_url);
         status = status.with_members(Arc::new(consortium.clone()));
@@ -261,6 +269,16 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         max_key_binding_age_secs: MAX_KEY_BINDING_AGE_SECS,
     };
     let settings = Arc::new(Settings::new(db.clone(), server.profile));
+    coherence::spawn(
+        db.clone(),
+        epochs,
+        vec![
+            (Cached::Keys, dids.clone() as Arc<dyn Reload>),
+            (Cached::Types, types.clone()),
+            (Cached::Trust, trust.clone()),
+            (Cached::Settings, settings.clone()),
+        ],
+    );
     let issuer = Issuer::new(IssuerParts {
         catalog: catalog.clone(),
         contexts,

@@ -83,6 +83,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             .await;
             webhooks.abort();
             retention.abort();
+            // Another process over the same database carries on in this one's status lists.
+            if let Err(e) = state.status.release_leases().await {
+                tracing::warn!(error = %e, "releasing the status-list leases failed; they expire by themselves");
+            }
             for follower in followers.into_iter().flatten() {
                 follower.abort();
             }

@@ -1,9 +1,10 @@
 //! Institution settings: what an institution allows beyond the server profile's defaults
 //! (decision 18). Read on every issuance, so each institution's row is cached after its
-//! first read and replaced when this process changes it.
+//! first read, replaced when this process changes it and reloaded when another does
+//! ([`crate::coherence`]).
 
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::future::Future;
+use std::pin::Pin;
 
 use certus_schemas::settings::{InstitutionSettings, SettingSource, SettingsChoice};
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set};
 
 use crate::auth::Principal;
+use crate::coherence::{Cache, Cached, Reload};
 use crate::config::Profile;
 use crate::store::entities::institution_settings;
 use crate::work::Work;
@@ -21,7 +23,7 @@ pub struct Settings {
     db: DatabaseConnection,
     profile: Profile,
     /// Each institution's own choices, as stored (the default where it has none).
-    chosen: RwLock<HashMap<String, SettingsChoice>>,
+    chosen: Cache<String, SettingsChoice>,
 }
 
 impl Settings {
@@ -29,7 +31,7 @@ impl Settings {
         Self {
             db,
             profile,
-            chosen: RwLock::default(),
+            chosen: Cache::default(),
         }
     }
 
@@ -83,20 +85,17 @@ impl Settings {
             None => "openIssuance=default".to_owned(),
         };
         work.audit_by(principal, "settings.update", &described);
+        work.touch(Cached::Settings);
         work.commit().await?;
-        self.write_cache().insert(tenant_id.to_owned(), choice);
+        self.chosen.clear();
         self.of(tenant_id).await
     }
 
     async fn chosen(&self, tenant_id: &str) -> Result<SettingsChoice, DbErr> {
-        if let Some(found) = self
-            .chosen
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(tenant_id)
-        {
-            return Ok(found.clone());
-        }
+        let generation = match self.chosen.get(tenant_id) {
+            Ok(found) => return Ok(found),
+            Err(generation) => generation,
+        };
         let choice = institution_settings::Entity::find_by_id(tenant_id)
             .one(&self.db)
             .await?
@@ -104,13 +103,16 @@ impl Settings {
                 open_issuance: row.open_issuance,
             })
             .unwrap_or_default();
-        self.write_cache()
-            .insert(tenant_id.to_owned(), choice.clone());
+        self.chosen
+            .fill(generation, tenant_id.to_owned(), choice.clone());
         Ok(choice)
     }
+}
 
-    fn write_cache(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, SettingsChoice>> {
-        // A poisoned lock only means another thread panicked mid-insert of a whole entry.
-        self.chosen.write().unwrap_or_else(|p| p.into_inner())
+impl Reload for Settings {
+    /// Forgets the choices: those made through another process are read at next use.
+    fn reload(&self) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + '_>> {
+        self.chosen.clear();
+        Box::pin(std::future::ready(Ok(())))
     }
 }

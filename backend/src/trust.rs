@@ -10,22 +10,28 @@
 //! `trustStatement` transaction; verification asks whether a credential's issuer was
 //! accredited for its type at the credential's point on the chain.
 
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::coherence::{Cache, Cached, Reload};
 use crate::error::{DomainError, ErrorKind};
 use crate::keys::KeyStore;
 use crate::ledger::hash::Digest;
 use crate::ledger::store::{self as ledger_store, Ledger};
 use crate::ledger::transaction::{Kind, Transaction};
-use crate::store::entities::{issued_credentials, schema_registrations, trust_statements};
+use crate::store::entities::{
+    issued_credentials, mandate_uses, schema_registrations, trust_statements,
+};
 use crate::store::has_type;
 use crate::work::Work;
 use certus_credential::catalog::{Catalog, CredentialType};
@@ -180,9 +186,35 @@ pub struct Accredited {
     pub path: Vec<trust_statements::Model>,
 }
 
-/// Held while a sub-issuer's credential is issued and recorded, so concurrent issuances
-/// cannot overrun its mandate.
-pub type MandatePermit = tokio::sync::OwnedMutexGuard<()>;
+/// A sub-issuer's issuance under a mandate: counted when the credential is recorded
+/// ([`count_use`]), in the recording transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateUse {
+    /// The delegation statement's id.
+    pub mandate: String,
+    pub credential_type: String,
+    /// Its `maxCount`.
+    pub max: u64,
+}
+
+/// Counts one credential against `usage`'s mandate, in `conn`'s transaction; false when
+/// the mandate has no room left. One conditional update: PostgreSQL re-checks the count
+/// after a concurrent transaction's update of the same row commits, SQLite has one writer.
+pub async fn count_use(conn: &impl ConnectionTrait, usage: &MandateUse) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::ExprTrait as _;
+    Ok(mandate_uses::Entity::update_many()
+        .col_expr(
+            mandate_uses::Column::Used,
+            Expr::col(mandate_uses::Column::Used).add(1),
+        )
+        .filter(mandate_uses::Column::Mandate.eq(usage.mandate.as_str()))
+        .filter(mandate_uses::Column::CredentialType.eq(usage.credential_type.as_str()))
+        .filter(mandate_uses::Column::Used.lt(usage.max as i64))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
 
 /// The trust registry of this node's chain.
 pub struct TrustRegistry {
@@ -190,12 +222,14 @@ pub struct TrustRegistry {
     ledger: Arc<Ledger>,
     keys: Arc<KeyStore>,
     catalog: Arc<Catalog>,
-    mandates: Arc<tokio::sync::Mutex<()>>,
     /// The DIDs that have ever held a mandate (loaded on first use, kept up to date by
-    /// [`TrustRegistry::delegate`]), so issuance by any other DID — nearly all — costs no
-    /// database read. Like status allocation, this assumes one issuing process per
-    /// database.
-    mandated: tokio::sync::OnceCell<std::sync::RwLock<std::collections::HashSet<String>>>,
+    /// [`TrustRegistry::delegate`] and, for delegations made through other processes, by
+    /// [`Reload`]), so issuance by any other DID — nearly all — costs no database read.
+    mandated: std::sync::RwLock<Option<HashSet<String>>>,
+    /// Each subject's statements ([`TrustRegistry::statements_for`]), emptied when a
+    /// statement is written here, arrives on the chain, or is written through another
+    /// process.
+    statements: Cache<String, Arc<Vec<trust_statements::Model>>>,
     /// On a consortium's chain: the height up to which the statements and registrations
     /// other members made are applied here ([`TrustRegistry::follow_chain`]), one pass at
     /// a time.
@@ -275,8 +309,8 @@ impl TrustRegistry {
             ledger,
             keys,
             catalog,
-            mandates: Default::default(),
             mandated: Default::default(),
+            statements: Default::default(),
             followed: Default::default(),
         }
     }
@@ -357,16 +391,10 @@ impl TrustRegistry {
                         .exec(&self.db)
                         .await?;
                 }
-                (StatementKind::Delegation, _, Some(subject)) => {
-                    if let Some(mandated) = self.mandated.get() {
-                        mandated
-                            .write()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(subject.clone());
-                    }
-                }
+                (StatementKind::Delegation, _, Some(subject)) => self.note_mandated(subject),
                 _ => {}
             }
+            self.statements.clear();
         }
         *followed = head;
         Ok(())
@@ -489,6 +517,7 @@ impl TrustRegistry {
                 .await?;
         }
         work.anchor(&Transaction::TrustStatement { statement: jws });
+        work.touch(Cached::Trust);
         work.audit(
             tenant_id.unwrap_or(ROOT),
             &statement.grantor,
@@ -496,6 +525,7 @@ impl TrustRegistry {
             &statement.id,
         );
         work.commit().await?;
+        self.statements.clear();
         Ok(stored)
     }
 
@@ -622,11 +652,7 @@ impl TrustRegistry {
                 now,
             )
             .await?;
-        self.mandated()
-            .await?
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(subject);
+        self.note_mandated(&subject);
         Ok(written)
     }
 
@@ -679,18 +705,28 @@ impl TrustRegistry {
             .ok_or_else(|| TrustError::NotFound(id.to_owned()))
     }
 
-    /// The accreditations and delegations granted to `subject`, oldest first.
+    /// The accreditations and delegations granted to `subject`, oldest first (cached:
+    /// every issuance and verification of an accredited type asks).
     pub async fn statements_for(
         &self,
         subject: &str,
-    ) -> Result<Vec<trust_statements::Model>, TrustError> {
+    ) -> Result<Arc<Vec<trust_statements::Model>>, TrustError> {
         self.follow_chain().await?;
-        Ok(trust_statements::Entity::find()
-            .filter(trust_statements::Column::Subject.eq(subject))
-            .filter(trust_statements::Column::Kind.ne(StatementKind::Revocation.as_str()))
-            .order_by_asc(trust_statements::Column::AtMs)
-            .all(&self.db)
-            .await?)
+        let generation = match self.statements.get(subject) {
+            Ok(cached) => return Ok(cached),
+            Err(generation) => generation,
+        };
+        let rows = Arc::new(
+            trust_statements::Entity::find()
+                .filter(trust_statements::Column::Subject.eq(subject))
+                .filter(trust_statements::Column::Kind.ne(StatementKind::Revocation.as_str()))
+                .order_by_asc(trust_statements::Column::AtMs)
+                .all(&self.db)
+                .await?,
+        );
+        self.statements
+            .fill(generation, subject.to_owned(), rows.clone());
+        Ok(rows)
     }
 
     /// Whether `issuer` was accredited (directly, or by a delegation from an institution
@@ -701,12 +737,14 @@ impl TrustRegistry {
         schema: &str,
         time_ms: i64,
     ) -> Result<Option<Accredited>, TrustError> {
-        for row in self.statements_for(issuer).await? {
-            if !grants(&row, schema, time_ms) {
+        for row in self.statements_for(issuer).await?.iter() {
+            if !grants(row, schema, time_ms) {
                 continue;
             }
             if row.kind == StatementKind::Accreditation.as_str() {
-                return Ok(Some(Accredited { path: vec![row] }));
+                return Ok(Some(Accredited {
+                    path: vec![row.clone()],
+                }));
             }
             let parent = match &row.parent {
                 Some(p) => {
@@ -718,41 +756,90 @@ impl TrustRegistry {
             };
             if let Some(parent) = parent.filter(|p| grants(p, schema, time_ms)) {
                 return Ok(Some(Accredited {
-                    path: vec![parent, row],
+                    path: vec![parent, row.clone()],
                 }));
             }
         }
         Ok(None)
     }
 
-    /// The DIDs that have ever held a mandate.
-    async fn mandated(
-        &self,
-    ) -> Result<&std::sync::RwLock<std::collections::HashSet<String>>, TrustError> {
-        self.mandated
-            .get_or_try_init(|| async {
-                let subjects: Vec<Option<String>> = trust_statements::Entity::find()
-                    .filter(trust_statements::Column::Kind.eq(StatementKind::Delegation.as_str()))
-                    .select_only()
-                    .column(trust_statements::Column::Subject)
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
-                Ok(std::sync::RwLock::new(
-                    subjects.into_iter().flatten().collect(),
-                ))
-            })
-            .await
+    /// The DIDs that have ever held a mandate, as stored.
+    async fn load_mandated(&self) -> Result<HashSet<String>, DbErr> {
+        let subjects: Vec<Option<String>> = trust_statements::Entity::find()
+            .filter(trust_statements::Column::Kind.eq(StatementKind::Delegation.as_str()))
+            .select_only()
+            .column(trust_statements::Column::Subject)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(subjects.into_iter().flatten().collect())
+    }
+
+    fn note_mandated(&self, subject: &str) {
+        if let Some(mandated) = self
+            .mandated
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            mandated.insert(subject.to_owned());
+        }
     }
 
     /// Whether some delegation ever named `issuer` as a sub-issuer.
     async fn is_mandated(&self, issuer: &str) -> Result<bool, TrustError> {
-        Ok(self
-            .mandated()
-            .await?
+        if let Some(mandated) = self
+            .mandated
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .contains(issuer))
+            .as_ref()
+        {
+            return Ok(mandated.contains(issuer));
+        }
+        let loaded = self.load_mandated().await?;
+        let answer = loaded.contains(issuer);
+        // A reload that finished meanwhile read a newer set: it is kept.
+        self.mandated
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(loaded);
+        Ok(answer)
+    }
+
+    /// How many credentials of `usage`'s type its mandate has counted (from the records
+    /// issued under it, the first time).
+    async fn mandate_used(
+        &self,
+        usage: &MandateUse,
+        issuer: &str,
+        since: DateTime<Utc>,
+    ) -> Result<u64, TrustError> {
+        let find = || {
+            mandate_uses::Entity::find_by_id((usage.mandate.clone(), usage.credential_type.clone()))
+                .one(&self.db)
+        };
+        if let Some(row) = find().await? {
+            return Ok(row.used.max(0) as u64);
+        }
+        let issued = issued_credentials::Entity::find()
+            .filter(
+                Condition::all()
+                    .add(issued_credentials::Column::Issuer.eq(issuer))
+                    .add(issued_credentials::Column::IssuedAt.gte(since))
+                    .add(has_type(&usage.credential_type)),
+            )
+            .count(&self.db)
+            .await?;
+        // Another process may have started the count first: its row stands.
+        mandate_uses::Entity::insert(mandate_uses::ActiveModel {
+            mandate: Set(usage.mandate.clone()),
+            credential_type: Set(usage.credential_type.clone()),
+            used: Set(issued as i64),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(find().await?.map_or(issued, |row| row.used.max(0) as u64))
     }
 
     /// Checks that `issuer` may issue a credential of no registered type (open issuance):
@@ -786,14 +873,14 @@ impl TrustRegistry {
 
     /// Checks that `issuer` may issue a credential of `credential_type` now: its
     /// accreditation when the type requires one, and a sub-issuer's mandate. `None` when
-    /// `issuer` has no mandate (it is not a sub-issuer); otherwise a permit to hold until
-    /// the credential is recorded.
+    /// `issuer` has no mandate (it is not a sub-issuer); otherwise the mandate to count the
+    /// credential against when it is recorded (a mandate already full is refused here).
     pub async fn mandate(
         &self,
         issuer: &str,
         credential_type: &CredentialType,
         now: DateTime<Utc>,
-    ) -> Result<Option<MandatePermit>, TrustError> {
+    ) -> Result<Option<MandateUse>, TrustError> {
         if !self.is_mandated(issuer).await? {
             self.require_accreditation(issuer, credential_type, now)
                 .await?;
@@ -824,27 +911,31 @@ impl TrustRegistry {
                 until: first.valid_until_ms.map(xsd_millis).unwrap_or_default(),
             });
         };
-        let permit = self.mandates.clone().lock_owned().await;
-        let issued = issued_credentials::Entity::find()
-            .filter(
-                Condition::all()
-                    .add(issued_credentials::Column::Issuer.eq(issuer))
-                    .add(
-                        issued_credentials::Column::IssuedAt.gte(
-                            Utc.timestamp_millis_opt(mandate.valid_from_ms)
-                                .single()
-                                .unwrap_or(now),
-                        ),
-                    )
-                    .add(has_type(&credential_type.name)),
-            )
-            .count(&self.db)
-            .await?;
-        let max = mandate.max_count.unwrap_or(0).max(0) as u64;
-        if issued >= max {
-            return Err(TrustError::MandateExhausted(max));
+        let usage = MandateUse {
+            mandate: mandate.id.clone(),
+            credential_type: credential_type.name.clone(),
+            max: mandate.max_count.unwrap_or(0).max(0) as u64,
+        };
+        let since = Utc
+            .timestamp_millis_opt(mandate.valid_from_ms)
+            .single()
+            .unwrap_or(now);
+        if self.mandate_used(&usage, issuer, since).await? >= usage.max {
+            return Err(TrustError::MandateExhausted(usage.max));
         }
-        Ok(Some(permit))
+        Ok(Some(usage))
+    }
+}
+
+impl Reload for TrustRegistry {
+    /// Takes in the sub-issuers mandated through another process.
+    fn reload(&self) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + '_>> {
+        Box::pin(async move {
+            self.statements.clear();
+            let loaded = self.load_mandated().await?;
+            *self.mandated.write().unwrap_or_else(|e| e.into_inner()) = Some(loaded);
+            Ok(())
+        })
     }
 }
 

@@ -5,6 +5,8 @@
 //! signing the example with them, and registers the schema's hash on the chain in the same
 //! unit of work. A version never changes; a type can be retired.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +17,9 @@ use sea_orm::{
 use serde_json::{json, Map, Value};
 
 use crate::auth::Principal;
+use crate::coherence::{Cached, Reload};
 use crate::error::{DomainError, ErrorKind};
+use crate::store;
 use crate::store::entities::{audit_log, audit_outbox, credential_types, schema_registrations};
 use crate::work::Work;
 use certus_credential::catalog::{
@@ -133,11 +137,7 @@ pub async fn seed(
         .insert(db)
         .await?;
     }
-    credential_types::Entity::find()
-        .order_by_asc(credential_types::Column::CreatedAtMs)
-        .order_by_asc(credential_types::Column::Version)
-        .all(db)
-        .await
+    all_stored(db).await
 }
 
 /// The catalog type of a stored row.
@@ -154,11 +154,19 @@ fn of_row(row: &credential_types::Model) -> Result<CredentialType, String> {
     Ok(t)
 }
 
+/// JSON-LD context documents to register with the loader: (URL, JSON text).
+pub type ContextDocuments = Vec<(String, String)>;
+
 /// The catalog of the stored rows, and the contexts of the defined types (the bundled ones
 /// are in every binary) to register with the JSON-LD loader.
-pub fn catalog_of(
+pub fn catalog_of(rows: &[credential_types::Model]) -> anyhow::Result<(Catalog, ContextDocuments)> {
+    let (types, contexts) = types_of(rows)?;
+    Ok((Catalog::new(types), contexts))
+}
+
+fn types_of(
     rows: &[credential_types::Model],
-) -> anyhow::Result<(Catalog, Vec<(String, String)>)> {
+) -> anyhow::Result<(Vec<CredentialType>, ContextDocuments)> {
     let types = rows
         .iter()
         .map(of_row)
@@ -169,7 +177,16 @@ pub fn catalog_of(
         .filter(|row| row.tenant_id.is_some())
         .map(|row| (row.context_url.clone(), row.context.clone()))
         .collect();
-    Ok((Catalog::new(types), contexts))
+    Ok((types, contexts))
+}
+
+/// All stored versions, oldest first.
+async fn all_stored(db: &DatabaseConnection) -> Result<Vec<credential_types::Model>, DbErr> {
+    credential_types::Entity::find()
+        .order_by_asc(credential_types::Column::CreatedAtMs)
+        .order_by_asc(credential_types::Column::Version)
+        .all(db)
+        .await
 }
 
 /// The audit entry of `action` on `subject` (chained or still waiting): its tenant, actor
@@ -362,6 +379,7 @@ impl CredentialTypes {
         active.retired_at_ms = Set(Some(now.timestamp_millis()));
         let row = active.update(work.conn()).await?;
         work.audit_by(principal, "credential-type.retire", &row.id);
+        work.touch(Cached::Types);
         work.commit().await?;
         let retired = of_row(&row).map_err(|e| TypeError::Db(DbErr::Custom(e)))?;
         self.catalog.put(retired);
@@ -428,7 +446,12 @@ impl CredentialTypes {
             retired_at_ms: Set(None),
         }
         .insert(work.conn())
-        .await?;
+        .await
+        .map_err(|e| match store::unique_violation(&e) {
+            // Another process defined this version first.
+            Some(_) => TypeError::Exists(row_id(name, version)),
+            None => e.into(),
+        })?;
         schema_registrations::ActiveModel {
             hash: Set(t.schema_hash.to_hex()),
             name: Set(name.to_owned()),
@@ -441,6 +464,7 @@ impl CredentialTypes {
             name: name.to_owned(),
         });
         work.audit_by(principal, "credential-type.define", &row_id(name, version));
+        work.touch(Cached::Types);
         work.commit().await?;
 
         self.contexts
@@ -448,6 +472,21 @@ impl CredentialTypes {
             .map_err(|e| TypeError::Db(DbErr::Custom(e)))?;
         self.catalog.put(t);
         Ok(self.catalog.version(name, version).expect("just put"))
+    }
+}
+
+impl Reload for CredentialTypes {
+    /// Takes in the versions defined or retired through another process.
+    fn reload(&self) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + '_>> {
+        Box::pin(async move {
+            let _one = self.defining.lock().await;
+            let (types, contexts) = types_of(&all_stored(&self.db).await?)?;
+            self.contexts
+                .register(contexts)
+                .map_err(anyhow::Error::msg)?;
+            self.catalog.replace(types);
+            Ok(())
+        })
     }
 }
 

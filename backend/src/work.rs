@@ -14,6 +14,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
 use crate::audit;
 use crate::auth::Principal;
+use crate::coherence::{self, Cached};
 use crate::ledger::store::{self as ledger_store, Anchor};
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::audit_outbox;
@@ -24,6 +25,8 @@ pub struct Work {
     txn: DatabaseTransaction,
     now: DateTime<Utc>,
     trail: Trail,
+    /// The cached tables the change writes, whose counters it raises.
+    touched: Vec<Cached>,
 }
 
 /// What a change adds to the chain and to the audit log, written with it.
@@ -72,6 +75,7 @@ impl Work {
             txn: db.begin().await?,
             now,
             trail: Trail::default(),
+            touched: Vec::new(),
         })
     }
 
@@ -101,9 +105,20 @@ impl Work {
         self.audit(&principal.tenant_id, &principal.actor_id(), action, subject);
     }
 
+    /// Says the change writes a table other processes cache, so they reload it
+    /// ([`crate::coherence`]).
+    pub fn touch(&mut self, cached: Cached) {
+        if !self.touched.contains(&cached) {
+            self.touched.push(cached);
+        }
+    }
+
     /// Commits the change with its anchors and audit entries.
     pub async fn commit(self) -> Result<(), DbErr> {
         self.trail.write(&self.txn).await?;
+        for cached in self.touched {
+            coherence::touch(&self.txn, cached).await?;
+        }
         self.txn.commit().await
     }
 }

@@ -363,6 +363,12 @@ impl Catalog {
         Arc::clone(&self.types.read().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Replaces every type (with those stored now).
+    pub fn replace(&self, types: Vec<CredentialType>) {
+        *self.types.write().unwrap_or_else(|p| p.into_inner()) =
+            Arc::new(types.into_iter().map(Arc::new).collect());
+    }
+
     /// Adds a version, or replaces the one with the same name and version (retiring it).
     pub fn put(&self, credential_type: CredentialType) {
         let mut guard = self.types.write().unwrap_or_else(|p| p.into_inner());

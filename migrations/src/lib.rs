@@ -20,6 +20,7 @@ mod m0013_credential_types;
 mod m0014_institution_settings;
 mod m0015_consortium;
 mod m0016_reliance_register;
+mod m0017_scale_out;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_institution_settings::Migration),
             Box::new(m0015_consortium::Migration),
             Box::new(m0016_reliance_register::Migration),
+            Box::new(m0017_scale_out::Migration),
         ]
     }
 }

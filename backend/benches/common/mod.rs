@@ -43,6 +43,7 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
         p2p_listen: None,
         public_url: Some("https://certus.bench".into()),
         retention_interval_secs: 3600,
+        status_lease_secs: 30,
         max_connections: 512,
         profile: Default::default(),
     };

@@ -252,7 +252,8 @@ pub async fn statements(
             .trust
             .statements_for(&query.subject)
             .await?
-            .into_iter()
+            .iter()
+            .cloned()
             .map(Into::into)
             .collect(),
     ))

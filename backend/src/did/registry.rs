@@ -12,6 +12,7 @@ use sea_orm::{
     Set,
 };
 
+use crate::coherence::Reload;
 use crate::error::{DomainError, ErrorKind};
 use crate::keys::{self, Custody, IssuerKey, KeyStore, KeyType};
 use crate::ledger::store as ledger_store;
@@ -73,6 +74,13 @@ pub struct DidRegistry {
     custody: Custody,
     /// Operations are written one at a time in this process.
     writing: tokio::sync::Mutex<()>,
+}
+
+impl Reload for DidRegistry {
+    /// Takes in the issuer keys created, rotated or retired through another process.
+    fn reload(&self) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + '_>> {
+        Box::pin(self.keys.reload(&self.db, &self.custody))
+    }
 }
 
 impl std::fmt::Debug for DidRegistry {

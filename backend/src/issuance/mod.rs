@@ -22,7 +22,7 @@ use crate::settings::Settings;
 use crate::status::requested::{Requested, RequestedError};
 use crate::status::{Allocation, StatusLists};
 use crate::store::entities::issued_credentials;
-use crate::trust::{MandatePermit, TrustError, TrustRegistry};
+use crate::trust::{MandateUse, TrustError, TrustRegistry};
 use crate::work::Trail;
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::commitment::commitment;
@@ -182,8 +182,8 @@ pub struct Issued {
     pub secured: Value,
     /// Its status entries.
     pub status: Option<Allocation>,
-    /// For a sub-issuer: its mandate's permit, to hold until the credential is recorded.
-    pub mandate: Option<MandatePermit>,
+    /// For a sub-issuer: the mandate the credential is counted against when recorded.
+    pub mandate: Option<MandateUse>,
     /// The registered credential type's name; [`OPEN_TYPE`] for a credential issued
     /// openly.
     pub credential_type: String,
@@ -238,6 +238,7 @@ impl Issued {
             },
             trail,
             personal: PersonalRows::default(),
+            mandate: self.mandate.clone(),
         })
     }
 }
@@ -288,13 +289,13 @@ impl Issuer {
     /// institution issues openly and it names no registered type, its terms against its
     /// contexts — then the issuer's standing on the trust registry: accredited for the
     /// type where the type requires it, and for a sub-issuer a current mandate with room
-    /// left, whose permit is held until the credential is recorded.
+    /// left, which the credential is counted against when recorded.
     pub async fn authorise(
         &self,
         tenant_id: &str,
         credential: Value,
         now: DateTime<Utc>,
-    ) -> Result<(Prepared, Option<MandatePermit>), IssueError> {
+    ) -> Result<(Prepared, Option<MandateUse>), IssueError> {
         let open = self
             .parts
             .settings
@@ -397,6 +398,16 @@ impl Issuer {
         .await?;
         self.record(record).await.map_err(|e| match e {
             RecordError::DuplicateId => IssueError::DuplicateId(issued.credential_id.clone()),
+            RecordError::StatusEntryTaken => match issued.status {
+                Some(allocation) => IssueError::Status(RequestedError::Taken {
+                    url: self.parts.status.url(allocation.revocation),
+                    index: allocation.index,
+                }),
+                None => IssueError::Internal(anyhow::anyhow!(e)),
+            },
+            RecordError::MandateExhausted(max) => {
+                IssueError::Mandate(TrustError::MandateExhausted(max))
+            }
             RecordError::Failed(cause) => IssueError::Internal(anyhow::anyhow!(cause)),
         })?;
         tracing::info!(

@@ -8,16 +8,17 @@
 //! answers each. Nothing is acknowledged before its commit, so a crash loses only
 //! issuances that were never acknowledged. If a batch fails (a client-chosen credential
 //! `id` already used, say), its issuances are retried one by one so only the faulty one
-//! fails.
+//! fails. A sub-issuer's issuance counts against its mandate in the same transaction, so
+//! processes sharing the database never issue past a mandate's `maxCount`.
 
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, SqlErr, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::issued::{self, RecordSeal};
 use crate::privacy::{vault, PersonalRows};
 use crate::store::entities::issued_credentials;
+use crate::store::{self, Unique};
+use crate::trust::{self, MandateUse};
 use crate::work::Trail;
 
 /// Most issuances committed in one transaction.
@@ -33,14 +34,22 @@ pub struct Record {
     /// Its anchor and audit entry.
     pub trail: Trail,
     pub personal: PersonalRows,
+    /// For a sub-issuer: the mandate it issues under, counted as the record is written.
+    pub mandate: Option<MandateUse>,
 }
 
 /// Why an issuance could not be recorded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RecordError {
     /// A credential with this `id` was already issued.
     #[error("a credential with this id was already issued")]
     DuplicateId,
+    /// Another credential holds its status entry.
+    #[error("another credential holds this status entry")]
+    StatusEntryTaken,
+    /// The sub-issuer's mandate allows no more credentials of this type.
+    #[error("the mandate allows at most {0} credentials of this type")]
+    MandateExhausted(u64),
     /// The database failed, or the recorder stopped.
     #[error("recording the issuance failed: {0}")]
     Failed(String),
@@ -89,10 +98,26 @@ async fn run(db: DatabaseConnection, seal: RecordSeal, mut queue: mpsc::Receiver
                     let _ = done.send(result.map_err(classify));
                 }
             }
-            Err(e) => jobs.into_iter().for_each(|(_, done)| {
-                let _ = done.send(Err(classify(e.clone())));
-            }),
+            Err(e) => {
+                let e = classify(e);
+                jobs.into_iter().for_each(|(_, done)| {
+                    let _ = done.send(Err(e.clone()));
+                })
+            }
         }
+    }
+}
+
+/// Why a batch could not be written.
+#[derive(Debug)]
+enum WriteError {
+    Db(DbErr),
+    MandateExhausted(u64),
+}
+
+impl From<DbErr> for WriteError {
+    fn from(e: DbErr) -> Self {
+        Self::Db(e)
     }
 }
 
@@ -100,24 +125,35 @@ async fn write<'a>(
     db: &DatabaseConnection,
     seal: &RecordSeal,
     records: impl Iterator<Item = &'a Record> + Clone,
-) -> Result<(), DbErr> {
+) -> Result<(), WriteError> {
     let sealed = |record: &Record| {
         let mut row = record.issued.clone();
         row.seal = Some(seal.of(&row));
         row.into_active_model().reset_all()
     };
     let txn = db.begin().await?;
+    for mandate in records.clone().filter_map(|r| r.mandate.as_ref()) {
+        if !trust::count_use(&txn, mandate).await? {
+            return Err(WriteError::MandateExhausted(mandate.max));
+        }
+    }
     issued::insert(&txn, records.clone().map(sealed)).await?;
     vault::insert(&txn, records.clone().map(|r| &r.personal)).await?;
     let mut trail = Trail::default();
     records.for_each(|r| trail.extend(r.trail.clone()));
     trail.write(&txn).await?;
-    txn.commit().await
+    Ok(txn.commit().await?)
 }
 
-fn classify(e: DbErr) -> RecordError {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => RecordError::DuplicateId,
-        _ => RecordError::Failed(e.to_string()),
+/// A failed write as the issuance reports it: a unique violation by the constraint it hit
+/// (a client's duplicate `id` is the client's to fix; anything else is not).
+fn classify(e: WriteError) -> RecordError {
+    match e {
+        WriteError::MandateExhausted(max) => RecordError::MandateExhausted(max),
+        WriteError::Db(e) => match store::unique_violation(&e) {
+            Some(Unique::CredentialId) => RecordError::DuplicateId,
+            Some(Unique::StatusEntry) => RecordError::StatusEntryTaken,
+            _ => RecordError::Failed(e.to_string()),
+        },
     }
 }

@@ -18,6 +18,7 @@ use sea_orm::{
 };
 use ssi::jwk::{Algorithm, Base64urlUInt, Params, JWK};
 
+use crate::coherence::{self, Cached};
 use crate::store::entities::{signing_keys, tenants};
 use certus_credential::did;
 use certus_credential::signer::Signer;
@@ -209,26 +210,39 @@ pub struct KeyStore {
 impl KeyStore {
     /// Opens every key the database names (decrypted, or found in the token).
     pub async fn load(db: &DatabaseConnection, custody: &Custody) -> anyhow::Result<Self> {
+        let store = Self::default();
+        store.reload(db, custody).await?;
+        Ok(store)
+    }
+
+    /// Replaces the keys with those the database names now (another process created,
+    /// rotated or retired some); keys already open are kept as they are.
+    pub async fn reload(&self, db: &DatabaseConnection, custody: &Custody) -> anyhow::Result<()> {
         let mut rows = signing_keys::Entity::find().all(db).await?;
         rows.sort_by_key(|r| (!r.is_default, r.created_at));
+        let open: HashMap<String, Arc<IssuerKey>> = self
+            .read()
+            .values()
+            .flatten()
+            .map(|k| (k.verification_method.clone(), k.clone()))
+            .collect();
         let mut by_tenant: HashMap<String, Vec<Arc<IssuerKey>>> = HashMap::new();
         for row in rows {
-            let signer = custody
-                .open(&row.private_jwe)
-                .with_context(|| format!("opening key {}", row.id))?;
-            by_tenant
-                .entry(row.tenant_id.clone())
-                .or_default()
-                .push(Arc::new(IssuerKey {
-                    tenant_id: row.tenant_id,
+            let key = match open.get(&row.id) {
+                Some(key) => key.clone(),
+                None => Arc::new(IssuerKey {
+                    signer: custody
+                        .open(&row.private_jwe)
+                        .with_context(|| format!("opening key {}", row.id))?,
+                    tenant_id: row.tenant_id.clone(),
                     did: row.did,
                     verification_method: row.id,
-                    signer,
-                }));
+                }),
+            };
+            by_tenant.entry(row.tenant_id).or_default().push(key);
         }
-        Ok(Self {
-            by_tenant: RwLock::new(by_tenant),
-        })
+        *self.by_tenant.write().unwrap_or_else(|p| p.into_inner()) = by_tenant;
+        Ok(())
     }
 
     /// The tenant's default issuer key.
@@ -296,8 +310,8 @@ pub async fn bootstrap(db: &DatabaseConnection, custody: &Custody) -> anyhow::Re
 }
 
 /// Creates a tenant with its issuer keys (Ed25519, the default, and P-256; see
-/// [`Custody::issuer_key_types`]), kept by `custody`. A running server loads them at its
-/// next start.
+/// [`Custody::issuer_key_types`]), kept by `custody`. Running servers over the database
+/// load them within [`crate::coherence::POLL`].
 pub async fn create_tenant(
     db: &DatabaseConnection,
     custody: &Custody,
@@ -331,6 +345,7 @@ pub async fn create_tenant(
         .insert(&txn)
         .await?;
     }
+    coherence::touch(&txn, Cached::Keys).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -343,7 +358,7 @@ pub async fn save(
     for row in rows {
         row.insert(conn).await?;
     }
-    Ok(())
+    coherence::touch(conn, Cached::Keys).await
 }
 
 /// Deletes the signing keys `ids` in `conn`'s transaction.
@@ -353,6 +368,7 @@ pub async fn delete(conn: &impl ConnectionTrait, ids: &[String]) -> Result<(), D
             .filter(signing_keys::Column::Id.is_in(ids.iter().cloned()))
             .exec(conn)
             .await?;
+        coherence::touch(conn, Cached::Keys).await?;
     }
     Ok(())
 }

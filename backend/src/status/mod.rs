@@ -64,6 +64,10 @@ pub struct StatusLists {
     base_url: String,
     /// The indexes taken in the pairs this process hands out indexes in.
     allocations: tokio::sync::Mutex<allocate::Allocations>,
+    /// This process, as the holder of its leases on pairs of lists (random per start).
+    holder: String,
+    /// How long a lease lasts from its last renewal.
+    lease: Duration,
     /// Status changes run one at a time in this process (the database orders them across
     /// processes).
     changes: tokio::sync::Mutex<()>,
@@ -106,6 +110,8 @@ impl StatusLists {
             contexts,
             base_url: base_url.trim_end_matches('/').to_owned(),
             allocations: Default::default(),
+            holder: uuid::Uuid::new_v4().to_string(),
+            lease: allocate::LEASE,
             changes: Default::default(),
             served: Default::default(),
             partners: Default::default(),
@@ -128,6 +134,11 @@ impl StatusLists {
             members_at: Some(members),
             ..self
         }
+    }
+
+    /// Leases on pairs of lists last `lease` from their last renewal.
+    pub fn with_lease(self, lease: Duration) -> Self {
+        Self { lease, ..self }
     }
 
     /// Lists of issuers outside the consortium, fetched from the origins `strangers` allows.

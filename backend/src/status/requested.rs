@@ -3,8 +3,6 @@
 //! of lists that no other credential holds, refused otherwise. Certus always gives a
 //! credential both entries of its pair, so naming one names both.
 
-use std::collections::hash_map::Entry;
-
 use certus_schemas::wire::StatusPurpose;
 use sea_orm::EntityTrait;
 use serde_json::Value;
@@ -215,36 +213,31 @@ impl StatusLists {
             }
         }
         let allocation = claimed.ok_or_else(|| unsupported("no status entry names a list"))?;
+        let taken = || RequestedError::Taken {
+            url: self.url(allocation.revocation),
+            index: allocation.index,
+        };
         let mut allocations = self.allocations.lock().await;
-        if !allocations.open.contains_key(&key.did) {
-            // Loaded first, so that its indexes claimed here are never handed out later.
-            if let Some(pair) = self.load_open_pair(&key.did).await? {
-                allocations.open.insert(key.did.clone(), pair);
-            }
-        }
-        let open = allocations
+        match allocations
             .open
             .get_mut(&key.did)
-            .filter(|pair| pair.revocation == allocation.revocation);
-        let (taken, count) = match open {
-            Some(pair) => (&mut pair.taken, Some(&mut pair.count)),
-            None => match allocations.closed.entry(allocation.revocation) {
-                Entry::Occupied(bits) => (bits.into_mut(), None),
-                Entry::Vacant(vacant) => (
-                    vacant.insert(self.taken_in(allocation.revocation).await?.0),
-                    None,
-                ),
-            },
-        };
-        if taken.get(allocation.index) != Some(false) {
-            return Err(RequestedError::Taken {
-                url: self.url(allocation.revocation),
-                index: allocation.index,
-            });
-        }
-        taken.set(allocation.index, true);
-        if let Some(count) = count {
-            *count += 1;
+            .filter(|pair| pair.revocation == allocation.revocation)
+        {
+            // A pair this process hands out indexes in: the index is no longer its to give.
+            Some(pair) => {
+                if pair.taken.get(allocation.index) != Some(false) {
+                    return Err(taken());
+                }
+                pair.taken.set(allocation.index, true);
+                pair.count += 1;
+            }
+            // Another pair: free unless a recorded credential holds it (one being issued
+            // elsewhere meanwhile loses to the unique index when recorded).
+            None => {
+                if self.is_taken(&allocation).await? {
+                    return Err(taken());
+                }
+            }
         }
         Ok(allocation)
     }

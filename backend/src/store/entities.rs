@@ -301,6 +301,10 @@ pub mod status_lists {
         /// Whether new credentials still get entries in this list.
         pub open: bool,
         pub created_at: DateTimeUtc,
+        /// The process that hands out indexes of this open pair (on its revocation list
+        /// only), until `lease_until_ms` (Unix milliseconds).
+        pub leased_by: Option<String>,
+        pub lease_until_ms: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -955,6 +959,48 @@ pub mod retention_rules {
         /// ISO 8601 duration.
         pub period: String,
         pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod mandate_uses {
+    //! How many credentials of a type a sub-issuer issued under a mandate: counted in the
+    //! recording transaction, so processes sharing the database never issue past the
+    //! mandate's `maxCount`.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mandate_uses")]
+    pub struct Model {
+        /// The delegation statement's id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub mandate: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub credential_type: String,
+        pub used: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod cache_epochs {
+    //! A counter per cached table, raised in the transaction of every change to it, so
+    //! every process sharing the database reloads what it cached ([`crate::coherence`]).
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cache_epochs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub epoch: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use certus_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr, SqlErr};
 
 /// Connects to the database at `url` and brings its schema up to date.
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -62,6 +62,50 @@ pub fn has_type(name: &str) -> sea_orm::sea_query::SimpleExpr {
         .replace('_', "\\_");
     Expr::col(entities::issued_credentials::Column::Types)
         .like(LikeExpr::new(format!("%\"{escaped}\"%")).escape('\\'))
+}
+
+/// The unique constraint a failed write violated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unique {
+    /// An issued credential's `id` (`credential_id`).
+    CredentialId,
+    /// An issued credential's status entry (revocation list, index).
+    StatusEntry,
+    /// Another, as the database names it.
+    Other(String),
+}
+
+/// Which unique constraint `e` violated, if it is a unique violation: PostgreSQL names the
+/// constraint, SQLite the columns (`UNIQUE constraint failed: table.column, …`).
+pub fn unique_violation(e: &DbErr) -> Option<Unique> {
+    let Some(SqlErr::UniqueConstraintViolation(message)) = e.sql_err() else {
+        return None;
+    };
+    let constraint = match e {
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            match cause.as_ref() {
+                sea_orm::sqlx::Error::Database(db) => db.constraint().map(str::to_owned),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let named = constraint.unwrap_or_else(|| {
+        message
+            .strip_prefix("UNIQUE constraint failed: ")
+            .unwrap_or(&message)
+            .to_owned()
+    });
+    Some(match named.as_str() {
+        "issued_credentials_credential_id_key" | "issued_credentials.credential_id" => {
+            Unique::CredentialId
+        }
+        "idx_issued_credentials_status_entry"
+        | "issued_credentials.revocation_list, issued_credentials.status_index" => {
+            Unique::StatusEntry
+        }
+        _ => Unique::Other(named),
+    })
 }
 
 /// A new id for a row written at a high rate (issuance records, vault rows): a UUIDv7,

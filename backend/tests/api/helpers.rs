@@ -73,6 +73,7 @@ pub fn server_config() -> ServerConfig {
         p2p_listen: None,
         public_url: Some(PUBLIC_URL.into()),
         retention_interval_secs: 3600,
+        status_lease_secs: 30,
         max_connections: 512,
         profile: Default::default(),
     }

@@ -8,9 +8,12 @@ use certus_credential::jose;
 use certus_credential::signer::Signer;
 use certus_server::auth::{create_api_key, Scope};
 use certus_server::status::list::StatusBits;
+use certus_server::status::StatusLists;
+use certus_server::store::entities::issued_credentials;
+use certus_server::store::{unique_violation, Unique};
 use chrono::Utc;
 use http_body_util::BodyExt;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::{json, Map, Value};
 use ssi::jwk::JWK;
 use tower::ServiceExt;
@@ -28,6 +31,8 @@ on_both_databases!(
     entries_naming_other_lists_or_issuers_are_not_trusted,
     sd_jwt_credentials_carry_a_token_status_list_reference,
     altered_status_bits_and_records_are_caught_never_signed,
+    processes_lease_their_own_pairs_and_take_over_those_of_a_stopped_one,
+    unique_violations_are_told_apart_by_their_constraint,
 );
 
 /// The status entries of an issued credential (any format).
@@ -848,4 +853,132 @@ async fn altered_status_bits_and_records_are_caught_never_signed(db: Db) {
     edited.update(&app.db).await.expect("edit");
     let err = verify_store(&app.db).await.expect_err("caught");
     assert!(err.contains(&credential_id(&revoked)), "{err}");
+}
+
+/// Processes sharing one database (issue 23) each hand out indexes only in pairs of lists
+/// they lease; a pair whose holder stopped renewing its lease is taken over, without the
+/// indexes its recorded credentials hold. Here the processes are `StatusLists` over the
+/// test node's database, each with its own lease, and the clock is moved on, not waited.
+async fn processes_lease_their_own_pairs_and_take_over_those_of_a_stopped_one(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(entries(&app.issue(kyc_credential(None), "vc+jwt").await)[0].clone());
+    }
+    let first_pair = list_path(&held[0]);
+    assert!(held.iter().all(|e| list_path(e) == first_pair));
+    let recorded: Vec<usize> = held.iter().map(index_of).collect();
+    let key = app
+        .state
+        .issuer
+        .keys()
+        .default_key("default")
+        .expect("the default key");
+    let process = || {
+        StatusLists::new(
+            app.db.clone(),
+            app.state.issuer.keys().clone(),
+            app.state.issuer.contexts().clone(),
+            PUBLIC_URL,
+            Vec::new(),
+        )
+    };
+    let path = |list| format!("/status/{list}");
+    let now = Utc::now();
+
+    // While the node holds its pair, another process opens a pair of its own.
+    let other = process();
+    let theirs = other.allocate(&key, now).await.expect("allocates");
+    assert_ne!(path(theirs.revocation), first_pair);
+
+    // The node stops renewing (as a crashed process would): once its lease ran out, the
+    // next process to issue takes its pair over and hands out none of its taken indexes.
+    let after_lease = now + chrono::Duration::seconds(31);
+    let next = process();
+    let taken_over = next.allocate(&key, after_lease).await.expect("allocates");
+    assert_eq!(path(taken_over.revocation), first_pair);
+    for _ in 0..200 {
+        let more = next.allocate(&key, after_lease).await.expect("allocates");
+        assert_eq!(path(more.revocation), first_pair);
+        assert!(
+            !recorded.contains(&more.index),
+            "index {} is held",
+            more.index
+        );
+    }
+    // The node, back, finds its lease gone and hands out no index of that pair.
+    let back = app
+        .state
+        .status
+        .allocate(&key, after_lease)
+        .await
+        .expect("allocates");
+    assert_ne!(path(back.revocation), first_pair);
+
+    // A process that stops cleanly releases its pairs for the next at once.
+    next.release_leases().await.expect("releases");
+    let successor = process();
+    let released = successor
+        .allocate(&key, after_lease)
+        .await
+        .expect("allocates");
+    assert_eq!(path(released.revocation), first_pair);
+}
+
+/// A failed write says which unique constraint it broke, on both databases: a client's
+/// duplicate credential `id` is told apart from a status entry held twice and from any
+/// other key, so only the first is reported as CREDENTIAL_ID_TAKEN.
+async fn unique_violations_are_told_apart_by_their_constraint(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let id = credential_id(&app.issue(kyc_credential(None), "vc+jwt").await);
+    let row = issued_credentials::Entity::find()
+        .filter(issued_credentials::Column::CredentialId.eq(id))
+        .one(&app.db)
+        .await
+        .expect("reads")
+        .expect("recorded");
+    let refused = |row: issued_credentials::Model| {
+        let db = app.db.clone();
+        async move {
+            let e = row
+                .into_active_model()
+                .reset_all()
+                .insert(&db)
+                .await
+                .expect_err("a duplicate is refused");
+            unique_violation(&e)
+        }
+    };
+    let new_row_id = || certus_server::store::time_ordered_id();
+    assert_eq!(
+        refused(issued_credentials::Model {
+            id: new_row_id(),
+            revocation_list: None,
+            suspension_list: None,
+            status_index: None,
+            ..row.clone()
+        })
+        .await,
+        Some(Unique::CredentialId)
+    );
+    assert_eq!(
+        refused(issued_credentials::Model {
+            id: new_row_id(),
+            credential_id: "urn:uuid:2f0c8a4e-0000-4000-8000-000000000001".into(),
+            ..row.clone()
+        })
+        .await,
+        Some(Unique::StatusEntry)
+    );
+    assert!(matches!(
+        refused(issued_credentials::Model {
+            credential_id: "urn:uuid:2f0c8a4e-0000-4000-8000-000000000002".into(),
+            revocation_list: None,
+            suspension_list: None,
+            status_index: None,
+            ..row
+        })
+        .await,
+        Some(Unique::Other(_))
+    ));
 }

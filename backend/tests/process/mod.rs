@@ -46,7 +46,8 @@ pub struct Server {
     pub listening_at: Instant,
     /// The log line of each block the server sealed (or, on a consortium's chain, stored
     /// as final), each change of its quorum or validators, each refusal, each peer's
-    /// announced public URL and each erasure it applied again, read as it happens.
+    /// announced public URL, each erasure it applied again and each cache it reloaded
+    /// after another process changed it, read as it happens.
     sealed: Mutex<Receiver<String>>,
     /// The last [`RECENT`] lines it logged: shown when a test fails while it runs.
     recent: Arc<Mutex<VecDeque<String>>>,
@@ -80,7 +81,8 @@ impl Server {
             // node, each final block and each change of its quorum.
             .env(
                 "RUST_LOG",
-                "warn,certus_server::ledger::producer=debug,certus_server::consensus=debug",
+                "warn,certus_server::ledger::producer=debug,certus_server::consensus=debug,\
+                 certus_server::coherence=debug",
             )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -111,6 +113,7 @@ impl Server {
                     "the validators changed",
                     "announced its public URL",
                     "re-applied erasures",
+                    "reloaded",
                 ]
                 .iter()
                 .any(|e| line.contains(e));
@@ -213,6 +216,14 @@ impl Server {
         (status, payload.to_owned())
     }
 
+    /// Stops the server as an operator would (SIGTERM) and waits until it has exited.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let stopped = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(stopped.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        self.child.wait().expect("the server exits");
+    }
+
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().ok();
@@ -251,10 +262,20 @@ pub fn certificate() -> Value {
     }})
 }
 
+/// The URL of the SQLite store of `dir`.
+pub fn sqlite(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("certus.db").display())
+}
+
 /// Rows of `table` matching `condition` in the SQLite store of `dir`.
 pub fn count(dir: &Path, table: &str, condition: &str) -> i64 {
-    query_row(
-        dir,
+    count_at(&sqlite(dir), table, condition)
+}
+
+/// Rows of `table` matching `condition` in the database at `url`.
+pub fn count_at(url: &str, table: &str, condition: &str) -> i64 {
+    query_row_at(
+        url,
         &format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}"),
     )
     .try_get::<i64>("", "n")
@@ -263,7 +284,12 @@ pub fn count(dir: &Path, table: &str, condition: &str) -> i64 {
 
 /// The first row `query` answers in the SQLite store of `dir` (there must be one).
 pub fn query_row(dir: &Path, query: &str) -> sea_orm::QueryResult {
-    on_store(dir, |db| async move {
+    query_row_at(&sqlite(dir), query)
+}
+
+/// The first row `query` answers in the database at `url` (there must be one).
+pub fn query_row_at(url: &str, query: &str) -> sea_orm::QueryResult {
+    on_database(url, |db| async move {
         use sea_orm::ConnectionTrait;
         db.query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
@@ -278,7 +304,12 @@ pub fn query_row(dir: &Path, query: &str) -> sea_orm::QueryResult {
 /// Runs `statement` on the SQLite store of `dir`: a test altering a store behind the
 /// node's back.
 pub fn execute(dir: &Path, statement: &str) {
-    on_store(dir, |db| async move {
+    execute_at(&sqlite(dir), statement)
+}
+
+/// Runs `statement` on the database at `url`.
+pub fn execute_at(url: &str, statement: &str) {
+    on_database(url, |db| async move {
         use sea_orm::ConnectionTrait;
         db.execute_unprepared(statement)
             .await
@@ -286,16 +317,53 @@ pub fn execute(dir: &Path, statement: &str) {
     })
 }
 
-/// `work` on a connection to the SQLite store of `dir`.
-fn on_store<T, F: std::future::Future<Output = T>>(
-    dir: &Path,
+/// `work` on a connection to the database at `url`.
+fn on_database<T, F: std::future::Future<Output = T>>(
+    url: &str,
     work: impl FnOnce(sea_orm::DatabaseConnection) -> F,
 ) -> T {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let url = format!("sqlite://{}", dir.join("certus.db").display());
-        work(sea_orm::Database::connect(url).await.expect("sqlite")).await
+        let db = sea_orm::Database::connect(url).await.expect("the database");
+        let done = work(db.clone()).await;
+        db.close().await.ok();
+        done
     })
+}
+
+/// A fresh database on the tests' PostgreSQL server (`CERTUS_TEST_POSTGRES`, else
+/// 127.0.0.1:5432), dropped with this value.
+pub struct Postgres {
+    pub url: String,
+    name: String,
+}
+
+fn postgres_server() -> String {
+    std::env::var("CERTUS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+impl Postgres {
+    pub fn create() -> Self {
+        let name = format!("certus_test_{}", uuid::Uuid::new_v4().simple());
+        execute_at(
+            &format!("{}/postgres", postgres_server()),
+            &format!("CREATE DATABASE {name}"),
+        );
+        Self {
+            url: format!("{}/{name}", postgres_server()),
+            name,
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        execute_at(
+            &format!("{}/postgres", postgres_server()),
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
 }
 
 /// Waits until `commitment` is anchored.
