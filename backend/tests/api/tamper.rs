@@ -44,6 +44,16 @@ const CANNOT_MATTER: &[(&str, &str)] = &[
         "orders an issuer's open pairs; the same reasoning",
     ),
     (
+        "status_lists.leased_by",
+        "which process hands out indexes in an open pair; whoever does reads the indexes \
+         taken from the records, and the unique index on a list's entries refuses a second \
+         credential with one",
+    ),
+    (
+        "status_lists.lease_until_ms",
+        "when another process may take the pair over; the same reasoning",
+    ),
+    (
         "issued_credentials.revoked_at",
         "when the register says a credential was revoked: whether it was is checked against the \
          lists, and the change itself, with its time, is in the hash-chained, anchored audit log",
