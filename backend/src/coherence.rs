@@ -1,7 +1,7 @@
 //! Caches kept coherent across the processes that share one database (issue 23).
 //!
 //! Issuance reads keys, credential types, trust statements and institution settings on
-//! every call, so each process caches them. A change to one of these tables raises its
+//! every call, and every API request its API key, so each process caches them. A change to one of these tables raises its
 //! counter in `cache_epochs` in the change's own transaction ([`touch`]); every process
 //! polls the counters every [`POLL`] and reloads the caches whose counter moved. A change
 //! made through one process is therefore in effect in every other within [`POLL`] plus the
@@ -34,6 +34,8 @@ pub enum Cached {
     Trust,
     /// Institution settings.
     Settings,
+    /// API keys: revoked.
+    ApiKeys,
 }
 
 impl Cached {
@@ -43,6 +45,7 @@ impl Cached {
             Self::Types => "types",
             Self::Trust => "trust",
             Self::Settings => "settings",
+            Self::ApiKeys => "api-keys",
         }
     }
 }

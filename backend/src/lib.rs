@@ -269,6 +269,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         max_key_binding_age_secs: MAX_KEY_BINDING_AGE_SECS,
     };
     let settings = Arc::new(Settings::new(db.clone(), server.profile));
+    let accounts = Accounts::new(db.clone(), public_url.starts_with("https://"));
     coherence::spawn(
         db.clone(),
         epochs,
@@ -277,6 +278,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
             (Cached::Types, types.clone()),
             (Cached::Trust, trust.clone()),
             (Cached::Settings, settings.clone()),
+            (Cached::ApiKeys, Arc::new(accounts.clone())),
         ],
     );
     let issuer = Issuer::new(IssuerParts {
@@ -322,7 +324,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         openid,
         types,
         settings,
-        accounts: Accounts::new(db.clone(), public_url.starts_with("https://")),
+        accounts,
         records: Records::new(db.clone()),
         policies: Policies::new(db),
         verify_limiter: Arc::new(RateLimiter::new(server.verify_rate)),

@@ -12,6 +12,7 @@ use super::accounts::{self, AccountError};
 use super::sessions::{self, Session, SignInError};
 use super::throttle::SignInThrottle;
 use super::{Principal, Scope};
+use crate::coherence::{Cache, Cached, Reload};
 use crate::store::entities::{api_keys, tenants, users};
 use crate::work::Work;
 
@@ -23,6 +24,9 @@ pub struct Accounts {
     throttle: Arc<SignInThrottle>,
     /// Session cookies carry `Secure`: the public URL is https.
     secure_cookies: bool,
+    /// The live API keys met so far, by token hash: every API request asks. Emptied when
+    /// a key is revoked here or through another process ([`crate::coherence`]).
+    api_keys: Arc<Cache<String, Principal>>,
 }
 
 impl Accounts {
@@ -31,6 +35,7 @@ impl Accounts {
             db,
             throttle: Arc::default(),
             secure_cookies,
+            api_keys: Arc::default(),
         }
     }
 
@@ -41,7 +46,16 @@ impl Accounts {
 
     /// The caller an API key names, while it is live.
     pub async fn by_api_key(&self, token: &str) -> Result<Option<Principal>, DbErr> {
-        super::authenticate(&self.db, token).await
+        let hash = super::token_hash(token);
+        let generation = match self.api_keys.get(&hash) {
+            Ok(principal) => return Ok(Some(principal)),
+            Err(generation) => generation,
+        };
+        let principal = super::authenticate(&self.db, token).await?;
+        if let Some(principal) = &principal {
+            self.api_keys.fill(generation, hash, principal.clone());
+        }
+        Ok(principal)
     }
 
     /// The live session of a cookie token.
@@ -161,12 +175,24 @@ impl Accounts {
             return Ok(false);
         }
         work.audit_by(principal, "api-key.revoke", id);
+        work.touch(Cached::ApiKeys);
         work.commit().await?;
+        self.api_keys.clear();
         Ok(true)
     }
 
     /// The default institution's first admin, made on first start: (email, password).
     pub async fn bootstrap_first_admin(&self) -> Result<Option<(String, String)>, AccountError> {
         accounts::bootstrap_first_admin(&self.db).await
+    }
+}
+
+impl Reload for Accounts {
+    /// Forgets the API keys met so far: one was revoked through another process.
+    fn reload(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + '_>> {
+        self.api_keys.clear();
+        Box::pin(std::future::ready(Ok(())))
     }
 }
