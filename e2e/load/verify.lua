@@ -1,16 +1,6 @@
 -- wrk script: POST /credentials/verify of the request body in the file $CERTUS_VERIFY_BODY,
--- with the token in $CERTUS_TOKEN.
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("CERTUS_TOKEN")
+-- with the token in $CERTUS_TOKEN. Run from the repository's root.
 local file = assert(io.open(os.getenv("CERTUS_VERIFY_BODY"), "r"))
-wrk.body = file:read("*a")
+local body = file:read("*a")
 file:close()
-
-local errors = 0
-response = function(status, headers, body)
-  if status ~= 200 then
-    errors = errors + 1
-    if errors <= 3 then io.stderr:write("unexpected status " .. status .. ": " .. body .. "\n") end
-  end
-end
+dofile("e2e/load/post.lua")(body, 200)
