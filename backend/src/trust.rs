@@ -933,7 +933,13 @@ impl Reload for TrustRegistry {
         Box::pin(async move {
             self.statements.clear();
             let loaded = self.load_mandated().await?;
-            *self.mandated.write().unwrap_or_else(|e| e.into_inner()) = Some(loaded);
+            // The set only grows (a delegation is never deleted): what this process noted
+            // while the database was read stays.
+            self.mandated
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert_default()
+                .extend(loaded);
             Ok(())
         })
     }

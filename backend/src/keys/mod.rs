@@ -205,6 +205,9 @@ impl IssuerKey {
 pub struct KeyStore {
     /// Per tenant: its keys, the default one first.
     by_tenant: RwLock<HashMap<String, Vec<Arc<IssuerKey>>>>,
+    /// Keys added or forgotten by this process so far: a reload that read the database
+    /// before one of them is not applied (it is tried again at the next poll).
+    changes: std::sync::atomic::AtomicU64,
 }
 
 impl KeyStore {
@@ -218,6 +221,7 @@ impl KeyStore {
     /// Replaces the keys with those the database names now (another process created,
     /// rotated or retired some); keys already open are kept as they are.
     pub async fn reload(&self, db: &DatabaseConnection, custody: &Custody) -> anyhow::Result<()> {
+        let changes = self.changes.load(std::sync::atomic::Ordering::SeqCst);
         let mut rows = signing_keys::Entity::find().all(db).await?;
         rows.sort_by_key(|r| (!r.is_default, r.created_at));
         let open: HashMap<String, Arc<IssuerKey>> = self
@@ -241,7 +245,11 @@ impl KeyStore {
             };
             by_tenant.entry(row.tenant_id).or_default().push(key);
         }
-        *self.by_tenant.write().unwrap_or_else(|p| p.into_inner()) = by_tenant;
+        let mut current = self.by_tenant.write().unwrap_or_else(|p| p.into_inner());
+        if self.changes.load(std::sync::atomic::Ordering::SeqCst) != changes {
+            anyhow::bail!("a key was added or forgotten here while reloading");
+        }
+        *current = by_tenant;
         Ok(())
     }
 
@@ -261,6 +269,8 @@ impl KeyStore {
 
     /// Adds a key whose row is committed.
     pub fn insert(&self, key: Arc<IssuerKey>) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.by_tenant
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -271,6 +281,8 @@ impl KeyStore {
 
     /// Forgets a key (retired or compromised) by its verification method.
     pub fn forget(&self, verification_method: &str) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         for keys in self
             .by_tenant
             .write()
