@@ -46,6 +46,7 @@ fn member(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir, genesis: &Genes
     let store = StoreConfig {
         data_dir: dir.path().to_owned(),
         database_url: None,
+        read_database_url: None,
         chain_id: None,
         genesis: Some(file),
         pkcs11: Default::default(),

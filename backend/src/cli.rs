@@ -552,6 +552,7 @@ pub async fn consortium(
                 let store = StoreConfig {
                     data_dir: data_dir.clone(),
                     database_url: None,
+                    read_database_url: None,
                     chain_id: None,
                     genesis: None,
                     pkcs11: Default::default(),

@@ -43,6 +43,13 @@ pub struct StoreConfig {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
+    /// A read replica of `DATABASE_URL` (PostgreSQL; a streaming standby or a logical
+    /// subscriber) that `certus serve` reads verification's anchors, status lists and
+    /// `did:certus` documents from (decision 24). Unset: everything is read from
+    /// `DATABASE_URL`.
+    #[arg(long, env = "CERTUS_READ_DATABASE_URL", global = true)]
+    pub read_database_url: Option<String>,
+
     /// Name of the chain created on first start (`a-z`, `0-9`, `-`, `.`; `certus-local`
     /// when unset); an existing store must hold a chain of this name.
     #[arg(long, env = "CERTUS_CHAIN_ID", global = true)]

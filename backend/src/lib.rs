@@ -76,6 +76,8 @@ pub const MAX_KEY_BINDING_AGE_SECS: i64 = 600;
 #[derive(Debug)]
 pub struct Node {
     pub db: DatabaseConnection,
+    /// Where reads that may lag go: a read replica when configured, else `db`.
+    pub reads: store::Reads,
     pub keys: KeyStore,
     pub ledger: Arc<Ledger>,
     /// Makes and keeps the private keys created later (e.g. a `did:certus` DID's).
@@ -133,6 +135,10 @@ pub async fn open_with_clock(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Node> {
     let (db, master) = open_database(store, master_key).await?;
+    let reads = match &store.read_database_url {
+        Some(url) => store::connect_replica(url, &db).await?,
+        None => store::Reads::primary(db.clone()),
+    };
     let master = Arc::new(master);
     let custody = custody(store, master.clone())?;
     let epochs = coherence::Epochs::read(&db).await?;
@@ -159,7 +165,8 @@ pub async fn open_with_clock(
             genesis,
             clock.clone(),
         )
-        .await?,
+        .await?
+        .with_reads(reads.clone()),
     );
     // A store restored from an older backup may hold data erased since: every erasure
     // anchored on the chain is applied again before anything reads it.
@@ -169,6 +176,7 @@ pub async fn open_with_clock(
     contexts.register(defined).map_err(anyhow::Error::msg)?;
     Ok(Node {
         db,
+        reads,
         keys,
         ledger,
         custody,
@@ -210,6 +218,7 @@ pub async fn start_consortium(
 pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     let Node {
         db,
+        reads,
         keys,
         ledger,
         custody,
@@ -229,7 +238,8 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     ));
     let vault = Arc::new(Vault::new(db.clone(), master.clone()));
     let keys = Arc::new(keys);
-    let dids = Arc::new(DidRegistry::new(db.clone(), keys.clone(), custody));
+    let dids =
+        Arc::new(DidRegistry::new(db.clone(), keys.clone(), custody).with_reads(reads.clone()));
     let trust = Arc::new(TrustRegistry::new(
         db.clone(),
         ledger.clone(),
@@ -243,7 +253,8 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         &public_url,
         vec![Arc::new(kyc::webhooks::WatchedStatus)],
     )
-    .with_lease(std::time::Duration::from_secs(server.status_lease_secs));
+    .with_lease(std::time::Duration::from_secs(server.status_lease_secs))
+    .with_reads(reads);
     if let Some(consortium) = &consortium {
         consortium.announce(&public_url);
         status = status.with_members(Arc::new(consortium.clone()));

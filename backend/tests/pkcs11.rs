@@ -7,13 +7,12 @@ mod process;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use certus_server::config::Pkcs11Config;
 use certus_server::keys::pkcs11::Token;
 use serde_json::{json, Value};
 
-use process::{certificate, certus, run, Server};
+use process::{certificate, certus, run, verified_anchored, Server};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const LABEL: &str = "certus-test";
@@ -180,7 +179,7 @@ fn a_node_with_a_pkcs11_token_signs_everything_with_keys_that_never_leave_it() {
         assert_eq!(status, 400, "{format}: {result}");
         assert_eq!(result["verdict"], "invalid", "{format}: {result}");
         // Its anchor is sealed in a block signed in the token.
-        anchored(&server, &credential);
+        verified_anchored(&server, &credential);
     }
     let (status, note) = server.request_text("GET", "/chain/checkpoint", "", None);
     assert_eq!(status, 200, "{note}");
@@ -193,27 +192,6 @@ fn a_node_with_a_pkcs11_token_signs_everything_with_keys_that_never_leave_it() {
     // Without the token, the node cannot open its keys, and says why.
     let (ok, out) = run(certus(dir.path()).args(["chain", "verify"]));
     assert!(!ok && out.contains("PKCS#11"), "{out}");
-}
-
-/// Waits until verifying `credential` finds it anchored (a block is sealed every interval).
-fn anchored(server: &Server, credential: &Value) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut result = Value::Null;
-    let anchored = server.until_sealed(deadline, || {
-        result = server
-            .request(
-                "POST",
-                "/credentials/verify",
-                "",
-                Some(&json!({"verifiableCredential": credential})),
-            )
-            .1;
-        result["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["check"] == "anchored"))
-            .is_some_and(|c| c["outcome"] == "passed")
-    });
-    assert!(anchored, "never anchored: {result}");
 }
 
 /// The issuer DIDs of the node, the default first, from `GET /issuers`.

@@ -3,7 +3,8 @@
 //! credential holds, its status changed through any process; a mandate's `maxCount` held
 //! across processes; a process killed while holding a lease on a pair of status lists loses
 //! nothing acknowledged and its pair is taken over; a key rotated through one process signs
-//! in the others within the coherence bound. Servers bind 127.0.0.1 on free ports and are
+//! in the others within the coherence bound; a node given a read replica verifies and serves
+//! status lists from it, and asks the primary for what the replica lacks. Servers bind 127.0.0.1 on free ports and are
 //! killed when the test ends.
 
 mod process;
@@ -15,7 +16,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use process::{certificate, certus, count_at, execute_at, query_row_at, run, Postgres, Server};
+use process::{
+    certificate, certus, count_at, execute_at, query_row_at, run, verified_anchored, Postgres,
+    Replicated, Server,
+};
 
 /// Seconds a lease on a pair of status lists lasts here (the shortest allowed).
 const LEASE_SECS: u64 = 3;
@@ -386,4 +390,120 @@ fn a_key_rotated_through_one_process_signs_in_the_other_within_the_coherence_bou
         "the rotation was not taken in within the bound"
     );
     assert_eq!(signer(b), format!("{did}#key-2"));
+}
+
+/// Check `name`'s outcome and code in a verification result.
+fn outcome(result: &Value, name: &str) -> (Value, Value) {
+    let check = result["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["check"] == name))
+        .unwrap_or_else(|| panic!("no check {name} in {result}"));
+    (check["outcome"].clone(), check["code"].clone())
+}
+
+#[test]
+fn a_node_given_a_read_replica_verifies_and_serves_status_lists_from_it_and_asks_the_primary_for_what_it_lacks(
+) {
+    let pg = Replicated::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = api_key(dir.path(), &pg.primary, "issue,status,verify,read");
+    // A issues over the primary; B verifies, reading what may lag from the replica.
+    let a = Server::spawn(over(dir.path(), &pg.primary));
+    pg.caught_up();
+    let mut reads_replica = over(dir.path(), &pg.primary);
+    // B seals no block while the test runs (A's log announces every one).
+    reads_replica
+        .env("CERTUS_READ_DATABASE_URL", &pg.replica)
+        .env("CERTUS_BLOCK_INTERVAL_MS", "3600000");
+    let b = Server::spawn(reads_replica);
+    let issue = || {
+        let (status, body) = a.request("POST", "/credentials/issue", &token, Some(&certificate()));
+        assert_eq!(status, 201, "{body}");
+        body["verifiableCredential"].clone()
+    };
+    let verify = |server: &Server, vc: &Value| {
+        let (_, body) = server.request(
+            "POST",
+            "/credentials/verify",
+            &token,
+            Some(&json!({ "verifiableCredential": vc })),
+        );
+        body
+    };
+    let first = issue();
+    verified_anchored(&a, &first);
+    pg.caught_up();
+
+    // While the replica replays nothing, A revokes the credential: B, which has not read
+    // its list before, reads it from the replica, as it was before the revocation.
+    pg.pause(true);
+    let change = json!({"credentialId": process::ids::credential_id(&first), "status": true,
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}});
+    let (status, body) = a.request("POST", "/credentials/status", &token, Some(&change));
+    assert_eq!(status, 200, "{body}");
+    let (list, _) = entry(&first);
+    let list = list
+        .strip_prefix("https://certus.test")
+        .expect("a local list");
+    let (on_a, on_b) = (
+        a.request("GET", list, "", None),
+        b.request("GET", list, "", None),
+    );
+    assert_eq!((on_a.0, on_b.0), (200, 200));
+    assert_ne!(
+        on_a.1, on_b.1,
+        "B serves the list as the paused replica holds it"
+    );
+    assert_eq!(outcome(&verify(&a, &first), "status").1, json!("REVOKED"));
+    assert_eq!(outcome(&verify(&b, &first), "status").0, json!("passed"));
+
+    // What the replica lacks is read from the primary: a credential issued and anchored
+    // meanwhile is anchored for B too (not "not issued here"), and a DID made meanwhile
+    // resolves through B.
+    let second = issue();
+    verified_anchored(&a, &second);
+    let checked = verify(&b, &second);
+    assert_eq!(
+        outcome(&checked, "anchored").0,
+        json!("passed"),
+        "{checked}"
+    );
+    let (status, body) = a.request("POST", "/dids", &token, Some(&json!({})));
+    assert_eq!(status, 201, "{body}");
+    let did = body["did"].as_str().expect("did");
+    let (status, body) = b.request("GET", &format!("/1.0/identifiers/{did}"), "", None);
+    assert_eq!(status, 200, "{body}");
+
+    // Once the replica has replayed, B sees the revocation within the bound its list cache
+    // adds (status::FRESH_FOR, one second; given slack for a loaded machine).
+    pg.pause(false);
+    pg.caught_up();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while outcome(&verify(&b, &first), "status").1 != json!("REVOKED") {
+        assert!(Instant::now() < deadline, "B never saw the revocation");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        b.request("GET", list, "", None),
+        a.request("GET", list, "", None)
+    );
+
+    // A replica that stops is read around: B answers from the primary.
+    pg.stop_replica();
+    let checked = verify(&b, &second);
+    assert_eq!(checked["verdict"], "valid", "{checked}");
+    assert_eq!(outcome(&checked, "anchored").0, json!("passed"));
+    assert_eq!(outcome(&verify(&b, &first), "status").1, json!("REVOKED"));
+}
+
+#[test]
+fn a_read_replica_behind_the_primary_schema_is_refused_at_start() {
+    let db = Postgres::create();
+    let empty = Postgres::create();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out) = run(over(dir.path(), &db.url)
+        .env("CERTUS_READ_DATABASE_URL", &empty.url)
+        .args(["api-key", "create", "--scopes", "read"]));
+    assert!(!ok, "{out}");
+    assert!(out.contains("the read replica lacks"), "{out}");
 }

@@ -21,6 +21,7 @@ pub fn node(rt: &Runtime, dir: &tempfile::TempDir) -> Node {
     let store = StoreConfig {
         data_dir: dir.path().to_owned(),
         database_url: std::env::var("CERTUS_BENCH_DATABASE_URL").ok(),
+        read_database_url: None,
         chain_id: Some("bench".parse().expect("chain id")),
         genesis: None,
         pkcs11: Default::default(),

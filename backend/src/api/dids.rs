@@ -270,7 +270,7 @@ pub async fn resolve(
         }
     };
     let (document, metadata) = if certus::is_certus(&did) {
-        match state.dids.state(&did, version_time).await {
+        match state.dids.resolve(&did, version_time).await {
             Ok(Some(s)) => (s.document(false), s.metadata()),
             Ok(None) => {
                 return resolution_error(

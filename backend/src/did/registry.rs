@@ -18,6 +18,7 @@ use crate::keys::{self, Custody, IssuerKey, KeyStore, KeyType};
 use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::{did_operations, signing_keys};
+use crate::store::Reads;
 use crate::work::Work;
 use certus_credential::did::certus::{
     self, At, DidError, DidState, Op, Operation, PublicKey, Service,
@@ -70,6 +71,8 @@ impl DomainError for RegistryError {
 /// The `did:certus` DIDs in this node's database.
 pub struct DidRegistry {
     db: DatabaseConnection,
+    /// Where DIDs are resolved from (a read replica, when configured).
+    reads: Reads,
     keys: Arc<KeyStore>,
     custody: Custody,
     /// Operations are written one at a time in this process.
@@ -95,7 +98,7 @@ impl CertusDids for DidRegistry {
         &'a self,
         did: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<Option<DidState>, String>> + Send + 'a>> {
-        Box::pin(async move { self.state(did, None).await.map_err(|e| e.to_string()) })
+        Box::pin(async move { self.resolve(did, None).await.map_err(|e| e.to_string()) })
     }
 }
 
@@ -108,6 +111,7 @@ struct Pending {
 impl DidRegistry {
     pub fn new(db: DatabaseConnection, keys: Arc<KeyStore>, custody: Custody) -> Self {
         Self {
+            reads: Reads::primary(db.clone()),
             db,
             keys,
             custody,
@@ -115,19 +119,25 @@ impl DidRegistry {
         }
     }
 
-    /// The DID's signed operations in sequence (compact JWS), each with where it stands on
-    /// the chain: those this node made, or — for a DID another member of the consortium
-    /// made — those final on the shared chain, in chain order.
-    async fn operations(&self, did: &str) -> Result<Vec<(String, At)>, DbErr> {
+    /// DIDs are resolved through `reads` (a read replica, when configured); what they are
+    /// changed from is always read from the primary.
+    pub fn with_reads(self, reads: Reads) -> Self {
+        Self { reads, ..self }
+    }
+
+    /// The DID's signed operations in `db` in sequence (compact JWS), each with where it
+    /// stands on the chain: those this node made, or — for a DID another member of the
+    /// consortium made — those final on the shared chain, in chain order.
+    async fn operations(db: &DatabaseConnection, did: &str) -> Result<Vec<(String, At)>, DbErr> {
         let rows = did_operations::Entity::find()
             .filter(did_operations::Column::Did.eq(did))
             .order_by_asc(did_operations::Column::Sequence)
-            .all(&self.db)
+            .all(db)
             .await?;
         if rows.is_empty() {
-            return self.operations_on_chain(did).await;
+            return Self::operations_on_chain(db, did).await;
         }
-        let placed = ledger_store::placed(&self.db, rows.iter().map(|r| r.hash.clone())).await?;
+        let placed = ledger_store::placed(db, rows.iter().map(|r| r.hash.clone())).await?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -142,9 +152,12 @@ impl DidRegistry {
 
     /// The final operations of `did` on the chain, in chain order: how a node resolves a
     /// DID that another member made.
-    async fn operations_on_chain(&self, did: &str) -> Result<Vec<(String, At)>, DbErr> {
+    async fn operations_on_chain(
+        db: &DatabaseConnection,
+        did: &str,
+    ) -> Result<Vec<(String, At)>, DbErr> {
         Ok(
-            ledger_store::sealed(&self.db, crate::ledger::transaction::Kind::DidOperation)
+            ledger_store::sealed(db, crate::ledger::transaction::Kind::DidOperation)
                 .await?
                 .into_iter()
                 .filter_map(|(placed, tx)| match tx {
@@ -159,15 +172,37 @@ impl DidRegistry {
         )
     }
 
-    /// The DID's state after all its operations, or (with `version_time_ms`) after those
-    /// anchored by then; `None` when it did not exist.
-    pub async fn state(
+    /// The DID's state as resolved (see [`DidRegistry::state_in`]): from a replica when
+    /// configured, which may be behind by its lag, and from the primary when the replica
+    /// does not know the DID (yet).
+    pub async fn resolve(
         &self,
         did: &str,
         version_time_ms: Option<i64>,
     ) -> Result<Option<DidState>, RegistryError> {
+        self.reads
+            .lagging(
+                |db| async move { Self::state_in(&db, did, version_time_ms).await },
+                Option::is_some,
+            )
+            .await
+    }
+
+    /// The DID's current state in the primary, which changes are made from.
+    async fn state(&self, did: &str) -> Result<Option<DidState>, RegistryError> {
+        Self::state_in(&self.db, did, None).await
+    }
+
+    /// The DID's state in `db` after all its operations, or (with `version_time_ms`) after
+    /// those anchored by then; `None` when it did not exist.
+    async fn state_in(
+        db: &DatabaseConnection,
+        did: &str,
+        version_time_ms: Option<i64>,
+    ) -> Result<Option<DidState>, RegistryError> {
         let mut state: Option<DidState> = None;
-        for (sequence, (operation, at)) in self.operations(did).await?.into_iter().enumerate() {
+        for (sequence, (operation, at)) in Self::operations(db, did).await?.into_iter().enumerate()
+        {
             let included = match (version_time_ms, at) {
                 (None, _) => true,
                 (Some(t), At::Anchored { time_ms, .. }) => time_ms <= t,
@@ -338,7 +373,7 @@ impl DidRegistry {
             return Err(RegistryError::NotOwned(did.to_owned()));
         }
         let state = self
-            .state(did, None)
+            .state(did)
             .await?
             .ok_or_else(|| RegistryError::NotFound(did.to_owned()))?;
         if state.deactivated.is_some() {

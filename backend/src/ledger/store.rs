@@ -29,6 +29,7 @@ use crate::store::entities::{
     issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions,
     node_keys,
 };
+use crate::store::Reads;
 use certus_credential::signer::Signer;
 use certus_credential::time::Clock;
 
@@ -75,6 +76,8 @@ pub enum AnchorState {
 /// The chain of this node, over its database.
 pub struct Ledger {
     db: DatabaseConnection,
+    /// Where the anchors of credentials are looked up (a read replica, when configured).
+    reads: Reads,
     genesis: Genesis,
     /// This node's validator key, when it is a validator of the chain; otherwise the node
     /// only reads and checks the chain (for example after `certus chain import`).
@@ -491,6 +494,7 @@ impl Ledger {
             );
         }
         Ok(Self {
+            reads: Reads::primary(db.clone()),
             db,
             genesis,
             key: is_validator.then_some(key),
@@ -681,16 +685,36 @@ impl Ledger {
         Ok(Some(block.header))
     }
 
-    /// Where the credential with this commitment stands.
+    /// Anchors are looked up through `reads` (a read replica, when configured).
+    pub fn with_reads(self, reads: Reads) -> Self {
+        Self { reads, ..self }
+    }
+
+    /// Where the credential with this commitment stands. A replica's answer is taken when
+    /// the credential is anchored there (which is final); anything else may be a replica
+    /// not caught up yet, and is read from the primary.
     pub async fn locate(&self, commitment: &Digest) -> Result<AnchorState, StoreError> {
+        self.reads
+            .lagging(
+                |db| async move { self.locate_in(&db, commitment).await },
+                |state| matches!(state, AnchorState::Anchored(_)),
+            )
+            .await
+    }
+
+    async fn locate_in(
+        &self,
+        db: &DatabaseConnection,
+        commitment: &Digest,
+    ) -> Result<AnchorState, StoreError> {
         let hex = commitment.to_hex();
         let found = ledger_transactions::Entity::find()
             .filter(ledger_transactions::Column::Commitment.eq(hex.clone()))
-            .one(&self.db)
+            .one(db)
             .await?;
         if let Some(row) = found {
             let receipt = self
-                .receipt_at(row.block_height as u64, row.position as u64)
+                .receipt_at(db, row.block_height as u64, row.position as u64)
                 .await?;
             return Ok(AnchorState::Anchored(Box::new(receipt)));
         }
@@ -699,7 +723,7 @@ impl Ledger {
             .select_only()
             .column(ledger_outbox::Column::Id)
             .into_tuple::<i64>()
-            .one(&self.db)
+            .one(db)
             .await?;
         if pending.is_some() {
             return Ok(AnchorState::Pending);
@@ -709,7 +733,7 @@ impl Ledger {
             .select_only()
             .column(issued_credentials::Column::Id)
             .into_tuple::<String>()
-            .one(&self.db)
+            .one(db)
             .await?;
         Ok(if issued_here.is_some() {
             AnchorState::Missing
@@ -718,13 +742,18 @@ impl Ledger {
         })
     }
 
-    /// The receipt of the transaction at `position` of block `height`, as stored. It reads
-    /// the block's header, signatures and chunk roots and the one chunk of transactions
-    /// holding the position, not the whole block.
-    async fn receipt_at(&self, height: u64, position: u64) -> Result<Receipt, StoreError> {
+    /// The receipt of the transaction at `position` of block `height`, as stored in `db`.
+    /// It reads the block's header, signatures and chunk roots and the one chunk of
+    /// transactions holding the position, not the whole block.
+    async fn receipt_at(
+        &self,
+        db: &DatabaseConnection,
+        height: u64,
+        position: u64,
+    ) -> Result<Receipt, StoreError> {
         let corrupt = |what| StoreError::Corrupt { height, what };
         let row = ledger_blocks::Entity::find_by_id(height as i64)
-            .one(&self.db)
+            .one(db)
             .await?
             .ok_or(corrupt("the block of a transaction"))?;
         let header = parse_header(&row)?;
@@ -732,7 +761,7 @@ impl Ledger {
             serde_json::from_str(&row.signatures).map_err(|_| corrupt("the signatures"))?;
         let finality = parse_finality(&row)?;
         let links = match finality {
-            Some(f) if f.height > height => self.headers(height + 1, f.height).await?,
+            Some(f) if f.height > height => headers(db, height + 1, f.height).await?,
             _ => Vec::new(),
         };
         let chunk_roots = parse_chunk_roots(&row)?;
@@ -742,7 +771,7 @@ impl Ledger {
             .filter(ledger_transactions::Column::Position.gte(start as i64))
             .filter(ledger_transactions::Column::Position.lt((start + CHUNK_LEAVES as u64) as i64))
             .order_by_asc(ledger_transactions::Column::Position)
-            .all(&self.db)
+            .all(db)
             .await?
             .into_iter()
             .map(|t| Transaction::decode(&t.data))
@@ -765,22 +794,6 @@ impl Ledger {
             links,
             epochs: self.epochs().changes_to(height),
         })
-    }
-
-    /// The stored headers of heights `from..=to`, in order.
-    async fn headers(&self, from: u64, to: u64) -> Result<Vec<BlockHeader>, StoreError> {
-        let rows = ledger_blocks::Entity::find()
-            .filter(ledger_blocks::Column::Height.between(from as i64, to as i64))
-            .order_by_asc(ledger_blocks::Column::Height)
-            .all(&self.db)
-            .await?;
-        if rows.len() as u64 != to + 1 - from {
-            return Err(StoreError::Corrupt {
-                height: from,
-                what: "the blocks up to the finalising one",
-            });
-        }
-        rows.iter().map(parse_header).collect()
     }
 
     /// The commitment of a credential that `tenant_id` issued, by the credential's id.
@@ -1306,6 +1319,26 @@ fn parse_finality(row: &ledger_blocks::Model) -> Result<Option<Finality>, StoreE
             height: row.height as u64,
             what: "the finality",
         })
+}
+
+/// The stored headers of heights `from..=to` in `db`, in order.
+async fn headers(
+    db: &DatabaseConnection,
+    from: u64,
+    to: u64,
+) -> Result<Vec<BlockHeader>, StoreError> {
+    let rows = ledger_blocks::Entity::find()
+        .filter(ledger_blocks::Column::Height.between(from as i64, to as i64))
+        .order_by_asc(ledger_blocks::Column::Height)
+        .all(db)
+        .await?;
+    if rows.len() as u64 != to + 1 - from {
+        return Err(StoreError::Corrupt {
+            height: from,
+            what: "the blocks up to the finalising one",
+        });
+    }
+    rows.iter().map(parse_header).collect()
 }
 
 fn parse_header(row: &ledger_blocks::Model) -> Result<BlockHeader, StoreError> {

@@ -37,6 +37,7 @@ pub use token::STATUS_LIST_JWT;
 use crate::keys::KeyStore;
 use crate::ledger::transaction::ListId;
 use crate::store::entities::{status_list_versions, status_lists};
+use crate::store::Reads;
 use certus_credential::contexts::Contexts;
 use event::StatusListener;
 
@@ -58,6 +59,8 @@ pub trait Members: Send + Sync {
 /// The status lists of this node: allocation, changes, publication and the served cache.
 pub struct StatusLists {
     db: DatabaseConnection,
+    /// Where served and checked lists are read (a read replica, when configured).
+    reads: Reads,
     keys: Arc<KeyStore>,
     contexts: Arc<Contexts>,
     /// The public base URL lists are served under, without a trailing slash.
@@ -105,6 +108,7 @@ impl StatusLists {
         listeners: Vec<Arc<dyn StatusListener>>,
     ) -> Self {
         Self {
+            reads: Reads::primary(db.clone()),
             db,
             keys,
             contexts,
@@ -139,6 +143,11 @@ impl StatusLists {
     /// Leases on pairs of lists last `lease` from their last renewal.
     pub fn with_lease(self, lease: Duration) -> Self {
         Self { lease, ..self }
+    }
+
+    /// Served and checked lists are read through `reads` (a read replica, when configured).
+    pub fn with_reads(self, reads: Reads) -> Self {
+        Self { reads, ..self }
     }
 
     /// Lists of issuers outside the consortium, fetched from the origins `strangers` allows.
@@ -195,7 +204,9 @@ impl StatusLists {
             .is_some())
     }
 
-    /// The latest version of `list`, from the cache when it is fresh.
+    /// The latest version of `list`, from the cache when it is fresh. Read from a replica,
+    /// it may be behind by the replica's lag, but never behind a version this process has
+    /// already served or made.
     pub async fn latest(&self, list: ListId) -> Result<Option<Arc<Published>>, DbErr> {
         let cached = self.cached(list);
         if let Some((published, checked)) = &cached {
@@ -203,16 +214,24 @@ impl StatusLists {
                 return Ok(Some(published.clone()));
             }
         }
-        let Some(version) = status_lists::Entity::find_by_id(list.to_string())
-            .select_only()
-            .column(status_lists::Column::Version)
-            .into_tuple::<i64>()
-            .one(&self.db)
-            .await?
-        else {
+        let stored = self
+            .reads
+            .lagging(
+                |db| async move {
+                    status_lists::Entity::find_by_id(list.to_string())
+                        .select_only()
+                        .column(status_lists::Column::Version)
+                        .into_tuple::<i64>()
+                        .one(&db)
+                        .await
+                },
+                Option::is_some,
+            )
+            .await?;
+        let Some(version) = stored else {
             return Ok(None);
         };
-        if let Some((published, _)) = cached.filter(|(p, _)| p.version == version as u64) {
+        if let Some((published, _)) = cached.filter(|(p, _)| p.version >= version as u64) {
             self.remember(published.clone());
             return Ok(Some(published));
         }
@@ -235,14 +254,18 @@ impl StatusLists {
 
     /// Version `version` of `list`, as published.
     pub async fn version(&self, list: ListId, version: u64) -> Result<Option<Published>, DbErr> {
-        let Some(row) =
-            status_list_versions::Entity::find_by_id((list.to_string(), version as i64))
-                .one(&self.db)
-                .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Published::from_row(list, row))
+        let row = self
+            .reads
+            .lagging(
+                |db| async move {
+                    status_list_versions::Entity::find_by_id((list.to_string(), version as i64))
+                        .one(&db)
+                        .await
+                },
+                Option::is_some,
+            )
+            .await?;
+        Ok(row.and_then(|row| Published::from_row(list, row)))
     }
 
     fn remember(&self, published: Arc<Published>) {

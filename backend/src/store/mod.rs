@@ -2,12 +2,15 @@
 //! queries. SQLite (embedded default) and PostgreSQL run the same code.
 
 pub mod entities;
+mod reads;
+
+pub use reads::Reads;
 
 use std::time::Duration;
 
 use anyhow::Context;
 use certus_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr, SqlErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqlErr};
 
 /// Connects to the database at `url` and brings its schema up to date.
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -38,6 +41,42 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
         .await
         .context("running database migrations")?;
     Ok(db)
+}
+
+/// Connects to a read replica of `primary` at `url` (decision 24): a PostgreSQL standby or
+/// subscriber, whose schema must be the primary's (it is never migrated through this
+/// connection, which only reads).
+pub async fn connect_replica(url: &str, primary: &DatabaseConnection) -> anyhow::Result<Reads> {
+    anyhow::ensure!(
+        url.starts_with("postgres:") || url.starts_with("postgresql:"),
+        "a read replica is a PostgreSQL database (CERTUS_READ_DATABASE_URL: {})",
+        redact(url)
+    );
+    anyhow::ensure!(
+        primary.get_database_backend() == DbBackend::Postgres,
+        "a read replica needs a PostgreSQL primary (DATABASE_URL)"
+    );
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(2))
+        .sqlx_logging(false)
+        .max_connections(32)
+        .min_connections(1);
+    let replica = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to the read replica ({})", redact(url)))?;
+    let pending = Migrator::get_pending_migrations_read_only(&replica)
+        .await
+        .context("reading the read replica's migrations")?;
+    anyhow::ensure!(
+        pending.is_empty(),
+        "the read replica lacks {} of the primary's migrations (the first: {}): wait for it \
+         to catch up, or point CERTUS_READ_DATABASE_URL at a replica of DATABASE_URL",
+        pending.len(),
+        pending[0].name()
+    );
+    Ok(Reads::replicated(primary.clone(), replica))
 }
 
 /// The URL without its password, for messages.
@@ -117,7 +156,7 @@ pub fn time_ordered_id() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{connect_replica, redact};
 
     #[test]
     fn redact_hides_the_password_but_keeps_user_and_host() {
@@ -126,5 +165,28 @@ mod tests {
             "postgres://certus@db:5432/certus"
         );
         assert_eq!(redact("sqlite://data/certus.db"), "sqlite://data/certus.db");
+    }
+
+    #[tokio::test]
+    async fn a_replica_is_a_postgresql_database_of_a_postgresql_primary() {
+        let sqlite = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("sqlite");
+        let refused = |e: anyhow::Error| format!("{e:#}");
+        let of_sqlite = connect_replica("postgres://postgres@127.0.0.1:1/certus", &sqlite)
+            .await
+            .map(drop)
+            .map_err(refused);
+        assert_eq!(
+            of_sqlite,
+            Err("a read replica needs a PostgreSQL primary (DATABASE_URL)".to_owned())
+        );
+        let not_postgres = connect_replica("sqlite://replica.db", &sqlite)
+            .await
+            .map(drop)
+            .map_err(refused);
+        assert!(
+            not_postgres.is_err_and(|e| e.starts_with("a read replica is a PostgreSQL database")),
+        );
     }
 }

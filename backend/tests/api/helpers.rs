@@ -144,6 +144,7 @@ impl TestApp {
         let store = StoreConfig {
             data_dir: dir.path().to_owned(),
             database_url,
+            read_database_url: None,
             chain_id: Some("test-chain".parse().expect("chain id")),
             genesis: None,
             pkcs11: Default::default(),
@@ -416,6 +417,7 @@ impl Backup {
                 .postgres_db
                 .as_ref()
                 .map(|name| format!("{}/{name}", postgres_server())),
+            read_database_url: None,
             chain_id: Some("test-chain".parse().expect("chain id")),
             genesis: None,
             pkcs11: Default::default(),

@@ -69,13 +69,18 @@ impl Server {
             .and_then(|(_, v)| v)
             .map(std::path::PathBuf::from)
             .expect("a certus command names its data folder");
-        // A free loopback port, unless the command names where to listen.
-        if !command.get_envs().any(|(key, _)| key == "CERTUS_ADDR") {
-            command.env("CERTUS_ADDR", "127.0.0.1:0");
+        // A free loopback port and blocks every BLOCK_INTERVAL_MS, unless the command
+        // names its own.
+        for (key, default) in [
+            ("CERTUS_ADDR", "127.0.0.1:0".to_owned()),
+            ("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string()),
+        ] {
+            if !command.get_envs().any(|(k, _)| k == key) {
+                command.env(key, default);
+            }
         }
         let mut child = command
             .arg("serve")
-            .env("CERTUS_BLOCK_INTERVAL_MS", BLOCK_INTERVAL_MS.to_string())
             .env("CERTUS_WEB_DIR", &data_dir)
             // The block producer logs each block it seals at debug level; a consortium
             // node, each final block and each change of its quorum.
@@ -375,4 +380,222 @@ pub fn anchored(server: &Server, token: &str, commitment: &str) {
             == 200),
         "{commitment} never anchored"
     );
+}
+
+/// Waits until verifying `credential` finds it anchored (a block is sealed every interval).
+pub fn verified_anchored(server: &Server, credential: &Value) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut result = Value::Null;
+    let anchored = server.until_sealed(deadline, || {
+        result = server
+            .request(
+                "POST",
+                "/credentials/verify",
+                "",
+                Some(&json!({"verifiableCredential": credential})),
+            )
+            .1;
+        result["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|c| c["check"] == "anchored"))
+            .is_some_and(|c| c["outcome"] == "passed")
+    });
+    assert!(anchored, "never anchored: {result}");
+}
+
+/// A PostgreSQL primary and a streaming replica of it (hot standby, asynchronous), a
+/// cluster of their own made with the local installation's `initdb`, `pg_basebackup -R`
+/// and `pg_ctl` (run as the `postgres` user when the tests run as root), on free loopback
+/// ports, each with a database `certus`; both stopped and removed when dropped.
+pub struct Replicated {
+    /// The `certus` database on the primary.
+    pub primary: String,
+    /// The same database on the replica.
+    pub replica: String,
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Replicated {
+    pub fn start() -> Self {
+        let bin = postgres_bin();
+        let dir = tempfile::tempdir().expect("tempdir");
+        if running_as_root() {
+            let (ok, out) = run(Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(dir.path()));
+            assert!(ok, "{out}");
+        }
+        let mut this = Self {
+            primary: String::new(),
+            replica: String::new(),
+            bin,
+            dir,
+        };
+        let (primary_port, replica_port) = (free_port(), free_port());
+        let data = |name: &str| this.dir.path().join(name).display().to_string();
+        this.pg(
+            "initdb",
+            &[
+                "-D",
+                &data("primary"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-N",
+            ],
+        );
+        this.start_cluster("primary", primary_port);
+        this.pg(
+            "pg_basebackup",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary_port.to_string(),
+                "-U",
+                "postgres",
+                "-D",
+                &data("replica"),
+                "-R",
+                "-X",
+                "stream",
+            ],
+        );
+        this.start_cluster("replica", replica_port);
+        let url = |port: u16, db: &str| format!("postgres://postgres@127.0.0.1:{port}/{db}");
+        execute_at(&url(primary_port, "postgres"), "CREATE DATABASE certus");
+        this.primary = url(primary_port, "certus");
+        this.replica = url(replica_port, "certus");
+        this
+    }
+
+    /// Runs the installation's `program` as the clusters' owner.
+    fn pg(&self, program: &str, args: &[&str]) {
+        let path = self.bin.join(program);
+        let mut command = if running_as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        };
+        let (ok, out) = run(command.args(args));
+        assert!(ok, "{program}: {out}");
+    }
+
+    fn start_cluster(&self, name: &str, port: u16) {
+        let dir = self.dir.path();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            dir.display()
+        );
+        self.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &dir.join(name).display().to_string(),
+                "-o",
+                &options,
+                "-l",
+                &dir.join(format!("{name}.log")).display().to_string(),
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// Waits until the replica has replayed everything the primary has written so far.
+    /// Nothing announces a replay, so the replica is asked every 20 ms, for at most 10 s.
+    pub fn caught_up(&self) {
+        let written = query_row_at(&self.primary, "SELECT pg_current_wal_lsn()::text AS lsn")
+            .try_get::<String>("", "lsn")
+            .expect("lsn");
+        let replayed = format!("SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn AS done");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !query_row_at(&self.replica, &replayed)
+            .try_get::<bool>("", "done")
+            .expect("done")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the replica never replayed {written}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops (`true`) or resumes (`false`) the replica's replay: it then serves what it
+    /// had replayed, however far the primary moves on.
+    pub fn pause(&self, paused: bool) {
+        let call = if paused {
+            "pg_wal_replay_pause"
+        } else {
+            "pg_wal_replay_resume"
+        };
+        execute_at(&self.replica, &format!("SELECT {call}()"));
+    }
+
+    /// Stops the replica (fast shutdown).
+    pub fn stop_replica(&self) {
+        self.stop("replica");
+    }
+
+    fn stop(&self, name: &str) {
+        let data = self.dir.path().join(name);
+        if data.join("postmaster.pid").exists() {
+            self.pg(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &data.display().to_string(),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "stop",
+                ],
+            );
+        }
+    }
+}
+
+impl Drop for Replicated {
+    fn drop(&mut self) {
+        self.stop("replica");
+        self.stop("primary");
+    }
+}
+
+/// The `bin` folder of the newest PostgreSQL installed (Debian's layout).
+fn postgres_bin() -> std::path::PathBuf {
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (scripts/test.sh installs it)");
+    versions
+        .filter_map(|v| v.ok())
+        .filter_map(|v| {
+            v.file_name()
+                .to_str()?
+                .parse::<u32>()
+                .ok()
+                .map(|n| (n, v.path()))
+        })
+        .max()
+        .map(|(_, path)| path.join("bin"))
+        .expect("a PostgreSQL version in /usr/lib/postgresql")
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    })
+}
+
+/// A loopback port free at the time of asking.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
