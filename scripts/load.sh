@@ -3,6 +3,7 @@
 #
 #   ./scripts/load.sh [--db sqlite|postgres] [--seconds 15] [--connections 16]
 #                     [--endpoint issue|verify] [--format vc+jwt|ldp_vc] [--until N]
+#                     [--compare digitalbazaar]
 #
 # --db        the server's database: SQLite in a fresh data folder (default), or a fresh
 #             database on the PostgreSQL server of $CERTUS_LOAD_POSTGRES (default
@@ -12,6 +13,10 @@
 #             verify: POST /credentials/verify of one such credential, every check.
 # --until N   rounds of --seconds each until the store holds N credentials, one line per
 #             round (rate, store size): how the rate holds as the store grows.
+# --compare digitalbazaar
+#             Data Integrity issuance (implies --format ldp_vc) measured alternately against
+#             a VC API issuer built on Digital Bazaar's libraries (e2e/load/
+#             digitalbazaar-issuer.mjs, on the same cores): two rounds each, and the ratio.
 # CERTUS_BIN=path/to/certus measures that build instead (to compare two commits alternately).
 #
 # Prints requests per second, latency p50/p90/p99, the server's peak RSS, its cold start
@@ -21,7 +26,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_system_packages wrk sqlite3 postgresql-client
 
-db=sqlite seconds=15 connections=16 endpoint=issue format=vc+jwt until=0
+db=sqlite seconds=15 connections=16 endpoint=issue format=vc+jwt until=0 compare=
 while [ $# -gt 0 ]; do
   case "$1" in
     --db) db=$2; shift 2 ;;
@@ -30,10 +35,19 @@ while [ $# -gt 0 ]; do
     --endpoint) endpoint=$2; shift 2 ;;
     --format) format=$2; shift 2 ;;
     --until) until=$2; shift 2 ;;
+    --compare) compare=$2; shift 2 ;;
     [0-9]*) seconds=$1; shift ;;  # the former usage: ./scripts/load.sh 15
     *) echo "unknown option $1 (see the head of $0)" >&2; exit 2 ;;
   esac
 done
+
+case "$compare" in
+  "") ;;
+  digitalbazaar) endpoint=issue format=ldp_vc
+    ensure_system_packages nodejs npm
+    (cd e2e && npm ci --no-audit --no-fund --loglevel=error) ;;
+  *) echo "--compare digitalbazaar" >&2; exit 2 ;;
+esac
 
 if [ -z "${CERTUS_BIN:-}" ]; then
   cargo build --quiet --release -p certus-server
@@ -51,8 +65,9 @@ case "$db" in
   *) echo "--db sqlite or --db postgres" >&2; exit 2 ;;
 esac
 export CERTUS_DATA_DIR=$data RUST_LOG=warn CERTUS_VERIFY_RATE=1000000 CERTUS_LOAD_FORMAT=$format
-server=""
+server="" yardstick=""
 cleanup() {
+  [ -n "$yardstick" ] && kill "$yardstick" 2>/dev/null && wait "$yardstick" 2>/dev/null
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   [ -n "$pg_db" ] && psql -q "$pg_server/postgres" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
   rm -rf "$data"
@@ -105,7 +120,24 @@ round() {
   bad=$(awk '/Non-2xx/ {print $5}' "$data/wrk.txt")
 }
 
-if [ "$until" -gt 0 ]; then
+if [ -n "$compare" ]; then
+  node e2e/load/digitalbazaar-issuer.mjs 18081 http://127.0.0.1:18080 &
+  yardstick=$!
+  until curl -sf -o /dev/null http://127.0.0.1:18081/credentials/issue -H 'Content-Type: application/json' \
+      -d '{"credential":{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:1"}}}'; do
+    sleep 0.1
+  done
+  echo "round  server                     requests/s  p50  p99"
+  certus_url=$url
+  for n in 1 2; do
+    url=$certus_url; round; certus_rates+=("$rate")
+    echo "$n  certus ($db)  $rate  $p50  $p99  non-2xx ${bad:-0}"
+    url=http://127.0.0.1:18081/credentials/issue; round; yardstick_rates+=("$rate")
+    echo "$n  digitalbazaar (node $(node --version))  $rate  $p50  $p99  non-2xx ${bad:-0}"
+  done
+  python3 -c 'import sys; c, d = [sum(map(float, a.split())) / 2 for a in sys.argv[1:]]; print(f"eddsa-rdfc-2022 issuance: certus {c:.0f}/s, digitalbazaar {d:.0f}/s, ratio {c / d:.1f}x")' \
+    "${certus_rates[*]}" "${yardstick_rates[*]}"
+elif [ "$until" -gt 0 ]; then
   echo "round  requests/s  p99  stored  bytes/credential"
   n=0
   while :; do
