@@ -44,7 +44,6 @@ done
 case "$compare" in
   "") ;;
   digitalbazaar) endpoint=issue format=ldp_vc
-    ensure_system_packages nodejs npm
     (cd e2e && npm ci --no-audit --no-fund --loglevel=error) ;;
   *) echo "--compare digitalbazaar" >&2; exit 2 ;;
 esac
