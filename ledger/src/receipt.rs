@@ -167,6 +167,30 @@ impl Receipt {
     /// Checks the receipt against the chain's genesis, with nothing else trusted.
     pub fn verify(&self, genesis: &Genesis) -> Result<Anchored, ReceiptError> {
         genesis.verify().map_err(ReceiptError::Genesis)?;
+        self.verify_seal(genesis)?;
+        self.verify_inclusion(genesis)
+    }
+
+    /// The digest of everything the check of the block's seal reads: the header, its
+    /// signatures, finality, links and epoch changes. Receipts with the same seal digest
+    /// have the same seal, so a verifier that checks many receipts of one block may
+    /// remember the digests of the seals it has checked (against one checked genesis) and
+    /// check only [`Receipt::verify_inclusion`] for the others.
+    pub fn seal_digest(&self) -> Digest {
+        let seal = (
+            &self.header,
+            &self.signatures,
+            &self.finality,
+            &self.links,
+            &self.epochs,
+        );
+        // Serialising these plain values cannot fail.
+        Digest::of(&[&serde_json::to_vec(&seal).unwrap_or_default()])
+    }
+
+    /// Checks that the block's seal holds for the validators `genesis` names (and the
+    /// epoch changes the receipt carries), `genesis` itself having been checked.
+    pub fn verify_seal(&self, genesis: &Genesis) -> Result<(), ReceiptError> {
         if self.header.chain_id != genesis.header.chain_id {
             return Err(ReceiptError::WrongChain);
         }
@@ -183,7 +207,16 @@ impl Receipt {
             &self.links,
             epochs.current(),
         )
-        .map_err(ReceiptError::Header)?;
+        .map_err(ReceiptError::Header)
+    }
+
+    /// Checks that the transaction is at its position under the header's root, in a block
+    /// of `genesis`'s chain: the receipt's whole check once its seal is known to hold
+    /// (see [`Receipt::seal_digest`]).
+    pub fn verify_inclusion(&self, genesis: &Genesis) -> Result<Anchored, ReceiptError> {
+        if self.header.chain_id != genesis.header.chain_id {
+            return Err(ReceiptError::WrongChain);
+        }
         verify_inclusion(
             &self.transaction.leaf_hash(),
             self.leaf_index,

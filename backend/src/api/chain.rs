@@ -358,7 +358,7 @@ async fn receipt_response(state: &AppState, commitment: Digest) -> Result<Respon
     let hex = commitment.to_hex();
     match state.ledger.locate(&commitment).await? {
         AnchorState::Anchored(receipt) => {
-            let anchored = receipt.verify(state.ledger.genesis()).ok();
+            let anchored = state.ledger.check_receipt(&receipt).ok();
             let message = match &anchored {
                 Some(a) => format!("anchored in block {}", a.height),
                 None => "the stored anchor does not verify against the genesis".to_owned(),

@@ -22,7 +22,7 @@ use super::block::{
 use super::epoch::{Epoch, Epochs};
 use super::hash::Digest;
 use super::merkle::{chunked_inclusion_proof, LeafIndex, Tree, CHUNK_LEAVES};
-use super::receipt::Receipt;
+use super::receipt::{Anchored, Receipt, ReceiptError};
 use super::transaction::{Kind, ListId, Transaction};
 use crate::keys::Custody;
 use crate::store::entities::{
@@ -39,6 +39,9 @@ const VALIDATOR_KEY: &str = "validator";
 /// sharing one database ("certus-l" in ASCII). On SQLite the sealing transaction holds the
 /// database's write lock, which serves the same purpose.
 const SEALING_LOCK: i64 = 0x6365_7274_7573_2d6c;
+/// Block seals remembered as checked ([`Ledger::check_receipt`]): forgotten all at once
+/// beyond this many (32 bytes each).
+const SEALS_KEPT: usize = 4096;
 /// Rows per INSERT statement (within both databases' parameter limits).
 const INSERT_CHUNK: usize = 1_000;
 
@@ -78,6 +81,11 @@ pub struct Ledger {
     db: DatabaseConnection,
     /// Where the anchors of credentials are looked up (a read replica, when configured).
     reads: Reads,
+    /// Whether the genesis holds, checked at the first receipt checked.
+    genesis_holds: std::sync::OnceLock<Result<(), BlockError>>,
+    /// The seals ([`Receipt::seal_digest`]) found to hold, so that each block's signatures
+    /// are checked once however many of its receipts are (at most [`SEALS_KEPT`]).
+    seals_checked: std::sync::Mutex<HashSet<Digest>>,
     genesis: Genesis,
     /// This node's validator key, when it is a validator of the chain; otherwise the node
     /// only reads and checks the chain (for example after `certus chain import`).
@@ -495,6 +503,8 @@ impl Ledger {
         }
         Ok(Self {
             reads: Reads::primary(db.clone()),
+            genesis_holds: Default::default(),
+            seals_checked: Default::default(),
             db,
             genesis,
             key: is_validator.then_some(key),
@@ -683,6 +693,27 @@ impl Ledger {
         insert_block(&txn, &block, &tree).await?;
         txn.commit().await?;
         Ok(Some(block.header))
+    }
+
+    /// Checks `receipt` against the chain's genesis as [`Receipt::verify`] does, but the
+    /// genesis once and each block's seal once per process (receipts of one block share
+    /// it): a verification's `anchored` check then costs a few hashes rather than two
+    /// signature checks. A seal read differently from the store is checked afresh.
+    pub fn check_receipt(&self, receipt: &Receipt) -> Result<Anchored, ReceiptError> {
+        self.genesis_holds
+            .get_or_init(|| self.genesis.verify())
+            .map_err(ReceiptError::Genesis)?;
+        let seal = receipt.seal_digest();
+        let known = (self.seals_checked.lock().unwrap_or_else(|e| e.into_inner())).contains(&seal);
+        if !known {
+            receipt.verify_seal(&self.genesis)?;
+            let mut seals = self.seals_checked.lock().unwrap_or_else(|e| e.into_inner());
+            if seals.len() >= SEALS_KEPT {
+                seals.clear();
+            }
+            seals.insert(seal);
+        }
+        receipt.verify_inclusion(&self.genesis)
     }
 
     /// Anchors are looked up through `reads` (a read replica, when configured).

@@ -61,7 +61,7 @@ impl Verifier {
             }
         };
         match state {
-            Ok(AnchorState::Anchored(receipt)) => match receipt.verify(ledger.genesis()) {
+            Ok(AnchorState::Anchored(receipt)) => match ledger.check_receipt(&receipt) {
                 Ok(anchored) => report.anchored(checks::ANCHORED, anchored.info()),
                 Err(e) => report.fail(
                     checks::ANCHORED,

@@ -125,6 +125,12 @@ async fn tampering_with_a_stored_block_fails_chain_verification_and_the_anchored
     }
     assert_eq!(app.state.ledger.verify_chain().await, Ok(4));
     let conn = &app.db;
+    // Each verifies as anchored first: the node remembers each block's seal as checked,
+    // and must still notice every alteration below.
+    for credential in &credentials {
+        let (_, result) = app.verify(credential).await;
+        assert_eq!(check(&result, "anchored").0, "passed", "{result}");
+    }
 
     // Block 4: one byte of a signature.
     let row = ledger_blocks::Entity::find_by_id(4)
