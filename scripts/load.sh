@@ -65,9 +65,10 @@ case "$db" in
 esac
 export CERTUS_DATA_DIR=$data RUST_LOG=warn CERTUS_VERIFY_RATE=1000000 CERTUS_LOAD_FORMAT=$format
 server="" yardstick=""
+# Every step runs whatever the one before it returned (a killed process's `wait` fails).
 cleanup() {
-  [ -n "$yardstick" ] && kill "$yardstick" 2>/dev/null && wait "$yardstick" 2>/dev/null
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  set +e
+  for pid in $yardstick $server; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   [ -n "$pg_db" ] && psql -q "$pg_server/postgres" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
   rm -rf "$data"
 }
