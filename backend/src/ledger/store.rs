@@ -42,6 +42,11 @@ const SEALING_LOCK: i64 = 0x6365_7274_7573_2d6c;
 /// Block seals remembered as checked ([`Ledger::check_receipt`]): forgotten all at once
 /// beyond this many (32 bytes each).
 const SEALS_KEPT: usize = 4096;
+/// The leaf hashes of a chunk of a stored block, shared.
+type Leaves = Arc<Vec<Digest>>;
+/// Chunks whose leaf hashes are kept for receipts (up to 8 KB each): forgotten all at once
+/// beyond this many.
+const CHUNKS_KEPT: usize = 256;
 /// Rows per INSERT statement (within both databases' parameter limits).
 const INSERT_CHUNK: usize = 1_000;
 
@@ -86,6 +91,10 @@ pub struct Ledger {
     /// The seals ([`Receipt::seal_digest`]) found to hold, so that each block's signatures
     /// are checked once however many of its receipts are (at most [`SEALS_KEPT`]).
     seals_checked: std::sync::Mutex<HashSet<Digest>>,
+    /// The leaf hashes of chunks of stored blocks by (height, first position), as read
+    /// once for a receipt: a stored block's transactions never change, and receipts of
+    /// one chunk then read no more than their own transaction (at most [`CHUNKS_KEPT`]).
+    chunks: std::sync::Mutex<HashMap<(u64, u64), Leaves>>,
     genesis: Genesis,
     /// This node's validator key, when it is a validator of the chain; otherwise the node
     /// only reads and checks the chain (for example after `certus chain import`).
@@ -505,6 +514,7 @@ impl Ledger {
             reads: Reads::primary(db.clone()),
             genesis_holds: Default::default(),
             seals_checked: Default::default(),
+            chunks: Default::default(),
             db,
             genesis,
             key: is_validator.then_some(key),
@@ -744,8 +754,13 @@ impl Ledger {
             .one(db)
             .await?;
         if let Some(row) = found {
+            let height = row.block_height as u64;
+            let transaction = Transaction::decode(&row.data).map_err(|_| StoreError::Corrupt {
+                height,
+                what: "a transaction",
+            })?;
             let receipt = self
-                .receipt_at(db, row.block_height as u64, row.position as u64)
+                .receipt_at(db, height, row.position as u64, transaction)
                 .await?;
             return Ok(AnchorState::Anchored(Box::new(receipt)));
         }
@@ -773,14 +788,16 @@ impl Ledger {
         })
     }
 
-    /// The receipt of the transaction at `position` of block `height`, as stored in `db`.
-    /// It reads the block's header, signatures and chunk roots and the one chunk of
-    /// transactions holding the position, not the whole block.
+    /// The receipt of `transaction`, at `position` of block `height`, as stored in `db`.
+    /// It reads the block's header, signatures and chunk roots and — unless they are kept
+    /// from an earlier receipt — the leaves of the one chunk of transactions holding the
+    /// position, not the whole block.
     async fn receipt_at(
         &self,
         db: &DatabaseConnection,
         height: u64,
         position: u64,
+        transaction: Transaction,
     ) -> Result<Receipt, StoreError> {
         let corrupt = |what| StoreError::Corrupt { height, what };
         let row = ledger_blocks::Entity::find_by_id(height as i64)
@@ -797,24 +814,12 @@ impl Ledger {
         };
         let chunk_roots = parse_chunk_roots(&row)?;
         let start = position / CHUNK_LEAVES as u64 * CHUNK_LEAVES as u64;
-        let chunk = ledger_transactions::Entity::find()
-            .filter(ledger_transactions::Column::BlockHeight.eq(height as i64))
-            .filter(ledger_transactions::Column::Position.gte(start as i64))
-            .filter(ledger_transactions::Column::Position.lt((start + CHUNK_LEAVES as u64) as i64))
-            .order_by_asc(ledger_transactions::Column::Position)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|t| Transaction::decode(&t.data))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| corrupt("a transaction"))?;
-        let transaction = chunk
-            .get((position - start) as usize)
-            .cloned()
-            .ok_or(corrupt("a transaction position"))?;
-        let leaves = chunk.iter().map(Transaction::leaf_hash).collect();
-        let inclusion_path = chunked_inclusion_proof(leaves, chunk_roots, LeafIndex(position))
-            .ok_or(corrupt("the chunk roots"))?;
+        let leaves = self.chunk_leaves(db, height, start).await?;
+        // The path is built from the chunk's other leaves: a transaction altered in the
+        // store since they were read no longer hashes to the header's root.
+        let inclusion_path =
+            chunked_inclusion_proof(leaves.to_vec(), chunk_roots, LeafIndex(position))
+                .ok_or(corrupt("the chunk roots"))?;
         Ok(Receipt {
             transaction,
             leaf_index: LeafIndex(position),
@@ -825,6 +830,43 @@ impl Ledger {
             links,
             epochs: self.epochs().changes_to(height),
         })
+    }
+
+    /// The leaf hashes of the chunk of block `height` from position `start`: kept, or
+    /// read from `db` and kept.
+    async fn chunk_leaves(
+        &self,
+        db: &DatabaseConnection,
+        height: u64,
+        start: u64,
+    ) -> Result<Leaves, StoreError> {
+        let kept = (self.chunks.lock().unwrap_or_else(|e| e.into_inner()))
+            .get(&(height, start))
+            .cloned();
+        if let Some(leaves) = kept {
+            return Ok(leaves);
+        }
+        let leaves = ledger_transactions::Entity::find()
+            .filter(ledger_transactions::Column::BlockHeight.eq(height as i64))
+            .filter(ledger_transactions::Column::Position.gte(start as i64))
+            .filter(ledger_transactions::Column::Position.lt((start + CHUNK_LEAVES as u64) as i64))
+            .order_by_asc(ledger_transactions::Column::Position)
+            .all(db)
+            .await?
+            .iter()
+            .map(|t| Transaction::decode(&t.data).map(|t| t.leaf_hash()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| StoreError::Corrupt {
+                height,
+                what: "a transaction",
+            })?;
+        let leaves = Arc::new(leaves);
+        let mut chunks = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        if chunks.len() >= CHUNKS_KEPT {
+            chunks.clear();
+        }
+        chunks.insert((height, start), leaves.clone());
+        Ok(leaves)
     }
 
     /// The commitment of a credential that `tenant_id` issued, by the credential's id.
