@@ -505,8 +505,9 @@ impl Replicated {
         );
     }
 
-    /// Waits until the replica has replayed everything the primary has written so far.
-    /// Nothing announces a replay, so the replica is asked every 20 ms, for at most 10 s.
+    /// Waits until the replica has replayed everything the primary has written so far:
+    /// nothing announces a replay, so the replica is asked again (each question a
+    /// connection and a query) until it says so, for at most 10 s.
     pub fn caught_up(&self) {
         let written = query_row_at(&self.primary, "SELECT pg_current_wal_lsn()::text AS lsn")
             .try_get::<String>("", "lsn")
