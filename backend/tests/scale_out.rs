@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use process::{
-    certificate, certus, count_at, execute_at, query_row_at, run, verified_anchored, Postgres,
-    Replicated, Server,
+    certificate, certus, count_at, execute_at, outcome, query_row_at, run, verified_anchored,
+    Postgres, Replicated, Server,
 };
 
 /// Seconds a lease on a pair of status lists lasts here (the shortest allowed).
@@ -390,15 +390,6 @@ fn a_key_rotated_through_one_process_signs_in_the_other_within_the_coherence_bou
         "the rotation was not taken in within the bound"
     );
     assert_eq!(signer(b), format!("{did}#key-2"));
-}
-
-/// Check `name`'s outcome and code in a verification result.
-fn outcome(result: &Value, name: &str) -> (Value, Value) {
-    let check = result["results"]
-        .as_array()
-        .and_then(|r| r.iter().find(|c| c["check"] == name))
-        .unwrap_or_else(|| panic!("no check {name} in {result}"));
-    (check["outcome"].clone(), check["code"].clone())
 }
 
 #[test]

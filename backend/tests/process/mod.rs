@@ -382,6 +382,15 @@ pub fn anchored(server: &Server, token: &str, commitment: &str) {
     );
 }
 
+/// Check `name`'s outcome and code in a verification result.
+pub fn outcome(result: &Value, name: &str) -> (Value, Value) {
+    let check = result["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["check"] == name))
+        .unwrap_or_else(|| panic!("no check {name} in {result}"));
+    (check["outcome"].clone(), check["code"].clone())
+}
+
 /// Waits until verifying `credential` finds it anchored (a block is sealed every interval).
 pub fn verified_anchored(server: &Server, credential: &Value) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -395,10 +404,7 @@ pub fn verified_anchored(server: &Server, credential: &Value) {
                 Some(&json!({"verifiableCredential": credential})),
             )
             .1;
-        result["results"]
-            .as_array()
-            .and_then(|r| r.iter().find(|c| c["check"] == "anchored"))
-            .is_some_and(|c| c["outcome"] == "passed")
+        outcome(&result, "anchored").0 == "passed"
     });
     assert!(anchored, "never anchored: {result}");
 }
