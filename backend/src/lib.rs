@@ -206,7 +206,7 @@ pub async fn start_consortium(
         &node.custody,
         &store.data_dir,
         server.p2p_listen,
-        std::time::Duration::from_millis(server.block_interval_ms.max(500)),
+        server.consensus_interval(),
     )
     .await?;
     node.consortium = Some(consortium);
@@ -214,7 +214,8 @@ pub async fn start_consortium(
 }
 
 /// The shared state of the HTTP application: the services, each given what it needs.
-/// Starts the issuance recorder, so it must run within a Tokio runtime.
+/// Starts the issuance recorder and the store's checkpointer, so it must run within a
+/// Tokio runtime.
 pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     let Node {
         db,
@@ -229,6 +230,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         consortium,
         epochs,
     } = node;
+    store::spawn_checkpointer(db.clone());
     let public_url: Arc<str> = server.public_url().into();
     let types = Arc::new(types::CredentialTypes::new(
         db.clone(),

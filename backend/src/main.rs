@@ -31,12 +31,8 @@ async fn main() -> anyhow::Result<ExitCode> {
             let consortium =
                 certus_server::start_consortium(&mut node, &cli.store, &server).await?;
             // A single node seals its own blocks; a consortium's are decided by votes.
-            let producer = (!consortium).then(|| {
-                producer::spawn(
-                    ledger.clone(),
-                    Duration::from_millis(server.block_interval_ms),
-                )
-            });
+            let producer =
+                (!consortium).then(|| producer::spawn(ledger.clone(), server.seal_interval()));
             let listener = tokio::net::TcpListener::bind(server.addr)
                 .await
                 .with_context(|| format!("binding {}", server.addr))?;
@@ -91,7 +87,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 follower.abort();
             }
             if let Some(producer) = producer {
-                producer.abort();
+                producer.stop().await;
                 // Anchors acknowledged by the last requests go into a final block.
                 producer::seal_all(&ledger).await;
             }

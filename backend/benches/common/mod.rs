@@ -40,7 +40,7 @@ pub fn state(rt: &Runtime, dir: &tempfile::TempDir, block_interval_ms: u64) -> A
         allow_did_web: false,
         status_list_origins: Vec::new(),
         web_dir: dir.path().to_owned(),
-        block_interval_ms,
+        block_interval_ms: Some(block_interval_ms),
         p2p_listen: None,
         public_url: Some("https://certus.bench".into()),
         retention_interval_secs: 3600,

@@ -234,7 +234,7 @@ pub fn prepare(
         }
         Some(_) => return Err(malformed("id must be a URI", "/id")),
         None => {
-            let id = CredentialId::random();
+            let id = CredentialId::fresh();
             vc.insert("id".into(), json!(id.as_str()));
             id
         }

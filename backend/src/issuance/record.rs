@@ -64,10 +64,11 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the recorder task over `db`, sealing each record with `seal`.
+    /// Starts the recorder over `db`, on a thread of its own ([`store::spawn_writer`]),
+    /// sealing each record with `seal`.
     pub fn spawn(db: DatabaseConnection, seal: RecordSeal) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, seal, queue));
+        store::spawn_writer("certus-recorder", run(db, seal, queue));
         Self { jobs }
     }
 

@@ -8,9 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 use super::store::{Ledger, StoreError};
+use crate::store;
 
 /// Most transactions in one block. Larger backlogs are sealed over several ticks, each
 /// block staying quick to write and to prove from.
@@ -44,15 +45,40 @@ pub async fn seal_all(ledger: &Ledger) -> usize {
     }
 }
 
-/// Starts the producer: a first seal at once (a restart seals what a crash left in the
-/// outbox), then one every `interval`.
-pub fn spawn(ledger: Arc<Ledger>, interval: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
+/// The running producer ([`spawn`]); dropping it stops the producer too.
+#[derive(Debug)]
+pub struct Producer {
+    stop: oneshot::Sender<()>,
+    stopped: oneshot::Receiver<()>,
+}
+
+impl Producer {
+    /// Stops sealing — after the block being sealed, if any — and waits until it has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.stopped.await;
+    }
+}
+
+/// Starts the producer, on a thread of its own ([`store::spawn_writer`]: the sealing
+/// transaction holds SQLite's write lock, and every issuance waits while it does): a first
+/// seal at once (a restart seals what a crash left in the outbox), then one every
+/// `interval`.
+pub fn spawn(ledger: Arc<Ledger>, interval: Duration) -> Producer {
+    let (stop, mut stopping) = oneshot::channel();
+    let (done, stopped) = oneshot::channel();
+    store::spawn_writer("certus-producer", async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
-            seal_all(&ledger).await;
+            tokio::select! {
+                _ = &mut stopping => break,
+                _ = ticks.tick() => {
+                    seal_all(&ledger).await;
+                }
+            }
         }
-    })
+        let _ = done.send(());
+    });
+    Producer { stop, stopped }
 }

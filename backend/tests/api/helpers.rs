@@ -69,7 +69,7 @@ pub fn server_config() -> ServerConfig {
         allow_did_web: false,
         status_list_origins: Vec::new(),
         web_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist"),
-        block_interval_ms: 1000,
+        block_interval_ms: Some(1000),
         p2p_listen: None,
         public_url: Some(PUBLIC_URL.into()),
         retention_interval_secs: 3600,
