@@ -222,7 +222,11 @@ pub fn time_ordered_id() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{connect_replica, redact};
+    use std::time::{Duration, Instant};
+
+    use sea_orm::ConnectionTrait;
+
+    use super::{connect_and_migrate, connect_replica, redact, spawn_checkpointer};
 
     #[test]
     fn redact_hides_the_password_but_keeps_user_and_host() {
@@ -254,5 +258,40 @@ mod tests {
         assert!(
             not_postgres.is_err_and(|e| e.starts_with("a read replica is a PostgreSQL database")),
         );
+    }
+
+    /// A server's writes reach the SQLite database file from the write-ahead log without
+    /// any commit checkpointing (the log holds far fewer pages than the writers' own
+    /// threshold): the background checkpointer copies them.
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_log_into_the_database_file() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let file = dir.path().join("certus.db");
+        let db = connect_and_migrate(&format!("sqlite://{}?mode=rwc", file.display()))
+            .await
+            .expect("a SQLite store");
+        let size = || std::fs::metadata(&file).expect("the database file").len();
+        db.execute_unprepared(
+            "CREATE TABLE scratch (data BLOB NOT NULL);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 256)
+             INSERT INTO scratch SELECT randomblob(4000) FROM n;",
+        )
+        .await
+        .expect("a megabyte written");
+        let before = size();
+        spawn_checkpointer(db.clone());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while size() < before + 1_000_000 {
+            assert!(
+                Instant::now() < deadline,
+                "the database file stayed at {} bytes: the log was not checkpointed",
+                size()
+            );
+            // Each look is a query of the store, as a request would make meanwhile.
+            db.execute_unprepared("SELECT count(*) FROM scratch")
+                .await
+                .expect("a read");
+            tokio::task::yield_now().await;
+        }
     }
 }
