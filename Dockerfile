@@ -9,6 +9,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/certus /usr/local/bin/certus
 COPY --from=build /src/frontend/dist /usr/share/certus/web
 ENV CERTUS_WEB_DIR=/usr/share/certus/web
+# Freed memory goes back to the OS at once (docs/performance.md: peak RSS 165 -> 140 MB).
+ENV MIMALLOC_PURGE_DELAY=0
 EXPOSE 8080
 ENTRYPOINT ["certus"]
 CMD ["serve"]

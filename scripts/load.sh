@@ -64,6 +64,8 @@ case "$db" in
   *) echo "--db sqlite or --db postgres" >&2; exit 2 ;;
 esac
 export CERTUS_DATA_DIR=$data RUST_LOG=warn CERTUS_VERIFY_RATE=1000000 CERTUS_LOAD_FORMAT=$format
+# As scripts/start.sh and the container image run the server.
+export MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-0}
 server="" yardstick=""
 # Every step runs whatever the one before it returned (a killed process's `wait` fails).
 cleanup() {
