@@ -18,6 +18,7 @@ use certus_server::ledger::producer::seal_all;
 use certus_server::ledger::receipt::Receipt;
 use certus_server::ledger::store::AnchorState;
 use certus_server::ledger::transaction::{credential_commitment, Transaction};
+use certus_server::store::Inserts;
 use certus_server::work::Trail;
 
 mod common;
@@ -48,7 +49,9 @@ async fn fill_outboxes(db: &DatabaseConnection, round: u64) {
         );
     }
     let txn = db.begin().await.expect("begin");
-    trail.write(&txn).await.expect("outboxes");
+    let mut inserts = Inserts::default();
+    trail.insert(&mut inserts);
+    inserts.execute(&txn).await.expect("outboxes");
     txn.commit().await.expect("commit");
 }
 

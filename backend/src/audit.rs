@@ -14,6 +14,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryOrder, Set, S
 use crate::ledger::audit::Entry;
 use crate::ledger::hash::Digest;
 use crate::store::entities::{audit_log, audit_outbox};
+use crate::store::Inserts;
 
 /// Entries chained per statement.
 const INSERT_CHUNK: usize = 1_000;
@@ -47,8 +48,9 @@ pub async fn record(
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let mut inserts = Inserts::default();
     append(
-        conn,
+        &mut inserts,
         vec![entry(
             &principal.tenant_id,
             &principal.actor_id(),
@@ -56,21 +58,14 @@ pub async fn record(
             subject,
             now,
         )],
-    )
-    .await
+    );
+    inserts.execute(conn).await
 }
 
-/// Queues many entries at once, in `conn`'s transaction.
-pub async fn append(
-    conn: &impl ConnectionTrait,
-    entries: Vec<audit_outbox::ActiveModel>,
-) -> Result<(), DbErr> {
-    for chunk in entries.chunks(INSERT_CHUNK) {
-        audit_outbox::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+/// Queues many entries at once with `inserts`, in the transaction of the changes they
+/// record.
+pub fn append(inserts: &mut Inserts, entries: Vec<audit_outbox::ActiveModel>) {
+    inserts.rows(entries, INSERT_CHUNK);
 }
 
 /// Chains the entries waiting in the outbox; the number of chained entries and the new

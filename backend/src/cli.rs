@@ -440,9 +440,9 @@ pub async fn validator(
             change
                 .verify(chain, &node.ledger.current_epoch())
                 .context("the change does not hold for this node's chain")?;
-            let tx = Transaction::ValidatorChange(change);
-            let anchor = crate::ledger::store::anchor(&tx, chrono::Utc::now());
-            crate::ledger::store::enqueue(&node.db, vec![anchor]).await?;
+            let mut work = crate::work::Work::begin(&node.db, chrono::Utc::now()).await?;
+            work.anchor(&Transaction::ValidatorChange(change));
+            work.commit().await?;
             println!("queued: the validators change from the block after the one that holds it");
         }
     }

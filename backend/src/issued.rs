@@ -20,7 +20,7 @@ use crate::ledger::hash::Digest;
 use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::Kind;
 use crate::store::entities::{audit_log, audit_outbox, issued_credentials};
-use crate::store::has_type;
+use crate::store::{has_type, Inserts};
 use certus_credential::time::{xsd_millis, xsd_now};
 
 /// Why a search was refused.
@@ -50,16 +50,16 @@ impl Records {
     }
 }
 
-/// Records issued credentials, in `conn`'s transaction (the recorder's batches).
-pub async fn insert(
-    conn: &impl ConnectionTrait,
+/// Records issued credentials with `inserts` (the recorder's batches).
+pub fn insert(
+    inserts: &mut Inserts,
     rows: impl IntoIterator<Item = issued_credentials::ActiveModel>,
-) -> Result<(), DbErr> {
-    issued_credentials::Entity::insert_many(rows)
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+) {
+    inserts.rows(rows, INSERT_CHUNK);
 }
+
+/// Records a statement (the recorder's batches are at most 1,000 credentials).
+const INSERT_CHUNK: usize = 1_000;
 
 /// Marks the `selected` credentials that are not revoked as revoked, suspended or
 /// reinstated (`purpose` and `set`) for `reason`, in `conn`'s transaction; the records

@@ -18,6 +18,7 @@ use crate::coherence::{self, Cached};
 use crate::ledger::store::{self as ledger_store, Anchor};
 use crate::ledger::transaction::Transaction;
 use crate::store::entities::audit_outbox;
+use crate::store::Inserts;
 
 /// One change in progress.
 #[derive(Debug)]
@@ -61,10 +62,10 @@ impl Trail {
         self.audit.extend(other.audit);
     }
 
-    /// Writes the anchors and the audit entries in `txn`.
-    pub async fn write(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
-        ledger_store::enqueue(txn, self.anchors).await?;
-        audit::append(txn, self.audit).await
+    /// Writes the anchors and the audit entries with `inserts`.
+    pub fn insert(self, inserts: &mut Inserts) {
+        ledger_store::enqueue(inserts, self.anchors);
+        audit::append(inserts, self.audit);
     }
 }
 
@@ -115,7 +116,9 @@ impl Work {
 
     /// Commits the change with its anchors and audit entries.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.trail.write(&self.txn).await?;
+        let mut inserts = Inserts::default();
+        self.trail.insert(&mut inserts);
+        inserts.execute(&self.txn).await?;
         for cached in self.touched {
             coherence::touch(&self.txn, cached).await?;
         }

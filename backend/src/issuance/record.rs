@@ -11,13 +11,15 @@
 //! fails. A sub-issuer's issuance counts against its mandate in the same transaction, so
 //! processes sharing the database never issue past a mandate's `maxCount`.
 
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, IntoActiveModel, TransactionTrait,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::issued::{self, RecordSeal};
 use crate::privacy::{vault, PersonalRows};
 use crate::store::entities::issued_credentials;
-use crate::store::{self, Unique};
+use crate::store::{self, Inserts, Unique};
 use crate::trust::{self, MandateUse};
 use crate::work::Trail;
 
@@ -132,17 +134,28 @@ async fn write<'a>(
         row.seal = Some(seal.of(&row));
         row.into_active_model().reset_all()
     };
+    let mut inserts = Inserts::default();
+    issued::insert(&mut inserts, records.clone().map(sealed));
+    vault::insert(&mut inserts, records.clone().map(|r| &r.personal));
+    let mut trail = Trail::default();
+    records.clone().for_each(|r| trail.extend(r.trail.clone()));
+    trail.insert(&mut inserts);
+    let mut statements = inserts.statements(db.get_database_backend());
+    let mandates: Vec<&MandateUse> = records.filter_map(|r| r.mandate.as_ref()).collect();
+    if statements.len() == 1 && mandates.is_empty() {
+        // One statement (PostgreSQL) commits all of it or nothing by itself.
+        db.execute_raw(statements.remove(0)).await?;
+        return Ok(());
+    }
     let txn = db.begin().await?;
-    for mandate in records.clone().filter_map(|r| r.mandate.as_ref()) {
+    for mandate in mandates {
         if !trust::count_use(&txn, mandate).await? {
             return Err(WriteError::MandateExhausted(mandate.max));
         }
     }
-    issued::insert(&txn, records.clone().map(sealed)).await?;
-    vault::insert(&txn, records.clone().map(|r| &r.personal)).await?;
-    let mut trail = Trail::default();
-    records.for_each(|r| trail.extend(r.trail.clone()));
-    trail.write(&txn).await?;
+    for statement in statements {
+        txn.execute_raw(statement).await?;
+    }
     Ok(txn.commit().await?)
 }
 

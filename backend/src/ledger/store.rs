@@ -29,7 +29,7 @@ use crate::store::entities::{
     issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions,
     node_keys,
 };
-use crate::store::Reads;
+use crate::store::{Inserts, Reads};
 use certus_credential::signer::Signer;
 use certus_credential::time::Clock;
 
@@ -173,15 +173,10 @@ pub fn anchor(tx: &Transaction, now: DateTime<Utc>) -> Anchor {
     })
 }
 
-/// Writes `anchors` to the outbox in `conn`'s transaction: the only writer of the outbox
-/// besides the block producer, which empties it.
-pub async fn enqueue(conn: &impl ConnectionTrait, anchors: Vec<Anchor>) -> Result<(), DbErr> {
-    for chunk in anchors.chunks(INSERT_CHUNK) {
-        ledger_outbox::Entity::insert_many(chunk.iter().map(|a| a.0.clone()))
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+/// Writes `anchors` to the outbox with `inserts`, in the transaction of the change they
+/// anchor: the only writer of the outbox besides the block producer, which empties it.
+pub fn enqueue(inserts: &mut Inserts, anchors: Vec<Anchor>) {
+    inserts.rows(anchors.into_iter().map(|a| a.0), INSERT_CHUNK);
 }
 
 /// Every sealed transaction of `kind`, in chain order (a row that does not decode is left
@@ -1092,7 +1087,9 @@ impl Ledger {
             sequence,
             head,
         };
-        enqueue(&txn, vec![anchor(&checkpoint, self.clock.now())]).await?;
+        let mut inserts = Inserts::default();
+        enqueue(&mut inserts, vec![anchor(&checkpoint, self.clock.now())]);
+        inserts.execute(&txn).await?;
         txn.commit().await?;
         Ok(true)
     }

@@ -22,6 +22,7 @@ use crate::issuance::{with_credential_id, IssueError};
 use crate::privacy::{vault, ErasureListener, PersonalRows, Subject};
 use crate::status::requested::{Requested, RequestedError};
 use crate::store::entities::credential_offers;
+use crate::store::Inserts;
 use crate::uri::percent_encode;
 use crate::work::Work;
 use certus_credential::time::xsd_now;
@@ -162,7 +163,9 @@ pub async fn create(
     };
     let stored: Result<(), sea_orm::DbErr> = async {
         let mut work = Work::begin(&openid.db, now).await?;
-        vault::insert(work.conn(), [&personal]).await?;
+        let mut inserts = Inserts::default();
+        vault::insert(&mut inserts, [&personal]);
+        inserts.execute(work.conn()).await?;
         credential_offers::Entity::insert(offer)
             .exec_without_returning(work.conn())
             .await?;

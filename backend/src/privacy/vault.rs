@@ -27,7 +27,7 @@ use super::PersonalRows;
 use crate::keys::MasterKey;
 use crate::ledger::hash::erasure_tag;
 use crate::store::entities::{data_subjects, personal_records, tenant_keys};
-use crate::store::time_ordered_id;
+use crate::store::{time_ordered_id, Inserts};
 
 /// A 256-bit key of the vault; its bytes never reach a log.
 #[derive(Clone)]
@@ -146,30 +146,18 @@ pub struct Vault {
 /// Rows per INSERT statement (within both databases' parameter limits).
 const INSERT_CHUNK: usize = 1_000;
 
-/// Writes vault rows (new subjects and sealed records) in `conn`'s transaction, with the
-/// issuances or the offer they belong to.
-pub async fn insert<'a>(
-    conn: &impl ConnectionTrait,
-    rows: impl IntoIterator<Item = &'a PersonalRows>,
-) -> Result<(), DbErr> {
+/// Writes vault rows (new subjects and sealed records) with `inserts`, in the transaction
+/// of the issuances or the offer they belong to.
+pub fn insert<'a>(inserts: &mut Inserts, rows: impl IntoIterator<Item = &'a PersonalRows>) {
     let (mut subjects, mut records) = (Vec::new(), Vec::new());
     for row in rows {
         subjects.extend(row.subject.clone());
         records.extend(row.records.iter().cloned());
     }
-    if !subjects.is_empty() {
-        data_subjects::Entity::insert_many(subjects)
-            .exec_without_returning(conn)
-            .await?;
-    }
     // Up to three records an issuance: chunked to stay within the databases' limits on
     // bound parameters.
-    for chunk in records.chunks(INSERT_CHUNK) {
-        personal_records::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    inserts.rows(subjects, INSERT_CHUNK);
+    inserts.rows(records, INSERT_CHUNK);
 }
 
 /// Destroys the keys (and reference hashes) of the subjects `ids` that still have one and

@@ -2,8 +2,10 @@
 //! queries. SQLite (embedded default) and PostgreSQL run the same code.
 
 pub mod entities;
+mod inserts;
 mod reads;
 
+pub use inserts::Inserts;
 pub use reads::Reads;
 
 use std::time::Duration;
