@@ -260,6 +260,11 @@ impl Node {
                         Err(e) => tracing::error!(error = %e, "reading blocks for a peer failed"),
                     }
                 }
+                Ok(Sync::BlockOf { hash }) => {
+                    if let Some(block) = self.unfinal.get(&hash) {
+                        self.send(BLOCKS, Some(vec![from]), wire::encode(block.as_ref()));
+                    }
+                }
                 Ok(Sync::Blocks { blocks }) => {
                     self.asked = None;
                     let fresh: Vec<Block> = blocks
@@ -310,7 +315,7 @@ impl Node {
     }
 
     /// The blocks after the head up to `tip`, in height order, if `tip` descends from the
-    /// head through blocks this node holds.
+    /// head through blocks this node holds ([`first_missing`] names the one it lacks).
     fn chain_to(&self, tip: &Digest) -> Option<Vec<Arc<Block>>> {
         let head = self.head.hash();
         let mut chain = Vec::new();
@@ -653,8 +658,29 @@ impl Node {
             });
             self.send(SYNC, None, status);
             self.publish_status();
+            self.ask_for_missing();
         }
         self.catch_up();
+    }
+
+    /// Asks every peer, once a second, for the proposed blocks this node must vote on but
+    /// lacks, or lacks the ancestry of. The engine broadcasts a proposal once: a member
+    /// whose link was down at that moment (a partition healing) would otherwise never
+    /// vote on it or on anything built on it, and once its vote is needed for a quorum
+    /// the chain stalls.
+    fn ask_for_missing(&self) {
+        let missing: HashSet<Digest> = self
+            .verifying
+            .iter()
+            .filter_map(|(parent, payload, _)| {
+                first_missing(&self.unfinal, &self.head, payload)
+                    .or_else(|| first_missing(&self.unfinal, &self.head, parent))
+            })
+            .collect();
+        for hash in missing {
+            tracing::debug!(block = %hash.to_hex(), "asking peers for a proposed block");
+            self.send(SYNC, None, wire::encode(&Sync::BlockOf { hash }));
+        }
     }
 
     /// Sends peers the transactions added to the outbox since the last time.
@@ -827,6 +853,29 @@ fn check_proposal(
     Ok(())
 }
 
+/// Going back from `tip` towards `head`, the first block `unfinal` lacks; `None` when
+/// every block down to the head is held (or the way back passes below the head: that
+/// ancestry is not this node's to complete).
+fn first_missing(
+    unfinal: &HashMap<Digest, Arc<Block>>,
+    head: &BlockHeader,
+    tip: &Digest,
+) -> Option<Digest> {
+    let head_hash = head.hash();
+    let mut cursor = *tip;
+    while cursor != head_hash {
+        let block = match unfinal.get(&cursor) {
+            None => return Some(cursor),
+            Some(block) => block,
+        };
+        if block.header.height <= head.height {
+            return None;
+        }
+        cursor = block.header.previous;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -849,6 +898,29 @@ mod tests {
         Transaction::CredentialAnchor {
             commitment: credential_commitment(&[n]),
         }
+    }
+
+    /// A proposal whose parent never arrived is asked for by its parent's hash, one
+    /// whose ancestry is complete by nothing.
+    #[test]
+    fn the_block_asked_for_is_the_first_one_missing_on_the_way_back_to_the_head() {
+        let head = parent();
+        let set = head.validator_set;
+        let (first, _) = Block::propose(&head, vec![anchor(1)], 2_000, set);
+        let (second, _) = Block::propose(&first.header, vec![anchor(2)], 3_000, set);
+        let (first_hash, second_hash) = (first.header.hash(), second.header.hash());
+        let mut unfinal = HashMap::new();
+        unfinal.insert(second_hash, Arc::new(second));
+        assert_eq!(
+            first_missing(&unfinal, &head, &second_hash),
+            Some(first_hash),
+            "the parent of the proposal is missing"
+        );
+        unfinal.insert(first_hash, Arc::new(first));
+        assert_eq!(first_missing(&unfinal, &head, &second_hash), None);
+        assert_eq!(first_missing(&unfinal, &head, &head.hash()), None);
+        let unknown = credential_commitment(b"never proposed");
+        assert_eq!(first_missing(&unfinal, &head, &unknown), Some(unknown));
     }
 
     #[test]

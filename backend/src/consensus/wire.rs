@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::block::Block;
+use crate::ledger::hash::Digest;
 use crate::ledger::transaction::Transaction;
 
 /// On the sync channel.
@@ -24,6 +25,10 @@ pub enum Sync {
     BlocksFrom { height: u64 },
     /// Finalised blocks, in height order, with their certificates.
     Blocks { blocks: Vec<Block> },
+    /// Asks for a proposed block, not final yet, that the sender must vote on (or that
+    /// lies between its head and one it must vote on) but never received; peers holding
+    /// it send it on the blocks channel.
+    BlockOf { hash: Digest },
 }
 
 /// On the mempool channel: transactions waiting in the sender's outbox.
