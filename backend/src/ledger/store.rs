@@ -744,18 +744,25 @@ impl Ledger {
         commitment: &Digest,
     ) -> Result<AnchorState, StoreError> {
         let hex = commitment.to_hex();
+        // The transaction and its block in one read: a verification's `anchored` check is
+        // one round trip to the store, not two (`docs/performance.md`).
         let found = ledger_transactions::Entity::find()
             .filter(ledger_transactions::Column::Commitment.eq(hex.clone()))
+            .find_also_related(ledger_blocks::Entity)
             .one(db)
             .await?;
-        if let Some(row) = found {
+        if let Some((row, block)) = found {
             let height = row.block_height as u64;
             let transaction = Transaction::decode(&row.data).map_err(|_| StoreError::Corrupt {
                 height,
                 what: "a transaction",
             })?;
+            let block = block.ok_or(StoreError::Corrupt {
+                height,
+                what: "the block of a transaction",
+            })?;
             let receipt = self
-                .receipt_at(db, height, row.position as u64, transaction)
+                .receipt_at(db, &block, row.position as u64, transaction)
                 .await?;
             return Ok(AnchorState::Anchored(Box::new(receipt)));
         }
@@ -783,31 +790,28 @@ impl Ledger {
         })
     }
 
-    /// The receipt of `transaction`, at `position` of block `height`, as stored in `db`.
-    /// It reads the block's header, signatures and chunk roots and — unless they are kept
-    /// from an earlier receipt — the leaves of the one chunk of transactions holding the
-    /// position, not the whole block.
+    /// The receipt of `transaction`, at `position` of the stored block `row` of `db`. It
+    /// takes the block's header, signatures and chunk roots from `row`, and reads —
+    /// unless they are kept from an earlier receipt — the leaves of the one chunk of
+    /// transactions holding the position, not the whole block.
     async fn receipt_at(
         &self,
         db: &DatabaseConnection,
-        height: u64,
+        row: &ledger_blocks::Model,
         position: u64,
         transaction: Transaction,
     ) -> Result<Receipt, StoreError> {
+        let height = row.height as u64;
         let corrupt = |what| StoreError::Corrupt { height, what };
-        let row = ledger_blocks::Entity::find_by_id(height as i64)
-            .one(db)
-            .await?
-            .ok_or(corrupt("the block of a transaction"))?;
-        let header = parse_header(&row)?;
+        let header = parse_header(row)?;
         let signatures =
             serde_json::from_str(&row.signatures).map_err(|_| corrupt("the signatures"))?;
-        let finality = parse_finality(&row)?;
+        let finality = parse_finality(row)?;
         let links = match finality {
             Some(f) if f.height > height => headers(db, height + 1, f.height).await?,
             _ => Vec::new(),
         };
-        let chunk_roots = parse_chunk_roots(&row)?;
+        let chunk_roots = parse_chunk_roots(row)?;
         let start = position / CHUNK_LEAVES as u64 * CHUNK_LEAVES as u64;
         let leaves = self.chunk_leaves(db, height, start).await?;
         // The path is built from the chunk's other leaves: a transaction altered in the

@@ -179,7 +179,21 @@ pub mod ledger_transactions {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// The block that holds the transaction (read with it for a receipt).
+        #[sea_orm(
+            belongs_to = "super::ledger_blocks::Entity",
+            from = "Column::BlockHeight",
+            to = "super::ledger_blocks::Column::Height"
+        )]
+        Block,
+    }
+
+    impl Related<super::ledger_blocks::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Block.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
