@@ -65,7 +65,7 @@ pub async fn record(
 /// Queues many entries at once with `inserts`, in the transaction of the changes they
 /// record.
 pub fn append(inserts: &mut Inserts, entries: Vec<audit_outbox::ActiveModel>) {
-    inserts.rows(entries, INSERT_CHUNK);
+    inserts.rows(entries);
 }
 
 /// Chains the entries waiting in the outbox; the number of chained entries and the new

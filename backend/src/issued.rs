@@ -55,11 +55,8 @@ pub fn insert(
     inserts: &mut Inserts,
     rows: impl IntoIterator<Item = issued_credentials::ActiveModel>,
 ) {
-    inserts.rows(rows, INSERT_CHUNK);
+    inserts.rows(rows);
 }
-
-/// Records a statement (the recorder's batches are at most 1,000 credentials).
-const INSERT_CHUNK: usize = 1_000;
 
 /// Marks the `selected` credentials that are not revoked as revoked, suspended or
 /// reinstated (`purpose` and `set`) for `reason`, in `conn`'s transaction; the records

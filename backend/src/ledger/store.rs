@@ -176,7 +176,7 @@ pub fn anchor(tx: &Transaction, now: DateTime<Utc>) -> Anchor {
 /// Writes `anchors` to the outbox with `inserts`, in the transaction of the change they
 /// anchor: the only writer of the outbox besides the block producer, which empties it.
 pub fn enqueue(inserts: &mut Inserts, anchors: Vec<Anchor>) {
-    inserts.rows(anchors.into_iter().map(|a| a.0), INSERT_CHUNK);
+    inserts.rows(anchors.into_iter().map(|a| a.0));
 }
 
 /// Every sealed transaction of `kind`, in chain order (a row that does not decode is left

@@ -143,9 +143,6 @@ pub struct Vault {
     tenants: RwLock<HashMap<String, VaultKey>>,
 }
 
-/// Rows per INSERT statement (within both databases' parameter limits).
-const INSERT_CHUNK: usize = 1_000;
-
 /// Writes vault rows (new subjects and sealed records) with `inserts`, in the transaction
 /// of the issuances or the offer they belong to.
 pub fn insert<'a>(inserts: &mut Inserts, rows: impl IntoIterator<Item = &'a PersonalRows>) {
@@ -154,10 +151,8 @@ pub fn insert<'a>(inserts: &mut Inserts, rows: impl IntoIterator<Item = &'a Pers
         subjects.extend(row.subject.clone());
         records.extend(row.records.iter().cloned());
     }
-    // Up to three records an issuance: chunked to stay within the databases' limits on
-    // bound parameters.
-    inserts.rows(subjects, INSERT_CHUNK);
-    inserts.rows(records, INSERT_CHUNK);
+    inserts.rows(subjects);
+    inserts.rows(records);
 }
 
 /// Destroys the keys (and reference hashes) of the subjects `ids` that still have one and

@@ -19,22 +19,27 @@ use sea_orm::{
 
 /// Parameters one PostgreSQL statement may bind (its protocol counts them in 16 bits).
 const MAX_PARAMETERS: usize = u16::MAX as usize;
+/// Most rows one `INSERT` writes: within both databases' limits on bound parameters for
+/// the widest table.
+const ROWS_PER_INSERT: usize = 1_000;
 
 /// Rows to insert, statement by statement, each with the most parameters it binds.
 #[derive(Debug, Default)]
 pub struct Inserts(Vec<(InsertStatement, usize)>);
 
 impl Inserts {
-    /// Adds `rows` (of one entity), in statements of at most `chunk` rows.
-    pub fn rows<A>(&mut self, rows: impl IntoIterator<Item = A>, chunk: usize)
+    /// Adds `rows` (of one entity), in inserts of at most [`ROWS_PER_INSERT`] rows.
+    pub fn rows<A>(&mut self, rows: impl IntoIterator<Item = A>)
     where
         A: ActiveModelTrait,
     {
         let columns = <A::Entity as EntityTrait>::Column::iter().count();
-        let rows: Vec<A> = rows.into_iter().collect();
-        for part in rows.chunks(chunk.max(1)) {
-            let insert = A::Entity::insert_many(part.iter().cloned()).into_query();
-            self.0.push((insert, part.len() * columns));
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let part: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+            let binds = part.len() * columns;
+            self.0
+                .push((A::Entity::insert_many(part).into_query(), binds));
         }
     }
 
@@ -112,7 +117,7 @@ mod tests {
     fn of(parts: &[usize]) -> Inserts {
         let mut inserts = Inserts::default();
         for &rows in parts {
-            inserts.rows(entries(rows), 1_000);
+            inserts.rows(entries(rows));
         }
         inserts
     }
