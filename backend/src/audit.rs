@@ -68,34 +68,28 @@ pub fn append(inserts: &mut Inserts, entries: Vec<audit_outbox::ActiveModel>) {
     inserts.rows(entries);
 }
 
-/// Chains the entries waiting in the outbox; the number of chained entries and the new
-/// head, or `None` when none waited. Run by the sealing transaction only.
-pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, Digest)>, DbErr> {
-    // As for the ledger outbox: DELETE … RETURNING takes exactly the rows it returns.
-    let rows = conn
-        .query_all_raw(Statement::from_string(
-            conn.get_database_backend(),
-            "DELETE FROM audit_outbox RETURNING id, tenant_id, actor, action, subject, at_ms",
-        ))
+/// The entries waiting in the outbox, chained onto the log's head but not yet written
+/// ([`Chaining::write`]). Preparing reads only, so the sealing transaction can compute the
+/// chain before it takes the store's write lock.
+#[derive(Debug)]
+pub struct Chaining {
+    ids: Vec<i64>,
+    chained: Vec<(i64, Entry<String>, String)>,
+    /// How many entries the log holds once written, and its head then.
+    pub sequence: u64,
+    pub head: Digest,
+}
+
+/// Reads the entries waiting in the outbox and chains them onto the log's head; `None`
+/// when none waited.
+pub async fn prepare(conn: &impl ConnectionTrait) -> Result<Option<Chaining>, DbErr> {
+    let pending = audit_outbox::Entity::find()
+        .order_by_asc(audit_outbox::Column::Id)
+        .all(conn)
         .await?;
-    if rows.is_empty() {
+    if pending.is_empty() {
         return Ok(None);
     }
-    let mut pending = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: i64 = row.try_get("", "id")?;
-        pending.push((
-            id,
-            Entry {
-                tenant_id: row.try_get("", "tenant_id")?,
-                actor: row.try_get("", "actor")?,
-                action: row.try_get("", "action")?,
-                subject: row.try_get("", "subject")?,
-                at_ms: row.try_get("", "at_ms")?,
-            },
-        ));
-    }
-    pending.sort_unstable_by_key(|(id, _)| *id);
     let last = audit_log::Entity::find()
         .order_by_desc(audit_log::Column::Position)
         .one(conn)
@@ -109,14 +103,47 @@ pub async fn chain_pending(conn: &impl ConnectionTrait) -> Result<Option<(u64, D
         ),
         None => (0, Digest::ZERO),
     };
+    let mut ids = Vec::with_capacity(pending.len());
     let mut chained = Vec::with_capacity(pending.len());
-    for (_, entry) in pending {
+    for row in pending {
+        ids.push(row.id);
+        let entry = Entry {
+            tenant_id: row.tenant_id,
+            actor: row.actor,
+            action: row.action,
+            subject: row.subject,
+            at_ms: row.at_ms,
+        };
         head = entry.hash(&head, position);
         chained.push((position, entry, head.to_hex()));
         position += 1;
     }
-    insert_chained(conn, chained).await?;
-    Ok(Some((position as u64, head)))
+    Ok(Some(Chaining {
+        ids,
+        chained,
+        sequence: position as u64,
+        head,
+    }))
+}
+
+impl Chaining {
+    /// Moves the prepared entries from the outbox into the log, in the caller's transaction.
+    /// False when another writer took any of them meanwhile: the caller then rolls its
+    /// transaction back. (Another writer chaining other entries fails the log's unique
+    /// positions.)
+    pub async fn write(self, conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+        let taken = crate::store::delete_ids::<audit_outbox::Entity>(
+            conn,
+            audit_outbox::Column::Id,
+            &self.ids,
+        )
+        .await?;
+        if taken != self.ids.len() as u64 {
+            return Ok(false);
+        }
+        insert_chained(conn, self.chained).await?;
+        Ok(true)
+    }
 }
 
 /// Writes chained entries: multi-row INSERTs, or on PostgreSQL one statement with an

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, SignatureError, VerifyingKey};
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait,
 };
 
 use super::block::{
@@ -29,7 +29,7 @@ use crate::store::entities::{
     issued_credentials, ledger_blocks, ledger_genesis, ledger_outbox, ledger_transactions,
     node_keys,
 };
-use crate::store::{Inserts, Reads};
+use crate::store::{self, Inserts, Reads};
 use certus_credential::signer::Signer;
 use certus_credential::time::Clock;
 
@@ -621,13 +621,20 @@ impl Ledger {
         Ok(load_block(&self.db, height).await?.map(|(block, _)| block))
     }
 
-    /// Seals up to `max` pending transactions into a new block, in one database
-    /// transaction: the outbox rows are removed exactly when the block is stored. Returns
-    /// the new header, or `None` when nothing was pending or another process is sealing.
+    /// Seals up to `max` pending transactions into a new block: the outbox rows are removed
+    /// exactly when the block is stored, in one database transaction. Returns the new
+    /// header, or `None` when nothing was pending, another process is sealing, or another
+    /// writer changed the outbox or the chain meanwhile (the next interval seals again).
+    ///
+    /// Everything but the writes — reading the outboxes, chaining the audit entries,
+    /// building and signing the block — happens before that transaction: on SQLite it holds
+    /// the store's only write lock, and every issuance waits while it does
+    /// (`docs/performance.md`). The transaction then checks that it removes exactly the rows
+    /// it read and builds on the head it read.
     ///
     /// Two sealers can never fork the chain or lose a transaction: the sealing lock keeps
-    /// them apart, and were it bypassed, the block height's primary key would make one of
-    /// them roll back with its outbox rows intact.
+    /// them apart, and were it bypassed, those checks and the block height's primary key
+    /// would make one of them roll back with its outbox rows intact.
     pub async fn seal_pending(
         &self,
         now_ms: i64,
@@ -636,65 +643,57 @@ impl Ledger {
         let Some(key) = &self.key else {
             return Err(StoreError::NotValidator);
         };
-        let txn = self.db.begin().await?;
-        let backend = txn.get_database_backend();
-        if backend == DbBackend::Postgres {
-            let locked = txn
-                .query_one_raw(Statement::from_string(
-                    backend,
-                    format!("SELECT pg_try_advisory_xact_lock({SEALING_LOCK}) AS locked"),
-                ))
-                .await?
-                .map(|row| row.try_get::<bool>("", "locked"))
-                .transpose()?
-                .unwrap_or(false);
-            if !locked {
-                return Ok(None);
-            }
-        }
-        // DELETE … RETURNING takes exactly the rows it returns, even with concurrent
-        // issuances committing meanwhile (supported by SQLite ≥ 3.35 and PostgreSQL).
-        let rows = txn
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!(
-                    "DELETE FROM ledger_outbox WHERE id IN \
-                     (SELECT id FROM ledger_outbox ORDER BY id LIMIT {max}) RETURNING id, data"
-                ),
-            ))
+        let pending = ledger_outbox::Entity::find()
+            .order_by_asc(ledger_outbox::Column::Id)
+            .limit(max)
+            .all(&self.db)
             .await?;
-        let audit_head = crate::audit::chain_pending(&txn).await?;
-        if rows.is_empty() && audit_head.is_none() {
+        let audit = crate::audit::prepare(&self.db).await?;
+        if pending.is_empty() && audit.is_none() {
             return Ok(None);
         }
-        let mut pending = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: i64 = row.try_get("", "id")?;
-            let data: Vec<u8> = row.try_get("", "data")?;
-            pending.push((id, data));
-        }
-        pending.sort_unstable_by_key(|(id, _)| *id);
+        let ids: Vec<i64> = pending.iter().map(|row| row.id).collect();
         let mut transactions = pending
             .iter()
-            .map(|(_, data)| Transaction::decode(data))
+            .map(|row| Transaction::decode(&row.data))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| StoreError::Corrupt {
                 height: 0,
                 what: "an outbox transaction",
             })?;
-        if let Some((sequence, head)) = audit_head {
-            transactions.push(Transaction::AuditCheckpoint { sequence, head });
+        if let Some(audit) = &audit {
+            transactions.push(Transaction::AuditCheckpoint {
+                sequence: audit.sequence,
+                head: audit.head,
+            });
         }
-        let head_row = ledger_blocks::Entity::find()
-            .order_by_desc(ledger_blocks::Column::Height)
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::Corrupt {
-                height: 0,
-                what: "the genesis block",
-            })?;
-        let previous = parse_header(&head_row)?;
+        let previous = self.head().await?;
         let (block, tree) = Block::seal_with_tree(&previous, transactions, now_ms, key)?;
+
+        let txn = self.db.begin().await?;
+        if !sealing_lock(&txn).await? {
+            return Ok(None);
+        }
+        let taken =
+            store::delete_ids::<ledger_outbox::Entity>(&txn, ledger_outbox::Column::Id, &ids)
+                .await?;
+        let chained = match audit {
+            Some(audit) => audit.write(&txn).await?,
+            None => true,
+        };
+        let head = ledger_blocks::Entity::find()
+            .order_by_desc(ledger_blocks::Column::Height)
+            .select_only()
+            .column(ledger_blocks::Column::Height)
+            .into_tuple::<i64>()
+            .one(&txn)
+            .await?;
+        if taken != ids.len() as u64 || !chained || head != Some(previous.height as i64) {
+            tracing::debug!(
+                "the outbox or the chain changed while a block was sealed; sealing again at the next interval"
+            );
+            return Ok(None);
+        }
         insert_block(&txn, &block, &tree).await?;
         txn.commit().await?;
         Ok(Some(block.header))
@@ -1082,15 +1081,19 @@ impl Ledger {
     /// chains the audit entries waiting and queues this node's checkpoint of the new head
     /// for the next block. True when there was something to chain.
     pub async fn checkpoint_audit(&self) -> Result<bool, StoreError> {
-        let txn = self.db.begin().await?;
-        let Some((sequence, head)) = crate::audit::chain_pending(&txn).await? else {
+        let Some(chaining) = crate::audit::prepare(&self.db).await? else {
             return Ok(false);
         };
         let checkpoint = Transaction::NodeAuditCheckpoint {
             node: self.node_digest(),
-            sequence,
-            head,
+            sequence: chaining.sequence,
+            head: chaining.head,
         };
+        let txn = self.db.begin().await?;
+        if !chaining.write(&txn).await? {
+            // Another writer chained them first; nothing of this transaction is kept.
+            return Ok(false);
+        }
         let mut inserts = Inserts::default();
         enqueue(&mut inserts, vec![anchor(&checkpoint, self.clock.now())]);
         inserts.execute(&txn).await?;
@@ -1289,6 +1292,25 @@ pub async fn validator_secret(
         .await?
         .ok_or_else(|| anyhow::anyhow!("this node has no validator key yet"))?;
     custody.validator_secret(&row.private_jwe)
+}
+
+/// Takes the sealing lock for `txn`, which releases it when it ends: on PostgreSQL an
+/// advisory lock (false when another process holds it); SQLite's write lock already keeps
+/// sealers apart.
+async fn sealing_lock(txn: &DatabaseTransaction) -> Result<bool, DbErr> {
+    let backend = txn.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return Ok(true);
+    }
+    Ok(txn
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!("SELECT pg_try_advisory_xact_lock({SEALING_LOCK}) AS locked"),
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false))
 }
 
 /// Stores `block` with the chunk roots of its transaction `tree`.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::Context;
 use certus_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
-    SqlErr,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, QueryFilter, RuntimeErr, SqlErr,
 };
 
 /// Connects to the database at `url` and brings its schema up to date.
@@ -213,6 +213,28 @@ pub fn unique_violation(e: &DbErr) -> Option<Unique> {
         }
         _ => Unique::Other(named),
     })
+}
+
+/// Ids bound per `DELETE … WHERE id IN (…)`: below SQLite's 32,766 parameters and
+/// PostgreSQL's 65,535.
+const IDS_PER_DELETE: usize = 10_000;
+
+/// Deletes the rows of `E` whose `id_column` is one of `ids`; the number deleted, which the
+/// caller compares with `ids.len()` to learn whether another writer took any first.
+pub async fn delete_ids<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id_column: E::Column,
+    ids: &[i64],
+) -> Result<u64, DbErr> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(IDS_PER_DELETE) {
+        deleted += E::delete_many()
+            .filter(id_column.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?
+            .rows_affected;
+    }
+    Ok(deleted)
 }
 
 /// A new id for a row written at a high rate (issuance records, vault rows): a UUIDv7,

@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use certus_server::ledger::block::Genesis;
 use certus_server::ledger::receipt::{Checkpoint, Receipt};
 use certus_server::store::entities::{audit_log, ledger_blocks, ledger_transactions};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
 use serde_json::{json, Value};
 
 use crate::helpers::{check, kyc_credential, Db, TestApp, SEEDED_AUDIT_ENTRIES};
@@ -16,6 +18,7 @@ on_both_databases!(
     tampering_with_a_stored_block_fails_chain_verification_and_the_anchored_check,
     nothing_personal_reaches_the_chain,
     the_audit_log_is_hash_chained_and_its_head_anchored,
+    audit_entries_chained_by_another_writer_first_are_not_chained_twice,
     chain_endpoints_answer_bad_requests_with_clear_errors,
     every_column_stored_beside_a_block_is_checked,
     did_operations_and_trust_statements_are_checked_against_what_was_signed,
@@ -488,4 +491,32 @@ async fn the_audit_log_is_hash_chained_and_its_head_anchored(db: Db) {
     altered.update(&app.db).await.expect("update");
     let error = app.state.ledger.verify_audit().await.expect_err("altered");
     assert!(error.contains("does not chain"), "{error}");
+}
+
+/// The sealer chains audit entries it read before taking the write lock; were they chained
+/// by another writer meanwhile, its write takes nothing and says so, and the log holds each
+/// entry once.
+async fn audit_entries_chained_by_another_writer_first_are_not_chained_twice(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.issue(kyc_credential(None), "vc+jwt").await;
+    let late = certus_server::audit::prepare(&app.db)
+        .await
+        .expect("db")
+        .expect("an entry waits");
+    app.seal().await;
+    let txn = app.db.begin().await.expect("db");
+    assert!(!late.write(&txn).await.expect("db"), "nothing left to take");
+    drop(txn);
+    assert_eq!(
+        app.state.ledger.verify_audit().await,
+        Ok(Some(1 + SEEDED_AUDIT_ENTRIES))
+    );
+    assert_eq!(
+        audit_log::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("db")
+            .len() as u64,
+        1 + SEEDED_AUDIT_ENTRIES
+    );
 }
