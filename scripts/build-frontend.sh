@@ -17,5 +17,5 @@ cargo build --quiet --release --target wasm32-unknown-unknown \
 rm -rf frontend/dist && mkdir -p frontend/dist
 wasm-bindgen --target web --no-typescript --out-name certus_frontend --out-dir frontend/dist \
   "$root/target/wasm32-unknown-unknown/release/certus-frontend.wasm"
-cp frontend/index.html frontend/boot.js frontend/style.css frontend/dist/
+cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg frontend/dist/
 echo "web app built in frontend/dist ($(du -sh frontend/dist | cut -f1))"

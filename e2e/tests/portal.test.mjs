@@ -57,6 +57,18 @@ async function signOut() {
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 }
 
+test("an address with no page shows the app's own page; the API still answers in JSON", async () => {
+  const response = await page.goto(`${server.base}/no/such/page`);
+  assert.equal(response.status(), 404);
+  await page.getByTestId('not-found').waitFor();
+  await page.getByRole('link', { name: 'Go to the start page' }).waitFor();
+  const { status, body } = await server.api('GET', '/no/such/route');
+  assert.deepEqual([status, body.code], [404, 'NOT_FOUND']);
+  const icon = await fetch(`${server.base}/favicon.svg`);
+  assert.deepEqual([icon.status, icon.headers.get('content-type')], [200, 'image/svg+xml']);
+  await shot('not-found');
+});
+
 test('a wrong password is refused with a clear message, and pages need a session', async () => {
   await page.goto(`${server.base}/portal/credentials`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -84,6 +96,25 @@ test('signing in with the keyboard alone leads to the page asked for, then the d
   await shot('dashboard');
 });
 
+/** Fills the food certificate's fields other than its name and product code. */
+async function fillTheRest() {
+  await page.getByTestId('field-producer').fill('Frantoio Esempio S.r.l.');
+  await page.getByTestId('field-siteCountry').fill('IT');
+  await page.getByTestId('field-standard').fill('ISO 22000:2018');
+  await page.getByTestId('field-auditDate').fill('2026-09-15');
+  await page.getByTestId('field-result').selectOption('certified');
+  await page.getByTestId('field-auditorName').fill('Luca Bianchi');
+}
+
+/** Whether the element is in the viewport (its top edge within the window). */
+const inView = testid => page.getByTestId(testid).evaluate(e => {
+  const box = e.getBoundingClientRect();
+  return box.top >= 0 && box.top < window.innerHeight;
+});
+
+const foodCertificates = async () => (await server.api('GET',
+  '/credentials?type=FoodIngredientCertificate', undefined, { auth: true })).body.total;
+
 test('a certifier issues one credential from the form generated from its schema', async () => {
   await page.getByRole('link', { name: 'Issue', exact: true }).click();
   await page.getByLabel('Credential type').selectOption('FoodIngredientCertificate');
@@ -94,12 +125,7 @@ test('a certifier issues one credential from the form generated from its schema'
   assert.equal(await page.getByTestId('field-productCode').getAttribute('aria-invalid'), 'true');
   await page.getByTestId('field-productCode').fill('08001234567890');
   await codeError.filter({ hasText: /^$/ }).waitFor({ state: 'attached' });
-  await page.getByTestId('field-producer').fill('Frantoio Esempio S.r.l.');
-  await page.getByTestId('field-siteCountry').fill('IT');
-  await page.getByTestId('field-standard').fill('ISO 22000:2018');
-  await page.getByTestId('field-auditDate').fill('2026-09-15');
-  await page.getByTestId('field-result').selectOption('certified');
-  await page.getByTestId('field-auditorName').fill('Luca Bianchi');
+  await fillTheRest();
   await page.getByTestId('format-vc-jwt').check();
   await page.getByTestId('preview').click();
   const preview = page.getByTestId('preview-panel');
@@ -112,7 +138,24 @@ test('a certifier issues one credential from the form generated from its schema'
   assert.match(issuedId, /^urn:uuid:[0-9a-f-]{36}$/);
   const href = await page.getByTestId('download-credential').getAttribute('href');
   assert.match(href, /^data:application\/vc\+jwt;charset=utf-8,eyJ/);
+  // The result takes the form's place and is brought into view.
+  assert.equal(await inView('issued'), true);
+  assert.equal(await page.locator('form.issue').isVisible(), false);
   await shot('issue');
+});
+
+test('a double click issues one credential, and "Issue another" starts an empty form', async () => {
+  const before = await foodCertificates();
+  await page.getByTestId('issue-another').click();
+  assert.equal(await page.getByTestId('field-ingredientName').inputValue(), '');
+  assert.equal(await page.getByTestId('issued').count(), 0);
+  await page.getByTestId('field-ingredientName').fill('Extra virgin olive oil');
+  await page.getByTestId('field-productCode').fill('08001234567891');
+  await fillTheRest();
+  await page.getByTestId('issue').dblclick();
+  await page.getByTestId('issued-id').waitFor();
+  await page.waitForLoadState('networkidle');
+  assert.equal(await foodCertificates(), before + 1);
 });
 
 test('a required field left empty is flagged next to the field, and nothing is issued', async () => {
@@ -154,7 +197,7 @@ test('a CSV of 200 rows is batch-issued with progress to 100%, per-row errors an
 test('a credential is found, revoked with a reason, and its status history and receipt shown', async () => {
   await page.getByRole('link', { name: 'Credentials', exact: true }).click();
   await page.getByTestId('credential-list').waitFor();
-  assert.match(await page.getByTestId('credential-list').locator('caption').innerText(), /of 199$/);
+  assert.match(await page.getByTestId('credential-list').locator('caption').innerText(), /of 200$/);
   await page.getByLabel('Credential id contains').fill(issuedId.slice(-12));
   await page.getByTestId('search').click();
   await page.getByTestId('credential-list').locator('caption').filter({ hasText: '1–1 of 1' }).waitFor();
@@ -277,12 +320,22 @@ test("another institution's user neither sees nor opens the credential", async (
 
 test('on a phone-sized screen the portal stays usable', async () => {
   await signIn(CERTIFIER);
-  await page.setViewportSize({ width: 375, height: 800 });
+  await page.setViewportSize({ width: 390, height: 800 });
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.getByRole('link', { name: 'Credentials', exact: true }).click();
   await page.getByTestId('credential-list').waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+  assert.ok(await overflow() <= 0, `the list scrolls sideways by ${await overflow()}px`);
   await shot('phone');
+  // Issuing on a phone: the result comes into view, and nothing scrolls sideways.
+  await page.goto(`${server.base}/portal/issue?type=FoodIngredientCertificate`);
+  await page.getByTestId('field-ingredientName').fill('Olive oil, phone');
+  await page.getByTestId('field-productCode').fill('08001234567892');
+  await fillTheRest();
+  await page.getByTestId('issue').click();
+  await page.getByTestId('issued-id').waitFor();
+  assert.equal(await inView('issued'), true);
+  assert.ok(await overflow() <= 0, `the issue page scrolls sideways by ${await overflow()}px`);
+  await shot('phone-issue');
   await page.setViewportSize({ width: 1200, height: 900 });
   await signOut();
 });

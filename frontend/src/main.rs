@@ -67,7 +67,7 @@ fn App() -> impl IntoView {
             <a class="skip" href="#content">"Skip to content"</a>
             <Header/>
             <main id="content" tabindex="-1">
-                <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
+                <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Protected><pages::dashboard::Dashboard/></Protected> }/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignIn/>
                     <Route path=path!("/verify") view=pages::verify::Verify/>
@@ -161,5 +161,17 @@ fn Protected(children: ChildrenFn) -> impl IntoView {
                 ().into_any()
             }
         }}
+    }
+}
+
+/// An address the app has no page for.
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <section class="not-found" data-testid="not-found">
+            <h1>"There is no such page"</h1>
+            <p>"The address may be mistyped, or the page may have moved."</p>
+            <p><A href="/">"Go to the start page"</A> " · " <A href="/verify">"Verify a credential"</A></p>
+        </section>
     }
 }

@@ -6,12 +6,13 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 
-/// An API error, announced to screen readers.
+/// An API error, announced to screen readers: what went wrong in words, its stable code
+/// small beside it (for a support request or the API reference).
 #[component]
 pub fn ErrorNote(error: ApiError, #[prop(optional, into)] testid: Option<String>) -> impl IntoView {
     view! {
         <p class="error" role="alert" data-testid=testid.unwrap_or_else(|| "error".into())>
-            <strong>{error.code}</strong> " — " {error.message}
+            {error.message} " " <small class="error-code">{error.code}</small>
         </p>
     }
 }

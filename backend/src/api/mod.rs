@@ -26,11 +26,12 @@ pub mod users;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::Router;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
@@ -207,7 +208,9 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route_service("/wallet/{*page}", ServeFile::new(&index))
         .route_service("/portal", ServeFile::new(&index))
         .route_service("/portal/{*page}", ServeFile::new(&index))
-        .fallback_service(ServeDir::new(web_dir).not_found_service(not_found.into_service()))
+        .fallback_service(ServeDir::new(web_dir).not_found_service(
+            (move |headers: HeaderMap| not_found(headers, index.clone())).into_service(),
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(
             headers::Https(state.accounts.secure_cookies()),
@@ -217,6 +220,22 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route")
+/// No such route: a browser asking for a page gets the web app, which tells the person
+/// so in its own layout; anything else gets the API's error.
+async fn not_found(headers: HeaderMap, index: PathBuf) -> Response {
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        if let Ok(page) = tokio::fs::read(&index).await {
+            return (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                page,
+            )
+                .into_response();
+        }
+    }
+    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route").into_response()
 }

@@ -156,6 +156,9 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     let values = RwSignal::new(BTreeMap::<String, String>::new());
     let errors = RwSignal::new(BTreeMap::<String, String>::new());
     let preview = RwSignal::new(None::<Value>);
+    // The issued credential's id, chosen once per filled-in form: sent again (a double
+    // click, a retried request) it is refused as taken, so one form issues one credential.
+    let credential_id = RwSignal::new(new_credential_id());
     let prepared = move || {
         let info = chosen.get_untracked()?;
         let claims = fields(&info);
@@ -207,21 +210,44 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
             }
         }
     });
-    // A new type starts a new form.
-    Effect::new(move |_| {
-        chosen.track();
+    // A new type, or "Issue another", starts a new form.
+    let reset = move || {
         values.set(BTreeMap::new());
         errors.set(BTreeMap::new());
         preview.set(None);
         issue.value().set(None);
         offer.value().set(None);
+        credential_id.set(new_credential_id());
+    };
+    Effect::new(move |_| {
+        chosen.track();
+        reset();
     });
     let pending = Signal::derive(move || issue.pending().get() || offer.pending().get());
+    // Once issued or offered, the result takes the form's place and is brought into view.
+    let done = Signal::derive(move || {
+        issue
+            .value()
+            .with(|r| r.as_ref().is_some_and(|r| r.is_ok() || already_issued(r)))
+            || offer.value().with(|r| matches!(r, Some(Ok(_))))
+    });
+    let result = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if done.get() {
+            if let Some(section) = result.get() {
+                section.scroll_into_view();
+            }
+        }
+    });
     view! {
-        <form class="issue" novalidate=true on:submit=move |ev| {
+        <form class="issue" novalidate=true hidden=move || done.get() on:submit=move |ev| {
             ev.prevent_default();
+            if pending.get_untracked() || done.get_untracked() {
+                return;
+            }
             offer.value().set(None);
-            if let Some(credential) = prepared() {
+            if let Some(mut credential) = prepared() {
+                credential["id"] = Value::String(credential_id.get_untracked());
                 issue.dispatch((credential, format.get_untracked()));
             }
         }>
@@ -246,6 +272,9 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                     </button>
                     <button type="button" data-testid="offer" disabled=move || pending.get()
                         on:click=move |_| {
+                            if pending.get_untracked() || done.get_untracked() {
+                                return;
+                            }
                             issue.value().set(None);
                             if let Some(credential) = prepared() {
                                 offer.dispatch((credential, format.get_untracked()));
@@ -269,16 +298,54 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                 <pre>{serde_json::to_string_pretty(&credential).unwrap_or_default()}</pre>
             </section>
         })}
-        <div aria-live="polite">
+        <div aria-live="polite" node_ref=result>
             {move || issue.value().get().map(|r| match r {
                 Ok(issued) => view! { <Issued issued format=format.get_untracked()/> }.into_any(),
+                Err(error) if already_issued(&Err(error.clone())) => view! {
+                    <AlreadyIssued id=credential_id.get_untracked()/>
+                }.into_any(),
                 Err(error) => view! { <ErrorNote error testid="issue-error"/> }.into_any(),
             })}
             {move || offer.value().get().map(|r| match r {
                 Ok(created) => view! { <Offered created/> }.into_any(),
                 Err(error) => view! { <ErrorNote error testid="offer-error"/> }.into_any(),
             })}
+            {move || done.get().then(|| view! {
+                <p class="buttons">
+                    <button type="button" data-testid="issue-another" on:click=move |_| reset()>
+                        "Issue another"
+                    </button>
+                </p>
+            })}
         </div>
+    }
+}
+
+/// A fresh `urn:uuid:` credential id (a random UUID from the browser's crypto).
+fn new_credential_id() -> String {
+    let uuid = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_default();
+    format!("urn:uuid:{uuid}")
+}
+
+/// Whether an issuance answer says this form's credential was issued already (by an earlier
+/// click or request with the same id).
+fn already_issued(answer: &Result<api::Issued, api::ApiError>) -> bool {
+    matches!(answer, Err(e) if e.code == "CREDENTIAL_ID_TAKEN")
+}
+
+/// This form's credential was issued by an earlier request: where it is.
+#[component]
+fn AlreadyIssued(id: String) -> impl IntoView {
+    view! {
+        <section class="result" aria-labelledby="issued-title" data-testid="already-issued">
+            <h2 id="issued-title">"Already issued"</h2>
+            <p>"This form was sent twice; its credential was issued once, as "
+                <A href=format!("/portal/credentials/{}", js_sys::encode_uri_component(&id))>
+                    <code data-testid="issued-id">{id.clone()}</code></A>"."</p>
+        </section>
     }
 }
 
