@@ -1031,8 +1031,8 @@ impl Ledger {
         }
     }
 
-    /// On a consortium's chain: this node's newest audit checkpoint, waiting in the outbox
-    /// or else the newest on the chain.
+    /// On a consortium's chain: this node's newest audit checkpoint, the one covering the
+    /// most entries, whether it waits in the outbox or is on the chain.
     async fn own_audit_checkpoint(&self) -> Result<Option<(u64, Digest)>, String> {
         let me = self.node_digest();
         let own = |data: &[u8]| match Transaction::decode(data) {
@@ -1043,9 +1043,7 @@ impl Ledger {
             }) => Ok((node == me).then_some((sequence, head))),
             _ => Err("an audit checkpoint on the chain is corrupt".to_owned()),
         };
-        // Newest first: what waits in the outbox, then what is on the chain.
         let pending = ledger_outbox::Entity::find()
-            .order_by_desc(ledger_outbox::Column::Id)
             .all(&self.db)
             .await
             .map_err(|e| e.to_string())?
@@ -1054,19 +1052,23 @@ impl Ledger {
             .filter(|data| data.first() == Some(&(Kind::NodeAuditCheckpoint as u8)));
         let anchored = ledger_transactions::Entity::find()
             .filter(ledger_transactions::Column::Kind.eq(i16::from(Kind::NodeAuditCheckpoint)))
-            .order_by_desc(ledger_transactions::Column::BlockHeight)
-            .order_by_desc(ledger_transactions::Column::Position)
             .all(&self.db)
             .await
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(|row| row.data);
+        // The one covering the most entries: blocks need not take a node's checkpoints in
+        // the order it made them (one shared during a partition may wait in the outbox
+        // while a later one is already on the chain).
+        let mut newest: Option<(u64, Digest)> = None;
         for data in pending.chain(anchored) {
-            if let Some(found) = own(&data)? {
-                return Ok(Some(found));
+            if let Some((sequence, head)) = own(&data)? {
+                if newest.is_none_or(|(covered, _)| sequence > covered) {
+                    newest = Some((sequence, head));
+                }
             }
         }
-        Ok(None)
+        Ok(newest)
     }
 
     /// This node's validator key as the 32 bytes a [`Kind::NodeAuditCheckpoint`] names.
