@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, kycCredential } from '../lib/server.mjs';
@@ -30,6 +31,13 @@ test('the verifier console, open without an account, verifies a pasted credentia
   await page.getByTestId('verify-submit').click();
   await page.getByTestId('verdict').filter({ hasText: 'Verified' }).waitFor();
   assert.match(await page.getByTestId('check-signature').innerText(), /passed/);
+  // What it says, beside the checks: the type's title, the issuer, the dates, the claims
+  // under their schema's titles.
+  await page.getByTestId('standing').filter({ hasText: 'Valid' }).waitFor();
+  await page.getByTestId('summary-type').filter({ hasText: /KYC/ }).waitFor();
+  assert.equal(await page.getByTestId('summary-issuer').innerText(), credential.issuer);
+  assert.notEqual(await page.getByTestId('summary-from').innerText(), '—');
+  assert.match(await page.getByTestId('claim-familyName').innerText(), /Family name\s+Rossi/);
   mkdirSync(out, { recursive: true });
   await page.screenshot({ path: join(out, 'verifier-console.png'), fullPage: true });
 
@@ -38,6 +46,27 @@ test('the verifier console, open without an account, verifies a pasted credentia
   await page.getByTestId('verify-submit').click();
   await page.getByTestId('verdict').filter({ hasText: 'Not verified' }).waitFor();
   assert.match(await page.getByTestId('check-signature').innerText(), /failed[\s\S]*SIGNATURE_INVALID/);
+  await page.getByTestId('standing').filter({ hasText: 'Forged or altered' }).waitFor();
+});
+
+test('the console tells a suspended credential from a forged one, and takes the issue answer as pasted', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.base}/verify`);
+  const credentialId = `urn:uuid:${randomUUID()}`;
+  const { status, body } = await server.api('POST', '/credentials/issue',
+    { credential: { ...kycCredential(), id: credentialId }, options: { format: 'vc+jwt' } }, { auth: true });
+  assert.equal(status, 201);
+  const suspended = await server.api('POST', '/credentials/status', {
+    credentialId,
+    credentialStatus: { type: 'BitstringStatusListEntry', statusPurpose: 'suspension' }, status: true,
+  }, { auth: true });
+  assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
+  await page.getByTestId('verify-input').fill(JSON.stringify(body, null, 2));
+  await page.getByTestId('verify-submit').click();
+  await page.getByTestId('standing').filter({ hasText: 'Suspended' }).waitFor();
+  assert.match(await page.getByTestId('check-status').innerText(), /SUSPENDED/);
+  assert.match(await page.getByTestId('claim-givenName').innerText(), /Maria/);
+  await page.screenshot({ path: join(out, 'verifier-suspended.png'), fullPage: true });
 });
 
 test('the verifier console shows a clear error for input that is not a credential', async () => {

@@ -365,8 +365,7 @@ pub async fn revoke_api_key(id: String) -> Result<()> {
 /// `POST /credentials/verify` with pasted text: JSON is sent as JSON, anything else as a
 /// JWT string.
 pub async fn verify(text: String) -> Result<VerificationResult> {
-    let text = text.trim().to_owned();
-    let credential = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+    let credential = certus_schemas::holder::pasted_credential(&text);
     let response = Request::post("/credentials/verify")
         .json(&json!({ "verifiableCredential": credential }))
         .map_err(ApiError::network)?

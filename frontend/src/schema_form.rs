@@ -105,7 +105,7 @@ fn unordered_fields(info: &CredentialTypeInfo) -> Vec<Field> {
 }
 
 /// "birthDate" as "Birth date".
-fn humanise(name: &str) -> String {
+pub fn humanise(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if i == 0 {

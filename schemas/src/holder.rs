@@ -102,6 +102,47 @@ impl HeldCredential {
     }
 }
 
+/// The credential in what someone pasted into a verifier: a compact VC JWT or SD-JWT, a
+/// JSON-LD credential or an `EnvelopedVerifiableCredential`, alone or as an issue answer's
+/// or a verify request's `verifiableCredential` — as the verify endpoint takes it.
+pub fn pasted_credential(text: &str) -> Value {
+    let text = text.trim();
+    let pasted =
+        serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_owned()));
+    match pasted.get("verifiableCredential") {
+        Some(inner) => inner.clone(),
+        None => pasted,
+    }
+}
+
+/// What a pasted credential ([`pasted_credential`]) shows of itself, whatever its form.
+/// Signatures are not checked here.
+pub fn read_pasted(text: &str) -> Result<View, HolderError> {
+    let credential = pasted_credential(text);
+    let enveloped = credential
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|_| credential["type"] == "EnvelopedVerifiableCredential")
+        .and_then(|id| id.strip_prefix("data:"))
+        .and_then(|data| data.split_once(','))
+        .map(|(_, token)| Value::String(token.to_owned()));
+    let credential = enveloped.unwrap_or(credential);
+    let format = match &credential {
+        Value::String(t) if t.contains('~') => formats::SD_JWT,
+        Value::String(_) => formats::VC_JWT,
+        _ => formats::LDP_VC,
+    };
+    HeldCredential {
+        id: String::new(),
+        format: format.to_owned(),
+        credential,
+        credential_issuer: String::new(),
+        holder: String::new(),
+        received_at: String::new(),
+    }
+    .view()
+}
+
 /// A VC JWT as a credential: a 1.1 JWT's `vc` claim (its issuer the JWT's `iss`), or the
 /// payload of a 2.0 `vc+jwt`.
 fn jwt_vc_view(payload: Value) -> View {
@@ -478,6 +519,42 @@ mod tests {
 
     fn jwt(payload: Value) -> String {
         format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(payload.to_string()))
+    }
+
+    #[test]
+    fn a_pasted_credential_is_read_in_every_form_a_verifier_meets() {
+        let vc = json!({
+            "@context": [VC_V2_CONTEXT], "type": ["VerifiableCredential", "FoodCert"],
+            "issuer": "did:key:z6Mk", "credentialSubject": {"producer": "Frantoio"},
+        });
+        let token = jwt(vc.clone());
+        let enveloped = json!({
+            "@context": [VC_V2_CONTEXT], "type": "EnvelopedVerifiableCredential",
+            "id": format!("data:application/vc+jwt,{token}"),
+        });
+        for pasted in [
+            vc.to_string(),
+            format!("  {token}\n"),
+            json!({"verifiableCredential": enveloped}).to_string(),
+            json!({"verifiableCredential": vc}).to_string(),
+        ] {
+            let view = read_pasted(&pasted).expect(&pasted);
+            assert_eq!(view.types, ["VerifiableCredential", "FoodCert"], "{pasted}");
+            assert_eq!(view.issuer.as_deref(), Some("did:key:z6Mk"));
+            assert_eq!(view.document["credentialSubject"]["producer"], "Frantoio");
+        }
+        // The credential the verify endpoint takes: the envelope, not the issue answer.
+        let answer = json!({"verifiableCredential": enveloped}).to_string();
+        assert_eq!(pasted_credential(&answer), enveloped);
+
+        let name = disclosure(json!(["s1", "givenName", "Ada"]));
+        let payload = json!({"iss": "https://issuer.test", "vct": "urn:t", "_sd_alg": "sha-256",
+            "_sd": [digest(&name)]});
+        let view = read_pasted(&format!("{}~{name}~", jwt(payload))).expect("an SD-JWT");
+        assert_eq!(view.document["givenName"], "Ada");
+        assert_eq!(view.vct.as_deref(), Some("urn:t"));
+
+        assert!(read_pasted("not a credential").is_err());
     }
 
     #[test]

@@ -341,6 +341,102 @@ pub struct VerificationResult {
     pub policy: Option<PolicyOutcome>,
 }
 
+/// Where a verified credential stands, told apart the way a person needs it: a revoked
+/// credential is not a forged one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Valid,
+    /// Its signature (or a disclosure) does not match its content.
+    Forged,
+    Revoked,
+    Suspended,
+    Expired,
+    NotYetValid,
+    /// Its issuer is not accredited for its type on the trust registry.
+    NotAccredited,
+    /// Nothing failed, but a check could not be carried out.
+    Unchecked,
+    /// Another check failed (format, schema, holder binding…): see the checks.
+    Invalid,
+}
+
+impl VerificationResult {
+    /// Where the credential stands; a failed signature outranks everything else, since
+    /// nothing else a forged credential says can be believed.
+    pub fn standing(&self) -> Standing {
+        if self.verified {
+            return Standing::Valid;
+        }
+        let failed = self.results.iter().filter(|c| c.outcome == Outcome::Failed);
+        let check_failed = |name: &str| failed.clone().any(|c| c.check == name);
+        let code = |code: &str| failed.clone().any(|c| c.code.as_deref() == Some(code));
+        if check_failed("signature") || check_failed("disclosures") {
+            Standing::Forged
+        } else if code("REVOKED") {
+            Standing::Revoked
+        } else if code("SUSPENDED") {
+            Standing::Suspended
+        } else if code("EXPIRED") {
+            Standing::Expired
+        } else if code("NOT_YET_VALID") {
+            Standing::NotYetValid
+        } else if code("NOT_ACCREDITED") {
+            Standing::NotAccredited
+        } else if self.verdict == Verdict::Indeterminate {
+            Standing::Unchecked
+        } else {
+            Standing::Invalid
+        }
+    }
+}
+
+impl Standing {
+    /// A stable lower-case name (a style class, a test id).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Forged => "forged",
+            Self::Revoked => "revoked",
+            Self::Suspended => "suspended",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not-yet-valid",
+            Self::NotAccredited => "not-accredited",
+            Self::Unchecked => "unchecked",
+            Self::Invalid => "invalid",
+        }
+    }
+
+    /// The verdict in a few words.
+    pub fn headline(self) -> &'static str {
+        match self {
+            Self::Valid => "Valid",
+            Self::Forged => "Forged or altered",
+            Self::Revoked => "Revoked",
+            Self::Suspended => "Suspended",
+            Self::Expired => "Expired",
+            Self::NotYetValid => "Not valid yet",
+            Self::NotAccredited => "Issuer not accredited",
+            Self::Unchecked => "Could not be fully checked",
+            Self::Invalid => "Not valid",
+        }
+    }
+
+    /// What it means, in a sentence.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Self::Valid => "Its signature holds and every check passed.",
+            Self::Forged => "Its content does not match its signature: it was changed after it was issued, or its issuer never signed it.",
+            Self::Revoked => "Its issuer has revoked it for good.",
+            Self::Suspended => "Its issuer has suspended it for now; it may be reinstated.",
+            Self::Expired => "Its period of validity has ended.",
+            Self::NotYetValid => "Its period of validity has not started.",
+            Self::NotAccredited => "Its issuer is not accredited on the trust registry to issue this type.",
+            Self::Unchecked => "Nothing failed, but a check could not be carried out; see the checks below.",
+            Self::Invalid => "A check failed; see the checks below.",
+        }
+    }
+}
+
 /// A credential's anchor on the chain, from a receipt checked against the genesis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -609,4 +705,80 @@ pub struct CredentialStatusInfo {
     pub suspended: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<StatusReason>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failing(check: &str, code: &str) -> Check {
+        Check {
+            check: check.into(),
+            outcome: Outcome::Failed,
+            code: Some(code.into()),
+            message: None,
+        }
+    }
+
+    fn result(verdict: Verdict, results: Vec<Check>) -> VerificationResult {
+        VerificationResult {
+            verified: verdict == Verdict::Valid,
+            verdict,
+            checks: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            results,
+            credentials: Vec::new(),
+            anchor: None,
+            status_lists: Vec::new(),
+            credential: None,
+            policy: None,
+        }
+    }
+
+    #[test]
+    fn revoked_suspended_expired_and_forged_are_told_apart() {
+        let invalid = |checks: Vec<Check>| result(Verdict::Invalid, checks).standing();
+        assert_eq!(result(Verdict::Valid, vec![]).standing(), Standing::Valid);
+        assert_eq!(
+            invalid(vec![failing("status", "REVOKED")]),
+            Standing::Revoked
+        );
+        assert_eq!(
+            invalid(vec![failing("status", "SUSPENDED")]),
+            Standing::Suspended
+        );
+        assert_eq!(
+            invalid(vec![failing("validity", "EXPIRED")]),
+            Standing::Expired
+        );
+        assert_eq!(
+            invalid(vec![failing("validity", "NOT_YET_VALID")]),
+            Standing::NotYetValid
+        );
+        assert_eq!(
+            invalid(vec![failing("accreditation", "NOT_ACCREDITED")]),
+            Standing::NotAccredited
+        );
+        // A forged credential's other failures say nothing: it is forged.
+        assert_eq!(
+            invalid(vec![
+                failing("status", "REVOKED"),
+                failing("signature", "SIGNATURE_INVALID")
+            ]),
+            Standing::Forged
+        );
+        assert_eq!(
+            invalid(vec![failing("disclosures", "DISCLOSURE_INVALID")]),
+            Standing::Forged
+        );
+        assert_eq!(
+            invalid(vec![failing("schema", "SCHEMA_VIOLATION")]),
+            Standing::Invalid
+        );
+        assert_eq!(
+            result(Verdict::Indeterminate, vec![]).standing(),
+            Standing::Unchecked
+        );
+    }
 }

@@ -1,13 +1,18 @@
-//! The verifier console: anyone can paste a credential and see every check; a signed-in
-//! user can also ask a holder's wallet for one (OpenID4VP).
+//! The verifier console: anyone can paste a credential and see where it stands (valid,
+//! revoked, suspended, expired, forged…), what it says — type, issuer, dates, claims under
+//! their schema's titles — and every check; a signed-in user can also ask a holder's wallet
+//! for one (OpenID4VP).
 
-use certus_schemas::wire::{Outcome, VerificationResult};
+use certus_schemas::holder::{read_pasted, View};
+use certus_schemas::wire::{CredentialTypeInfo, Outcome, VerificationResult};
 use leptos::prelude::*;
+use serde_json::{Map, Value};
 
 use super::request::RequestBuilder;
 use crate::api;
+use crate::schema_form::{fields, humanise};
 use crate::use_auth;
-use crate::widgets::ErrorNote;
+use crate::widgets::{display_name, ErrorNote};
 
 #[component]
 pub fn Verify() -> impl IntoView {
@@ -28,7 +33,10 @@ pub fn Verify() -> impl IntoView {
             </button>
             <div aria-live="polite">
                 {move || verify.value().get().map(|r| match r {
-                    Ok(result) => view! { <VerificationView result/> }.into_any(),
+                    Ok(result) => {
+                        let shown = read_pasted(&input.get_untracked()).ok();
+                        view! { <VerificationView result shown/> }.into_any()
+                    }
                     Err(error) => view! { <ErrorNote error testid="verify-error"/> }.into_any(),
                 })}
             </div>
@@ -41,9 +49,21 @@ pub fn Verify() -> impl IntoView {
 }
 
 #[component]
-pub fn VerificationView(result: VerificationResult) -> impl IntoView {
+pub fn VerificationView(
+    result: VerificationResult,
+    /// The credential as decoded here, to show what it says (the verification result
+    /// names its claims but never echoes their values).
+    #[prop(default = None)]
+    shown: Option<View>,
+) -> impl IntoView {
+    let standing = result.standing();
     let verdict = format!("{:?}", result.verdict).to_lowercase();
     view! {
+        <div class=format!("standing {}", standing.name()) data-testid="standing" role="status">
+            <strong>{standing.headline()}</strong> " " {standing.explanation()}
+        </div>
+        {shown.map(|view| view! { <Shown view/> })}
+        <h3>"Checks"</h3>
         <p class=format!("verdict {verdict}") data-testid="verdict">
             {if result.verified { "Verified" } else { "Not verified" }} " (" {verdict.clone()} ")"
         </p>
@@ -66,4 +86,111 @@ pub fn VerificationView(result: VerificationResult) -> impl IntoView {
             }).collect_view()}
         </ul>
     }
+}
+
+/// Claims of an SD-JWT VC's payload that are about the token, not its subject.
+const TOKEN_CLAIMS: [&str; 10] = [
+    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "_sd_alg", "jti", "sub",
+];
+
+/// What a credential says: type, issuer, dates and claims, labelled with its type's
+/// schema titles when this node knows the type.
+#[component]
+fn Shown(view: View) -> impl IntoView {
+    let document = view.document;
+    let w3c = document.get("credentialSubject").is_some();
+    let claims: Map<String, Value> = if w3c {
+        document["credentialSubject"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        document
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(k, _)| !TOKEN_CLAIMS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let date = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|n| document.get(*n).filter(|v| !v.is_null()))
+            .and_then(local_date)
+    };
+    let (from, until) = if w3c {
+        (
+            date(["validFrom", "issuanceDate"]),
+            date(["validUntil", "expirationDate"]),
+        )
+    } else {
+        (date(["nbf", "iat"]), date(["exp", "exp"]))
+    };
+    let type_name = display_name(&view.types).unwrap_or_default();
+    let types = LocalResource::new(api::credential_types);
+    let wanted = type_name.clone();
+    let info = move || {
+        types
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list: Vec<CredentialTypeInfo>| {
+                list.into_iter()
+                    .find(|t| t.type_name == wanted || Some(&t.vct) == view.vct.as_ref())
+            })
+    };
+    let title = {
+        let info = info.clone();
+        let type_name = type_name.clone();
+        move || {
+            info()
+                .map(|t| t.title)
+                .unwrap_or_else(|| humanise(&type_name))
+        }
+    };
+    let label = move |name: &str| {
+        info()
+            .and_then(|t| {
+                fields(&t)
+                    .into_iter()
+                    .find(|f| f.name == name)
+                    .map(|f| f.label)
+            })
+            .unwrap_or_else(|| humanise(name))
+    };
+    view! {
+        <dl class="summary" data-testid="credential-summary">
+            <dt>"Type"</dt><dd data-testid="summary-type">{title}</dd>
+            <dt>"Issuer"</dt><dd><code class="wrap" data-testid="summary-issuer">{view.issuer.unwrap_or_default()}</code></dd>
+            <dt>"Valid from"</dt><dd data-testid="summary-from">{from.unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Valid until"</dt><dd data-testid="summary-until">{until.unwrap_or_else(|| "no end date".into())}</dd>
+        </dl>
+        <table class="claims" data-testid="summary-claims">
+            <caption>"What it says"</caption>
+            <tbody>
+                {claims.into_iter().filter(|(name, _)| name != "id").map(|(name, value)| {
+                    let label = label.clone();
+                    let shown = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+                    let testid = format!("claim-{name}");
+                    view! { <tr data-testid=testid><th scope="row">{move || label(&name)}</th><td>{shown}</td></tr> }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// A date-time (RFC 3339 text, or seconds since 1970) in the browser's locale.
+fn local_date(value: &Value) -> Option<String> {
+    let date = match value {
+        Value::String(text) => js_sys::Date::new(&text.as_str().into()),
+        Value::Number(n) => js_sys::Date::new(&(n.as_f64()? * 1000.0).into()),
+        _ => return None,
+    };
+    if date.get_time().is_nan() {
+        return None;
+    }
+    date.to_locale_string("default", &js_sys::Object::new().into())
+        .as_string()
 }
