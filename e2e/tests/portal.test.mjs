@@ -322,8 +322,17 @@ test('on a phone-sized screen the portal stays usable', async () => {
   await signIn(CERTIFIER);
   await page.setViewportSize({ width: 390, height: 800 });
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  // The menu folds behind one button, and the header stays one line high.
+  const header = () => page.locator('header.top').evaluate(h => h.getBoundingClientRect().height);
+  assert.equal(await page.getByRole('link', { name: 'Credentials', exact: true }).isVisible(), false);
+  assert.ok(await header() < 70, `the header is ${await header()}px high`);
+  await page.getByTestId('menu-toggle').click();
+  assert.equal(await page.getByTestId('menu-toggle').getAttribute('aria-expanded'), 'true');
+  await shot('phone-menu');
   await page.getByRole('link', { name: 'Credentials', exact: true }).click();
   await page.getByTestId('credential-list').waitFor();
+  // Going to a page folds the menu again.
+  await page.locator('[data-testid=menu-toggle][aria-expanded=false]').waitFor();
   assert.ok(await overflow() <= 0, `the list scrolls sideways by ${await overflow()}px`);
   await shot('phone');
   // Issuing on a phone: the result comes into view, and nothing scrolls sideways.

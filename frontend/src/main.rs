@@ -99,12 +99,21 @@ fn Header() -> impl IntoView {
             navigate("/sign-in", Default::default());
         }
     });
+    // Under 768 px the signed-in menu folds behind a "Menu" button; following one of its
+    // links folds it again.
+    let open = RwSignal::new(false);
     view! {
-        <header class="top">
+        <header class="top" class:open=move || open.get()>
             <A href="/" attr:class="brand">"Certus"</A>
             <Show when=move || auth.session.with(|s| s.is_some())
                 fallback=|| view! { <nav aria-label="Main"><A href="/verify">"Verify"</A> <A href="/wallet">"Wallet"</A> <A href="/sign-in">"Sign in"</A></nav> }>
-                <nav aria-label="Main">
+                <button class="menu-toggle" data-testid="menu-toggle" aria-controls="main-menu"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)>
+                    {move || if open.get() { "Close menu" } else { "Menu" }}
+                </button>
+                <div class="menu" id="main-menu">
+                <nav aria-label="Main" on:click=move |_| open.set(false)>
                     <A href="/" exact=true>"Dashboard"</A>
                     <Show when=move || auth.can_write()>
                         <A href="/portal/issue">"Issue"</A>
@@ -127,6 +136,7 @@ fn Header() -> impl IntoView {
                         {move || auth.session.with(|s| s.as_ref().map(|s| format!("{} · {} · {}", s.user.email, s.user.role.as_str(), s.tenant.name)))}
                     </span>
                     <button data-testid="sign-out" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
+                </div>
                 </div>
             </Show>
         </header>
