@@ -152,10 +152,19 @@ test('a double click issues one credential, and "Issue another" starts an empty 
   await page.getByTestId('field-ingredientName').fill('Extra virgin olive oil');
   await page.getByTestId('field-productCode').fill('08001234567891');
   await fillTheRest();
+  // An end of validity in the past is refused next to its field, before anything is sent.
+  await page.getByTestId('valid-until').fill('2020-01-31');
+  await page.getByTestId('issue').click();
+  await page.getByTestId('valid-until-error').filter({ hasText: 'later date' }).waitFor();
+  await page.getByTestId('valid-until').fill('2099-12-31');
   await page.getByTestId('issue').dblclick();
   await page.getByTestId('issued-id').waitFor();
   await page.waitForLoadState('networkidle');
   assert.equal(await foodCertificates(), before + 1);
+  // Valid through the whole of the chosen day.
+  const href = await page.getByTestId('download-credential').getAttribute('href');
+  const payload = JSON.parse(Buffer.from(decodeURIComponent(href).split(',')[1].split('.')[1], 'base64url'));
+  assert.equal(payload.validUntil, '2099-12-31T23:59:59Z');
 });
 
 test('a required field left empty is flagged next to the field, and nothing is issued', async () => {

@@ -156,6 +156,9 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     let values = RwSignal::new(BTreeMap::<String, String>::new());
     let errors = RwSignal::new(BTreeMap::<String, String>::new());
     let preview = RwSignal::new(None::<Value>);
+    // Optional end of validity, a date: valid through that whole day (UTC).
+    let valid_until = RwSignal::new(String::new());
+    let until_error = RwSignal::new(None::<&'static str>);
     // The issued credential's id, chosen once per filled-in form: sent again (a double
     // click, a retried request) it is refused as taken, so one form issues one credential.
     let credential_id = RwSignal::new(new_credential_id());
@@ -163,9 +166,20 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
         let info = chosen.get_untracked()?;
         let claims = fields(&info);
         let problems = check_all(&claims, &values.get_untracked());
-        let ok = problems.is_empty();
+        let until = valid_until.get_untracked();
+        let today = String::from(js_sys::Date::new_0().to_iso_string());
+        let past = !until.is_empty() && until.as_str() < &today[..10];
+        until_error.set(past.then_some("Choose today or a later date."));
+        let ok = problems.is_empty() && !past;
         errors.set(problems);
-        ok.then(|| credential(&info, subject(&claims, &values.get_untracked())))
+        ok.then(|| {
+            let mut credential = credential(&info, subject(&claims, &values.get_untracked()));
+            let until = valid_until.get_untracked();
+            if !until.is_empty() {
+                credential["validUntil"] = Value::String(format!("{until}T23:59:59Z"));
+            }
+            credential
+        })
     };
     let person = DataSubjectFields::default();
     let issue = Action::new_local(move |(credential, format): &(Value, String)| {
@@ -214,6 +228,8 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     let reset = move || {
         values.set(BTreeMap::new());
         errors.set(BTreeMap::new());
+        valid_until.set(String::new());
+        until_error.set(None);
         preview.set(None);
         issue.value().set(None);
         offer.value().set(None);
@@ -259,6 +275,15 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                     <SchemaForm fields=fields(&info) values errors/>
                 </fieldset>
                 <DataSubject person/>
+                <div class="field">
+                    <label for="valid-until">"Valid until (optional)"</label>
+                    <input id="valid-until" data-testid="valid-until" type="date"
+                        aria-invalid=move || until_error.get().is_some().to_string()
+                        aria-describedby="valid-until-error"
+                        prop:value=valid_until on:input=move |ev| valid_until.set(event_target_value(&ev))/>
+                    <span class="error" id="valid-until-error" data-testid="valid-until-error">{move || until_error.get()}</span>
+                    <small class="hint">"Through the end of that day (UTC). Left empty, the credential has no end date; it can still be revoked."</small>
+                </div>
                 <FormatPicker format/>
                 {move || lint().map(|findings| view! {
                     <ul class="warnings" data-testid="privacy-lint" aria-live="polite">
@@ -287,7 +312,7 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                     </label>
                 </div>
             })}
-            {move || errors.with(|e| !e.is_empty()).then(|| view! {
+            {move || (errors.with(|e| !e.is_empty()) || until_error.get().is_some()).then(|| view! {
                 <p class="error" role="alert" data-testid="form-errors">"Some fields need attention; see the messages next to them."</p>
             })}
         </form>
