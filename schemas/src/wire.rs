@@ -740,26 +740,17 @@ mod tests {
     fn revoked_suspended_expired_and_forged_are_told_apart() {
         let invalid = |checks: Vec<Check>| result(Verdict::Invalid, checks).standing();
         assert_eq!(result(Verdict::Valid, vec![]).standing(), Standing::Valid);
-        assert_eq!(
-            invalid(vec![failing("status", "REVOKED")]),
-            Standing::Revoked
-        );
-        assert_eq!(
-            invalid(vec![failing("status", "SUSPENDED")]),
-            Standing::Suspended
-        );
-        assert_eq!(
-            invalid(vec![failing("validity", "EXPIRED")]),
-            Standing::Expired
-        );
-        assert_eq!(
-            invalid(vec![failing("validity", "NOT_YET_VALID")]),
-            Standing::NotYetValid
-        );
-        assert_eq!(
-            invalid(vec![failing("accreditation", "NOT_ACCREDITED")]),
-            Standing::NotAccredited
-        );
+        for (check, code, standing) in [
+            ("status", "REVOKED", Standing::Revoked),
+            ("status", "SUSPENDED", Standing::Suspended),
+            ("validity", "EXPIRED", Standing::Expired),
+            ("validity", "NOT_YET_VALID", Standing::NotYetValid),
+            ("accreditation", "NOT_ACCREDITED", Standing::NotAccredited),
+            ("disclosures", "DISCLOSURE_INVALID", Standing::Forged),
+            ("schema", "SCHEMA_VIOLATION", Standing::Invalid),
+        ] {
+            assert_eq!(invalid(vec![failing(check, code)]), standing, "{code}");
+        }
         // A forged credential's other failures say nothing: it is forged.
         assert_eq!(
             invalid(vec![
@@ -767,14 +758,6 @@ mod tests {
                 failing("signature", "SIGNATURE_INVALID")
             ]),
             Standing::Forged
-        );
-        assert_eq!(
-            invalid(vec![failing("disclosures", "DISCLOSURE_INVALID")]),
-            Standing::Forged
-        );
-        assert_eq!(
-            invalid(vec![failing("schema", "SCHEMA_VIOLATION")]),
-            Standing::Invalid
         );
         assert_eq!(
             result(Verdict::Indeterminate, vec![]).standing(),
