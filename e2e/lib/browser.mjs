@@ -36,3 +36,20 @@ export async function fillSubject(page, subject) {
     else await field.fill(value);
   }
 }
+
+/** Asserts the page does not scroll sideways; names the widest elements past the right
+ * edge when it does. */
+export async function assertNoSidewaysScroll(page, what) {
+  const { by, culprits } = await page.evaluate(() => {
+    const by = document.documentElement.scrollWidth - window.innerWidth;
+    const past = e => e.getBoundingClientRect().right > window.innerWidth + 0.5 || e.scrollWidth > e.clientWidth + 0.5 && getComputedStyle(e).overflowX === 'visible';
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter(past)
+      .filter(e => ![...e.children].some(past))
+      .slice(0, 5)
+      .map(e => `${e.tagName.toLowerCase()}${e.className ? '.' + String(e.className).replaceAll(' ', '.') : ''}` +
+        `${e.dataset.testid ? `[${e.dataset.testid}]` : ''} (${Math.round(e.getBoundingClientRect().right)}px)`);
+    return { by, culprits };
+  });
+  if (by > 0) throw new Error(`${what} scrolls sideways by ${by}px: ${culprits.join(', ')}`);
+}

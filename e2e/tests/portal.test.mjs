@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../lib/server.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { launchBrowser, assertNoSidewaysScroll } from '../lib/browser.mjs';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
 mkdirSync(out, { recursive: true });
@@ -330,7 +330,6 @@ test("another institution's user neither sees nor opens the credential", async (
 test('on a phone-sized screen the portal stays usable', async () => {
   await signIn(CERTIFIER);
   await page.setViewportSize({ width: 390, height: 800 });
-  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   // The menu folds behind one button, and the header stays one line high.
   const header = () => page.locator('header.top').evaluate(h => h.getBoundingClientRect().height);
   assert.equal(await page.getByRole('link', { name: 'Credentials', exact: true }).isVisible(), false);
@@ -342,7 +341,7 @@ test('on a phone-sized screen the portal stays usable', async () => {
   await page.getByTestId('credential-list').waitFor();
   // Going to a page folds the menu again.
   await page.locator('[data-testid=menu-toggle][aria-expanded=false]').waitFor();
-  assert.ok(await overflow() <= 0, `the list scrolls sideways by ${await overflow()}px`);
+  await assertNoSidewaysScroll(page, 'the list');
   await shot('phone');
   // Issuing on a phone: the result comes into view, and nothing scrolls sideways.
   await page.goto(`${server.base}/portal/issue?type=FoodIngredientCertificate`);
@@ -352,8 +351,12 @@ test('on a phone-sized screen the portal stays usable', async () => {
   await page.getByTestId('issue').click();
   await page.getByTestId('issued-id').waitFor();
   assert.equal(await inView('issued'), true);
-  assert.ok(await overflow() <= 0, `the issue page scrolls sideways by ${await overflow()}px`);
+  await assertNoSidewaysScroll(page, 'the issue page');
   await shot('phone-issue');
+  await page.goto(`${server.base}/portal/types`);
+  await page.getByTestId('type-KycCredential').waitFor();
+  await assertNoSidewaysScroll(page, 'the types page');
+  await shot('phone-types');
   await page.setViewportSize({ width: 1200, height: 900 });
   await signOut();
 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, kycCredential } from '../lib/server.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
+import { launchBrowser, assertNoSidewaysScroll } from '../lib/browser.mjs';
 
 let server;
 let browser;
@@ -67,6 +67,10 @@ test('the console tells a suspended credential from a forged one, and takes the 
   assert.match(await page.getByTestId('check-status').innerText(), /SUSPENDED/);
   assert.match(await page.getByTestId('claim-givenName').innerText(), /Maria/);
   await page.screenshot({ path: join(out, 'verifier-suspended.png'), fullPage: true });
+  // On a phone the result wraps instead of making the page scroll sideways.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await assertNoSidewaysScroll(page, 'the result');
+  await page.screenshot({ path: join(out, 'verifier-suspended-phone.png'), fullPage: true });
 });
 
 test('the verifier console shows a clear error for input that is not a credential', async () => {

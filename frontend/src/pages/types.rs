@@ -281,12 +281,13 @@ fn TypeCard(info: CredentialTypeInfo, refresh: Callback<()>) -> impl IntoView {
             <h2 id=title_id>{info.title.clone()} " " <code>{info.type_name.clone()}</code>
                 {(info.version > 1).then(|| format!(" · version {}", info.version))}</h2>
             <p>{info.description.clone()}</p>
+            <div class="scroll">
             <table>
                 <thead><tr><th scope="col">"Claim"</th><th scope="col">"Kind"</th><th scope="col">"Required"</th><th scope="col">"Personal data"</th></tr></thead>
                 <tbody>
                     {claims.into_iter().map(|f| view! {
                         <tr>
-                            <td><code>{f.name.clone()}</code></td>
+                            <td>{f.label.clone()} <small class="hint"><code>{f.name.clone()}</code></small></td>
                             <td>{match f.kind {
                                 Kind::Choice(options) => format!("one of {}", options.join(", ")),
                                 Kind::Date => "date".into(),
@@ -302,6 +303,7 @@ fn TypeCard(info: CredentialTypeInfo, refresh: Callback<()>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            </div>
             <details>
                 <summary>"JSON Schema"</summary>
                 <pre>{schema}</pre>
