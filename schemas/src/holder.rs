@@ -222,6 +222,21 @@ pub fn disclosures(sd_jwt: &str) -> Vec<(&str, Vec<Value>)> {
         .collect()
 }
 
+/// Claims of an SD-JWT VC's payload about the token itself rather than its subject.
+pub const SD_JWT_ENVELOPE_CLAIMS: &[&str] = &[
+    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "jti", "sub", "_sd", "_sd_alg",
+];
+
+/// An SD-JWT VC's subject claims: its (disclosed) claims without
+/// [`SD_JWT_ENVELOPE_CLAIMS`].
+pub fn sd_jwt_subject(claims: &Map<String, Value>) -> Map<String, Value> {
+    claims
+        .iter()
+        .filter(|(k, _)| !SD_JWT_ENVELOPE_CLAIMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The claims of an SD-JWT with its disclosures put back where their digests are, at any
 /// depth; digests without a disclosure are dropped.
 pub fn sd_jwt_claims(sd_jwt: &str) -> Result<Map<String, Value>, HolderError> {

@@ -6,6 +6,7 @@
 use certus_schemas::dcql::{
     formats, Candidate, ClaimsQuery, CredentialMeta, CredentialQuery, DcqlQuery,
 };
+use certus_schemas::holder::sd_jwt_subject;
 use certus_schemas::openid::{
     PresentationOutcome, PresentationRequestCreate, PresentationRequestCreated,
     PresentationRequestInfo, PresentedCredential, RequestStatus, RequestTerms,
@@ -738,19 +739,9 @@ pub struct Shown {
     claims: Map<String, Value>,
 }
 
-/// JWT claims of an SD-JWT VC that are not subject claims.
-const SD_JWT_ENVELOPE_CLAIMS: &[&str] = &[
-    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "jti", "sub", "_sd", "_sd_alg",
-];
-
 fn shown_sd_jwt(token: &str) -> Option<Shown> {
     let decoded = sd_jwt::decode(token).ok()?;
-    let claims: Map<String, Value> = decoded
-        .claims
-        .iter()
-        .filter(|(k, _)| !SD_JWT_ENVELOPE_CLAIMS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let claims = sd_jwt_subject(&decoded.claims);
     let vct = decoded
         .claims
         .get("vct")

@@ -1,5 +1,6 @@
 //! Verifying one credential: Data Integrity, VC-JOSE (`vc+jwt`) or SD-JWT VC.
 
+use certus_schemas::holder::sd_jwt_subject;
 use certus_schemas::kyc::Assurance;
 use certus_schemas::wire::{CredentialSummary, VerificationResult};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
@@ -339,19 +340,7 @@ impl Verifier {
             .unwrap_or_default();
         let credential_type = self.catalog.by_vct(vct);
         let type_name = credential_type.as_ref().map(|t| t.name.as_str());
-        let subject = Value::Object(
-            decoded
-                .claims
-                .iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "iss" | "iat" | "nbf" | "exp" | "vct" | "cnf" | "status" | "jti" | "sub"
-                    )
-                })
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        );
+        let subject = Value::Object(sd_jwt_subject(&decoded.claims));
         report.summarise(CredentialSummary {
             issuer: iss.map(str::to_owned),
             types: vec![type_name.unwrap_or(vct).to_owned()],

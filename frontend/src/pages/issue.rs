@@ -174,7 +174,6 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
         errors.set(problems);
         ok.then(|| {
             let mut credential = credential(&info, subject(&claims, &values.get_untracked()));
-            let until = valid_until.get_untracked();
             if !until.is_empty() {
                 credential["validUntil"] = Value::String(format!("{until}T23:59:59Z"));
             }
@@ -244,7 +243,7 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     let done = Signal::derive(move || {
         issue
             .value()
-            .with(|r| r.as_ref().is_some_and(|r| r.is_ok() || already_issued(r)))
+            .with(|r| matches!(r, Some(Ok(_))) || matches!(r, Some(Err(e)) if already_issued(e)))
             || offer.value().with(|r| matches!(r, Some(Ok(_))))
     });
     let result = NodeRef::<leptos::html::Div>::new();
@@ -326,7 +325,7 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
         <div aria-live="polite" node_ref=result>
             {move || issue.value().get().map(|r| match r {
                 Ok(issued) => view! { <Issued issued format=format.get_untracked()/> }.into_any(),
-                Err(error) if already_issued(&Err(error.clone())) => view! {
+                Err(error) if already_issued(&error) => view! {
                     <AlreadyIssued id=credential_id.get_untracked()/>
                 }.into_any(),
                 Err(error) => view! { <ErrorNote error testid="issue-error"/> }.into_any(),
@@ -355,10 +354,10 @@ fn new_credential_id() -> String {
     format!("urn:uuid:{uuid}")
 }
 
-/// Whether an issuance answer says this form's credential was issued already (by an earlier
+/// Whether an issuance error says this form's credential was issued already (by an earlier
 /// click or request with the same id).
-fn already_issued(answer: &Result<api::Issued, api::ApiError>) -> bool {
-    matches!(answer, Err(e) if e.code == "CREDENTIAL_ID_TAKEN")
+fn already_issued(error: &api::ApiError) -> bool {
+    error.code == "CREDENTIAL_ID_TAKEN"
 }
 
 /// This form's credential was issued by an earlier request: where it is.

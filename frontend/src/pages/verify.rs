@@ -3,7 +3,7 @@
 //! their schema's titles — and every check; a signed-in user can also ask a holder's wallet
 //! for one (OpenID4VP).
 
-use certus_schemas::holder::{read_pasted, View};
+use certus_schemas::holder::{read_pasted, sd_jwt_subject, View};
 use certus_schemas::wire::{CredentialTypeInfo, Outcome, VerificationResult};
 use leptos::prelude::*;
 use serde_json::{Map, Value};
@@ -88,11 +88,6 @@ pub fn VerificationView(
     }
 }
 
-/// Claims of an SD-JWT VC's payload that are about the token, not its subject.
-const TOKEN_CLAIMS: [&str; 10] = [
-    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "_sd_alg", "jti", "sub",
-];
-
 /// What a credential says: type, issuer, dates and claims, labelled with its type's
 /// schema titles when this node knows the type.
 #[component]
@@ -105,17 +100,9 @@ fn Shown(view: View) -> impl IntoView {
             .cloned()
             .unwrap_or_default()
     } else {
-        document
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .filter(|(k, _)| !TOKEN_CLAIMS.contains(&k.as_str()))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        document.as_object().map(sd_jwt_subject).unwrap_or_default()
     };
-    let date = |names: [&str; 2]| {
+    let date = |names: &[&str]| {
         names
             .iter()
             .find_map(|n| document.get(*n).filter(|v| !v.is_null()))
@@ -123,11 +110,11 @@ fn Shown(view: View) -> impl IntoView {
     };
     let (from, until) = if w3c {
         (
-            date(["validFrom", "issuanceDate"]),
-            date(["validUntil", "expirationDate"]),
+            date(&["validFrom", "issuanceDate"]),
+            date(&["validUntil", "expirationDate"]),
         )
     } else {
-        (date(["nbf", "iat"]), date(["exp", "exp"]))
+        (date(&["nbf", "iat"]), date(&["exp"]))
     };
     let type_name = display_name(&view.types).unwrap_or_default();
     let types = LocalResource::new(api::credential_types);
