@@ -6,20 +6,20 @@ use std::collections::BTreeMap;
 
 use certus_schemas::portal::{
     AuditEntry, BlockSummary, CredentialRecord, CredentialSearch, CredentialState, Dashboard,
-    TypeCount,
+    DayActivity, TypeCount, ACTIVITY_DAYS,
 };
 use certus_schemas::wire::{StatusPurpose, StatusReason};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::ledger::hash::Digest;
 use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::Kind;
-use crate::store::entities::{audit_log, audit_outbox, issued_credentials};
+use crate::store::entities::{audit_log, audit_outbox, issued_credentials, presentation_requests};
 use crate::store::{has_type, Inserts};
 use certus_credential::time::{xsd_millis, xsd_now};
 
@@ -98,6 +98,7 @@ pub fn record(row: &issued_credentials::Model) -> CredentialRecord {
         format: row.format.clone(),
         issued_at: xsd_now(row.issued_at),
         issued_by: row.issued_by.clone(),
+        issued_by_name: None,
         status: state_of(row),
         status_reason: reason_of(row),
         commitment: row.commitment.clone(),
@@ -134,16 +135,21 @@ fn time(value: Option<&str>, parameter: &str) -> Result<Option<DateTime<Utc>>, S
 }
 
 /// The records of `tenant_id` that `search` selects, newest first, `limit` of them from
-/// `search.offset`, with the total count.
+/// `search.offset`, with the total count; only those of `among` when given (the
+/// credentials of the person `search.reference` names, which the caller resolves).
 pub async fn search(
     records: &Records,
     tenant_id: &str,
     search: &CredentialSearch,
+    among: Option<Vec<String>>,
     limit: u64,
 ) -> Result<(u64, Vec<CredentialRecord>), SearchError> {
     use issued_credentials::Column;
     let db = &records.db;
     let mut condition = Condition::all().add(Column::TenantId.eq(tenant_id));
+    if let Some(ids) = among {
+        condition = condition.add(Column::CredentialId.is_in(ids));
+    }
     if let Some(q) = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped = q
             .replace('\\', "\\\\")
@@ -203,6 +209,7 @@ fn sealed(row: audit_log::Model) -> AuditEntry {
     AuditEntry {
         position: Some(row.position as u64),
         actor: row.actor,
+        actor_name: None,
         action: row.action,
         subject: row.subject,
         at: xsd_millis(row.at_ms),
@@ -214,6 +221,7 @@ fn pending(row: audit_outbox::Model) -> AuditEntry {
     AuditEntry {
         position: None,
         actor: row.actor,
+        actor_name: None,
         action: row.action,
         subject: row.subject,
         at: xsd_millis(row.at_ms),
@@ -311,7 +319,11 @@ pub async fn blocks(
 }
 
 /// The dashboard of `tenant_id`.
-pub async fn dashboard(records: &Records, tenant_id: &str) -> Result<Dashboard, DbErr> {
+pub async fn dashboard(
+    records: &Records,
+    tenant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Dashboard, DbErr> {
     use issued_credentials::Column;
     let db = &records.db;
     let mine = || issued_credentials::Entity::find().filter(Column::TenantId.eq(tenant_id));
@@ -355,8 +367,113 @@ pub async fn dashboard(records: &Records, tenant_id: &str) -> Result<Dashboard, 
             .map(|(type_name, count)| TypeCount { type_name, count })
             .collect(),
         latest_blocks: blocks(records, None, 5).await?,
+        activity: activity(db, tenant_id, now).await?,
     })
 }
+
+/// What `tenant_id` did each day of the [`ACTIVITY_DAYS`] up to `now`'s, oldest first:
+/// counted in the database, grouped by day.
+async fn activity(
+    db: &DatabaseConnection,
+    tenant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<DayActivity>, DbErr> {
+    let today = now.date_naive();
+    let first = today - chrono::Days::new(u64::from(ACTIVITY_DAYS - 1));
+    let start = first.and_time(chrono::NaiveTime::MIN).and_utc();
+    // A moment column's day (UTC) as `YYYY-MM-DD`, in the database's own words.
+    let day_of = |column: &str| match db.get_database_backend() {
+        DbBackend::Postgres => Expr::cust(format!(
+            "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        )),
+        _ => Expr::cust(format!("substr({column}, 1, 10)")),
+    };
+    let issued: Vec<(String, i64)> = issued_credentials::Entity::find()
+        .select_only()
+        .column_as(day_of("issued_at"), "day")
+        .column_as(issued_credentials::Column::Id.count(), "n")
+        .filter(issued_credentials::Column::TenantId.eq(tenant_id))
+        .filter(issued_credentials::Column::IssuedAt.gte(start))
+        .group_by(Expr::cust("day"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let verified: Vec<(String, i64)> = presentation_requests::Entity::find()
+        .select_only()
+        .column_as(day_of("answered_at"), "day")
+        .column_as(presentation_requests::Column::Id.count(), "n")
+        .filter(presentation_requests::Column::TenantId.eq(tenant_id))
+        .filter(presentation_requests::Column::AnsweredAt.gte(start))
+        .filter(presentation_requests::Column::Status.is_in(["accepted", "rejected"]))
+        .group_by(Expr::cust("day"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    // Status changes, sealed or waiting for the next block, by day number since 1970.
+    let status_actions = [
+        "credential.revoke",
+        "credential.suspend",
+        "credential.reinstate",
+    ];
+    let day_number = Expr::cust(format!("at_ms / {MS_PER_DAY}"));
+    let mut changes: Vec<(i64, i64)> = audit_log::Entity::find()
+        .select_only()
+        .column_as(day_number.clone(), "d")
+        .column_as(audit_log::Column::Position.count(), "n")
+        .filter(audit_log::Column::TenantId.eq(tenant_id))
+        .filter(audit_log::Column::Action.is_in(status_actions))
+        .filter(audit_log::Column::AtMs.gte(start.timestamp_millis()))
+        .group_by(Expr::cust("d"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    changes.extend(
+        audit_outbox::Entity::find()
+            .select_only()
+            .column_as(day_number, "d")
+            .column_as(audit_outbox::Column::Id.count(), "n")
+            .filter(audit_outbox::Column::TenantId.eq(tenant_id))
+            .filter(audit_outbox::Column::Action.is_in(status_actions))
+            .filter(audit_outbox::Column::AtMs.gte(start.timestamp_millis()))
+            .group_by(Expr::cust("d"))
+            .into_tuple::<(i64, i64)>()
+            .all(db)
+            .await?,
+    );
+    let mut days: BTreeMap<String, DayActivity> = (0..ACTIVITY_DAYS)
+        .map(|i| {
+            let day = (first + chrono::Days::new(u64::from(i))).to_string();
+            (
+                day.clone(),
+                DayActivity {
+                    day,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    for (day, n) in issued {
+        if let Some(d) = days.get_mut(&day) {
+            d.issued += count(n);
+        }
+    }
+    for (day, n) in verified {
+        if let Some(d) = days.get_mut(&day) {
+            d.verifications += count(n);
+        }
+    }
+    for (number, n) in changes {
+        let day = chrono::DateTime::from_timestamp_millis(number * MS_PER_DAY)
+            .map(|t| t.date_naive().to_string());
+        if let Some(d) = day.and_then(|day| days.get_mut(&day)) {
+            d.status_changes += count(n);
+        }
+    }
+    Ok(days.into_values().collect())
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
 
 /// Seals an issued credential's record: an HMAC-SHA256, under a key derived from the
 /// node's master key (kept outside the database), over every column fixed at issuance —

@@ -53,3 +53,25 @@ export async function assertNoSidewaysScroll(page, what) {
   });
   if (by > 0) throw new Error(`${what} scrolls sideways by ${by}px: ${culprits.join(', ')}`);
 }
+
+/** Collects the console errors and uncaught exceptions of `page` from now on. A failed
+ * request is an error in the console too ("Failed to load resource … (url)"). */
+export function watchConsole(page) {
+  let errors = [];
+  page.on('console', message => {
+    if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', error => errors.push(`uncaught: ${error.message}`));
+  return {
+    /** Forgets the errors seen so far that match `pattern`: ones the test caused on purpose. */
+    allow(pattern) {
+      errors = errors.filter(e => !pattern.test(e));
+    },
+    /** Fails with every error seen since the last check, then starts afresh. */
+    assertNone(what) {
+      const seen = errors;
+      errors = [];
+      if (seen.length) throw new Error(`${what}: console errors:\n${seen.join('\n')}`);
+    },
+  };
+}

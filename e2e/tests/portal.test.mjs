@@ -1,13 +1,13 @@
 // The certifier portal in a real browser: sign in, issue from the form, batch-issue a CSV,
 // find and revoke a credential, open its anchor receipt, sign out; another institution's
 // user can neither see nor open it. Screenshots of each page go to e2e/out/portal-*.png.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../lib/server.mjs';
-import { launchBrowser, assertNoSidewaysScroll } from '../lib/browser.mjs';
+import { launchBrowser, assertNoSidewaysScroll, watchConsole } from '../lib/browser.mjs';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
 mkdirSync(out, { recursive: true });
@@ -20,6 +20,7 @@ const OTHER = 'bruno@bank-b.test';
 let server;
 let browser;
 let page;
+let consoleErrors;
 let issuedId;
 let receiptText;
 
@@ -34,9 +35,12 @@ before(async () => {
   });
   browser = await launchBrowser();
   page = await browser.newPage();
+  consoleErrors = watchConsole(page);
   await page.setViewportSize({ width: 1200, height: 900 });
   page.on('dialog', dialog => dialog.accept());
 });
+// No page logs an error to the console but for the refusals a test provokes on purpose.
+afterEach(() => consoleErrors.assertNone('the portal'));
 after(async () => {
   await browser?.close();
   await server?.stop();
@@ -67,6 +71,7 @@ test("an address with no page shows the app's own page; the API still answers in
   const icon = await fetch(`${server.base}/favicon.svg`);
   assert.deepEqual([icon.status, icon.headers.get('content-type')], [200, 'image/svg+xml']);
   await shot('not-found');
+  consoleErrors.allow(/status of 404 .*\/no\/such\/page/);
 });
 
 test('a wrong password is refused with a clear message, and pages need a session', async () => {
@@ -78,6 +83,7 @@ test('a wrong password is refused with a clear message, and pages need a session
   await page.getByTestId('sign-in').click();
   await page.getByTestId('sign-in-error').filter({ hasText: 'INVALID_CREDENTIALS' }).waitFor();
   await shot('sign-in');
+  consoleErrors.allow(/status of 401 .*\/session\)$/);
 });
 
 test('signing in with the keyboard alone leads to the page asked for, then the dashboard', async () => {
@@ -176,37 +182,88 @@ test('a required field left empty is flagged next to the field, and nothing is i
   assert.equal(await page.getByTestId('issued').count(), 0);
 });
 
-test('a CSV of 200 rows is batch-issued with progress to 100%, per-row errors and a result file', async () => {
-  const rows = ['ingredientName,productCode,producer,siteCountry,standard,auditDate,result,auditorName'];
-  for (let i = 1; i <= 200; i++) {
-    // Rows 50 and 150 carry a date the schema refuses.
-    const date = i % 100 === 50 ? '15/09/2026' : '2026-09-15';
-    rows.push(`Olive oil lot ${i},0800123456${String(i).padStart(4, '0')},"Frantoio Esempio, S.r.l.",IT,ISO 22000:2018,${date},certified,Luca Bianchi`);
-  }
-  const csv = join(out, 'batch.csv');
-  writeFileSync(csv, rows.join('\n') + '\n');
+test('a batch is checked whole before anything is issued: a missing column or a bad row refuses it, a clean file of 200 rows is issued', async () => {
   await page.getByRole('link', { name: 'Batch issue' }).click();
   await page.getByLabel('Credential type').selectOption('FoodIngredientCertificate');
-  await page.getByTestId('csv-file').setInputFiles(csv);
-  await page.getByTestId('csv-summary').filter({ hasText: '200 rows' }).waitFor();
-  assert.equal(await page.getByTestId('map-auditDate').inputValue(), 'auditDate');
+  // The template holds the form's labels and the schema's example, and is matched back.
+  const template = decodeURIComponent((await page.getByTestId('batch-template').getAttribute('href')).split(',').slice(1).join(','));
+  const [header] = template.split('\n');
+  assert.match(header, /^Ingredient name,/);
+  assert.match(header, /Person's reference$/);
+  const before = await foodCertificates();
+  const upload = async (name, lines) => {
+    const file = join(out, name);
+    writeFileSync(file, lines.join('\n') + '\n');
+    await page.getByTestId('csv-file').setInputFiles(file);
+    await page.getByTestId('csv-summary').filter({ hasText: `${lines.length - 1} rows` }).waitFor();
+  };
+  // Columns named by their labels (any case and spacing) are matched; the audit date's
+  // column is missing, so the check refuses the batch whole.
+  const row = (i, date) => `Olive oil lot ${i},0800123456${String(i).padStart(4, '0')},"Frantoio Esempio, S.r.l.",IT,ISO 22000:2018,${date},certified,Luca Bianchi,CUST-${i}`;
+  const labels = 'ingredient name,Product code,PRODUCER,siteCountry,Standard,auditDate,result,Auditor name,Person\'s reference';
+  await upload('batch-missing.csv', [labels.replace('auditDate', 'audited'), row(1, '2026-09-15')]);
+  assert.equal(await page.getByTestId('map-ingredientName').inputValue(), 'ingredient name');
+  assert.equal(await page.getByTestId('map-producer').inputValue(), 'PRODUCER');
+  assert.equal(await page.getByTestId('map-auditDate').inputValue(), '');
+  assert.equal(await page.getByTestId('batch-start').isDisabled(), true);
+  await page.getByTestId('batch-check').click();
+  await page.getByTestId('batch-unmapped').filter({ hasText: 'Audit date' }).waitFor();
+  await page.getByTestId('batch-refused').waitFor();
+  assert.equal(await page.getByTestId('batch-start').isDisabled(), true);
+  // Rows 50 and 150 carry a date the schema refuses: refused whole, both rows named.
+  const rows = [labels];
+  for (let i = 1; i <= 200; i++) rows.push(row(i, i % 100 === 50 ? '15/09/2026' : '2026-09-15'));
+  await upload('batch-bad-rows.csv', rows);
+  await page.getByTestId('batch-check').click();
+  const problems = page.getByTestId('batch-problems');
+  await problems.locator('caption').filter({ hasText: '2 of 200 rows have problems' }).waitFor();
+  assert.match(await problems.innerText(), /50\s+Audit date/);
+  assert.match(await problems.innerText(), /150\s+Audit date/);
+  assert.equal(await page.getByTestId('batch-start').isDisabled(), true);
+  await shot('batch-refused');
+  assert.equal(await foodCertificates(), before, 'nothing was issued');
+  // Fixed: it passes, and is issued with progress to 100% and a result file that holds
+  // each credential.
+  rows[50] = row(50, '2026-09-15');
+  rows[150] = row(150, '2026-09-15');
+  await upload('batch.csv', rows);
+  await page.getByTestId('batch-check').click();
+  await page.getByTestId('batch-ready').filter({ hasText: 'All 200 rows are ready' }).waitFor();
   await page.getByTestId('batch-start').click();
   await page.getByTestId('batch-percent').filter({ hasText: '200 of 200 rows — 100%' }).waitFor({ timeout: 120_000 });
-  await page.getByTestId('batch-summary').filter({ hasText: 'Issued 198, failed 2.' }).waitFor();
-  const errors = await page.getByTestId('batch-errors').innerText();
-  assert.match(errors, /50\s+INVALID_ROW/);
-  assert.match(errors, /150\s+INVALID_ROW/);
+  await page.getByTestId('batch-summary').filter({ hasText: 'Issued 200, failed 0.' }).waitFor();
   const result = decodeURIComponent((await page.getByTestId('batch-result').getAttribute('href')).split(',').slice(1).join(','));
-  const lines = result.trim().split('\n');
-  assert.equal(lines.length, 201);
-  assert.equal(lines.filter(l => /,issued,urn:uuid:/.test(l)).length, 198);
+  const issued = result.trim().split('\n').filter(l => /^\d+,issued,urn:uuid:/.test(l));
+  assert.equal(issued.length, 200);
+  assert.match(issued[0], /"\{""@context""/, 'the credential itself is in the file');
+  assert.equal(await foodCertificates(), before + 200);
   await shot('batch');
+});
+
+test('a batch can be offered to the holders\' wallets: a QR code, a link and a transaction code per row', async () => {
+  await page.goto(`${server.base}/portal/batch`);
+  await page.getByLabel('Credential type').selectOption('FoodIngredientCertificate');
+  await page.getByTestId('deliver-offer').check();
+  const lines = ['Ingredient name,Product code,Producer,Site country,Standard,Audit date,Result,Auditor name'];
+  for (let i = 1; i <= 3; i++) lines.push(`Offered oil ${i},0800765432100${i},Frantoio,IT,ISO 22000:2018,2026-09-15,certified,Luca Bianchi`);
+  await page.getByText('…or paste the CSV').click();
+  await page.getByTestId('csv-text').fill(lines.join('\n'));
+  await page.getByTestId('batch-check').click();
+  await page.getByTestId('batch-ready').waitFor();
+  await page.getByTestId('batch-start').click();
+  await page.getByTestId('batch-summary').filter({ hasText: 'Offered 3, failed 0.' }).waitFor();
+  const offers = page.getByTestId('batch-offer');
+  assert.equal(await offers.count(), 3);
+  assert.match(await offers.first().innerText(), /openid-credential-offer:\/\/\?credential_offer_uri=[\s\S]*\d{6}/);
+  // Each QR code loads (an image the session may fetch).
+  await page.waitForFunction(() => [...document.querySelectorAll('img.qr-small')].every(i => i.complete && i.naturalWidth > 0));
+  await shot('batch-offers');
 });
 
 test('a credential is found, revoked with a reason, and its status history and receipt shown', async () => {
   await page.getByRole('link', { name: 'Credentials', exact: true }).click();
   await page.getByTestId('credential-list').waitFor();
-  assert.match(await page.getByTestId('credential-list').locator('caption').innerText(), /of 200$/);
+  assert.match(await page.getByTestId('credential-list').locator('caption').innerText(), /of 202$/);
   await page.getByLabel('Credential id contains').fill(issuedId.slice(-12));
   await page.getByTestId('search').click();
   await page.getByTestId('credential-list').locator('caption').filter({ hasText: '1–1 of 1' }).waitFor();
@@ -219,6 +276,8 @@ test('a credential is found, revoked with a reason, and its status history and r
   await page.getByTestId('credential-status').filter({ hasText: 'revoked (superseded)' }).waitFor();
   await page.getByTestId('history').filter({ hasText: 'credential.revoke' }).waitFor();
   assert.match(await page.getByTestId('history').innerText(), /credential\.issue[\s\S]*credential\.revoke/);
+  // Who, by name: the certifier, not her account's id alone.
+  assert.match(await page.getByTestId('history').innerText(), /Carla Certifier/);
   // The anchor is sealed within a block interval; the page shows it once reloaded.
   await page.waitForFunction(async url => {
     const r = await fetch(url);
@@ -246,15 +305,52 @@ test('a credential is found, revoked with a reason, and its status history and r
   await page.getByTestId('credential-list').locator('caption').filter({ hasText: '1–1 of 1' }).waitFor();
 });
 
+test("the dashboard charts the institution's work by day and by week, bar for bar as the API counts it", async () => {
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  const { body: figures } = await server.api('GET', '/dashboard', undefined, { auth: true });
+  const bars = testid => page.getByTestId(`${testid}-data`).locator('tr').evaluateAll(
+    rows => rows.map(r => [r.dataset.key, Number(r.querySelector('td').textContent)]));
+  const api = (days, measure) => days.map(d => [d.day, d[measure]]);
+  await page.getByTestId('chart-issued').waitFor();
+  const daily = figures.activity.slice(-30);
+  assert.deepEqual(await bars('chart-issued'), api(daily, 'issued'));
+  assert.deepEqual(await bars('chart-status'), api(daily, 'statusChanges'));
+  assert.ok(daily.reduce((n, d) => n + d.issued, 0) >= 202 && daily.reduce((n, d) => n + d.statusChanges, 0) >= 1);
+  // Each day with work is a bar drawn in the SVG.
+  const drawn = await page.getByTestId('chart-issued').locator('svg rect').count();
+  assert.ok(drawn >= daily.filter(d => d.issued > 0).length, `${drawn} rects`);
+  await shot('dashboard');
+  await page.getByTestId('period-week').check();
+  const weeks = [];
+  for (let i = 0; i < figures.activity.length; i += 7) {
+    const week = figures.activity.slice(i, i + 7);
+    weeks.push([week[0].day, week.reduce((n, d) => n + d.issued, 0)]);
+  }
+  await page.getByTestId('chart-issued-data').locator('tr').nth(11).waitFor();
+  assert.deepEqual(await bars('chart-issued'), weeks);
+  await shot('dashboard-weekly');
+});
+
 test('the chain explorer and the audit log show the blocks and the changes', async () => {
   await page.getByRole('link', { name: 'Chain' }).click();
   await page.getByTestId('blocks').waitFor();
-  await page.getByTestId('blocks').getByRole('button').first().click();
+  const newest = page.getByTestId('blocks').getByRole('button').first();
+  const height = Number(await newest.innerText());
+  await newest.click();
   await page.getByTestId('block').waitFor();
   // Who signed the block, and the validators: this node alone, a quorum of one.
   const { body: validators } = await server.api('GET', '/chain/validators');
   const key = validators.validators[0].key;
-  await page.getByTestId('block-signers').filter({ hasText: `Signed by 1: ${key.slice(0, 16)}` }).waitFor();
+  await page.getByTestId('block-signers').filter({ hasText: 'Signed by 1:' }).waitFor();
+  await page.getByTestId('block-signer-list').filter({ hasText: key.slice(0, 16) }).waitFor();
+  // Its transactions by kind, as the block itself holds them.
+  const { body: block } = await server.api('GET', `/chain/blocks/${height}`);
+  const kinds = {};
+  for (const tx of block.transactions) kinds[tx.type] = (kinds[tx.type] ?? 0) + 1;
+  const shown = await page.getByTestId('block-kind-table').locator('tbody tr').evaluateAll(
+    rows => Object.fromEntries(rows.map(r => [r.dataset.key, Number(r.cells[1].textContent)])));
+  assert.deepEqual(shown, kinds);
+  assert.ok(await page.getByTestId('block-kinds').locator('svg rect').count() >= Object.keys(kinds).length);
   await page.getByTestId('validators').filter({ hasText: 'this node' }).waitFor();
   assert.match(await page.getByTestId('validators').innerText(), new RegExp(key.slice(0, 16)));
   await shot('chain');
@@ -272,6 +368,7 @@ test('the chain explorer and the audit log show the blocks and the changes', asy
   assert.match(verdict, /Not valid: .*not in the block/);
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByTestId('audit-log').filter({ hasText: 'credential.revoke' }).waitFor();
+  assert.match(await page.getByTestId('audit-log').innerText(), /Carla Certifier/);
   await shot('audit');
   await signOut();
 });
@@ -321,6 +418,7 @@ test("another institution's user neither sees nor opens the credential", async (
   await page.getByTestId('no-credentials').waitFor();
   await page.goto(`${server.base}/portal/credentials/${encodeURIComponent(issuedId)}`);
   await page.getByTestId('credential-error').filter({ hasText: 'CREDENTIAL_NOT_FOUND' }).waitFor();
+  consoleErrors.allow(/status of 404 .*\/credentials\/urn/);
   assert.equal(await page.getByRole('link', { name: 'Users & keys' }).count(), 0);
   await signOut();
   await page.goto(`${server.base}/`);
@@ -409,6 +507,7 @@ test('an admin defines a credential type from a list of claims, and a certifier 
   // A name that cannot be a type is flagged next to the field.
   await page.getByTestId('define-type-submit').click();
   await page.locator('#type-name-error').filter({ hasText: 'capital letter' }).waitFor();
+  consoleErrors.allow(/status of 422 .*\/credential-types\)$/);
   await page.getByTestId('type-name').fill('OrganicFarmCertificate');
   await page.getByTestId('define-type-submit').click();
   await page.getByTestId('type-defined').filter({ hasText: 'Defined OrganicFarmCertificate (version 1), registered on the chain' }).waitFor();
@@ -451,8 +550,46 @@ test('an admin defines a credential type from a list of claims, and a certifier 
   await page.getByLabel('Credential type').selectOption('OrganicFarmCertificate');
   await page.getByTestId('csv-file').setInputFiles(csv);
   await page.getByTestId('csv-summary').filter({ hasText: '3 rows' }).waitFor();
+  await page.getByTestId('batch-check').click();
+  assert.match(await page.getByTestId('batch-problems').innerText(), /3\s+Certified on/);
+  // The bad row fixed, the batch passes and is issued.
+  await page.getByText('…or paste the CSV').click();
+  await page.getByTestId('csv-text').fill(readFileSync(csv, 'utf8').replace('01/11/2026', '2026-11-03'));
+  await page.getByTestId('batch-check').click();
+  await page.getByTestId('batch-ready').waitFor();
   await page.getByTestId('batch-start').click();
-  await page.getByTestId('batch-summary').filter({ hasText: 'Issued 2, failed 1.' }).waitFor({ timeout: 60_000 });
-  assert.match(await page.getByTestId('batch-errors').innerText(), /3\s+INVALID_ROW/);
+  await page.getByTestId('batch-summary').filter({ hasText: 'Issued 3, failed 0.' }).waitFor({ timeout: 60_000 });
+  await signOut();
+});
+
+test('every page, at 1280 px and at 360 px, fits the screen and logs no error; a screenshot of each', async () => {
+  await signIn(ADMIN);
+  const { body: head } = await server.api('GET', '/chain/head');
+  const pages = [
+    ['dashboard', '/'],
+    ['credentials', '/portal/credentials'],
+    ['credential', `/portal/credentials/${encodeURIComponent(issuedId)}`],
+    ['issue', '/portal/issue?type=FoodIngredientCertificate'],
+    ['batch', '/portal/batch'],
+    ['types', '/portal/types'],
+    ['chain', `/portal/chain?block=${head.height}`],
+    ['audit', '/portal/audit'],
+    ['kyc', '/portal/kyc'],
+    ['privacy', '/portal/privacy'],
+    ['admin', '/portal/admin'],
+    ['verify', '/verify'],
+    ['wallet', '/wallet'],
+  ];
+  for (const width of [1280, 360]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const [name, path] of pages) {
+      await page.goto(`${server.base}${path}`);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await assertNoSidewaysScroll(page, `${name} at ${width} px`);
+      await page.screenshot({ path: join(out, `page-${name}-${width}.png`), fullPage: true });
+    }
+  }
+  await page.setViewportSize({ width: 1200, height: 900 });
   await signOut();
 });

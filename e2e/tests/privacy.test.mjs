@@ -103,6 +103,21 @@ test('the issue form takes the data subject and warns about claims the holder ca
   assert.equal(status, 201, JSON.stringify(body));
 });
 
+test("the credentials page finds the person's credentials by the institution's reference, which stays out of the logs", async () => {
+  await page.getByRole('link', { name: 'Credentials', exact: true }).click();
+  await page.getByTestId('credential-list').waitFor();
+  await page.getByTestId('filter-reference').fill(REFERENCE);
+  await page.getByTestId('search').click();
+  const list = page.getByTestId('credential-list');
+  await list.locator('caption').filter({ hasText: '1–2 of 2' }).waitFor();
+  assert.match(await list.innerText(), new RegExp(credentialId));
+  await shot('search-by-reference');
+  // Another reference finds nothing. (The next test checks the debug logs hold neither.)
+  await page.getByTestId('filter-reference').fill('CUST-00000');
+  await page.getByTestId('search').click();
+  await page.getByTestId('no-credentials').waitFor();
+});
+
 test('nothing personal in clear: not in the SQLite files, the debug logs or the chain', async () => {
   // Once the institution has no anchor waiting, the chain holds everything issued.
   await page.waitForFunction(async url => {

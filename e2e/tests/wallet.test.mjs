@@ -5,14 +5,14 @@
 // a passing result. Also: nothing in clear in localStorage, wrong passphrases, backup and
 // restore in another browser, decline, delete, and an offer read from the camera.
 // Screenshots go to e2e/out/wallet-*.png.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { startServer } from '../lib/server.mjs';
-import { launchBrowser, fillSubject } from '../lib/browser.mjs';
+import { launchBrowser, fillSubject, assertNoSidewaysScroll, watchConsole } from '../lib/browser.mjs';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
 mkdirSync(out, { recursive: true });
@@ -30,6 +30,8 @@ let portalBrowser;
 let holderBrowser;
 let portal;
 let holder;
+let portalConsole;
+let holderConsole;
 
 before(async () => {
   server = await startServer({
@@ -41,6 +43,8 @@ before(async () => {
   holderBrowser = await launchBrowser();
   portal = await portalBrowser.newPage();
   holder = await holderBrowser.newPage();
+  portalConsole = watchConsole(portal);
+  holderConsole = watchConsole(holder);
   for (const page of [portal, holder]) {
     await page.setViewportSize({ width: 1200, height: 900 });
     page.on('dialog', dialog => dialog.accept());
@@ -55,6 +59,12 @@ after(async () => {
   await portalBrowser?.close();
   await holderBrowser?.close();
   await server?.stop();
+});
+
+// Neither the portal nor the wallet logs an error but for refusals a test provokes.
+afterEach(() => {
+  portalConsole.assertNone('the portal');
+  holderConsole.assertNone('the wallet');
 });
 
 const shot = (page, name) => page.screenshot({ path: join(out, `wallet-${name}.png`), fullPage: true });
@@ -106,14 +116,20 @@ test('the holder accepts a portal offer with its transaction code; the credentia
   await shot(portal, 'offer');
 
   await holder.getByTestId('wallet-offer-input').fill(link);
-  await holder.getByTestId('wallet-offer').filter({ hasText: server.base }).waitFor();
+  // The offer says who offers what, in words: the issuer's host and the type's title.
+  const host = new URL(server.base).host;
+  await holder.getByTestId('wallet-offer').filter({ hasText: `${host} offers you a credential: “KYC` }).waitFor();
   await holder.getByTestId('wallet-tx-code').fill(txCode === '000000' ? '111111' : '000000');
   await holder.getByTestId('wallet-accept').click();
   await holder.getByTestId('wallet-accept-error').filter({ hasText: 'invalid_grant' }).waitFor();
+  holderConsole.allow(/status of 400 .*\/token\)$/);
   await holder.getByTestId('wallet-tx-code').fill(txCode);
   await holder.getByTestId('wallet-accept').click();
-  await holder.getByTestId('wallet-received').waitFor();
+  await holder.getByTestId('wallet-received').filter({ hasText: 'Received “KYC' }).waitFor();
   await portal.getByTestId('offer-status').filter({ hasText: 'received by the wallet' }).waitFor();
+  // Anchored with the next block, and the card says so without a reload.
+  const fresh = holder.getByTestId('wallet-credential');
+  await fresh.getByTestId('wallet-anchor').filter({ hasText: /anchored in block \d+/ }).waitFor({ timeout: 30_000 });
 
   // No personal value is stored in clear by the browser.
   const stored = await holder.evaluate(() => localStorage.getItem('certus.wallet'));
@@ -137,6 +153,11 @@ test('the holder accepts a portal offer with its transaction code; the credentia
   assert.equal(document.familyName, 'Rossi-Unique');
   assert.ok(document.cnf.jwk.x, 'the credential is bound to a wallet key');
   await shot(holder, 'list');
+  // On a phone, the card wraps its issuer's DID instead of widening the page.
+  await holder.setViewportSize({ width: 390, height: 800 });
+  await assertNoSidewaysScroll(holder, 'the wallet');
+  await shot(holder, 'phone');
+  await holder.setViewportSize({ width: 1200, height: 900 });
 });
 
 test('a verifier request is answered with only the chosen claims; the verifier sees exactly those and a passing result', async () => {
@@ -156,25 +177,51 @@ test('a verifier request is answered with only the chosen claims; the verifier s
   await consent.waitFor();
   assert.equal(await holder.getByTestId('consent-purpose').innerText(), 'Open an account');
   assert.match(await holder.getByTestId('consent-did').innerText(), /^did:/);
-  // Asked claims are ticked, the others are not; the holder may add or remove.
+  // Every claim that can leave is listed. Asked claims are ticked and marked required,
+  // the others are not ticked; claims signed in clear always leave and say so.
+  const listed = () => holder.getByTestId('consent-claim').evaluateAll(lis =>
+    lis.map(li => [li.dataset.claim, li.dataset.leaves === 'true', li.innerText]));
+  const claims = await listed();
+  const names = claims.map(([name]) => name);
+  for (const name of Object.keys(SUBJECT)) assert.ok(names.includes(name), `${name} is listed: ${names}`);
+  const row = name => claims.find(([n]) => n === name);
+  assert.match(row('givenName')[2], /Given name[\s\S]*Maria[\s\S]*required/);
   assert.ok(await holder.getByTestId('disclose-givenName').isChecked());
   assert.ok(await holder.getByTestId('disclose-nationality').isChecked());
   assert.ok(!(await holder.getByTestId('disclose-familyName').isChecked()));
   assert.ok(!(await holder.getByTestId('disclose-birthDate').isChecked()));
+  const always = claims.filter(([, , text]) => /always shared/.test(text)).map(([name]) => name);
+  assert.ok(always.length > 0, 'a KYC credential signs some claims in clear');
+  // Unticking a required claim is warned about, and nothing can be sent until it is back.
+  await holder.getByTestId('disclose-nationality').uncheck();
+  await holder.getByTestId('consent-warning').filter({ hasText: 'requires Nationality' }).waitFor();
+  assert.equal(await holder.getByTestId('consent-share').isDisabled(), true);
+  await shot(holder, 'consent-warning');
+  await holder.getByTestId('disclose-nationality').check();
+  await holder.getByTestId('consent-warning').waitFor({ state: 'detached' });
+  const leaving = (await listed()).filter(([, leaves]) => leaves).map(([name]) => name).sort();
   await shot(holder, 'consent');
   await holder.getByTestId('consent-share').click();
-  await holder.getByTestId('wallet-answer').filter({ hasText: 'givenName, nationality' }).waitFor();
+  const answer = holder.getByTestId('wallet-answer').filter({ hasText: 'Shared with the verifier: ' });
+  await answer.waitFor();
+  for (const label of ['Given name', 'Nationality', 'Assurance level']) assert.match(await answer.innerText(), new RegExp(label));
+  assert.doesNotMatch(await answer.innerText(), /Family name|Birth date/);
 
+  // The verifier's page follows the request to its end, and receives exactly the claims
+  // the wallet listed as leaving.
   await portal.getByTestId('request-status').filter({ hasText: 'accepted' }).waitFor();
+  await portal.getByTestId('request-heading').filter({ hasText: 'The holder answered' }).waitFor();
+  assert.equal(await portal.getByTestId('request-link').count(), 0);
   const rows = await portal.getByTestId('request-claims').locator('tbody tr').evaluateAll(
-    trs => trs.map(tr => tr.getAttribute('data-testid')));
-  assert.ok(rows.includes('claim-givenName') && rows.includes('claim-nationality'), rows.join());
-  for (const withheld of ['claim-familyName', 'claim-birthDate', 'claim-documentNumber']) {
-    assert.ok(!rows.includes(withheld), `${withheld} was not chosen: ${rows}`);
-  }
-  assert.equal(await portal.getByTestId('claim-givenName').locator('td').nth(1).innerText(), 'Maria');
+    trs => trs.map(tr => tr.getAttribute('data-testid').slice('claim-'.length)));
+  assert.deepEqual(rows.sort(), leaving);
+  for (const withheld of ['familyName', 'birthDate']) assert.ok(!rows.includes(withheld), rows.join());
+  assert.deepEqual(await portal.getByTestId('claim-givenName').locator('td').allInnerTexts(), ['Given name', 'Maria']);
   await portal.getByTestId('verdict').filter({ hasText: 'Verified' }).waitFor();
   await shot(portal, 'verifier-result');
+  // The institution's dashboard counts the checked answer as a verification.
+  const { body: figures } = await server.api('GET', '/dashboard', undefined, { auth: true });
+  assert.equal(figures.activity.reduce((n, day) => n + day.verifications, 0), 1);
 });
 
 test('a holder who declines is reported as such to the verifier', async () => {
@@ -196,6 +243,9 @@ test('a holder who declines is reported as such to the verifier', async () => {
   await holder.getByTestId('consent-decline').click();
   await holder.getByTestId('wallet-answer').filter({ hasText: 'declined' }).waitFor();
   await portal.getByTestId('request-status').filter({ hasText: 'declined' }).waitFor();
+  await portal.getByTestId('request-heading').filter({ hasText: 'The holder declined' }).waitFor();
+  // The link is taken: a reload of the wallet does not open the request again.
+  assert.equal(new URL(holder.url()).search, '');
 });
 
 test('a backup restores in another browser with its passphrase only; a credential can be deleted', async () => {

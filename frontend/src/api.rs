@@ -104,6 +104,16 @@ async fn get<T: DeserializeOwned>(url: &str) -> Result<T> {
     answer(response).await
 }
 
+/// A resource that may be absent: `None` for the API's 204.
+async fn get_optional<T: DeserializeOwned>(url: &str) -> Result<Option<T>> {
+    let response = Request::get(url).send().await.map_err(ApiError::network)?;
+    if response.status() == 204 {
+        Ok(None)
+    } else {
+        answer(response).await.map(Some)
+    }
+}
+
 /// Sends a change with a JSON body (and the CSRF token); the raw answer.
 async fn send_json(builder: RequestBuilder, body: &impl Serialize) -> Result<Response> {
     with_csrf(builder)
@@ -154,8 +164,9 @@ pub fn query(pairs: &[(&str, Option<String>)]) -> String {
     }
 }
 
-pub async fn session() -> Result<SessionInfo> {
-    get("/session").await
+/// Who is signed in with this browser; `None` when no one is.
+pub async fn session() -> Result<Option<SessionInfo>> {
+    get_optional("/session").await
 }
 
 pub async fn sign_in(email: String, password: String) -> Result<SessionInfo> {
@@ -246,8 +257,8 @@ fn decode(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
-pub async fn search(query_string: String) -> Result<CredentialPage> {
-    get(&format!("/credentials{query_string}")).await
+pub async fn search(search: CredentialSearch) -> Result<CredentialPage> {
+    send(Request::post("/credentials/search"), &search).await
 }
 
 pub async fn credential(id: &str) -> Result<CredentialDetail> {
@@ -464,10 +475,7 @@ pub async fn set_settings(choice: SettingsChoice) -> Result<InstitutionSettings>
 
 /// The webhook endpoint; `None` when none is set.
 pub async fn webhook() -> Result<Option<WebhookEndpoint>> {
-    match get("/webhook").await {
-        Err(e) if e.code == "NO_WEBHOOK" => Ok(None),
-        other => other.map(Some),
-    }
+    get_optional("/webhook").await
 }
 
 pub async fn set_webhook(url: String) -> Result<WebhookEndpoint> {

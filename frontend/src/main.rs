@@ -5,6 +5,7 @@
 //! the same origin; the wire types come from `certus-schemas`.
 
 mod api;
+mod charts;
 mod pages;
 mod schema_form;
 mod wallet;
@@ -61,7 +62,7 @@ fn App() -> impl IntoView {
         checked: RwSignal::new(false),
     };
     provide_context(auth);
-    leptos::task::spawn_local(async move { auth.set(api::session().await.ok()) });
+    leptos::task::spawn_local(async move { auth.set(api::session().await.ok().flatten()) });
     view! {
         <Router>
             <a class="skip" href="#content">"Skip to content"</a>

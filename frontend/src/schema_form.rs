@@ -30,6 +30,8 @@ pub struct Field {
     pub required: bool,
     pub personal: bool,
     pub pattern: Option<String>,
+    /// The schema's example value, to show what a patterned value looks like.
+    pub example: Option<String>,
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
 }
@@ -95,6 +97,9 @@ fn unordered_fields(info: &CredentialTypeInfo) -> Vec<Field> {
                 required: required.contains(&name.as_str()),
                 personal: info.personal_claims.contains(name),
                 pattern: p["pattern"].as_str().map(str::to_owned),
+                example: schema["examples"][0][name.as_str()]
+                    .as_str()
+                    .map(str::to_owned),
                 min_length: p["minLength"].as_u64().map(|n| n as usize),
                 max_length: p["maxLength"].as_u64().map(|n| n as usize),
                 name: name.clone(),
@@ -102,6 +107,46 @@ fn unordered_fields(info: &CredentialTypeInfo) -> Vec<Field> {
             }
         })
         .collect()
+}
+
+/// How a credential and its claims are named for people: by its type's schema when this
+/// node's catalog knows the type (by name or `vct`), else from the names themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    title: String,
+    fields: Vec<Field>,
+}
+
+impl Labels {
+    pub fn of(catalog: &[CredentialTypeInfo], types: &[String], vct: Option<&str>) -> Self {
+        let known = catalog
+            .iter()
+            .find(|t| types.contains(&t.type_name) || Some(t.vct.as_str()) == vct);
+        match known {
+            Some(info) => Self {
+                title: info.title.clone(),
+                fields: fields(info),
+            },
+            None => Self {
+                title: humanise(&crate::widgets::display_name(types).unwrap_or_default()),
+                fields: Vec::new(),
+            },
+        }
+    }
+
+    /// The type's title.
+    pub fn title(&self) -> String {
+        self.title.clone()
+    }
+
+    /// A claim's label: its schema title, or its name made readable.
+    pub fn claim(&self, name: &str) -> String {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.label.clone())
+            .unwrap_or_else(|| humanise(name))
+    }
 }
 
 /// "birthDate" as "Birth date".
@@ -166,9 +211,10 @@ pub fn check(field: &Field, value: &str) -> Option<String> {
     }
     if let Some(pattern) = &field.pattern {
         if !js_sys::RegExp::new(pattern, "u").test(value) {
-            return Some(format!(
-                "The value does not match the expected form ({pattern})."
-            ));
+            return Some(match &field.example {
+                Some(example) => format!("Enter it in the expected form, like “{example}”."),
+                None => "This is not in the expected form.".to_owned(),
+            });
         }
     }
     None

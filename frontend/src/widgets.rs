@@ -59,14 +59,47 @@ pub fn OlderPager(before: RwSignal<Option<u64>>, oldest: Option<u64>) -> impl In
     }
 }
 
-/// "2026-11-21T10:00:01Z" as "2026-11-21 10:00:01".
-pub fn short_time(rfc3339: &str) -> String {
-    rfc3339
-        .trim_end_matches('Z')
-        .split('.')
-        .next()
-        .unwrap_or(rfc3339)
-        .replace('T', " ")
+/// Who did something: the person's name or the API key's label, the id they are known
+/// by in the log small beside it (a removed account keeps only its id).
+#[component]
+pub fn Actor(id: String, name: Option<String>) -> impl IntoView {
+    match name {
+        Some(name) => {
+            view! { <span title=id.clone()>{name}</span> " " <code class="error-code">{id}</code> }
+                .into_any()
+        }
+        None => view! { <code>{id}</code> }.into_any(),
+    }
+}
+
+/// A moment (RFC 3339 text) as the reader writes dates and times — their browser's
+/// language and time zone; the text as is when it is not one.
+pub fn local_time(rfc3339: &str) -> String {
+    local_date_time(&serde_json::Value::String(rfc3339.to_owned()))
+        .unwrap_or_else(|| rfc3339.to_owned())
+}
+
+/// A moment given as RFC 3339 text or as seconds since 1970 (a JWT's `iat`, `exp`), in
+/// the browser's language and time zone.
+pub fn local_date_time(value: &serde_json::Value) -> Option<String> {
+    let date = match value {
+        serde_json::Value::String(text) => js_sys::Date::new(&text.as_str().into()),
+        serde_json::Value::Number(n) => js_sys::Date::new(&(n.as_f64()? * 1000.0).into()),
+        _ => return None,
+    };
+    if date.get_time().is_nan() {
+        return None;
+    }
+    let options = js_sys::Object::new();
+    for (key, style) in [("dateStyle", "medium"), ("timeStyle", "short")] {
+        js_sys::Reflect::set(&options, &key.into(), &style.into()).ok()?;
+    }
+    let language = window()
+        .navigator()
+        .language()
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "en".into());
+    date.to_locale_string(&language, &options).as_string()
 }
 
 /// A credential's name for people: its type, or the type a `vct` URL names

@@ -102,6 +102,73 @@ impl HeldCredential {
     }
 }
 
+/// A subject claim that a presentation of a held credential carries, as the holder is
+/// asked to consent to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubjectClaim {
+    pub name: String,
+    pub value: Value,
+    /// Whether the holder may leave it out (an SD-JWT disclosure); the rest always leaves.
+    pub withholdable: bool,
+}
+
+impl HeldCredential {
+    /// Every subject claim a presentation of this credential can carry, named as the
+    /// verifier reads them: for an SD-JWT VC, the claims the issuer signed in clear, which
+    /// always leave, then each top-level disclosure, which the holder may withhold; for
+    /// the other formats, the whole subject but its id, which always leaves.
+    pub fn subject_claims(&self) -> Result<Vec<SubjectClaim>, HolderError> {
+        let always = |claims: Map<String, Value>| {
+            claims.into_iter().map(|(name, value)| SubjectClaim {
+                name,
+                value,
+                withholdable: false,
+            })
+        };
+        if self.format != formats::SD_JWT {
+            let view = self.view()?;
+            let mut subject = view.document["credentialSubject"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            subject.remove("id");
+            return Ok(always(subject).collect());
+        }
+        let token = self
+            .credential
+            .as_str()
+            .ok_or_else(|| error("an SD-JWT credential is a string"))?;
+        let issuer_jwt = token.split('~').next().unwrap_or_default();
+        let Value::Object(payload) = jwt_payload(issuer_jwt)? else {
+            return Err(error("the SD-JWT payload is not an object"));
+        };
+        let top_level: Vec<&str> = payload
+            .get("_sd")
+            .and_then(Value::as_array)
+            .map(|digests| digests.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let signed = sd_jwt_claims(issuer_jwt)?;
+        let mut claims: Vec<SubjectClaim> = always(sd_jwt_subject(&signed)).collect();
+        claims.extend(disclosures(token).into_iter().filter_map(|(text, d)| {
+            let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(text));
+            match d.as_slice() {
+                [_, Value::String(name), value]
+                    if top_level.contains(&digest.as_str())
+                        && !SD_JWT_ENVELOPE_CLAIMS.contains(&name.as_str()) =>
+                {
+                    Some(SubjectClaim {
+                        name: name.clone(),
+                        value: value.clone(),
+                        withholdable: true,
+                    })
+                }
+                _ => None,
+            }
+        }));
+        Ok(claims)
+    }
+}
+
 /// The credential in what someone pasted into a verifier: a compact VC JWT or SD-JWT, a
 /// JSON-LD credential or an `EnvelopedVerifiableCredential`, alone or as an issue answer's
 /// or a verify request's `verifiableCredential` — as the verify endpoint takes it.
@@ -534,6 +601,61 @@ mod tests {
 
     fn jwt(payload: Value) -> String {
         format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(payload.to_string()))
+    }
+
+    #[test]
+    fn the_claims_that_leave_with_a_credential_are_all_listed_and_only_disclosures_may_stay() {
+        let given = disclosure(json!(["salt1", "givenName", "Maria"]));
+        let nested = disclosure(json!(["salt2", "street", "Via Roma 1"]));
+        let status = disclosure(json!(["salt3", "iat", 1]));
+        let payload = json!({
+            "iss": "did:key:z6Mk", "vct": "https://example.test/Qualification", "iat": 1,
+            "cnf": {"jwk": {}}, "awardDate": "2026-06-30", "eqfLevel": 6,
+            "address": {"_sd": [digest(&nested)]},
+            "_sd": [digest(&given), digest(&status)], "_sd_alg": "sha-256",
+        });
+        let held = HeldCredential {
+            id: "1".into(),
+            format: formats::SD_JWT.into(),
+            credential: Value::String(format!("{}~{given}~{nested}~{status}~", jwt(payload))),
+            credential_issuer: "https://example.test".into(),
+            holder: "did:key:z6Mk".into(),
+            received_at: "2026-12-06T00:00:00Z".into(),
+        };
+        let claims = held.subject_claims().expect("claims");
+        let listed: Vec<(&str, bool)> = claims
+            .iter()
+            .map(|c| (c.name.as_str(), c.withholdable))
+            .collect();
+        // Signed in clear: the address (without its withheld street), the award date and
+        // the level always leave; the given name is the holder's choice; nothing about the
+        // token itself is a subject claim, disclosed or not.
+        assert_eq!(
+            listed,
+            [
+                ("address", false),
+                ("awardDate", false),
+                ("eqfLevel", false),
+                ("givenName", true)
+            ]
+        );
+        assert_eq!(claims[3].value, "Maria");
+
+        let ldp = HeldCredential {
+            format: formats::LDP_VC.into(),
+            credential: json!({
+                "@context": [VC_V2_CONTEXT], "type": ["VerifiableCredential"],
+                "credentialSubject": {"id": "did:key:z6Mk", "producer": "Frantoio", "lot": 7},
+            }),
+            ..held
+        };
+        let listed: Vec<(String, bool)> = ldp
+            .subject_claims()
+            .expect("claims")
+            .into_iter()
+            .map(|c| (c.name, c.withholdable))
+            .collect();
+        assert_eq!(listed, [("lot".into(), false), ("producer".into(), false)]);
     }
 
     #[test]

@@ -195,6 +195,11 @@ pub struct CredentialSearch {
     /// A part of the credential's `id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// The institution's own reference for the person the credentials were issued to
+    /// (`options.dataSubject.reference` at issuance), exactly. Only in the body of
+    /// `POST /credentials/search`, so that it stays out of URLs and access logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// A credential type.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub credential_type: Option<String>,
@@ -226,6 +231,9 @@ pub struct CredentialRecord {
     /// An API key's id, or `user:` and a user's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_by: Option<String>,
+    /// Who that is, for people: the person's name or the API key's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_by_name: Option<String>,
     pub status: CredentialState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<StatusReason>,
@@ -251,6 +259,9 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u64>,
     pub actor: String,
+    /// Who the actor is, for people: the person's name or the API key's label.
+    #[serde(rename = "actorName", default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     pub action: String,
     pub subject: String,
     /// RFC 3339, UTC.
@@ -305,6 +316,27 @@ pub struct Dashboard {
     /// Issued credentials per type.
     pub by_type: Vec<TypeCount>,
     pub latest_blocks: Vec<BlockSummary>,
+    /// What happened each day (UTC) of the last [`ACTIVITY_DAYS`], oldest first, today last.
+    #[serde(default)]
+    pub activity: Vec<DayActivity>,
+}
+
+/// How many days the dashboard's activity covers: twelve weeks.
+pub const ACTIVITY_DAYS: u32 = 84;
+
+/// The institution's work on one day (UTC).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DayActivity {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Credentials issued.
+    pub issued: u64,
+    /// Revocations, suspensions and reinstatements.
+    pub status_changes: u64,
+    /// Presentations answering the institution's own presentation requests, checked.
+    pub verifications: u64,
 }
 
 /// A count of credentials of one type.

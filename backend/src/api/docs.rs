@@ -1,7 +1,10 @@
 //! The OpenAPI document and a self-contained page to browse it (no script from a CDN).
 
+use std::sync::LazyLock;
+
 use axum::response::Html;
 use axum::Json;
+use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
@@ -67,6 +70,7 @@ use utoipa::{Modify, OpenApi};
         super::settings::get,
         super::settings::put,
         super::records::search,
+        super::records::search_by_body,
         super::records::detail,
         super::records::audit,
         super::records::dashboard,
@@ -265,9 +269,221 @@ impl Modify for BearerAuth {
     }
 }
 
-/// `GET /api-docs/openapi.json`
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// `GET /api-docs/openapi.json`: the document, with examples.
+pub async fn openapi_json() -> Json<Value> {
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        add_examples(&mut doc);
+        doc
+    });
+    Json(DOCUMENT.clone())
+}
+
+/// Realistic request bodies of the operations people start with, as `(path, method,
+/// example)`. They are sent as they are by the contract test, so each gets an answer the
+/// document lists.
+fn request_examples() -> [(&'static str, &'static str, Value); 6] {
+    let food = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/certus/contexts/food/v1"],
+        "type": ["VerifiableCredential", "FoodIngredientCertificate"],
+        "credentialSubject": {
+            "ingredientName": "Cold-pressed olive oil", "productCode": "08001234567890",
+            "producer": "Frantoio Esempio S.r.l.", "siteCountry": "IT", "standard": "ISO 22000:2018",
+            "auditDate": "2026-09-15", "result": "certified",
+        },
+    });
+    [
+        (
+            "/credentials/issue",
+            "post",
+            json!({"credential": food, "options": {"format": "vc+jwt"}}),
+        ),
+        (
+            "/credentials/offers",
+            "post",
+            json!({
+                "credential": food, "options": {"format": "dc+sd-jwt"}, "txCode": true,
+            }),
+        ),
+        (
+            "/credentials/status",
+            "post",
+            json!({
+                "credentialId": "urn:uuid:5f0c3f2e-8c1d-4a7b-9a4e-2c6d1b0e7f31",
+                "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"},
+                "reason": "superseded",
+            }),
+        ),
+        (
+            "/credentials/search",
+            "post",
+            json!({
+                "reference": "CUST-4711", "status": "active", "limit": 50,
+            }),
+        ),
+        (
+            "/presentation-requests",
+            "post",
+            json!({
+                "credentialType": "KycCredential", "claims": ["givenName", "nationality"],
+                "format": "dc+sd-jwt", "purpose": "Open an account",
+            }),
+        ),
+        (
+            "/credentials/verify",
+            "post",
+            json!({
+                "verifiableCredential": "eyJhbGciOiJFZERTQSIsInR5cCI6InZjK2p3dCJ9.e30.c2lnbmF0dXJl",
+            }),
+        ),
+    ]
+}
+
+/// Puts an example on every JSON answer that has none, built from its schema (an error
+/// body with the code its description names), and on the request bodies of
+/// [`request_examples`].
+fn add_examples(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"].clone();
+    for (path, method, example) in request_examples() {
+        if let Some(media) = doc.pointer_mut(&format!(
+            "/paths/{}/{method}/requestBody/content/application~1json",
+            path.replace('~', "~0").replace('/', "~1")
+        )) {
+            media["example"] = example;
+        }
+    }
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(responses) = operation["responses"].as_object_mut() else {
+            continue;
+        };
+        for response in responses.values_mut() {
+            let description = response["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let Some(media) = response.pointer_mut("/content/application~1json") else {
+                continue;
+            };
+            if media.get("example").is_some() {
+                continue;
+            }
+            let schema = media["schema"].clone();
+            let example = if schema["$ref"] == "#/components/schemas/ErrorBody" {
+                Some(error_example(&description))
+            } else {
+                example_of(&schema, &schemas, 0)
+            };
+            if let Some(example) = example {
+                media["example"] = example;
+            }
+        }
+    }
+}
+
+/// An error body as a response's description names it ("INVALID_QUERY: …").
+fn error_example(description: &str) -> Value {
+    let code = description
+        .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+        .find(|word| word.len() > 2)
+        .unwrap_or("NOT_FOUND");
+    json!({"code": code, "message": description})
+}
+
+/// A value that fits `schema` (references followed through `schemas`), from its own
+/// example where it has one; `None` where none can be made (a pattern to match, or too
+/// deep a nesting).
+fn example_of(schema: &Value, schemas: &Value, depth: usize) -> Option<Value> {
+    if depth > 6 {
+        return None;
+    }
+    if let Some(example) = schema.get("example") {
+        return Some(example.clone());
+    }
+    if let Some(first) = schema["examples"].get(0) {
+        return Some(first.clone());
+    }
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        return example_of(&schemas[name], schemas, depth + 1);
+    }
+    if let Some(value) = schema.get("const") {
+        return Some(value.clone());
+    }
+    if let Some(first) = schema["enum"].get(0) {
+        return Some(first.clone());
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema[key].as_array() {
+            return options
+                .iter()
+                .filter(|o| o["type"] != "null")
+                .find_map(|o| example_of(o, schemas, depth + 1));
+        }
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        let mut merged = Map::new();
+        for part in parts {
+            if let Some(Value::Object(fields)) = example_of(part, schemas, depth + 1) {
+                merged.extend(fields);
+            }
+        }
+        return Some(Value::Object(merged));
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|k| *k != "null"),
+        other => other.as_str(),
+    };
+    match kind {
+        Some("object") | None if schema.get("properties").is_some() => {
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut object = Map::new();
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                match example_of(property, schemas, depth + 1) {
+                    Some(value) => {
+                        object.insert(name.clone(), value);
+                    }
+                    None if required.contains(&name.as_str()) => return None,
+                    None => {}
+                }
+            }
+            Some(Value::Object(object))
+        }
+        Some("object") => Some(json!({})),
+        Some("array") => Some(Value::Array(
+            example_of(&schema["items"], schemas, depth + 1)
+                .into_iter()
+                .collect(),
+        )),
+        Some("string") if schema.get("pattern").is_some() => None,
+        Some("string") => Some(Value::String(
+            match schema["format"].as_str() {
+                Some("date-time") => "2026-12-06T10:30:00Z",
+                Some("date") => "2026-12-06",
+                Some("uri") => "https://certus.example/resource",
+                Some("email") => "carla@food-cert.example",
+                Some("uuid") => "5f0c3f2e-8c1d-4a7b-9a4e-2c6d1b0e7f31",
+                _ => "text",
+            }
+            .to_owned(),
+        )),
+        Some("integer") => Some(json!(schema["minimum"].as_i64().unwrap_or(1))),
+        Some("number") => Some(json!(1.5)),
+        Some("boolean") => Some(json!(true)),
+        _ => None,
+    }
 }
 
 /// `GET /api-docs`: a readable rendering of the OpenAPI document.

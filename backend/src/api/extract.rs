@@ -4,7 +4,9 @@
 use axum::body::Bytes;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Request,
+};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
@@ -137,7 +139,9 @@ impl FromRequestParts<AppState> for Principal {
                 "sign in, or send an API key: Authorization: Bearer <token>",
             ));
         }
-        let CurrentSession(session) = CurrentSession::from_request_parts(parts, state).await?;
+        let CurrentSession(session) =
+            <CurrentSession as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?;
         if session.user.must_change_password {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -180,12 +184,30 @@ impl FromRequestParts<AppState> for CurrentSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = session_cookie(parts).ok_or_else(|| unauthorized("not signed in"))?;
-        let session = state
-            .accounts
-            .by_session(&token)
+        if session_cookie(parts).is_none() {
+            return Err(unauthorized("not signed in"));
+        }
+        <Self as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
             .await?
-            .ok_or_else(|| unauthorized("the session has ended or expired; sign in again"))?;
+            .ok_or_else(|| unauthorized("the session has ended or expired; sign in again"))
+    }
+}
+
+/// `Option<CurrentSession>`: `None` when the request carries no live session (no cookie,
+/// or one whose session has ended). A live session on a change still needs its CSRF token.
+impl OptionalFromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let Some(token) = session_cookie(parts) else {
+            return Ok(None);
+        };
+        let Some(session) = state.accounts.by_session(&token).await? else {
+            return Ok(None);
+        };
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let presented = parts
@@ -201,7 +223,7 @@ impl FromRequestParts<AppState> for CurrentSession {
                 ));
             }
         }
-        Ok(Self(session))
+        Ok(Some(Self(session)))
     }
 }
 

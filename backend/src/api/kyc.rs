@@ -4,6 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use certus_schemas::kyc::{
     RelianceCheck, RelianceEntry, RelianceList, RelianceRegister, RelianceSummary,
@@ -103,24 +104,21 @@ pub async fn check(
         .map_err(ApiError::from)
 }
 
-/// Where the institution is told of status changes of credentials it relies on.
+/// Where the institution is told of status changes of credentials it relies on; 204 when
+/// none is set.
 #[utoipa::path(get, path = "/webhook", tag = "kyc", security(("bearer" = [])),
-    responses((status = 200, body = WebhookEndpoint), (status = 404, description = "None set", body = ErrorBody)))]
+    responses((status = 200, body = WebhookEndpoint), (status = 204, description = "None set")))]
 pub async fn endpoint(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<WebhookEndpoint>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(Scope::Read)?;
-    webhooks::endpoint(&state.kyc, &principal.tenant_id)
-        .await?
-        .map(|url| Json(WebhookEndpoint { url }))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "NO_WEBHOOK",
-                "this institution has no webhook endpoint; an admin sets one with PUT /webhook",
-            )
-        })
+    Ok(
+        match webhooks::endpoint(&state.kyc, &principal.tenant_id).await? {
+            Some(url) => Json(WebhookEndpoint { url }).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
 }
 
 /// Sets the webhook endpoint (admins). Events are Security Event Tokens (RFC 8417) signed

@@ -104,6 +104,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/dashboard", get(records::dashboard))
         .route("/audit", get(records::audit))
         .route("/credentials", get(records::search))
+        .route("/credentials/search", post(records::search_by_body))
         .route("/credentials/{id}", get(records::detail))
         .route("/credentials/issue", post(credentials::issue))
         .route(

@@ -60,16 +60,22 @@ pub async fn sign_in(
         .into_response())
 }
 
-/// The signed-in person, their institution and the CSRF token.
+/// The signed-in person, their institution and the CSRF token; 204 when the request
+/// carries no live session (signed out, ended, or an API key, which has no session). A
+/// page asks this to learn whether anyone is signed in, so being signed out is an answer,
+/// not an error.
 #[utoipa::path(get, path = "/session", tag = "accounts", responses(
     (status = 200, body = SessionInfo),
-    (status = 401, body = ErrorBody, description = "Not signed in"),
+    (status = 204, description = "No one is signed in with this browser"),
 ))]
 pub async fn current(
     State(state): State<AppState>,
-    CurrentSession(session): CurrentSession,
-) -> Result<([(HeaderName, String); 1], Json<SessionInfo>), ApiError> {
-    Ok(([no_store()], Json(session_info(&state, &session).await?)))
+    session: Option<CurrentSession>,
+) -> Result<Response, ApiError> {
+    let Some(CurrentSession(session)) = session else {
+        return Ok((StatusCode::NO_CONTENT, [no_store()]).into_response());
+    };
+    Ok(([no_store()], Json(session_info(&state, &session).await?)).into_response())
 }
 
 /// Signs out: ends the session and clears the cookie.

@@ -1,12 +1,13 @@
 //! The accounts service: what the HTTP layer asks of people, sessions and API keys. Every
 //! change is a unit of work with its audit entry.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use certus_schemas::portal::Role;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use super::accounts::{self, AccountError};
 use super::sessions::{self, Session, SignInError};
@@ -93,6 +94,49 @@ impl Accounts {
     /// An institution.
     pub async fn tenant(&self, id: &str) -> Result<Option<tenants::Model>, DbErr> {
         tenants::Entity::find_by_id(id).one(&self.db).await
+    }
+
+    /// How people read the `actors` of records and the audit log (`user:` and a user's id,
+    /// or an API key's id): the person's name, or the key's label; for those of
+    /// `tenant_id` that still exist.
+    pub async fn actor_names<'a>(
+        &self,
+        tenant_id: &str,
+        actors: impl IntoIterator<Item = &'a str>,
+    ) -> Result<BTreeMap<String, String>, DbErr> {
+        let (people, keys): (Vec<&str>, Vec<&str>) =
+            actors.into_iter().partition(|a| a.starts_with("user:"));
+        let mut names = BTreeMap::new();
+        let people: BTreeSet<&str> = people
+            .iter()
+            .filter_map(|a| a.strip_prefix("user:"))
+            .collect();
+        if !people.is_empty() {
+            for user in users::Entity::find()
+                .filter(users::Column::TenantId.eq(tenant_id))
+                .filter(users::Column::Id.is_in(people))
+                .all(&self.db)
+                .await?
+            {
+                names.insert(format!("user:{}", user.id), user.name);
+            }
+        }
+        let keys: BTreeSet<&str> = keys.into_iter().collect();
+        if !keys.is_empty() {
+            for key in api_keys::Entity::find()
+                .filter(api_keys::Column::TenantId.eq(tenant_id))
+                .filter(api_keys::Column::Id.is_in(keys))
+                .all(&self.db)
+                .await?
+            {
+                let name = match key.label {
+                    Some(label) => format!("API key “{label}”"),
+                    None => "an unlabelled API key".to_owned(),
+                };
+                names.insert(key.id, name);
+            }
+        }
+        Ok(names)
     }
 
     /// The institution's people.

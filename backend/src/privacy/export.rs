@@ -133,6 +133,37 @@ pub async fn search(
     Ok(subjects)
 }
 
+/// The credentials issued with the data of the person `tenant_id` knows by `reference`.
+pub async fn credentials_of(
+    privacy: &Privacy,
+    tenant_id: &str,
+    reference: &str,
+) -> anyhow::Result<Vec<String>> {
+    let hash = privacy.vault.reference_hash(tenant_id, reference).await?;
+    let subjects: Vec<String> = data_subjects::Entity::find()
+        .filter(data_subjects::Column::TenantId.eq(tenant_id))
+        .filter(data_subjects::Column::ReferenceHash.eq(hash))
+        .all(&privacy.db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    if subjects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<String> = personal_records::Entity::find()
+        .filter(personal_records::Column::TenantId.eq(tenant_id))
+        .filter(personal_records::Column::SubjectId.is_in(subjects))
+        .all(&privacy.db)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.credential_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// Everything held about the data subject `id` of `tenant_id`: each record with its
 /// contents while they can still be read, the credentials issued with them, the
 /// erasures, and why and how the data is processed.

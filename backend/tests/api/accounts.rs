@@ -245,6 +245,12 @@ async fn signing_out_and_disabling_end_sessions(db: Db) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = app.call(&first, "GET", "/dashboard", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = app.call(&first, "GET", "/session", None).await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "an ended session is no session: {body}"
+    );
     assert_eq!(
         app.call(&second, "GET", "/dashboard", None).await.0,
         StatusCode::OK
@@ -349,13 +355,49 @@ async fn admins_manage_users_and_cannot_lock_themselves_out(db: Db) {
         list.to_string().find("$argon2").is_none(),
         "no hash leaves the server"
     );
-    // Account changes are audited.
+    // Account changes are audited, and the log names who made them as people read it.
     let (_, audit) = app.call(&admin, "GET", "/audit", None).await;
-    assert!(audit["entries"]
+    let created = audit["entries"]
         .as_array()
         .expect("entries")
         .iter()
-        .any(|e| e["action"] == "user.create"));
+        .find(|e| e["action"] == "user.create")
+        .expect("user.create is audited");
+    assert!(created["actor"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("user:")));
+    assert_eq!(created["actorName"], "Test User");
+
+    // So does a credential's record: an issuing key by its label.
+    let (_, desk) = app
+        .call(
+            &admin,
+            "POST",
+            "/api-keys",
+            Some(json!({"scopes": ["issue", "read"], "label": "issuing desk"})),
+        )
+        .await;
+    let desk = Caller::Key(desk["token"].as_str().expect("token").to_owned());
+    let (status, issued) = app
+        .call(
+            &desk,
+            "POST",
+            "/credentials/issue",
+            Some(json!({"credential": crate::helpers::kyc_credential(None)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let id = issued["verifiableCredential"]["id"].as_str().expect("id");
+    let (_, detail) = app
+        .call(
+            &admin,
+            "GET",
+            &format!("/credentials/{}", id.replace(':', "%3A")),
+            None,
+        )
+        .await;
+    assert_eq!(detail["record"]["issuedByName"], "API key “issuing desk”");
+    assert_eq!(detail["history"][0]["actorName"], "API key “issuing desk”");
 }
 
 async fn admins_create_scoped_api_keys_and_revoke_them(db: Db) {

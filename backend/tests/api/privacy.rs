@@ -90,6 +90,20 @@ async fn search(app: &TestApp, caller: &Caller, query: Value) -> Vec<Value> {
     body["subjects"].as_array().expect("subjects").clone()
 }
 
+/// `POST /credentials/search` as `caller`: the ids of the credentials found.
+async fn credentials_of(app: &TestApp, caller: &Caller, search: Value) -> Vec<String> {
+    let (status, body) = app
+        .call(caller, "POST", "/credentials/search", Some(search))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
 /// Every byte the store holds: the SQLite files, or a `pg_dump` of the database.
 async fn store_bytes(app: &TestApp) -> Vec<u8> {
     match app.postgres_url() {
@@ -187,6 +201,35 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     let subject = subjects[0].clone();
     let subject_id = subject["id"].as_str().expect("id").to_owned();
     assert_eq!(subject["credentials"], json!([kyc_id, qualification_id]));
+    // The portal finds the person's credentials by the same reference, given in a POST
+    // body (never in a URL) by anyone who may read the records.
+    let reader = app.key("default", &[Scope::Read]).await;
+    let mut found = credentials_of(&app, &reader, json!({"reference": " CUST-4711 "})).await;
+    found.sort();
+    let mut both = vec![kyc_id.clone(), qualification_id.clone()];
+    both.sort();
+    assert_eq!(found, both);
+    assert_eq!(
+        credentials_of(
+            &app,
+            &reader,
+            json!({"reference": "CUST-4711", "type": "KycCredential"})
+        )
+        .await,
+        std::slice::from_ref(&kyc_id)
+    );
+    assert!(
+        credentials_of(&app, &reader, json!({"reference": "CUST-4712"}))
+            .await
+            .is_empty()
+    );
+    let (status, body) = app
+        .call(&reader, "GET", "/credentials?reference=CUST-4711", None)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("REFERENCE_IN_URL"))
+    );
     let kinds: Vec<&str> = subject["records"]
         .as_array()
         .expect("records")
@@ -388,6 +431,11 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     assert!(rows
         .iter()
         .all(|r| r.jwe.is_none() && r.erased_at.is_some()));
+    assert!(
+        credentials_of(&app, &dpo, json!({"reference": "CUST-4711"}))
+            .await
+            .is_empty()
+    );
     // Export returns nothing personal; the reference finds no one; the offer is withdrawn.
     let (_, export) = app
         .call(

@@ -4,6 +4,8 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+use certus_credential::time::Clock;
+
 use crate::helpers::{kyc_credential, Caller, Db, TestApp};
 use crate::on_both_databases;
 
@@ -159,6 +161,9 @@ async fn the_dashboard_counts_and_a_credential_shows_its_anchor_and_history(db: 
         json!([{"type": "FoodIngredientCertificate", "count": 1}, {"type": "KycCredential", "count": 1}])
     );
     assert!(figures["latestBlocks"][0]["height"].as_u64() >= Some(1));
+    // Twelve weeks of activity, day by day to today: both issuances and the suspension,
+    // the latter counted once whether it waits for a block or is sealed (below).
+    assert_eq!(activity_totals(&app, &me).await, (2, 1, 0));
     let (_, detail) = app.call(&me, "GET", &path, None).await;
     assert_eq!(detail["record"]["status"], "suspended");
     assert_eq!(detail["anchor"]["chainId"], "test-chain");
@@ -184,6 +189,37 @@ async fn the_dashboard_counts_and_a_credential_shows_its_anchor_and_history(db: 
         (status, body["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("CREDENTIAL_NOT_FOUND"))
     );
+    app.seal().await;
+    assert_eq!(activity_totals(&app, &me).await, (2, 1, 0));
+}
+
+/// The dashboard's activity summed over its days: issued, status changes, verifications.
+/// Checks the days run one by one to today.
+async fn activity_totals(app: &TestApp, me: &Caller) -> (u64, u64, u64) {
+    let (_, figures) = app.call(me, "GET", "/dashboard", None).await;
+    let today = app.clock.now().date_naive();
+    let days = figures["activity"].as_array().expect("activity");
+    assert_eq!(days.len(), 84);
+    let last = days[83]["day"].as_str().expect("day");
+    assert!(
+        [today, today - chrono::Days::new(1)]
+            .iter()
+            .any(|d| d.to_string() == last),
+        "the last day is today: {last}"
+    );
+    for pair in days.windows(2) {
+        let day = |v: &Value| {
+            chrono::NaiveDate::parse_from_str(v["day"].as_str().expect("day"), "%Y-%m-%d")
+                .expect("date")
+        };
+        assert_eq!(day(&pair[1]) - day(&pair[0]), chrono::TimeDelta::days(1));
+    }
+    let sum = |key: &str| {
+        days.iter()
+            .map(|d| d[key].as_u64().expect("count"))
+            .sum::<u64>()
+    };
+    (sum("issued"), sum("statusChanges"), sum("verifications"))
 }
 
 async fn the_explorer_lists_blocks_and_checks_receipts(db: Db) {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::use_auth;
-use crate::widgets::{short_time, ErrorNote, Loading};
+use crate::widgets::{local_time, ErrorNote, Loading};
 
 const ROLES: [Role; 3] = [Role::Admin, Role::Certifier, Role::Auditor];
 const SCOPES: [&str; 6] = ["issue", "verify", "status", "read", "privacy", "types"];
@@ -304,8 +304,8 @@ fn KeyTable(list: Vec<ApiKeyInfo>, revoke: Action<String, api::Result<()>>) -> i
                             <tr>
                                 <td>{k.label.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td>{k.scopes.join(", ")}</td>
-                                <td>{short_time(&k.created_at)}</td>
-                                <td>{k.revoked_at.as_deref().map(|t| format!("revoked {}", short_time(t))).unwrap_or_else(|| "active".into())}</td>
+                                <td>{local_time(&k.created_at)}</td>
+                                <td>{k.revoked_at.as_deref().map(|t| format!("revoked {}", local_time(t))).unwrap_or_else(|| "active".into())}</td>
                                 <td><button class="danger" disabled=revoked on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke"</button></td>
                             </tr>
                         }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::widgets::{short_time, ErrorNote, Loading, OlderPager};
+use crate::widgets::{local_time, Actor, ErrorNote, Loading, OlderPager};
 
 #[component]
 pub fn Audit() -> impl IntoView {
@@ -29,8 +29,8 @@ pub fn Audit() -> impl IntoView {
                                     {page.entries.into_iter().map(|e| view! {
                                         <tr>
                                             <td>{e.position.map(|p| p.to_string()).unwrap_or_else(|| "waiting".into())}</td>
-                                            <td>{short_time(&e.at)}</td>
-                                            <td><code>{e.actor}</code></td>
+                                            <td>{local_time(&e.at)}</td>
+                                            <td><Actor id=e.actor name=e.actor_name/></td>
                                             <td><code>{e.action}</code></td>
                                             <td><code class="wrap">{e.subject}</code></td>
                                         </tr>

@@ -1,6 +1,8 @@
 //! The chain explorer: blocks newest first, one block's transactions, and checking any
 //! anchor receipt against this chain's genesis.
 
+use std::collections::BTreeMap;
+
 use certus_schemas::portal::BlockSummary;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -8,7 +10,8 @@ use serde_json::Value;
 
 use super::credentials::ReceiptVerdict;
 use crate::api;
-use crate::widgets::{short_time, ErrorNote, Loading, OlderPager};
+use crate::charts::{BarChart, Point};
+use crate::widgets::{local_date_time, local_time, ErrorNote, Loading, OlderPager};
 
 #[component]
 pub fn Chain() -> impl IntoView {
@@ -82,7 +85,7 @@ fn Validators() -> impl IntoView {
                         ));
                         view! {
                             <p>{format!("A block is final with the signatures of {quorum} of the {total} validator(s).")}{changed}</p>
-                            <table data-testid="validators">
+                            <div class="scroll"><table data-testid="validators">
                                 <thead><tr><th scope="col">"Member"</th><th scope="col">"Key"</th><th scope="col">"Newest block signed"</th><th scope="col">"Node"</th></tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|v| view! {
@@ -94,7 +97,7 @@ fn Validators() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         }.into_any()
                     }
                 })}
@@ -120,7 +123,7 @@ fn BlockList(
                         view! {
                             <tr>
                                 <td><button class="link" data-testid=format!("block-{height}") on:click=move |_| open.set(Some(height))>{height}</button></td>
-                                <td>{short_time(&b.time)}</td>
+                                <td>{local_time(&b.time)}</td>
                                 <td>{b.tx_count}</td>
                                 <td><code>{b.hash[..16.min(b.hash.len())].to_owned()} "…"</code></td>
                             </tr>
@@ -133,31 +136,103 @@ fn BlockList(
     }
 }
 
+/// A transaction kind as people read it, plural, by its wire `type`.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "credentialAnchor" => "Credentials anchored",
+        "auditCheckpoint" => "Audit checkpoints",
+        "statusListVersion" => "Status list versions",
+        "didOperation" => "DID operations",
+        "trustStatement" => "Trust statements",
+        "schemaRegistration" => "Schemas registered",
+        "erasureReceipt" => "Erasure receipts",
+        "relianceRecord" => "KYC reliances",
+        "nodeAuditCheckpoint" => "Node audit checkpoints",
+        "validatorChange" => "Validator changes",
+        "relianceNotice" => "Reliance notices",
+        other => other,
+    }
+}
+
+/// When a block was sealed, in the reader's words.
+fn sealed_at(block: &Value) -> Option<String> {
+    let ms = block["header"]["timeMs"].as_i64()?;
+    local_date_time(&Value::from(ms as f64 / 1000.0))
+}
+
+/// One block: its transactions counted by kind (a chart and a table), who signed it (by
+/// member name, from the validator set), and each transaction.
 #[component]
 fn BlockView(block: Value) -> impl IntoView {
     let transactions = block["transactions"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let signers: Vec<String> = block["signatures"]
+    let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+    for tx in &transactions {
+        let kind = tx["type"].as_str().unwrap_or("unknown").to_owned();
+        *by_kind.entry(kind).or_default() += 1;
+    }
+    let points: Vec<Point> = by_kind
+        .iter()
+        .map(|(kind, n)| Point {
+            key: kind.clone(),
+            label: kind_label(kind).to_owned(),
+            value: *n,
+        })
+        .collect();
+    let signer_keys: Vec<String> = block["signatures"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|s| s["validator"].as_str().map(short_key))
+        .filter_map(|s| s["validator"].as_str().map(str::to_owned))
         .collect();
+    let validators = LocalResource::new(api::validators);
+    let signers = move || {
+        let set = validators.get().and_then(Result::ok);
+        signer_keys
+            .iter()
+            .map(|key| {
+                let name = set.as_ref().and_then(|set| {
+                    set["validators"]
+                        .as_array()?
+                        .iter()
+                        .find(|v| v["key"].as_str() == Some(key))
+                        .and_then(|v| v["name"].as_str())
+                        .map(str::to_owned)
+                });
+                view! {
+                    <li>{name.map(|n| view! { <strong>{n}</strong> " " })}<code>{short_key(key)}</code></li>
+                }
+            })
+            .collect_view()
+    };
+    let count = transactions.len();
+    let signed = block["signatures"].as_array().map_or(0, Vec::len);
     let text = serde_json::to_string_pretty(&block).unwrap_or_default();
     view! {
         <div data-testid="block">
-            <p>{format!("{} transaction(s)", transactions.len())}</p>
-            <p data-testid="block-signers">"Signed by " {signers.len()} ": "
-                {signers.into_iter().map(|k| view! { <code>{k}</code> " " }).collect_view()}
-            </p>
-            <ol class="transactions">
-                {transactions.into_iter().map(|tx| {
-                    let kind = tx["type"].as_str().or_else(|| tx["kind"].as_str()).unwrap_or("transaction").to_owned();
-                    view! { <li><code>{kind}</code> " " <code class="wrap">{tx.to_string()}</code></li> }
-                }).collect_view()}
-            </ol>
+            <p>{format!("{count} transaction(s), sealed {}", sealed_at(&block).unwrap_or_default())}</p>
+            <p data-testid="block-signers">"Signed by " {signed} ":"</p>
+            <ul class="signers" data-testid="block-signer-list">{signers}</ul>
+            {(!points.is_empty()).then(|| view! {
+                <BarChart title="Transactions by kind".to_owned() points=points.clone() colour=(31, 95, 191) testid="block-kinds"/>
+                <div class="scroll"><table data-testid="block-kind-table">
+                    <thead><tr><th scope="col">"Kind"</th><th scope="col">"Transactions"</th></tr></thead>
+                    <tbody>
+                        {points.into_iter().map(|p| view! { <tr data-key=p.key><td>{p.label}</td><td>{p.value}</td></tr> }).collect_view()}
+                    </tbody>
+                </table></div>
+            })}
+            <details>
+                <summary>"Each transaction"</summary>
+                <ol class="transactions">
+                    {transactions.into_iter().map(|tx| {
+                        let kind = kind_label(tx["type"].as_str().unwrap_or("unknown")).to_owned();
+                        view! { <li><strong>{kind}</strong> " " <code class="wrap">{tx.to_string()}</code></li> }
+                    }).collect_view()}
+                </ol>
+            </details>
             <details><summary>"The block as JSON"</summary><pre>{text}</pre></details>
         </div>
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use certus_schemas::portal::{
-    AuditEntry, CredentialDetail as Detail, CredentialRecord, CredentialState,
+    AuditEntry, CredentialDetail as Detail, CredentialRecord, CredentialSearch, CredentialState,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::api;
 use crate::use_auth;
-use crate::widgets::{short_time, Download, ErrorNote, Loading, StatusActions, StatusBadge};
+use crate::widgets::{local_time, Actor, Download, ErrorNote, Loading, StatusActions, StatusBadge};
 
 const PAGE: u64 = 50;
 
@@ -21,6 +21,7 @@ const PAGE: u64 = 50;
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Filters {
     q: String,
+    reference: String,
     credential_type: String,
     status: String,
     from: String,
@@ -29,17 +30,20 @@ struct Filters {
 }
 
 impl Filters {
-    fn query(&self) -> String {
-        let day = |d: &str| (!d.is_empty()).then(|| format!("{d}T00:00:00Z"));
-        api::query(&[
-            ("q", Some(self.q.clone())),
-            ("type", Some(self.credential_type.clone())),
-            ("status", Some(self.status.clone())),
-            ("issuedFrom", day(&self.from)),
-            ("issuedUntil", day(&self.until)),
-            ("limit", Some(PAGE.to_string())),
-            ("offset", Some(self.offset.to_string())),
-        ])
+    /// The search, sent in a POST body so that a person's reference stays out of URLs.
+    fn search(&self) -> CredentialSearch {
+        let given = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let day = |d: &str| given(d).map(|d| format!("{d}T00:00:00Z"));
+        CredentialSearch {
+            q: given(&self.q),
+            reference: given(&self.reference),
+            credential_type: given(&self.credential_type),
+            status: serde_json::from_value(Value::String(self.status.clone())).ok(),
+            issued_from: day(&self.from),
+            issued_until: day(&self.until),
+            limit: Some(PAGE),
+            offset: Some(self.offset),
+        }
     }
 }
 
@@ -62,8 +66,8 @@ pub fn Credentials() -> impl IntoView {
     let draft = RwSignal::new(Filters::default());
     let filters = RwSignal::new(Filters::default());
     let page = LocalResource::new(move || {
-        let query = filters.with(Filters::query);
-        async move { api::search(query).await }
+        let search = filters.with(Filters::search);
+        async move { api::search(search).await }
     });
     let types = LocalResource::new(api::credential_types);
     let selected = RwSignal::new(BTreeSet::<String>::new());
@@ -92,6 +96,7 @@ pub fn Credentials() -> impl IntoView {
             filters.set(Filters { offset: 0, ..draft.get_untracked() });
         }>
             {text_input("q", "Credential id contains", "search", |f| f.q.clone(), |f, v| f.q = v)}
+            {text_input("reference", "Person's reference", "search", |f| f.reference.clone(), |f, v| f.reference = v)}
             <div class="field">
                 <label for="filter-type">"Type"</label>
                 <select id="filter-type" data-testid="filter-type"
@@ -146,6 +151,9 @@ pub fn Credentials() -> impl IntoView {
                                         let label = format!("Select {id}");
                                         let href = detail_href(&record.id);
                                         let kind = type_of(&record);
+                                        let kind = types.get().and_then(Result::ok).unwrap_or_default()
+                                            .into_iter().find(|t| t.type_name == kind)
+                                            .map_or(kind, |t| t.title);
                                         view! {
                                             <tr data-testid="credential-row">
                                                 <td><input type="checkbox" aria-label=label data-testid="select-row"
@@ -157,7 +165,7 @@ pub fn Credentials() -> impl IntoView {
                                                 <td><A href=href><code>{record.id.clone()}</code></A></td>
                                                 <td>{kind}</td>
                                                 <td>{record.format.clone()}</td>
-                                                <td>{short_time(&record.issued_at)}</td>
+                                                <td>{local_time(&record.issued_at)}</td>
                                                 <td><StatusBadge state=record.status/></td>
                                             </tr>
                                         }
@@ -212,7 +220,7 @@ fn DetailView(detail: Detail, refresh: Callback<()>) -> impl IntoView {
             <dt>"Type"</dt><dd>{type_of(&record)}</dd>
             <dt>"Issuer"</dt><dd><code class="wrap">{record.issuer.clone()}</code></dd>
             <dt>"Format"</dt><dd>{record.format.clone()}</dd>
-            <dt>"Issued"</dt><dd>{short_time(&record.issued_at)} {record.issued_by.clone().map(|b| format!(" by {b}"))}</dd>
+            <dt>"Issued"</dt><dd>{local_time(&record.issued_at)} {record.issued_by.clone().map(|id| view! { " by " <Actor id name=record.issued_by_name.clone()/> })}</dd>
             <dt>"Status"</dt><dd data-testid="credential-status"><StatusBadge state=record.status/>
                 {record.status_reason.map(|r| format!(" ({})", serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))}</dd>
             <dt>"Commitment"</dt><dd><code class="wrap">{record.commitment.clone()}</code></dd>
@@ -229,7 +237,7 @@ fn DetailView(detail: Detail, refresh: Callback<()>) -> impl IntoView {
                 Some(anchor) => view! {
                     <p data-testid="anchor">"Sealed in block "
                         <A href=format!("/portal/chain?block={}", anchor.height)>{anchor.height}</A>
-                        " of chain " <code>{anchor.chain_id}</code> " at " {short_time(&anchor.time)} "."</p>
+                        " of chain " <code>{anchor.chain_id}</code> " at " {local_time(&anchor.time)} "."</p>
                 }.into_any(),
                 None => view! { <p data-testid="anchor-pending">"Waiting for the next block (sealed within a second)."</p> }.into_any(),
             }}
@@ -252,9 +260,9 @@ pub fn History(entries: Vec<AuditEntry>) -> impl IntoView {
                 <tbody>
                     {entries.into_iter().map(|e| view! {
                         <tr data-testid="history-entry">
-                            <td>{short_time(&e.at)}</td>
+                            <td>{local_time(&e.at)}</td>
                             <td><code>{e.action}</code></td>
-                            <td><code>{e.actor}</code></td>
+                            <td><Actor id=e.actor name=e.actor_name/></td>
                             <td>{e.position.map(|p| p.to_string()).unwrap_or_else(|| "waiting for a block".into())}</td>
                         </tr>
                     }).collect_view()}
@@ -306,7 +314,7 @@ pub fn ReceiptVerdict(result: certus_schemas::portal::ReceiptCheck) -> impl Into
         (true, Some(anchor)) => view! {
             <p class="ok" data-testid="receipt-valid">{format!(
                 "Valid: anchored in block {} ({}) of chain {} at {}.",
-                anchor.height, &anchor.block[..16.min(anchor.block.len())], anchor.chain_id, short_time(&anchor.time)
+                anchor.height, &anchor.block[..16.min(anchor.block.len())], anchor.chain_id, local_time(&anchor.time)
             )}</p>
         }.into_any(),
         _ => view! {

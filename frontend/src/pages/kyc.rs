@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::use_auth;
-use crate::widgets::{short_time, ErrorNote, Loading};
+use crate::widgets::{local_time, ErrorNote, Loading};
 
 #[component]
 pub fn Kyc() -> impl IntoView {
@@ -164,7 +164,7 @@ fn RelianceRow(entry: RelianceEntry) -> impl IntoView {
     let record = entry.record;
     view! {
         <tr data-testid="kyc-reliance">
-            <td>{short_time(&record.relied_at)}</td>
+            <td>{local_time(&record.relied_at)}</td>
             <td><code class="wrap">{record.kyc_issuer}</code></td>
             <td>{record.assurance_level.as_str()}</td>
             <td>{record.check_date.unwrap_or_default()}</td>
@@ -261,7 +261,7 @@ fn Webhook() -> impl IntoView {
                         <table data-testid="kyc-deliveries">
                             <thead><tr><th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"State"</th><th scope="col">"Attempts"</th><th scope="col">"Last error"</th></tr></thead>
                             <tbody>{d.deliveries.into_iter().map(|d| view! {
-                                <tr><td>{short_time(&d.created_at)}</td><td>{d.event}</td><td>{d.state}</td><td>{d.attempts}</td><td>{d.last_error.unwrap_or_default()}</td></tr>
+                                <tr><td>{local_time(&d.created_at)}</td><td>{d.event}</td><td>{d.state}</td><td>{d.attempts}</td><td>{d.last_error.unwrap_or_default()}</td></tr>
                             }).collect_view()}</tbody>
                         </table>
                     }.into_any(),

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::widgets::ErrorNote;
+use crate::widgets::{local_time, ErrorNote};
 
 /// How often an open page asks whether the holder has taken a pending offer or answered a
 /// pending request.
@@ -59,7 +59,7 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
                 <p>"Transaction code: " <strong data-testid="offer-tx-code-value">{code}</strong>
                 " — give it to the holder by another channel (phone, letter); it is not shown again."</p>
             })}
-            <p class="hint">{format!("The offer expires at {}.", created.expires_at)}</p>
+            <p class="hint">{format!("The offer expires at {}.", local_time(&created.expires_at))}</p>
             <p aria-live="polite" data-testid="offer-status">
                 {move || status.get().map(|s| match s {
                     Ok(info) => match info.status {

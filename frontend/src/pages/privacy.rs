@@ -9,7 +9,7 @@ use certus_schemas::privacy::{
 use leptos::prelude::*;
 
 use crate::api;
-use crate::widgets::{short_time, ErrorNote, Loading};
+use crate::widgets::{local_time, ErrorNote, Loading};
 
 #[component]
 pub fn Privacy() -> impl IntoView {
@@ -89,10 +89,10 @@ fn Subject(subject: DataSubjectInfo) -> impl IntoView {
             <p>
                 {move || shown.with(|s| format!(
                     "Known since {}. {} credential(s) issued with their data. ",
-                    short_time(&s.created_at),
+                    local_time(&s.created_at),
                     s.credentials.len()
                 ))}
-                {move || erased().map(|at| view! { <span class="badge revoked" data-testid="subject-erased">{format!("erased {}", short_time(&at))}</span> })}
+                {move || erased().map(|at| view! { <span class="badge revoked" data-testid="subject-erased">{format!("erased {}", local_time(&at))}</span> })}
             </p>
             <div class="scroll">
                 <table data-testid="subject-records">
@@ -102,9 +102,9 @@ fn Subject(subject: DataSubjectInfo) -> impl IntoView {
                             <tr>
                                 <td>{r.kind.as_str()}</td>
                                 <td>{r.credential_type.unwrap_or_default()} " " <code class="wrap">{r.credential_id.unwrap_or_default()}</code></td>
-                                <td>{short_time(&r.created_at)}</td>
-                                <td>{r.retain_until.as_deref().map(short_time).unwrap_or_default()}</td>
-                                <td>{r.erased_at.as_deref().map(short_time).unwrap_or_default()}</td>
+                                <td>{local_time(&r.created_at)}</td>
+                                <td>{r.retain_until.as_deref().map(local_time).unwrap_or_default()}</td>
+                                <td>{r.erased_at.as_deref().map(local_time).unwrap_or_default()}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

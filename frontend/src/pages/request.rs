@@ -16,8 +16,8 @@ use super::issue::TypePicker;
 use super::offer::{poll_while, web_wallet_link};
 use super::verify::VerificationView;
 use crate::api;
-use crate::schema_form::fields;
-use crate::widgets::{display_name, ErrorNote, Loading};
+use crate::schema_form::{fields, Labels};
+use crate::widgets::{local_time, ErrorNote, Loading};
 
 const FORMATS: [(&str, &str); 3] = [
     (
@@ -137,29 +137,55 @@ fn Requested(created: PresentationRequestCreated) -> impl IntoView {
             .is_none_or(|i| i.as_ref().is_ok_and(|i| i.status == RequestStatus::Pending))
     };
     poll_while(waiting, move || info.refetch());
+    let status = move || {
+        info.get()
+            .and_then(Result::ok)
+            .map_or(RequestStatus::Pending, |i| i.status)
+    };
+    let open = move || status() == RequestStatus::Pending;
+    // Fetched once for the page, to name the claims of the answer.
+    let catalog = LocalResource::new(api::credential_types);
+    let catalog = Signal::derive(move || catalog.get().and_then(Result::ok).unwrap_or_default());
     view! {
         <section class="result" aria-labelledby="requested-title" data-testid="requested">
-            <h2 id="requested-title">"Waiting for the holder"</h2>
+            <h2 id="requested-title" data-testid="request-heading">{move || headline(status())}</h2>
             {(!created.warnings.is_empty()).then(|| view! {
                 <ul class="warnings" data-testid="request-warnings">
                     {created.warnings.iter().map(|w| view! { <li>{w.message.clone()}</li> }).collect_view()}
                 </ul>
             })}
-            <img class="qr" src=created.qr_code.clone() alt="QR code of the presentation request" width="240" height="240"/>
-            <p><code class="wrap" data-testid="request-link">{created.authorization_request.clone()}</code></p>
-            <p><A href=web_wallet_link(&created.authorization_request) attr:data-testid="request-web-wallet">"Open it in this node's web wallet"</A></p>
-            <p class="hint">{format!("The request expires at {}.", created.expires_at)}</p>
+            // The way in for the holder, while the request is open.
+            <Show when=open>
+                <img class="qr" src=created.qr_code.clone() alt="QR code of the presentation request" width="240" height="240"/>
+                <p><code class="wrap" data-testid="request-link">{created.authorization_request.clone()}</code></p>
+                <p><A href=web_wallet_link(&created.authorization_request) attr:data-testid="request-web-wallet">"Open it in this node's web wallet"</A></p>
+                <p class="hint">{format!("The request expires at {}.", local_time(&created.expires_at))}</p>
+            </Show>
             {move || info.get().map(|r| match r {
-                Ok(info) => view! { <Answer info/> }.into_any(),
+                Ok(info) => view! { <Answer info catalog/> }.into_any(),
                 Err(error) => view! { <ErrorNote error testid="request-status-error"/> }.into_any(),
             })}
         </section>
     }
 }
 
+/// Where a request stands, as the verifier's page heads it.
+fn headline(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Pending => "Waiting for the holder",
+        RequestStatus::Accepted => "The holder answered",
+        RequestStatus::Rejected => "The holder's answer did not meet the request",
+        RequestStatus::Declined => "The holder declined",
+        RequestStatus::Expired => "The request expired unanswered",
+    }
+}
+
 /// The state of a request and, once answered, what was disclosed and checked.
 #[component]
-fn Answer(info: PresentationRequestInfo) -> impl IntoView {
+fn Answer(
+    info: PresentationRequestInfo,
+    catalog: Signal<Vec<CredentialTypeInfo>>,
+) -> impl IntoView {
     let status = format!("{:?}", info.status).to_lowercase();
     let outcome = info.outcome;
     view! {
@@ -168,20 +194,37 @@ fn Answer(info: PresentationRequestInfo) -> impl IntoView {
             {outcome.problem.map(|p| view! {
                 <p class="error" role="alert" data-testid="request-problem"><strong>{p.code}</strong> " — " {p.message}</p>
             })}
-            {outcome.credentials.into_iter().map(|c| view! {
-                <div class="card" data-testid="request-credential">
-                    <h3>{display_name(&c.types).unwrap_or_default()}</h3>
-                    <p class="hint">{format!("{} from {}", c.format, c.issuer.clone().unwrap_or_default())}</p>
-                    <table data-testid="request-claims">
-                        <thead><tr><th>"Claim"</th><th>"Value"</th></tr></thead>
-                        <tbody>
-                            {c.claims.into_iter().map(|(name, value)| view! {
-                                <tr data-testid=format!("claim-{name}")><td>{name.clone()}</td><td>{value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                    <VerificationView result=c.verification/>
-                </div>
+            {outcome.credentials.into_iter().map(|c| {
+                let labels = {
+                    let types = c.types.clone();
+                    move || Labels::of(&catalog.get(), &types, None)
+                };
+                let title = {
+                    let labels = labels.clone();
+                    move || labels().title()
+                };
+                view! {
+                    <div class="card" data-testid="request-credential">
+                        <h3>{title}</h3>
+                        <p class="hint">{format!("{}, issued by ", c.format)}<code class="wrap">{c.issuer.clone().unwrap_or_default()}</code></p>
+                        <table data-testid="request-claims">
+                            <thead><tr><th>"Claim"</th><th>"Value"</th></tr></thead>
+                            <tbody>
+                                {c.claims.into_iter().map(|(name, value)| {
+                                    let labels = labels.clone();
+                                    let label = {
+                                        let name = name.clone();
+                                        move || labels().claim(&name)
+                                    };
+                                    view! {
+                                        <tr data-testid=format!("claim-{name}")><td>{label}</td><td>{value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())}</td></tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <VerificationView result=c.verification/>
+                    </div>
+                }
             }).collect_view()}
             {outcome.reliances.into_iter().map(|r| view! {
                 <p class="ok" data-testid="request-reliance">

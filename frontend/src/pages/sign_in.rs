@@ -81,7 +81,7 @@ pub fn ChangePassword() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(session)) = change.value().get() {
-            auth.set(Some(session));
+            auth.set(session);
         }
     });
     view! {

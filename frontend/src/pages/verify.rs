@@ -4,15 +4,15 @@
 //! for one (OpenID4VP).
 
 use certus_schemas::holder::{read_pasted, sd_jwt_subject, View};
-use certus_schemas::wire::{CredentialTypeInfo, Outcome, VerificationResult};
+use certus_schemas::wire::{Outcome, VerificationResult};
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
 use super::request::RequestBuilder;
 use crate::api;
-use crate::schema_form::{fields, humanise};
+use crate::schema_form::Labels;
 use crate::use_auth;
-use crate::widgets::{display_name, ErrorNote};
+use crate::widgets::{local_date_time, ErrorNote};
 
 #[component]
 pub fn Verify() -> impl IntoView {
@@ -106,7 +106,7 @@ fn Shown(view: View) -> impl IntoView {
         names
             .iter()
             .find_map(|n| document.get(*n).filter(|v| !v.is_null()))
-            .and_then(local_date)
+            .and_then(local_date_time)
     };
     let (from, until) = if w3c {
         (
@@ -116,37 +116,16 @@ fn Shown(view: View) -> impl IntoView {
     } else {
         (date(&["nbf", "iat"]), date(&["exp"]))
     };
-    let type_name = display_name(&view.types).unwrap_or_default();
-    let types = LocalResource::new(api::credential_types);
-    let wanted = type_name.clone();
-    let info = move || {
-        types
-            .get()
-            .and_then(Result::ok)
-            .and_then(|list: Vec<CredentialTypeInfo>| {
-                list.into_iter()
-                    .find(|t| t.type_name == wanted || Some(&t.vct) == view.vct.as_ref())
-            })
+    let catalog = LocalResource::new(api::credential_types);
+    let labels = move || {
+        let catalog = catalog.get().and_then(Result::ok).unwrap_or_default();
+        Labels::of(&catalog, &view.types, view.vct.as_deref())
     };
     let title = {
-        let info = info.clone();
-        let type_name = type_name.clone();
-        move || {
-            info()
-                .map(|t| t.title)
-                .unwrap_or_else(|| humanise(&type_name))
-        }
+        let labels = labels.clone();
+        move || labels().title()
     };
-    let label = move |name: &str| {
-        info()
-            .and_then(|t| {
-                fields(&t)
-                    .into_iter()
-                    .find(|f| f.name == name)
-                    .map(|f| f.label)
-            })
-            .unwrap_or_else(|| humanise(name))
-    };
+    let label = move |name: &str| labels().claim(name);
     view! {
         <dl class="summary" data-testid="credential-summary">
             <dt>"Type"</dt><dd data-testid="summary-type">{title}</dd>
@@ -166,18 +145,4 @@ fn Shown(view: View) -> impl IntoView {
             </tbody>
         </table>
     }
-}
-
-/// A date-time (RFC 3339 text, or seconds since 1970) in the browser's locale.
-fn local_date(value: &Value) -> Option<String> {
-    let date = match value {
-        Value::String(text) => js_sys::Date::new(&text.as_str().into()),
-        Value::Number(n) => js_sys::Date::new(&(n.as_f64()? * 1000.0).into()),
-        _ => return None,
-    };
-    if date.get_time().is_nan() {
-        return None;
-    }
-    date.to_locale_string("default", &js_sys::Object::new().into())
-        .as_string()
 }

@@ -4,9 +4,8 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use certus_schemas::dcql::formats;
-use certus_schemas::holder::{disclosures, HeldCredential, HolderError};
-use certus_schemas::wire::{Outcome, VerificationResult};
+use certus_schemas::holder::{HeldCredential, HolderError, SubjectClaim};
+use certus_schemas::wire::{CredentialTypeInfo, Outcome, VerificationResult};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -15,7 +14,9 @@ use super::protocol::{self, Choice, Offer, VerifierRequest};
 use super::vault::{self, Sealed, Vault, MIN_PASSPHRASE};
 use super::{scan, WebWallet};
 use crate::api;
-use crate::widgets::{display_name, short_time, Download};
+use crate::pages::offer::poll_while;
+use crate::schema_form::Labels;
+use crate::widgets::{local_time, Download};
 
 thread_local! {
     /// The key of the open wallet; gone when the page is locked or closed.
@@ -262,6 +263,14 @@ fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(link) = incoming.get() {
             incoming.set(None);
+            // Taken: a reload must not open the (one-time) link again.
+            if let Ok(history) = window().history() {
+                let _ = history.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some("/wallet"),
+                );
+            }
             route(link);
         }
     });
@@ -316,11 +325,12 @@ fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
             let held = protocol::redeem(&mut wallet, &offer, Some(tx.trim())).await?;
-            let id = wallet.add(held)?;
+            let title = offer.credential_name();
+            wallet.add(held)?;
             open.save(wallet).await?;
             link.set(String::new());
             tx_code.set(String::new());
-            Ok::<_, HolderError>(id)
+            Ok::<_, HolderError>(title)
         }
     });
     let pending = accept.pending();
@@ -335,10 +345,9 @@ fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
             {move || offer.get().flatten().map(|o| match o {
                 Ok(o) => {
                     let needs = o.needs_tx_code;
-                    let issuer = o.credential_issuer.clone();
                     view! {
                         <div class="offer" data-testid="wallet-offer">
-                            <p>{format!("{issuer} offers you a credential ({}).", o.configuration)}</p>
+                            <p>{o.summary()}</p>
                             <Show when=move || needs>
                                 <div class="field">
                                     <label for="tx-code">"Transaction code (sent to you separately)"</label>
@@ -356,12 +365,16 @@ fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
                 Err(error) => view! { <Problem error testid="wallet-offer-error"/> }.into_any(),
             })}
             {move || accept.value().get().map(|r| match r {
-                Ok(id) => view! { <p class="ok" role="status" data-testid="wallet-received">{format!("Received and kept as credential {id}.")}</p> }.into_any(),
+                Ok(title) => view! { <p class="ok" role="status" data-testid="wallet-received">{format!("Received “{title}”: it is under Your credentials below.")}</p> }.into_any(),
                 Err(error) => view! { <Problem error testid="wallet-accept-error"/> }.into_any(),
             })}
         </section>
     }
 }
+
+/// How many times a card asks again for the anchor of a credential not yet anchored:
+/// [`crate::pages::offer::POLL`] apart, about two minutes, many blocks of a chain that runs.
+const ANCHOR_POLLS: u32 = 80;
 
 /// A credential's current status and anchor, as this node's verifier sees it.
 fn status_of(result: &VerificationResult) -> (&'static str, String) {
@@ -381,10 +394,10 @@ fn status_of(result: &VerificationResult) -> (&'static str, String) {
                 "anchored in block {} of {} at {}",
                 a.height,
                 a.chain_id,
-                short_time(&a.time)
+                local_time(&a.time)
             )
         })
-        .unwrap_or_else(|| "not anchored on this node's chain".into());
+        .unwrap_or_else(|| "not anchored on this node's chain (yet)".into());
     (state, anchor)
 }
 
@@ -401,6 +414,9 @@ fn Credentials(open: Open) -> impl IntoView {
         let id = id.clone();
         async move { open.change(move |w| Ok(w.delete(&id))).await }
     });
+    // This node's catalog, to name the credentials it knows.
+    let catalog = LocalResource::new(api::credential_types);
+    let catalog = Signal::derive(move || catalog.get().and_then(Result::ok).unwrap_or_default());
     view! {
         <section aria-labelledby="held-title">
             <h2 id="held-title">"Your credentials"</h2>
@@ -411,7 +427,7 @@ fn Credentials(open: Open) -> impl IntoView {
                 <ul class="held">
                     <For each=move || open.wallet.with(|w| w.as_ref().map(|w| w.credentials.clone()).unwrap_or_default())
                         key=|held| held.id.clone()
-                        children=move |held| view! { <HeldCard held delete/> }/>
+                        children=move |held| view! { <HeldCard held delete catalog/> }/>
                 </ul>
             </Show>
         </section>
@@ -422,13 +438,18 @@ fn Credentials(open: Open) -> impl IntoView {
 fn HeldCard(
     held: HeldCredential,
     delete: Action<String, Result<bool, HolderError>>,
+    catalog: Signal<Vec<CredentialTypeInfo>>,
 ) -> impl IntoView {
     let view_of = held.view();
-    let title = view_of
+    let named = view_of
         .as_ref()
         .ok()
-        .and_then(|v| display_name(&v.types))
-        .unwrap_or_else(|| held.format.clone());
+        .map(|v| (v.types.clone(), v.vct.clone()));
+    let format = held.format.clone();
+    let title = move || match &named {
+        Some((types, vct)) => Labels::of(&catalog.get(), types, vct.as_deref()).title(),
+        None => format.clone(),
+    };
     let issuer = view_of
         .as_ref()
         .ok()
@@ -440,12 +461,22 @@ fn HeldCard(
         let text = text.clone();
         async move { api::verify(text).await }
     });
+    // A fresh credential is anchored with the next block: ask again until it is.
+    let polls = std::cell::Cell::new(0);
+    let unanchored = move || {
+        polls.set(polls.get() + 1);
+        polls.get() <= ANCHOR_POLLS
+            && status
+                .get_untracked()
+                .is_some_and(|r| r.is_ok_and(|r| r.anchor.is_none()))
+    };
+    poll_while(unanchored, move || status.refetch());
     let id = held.id.clone();
     let shown = RwSignal::new(false);
     view! {
         <li class="card" data-testid="wallet-credential" data-id=held.id.clone()>
             <h3>{title}</h3>
-            <p class="hint">{format!("{} · issued by {issuer} · received {}", held.format, short_time(&held.received_at))}</p>
+            <p class="hint">{format!("{} · issued by {issuer} · received {}", held.format, local_time(&held.received_at))}</p>
             <p aria-live="polite">
                 {move || status.get().map(|r| match r {
                     Ok(result) => {
@@ -491,14 +522,45 @@ struct Row {
     query_id: String,
     credential_id: String,
     format: String,
-    /// The SD-JWT claims the holder may disclose or withhold, with their values.
-    disclosable: Vec<(String, String)>,
-    /// The claims the verifier asked for (ticked at first).
-    asked: Vec<String>,
+    issuer: Option<String>,
+    types: Vec<String>,
+    vct: Option<String>,
+    /// Every subject claim the presentation can carry.
+    claims: Vec<SubjectClaim>,
+    /// The claims the verifier requires.
+    required: Vec<String>,
 }
 
-/// Who asks, what for, under which policy; what each answering credential would disclose,
-/// with a choice per SD-JWT claim.
+impl Row {
+    /// The claims that leave with `chosen` withholdable ones.
+    fn leaving<'r>(&'r self, chosen: &BTreeSet<(String, String)>) -> Vec<&'r str> {
+        self.claims
+            .iter()
+            .filter(|c| {
+                !c.withholdable || chosen.contains(&(self.query_id.clone(), c.name.clone()))
+            })
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    /// The required claims the holder has unticked: without them the answer fails.
+    fn missing<'r>(&'r self, chosen: &BTreeSet<(String, String)>) -> Vec<&'r str> {
+        let leaving = self.leaving(chosen);
+        self.required
+            .iter()
+            .map(String::as_str)
+            .filter(|name| self.claims.iter().any(|c| c.name == *name) && !leaving.contains(name))
+            .collect()
+    }
+
+    fn labels(&self, catalog: &[CredentialTypeInfo]) -> Labels {
+        Labels::of(catalog, &self.types, self.vct.as_deref())
+    }
+}
+
+/// Who asks, what for, under which policy; every claim each answering credential would
+/// carry — those that always leave with it, and a choice for each the holder may withhold,
+/// the verifier's required ones marked. An answer without a required claim is not sent.
 #[component]
 fn Consent(
     open: Open,
@@ -506,39 +568,47 @@ fn Consent(
     done: Callback<Result<String, HolderError>>,
 ) -> impl IntoView {
     let wallet = open.wallet.get_untracked().unwrap_or_default();
-    let plan = wallet.plan(&request.query);
-    let rows: Vec<Row> = match &plan {
-        Ok(answers) => answers
+    let plan = wallet.plan(&request.query).and_then(|answers| {
+        answers
             .iter()
             .map(|(query_id, held, claims)| {
-                let disclosable = held
-                    .credential
-                    .as_str()
-                    .filter(|_| held.format == formats::SD_JWT)
-                    .map(disclosures)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|(_, d)| match d.as_slice() {
-                        [_, Value::String(name), value] => Some((name.clone(), shown_value(value))),
-                        _ => None,
-                    })
-                    .collect();
-                Row {
+                let view = held.view()?;
+                Ok(Row {
                     query_id: (*query_id).to_owned(),
                     credential_id: held.id.clone(),
                     format: held.format.clone(),
-                    disclosable,
-                    asked: protocol::asked_names(claims),
-                }
+                    issuer: view.issuer,
+                    types: view.types,
+                    vct: view.vct,
+                    claims: held.subject_claims()?,
+                    required: protocol::asked_names(claims),
+                })
             })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+            .collect::<Result<Vec<Row>, HolderError>>()
+    });
+    let rows = plan.clone().unwrap_or_default();
     let chosen = RwSignal::new(
         rows.iter()
-            .flat_map(|r| r.asked.iter().map(|n| (r.query_id.clone(), n.clone())))
+            .flat_map(|r| r.required.iter().map(|n| (r.query_id.clone(), n.clone())))
             .collect::<BTreeSet<(String, String)>>(),
     );
+    let catalog = LocalResource::new(api::credential_types);
+    let catalog = move || catalog.get().and_then(Result::ok).unwrap_or_default();
+    let missing_rows = rows.clone();
+    let missing = Memo::new(move |_| {
+        let catalog = catalog();
+        chosen.with(|chosen| {
+            missing_rows
+                .iter()
+                .flat_map(|row| {
+                    let labels = row.labels(&catalog);
+                    row.missing(chosen)
+                        .into_iter()
+                        .map(move |name| labels.claim(name))
+                })
+                .collect::<Vec<String>>()
+        })
+    });
     // Asked by a KYC policy; the holder opts in (unticked until they tick it).
     let asks_notifications = request.terms.asks_status_notifications();
     let notify = RwSignal::new(false);
@@ -546,31 +616,39 @@ fn Consent(
     let rows_for_share = rows.clone();
     let share = Action::new_local(move |_: &()| {
         let request = answer_request.clone();
-        let choices: Vec<Choice> = rows_for_share
-            .iter()
-            .map(
-                |Row {
-                     query_id: q,
-                     credential_id: c,
-                     ..
-                 }| Choice {
-                    query_id: q.clone(),
-                    credential_id: c.clone(),
-                    names: chosen.with_untracked(|s| {
-                        s.iter()
-                            .filter(|(sq, _)| sq == q)
-                            .map(|(_, n)| n.clone())
-                            .collect()
-                    }),
-                },
-            )
-            .collect();
+        let catalog = catalog();
+        let (choices, shared): (Vec<Choice>, Vec<String>) = chosen.with_untracked(|chosen| {
+            let choices = rows_for_share
+                .iter()
+                .map(|row| Choice {
+                    query_id: row.query_id.clone(),
+                    credential_id: row.credential_id.clone(),
+                    names: row
+                        .claims
+                        .iter()
+                        .filter(|c| {
+                            c.withholdable && row.leaving(chosen).contains(&c.name.as_str())
+                        })
+                        .map(|c| c.name.clone())
+                        .collect(),
+                })
+                .collect();
+            let shared = rows_for_share
+                .iter()
+                .flat_map(|row| {
+                    let labels = row.labels(&catalog);
+                    row.leaving(chosen)
+                        .into_iter()
+                        .map(move |name| labels.claim(name))
+                })
+                .collect();
+            (choices, shared)
+        });
         async move {
             let wallet = open
                 .wallet
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
-            let shared: Vec<String> = choices.iter().flat_map(|c| c.names.clone()).collect();
             protocol::respond(&wallet, &request, &choices, notify.get_untracked()).await?;
             Ok(format!(
                 "Shared with the verifier: {}.",
@@ -619,41 +697,13 @@ fn Consent(
             <h2 id="consent-title">"A verifier asks for your credentials"</h2>
             <dl>
                 <dt>"Who asks"</dt><dd data-testid="consent-verifier">{who}</dd>
-                <dt>"Identified as"</dt><dd><code data-testid="consent-did">{request.verifier_did.clone()}</code>" (its signature on the request was checked)"</dd>
+                <dt>"Identified as"</dt><dd><code class="wrap" data-testid="consent-did">{request.verifier_did.clone()}</code>" (its signature on the request was checked)"</dd>
                 <dt>"What for"</dt><dd data-testid="consent-purpose">{request.terms.purpose.clone()}</dd>
                 <dt>"Under which policy"</dt><dd data-testid="consent-policy">{policy}</dd>
             </dl>
             {match plan {
                 Err(error) => view! { <Problem error testid="consent-unanswerable"/> }.into_any(),
-                Ok(_) => view! {
-                    {rows.into_iter().map(|Row { query_id, credential_id, format, disclosable, asked }| {
-                        let whole = format != formats::SD_JWT;
-                        view! {
-                            <fieldset data-testid="consent-credential">
-                                <legend>{format!("Credential {credential_id} ({format}) for “{query_id}”")}</legend>
-                                {whole.then(|| view! { <p class="hint">"This format cannot disclose selectively: the verifier sees the whole credential."</p> })}
-                                {(!whole).then(|| disclosable.into_iter().map(|(name, value)| {
-                                    let key = (query_id.clone(), name.clone());
-                                    let is_asked = asked.contains(&name);
-                                    let (check_key, toggle_key) = (key.clone(), key.clone());
-                                    let (id, label_for) = (format!("disclose-{query_id}-{name}"), format!("disclose-{query_id}-{name}"));
-                                    view! {
-                                        <label for=label_for>
-                                            <input type="checkbox" id=id data-testid=format!("disclose-{name}")
-                                                prop:checked=move || chosen.with(|s| s.contains(&check_key))
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    chosen.update(|s| { if on { s.insert(toggle_key.clone()); } else { s.remove(&toggle_key); } });
-                                                }/>
-                                            {format!("{name}: {value}")}
-                                            <span class="hint">{if is_asked { " — asked for" } else { " — not asked for" }}</span>
-                                        </label>
-                                    }
-                                }).collect_view())}
-                            </fieldset>
-                        }
-                    }).collect_view()}
-                }.into_any(),
+                Ok(rows) => rows.into_iter().map(|row| view! { <ConsentCredential row chosen catalog=Signal::derive(catalog)/> }).collect_view().into_any(),
             }}
             {asks_notifications.then(|| view! {
                 <label for="consent-notify" class="notify">
@@ -664,10 +714,103 @@ fn Consent(
                     <span class="hint">" — optional; without it the verifier learns only when you present again"</span>
                 </label>
             })}
+            {move || (!missing.with(Vec::is_empty)).then(|| view! {
+                <p class="warning" role="alert" data-testid="consent-warning">
+                    {format!("The verifier requires {}. Without it your answer cannot satisfy the request: tick it again to share, or decline.", missing.get().join(", "))}
+                </p>
+            })}
             <div class="buttons">
-                <button data-testid="consent-share" disabled=move || !can_share || pending.get() on:click=move |_| { share.dispatch(()); }>"Share"</button>
+                <button data-testid="consent-share"
+                    disabled=move || !can_share || pending.get() || !missing.with(Vec::is_empty)
+                    on:click=move |_| { share.dispatch(()); }>"Share"</button>
                 <button data-testid="consent-decline" disabled=move || pending.get() on:click=move |_| { decline.dispatch(()); }>"Decline"</button>
             </div>
         </section>
+    }
+}
+
+/// One answering credential on the consent screen: each claim it would carry, with its
+/// value; a checkbox for those the holder may withhold.
+#[component]
+fn ConsentCredential(
+    row: Row,
+    chosen: RwSignal<BTreeSet<(String, String)>>,
+    catalog: Signal<Vec<CredentialTypeInfo>>,
+) -> impl IntoView {
+    let labels = {
+        let row = row.clone();
+        move || row.labels(&catalog.get())
+    };
+    let title = {
+        let labels = labels.clone();
+        move || labels().title()
+    };
+    let whole = row.claims.iter().all(|c| !c.withholdable);
+    let Row {
+        query_id,
+        format,
+        issuer,
+        claims,
+        required,
+        ..
+    } = row;
+    view! {
+        <fieldset data-testid="consent-credential">
+            <legend>{title}</legend>
+            <p class="hint">{format!("{format}, issued by ")}<code class="wrap">{issuer.unwrap_or_default()}</code></p>
+            {whole.then(|| view! { <p class="hint">"This format cannot disclose selectively: the verifier sees every claim below."</p> })}
+            <ul class="leaving">
+                {claims.into_iter().map(|claim| {
+                    let labels = labels.clone();
+                    let name = claim.name.clone();
+                    let label = move || labels().claim(&name);
+                    let value = shown_value(&claim.value);
+                    let is_required = required.contains(&claim.name);
+                    let key = (query_id.clone(), claim.name.clone());
+                    let leaves = {
+                        let key = key.clone();
+                        move || !claim.withholdable || chosen.with(|s| s.contains(&key))
+                    };
+                    let leaves_attr = leaves.clone();
+                    let tag = if is_required {
+                        view! { <span class="tag required">"required"</span> }.into_any()
+                    } else if claim.withholdable {
+                        view! { <span class="hint">"optional"</span> }.into_any()
+                    } else {
+                        view! { <span class="hint">"always shared"</span> }.into_any()
+                    };
+                    let id = format!("disclose-{query_id}-{}", claim.name);
+                    view! {
+                        <li data-testid="consent-claim" data-claim=claim.name.clone()
+                            data-leaves=move || leaves_attr().to_string()>
+                            {if claim.withholdable {
+                                let toggle = key.clone();
+                                view! {
+                                    <input type="checkbox" id=id.clone() data-testid=format!("disclose-{}", claim.name)
+                                        prop:checked=leaves
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            chosen.update(|s| { if on { s.insert(toggle.clone()); } else { s.remove(&toggle); } });
+                                        }/>
+                                    <label for=id>
+                                        <span class="claim-label">{label}</span>
+                                        <span class="claim-value">{value}</span>
+                                    </label>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <span class="fixed" aria-hidden="true">"•"</span>
+                                    <span>
+                                        <span class="claim-label">{label}</span>
+                                        <span class="claim-value">{value}</span>
+                                    </span>
+                                }.into_any()
+                            }}
+                            " " {tag}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </fieldset>
     }
 }

@@ -82,9 +82,47 @@ pub struct Offer {
     pub code: String,
     /// True when the issuer sent a transaction code by another channel.
     pub needs_tx_code: bool,
+    /// The issuer's metadata (OpenID4VCI §12.2).
+    pub metadata: Value,
 }
 
-/// Reads an offer link (`openid-credential-offer://…`, or this page's `?credential_offer_uri=`).
+impl Offer {
+    /// A `display` list's first name (OpenID4VCI §12.2.4).
+    fn display_name(value: &Value) -> Option<String> {
+        value["display"]
+            .as_array()
+            .and_then(|d| d.first())
+            .and_then(|d| d["name"].as_str())
+            .map(str::to_owned)
+    }
+
+    /// The offered credential's name, from the issuer's metadata.
+    pub fn credential_name(&self) -> String {
+        let configuration =
+            &self.metadata["credential_configurations_supported"][&self.configuration];
+        Self::display_name(&configuration["credential_metadata"])
+            .or_else(|| Self::display_name(configuration))
+            .unwrap_or_else(|| self.configuration.clone())
+    }
+
+    /// What the offer is, for the holder: the issuer's name and where it is, and the
+    /// credential's name.
+    pub fn summary(&self) -> String {
+        let host = self
+            .credential_issuer
+            .split_once("://")
+            .map_or(self.credential_issuer.as_str(), |(_, rest)| rest);
+        let issuer = Self::display_name(&self.metadata)
+            .map_or_else(|| host.to_owned(), |name| format!("{name} at {host}"));
+        format!(
+            "{issuer} offers you a credential: “{}”.",
+            self.credential_name()
+        )
+    }
+}
+
+/// Reads an offer link (`openid-credential-offer://…`, or this page's `?credential_offer_uri=`)
+/// and its issuer's metadata.
 pub async fn offer(link: &str) -> Result<Offer, HolderError> {
     let offer: Value = match (
         link_parameter(link, "credential_offer"),
@@ -92,7 +130,19 @@ pub async fn offer(link: &str) -> Result<Offer, HolderError> {
     ) {
         (Some(offer), _) => serde_json::from_str(&offer)
             .map_err(|_| err("the link's credential_offer is not JSON"))?,
-        (None, Some(uri)) => call(Request::get(&uri).build(), "fetching the offer").await?,
+        (None, Some(uri)) => {
+            let response = Request::get(&uri).send().await.map_err(|e| {
+                err(format!(
+                    "fetching the offer: the server could not be reached ({e})"
+                ))
+            })?;
+            if response.status() == 404 {
+                return Err(err(
+                    "this offer is no longer available: it was accepted already, or it expired. Ask the issuer for a new one.",
+                ));
+            }
+            json_of(response, "fetching the offer").await?
+        }
         _ => {
             return Err(err(
                 "not a credential offer link: it has no credential_offer_uri",
@@ -100,14 +150,24 @@ pub async fn offer(link: &str) -> Result<Offer, HolderError> {
         }
     };
     let grant = &offer["grants"][PRE_AUTHORIZED_GRANT];
+    let credential_issuer = text(&offer, "credential_issuer", "the offer")?.to_owned();
+    let metadata = call(
+        Request::get(&format!(
+            "{credential_issuer}/.well-known/openid-credential-issuer"
+        ))
+        .build(),
+        "fetching the issuer's metadata",
+    )
+    .await?;
     Ok(Offer {
-        credential_issuer: text(&offer, "credential_issuer", "the offer")?.to_owned(),
+        credential_issuer,
         configuration: offer["credential_configuration_ids"][0]
             .as_str()
             .ok_or_else(|| err("the offer names no credential configuration"))?
             .to_owned(),
         code: text(grant, "pre-authorized_code", "the offer's grant")?.to_owned(),
         needs_tx_code: grant.get("tx_code").is_some(),
+        metadata,
     })
 }
 
@@ -123,11 +183,7 @@ pub async fn redeem(
         ));
     }
     let issuer = offer.credential_issuer.as_str();
-    let metadata = call(
-        Request::get(&format!("{issuer}/.well-known/openid-credential-issuer")).build(),
-        "fetching the issuer's metadata",
-    )
-    .await?;
+    let metadata = &offer.metadata;
     let server = call(
         Request::get(&format!("{issuer}/.well-known/oauth-authorization-server")).build(),
         "fetching the authorization server's metadata",
@@ -152,7 +208,7 @@ pub async fn redeem(
     )
     .await?;
     let access_token = text(&token, "access_token", "the token answer")?;
-    let nonce_endpoint = text(&metadata, "nonce_endpoint", "the issuer")?;
+    let nonce_endpoint = text(metadata, "nonce_endpoint", "the issuer")?;
     let nonce = call(Request::post(nonce_endpoint).build(), "fetching a nonce").await?;
     let key = wallet.key_for(issuer)?;
     let proof = key.sign(
@@ -161,7 +217,7 @@ pub async fn redeem(
     )?;
     let body =
         json!({"credential_configuration_id": offer.configuration, "proofs": {"jwt": [proof]}});
-    let credential_endpoint = text(&metadata, "credential_endpoint", "the issuer")?;
+    let credential_endpoint = text(metadata, "credential_endpoint", "the issuer")?;
     let answer = call(
         Request::post(credential_endpoint)
             .header("Authorization", &format!("Bearer {access_token}"))
@@ -332,7 +388,6 @@ pub struct Choice {
     pub names: Vec<String>,
 }
 
-/// Answers `request` with the chosen presentations; the verifier's reply.
 /// Answers `request` with the chosen disclosures; `allow_notifications` lets the verifier
 /// keep the credential's status entries and be told of its suspension or revocation.
 pub async fn respond(
