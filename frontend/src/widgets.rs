@@ -59,6 +59,25 @@ pub fn OlderPager(before: RwSignal<Option<u64>>, oldest: Option<u64>) -> impl In
     }
 }
 
+/// One radio button of a group (`name`) that sets `chosen` to `value`; `id` is also its
+/// test id.
+pub fn radio<T: Copy + PartialEq + Send + Sync + 'static>(
+    chosen: RwSignal<T>,
+    value: T,
+    name: &'static str,
+    id: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <label for=id>
+            <input type="radio" name=name id=id data-testid=id
+                prop:checked=move || chosen.get() == value
+                on:change=move |_| chosen.set(value)/>
+            {label}
+        </label>
+    }
+}
+
 /// Who did something: the person's name or the API key's label, the id they are known
 /// by in the log small beside it (a removed account keeps only its id).
 #[component]

@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use super::issue::{FormatPicker, TypePicker};
 use crate::api;
 use crate::schema_form::{check_all, credential, fields, subject, Field};
-use crate::widgets::{Download, ErrorNote, Loading};
+use crate::widgets::{radio, Download, ErrorNote, Loading};
 
 /// Issuances in flight at once.
 const CONCURRENCY: usize = 6;
@@ -389,18 +389,9 @@ fn BatchForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
             <FormatPicker format/>
             <fieldset class="formats">
                 <legend>"Deliver each credential"</legend>
-                <label for="deliver-file">
-                    <input type="radio" name="delivery" id="deliver-file" data-testid="deliver-file"
-                        prop:checked=move || delivery.get() == Delivery::File
-                        on:change=move |_| delivery.set(Delivery::File)/>
-                    "in the result file, to send on"
-                </label>
-                <label for="deliver-offer">
-                    <input type="radio" name="delivery" id="deliver-offer" data-testid="deliver-offer"
-                        prop:checked=move || delivery.get() == Delivery::Offer
-                        on:change=move |_| delivery.set(Delivery::Offer)/>
-                    "as an offer to the holder's wallet: a link and a QR code per row, with a transaction code"
-                </label>
+                {radio(delivery, Delivery::File, "delivery", "deliver-file", "in the result file, to send on")}
+                {radio(delivery, Delivery::Offer, "delivery", "deliver-offer",
+                    "as an offer to the holder's wallet: a link and a QR code per row, with a transaction code")}
             </fieldset>
             <div class="field">
                 <label for="csv-file">"CSV file (first line: column names)"</label>

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 
 use crate::api;
 use crate::charts::{BarChart, Point};
-use crate::widgets::{local_time, ErrorNote, Loading};
+use crate::widgets::{local_time, radio, ErrorNote, Loading};
 
 /// Days shown by day.
 const DAILY: usize = 30;
@@ -73,23 +73,13 @@ type Series = (
 #[component]
 fn Activity(activity: Vec<DayActivity>) -> impl IntoView {
     let period = RwSignal::new(Period::Day);
-    let choice = move |value: Period, id: &'static str, label: &'static str| {
-        view! {
-            <label for=id>
-                <input type="radio" name="period" id=id data-testid=id
-                    prop:checked=move || period.get() == value
-                    on:change=move |_| period.set(value)/>
-                {label}
-            </label>
-        }
-    };
     view! {
         <section aria-labelledby="activity-title">
             <h2 id="activity-title">"Activity"</h2>
             <fieldset class="formats inline">
                 <legend class="visually-hidden">"Group by"</legend>
-                {choice(Period::Day, "period-day", "Last 30 days, by day")}
-                {choice(Period::Week, "period-week", "Last 12 weeks, by week")}
+                {radio(period, Period::Day, "period", "period-day", "Last 30 days, by day")}
+                {radio(period, Period::Week, "period", "period-week", "Last 12 weeks, by week")}
             </fieldset>
             {move || {
                 let period = period.get();
