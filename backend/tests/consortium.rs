@@ -28,15 +28,21 @@ use serde_json::json;
 
 const MEMBERS: usize = 4;
 
+/// Where the members' peer ports come from: below Linux's ephemeral range (32768–60999).
+/// A port in that range that is free now can be taken, before a node binds it, by any
+/// outgoing connection of a test running alongside (a database client, an HTTP request);
+/// a node then fails to bind its listener (it happened once in a full run).
+const PEER_PORTS: std::ops::Range<u16> = 20_000..32_700;
+
 /// A base port with `MEMBERS + 1` free ports from it, for the members' peer listeners
-/// (and one that joins later).
+/// (and one that joins later); each test process starts its search elsewhere.
 fn free_ports() -> u16 {
-    let start = 20_000 + (std::process::id() % 20_000) as u16;
-    (start..60_000)
-        .step_by(MEMBERS + 1)
-        .find(|base| {
-            (0..=MEMBERS as u16).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
-        })
+    let width = MEMBERS as u16 + 1;
+    let slots = (PEER_PORTS.end - PEER_PORTS.start) / width;
+    let first = (std::process::id() % u32::from(slots)) as u16;
+    (0..slots)
+        .map(|k| PEER_PORTS.start + (first + k) % slots * width)
+        .find(|base| (0..width).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
         .expect("free ports")
 }
 
