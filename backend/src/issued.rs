@@ -388,57 +388,49 @@ async fn activity(
         )),
         _ => Expr::cust(format!("substr({column}, 1, 10)")),
     };
-    let issued: Vec<(String, i64)> = issued_credentials::Entity::find()
-        .select_only()
-        .column_as(day_of("issued_at"), "day")
-        .column_as(issued_credentials::Column::Id.count(), "n")
-        .filter(issued_credentials::Column::TenantId.eq(tenant_id))
-        .filter(issued_credentials::Column::IssuedAt.gte(start))
-        .group_by(Expr::cust("day"))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let verified: Vec<(String, i64)> = presentation_requests::Entity::find()
-        .select_only()
-        .column_as(day_of("answered_at"), "day")
-        .column_as(presentation_requests::Column::Id.count(), "n")
-        .filter(presentation_requests::Column::TenantId.eq(tenant_id))
-        .filter(presentation_requests::Column::AnsweredAt.gte(start))
-        .filter(presentation_requests::Column::Status.is_in(["accepted", "rejected"]))
-        .group_by(Expr::cust("day"))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let issued: Vec<(String, i64)> = counted_by(
+        db,
+        issued_credentials::Entity::find()
+            .filter(issued_credentials::Column::TenantId.eq(tenant_id))
+            .filter(issued_credentials::Column::IssuedAt.gte(start)),
+        day_of("issued_at"),
+    )
+    .await?;
+    let verified: Vec<(String, i64)> = counted_by(
+        db,
+        presentation_requests::Entity::find()
+            .filter(presentation_requests::Column::TenantId.eq(tenant_id))
+            .filter(presentation_requests::Column::AnsweredAt.gte(start))
+            .filter(presentation_requests::Column::Status.is_in(["accepted", "rejected"])),
+        day_of("answered_at"),
+    )
+    .await?;
     // Status changes, sealed or waiting for the next block, by day number since 1970.
     let status_actions = [
         "credential.revoke",
         "credential.suspend",
         "credential.reinstate",
     ];
-    let day_number = Expr::cust(format!("at_ms / {MS_PER_DAY}"));
-    let mut changes: Vec<(i64, i64)> = audit_log::Entity::find()
-        .select_only()
-        .column_as(day_number.clone(), "d")
-        .column_as(audit_log::Column::Position.count(), "n")
-        .filter(audit_log::Column::TenantId.eq(tenant_id))
-        .filter(audit_log::Column::Action.is_in(status_actions))
-        .filter(audit_log::Column::AtMs.gte(start.timestamp_millis()))
-        .group_by(Expr::cust("d"))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let day_number = || Expr::cust(format!("at_ms / {MS_PER_DAY}"));
+    let mut changes: Vec<(i64, i64)> = counted_by(
+        db,
+        audit_log::Entity::find()
+            .filter(audit_log::Column::TenantId.eq(tenant_id))
+            .filter(audit_log::Column::Action.is_in(status_actions))
+            .filter(audit_log::Column::AtMs.gte(start.timestamp_millis())),
+        day_number(),
+    )
+    .await?;
     changes.extend(
-        audit_outbox::Entity::find()
-            .select_only()
-            .column_as(day_number, "d")
-            .column_as(audit_outbox::Column::Id.count(), "n")
-            .filter(audit_outbox::Column::TenantId.eq(tenant_id))
-            .filter(audit_outbox::Column::Action.is_in(status_actions))
-            .filter(audit_outbox::Column::AtMs.gte(start.timestamp_millis()))
-            .group_by(Expr::cust("d"))
-            .into_tuple::<(i64, i64)>()
-            .all(db)
-            .await?,
+        counted_by::<_, i64>(
+            db,
+            audit_outbox::Entity::find()
+                .filter(audit_outbox::Column::TenantId.eq(tenant_id))
+                .filter(audit_outbox::Column::Action.is_in(status_actions))
+                .filter(audit_outbox::Column::AtMs.gte(start.timestamp_millis())),
+            day_number(),
+        )
+        .await?,
     );
     let mut days: BTreeMap<String, DayActivity> = (0..ACTIVITY_DAYS)
         .map(|i| {
@@ -471,6 +463,22 @@ async fn activity(
         }
     }
     Ok(days.into_values().collect())
+}
+
+/// The rows `query` selects, counted per value of `bucket`.
+async fn counted_by<E: EntityTrait, K: sea_orm::TryGetable>(
+    db: &DatabaseConnection,
+    query: sea_orm::Select<E>,
+    bucket: impl sea_orm::ColumnAsExpr,
+) -> Result<Vec<(K, i64)>, DbErr> {
+    query
+        .select_only()
+        .column_as(bucket, "bucket")
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(Expr::cust("bucket"))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 const MS_PER_DAY: i64 = 86_400_000;

@@ -109,6 +109,14 @@ fn unordered_fields(info: &CredentialTypeInfo) -> Vec<Field> {
         .collect()
 }
 
+/// A type's title from the catalog; its name when the catalog does not know it.
+pub fn type_title(catalog: &[CredentialTypeInfo], type_name: &str) -> String {
+    catalog
+        .iter()
+        .find(|t| t.type_name == type_name)
+        .map_or_else(|| type_name.to_owned(), |t| t.title.clone())
+}
+
 /// How a credential and its claims are named for people: by its type's schema when this
 /// node's catalog knows the type (by name or `vct`), else from the names themselves.
 #[derive(Debug, Clone, Default)]

@@ -91,6 +91,15 @@ pub fn Actor(id: String, name: Option<String>) -> impl IntoView {
     }
 }
 
+/// The reader's language (the browser's), for dates and numbers.
+pub fn language() -> String {
+    window()
+        .navigator()
+        .language()
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "en".into())
+}
+
 /// A moment (RFC 3339 text) as the reader writes dates and times — their browser's
 /// language and time zone; the text as is when it is not one.
 pub fn local_time(rfc3339: &str) -> String {
@@ -113,12 +122,7 @@ pub fn local_date_time(value: &serde_json::Value) -> Option<String> {
     for (key, style) in [("dateStyle", "medium"), ("timeStyle", "short")] {
         js_sys::Reflect::set(&options, &key.into(), &style.into()).ok()?;
     }
-    let language = window()
-        .navigator()
-        .language()
-        .filter(|l| !l.is_empty())
-        .unwrap_or_else(|| "en".into());
-    date.to_locale_string(&language, &options).as_string()
+    date.to_locale_string(&language(), &options).as_string()
 }
 
 /// A credential's name for people: its type, or the type a `vct` URL names

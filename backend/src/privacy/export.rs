@@ -1,7 +1,7 @@
 //! Finding data subjects, and exporting everything held about one (GDPR Art. 15 and 20).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use certus_schemas::privacy::{
     DataSubjectInfo, ErasureInfo, ExportedRecord, Period, PersonalRecordInfo, RecordKind,
@@ -101,6 +101,22 @@ pub async fn subject(
     Ok(Some(describe(privacy, &held(privacy, row).await?).await?))
 }
 
+/// The query of `tenant_id`'s data subjects, those it knows by `reference` when given.
+async fn subjects(
+    privacy: &Privacy,
+    tenant_id: &str,
+    reference: Option<&str>,
+) -> anyhow::Result<Select<data_subjects::Entity>> {
+    let query = data_subjects::Entity::find().filter(data_subjects::Column::TenantId.eq(tenant_id));
+    Ok(match reference {
+        Some(reference) => {
+            let hash = privacy.vault.reference_hash(tenant_id, reference).await?;
+            query.filter(data_subjects::Column::ReferenceHash.eq(hash))
+        }
+        None => query,
+    })
+}
+
 /// The data subjects known by an institution's `reference`, or whose data came with
 /// `credential_id` (at most one each).
 pub async fn search(
@@ -109,12 +125,7 @@ pub async fn search(
     reference: Option<&str>,
     credential_id: Option<&str>,
 ) -> anyhow::Result<Vec<DataSubjectInfo>> {
-    let mut query =
-        data_subjects::Entity::find().filter(data_subjects::Column::TenantId.eq(tenant_id));
-    if let Some(reference) = reference {
-        let hash = privacy.vault.reference_hash(tenant_id, reference).await?;
-        query = query.filter(data_subjects::Column::ReferenceHash.eq(hash));
-    }
+    let mut query = subjects(privacy, tenant_id, reference).await?;
     if let Some(credential_id) = credential_id {
         let subject_ids: Vec<String> = personal_records::Entity::find()
             .filter(personal_records::Column::TenantId.eq(tenant_id))
@@ -139,10 +150,8 @@ pub async fn credentials_of(
     tenant_id: &str,
     reference: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let hash = privacy.vault.reference_hash(tenant_id, reference).await?;
-    let subjects: Vec<String> = data_subjects::Entity::find()
-        .filter(data_subjects::Column::TenantId.eq(tenant_id))
-        .filter(data_subjects::Column::ReferenceHash.eq(hash))
+    let subjects: Vec<String> = subjects(privacy, tenant_id, Some(reference))
+        .await?
         .all(&privacy.db)
         .await?
         .into_iter()

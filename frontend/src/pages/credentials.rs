@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 
 use crate::api;
+use crate::schema_form::type_title;
 use crate::use_auth;
 use crate::widgets::{local_time, Actor, Download, ErrorNote, Loading, StatusActions, StatusBadge};
 
@@ -151,9 +152,7 @@ pub fn Credentials() -> impl IntoView {
                                         let label = format!("Select {id}");
                                         let href = detail_href(&record.id);
                                         let kind = type_of(&record);
-                                        let kind = types.get().and_then(Result::ok).unwrap_or_default()
-                                            .into_iter().find(|t| t.type_name == kind)
-                                            .map_or(kind, |t| t.title);
+                                        let kind = type_title(&types.get().and_then(Result::ok).unwrap_or_default(), &kind);
                                         view! {
                                             <tr data-testid="credential-row">
                                                 <td><input type="checkbox" aria-label=label data-testid="select-row"

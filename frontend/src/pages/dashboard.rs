@@ -7,7 +7,8 @@ use leptos_router::components::A;
 
 use crate::api;
 use crate::charts::{BarChart, Point};
-use crate::widgets::{local_time, radio, ErrorNote, Loading};
+use crate::schema_form::type_title;
+use crate::widgets::{language, local_time, radio, ErrorNote, Loading};
 
 /// Days shown by day.
 const DAILY: usize = 30;
@@ -26,14 +27,7 @@ fn short_day(day: &str) -> String {
     for (key, value) in [("day", "numeric"), ("month", "short"), ("timeZone", "UTC")] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
-    date.to_locale_date_string(
-        &window()
-            .navigator()
-            .language()
-            .unwrap_or_else(|| "en".into()),
-        &options,
-    )
-    .into()
+    date.to_locale_date_string(&language(), &options).into()
 }
 
 /// One measure of the activity, by day (the last [`DAILY`] days) or by week (the days in
@@ -143,8 +137,7 @@ fn FiguresView(figures: Figures) -> impl IntoView {
                     <tbody>
                         {figures.by_type.into_iter().map(|t| {
                             let name = t.type_name.clone();
-                            let title = move || catalog.get().and_then(Result::ok).unwrap_or_default()
-                                .into_iter().find(|c| c.type_name == name).map_or_else(|| name.clone(), |c| c.title);
+                            let title = move || type_title(&catalog.get().and_then(Result::ok).unwrap_or_default(), &name);
                             view! { <tr><td>{title}</td><td>{t.count}</td></tr> }
                         }).collect_view()}
                     </tbody>

@@ -531,15 +531,32 @@ struct Row {
     required: Vec<String>,
 }
 
+/// Whether `claim`, answering the query `query_id`, leaves with the `chosen` withholdable
+/// claims (query id, claim name): always, unless the holder may withhold it and has.
+fn leaves(query_id: &str, claim: &SubjectClaim, chosen: &BTreeSet<(String, String)>) -> bool {
+    !claim.withholdable || chosen.contains(&(query_id.to_owned(), claim.name.clone()))
+}
+
 impl Row {
+    fn leaves(&self, claim: &SubjectClaim, chosen: &BTreeSet<(String, String)>) -> bool {
+        leaves(&self.query_id, claim, chosen)
+    }
+
     /// The claims that leave with `chosen` withholdable ones.
     fn leaving<'r>(&'r self, chosen: &BTreeSet<(String, String)>) -> Vec<&'r str> {
         self.claims
             .iter()
-            .filter(|c| {
-                !c.withholdable || chosen.contains(&(self.query_id.clone(), c.name.clone()))
-            })
+            .filter(|c| self.leaves(c, chosen))
             .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    /// The withholdable claims the holder chose to disclose.
+    fn disclosed(&self, chosen: &BTreeSet<(String, String)>) -> Vec<String> {
+        self.claims
+            .iter()
+            .filter(|c| c.withholdable && self.leaves(c, chosen))
+            .map(|c| c.name.clone())
             .collect()
     }
 
@@ -551,6 +568,12 @@ impl Row {
             .map(String::as_str)
             .filter(|name| self.claims.iter().any(|c| c.name == *name) && !leaving.contains(name))
             .collect()
+    }
+
+    /// `names` of this credential's claims under their labels.
+    fn labelled(&self, names: Vec<&str>, catalog: &[CredentialTypeInfo]) -> Vec<String> {
+        let labels = self.labels(catalog);
+        names.into_iter().map(|name| labels.claim(name)).collect()
     }
 
     fn labels(&self, catalog: &[CredentialTypeInfo]) -> Labels {
@@ -600,12 +623,7 @@ fn Consent(
         chosen.with(|chosen| {
             missing_rows
                 .iter()
-                .flat_map(|row| {
-                    let labels = row.labels(&catalog);
-                    row.missing(chosen)
-                        .into_iter()
-                        .map(move |name| labels.claim(name))
-                })
+                .flat_map(|row| row.labelled(row.missing(chosen), &catalog))
                 .collect::<Vec<String>>()
         })
     });
@@ -623,24 +641,12 @@ fn Consent(
                 .map(|row| Choice {
                     query_id: row.query_id.clone(),
                     credential_id: row.credential_id.clone(),
-                    names: row
-                        .claims
-                        .iter()
-                        .filter(|c| {
-                            c.withholdable && row.leaving(chosen).contains(&c.name.as_str())
-                        })
-                        .map(|c| c.name.clone())
-                        .collect(),
+                    names: row.disclosed(chosen),
                 })
                 .collect();
             let shared = rows_for_share
                 .iter()
-                .flat_map(|row| {
-                    let labels = row.labels(&catalog);
-                    row.leaving(chosen)
-                        .into_iter()
-                        .map(move |name| labels.claim(name))
-                })
+                .flat_map(|row| row.labelled(row.leaving(chosen), &catalog))
                 .collect();
             (choices, shared)
         });
@@ -768,8 +774,8 @@ fn ConsentCredential(
                     let is_required = required.contains(&claim.name);
                     let key = (query_id.clone(), claim.name.clone());
                     let leaves = {
-                        let key = key.clone();
-                        move || !claim.withholdable || chosen.with(|s| s.contains(&key))
+                        let (query_id, claim) = (query_id.clone(), claim.clone());
+                        move || chosen.with(|s| leaves(&query_id, &claim, s))
                     };
                     let leaves_attr = leaves.clone();
                     let tag = if is_required {
