@@ -1,6 +1,7 @@
 //! An institution's own record of what it issued, as its portal reads it: search, one
 //! credential with its anchor and history, the audit log, and the dashboard's figures.
-//! Identifiers, types and times only: no claim value is ever recorded.
+//! Identifiers, types and times, and the text of the non-personal claims for search: no
+//! personal claim's value is ever recorded.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use certus_schemas::portal::{
 };
 use certus_schemas::wire::{StatusPurpose, StatusReason};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -20,7 +21,8 @@ use crate::ledger::hash::Digest;
 use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::Kind;
 use crate::store::entities::{audit_log, audit_outbox, issued_credentials, presentation_requests};
-use crate::store::{has_type, Inserts};
+use crate::store::{containing, has_type, Inserts};
+use certus_credential::catalog::CredentialType;
 use certus_credential::time::{xsd_millis, xsd_now};
 
 /// Why a search was refused.
@@ -89,6 +91,46 @@ pub async fn set_status(
     update.exec_with_returning(conn).await
 }
 
+/// A claim value longer than this is not searchable text (a photo, a document): it is
+/// left out of [`claim_text`].
+const SEARCHABLE_VALUE_CHARS: usize = 256;
+
+/// What a claim search looks in, for a credential of `credential_type` about `subject`:
+/// the values of the claims its schema lists that are neither flagged personal nor named
+/// as personal data usually is (`birthDate`, `email`…), strings and numbers in nested
+/// objects and arrays too, each case-folded on its own line. `None` when there is no
+/// such value. A credential issued openly has no schema to tell personal claims apart,
+/// so nothing of it is kept.
+pub fn claim_text(subject: &serde_json::Value, credential_type: &CredentialType) -> Option<String> {
+    fn values(value: &serde_json::Value, lines: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) if s.chars().count() <= SEARCHABLE_VALUE_CHARS => {
+                lines.push(fold(s));
+            }
+            serde_json::Value::Number(n) => lines.push(n.to_string()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| values(v, lines)),
+            serde_json::Value::Object(members) => members.values().for_each(|v| values(v, lines)),
+            _ => {}
+        }
+    }
+    let mut lines = Vec::new();
+    for (name, _, _) in credential_type.claim_names() {
+        let personal = credential_type.personal_claims.iter().any(|p| p == name)
+            || certus_schemas::privacy::usually_personal(name);
+        if let Some(value) = subject.get(name).filter(|_| !personal) {
+            values(value, &mut lines);
+        }
+    }
+    lines.retain(|l| !l.trim().is_empty());
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Text as [`claim_text`] keeps it and a claim search compares it: lower case, the same
+/// on every database.
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
 /// The portal's view of a record.
 pub fn record(row: &issued_credentials::Model) -> CredentialRecord {
     CredentialRecord {
@@ -151,14 +193,15 @@ pub async fn search(
         condition = condition.add(Column::CredentialId.is_in(ids));
     }
     if let Some(q) = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        condition = condition.add(
-            Expr::col(Column::CredentialId)
-                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-        );
+        condition = condition.add(Expr::col(Column::CredentialId).like(containing(q)));
+    }
+    if let Some(text) = search
+        .claim
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        condition = condition.add(Expr::col(Column::ClaimText).like(containing(&fold(text))));
     }
     if let Some(name) = search.credential_type.as_deref().filter(|t| !t.is_empty()) {
         condition = condition.add(has_type(name));
@@ -576,4 +619,61 @@ pub async fn verify_store(db: &DatabaseConnection, seal: &RecordSeal) -> Result<
         }
     }
     Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::{claim_text, CredentialType};
+
+    /// The bundled food certificate's type, with `more` claims added to its schema.
+    fn food_with(more: Value) -> CredentialType {
+        let doc = certus_schemas::CREDENTIAL_TYPE_SCHEMAS
+            .iter()
+            .find(|d| d.json.contains("\"FoodIngredientCertificate\""))
+            .expect("bundled food schema");
+        let mut schema: Value = serde_json::from_str(doc.json).expect("schema JSON");
+        for (name, claim) in more.as_object().expect("claims") {
+            schema["properties"][name] = claim.clone();
+        }
+        CredentialType::from_schema(&schema.to_string()).expect("schema")
+    }
+
+    #[test]
+    fn keeps_the_non_personal_values_folded_and_nothing_personal() {
+        let t = food_with(json!({
+            "sites": {"type": "array", "items": {"type": "object"}},
+            "contactEmail": {"type": "string"},
+            "logo": {"type": "string"},
+            "organic": {"type": "boolean"},
+        }));
+        let subject = json!({
+            "id": "did:example:holder",
+            "ingredientName": "Cold-pressed Olive Oil",
+            "producer": "Frantoio",
+            "auditorName": "Luca Bianchi",
+            "contactEmail": "luca@example.org",
+            "sites": [{"city": "Bari", "hectares": 12}, {"city": "Lecce"}],
+            "logo": "x".repeat(257),
+            "organic": true,
+            "unlisted": "not in the schema",
+        });
+        let text = claim_text(&subject, &t).expect("text");
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        assert_eq!(
+            lines,
+            ["12", "bari", "cold-pressed olive oil", "frantoio", "lecce"],
+            "flagged and usually personal claims, long values, booleans, unlisted claims and \
+             the subject's id are left out"
+        );
+    }
+
+    #[test]
+    fn a_subject_of_personal_claims_only_keeps_nothing() {
+        let t = food_with(json!({}));
+        assert_eq!(claim_text(&json!({"auditorName": "Luca"}), &t), None);
+        assert_eq!(claim_text(&json!({"producer": "  "}), &t), None);
+    }
 }

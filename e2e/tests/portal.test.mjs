@@ -260,10 +260,20 @@ test('a batch can be offered to the holders\' wallets: a QR code, a link and a t
   await shot('batch-offers');
 });
 
-test('a credential is found, revoked with a reason, and its status history and receipt shown', async () => {
+test('a credential is found by its id or a claim, revoked with a reason, and its status history and receipt shown', async () => {
   await page.getByRole('link', { name: 'Credentials', exact: true }).click();
   await page.getByTestId('credential-list').waitFor();
   assert.match(await page.getByTestId('credential-list').locator('caption').innerText(), /of 202$/);
+  // By what a non-personal claim says, in any case: the batch's lots 17 and 170–179.
+  // Never by a personal claim's value (every batch row names the same auditor).
+  const claim = page.getByLabel('A claim contains');
+  await claim.fill('OLIVE OIL LOT 17');
+  await page.getByTestId('search').click();
+  await page.getByTestId('credential-list').locator('caption').filter({ hasText: '1–11 of 11' }).waitFor();
+  await claim.fill('Luca Bianchi');
+  await page.getByTestId('search').click();
+  await page.getByTestId('no-credentials').waitFor();
+  await claim.fill('');
   await page.getByLabel('Credential id contains').fill(issuedId.slice(-12));
   await page.getByTestId('search').click();
   await page.getByTestId('credential-list').locator('caption').filter({ hasText: '1–1 of 1' }).waitFor();

@@ -21,6 +21,7 @@ mod m0014_institution_settings;
 mod m0015_consortium;
 mod m0016_reliance_register;
 mod m0017_scale_out;
+mod m0018_claim_text;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_consortium::Migration),
             Box::new(m0016_reliance_register::Migration),
             Box::new(m0017_scale_out::Migration),
+            Box::new(m0018_claim_text::Migration),
         ]
     }
 }

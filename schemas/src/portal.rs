@@ -195,6 +195,11 @@ pub struct CredentialSearch {
     /// A part of the credential's `id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Text in the value of one of the credential's non-personal claims, whatever the case
+    /// (`olive oil`, `ISO 22000`). Claims the type flags personal, or whose name usually
+    /// holds personal data, are not searched; nor are credentials issued openly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
     /// The institution's own reference for the person the credentials were issued to
     /// (`options.dataSubject.reference` at issuance), exactly. Only in the body of
     /// `POST /credentials/search`, so that it stays out of URLs and access logs.

@@ -195,8 +195,9 @@ pub struct Issued {
 }
 
 impl Issued {
-    /// What is recorded about this issuance: identifiers, types, issuer, format, time and
-    /// commitment — no claim values — with its anchor and audit entry.
+    /// What is recorded about this issuance: identifiers, types, issuer, format, time,
+    /// commitment and the text of its non-personal claims (for search; no personal
+    /// claim's value) — with its anchor and audit entry.
     pub fn record(
         &self,
         tenant_id: &str,
@@ -235,6 +236,10 @@ impl Issued {
                 suspended_at: None,
                 status_reason: None,
                 seal: None,
+                claim_text: self
+                    .checked_against
+                    .as_deref()
+                    .and_then(|t| crate::issued::claim_text(&self.credential_subject, t)),
             },
             trail,
             personal: PersonalRows::default(),

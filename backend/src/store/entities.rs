@@ -73,7 +73,8 @@ pub mod api_keys {
 }
 
 pub mod issued_credentials {
-    //! The record of an issuance: identifiers and metadata, never claim values.
+    //! The record of an issuance: identifiers and metadata, and the text of its
+    //! non-personal claims for search; never a personal claim's value.
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -105,6 +106,9 @@ pub mod issued_credentials {
         pub status_reason: Option<String>,
         /// HMAC of the columns fixed at issuance ([`crate::issued::RecordSeal`]).
         pub seal: Option<String>,
+        /// The values of its non-personal claims, case-folded, one per line, for search
+        /// ([`crate::issued::claim_text`]); none for a credential issued openly.
+        pub claim_text: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

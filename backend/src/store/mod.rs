@@ -162,13 +162,18 @@ pub fn redact(url: &str) -> String {
 /// The condition that an issued credential has type `name`: its `types` column is a JSON
 /// array of strings, so the quoted name is matched exactly (LIKE wildcards escaped).
 pub fn has_type(name: &str) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-    let escaped = name
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Expr::col(entities::issued_credentials::Column::Types).like(containing(&format!("\"{name}\"")))
+}
+
+/// A `LIKE` pattern that matches text containing `text` literally: its `%`, `_` and `\`
+/// are escaped.
+pub fn containing(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = text
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::col(entities::issued_credentials::Column::Types)
-        .like(LikeExpr::new(format!("%\"{escaped}\"%")).escape('\\'))
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 /// The unique constraint a failed write violated.

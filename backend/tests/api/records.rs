@@ -5,12 +5,15 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use certus_credential::time::Clock;
+use certus_server::store::entities::issued_credentials;
+use sea_orm::EntityTrait;
 
 use crate::helpers::{kyc_credential, Caller, Db, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
     search_filters_by_text_type_status_and_time_and_pages,
+    search_by_claim_text_looks_in_non_personal_claims_only,
     the_dashboard_counts_and_a_credential_shows_its_anchor_and_history,
     the_explorer_lists_blocks_and_checks_receipts,
 );
@@ -24,6 +27,92 @@ fn food() -> Value {
             "auditDate": "2026-09-15", "result": "certified"
         }
     })
+}
+
+async fn search_by_claim_text_looks_in_non_personal_claims_only(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let me = Caller::Key(app.token.clone());
+    let mut olive = food();
+    olive["credentialSubject"]["auditorName"] = json!("Luca Bianchi");
+    let olive_id = app.issue(olive, "ldp_vc").await["id"].clone();
+    let mut sunflower = food();
+    sunflower["credentialSubject"]["ingredientName"] = json!("Sunflower seeds 100%");
+    sunflower["credentialSubject"]["auditorName"] = json!("Anna Olivetti");
+    let (status, body) = app
+        .try_issue(sunflower, json!({"format": "dc+sd-jwt"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.issue(kyc_credential(None), "ldp_vc").await;
+
+    let found = |search: Value| {
+        let me = me.clone();
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .call(&me, "POST", "/credentials/search", Some(search.clone()))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{search}: {body}");
+            let ids: Vec<Value> = body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["id"].clone())
+                .collect();
+            ids
+        }
+    };
+    assert_eq!(
+        found(json!({"claim": "OLIVE OIL"})).await,
+        [olive_id],
+        "any case, part of a value"
+    );
+    assert_eq!(
+        found(json!({"claim": "iso 22000"})).await.len(),
+        2,
+        "both formats"
+    );
+    assert_eq!(
+        found(
+            json!({"claim": "frantoio", "status": "active", "type": "FoodIngredientCertificate"})
+        )
+        .await
+        .len(),
+        2,
+        "with the other filters"
+    );
+    assert_eq!(
+        found(json!({"claim": "100%"})).await.len(),
+        1,
+        "wildcards are literal"
+    );
+    assert_eq!(found(json!({"claim": "0%"})).await.len(), 1);
+    assert_eq!(found(json!({"claim": "5%"})).await.len(), 0);
+    for personal in ["Bianchi", "olivetti"] {
+        assert!(
+            found(json!({ "claim": personal })).await.is_empty(),
+            "{personal}: a personal claim's value is never searched, nor kept"
+        );
+    }
+    let (status, body) = app
+        .call(&me, "GET", "/credentials?claim=Olive%20oil", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 1, "GET takes the claim too: {body}");
+
+    let stored: Vec<Option<String>> = issued_credentials::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("records")
+        .into_iter()
+        .map(|r| r.claim_text)
+        .collect();
+    assert!(
+        stored
+            .iter()
+            .flatten()
+            .all(|t| !t.contains("bianchi") && !t.contains("olivetti")),
+        "{stored:?}"
+    );
 }
 
 async fn search_filters_by_text_type_status_and_time_and_pages(db: Db) {

@@ -67,6 +67,11 @@ const CANNOT_MATTER: &[(&str, &str)] = &[
         "the reason the register shows; the status itself is checked, the change is audited",
     ),
     (
+        "issued_credentials.claim_text",
+        "what a claim search of the portal finds (decision 25); no credential, status or proof \
+         is read from it",
+    ),
+    (
         "did_operations.tenant_id",
         "which institution may update the DID: access control, which someone who can write the \
          database holds anyway (API keys and accounts live there too); an update still needs \

@@ -22,6 +22,7 @@ const PAGE: u64 = 50;
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Filters {
     q: String,
+    claim: String,
     reference: String,
     credential_type: String,
     status: String,
@@ -37,6 +38,7 @@ impl Filters {
         let day = |d: &str| given(d).map(|d| format!("{d}T00:00:00Z"));
         CredentialSearch {
             q: given(&self.q),
+            claim: given(&self.claim),
             reference: given(&self.reference),
             credential_type: given(&self.credential_type),
             status: serde_json::from_value(Value::String(self.status.clone())).ok(),
@@ -97,6 +99,7 @@ pub fn Credentials() -> impl IntoView {
             filters.set(Filters { offset: 0, ..draft.get_untracked() });
         }>
             {text_input("q", "Credential id contains", "search", |f| f.q.clone(), |f, v| f.q = v)}
+            {text_input("claim", "A claim contains", "search", |f| f.claim.clone(), |f, v| f.claim = v)}
             {text_input("reference", "Person's reference", "search", |f| f.reference.clone(), |f, v| f.reference = v)}
             <div class="field">
                 <label for="filter-type">"Type"</label>
