@@ -23,6 +23,33 @@ mod m0016_reliance_register;
 mod m0017_scale_out;
 mod m0018_claim_text;
 
+/// Adds one column to `table` (SQLite alters one column per statement).
+async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    mut column: ColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table)
+                .add_column(&mut column)
+                .to_owned(),
+        )
+        .await
+}
+
+/// Drops one column of `table`: the undoing of [`add_column`].
+async fn drop_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: impl IntoIden,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+        .await
+}
+
 /// The ordered list of migrations.
 #[derive(Debug)]
 pub struct Migrator;

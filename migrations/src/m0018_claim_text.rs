@@ -16,24 +16,20 @@ enum IssuedCredentials {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(IssuedCredentials::Table)
-                    .add_column(text_null(IssuedCredentials::ClaimText))
-                    .to_owned(),
-            )
-            .await
+        crate::add_column(
+            manager,
+            IssuedCredentials::Table,
+            text_null(IssuedCredentials::ClaimText),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(IssuedCredentials::Table)
-                    .drop_column(IssuedCredentials::ClaimText)
-                    .to_owned(),
-            )
-            .await
+        crate::drop_column(
+            manager,
+            IssuedCredentials::Table,
+            IssuedCredentials::ClaimText,
+        )
+        .await
     }
 }
