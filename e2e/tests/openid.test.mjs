@@ -188,6 +188,61 @@ test("Animo's @openid4vc/openid4vci wallet library receives a Certus credential 
   }
 });
 
+test("Animo's @openid4vc libraries bind the access token to the wallet's key with DPoP; a proof used twice, or a bound token sent as a bearer token, is refused", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const holder = holderKey();
+  const dpopKey = holderKey();
+  const sent = [];
+  const client = new Openid4vciClient({
+    callbacks: {
+      // Every request the library makes, kept to replay its DPoP proofs.
+      fetch: async (url, init) => { sent.push({ url: String(url), init }); return fetch(url, init); },
+      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
+      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
+      signJwt: async (signer, { header, payload }) => {
+        const key = signer.method === 'jwk' ? dpopKey : holder;
+        return { jwt: key.signJwt({ ...header, alg: 'EdDSA' }, payload), signerJwk: { kty: 'OKP', crv: 'Ed25519', x: key.jwk.x } };
+      },
+    },
+  });
+  const dpop = { signer: { method: 'jwk', alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: dpopKey.jwk.x } } };
+  const made = await offer('dc+sd-jwt');
+  const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+  const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  assert.deepEqual(issuerMetadata.authorizationServers[0].dpop_signing_alg_values_supported, ['EdDSA', 'ES256']);
+  const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, dpop });
+  assert.equal(accessTokenResponse.token_type, 'DPoP');
+  const { c_nonce } = await client.requestNonce({ issuerMetadata });
+  const configuration = 'KycCredential_sd_jwt';
+  const { jwt } = await client.createCredentialRequestJwtProof({
+    issuerMetadata, credentialConfigurationId: configuration, nonce: c_nonce,
+    signer: { method: 'did', didUrl: holder.kid, alg: 'EdDSA' },
+  });
+  const credentialEndpoint = issuerMetadata.credentialIssuer.credential_endpoint;
+  // The bound token as a bearer token, before the library uses it: refused.
+  const asBearer = await fetch(credentialEndpoint, { method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessTokenResponse.access_token}` },
+    body: JSON.stringify({ credential_configuration_id: configuration, proofs: { jwt: [jwt] } }) });
+  assert.equal(asBearer.status, 401);
+  assert.equal((await asBearer.json()).error, 'invalid_token');
+  const response = await client.retrieveCredentials({
+    issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configuration,
+    proofs: { jwt: [jwt] }, dpop,
+  });
+  const credential = response.credentialResponse.credentials[0].credential;
+  assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
+  assert.equal((await server.verify(credential)).status, 200);
+  // The library's own DPoP proof of that request, sent again: refused as used.
+  const request = sent.findLast(r => r.url === credentialEndpoint);
+  const headers = new Headers(request.init.headers);
+  assert.equal(headers.get('authorization'), `DPoP ${accessTokenResponse.access_token}`);
+  const replay = await fetch(credentialEndpoint, { method: 'POST', headers, body: request.init.body });
+  assert.equal(replay.status, 401);
+  assert.match(replay.headers.get('www-authenticate'), /^DPoP error="invalid_dpop_proof"/);
+  assert.equal((await replay.json()).error, 'invalid_dpop_proof');
+});
+
 test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object — its signature, client and DCQL query — and answers it", async () => {
   const { status, body: request } = await server.api('POST', '/presentation-requests',
     { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check' }, { auth: true });

@@ -123,9 +123,20 @@ test('the holder accepts a portal offer with its transaction code; the credentia
   await holder.getByTestId('wallet-accept').click();
   await holder.getByTestId('wallet-accept-error').filter({ hasText: 'invalid_grant' }).waitFor();
   holderConsole.allow(/status of 400 .*\/token\)$/);
+  // The access token is bound to a key of the wallet's by DPoP: a proof on the token
+  // request, and the token sent with the DPoP scheme and a fresh proof.
+  const protocol = [];
+  const onRequest = r => { if (/\/openid4vci\/(token|credential)$/.test(r.url())) protocol.push(r); };
+  holder.on('request', onRequest);
   await holder.getByTestId('wallet-tx-code').fill(txCode);
   await holder.getByTestId('wallet-accept').click();
   await holder.getByTestId('wallet-received').filter({ hasText: 'Received “KYC' }).waitFor();
+  holder.off('request', onRequest);
+  const [token, credential] = await Promise.all(protocol.map(r => r.allHeaders()));
+  assert.equal(protocol.length, 2);
+  assert.match(token.dpop, /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+  assert.match(credential.authorization, /^DPoP /);
+  assert.notEqual(credential.dpop, token.dpop, 'a fresh proof for each request');
   await portal.getByTestId('offer-status').filter({ hasText: 'received by the wallet' }).waitFor();
   // Anchored with the next block, and the card says so without a reload.
   const fresh = holder.getByTestId('wallet-credential');

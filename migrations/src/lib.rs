@@ -22,6 +22,7 @@ mod m0015_consortium;
 mod m0016_reliance_register;
 mod m0017_scale_out;
 mod m0018_claim_text;
+mod m0019_dpop;
 
 /// Adds one column to `table` (SQLite alters one column per statement).
 async fn add_column(
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_reliance_register::Migration),
             Box::new(m0017_scale_out::Migration),
             Box::new(m0018_claim_text::Migration),
+            Box::new(m0019_dpop::Migration),
         ]
     }
 }

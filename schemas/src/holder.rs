@@ -382,6 +382,29 @@ pub fn select_disclosures(sd_jwt: &str, names: &[&str]) -> String {
     out
 }
 
+/// `ath`: the base64url SHA-256 of an access token, as a DPoP proof sent with the token
+/// carries it (RFC 9449 §4.2).
+pub fn access_token_hash(access_token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(access_token.as_bytes()))
+}
+
+/// The payload of a DPoP proof (RFC 9449 §4.2) for one request: its method, its URL
+/// (without query or fragment), a unique `jti`, the time, and the hash of the access
+/// token it is sent with.
+pub fn dpop_payload(
+    method: &str,
+    url: &str,
+    access_token: Option<&str>,
+    jti: &str,
+    iat: i64,
+) -> Value {
+    let mut payload = json!({"htm": method, "htu": url, "jti": jti, "iat": iat});
+    if let Some(token) = access_token {
+        payload["ath"] = json!(access_token_hash(token));
+    }
+    payload
+}
+
 /// The payload of an SD-JWT key-binding JWT (`kb+jwt`) over `presented` (the issuer's JWT
 /// and the chosen disclosures, `~`-terminated), bound to the verifier's nonce and audience.
 pub fn kb_jwt_payload(presented: &str, nonce: &str, audience: &str, iat: i64) -> Value {

@@ -20,6 +20,8 @@ pub const STATUS_NOTIFICATIONS_ALLOWED: &str = "allowed";
 pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 /// The `typ` of an OpenID4VCI key proof.
 pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+/// The `typ` of a DPoP proof (RFC 9449).
+pub const DPOP_TYP: &str = "dpop+jwt";
 /// The `typ` of a signed OpenID4VP request object (RFC 9101).
 pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
 /// The OpenID4VP client identifier prefix of a verifier identified by a DID.

@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Context};
 use certus_schemas::dcql::DcqlQuery;
-use certus_schemas::holder::{held_format, link_parameter, Answer};
+use certus_schemas::holder::{held_format, link_parameter, Answer, Key};
 use certus_schemas::openid::{
     RequestTerms, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
 };
@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
 
-use super::{present, Audience, HeldCredential, Wallet};
+use super::{present, Audience, HeldCredential, HolderKey, Wallet};
 use certus_credential::contexts::Contexts;
 use certus_credential::did;
 use certus_credential::jose;
@@ -102,9 +102,17 @@ pub async fn accept(
     if let Some(tx) = tx_code {
         form.push(("tx_code", tx));
     }
+    // The access token is bound by DPoP to a key of this issuance only (RFC 9449): a token
+    // that leaks is worth nothing without it, and it links nothing else to the holder.
+    let dpop_key = HolderKey::generate(issuer)?;
+    let token_endpoint = endpoint(&server, "token_endpoint")?;
     let token = json_of(
         client
-            .post(endpoint(&server, "token_endpoint")?)
+            .post(&token_endpoint)
+            .header(
+                "DPoP",
+                dpop_key.dpop("POST", &token_endpoint, None, Utc::now())?,
+            )
             .form(&form)
             .send()
             .await?,
@@ -112,6 +120,7 @@ pub async fn accept(
     )
     .await?;
     let access_token = token["access_token"].as_str().context("no access_token")?;
+    let scheme = token["token_type"].as_str().unwrap_or("Bearer");
     let nonce = json_of(
         client
             .post(endpoint(&metadata, "nonce_endpoint")?)
@@ -123,10 +132,16 @@ pub async fn accept(
     let c_nonce = nonce["c_nonce"].as_str().context("no c_nonce")?;
     let key = wallet.key_for(issuer)?;
     let proof = key.proof(issuer, c_nonce, Utc::now())?;
+    let credential_endpoint = endpoint(&metadata, "credential_endpoint")?;
+    let mut request = client
+        .post(&credential_endpoint)
+        .header("Authorization", format!("{scheme} {access_token}"));
+    if scheme.eq_ignore_ascii_case("DPoP") {
+        let proof = dpop_key.dpop("POST", &credential_endpoint, Some(access_token), Utc::now())?;
+        request = request.header("DPoP", proof);
+    }
     let answer = json_of(
-        client
-            .post(endpoint(&metadata, "credential_endpoint")?)
-            .bearer_auth(access_token)
+        request
             .json(
                 &json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
             )

@@ -21,7 +21,7 @@ use certus_credential::data_integrity::{self, ProofConfig};
 use certus_credential::did;
 use certus_credential::time::xsd_now;
 use certus_credential::{jose, sd_jwt, VC_V2_CONTEXT};
-use certus_schemas::openid::PROOF_TYP;
+use certus_schemas::openid::{DPOP_TYP, PROOF_TYP};
 
 pub use certus_schemas::holder::{select_disclosures, HeldCredential};
 
@@ -62,6 +62,22 @@ impl HolderKey {
     /// The verification method of a `did:jwk`.
     pub fn kid(&self) -> String {
         format!("{}#0", self.did)
+    }
+
+    /// A DPoP proof (RFC 9449) of this key for one `method` request to `url`, sent with
+    /// `access_token` when there is one.
+    pub fn dpop(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let mut header = jose::header(&[("typ", DPOP_TYP)]);
+        header.insert("jwk".into(), serde_json::to_value(self.jwk.to_public())?);
+        let jti = uuid::Uuid::new_v4().to_string();
+        let payload = holder::dpop_payload(method, url, access_token, &jti, now.timestamp());
+        Ok(jose::sign(header, &payload, &self.jwk)?)
     }
 
     /// An OpenID4VCI proof of possession for `issuer` and its `nonce`.

@@ -20,7 +20,7 @@ use crate::state::AppState;
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_token`,
     /// `invalid_credential_request`, `unknown_credential_configuration`, `invalid_proof`,
-    /// `invalid_nonce`, `credential_request_denied` or `server_error`.
+    /// `invalid_nonce`, `invalid_dpop_proof`, `credential_request_denied` or `server_error`.
     pub error: String,
     pub error_description: String,
     /// A fresh `c_nonce` to retry with (proof and nonce errors).
@@ -138,7 +138,7 @@ pub async fn offer(
 /// token.
 #[utoipa::path(post, path = "/openid4vci/token", tag = "openid4vc",
     request_body(content = Object, content_type = "application/x-www-form-urlencoded",
-        description = "`grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`, `pre-authorized_code`, and `tx_code` when the offer asks for one"),
+        description = "`grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`, `pre-authorized_code`, and `tx_code` when the offer asks for one. With a `DPoP` header (a proof, RFC 9449), the token is bound to the proof's key (`token_type: DPoP`)"),
     responses(
         (status = 200, description = "The access token (and, for draft-13 wallets, a `c_nonce`)", body = Object),
         (status = 400, body = OAuthErrorBody),
@@ -147,10 +147,17 @@ pub async fn offer(
     ))]
 pub async fn token(
     State(state): State<AppState>,
+    headers: HeaderMap,
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let Form(request) = form.map_err(form_error)?;
-    let body = issuer::token(&state.openid, request, state.clock.now()).await?;
+    let body = issuer::token(
+        &state.openid,
+        request,
+        header(&headers, "dpop"),
+        state.clock.now(),
+    )
+    .await?;
     Ok((no_store(), Json(body)).into_response())
 }
 
@@ -167,13 +174,15 @@ pub async fn nonce(State(state): State<AppState>) -> Response {
 }
 
 /// `POST /openid4vci/credential`: the credential, bound to the proof's key. Authorised
-/// by the access token from the token endpoint (`Authorization: Bearer`).
+/// by the access token from the token endpoint: `Authorization: Bearer <token>`, or for a
+/// token bound by DPoP `Authorization: DPoP <token>` with a fresh proof in the `DPoP`
+/// header (a refused proof: 401 `invalid_dpop_proof`).
 #[utoipa::path(post, path = "/openid4vci/credential", tag = "openid4vc",
     request_body(content = Object, description = "An OpenID4VCI credential request with a `jwt` proof"),
     responses(
         (status = 200, description = "The credential", body = Object),
         (status = 400, body = OAuthErrorBody),
-        (status = 401, description = "invalid_token", body = OAuthErrorBody),
+        (status = 401, description = "invalid_token, or invalid_dpop_proof", body = OAuthErrorBody),
         (status = 413, body = OAuthErrorBody),
         (status = 500, body = OAuthErrorBody),
     ))]
@@ -189,18 +198,36 @@ pub async fn credential(
             OAuthError::new(OAuthErrorKind::InvalidRequest, "the body could not be read")
         }
     })?;
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let presented = issuer::Presented {
+        authorization: header(&headers, axum::http::header::AUTHORIZATION.as_str()),
+        dpop_proof: header(&headers, "dpop"),
+    };
     let request: Value = serde_json::from_slice(&body).map_err(|_| {
         OAuthError::new(
             OAuthErrorKind::InvalidCredentialRequest,
             "the body must be a JSON credential request",
         )
     })?;
-    let answer = issuer::credential(&state.openid, bearer, &request, state.clock.now()).await?;
-    Ok((no_store(), Json(answer)).into_response())
+    let answer = issuer::credential(&state.openid, presented, &request, state.clock.now()).await;
+    match answer {
+        Ok(answer) => Ok((no_store(), Json(answer)).into_response()),
+        // At a resource, a refused DPoP proof is a 401 that names the scheme (RFC 9449 §7.1).
+        Err(e) if e.kind == OAuthErrorKind::InvalidDpopProof => {
+            let mut response = e.into_response();
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("DPoP error=\"invalid_dpop_proof\""),
+            );
+            Ok(response)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A request header's value, when it is text.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// `GET /openid4vp/requests/{id}`: the signed request object.

@@ -12,10 +12,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::metadata::{VciFormat, PRE_AUTHORIZED_GRANT};
+use super::metadata::{paths, VciFormat, PRE_AUTHORIZED_GRANT};
 use super::offers::{opened, status_of, MAX_TX_CODE_FAILURES};
 use super::OpenId;
-use super::{nonces, proof, OAuthError, OAuthErrorKind};
+use super::{dpop, nonces, proof, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
 use crate::issuance::{self, IssueError, Securing};
 use crate::privacy::DataSubject;
@@ -42,10 +42,12 @@ fn error(kind: OAuthErrorKind, description: impl Into<String>) -> OAuthError {
     OAuthError::new(kind, description)
 }
 
-/// Exchanges a pre-authorized code (and transaction code) for an access token, once.
+/// Exchanges a pre-authorized code (and transaction code) for an access token, once. With
+/// a DPoP proof (the `DPoP` header), the token is bound to the proof's key.
 pub async fn token(
     openid: &OpenId,
     request: TokenRequest,
+    dpop_proof: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
     use OAuthErrorKind::*;
@@ -84,6 +86,18 @@ pub async fn token(
         }
         OfferStatus::Erased => return Err(error(InvalidGrant, WITHDRAWN)),
     }
+    let bound_to = match dpop_proof {
+        Some(proof) => {
+            let url = format!("{}{}", openid.public_url, paths::TOKEN);
+            let expected = dpop::Expected {
+                method: "POST",
+                url: &url,
+                access_token: None,
+            };
+            Some(dpop::check(&openid.db, proof, expected, now).await?)
+        }
+        None => None,
+    };
     if let Some(expected) = &offer.tx_code {
         let Some(given) = request.tx_code else {
             return Err(error(InvalidRequest, "this offer requires a tx_code"));
@@ -115,6 +129,10 @@ pub async fn token(
             credential_offers::Column::AccessTokenExpiresAt,
             Expr::value(now + Duration::seconds(ACCESS_TOKEN_SECS)),
         )
+        .col_expr(
+            credential_offers::Column::AccessTokenJkt,
+            Expr::value(bound_to.clone()),
+        )
         .filter(credential_offers::Column::Id.eq(&offer.id))
         .filter(credential_offers::Column::AccessToken.is_null())
         .exec(&openid.db)
@@ -140,7 +158,7 @@ pub async fn token(
     let c_nonce = openid.nonces.issue(now);
     Ok(json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": if bound_to.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": ACCESS_TOKEN_SECS,
         "authorization_details": authorization_details,
         "c_nonce": c_nonce,
@@ -161,23 +179,85 @@ pub enum Dialect {
     Draft13,
 }
 
-/// Issues the offered credential to the holder of the proof's key, once per offer.
-pub async fn credential(
+/// How a credential request presents its access token: the `Authorization` header's
+/// scheme and token, and the `DPoP` header.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Presented<'a> {
+    /// `Authorization: Bearer <token>` or `Authorization: DPoP <token>`.
+    pub authorization: Option<&'a str>,
+    /// The `DPoP` header: a proof for this request and token.
+    pub dpop_proof: Option<&'a str>,
+}
+
+/// The offer whose access token `presented` carries, checked: unexpired, and — for a
+/// token bound by DPoP — presented with the `DPoP` scheme and a fresh proof of its key for
+/// this request.
+async fn authorised(
     openid: &OpenId,
-    bearer: Option<&str>,
-    request: &Value,
+    presented: Presented<'_>,
     now: DateTime<Utc>,
-) -> Result<Value, OAuthError> {
+) -> Result<credential_offers::Model, OAuthError> {
     use OAuthErrorKind::*;
-    let bearer = bearer.ok_or_else(|| error(InvalidToken, "an access token is required"))?;
+    let authorization = presented
+        .authorization
+        .ok_or_else(|| error(InvalidToken, "an access token is required"))?;
+    let (scheme, token) = authorization.split_once(' ').ok_or_else(|| {
+        error(
+            InvalidToken,
+            "the Authorization header must be `Bearer <token>` or `DPoP <token>`",
+        )
+    })?;
     let offer = credential_offers::Entity::find()
-        .filter(credential_offers::Column::AccessToken.eq(token_hash(bearer)))
+        .filter(credential_offers::Column::AccessToken.eq(token_hash(token)))
         .one(&openid.db)
         .await?
         .ok_or_else(|| error(InvalidToken, "unknown access token"))?;
     if offer.access_token_expires_at.is_none_or(|t| t <= now) {
         return Err(error(InvalidToken, "the access token has expired"));
     }
+    match (&offer.access_token_jkt, scheme) {
+        (None, s) if s.eq_ignore_ascii_case("Bearer") => Ok(offer),
+        (None, _) => Err(error(
+            InvalidToken,
+            "this access token is a bearer token: send it as `Authorization: Bearer`",
+        )),
+        (Some(jkt), s) if s.eq_ignore_ascii_case("DPoP") => {
+            let proof = presented.dpop_proof.ok_or_else(|| {
+                error(
+                    InvalidDpopProof,
+                    "this access token is bound by DPoP: send a DPoP proof",
+                )
+            })?;
+            let url = format!("{}{}", openid.public_url, paths::CREDENTIAL);
+            let expected = dpop::Expected {
+                method: "POST",
+                url: &url,
+                access_token: Some(token),
+            };
+            if dpop::check(&openid.db, proof, expected, now).await? != *jkt {
+                return Err(error(
+                    InvalidDpopProof,
+                    "the DPoP proof is made with another key than the one the access token is bound to",
+                ));
+            }
+            Ok(offer)
+        }
+        (Some(_), _) => Err(error(
+            InvalidToken,
+            "this access token is bound by DPoP: send it as `Authorization: DPoP` with a proof",
+        )),
+    }
+}
+
+/// Issues the offered credential to the holder of the proof's key, once per offer.
+pub async fn credential(
+    openid: &OpenId,
+    presented: Presented<'_>,
+    request: &Value,
+    now: DateTime<Utc>,
+) -> Result<Value, OAuthError> {
+    use OAuthErrorKind::*;
+    let offer = authorised(openid, presented, now).await?;
     if offer.redeemed_at.is_some() {
         return Err(error(
             InvalidToken,

@@ -153,6 +153,8 @@ pub fn authorization_server(issuer: &str) -> Value {
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),
         "grant_types_supported": [PRE_AUTHORIZED_GRANT],
         "pre-authorized_grant_anonymous_access_supported": true,
+        // Access tokens can be bound to the wallet's key (RFC 9449).
+        "dpop_signing_alg_values_supported": ALLOWED_ALGORITHMS,
         "response_types_supported": [],
     })
 }

@@ -5,6 +5,7 @@
 //!
 //! Errors of the protocol endpoints are OAuth errors (RFC 6749 §5.2), as wallets expect.
 
+pub mod dpop;
 pub mod issuer;
 pub mod metadata;
 pub mod nonces;
@@ -117,6 +118,9 @@ pub enum OAuthErrorKind {
     InvalidProof,
     /// The proof's nonce is not a fresh `c_nonce` of this issuer.
     InvalidNonce,
+    /// A DPoP proof (RFC 9449) is missing, malformed, replayed, or not for this request or
+    /// this token's key.
+    InvalidDpopProof,
     /// The credential cannot be issued as offered.
     CredentialRequestDenied,
     /// Something failed on the server; nothing was issued.
@@ -137,6 +141,7 @@ impl OAuthErrorKind {
             Self::UnknownCredentialConfiguration => "unknown_credential_configuration",
             Self::InvalidProof => "invalid_proof",
             Self::InvalidNonce => "invalid_nonce",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::CredentialRequestDenied => "credential_request_denied",
             Self::ServerError => "server_error",
         }

@@ -83,23 +83,35 @@ impl Nonces {
         let Some(expires_at) = self.expiry(nonce).filter(|e| *e > now) else {
             return Ok(false);
         };
-        openid_nonces::Entity::delete_many()
-            .filter(openid_nonces::Column::ExpiresAt.lte(now))
-            .exec(db)
-            .await?;
-        let inserted = openid_nonces::Entity::insert(openid_nonces::ActiveModel {
-            nonce: Set(nonce.to_owned()),
-            expires_at: Set(expires_at),
-        })
-        .on_conflict(
-            OnConflict::column(openid_nonces::Column::Nonce)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-        Ok(inserted == 1)
+        used_once(db, nonce, expires_at, now).await
     }
+}
+
+/// Records that `value` was used, until `expires_at` (when it could no longer be accepted
+/// anyway): true the first time, false when it was used before — on any node sharing the
+/// database. Values that expired are cleared on the way.
+pub async fn used_once(
+    db: &DatabaseConnection,
+    value: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    openid_nonces::Entity::delete_many()
+        .filter(openid_nonces::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    let inserted = openid_nonces::Entity::insert(openid_nonces::ActiveModel {
+        nonce: Set(value.to_owned()),
+        expires_at: Set(expires_at),
+    })
+    .on_conflict(
+        OnConflict::column(openid_nonces::Column::Nonce)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(inserted == 1)
 }
 
 #[cfg(test)]

@@ -150,6 +150,7 @@ pub async fn create(
         failed_tx_codes: Set(0),
         access_token: Set(None),
         access_token_expires_at: Set(None),
+        access_token_jkt: Set(None),
         created_by: Set(principal.actor_id()),
         created_at: Set(now),
         expires_at: Set(expires_at),

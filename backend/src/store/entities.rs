@@ -595,6 +595,9 @@ pub mod credential_offers {
         #[sea_orm(unique)]
         pub access_token: Option<String>,
         pub access_token_expires_at: Option<DateTimeUtc>,
+        /// The JWK thumbprint of the wallet key the access token is bound to by DPoP
+        /// (RFC 9449); none for a bearer token.
+        pub access_token_jkt: Option<String>,
         pub created_by: String,
         pub created_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,

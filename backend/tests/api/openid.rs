@@ -25,6 +25,7 @@ on_both_databases!(
     proofs_with_a_wrong_nonce_key_audience_or_type_are_refused,
     nonces_are_given_out_without_a_write_rate_limited_and_expire,
     a_draft_13_wallet_gets_a_draft_13_answer,
+    dpop_binds_the_access_token_to_the_wallets_key,
     a_verifier_sees_only_the_disclosed_claims_with_signed_receipts,
     replayed_redirected_and_unsatisfying_answers_are_refused,
     w3c_presentations_answer_requests_for_their_formats,
@@ -126,6 +127,187 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
         (holder, body["credentials"][0]["credential"].clone(), offer)
     }
+}
+
+/// A request to a protocol endpoint with the given headers; the status, headers and body.
+async fn post_with(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, content_type);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send_full(request.body(Body::from(body)).expect("request"))
+        .await
+}
+
+/// The token request for `offer`'s pre-authorized code with the DPoP proof `proof`.
+async fn token_with(
+    app: &TestApp,
+    offer: &Value,
+    proof: &str,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let code = pre_authorized_code(offer);
+    let body = form(&[("grant_type", PRE_AUTH), ("pre-authorized_code", &code)]);
+    post_with(app, "/openid4vci/token", FORM, body, &[("DPoP", proof)]).await
+}
+
+/// A credential request with the given headers.
+async fn credential_with(
+    app: &TestApp,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    post_with(
+        app,
+        "/openid4vci/credential",
+        "application/json",
+        body,
+        headers,
+    )
+    .await
+}
+
+async fn dpop_binds_the_access_token_to_the_wallets_key(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let token_url = format!("{PUBLIC_URL}/openid4vci/token");
+    let credential_url = format!("{PUBLIC_URL}/openid4vci/credential");
+    let dpop_key = HolderKey::generate(PUBLIC_URL).expect("key");
+    let other_key = HolderKey::generate(PUBLIC_URL).expect("key");
+    let (_, metadata) = app.get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(
+        metadata["dpop_signing_alg_values_supported"],
+        json!(["EdDSA", "ES256"])
+    );
+
+    // The token endpoint binds the token to the proof's key.
+    let offer = app.offer("dc+sd-jwt", false).await;
+    let token_proof = dpop_key
+        .dpop("POST", &token_url, None, Utc::now())
+        .expect("proof");
+    let (status, _, token) = token_with(&app, &offer, &token_proof).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert_eq!(token["token_type"], "DPoP");
+    let access = token["access_token"].as_str().expect("token").to_owned();
+
+    // The same proof again, for another offer's code: replayed, refused.
+    let second = app.offer("dc+sd-jwt", false).await;
+    let (status, _, body) = token_with(&app, &second, &token_proof).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_dpop_proof")),
+        "{body}"
+    );
+    // A proof made for the credential endpoint is not one for the token endpoint.
+    let misdirected = dpop_key
+        .dpop("POST", &credential_url, None, Utc::now())
+        .expect("proof");
+    let (_, _, body) = token_with(&app, &second, &misdirected).await;
+    assert_eq!(body["error"], "invalid_dpop_proof", "{body}");
+
+    // The credential endpoint: only with the token's key, a fresh proof and its hash.
+    let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+    let configuration = offer["credentialOffer"]["credential_configuration_ids"][0].clone();
+    let request = |nonce: &str| {
+        let proof = holder.proof(PUBLIC_URL, nonce, Utc::now()).expect("proof");
+        json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}})
+            .to_string()
+            .into_bytes()
+    };
+    let dpop_auth = format!("DPoP {access}");
+    let bearer_auth = format!("Bearer {access}");
+    let fresh = |key: &HolderKey, token: Option<&str>| {
+        key.dpop("POST", &credential_url, token, Utc::now())
+            .expect("proof")
+    };
+    let refusals = [
+        // A bound token presented as a bearer token.
+        (
+            vec![("Authorization", bearer_auth.clone())],
+            "invalid_token",
+        ),
+        // Without a proof.
+        (
+            vec![("Authorization", dpop_auth.clone())],
+            "invalid_dpop_proof",
+        ),
+        // A proof by another key.
+        (
+            vec![
+                ("Authorization", dpop_auth.clone()),
+                ("DPoP", fresh(&other_key, Some(&access))),
+            ],
+            "invalid_dpop_proof",
+        ),
+        // A proof without the token's hash.
+        (
+            vec![
+                ("Authorization", dpop_auth.clone()),
+                ("DPoP", fresh(&dpop_key, None)),
+            ],
+            "invalid_dpop_proof",
+        ),
+    ];
+    for (headers, error) in refusals {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let (status, answer_headers, body) =
+            credential_with(&app, request(&app.c_nonce().await), &headers).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some(error)),
+            "{headers:?}: {body}"
+        );
+        let challenge = answer_headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .expect("text");
+        assert!(
+            challenge.starts_with(if error == "invalid_token" {
+                "Bearer"
+            } else {
+                "DPoP"
+            }),
+            "{challenge}"
+        );
+    }
+    let good = fresh(&dpop_key, Some(&access));
+    let (status, _, body) = credential_with(
+        &app,
+        request(&app.c_nonce().await),
+        &[("Authorization", &dpop_auth), ("DPoP", &good)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["credentials"][0]["credential"].is_string());
+    // The proof that was accepted is not accepted twice.
+    let (status, _, body) = credential_with(
+        &app,
+        request(&app.c_nonce().await),
+        &[("Authorization", &dpop_auth), ("DPoP", &good)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_dpop_proof")),
+        "{body}"
+    );
+
+    // A bearer token (no proof at the token endpoint) is refused with the DPoP scheme.
+    let bearer = app.access_token(&second, None).await;
+    let (status, _, body) = credential_with(
+        &app,
+        request(&app.c_nonce().await),
+        &[("Authorization", &format!("DPoP {bearer}"))],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+        "{body}"
+    );
 }
 
 fn pre_authorized_code(offer: &Value) -> String {

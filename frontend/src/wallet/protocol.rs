@@ -1,20 +1,23 @@
-//! The web wallet's side of OpenID4VCI (pre-authorized code flow) and OpenID4VP (DCQL,
-//! `direct_post`), over `fetch`. The same steps as `certus wallet`, in the browser.
+//! The web wallet's side of OpenID4VCI (pre-authorized code flow, access tokens bound by
+//! DPoP) and OpenID4VP (DCQL, `direct_post`), over `fetch`. The same steps as `certus
+//! wallet`, in the browser.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use certus_schemas::dcql::{formats, ClaimsQuery, DcqlQuery};
 use certus_schemas::holder::{
-    held_format, kb_jwt_payload, link_parameter, select_disclosures, vp_jwt_payload,
-    HeldCredential, HolderError,
+    dpop_payload, held_format, kb_jwt_payload, link_parameter, select_disclosures, vp_jwt_payload,
+    HeldCredential, HolderError, Key,
 };
 use certus_schemas::openid::{
-    RequestTerms, DID_CLIENT_PREFIX, KB_JWT_TYP, PRE_AUTHORIZED_GRANT, PROOF_TYP,
+    RequestTerms, DID_CLIENT_PREFIX, DPOP_TYP, KB_JWT_TYP, PRE_AUTHORIZED_GRANT, PROOF_TYP,
     REQUEST_OBJECT_TYP, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
 };
 use ed25519_dalek::VerifyingKey;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde_json::{json, Value};
 
-use super::keys::{jws_header, self_certifying_key, verify_jws, BrowserKey, Jwk};
+use super::keys::{jws_header, random_bytes, self_certifying_key, verify_jws, BrowserKey, Jwk};
 use super::WebWallet;
 
 fn err(message: impl Into<String>) -> HolderError {
@@ -28,6 +31,22 @@ fn now() -> i64 {
 /// Now, as an XSD date-time.
 pub fn now_xsd() -> String {
     String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+/// A DPoP proof (RFC 9449) of `key` for one `method` request to `url`, sent with
+/// `access_token` when there is one.
+fn dpop(
+    key: &BrowserKey,
+    method: &str,
+    url: &str,
+    access_token: Option<&str>,
+) -> Result<String, HolderError> {
+    let public = json!({"kty": key.jwk.kty, "crv": key.jwk.crv, "x": key.jwk.x});
+    let jti = URL_SAFE_NO_PAD.encode(random_bytes::<16>()?);
+    key.sign(
+        json!({"typ": DPOP_TYP, "jwk": public}),
+        &dpop_payload(method, url, access_token, &jti, now()),
+    )
 }
 
 /// Sends a request; the JSON answer, or an error naming what the server said.
@@ -201,13 +220,21 @@ pub async fn redeem(
     if let Some(tx) = tx_code.filter(|t| !t.is_empty()) {
         pairs.push(("tx_code", tx));
     }
+    // The access token is bound by DPoP to a key of this issuance only: worth nothing
+    // without it if it leaks, and it links nothing else to the holder.
+    let dpop_key = BrowserKey::generate(issuer)?;
     let token_endpoint = text(&server, "token_endpoint", "the authorization server")?;
     let token = call(
-        form(Request::post(token_endpoint), &pairs),
+        form(
+            Request::post(token_endpoint)
+                .header("DPoP", &dpop(&dpop_key, "POST", token_endpoint, None)?),
+            &pairs,
+        ),
         "exchanging the code",
     )
     .await?;
     let access_token = text(&token, "access_token", "the token answer")?;
+    let scheme = token["token_type"].as_str().unwrap_or("Bearer");
     let nonce_endpoint = text(metadata, "nonce_endpoint", "the issuer")?;
     let nonce = call(Request::post(nonce_endpoint).build(), "fetching a nonce").await?;
     let key = wallet.key_for(issuer)?;
@@ -218,13 +245,15 @@ pub async fn redeem(
     let body =
         json!({"credential_configuration_id": offer.configuration, "proofs": {"jwt": [proof]}});
     let credential_endpoint = text(metadata, "credential_endpoint", "the issuer")?;
-    let answer = call(
-        Request::post(credential_endpoint)
-            .header("Authorization", &format!("Bearer {access_token}"))
-            .json(&body),
-        "requesting the credential",
-    )
-    .await?;
+    let mut request = Request::post(credential_endpoint)
+        .header("Authorization", &format!("{scheme} {access_token}"));
+    if scheme.eq_ignore_ascii_case("DPoP") {
+        request = request.header(
+            "DPoP",
+            &dpop(&dpop_key, "POST", credential_endpoint, Some(access_token))?,
+        );
+    }
+    let answer = call(request.json(&body), "requesting the credential").await?;
     let credential = answer["credentials"][0]["credential"].clone();
     if credential.is_null() {
         return Err(err("the issuer answered without a credential"));
