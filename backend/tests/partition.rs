@@ -19,8 +19,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use process::members::{
-    agree, anchored_on, chain_verifies, head, issue, no_quorum, node, node_dir, now_ms, ready,
-    receipt, token, up,
+    agree, anchored_on, chain_verifies, head, issue, no_quorum, node, node_dir, ready, receipt,
+    token, up,
 };
 use process::{run, Server};
 
@@ -229,7 +229,10 @@ fn a_partitioned_consortium_goes_on_with_a_quorum_and_heals_without_a_fork() {
     for i in 1..=MEMBERS {
         no_quorum(up(&nodes, i));
     }
-    let before = head(up(&nodes, 1));
+    // The highest block any node holds (one final before the cut may still be on its way
+    // between two nodes on the same side; that raises no maximum).
+    let highest = || (1..=MEMBERS).map(|i| head(up(&nodes, i)).0).max();
+    let before = highest();
     let stuck = [
         (1, issue(up(&nodes, 1), &tokens[0])),
         (3, issue(up(&nodes, 3), &tokens[2])),
@@ -237,7 +240,10 @@ fn a_partitioned_consortium_goes_on_with_a_quorum_and_heals_without_a_fork() {
     for (i, id) in &stuck {
         assert_ne!(receipt(up(&nodes, *i), &tokens[i - 1], id).0, 200);
     }
-    let healed_ms = now_ms();
+    // No node finalised anything while split. (A block proposed during the split may
+    // still become final once healed — consensus may keep a leader's proposal — but not
+    // before: its time says nothing either way.)
+    assert_eq!(highest(), before, "a block was final during the split");
     network.heal(3);
     network.heal(4);
     for (i, id) in &stuck {
@@ -252,14 +258,7 @@ fn a_partitioned_consortium_goes_on_with_a_quorum_and_heals_without_a_fork() {
     }
     agree(&nodes);
 
-    // One history: the first block after the split was proposed after it healed, and
-    // every node holds the same block at every height.
-    let (_, next) =
-        up(&nodes, 1).request("GET", &format!("/chain/blocks/{}", before.0 + 1), "", None);
-    assert!(
-        next["header"]["timeMs"].as_u64() >= Some(healed_ms),
-        "a block was final during the split: {next}"
-    );
+    // One history: every node holds the same block at every height.
     let height = head(up(&nodes, 1)).0;
     assert!(height < 100, "one page of blocks holds the chain: {height}");
     let chains: Vec<String> = nodes
