@@ -87,15 +87,7 @@ pub async fn token(
         OfferStatus::Erased => return Err(error(InvalidGrant, WITHDRAWN)),
     }
     let bound_to = match dpop_proof {
-        Some(proof) => {
-            let url = format!("{}{}", openid.public_url, paths::TOKEN);
-            let expected = dpop::Expected {
-                method: "POST",
-                url: &url,
-                access_token: None,
-            };
-            Some(dpop::check(&openid.db, proof, expected, now).await?)
-        }
+        Some(proof) => Some(dpop_key(openid, proof, paths::TOKEN, None, now).await?),
         None => None,
     };
     if let Some(expected) = &offer.tx_code {
@@ -179,9 +171,27 @@ pub enum Dialect {
     Draft13,
 }
 
+/// The key of `proof`, a DPoP proof checked for a POST to this issuer's `path` (with
+/// `access_token` when the request presents one): its thumbprint.
+async fn dpop_key(
+    openid: &OpenId,
+    proof: &str,
+    path: &str,
+    access_token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<dpop::Thumbprint, OAuthError> {
+    let url = format!("{}{path}", openid.public_url);
+    let expected = dpop::Expected {
+        method: "POST",
+        url: &url,
+        access_token,
+    };
+    dpop::check(&openid.db, proof, expected, now).await
+}
+
 /// How a credential request presents its access token: the `Authorization` header's
 /// scheme and token, and the `DPoP` header.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Presented<'a> {
     /// `Authorization: Bearer <token>` or `Authorization: DPoP <token>`.
     pub authorization: Option<&'a str>,
@@ -228,13 +238,7 @@ async fn authorised(
                     "this access token is bound by DPoP: send a DPoP proof",
                 )
             })?;
-            let url = format!("{}{}", openid.public_url, paths::CREDENTIAL);
-            let expected = dpop::Expected {
-                method: "POST",
-                url: &url,
-                access_token: Some(token),
-            };
-            if dpop::check(&openid.db, proof, expected, now).await? != *jkt {
+            if dpop_key(openid, proof, paths::CREDENTIAL, Some(token), now).await? != *jkt {
                 return Err(error(
                     InvalidDpopProof,
                     "the DPoP proof is made with another key than the one the access token is bound to",

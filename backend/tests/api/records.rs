@@ -29,6 +29,16 @@ fn food() -> Value {
     })
 }
 
+/// The ids of a search page's items, in order.
+fn item_ids(page: &Value) -> Vec<Value> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].clone())
+        .collect()
+}
+
 async fn search_by_claim_text_looks_in_non_personal_claims_only(db: Db) {
     let app = TestApp::spawn(db).await;
     let me = Caller::Key(app.token.clone());
@@ -52,13 +62,7 @@ async fn search_by_claim_text_looks_in_non_personal_claims_only(db: Db) {
                 .call(&me, "POST", "/credentials/search", Some(search.clone()))
                 .await;
             assert_eq!(status, StatusCode::OK, "{search}: {body}");
-            let ids: Vec<Value> = body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| i["id"].clone())
-                .collect();
-            ids
+            item_ids(&body)
         }
     };
     assert_eq!(
@@ -139,13 +143,7 @@ async fn search_filters_by_text_type_status_and_time_and_pages(db: Db) {
         async move {
             let (status, body) = app.call(&me, "GET", &path, None).await;
             assert_eq!(status, StatusCode::OK, "{path}: {body}");
-            let ids: Vec<Value> = body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| i["id"].clone())
-                .collect();
-            (body["total"].as_u64().expect("total"), ids)
+            (body["total"].as_u64().expect("total"), item_ids(&body))
         }
     };
     let (total, all) = search("").await;
