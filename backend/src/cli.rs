@@ -81,7 +81,9 @@ pub enum WalletCommand {
     /// Create an empty wallet file.
     Init,
     /// Accept a credential offer (`openid-credential-offer://…`): a key is made for the
-    /// issuer and the credential is bound to it.
+    /// issuer and the credential is bound to it. For an offer of the authorization code
+    /// flow, the address of the issuer's page is printed; open it in a browser on this
+    /// computer and enter the code the issuer sent you.
     Accept {
         /// The offer link.
         offer: String,
@@ -714,7 +716,13 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
         }
         WalletCommand::Accept { offer, tx_code } => {
             let mut wallet = wallet::load(path)?;
-            let held = client::accept(&mut wallet, &offer, tx_code.as_deref()).await?;
+            let held = client::accept(&mut wallet, &offer, tx_code.as_deref(), |page| {
+                eprintln!(
+                    "The issuer asks you to confirm with the code it sent you. Open this \
+                     address in a browser on this computer:\n{page}"
+                );
+            })
+            .await?;
             wallet::save(&wallet, path)?;
             let view = held.view()?;
             writeln!(

@@ -1,15 +1,17 @@
-// OpenID4VC with independent implementations: Sphereon's OpenID4VCI client receives a
-// credential from our issuer; a presentation built with OpenWallet's @sd-jwt libraries and
+// OpenID4VC with independent implementations: Sphereon's and Animo's OpenID4VCI clients
+// receive credentials from our issuer (pre-authorized, and Animo's also through the
+// authorization code flow with PAR, PKCE and DPoP); a presentation built with OpenWallet's @sd-jwt libraries and
 // a key of the test's own is accepted by our verifier over OpenID4VP; and the `certus
 // wallet` command line does both against a real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer as createHttpServer } from 'node:http';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
 import { Openid4vpClient } from '@openid4vc/openid4vp';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
@@ -19,6 +21,7 @@ import { compactVerify, exportJWK } from 'jose';
 import { publicKeyFromDidKey } from '../lib/keys.mjs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
+import { launchBrowser } from '../lib/browser.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -30,9 +33,9 @@ const unbound = () => {
   return credential;
 };
 
-const offer = async (format, txCode = false) => {
+const offer = async (format, txCode = false, flow = 'preAuthorized') => {
   const { status, body } = await server.api('POST', '/credentials/offers',
-    { credential: unbound(), options: { format }, txCode }, { auth: true });
+    { credential: unbound(), options: { format }, txCode, flow }, { auth: true });
   assert.equal(status, 201, JSON.stringify(body));
   return body;
 };
@@ -76,6 +79,27 @@ function presentSdJwt(holder, credential, disclosed, { client_id, nonce }) {
   });
   return sdjwt.present(credential, disclosed,
     { kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: client_id, nonce } } });
+}
+
+/** An @openid4vc/openid4vci wallet with a holder key and a DPoP key of its own, its
+ * requests made with `fetchImpl`. */
+function dpopWallet(fetchImpl = fetch) {
+  const holder = holderKey();
+  const dpopKey = holderKey();
+  const client = new Openid4vciClient({
+    callbacks: {
+      fetch: fetchImpl,
+      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
+      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
+      signJwt: async (signer, { header, payload }) => {
+        const key = signer.method === 'jwk' ? dpopKey : holder;
+        return { jwt: key.signJwt({ ...header, alg: 'EdDSA' }, payload), signerJwk: { kty: 'OKP', crv: 'Ed25519', x: key.jwk.x } };
+      },
+    },
+  });
+  const dpop = { signer: { method: 'jwk', alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: dpopKey.jwk.x } } };
+  return { holder, client, dpop };
 }
 
 test('Sphereon\'s OpenID4VCI client receives a Certus SD-JWT VC through a pre-authorized offer with a transaction code', async () => {
@@ -190,23 +214,9 @@ test("Animo's @openid4vc/openid4vci wallet library receives a Certus credential 
 
 test("Animo's @openid4vc libraries bind the access token to the wallet's key with DPoP; a proof used twice, or a bound token sent as a bearer token, is refused", async () => {
   setGlobalConfig({ allowInsecureUrls: true });
-  const holder = holderKey();
-  const dpopKey = holderKey();
   const sent = [];
-  const client = new Openid4vciClient({
-    callbacks: {
-      // Every request the library makes, kept to replay its DPoP proofs.
-      fetch: async (url, init) => { sent.push({ url: String(url), init }); return fetch(url, init); },
-      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
-      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
-      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
-      signJwt: async (signer, { header, payload }) => {
-        const key = signer.method === 'jwk' ? dpopKey : holder;
-        return { jwt: key.signJwt({ ...header, alg: 'EdDSA' }, payload), signerJwk: { kty: 'OKP', crv: 'Ed25519', x: key.jwk.x } };
-      },
-    },
-  });
-  const dpop = { signer: { method: 'jwk', alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: dpopKey.jwk.x } } };
+  // Every request the library makes, kept to replay its DPoP proofs.
+  const { holder, client, dpop } = dpopWallet(async (url, init) => { sent.push({ url: String(url), init }); return fetch(url, init); });
   const made = await offer('dc+sd-jwt');
   const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
@@ -241,6 +251,88 @@ test("Animo's @openid4vc libraries bind the access token to the wallet's key wit
   assert.equal(replay.status, 401);
   assert.match(replay.headers.get('www-authenticate'), /^DPoP error="invalid_dpop_proof"/);
   assert.equal((await replay.json()).error, 'invalid_dpop_proof');
+});
+
+test("Animo's @openid4vc libraries receive a Certus credential through the authorization code flow: PAR, PKCE and DPoP, with the holder entering the offer's code on the issuer's page in Chromium", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const { holder, client, dpop } = dpopWallet();
+  // The wallet's redirect URI: a loopback address of its own, as a native app's (RFC 8252).
+  let returned;
+  const callback = createHttpServer((request, response) => {
+    returned = new URL(request.url, redirectUri).href;
+    response.end('wallet');
+  });
+  await new Promise(resolve => callback.listen(0, '127.0.0.1', resolve));
+  const redirectUri = `http://127.0.0.1:${callback.address().port}/callback`;
+  const made = await offer('dc+sd-jwt', false, 'authorizationCode');
+  const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+  assert.ok(credentialOffer.grants.authorization_code.issuer_state, JSON.stringify(credentialOffer));
+  const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  // The library pushes the request (the metadata requires PAR), with PKCE and DPoP.
+  const authorization = await client.initiateAuthorization({
+    clientId: 'certus-e2e', issuerMetadata, credentialOffer, redirectUri, scope: 'KycCredential', dpop,
+  });
+  assert.equal(authorization.authorizationFlow, 'Oauth2Redirect');
+  assert.equal(authorization.pkce.codeChallengeMethod, 'S256');
+  assert.match(new URL(authorization.authorizationRequestUrl).searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
+
+  // The holder, in a browser: the issuer's page asks for the offer's code; a wrong one is
+  // refused, the right one sends the browser back to the wallet.
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(authorization.authorizationRequestUrl);
+    assert.match(await page.locator('h1').textContent(), /KYC credential/);
+    await page.fill('#tx_code', '000000');
+    await page.click('#continue');
+    assert.match(await page.locator('#problem').textContent(), /not right\. 4 attempt\(s\) left/);
+    await page.fill('#tx_code', made.txCode);
+    await Promise.all([page.waitForURL(url => url.href.startsWith(redirectUri)), page.click('#continue')]);
+  } finally {
+    await browser.close();
+    callback.close();
+  }
+  const authorizationServerMetadata = issuerMetadata.authorizationServers[0];
+  const response = client.parseAndVerifyAuthorizationResponseRedirectUrl({ url: returned, authorizationServerMetadata });
+  assert.ok(response.code, returned);
+
+  // A wrong PKCE verifier: invalid_grant, and the code still works with the right one.
+  await assert.rejects(
+    client.retrieveAuthorizationCodeAccessTokenFromOffer({
+      issuerMetadata, credentialOffer, authorizationCode: response.code, redirectUri, dpop: authorization.dpop,
+      pkceCodeVerifier: randomBytes(48).toString('base64url'),
+    }),
+    e => e.errorResponse?.error === 'invalid_grant',
+  );
+  const { accessTokenResponse } = await client.retrieveAuthorizationCodeAccessTokenFromOffer({
+    issuerMetadata, credentialOffer, authorizationCode: response.code, redirectUri, dpop: authorization.dpop,
+    pkceCodeVerifier: authorization.pkce.codeVerifier,
+  });
+  assert.equal(accessTokenResponse.token_type, 'DPoP');
+  const configuration = 'KycCredential_sd_jwt';
+  const { c_nonce } = await client.requestNonce({ issuerMetadata });
+  const { jwt } = await client.createCredentialRequestJwtProof({
+    issuerMetadata, credentialConfigurationId: configuration, nonce: c_nonce,
+    signer: { method: 'did', didUrl: holder.kid, alg: 'EdDSA' },
+  });
+  const issued = await client.retrieveCredentials({
+    issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configuration,
+    proofs: { jwt: [jwt] }, dpop: authorization.dpop,
+  });
+  const credential = issued.credentialResponse.credentials[0].credential;
+  assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
+  assert.equal((await server.verify(credential)).status, 200);
+  const { body: info } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
+  assert.equal(info.status, 'redeemed');
+
+  // The code, used again: refused.
+  await assert.rejects(
+    client.retrieveAuthorizationCodeAccessTokenFromOffer({
+      issuerMetadata, credentialOffer, authorizationCode: response.code, redirectUri, dpop: authorization.dpop,
+      pkceCodeVerifier: authorization.pkce.codeVerifier,
+    }),
+    e => e.errorResponse?.error === 'invalid_grant',
+  );
 });
 
 test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object — its signature, client and DCQL query — and answers it", async () => {
@@ -294,7 +386,7 @@ test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request obje
   assert.equal(result.outcome.credentials[0].claims.familyName, undefined);
 });
 
-test('the certus wallet command line accepts an offer and answers a request', async () => {
+test('the certus wallet command line accepts an offer — pre-authorized, or through the issuer\'s page by the authorization code flow — and answers a request', async () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus');
   const dir = mkdtempSync(join(tmpdir(), 'certus-wallet-'));
@@ -312,6 +404,34 @@ test('the certus wallet command line accepts an offer and answers a request', as
     const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
     assert.equal(result.status, 'accepted');
     assert.deepEqual(Object.keys(result.outcome.credentials[0].claims).filter(k => ['givenName', 'familyName', 'birthDate'].includes(k)), ['familyName']);
+
+    // An offer of the authorization code flow: the command prints the issuer's page and
+    // waits on a loopback address; the holder's browser (here, fetch) enters the code and
+    // is sent back to it.
+    const byPage = await offer('dc+sd-jwt', false, 'authorizationCode');
+    const child = spawn(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), 'accept', byPage.offerUri], { env: { ...process.env, RUST_LOG: 'warn' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => { stdout += d; });
+    const exited = new Promise(resolve => child.on('exit', resolve));
+    const pageUrl = await new Promise((resolve, reject) => {
+      child.stderr.on('data', d => {
+        stderr += d;
+        const found = stderr.match(/^(http\S+\/openid4vci\/authorize\?\S+)$/m);
+        if (found) resolve(found[1]);
+      });
+      child.on('exit', () => reject(new Error(`the wallet exited: ${stderr}`)));
+    });
+    const page = await fetch(pageUrl);
+    assert.equal(page.status, 200);
+    const params = new URL(pageUrl).searchParams;
+    const answer = await fetch(`${server.base}/openid4vci/authorize`, { ...form({ client_id: params.get('client_id'), request_uri: params.get('request_uri'), tx_code: byPage.txCode }), redirect: 'manual' });
+    assert.equal(answer.status, 303);
+    const back = new URL(answer.headers.get('location'));
+    assert.equal(back.origin.startsWith('http://127.0.0.1:'), true, back.href);
+    assert.equal((await fetch(back)).status, 200);
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /accepted credential 2: .*KycCredential.* \(dc\+sd-jwt\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,8 @@
 // with its transaction code, sees it active and anchored; a verifier's request built in the
 // console is answered with only the chosen claims, and the verifier sees exactly those and
 // a passing result. Also: nothing in clear in localStorage, wrong passphrases, backup and
-// restore in another browser, decline, delete, and an offer read from the camera.
+// restore in another browser, decline, delete, an offer read from the camera, and an offer
+// of the authorization code flow taken through the issuer's page.
 // Screenshots go to e2e/out/wallet-*.png.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -346,4 +347,45 @@ test('an offer QR code read by the camera is accepted', async () => {
   } finally {
     await camera.close();
   }
+});
+
+test("an offer of the authorization code flow: the holder continues at the issuer's page, enters the code there, and the wallet receives the credential on coming back", async () => {
+  await portal.goto(`${server.base}/portal/issue?type=KycCredential`);
+  await fillSubject(portal, SUBJECT);
+  await portal.getByTestId('format-dc-sd-jwt').check();
+  await portal.getByTestId('offer-sign-in').check();
+  await portal.getByTestId('offer').click();
+  await portal.getByTestId('offered').filter({ hasText: "enters it on this institution's page" }).waitFor();
+  const link = await portal.getByTestId('offer-link').innerText();
+  const code = await portal.getByTestId('offer-tx-code-value').innerText();
+
+  await holder.goto(`${server.base}/wallet`);
+  await unlock(holder);
+  const pushed = holder.waitForRequest(r => r.url().endsWith('/openid4vci/par'));
+  await holder.getByTestId('wallet-offer-input').fill(link);
+  await holder.getByTestId('wallet-continue').click();
+  // The wallet pushed its request with PKCE and a DPoP proof, and sent the browser to the
+  // issuer's page.
+  const par = await pushed;
+  const params = new URLSearchParams(par.postData());
+  assert.equal(params.get('code_challenge_method'), 'S256');
+  assert.equal(params.get('redirect_uri'), `${server.base}/wallet`);
+  assert.match((await par.allHeaders()).dpop, /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+  await holder.waitForURL(/\/openid4vci\/authorize\?/);
+  await holder.locator('h1').filter({ hasText: 'KYC credential' }).waitFor();
+  await shot(holder, 'issuer-page');
+  await holder.fill('#tx_code', code);
+  const exchanged = holder.waitForRequest(r => r.url().endsWith('/openid4vci/token'));
+  await holder.click('#continue');
+  // Back in the wallet: the code is exchanged at once, with the verifier and a proof of the
+  // same key; the credential comes once the wallet is open.
+  const token = await exchanged;
+  const grant = new URLSearchParams(token.postData());
+  assert.equal(grant.get('grant_type'), 'authorization_code');
+  assert.ok(grant.get('code_verifier').length >= 43);
+  await holder.getByTestId('wallet-authorized').filter({ hasText: 'open your wallet to take it' }).waitFor();
+  assert.equal(new URL(holder.url()).search, '', 'the one-time code is gone from the address');
+  await unlock(holder);
+  await holder.getByTestId('wallet-received').filter({ hasText: 'Received “KYC' }).waitFor();
+  await portal.getByTestId('offer-status').filter({ hasText: 'received by the wallet' }).waitFor();
 });

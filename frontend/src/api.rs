@@ -8,7 +8,7 @@ use certus_schemas::kyc::{
     RelianceCheck, RelianceList, RelianceSummary, WebhookDeliveries, WebhookEndpoint,
 };
 use certus_schemas::openid::{
-    OfferCreated, OfferInfo, PresentationRequestCreate, PresentationRequestCreated,
+    OfferCreated, OfferFlow, OfferInfo, PresentationRequestCreate, PresentationRequestCreated,
     PresentationRequestInfo,
 };
 use certus_schemas::portal::*;
@@ -403,11 +403,13 @@ pub async fn create_offer(
     format: String,
     data_subject: Option<DataSubjectOptions>,
     tx_code: bool,
+    flow: OfferFlow,
 ) -> Result<OfferCreated> {
     let body = json!({
         "credential": credential,
         "options": issue_options(&format, data_subject.as_ref()),
         "txCode": tx_code,
+        "flow": flow,
     });
     send(Request::post("/credentials/offers"), &body).await
 }

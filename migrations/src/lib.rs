@@ -23,6 +23,7 @@ mod m0016_reliance_register;
 mod m0017_scale_out;
 mod m0018_claim_text;
 mod m0019_dpop;
+mod m0020_authorization_code;
 
 /// Adds one column to `table` (SQLite alters one column per statement).
 async fn add_column(
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_scale_out::Migration),
             Box::new(m0018_claim_text::Migration),
             Box::new(m0019_dpop::Migration),
+            Box::new(m0020_authorization_code::Migration),
         ]
     }
 }

@@ -382,10 +382,20 @@ pub fn select_disclosures(sd_jwt: &str, names: &[&str]) -> String {
     out
 }
 
+fn base64url_sha256(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
+}
+
 /// `ath`: the base64url SHA-256 of an access token, as a DPoP proof sent with the token
 /// carries it (RFC 9449 §4.2).
 pub fn access_token_hash(access_token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(access_token.as_bytes()))
+    base64url_sha256(access_token)
+}
+
+/// The PKCE `code_challenge` of a `code_verifier` by the S256 method (RFC 7636 §4.2): its
+/// base64url SHA-256.
+pub fn pkce_challenge(code_verifier: &str) -> String {
+    base64url_sha256(code_verifier)
 }
 
 /// The payload of a DPoP proof (RFC 9449 §4.2) for one request: its method, its URL

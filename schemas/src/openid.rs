@@ -18,6 +18,8 @@ pub const STATUS_NOTIFICATIONS_PARAM: &str = "status_notifications";
 pub const STATUS_NOTIFICATIONS_ALLOWED: &str = "allowed";
 /// The OAuth grant type of OpenID4VCI's pre-authorized code flow.
 pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+/// The OAuth grant type of the authorization code flow (RFC 6749 §4.1).
+pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 /// The `typ` of an OpenID4VCI key proof.
 pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
 /// The `typ` of a DPoP proof (RFC 9449).
@@ -42,12 +44,48 @@ pub struct OfferRequest {
     #[serde(default)]
     pub options: IssueOptions,
     /// Ask the wallet for a 6-digit transaction code, shown once in the answer, to be
-    /// passed to the holder by another channel.
+    /// passed to the holder by another channel. The authorization code flow always has
+    /// one: the holder enters it on the institution's page.
     #[serde(default)]
     pub tx_code: bool,
+    /// How the holder's wallet redeems the offer (default `preAuthorized`).
+    #[serde(default)]
+    pub flow: OfferFlow,
     /// How long the offer can be redeemed, in seconds (default 7 days, at most 30 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+}
+
+/// How a wallet redeems an offer (OpenID4VCI §3.4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum OfferFlow {
+    /// The pre-authorized code flow: the wallet exchanges the offer's code (and the
+    /// transaction code, when one is asked) for a token.
+    #[default]
+    PreAuthorized,
+    /// The authorization code flow (with PAR, PKCE and optionally DPoP): the wallet
+    /// sends the holder to the institution's page, where they enter the offer's one-time
+    /// code.
+    AuthorizationCode,
+}
+
+impl OfferFlow {
+    /// The OAuth grant type of the flow.
+    pub fn grant_type(self) -> &'static str {
+        match self {
+            Self::PreAuthorized => PRE_AUTHORIZED_GRANT,
+            Self::AuthorizationCode => AUTHORIZATION_CODE_GRANT,
+        }
+    }
+
+    /// The flow of an OAuth grant type, if it is one.
+    pub fn of_grant_type(grant_type: &str) -> Option<Self> {
+        [Self::PreAuthorized, Self::AuthorizationCode]
+            .into_iter()
+            .find(|f| f.grant_type() == grant_type)
+    }
 }
 
 /// Where an offer stands.
@@ -98,6 +136,7 @@ pub struct OfferInfo {
     pub credential_type: String,
     pub format: String,
     pub status: OfferStatus,
+    pub flow: OfferFlow,
     pub tx_code_required: bool,
     pub created_by: String,
     pub created_at: String,

@@ -1,9 +1,10 @@
-//! The wallet's HTTP side: redeeming an offer, fetching and checking a request, answering
-//! it with `direct_post`.
+//! The wallet's HTTP side: redeeming an offer (pre-authorized, or through the issuer's page
+//! by the authorization code flow), fetching and checking a request, answering it with
+//! `direct_post`.
 
 use anyhow::{anyhow, bail, Context};
 use certus_schemas::dcql::DcqlQuery;
-use certus_schemas::holder::{held_format, link_parameter, Answer, Key};
+use certus_schemas::holder::{held_format, link_parameter, pkce_challenge, Answer, Key};
 use certus_schemas::openid::{
     RequestTerms, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
 };
@@ -16,7 +17,7 @@ use certus_credential::contexts::Contexts;
 use certus_credential::did;
 use certus_credential::jose;
 use certus_credential::time::xsd_now;
-use certus_schemas::openid::PRE_AUTHORIZED_GRANT;
+use certus_schemas::openid::{AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT};
 use certus_schemas::openid::{DID_CLIENT_PREFIX, REQUEST_OBJECT_TYP};
 
 fn http() -> reqwest::Client {
@@ -40,12 +41,27 @@ async fn json_of(response: reqwest::Response, what: &str) -> anyhow::Result<Valu
     Ok(body)
 }
 
+fn endpoint(metadata: &Value, name: &str) -> anyhow::Result<String> {
+    metadata[name]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("the issuer publishes no {name}"))
+}
+
+/// How long the wallet waits for the holder to confirm at the issuer's page: as long as
+/// the page lets them.
+const PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Redeems an offer link (`openid-credential-offer://…`) with a key made for its issuer;
-/// the credential, added to the wallet.
+/// the credential, added to the wallet. An offer of the pre-authorized code flow is
+/// redeemed with `tx_code` when it asks for one; for one of the authorization code flow,
+/// `open_page` is given the address of the issuer's page for the holder to open in a
+/// browser, which comes back to this wallet on a loopback address (RFC 8252 §7.3).
 pub async fn accept(
     wallet: &mut Wallet,
     link: &str,
     tx_code: Option<&str>,
+    open_page: impl Fn(&str),
 ) -> anyhow::Result<HeldCredential> {
     let client = http();
     let param = |name: &str| link_parameter(link, name);
@@ -60,13 +76,6 @@ pub async fn accept(
     let configuration = offer["credential_configuration_ids"][0]
         .as_str()
         .context("the offer names no credential configuration")?;
-    let grant = &offer["grants"][PRE_AUTHORIZED_GRANT];
-    let code = grant["pre-authorized_code"]
-        .as_str()
-        .context("the offer has no pre-authorized code")?;
-    if grant.get("tx_code").is_some() && tx_code.is_none() {
-        bail!("this offer needs the transaction code the issuer sent you: pass --tx-code");
-    }
     let metadata = json_of(
         client
             .get(format!("{issuer}/.well-known/openid-credential-issuer"))
@@ -89,22 +98,38 @@ pub async fn accept(
         .map(held_format)
         .context("the issuer does not describe the offered credential")?
         .to_owned();
-    let endpoint = |v: &Value, name: &str| {
-        v[name]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("the issuer publishes no {name}"))
-    };
-    let mut form = vec![
-        ("grant_type", PRE_AUTHORIZED_GRANT),
-        ("pre-authorized_code", code),
-    ];
-    if let Some(tx) = tx_code {
-        form.push(("tx_code", tx));
-    }
     // The access token is bound by DPoP to a key of this issuance only (RFC 9449): a token
     // that leaks is worth nothing without it, and it links nothing else to the holder.
     let dpop_key = HolderKey::generate(issuer)?;
+    let grants = &offer["grants"];
+    let grant: Vec<(&str, String)> = if let Some(grant) = grants.get(PRE_AUTHORIZED_GRANT) {
+        let code = grant["pre-authorized_code"]
+            .as_str()
+            .context("the offer has no pre-authorized code")?;
+        if grant.get("tx_code").is_some() && tx_code.is_none() {
+            bail!("this offer needs the transaction code the issuer sent you: pass --tx-code");
+        }
+        let mut form = vec![
+            ("grant_type", PRE_AUTHORIZED_GRANT.to_owned()),
+            ("pre-authorized_code", code.to_owned()),
+        ];
+        if let Some(tx) = tx_code {
+            form.push(("tx_code", tx.to_owned()));
+        }
+        form
+    } else if let Some(grant) = grants.get(AUTHORIZATION_CODE_GRANT) {
+        let flow = Authorization {
+            client: &client,
+            issuer,
+            server: &server,
+            configuration,
+            issuer_state: grant["issuer_state"].as_str(),
+            dpop_key: &dpop_key,
+        };
+        flow.run(open_page).await?
+    } else {
+        bail!("the offer names no grant this wallet speaks");
+    };
     let token_endpoint = endpoint(&server, "token_endpoint")?;
     let token = json_of(
         client
@@ -113,10 +138,10 @@ pub async fn accept(
                 "DPoP",
                 dpop_key.dpop("POST", &token_endpoint, None, Utc::now())?,
             )
-            .form(&form)
+            .form(&grant)
             .send()
             .await?,
-        "exchanging the pre-authorized code",
+        "exchanging the code",
     )
     .await?;
     let access_token = token["access_token"].as_str().context("no access_token")?;
@@ -169,6 +194,158 @@ pub async fn accept(
         .find(|c| c.id == id)
         .cloned()
         .expect("just added"))
+}
+
+/// The authorization code flow of one offer, as a native app runs it (RFC 8252).
+struct Authorization<'a> {
+    client: &'a reqwest::Client,
+    issuer: &'a str,
+    /// The authorization server's metadata.
+    server: &'a Value,
+    configuration: &'a str,
+    issuer_state: Option<&'a str>,
+    /// The key the whole flow, and the token, are bound to.
+    dpop_key: &'a HolderKey,
+}
+
+impl Authorization<'_> {
+    /// Pushes the request (PAR, with PKCE and DPoP) for a redirect to a loopback address
+    /// of this wallet's, has the holder open the issuer's page, and waits for the browser
+    /// to come back; the token request's form for the code it brings.
+    async fn run(self, open_page: impl Fn(&str)) -> anyhow::Result<Vec<(&'static str, String)>> {
+        let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .await
+            .context("listening on a loopback port for the issuer's answer")?;
+        let redirect_uri = format!(
+            "http://127.0.0.1:{}/callback",
+            listener.local_addr()?.port()
+        );
+        let code_verifier = random_text();
+        let state = random_text();
+        let details = json!([{"type": "openid_credential", "credential_configuration_id": self.configuration}])
+            .to_string();
+        let client_id = "certus-wallet";
+        let mut form = vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", client_id.to_owned()),
+            ("redirect_uri", redirect_uri.clone()),
+            ("code_challenge", pkce_challenge(&code_verifier)),
+            ("code_challenge_method", "S256".to_owned()),
+            ("state", state.clone()),
+            ("authorization_details", details),
+        ];
+        if let Some(issuer_state) = self.issuer_state {
+            form.push(("issuer_state", issuer_state.to_owned()));
+        }
+        let par = endpoint(self.server, "pushed_authorization_request_endpoint")?;
+        let pushed = json_of(
+            self.client
+                .post(&par)
+                .header("DPoP", self.dpop_key.dpop("POST", &par, None, Utc::now())?)
+                .form(&form)
+                .send()
+                .await?,
+            "pushing the authorization request",
+        )
+        .await?;
+        let request_uri = pushed["request_uri"]
+            .as_str()
+            .context("the issuer gave no request_uri")?;
+        let mut page = url::Url::parse(&endpoint(self.server, "authorization_endpoint")?)
+            .context("the issuer's authorization_endpoint is not a URL")?;
+        page.query_pairs_mut()
+            .append_pair("client_id", client_id)
+            .append_pair("request_uri", request_uri);
+        open_page(page.as_str());
+        let answer = tokio::time::timeout(PAGE_WAIT, loopback_answer(&listener, &state))
+            .await
+            .map_err(|_| anyhow!("no answer from the issuer's page within 10 minutes"))??;
+        if let Some(iss) = answer.get("iss") {
+            if iss != self.issuer {
+                bail!("the answer comes from another issuer ({iss}) than the one asked");
+            }
+        }
+        if let Some(error) = answer.get("error") {
+            let why = answer
+                .get("error_description")
+                .map_or("no reason given", String::as_str);
+            bail!("the issuer's page answered {error}: {why}");
+        }
+        let code = answer
+            .get("code")
+            .context("the issuer's page sent no code")?
+            .clone();
+        Ok(vec![
+            ("grant_type", AUTHORIZATION_CODE_GRANT.to_owned()),
+            ("code", code),
+            ("code_verifier", code_verifier),
+            ("redirect_uri", redirect_uri),
+            ("client_id", client_id.to_owned()),
+        ])
+    }
+}
+
+/// 32 random bytes, base64url: a PKCE verifier or a `state`.
+fn random_text() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Waits on `listener` for the browser's return to `/callback` with this flow's `state`;
+/// its query. Anything else (a favicon, a stray request) is answered 404 and waited past.
+async fn loopback_answer(
+    listener: &tokio::net::TcpListener,
+    state: &str,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        let (mut stream, _) = listener.accept().await?;
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 1024];
+        // The request line and headers, up to 8 KiB.
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+            let read = stream.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            head.extend_from_slice(&buffer[..read]);
+        }
+        let line = String::from_utf8_lossy(&head);
+        let target = line
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("GET "))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or_default();
+        let query: std::collections::HashMap<String, String> =
+            url::Url::parse(&format!("http://127.0.0.1{target}"))
+                .ok()
+                .filter(|u| u.path() == "/callback")
+                .map(|u| u.query_pairs().into_owned().collect())
+                .unwrap_or_default();
+        let ours = query.get("state").map(String::as_str) == Some(state);
+        let (status, text) = if ours {
+            (
+                "200 OK",
+                "The wallet has the issuer's answer: you can close this tab.",
+            )
+        } else {
+            ("404 Not Found", "Not an answer for this wallet.")
+        };
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{text}",
+            text.len()
+        );
+        stream.write_all(response.as_bytes()).await.ok();
+        stream.shutdown().await.ok();
+        if ours {
+            return Ok(query);
+        }
+    }
 }
 
 /// A verifier's request, its signature checked against the verifier's DID.

@@ -1,6 +1,7 @@
 //! The HTTP API: every route in one place. Handlers live one resource per file and hold no
 //! business logic.
 
+pub mod authorize;
 pub mod catalog;
 pub mod chain;
 pub mod credentials;
@@ -66,6 +67,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
             get(openid::authorization_server),
         )
         .route("/openid4vci/offers/{id}", get(openid::offer))
+        .route("/openid4vci/par", post(openid::par))
         .route("/openid4vci/token", post(openid::token))
         .route("/openid4vci/credential", post(openid::credential))
         .route("/openid4vp/requests/{id}", get(openid::request_object))
@@ -87,6 +89,11 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         );
     Router::new()
         .merge(public)
+        // A page for the holder's browser, not an API: not readable cross-origin.
+        .route(
+            "/openid4vci/authorize",
+            get(authorize::page).post(authorize::answer),
+        )
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route(

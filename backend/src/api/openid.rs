@@ -1,5 +1,6 @@
 //! The OpenID4VC protocol endpoints wallets call: issuer and authorization-server metadata,
-//! credential offers by reference, token, nonce and credential endpoints (OpenID4VCI), and
+//! credential offers by reference, pushed authorization requests, token, nonce and
+//! credential endpoints (OpenID4VCI), and
 //! request objects and `direct_post` answers (OpenID4VP). Errors are OAuth errors.
 
 use axum::extract::rejection::FormRejection;
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde_json::{json, Value};
 
+use crate::openid::authorization::{self, PushedRequest};
 use crate::openid::issuer::{self, TokenRequest};
 use crate::openid::verifier::{self, AnswerError, DirectPost};
 use crate::openid::{metadata, nonces, offers, OAuthError, OAuthErrorKind};
@@ -18,9 +20,11 @@ use crate::state::AppState;
 /// An OAuth error answer (RFC 6749 §5.2), as every protocol endpoint gives it.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct OAuthErrorBody {
-    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_token`,
-    /// `invalid_credential_request`, `unknown_credential_configuration`, `invalid_proof`,
-    /// `invalid_nonce`, `invalid_dpop_proof`, `credential_request_denied` or `server_error`.
+    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`,
+    /// `unsupported_response_type`, `invalid_scope`, `invalid_authorization_details`,
+    /// `invalid_target`, `invalid_token`, `invalid_credential_request`,
+    /// `unknown_credential_configuration`, `invalid_proof`, `invalid_nonce`,
+    /// `invalid_dpop_proof`, `credential_request_denied` or `server_error`.
     pub error: String,
     pub error_description: String,
     /// A fresh `c_nonce` to retry with (proof and nonce errors).
@@ -134,11 +138,38 @@ pub async fn offer(
     }
 }
 
-/// `POST /openid4vci/token`: the pre-authorized code (and transaction code) for an access
-/// token.
+/// `POST /openid4vci/par`: a pushed authorization request (RFC 9126) for an offer of the
+/// authorization code flow.
+#[utoipa::path(post, path = "/openid4vci/par", tag = "openid4vc",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+        description = "`response_type=code`, `client_id`, `redirect_uri` (https, loopback http, or a wallet app's own scheme), `code_challenge` with `code_challenge_method=S256`, the offer's `issuer_state`, and optionally `state`, `scope` or `authorization_details` naming the offered credential, `resource` (this issuer) and `dpop_jkt`. With a `DPoP` header, the flow is bound to the proof's key: the token must be asked for with a proof by it"),
+    responses(
+        (status = 201, description = "`{\"request_uri\": \"urn:ietf:params:oauth:request_uri:…\", \"expires_in\": 60}`: send the holder's browser to the authorization endpoint with it and `client_id`", body = Object),
+        (status = 400, description = "invalid_request, unsupported_response_type, invalid_scope, invalid_authorization_details, invalid_target or invalid_dpop_proof", body = OAuthErrorBody),
+        (status = 413, body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
+pub async fn par(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<PushedRequest>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let Form(request) = form.map_err(form_error)?;
+    let body = authorization::push(
+        &state.openid,
+        request,
+        header(&headers, "dpop"),
+        state.clock.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, no_store(), Json(body)).into_response())
+}
+
+/// `POST /openid4vci/token`: an offer's grant — a pre-authorized code (and transaction
+/// code), or an authorization code (with its PKCE verifier) — for an access token.
 #[utoipa::path(post, path = "/openid4vci/token", tag = "openid4vc",
     request_body(content = Object, content_type = "application/x-www-form-urlencoded",
-        description = "`grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`, `pre-authorized_code`, and `tx_code` when the offer asks for one. With a `DPoP` header (a proof, RFC 9449), the token is bound to the proof's key (`token_type: DPoP`)"),
+        description = "`grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`, `pre-authorized_code`, and `tx_code` when the offer asks for one; or `grant_type=authorization_code`, `code`, `code_verifier`, `redirect_uri` and `client_id` as pushed. With a `DPoP` header (a proof, RFC 9449), the token is bound to the proof's key (`token_type: DPoP`); a proof by the pushed key is required when the authorization request was bound to one"),
     responses(
         (status = 200, description = "The access token (and, for draft-13 wallets, a `c_nonce`)", body = Object),
         (status = 400, body = OAuthErrorBody),

@@ -1,7 +1,8 @@
 //! DPoP (RFC 9449): access tokens bound to a key of the wallet's, so that a token that
 //! leaks is worth nothing without that key. The wallet signs a fresh proof for every
-//! request to the token and credential endpoints: the method and URL it is for, when, a
-//! unique `jti`, and — with an access token — the token's hash (`ath`).
+//! request to the pushed authorization, token and credential endpoints: the method and
+//! URL it is for, when, a unique `jti`, and — with an access token — the token's hash
+//! (`ath`).
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
@@ -10,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 use ssi::jwk::JWK;
 
 use super::nonces::used_once;
-use super::{OAuthError, OAuthErrorKind};
+use super::{OAuthError, OAuthErrorKind, OpenId};
 use certus_credential::jose;
 use certus_schemas::holder::access_token_hash;
 pub use certus_schemas::openid::DPOP_TYP;
@@ -60,6 +61,24 @@ pub async fn check(
             "this DPoP proof was used before: make a fresh one for each request",
         ))
     }
+}
+
+/// The key of `proof`, a DPoP proof checked for a POST to one of this issuer's paths
+/// (with `access_token` when the request presents one): its thumbprint.
+pub(super) async fn for_post(
+    openid: &OpenId,
+    proof: &str,
+    path: &str,
+    access_token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Thumbprint, OAuthError> {
+    let url = format!("{}{path}", openid.public_url);
+    let expected = Expected {
+        method: "POST",
+        url: &url,
+        access_token,
+    };
+    check(&openid.db, proof, expected, now).await
 }
 
 /// Everything of a proof that needs no store: its form, key, signature, method, URL, time

@@ -1,4 +1,4 @@
-//! The token and credential endpoints of the pre-authorized code flow.
+//! The token and credential endpoints, for offers of either flow.
 //!
 //! Wallets of OpenID4VCI 1.0 send `credential_configuration_id` and `proofs`; wallets of
 //! draft 13 send `format` (with `vct` or `credential_definition`) and one `proof`, and read
@@ -7,21 +7,21 @@
 
 use certus_schemas::wire::CredentialFormat;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::metadata::{paths, VciFormat, PRE_AUTHORIZED_GRANT};
-use super::offers::{opened, status_of, MAX_TX_CODE_FAILURES};
+use super::offers::{check_tx_code, opened, status_of, TxCode};
 use super::OpenId;
-use super::{dpop, nonces, proof, OAuthError, OAuthErrorKind};
+use super::{authorization, dpop, nonces, proof, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
 use crate::issuance::{self, IssueError, Securing};
 use crate::privacy::DataSubject;
 use crate::store::entities::credential_offers;
 use certus_credential::envelope;
-use certus_schemas::openid::OfferStatus;
+use certus_schemas::openid::{OfferStatus, AUTHORIZATION_CODE_GRANT};
 
 /// Why an offer whose data subject was erased gives nothing.
 const WITHDRAWN: &str = "the offer was withdrawn: its personal data was erased";
@@ -29,21 +29,29 @@ const WITHDRAWN: &str = "the offer was withdrawn: its personal data was erased";
 /// How long an access token is valid.
 pub const ACCESS_TOKEN_SECS: i64 = 600;
 
-/// The token request (form-encoded).
+/// The token request (form-encoded), of either grant.
 #[derive(Debug, Deserialize)]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
     #[serde(rename = "pre-authorized_code")]
     pub pre_authorized_code: Option<String>,
     pub tx_code: Option<String>,
+    /// The authorization code grant's code, PKCE verifier, redirect URI and client.
+    pub code: Option<String>,
+    pub code_verifier: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub client_id: Option<String>,
+    /// RFC 8707: when given, this credential issuer.
+    pub resource: Option<String>,
 }
 
 fn error(kind: OAuthErrorKind, description: impl Into<String>) -> OAuthError {
     OAuthError::new(kind, description)
 }
 
-/// Exchanges a pre-authorized code (and transaction code) for an access token, once. With
-/// a DPoP proof (the `DPoP` header), the token is bound to the proof's key.
+/// Exchanges an offer's grant — a pre-authorized code (and transaction code), or an
+/// authorization code with its PKCE verifier — for an access token, once. With a DPoP
+/// proof (the `DPoP` header), the token is bound to the proof's key.
 pub async fn token(
     openid: &OpenId,
     request: TokenRequest,
@@ -51,67 +59,103 @@ pub async fn token(
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
     use OAuthErrorKind::*;
-    match request.grant_type.as_deref() {
-        Some(PRE_AUTHORIZED_GRANT) => {}
+    if let Some(resource) = &request.resource {
+        if **resource != *openid.public_url {
+            return Err(error(
+                InvalidTarget,
+                format!(
+                    "this server issues access tokens for {} only",
+                    openid.public_url
+                ),
+            ));
+        }
+    }
+    let (offer, bound_to) = match request.grant_type.as_deref() {
+        Some(PRE_AUTHORIZED_GRANT) => pre_authorized(openid, request, dpop_proof, now).await?,
+        Some(AUTHORIZATION_CODE_GRANT) => {
+            authorization::exchange(openid, &request, dpop_proof, now).await?
+        }
         Some(other) => {
             return Err(error(
                 UnsupportedGrantType,
-                format!("grant type `{other}` is not supported; use {PRE_AUTHORIZED_GRANT}"),
+                format!(
+                    "grant type `{other}` is not supported; use {PRE_AUTHORIZED_GRANT} or \
+                     {AUTHORIZATION_CODE_GRANT}"
+                ),
             ))
         }
         None => return Err(error(InvalidRequest, "grant_type is required")),
+    };
+    grant_access(openid, &offer, bound_to, now).await
+}
+
+/// Whether `offer` can still be exchanged for an access token at `now`.
+pub(super) fn exchangeable(
+    offer: &credential_offers::Model,
+    now: DateTime<Utc>,
+) -> Result<(), OAuthError> {
+    use OAuthErrorKind::InvalidGrant;
+    match status_of(offer, now) {
+        OfferStatus::Pending if offer.access_token.is_none() => Ok(()),
+        OfferStatus::Pending | OfferStatus::Redeemed => Err(error(
+            InvalidGrant,
+            "the offer's code was already used for an access token",
+        )),
+        OfferStatus::Expired => Err(error(InvalidGrant, "the offer has expired")),
+        OfferStatus::Blocked => Err(error(
+            InvalidGrant,
+            "the offer is blocked after too many wrong transaction codes",
+        )),
+        OfferStatus::Erased => Err(error(InvalidGrant, WITHDRAWN)),
     }
+}
+
+/// The pre-authorized code grant: the offer it names, checked with its transaction code,
+/// and the DPoP key to bind the token to.
+async fn pre_authorized(
+    openid: &OpenId,
+    request: TokenRequest,
+    dpop_proof: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(credential_offers::Model, Option<dpop::Thumbprint>), OAuthError> {
+    use OAuthErrorKind::*;
     let code = request
         .pre_authorized_code
         .ok_or_else(|| error(InvalidRequest, "pre-authorized_code is required"))?;
     let offer = credential_offers::Entity::find()
-        .filter(credential_offers::Column::PreAuthorizedCode.eq(token_hash(&code)))
+        .filter(credential_offers::Column::Code.eq(token_hash(&code)))
+        .filter(credential_offers::Column::GrantType.eq(PRE_AUTHORIZED_GRANT))
         .one(&openid.db)
         .await?
         .ok_or_else(|| error(InvalidGrant, "unknown pre-authorized code"))?;
-    match status_of(&offer, now) {
-        OfferStatus::Pending if offer.access_token.is_none() => {}
-        OfferStatus::Pending | OfferStatus::Redeemed => {
-            return Err(error(
-                InvalidGrant,
-                "the pre-authorized code was already used",
-            ))
-        }
-        OfferStatus::Expired => return Err(error(InvalidGrant, "the offer has expired")),
-        OfferStatus::Blocked => {
-            return Err(error(
-                InvalidGrant,
-                "the offer is blocked after too many wrong transaction codes",
-            ))
-        }
-        OfferStatus::Erased => return Err(error(InvalidGrant, WITHDRAWN)),
-    }
+    exchangeable(&offer, now)?;
     let bound_to = match dpop_proof {
-        Some(proof) => Some(dpop_key(openid, proof, paths::TOKEN, None, now).await?),
+        Some(proof) => Some(dpop::for_post(openid, proof, paths::TOKEN, None, now).await?),
         None => None,
     };
-    if let Some(expected) = &offer.tx_code {
+    if offer.tx_code.is_some() {
         let Some(given) = request.tx_code else {
             return Err(error(InvalidRequest, "this offer requires a tx_code"));
         };
-        if token_hash(&given) != *expected {
-            credential_offers::Entity::update_many()
-                .col_expr(
-                    credential_offers::Column::FailedTxCodes,
-                    Expr::col(credential_offers::Column::FailedTxCodes).add(1),
-                )
-                .filter(credential_offers::Column::Id.eq(&offer.id))
-                .exec(&openid.db)
-                .await?;
-            let left = MAX_TX_CODE_FAILURES - offer.failed_tx_codes - 1;
+        if let TxCode::Wrong { attempts_left } = check_tx_code(openid, &offer, &given).await? {
             return Err(error(
                 InvalidGrant,
-                format!("wrong tx_code; {} attempt(s) left", Ord::max(left, 0)),
+                format!("wrong tx_code; {attempts_left} attempt(s) left"),
             ));
         }
     }
+    Ok((offer, bound_to))
+}
+
+/// Gives out the access token of `offer`, bound to `bound_to` when DPoP was used: once,
+/// even when two requests race.
+async fn grant_access(
+    openid: &OpenId,
+    offer: &credential_offers::Model,
+    bound_to: Option<dpop::Thumbprint>,
+    now: DateTime<Utc>,
+) -> Result<Value, OAuthError> {
     let access_token = random_token();
-    // One exchange per code, even when two requests race.
     let claimed = credential_offers::Entity::update_many()
         .col_expr(
             credential_offers::Column::AccessToken,
@@ -131,8 +175,8 @@ pub async fn token(
         .await?;
     if claimed.rows_affected != 1 {
         return Err(error(
-            InvalidGrant,
-            "the pre-authorized code was already used",
+            OAuthErrorKind::InvalidGrant,
+            "the offer's code was already used for an access token",
         ));
     }
     let format = parse_format(&offer.format)?;
@@ -169,24 +213,6 @@ pub enum Dialect {
     Final,
     /// Draft 13: `proof`, answered with `credential` and a fresh `c_nonce`.
     Draft13,
-}
-
-/// The key of `proof`, a DPoP proof checked for a POST to this issuer's `path` (with
-/// `access_token` when the request presents one): its thumbprint.
-async fn dpop_key(
-    openid: &OpenId,
-    proof: &str,
-    path: &str,
-    access_token: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<dpop::Thumbprint, OAuthError> {
-    let url = format!("{}{path}", openid.public_url);
-    let expected = dpop::Expected {
-        method: "POST",
-        url: &url,
-        access_token,
-    };
-    dpop::check(&openid.db, proof, expected, now).await
 }
 
 /// How a credential request presents its access token: the `Authorization` header's
@@ -238,7 +264,7 @@ async fn authorised(
                     "this access token is bound by DPoP: send a DPoP proof",
                 )
             })?;
-            if dpop_key(openid, proof, paths::CREDENTIAL, Some(token), now).await? != *jkt {
+            if dpop::for_post(openid, proof, paths::CREDENTIAL, Some(token), now).await? != *jkt {
                 return Err(error(
                     InvalidDpopProof,
                     "the DPoP proof is made with another key than the one the access token is bound to",

@@ -1,6 +1,6 @@
 //! What the credential issuer publishes: its metadata (OpenID4VCI §12.2) with one
 //! credential configuration per credential type and format, and the metadata of the
-//! authorization server (RFC 8414) that hands out access tokens for pre-authorized codes.
+//! authorization server (RFC 8414) that hands out its access tokens.
 
 use certus_schemas::wire::CredentialFormat;
 use serde_json::{json, Map, Value};
@@ -8,10 +8,12 @@ use serde_json::{json, Map, Value};
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::jose::ALLOWED_ALGORITHMS;
 
-pub use certus_schemas::openid::PRE_AUTHORIZED_GRANT;
+pub use certus_schemas::openid::{AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT};
 
 /// Paths of the protocol endpoints, below the public URL.
 pub mod paths {
+    pub const PAR: &str = "/openid4vci/par";
+    pub const AUTHORIZE: &str = "/openid4vci/authorize";
     pub const TOKEN: &str = "/openid4vci/token";
     pub const NONCE: &str = "/openid4vci/nonce";
     pub const CREDENTIAL: &str = "/openid4vci/credential";
@@ -146,15 +148,26 @@ fn configuration(credential_type: &CredentialType, format: VciFormat) -> Value {
     config
 }
 
-/// The authorization server metadata: the issuer is its own authorization server.
+/// The authorization server metadata: the issuer is its own authorization server. It
+/// hands out access tokens for pre-authorized codes, and for authorization codes from
+/// pushed requests (PAR required, PKCE with S256 only, RFC 9207 `iss` in the answer).
 pub fn authorization_server(issuer: &str) -> Value {
     json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "authorization_endpoint": format!("{issuer}{}", paths::AUTHORIZE),
+        "pushed_authorization_request_endpoint": format!("{issuer}{}", paths::PAR),
+        "require_pushed_authorization_requests": true,
+        "code_challenge_methods_supported": ["S256"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "authorization_response_iss_parameter_supported": true,
+        "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT],
         "pre-authorized_grant_anonymous_access_supported": true,
+        // Wallets are public clients: they name themselves by `client_id`.
+        "token_endpoint_auth_methods_supported": ["none"],
+        "authorization_details_types_supported": ["openid_credential"],
         // Access tokens can be bound to the wallet's key (RFC 9449).
         "dpop_signing_alg_values_supported": ALLOWED_ALGORITHMS,
-        "response_types_supported": [],
     })
 }

@@ -1,10 +1,11 @@
-//! OpenID for Verifiable Credentials. The issuer side of OpenID4VCI 1.0 (pre-authorized
-//! code flow: offers, token, nonce and credential endpoints, with a JWT proof of
-//! possession) and the verifier side of OpenID4VP 1.0 (signed request objects with a DCQL
+//! OpenID for Verifiable Credentials. The issuer side of OpenID4VCI 1.0 (offers redeemed
+//! through the pre-authorized code flow or the authorization code flow with PAR and PKCE;
+//! token, nonce and credential endpoints, with a JWT proof of possession and DPoP) and the verifier side of OpenID4VP 1.0 (signed request objects with a DCQL
 //! query, `direct_post` answers, consent and verification receipts).
 //!
 //! Errors of the protocol endpoints are OAuth errors (RFC 6749 §5.2), as wallets expect.
 
+pub mod authorization;
 pub mod dpop;
 pub mod issuer;
 pub mod metadata;
@@ -104,10 +105,20 @@ impl OpenId {
 pub enum OAuthErrorKind {
     /// A parameter is missing, repeated or malformed.
     InvalidRequest,
-    /// The pre-authorized code (or transaction code) is wrong, used or expired.
+    /// The pre-authorized code (or transaction code), or the authorization code (or its
+    /// PKCE verifier, redirect URI or client), is wrong, used or expired.
     InvalidGrant,
-    /// Only the pre-authorized code grant is offered.
+    /// The grant type is neither the pre-authorized code nor the authorization code.
     UnsupportedGrantType,
+    /// A pushed authorization request asks for another response type than `code`.
+    UnsupportedResponseType,
+    /// A pushed authorization request's `scope` names no credential of the offer.
+    InvalidScope,
+    /// A pushed authorization request's `authorization_details` names no configuration of
+    /// the offer (RFC 9396).
+    InvalidAuthorizationDetails,
+    /// The `resource` is not this credential issuer (RFC 8707).
+    InvalidTarget,
     /// The access token is missing, unknown, expired or used.
     InvalidToken,
     /// The credential request is malformed.
@@ -136,6 +147,10 @@ impl OAuthErrorKind {
             Self::InvalidRequest | Self::TooLarge => "invalid_request",
             Self::InvalidGrant => "invalid_grant",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidAuthorizationDetails => "invalid_authorization_details",
+            Self::InvalidTarget => "invalid_target",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentialRequest => "invalid_credential_request",
             Self::UnknownCredentialConfiguration => "unknown_credential_configuration",

@@ -1,21 +1,22 @@
-//! Credential offers (OpenID4VCI §4, pre-authorized code flow). A certifier makes an offer
+//! Credential offers (OpenID4VCI §4), redeemed through the pre-authorized code flow or the
+//! authorization code flow (`authorization`). A certifier makes an offer
 //! of a checked, unsigned credential; it waits, encrypted under its data subject's key
 //! (`privacy`), until the holder's wallet redeems it with a key of its own, and is then signed bound to that key.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use certus_schemas::openid::{OfferCreated, OfferInfo, OfferRequest, OfferStatus};
+use certus_schemas::openid::{OfferCreated, OfferFlow, OfferInfo, OfferRequest, OfferStatus};
 use certus_schemas::wire::CredentialFormat;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 
-use super::metadata::{paths, VciFormat, PRE_AUTHORIZED_GRANT};
+use super::metadata::{paths, VciFormat};
 use super::OpenId;
 use crate::auth::{random_token, token_hash, Principal};
 use crate::issuance::{with_credential_id, IssueError};
@@ -114,8 +115,10 @@ pub async fn create(
         })?
         .name
         .clone();
+    let flow = request.flow;
+    // The pre-authorized code, or the authorization code flow's `issuer_state`.
     let code = random_token();
-    let tx_code = request.tx_code.then(|| {
+    let tx_code = (request.tx_code || flow == OfferFlow::AuthorizationCode).then(|| {
         let mut rng = rand::rngs::OsRng;
         (0..TX_CODE_LENGTH)
             .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
@@ -135,7 +138,7 @@ pub async fn create(
         .seal_json(&json!({
             "credential": credential,
             "selectivelyDisclosable": request.options.selectively_disclosable,
-            "preAuthorizedCode": code,
+            sealed_code_key(flow): code,
         }))
         .map_err(IssueError::Internal)?;
     let expires_at = now + Duration::seconds(lifetime as i64);
@@ -145,7 +148,7 @@ pub async fn create(
         credential_type: Set(type_name.clone()),
         format: Set(format.as_str().to_owned()),
         document: Set(Some(document)),
-        pre_authorized_code: Set(token_hash(&code)),
+        code: Set(token_hash(&code)),
         tx_code: Set(tx_code.as_deref().map(token_hash)),
         failed_tx_codes: Set(0),
         access_token: Set(None),
@@ -157,6 +160,7 @@ pub async fn create(
         redeemed_at: Set(None),
         credential_id: Set(None),
         subject_id: Set(Some(subject.id.clone())),
+        grant_type: Set(flow.grant_type().to_owned()),
     };
     let personal = PersonalRows {
         subject: subject.new.take(),
@@ -179,8 +183,11 @@ pub async fn create(
         &openid.public_url,
         &type_name,
         format,
-        &code,
-        tx_code.is_some(),
+        Grant {
+            flow,
+            code: &code,
+            tx_code: tx_code.is_some(),
+        },
     );
     let credential_offer_uri = format!("{}{}/{id}", openid.public_url, paths::OFFERS);
     Ok(OfferCreated {
@@ -202,32 +209,56 @@ pub fn offer_uri(credential_offer_uri: &str) -> String {
     )
 }
 
+/// The grant an offer names: its flow, its code, and whether the wallet asks the holder for
+/// a transaction code.
+#[derive(Debug, Clone, Copy)]
+struct Grant<'a> {
+    flow: OfferFlow,
+    /// The pre-authorized code, or the `issuer_state`.
+    code: &'a str,
+    tx_code: bool,
+}
+
+/// The key of the offer's code in its sealed document.
+fn sealed_code_key(flow: OfferFlow) -> &'static str {
+    match flow {
+        OfferFlow::PreAuthorized => "preAuthorizedCode",
+        OfferFlow::AuthorizationCode => "issuerState",
+    }
+}
+
 /// The credential offer object (OpenID4VCI §4.1.1) of a credential of `type_name` in
 /// `format`, with every configuration it may be received in.
-fn offer_json(
-    issuer: &str,
-    type_name: &str,
-    format: CredentialFormat,
-    code: &str,
-    tx_code: bool,
-) -> Value {
+fn offer_json(issuer: &str, type_name: &str, format: CredentialFormat, grant: Grant<'_>) -> Value {
     let configurations: Vec<String> = VciFormat::offered(format)
         .iter()
         .map(|f| f.configuration_id(type_name))
         .collect();
-    let mut grant = json!({ "pre-authorized_code": code });
-    if tx_code {
-        grant["tx_code"] = json!({
-            "input_mode": "numeric",
-            "length": TX_CODE_LENGTH,
-            "description": "The code the issuer sent you separately",
-        });
-    }
+    let grant_object = match grant.flow {
+        OfferFlow::PreAuthorized => {
+            let mut object = json!({ "pre-authorized_code": grant.code });
+            if grant.tx_code {
+                object["tx_code"] = json!({
+                    "input_mode": "numeric",
+                    "length": TX_CODE_LENGTH,
+                    "description": "The code the issuer sent you separately",
+                });
+            }
+            object
+        }
+        // The holder enters the one-time code on the issuer's page, not in the wallet.
+        OfferFlow::AuthorizationCode => json!({ "issuer_state": grant.code }),
+    };
     json!({
         "credential_issuer": issuer,
         "credential_configuration_ids": configurations,
-        "grants": { PRE_AUTHORIZED_GRANT: grant },
+        "grants": { grant.flow.grant_type(): grant_object },
     })
+}
+
+/// The flow an offer is redeemed through.
+pub fn flow_of(offer: &credential_offers::Model) -> OfferFlow {
+    OfferFlow::of_grant_type(&offer.grant_type).unwrap_or_default()
 }
 
 /// Where an offer stands at `now`.
@@ -243,6 +274,39 @@ pub fn status_of(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferS
     } else {
         OfferStatus::Pending
     }
+}
+
+/// What a transaction code given for an offer was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxCode {
+    Right,
+    /// Counted against the offer, which is blocked after [`MAX_TX_CODE_FAILURES`].
+    Wrong {
+        attempts_left: i32,
+    },
+}
+
+/// Checks `given` against the transaction code of `offer` (which has one), counting a
+/// wrong one on the offer — the same count wherever the holder gave it.
+pub async fn check_tx_code(
+    openid: &OpenId,
+    offer: &credential_offers::Model,
+    given: &str,
+) -> Result<TxCode, DbErr> {
+    if offer.tx_code.as_deref() == Some(token_hash(given).as_str()) {
+        return Ok(TxCode::Right);
+    }
+    credential_offers::Entity::update_many()
+        .col_expr(
+            credential_offers::Column::FailedTxCodes,
+            Expr::col(credential_offers::Column::FailedTxCodes).add(1),
+        )
+        .filter(credential_offers::Column::Id.eq(&offer.id))
+        .exec(&openid.db)
+        .await?;
+    Ok(TxCode::Wrong {
+        attempts_left: Ord::max(MAX_TX_CODE_FAILURES - offer.failed_tx_codes - 1, 0),
+    })
 }
 
 /// Offers as a listener of erasures: an erased data subject's offers that still wait for
@@ -279,6 +343,7 @@ pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
         credential_type: offer.credential_type.clone(),
         format: offer.format.clone(),
         status: status_of(offer, now),
+        flow: flow_of(offer),
         tx_code_required: offer.tx_code.is_some(),
         created_by: offer.created_by.clone(),
         created_at: xsd_now(offer.created_at),
@@ -333,19 +398,23 @@ pub async fn published(
     let Some((_, document)) = opened(openid, &offer).await? else {
         return Ok(None);
     };
-    let code = document["preAuthorizedCode"].as_str().unwrap_or_default();
+    let flow = flow_of(&offer);
+    let code = document[sealed_code_key(flow)].as_str().unwrap_or_default();
     let format: CredentialFormat = serde_json::from_value(json!(offer.format))?;
     Ok(Some(offer_json(
         &openid.public_url,
         &offer.credential_type,
         format,
-        code,
-        offer.tx_code.is_some(),
+        Grant {
+            flow,
+            code,
+            tx_code: offer.tx_code.is_some(),
+        },
     )))
 }
 
 /// An offer's data subject and sealed document (its credential, options and
-/// pre-authorized code), opened with the subject's key; `None` once redeemed or erased.
+/// pre-authorized code or `issuer_state`), opened with the subject's key; `None` once redeemed or erased.
 pub async fn opened(
     openid: &OpenId,
     offer: &credential_offers::Model,

@@ -585,9 +585,10 @@ pub mod credential_offers {
         /// Compact JWE under the master key of the credential and its options; cleared
         /// once redeemed.
         pub document: Option<String>,
-        /// Hex SHA-256 of the pre-authorized code.
-        #[sea_orm(unique)]
-        pub pre_authorized_code: String,
+        /// Hex SHA-256 of the offer's code: the pre-authorized code, or for the
+        /// authorization code flow the `issuer_state` (see `grant_type`).
+        #[sea_orm(unique, column_name = "pre_authorized_code")]
+        pub code: String,
         /// Hex SHA-256 of the transaction code, when one is required.
         pub tx_code: Option<String>,
         pub failed_tx_codes: i32,
@@ -606,6 +607,51 @@ pub mod credential_offers {
         pub credential_id: Option<String>,
         /// The data subject whose key seals `document` (`privacy`).
         pub subject_id: Option<String>,
+        /// The grant the offer is redeemed through: the pre-authorized code grant, or
+        /// `authorization_code`.
+        pub grant_type: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod authorization_requests {
+    //! An authorization request a wallet pushed (RFC 9126) to redeem an offer through the
+    //! authorization code flow, and the one-time code given for it once the holder
+    //! entered the offer's code on the issuer's page.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "authorization_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub offer_id: String,
+        /// Hex SHA-256 of the random part of the `request_uri`.
+        #[sea_orm(unique)]
+        pub request_uri: String,
+        pub client_id: String,
+        pub redirect_uri: String,
+        /// The wallet's `state`, given back with the code.
+        pub state: Option<String>,
+        /// The PKCE challenge (S256).
+        pub code_challenge: String,
+        /// The JWK thumbprint of the key the wallet's DPoP proof used (RFC 9449 §10):
+        /// the token must be asked for with a proof by that key.
+        pub dpop_jkt: Option<String>,
+        pub created_at: DateTimeUtc,
+        /// Until when the request can be opened, and once opened its page answered.
+        pub expires_at: DateTimeUtc,
+        /// When the holder's browser first opened the authorization page.
+        pub opened_at: Option<DateTimeUtc>,
+        /// Hex SHA-256 of the authorization code.
+        #[sea_orm(unique)]
+        pub code: Option<String>,
+        pub code_expires_at: Option<DateTimeUtc>,
+        pub code_used_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ mod ids;
 
 mod access;
 mod accounts;
+mod authorization_code;
 mod bad_input;
 mod catalog;
 mod chain;

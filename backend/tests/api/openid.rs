@@ -487,7 +487,7 @@ async fn a_vc_jwt_offer_is_received_as_vc_1_1_or_2_0_as_the_wallet_asks(db: Db) 
 async fn wrong_used_and_expired_codes_are_refused(db: Db) {
     let app = TestApp::spawn(db).await;
     let (status, body) = app
-        .token_request(&[("grant_type", "authorization_code"), ("code", "x")])
+        .token_request(&[("grant_type", "client_credentials"), ("code", "x")])
         .await;
     assert_eq!(
         (status, body["error"].as_str()),

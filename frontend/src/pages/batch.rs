@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use certus_schemas::openid::OfferFlow;
 use certus_schemas::privacy::DataSubjectOptions;
 use certus_schemas::wire::CredentialTypeInfo;
 use leptos::prelude::*;
@@ -265,13 +266,15 @@ async fn deliver(
                 text,
             }
         }),
-        Delivery::Offer => api::create_offer(body, format, data_subject, true)
-            .await
-            .map(|offer| Delivered::Offer {
-                link: offer.offer_uri,
-                qr: offer.qr_code,
-                tx_code: offer.tx_code.unwrap_or_default(),
-            }),
+        Delivery::Offer => {
+            api::create_offer(body, format, data_subject, true, OfferFlow::PreAuthorized)
+                .await
+                .map(|offer| Delivered::Offer {
+                    link: offer.offer_uri,
+                    qr: offer.qr_code,
+                    tx_code: offer.tx_code.unwrap_or_default(),
+                })
+        }
     };
     RowResult {
         row: *row,

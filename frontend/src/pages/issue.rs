@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use certus_schemas::openid::OfferFlow;
 use certus_schemas::privacy::{lint_issuance, DataSubjectOptions};
 use certus_schemas::wire::{CredentialFormat, CredentialTypeInfo};
 use leptos::prelude::*;
@@ -185,12 +186,19 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
         api::issue(credential.clone(), format.clone(), person.options())
     });
     let tx_code = RwSignal::new(true);
+    let sign_in = RwSignal::new(false);
     let offer = Action::new_local(move |(credential, format): &(Value, String)| {
+        let flow = if sign_in.get_untracked() {
+            OfferFlow::AuthorizationCode
+        } else {
+            OfferFlow::PreAuthorized
+        };
         api::create_offer(
             credential.clone(),
             format.clone(),
             person.options(),
             tx_code.get_untracked(),
+            flow,
         )
     });
     let lint = move || {
@@ -308,6 +316,11 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                         <input type="checkbox" id="offer-tx" data-testid="offer-tx-code"
                             prop:checked=tx_code on:change=move |ev| tx_code.set(event_target_checked(&ev))/>
                         "with a transaction code"
+                    </label>
+                    <label for="offer-sign-in">
+                        <input type="checkbox" id="offer-sign-in" data-testid="offer-sign-in"
+                            prop:checked=sign_in on:change=move |ev| sign_in.set(event_target_checked(&ev))/>
+                        "the holder enters the code on our page (authorization code flow)"
                     </label>
                 </div>
             })}

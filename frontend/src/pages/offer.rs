@@ -55,9 +55,17 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
             <p>"The holder scans the code, or opens the link, in any OpenID4VCI wallet:"</p>
             <p><code class="wrap" data-testid="offer-link">{created.offer_uri.clone()}</code></p>
             <p><A href=wallet_link attr:data-testid="offer-web-wallet">"Open it in this node's web wallet"</A></p>
-            {created.tx_code.clone().map(|code| view! {
-                <p>"Transaction code: " <strong data-testid="offer-tx-code-value">{code}</strong>
-                " — give it to the holder by another channel (phone, letter); it is not shown again."</p>
+            {created.tx_code.clone().map(|code| {
+                let on_our_page = created.credential_offer["grants"].get("authorization_code").is_some();
+                view! {
+                    <p>{if on_our_page { "One-time code: " } else { "Transaction code: " }}
+                    <strong data-testid="offer-tx-code-value">{code}</strong>
+                    {if on_our_page {
+                        " — the holder enters it on this institution's page, where their wallet sends them. Give it by another channel (phone, letter); it is not shown again."
+                    } else {
+                        " — give it to the holder by another channel (phone, letter); it is not shown again."
+                    }}</p>
+                }
             })}
             <p class="hint">{format!("The offer expires at {}.", local_time(&created.expires_at))}</p>
             <p aria-live="polite" data-testid="offer-status">

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use super::protocol::{self, Choice, Offer, VerifierRequest};
+use super::protocol::{self, Access, Choice, Offer, Returned, VerifierRequest};
 use super::vault::{self, Sealed, Vault, MIN_PASSPHRASE};
 use super::{scan, WebWallet};
 use crate::api;
@@ -80,6 +80,33 @@ fn link_in_page() -> Option<String> {
         .then_some(href)
 }
 
+/// The issuer's page's answer, when it sent the browser back here (`/wallet?code=…&state=…`
+/// or `?error=…&state=…`).
+fn returned_to_page() -> Option<Returned> {
+    let href = window().location().href().ok()?;
+    let param = |name: &str| certus_schemas::holder::link_parameter(&href, name);
+    let returned = Returned {
+        code: param("code"),
+        error: param("error"),
+        error_description: param("error_description"),
+        state: param("state"),
+        iss: param("iss"),
+    };
+    (returned.state.is_some() && (returned.code.is_some() || returned.error.is_some()))
+        .then_some(returned)
+}
+
+/// The page's address without its query: a reload must not take a one-time link again.
+fn forget_query() {
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/wallet"));
+    }
+}
+
+/// An offer authorized at the issuer's page, waiting for the wallet to be open to be
+/// received: its access token, or why there is none.
+type Authorized = RwSignal<Option<Result<(Offer, Access), HolderError>>>;
+
 fn is_request(link: &str) -> bool {
     certus_schemas::holder::link_parameter(link, "request_uri").is_some()
 }
@@ -91,14 +118,29 @@ pub fn Wallet() -> impl IntoView {
         sealed: RwSignal::new(vault::stored()),
     };
     let incoming = RwSignal::new(link_in_page());
+    // Back from an issuer's page: the code is exchanged at once (it lives a minute), the
+    // credential received once the wallet is open.
+    let authorized: Authorized = RwSignal::new(None);
+    if let Some(returned) = returned_to_page() {
+        forget_query();
+        spawn_local(async move {
+            authorized.set(Some(protocol::finish_authorization(returned).await));
+        });
+    }
     // Memos: the screen changes when the wallet opens or closes, not on each change to it.
     let is_open = Memo::new(move |_| open.wallet.with(Option::is_some));
     let exists = Memo::new(move |_| open.sealed.with(Option::is_some));
     view! {
         <h1>"Wallet"</h1>
         <p class="hint">"Your keys and credentials stay in this browser, sealed under your passphrase. Nothing is sent anywhere until you accept an offer or agree to share."</p>
+        {move || (!is_open.get()).then(|| authorized.with(|a| match a {
+            Some(Ok((offer, _))) => Some(view! {
+                <p class="ok" role="status" data-testid="wallet-authorized">{format!("The issuer let you receive “{}”: open your wallet to take it.", offer.credential_name())}</p>
+            }),
+            _ => None,
+        }))}
         {move || if is_open.get() {
-            view! { <OpenWallet open incoming/> }.into_any()
+            view! { <OpenWallet open incoming authorized/> }.into_any()
         } else if exists.get() {
             view! { <Unlock open/> }.into_any()
         } else {
@@ -237,7 +279,11 @@ fn Unlock(open: Open) -> impl IntoView {
 }
 
 #[component]
-fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
+fn OpenWallet(
+    open: Open,
+    incoming: RwSignal<Option<String>>,
+    authorized: Authorized,
+) -> impl IntoView {
     let offer_link = RwSignal::new(String::new());
     let request_link = RwSignal::new(String::new());
     let request = RwSignal::new(None::<VerifierRequest>);
@@ -263,14 +309,7 @@ fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(link) = incoming.get() {
             incoming.set(None);
-            // Taken: a reload must not open the (one-time) link again.
-            if let Ok(history) = window().history() {
-                let _ = history.replace_state_with_url(
-                    &wasm_bindgen::JsValue::NULL,
-                    "",
-                    Some("/wallet"),
-                );
-            }
+            forget_query();
             route(link);
         }
     });
@@ -290,7 +329,7 @@ fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
             Ok(message) => view! { <p class="ok" role="status" data-testid="wallet-answer">{message}</p> }.into_any(),
             Err(error) => view! { <Problem error testid="wallet-answer-error"/> }.into_any(),
         })}
-        <Receive open link=offer_link/>
+        <Receive open link=offer_link authorized/>
         <section aria-labelledby="answer-title">
             <h2 id="answer-title">"Answer a verifier"</h2>
             <form on:submit=move |ev| { ev.prevent_default(); load_request.dispatch(request_link.get_untracked()); }>
@@ -308,23 +347,40 @@ fn OpenWallet(open: Open, incoming: RwSignal<Option<String>>) -> impl IntoView {
     }
 }
 
-/// Accept an offer: paste or open its link, give the transaction code if one was sent.
+/// How an offer is taken: redeemed here (pre-authorized), or received with the access
+/// token the issuer's page led to.
+#[derive(Debug, Clone)]
+enum Taking {
+    Redeem(Offer, String),
+    Authorized(Offer, Access),
+}
+
+/// Accept an offer: paste or open its link, give the transaction code if one was sent — or
+/// continue at the issuer's page, and receive the credential on coming back.
 #[component]
-fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
+fn Receive(open: Open, link: RwSignal<String>, authorized: Authorized) -> impl IntoView {
     let tx_code = RwSignal::new(String::new());
     let offer = LocalResource::new(move || {
         let link = link.get();
         async move { (!link.trim().is_empty()).then_some(protocol::offer(link.trim()).await) }
     });
-    let accept = Action::new_local(move |offer: &Offer| {
-        let offer = offer.clone();
-        let tx = tx_code.get_untracked();
+    let accept = Action::new_local(move |taking: &Taking| {
+        let taking = taking.clone();
         async move {
             let mut wallet = open
                 .wallet
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
-            let held = protocol::redeem(&mut wallet, &offer, Some(tx.trim())).await?;
+            let (offer, held) = match taking {
+                Taking::Redeem(offer, tx) => {
+                    let held = protocol::redeem(&mut wallet, &offer, Some(tx.trim())).await?;
+                    (offer, held)
+                }
+                Taking::Authorized(offer, access) => {
+                    let held = protocol::receive(&mut wallet, &offer, &access).await?;
+                    (offer, held)
+                }
+            };
             let title = offer.credential_name();
             wallet.add(held)?;
             open.save(wallet).await?;
@@ -333,7 +389,30 @@ fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
             Ok::<_, HolderError>(title)
         }
     });
-    let pending = accept.pending();
+    // Back from the issuer's page with a token: received now that the wallet is open.
+    Effect::new(move |_| match authorized.get() {
+        Some(Ok((offer, access))) => {
+            authorized.set(None);
+            accept.dispatch(Taking::Authorized(offer, access));
+        }
+        Some(Err(error)) => {
+            authorized.set(None);
+            accept.value().set(Some(Err(error)));
+        }
+        None => {}
+    });
+    let continue_at_issuer = Action::new_local(move |offer: &Offer| {
+        let offer = offer.clone();
+        async move {
+            let address = protocol::start_authorization(&offer).await?;
+            window()
+                .location()
+                .assign(&address)
+                .map_err(|_| HolderError("the browser did not open the issuer's page".into()))
+        }
+    });
+    let pending =
+        Signal::derive(move || accept.pending().get() || continue_at_issuer.pending().get());
     view! {
         <section aria-labelledby="receive-title">
             <h2 id="receive-title">"Receive a credential"</h2>
@@ -343,8 +422,18 @@ fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
                     on:input=move |ev| link.set(event_target_value(&ev))/>
             </div>
             {move || offer.get().flatten().map(|o| match o {
+                Ok(o) if o.at_issuer() => view! {
+                    <div class="offer" data-testid="wallet-offer">
+                        <p>{o.summary()}</p>
+                        <p class="hint">"The issuer asks you to confirm on its own page, with the code it sent you; you then come back here."</p>
+                        <button data-testid="wallet-continue" disabled=move || pending.get()
+                            on:click=move |_| { continue_at_issuer.dispatch(o.clone()); }>
+                            "Continue at the issuer"
+                        </button>
+                    </div>
+                }.into_any(),
                 Ok(o) => {
-                    let needs = o.needs_tx_code;
+                    let needs = o.needs_tx_code();
                     view! {
                         <div class="offer" data-testid="wallet-offer">
                             <p>{o.summary()}</p>
@@ -356,7 +445,7 @@ fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
                                 </div>
                             </Show>
                             <button data-testid="wallet-accept" disabled=move || pending.get()
-                                on:click=move |_| { accept.dispatch(o.clone()); }>
+                                on:click=move |_| { accept.dispatch(Taking::Redeem(o.clone(), tx_code.get_untracked())); }>
                                 {move || if pending.get() { "Receiving…" } else { "Accept" }}
                             </button>
                         </div>
@@ -364,6 +453,7 @@ fn Receive(open: Open, link: RwSignal<String>) -> impl IntoView {
                 }
                 Err(error) => view! { <Problem error testid="wallet-offer-error"/> }.into_any(),
             })}
+            {move || continue_at_issuer.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-continue-error"/> })}
             {move || accept.value().get().map(|r| match r {
                 Ok(title) => view! { <p class="ok" role="status" data-testid="wallet-received">{format!("Received “{title}”: it is under Your credentials below.")}</p> }.into_any(),
                 Err(error) => view! { <Problem error testid="wallet-accept-error"/> }.into_any(),

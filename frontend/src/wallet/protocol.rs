@@ -1,20 +1,22 @@
-//! The web wallet's side of OpenID4VCI (pre-authorized code flow, access tokens bound by
-//! DPoP) and OpenID4VP (DCQL, `direct_post`), over `fetch`. The same steps as `certus
+//! The web wallet's side of OpenID4VCI (the pre-authorized code flow, and the authorization
+//! code flow with PAR and PKCE; access tokens bound by DPoP) and OpenID4VP (DCQL, `direct_post`), over `fetch`. The same steps as `certus
 //! wallet`, in the browser.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use certus_schemas::dcql::{formats, ClaimsQuery, DcqlQuery};
 use certus_schemas::holder::{
-    dpop_payload, held_format, kb_jwt_payload, link_parameter, select_disclosures, vp_jwt_payload,
-    HeldCredential, HolderError, Key,
+    dpop_payload, held_format, kb_jwt_payload, link_parameter, pkce_challenge, select_disclosures,
+    vp_jwt_payload, HeldCredential, HolderError, Key,
 };
 use certus_schemas::openid::{
-    RequestTerms, DID_CLIENT_PREFIX, DPOP_TYP, KB_JWT_TYP, PRE_AUTHORIZED_GRANT, PROOF_TYP,
-    REQUEST_OBJECT_TYP, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
+    RequestTerms, AUTHORIZATION_CODE_GRANT, DID_CLIENT_PREFIX, DPOP_TYP, KB_JWT_TYP,
+    PRE_AUTHORIZED_GRANT, PROOF_TYP, REQUEST_OBJECT_TYP, STATUS_NOTIFICATIONS_ALLOWED,
+    STATUS_NOTIFICATIONS_PARAM,
 };
 use ed25519_dalek::VerifyingKey;
 use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::keys::{jws_header, random_bytes, self_certifying_key, verify_jws, BrowserKey, Jwk};
@@ -93,19 +95,43 @@ fn text<'v>(value: &'v Value, name: &str, whose: &str) -> Result<&'v str, Holder
         .ok_or_else(|| err(format!("{whose} has no {name}")))
 }
 
+/// How an offer is redeemed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Grant {
+    /// The pre-authorized code; true when the issuer sent a transaction code by another
+    /// channel.
+    PreAuthorized { code: String, needs_tx_code: bool },
+    /// The authorization code flow: the holder continues at the issuer's page.
+    AuthorizationCode { issuer_state: Option<String> },
+}
+
 /// An offer, fetched and read, before it is redeemed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Offer {
     pub credential_issuer: String,
     pub configuration: String,
-    pub code: String,
-    /// True when the issuer sent a transaction code by another channel.
-    pub needs_tx_code: bool,
+    pub grant: Grant,
     /// The issuer's metadata (OpenID4VCI §12.2).
     pub metadata: Value,
 }
 
 impl Offer {
+    /// True when the holder types here the transaction code the issuer sent them.
+    pub fn needs_tx_code(&self) -> bool {
+        matches!(
+            self.grant,
+            Grant::PreAuthorized {
+                needs_tx_code: true,
+                ..
+            }
+        )
+    }
+
+    /// True when the holder continues at the issuer's page.
+    pub fn at_issuer(&self) -> bool {
+        matches!(self.grant, Grant::AuthorizationCode { .. })
+    }
+
     /// A `display` list's first name (OpenID4VCI §12.2.4).
     fn display_name(value: &Value) -> Option<String> {
         value["display"]
@@ -168,7 +194,19 @@ pub async fn offer(link: &str) -> Result<Offer, HolderError> {
             ))
         }
     };
-    let grant = &offer["grants"][PRE_AUTHORIZED_GRANT];
+    let grants = &offer["grants"];
+    let grant = if let Some(grant) = grants.get(PRE_AUTHORIZED_GRANT) {
+        Grant::PreAuthorized {
+            code: text(grant, "pre-authorized_code", "the offer's grant")?.to_owned(),
+            needs_tx_code: grant.get("tx_code").is_some(),
+        }
+    } else if let Some(grant) = grants.get(AUTHORIZATION_CODE_GRANT) {
+        Grant::AuthorizationCode {
+            issuer_state: grant["issuer_state"].as_str().map(str::to_owned),
+        }
+    } else {
+        return Err(err("the offer names no grant this wallet speaks"));
+    };
     let credential_issuer = text(&offer, "credential_issuer", "the offer")?.to_owned();
     let metadata = call(
         Request::get(&format!(
@@ -184,57 +222,101 @@ pub async fn offer(link: &str) -> Result<Offer, HolderError> {
             .as_str()
             .ok_or_else(|| err("the offer names no credential configuration"))?
             .to_owned(),
-        code: text(grant, "pre-authorized_code", "the offer's grant")?.to_owned(),
-        needs_tx_code: grant.get("tx_code").is_some(),
+        grant,
         metadata,
     })
 }
 
-/// Redeems `offer` with a key made for its issuer; the credential received (not yet kept).
-pub async fn redeem(
-    wallet: &mut WebWallet,
-    offer: &Offer,
-    tx_code: Option<&str>,
-) -> Result<HeldCredential, HolderError> {
-    if offer.needs_tx_code && tx_code.is_none_or(str::is_empty) {
-        return Err(err(
-            "this offer needs the transaction code the issuer sent you",
-        ));
-    }
-    let issuer = offer.credential_issuer.as_str();
-    let metadata = &offer.metadata;
-    let server = call(
+/// An access token for an offer, with the DPoP key it is bound to.
+#[derive(Debug, Clone)]
+pub struct Access {
+    token: String,
+    /// `DPoP` or `Bearer`.
+    scheme: String,
+    dpop_key: BrowserKey,
+}
+
+async fn authorization_server(issuer: &str) -> Result<Value, HolderError> {
+    call(
         Request::get(&format!("{issuer}/.well-known/oauth-authorization-server")).build(),
         "fetching the authorization server's metadata",
     )
-    .await?;
-    let format = metadata["credential_configurations_supported"][&offer.configuration]["format"]
-        .as_str()
-        .map(held_format)
-        .ok_or_else(|| err("the issuer does not describe the offered credential"))?
-        .to_owned();
-    let mut pairs = vec![
-        ("grant_type", PRE_AUTHORIZED_GRANT),
-        ("pre-authorized_code", offer.code.as_str()),
-    ];
-    if let Some(tx) = tx_code.filter(|t| !t.is_empty()) {
-        pairs.push(("tx_code", tx));
-    }
-    // The access token is bound by DPoP to a key of this issuance only: worth nothing
-    // without it if it leaks, and it links nothing else to the holder.
-    let dpop_key = BrowserKey::generate(issuer)?;
+    .await
+}
+
+/// Asks the token endpoint of `issuer` for an access token with `pairs`, bound by DPoP to
+/// `dpop_key`: a key of this issuance only, so that the token is worth nothing without it
+/// if it leaks, and links nothing else to the holder.
+async fn access(
+    issuer: &str,
+    pairs: &[(&str, &str)],
+    dpop_key: BrowserKey,
+) -> Result<Access, HolderError> {
+    let server = authorization_server(issuer).await?;
     let token_endpoint = text(&server, "token_endpoint", "the authorization server")?;
     let token = call(
         form(
             Request::post(token_endpoint)
                 .header("DPoP", &dpop(&dpop_key, "POST", token_endpoint, None)?),
-            &pairs,
+            pairs,
         ),
         "exchanging the code",
     )
     .await?;
-    let access_token = text(&token, "access_token", "the token answer")?;
-    let scheme = token["token_type"].as_str().unwrap_or("Bearer");
+    Ok(Access {
+        token: text(&token, "access_token", "the token answer")?.to_owned(),
+        scheme: token["token_type"].as_str().unwrap_or("Bearer").to_owned(),
+        dpop_key,
+    })
+}
+
+/// Redeems a pre-authorized `offer` with a key made for its issuer; the credential
+/// received (not yet kept).
+pub async fn redeem(
+    wallet: &mut WebWallet,
+    offer: &Offer,
+    tx_code: Option<&str>,
+) -> Result<HeldCredential, HolderError> {
+    let Grant::PreAuthorized {
+        code,
+        needs_tx_code,
+    } = &offer.grant
+    else {
+        return Err(err(
+            "this offer is received through the issuer's page: choose Continue at the issuer",
+        ));
+    };
+    if *needs_tx_code && tx_code.is_none_or(str::is_empty) {
+        return Err(err(
+            "this offer needs the transaction code the issuer sent you",
+        ));
+    }
+    let mut pairs = vec![
+        ("grant_type", PRE_AUTHORIZED_GRANT),
+        ("pre-authorized_code", code.as_str()),
+    ];
+    if let Some(tx) = tx_code.filter(|t| !t.is_empty()) {
+        pairs.push(("tx_code", tx));
+    }
+    let issuer = offer.credential_issuer.as_str();
+    let access = access(issuer, &pairs, BrowserKey::generate(issuer)?).await?;
+    receive(wallet, offer, &access).await
+}
+
+/// Receives the credential of `offer` with `access`, bound to a key made for its issuer;
+/// the credential received (not yet kept).
+pub async fn receive(
+    wallet: &mut WebWallet,
+    offer: &Offer,
+    access: &Access,
+) -> Result<HeldCredential, HolderError> {
+    let issuer = offer.credential_issuer.as_str();
+    let metadata = &offer.metadata;
+    let format = metadata["credential_configurations_supported"][&offer.configuration]["format"]
+        .as_str()
+        .map(held_format)
+        .ok_or_else(|| err("the issuer does not describe the offered credential"))?
+        .to_owned();
     let nonce_endpoint = text(metadata, "nonce_endpoint", "the issuer")?;
     let nonce = call(Request::post(nonce_endpoint).build(), "fetching a nonce").await?;
     let key = wallet.key_for(issuer)?;
@@ -245,12 +327,19 @@ pub async fn redeem(
     let body =
         json!({"credential_configuration_id": offer.configuration, "proofs": {"jwt": [proof]}});
     let credential_endpoint = text(metadata, "credential_endpoint", "the issuer")?;
-    let mut request = Request::post(credential_endpoint)
-        .header("Authorization", &format!("{scheme} {access_token}"));
-    if scheme.eq_ignore_ascii_case("DPoP") {
+    let mut request = Request::post(credential_endpoint).header(
+        "Authorization",
+        &format!("{} {}", access.scheme, access.token),
+    );
+    if access.scheme.eq_ignore_ascii_case("DPoP") {
         request = request.header(
             "DPoP",
-            &dpop(&dpop_key, "POST", credential_endpoint, Some(access_token))?,
+            &dpop(
+                &access.dpop_key,
+                "POST",
+                credential_endpoint,
+                Some(&access.token),
+            )?,
         );
     }
     let answer = call(request.json(&body), "requesting the credential").await?;
@@ -266,6 +355,157 @@ pub async fn redeem(
         holder: key.did.clone(),
         received_at: now_xsd(),
     })
+}
+
+/// What the wallet keeps in this tab while the holder is at the issuer's page: the offer,
+/// the PKCE verifier, the `state` that names the request, and the DPoP key the flow is
+/// bound to (made for this issuance only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    offer: Offer,
+    state: String,
+    code_verifier: String,
+    redirect_uri: String,
+    dpop_key: BrowserKey,
+}
+
+/// Where [`Pending`] waits: this tab's session storage, gone with the tab.
+const PENDING: &str = "certus-wallet-authorization";
+
+fn session_storage() -> Result<web_sys::Storage, HolderError> {
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .ok_or_else(|| err("this browser keeps no session storage"))
+}
+
+/// This wallet as an OAuth client: its page's address, to which the issuer's page sends
+/// the browser back, names it.
+fn wallet_address() -> Result<String, HolderError> {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .ok_or_else(|| err("the page has no origin"))?;
+    Ok(format!("{origin}/wallet"))
+}
+
+/// Starts the authorization code flow for `offer`: pushes the request (PAR) with a PKCE
+/// challenge and a DPoP key; the address of the issuer's page to send the browser to.
+pub async fn start_authorization(offer: &Offer) -> Result<String, HolderError> {
+    let Grant::AuthorizationCode { issuer_state } = &offer.grant else {
+        return Err(err("this offer is received here, with its code"));
+    };
+    let issuer = offer.credential_issuer.as_str();
+    let server = authorization_server(issuer).await?;
+    let par_endpoint = text(
+        &server,
+        "pushed_authorization_request_endpoint",
+        "the authorization server",
+    )?;
+    let authorization_endpoint = text(
+        &server,
+        "authorization_endpoint",
+        "the authorization server",
+    )?;
+    let code_verifier = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+    let state = URL_SAFE_NO_PAD.encode(random_bytes::<16>()?);
+    let redirect_uri = wallet_address()?;
+    let dpop_key = BrowserKey::generate(issuer)?;
+    let details =
+        json!([{"type": "openid_credential", "credential_configuration_id": offer.configuration}])
+            .to_string();
+    let challenge = pkce_challenge(&code_verifier);
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", redirect_uri.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", state.as_str()),
+        ("authorization_details", details.as_str()),
+    ];
+    if let Some(issuer_state) = issuer_state {
+        pairs.push(("issuer_state", issuer_state));
+    }
+    let pushed = call(
+        form(
+            Request::post(par_endpoint)
+                .header("DPoP", &dpop(&dpop_key, "POST", par_endpoint, None)?),
+            &pairs,
+        ),
+        "sending the request to the issuer",
+    )
+    .await?;
+    let request_uri = text(&pushed, "request_uri", "the issuer's answer")?;
+    let pending = Pending {
+        offer: offer.clone(),
+        state,
+        code_verifier,
+        redirect_uri: redirect_uri.clone(),
+        dpop_key,
+    };
+    let kept = serde_json::to_string(&pending).map_err(|e| err(e.to_string()))?;
+    session_storage()?
+        .set_item(PENDING, &kept)
+        .map_err(|_| err("the wallet could not keep the request in this tab"))?;
+    Ok(format!(
+        "{authorization_endpoint}?client_id={}&request_uri={}",
+        js_sys::encode_uri_component(&redirect_uri),
+        js_sys::encode_uri_component(request_uri)
+    ))
+}
+
+/// The issuer's page's answer, as it sent the browser back: `code` or `error`, with
+/// `state` and `iss` (RFC 9207).
+#[derive(Debug, Clone, Default)]
+pub struct Returned {
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub state: Option<String>,
+    pub iss: Option<String>,
+}
+
+/// Back from the issuer's page: the offer, and an access token for it in exchange for the
+/// code (checked against the request this tab made — its `state` and issuer — and sent
+/// with the PKCE verifier and a proof of the flow's DPoP key).
+pub async fn finish_authorization(returned: Returned) -> Result<(Offer, Access), HolderError> {
+    let storage = session_storage()?;
+    let pending: Pending = storage
+        .get_item(PENDING)
+        .ok()
+        .flatten()
+        .and_then(|kept| serde_json::from_str(&kept).ok())
+        .ok_or_else(|| {
+            err("this tab started no request to an issuer, or it was answered already")
+        })?;
+    if returned.state.as_deref() != Some(pending.state.as_str()) {
+        return Err(err("the answer is not for the request this wallet made"));
+    }
+    // Used once, whatever the answer.
+    let _ = storage.remove_item(PENDING);
+    let issuer = pending.offer.credential_issuer.clone();
+    if returned.iss.as_deref().is_some_and(|iss| iss != issuer) {
+        return Err(err(
+            "the answer comes from another issuer than the one asked",
+        ));
+    }
+    if let Some(error) = returned.error {
+        let why = returned
+            .error_description
+            .unwrap_or_else(|| "no reason given".into());
+        return Err(err(format!("the issuer's page answered {error}: {why}")));
+    }
+    let code = returned
+        .code
+        .ok_or_else(|| err("the issuer's page sent no code"))?;
+    let pairs = [
+        ("grant_type", AUTHORIZATION_CODE_GRANT),
+        ("code", code.as_str()),
+        ("code_verifier", pending.code_verifier.as_str()),
+        ("redirect_uri", pending.redirect_uri.as_str()),
+        ("client_id", pending.redirect_uri.as_str()),
+    ];
+    let access = access(&issuer, &pairs, pending.dpop_key).await?;
+    Ok((pending.offer, access))
 }
 
 /// A verifier's request whose signature was checked against the verifier's DID.
