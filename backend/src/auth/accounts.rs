@@ -229,7 +229,7 @@ pub async fn bootstrap_first_admin(
     if accounts > 0 {
         return Ok(None);
     }
-    let (user, password) = create(
+    let created = create(
         db,
         crate::keys::DEFAULT_TENANT,
         FIRST_ADMIN_EMAIL,
@@ -237,8 +237,14 @@ pub async fn bootstrap_first_admin(
         Role::Admin,
         None,
     )
-    .await?;
-    Ok(password.map(|p| (user.email, p)))
+    .await;
+    match created {
+        Ok((user, password)) => Ok(password.map(|p| (user.email, p))),
+        // Another node of the same store, started at the same moment, made it first: its
+        // console shows the password.
+        Err(AccountError::EmailTaken) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ on_both_databases!(
     signing_out_and_disabling_end_sessions,
     admins_manage_users_and_cannot_lock_themselves_out,
     admins_create_scoped_api_keys_and_revoke_them,
+    a_first_start_whose_admin_another_node_made_starts_without_one,
 );
 
 async fn signing_in_sets_a_hardened_cookie_and_stores_only_hashes(db: Db) {
@@ -521,4 +522,31 @@ async fn every_answer_carries_the_security_headers(db: Db) {
         // The public URL of the tests is https.
         assert!(headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
     }
+}
+
+/// Nodes of one store started at the same moment both find no account and both make the
+/// first admin: the one that loses the race starts, showing no password (the winner's
+/// console shows it). The race is made certain here by the address being taken already.
+async fn a_first_start_whose_admin_another_node_made_starts_without_one(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.tenant("bank-b").await;
+    app.user("bank-b", accounts::FIRST_ADMIN_EMAIL, Role::Admin)
+        .await;
+    let shown = accounts::bootstrap_first_admin(&app.db)
+        .await
+        .expect("a taken address is not a failure");
+    assert_eq!(shown, None);
+    // With the address free, the default institution gets its admin once.
+    let app = TestApp::spawn(db).await;
+    let (email, _) = accounts::bootstrap_first_admin(&app.db)
+        .await
+        .expect("bootstrap")
+        .expect("an admin");
+    assert_eq!(email, accounts::FIRST_ADMIN_EMAIL);
+    assert_eq!(
+        accounts::bootstrap_first_admin(&app.db)
+            .await
+            .expect("again"),
+        None
+    );
 }
