@@ -716,7 +716,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
         }
         WalletCommand::Accept { offer, tx_code } => {
             let mut wallet = wallet::load(path)?;
-            let held = client::accept(&mut wallet, &offer, tx_code.as_deref(), |page| {
+            let (held, receipt) = client::accept(&mut wallet, &offer, tx_code.as_deref(), |page| {
                 eprintln!(
                     "The issuer asks you to confirm with the code it sent you. Open this \
                      address in a browser on this computer:\n{page}"
@@ -724,6 +724,12 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             })
             .await?;
             wallet::save(&wallet, path)?;
+            if let Some(receipt) = receipt {
+                // Stored: the issuer may be told so. Not telling it loses nothing.
+                if let Err(e) = client::acknowledge(&receipt).await {
+                    eprintln!("the issuer was not told the credential was stored: {e:#}");
+                }
+            }
             let view = held.view()?;
             writeln!(
                 out,

@@ -259,7 +259,8 @@ test("Animo's @openid4vc libraries receive a Certus credential through the autho
   // The wallet's redirect URI: a loopback address of its own, as a native app's (RFC 8252).
   let returned;
   const callback = createHttpServer((request, response) => {
-    returned = new URL(request.url, redirectUri).href;
+    // The redirect, not the browser's favicon request that may follow it.
+    if (request.url.startsWith('/callback')) returned = new URL(request.url, redirectUri).href;
     response.end('wallet');
   });
   await new Promise(resolve => callback.listen(0, '127.0.0.1', resolve));
@@ -322,8 +323,19 @@ test("Animo's @openid4vc libraries receive a Certus credential through the autho
   const credential = issued.credentialResponse.credentials[0].credential;
   assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
   assert.equal((await server.verify(credential)).status, 200);
+
+  // The library tells the issuer the credential was stored (the notification endpoint),
+  // with the same DPoP-bound token; an id it was not given is refused.
+  const notify = notificationId => client.sendNotification({
+    issuerMetadata, accessToken: accessTokenResponse.access_token, dpop: authorization.dpop,
+    notification: { notificationId, event: 'credential_accepted' },
+  });
+  await assert.rejects(notify('not-the-id'),
+    e => e.response?.notificationErrorResponseResult?.data?.error === 'invalid_notification_id');
+  await notify(issued.credentialResponse.notification_id);
   const { body: info } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
   assert.equal(info.status, 'redeemed');
+  assert.equal(info.notification, 'credential_accepted');
 
   // The code, used again: refused.
   await assert.rejects(
@@ -396,6 +408,9 @@ test('the certus wallet command line accepts an offer — pre-authorized, or thr
     const made = await offer('dc+sd-jwt', true);
     assert.match(wallet('accept', made.offerUri, '--tx-code', made.txCode), /accepted credential 1: .*KycCredential.* \(dc\+sd-jwt\)/);
     assert.match(wallet('list'), /^1\t.*KycCredential.*\tdc\+sd-jwt\t/m);
+    // Stored, the command told the issuer so (the notification endpoint).
+    const { body: taken } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
+    assert.equal(taken.notification, 'credential_accepted');
     const { body: request } = await server.api('POST', '/presentation-requests',
       { credentialType: 'KycCredential', claims: ['familyName'], purpose: 'Open an account' }, { auth: true });
     const out = wallet('present', request.authorizationRequest, '--yes');

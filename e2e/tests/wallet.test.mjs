@@ -388,4 +388,6 @@ test("an offer of the authorization code flow: the holder continues at the issue
   await unlock(holder);
   await holder.getByTestId('wallet-received').filter({ hasText: 'Received “KYC' }).waitFor();
   await portal.getByTestId('offer-status').filter({ hasText: 'received by the wallet' }).waitFor();
+  // The wallet told the issuer it stored the credential (the notification endpoint).
+  await portal.getByTestId('offer-notification').filter({ hasText: 'the wallet reports it stored it' }).waitFor();
 });

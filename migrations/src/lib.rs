@@ -24,6 +24,7 @@ mod m0017_scale_out;
 mod m0018_claim_text;
 mod m0019_dpop;
 mod m0020_authorization_code;
+mod m0021_notifications;
 
 /// Adds one column to `table` (SQLite alters one column per statement).
 async fn add_column(
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_claim_text::Migration),
             Box::new(m0019_dpop::Migration),
             Box::new(m0020_authorization_code::Migration),
+            Box::new(m0021_notifications::Migration),
         ]
     }
 }

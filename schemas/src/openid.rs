@@ -88,6 +88,30 @@ impl OfferFlow {
     }
 }
 
+/// What a wallet tells the issuer it did with a credential (OpenID4VCI §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationEvent {
+    /// The wallet stored the credential.
+    CredentialAccepted,
+    /// The wallet could not store it (e.g. it did not verify).
+    CredentialFailure,
+    /// The holder deleted it (or declined it after receiving it).
+    CredentialDeleted,
+}
+
+impl NotificationEvent {
+    /// The event's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CredentialAccepted => "credential_accepted",
+            Self::CredentialFailure => "credential_failure",
+            Self::CredentialDeleted => "credential_deleted",
+        }
+    }
+}
+
 /// Where an offer stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -146,6 +170,12 @@ pub struct OfferInfo {
     /// The credential issued on redemption (`GET /credentials/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_id: Option<String>,
+    /// What the wallet last notified it did with the credential, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<NotificationEvent>,
+    /// When (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_at: Option<String>,
 }
 
 /// `POST /presentation-requests` body. Give a DCQL `query`, or let one be built from

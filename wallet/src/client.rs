@@ -53,7 +53,8 @@ fn endpoint(metadata: &Value, name: &str) -> anyhow::Result<String> {
 const PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Redeems an offer link (`openid-credential-offer://…`) with a key made for its issuer;
-/// the credential, added to the wallet. An offer of the pre-authorized code flow is
+/// the credential, added to the wallet, and the receipt to tell the issuer once it is
+/// stored (when the issuer has a notification endpoint). An offer of the pre-authorized code flow is
 /// redeemed with `tx_code` when it asks for one; for one of the authorization code flow,
 /// `open_page` is given the address of the issuer's page for the holder to open in a
 /// browser, which comes back to this wallet on a loopback address (RFC 8252 §7.3).
@@ -62,7 +63,7 @@ pub async fn accept(
     link: &str,
     tx_code: Option<&str>,
     open_page: impl Fn(&str),
-) -> anyhow::Result<HeldCredential> {
+) -> anyhow::Result<(HeldCredential, Option<Receipt>)> {
     let client = http();
     let param = |name: &str| link_parameter(link, name);
     let offer: Value = match (param("credential_offer"), param("credential_offer_uri")) {
@@ -179,6 +180,19 @@ pub async fn accept(
     if credential.is_null() {
         bail!("the issuer answered without a credential");
     }
+    let receipt = match (
+        answer["notification_id"].as_str(),
+        metadata["notification_endpoint"].as_str(),
+    ) {
+        (Some(id), Some(endpoint)) => Some(Receipt {
+            endpoint: endpoint.to_owned(),
+            notification_id: id.to_owned(),
+            access_token: access_token.to_owned(),
+            scheme: scheme.to_owned(),
+            dpop_key,
+        }),
+        _ => None,
+    };
     let held = HeldCredential {
         id: String::new(),
         format,
@@ -188,12 +202,49 @@ pub async fn accept(
         received_at: xsd_now(Utc::now()),
     };
     let id = wallet.add(held)?;
-    Ok(wallet
+    let held = wallet
         .credentials
         .iter()
         .find(|c| c.id == id)
         .cloned()
-        .expect("just added"))
+        .expect("just added");
+    Ok((held, receipt))
+}
+
+/// What tells the issuer, once the credential is stored, that it was (OpenID4VCI §11): its
+/// notification endpoint, the `notification_id` and the access token it came with.
+#[derive(Debug)]
+pub struct Receipt {
+    endpoint: String,
+    notification_id: String,
+    access_token: String,
+    scheme: String,
+    dpop_key: HolderKey,
+}
+
+/// Tells the issuer the credential of `receipt` was stored (`credential_accepted`).
+pub async fn acknowledge(receipt: &Receipt) -> anyhow::Result<()> {
+    let mut request = http().post(&receipt.endpoint).header(
+        "Authorization",
+        format!("{} {}", receipt.scheme, receipt.access_token),
+    );
+    if receipt.scheme.eq_ignore_ascii_case("DPoP") {
+        let proof = receipt.dpop_key.dpop(
+            "POST",
+            &receipt.endpoint,
+            Some(&receipt.access_token),
+            Utc::now(),
+        )?;
+        request = request.header("DPoP", proof);
+    }
+    let response = request
+        .json(&json!({"notification_id": receipt.notification_id, "event": "credential_accepted"}))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        json_of(response, "telling the issuer the credential was stored").await?;
+    }
+    Ok(())
 }
 
 /// The authorization code flow of one offer, as a native app runs it (RFC 8252).

@@ -92,6 +92,7 @@ use utoipa::{Modify, OpenApi};
         super::openid::token,
         super::openid::nonce,
         super::openid::credential,
+        super::openid::notification,
         super::openid::request_object,
         super::openid::response,
         super::kyc::list,

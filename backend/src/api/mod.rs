@@ -70,6 +70,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/openid4vci/par", post(openid::par))
         .route("/openid4vci/token", post(openid::token))
         .route("/openid4vci/credential", post(openid::credential))
+        .route("/openid4vci/notification", post(openid::notification))
         .route("/openid4vp/requests/{id}", get(openid::request_object))
         .route("/openid4vp/responses/{id}", post(openid::response))
         .route("/1.0/identifiers/{did}", get(dids::resolve))

@@ -24,7 +24,8 @@ pub struct OAuthErrorBody {
     /// `unsupported_response_type`, `invalid_scope`, `invalid_authorization_details`,
     /// `invalid_target`, `invalid_token`, `invalid_credential_request`,
     /// `unknown_credential_configuration`, `invalid_proof`, `invalid_nonce`,
-    /// `invalid_dpop_proof`, `credential_request_denied` or `server_error`.
+    /// `invalid_dpop_proof`, `credential_request_denied`, `invalid_notification_id`,
+    /// `invalid_notification_request` or `server_error`.
     pub error: String,
     pub error_description: String,
     /// A fresh `c_nonce` to retry with (proof and nonce errors).
@@ -85,6 +86,23 @@ fn form_error(e: FormRejection) -> OAuthError {
         OAuthErrorKind::InvalidRequest,
         format!("the body must be application/x-www-form-urlencoded: {e}"),
     )
+}
+
+/// A JSON request body; a body that cannot be read, or is too large, or is not JSON (then
+/// `kind` with `description`), refused.
+fn json_body(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    kind: OAuthErrorKind,
+    description: &str,
+) -> Result<Value, OAuthError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            OAuthError::new(OAuthErrorKind::InvalidRequest, "the body could not be read")
+        }
+    })?;
+    serde_json::from_slice(&body).map_err(|_| OAuthError::new(kind, description))
 }
 
 fn too_large() -> OAuthError {
@@ -222,37 +240,78 @@ pub async fn credential(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            OAuthError::new(OAuthErrorKind::InvalidRequest, "the body could not be read")
-        }
-    })?;
-    let presented = issuer::Presented {
-        authorization: header(&headers, axum::http::header::AUTHORIZATION.as_str()),
-        dpop_proof: header(&headers, "dpop"),
-    };
-    let request: Value = serde_json::from_slice(&body).map_err(|_| {
-        OAuthError::new(
-            OAuthErrorKind::InvalidCredentialRequest,
-            "the body must be a JSON credential request",
-        )
-    })?;
-    let answer = issuer::credential(&state.openid, presented, &request, state.clock.now()).await;
-    match answer {
+    let request = json_body(
+        body,
+        OAuthErrorKind::InvalidCredentialRequest,
+        "the body must be a JSON credential request",
+    )?;
+    match issuer::credential(
+        &state.openid,
+        presented(&headers),
+        &request,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(answer) => Ok((no_store(), Json(answer)).into_response()),
-        // At a resource, a refused DPoP proof is a 401 that names the scheme (RFC 9449 §7.1).
-        Err(e) if e.kind == OAuthErrorKind::InvalidDpopProof => {
-            let mut response = e.into_response();
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            response.headers_mut().insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("DPoP error=\"invalid_dpop_proof\""),
-            );
-            Ok(response)
-        }
-        Err(e) => Err(e),
+        Err(e) => Ok(at_resource(e)),
+    }
+}
+
+/// An error of an endpoint a wallet reaches with its access token: a refused DPoP proof is
+/// a 401 that names the scheme (RFC 9449 §7.1).
+fn at_resource(e: OAuthError) -> Response {
+    let dpop = e.kind == OAuthErrorKind::InvalidDpopProof;
+    let mut response = e.into_response();
+    if dpop {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("DPoP error=\"invalid_dpop_proof\""),
+        );
+    }
+    response
+}
+
+/// The access token a request presents: its `Authorization` and `DPoP` headers.
+fn presented(headers: &HeaderMap) -> issuer::Presented<'_> {
+    issuer::Presented {
+        authorization: header(headers, axum::http::header::AUTHORIZATION.as_str()),
+        dpop_proof: header(headers, "dpop"),
+    }
+}
+
+/// `POST /openid4vci/notification`: what the wallet did with the credential it received
+/// (OpenID4VCI §11). Authorised by the same access token as the credential request.
+#[utoipa::path(post, path = "/openid4vci/notification", tag = "openid4vc",
+    request_body(content = Object, description = "`notification_id` (from the credential answer) and `event`: `credential_accepted`, `credential_failure` or `credential_deleted`; `event_description` is read and not kept"),
+    responses(
+        (status = 204, description = "Recorded on the offer"),
+        (status = 400, description = "invalid_notification_id, or invalid_notification_request", body = OAuthErrorBody),
+        (status = 401, description = "invalid_token, or invalid_dpop_proof", body = OAuthErrorBody),
+        (status = 413, body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
+pub async fn notification(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, OAuthError> {
+    let request = json_body(
+        body,
+        OAuthErrorKind::InvalidNotificationRequest,
+        "the body must be a JSON notification",
+    )?;
+    match issuer::notify(
+        &state.openid,
+        presented(&headers),
+        &request,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => Ok((StatusCode::NO_CONTENT, no_store()).into_response()),
+        Err(e) => Ok(at_resource(e)),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::issuance::{self, IssueError, Securing};
 use crate::privacy::DataSubject;
 use crate::store::entities::credential_offers;
 use certus_credential::envelope;
-use certus_schemas::openid::{OfferStatus, AUTHORIZATION_CODE_GRANT};
+use certus_schemas::openid::{NotificationEvent, OfferStatus, AUTHORIZATION_CODE_GRANT};
 
 /// Why an offer whose data subject was erased gives nothing.
 const WITHDRAWN: &str = "the offer was withdrawn: its personal data was erased";
@@ -225,12 +225,13 @@ pub struct Presented<'a> {
     pub dpop_proof: Option<&'a str>,
 }
 
-/// The offer whose access token `presented` carries, checked: unexpired, and — for a
-/// token bound by DPoP — presented with the `DPoP` scheme and a fresh proof of its key for
-/// this request.
+/// The offer whose access token `presented` carries to the endpoint at `path`, checked:
+/// unexpired, and — for a token bound by DPoP — presented with the `DPoP` scheme and a
+/// fresh proof of its key for this request.
 async fn authorised(
     openid: &OpenId,
     presented: Presented<'_>,
+    path: &str,
     now: DateTime<Utc>,
 ) -> Result<credential_offers::Model, OAuthError> {
     use OAuthErrorKind::*;
@@ -264,7 +265,7 @@ async fn authorised(
                     "this access token is bound by DPoP: send a DPoP proof",
                 )
             })?;
-            if dpop::for_post(openid, proof, paths::CREDENTIAL, Some(token), now).await? != *jkt {
+            if dpop::for_post(openid, proof, path, Some(token), now).await? != *jkt {
                 return Err(error(
                     InvalidDpopProof,
                     "the DPoP proof is made with another key than the one the access token is bound to",
@@ -287,7 +288,7 @@ pub async fn credential(
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
     use OAuthErrorKind::*;
-    let offer = authorised(openid, presented, now).await?;
+    let offer = authorised(openid, presented, paths::CREDENTIAL, now).await?;
     if offer.redeemed_at.is_some() {
         return Err(error(
             InvalidToken,
@@ -339,10 +340,17 @@ pub async fn credential(
             return Err(e);
         }
     };
+    // The wallet tells what it did with the credential by this id (the notification
+    // endpoint).
+    let notification_id = random_token();
     credential_offers::Entity::update_many()
         .col_expr(
             credential_offers::Column::CredentialId,
             Expr::value(issued.credential_id.clone()),
+        )
+        .col_expr(
+            credential_offers::Column::NotificationId,
+            Expr::value(token_hash(&notification_id)),
         )
         .col_expr(
             credential_offers::Column::Document,
@@ -356,14 +364,58 @@ pub async fn credential(
         None => issued.secured,
     };
     Ok(match dialect {
-        Dialect::Final => json!({ "credentials": [{ "credential": credential }] }),
+        Dialect::Final => json!({
+            "credentials": [{ "credential": credential }],
+            "notification_id": notification_id,
+        }),
         Dialect::Draft13 => json!({
             "credential": credential,
+            "notification_id": notification_id,
             "format": chosen.name(),
             "c_nonce": openid.nonces.issue(now),
             "c_nonce_expires_in": nonces::LIFETIME_SECS,
         }),
     })
+}
+
+/// Records what the wallet notified it did with the credential it received with the access
+/// token `presented` carries (OpenID4VCI §11): `notification_id` from the credential
+/// answer, and an `event`. The wallet's `event_description` is not kept. A later event
+/// replaces an earlier one (stored, then deleted).
+pub async fn notify(
+    openid: &OpenId,
+    presented: Presented<'_>,
+    request: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), OAuthError> {
+    use OAuthErrorKind::*;
+    let offer = authorised(openid, presented, paths::NOTIFICATION, now).await?;
+    let notification_id = request["notification_id"]
+        .as_str()
+        .ok_or_else(|| error(InvalidNotificationRequest, "notification_id is required"))?;
+    let event: NotificationEvent =
+        serde_json::from_value(request["event"].clone()).map_err(|_| {
+            error(
+                InvalidNotificationRequest,
+                "event must be credential_accepted, credential_failure or credential_deleted",
+            )
+        })?;
+    if offer.notification_id.as_deref() != Some(token_hash(notification_id).as_str()) {
+        return Err(error(
+            InvalidNotificationId,
+            "notification_id names no credential received with this access token",
+        ));
+    }
+    credential_offers::Entity::update_many()
+        .col_expr(
+            credential_offers::Column::NotificationEvent,
+            Expr::value(event.as_str()),
+        )
+        .col_expr(credential_offers::Column::NotifiedAt, Expr::value(now))
+        .filter(credential_offers::Column::Id.eq(&offer.id))
+        .exec(&openid.db)
+        .await?;
+    Ok(())
 }
 
 async fn redeem(

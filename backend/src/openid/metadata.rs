@@ -17,6 +17,7 @@ pub mod paths {
     pub const TOKEN: &str = "/openid4vci/token";
     pub const NONCE: &str = "/openid4vci/nonce";
     pub const CREDENTIAL: &str = "/openid4vci/credential";
+    pub const NOTIFICATION: &str = "/openid4vci/notification";
     pub const OFFERS: &str = "/openid4vci/offers";
     pub const REQUESTS: &str = "/openid4vp/requests";
     pub const RESPONSES: &str = "/openid4vp/responses";
@@ -98,6 +99,7 @@ pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
         "credential_issuer": issuer,
         "credential_endpoint": format!("{issuer}{}", paths::CREDENTIAL),
         "nonce_endpoint": format!("{issuer}{}", paths::NONCE),
+        "notification_endpoint": format!("{issuer}{}", paths::NOTIFICATION),
         // Draft-13 wallets read the token endpoint here.
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),
         "display": [{"name": "Certus", "locale": "en"}],

@@ -134,6 +134,10 @@ pub enum OAuthErrorKind {
     InvalidDpopProof,
     /// The credential cannot be issued as offered.
     CredentialRequestDenied,
+    /// A notification names no credential this access token received.
+    InvalidNotificationId,
+    /// A notification is malformed, or names an event that does not exist.
+    InvalidNotificationRequest,
     /// Something failed on the server; nothing was issued.
     ServerError,
     /// The body is larger than the server accepts (`invalid_request`, with HTTP 413).
@@ -158,6 +162,8 @@ impl OAuthErrorKind {
             Self::InvalidNonce => "invalid_nonce",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::CredentialRequestDenied => "credential_request_denied",
+            Self::InvalidNotificationId => "invalid_notification_id",
+            Self::InvalidNotificationRequest => "invalid_notification_request",
             Self::ServerError => "server_error",
         }
     }

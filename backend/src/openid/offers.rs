@@ -161,6 +161,9 @@ pub async fn create(
         credential_id: Set(None),
         subject_id: Set(Some(subject.id.clone())),
         grant_type: Set(flow.grant_type().to_owned()),
+        notification_id: Set(None),
+        notification_event: Set(None),
+        notified_at: Set(None),
     };
     let personal = PersonalRows {
         subject: subject.new.take(),
@@ -350,6 +353,11 @@ pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
         expires_at: xsd_now(offer.expires_at),
         redeemed_at: offer.redeemed_at.map(xsd_now),
         credential_id: offer.credential_id.clone(),
+        notification: offer
+            .notification_event
+            .as_deref()
+            .and_then(|e| serde_json::from_value(json!(e)).ok()),
+        notified_at: offer.notified_at.map(xsd_now),
     }
 }
 

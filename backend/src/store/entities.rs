@@ -610,6 +610,12 @@ pub mod credential_offers {
         /// The grant the offer is redeemed through: the pre-authorized code grant, or
         /// `authorization_code`.
         pub grant_type: String,
+        /// Hex SHA-256 of the `notification_id` given with the credential.
+        pub notification_id: Option<String>,
+        /// The last event the wallet notified (`credential_accepted`,
+        /// `credential_failure`, `credential_deleted`), and when.
+        pub notification_event: Option<String>,
+        pub notified_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ on_both_databases!(
     nonces_are_given_out_without_a_write_rate_limited_and_expire,
     a_draft_13_wallet_gets_a_draft_13_answer,
     dpop_binds_the_access_token_to_the_wallets_key,
+    the_wallet_notifies_what_it_did_with_the_credential,
     a_verifier_sees_only_the_disclosed_claims_with_signed_receipts,
     replayed_redirected_and_unsatisfying_answers_are_refused,
     w3c_presentations_answer_requests_for_their_formats,
@@ -308,6 +309,89 @@ async fn dpop_binds_the_access_token_to_the_wallets_key(db: Db) {
         (StatusCode::UNAUTHORIZED, Some("invalid_token")),
         "{body}"
     );
+}
+
+async fn the_wallet_notifies_what_it_did_with_the_credential(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, metadata) = app.get("/.well-known/openid-credential-issuer").await;
+    assert_eq!(
+        metadata["notification_endpoint"],
+        format!("{PUBLIC_URL}/openid4vci/notification")
+    );
+    let offer = app.offer("dc+sd-jwt", false).await;
+    let access = app.access_token(&offer, None).await;
+    let holder = HolderKey::generate(PUBLIC_URL).expect("key");
+    let proof = holder
+        .proof(PUBLIC_URL, &app.c_nonce().await, Utc::now())
+        .expect("proof");
+    let (status, issued) = app
+        .credential_request(
+            &access,
+            &json!({"credential_configuration_id": "KycCredential_sd_jwt", "proofs": {"jwt": [proof]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let notification_id = issued["notification_id"].as_str().expect("notification_id");
+    let notify = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.post("/openid4vci/notification", &body, Some(&token))
+                .await
+        }
+    };
+    let info = || async {
+        let id = offer["id"].as_str().expect("id");
+        app.get_authorised(&format!("/credentials/offers/{id}"))
+            .await
+            .1
+    };
+    assert!(info().await.get("notification").is_none());
+
+    // Refused: another id, an event that does not exist, no id, another token.
+    for (body, error) in [
+        (
+            json!({"notification_id": "not-it", "event": "credential_accepted"}),
+            "invalid_notification_id",
+        ),
+        (
+            json!({"notification_id": notification_id, "event": "credential_kept"}),
+            "invalid_notification_request",
+        ),
+        (
+            json!({"event": "credential_accepted"}),
+            "invalid_notification_request",
+        ),
+    ] {
+        let (status, answer) = notify(access.clone(), body).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(error)),
+            "{answer}"
+        );
+    }
+    let (status, answer) = notify(
+        "not-a-token".into(),
+        json!({"notification_id": notification_id, "event": "credential_accepted"}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
+    assert!(info().await.get("notification").is_none());
+
+    // Stored, then deleted: the offer shows the latest.
+    for event in ["credential_accepted", "credential_deleted"] {
+        let (status, answer) = notify(
+            access.clone(),
+            json!({"notification_id": notification_id, "event": event, "event_description": "held"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+        let seen = info().await;
+        assert_eq!(seen["notification"], event);
+        assert!(seen["notifiedAt"].is_string());
+    }
 }
 
 fn pre_authorized_code(offer: &Value) -> String {

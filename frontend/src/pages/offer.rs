@@ -2,12 +2,16 @@
 //! The holder's wallet redeems the link (or its QR code) with the transaction code, which
 //! is shown here once and must reach the holder by another channel.
 
-use certus_schemas::openid::{OfferCreated, OfferStatus};
+use certus_schemas::openid::{NotificationEvent, OfferCreated, OfferStatus};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
 use crate::widgets::{local_time, ErrorNote};
+
+/// How many more times the page asks, once the offer was taken, whether the wallet said it
+/// stored the credential: about 30 seconds.
+const NOTIFICATION_POLLS: u32 = 20;
 
 /// How often an open page asks whether the holder has taken a pending offer or answered a
 /// pending request.
@@ -41,12 +45,19 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
         let id = id.clone();
         async move { api::offer(&id).await }
     });
-    let pending = move || {
-        status
-            .get_untracked()
-            .is_none_or(|s| s.as_ref().is_ok_and(|s| s.status == OfferStatus::Pending))
+    // Asked again while the wallet has not taken the offer, and for a while after, until the
+    // wallet says what it did with the credential (not every wallet does).
+    let polls_after = StoredValue::new(0u32);
+    let waiting = move || match status.get_untracked() {
+        None => true,
+        Some(Ok(s)) if s.status == OfferStatus::Pending => true,
+        Some(Ok(s)) if s.status == OfferStatus::Redeemed && s.notification.is_none() => {
+            polls_after.update_value(|n| *n += 1);
+            polls_after.get_value() <= NOTIFICATION_POLLS
+        }
+        _ => false,
     };
-    poll_while(pending, move || status.refetch());
+    poll_while(waiting, move || status.refetch());
     let wallet_link = web_wallet_link(&created.offer_uri);
     view! {
         <section class="result" aria-labelledby="offered-title" data-testid="offered">
@@ -77,6 +88,13 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
                             view! {
                                 <span class="badge active">"received by the wallet"</span> " as "
                                 <A href=format!("/portal/credentials/{}", js_sys::encode_uri_component(&id))><code>{id.clone()}</code></A>
+                                {info.notification.map(|event| view! {
+                                    " — " <span data-testid="offer-notification">{match event {
+                                        NotificationEvent::CredentialAccepted => "the wallet reports it stored it",
+                                        NotificationEvent::CredentialFailure => "the wallet reports it could not store it",
+                                        NotificationEvent::CredentialDeleted => "the wallet reports it was deleted",
+                                    }}</span>
+                                })}
                             }.into_any()
                         }
                         other => view! { <span class="badge revoked">{format!("{other:?}").to_lowercase()}</span> }.into_any(),

@@ -371,19 +371,23 @@ fn Receive(open: Open, link: RwSignal<String>, authorized: Authorized) -> impl I
                 .wallet
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
-            let (offer, held) = match taking {
+            let (offer, (held, receipt)) = match taking {
                 Taking::Redeem(offer, tx) => {
-                    let held = protocol::redeem(&mut wallet, &offer, Some(tx.trim())).await?;
-                    (offer, held)
+                    let received = protocol::redeem(&mut wallet, &offer, Some(tx.trim())).await?;
+                    (offer, received)
                 }
                 Taking::Authorized(offer, access) => {
-                    let held = protocol::receive(&mut wallet, &offer, &access).await?;
-                    (offer, held)
+                    let received = protocol::receive(&mut wallet, &offer, &access).await?;
+                    (offer, received)
                 }
             };
             let title = offer.credential_name();
             wallet.add(held)?;
             open.save(wallet).await?;
+            // Kept: the issuer is told so. Not telling it loses nothing.
+            if let Some(receipt) = receipt {
+                let _ = protocol::acknowledge(&receipt).await;
+            }
             link.set(String::new());
             tx_code.set(String::new());
             Ok::<_, HolderError>(title)

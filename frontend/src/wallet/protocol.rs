@@ -236,6 +236,20 @@ pub struct Access {
     dpop_key: BrowserKey,
 }
 
+impl Access {
+    /// A POST to `url` presenting the token: with the `DPoP` scheme and a fresh proof when
+    /// the token is bound.
+    fn post(&self, url: &str) -> Result<RequestBuilder, HolderError> {
+        let request =
+            Request::post(url).header("Authorization", &format!("{} {}", self.scheme, self.token));
+        if !self.scheme.eq_ignore_ascii_case("DPoP") {
+            return Ok(request);
+        }
+        let proof = dpop(&self.dpop_key, "POST", url, Some(&self.token))?;
+        Ok(request.header("DPoP", &proof))
+    }
+}
+
 async fn authorization_server(issuer: &str) -> Result<Value, HolderError> {
     call(
         Request::get(&format!("{issuer}/.well-known/oauth-authorization-server")).build(),
@@ -276,7 +290,7 @@ pub async fn redeem(
     wallet: &mut WebWallet,
     offer: &Offer,
     tx_code: Option<&str>,
-) -> Result<HeldCredential, HolderError> {
+) -> Result<(HeldCredential, Option<Receipt>), HolderError> {
     let Grant::PreAuthorized {
         code,
         needs_tx_code,
@@ -304,12 +318,12 @@ pub async fn redeem(
 }
 
 /// Receives the credential of `offer` with `access`, bound to a key made for its issuer;
-/// the credential received (not yet kept).
+/// the credential received (not yet kept), and the receipt to tell the issuer once it is.
 pub async fn receive(
     wallet: &mut WebWallet,
     offer: &Offer,
     access: &Access,
-) -> Result<HeldCredential, HolderError> {
+) -> Result<(HeldCredential, Option<Receipt>), HolderError> {
     let issuer = offer.credential_issuer.as_str();
     let metadata = &offer.metadata;
     let format = metadata["credential_configurations_supported"][&offer.configuration]["format"]
@@ -327,34 +341,59 @@ pub async fn receive(
     let body =
         json!({"credential_configuration_id": offer.configuration, "proofs": {"jwt": [proof]}});
     let credential_endpoint = text(metadata, "credential_endpoint", "the issuer")?;
-    let mut request = Request::post(credential_endpoint).header(
-        "Authorization",
-        &format!("{} {}", access.scheme, access.token),
-    );
-    if access.scheme.eq_ignore_ascii_case("DPoP") {
-        request = request.header(
-            "DPoP",
-            &dpop(
-                &access.dpop_key,
-                "POST",
-                credential_endpoint,
-                Some(&access.token),
-            )?,
-        );
-    }
-    let answer = call(request.json(&body), "requesting the credential").await?;
+    let answer = call(
+        access.post(credential_endpoint)?.json(&body),
+        "requesting the credential",
+    )
+    .await?;
     let credential = answer["credentials"][0]["credential"].clone();
     if credential.is_null() {
         return Err(err("the issuer answered without a credential"));
     }
-    Ok(HeldCredential {
+    let receipt = match (
+        answer["notification_id"].as_str(),
+        metadata["notification_endpoint"].as_str(),
+    ) {
+        (Some(id), Some(endpoint)) => Some(Receipt {
+            endpoint: endpoint.to_owned(),
+            notification_id: id.to_owned(),
+            access: access.clone(),
+        }),
+        _ => None,
+    };
+    let held = HeldCredential {
         id: String::new(),
         format,
         credential,
         credential_issuer: issuer.to_owned(),
         holder: key.did.clone(),
         received_at: now_xsd(),
-    })
+    };
+    Ok((held, receipt))
+}
+
+/// What tells the issuer, once the credential is kept, that it was (OpenID4VCI §11).
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    endpoint: String,
+    notification_id: String,
+    access: Access,
+}
+
+/// Tells the issuer the credential of `receipt` was kept (`credential_accepted`).
+pub async fn acknowledge(receipt: &Receipt) -> Result<(), HolderError> {
+    let request = receipt.access.post(&receipt.endpoint)?;
+    let body = json!({"notification_id": receipt.notification_id, "event": "credential_accepted"});
+    let response = request
+        .json(&body)
+        .map_err(|e| err(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| err(format!("telling the issuer: {e}")))?;
+    if !response.ok() {
+        json_of(response, "telling the issuer the credential was kept").await?;
+    }
+    Ok(())
 }
 
 /// What the wallet keeps in this tab while the holder is at the issuer's page: the offer,
