@@ -45,8 +45,14 @@ impl Settings {
         Ok(InstitutionSettings {
             open_issuance,
             open_issuance_source,
+            require_dpop: chosen.require_dpop.unwrap_or(false),
             profile: self.profile.as_str().to_owned(),
         })
+    }
+
+    /// Whether `tenant_id` requires DPoP-bound access tokens of wallets.
+    pub async fn require_dpop(&self, tenant_id: &str) -> Result<bool, DbErr> {
+        Ok(self.of(tenant_id).await?.require_dpop)
     }
 
     /// Whether `tenant_id` issues credentials of no registered type.
@@ -66,6 +72,7 @@ impl Settings {
         institution_settings::Entity::insert(institution_settings::ActiveModel {
             tenant_id: Set(tenant_id.to_owned()),
             open_issuance: Set(choice.open_issuance),
+            require_dpop: Set(choice.require_dpop),
             updated_by: Set(principal.actor_id()),
             updated_at: Set(now),
         })
@@ -73,6 +80,7 @@ impl Settings {
             OnConflict::column(institution_settings::Column::TenantId)
                 .update_columns([
                     institution_settings::Column::OpenIssuance,
+                    institution_settings::Column::RequireDpop,
                     institution_settings::Column::UpdatedBy,
                     institution_settings::Column::UpdatedAt,
                 ])
@@ -84,6 +92,10 @@ impl Settings {
             Some(open) => format!("openIssuance={open}"),
             None => "openIssuance=default".to_owned(),
         };
+        let described = format!(
+            "{described} requireDpop={}",
+            choice.require_dpop.unwrap_or(false)
+        );
         work.audit_by(principal, "settings.update", &described);
         work.touch(Cached::Settings);
         work.commit().await?;
@@ -101,6 +113,7 @@ impl Settings {
             .await?
             .map(|row| SettingsChoice {
                 open_issuance: row.open_issuance,
+                require_dpop: row.require_dpop,
             })
             .unwrap_or_default();
         self.chosen

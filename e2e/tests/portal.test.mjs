@@ -414,6 +414,15 @@ test('an admin adds a user and creates an API key; a certifier has no such page'
   const issued = await issueExample();
   assert.equal(issued.status, 201, JSON.stringify(issued.body));
   assert.equal(issued.body.schemaChecked, false);
+  // Requiring DPoP keeps the open issuance chosen (one PUT carries every choice).
+  const settingsNow = async () => (await server.api('GET', '/settings', undefined, { auth: true })).body;
+  const saved = () => page.waitForResponse(r => r.url().endsWith('/settings') && r.request().method() === 'PUT');
+  await Promise.all([saved(), page.getByTestId('require-dpop').check()]);
+  assert.deepEqual(
+    (({ openIssuance, requireDpop }) => ({ openIssuance, requireDpop }))(await settingsNow()),
+    { openIssuance: true, requireDpop: true });
+  await Promise.all([saved(), page.getByTestId('require-dpop').uncheck()]);
+  assert.equal((await settingsNow()).requireDpop, false);
   await page.getByLabel('Open issuance through the VC API').selectOption('profile');
   await page.getByTestId('open-issuance-state').filter({ hasText: 'off, as the server' }).waitFor();
   await signOut();

@@ -25,6 +25,7 @@ mod m0018_claim_text;
 mod m0019_dpop;
 mod m0020_authorization_code;
 mod m0021_notifications;
+mod m0022_require_dpop;
 
 /// Adds one column to `table` (SQLite alters one column per statement).
 async fn add_column(
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_dpop::Migration),
             Box::new(m0020_authorization_code::Migration),
             Box::new(m0021_notifications::Migration),
+            Box::new(m0022_require_dpop::Migration),
         ]
     }
 }

@@ -17,6 +17,12 @@ pub struct InstitutionSettings {
     /// Where `openIssuance` comes from: the institution's own choice, or the server
     /// profile's default.
     pub open_issuance_source: SettingSource,
+    /// Whether wallets must bind their access tokens to a key of theirs by DPoP (RFC 9449)
+    /// to receive this institution's offers, as HAIP requires: a token request without a
+    /// proof is refused. Off by default: wallets of the pre-authorized flow that send no
+    /// proof are still served.
+    #[serde(default)]
+    pub require_dpop: bool,
     /// The server profile (`standard`, or `open` for integrators and test suites), whose
     /// defaults apply where the institution has not chosen.
     pub profile: String,
@@ -42,4 +48,8 @@ pub struct SettingsChoice {
     /// Allow open issuance (see [`InstitutionSettings::open_issuance`]).
     #[serde(default)]
     pub open_issuance: Option<bool>,
+    /// Require DPoP-bound access tokens (see [`InstitutionSettings::require_dpop`]); absent
+    /// or `null`: not required.
+    #[serde(default)]
+    pub require_dpop: Option<bool>,
 }

@@ -289,6 +289,11 @@ impl Issuer {
         &self.parts.keys
     }
 
+    /// The institutions' settings.
+    pub fn settings(&self) -> &Arc<Settings> {
+        &self.parts.settings
+    }
+
     /// Every check an issuance makes before it signs: `credential` completed and checked
     /// against its type for `tenant_id` (issuer key, schema, contexts) — or, where the
     /// institution issues openly and it names no registered type, its terms against its

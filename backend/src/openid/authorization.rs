@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::issuer::{exchangeable, TokenRequest};
+use super::issuer::{dpop_unless_required, exchangeable, TokenRequest};
 use super::metadata::{paths, VciFormat, AUTHORIZATION_CODE_GRANT};
 use super::offers::{check_tx_code, TxCode};
 use super::{dpop, OAuthError, OAuthErrorKind, OpenId};
@@ -621,6 +621,10 @@ pub(super) async fn exchange(
         }
         (None, None) => None,
     };
+    let offer = offer_of(openid, &request, now)
+        .await?
+        .map_err(|why| refused(InvalidGrant, why))?;
+    dpop_unless_required(openid, &offer, dpop_proof).await?;
     let used = authorization_requests::Entity::update_many()
         .col_expr(authorization_requests::Column::CodeUsedAt, Expr::value(now))
         .filter(authorization_requests::Column::Id.eq(&request.id))
@@ -633,9 +637,6 @@ pub(super) async fn exchange(
             "the authorization code was already used",
         ));
     }
-    let offer = offer_of(openid, &request, now)
-        .await?
-        .map_err(|why| refused(InvalidGrant, why))?;
     Ok((offer, bound_to))
 }
 

@@ -110,6 +110,29 @@ pub(super) fn exchangeable(
     }
 }
 
+/// Refuses a token request without a DPoP proof for an offer of an institution that
+/// requires DPoP-bound tokens (HAIP).
+pub(super) async fn dpop_unless_required(
+    openid: &OpenId,
+    offer: &credential_offers::Model,
+    dpop_proof: Option<&str>,
+) -> Result<(), OAuthError> {
+    if dpop_proof.is_none()
+        && openid
+            .issuer
+            .settings()
+            .require_dpop(&offer.tenant_id)
+            .await?
+    {
+        return Err(error(
+            OAuthErrorKind::InvalidDpopProof,
+            "this institution requires access tokens bound to the wallet's key: send a DPoP \
+             proof (RFC 9449)",
+        ));
+    }
+    Ok(())
+}
+
 /// The pre-authorized code grant: the offer it names, checked with its transaction code,
 /// and the DPoP key to bind the token to.
 async fn pre_authorized(
@@ -129,6 +152,7 @@ async fn pre_authorized(
         .await?
         .ok_or_else(|| error(InvalidGrant, "unknown pre-authorized code"))?;
     exchangeable(&offer, now)?;
+    dpop_unless_required(openid, &offer, dpop_proof).await?;
     let bound_to = match dpop_proof {
         Some(proof) => Some(dpop::for_post(openid, proof, paths::TOKEN, None, now).await?),
         None => None,

@@ -867,6 +867,8 @@ pub mod institution_settings {
         #[sea_orm(primary_key, auto_increment = false)]
         pub tenant_id: String,
         pub open_issuance: Option<bool>,
+        /// Whether wallets must bind access tokens by DPoP (`None`: not required).
+        pub require_dpop: Option<bool>,
         pub updated_by: String,
         pub updated_at: DateTimeUtc,
     }

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use certus_credential::time::Clock;
 use certus_schemas::holder::Key;
+use certus_schemas::portal::Role;
 use certus_wallet::HolderKey;
 use chrono::TimeDelta;
 use serde_json::{json, Value};
@@ -25,6 +26,7 @@ on_both_databases!(
     pushed_requests_are_refused_with_the_error_the_rfcs_name,
     the_page_refuses_what_was_not_pushed_and_blocks_after_five_wrong_codes,
     authorization_codes_are_one_time_short_lived_and_bound_to_their_request,
+    an_institution_that_requires_dpop_gives_no_bearer_token,
 );
 
 const REDIRECT: &str = "https://wallet.example/cb";
@@ -641,4 +643,89 @@ async fn authorization_codes_are_one_time_short_lived_and_bound_to_their_request
     let (status, _, body) = app.open_page(CLIENT, &flow.request_uri).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.as_str().expect("html").contains("answered already"));
+}
+
+/// `grant` is refused without a DPoP proof, then gives a DPoP-bound token with `proof`.
+async fn refused_without_then_bound_with_a_proof(
+    app: &TestApp,
+    grant: &[(&str, &str)],
+    proof: &str,
+) {
+    assert_refused(
+        &app.exchange(grant, None).await,
+        "invalid_dpop_proof",
+        "requires",
+    );
+    let (status, token) = app.exchange(grant, Some(proof)).await;
+    assert_eq!(
+        (status, token["token_type"].as_str()),
+        (StatusCode::OK, Some("DPoP")),
+        "{token}"
+    );
+}
+
+async fn an_institution_that_requires_dpop_gives_no_bearer_token(db: Db) {
+    let app = TestApp::spawn(db).await;
+    app.user("default", "admin@dpop.test", Role::Admin).await;
+    let admin = app.sign_in("admin@dpop.test").await;
+    let (status, settings) = app
+        .call(
+            &admin,
+            "PUT",
+            "/settings",
+            Some(json!({"requireDpop": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(settings["requireDpop"], true);
+
+    // The pre-authorized grant without a proof: refused, and the code still works with one.
+    let (_, offer) = app
+        .post(
+            "/credentials/offers",
+            &json!({"credential": unbound_kyc(), "options": {"format": "dc+sd-jwt"}}),
+            Some(&app.token),
+        )
+        .await;
+    let code = offer["credentialOffer"]["grants"]
+        ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let grant = [
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        ),
+        ("pre-authorized_code", code.as_str()),
+    ];
+    let key = HolderKey::generate(PUBLIC_URL).expect("key");
+    let proof = || {
+        key.dpop("POST", TOKEN_URL, None, app.clock.now())
+            .expect("proof")
+    };
+    refused_without_then_bound_with_a_proof(&app, &grant, &proof()).await;
+
+    // The authorization code grant likewise; the code is not used up by the refusal.
+    let flow = app.pushed_flow(None).await;
+    let code = app.authorize(&flow).await;
+    let grant = code_grant(&code, &flow.verifier);
+    refused_without_then_bound_with_a_proof(&app, &grant, &proof()).await;
+
+    // Turned off again: a bearer token is given.
+    app.call(
+        &admin,
+        "PUT",
+        "/settings",
+        Some(json!({"requireDpop": false})),
+    )
+    .await;
+    let flow = app.pushed_flow(None).await;
+    let code = app.authorize(&flow).await;
+    let (status, token) = app.exchange(&code_grant(&code, &flow.verifier), None).await;
+    assert_eq!(
+        (status, token["token_type"].as_str()),
+        (StatusCode::OK, Some("Bearer")),
+        "{token}"
+    );
 }

@@ -62,6 +62,8 @@ fn Settings() -> impl IntoView {
                             SettingSource::Institution => Some(settings.open_issuance),
                             SettingSource::Profile => None,
                         };
+                        // A PUT replaces every choice: each control sends the other's too.
+                        let require_dpop = settings.require_dpop.then_some(true);
                         view! {
                             <p data-testid="open-issuance-state">{describe(&settings)}</p>
                             <div class="field">
@@ -74,7 +76,7 @@ fn Settings() -> impl IntoView {
                                             "off" => Some(false),
                                             _ => None,
                                         };
-                                        save.dispatch(SettingsChoice { open_issuance });
+                                        save.dispatch(SettingsChoice { open_issuance, require_dpop });
                                     }>
                                     {[("profile", "As the server profile has it"), ("on", "On"), ("off", "Off")]
                                         .into_iter()
@@ -85,6 +87,20 @@ fn Settings() -> impl IntoView {
                                 </select>
                                 <p class="hint" id="open-issuance-help">
                                     "On: integrators may issue any well-formed credential whose contexts are known and whose terms are defined, without a registered type (no schema check; the answer says so). Registered types are always checked against their schema."
+                                </p>
+                            </div>
+                            <div class="field">
+                                <label for="require-dpop">
+                                    <input type="checkbox" id="require-dpop" data-testid="require-dpop"
+                                        aria-describedby="require-dpop-help" prop:checked=settings.require_dpop
+                                        on:change=move |ev| {
+                                            let require_dpop = event_target_checked(&ev).then_some(true);
+                                            save.dispatch(SettingsChoice { open_issuance: chosen, require_dpop });
+                                        }/>
+                                    " Wallets must bind their access tokens to their key (DPoP)"
+                                </label>
+                                <p class="hint" id="require-dpop-help">
+                                    "As the EU's High Assurance Interoperability Profile requires: a stolen token is then worth nothing. Wallets that cannot (some of the pre-authorized flow) are refused."
                                 </p>
                             </div>
                         }.into_any()
