@@ -107,8 +107,55 @@ pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
     })
 }
 
+/// How wallets show a credential of `credential_type` (OpenID4VCI §12.2.4): per locale its
+/// name, description, logo and colours, as the type's `x-certus-display` gives them — or its
+/// title and description in English.
+fn display(credential_type: &CredentialType) -> Value {
+    if credential_type.display.is_empty() {
+        return json!([{"name": credential_type.title, "description": credential_type.description, "locale": "en"}]);
+    }
+    let entries: Vec<Value> = credential_type
+        .display
+        .iter()
+        .map(|given| {
+            let mut entry = Map::new();
+            entry.insert(
+                "name".into(),
+                given
+                    .get("name")
+                    .cloned()
+                    .unwrap_or(json!(credential_type.title)),
+            );
+            entry.insert(
+                "locale".into(),
+                given.get("locale").cloned().unwrap_or(json!("en")),
+            );
+            entry.insert(
+                "description".into(),
+                given
+                    .get("description")
+                    .cloned()
+                    .unwrap_or(json!(credential_type.description)),
+            );
+            if let Some(logo) = given.get("logo") {
+                entry.insert("logo".into(), json!({ "uri": logo }));
+            }
+            for (from, to) in [
+                ("backgroundColor", "background_color"),
+                ("textColor", "text_color"),
+            ] {
+                if let Some(colour) = given.get(from) {
+                    entry.insert(to.into(), colour.clone());
+                }
+            }
+            Value::Object(entry)
+        })
+        .collect();
+    Value::Array(entries)
+}
+
 fn configuration(credential_type: &CredentialType, format: VciFormat) -> Value {
-    let display = json!([{"name": credential_type.title, "description": credential_type.description, "locale": "en"}]);
+    let display = display(credential_type);
     let claims: Vec<Value> = credential_type
         .claim_names()
         .map(|(name, title, required)| {

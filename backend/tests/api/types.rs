@@ -190,6 +190,20 @@ async fn an_institution_defines_a_type_publishes_it_and_issues_it_in_every_forma
             .any(|c| c["path"] == json!(["inspectorName"]) && c["sd"] == "always"));
     }
 
+    // Wallets show it as the type says: the issuer metadata's configurations carry its
+    // display (name, locale, colours).
+    let (_, issuer) = app.get("/.well-known/openid-credential-issuer").await;
+    let configuration = &issuer["credential_configurations_supported"]["BoilerInspection_sd_jwt"];
+    for display in [
+        &configuration["display"][0],
+        &configuration["credential_metadata"]["display"][0],
+    ] {
+        assert_eq!(display["name"], "Boiler inspection", "{configuration}");
+        assert_eq!(display["locale"], "en");
+        assert_eq!(display["background_color"], "#12355b");
+        assert_eq!(display["text_color"], "#ffffff");
+    }
+
     // Registered on the chain by the hash of its schema, in the next block.
     assert!(app.seal().await >= 1);
     let (_, schemas) = app.get("/trust/schemas").await;
