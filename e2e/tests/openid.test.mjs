@@ -23,8 +23,31 @@ import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 
+const ADMIN = 'admin@openid.test';
+const PASSWORD = 'correct horse battery staple';
+
 let server;
-before(async () => { server = await startServer(); });
+before(async () => {
+  server = await startServer({
+    setup: cli => cli(['user', 'create', '--email', ADMIN, '--name', 'Ada', '--role', 'admin', '--password-stdin'], PASSWORD),
+  });
+});
+
+/** Sets the institution's `requireDpop` as its admin does (signed in, with the CSRF token). */
+async function requireDpop(required) {
+  const signIn = await fetch(`${server.base}/session`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN, password: PASSWORD }),
+  });
+  assert.equal(signIn.status, 200, await signIn.clone().text());
+  const cookie = signIn.headers.get('set-cookie').split(';')[0];
+  const { csrfToken } = await signIn.json();
+  const put = await fetch(`${server.base}/settings`, {
+    method: 'PUT', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+    body: JSON.stringify({ requireDpop: required }),
+  });
+  assert.equal(put.status, 200, await put.clone().text());
+  assert.equal((await put.json()).requireDpop, required);
+}
 after(() => server?.stop());
 
 const unbound = () => {
@@ -405,8 +428,16 @@ test('the certus wallet command line accepts an offer — pre-authorized, or thr
   const wallet = (...args) => execFileSync(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), ...args], { env: { ...process.env, RUST_LOG: 'warn' } }).toString();
   try {
     wallet('init');
+    // The institution requires DPoP: a token request without a proof is refused, and the
+    // command, which always binds its token, is served.
+    await requireDpop(true);
     const made = await offer('dc+sd-jwt', true);
+    const code = made.credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
+    const bearer = await fetch(`${server.base}/openid4vci/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code, tx_code: made.txCode }));
+    assert.equal(bearer.status, 400);
+    assert.equal((await bearer.json()).error, 'invalid_dpop_proof');
     assert.match(wallet('accept', made.offerUri, '--tx-code', made.txCode), /accepted credential 1: .*KycCredential.* \(dc\+sd-jwt\)/);
+    await requireDpop(false);
     assert.match(wallet('list'), /^1\t.*KycCredential.*\tdc\+sd-jwt\t/m);
     // Stored, the command told the issuer so (the notification endpoint).
     const { body: taken } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
