@@ -145,8 +145,14 @@ pub async fn accept(
         "exchanging the code",
     )
     .await?;
-    let access_token = token["access_token"].as_str().context("no access_token")?;
-    let scheme = token["token_type"].as_str().unwrap_or("Bearer");
+    let access = Access {
+        token: token["access_token"]
+            .as_str()
+            .context("no access_token")?
+            .to_owned(),
+        scheme: token["token_type"].as_str().unwrap_or("Bearer").to_owned(),
+        dpop_key,
+    };
     let nonce = json_of(
         client
             .post(endpoint(&metadata, "nonce_endpoint")?)
@@ -159,15 +165,9 @@ pub async fn accept(
     let key = wallet.key_for(issuer)?;
     let proof = key.proof(issuer, c_nonce, Utc::now())?;
     let credential_endpoint = endpoint(&metadata, "credential_endpoint")?;
-    let mut request = client
-        .post(&credential_endpoint)
-        .header("Authorization", format!("{scheme} {access_token}"));
-    if scheme.eq_ignore_ascii_case("DPoP") {
-        let proof = dpop_key.dpop("POST", &credential_endpoint, Some(access_token), Utc::now())?;
-        request = request.header("DPoP", proof);
-    }
     let answer = json_of(
-        request
+        access
+            .post(&client, &credential_endpoint)?
             .json(
                 &json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
             )
@@ -187,9 +187,7 @@ pub async fn accept(
         (Some(id), Some(endpoint)) => Some(Receipt {
             endpoint: endpoint.to_owned(),
             notification_id: id.to_owned(),
-            access_token: access_token.to_owned(),
-            scheme: scheme.to_owned(),
-            dpop_key,
+            access,
         }),
         _ => None,
     };
@@ -217,27 +215,40 @@ pub async fn accept(
 pub struct Receipt {
     endpoint: String,
     notification_id: String,
-    access_token: String,
+    access: Access,
+}
+
+/// An access token, with the DPoP key it is bound to.
+#[derive(Debug)]
+struct Access {
+    token: String,
+    /// `DPoP` or `Bearer`.
     scheme: String,
     dpop_key: HolderKey,
 }
 
+impl Access {
+    /// A POST to `url` presenting the token: with the `DPoP` scheme and a fresh proof when
+    /// the token is bound.
+    fn post(&self, client: &reqwest::Client, url: &str) -> anyhow::Result<reqwest::RequestBuilder> {
+        let request = client
+            .post(url)
+            .header("Authorization", format!("{} {}", self.scheme, self.token));
+        if !self.scheme.eq_ignore_ascii_case("DPoP") {
+            return Ok(request);
+        }
+        let proof = self
+            .dpop_key
+            .dpop("POST", url, Some(&self.token), Utc::now())?;
+        Ok(request.header("DPoP", proof))
+    }
+}
+
 /// Tells the issuer the credential of `receipt` was stored (`credential_accepted`).
 pub async fn acknowledge(receipt: &Receipt) -> anyhow::Result<()> {
-    let mut request = http().post(&receipt.endpoint).header(
-        "Authorization",
-        format!("{} {}", receipt.scheme, receipt.access_token),
-    );
-    if receipt.scheme.eq_ignore_ascii_case("DPoP") {
-        let proof = receipt.dpop_key.dpop(
-            "POST",
-            &receipt.endpoint,
-            Some(&receipt.access_token),
-            Utc::now(),
-        )?;
-        request = request.header("DPoP", proof);
-    }
-    let response = request
+    let response = receipt
+        .access
+        .post(&http(), &receipt.endpoint)?
         .json(&json!({"notification_id": receipt.notification_id, "event": "credential_accepted"}))
         .send()
         .await?;

@@ -14,14 +14,15 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::issuer::{dpop_unless_required, exchangeable, TokenRequest};
+use super::issuer::{
+    check_resource, dpop_unless_required, exchangeable, parse_format, TokenRequest,
+};
 use super::metadata::{paths, VciFormat, AUTHORIZATION_CODE_GRANT};
 use super::offers::{check_tx_code, TxCode};
 use super::{dpop, OAuthError, OAuthErrorKind, OpenId};
 use crate::auth::{random_token, token_hash};
 use crate::store::entities::{authorization_requests, credential_offers, tenants};
 use certus_schemas::holder::pkce_challenge;
-use certus_schemas::wire::CredentialFormat;
 
 /// What a `request_uri` starts with (RFC 9126 §2.2).
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
@@ -111,17 +112,7 @@ pub async fn push(
             "code_challenge must be the base64url SHA-256 of the code verifier (43 characters)",
         ));
     }
-    if let Some(resource) = &request.resource {
-        if **resource != *openid.public_url {
-            return Err(refused(
-                InvalidTarget,
-                format!(
-                    "this server issues access tokens for {} only",
-                    openid.public_url
-                ),
-            ));
-        }
-    }
+    check_resource(openid, request.resource.as_deref())?;
     let issuer_state = required(request.issuer_state, "issuer_state").map_err(|_| {
         invalid_request(
             "issuer_state is required: this issuer authorizes the credentials it offered, \
@@ -260,12 +251,8 @@ fn check_asked_for(
     let wrong = |why: &str| refused(InvalidAuthorizationDetails, why.to_owned());
     let details: Vec<Value> = serde_json::from_str(details)
         .map_err(|_| wrong("authorization_details must be a JSON array"))?;
-    let format: CredentialFormat =
-        serde_json::from_value(json!(offer.format)).map_err(OAuthError::internal)?;
-    let offered: Vec<String> = VciFormat::offered(format)
-        .iter()
-        .map(|f| f.configuration_id(&offer.credential_type))
-        .collect();
+    let offered =
+        VciFormat::configuration_ids(parse_format(&offer.format)?, &offer.credential_type);
     for detail in &details {
         if detail["type"] != "openid_credential" {
             return Err(wrong(

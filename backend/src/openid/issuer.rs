@@ -59,17 +59,7 @@ pub async fn token(
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
     use OAuthErrorKind::*;
-    if let Some(resource) = &request.resource {
-        if **resource != *openid.public_url {
-            return Err(error(
-                InvalidTarget,
-                format!(
-                    "this server issues access tokens for {} only",
-                    openid.public_url
-                ),
-            ));
-        }
-    }
+    check_resource(openid, request.resource.as_deref())?;
     let (offer, bound_to) = match request.grant_type.as_deref() {
         Some(PRE_AUTHORIZED_GRANT) => pre_authorized(openid, request, dpop_proof, now).await?,
         Some(AUTHORIZATION_CODE_GRANT) => {
@@ -87,6 +77,20 @@ pub async fn token(
         None => return Err(error(InvalidRequest, "grant_type is required")),
     };
     grant_access(openid, &offer, bound_to, now).await
+}
+
+/// Checks a request's `resource` (RFC 8707), when it names one, is this credential issuer.
+pub(super) fn check_resource(openid: &OpenId, resource: Option<&str>) -> Result<(), OAuthError> {
+    match resource {
+        Some(resource) if resource != &*openid.public_url => Err(error(
+            OAuthErrorKind::InvalidTarget,
+            format!(
+                "this server issues access tokens for {} only",
+                openid.public_url
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Whether `offer` can still be exchanged for an access token at `now`.
@@ -204,17 +208,17 @@ async fn grant_access(
         ));
     }
     let format = parse_format(&offer.format)?;
-    let authorization_details: Vec<Value> = VciFormat::offered(format)
-        .iter()
-        .map(|f| {
-            let configuration = f.configuration_id(&offer.credential_type);
-            json!({
-                "type": "openid_credential",
-                "credential_configuration_id": configuration,
-                "credential_identifiers": [configuration],
+    let authorization_details: Vec<Value> =
+        VciFormat::configuration_ids(format, &offer.credential_type)
+            .into_iter()
+            .map(|configuration| {
+                json!({
+                    "type": "openid_credential",
+                    "credential_configuration_id": configuration,
+                    "credential_identifiers": [configuration],
+                })
             })
-        })
-        .collect();
+            .collect();
     let c_nonce = openid.nonces.issue(now);
     Ok(json!({
         "access_token": access_token,
@@ -226,7 +230,7 @@ async fn grant_access(
     }))
 }
 
-fn parse_format(name: &str) -> Result<CredentialFormat, OAuthError> {
+pub(super) fn parse_format(name: &str) -> Result<CredentialFormat, OAuthError> {
     serde_json::from_value(json!(name)).map_err(OAuthError::internal)
 }
 
@@ -542,10 +546,7 @@ fn check_request(
         _ => Dialect::Final,
     };
     let offered = VciFormat::offered(format);
-    let configurations: Vec<String> = offered
-        .iter()
-        .map(|f| f.configuration_id(type_name))
-        .collect();
+    let configurations = VciFormat::configuration_ids(format, type_name);
     let not_offered = |what: String| {
         error(
             UnknownCredentialConfiguration,

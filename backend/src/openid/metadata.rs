@@ -82,6 +82,15 @@ impl VciFormat {
     pub fn configuration_id(self, type_name: &str) -> String {
         format!("{type_name}_{}", self.suffix())
     }
+
+    /// The ids of every configuration a credential of `type_name` offered in `format` may
+    /// be received in.
+    pub fn configuration_ids(format: CredentialFormat, type_name: &str) -> Vec<String> {
+        Self::offered(format)
+            .iter()
+            .map(|f| f.configuration_id(type_name))
+            .collect()
+    }
 }
 
 /// The credential issuer metadata of the issuer at `issuer` (its public URL).

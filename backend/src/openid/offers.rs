@@ -233,10 +233,7 @@ fn sealed_code_key(flow: OfferFlow) -> &'static str {
 /// The credential offer object (OpenID4VCI §4.1.1) of a credential of `type_name` in
 /// `format`, with every configuration it may be received in.
 fn offer_json(issuer: &str, type_name: &str, format: CredentialFormat, grant: Grant<'_>) -> Value {
-    let configurations: Vec<String> = VciFormat::offered(format)
-        .iter()
-        .map(|f| f.configuration_id(type_name))
-        .collect();
+    let configurations = VciFormat::configuration_ids(format, type_name);
     let grant_object = match grant.flow {
         OfferFlow::PreAuthorized => {
             let mut object = json!({ "pre-authorized_code": grant.code });
