@@ -10,7 +10,7 @@
 //! in one transaction.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
 use crate::audit;
 use crate::auth::Principal;
@@ -73,7 +73,7 @@ impl Work {
     /// Opens a unit of work at `now`.
     pub async fn begin(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Self, DbErr> {
         Ok(Self {
-            txn: db.begin().await?,
+            txn: crate::store::begin_writing(db).await?,
             now,
             trail: Trail::default(),
             touched: Vec::new(),

@@ -11,9 +11,7 @@
 //! fails. A sub-issuer's issuance counts against its mandate in the same transaction, so
 //! processes sharing the database never issue past a mandate's `maxCount`.
 
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, IntoActiveModel, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, IntoActiveModel};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::issued::{self, RecordSeal};
@@ -147,7 +145,7 @@ async fn write<'a>(
         db.execute_raw(statements.remove(0)).await?;
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_writing(db).await?;
     for mandate in mandates {
         if !trust::count_use(&txn, mandate).await? {
             return Err(WriteError::MandateExhausted(mandate.max));

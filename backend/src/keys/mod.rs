@@ -14,7 +14,7 @@ use anyhow::Context;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, Set,
 };
 use ssi::jwk::{Algorithm, Base64urlUInt, Params, JWK};
 
@@ -330,7 +330,7 @@ pub async fn create_tenant(
     id: &str,
     name: &str,
 ) -> anyhow::Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_writing(db).await?;
     let now = Utc::now();
     tenants::ActiveModel {
         id: Set(id.to_owned()),

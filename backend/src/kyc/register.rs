@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use super::Kyc;
@@ -266,7 +265,7 @@ async fn follow_chain(kyc: &Kyc) -> Result<(), DbErr> {
         })
         .collect();
     if !rows.is_empty() {
-        let txn = kyc.db.begin().await?;
+        let txn = crate::store::begin_writing(&kyc.db).await?;
         for chunk in rows.chunks(INSERT_CHUNK) {
             reliance_register::Entity::insert_many(chunk.to_vec())
                 .on_conflict(

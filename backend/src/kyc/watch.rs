@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use certus_schemas::wire::StatusPurpose;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{Kyc, StatusRef};
 use crate::consensus::Follower;
@@ -134,7 +134,7 @@ async fn read_list(kyc: &Kyc, url: &str) -> Result<Result<(), String>, DbErr> {
             index: index as u64,
             purpose,
         }];
-        let txn = kyc.db.begin().await?;
+        let txn = crate::store::begin_writing(&kyc.db).await?;
         super::webhooks::enqueue(&txn, &changed, set, now).await?;
         status_watches::Entity::update_many()
             .col_expr(status_watches::Column::Observed, Expr::value(set))

@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use super::block::{
@@ -670,7 +670,7 @@ impl Ledger {
         let previous = self.head().await?;
         let (block, tree) = Block::seal_with_tree(&previous, transactions, now_ms, key)?;
 
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_writing(&self.db).await?;
         if !sealing_lock(&txn).await? {
             return Ok(None);
         }
@@ -1091,7 +1091,7 @@ impl Ledger {
             sequence: chaining.sequence,
             head: chaining.head,
         };
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_writing(&self.db).await?;
         if !chaining.write(&txn).await? {
             // Another writer chained them first; nothing of this transaction is kept.
             return Ok(false);
@@ -1191,7 +1191,7 @@ impl Ledger {
         if blocks.is_empty() {
             return Ok(start);
         }
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_writing(&self.db).await?;
         for block in blocks {
             insert_block(&txn, block, &block.tree()).await?;
             forget_pending(&txn, &block.transactions).await?;
@@ -1205,7 +1205,7 @@ impl Ledger {
         let head = self.head().await?;
         let mut epochs = self.epochs();
         epochs.verify_and_apply(block, &head)?;
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_writing(&self.db).await?;
         insert_block(&txn, block, &block.tree()).await?;
         txn.commit().await?;
         self.set_epochs(epochs);
@@ -1248,7 +1248,7 @@ pub async fn import_genesis(db: &DatabaseConnection, genesis: &Genesis) -> anyho
         !has_chain(db).await?,
         "the target store already holds a chain"
     );
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_writing(db).await?;
     ledger_genesis::ActiveModel {
         chain_id: Set(genesis.header.chain_id.as_str().to_owned()),
         document: Set(serde_json::to_string(genesis)?),

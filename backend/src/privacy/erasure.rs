@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -315,7 +315,7 @@ async fn erase_tags<'t>(
         .collect();
     let mut erased = 0;
     for chunk in tags.chunks(CHUNK) {
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_writing(db).await?;
         let subjects: Vec<String> = data_subjects::Entity::find()
             .select_only()
             .column(data_subjects::Column::Id)

@@ -13,8 +13,9 @@ use std::time::Duration;
 use anyhow::Context;
 use certus_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, QueryFilter, RuntimeErr, SqlErr,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, RuntimeErr, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Connects to the database at `url` and brings its schema up to date.
@@ -49,6 +50,19 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
         .await
         .context("running database migrations")?;
     Ok(db)
+}
+
+/// Opens a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), waiting for another writer as long as the busy timeout allows: a
+/// transaction that read first and wrote later would instead fail at its first write,
+/// without waiting, whenever another connection had committed since its read ("database is
+/// locked"). PostgreSQL takes its locks row by row, as ever.
+pub async fn begin_writing(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// WAL pages past which a committing SQLite connection checkpoints by itself (SQLite's
@@ -255,7 +269,7 @@ mod tests {
 
     use sea_orm::ConnectionTrait;
 
-    use super::{connect_and_migrate, connect_replica, redact, spawn_checkpointer};
+    use super::{begin_writing, connect_and_migrate, connect_replica, redact, spawn_checkpointer};
 
     #[test]
     fn redact_hides_the_password_but_keeps_user_and_host() {
@@ -287,6 +301,62 @@ mod tests {
         assert!(
             not_postgres.is_err_and(|e| e.starts_with("a read replica is a PostgreSQL database")),
         );
+    }
+
+    /// A transaction that reads before it writes keeps the write lock from its start: a
+    /// writer on another connection meanwhile waits (here, with no wait allowed, is
+    /// refused), and the transaction's own write, after its read, commits. Begun the
+    /// default way, the other writer would commit first and the transaction's write would
+    /// fail with "database is locked", at once, whatever the busy timeout.
+    #[tokio::test]
+    async fn a_writing_transaction_on_sqlite_holds_the_write_lock_from_its_start() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("certus.db").display()
+        );
+        let db = connect_and_migrate(&url).await.expect("a SQLite store");
+        db.execute_unprepared(
+            "CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);",
+        )
+        .await
+        .expect("a table");
+        let mut impatient = sea_orm::ConnectOptions::new(url);
+        impatient
+            .max_connections(1)
+            .map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::ZERO));
+        let other = sea_orm::Database::connect(impatient)
+            .await
+            .expect("another connection");
+
+        let txn = begin_writing(&db).await.expect("a transaction");
+        txn.execute_unprepared("SELECT n FROM counter")
+            .await
+            .expect("a read first");
+        let meanwhile = other
+            .execute_unprepared("UPDATE counter SET n = n + 10")
+            .await;
+        assert!(
+            meanwhile.is_err(),
+            "another writer waits for the transaction"
+        );
+        txn.execute_unprepared("UPDATE counter SET n = n + 1")
+            .await
+            .expect("the write after the read");
+        txn.commit().await.expect("committed");
+        other
+            .execute_unprepared("UPDATE counter SET n = n + 10")
+            .await
+            .expect("the other writer's turn");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT n FROM counter",
+            ))
+            .await
+            .expect("a read")
+            .expect("a row");
+        assert_eq!(row.try_get::<i64>("", "n").expect("n"), 11);
     }
 
     /// A server's writes reach the SQLite database file from the write-ahead log without
