@@ -51,7 +51,7 @@ async fn issue_one(state: &AppState) {
         .await
         .expect("issue");
     let record = issued.record("default", "bench", now).expect("record");
-    state.issuer.record(record).await.expect("recorded");
+    state.issuer.record(vec![record]).await.expect("recorded");
 }
 
 fn status(c: &mut Criterion) {

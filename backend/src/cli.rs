@@ -733,7 +733,8 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             let view = held.view()?;
             writeln!(
                 out,
-                "accepted credential {}: {} from {} ({}), bound to {}",
+                "accepted credential {}: {} from {} ({}), {} bound to a key of its own, the \
+                 first to {}",
                 held.id,
                 view.types
                     .last()
@@ -741,6 +742,7 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or("credential"),
                 view.issuer.as_deref().unwrap_or("an unnamed issuer"),
                 held.format,
+                copies(held.copies.len() + 1),
                 held.holder
             )?;
         }
@@ -750,12 +752,14 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 let view = held.view()?;
                 writeln!(
                     out,
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}, {} not yet shown",
                     held.id,
                     view.types.last().map(String::as_str).unwrap_or("-"),
                     held.format,
                     view.issuer.as_deref().unwrap_or("-"),
-                    held.received_at
+                    held.received_at,
+                    copies(held.copies.len() + 1),
+                    held.unshown_copies()
                 )?;
             }
         }
@@ -838,10 +842,24 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             let contexts = certus_credential::contexts::Contexts::bundled();
             let notify = asks_notifications && allow_status_notifications;
             client::respond(&wallet, &request, &answers, &contexts, notify).await?;
+            let presented: Vec<String> = answers.iter().map(|(_, h, _)| h.id.clone()).collect();
+            let mut wallet = wallet;
+            for id in &presented {
+                wallet.presented(id);
+            }
+            wallet::save(&wallet, path)?;
             writeln!(out, "sent; the verifier accepted the presentation")?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "1 copy", "3 copies".
+fn copies(n: usize) -> String {
+    match n {
+        1 => "1 copy".into(),
+        n => format!("{n} copies"),
+    }
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

@@ -20,7 +20,9 @@ use sea_orm::{
 use crate::ledger::hash::Digest;
 use crate::ledger::store as ledger_store;
 use crate::ledger::transaction::Kind;
-use crate::store::entities::{audit_log, audit_outbox, issued_credentials, presentation_requests};
+use crate::store::entities::{
+    audit_log, audit_outbox, credential_copies, issued_credentials, presentation_requests,
+};
 use crate::store::{containing, has_type, Inserts};
 use certus_credential::catalog::CredentialType;
 use certus_credential::time::{xsd_millis, xsd_now};
@@ -47,6 +49,11 @@ impl Records {
     }
 
     /// Whether the database answers.
+    /// The database the records are read from.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.db.execute_unprepared("SELECT 1").await.map(drop)
     }
@@ -58,6 +65,35 @@ pub fn insert(
     rows: impl IntoIterator<Item = issued_credentials::ActiveModel>,
 ) {
     inserts.rows(rows);
+}
+
+/// The credential ids of every copy of the batch `credential_id` of `tenant_id` was issued
+/// in, itself included; none when it was issued alone.
+pub async fn copies(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    credential_id: &str,
+) -> Result<Vec<String>, DbErr> {
+    let Some(copy) = credential_copies::Entity::find_by_id(credential_id)
+        .filter(credential_copies::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    batch(db, &copy.batch_id).await
+}
+
+/// The credential ids of the copies of batch `batch_id` (the first copy's id), in no
+/// particular order.
+pub async fn batch(db: &impl ConnectionTrait, batch_id: &str) -> Result<Vec<String>, DbErr> {
+    credential_copies::Entity::find()
+        .filter(credential_copies::Column::BatchId.eq(batch_id))
+        .select_only()
+        .column(credential_copies::Column::CredentialId)
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// Marks the `selected` credentials that are not revoked as revoked, suspended or

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,76 @@ function dpopWallet(fetchImpl = fetch) {
   const dpop = { signer: { method: 'jwk', alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: dpopKey.jwk.x } } };
   return { holder, client, dpop };
 }
+
+test("Animo's @openid4vc/openid4vci receives a batch: a copy of the credential bound to each of its keys, each with its own status entry, revoked together", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const holders = [holderKey(), holderKey(), holderKey()];
+  const client = new Openid4vciClient({
+    callbacks: {
+      fetch,
+      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
+      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
+      signJwt: async (signer, { header, payload }) => {
+        const holder = holders.find(h => h.kid === signer.didUrl);
+        return { jwt: holder.signJwt({ ...header, alg: 'EdDSA' }, payload), signerJwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x } };
+      },
+    },
+  });
+  const made = await offer('dc+sd-jwt');
+  const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+  const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  assert.equal(issuerMetadata.credentialIssuer.batch_credential_issuance.batch_size, 10);
+  const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+  const { c_nonce } = await client.requestNonce({ issuerMetadata });
+  const configuration = 'KycCredential_sd_jwt';
+  const proofs = [];
+  for (const holder of holders) {
+    const { jwt } = await client.createCredentialRequestJwtProof({
+      issuerMetadata, credentialConfigurationId: configuration, nonce: c_nonce,
+      signer: { method: 'did', didUrl: holder.kid, alg: 'EdDSA' },
+    });
+    proofs.push(jwt);
+  }
+  // Two proofs by one key, or more than batch_size: refused as the spec names it, and
+  // nothing is used up.
+  for (const jwt of [[proofs[0], proofs[0]], Array(11).fill(proofs[0])]) {
+    const refused = await fetch(issuerMetadata.credentialIssuer.credential_endpoint, { method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessTokenResponse.access_token}` },
+      body: JSON.stringify({ credential_configuration_id: configuration, proofs: { jwt } }) });
+    assert.equal(refused.status, 400);
+    assert.equal((await refused.json()).error, 'invalid_proof');
+  }
+  const response = await client.retrieveCredentials({
+    issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configuration,
+    proofs: { jwt: proofs },
+  });
+  const credentials = response.credentialResponse.credentials.map(c => c.credential);
+  assert.equal(credentials.length, 3);
+  const entries = new Set();
+  for (const [i, credential] of credentials.entries()) {
+    const payload = b64json(credential.split('~')[0].split('.')[1]);
+    assert.equal(payload.cnf.jwk.x, holders[i].jwk.x, 'each copy bound to its own key');
+    entries.add(`${payload.status.status_list.uri}#${payload.status.status_list.idx}`);
+    assert.equal((await server.verify(credential)).status, 200);
+  }
+  assert.equal(entries.size, 3, 'each copy has its own status entry');
+  const { body: info } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
+  assert.equal(info.copies, 3);
+  // Revoking the credential the offer names revokes every copy.
+  const { status, body: change } = await server.api('POST', '/credentials/status', {
+    credentialId: info.credentialId,
+    credentialStatus: { type: 'BitstringStatusListEntry', statusPurpose: 'revocation' },
+    status: true,
+  }, { auth: true });
+  assert.equal(status, 200, JSON.stringify(change));
+  assert.equal(change.changed, 3);
+  for (const credential of credentials) {
+    const { status, body } = await server.verify(credential);
+    assert.equal(status, 400);
+    assert.equal(body.results.find(r => r.check === 'status').code, 'REVOKED');
+  }
+});
 
 test('Sphereon\'s OpenID4VCI client receives a Certus SD-JWT VC through a pre-authorized offer with a transaction code', async () => {
   const made = await offer('dc+sd-jwt', true);
@@ -436,9 +506,14 @@ test('the certus wallet command line accepts an offer — pre-authorized, or thr
     const bearer = await fetch(`${server.base}/openid4vci/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code, tx_code: made.txCode }));
     assert.equal(bearer.status, 400);
     assert.equal((await bearer.json()).error, 'invalid_dpop_proof');
-    assert.match(wallet('accept', made.offerUri, '--tx-code', made.txCode), /accepted credential 1: .*KycCredential.* \(dc\+sd-jwt\)/);
+    // Three copies at once (batch issuance), each bound to a fresh key.
+    assert.match(wallet('accept', made.offerUri, '--tx-code', made.txCode), /accepted credential 1: .*KycCredential.* \(dc\+sd-jwt\), 3 copies bound to a key of its own/);
     await requireDpop(false);
-    assert.match(wallet('list'), /^1\t.*KycCredential.*\tdc\+sd-jwt\t/m);
+    assert.match(wallet('list'), /^1\t.*KycCredential.*\tdc\+sd-jwt\t.*\t3 copies, 3 not yet shown$/m);
+    const held = JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8'));
+    const bound = [held.credentials[0].holder, ...held.credentials[0].copies.map(c => c.holder)];
+    assert.equal(new Set(bound).size, 3, 'a key per copy');
+    assert.ok(bound.every(did => held.keys.some(k => k.did === did)), 'each copy\'s key is kept');
     // Stored, the command told the issuer so (the notification endpoint).
     const { body: taken } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
     assert.equal(taken.notification, 'credential_accepted');
@@ -450,6 +525,8 @@ test('the certus wallet command line accepts an offer — pre-authorized, or thr
     const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
     assert.equal(result.status, 'accepted');
     assert.deepEqual(Object.keys(result.outcome.credentials[0].claims).filter(k => ['givenName', 'familyName', 'birthDate'].includes(k)), ['familyName']);
+    // The next presentation shows the next copy.
+    assert.match(wallet('list'), /\t3 copies, 2 not yet shown$/m);
 
     // An offer of the authorization code flow: the command prints the issuer's page and
     // waits on a loopback address; the holder's browser (here, fetch) enters the code and

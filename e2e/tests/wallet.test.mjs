@@ -139,8 +139,19 @@ test('the holder accepts a portal offer with its transaction code; the credentia
   assert.match(credential.authorization, /^DPoP /);
   assert.notEqual(credential.dpop, token.dpop, 'a fresh proof for each request');
   await portal.getByTestId('offer-status').filter({ hasText: 'received by the wallet' }).waitFor();
+  await portal.getByTestId('offer-copies').filter({ hasText: 'and 2 more copies' }).waitFor();
+  // The credential's page names the other copies, whose status changes with it.
+  await portal.getByTestId('offer-status').getByRole('link').click();
+  await portal.getByTestId('credential-copies').filter({ hasText: 'One of 3 copies' }).waitFor();
+  assert.equal(await portal.getByTestId('credential-copies').getByRole('link').count(), 2);
   // Anchored with the next block, and the card says so without a reload.
   const fresh = holder.getByTestId('wallet-credential');
+  // Received as three copies (batch issuance), each bound to a fresh key of the wallet's.
+  await fresh.getByTestId('wallet-copies').filter({ hasText: '3 copies, each bound to a key of its own; 3 not yet shown' }).waitFor();
+  const credentialRequest = JSON.parse(protocol[1].postData());
+  assert.equal(credentialRequest.proofs.jwt.length, 3);
+  const proofKeys = credentialRequest.proofs.jwt.map(jwt => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid);
+  assert.equal(new Set(proofKeys).size, 3, 'a fresh key for each copy');
   await fresh.getByTestId('wallet-anchor').filter({ hasText: /anchored in block \d+/ }).waitFor({ timeout: 30_000 });
 
   // No personal value is stored in clear by the browser.
@@ -218,6 +229,8 @@ test('a verifier request is answered with only the chosen claims; the verifier s
   await answer.waitFor();
   for (const label of ['Given name', 'Nationality', 'Assurance level']) assert.match(await answer.innerText(), new RegExp(label));
   assert.doesNotMatch(await answer.innerText(), /Family name|Birth date/);
+  // The copy shown is counted: the next verifier gets another.
+  await holder.getByTestId('wallet-copies').filter({ hasText: '2 not yet shown' }).waitFor();
 
   // The verifier's page follows the request to its end, and receives exactly the claims
   // the wallet listed as leaving.

@@ -15,7 +15,7 @@ use certus_ledger::receipt::check_document;
 use certus_ledger::transaction::Transaction;
 use certus_schemas::dcql::{Candidate, DcqlQuery};
 use certus_schemas::wire::CredentialFormat;
-use certus_server::openid::issuer::{requested_proof, TokenRequest};
+use certus_server::openid::issuer::{requested_proofs, TokenRequest};
 use certus_server::openid::proof;
 use certus_server::openid::verifier::{answers, shown_in, DirectPost};
 use certus_server::status::list::StatusBits;
@@ -183,14 +183,16 @@ pub fn dcql(data: &[u8]) {
 }
 
 /// An OpenID4VCI credential request (the JSON body), read for an offer of each format, and
-/// its JWT proof of possession checked as far as it goes without a store (form, key,
+/// its JWT proofs of possession checked as far as it goes without a store (form, key,
 /// signature, audience, time).
 pub fn openid4vci_credential(data: &[u8]) {
     let Some(request) = json(data) else { return };
     for format in [CredentialFormat::DcSdJwt, CredentialFormat::VcJwt] {
-        if let Ok((_, _, jwt)) = requested_proof(&request, "FoodSafetyCertificate", format) {
+        if let Ok((_, _, jwts)) = requested_proofs(&request, "FoodSafetyCertificate", format) {
             let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
-            let _ = futures::executor::block_on(proof::parse(jwt, ISSUER, now));
+            for jwt in jwts {
+                let _ = futures::executor::block_on(proof::parse(jwt, ISSUER, now));
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use certus_fuzz::TARGETS;
 use certus_ledger::hash::Digest;
 use certus_ledger::transaction::{ListId, Transaction};
 use certus_schemas::wire::CredentialFormat;
-use certus_server::openid::issuer::{requested_proof, TokenRequest};
+use certus_server::openid::issuer::{requested_proofs, TokenRequest};
 use certus_server::openid::proof;
 use certus_server::openid::verifier::{answers, shown_in, DirectPost};
 use serde_json::{json, Value};
@@ -290,8 +290,11 @@ fn the_seeds_are_well_formed() {
         } else {
             CredentialFormat::VcJwt
         };
-        let (_, _, proof) =
-            requested_proof(&request, "FoodSafetyCertificate", format).expect("read");
+        let (_, _, proofs) =
+            requested_proofs(&request, "FoodSafetyCertificate", format).expect("read");
+        let [proof] = proofs.as_slice() else {
+            panic!("one proof in each seed")
+        };
         let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
         let (_, nonce) = futures::executor::block_on(proof::parse(proof, certus_fuzz::ISSUER, now))
             .expect("a proof that checks");

@@ -1,5 +1,5 @@
 //! The holder's wallet model, shared by the command-line wallet (`certus wallet`) and the
-//! web wallet (`/wallet`): pairwise keys, credentials as received, what a credential shows
+//! web wallet (`/wallet`): a fresh key for each credential copy, credentials as received, what a credential shows
 //! of itself (for listing and for DCQL), and which credentials answer a verifier's query.
 //!
 //! Pure code: no I/O and no signing. Each wallet brings its own [`Key`] (the CLI signs with
@@ -60,6 +60,43 @@ pub struct HeldCredential {
     /// The DID of the key it is bound to.
     pub holder: String,
     pub received_at: String,
+    /// More copies of it received in the same batch, each bound to another key of the
+    /// holder's: presentations show the copies in turn, so no two verifiers see one copy
+    /// (or one key) while a copy is left unshown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<HeldCopy>,
+    /// How many presentations were made of it, all copies together: which copy is next.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub presentations: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A further copy of a held credential, bound to a key of its own (batch issuance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldCopy {
+    /// The copy as issued.
+    pub credential: Value,
+    /// The DID of the key it is bound to.
+    pub holder: String,
+}
+
+/// Most copies of one credential Certus's wallets ask an issuer for at once, each bound
+/// to a fresh key (OpenID4VCI batch issuance): enough for a few verifiers each to see a
+/// copy of their own, without filling the wallet.
+pub const COPIES: usize = 3;
+
+/// How many copies of a credential to ask the issuer with this metadata for: [`COPIES`],
+/// or fewer if its `batch_credential_issuance.batch_size` allows fewer; one if it issues no
+/// batches.
+pub fn copies_to_ask(issuer_metadata: &Value) -> usize {
+    issuer_metadata["batch_credential_issuance"]["batch_size"]
+        .as_u64()
+        .map_or(1, |size| {
+            usize::try_from(size).unwrap_or(COPIES).clamp(1, COPIES)
+        })
 }
 
 /// What a held credential shows of itself, for DCQL and for listing.
@@ -113,6 +150,26 @@ pub struct SubjectClaim {
 }
 
 impl HeldCredential {
+    /// The copy the next presentation shows, as a held credential of its own: the copies in
+    /// turn, each shown once before any is shown again.
+    pub fn next_copy(&self) -> HeldCredential {
+        let turn = self.presentations as usize % (self.copies.len() + 1);
+        let mut copy = HeldCredential {
+            copies: Vec::new(),
+            ..self.clone()
+        };
+        if let Some(other) = turn.checked_sub(1).and_then(|i| self.copies.get(i)) {
+            copy.credential = other.credential.clone();
+            copy.holder = other.holder.clone();
+        }
+        copy
+    }
+
+    /// How many of its copies no verifier has seen yet.
+    pub fn unshown_copies(&self) -> usize {
+        (self.copies.len() + 1).saturating_sub(self.presentations as usize)
+    }
+
     /// Every subject claim a presentation of this credential can carry, named as the
     /// verifier reads them: for an SD-JWT VC, the claims the issuer signed in clear, which
     /// always leave, then each top-level disclosure, which the holder may withhold; for
@@ -206,6 +263,8 @@ pub fn read_pasted(text: &str) -> Result<View, HolderError> {
         credential_issuer: String::new(),
         holder: String::new(),
         received_at: String::new(),
+        copies: Vec::new(),
+        presentations: 0,
     }
     .view()
 }
@@ -487,22 +546,72 @@ impl<K> Default for Wallet<K> {
     }
 }
 
+/// Fresh keys for `relationship`, one for each copy of a credential to ask for: copies
+/// bound to different keys cannot be linked by key.
+pub fn fresh_keys<K: Key>(relationship: &str, count: usize) -> Result<Vec<K>, HolderError> {
+    (0..count).map(|_| K::generate(relationship)).collect()
+}
+
+/// A credential received from an issuer, not yet kept: its first copy (with the others)
+/// and the keys they are bound to.
+#[derive(Debug, Clone)]
+pub struct Received<K> {
+    pub held: HeldCredential,
+    pub keys: Vec<K>,
+}
+
+impl<K: Key> Received<K> {
+    /// What an issuer's credential answer (OpenID4VCI 1.0: `credentials`) gave for proofs
+    /// by `keys`, in their order. An issuer may give fewer copies than it was sent proofs;
+    /// the keys of copies not given are dropped.
+    pub fn from_answer(
+        answer: &Value,
+        keys: Vec<K>,
+        format: &str,
+        credential_issuer: &str,
+        received_at: String,
+    ) -> Result<Self, HolderError> {
+        let credentials = answer["credentials"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["credential"].clone())
+            .filter(|c| !c.is_null());
+        let mut pairs = credentials.zip(keys);
+        let (credential, key) = pairs
+            .next()
+            .ok_or_else(|| error("the issuer answered without a credential"))?;
+        let (copies, copy_keys): (Vec<HeldCopy>, Vec<K>) = pairs
+            .map(|(credential, key)| {
+                let copy = HeldCopy {
+                    credential,
+                    holder: key.did().to_owned(),
+                };
+                (copy, key)
+            })
+            .unzip();
+        let held = HeldCredential {
+            id: String::new(),
+            format: format.to_owned(),
+            credential,
+            credential_issuer: credential_issuer.to_owned(),
+            holder: key.did().to_owned(),
+            received_at,
+            copies,
+            presentations: 0,
+        };
+        Ok(Self {
+            held,
+            keys: std::iter::once(key).chain(copy_keys).collect(),
+        })
+    }
+}
+
 /// One answer a wallet would give: the credential query, the credential, and the claims
 /// queries it answers.
 pub type Answer<'w, 'q> = (&'q str, &'w HeldCredential, Vec<&'q ClaimsQuery>);
 
 impl<K: Key> Wallet<K> {
-    /// The key used with `relationship`, made on first use: one pairwise DID per issuer and
-    /// per verifier, so no two of them can link the holder by key.
-    pub fn key_for(&mut self, relationship: &str) -> Result<K, HolderError> {
-        if let Some(key) = self.keys.iter().find(|k| k.relationship() == relationship) {
-            return Ok(key.clone());
-        }
-        let key = K::generate(relationship)?;
-        self.keys.push(key.clone());
-        Ok(key)
-    }
-
     /// The key a held credential is bound to.
     pub fn key_of(&self, credential: &HeldCredential) -> Option<&K> {
         self.keys.iter().find(|k| k.did() == credential.holder)
@@ -523,6 +632,21 @@ impl<K: Key> Wallet<K> {
         credential.id = next.to_string();
         self.credentials.push(credential);
         Ok(next.to_string())
+    }
+
+    /// Counts a presentation of credential `id`: the next shows its next copy.
+    pub fn presented(&mut self, id: &str) {
+        if let Some(held) = self.credentials.iter_mut().find(|c| c.id == id) {
+            held.presentations = held.presentations.saturating_add(1);
+        }
+    }
+
+    /// Keeps a received credential, with the keys it and its copies are bound to; its local
+    /// id.
+    pub fn keep(&mut self, received: Received<K>) -> Result<String, HolderError> {
+        let id = self.add(received.held)?;
+        self.keys.extend(received.keys);
+        Ok(id)
     }
 
     /// Removes a credential; false when there is none with this id.
@@ -654,6 +778,8 @@ mod tests {
             credential_issuer: "https://example.test".into(),
             holder: "did:key:z6Mk".into(),
             received_at: "2026-12-06T00:00:00Z".into(),
+            copies: Vec::new(),
+            presentations: 0,
         };
         let claims = held.subject_claims().expect("claims");
         let mut listed: Vec<(&str, bool)> = claims
@@ -795,10 +921,9 @@ mod tests {
 
     impl Key for TestKey {
         fn generate(relationship: &str) -> Result<Self, HolderError> {
-            Ok(Self(
-                format!("did:test:{relationship}"),
-                relationship.into(),
-            ))
+            static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(Self(format!("did:test:{n}"), relationship.into()))
         }
         fn did(&self) -> &str {
             &self.0
@@ -816,30 +941,77 @@ mod tests {
             credential_issuer: "https://issuer.test".into(),
             holder: "did:test:https://issuer.test".into(),
             received_at: "2026-11-21T00:00:00Z".into(),
+            copies: Vec::new(),
+            presentations: 0,
         }
     }
 
     #[test]
-    fn a_wallet_keeps_one_key_per_relationship_and_answers_queries() {
+    fn a_wallet_binds_each_copy_to_a_fresh_key_shows_the_copies_in_turn_and_answers_queries() {
         let mut wallet = Wallet::<TestKey>::default();
-        let a = wallet.key_for("https://issuer.test").expect("key");
-        assert_eq!(wallet.key_for("https://issuer.test").expect("key"), a);
-        assert_ne!(
-            wallet
-                .key_for("decentralized_identifier:did:v")
-                .expect("key"),
-            a
-        );
-        assert_eq!(wallet.keys.len(), 2);
+        let keys: Vec<TestKey> = fresh_keys("https://issuer.test", 4).expect("keys");
+        let mut dids: Vec<&str> = keys.iter().map(Key::did).collect();
+        dids.sort_unstable();
+        dids.dedup();
+        assert_eq!(dids.len(), 4, "no key twice");
 
-        let first = wallet
-            .add(held(&["VerifiableCredential", "A"], json!({"x": 1})))
-            .expect("adds");
+        // Four proofs sent, three copies given: the fourth key is not kept.
+        let copy = |key: &TestKey| json!({"credential": {"type": ["VerifiableCredential", "A"], "credentialSubject": {"x": 1}, "copy": key.did()}});
+        let answer = json!({"credentials": keys[..3].iter().map(copy).collect::<Vec<_>>()});
+        let received = Received::from_answer(
+            &answer,
+            keys.clone(),
+            formats::LDP_VC,
+            "https://issuer.test",
+            "2026-12-07T00:00:00Z".into(),
+        )
+        .expect("received");
+        assert_eq!(received.keys, keys[..3]);
+        let first = wallet.keep(received).expect("kept");
+        assert_eq!(wallet.keys, keys[..3]);
+        let keys = &keys[..3];
+        assert!(
+            Received::from_answer(
+                &json!({"credentials": []}),
+                keys.to_vec(),
+                "ldp_vc",
+                "x",
+                "t".into()
+            )
+            .is_err(),
+            "an answer without a credential"
+        );
+        assert_eq!(wallet.credentials[0].unshown_copies(), 3);
+        let mut shown = Vec::new();
+        for _ in 0..4 {
+            let copy = wallet.credentials[0].next_copy();
+            assert!(copy.copies.is_empty(), "a copy is presented alone");
+            let key = wallet.key_of(&copy).expect("the copy's key");
+            assert_eq!(key.did(), copy.holder);
+            assert_eq!(copy.credential["copy"], copy.holder, "its own credential");
+            shown.push(copy.holder);
+            wallet.presented(&first);
+        }
+        assert_eq!(
+            shown,
+            [keys[0].did(), keys[1].did(), keys[2].did(), keys[0].did()],
+            "each copy once before any twice"
+        );
+        assert_eq!(wallet.credentials[0].unshown_copies(), 0);
+        // A credential kept before batches reads as one copy, never shown.
+        let earlier: HeldCredential = serde_json::from_value(json!({
+            "id": "7", "format": "ldp_vc", "credential": {}, "credentialIssuer": "https://issuer.test",
+            "holder": "did:test:x", "receivedAt": "2026-11-21T00:00:00Z",
+        }))
+        .expect("an earlier wallet file reads");
+        assert_eq!(earlier.unshown_copies(), 1);
+        assert_eq!(earlier.next_copy(), earlier);
+
         let second = wallet
             .add(held(&["VerifiableCredential", "B"], json!({"y": 2})))
             .expect("adds");
         assert_eq!((first.as_str(), second.as_str()), ("1", "2"));
-        assert_eq!(wallet.key_of(&wallet.credentials[0]), Some(&a));
+        assert_eq!(wallet.key_of(&wallet.credentials[0]), Some(&keys[0]));
         let unreadable = HeldCredential {
             format: formats::SD_JWT.into(),
             credential: json!("garbage"),

@@ -167,9 +167,15 @@ pub struct OfferInfo {
     pub expires_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redeemed_at: Option<String>,
-    /// The credential issued on redemption (`GET /credentials/{id}`).
+    /// The credential issued on redemption (`GET /credentials/{id}`); of a batch, the
+    /// first copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_id: Option<String>,
+    /// How many copies of the credential the wallet received on redemption, each bound to
+    /// another of its keys (batch issuance; 1 when it asked for one). A status change of
+    /// one applies to every copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copies: Option<u32>,
     /// What the wallet last notified it did with the credential, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification: Option<NotificationEvent>,

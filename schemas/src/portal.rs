@@ -287,6 +287,11 @@ pub struct CredentialDetail {
     pub anchor: Option<AnchorInfo>,
     /// Its issuance and every status change, oldest first.
     pub history: Vec<AuditEntry>,
+    /// The ids of the other copies of the batch it was issued in: one credential a wallet
+    /// received bound to several of its keys (OpenID4VCI batch issuance). A status change
+    /// of any copy applies to every copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<String>,
 }
 
 /// `GET /audit` answer, newest first.

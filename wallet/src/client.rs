@@ -4,7 +4,9 @@
 
 use anyhow::{anyhow, bail, Context};
 use certus_schemas::dcql::DcqlQuery;
-use certus_schemas::holder::{held_format, link_parameter, pkce_challenge, Answer, Key};
+use certus_schemas::holder::{
+    copies_to_ask, fresh_keys, held_format, link_parameter, pkce_challenge, Answer, Key, Received,
+};
 use certus_schemas::openid::{
     RequestTerms, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
 };
@@ -162,24 +164,23 @@ pub async fn accept(
     )
     .await?;
     let c_nonce = nonce["c_nonce"].as_str().context("no c_nonce")?;
-    let key = wallet.key_for(issuer)?;
-    let proof = key.proof(issuer, c_nonce, Utc::now())?;
+    // A copy per fresh key, as many as the issuer gives at once (batch issuance): each
+    // presentation shows another copy.
+    let keys: Vec<HolderKey> = fresh_keys(issuer, copies_to_ask(&metadata))?;
+    let proofs = keys
+        .iter()
+        .map(|key| key.proof(issuer, c_nonce, Utc::now()))
+        .collect::<anyhow::Result<Vec<String>>>()?;
     let credential_endpoint = endpoint(&metadata, "credential_endpoint")?;
     let answer = json_of(
         access
             .post(&client, &credential_endpoint)?
-            .json(
-                &json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
-            )
+            .json(&json!({"credential_configuration_id": configuration, "proofs": {"jwt": proofs}}))
             .send()
             .await?,
         "requesting the credential",
     )
     .await?;
-    let credential = answer["credentials"][0]["credential"].clone();
-    if credential.is_null() {
-        bail!("the issuer answered without a credential");
-    }
     let receipt = match (
         answer["notification_id"].as_str(),
         metadata["notification_endpoint"].as_str(),
@@ -191,15 +192,8 @@ pub async fn accept(
         }),
         _ => None,
     };
-    let held = HeldCredential {
-        id: String::new(),
-        format,
-        credential,
-        credential_issuer: issuer.to_owned(),
-        holder: key.did.clone(),
-        received_at: xsd_now(Utc::now()),
-    };
-    let id = wallet.add(held)?;
+    let received = Received::from_answer(&answer, keys, &format, issuer, xsd_now(Utc::now()))?;
+    let id = wallet.keep(received)?;
     let held = wallet
         .credentials
         .iter()
@@ -512,8 +506,10 @@ async fn verifier_key(verifier: &str, kid: &str, response_uri: &str) -> anyhow::
         .context("the verifier's key is not a JWK")
 }
 
-/// Answers `request` with the planned presentations (and, with `allow_notifications`, the
-/// holder's leave to be told of status changes); the verifier's reply.
+/// Answers `request` with the planned presentations — of each credential, the copy whose
+/// turn it is ([`HeldCredential::next_copy`]) — and, with `allow_notifications`, the
+/// holder's leave to be told of status changes; the verifier's reply. The caller counts
+/// the presentations ([`Wallet::presented`]) once it is accepted.
 pub async fn respond(
     wallet: &Wallet,
     request: &Request,
@@ -523,6 +519,8 @@ pub async fn respond(
 ) -> anyhow::Result<Value> {
     let mut vp_token = serde_json::Map::new();
     for (query_id, held, claims) in answers {
+        // Each copy of a batch in turn: this verifier sees one no other saw before.
+        let held = &held.next_copy();
         let key = wallet
             .key_of(held)
             .context("the key of a credential is missing from the wallet")?;

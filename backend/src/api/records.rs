@@ -144,10 +144,14 @@ pub async fn detail(
         .issued_by
         .as_ref()
         .and_then(|b| names.get(b).cloned());
+    let mut copies = issued::copies(state.records.db(), &principal.tenant_id, &id).await?;
+    copies.retain(|copy| *copy != id);
+    copies.sort();
     Ok(Json(CredentialDetail {
         record,
         anchor,
         history,
+        copies,
     }))
 }
 

@@ -244,6 +244,7 @@ impl Issued {
             trail,
             personal: PersonalRows::default(),
             mandate: self.mandate.clone(),
+            batch: None,
         })
     }
 }
@@ -391,24 +392,71 @@ impl Issuer {
         data_subject: DataSubject<'_>,
         now: DateTime<Utc>,
     ) -> Result<Issued, IssueError> {
+        let mut issued = self
+            .issue_copies(
+                tenant_id,
+                actor,
+                vec![credential],
+                securing,
+                data_subject,
+                now,
+            )
+            .await?;
+        issued
+            .pop()
+            .ok_or_else(|| IssueError::Internal(anyhow::anyhow!("nothing was issued")))
+    }
+
+    /// [`Self::issue_recorded`] for the copies of one credential, each bound to another
+    /// key of one holder (OpenID4VCI batch issuance): each with its own id, status entries,
+    /// anchor and vault record, all recorded together or none; a batch counts once against
+    /// a mandate.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn issue_copies(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        copies: Vec<Value>,
+        securing: Securing<'_>,
+        data_subject: DataSubject<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Issued>, IssueError> {
         if let DataSubject::Given(given) = &data_subject {
             privacy::check(*given)?;
         }
-        let issued = self.issue(tenant_id, credential, securing, now).await?;
-        let mut record = issued.record(tenant_id, actor, now)?;
-        record.personal = privacy::issuance_rows(
+        let mut issued: Vec<Issued> = Vec::with_capacity(copies.len());
+        for credential in copies {
+            let mut copy = self.issue(tenant_id, credential, securing, now).await?;
+            if !issued.is_empty() {
+                copy.mandate = None;
+            }
+            issued.push(copy);
+        }
+        let first = issued
+            .first()
+            .ok_or_else(|| IssueError::Internal(anyhow::anyhow!("no credential to issue")))?;
+        let personal = privacy::issuance_rows(
             &self.parts.vault,
             tenant_id,
             data_subject,
-            &issued.credential_id,
-            &issued.credential_type,
-            &issued.credential_subject,
+            &first.credential_type,
+            issued
+                .iter()
+                .map(|i| (i.credential_id.as_str(), &i.credential_subject)),
             now,
         )
         .await?;
-        self.record(record).await.map_err(|e| match e {
-            RecordError::DuplicateId => IssueError::DuplicateId(issued.credential_id.clone()),
-            RecordError::StatusEntryTaken => match issued.status {
+        let batch = (issued.len() > 1).then(|| first.credential_id.clone());
+        let mut records = Vec::with_capacity(issued.len());
+        for (copy, personal) in issued.iter().zip(personal) {
+            let mut record = copy.record(tenant_id, actor, now)?;
+            record.personal = personal;
+            record.batch = batch.clone();
+            records.push(record);
+        }
+        self.record(records).await.map_err(|e| match e {
+            RecordError::DuplicateId => IssueError::DuplicateId(first.credential_id.clone()),
+            RecordError::StatusEntryTaken => match first.status {
                 Some(allocation) => IssueError::Status(RequestedError::Taken {
                     url: self.parts.status.url(allocation.revocation),
                     index: allocation.index,
@@ -420,18 +468,20 @@ impl Issuer {
             }
             RecordError::Failed(cause) => IssueError::Internal(anyhow::anyhow!(cause)),
         })?;
-        tracing::info!(
-            credential_id = %issued.credential_id,
-            format = issued.format.as_str(),
-            types = ?issued.types,
-            "issued credential"
-        );
+        for copy in &issued {
+            tracing::info!(
+                credential_id = %copy.credential_id,
+                format = copy.format.as_str(),
+                types = ?copy.types,
+                "issued credential"
+            );
+        }
         Ok(issued)
     }
 
-    /// Records an issuance (see [`record::Recorder`]); returns once committed.
-    pub async fn record(&self, record: record::Record) -> Result<(), RecordError> {
-        self.parts.recorder.record(record).await
+    /// Records issuances together (see [`record::Recorder`]); returns once committed.
+    pub async fn record(&self, records: Vec<record::Record>) -> Result<(), RecordError> {
+        self.parts.recorder.record(records).await
     }
 }
 

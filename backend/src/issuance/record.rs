@@ -9,19 +9,21 @@
 //! issuances that were never acknowledged. If a batch fails (a client-chosen credential
 //! `id` already used, say), its issuances are retried one by one so only the faulty one
 //! fails. A sub-issuer's issuance counts against its mandate in the same transaction, so
-//! processes sharing the database never issue past a mandate's `maxCount`.
+//! processes sharing the database never issue past a mandate's `maxCount`. The copies of
+//! one credential issued to one wallet in a batch (OpenID4VCI batch issuance) are one job:
+//! they commit together or not at all.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, IntoActiveModel, Set};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::issued::{self, RecordSeal};
 use crate::privacy::{vault, PersonalRows};
-use crate::store::entities::issued_credentials;
+use crate::store::entities::{credential_copies, issued_credentials};
 use crate::store::{self, Inserts, Unique};
 use crate::trust::{self, MandateUse};
 use crate::work::Trail;
 
-/// Most issuances committed in one transaction.
+/// Most jobs (issuances, or batches of copies) committed in one transaction.
 const MAX_BATCH: usize = 1_000;
 /// Issuances waiting for the recorder before callers wait for room.
 const QUEUE: usize = 10_000;
@@ -36,6 +38,8 @@ pub struct Record {
     pub personal: PersonalRows,
     /// For a sub-issuer: the mandate it issues under, counted as the record is written.
     pub mandate: Option<MandateUse>,
+    /// For a copy of a batch: the first copy's credential id, shared by every copy.
+    pub batch: Option<String>,
 }
 
 /// Why an issuance could not be recorded.
@@ -55,7 +59,8 @@ pub enum RecordError {
     Failed(String),
 }
 
-type Job = (Record, oneshot::Sender<Result<(), RecordError>>);
+/// Records committed together, and who waits for them.
+type Job = (Vec<Record>, oneshot::Sender<Result<(), RecordError>>);
 
 /// Handle to the recorder task; cheap to clone.
 #[derive(Debug, Clone)]
@@ -72,11 +77,12 @@ impl Recorder {
         Self { jobs }
     }
 
-    /// Records one issuance; returns once it is committed.
-    pub async fn record(&self, record: Record) -> Result<(), RecordError> {
+    /// Records issuances together (one, or the copies of a batch): all or none; returns
+    /// once they are committed.
+    pub async fn record(&self, records: Vec<Record>) -> Result<(), RecordError> {
         let (done, answer) = oneshot::channel();
         self.jobs
-            .send((record, done))
+            .send((records, done))
             .await
             .map_err(|_| RecordError::Failed("the recorder has stopped".into()))?;
         answer
@@ -89,13 +95,13 @@ async fn run(db: DatabaseConnection, seal: RecordSeal, mut queue: mpsc::Receiver
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs = std::mem::take(&mut batch);
-        match write(&db, &seal, jobs.iter().map(|(r, _)| r)).await {
+        match write(&db, &seal, jobs.iter().flat_map(|(r, _)| r)).await {
             Ok(()) => jobs.into_iter().for_each(|(_, done)| {
                 let _ = done.send(Ok(()));
             }),
             Err(_) if jobs.len() > 1 => {
-                for (record, done) in jobs {
-                    let result = write(&db, &seal, std::iter::once(&record)).await;
+                for (records, done) in jobs {
+                    let result = write(&db, &seal, records.iter()).await;
                     let _ = done.send(result.map_err(classify));
                 }
             }
@@ -135,6 +141,13 @@ async fn write<'a>(
     let mut inserts = Inserts::default();
     issued::insert(&mut inserts, records.clone().map(sealed));
     vault::insert(&mut inserts, records.clone().map(|r| &r.personal));
+    inserts.rows(records.clone().filter_map(|r| {
+        Some(credential_copies::ActiveModel {
+            credential_id: Set(r.issued.credential_id.clone()),
+            batch_id: Set(r.batch.clone()?),
+            tenant_id: Set(r.issued.tenant_id.clone()),
+        })
+    }));
     let mut trail = Trail::default();
     records.clone().for_each(|r| trail.extend(r.trail.clone()));
     trail.insert(&mut inserts);

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::metadata::{paths, VciFormat, PRE_AUTHORIZED_GRANT};
+use super::metadata::{paths, VciFormat, BATCH_SIZE, PRE_AUTHORIZED_GRANT};
 use super::offers::{check_tx_code, opened, status_of, TxCode};
 use super::OpenId;
 use super::{authorization, dpop, nonces, proof, OAuthError, OAuthErrorKind};
@@ -308,7 +308,8 @@ async fn authorised(
     }
 }
 
-/// Issues the offered credential to the holder of the proof's key, once per offer.
+/// Issues the offered credential to the holder of the proofs' keys — a copy per key
+/// (batch issuance) — once per offer.
 pub async fn credential(
     openid: &OpenId,
     presented: Presented<'_>,
@@ -324,15 +325,15 @@ pub async fn credential(
         ));
     }
     let format = parse_format(&offer.format)?;
-    let (dialect, chosen, jwt) = requested_proof(request, &offer.credential_type, format)?;
-    let holder = match proof::check(&openid.db, &openid.nonces, jwt, &openid.public_url, now).await
-    {
-        Ok(holder) => holder,
-        Err(mut e) => {
-            e.c_nonce = Some(openid.nonces.issue(now));
-            return Err(e);
-        }
-    };
+    let (dialect, chosen, jwts) = requested_proofs(request, &offer.credential_type, format)?;
+    let holders =
+        match proof::check(&openid.db, &openid.nonces, &jwts, &openid.public_url, now).await {
+            Ok(holders) => holders,
+            Err(mut e) => {
+                e.c_nonce = Some(openid.nonces.issue(now));
+                return Err(e);
+            }
+        };
 
     // Claim the offer first: two requests racing with one token get one credential.
     if offer.document.is_none() {
@@ -353,7 +354,7 @@ pub async fn credential(
             "the access token was already used to receive its credential",
         ));
     }
-    let issued = match redeem(openid, &offer, &holder.did, chosen, now).await {
+    let issued = match redeem(openid, &offer, &holders, chosen, now).await {
         Ok(issued) => issued,
         Err(e) => {
             // Nothing was issued: the offer waits again.
@@ -368,13 +369,15 @@ pub async fn credential(
             return Err(e);
         }
     };
-    // The wallet tells what it did with the credential by this id (the notification
+    // The wallet tells what it did with the credentials by this id (the notification
     // endpoint).
     let notification_id = random_token();
+    let first = issued.first().map(|i| i.credential_id.clone());
     credential_offers::Entity::update_many()
+        .col_expr(credential_offers::Column::CredentialId, Expr::value(first))
         .col_expr(
-            credential_offers::Column::CredentialId,
-            Expr::value(issued.credential_id.clone()),
+            credential_offers::Column::Copies,
+            Expr::value(i32::try_from(issued.len()).unwrap_or(i32::MAX)),
         )
         .col_expr(
             credential_offers::Column::NotificationId,
@@ -387,17 +390,23 @@ pub async fn credential(
         .filter(credential_offers::Column::Id.eq(&offer.id))
         .exec(&openid.db)
         .await?;
-    let credential = match envelope::open(&issued.secured) {
-        Some((_, token)) => json!(token),
-        None => issued.secured,
-    };
+    let credentials: Vec<Value> = issued
+        .into_iter()
+        .map(|issued| match envelope::open(&issued.secured) {
+            Some((_, token)) => json!(token),
+            None => issued.secured,
+        })
+        .collect();
     Ok(match dialect {
         Dialect::Final => json!({
-            "credentials": [{ "credential": credential }],
+            "credentials": credentials
+                .into_iter()
+                .map(|credential| json!({ "credential": credential }))
+                .collect::<Vec<_>>(),
             "notification_id": notification_id,
         }),
         Dialect::Draft13 => json!({
-            "credential": credential,
+            "credential": credentials.into_iter().next(),
             "notification_id": notification_id,
             "format": chosen.name(),
             "c_nonce": openid.nonces.issue(now),
@@ -446,31 +455,45 @@ pub async fn notify(
     Ok(())
 }
 
+/// Issues the offered credential to `holders`: a copy bound to each key, recorded together
+/// — or, when the certifier gave the credential its own `id`, which names one credential,
+/// to the first key only.
 async fn redeem(
     openid: &OpenId,
     offer: &credential_offers::Model,
-    holder: &str,
+    holders: &[proof::HolderKey],
     format: VciFormat,
     now: DateTime<Utc>,
-) -> Result<issuance::Issued, OAuthError> {
+) -> Result<Vec<issuance::Issued>, OAuthError> {
     let (subject, document) = opened(openid, offer)
         .await
         .map_err(OAuthError::internal)?
         .ok_or_else(|| error(OAuthErrorKind::CredentialRequestDenied, WITHDRAWN))?;
     let mut credential = document["credential"].clone();
-    credential["credentialSubject"]["id"] = json!(holder);
     if format == VciFormat::JwtVcJson {
         credential = as_vc_1_1(credential);
     }
+    let holders = match credential.get("id") {
+        Some(_) => &holders[..holders.len().min(1)],
+        None => holders,
+    };
+    let copies = holders
+        .iter()
+        .map(|holder| {
+            let mut copy = credential.clone();
+            copy["credentialSubject"]["id"] = json!(holder.did);
+            copy
+        })
+        .collect();
     let disclosable: Option<Vec<String>> =
         serde_json::from_value(document["selectivelyDisclosable"].clone())
             .map_err(OAuthError::internal)?;
     openid
         .issuer
-        .issue_recorded(
+        .issue_copies(
             &offer.tenant_id,
             &offer.created_by,
-            credential,
+            copies,
             Securing {
                 disclosable: disclosable.as_deref(),
                 ..Securing::format(format.format())
@@ -510,15 +533,15 @@ fn as_vc_1_1(mut credential: Value) -> Value {
 }
 
 /// Reads a credential request (its JSON body) for an offer of `type_name` in `format`: the
-/// dialect it speaks, the offered configuration it asks for, and its one JWT proof of
-/// possession.
-pub fn requested_proof<'a>(
+/// dialect it speaks, the offered configuration it asks for, and its JWT proofs of
+/// possession — one, or one per key of a batch.
+pub fn requested_proofs<'a>(
     request: &'a Value,
     type_name: &str,
     format: CredentialFormat,
-) -> Result<(Dialect, VciFormat, &'a str), OAuthError> {
+) -> Result<(Dialect, VciFormat, Vec<&'a str>), OAuthError> {
     let (dialect, chosen) = check_request(request, type_name, format)?;
-    Ok((dialect, chosen, proof_jwt(request, dialect)?))
+    Ok((dialect, chosen, proof_jwts(request, dialect)?))
 }
 
 /// Checks the request names one of the offered configurations; the dialect it speaks and
@@ -594,8 +617,9 @@ fn check_request(
         .ok_or_else(|| not_offered(format!("a `{requested}` credential of another type")))
 }
 
-/// The one JWT proof of the request.
-fn proof_jwt(request: &Value, dialect: Dialect) -> Result<&str, OAuthError> {
+/// The JWT proofs of the request: draft 13's one `proof`, or 1.0's `proofs`, at most
+/// [`BATCH_SIZE`].
+fn proof_jwts(request: &Value, dialect: Dialect) -> Result<Vec<&str>, OAuthError> {
     use OAuthErrorKind::*;
     let missing = || {
         error(
@@ -609,7 +633,7 @@ fn proof_jwt(request: &Value, dialect: Dialect) -> Result<&str, OAuthError> {
             if proof["proof_type"] != "jwt" {
                 return Err(error(InvalidProof, "proof_type must be `jwt`"));
             }
-            proof["jwt"].as_str().ok_or_else(missing)
+            Ok(vec![proof["jwt"].as_str().ok_or_else(missing)?])
         }
         Dialect::Final => {
             let proofs = request.get("proofs").ok_or_else(missing)?;
@@ -617,14 +641,24 @@ fn proof_jwt(request: &Value, dialect: Dialect) -> Result<&str, OAuthError> {
                 .get("jwt")
                 .and_then(Value::as_array)
                 .ok_or_else(|| error(InvalidProof, "proofs must hold a `jwt` array"))?;
-            match jwts.as_slice() {
-                [one] => one.as_str().ok_or_else(missing),
-                [] => Err(missing()),
-                _ => Err(error(
-                    InvalidProof,
-                    "an offer is redeemed for one key: send one proof",
-                )),
+            if jwts.is_empty() {
+                return Err(missing());
             }
+            if jwts.len() > BATCH_SIZE {
+                return Err(error(
+                    InvalidProof,
+                    format!(
+                        "at most {BATCH_SIZE} proofs (batch_size): one credential is issued per \
+                         key"
+                    ),
+                ));
+            }
+            jwts.iter()
+                .map(|jwt| {
+                    jwt.as_str()
+                        .ok_or_else(|| error(InvalidProof, "each proof must be a JWT string"))
+                })
+                .collect()
         }
     }
 }

@@ -23,6 +23,11 @@ pub mod paths {
     pub const RESPONSES: &str = "/openid4vp/responses";
 }
 
+/// Most proofs of possession one credential request may carry, so most copies of a
+/// credential one wallet receives at once, each bound to another of its keys (batch
+/// issuance; `batch_credential_issuance.batch_size`).
+pub const BATCH_SIZE: usize = 10;
+
 /// A credential configuration's format, as OpenID4VCI names it: each of Certus's issue
 /// formats, and a VC JWT in both data models — `jwt_vc_json` is a VC Data Model 1.1 JWT
 /// (OpenID4VCI 1.0 Appendix A.1.1: `typ: JWT`, a `vc` claim), `vc+jwt` a VC 2.0 one
@@ -109,6 +114,7 @@ pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
         "credential_endpoint": format!("{issuer}{}", paths::CREDENTIAL),
         "nonce_endpoint": format!("{issuer}{}", paths::NONCE),
         "notification_endpoint": format!("{issuer}{}", paths::NOTIFICATION),
+        "batch_credential_issuance": {"batch_size": BATCH_SIZE},
         // Draft-13 wallets read the token endpoint here.
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),
         "display": [{"name": "Certus", "locale": "en"}],

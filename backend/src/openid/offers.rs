@@ -164,6 +164,7 @@ pub async fn create(
         notification_id: Set(None),
         notification_event: Set(None),
         notified_at: Set(None),
+        copies: Set(None),
     };
     let personal = PersonalRows {
         subject: subject.new.take(),
@@ -350,6 +351,7 @@ pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
         expires_at: xsd_now(offer.expires_at),
         redeemed_at: offer.redeemed_at.map(xsd_now),
         credential_id: offer.credential_id.clone(),
+        copies: offer.copies.and_then(|n| u32::try_from(n).ok()),
         notification: offer
             .notification_event
             .as_deref()

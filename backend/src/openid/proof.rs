@@ -26,22 +26,49 @@ fn invalid(description: impl Into<String>) -> OAuthError {
     OAuthError::new(OAuthErrorKind::InvalidProof, description)
 }
 
-/// Checks a proof JWT made for the issuer `issuer`, consuming its nonce; the holder key.
+/// Checks the proof JWTs of one credential request, made for the issuer `issuer`: each by
+/// another key, all with one fresh `c_nonce`, which is consumed; the holder keys, in order.
 pub async fn check(
     db: &DatabaseConnection,
     nonces: &Nonces,
-    jwt: &str,
+    jwts: &[&str],
     issuer: &str,
     now: DateTime<Utc>,
-) -> Result<HolderKey, OAuthError> {
-    let (holder, nonce) = parse(jwt, issuer, now).await?;
-    match nonce {
-        Some(nonce) if nonces.consume(db, &nonce, now).await? => Ok(holder),
-        _ => Err(OAuthError::new(
-            OAuthErrorKind::InvalidNonce,
-            "the proof's `nonce` is not a fresh c_nonce of this issuer (each is used once)",
-        )),
+) -> Result<Vec<HolderKey>, OAuthError> {
+    let mut holders: Vec<HolderKey> = Vec::with_capacity(jwts.len());
+    let mut nonce: Option<String> = None;
+    for jwt in jwts {
+        let (holder, this_nonce) = parse(jwt, issuer, now).await?;
+        if holders.iter().any(|h| h.did == holder.did) {
+            return Err(invalid(
+                "two proofs are made with one key: each credential of a batch is bound to \
+                 another key",
+            ));
+        }
+        match (&nonce, this_nonce) {
+            (_, None) => return Err(stale_nonce()),
+            (None, Some(n)) => nonce = Some(n),
+            (Some(first), Some(n)) if *first == n => {}
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "the proofs carry different nonces: every proof of a request carries the \
+                     same c_nonce",
+                ))
+            }
+        }
+        holders.push(holder);
     }
+    match nonce {
+        Some(nonce) if nonces.consume(db, &nonce, now).await? => Ok(holders),
+        _ => Err(stale_nonce()),
+    }
+}
+
+fn stale_nonce() -> OAuthError {
+    OAuthError::new(
+        OAuthErrorKind::InvalidNonce,
+        "the proof's `nonce` is not a fresh c_nonce of this issuer (each is used once)",
+    )
 }
 
 /// Everything of a proof JWT that needs no store: its form, key, signature, audience and

@@ -169,39 +169,44 @@ pub async fn subject_of(
     Ok((subject, records))
 }
 
-/// The vault rows of an issuance: its `credentialSubject` as issued, and what else the
-/// request gave about the person.
-pub async fn issuance_rows(
+/// The vault rows of an issuance, one set per credential issued (one, or the copies of a
+/// batch): each credential's `credentialSubject` as issued; with the first, the data
+/// subject's row when new and what else the request gave about the person.
+pub async fn issuance_rows<'c>(
     vault: &Vault,
     tenant_id: &str,
     data_subject: DataSubject<'_>,
-    credential_id: &str,
     credential_type: &str,
-    credential_subject: &Value,
+    credentials: impl IntoIterator<Item = (&'c str, &'c Value)>,
     now: DateTime<Utc>,
-) -> anyhow::Result<PersonalRows> {
-    let (mut subject, mut records) = match data_subject {
+) -> anyhow::Result<Vec<PersonalRows>> {
+    let (mut subject, mut given) = match data_subject {
         DataSubject::Given(given) => {
             subject_of(vault, tenant_id, given, credential_type, now).await?
         }
         DataSubject::Stored(subject) => (*subject, Vec::new()),
     };
-    for record in &mut records {
-        record.credential_id = sea_orm::Set(Some(credential_id.to_owned()));
+    let mut rows = Vec::new();
+    for (credential_id, credential_subject) in credentials {
+        let mut records = std::mem::take(&mut given);
+        for record in &mut records {
+            record.credential_id = sea_orm::Set(Some(credential_id.to_owned()));
+        }
+        records.insert(
+            0,
+            subject.seal(
+                tenant_id,
+                RecordKind::CredentialSubject,
+                Some(credential_id),
+                Some(credential_type),
+                credential_subject,
+                now,
+            )?,
+        );
+        rows.push(PersonalRows {
+            subject: subject.new.take(),
+            records,
+        });
     }
-    records.insert(
-        0,
-        subject.seal(
-            tenant_id,
-            RecordKind::CredentialSubject,
-            Some(credential_id),
-            Some(credential_type),
-            credential_subject,
-            now,
-        )?,
-    );
-    Ok(PersonalRows {
-        subject: subject.new.take(),
-        records,
-    })
+    Ok(rows)
 }

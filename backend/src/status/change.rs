@@ -220,7 +220,7 @@ impl StatusLists {
             return Err(StatusError::RevocationFinal);
         }
         let _one_at_a_time = self.changes.lock().await;
-        let selected = selection.condition(tenant_id);
+        let mut selected = selection.condition(tenant_id);
         if let Selection::One(id) = &selection {
             let record = issued_credentials::Entity::find()
                 .filter(selected.clone())
@@ -232,6 +232,13 @@ impl StatusLists {
             }
             if record.revoked_at.is_some() && purpose == StatusPurpose::Suspension {
                 return Err(StatusError::Revoked(id.clone()));
+            }
+            // The copies of a batch, held by one wallet, change together.
+            let copies = issued::copies(&self.db, tenant_id, id).await?;
+            if !copies.is_empty() {
+                selected = Condition::all()
+                    .add(Column::TenantId.eq(tenant_id))
+                    .add(Column::CredentialId.is_in(copies));
             }
         }
         let selected = selected.add(Column::StatusIndex.is_not_null());

@@ -567,6 +567,28 @@ pub mod sessions {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod credential_copies {
+    //! The copies of one credential a wallet received at once (batch issuance), each bound
+    //! to another of its keys: a status change of one applies to them all.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "credential_copies")]
+    pub struct Model {
+        /// A copy's credential id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub credential_id: String,
+        /// The first copy's credential id, shared by every copy.
+        pub batch_id: String,
+        pub tenant_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod credential_offers {
     //! An OpenID4VCI credential offer (pre-authorized code flow): the unsigned credential
     //! waits, encrypted, until the holder's wallet redeems it with a key of its own.
@@ -603,7 +625,7 @@ pub mod credential_offers {
         pub created_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
         pub redeemed_at: Option<DateTimeUtc>,
-        /// The credential issued on redemption.
+        /// The credential issued on redemption (the first copy of a batch).
         pub credential_id: Option<String>,
         /// The data subject whose key seals `document` (`privacy`).
         pub subject_id: Option<String>,
@@ -616,6 +638,9 @@ pub mod credential_offers {
         /// `credential_failure`, `credential_deleted`), and when.
         pub notification_event: Option<String>,
         pub notified_at: Option<DateTimeUtc>,
+        /// How many copies of the credential the wallet received, each bound to another of
+        /// its keys (batch issuance).
+        pub copies: Option<i32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod access;
 mod accounts;
 mod authorization_code;
 mod bad_input;
+mod batch;
 mod catalog;
 mod chain;
 mod dids;

@@ -56,7 +56,7 @@ pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
 impl TestApp {
-    async fn offer(&self, format: &str, tx_code: bool) -> Value {
+    pub(crate) async fn offer(&self, format: &str, tx_code: bool) -> Value {
         self.offer_of(unbound_kyc(), format, tx_code).await
     }
 
@@ -78,7 +78,7 @@ impl TestApp {
             .await
     }
 
-    async fn access_token(&self, offer: &Value, tx_code: Option<&str>) -> String {
+    pub(crate) async fn access_token(&self, offer: &Value, tx_code: Option<&str>) -> String {
         let code = pre_authorized_code(offer);
         let mut pairs = vec![
             ("grant_type", PRE_AUTH),
@@ -93,7 +93,7 @@ impl TestApp {
         body["access_token"].as_str().expect("token").to_owned()
     }
 
-    async fn c_nonce(&self) -> String {
+    pub(crate) async fn c_nonce(&self) -> String {
         let (status, body) = self
             .post_raw("/openid4vci/nonce", FORM, Vec::new(), None)
             .await;
@@ -101,7 +101,11 @@ impl TestApp {
         body["c_nonce"].as_str().expect("c_nonce").to_owned()
     }
 
-    async fn credential_request(&self, access_token: &str, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn credential_request(
+        &self,
+        access_token: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
         self.post("/openid4vci/credential", body, Some(access_token))
             .await
     }
@@ -401,7 +405,7 @@ fn pre_authorized_code(offer: &Value) -> String {
         .to_owned()
 }
 
-fn payload(jwt: &str) -> Value {
+pub(crate) fn payload(jwt: &str) -> Value {
     let part = jwt
         .split('~')
         .next()
@@ -962,6 +966,8 @@ pub(crate) fn held(format: &str, credential: Value, key: &HolderKey) -> HeldCred
         credential_issuer: PUBLIC_URL.into(),
         holder: key.did.clone(),
         received_at: String::new(),
+        copies: Vec::new(),
+        presentations: 0,
     }
 }
 

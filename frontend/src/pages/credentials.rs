@@ -227,6 +227,14 @@ fn DetailView(detail: Detail, refresh: Callback<()>) -> impl IntoView {
                 {record.status_reason.map(|r| format!(" ({})", serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))}</dd>
             <dt>"Commitment"</dt><dd><code class="wrap">{record.commitment.clone()}</code></dd>
         </dl>
+        {(!detail.copies.is_empty()).then(|| view! {
+            <p data-testid="credential-copies">
+                {format!("One of {} copies a wallet received at once, each bound to another of its keys, so that verifiers cannot link its presentations. A status change applies to every copy. The others: ", detail.copies.len() + 1)}
+                {detail.copies.clone().into_iter().map(|copy| view! {
+                    " " <A href=format!("/portal/credentials/{}", js_sys::encode_uri_component(&copy))><code>{copy}</code></A>
+                }).collect_view()}
+            </p>
+        })}
         {(record.status == CredentialState::Revoked).then(|| view! {
             <p class="hint">"Revocation is final: its status cannot change any more."</p>
         })}

@@ -88,6 +88,9 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
                             view! {
                                 <span class="badge active">"received by the wallet"</span> " as "
                                 <A href=format!("/portal/credentials/{}", js_sys::encode_uri_component(&id))><code>{id.clone()}</code></A>
+                                {info.copies.filter(|n| *n > 1).map(|n| view! {
+                                    " " <span data-testid="offer-copies">{format!("and {} more copies, each bound to another key of the wallet's", n - 1)}</span>
+                                })}
                                 {info.notification.map(|event| view! {
                                     " — " <span data-testid="offer-notification">{match event {
                                         NotificationEvent::CredentialAccepted => "the wallet reports it stored it",

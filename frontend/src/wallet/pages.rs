@@ -371,18 +371,18 @@ fn Receive(open: Open, link: RwSignal<String>, authorized: Authorized) -> impl I
                 .wallet
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
-            let (offer, (held, receipt)) = match taking {
+            let (offer, (received, receipt)) = match taking {
                 Taking::Redeem(offer, tx) => {
-                    let received = protocol::redeem(&mut wallet, &offer, Some(tx.trim())).await?;
+                    let received = protocol::redeem(&offer, Some(tx.trim())).await?;
                     (offer, received)
                 }
                 Taking::Authorized(offer, access) => {
-                    let received = protocol::receive(&mut wallet, &offer, &access).await?;
+                    let received = protocol::receive(&offer, &access).await?;
                     (offer, received)
                 }
             };
             let title = offer.credential_name();
-            wallet.add(held)?;
+            wallet.keep(received)?;
             open.save(wallet).await?;
             // Kept: the issuer is told so. Not telling it loses nothing.
             if let Some(receipt) = receipt {
@@ -515,12 +515,13 @@ fn Credentials(open: Open) -> impl IntoView {
         <section aria-labelledby="held-title">
             <h2 id="held-title">"Your credentials"</h2>
             {move || delete.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-delete-error"/> })}
-            // Keyed by id: a card (and its status check) is made once, not again on every save.
+            // Keyed by id and presentations: a card (and its status check) is made again when
+            // a copy was shown, not on every save.
             <Show when=move || open.wallet.with(|w| w.as_ref().is_some_and(|w| !w.credentials.is_empty()))
                 fallback=|| view! { <p class="empty" data-testid="wallet-empty">"No credentials yet."</p> }>
                 <ul class="held">
                     <For each=move || open.wallet.with(|w| w.as_ref().map(|w| w.credentials.clone()).unwrap_or_default())
-                        key=|held| held.id.clone()
+                        key=|held| (held.id.clone(), held.presentations)
                         children=move |held| view! { <HeldCard held delete catalog/> }/>
                 </ul>
             </Show>
@@ -567,10 +568,18 @@ fn HeldCard(
     poll_while(unanchored, move || status.refetch());
     let id = held.id.clone();
     let shown = RwSignal::new(false);
+    let copies = match held.copies.len() + 1 {
+        1 => "One copy: verifiers it is shown to can tell it is the same credential.".to_owned(),
+        n => format!(
+            "{n} copies, each bound to a key of its own; {} not yet shown to a verifier.",
+            held.unshown_copies()
+        ),
+    };
     view! {
         <li class="card" data-testid="wallet-credential" data-id=held.id.clone()>
             <h3>{title}</h3>
             <p class="hint">{format!("{} · issued by {issuer} · received {}", held.format, local_time(&held.received_at))}</p>
+            <p class="hint" data-testid="wallet-copies">{copies}</p>
             <p aria-live="polite">
                 {move || status.get().map(|r| match r {
                     Ok(result) => {
@@ -750,6 +759,14 @@ fn Consent(
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
             protocol::respond(&wallet, &request, &choices, notify.get_untracked()).await?;
+            // The next presentation of each shows its next copy.
+            open.change(|wallet| {
+                for choice in &choices {
+                    wallet.presented(&choice.credential_id);
+                }
+                Ok(())
+            })
+            .await?;
             Ok(format!(
                 "Shared with the verifier: {}.",
                 if shared.is_empty() {

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use certus_schemas::dcql::{formats, ClaimsQuery, DcqlQuery};
 use certus_schemas::holder::{
-    dpop_payload, held_format, kb_jwt_payload, link_parameter, pkce_challenge, select_disclosures,
-    vp_jwt_payload, HeldCredential, HolderError, Key,
+    copies_to_ask, dpop_payload, fresh_keys, held_format, kb_jwt_payload, link_parameter,
+    pkce_challenge, select_disclosures, vp_jwt_payload, HeldCredential, HolderError, Key, Received,
 };
 use certus_schemas::openid::{
     RequestTerms, AUTHORIZATION_CODE_GRANT, DID_CLIENT_PREFIX, DPOP_TYP, KB_JWT_TYP,
@@ -284,13 +284,11 @@ async fn access(
     })
 }
 
-/// Redeems a pre-authorized `offer` with a key made for its issuer; the credential
-/// received (not yet kept).
+/// Redeems a pre-authorized `offer` ([`receive`]).
 pub async fn redeem(
-    wallet: &mut WebWallet,
     offer: &Offer,
     tx_code: Option<&str>,
-) -> Result<(HeldCredential, Option<Receipt>), HolderError> {
+) -> Result<(Received<BrowserKey>, Option<Receipt>), HolderError> {
     let Grant::PreAuthorized {
         code,
         needs_tx_code,
@@ -314,16 +312,16 @@ pub async fn redeem(
     }
     let issuer = offer.credential_issuer.as_str();
     let access = access(issuer, &pairs, BrowserKey::generate(issuer)?).await?;
-    receive(wallet, offer, &access).await
+    receive(offer, &access).await
 }
 
-/// Receives the credential of `offer` with `access`, bound to a key made for its issuer;
-/// the credential received (not yet kept), and the receipt to tell the issuer once it is.
+/// Receives the credential of `offer` with `access`: a copy bound to each of fresh keys,
+/// as many as the issuer gives at once. The credential received (not yet kept), and the
+/// receipt to tell the issuer once it is.
 pub async fn receive(
-    wallet: &mut WebWallet,
     offer: &Offer,
     access: &Access,
-) -> Result<(HeldCredential, Option<Receipt>), HolderError> {
+) -> Result<(Received<BrowserKey>, Option<Receipt>), HolderError> {
     let issuer = offer.credential_issuer.as_str();
     let metadata = &offer.metadata;
     let format = metadata["credential_configurations_supported"][&offer.configuration]["format"]
@@ -333,23 +331,27 @@ pub async fn receive(
         .to_owned();
     let nonce_endpoint = text(metadata, "nonce_endpoint", "the issuer")?;
     let nonce = call(Request::post(nonce_endpoint).build(), "fetching a nonce").await?;
-    let key = wallet.key_for(issuer)?;
-    let proof = key.sign(
-        json!({"typ": PROOF_TYP, "kid": key.kid()}),
-        &json!({"aud": issuer, "iat": now(), "nonce": text(&nonce, "c_nonce", "the nonce answer")?}),
-    )?;
+    let c_nonce = text(&nonce, "c_nonce", "the nonce answer")?;
+    // A copy per fresh key, as many as the issuer gives at once (batch issuance): each
+    // presentation shows another copy.
+    let keys: Vec<BrowserKey> = fresh_keys(issuer, copies_to_ask(metadata))?;
+    let proofs = keys
+        .iter()
+        .map(|key| {
+            key.sign(
+                json!({"typ": PROOF_TYP, "kid": key.kid()}),
+                &json!({"aud": issuer, "iat": now(), "nonce": c_nonce}),
+            )
+        })
+        .collect::<Result<Vec<String>, HolderError>>()?;
     let body =
-        json!({"credential_configuration_id": offer.configuration, "proofs": {"jwt": [proof]}});
+        json!({"credential_configuration_id": offer.configuration, "proofs": {"jwt": proofs}});
     let credential_endpoint = text(metadata, "credential_endpoint", "the issuer")?;
     let answer = call(
         access.post(credential_endpoint)?.json(&body),
         "requesting the credential",
     )
     .await?;
-    let credential = answer["credentials"][0]["credential"].clone();
-    if credential.is_null() {
-        return Err(err("the issuer answered without a credential"));
-    }
     let receipt = match (
         answer["notification_id"].as_str(),
         metadata["notification_endpoint"].as_str(),
@@ -361,15 +363,8 @@ pub async fn receive(
         }),
         _ => None,
     };
-    let held = HeldCredential {
-        id: String::new(),
-        format,
-        credential,
-        credential_issuer: issuer.to_owned(),
-        holder: key.did.clone(),
-        received_at: now_xsd(),
-    };
-    Ok((held, receipt))
+    let received = Received::from_answer(&answer, keys, &format, issuer, now_xsd())?;
+    Ok((received, receipt))
 }
 
 /// What tells the issuer, once the credential is kept, that it was (OpenID4VCI §11).
@@ -696,8 +691,10 @@ pub struct Choice {
     pub names: Vec<String>,
 }
 
-/// Answers `request` with the chosen disclosures; `allow_notifications` lets the verifier
-/// keep the credential's status entries and be told of its suspension or revocation.
+/// Answers `request` with the chosen disclosures, of each credential the copy whose turn it
+/// is (the caller counts the presentations once accepted); `allow_notifications` lets the
+/// verifier keep the credential's status entries and be told of its suspension or
+/// revocation.
 pub async fn respond(
     wallet: &WebWallet,
     request: &VerifierRequest,
@@ -706,11 +703,13 @@ pub async fn respond(
 ) -> Result<Value, HolderError> {
     let mut vp_token = serde_json::Map::new();
     for choice in choices {
-        let held = wallet
+        // Each copy of a batch in turn: this verifier sees one no other saw before.
+        let held = &wallet
             .credentials
             .iter()
             .find(|c| c.id == choice.credential_id)
-            .ok_or_else(|| err("the chosen credential is no longer in the wallet"))?;
+            .ok_or_else(|| err("the chosen credential is no longer in the wallet"))?
+            .next_copy();
         let key = wallet
             .key_of(held)
             .ok_or_else(|| err("the key of a credential is missing from the wallet"))?;
