@@ -104,10 +104,9 @@ function presentSdJwt(holder, credential, disclosed, { client_id, nonce }) {
     { kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: client_id, nonce } } });
 }
 
-/** An @openid4vc/openid4vci wallet with a holder key and a DPoP key of its own, its
- * requests made with `fetchImpl`. */
-function dpopWallet(fetchImpl = fetch) {
-  const holder = holderKey();
+/** An @openid4vc/openid4vci wallet with `holders`' keys (the library names each by its
+ * `kid`) and a DPoP key of its own, its requests made with `fetchImpl`. */
+function animoWallet({ holders = [holderKey()], fetchImpl = fetch } = {}) {
   const dpopKey = holderKey();
   const client = new Openid4vciClient({
     callbacks: {
@@ -116,30 +115,18 @@ function dpopWallet(fetchImpl = fetch) {
       generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
       clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
       signJwt: async (signer, { header, payload }) => {
-        const key = signer.method === 'jwk' ? dpopKey : holder;
+        const key = signer.method === 'jwk' ? dpopKey : holders.find(h => h.kid === signer.didUrl);
         return { jwt: key.signJwt({ ...header, alg: 'EdDSA' }, payload), signerJwk: { kty: 'OKP', crv: 'Ed25519', x: key.jwk.x } };
       },
     },
   });
   const dpop = { signer: { method: 'jwk', alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: dpopKey.jwk.x } } };
-  return { holder, client, dpop };
+  return { holder: holders[0], holders, client, dpop };
 }
 
 test("Animo's @openid4vc/openid4vci receives a batch: a copy of the credential bound to each of its keys, each with its own status entry, revoked together", async () => {
   setGlobalConfig({ allowInsecureUrls: true });
-  const holders = [holderKey(), holderKey(), holderKey()];
-  const client = new Openid4vciClient({
-    callbacks: {
-      fetch,
-      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
-      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
-      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
-      signJwt: async (signer, { header, payload }) => {
-        const holder = holders.find(h => h.kid === signer.didUrl);
-        return { jwt: holder.signJwt({ ...header, alg: 'EdDSA' }, payload), signerJwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x } };
-      },
-    },
-  });
+  const { holders, client } = animoWallet({ holders: [holderKey(), holderKey(), holderKey()] });
   const made = await offer('dc+sd-jwt');
   const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
@@ -251,19 +238,7 @@ test('a presentation made with @sd-jwt and an independent key answers a Certus O
 test("Animo's @openid4vc/openid4vci wallet library receives a Certus credential in every format, as each configuration defines it", async () => {
   // The test server is plain HTTP on loopback; production issuers are https.
   setGlobalConfig({ allowInsecureUrls: true });
-  const holder = holderKey();
-  const client = new Openid4vciClient({
-    callbacks: {
-      fetch,
-      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
-      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
-      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
-      signJwt: async (signer, { header, payload }) => ({
-        jwt: holder.signJwt({ ...header, alg: 'EdDSA' }, payload),
-        signerJwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x },
-      }),
-    },
-  });
+  const { holder, client } = animoWallet();
   // Each offer lists the configurations its credential can be received in; a VC JWT
   // comes as OpenID4VCI's jwt_vc_json (VC Data Model 1.1) or as a VC 2.0 vc+jwt.
   const cases = [
@@ -309,7 +284,7 @@ test("Animo's @openid4vc libraries bind the access token to the wallet's key wit
   setGlobalConfig({ allowInsecureUrls: true });
   const sent = [];
   // Every request the library makes, kept to replay its DPoP proofs.
-  const { holder, client, dpop } = dpopWallet(async (url, init) => { sent.push({ url: String(url), init }); return fetch(url, init); });
+  const { holder, client, dpop } = animoWallet({ fetchImpl: async (url, init) => { sent.push({ url: String(url), init }); return fetch(url, init); } });
   const made = await offer('dc+sd-jwt');
   const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
@@ -348,7 +323,7 @@ test("Animo's @openid4vc libraries bind the access token to the wallet's key wit
 
 test("Animo's @openid4vc libraries receive a Certus credential through the authorization code flow: PAR, PKCE and DPoP, with the holder entering the offer's code on the issuer's page in Chromium", async () => {
   setGlobalConfig({ allowInsecureUrls: true });
-  const { holder, client, dpop } = dpopWallet();
+  const { holder, client, dpop } = animoWallet();
   // The wallet's redirect URI: a loopback address of its own, as a native app's (RFC 8252).
   let returned;
   const callback = createHttpServer((request, response) => {

@@ -354,12 +354,7 @@ async fn an_offer_is_redeemed_through_par_pkce_dpop_and_the_holders_code(db: Db)
         .expect("sd-jwt");
     let (status, verified) = app.verify(&json!(credential)).await;
     assert_eq!(status, StatusCode::OK, "{verified}");
-    let (_, info) = app
-        .get_authorised(&format!(
-            "/credentials/offers/{}",
-            flow.offer["id"].as_str().expect("id")
-        ))
-        .await;
+    let info = app.offer_info(&flow.offer).await;
     assert_eq!(info["status"], "redeemed");
 
     // The code, used again: refused.
@@ -555,12 +550,7 @@ async fn the_page_refuses_what_was_not_pushed_and_blocks_after_five_wrong_codes(
     let (status, headers, _) = app.answer_flow(&flow, "tx_code", "999999x").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(redirected_to(&headers).1["error"], "access_denied");
-    let (_, info) = app
-        .get_authorised(&format!(
-            "/credentials/offers/{}",
-            flow.offer["id"].as_str().expect("id")
-        ))
-        .await;
+    let info = app.offer_info(&flow.offer).await;
     assert_eq!(info["status"], "blocked");
     let (_, challenge) = pkce();
     let state = issuer_state(&flow.offer);

@@ -88,12 +88,7 @@ async fn a_wallet_receives_a_copy_bound_to_each_of_its_keys_and_they_change_stat
 
     // The institution sees one offer taken as three copies, and each copy's record names
     // the others.
-    let (_, info) = app
-        .get_authorised(&format!(
-            "/credentials/offers/{}",
-            offer["id"].as_str().expect("id")
-        ))
-        .await;
+    let info = app.offer_info(&offer).await;
     assert_eq!(info["status"], "redeemed");
     assert_eq!(info["copies"], 3);
     let first = info["credentialId"].as_str().expect("credential id");
@@ -135,12 +130,7 @@ async fn a_wallet_receives_a_copy_bound_to_each_of_its_keys_and_they_change_stat
 
     // Single issuance is unchanged: an offer taken with one proof has no copies.
     let (_, _, single) = app.redeem_offer(app.offer("dc+sd-jwt", false).await).await;
-    let (_, info) = app
-        .get_authorised(&format!(
-            "/credentials/offers/{}",
-            single["id"].as_str().expect("id")
-        ))
-        .await;
+    let info = app.offer_info(&single).await;
     assert_eq!(info["copies"], 1);
     let (_, detail) = app
         .get_authorised(&record_path(info["credentialId"].as_str().expect("id")))

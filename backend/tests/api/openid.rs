@@ -93,6 +93,16 @@ impl TestApp {
         body["access_token"].as_str().expect("token").to_owned()
     }
 
+    /// The offer as its institution sees it (`GET /credentials/offers/{id}`).
+    pub(crate) async fn offer_info(&self, offer: &Value) -> Value {
+        let id = offer["id"].as_str().expect("an offer id");
+        let (status, info) = self
+            .get_authorised(&format!("/credentials/offers/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{info}");
+        info
+    }
+
     pub(crate) async fn c_nonce(&self) -> String {
         let (status, body) = self
             .post_raw("/openid4vci/nonce", FORM, Vec::new(), None)
@@ -492,12 +502,7 @@ async fn a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key
         assert_eq!(status, StatusCode::OK, "{format}: {result}");
 
         // Once redeemed: the offer shows the credential, and nothing can be redeemed again.
-        let (_, info) = app
-            .get_authorised(&format!(
-                "/credentials/offers/{}",
-                offer["id"].as_str().expect("id")
-            ))
-            .await;
+        let info = app.offer_info(&offer).await;
         assert_eq!(info["status"], "redeemed");
         let credential_id = info["credentialId"].as_str().expect("credential id");
         let (status, _) = app
@@ -649,12 +654,7 @@ async fn wrong_used_and_expired_codes_are_refused(db: Db) {
         .as_str()
         .expect("description")
         .contains("blocked"));
-    let (_, info) = app
-        .get_authorised(&format!(
-            "/credentials/offers/{}",
-            offer["id"].as_str().expect("id")
-        ))
-        .await;
+    let info = app.offer_info(&offer).await;
     assert_eq!(info["status"], "blocked");
 
     // The right transaction code works, once.

@@ -455,12 +455,7 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
     assert!(search(&app, &dpo, json!({"reference": "CUST-4711"}))
         .await
         .is_empty());
-    let (_, offer_info) = app
-        .get_authorised(&format!(
-            "/credentials/offers/{}",
-            offer.1["id"].as_str().expect("id")
-        ))
-        .await;
+    let offer_info = app.offer_info(&offer.1).await;
     assert_eq!(offer_info["status"], "erased", "{offer_info}");
     let code = offer.1["credentialOffer"]["grants"]
         ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
