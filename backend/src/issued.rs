@@ -67,30 +67,31 @@ pub fn insert(
     inserts.rows(rows);
 }
 
-/// The credential ids of every copy of the batch `credential_id` of `tenant_id` was issued
-/// in, itself included; none when it was issued alone.
+/// The credential ids of every copy of the batches the credentials `ids` of `tenant_id` were
+/// issued in, themselves included; none when none of them was issued in a batch.
 pub async fn copies(
     db: &impl ConnectionTrait,
     tenant_id: &str,
-    credential_id: &str,
+    ids: &[String],
 ) -> Result<Vec<String>, DbErr> {
-    let Some(copy) = credential_copies::Entity::find_by_id(credential_id)
-        .filter(credential_copies::Column::TenantId.eq(tenant_id))
-        .one(db)
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    batch(db, &copy.batch_id).await
-}
-
-/// The credential ids of the copies of batch `batch_id` (the first copy's id), in no
-/// particular order.
-pub async fn batch(db: &impl ConnectionTrait, batch_id: &str) -> Result<Vec<String>, DbErr> {
-    credential_copies::Entity::find()
-        .filter(credential_copies::Column::BatchId.eq(batch_id))
+    use credential_copies::Column;
+    let batches: Vec<String> = credential_copies::Entity::find()
+        .filter(Column::TenantId.eq(tenant_id))
+        .filter(Column::CredentialId.is_in(ids.iter().map(String::as_str)))
         .select_only()
-        .column(credential_copies::Column::CredentialId)
+        .column(Column::BatchId)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    if batches.is_empty() {
+        return Ok(Vec::new());
+    }
+    credential_copies::Entity::find()
+        .filter(Column::TenantId.eq(tenant_id))
+        .filter(Column::BatchId.is_in(batches))
+        .select_only()
+        .column(Column::CredentialId)
         .into_tuple()
         .all(db)
         .await

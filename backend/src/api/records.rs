@@ -144,7 +144,12 @@ pub async fn detail(
         .issued_by
         .as_ref()
         .and_then(|b| names.get(b).cloned());
-    let mut copies = issued::copies(state.records.db(), &principal.tenant_id, &id).await?;
+    let mut copies = issued::copies(
+        state.records.db(),
+        &principal.tenant_id,
+        std::slice::from_ref(&id),
+    )
+    .await?;
     copies.retain(|copy| *copy != id);
     copies.sort();
     Ok(Json(CredentialDetail {

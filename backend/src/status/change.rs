@@ -211,7 +211,7 @@ impl StatusLists {
     ) -> Result<StatusChangeResult, StatusError> {
         use issued_credentials::Column;
         let Change {
-            selection,
+            mut selection,
             purpose,
             set,
             reason,
@@ -220,6 +220,16 @@ impl StatusLists {
             return Err(StatusError::RevocationFinal);
         }
         let _one_at_a_time = self.changes.lock().await;
+        // The copies of a batch, held by one wallet, change together: a credential named
+        // by id brings its copies. (A query by type, time or issuer selects every copy of
+        // a batch alike.)
+        if let Selection::Query { ids: Some(ids), .. } = &mut selection {
+            for copy in issued::copies(&self.db, tenant_id, ids).await? {
+                if !ids.contains(&copy) {
+                    ids.push(copy);
+                }
+            }
+        }
         let mut selected = selection.condition(tenant_id);
         if let Selection::One(id) = &selection {
             let record = issued_credentials::Entity::find()
@@ -233,8 +243,7 @@ impl StatusLists {
             if record.revoked_at.is_some() && purpose == StatusPurpose::Suspension {
                 return Err(StatusError::Revoked(id.clone()));
             }
-            // The copies of a batch, held by one wallet, change together.
-            let copies = issued::copies(&self.db, tenant_id, id).await?;
+            let copies = issued::copies(&self.db, tenant_id, std::slice::from_ref(id)).await?;
             if !copies.is_empty() {
                 selected = Condition::all()
                     .add(Column::TenantId.eq(tenant_id))

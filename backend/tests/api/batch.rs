@@ -128,8 +128,36 @@ async fn a_wallet_receives_a_copy_bound_to_each_of_its_keys_and_they_change_stat
         }
     }
 
-    // Single issuance is unchanged: an offer taken with one proof has no copies.
+    // A bulk change naming one copy by id (as the portal's buttons send it) brings the
+    // others, and a credential issued alone stays as it was.
     let (_, _, single) = app.redeem_offer(app.offer("dc+sd-jwt", false).await).await;
+    let alone = app.offer_info(&single).await["credentialId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, change) = app
+        .post(
+            "/credentials/status/bulk",
+            &json!({"query": {"ids": [copies[0]]}, "statusPurpose": "revocation", "reason": "superseded"}),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{change}");
+    assert_eq!(change["changed"], 3, "{change}");
+    for credential in &credentials {
+        let (_, result) = app.verify(credential).await;
+        assert_eq!(
+            check(&result, "status"),
+            ("failed", Some("REVOKED")),
+            "{result}"
+        );
+    }
+    let (_, record) = app
+        .get_authorised(&format!("/credentials/{alone}/status"))
+        .await;
+    assert_eq!(record["revoked"], false, "{record}");
+
+    // Single issuance is unchanged: an offer taken with one proof has no copies.
     let info = app.offer_info(&single).await;
     assert_eq!(info["copies"], 1);
     let (_, detail) = app
