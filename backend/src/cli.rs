@@ -716,12 +716,21 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
         }
         WalletCommand::Accept { offer, tx_code } => {
             let mut wallet = wallet::load(path)?;
-            let (held, receipt) = client::accept(&mut wallet, &offer, tx_code.as_deref(), |page| {
-                eprintln!(
-                    "The issuer asks you to confirm with the code it sent you. Open this \
-                     address in a browser on this computer:\n{page}"
-                );
-            })
+            let (held, receipt) = client::accept(
+                &mut wallet,
+                &offer,
+                tx_code.as_deref(),
+                |notice| match notice {
+                    client::Notice::OpenPage(page) => eprintln!(
+                        "The issuer asks you to confirm with the code it sent you. Open this \
+                         address in a browser on this computer:\n{page}"
+                    ),
+                    client::Notice::AwaitingApproval => eprintln!(
+                        "The issuer approves this credential before it issues it; waiting (up \
+                         to ten minutes)…"
+                    ),
+                },
+            )
             .await?;
             wallet::save(&wallet, path)?;
             if let Some(receipt) = receipt {

@@ -182,6 +182,58 @@ test("Animo's @openid4vc/openid4vci receives a batch: a copy of the credential b
   }
 });
 
+test("Animo's @openid4vc/openid4vci waits for a credential the institution approves first, and collects it at the deferred endpoint; a refused one is refused as the spec names it", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const { holder, client } = animoWallet();
+  const configuration = 'KycCredential_sd_jwt';
+  const ask = async () => {
+    const { status, body: made } = await server.api('POST', '/credentials/offers',
+      { credential: unbound(), options: { format: 'dc+sd-jwt' }, approval: true }, { auth: true });
+    assert.equal(status, 201, JSON.stringify(made));
+    const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const { jwt } = await client.createCredentialRequestJwtProof({
+      issuerMetadata, credentialConfigurationId: configuration, nonce: c_nonce,
+      signer: { method: 'did', didUrl: holder.kid, alg: 'EdDSA' },
+    });
+    const { credentialResponse } = await client.retrieveCredentials({
+      issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configuration,
+      proofs: { jwt: [jwt] },
+    });
+    // Nothing yet: a transaction id and how long to wait.
+    assert.equal(credentialResponse.credentials, undefined);
+    assert.ok(credentialResponse.transaction_id && credentialResponse.interval > 0, JSON.stringify(credentialResponse));
+    const collect = () => client.retrieveDeferredCredentials({
+      issuerMetadata, accessToken: accessTokenResponse.access_token, transactionId: credentialResponse.transaction_id,
+    });
+    return { made, collect };
+  };
+  const decide = async (made, approve) => {
+    const { status, body } = await server.api('POST', `/credentials/offers/${made.id}/approval`, { approve }, { auth: true });
+    assert.equal(status, 200, JSON.stringify(body));
+  };
+
+  const approved = await ask();
+  const early = await approved.collect();
+  assert.equal(early.response.status, 202);
+  assert.equal(early.deferredCredentialResponse.credentials, undefined);
+  await decide(approved.made, true);
+  const { deferredCredentialResponse } = await approved.collect();
+  const credential = deferredCredentialResponse.credentials[0].credential;
+  assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
+  assert.equal((await server.verify(credential)).status, 200);
+  // Collected once: the transaction id is spent.
+  const again = await approved.collect().catch(e => e);
+  assert.equal(again.response?.deferredCredentialErrorResponseResult?.data?.error, 'invalid_transaction_id', String(again));
+
+  const refused = await ask();
+  await decide(refused.made, false);
+  const denied = await refused.collect().catch(e => e);
+  assert.equal(denied.response?.deferredCredentialErrorResponseResult?.data?.error, 'credential_request_denied', String(denied));
+});
+
 test('Sphereon\'s OpenID4VCI client receives a Certus SD-JWT VC through a pre-authorized offer with a transaction code', async () => {
   const made = await offer('dc+sd-jwt', true);
   const holder = holderKey();
@@ -466,7 +518,7 @@ test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request obje
   assert.equal(result.outcome.credentials[0].claims.familyName, undefined);
 });
 
-test('the certus wallet command line accepts an offer — pre-authorized, or through the issuer\'s page by the authorization code flow — and answers a request', async () => {
+test('the certus wallet command line accepts an offer — pre-authorized, through the issuer\'s page by the authorization code flow, or once the institution approved it — and answers a request', async () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus');
   const dir = mkdtempSync(join(tmpdir(), 'certus-wallet-'));
@@ -530,6 +582,27 @@ test('the certus wallet command line accepts an offer — pre-authorized, or thr
     assert.equal((await fetch(back)).status, 200);
     assert.equal(await exited, 0, stderr);
     assert.match(stdout, /accepted credential 2: .*KycCredential.* \(dc\+sd-jwt\)/);
+
+    // An offer the institution approves first: the command says it waits, and takes the
+    // credential once the institution approved it.
+    const { body: approval } = await server.api('POST', '/credentials/offers',
+      { credential: unbound(), options: { format: 'dc+sd-jwt' }, approval: true }, { auth: true });
+    const waiting = spawn(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), 'accept', approval.offerUri], { env: { ...process.env, RUST_LOG: 'warn' } });
+    let said = '';
+    let printed = '';
+    waiting.stdout.on('data', d => { printed += d; });
+    const done = new Promise(resolve => waiting.on('exit', resolve));
+    await new Promise((resolve, reject) => {
+      waiting.stderr.on('data', d => {
+        said += d;
+        if (/approves this credential before it issues it/.test(said)) resolve();
+      });
+      waiting.on('exit', () => reject(new Error(`the wallet exited: ${said}`)));
+    });
+    const { status: decided } = await server.api('POST', `/credentials/offers/${approval.id}/approval`, { approve: true }, { auth: true });
+    assert.equal(decided, 200);
+    assert.equal(await done, 0, said);
+    assert.match(printed, /accepted credential 3: .*KycCredential/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

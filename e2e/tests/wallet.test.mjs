@@ -404,3 +404,37 @@ test("an offer of the authorization code flow: the holder continues at the issue
   // The wallet told the issuer it stored the credential (the notification endpoint).
   await portal.getByTestId('offer-notification').filter({ hasText: 'the wallet reports it stored it' }).waitFor();
 });
+
+test('an offer the institution approves first: the web wallet waits, the certifier approves on the dashboard, the wallet receives it', async () => {
+  await portal.goto(`${server.base}/portal/issue?type=KycCredential`);
+  await fillSubject(portal, SUBJECT);
+  await portal.getByTestId('format-dc-sd-jwt').check();
+  await portal.getByTestId('offer-tx-code').uncheck();
+  await portal.getByTestId('offer-approval').check();
+  await portal.getByTestId('offer').click();
+  await portal.getByTestId('offered').waitFor();
+  const link = await portal.getByTestId('offer-link').innerText();
+
+  await holder.goto(`${server.base}/wallet`);
+  await unlock(holder);
+  // The earlier tests' credentials, listed once the wallet is open.
+  await holder.getByTestId('wallet-credential').first().waitFor();
+  const before = await holder.getByTestId('wallet-credential').count();
+  const asked = holder.waitForResponse(r => r.url().endsWith('/openid4vci/credential'));
+  await holder.getByTestId('wallet-offer-input').fill(link);
+  await holder.getByTestId('wallet-accept').click();
+  // The issuer keeps the request and tells the wallet to come back (202).
+  assert.equal((await asked).status(), 202);
+  await portal.getByTestId('offer-status').filter({ hasText: 'waiting for your approval' }).waitFor();
+  // A certifier finds it on the dashboard, and approves it there.
+  await portal.goto(`${server.base}/`);
+  const waiting = portal.getByTestId('awaiting-offer');
+  await waiting.filter({ hasText: 'KycCredential' }).waitFor();
+  await shot(portal, 'awaiting-approval');
+  const collected = holder.waitForResponse(r => r.url().endsWith('/openid4vci/deferred_credential') && r.status() === 200, { timeout: 30_000 });
+  await waiting.getByTestId('offer-approve').click();
+  await portal.getByTestId('awaiting-approval').waitFor({ state: 'detached' });
+  await collected;
+  await holder.getByTestId('wallet-received').filter({ hasText: 'Received “KYC' }).waitFor();
+  assert.equal(await holder.getByTestId('wallet-credential').count(), before + 1);
+});

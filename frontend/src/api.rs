@@ -8,8 +8,8 @@ use certus_schemas::kyc::{
     RelianceCheck, RelianceList, RelianceSummary, WebhookDeliveries, WebhookEndpoint,
 };
 use certus_schemas::openid::{
-    OfferCreated, OfferFlow, OfferInfo, PresentationRequestCreate, PresentationRequestCreated,
-    PresentationRequestInfo,
+    ApprovalDecision, OfferCreated, OfferFlow, OfferInfo, PresentationRequestCreate,
+    PresentationRequestCreated, PresentationRequestInfo,
 };
 use certus_schemas::portal::*;
 use certus_schemas::privacy::{
@@ -404,14 +404,33 @@ pub async fn create_offer(
     data_subject: Option<DataSubjectOptions>,
     tx_code: bool,
     flow: OfferFlow,
+    approval: bool,
 ) -> Result<OfferCreated> {
     let body = json!({
         "credential": credential,
         "options": issue_options(&format, data_subject.as_ref()),
         "txCode": tx_code,
         "flow": flow,
+        "approval": approval,
     });
     send(Request::post("/credentials/offers"), &body).await
+}
+
+/// `GET /credentials/offers`: the institution's latest offers, newest first.
+pub async fn offers() -> Result<Vec<OfferInfo>> {
+    get("/credentials/offers").await
+}
+
+/// `POST /credentials/offers/{id}/approval`: issue (or refuse) what the wallet asked for.
+pub async fn decide_offer(id: &str, approve: bool) -> Result<OfferInfo> {
+    send(
+        Request::post(&format!(
+            "/credentials/offers/{}/approval",
+            js_sys::encode_uri_component(id)
+        )),
+        &ApprovalDecision { approve },
+    )
+    .await
 }
 
 pub async fn offer(id: &str) -> Result<OfferInfo> {

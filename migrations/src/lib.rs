@@ -27,6 +27,7 @@ mod m0020_authorization_code;
 mod m0021_notifications;
 mod m0022_require_dpop;
 mod m0023_batch_issuance;
+mod m0024_deferred_issuance;
 
 /// Adds one column to `table` (SQLite alters one column per statement).
 async fn add_column(
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_notifications::Migration),
             Box::new(m0022_require_dpop::Migration),
             Box::new(m0023_batch_issuance::Migration),
+            Box::new(m0024_deferred_issuance::Migration),
         ]
     }
 }

@@ -51,6 +51,12 @@ pub struct OfferRequest {
     /// How the holder's wallet redeems the offer (default `preAuthorized`).
     #[serde(default)]
     pub flow: OfferFlow,
+    /// Issue only once the institution approves (deferred issuance, OpenID4VCI §9): the
+    /// wallet's request is kept and it is told to come back; someone with the `issue` scope
+    /// approves or refuses it (`POST /credentials/offers/{id}/approval`), and the wallet
+    /// then collects the credential at the deferred credential endpoint.
+    #[serde(default)]
+    pub approval: bool,
     /// How long the offer can be redeemed, in seconds (default 7 days, at most 30 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
@@ -127,6 +133,21 @@ pub enum OfferStatus {
     Blocked,
     /// Closed because its data subject's personal data was erased.
     Erased,
+    /// A wallet asked for the credential; the institution has yet to approve it.
+    Requested,
+    /// Approved; the wallet has yet to collect it.
+    Approved,
+    /// The institution refused to issue it.
+    Refused,
+}
+
+/// `POST /credentials/offers/{id}/approval` body.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalDecision {
+    /// `true` to issue the credential the wallet asked for, `false` to refuse it.
+    pub approve: bool,
 }
 
 /// `POST /credentials/offers` answer.
@@ -162,6 +183,11 @@ pub struct OfferInfo {
     pub status: OfferStatus,
     pub flow: OfferFlow,
     pub tx_code_required: bool,
+    /// Whether the credential is issued only once the institution approves.
+    pub approval_required: bool,
+    /// When a wallet asked for it, for an offer that needs approval (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub expires_at: String,

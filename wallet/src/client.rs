@@ -54,17 +54,32 @@ fn endpoint(metadata: &Value, name: &str) -> anyhow::Result<String> {
 /// the page lets them.
 const PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// How long the wallet waits for the issuer to approve a credential it issues only then
+/// (deferred issuance).
+const APPROVAL_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// What [`accept`] tells the holder while it waits on them or on the issuer.
+#[derive(Debug, Clone, Copy)]
+pub enum Notice<'a> {
+    /// The address of the issuer's page, to open in a browser on this computer and
+    /// confirm there (the authorization code flow).
+    OpenPage(&'a str),
+    /// The issuer approves the credential before issuing it: the wallet waits.
+    AwaitingApproval,
+}
+
 /// Redeems an offer link (`openid-credential-offer://…`) with a key made for its issuer;
 /// the credential, added to the wallet, and the receipt to tell the issuer once it is
-/// stored (when the issuer has a notification endpoint). An offer of the pre-authorized code flow is
-/// redeemed with `tx_code` when it asks for one; for one of the authorization code flow,
-/// `open_page` is given the address of the issuer's page for the holder to open in a
-/// browser, which comes back to this wallet on a loopback address (RFC 8252 §7.3).
+/// stored (when the issuer has a notification endpoint). An offer of the pre-authorized
+/// code flow is redeemed with `tx_code` when it asks for one; for one of the authorization
+/// code flow, the holder is told the address of the issuer's page to open in a browser,
+/// which comes back to this wallet on a loopback address (RFC 8252 §7.3). A credential the
+/// issuer approves first is waited for, up to ten minutes.
 pub async fn accept(
     wallet: &mut Wallet,
     link: &str,
     tx_code: Option<&str>,
-    open_page: impl Fn(&str),
+    tell: impl Fn(Notice<'_>),
 ) -> anyhow::Result<(HeldCredential, Option<Receipt>)> {
     let client = http();
     let param = |name: &str| link_parameter(link, name);
@@ -129,7 +144,7 @@ pub async fn accept(
             issuer_state: grant["issuer_state"].as_str(),
             dpop_key: &dpop_key,
         };
-        flow.run(open_page).await?
+        flow.run(|page| tell(Notice::OpenPage(page))).await?
     } else {
         bail!("the offer names no grant this wallet speaks");
     };
@@ -181,6 +196,14 @@ pub async fn accept(
         "requesting the credential",
     )
     .await?;
+    let answer = match answer["transaction_id"].as_str() {
+        Some(transaction_id) => {
+            tell(Notice::AwaitingApproval);
+            let interval = answer["interval"].as_u64().unwrap_or(5);
+            collect_deferred(&client, &access, &metadata, transaction_id, interval).await?
+        }
+        None => answer,
+    };
     let receipt = match (
         answer["notification_id"].as_str(),
         metadata["notification_endpoint"].as_str(),
@@ -201,6 +224,37 @@ pub async fn accept(
         .cloned()
         .expect("just added");
     Ok((held, receipt))
+}
+
+/// Collects a credential the issuer approves before it issues it (OpenID4VCI §9): asks
+/// its deferred credential endpoint every `interval` seconds (as the issuer says, within
+/// 1–60), for at most [`APPROVAL_WAIT`]; the answer with the credentials.
+async fn collect_deferred(
+    client: &reqwest::Client,
+    access: &Access,
+    metadata: &Value,
+    transaction_id: &str,
+    mut interval: u64,
+) -> anyhow::Result<Value> {
+    let endpoint = endpoint(metadata, "deferred_credential_endpoint")?;
+    let deadline = std::time::Instant::now() + APPROVAL_WAIT;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(interval.clamp(1, 60))).await;
+        let response = access
+            .post(client, &endpoint)?
+            .json(&json!({ "transaction_id": transaction_id }))
+            .send()
+            .await?;
+        let pending = response.status() == reqwest::StatusCode::ACCEPTED;
+        let answer = json_of(response, "collecting the credential").await?;
+        if !pending {
+            return Ok(answer);
+        }
+        if std::time::Instant::now() >= deadline {
+            bail!("the issuer did not approve the credential within ten minutes; ask it to");
+        }
+        interval = answer["interval"].as_u64().unwrap_or(interval);
+    }
 }
 
 /// What tells the issuer, once the credential is stored, that it was (OpenID4VCI §11): its

@@ -71,6 +71,10 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/openid4vci/token", post(openid::token))
         .route("/openid4vci/credential", post(openid::credential))
         .route("/openid4vci/notification", post(openid::notification))
+        .route(
+            "/openid4vci/deferred_credential",
+            post(openid::deferred_credential),
+        )
         .route("/openid4vp/requests/{id}", get(openid::request_object))
         .route("/openid4vp/responses/{id}", post(openid::response))
         .route("/1.0/identifiers/{did}", get(dids::resolve))
@@ -121,6 +125,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         )
         .route("/credentials/offers/{id}", get(offers::get))
         .route("/credentials/offers/{id}/qr", get(offers::qr_code))
+        .route("/credentials/offers/{id}/approval", post(offers::approval))
         .route(
             "/presentation-requests",
             post(presentation_requests::create),

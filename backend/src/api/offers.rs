@@ -6,7 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use certus_schemas::openid::{OfferCreated, OfferInfo, OfferRequest};
+use certus_schemas::openid::{ApprovalDecision, OfferCreated, OfferInfo, OfferRequest};
 use certus_schemas::wire::ErrorBody;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -67,6 +67,45 @@ pub async fn get(
     principal.require(Scope::Read)?;
     let offer = find(&state.openid, &principal, &id).await?;
     Ok(Json(offers::info(&offer, state.clock.now())))
+}
+
+/// Approves or refuses the credential a wallet asked for with an offer that needs the
+/// institution's approval (deferred issuance). Approved, the wallet collects it at the
+/// deferred credential endpoint; refused, the offer's credential is dropped.
+#[utoipa::path(post, path = "/credentials/offers/{id}/approval", tag = "openid4vc", security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "The offer's id")),
+    request_body = ApprovalDecision,
+    responses(
+        (status = 200, body = OfferInfo, description = "The offer, `approved` or `refused`"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "OFFER_NOT_FOUND"),
+        (status = 409, body = ErrorBody, description = "OFFER_NOT_AWAITING_APPROVAL: it needs no approval, no wallet asked yet, or it was decided"),
+    ))]
+pub async fn approval(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(decision): JsonBody<ApprovalDecision>,
+) -> Result<Json<OfferInfo>, ApiError> {
+    principal.require(Scope::Issue)?;
+    let now = state.clock.now();
+    let offer = find(&state.openid, &principal, &id).await?;
+    if !offers::decide(&state.openid, &principal, &id, decision.approve, now).await? {
+        let status = offers::status_of(&offer, now);
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "OFFER_NOT_AWAITING_APPROVAL",
+            format!(
+                "this offer is not waiting for approval (it is {})",
+                serde_json::to_value(status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let offer = find(&state.openid, &principal, &id).await?;
+    Ok(Json(offers::info(&offer, now)))
 }
 
 async fn find(

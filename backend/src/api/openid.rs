@@ -230,6 +230,7 @@ pub async fn nonce(State(state): State<AppState>) -> Response {
     request_body(content = Object, description = "An OpenID4VCI credential request with a `jwt` proof"),
     responses(
         (status = 200, description = "The credential", body = Object),
+        (status = 202, description = "`transaction_id` and `interval`: the institution approves the credential first (deferred issuance)", body = Object),
         (status = 400, body = OAuthErrorBody),
         (status = 401, description = "invalid_token, or invalid_dpop_proof", body = OAuthErrorBody),
         (status = 413, body = OAuthErrorBody),
@@ -245,16 +246,58 @@ pub async fn credential(
         OAuthErrorKind::InvalidCredentialRequest,
         "the body must be a JSON credential request",
     )?;
-    match issuer::credential(
+    let answer = issuer::credential(
         &state.openid,
         presented(&headers),
         &request,
         state.clock.now(),
     )
-    .await
-    {
-        Ok(answer) => Ok((no_store(), Json(answer)).into_response()),
-        Err(e) => Ok(at_resource(e)),
+    .await;
+    Ok(answered(answer))
+}
+
+/// `POST /openid4vci/deferred_credential`: the credentials of a request kept for the
+/// institution's approval (OpenID4VCI §9), authorised by the same access token; until
+/// the institution approves, 202 with the `transaction_id` and the `interval` to wait.
+#[utoipa::path(post, path = "/openid4vci/deferred_credential", tag = "openid4vc",
+    request_body(content = Object, description = "`transaction_id`, from the credential endpoint's 202 answer"),
+    responses(
+        (status = 200, description = "`credentials`: the institution approved", body = Object),
+        (status = 202, description = "`transaction_id` and `interval`: not yet approved", body = Object),
+        (status = 400, description = "invalid_transaction_id (unknown, or already collected), credential_request_denied (refused by the institution, or withdrawn), or invalid_credential_request", body = OAuthErrorBody),
+        (status = 401, description = "invalid_token, or invalid_dpop_proof", body = OAuthErrorBody),
+        (status = 413, body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
+pub async fn deferred_credential(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, OAuthError> {
+    let request = json_body(
+        body,
+        OAuthErrorKind::InvalidCredentialRequest,
+        "the body must be a JSON deferred credential request",
+    )?;
+    let answer = issuer::deferred(
+        &state.openid,
+        presented(&headers),
+        &request,
+        state.clock.now(),
+    )
+    .await;
+    Ok(answered(answer))
+}
+
+/// The answer of the credential and deferred credential endpoints: 200 with credentials,
+/// 202 to come back later, or the error.
+fn answered(answer: Result<issuer::Answer, OAuthError>) -> Response {
+    match answer {
+        Ok(issuer::Answer::Issued(body)) => (no_store(), Json(body)).into_response(),
+        Ok(issuer::Answer::Deferred(body)) => {
+            (StatusCode::ACCEPTED, no_store(), Json(body)).into_response()
+        }
+        Err(e) => at_resource(e),
     }
 }
 

@@ -9,11 +9,11 @@ use certus_schemas::wire::CredentialFormat;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::metadata::{paths, VciFormat, BATCH_SIZE, PRE_AUTHORIZED_GRANT};
-use super::offers::{check_tx_code, opened, status_of, TxCode};
+use super::offers::{check_tx_code, opened, status_of, Approval, TxCode};
 use super::OpenId;
 use super::{authorization, dpop, nonces, proof, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
@@ -101,7 +101,11 @@ pub(super) fn exchangeable(
     use OAuthErrorKind::InvalidGrant;
     match status_of(offer, now) {
         OfferStatus::Pending if offer.access_token.is_none() => Ok(()),
-        OfferStatus::Pending | OfferStatus::Redeemed => Err(error(
+        OfferStatus::Pending
+        | OfferStatus::Redeemed
+        | OfferStatus::Requested
+        | OfferStatus::Approved
+        | OfferStatus::Refused => Err(error(
             InvalidGrant,
             "the offer's code was already used for an access token",
         )),
@@ -308,20 +312,43 @@ async fn authorised(
     }
 }
 
+/// What the credential and deferred credential endpoints answer.
+#[derive(Debug)]
+pub enum Answer {
+    /// The credentials (200).
+    Issued(Value),
+    /// Come back later, to the deferred credential endpoint (202).
+    Deferred(Value),
+}
+
+/// How long a wallet may come back for a credential the institution is to approve: its
+/// access token then lives as long, usable only there and at the notification endpoint.
+pub const DEFERRED_SECS: i64 = 14 * 24 * 3600;
+/// How long a wallet waits between two visits to the deferred credential endpoint.
+pub const DEFERRED_INTERVAL_SECS: u64 = 5;
+
 /// Issues the offered credential to the holder of the proofs' keys — a copy per key
-/// (batch issuance) — once per offer.
+/// (batch issuance) — once per offer; or, for an offer the institution approves first,
+/// keeps the request and tells the wallet to come back (deferred issuance).
 pub async fn credential(
     openid: &OpenId,
     presented: Presented<'_>,
     request: &Value,
     now: DateTime<Utc>,
-) -> Result<Value, OAuthError> {
+) -> Result<Answer, OAuthError> {
     use OAuthErrorKind::*;
     let offer = authorised(openid, presented, paths::CREDENTIAL, now).await?;
     if offer.redeemed_at.is_some() {
         return Err(error(
             InvalidToken,
             "the access token was already used to receive its credential",
+        ));
+    }
+    if offer.requested_at.is_some() {
+        return Err(error(
+            InvalidCredentialRequest,
+            "the credential was already asked for with this access token: collect it at the \
+             deferred credential endpoint with its transaction_id",
         ));
     }
     let format = parse_format(&offer.format)?;
@@ -334,10 +361,157 @@ pub async fn credential(
                 return Err(e);
             }
         };
+    let holders: Vec<String> = holders.into_iter().map(|h| h.did).collect();
+    if Approval::of(&offer) == Some(Approval::Required) {
+        return defer(openid, &offer, dialect, chosen, holders, now).await;
+    }
+    let (credentials, notification_id) = deliver(openid, &offer, &holders, chosen, now).await?;
+    Ok(Answer::Issued(match dialect {
+        Dialect::Final => json!({
+            "credentials": credentials,
+            "notification_id": notification_id,
+        }),
+        Dialect::Draft13 => json!({
+            "credential": credentials.into_iter().next().map(|c| c["credential"].clone()),
+            "notification_id": notification_id,
+            "format": chosen.name(),
+            "c_nonce": openid.nonces.issue(now),
+            "c_nonce_expires_in": nonces::LIFETIME_SECS,
+        }),
+    }))
+}
 
+/// The request of a wallet kept while the institution decides (deferred issuance).
+#[derive(Debug, Serialize, Deserialize)]
+struct DeferredRequest {
+    /// The DIDs of the keys the copies are to be bound to.
+    holders: Vec<String>,
+    /// The `format` of the configuration asked for.
+    configuration: String,
+}
+
+/// Keeps the request for `offer`, which the institution approves first, and answers the
+/// `transaction_id` the wallet comes back with. The access token then lives
+/// [`DEFERRED_SECS`].
+async fn defer(
+    openid: &OpenId,
+    offer: &credential_offers::Model,
+    dialect: Dialect,
+    chosen: VciFormat,
+    holders: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<Answer, OAuthError> {
+    use OAuthErrorKind::*;
+    if dialect == Dialect::Draft13 {
+        return Err(error(
+            InvalidCredentialRequest,
+            "this credential is issued once the institution approves it, which needs a wallet \
+             of OpenID4VCI 1.0 (deferred issuance): send `proofs`",
+        ));
+    }
+    if offer.document.is_none() {
+        return Err(error(CredentialRequestDenied, WITHDRAWN));
+    }
+    let transaction_id = random_token();
+    let kept = serde_json::to_string(&DeferredRequest {
+        holders,
+        configuration: chosen.name().to_owned(),
+    })
+    .map_err(OAuthError::internal)?;
+    let claimed = credential_offers::Entity::update_many()
+        .col_expr(
+            credential_offers::Column::TransactionId,
+            Expr::value(token_hash(&transaction_id)),
+        )
+        .col_expr(
+            credential_offers::Column::DeferredRequest,
+            Expr::value(kept),
+        )
+        .col_expr(credential_offers::Column::RequestedAt, Expr::value(now))
+        .col_expr(
+            credential_offers::Column::AccessTokenExpiresAt,
+            Expr::value(now + Duration::seconds(DEFERRED_SECS)),
+        )
+        .filter(credential_offers::Column::Id.eq(&offer.id))
+        .filter(credential_offers::Column::RequestedAt.is_null())
+        .filter(credential_offers::Column::RedeemedAt.is_null())
+        .exec(&openid.db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(error(
+            InvalidToken,
+            "the access token was already used to ask for its credential",
+        ));
+    }
+    Ok(Answer::Deferred(pending(&transaction_id)))
+}
+
+/// The answer that tells the wallet to come back.
+fn pending(transaction_id: &str) -> Value {
+    json!({"transaction_id": transaction_id, "interval": DEFERRED_INTERVAL_SECS})
+}
+
+/// The deferred credential endpoint (OpenID4VCI §9): the credentials of a request kept
+/// for the institution's approval, once approved; until then, come back later.
+///
+/// The answer carries no `notification_id`: Animo's `@openid4vc/openid4vci` (0.4) refuses
+/// a deferred answer that has one beside `credentials`, which the specification allows.
+pub async fn deferred(
+    openid: &OpenId,
+    presented: Presented<'_>,
+    request: &Value,
+    now: DateTime<Utc>,
+) -> Result<Answer, OAuthError> {
+    use OAuthErrorKind::*;
+    let offer = authorised(openid, presented, paths::DEFERRED, now).await?;
+    let given = request
+        .get("transaction_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| error(InvalidCredentialRequest, "transaction_id is required"))?;
+    if offer.transaction_id.as_deref() != Some(token_hash(given).as_str()) {
+        return Err(error(
+            InvalidTransactionId,
+            "transaction_id names no deferred request of this access token",
+        ));
+    }
+    match status_of(&offer, now) {
+        OfferStatus::Requested => Ok(Answer::Deferred(pending(given))),
+        OfferStatus::Approved => {
+            let kept: DeferredRequest =
+                serde_json::from_str(offer.deferred_request.as_deref().unwrap_or_default())
+                    .map_err(OAuthError::internal)?;
+            let chosen = VciFormat::named(&kept.configuration)
+                .ok_or_else(|| OAuthError::internal("a deferred request of no known format"))?;
+            let (credentials, _) = deliver(openid, &offer, &kept.holders, chosen, now).await?;
+            Ok(Answer::Issued(json!({ "credentials": credentials })))
+        }
+        OfferStatus::Refused => Err(error(
+            CredentialRequestDenied,
+            "the institution refused to issue this credential",
+        )),
+        OfferStatus::Erased => Err(error(CredentialRequestDenied, WITHDRAWN)),
+        _ => Err(error(
+            InvalidTransactionId,
+            "the credential of this transaction_id was already collected",
+        )),
+    }
+}
+
+/// Issues `offer`'s credential to `holders` (a copy for each) and closes the offer, once
+/// even when two requests race; the credentials as the answer lists them
+/// (`{"credential": …}`), and the `notification_id` the wallet tells what it did with
+/// them by.
+async fn deliver(
+    openid: &OpenId,
+    offer: &credential_offers::Model,
+    holders: &[String],
+    chosen: VciFormat,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Value>, String), OAuthError> {
+    use OAuthErrorKind::*;
     // Claim the offer first: two requests racing with one token get one credential.
     if offer.document.is_none() {
-        return Err(match status_of(&offer, now) {
+        return Err(match status_of(offer, now) {
             OfferStatus::Erased => error(CredentialRequestDenied, WITHDRAWN),
             _ => error(InvalidToken, "the offer was already redeemed"),
         });
@@ -354,7 +528,7 @@ pub async fn credential(
             "the access token was already used to receive its credential",
         ));
     }
-    let issued = match redeem(openid, &offer, &holders, chosen, now).await {
+    let issued = match redeem(openid, offer, holders, chosen, now).await {
         Ok(issued) => issued,
         Err(e) => {
             // Nothing was issued: the offer waits again.
@@ -387,32 +561,24 @@ pub async fn credential(
             credential_offers::Column::Document,
             Expr::value(Option::<String>::None),
         )
+        .col_expr(
+            credential_offers::Column::DeferredRequest,
+            Expr::value(Option::<String>::None),
+        )
         .filter(credential_offers::Column::Id.eq(&offer.id))
         .exec(&openid.db)
         .await?;
-    let credentials: Vec<Value> = issued
+    let credentials = issued
         .into_iter()
-        .map(|issued| match envelope::open(&issued.secured) {
-            Some((_, token)) => json!(token),
-            None => issued.secured,
+        .map(|issued| {
+            let credential = match envelope::open(&issued.secured) {
+                Some((_, token)) => json!(token),
+                None => issued.secured,
+            };
+            json!({ "credential": credential })
         })
         .collect();
-    Ok(match dialect {
-        Dialect::Final => json!({
-            "credentials": credentials
-                .into_iter()
-                .map(|credential| json!({ "credential": credential }))
-                .collect::<Vec<_>>(),
-            "notification_id": notification_id,
-        }),
-        Dialect::Draft13 => json!({
-            "credential": credentials.into_iter().next(),
-            "notification_id": notification_id,
-            "format": chosen.name(),
-            "c_nonce": openid.nonces.issue(now),
-            "c_nonce_expires_in": nonces::LIFETIME_SECS,
-        }),
-    })
+    Ok((credentials, notification_id))
 }
 
 /// Records what the wallet notified it did with the credential it received with the access
@@ -461,7 +627,7 @@ pub async fn notify(
 async fn redeem(
     openid: &OpenId,
     offer: &credential_offers::Model,
-    holders: &[proof::HolderKey],
+    holders: &[String],
     format: VciFormat,
     now: DateTime<Utc>,
 ) -> Result<Vec<issuance::Issued>, OAuthError> {
@@ -481,7 +647,7 @@ async fn redeem(
         .iter()
         .map(|holder| {
             let mut copy = credential.clone();
-            copy["credentialSubject"]["id"] = json!(holder.did);
+            copy["credentialSubject"]["id"] = json!(holder);
             copy
         })
         .collect();

@@ -18,6 +18,7 @@ pub mod paths {
     pub const NONCE: &str = "/openid4vci/nonce";
     pub const CREDENTIAL: &str = "/openid4vci/credential";
     pub const NOTIFICATION: &str = "/openid4vci/notification";
+    pub const DEFERRED: &str = "/openid4vci/deferred_credential";
     pub const OFFERS: &str = "/openid4vci/offers";
     pub const REQUESTS: &str = "/openid4vp/requests";
     pub const RESPONSES: &str = "/openid4vp/responses";
@@ -83,6 +84,11 @@ impl VciFormat {
         }
     }
 
+    /// The format whose `format` is `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// The id of the configuration of `type_name` in this format.
     pub fn configuration_id(self, type_name: &str) -> String {
         format!("{type_name}_{}", self.suffix())
@@ -114,6 +120,7 @@ pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
         "credential_endpoint": format!("{issuer}{}", paths::CREDENTIAL),
         "nonce_endpoint": format!("{issuer}{}", paths::NONCE),
         "notification_endpoint": format!("{issuer}{}", paths::NOTIFICATION),
+        "deferred_credential_endpoint": format!("{issuer}{}", paths::DEFERRED),
         "batch_credential_issuance": {"batch_size": BATCH_SIZE},
         // Draft-13 wallets read the token endpoint here.
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),

@@ -138,6 +138,9 @@ pub enum OAuthErrorKind {
     InvalidNotificationId,
     /// A notification is malformed, or names an event that does not exist.
     InvalidNotificationRequest,
+    /// A deferred credential request names no deferred request of its access token, or
+    /// one whose credential was already collected.
+    InvalidTransactionId,
     /// Something failed on the server; nothing was issued.
     ServerError,
     /// The body is larger than the server accepts (`invalid_request`, with HTTP 413).
@@ -164,6 +167,7 @@ impl OAuthErrorKind {
             Self::CredentialRequestDenied => "credential_request_denied",
             Self::InvalidNotificationId => "invalid_notification_id",
             Self::InvalidNotificationRequest => "invalid_notification_request",
+            Self::InvalidTransactionId => "invalid_transaction_id",
             Self::ServerError => "server_error",
         }
     }

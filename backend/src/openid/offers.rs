@@ -165,6 +165,12 @@ pub async fn create(
         notification_event: Set(None),
         notified_at: Set(None),
         copies: Set(None),
+        approval: Set(request
+            .approval
+            .then(|| Approval::Required.as_str().to_owned())),
+        transaction_id: Set(None),
+        deferred_request: Set(None),
+        requested_at: Set(None),
     };
     let personal = PersonalRows {
         subject: subject.new.take(),
@@ -262,12 +268,47 @@ pub fn flow_of(offer: &credential_offers::Model) -> OfferFlow {
     OfferFlow::of_grant_type(&offer.grant_type).unwrap_or_default()
 }
 
-/// Where an offer stands at `now`.
+/// Where the institution's approval of an offer that needs one stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    Required,
+    Approved,
+    Refused,
+}
+
+impl Approval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Approved => "approved",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// The approval an offer needs or was given; `None` when it needs none.
+    pub fn of(offer: &credential_offers::Model) -> Option<Self> {
+        let stored = offer.approval.as_deref()?;
+        [Self::Required, Self::Approved, Self::Refused]
+            .into_iter()
+            .find(|a| a.as_str() == stored)
+    }
+}
+
+/// Where an offer stands at `now`. Once a wallet asked for the credential of an offer
+/// that needs approval, the offer waits for the institution, then for the wallet, however
+/// late: its expiry is for the wallet's first request.
 pub fn status_of(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferStatus {
     if offer.redeemed_at.is_some() {
         OfferStatus::Redeemed
+    } else if Approval::of(offer) == Some(Approval::Refused) {
+        OfferStatus::Refused
     } else if offer.document.is_none() {
         OfferStatus::Erased
+    } else if offer.requested_at.is_some() {
+        match Approval::of(offer) {
+            Some(Approval::Approved) => OfferStatus::Approved,
+            _ => OfferStatus::Requested,
+        }
     } else if offer.failed_tx_codes >= MAX_TX_CODE_FAILURES {
         OfferStatus::Blocked
     } else if offer.expires_at <= now {
@@ -337,6 +378,50 @@ impl ErasureListener for WithdrawOffers {
     }
 }
 
+/// Approves or refuses (`approve`) the credential a wallet asked for with offer `id` of the
+/// principal's institution, which needs approval; false when the offer is not waiting for
+/// it. A refusal drops the offer's credential and the wallet's request: nothing of it is
+/// issued, ever.
+pub async fn decide(
+    openid: &OpenId,
+    principal: &Principal,
+    id: &str,
+    approve: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    use credential_offers::Column;
+    let decision = if approve {
+        Approval::Approved
+    } else {
+        Approval::Refused
+    };
+    let mut work = Work::begin(&openid.db, now).await?;
+    let mut update = credential_offers::Entity::update_many()
+        .col_expr(Column::Approval, Expr::value(decision.as_str()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::TenantId.eq(&principal.tenant_id))
+        .filter(Column::Approval.eq(Approval::Required.as_str()))
+        .filter(Column::RequestedAt.is_not_null())
+        .filter(Column::RedeemedAt.is_null())
+        .filter(Column::Document.is_not_null());
+    if !approve {
+        update = update
+            .col_expr(Column::Document, Expr::value(Option::<String>::None))
+            .col_expr(Column::DeferredRequest, Expr::value(Option::<String>::None));
+    }
+    if update.exec(work.conn()).await?.rows_affected != 1 {
+        return Ok(false);
+    }
+    let action = if approve {
+        "credential.offer.approve"
+    } else {
+        "credential.offer.refuse"
+    };
+    work.audit_by(principal, action, id);
+    work.commit().await?;
+    Ok(true)
+}
+
 /// An offer as its institution sees it.
 pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
     OfferInfo {
@@ -346,6 +431,8 @@ pub fn info(offer: &credential_offers::Model, now: DateTime<Utc>) -> OfferInfo {
         status: status_of(offer, now),
         flow: flow_of(offer),
         tx_code_required: offer.tx_code.is_some(),
+        approval_required: offer.approval.is_some(),
+        requested_at: offer.requested_at.map(xsd_now),
         created_by: offer.created_by.clone(),
         created_at: xsd_now(offer.created_at),
         expires_at: xsd_now(offer.expires_at),

@@ -641,6 +641,16 @@ pub mod credential_offers {
         /// How many copies of the credential the wallet received, each bound to another of
         /// its keys (batch issuance).
         pub copies: Option<i32>,
+        /// For an offer issued once the institution approves (deferred issuance):
+        /// `required`, then `approved` or `refused`.
+        pub approval: Option<String>,
+        /// Hex SHA-256 of the deferred request's `transaction_id`.
+        pub transaction_id: Option<String>,
+        /// The deferred request, kept until the credential is collected (JSON: the holder
+        /// keys' DIDs and the configuration asked for).
+        pub deferred_request: Option<String>,
+        /// When the wallet asked for the credential of an offer that needs approval.
+        pub requested_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

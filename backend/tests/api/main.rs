@@ -11,6 +11,7 @@ mod bad_input;
 mod batch;
 mod catalog;
 mod chain;
+mod deferred;
 mod dids;
 mod issue;
 mod kyc;

@@ -266,15 +266,20 @@ async fn deliver(
                 text,
             }
         }),
-        Delivery::Offer => {
-            api::create_offer(body, format, data_subject, true, OfferFlow::PreAuthorized)
-                .await
-                .map(|offer| Delivered::Offer {
-                    link: offer.offer_uri,
-                    qr: offer.qr_code,
-                    tx_code: offer.tx_code.unwrap_or_default(),
-                })
-        }
+        Delivery::Offer => api::create_offer(
+            body,
+            format,
+            data_subject,
+            true,
+            OfferFlow::PreAuthorized,
+            false,
+        )
+        .await
+        .map(|offer| Delivered::Offer {
+            link: offer.offer_uri,
+            qr: offer.qr_code,
+            tx_code: offer.tx_code.unwrap_or_default(),
+        }),
     };
     RowResult {
         row: *row,

@@ -7,7 +7,9 @@ use leptos_router::components::A;
 
 use crate::api;
 use crate::charts::{BarChart, Point};
+use crate::pages::offer::AwaitingApproval;
 use crate::schema_form::type_title;
+use crate::use_auth;
 use crate::widgets::{language, local_time, radio, ErrorNote, Loading};
 
 /// Days shown by day.
@@ -97,8 +99,12 @@ fn Activity(activity: Vec<DayActivity>) -> impl IntoView {
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let figures = LocalResource::new(api::dashboard);
+    let auth = use_auth();
     view! {
         <h1>"Dashboard"</h1>
+        <Show when=move || auth.can_write()>
+            <AwaitingApproval/>
+        </Show>
         <Suspense fallback=Loading>
             {move || figures.get().map(|r| match r {
                 Ok(figures) => view! { <FiguresView figures/> }.into_any(),

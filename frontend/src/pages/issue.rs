@@ -187,6 +187,7 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     });
     let tx_code = RwSignal::new(true);
     let sign_in = RwSignal::new(false);
+    let approval = RwSignal::new(false);
     let offer = Action::new_local(move |(credential, format): &(Value, String)| {
         let flow = if sign_in.get_untracked() {
             OfferFlow::AuthorizationCode
@@ -199,6 +200,7 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
             person.options(),
             tx_code.get_untracked(),
             flow,
+            approval.get_untracked(),
         )
     });
     let lint = move || {
@@ -321,6 +323,11 @@ fn IssueForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                         <input type="checkbox" id="offer-sign-in" data-testid="offer-sign-in"
                             prop:checked=sign_in on:change=move |ev| sign_in.set(event_target_checked(&ev))/>
                         "the holder enters the code on our page (authorization code flow)"
+                    </label>
+                    <label for="offer-approval">
+                        <input type="checkbox" id="offer-approval" data-testid="offer-approval"
+                            prop:checked=approval on:change=move |ev| approval.set(event_target_checked(&ev))/>
+                        "issued once we approve the wallet's request (deferred issuance)"
                     </label>
                 </div>
             })}

@@ -50,7 +50,14 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
     let polls_after = StoredValue::new(0u32);
     let waiting = move || match status.get_untracked() {
         None => true,
-        Some(Ok(s)) if s.status == OfferStatus::Pending => true,
+        Some(Ok(s))
+            if matches!(
+                s.status,
+                OfferStatus::Pending | OfferStatus::Requested | OfferStatus::Approved
+            ) =>
+        {
+            true
+        }
         Some(Ok(s)) if s.status == OfferStatus::Redeemed && s.notification.is_none() => {
             polls_after.update_value(|n| *n += 1);
             polls_after.get_value() <= NOTIFICATION_POLLS
@@ -83,6 +90,11 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
                 {move || status.get().map(|s| match s {
                     Ok(info) => match info.status {
                         OfferStatus::Pending => view! { <span class="badge">"waiting for the wallet"</span> }.into_any(),
+                        OfferStatus::Requested => view! {
+                            <span class="badge suspended">"the wallet asked for it: waiting for your approval"</span>
+                            " " <Decision id=info.id.clone() decided=Callback::new(move |_| status.refetch())/>
+                        }.into_any(),
+                        OfferStatus::Approved => view! { <span class="badge">"approved: waiting for the wallet to collect it"</span> }.into_any(),
                         OfferStatus::Redeemed => {
                             let id = info.credential_id.clone().unwrap_or_default();
                             view! {
@@ -106,5 +118,66 @@ pub fn Offered(created: OfferCreated) -> impl IntoView {
                 })}
             </p>
         </section>
+    }
+}
+
+/// Approve or refuse what a wallet asked for with an offer that needs approval; `decided`
+/// runs once the institution decided.
+#[component]
+pub fn Decision(id: String, decided: Callback<()>) -> impl IntoView {
+    let decide = Action::new_local(move |approve: &bool| {
+        let id = id.clone();
+        let approve = *approve;
+        async move { api::decide_offer(&id, approve).await }
+    });
+    Effect::new(move |_| {
+        if decide.value().with(|r| matches!(r, Some(Ok(_)))) {
+            decided.run(());
+        }
+    });
+    view! {
+        <span class="buttons">
+            <button data-testid="offer-approve" disabled=move || decide.pending().get()
+                on:click=move |_| { decide.dispatch(true); }>"Approve and issue"</button>
+            " "
+            <button class="danger" data-testid="offer-refuse" disabled=move || decide.pending().get()
+                on:click=move |_| { decide.dispatch(false); }>"Refuse"</button>
+        </span>
+        {move || decide.value().get().and_then(Result::err).map(|error| view! { <ErrorNote error testid="offer-decision-error"/> })}
+    }
+}
+
+/// The institution's offers whose wallet asked for the credential and which wait for its
+/// approval (deferred issuance), to approve or refuse.
+#[component]
+pub fn AwaitingApproval() -> impl IntoView {
+    let offers = LocalResource::new(api::offers);
+    let waiting = move || {
+        offers.get().map(|r| {
+            r.map(|list| {
+                list.into_iter()
+                    .filter(|o| o.status == OfferStatus::Requested)
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    view! {
+        {move || match waiting() {
+            Some(Ok(list)) if !list.is_empty() => view! {
+                <section aria-labelledby="approvals-title" data-testid="awaiting-approval">
+                    <h2 id="approvals-title">"Waiting for your approval"</h2>
+                    <ul>
+                        {list.into_iter().map(|offer| view! {
+                            <li data-testid="awaiting-offer" data-id=offer.id.clone()>
+                                {format!("{} ({}), asked for {}", offer.credential_type, offer.format, offer.requested_at.as_deref().map(local_time).unwrap_or_default())}
+                                " " <Decision id=offer.id.clone() decided=Callback::new(move |_| offers.refetch())/>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            }.into_any(),
+            Some(Err(error)) => view! { <ErrorNote error/> }.into_any(),
+            _ => ().into_any(),
+        }}
     }
 }

@@ -352,6 +352,7 @@ pub async fn receive(
         "requesting the credential",
     )
     .await?;
+    let answer = collect_deferred(metadata, access, answer).await?;
     let receipt = match (
         answer["notification_id"].as_str(),
         metadata["notification_endpoint"].as_str(),
@@ -365,6 +366,50 @@ pub async fn receive(
     };
     let received = Received::from_answer(&answer, keys, &format, issuer, now_xsd())?;
     Ok((received, receipt))
+}
+
+/// How long the wallet waits, while its page is open, for the issuer to approve a credential
+/// it issues only then (deferred issuance), in milliseconds.
+const APPROVAL_WAIT_MS: f64 = 600_000.0;
+
+/// The credential answer `answer`, or — when it names a `transaction_id`, for a credential
+/// the issuer approves first (OpenID4VCI §9) — the answer of the issuer's deferred
+/// credential endpoint once it approved: asked every `interval` seconds (1–60), for at most
+/// ten minutes.
+async fn collect_deferred(
+    metadata: &Value,
+    access: &Access,
+    mut answer: Value,
+) -> Result<Value, HolderError> {
+    let started = js_sys::Date::now();
+    while let Some(transaction_id) = answer["transaction_id"].as_str().map(str::to_owned) {
+        if js_sys::Date::now() - started > APPROVAL_WAIT_MS {
+            return Err(err(
+                "the issuer did not approve the credential within ten minutes; ask it to",
+            ));
+        }
+        sleep(answer["interval"].as_u64().unwrap_or(5).clamp(1, 60)).await;
+        let endpoint = text(metadata, "deferred_credential_endpoint", "the issuer")?;
+        answer = call(
+            access
+                .post(endpoint)?
+                .json(&json!({ "transaction_id": transaction_id })),
+            "collecting the credential",
+        )
+        .await?;
+    }
+    Ok(answer)
+}
+
+/// Waits `seconds`.
+async fn sleep(seconds: u64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let millis = i32::try_from(seconds * 1000).unwrap_or(i32::MAX);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// What tells the issuer, once the credential is kept, that it was (OpenID4VCI §11).
