@@ -369,6 +369,10 @@ impl ErasureListener for WithdrawOffers {
                     credential_offers::Column::Document,
                     Expr::value(Option::<String>::None),
                 )
+                .col_expr(
+                    credential_offers::Column::DeferredRequest,
+                    Expr::value(Option::<String>::None),
+                )
                 .filter(credential_offers::Column::SubjectId.is_in(subjects.iter().copied()))
                 .filter(credential_offers::Column::RedeemedAt.is_null())
                 .exec(txn)

@@ -6,13 +6,14 @@
 
 use axum::http::StatusCode;
 use certus_credential::jose;
+use certus_schemas::holder::Key;
 use certus_server::auth::Scope;
 use certus_server::ledger::portable;
-use certus_server::store::entities::{data_subjects, personal_records};
+use certus_server::store::entities::{credential_offers, data_subjects, personal_records};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
-use crate::helpers::{Caller, Db, TestApp};
+use crate::helpers::{Caller, Db, TestApp, PUBLIC_URL};
 use crate::on_both_databases;
 use crate::openid::{form, FORM};
 
@@ -175,6 +176,26 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
         )
         .await;
     assert_eq!(offer.0, StatusCode::CREATED, "{}", offer.1);
+    // An offer for the same person that waits for the institution's approval, asked for.
+    let (_, waiting) = app
+        .post(
+            "/credentials/offers",
+            &json!({"credential": kyc_credential(None), "options": {"format": "dc+sd-jwt", "dataSubject": {"reference": "CUST-4711"}}, "approval": true}),
+            Some(&app.token),
+        )
+        .await;
+    let waiting_access = app.access_token(&waiting, None).await;
+    let holder = certus_wallet::HolderKey::generate(PUBLIC_URL).expect("key");
+    let proof = holder
+        .proof(PUBLIC_URL, &app.c_nonce().await, chrono::Utc::now())
+        .expect("proof");
+    let (status, deferred) = app
+        .credential_request(
+            &waiting_access,
+            &json!({"credential_configuration_id": "KycCredential_sd_jwt", "proofs": {"jwt": [proof]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{deferred}");
     // Bad references are refused before anything is signed or stored.
     for bad in [json!(""), json!("   "), json!("x".repeat(201))] {
         let (status, body) = app
@@ -457,6 +478,27 @@ async fn personal_data_is_sealed_per_person_and_erasure_shreds_it_while_status_s
         .is_empty());
     let offer_info = app.offer_info(&offer.1).await;
     assert_eq!(offer_info["status"], "erased", "{offer_info}");
+    // The request waiting for approval is dropped with it: nothing can be approved or
+    // collected, and the wallet's keys are not kept.
+    assert_eq!(app.offer_info(&waiting).await["status"], "erased");
+    let kept = credential_offers::Entity::find_by_id(waiting["id"].as_str().expect("id"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the offer");
+    assert!(kept.document.is_none() && kept.deferred_request.is_none());
+    let (status, refused) = app
+        .post(
+            "/openid4vci/deferred_credential",
+            &json!({"transaction_id": deferred["transaction_id"]}),
+            Some(&waiting_access),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("credential_request_denied")),
+        "{refused}"
+    );
     let code = offer.1["credentialOffer"]["grants"]
         ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
         .as_str()
