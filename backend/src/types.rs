@@ -14,7 +14,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     Set,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::auth::Principal;
 use crate::coherence::{Cached, Reload};
@@ -23,7 +23,7 @@ use crate::store;
 use crate::store::entities::{audit_log, audit_outbox, credential_types, schema_registrations};
 use crate::work::Work;
 use certus_credential::catalog::{
-    context_of, defined_by_vc_v2, integrity, integrity_of, is_term, Catalog, CredentialType,
+    context_of, defined_by_vc_v2, integrity, is_term, Catalog, CredentialType,
 };
 use certus_credential::contexts::Contexts;
 use certus_credential::data_integrity::{self, ProofConfig};
@@ -488,70 +488,6 @@ impl Reload for CredentialTypes {
             Ok(())
         })
     }
-}
-
-/// The SD-JWT VC type metadata of `t` (draft-ietf-oauth-sd-jwt-vc, "Type Metadata"),
-/// served at its `vct`.
-pub fn type_metadata(t: &CredentialType) -> Value {
-    let display: Vec<Value> = t
-        .display
-        .iter()
-        .map(|d| {
-            let mut entry = Map::new();
-            entry.insert(
-                "lang".into(),
-                d.get("locale").cloned().unwrap_or(json!("en")),
-            );
-            entry.insert(
-                "name".into(),
-                d.get("name").cloned().unwrap_or(json!(t.title)),
-            );
-            if let Some(description) = d.get("description") {
-                entry.insert("description".into(), description.clone());
-            }
-            let mut simple = Map::new();
-            if let Some(logo) = d.get("logo") {
-                simple.insert("logo".into(), json!({ "uri": logo }));
-            }
-            for (from, to) in [
-                ("backgroundColor", "background_color"),
-                ("textColor", "text_color"),
-            ] {
-                if let Some(colour) = d.get(from) {
-                    simple.insert(to.into(), colour.clone());
-                }
-            }
-            if !simple.is_empty() {
-                entry.insert("rendering".into(), json!({ "simple": simple }));
-            }
-            Value::Object(entry)
-        })
-        .collect();
-    let display = if display.is_empty() {
-        vec![json!({"lang": "en", "name": t.title, "description": t.description})]
-    } else {
-        display
-    };
-    let claims: Vec<Value> = t
-        .claim_names()
-        .map(|(claim, title, required)| {
-            json!({
-                "path": [claim],
-                "display": [{"lang": "en", "label": title}],
-                "sd": if t.personal_claims.iter().any(|p| p == claim) { "always" } else { "allowed" },
-                "mandatory": required,
-            })
-        })
-        .collect();
-    json!({
-        "vct": t.vct,
-        "name": t.title,
-        "description": t.description,
-        "display": display,
-        "claims": claims,
-        "schema_uri": t.schema_id,
-        "schema_uri#integrity": integrity_of(&t.schema_hash),
-    })
 }
 
 fn check_type_name(name: &str) -> Result<(), TypeError> {
@@ -1021,7 +957,7 @@ mod tests {
         )
         .expect("composes");
         let t = CredentialType::from_schema(&composed.schema).expect("reads");
-        let metadata = type_metadata(&t);
+        let metadata = t.type_metadata();
         assert_eq!(metadata["vct"], t.vct);
         assert_eq!(metadata["claims"][0]["path"], json!(["serialNumber"]));
         assert_eq!(metadata["claims"][0]["mandatory"], true);

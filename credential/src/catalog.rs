@@ -6,7 +6,7 @@
 use std::sync::{Arc, RwLock};
 
 use certus_schemas::privacy::Period;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use certus_ledger::Digest;
 
@@ -150,6 +150,70 @@ impl CredentialType {
             schema_hash: Digest::of(&[json.as_bytes()]),
             owner: None,
             retired: false,
+        })
+    }
+
+    /// Its SD-JWT VC type metadata (draft-ietf-oauth-sd-jwt-vc, "Type Metadata"), served
+    /// at its `vct`.
+    pub fn type_metadata(&self) -> Value {
+        let display: Vec<Value> = self
+            .display
+            .iter()
+            .map(|d| {
+                let mut entry = Map::new();
+                entry.insert(
+                    "lang".into(),
+                    d.get("locale").cloned().unwrap_or(json!("en")),
+                );
+                entry.insert(
+                    "name".into(),
+                    d.get("name").cloned().unwrap_or(json!(self.title)),
+                );
+                if let Some(description) = d.get("description") {
+                    entry.insert("description".into(), description.clone());
+                }
+                let mut simple = Map::new();
+                if let Some(logo) = d.get("logo") {
+                    simple.insert("logo".into(), json!({ "uri": logo }));
+                }
+                for (from, to) in [
+                    ("backgroundColor", "background_color"),
+                    ("textColor", "text_color"),
+                ] {
+                    if let Some(colour) = d.get(from) {
+                        simple.insert(to.into(), colour.clone());
+                    }
+                }
+                if !simple.is_empty() {
+                    entry.insert("rendering".into(), json!({ "simple": simple }));
+                }
+                Value::Object(entry)
+            })
+            .collect();
+        let display = if display.is_empty() {
+            vec![json!({"lang": "en", "name": self.title, "description": self.description})]
+        } else {
+            display
+        };
+        let claims: Vec<Value> = self
+            .claim_names()
+            .map(|(claim, title, required)| {
+                json!({
+                    "path": [claim],
+                    "display": [{"lang": "en", "label": title}],
+                    "sd": if self.personal_claims.iter().any(|p| p == claim) { "always" } else { "allowed" },
+                    "mandatory": required,
+                })
+            })
+            .collect();
+        json!({
+            "vct": self.vct,
+            "name": self.title,
+            "description": self.description,
+            "display": display,
+            "claims": claims,
+            "schema_uri": self.schema_id,
+            "schema_uri#integrity": integrity_of(&self.schema_hash),
         })
     }
 

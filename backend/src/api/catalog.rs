@@ -17,7 +17,6 @@ use super::extract::{JsonBody, QueryParams};
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::types::type_metadata;
 
 /// What `GET /credential-types` describes of a type version.
 pub fn info(t: &CredentialType) -> CredentialTypeInfo {
@@ -188,7 +187,7 @@ pub async fn metadata(
         .catalog()
         .version(&name, version)
         .ok_or_else(|| unknown(&name))?;
-    Ok(Json(type_metadata(&t)))
+    Ok(Json(t.type_metadata()))
 }
 
 /// The JSON Schema of a version, byte for byte as its hash on the chain was taken.
