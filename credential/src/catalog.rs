@@ -53,6 +53,9 @@ pub struct CredentialType {
     pub owner: Option<String>,
     /// Retired: no longer issued, its credentials still verify.
     pub retired: bool,
+    /// `sha256-…` (Subresource Integrity) of its type metadata as served
+    /// ([`Self::type_metadata`], compact JSON): the `vct#integrity` of its SD-JWT VCs.
+    pub metadata_integrity: String,
     validator: jsonschema::Validator,
 }
 
@@ -125,7 +128,7 @@ impl CredentialType {
             Some(_) => text("x-certus-vct")?,
             None => schema_id.replace("/schemas/", "/types/"),
         };
-        Ok(Self {
+        let mut read = Self {
             retention,
             version,
             vct,
@@ -150,7 +153,10 @@ impl CredentialType {
             schema_hash: Digest::of(&[json.as_bytes()]),
             owner: None,
             retired: false,
-        })
+            metadata_integrity: String::new(),
+        };
+        read.metadata_integrity = integrity(&read.type_metadata().to_string());
+        Ok(read)
     }
 
     /// Its SD-JWT VC type metadata (draft-ietf-oauth-sd-jwt-vc, "Type Metadata"), served

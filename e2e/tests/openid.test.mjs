@@ -165,6 +165,12 @@ test("Animo's @openid4vc/openid4vci receives a batch: a copy of the credential b
     assert.equal((await server.verify(credential)).status, 200);
   }
   assert.equal(entries.size, 3, 'each copy has its own status entry');
+  // Each names the integrity of its type metadata: Node's own SHA-256 of the bytes served.
+  const metadata = Buffer.from(await (await fetch(`${server.base}/.well-known/vct/credential-types/KycCredential/v1`)).arrayBuffer());
+  const integrity = `sha256-${createHash('sha256').update(metadata).digest('base64')}`;
+  for (const credential of credentials) {
+    assert.equal(b64json(credential.split('~')[0].split('.')[1])['vct#integrity'], integrity);
+  }
   const { body: info } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
   assert.equal(info.copies, 3);
   // Revoking the credential the offer names revokes every copy.

@@ -350,7 +350,18 @@ pub fn disclosures(sd_jwt: &str) -> Vec<(&str, Vec<Value>)> {
 
 /// Claims of an SD-JWT VC's payload about the token itself rather than its subject.
 pub const SD_JWT_ENVELOPE_CLAIMS: &[&str] = &[
-    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "jti", "sub", "_sd", "_sd_alg",
+    "iss",
+    "iat",
+    "nbf",
+    "exp",
+    "vct",
+    "vct#integrity",
+    "cnf",
+    "status",
+    "jti",
+    "sub",
+    "_sd",
+    "_sd_alg",
 ];
 
 /// An SD-JWT VC's subject claims: its (disclosed) claims without
@@ -767,6 +778,7 @@ mod tests {
         let status = disclosure(json!(["salt3", "iat", 1]));
         let payload = json!({
             "iss": "did:key:z6Mk", "vct": "https://example.test/Qualification", "iat": 1,
+            "vct#integrity": "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
             "cnf": {"jwk": {}}, "awardDate": "2026-06-30", "eqfLevel": 6,
             "address": {"_sd": [digest(&nested)]},
             "_sd": [digest(&given), digest(&status)], "_sd_alg": "sha-256",

@@ -735,7 +735,16 @@ fn all_but_mandatory(credential: &Value, pointers: &[String]) -> Result<Vec<Stri
 
 /// JWT claims an SD-JWT VC issuer sets; never selectively disclosable.
 const RESERVED_CLAIMS: &[&str] = &[
-    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "jti", "sub",
+    "iss",
+    "iat",
+    "nbf",
+    "exp",
+    "vct",
+    "vct#integrity",
+    "cnf",
+    "status",
+    "jti",
+    "sub",
 ];
 
 fn is_reserved(name: &str) -> bool {

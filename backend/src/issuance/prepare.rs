@@ -403,6 +403,10 @@ impl Prepared {
             claims.insert("exp".into(), json!(until.timestamp()));
         }
         claims.insert("vct".into(), json!(credential_type.vct));
+        claims.insert(
+            "vct#integrity".into(),
+            json!(credential_type.metadata_integrity),
+        );
         claims.insert("jti".into(), json!(self.id.as_str()));
         if let Some(status) = &self.token_status {
             claims.insert("status".into(), status.clone());

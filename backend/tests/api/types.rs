@@ -254,6 +254,22 @@ async fn an_institution_defines_a_type_publishes_it_and_issues_it_in_every_forma
         received.as_str().is_some_and(|c| c.contains('~')),
         "{received}"
     );
+    // The SD-JWT VC names its type metadata's integrity: the SHA-256 of the bytes its vct
+    // serves, which a wallet checks before it trusts the names and claims it shows.
+    let token = received.as_str().expect("an SD-JWT");
+    let payload = crate::openid::payload(token);
+    let (status, _, served) = app
+        .raw(
+            "/.well-known/vct/credential-types/BoilerInspection/v1",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let digest = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        Sha256::digest(&served),
+    );
+    assert_eq!(payload["vct#integrity"], format!("sha256-{digest}"));
 
     // The schema is enforced at issuance.
     let mut wrong = subject();
