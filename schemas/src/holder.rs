@@ -210,8 +210,7 @@ impl HeldCredential {
             let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(text));
             match d.as_slice() {
                 [_, Value::String(name), value]
-                    if top_level.contains(&digest.as_str())
-                        && !SD_JWT_ENVELOPE_CLAIMS.contains(&name.as_str()) =>
+                    if top_level.contains(&digest.as_str()) && !is_envelope_claim(name) =>
                 {
                     Some(SubjectClaim {
                         name: name.clone(),
@@ -348,8 +347,9 @@ pub fn disclosures(sd_jwt: &str) -> Vec<(&str, Vec<Value>)> {
         .collect()
 }
 
-/// Claims of an SD-JWT VC's payload about the token itself rather than its subject.
-pub const SD_JWT_ENVELOPE_CLAIMS: &[&str] = &[
+/// The claims an SD-JWT VC issuer sets about the token itself: never a subject claim,
+/// never selectively disclosable.
+pub const SD_JWT_TOKEN_CLAIMS: &[&str] = &[
     "iss",
     "iat",
     "nbf",
@@ -360,16 +360,20 @@ pub const SD_JWT_ENVELOPE_CLAIMS: &[&str] = &[
     "status",
     "jti",
     "sub",
-    "_sd",
-    "_sd_alg",
 ];
 
-/// An SD-JWT VC's subject claims: its (disclosed) claims without
-/// [`SD_JWT_ENVELOPE_CLAIMS`].
+/// Whether `name` is a claim of an SD-JWT VC's payload about the token itself rather than
+/// its subject: one of [`SD_JWT_TOKEN_CLAIMS`], or the digests' `_sd` and `_sd_alg`.
+pub fn is_envelope_claim(name: &str) -> bool {
+    SD_JWT_TOKEN_CLAIMS.contains(&name) || name == "_sd" || name == "_sd_alg"
+}
+
+/// An SD-JWT VC's subject claims: its (disclosed) claims but the envelope's
+/// ([`is_envelope_claim`]).
 pub fn sd_jwt_subject(claims: &Map<String, Value>) -> Map<String, Value> {
     claims
         .iter()
-        .filter(|(k, _)| !SD_JWT_ENVELOPE_CLAIMS.contains(&k.as_str()))
+        .filter(|(k, _)| !is_envelope_claim(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

@@ -12,6 +12,7 @@ use certus_credential::time::xsd_now;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use certus_schemas::holder::SD_JWT_TOKEN_CLAIMS;
 use certus_schemas::wire::CredentialFormat;
 
 use crate::error::{DomainError, ErrorKind};
@@ -665,10 +666,9 @@ pub async fn secure(
             let (claims, default_disclosable) = prepared.sd_jwt_claims(now).await?;
             let disclosable = match disclosable {
                 Some(names) => {
-                    if let Some(unknown) = names
-                        .iter()
-                        .find(|n| !claims.contains_key(*n) || is_reserved(n))
-                    {
+                    if let Some(unknown) = names.iter().find(|n| {
+                        !claims.contains_key(*n) || SD_JWT_TOKEN_CLAIMS.contains(&n.as_str())
+                    }) {
                         return Err(IssueError::UnknownDisclosable(unknown.clone()));
                     }
                     names.to_vec()
@@ -731,22 +731,4 @@ fn all_but_mandatory(credential: &Value, pointers: &[String]) -> Result<Vec<Stri
         .filter(|name| *name != "id" && !mandatory.contains(name))
         .cloned()
         .collect())
-}
-
-/// JWT claims an SD-JWT VC issuer sets; never selectively disclosable.
-const RESERVED_CLAIMS: &[&str] = &[
-    "iss",
-    "iat",
-    "nbf",
-    "exp",
-    "vct",
-    "vct#integrity",
-    "cnf",
-    "status",
-    "jti",
-    "sub",
-];
-
-fn is_reserved(name: &str) -> bool {
-    RESERVED_CLAIMS.contains(&name)
 }
