@@ -17,7 +17,7 @@ import { Openid4vpClient } from '@openid4vc/openid4vp';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { clientAuthenticationNone } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
-import { compactVerify, exportJWK } from 'jose';
+import { CompactEncrypt, compactVerify, exportJWK, importJWK } from 'jose';
 import { publicKeyFromDidKey } from '../lib/keys.mjs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
@@ -473,10 +473,12 @@ test("Animo's @openid4vc libraries receive a Certus credential through the autho
   );
 });
 
-test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object — its signature, client and DCQL query — and answers it", async () => {
-  const { status, body: request } = await server.api('POST', '/presentation-requests',
-    { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check' }, { auth: true });
-  assert.equal(status, 201, JSON.stringify(request));
+/**
+ * Animo's OpenID4VP wallet library, resolving the request `request` made: the library,
+ * the resolved request, and how many request signatures it checked. Answers it encrypts
+ * with `jose` (ECDH-ES) as the library asks.
+ */
+async function animoResolves(request) {
   const params = Object.fromEntries(new URL(request.authorizationRequest.replace('openid4vp://', 'https://wallet/')).searchParams);
   // The test server is plain HTTP on loopback; production request URIs are https.
   setGlobalConfig({ allowInsecureUrls: true });
@@ -495,9 +497,25 @@ test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request obje
           return { verified: false };
         }
       },
+      encryptJwe: async (encryptor, payload) => {
+        const parties = Object.fromEntries(['apu', 'apv'].filter(p => encryptor[p]).map(p => [p, Buffer.from(encryptor[p], 'base64url')]));
+        const jwe = await new CompactEncrypt(new TextEncoder().encode(payload))
+          .setProtectedHeader({ alg: encryptor.alg, enc: encryptor.enc, kid: encryptor.publicJwk.kid })
+          .setKeyManagementParameters(parties)
+          .encrypt(await importJWK(encryptor.publicJwk, encryptor.alg));
+        return { encryptionJwk: encryptor.publicJwk, jwe };
+      },
     },
   });
   const resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: params });
+  return { client, resolved, params, checked };
+}
+
+test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object — its signature, client and DCQL query — and answers it", async () => {
+  const { status, body: request } = await server.api('POST', '/presentation-requests',
+    { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check' }, { auth: true });
+  assert.equal(status, 201, JSON.stringify(request));
+  const { client, resolved, params, checked } = await animoResolves(request);
   assert.equal(checked, 1, 'the request object signature was checked');
   assert.equal(resolved.client.prefix, 'decentralized_identifier');
   assert.equal(resolved.client.identifier, params.client_id.replace('decentralized_identifier:', ''));
@@ -522,6 +540,54 @@ test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request obje
   assert.equal(result.status, 'accepted', JSON.stringify(result));
   assert.equal(result.outcome.credentials[0].claims.givenName, 'Maria');
   assert.equal(result.outcome.credentials[0].claims.familyName, undefined);
+});
+
+test("Animo's @openid4vc/openid4vp wallet library answers a request for an encrypted answer with direct_post.jwt; an answer in clear is refused", async () => {
+  const { status, body: request } = await server.api('POST', '/presentation-requests',
+    { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check', responseMode: 'direct_post.jwt' }, { auth: true });
+  assert.equal(status, 201, JSON.stringify(request));
+  const { client, resolved } = await animoResolves(request);
+  const asked = resolved.authorizationRequestPayload;
+  assert.equal(asked.response_mode, 'direct_post.jwt');
+  const holder = holderKey();
+  const presentation = await presentSdJwt(holder, await receiveSdJwt(holder), { givenName: true }, asked);
+  const vp_token = { [resolved.dcql.query.credentials[0].id]: [presentation] };
+
+  // The presentations in clear, to a request that asked for encryption: `invalid_request`,
+  // and the request still waits for its answer.
+  const clear = await fetch(asked.response_uri, form({ vp_token: JSON.stringify(vp_token), state: asked.state }));
+  assert.equal(clear.status, 400);
+  const refusal = await clear.json();
+  assert.deepEqual([refusal.error, refusal.code], ['invalid_request', 'RESPONSE_NOT_ENCRYPTED']);
+  const { body: waiting } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+  assert.equal(waiting.status, 'pending');
+
+  // The library encrypts to the request's key (its JARM path, with the apu and apv it sets).
+  const created = await client.createOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: asked,
+    authorizationResponsePayload: { vp_token },
+    jarm: {
+      encryption: { nonce: randomBytes(16).toString('base64url') },
+      serverMetadata: {
+        authorization_encryption_alg_values_supported: ['ECDH-ES'],
+        authorization_encryption_enc_values_supported: ['A128GCM', 'A256GCM'],
+      },
+    },
+  });
+  const jwe = created.jarm.responseJwt;
+  const header = b64json(jwe.split('.')[0]);
+  assert.deepEqual([header.alg, header.enc, header.kid], ['ECDH-ES', 'A128GCM', asked.client_metadata.jwks.keys[0].kid]);
+  assert.equal(header.epk.crv, 'P-256');
+  const submitted = await client.submitOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: asked,
+    authorizationResponsePayload: created.authorizationResponsePayload,
+    jarm: created.jarm,
+  });
+  assert.equal(submitted.response.status, 200, await submitted.response.clone().text());
+  const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+  assert.equal(result.status, 'accepted', JSON.stringify(result));
+  assert.equal(result.responseMode, 'direct_post.jwt');
+  assert.equal(result.outcome.credentials[0].claims.givenName, 'Maria');
 });
 
 test('the certus wallet command line accepts an offer — pre-authorized, through the issuer\'s page by the authorization code flow, or once the institution approved it — and answers a request', async () => {
@@ -550,13 +616,15 @@ test('the certus wallet command line accepts an offer — pre-authorized, throug
     // Stored, the command told the issuer so (the notification endpoint).
     const { body: taken } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
     assert.equal(taken.notification, 'credential_accepted');
+    // The verifier asks for an answer encrypted to its request (direct_post.jwt).
     const { body: request } = await server.api('POST', '/presentation-requests',
-      { credentialType: 'KycCredential', claims: ['familyName'], purpose: 'Open an account' }, { auth: true });
+      { credentialType: 'KycCredential', claims: ['familyName'], purpose: 'Open an account', responseMode: 'direct_post.jwt' }, { auth: true });
     const out = wallet('present', request.authorizationRequest, '--yes');
     assert.match(out, /asks: Open an account/);
     assert.match(out, /disclosing \["familyName"\]/);
     const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
     assert.equal(result.status, 'accepted');
+    assert.equal(result.responseMode, 'direct_post.jwt');
     assert.deepEqual(Object.keys(result.outcome.credentials[0].claims).filter(k => ['givenName', 'familyName', 'birthDate'].includes(k)), ['familyName']);
     // The next presentation shows the next copy.
     assert.match(wallet('list'), /\t3 copies, 2 not yet shown$/m);

@@ -189,6 +189,8 @@ test('a verifier request is answered with only the chosen claims; the verifier s
   await portal.getByTestId('ask-givenName').check();
   await portal.getByTestId('ask-nationality').check();
   await portal.getByTestId('request-purpose').fill('Open an account');
+  // Answers come encrypted to the request unless the verifier says otherwise.
+  assert.ok(await portal.getByTestId('request-encrypted').isChecked());
   await portal.getByTestId('request-create').click();
   const link = await portal.getByTestId('request-link').innerText();
   assert.match(link, /^openid4vp:\/\/\?/);
@@ -244,6 +246,10 @@ test('a verifier request is answered with only the chosen claims; the verifier s
   assert.deepEqual(await portal.getByTestId('claim-givenName').locator('td').allInnerTexts(), ['Given name', 'Maria']);
   await portal.getByTestId('verdict').filter({ hasText: 'Verified' }).waitFor();
   await shot(portal, 'verifier-result');
+  // The web wallet encrypted its answer to the request's key (WebCrypto, ECDH-ES).
+  const id = decodeURIComponent(new URL(link.replace('openid4vp://', 'https://wallet/')).searchParams.get('request_uri')).split('/').pop();
+  const { body: answered } = await server.api('GET', `/presentation-requests/${id}`, undefined, { auth: true });
+  assert.equal(answered.responseMode, 'direct_post.jwt');
   // The institution's dashboard counts the checked answer as a verification.
   const { body: figures } = await server.api('GET', '/dashboard', undefined, { auth: true });
   assert.equal(figures.activity.reduce((n, day) => n + day.verifications, 0), 1);
@@ -254,6 +260,8 @@ test('a holder who declines is reported as such to the verifier', async () => {
   await portal.getByLabel('Credential type').selectOption('KycCredential');
   await portal.getByTestId('ask-birthDate').check();
   await portal.getByTestId('request-purpose').fill('Age check');
+  // This one in clear (direct_post).
+  await portal.getByTestId('request-encrypted').uncheck();
   await portal.getByTestId('request-create').click();
   const link = await portal.getByTestId('request-link').innerText();
   // The verifier's own link opens the request in the web wallet.

@@ -28,6 +28,7 @@ mod m0021_notifications;
 mod m0022_require_dpop;
 mod m0023_batch_issuance;
 mod m0024_deferred_issuance;
+mod m0025_response_encryption;
 
 /// Adds one column to `table` (SQLite alters one column per statement).
 async fn add_column(
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_require_dpop::Migration),
             Box::new(m0023_batch_issuance::Migration),
             Box::new(m0024_deferred_issuance::Migration),
+            Box::new(m0025_response_encryption::Migration),
         ]
     }
 }

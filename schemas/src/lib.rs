@@ -11,6 +11,7 @@ pub mod kyc;
 pub mod openid;
 pub mod portal;
 pub mod privacy;
+pub mod response;
 pub mod settings;
 pub mod types;
 pub mod wire;

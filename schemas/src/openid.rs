@@ -9,6 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::dcql::DcqlQuery;
+pub use crate::response::ResponseMode;
 use crate::wire::{IssueOptions, Problem, VerificationPolicy, VerificationResult};
 
 /// The `direct_post` parameter by which a holder lets a verifier keep a credential's status
@@ -240,6 +241,10 @@ pub struct PresentationRequestCreate {
     /// How long the request can be answered, in seconds (default 600, at most 1 day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// `direct_post` (default), or `direct_post.jwt`: the wallet encrypts its answer to a
+    /// key made for this request (ECDH-ES, P-256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_mode: Option<ResponseMode>,
 }
 
 /// `POST /presentation-requests` answer.
@@ -351,6 +356,8 @@ pub struct PresentationRequestInfo {
     pub status: RequestStatus,
     pub terms: RequestTerms,
     pub query: DcqlQuery,
+    /// How the wallet was asked to answer.
+    pub response_mode: ResponseMode,
     pub created_at: String,
     pub expires_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,9 +7,8 @@ use certus_schemas::dcql::DcqlQuery;
 use certus_schemas::holder::{
     copies_to_ask, fresh_keys, held_format, link_parameter, pkce_challenge, Answer, Key, Received,
 };
-use certus_schemas::openid::{
-    RequestTerms, STATUS_NOTIFICATIONS_ALLOWED, STATUS_NOTIFICATIONS_PARAM,
-};
+use certus_schemas::openid::{RequestTerms, STATUS_NOTIFICATIONS_ALLOWED};
+use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
 use chrono::Utc;
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
@@ -468,6 +467,8 @@ pub struct Request {
     pub state: String,
     pub query: DcqlQuery,
     pub terms: RequestTerms,
+    /// For `direct_post.jwt`: the key and algorithm the answer is encrypted with.
+    pub encryption: Option<Encryption>,
 }
 
 /// Fetches the request object of an `openid4vp://` link and checks it is signed by the key
@@ -512,10 +513,9 @@ pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
     decoded
         .verify(&key)
         .context("the request object's signature does not verify")?;
-    if payload["response_mode"] != "direct_post" {
-        bail!("only response_mode direct_post is supported");
-    }
+    let encryption = requested_encryption(payload).map_err(|e| anyhow!(e))?;
     Ok(Request {
+        encryption,
         verifier_name: payload["client_metadata"]["client_name"]
             .as_str()
             .map(str::to_owned),
@@ -586,30 +586,59 @@ pub async fn respond(
         let presentation = present(held, claims, key, to, contexts).await?;
         vp_token.insert((*query_id).to_owned(), json!([presentation]));
     }
-    let mut form = vec![
-        ("vp_token", Value::Object(vp_token).to_string()),
-        ("state", request.state.clone()),
-    ];
-    if allow_notifications {
-        form.push((
-            STATUS_NOTIFICATIONS_PARAM,
-            STATUS_NOTIFICATIONS_ALLOWED.to_owned(),
-        ));
-    }
-    post_answer(request, &form).await
+    let answer = AuthorizationResponse {
+        vp_token: Some(vp_token),
+        state: Some(request.state.clone()),
+        status_notifications: allow_notifications.then(|| STATUS_NOTIFICATIONS_ALLOWED.to_owned()),
+        ..Default::default()
+    };
+    post_answer(request, &answer).await
 }
 
 /// Tells the verifier the holder declined.
 pub async fn decline(request: &Request) -> anyhow::Result<Value> {
-    let form = [
-        ("error", "access_denied".to_owned()),
-        ("error_description", "the holder declined".to_owned()),
-        ("state", request.state.clone()),
-    ];
-    post_answer(request, &form).await
+    let answer = AuthorizationResponse {
+        error: Some("access_denied".into()),
+        error_description: Some("the holder declined".into()),
+        state: Some(request.state.clone()),
+        ..Default::default()
+    };
+    post_answer(request, &answer).await
 }
 
-async fn post_answer(request: &Request, form: &[(&str, String)]) -> anyhow::Result<Value> {
-    let response = http().post(&request.response_uri).form(form).send().await?;
+/// Sends an answer as the request asks: a form, or one `response` encrypted to the
+/// verifier's key.
+async fn post_answer(request: &Request, answer: &AuthorizationResponse) -> anyhow::Result<Value> {
+    let form = match &request.encryption {
+        None => answer.form(),
+        Some(encryption) => vec![("response", encrypt_answer(encryption, answer)?)],
+    };
+    let response = http()
+        .post(&request.response_uri)
+        .form(&form)
+        .send()
+        .await?;
     json_of(response, "the verifier refused the answer").await
+}
+
+/// The answer as a compact JWE to the verifier's key (ECDH-ES, josekit).
+pub fn encrypt_answer(
+    encryption: &Encryption,
+    answer: &AuthorizationResponse,
+) -> anyhow::Result<String> {
+    let jwk = josekit::jwk::Jwk::from_map(encryption.jwk.clone())
+        .context("the verifier's encryption key is not a JWK")?;
+    let encrypter = josekit::jwe::ECDH_ES
+        .encrypter_from_jwk(&jwk)
+        .context("the verifier's encryption key is not a P-256 key")?;
+    let mut header = josekit::jwe::JweHeader::new();
+    header.set_content_encryption(encryption.enc);
+    if let Some(kid) = encryption.kid() {
+        header.set_key_id(kid);
+    }
+    Ok(josekit::jwe::serialize_compact(
+        &answer.payload(),
+        &header,
+        &encrypter,
+    )?)
 }

@@ -393,11 +393,11 @@ pub async fn request_object(
     }
 }
 
-/// `POST /openid4vp/responses/{id}`: a wallet's `direct_post` answer.
+/// `POST /openid4vp/responses/{id}`: a wallet's `direct_post` or `direct_post.jwt` answer.
 #[utoipa::path(post, path = "/openid4vp/responses/{id}", tag = "openid4vc",
     params(("id" = String, Path, description = "The request's id")),
     request_body(content = Object, content_type = "application/x-www-form-urlencoded",
-        description = "`vp_token` (JSON keyed by DCQL query id) and `state`, or `error` to decline"),
+        description = "`vp_token` (JSON keyed by DCQL query id) and `state`, or `error` to decline; for a `direct_post.jwt` request, `response`: those parameters as a JWE to the request's key"),
     responses(
         (status = 200, description = "Received", body = Object),
         (status = 400, description = "Refused, with Certus's `code`", body = OAuthErrorBody),

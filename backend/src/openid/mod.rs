@@ -1,12 +1,13 @@
 //! OpenID for Verifiable Credentials. The issuer side of OpenID4VCI 1.0 (offers redeemed
 //! through the pre-authorized code flow or the authorization code flow with PAR and PKCE;
 //! token, nonce and credential endpoints, with a JWT proof of possession and DPoP) and the verifier side of OpenID4VP 1.0 (signed request objects with a DCQL
-//! query, `direct_post` answers, consent and verification receipts).
+//! query, `direct_post` answers, encrypted to the request by `direct_post.jwt` when it asks, consent and verification receipts).
 //!
 //! Errors of the protocol endpoints are OAuth errors (RFC 6749 §5.2), as wallets expect.
 
 pub mod authorization;
 pub mod dpop;
+pub mod encryption;
 pub mod issuer;
 pub mod metadata;
 pub mod nonces;

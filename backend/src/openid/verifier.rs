@@ -1,7 +1,7 @@
 //! The verifier side of OpenID4VP 1.0: a request (a DCQL query, the purpose and policy)
 //! signed by the verifier's DID key and fetched by the wallet by reference; the wallet's
-//! `direct_post` answer, bound to the request's nonce and the verifier's client id and
-//! accepted at most once; and its outcome, with consent and verification receipts.
+//! `direct_post` answer — or `direct_post.jwt`, encrypted to a key made for the request —
+//! bound to the request's nonce and the verifier's client id and accepted at most once; and its outcome, with consent and verification receipts.
 
 use certus_schemas::dcql::{
     formats, Candidate, ClaimsQuery, CredentialMeta, CredentialQuery, DcqlQuery,
@@ -13,6 +13,7 @@ use certus_schemas::openid::{
     STATUS_NOTIFICATIONS_ALLOWED,
 };
 use certus_schemas::privacy::lint_request;
+use certus_schemas::response::{ResponseMode, ENC_VALUES};
 use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -20,6 +21,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::encryption::{self, OpenError};
 use super::metadata::paths;
 use super::receipts;
 use super::OpenId;
@@ -88,11 +90,14 @@ fn invalid(message: impl Into<String>, path: &str) -> RequestError {
     }
 }
 
-/// What is stored with a request: the query and the terms the holder is shown.
+/// What is stored with a request: the query, the terms the holder is shown, and how the
+/// answer comes.
 #[derive(Debug, Clone, serde::Serialize, Deserialize)]
 struct Stored {
     query: DcqlQuery,
     terms: RequestTerms,
+    #[serde(default)]
+    response_mode: ResponseMode,
 }
 
 /// The DCQL query of a request body: the one given, or one built from the credential type,
@@ -219,35 +224,50 @@ pub async fn create(
     let request_state = random_token();
     let expires_at = now + Duration::seconds(lifetime as i64);
     let verifier_name = tenant_name(openid, &principal.tenant_id).await?;
+    let response_mode = body.response_mode.unwrap_or_default();
+    let response_key = match response_mode {
+        ResponseMode::DirectPost => None,
+        ResponseMode::DirectPostJwt => Some(encryption::generate(&openid.master)?),
+    };
     let warnings = lint_request(
         &asked_claims(openid, &query),
         terms.policy.as_ref().map(needed_claims).as_deref(),
     );
+    let mut client_metadata = json!({
+        "client_name": verifier_name,
+        "vp_formats_supported": {
+            formats::SD_JWT: {"sd-jwt_alg_values": jose::ALLOWED_ALGORITHMS, "kb-jwt_alg_values": jose::ALLOWED_ALGORITHMS},
+            formats::JWT_VC: {"alg_values": jose::ALLOWED_ALGORITHMS},
+            formats::LDP_VC: {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": data_integrity::SUPPORTED_CRYPTOSUITES},
+        },
+    });
+    if let Some(key) = &response_key {
+        client_metadata["jwks"] = json!({ "keys": [key.public] });
+        client_metadata["encrypted_response_enc_values_supported"] = json!(ENC_VALUES);
+    }
     // No `iss`: it is optional (OpenID4VP 1.0 §5), and wallets that compare it with the
     // `kid`'s DID refuse the prefixed client id in it.
     let payload = json!({
         "aud": "https://self-issued.me/v2",
         "client_id": client_id,
         "response_type": "vp_token",
-        "response_mode": "direct_post",
+        "response_mode": response_mode.as_str(),
         "response_uri": format!("{}{}/{id}", openid.public_url, paths::RESPONSES),
         "nonce": nonce,
         "state": request_state,
         "dcql_query": query,
-        "client_metadata": {
-            "client_name": verifier_name,
-            "vp_formats_supported": {
-                formats::SD_JWT: {"sd-jwt_alg_values": jose::ALLOWED_ALGORITHMS, "kb-jwt_alg_values": jose::ALLOWED_ALGORITHMS},
-                formats::JWT_VC: {"alg_values": jose::ALLOWED_ALGORITHMS},
-                formats::LDP_VC: {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": data_integrity::SUPPORTED_CRYPTOSUITES},
-            },
-        },
+        "client_metadata": client_metadata,
         "terms": terms,
         "iat": now.timestamp(),
         "exp": expires_at.timestamp(),
     });
     let request_object = sign_request(&key, &payload)?;
-    let stored = serde_json::to_string(&Stored { query, terms }).map_err(anyhow::Error::from)?;
+    let stored = serde_json::to_string(&Stored {
+        query,
+        terms,
+        response_mode,
+    })
+    .map_err(anyhow::Error::from)?;
     let mut work = Work::begin(&openid.db, now)
         .await
         .map_err(anyhow::Error::from)?;
@@ -265,6 +285,7 @@ pub async fn create(
         status: Set("pending".into()),
         answered_at: Set(None),
         result: Set(None),
+        response_key: Set(response_key.map(|k| k.sealed)),
     })
     .exec_without_returning(work.conn())
     .await
@@ -430,6 +451,7 @@ pub async fn info(
         status: status_of(&row, now),
         terms: stored.terms,
         query: stored.query,
+        response_mode: stored.response_mode,
         created_at: xsd_now(row.created_at),
         expires_at: xsd_now(row.expires_at),
         answered_at: row.answered_at.map(xsd_now),
@@ -437,9 +459,11 @@ pub async fn info(
     }))
 }
 
-/// A wallet's `direct_post` (form-encoded).
+/// A wallet's `direct_post` (form-encoded): the answer's parameters, or for
+/// `direct_post.jwt` the `response` that encrypts them.
 #[derive(Debug, Deserialize)]
 pub struct DirectPost {
+    pub response: Option<String>,
     pub vp_token: Option<String>,
     pub state: Option<String>,
     pub error: Option<String>,
@@ -462,6 +486,12 @@ pub enum AnswerError {
     AlreadyAnswered,
     #[error("{0}")]
     Malformed(String),
+    /// The request asks for an encrypted answer and the presentations came in clear.
+    #[error("the request asks for an answer encrypted to its key (direct_post.jwt); the presentations came unencrypted")]
+    NotEncrypted,
+    /// The encrypted answer does not open with the request's key.
+    #[error("{0}")]
+    Undecryptable(String),
     /// The answer was taken and checked, and does not meet the request.
     #[error("{}", .0.message)]
     Rejected(Problem),
@@ -478,6 +508,8 @@ impl AnswerError {
             Self::Expired => "REQUEST_EXPIRED",
             Self::AlreadyAnswered => "REQUEST_ALREADY_ANSWERED",
             Self::Malformed(_) => "MALFORMED_RESPONSE",
+            Self::NotEncrypted => "RESPONSE_NOT_ENCRYPTED",
+            Self::Undecryptable(_) => "RESPONSE_UNDECRYPTABLE",
             Self::Rejected(problem) => &problem.code,
             Self::Internal(_) => "INTERNAL",
         }
@@ -505,13 +537,15 @@ pub async fn answer(
         .await
         .map_err(anyhow::Error::from)?
         .ok_or(AnswerError::UnknownRequest)?;
-    if post.state.as_deref() != Some(row.state.as_str()) {
-        return Err(AnswerError::StateMismatch);
-    }
     match status_of(&row, now) {
         RequestStatus::Pending => {}
         RequestStatus::Expired => return Err(AnswerError::Expired),
         _ => return Err(AnswerError::AlreadyAnswered),
+    }
+    let stored: Stored = serde_json::from_str(&row.query).map_err(anyhow::Error::from)?;
+    let post = opened(openid, &row, stored.response_mode, post)?;
+    if post.state.as_deref() != Some(row.state.as_str()) {
+        return Err(AnswerError::StateMismatch);
     }
     // One answer per request, even when two race: claim it first.
     let claimed = presentation_requests::Entity::update_many()
@@ -520,6 +554,11 @@ pub async fn answer(
             Expr::value("answering"),
         )
         .col_expr(presentation_requests::Column::AnsweredAt, Expr::value(now))
+        // The answer is opened: nothing more is decrypted with its key.
+        .col_expr(
+            presentation_requests::Column::ResponseKey,
+            Expr::value(Option::<String>::None),
+        )
         .filter(presentation_requests::Column::Id.eq(id))
         .filter(presentation_requests::Column::Status.eq("pending"))
         .exec(&openid.db)
@@ -528,7 +567,6 @@ pub async fn answer(
     if claimed.rows_affected != 1 {
         return Err(AnswerError::AlreadyAnswered);
     }
-    let stored: Stored = serde_json::from_str(&row.query).map_err(anyhow::Error::from)?;
     let (status, outcome_problem, presented) = match (&post.error, &post.vp_token) {
         (Some(error), _) => {
             let message = post
@@ -644,6 +682,46 @@ pub async fn answer(
     match (status, outcome_problem) {
         (RequestStatus::Rejected, Some(problem)) => Err(AnswerError::Rejected(problem)),
         _ => Ok(status),
+    }
+}
+
+/// The answer's parameters as the request asks them sent: in clear by `direct_post`;
+/// encrypted to the request's key by `direct_post.jwt`, where only a refusal (`error`) may
+/// come in clear (OpenID4VP 1.0 §8.3.1). A refused answer leaves the request waiting.
+fn opened(
+    openid: &OpenId,
+    row: &presentation_requests::Model,
+    mode: ResponseMode,
+    mut post: DirectPost,
+) -> Result<DirectPost, AnswerError> {
+    match (mode, post.response.take()) {
+        (ResponseMode::DirectPost, None) => Ok(post),
+        (ResponseMode::DirectPost, Some(_)) => Err(AnswerError::Malformed(
+            "the request asks for a direct_post answer; `response` is for direct_post.jwt".into(),
+        )),
+        (ResponseMode::DirectPostJwt, None) if post.vp_token.is_none() && post.error.is_some() => {
+            Ok(post)
+        }
+        (ResponseMode::DirectPostJwt, None) => Err(AnswerError::NotEncrypted),
+        (ResponseMode::DirectPostJwt, Some(response)) => {
+            let sealed = row
+                .response_key
+                .as_deref()
+                .ok_or_else(|| anyhow::anyhow!("a waiting direct_post.jwt request has no key"))?;
+            let answer =
+                encryption::open(&openid.master, sealed, &response).map_err(|e| match e {
+                    OpenError::Refused(why) => AnswerError::Undecryptable(why),
+                    OpenError::Internal(e) => AnswerError::Internal(e),
+                })?;
+            Ok(DirectPost {
+                response: None,
+                vp_token: answer.vp_token.map(|t| Value::Object(t).to_string()),
+                state: answer.state,
+                error: answer.error,
+                error_description: answer.error_description,
+                status_notifications: answer.status_notifications,
+            })
+        }
     }
 }
 

@@ -745,6 +745,9 @@ pub mod presentation_requests {
         pub answered_at: Option<DateTimeUtc>,
         /// Compact JWE under the master key of the outcome (it holds disclosed claims).
         pub result: Option<String>,
+        /// For a `direct_post.jwt` request until it is answered: the private key (JWK) its
+        /// answer is encrypted to, sealed under the master key.
+        pub response_key: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod catalog;
 mod chain;
 mod deferred;
 mod dids;
+mod encrypted_answers;
 mod issue;
 mod kyc;
 mod open;

@@ -121,7 +121,7 @@ impl TestApp {
     }
 
     /// The whole flow for `format`; the holder key and the credential received.
-    async fn redeem(&self, format: &str) -> (HolderKey, Value, Value) {
+    pub(crate) async fn redeem(&self, format: &str) -> (HolderKey, Value, Value) {
         self.redeem_offer(self.offer(format, false).await).await
     }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use certus_schemas::dcql::formats;
 use certus_schemas::openid::{
     PresentationRequestCreate, PresentationRequestCreated, PresentationRequestInfo, RequestStatus,
+    ResponseMode,
 };
 use certus_schemas::wire::CredentialTypeInfo;
 use leptos::prelude::*;
@@ -57,6 +58,9 @@ fn RequestForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     let format = RwSignal::new(formats::SD_JWT.to_owned());
     let purpose = RwSignal::new(String::new());
     let policy_id = RwSignal::new(String::new());
+    // Encrypted answers by default: the presentations cross no hop in clear, whatever
+    // terminates TLS in front of the server.
+    let encrypted = RwSignal::new(true);
     Effect::new(move |_| {
         chosen.track();
         claims.set(BTreeSet::new());
@@ -68,6 +72,11 @@ fn RequestForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
             format: Some(format.get_untracked()),
             purpose: purpose.get_untracked(),
             policy_id: Some(policy_id.get_untracked()).filter(|p| !p.trim().is_empty()),
+            response_mode: Some(if encrypted.get_untracked() {
+                ResponseMode::DirectPostJwt
+            } else {
+                ResponseMode::DirectPost
+            }),
             ..Default::default()
         };
         api::create_presentation_request(body)
@@ -114,6 +123,11 @@ fn RequestForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                 <input id="request-policy" data-testid="request-policy"
                     on:input=move |ev| policy_id.set(event_target_value(&ev))/>
             </div>
+            <label for="request-encrypted">
+                <input type="checkbox" id="request-encrypted" data-testid="request-encrypted"
+                    prop:checked=encrypted on:change=move |ev| encrypted.set(event_target_checked(&ev))/>
+                "the wallet encrypts its answer to this request (direct_post.jwt)"
+            </label>
             <button type="submit" data-testid="request-create" disabled=move || pending.get() || chosen.with(Option::is_none)>"Create the request"</button>
         </form>
         <div aria-live="polite">

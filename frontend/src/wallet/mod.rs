@@ -6,6 +6,7 @@
 //! The wallet model (keys, credentials, DCQL matching, SD-JWT disclosure) is
 //! `certus_schemas::holder`, the same code `certus wallet` runs.
 
+mod jwe;
 mod keys;
 mod pages;
 mod protocol;

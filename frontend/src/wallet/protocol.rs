@@ -12,13 +12,14 @@ use certus_schemas::holder::{
 use certus_schemas::openid::{
     RequestTerms, AUTHORIZATION_CODE_GRANT, DID_CLIENT_PREFIX, DPOP_TYP, KB_JWT_TYP,
     PRE_AUTHORIZED_GRANT, PROOF_TYP, REQUEST_OBJECT_TYP, STATUS_NOTIFICATIONS_ALLOWED,
-    STATUS_NOTIFICATIONS_PARAM,
 };
+use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
 use ed25519_dalek::VerifyingKey;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::jwe;
 use super::keys::{jws_header, random_bytes, self_certifying_key, verify_jws, BrowserKey, Jwk};
 use super::WebWallet;
 
@@ -598,6 +599,8 @@ pub struct VerifierRequest {
     pub state: String,
     pub query: DcqlQuery,
     pub terms: RequestTerms,
+    /// For `direct_post.jwt`: the key and algorithm the answer is encrypted with.
+    pub encryption: Option<Encryption>,
 }
 
 /// Fetches the request object of an `openid4vp://` link (or this page's `?request_uri=`)
@@ -646,10 +649,9 @@ pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
     let key = verifier_key(&verifier_did, kid, &response_uri).await?;
     let payload = verify_jws(jws, &key)
         .map_err(|e| err(format!("the request object is not the verifier's: {e}")))?;
-    if payload["response_mode"] != "direct_post" {
-        return Err(err("only response_mode direct_post is supported"));
-    }
+    let encryption = requested_encryption(&payload).map_err(err)?;
     Ok(VerifierRequest {
+        encryption,
         verifier_name: payload["client_metadata"]["client_name"]
             .as_str()
             .map(str::to_owned),
@@ -764,33 +766,39 @@ pub async fn respond(
             json!([present(held, &names, key, request)?]),
         );
     }
-    let vp_token = Value::Object(vp_token).to_string();
-    let mut pairs = vec![
-        ("vp_token", vp_token.as_str()),
-        ("state", request.state.as_str()),
-    ];
-    if allow_notifications {
-        pairs.push((STATUS_NOTIFICATIONS_PARAM, STATUS_NOTIFICATIONS_ALLOWED));
-    }
-    call(
-        form(Request::post(&request.response_uri), &pairs),
-        "the verifier refused the answer",
-    )
-    .await
+    let answer = AuthorizationResponse {
+        vp_token: Some(vp_token),
+        state: Some(request.state.clone()),
+        status_notifications: allow_notifications.then(|| STATUS_NOTIFICATIONS_ALLOWED.to_owned()),
+        ..Default::default()
+    };
+    send(request, &answer, "the verifier refused the answer").await
 }
 
 /// Tells the verifier the holder declined.
 pub async fn decline(request: &VerifierRequest) -> Result<Value, HolderError> {
-    let pairs = [
-        ("error", "access_denied"),
-        ("error_description", "the holder declined"),
-        ("state", request.state.as_str()),
-    ];
-    call(
-        form(Request::post(&request.response_uri), &pairs),
-        "declining",
-    )
-    .await
+    let answer = AuthorizationResponse {
+        error: Some("access_denied".into()),
+        error_description: Some("the holder declined".into()),
+        state: Some(request.state.clone()),
+        ..Default::default()
+    };
+    send(request, &answer, "declining").await
+}
+
+/// Sends an answer as the request asks: a form, or one `response` encrypted to the
+/// verifier's key.
+async fn send(
+    request: &VerifierRequest,
+    answer: &AuthorizationResponse,
+    what: &str,
+) -> Result<Value, HolderError> {
+    let pairs = match &request.encryption {
+        None => answer.form(),
+        Some(to) => vec![("response", jwe::encrypt(to, &answer.payload()).await?)],
+    };
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    call(form(Request::post(&request.response_uri), &pairs), what).await
 }
 
 /// The claim names asked by `claims` that an SD-JWT can disclose (top-level claims).

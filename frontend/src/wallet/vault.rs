@@ -55,7 +55,7 @@ pub struct Vault {
     kdf: Kdf,
 }
 
-fn failed(what: &str) -> impl Fn(JsValue) -> HolderError + '_ {
+pub(super) fn failed(what: &str) -> impl Fn(JsValue) -> HolderError + '_ {
     move |e| {
         let reason = e
             .dyn_ref::<js_sys::Error>()
@@ -65,7 +65,7 @@ fn failed(what: &str) -> impl Fn(JsValue) -> HolderError + '_ {
     }
 }
 
-fn subtle() -> Result<SubtleCrypto, HolderError> {
+pub(super) fn subtle() -> Result<SubtleCrypto, HolderError> {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
         .map(|c| c.subtle())
@@ -77,14 +77,14 @@ fn subtle() -> Result<SubtleCrypto, HolderError> {
         })
 }
 
-fn usages(list: &[&str]) -> JsValue {
+pub(super) fn usages(list: &[&str]) -> JsValue {
     list.iter()
         .map(|u| JsValue::from_str(u))
         .collect::<Array>()
         .into()
 }
 
-async fn promised<T: JsCast>(
+pub(super) async fn promised<T: JsCast>(
     promise: Result<js_sys::Promise, JsValue>,
     what: &str,
 ) -> Result<T, HolderError> {
