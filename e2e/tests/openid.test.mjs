@@ -475,17 +475,22 @@ test("Animo's @openid4vc libraries receive a Certus credential through the autho
 
 /**
  * Animo's OpenID4VP wallet library, resolving the request `request` made: the library,
- * the resolved request, and how many request signatures it checked. Answers it encrypts
- * with `jose` (ECDH-ES) as the library asks.
+ * the resolved request, how many request signatures it checked and the methods it
+ * fetched the request object with. Answers it encrypts with `jose` (ECDH-ES) as the
+ * library asks.
  */
 async function animoResolves(request) {
   const params = Object.fromEntries(new URL(request.authorizationRequest.replace('openid4vp://', 'https://wallet/')).searchParams);
   // The test server is plain HTTP on loopback; production request URIs are https.
   setGlobalConfig({ allowInsecureUrls: true });
   let checked = 0;
+  const fetchedBy = [];
   const client = new Openid4vpClient({
     callbacks: {
-      fetch,
+      fetch: (url, init) => {
+        if (String(url) === params.request_uri) fetchedBy.push(init?.method ?? 'GET');
+        return fetch(url, init);
+      },
       hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
       verifyJwt: async (signer, { compact }) => {
         const key = publicKeyFromDidKey(signer.didUrl);
@@ -508,15 +513,18 @@ async function animoResolves(request) {
     },
   });
   const resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: params });
-  return { client, resolved, params, checked };
+  return { client, resolved, params, checked, fetchedBy };
 }
 
 test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object — its signature, client and DCQL query — and answers it", async () => {
   const { status, body: request } = await server.api('POST', '/presentation-requests',
     { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check' }, { auth: true });
   assert.equal(status, 201, JSON.stringify(request));
-  const { client, resolved, params, checked } = await animoResolves(request);
+  const { client, resolved, params, checked, fetchedBy } = await animoResolves(request);
   assert.equal(checked, 1, 'the request object signature was checked');
+  // The link offers request_uri_method=post, and the library takes it.
+  assert.equal(params.request_uri_method, 'post');
+  assert.deepEqual(fetchedBy, ['post']);
   assert.equal(resolved.client.prefix, 'decentralized_identifier');
   assert.equal(resolved.client.identifier, params.client_id.replace('decentralized_identifier:', ''));
   assert.deepEqual(resolved.dcql.query.credentials[0].claims.map(c => c.path), [['givenName']]);

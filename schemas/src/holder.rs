@@ -14,6 +14,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::dcql::{formats, Candidate, ClaimsQuery, CredentialQuery, DcqlQuery};
+use crate::openid::DID_CLIENT_PREFIX;
+use crate::response::{self, ResponseMode};
 
 /// The base context of W3C Verifiable Credentials 2.0.
 pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
@@ -736,6 +738,50 @@ pub fn link_parameter(link: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Whether a request link asks its request object fetched by POST (`request_uri_method`,
+/// OpenID4VP 1.0 §5.1): `false` for GET, its default.
+pub fn request_uri_post(link: &str) -> Result<bool, HolderError> {
+    match link_parameter(link, "request_uri_method").as_deref() {
+        None | Some("get") => Ok(false),
+        Some("post") => Ok(true),
+        Some(other) => Err(HolderError(format!(
+            "the link's request_uri_method `{other}` is neither get nor post"
+        ))),
+    }
+}
+
+/// What a wallet tells a verifier of itself when it fetches a request object by POST
+/// (`wallet_metadata`, OpenID4VP 1.0 §10): the formats it presents, the answers it sends,
+/// the verifiers it recognises and the request signatures it checks.
+pub fn wallet_metadata(formats: &[&str], request_signing_algs: &[&str]) -> Value {
+    let formats: Map<String, Value> = formats
+        .iter()
+        .map(|f| ((*f).to_owned(), json!({})))
+        .collect();
+    json!({
+        "vp_formats_supported": formats,
+        "response_types_supported": ["vp_token"],
+        "response_modes_supported": [ResponseMode::DirectPost.as_str(), ResponseMode::DirectPostJwt.as_str()],
+        "client_id_prefixes_supported": [DID_CLIENT_PREFIX.trim_end_matches(':')],
+        "request_object_signing_alg_values_supported": request_signing_algs,
+        "authorization_encryption_alg_values_supported": [response::ALG],
+        "authorization_encryption_enc_values_supported": response::ENC_VALUES,
+    })
+}
+
+/// Checks a request object fetched by POST carries the `wallet_nonce` the wallet sent
+/// (OpenID4VP 1.0 §5.10.1); one that does not may be a request replayed to the wallet.
+pub fn check_wallet_nonce(request: &Value, sent: &str) -> Result<(), HolderError> {
+    if request.get("wallet_nonce").and_then(Value::as_str) == Some(sent) {
+        Ok(())
+    } else {
+        Err(HolderError(
+            "the request object does not carry the wallet_nonce this wallet sent: it may be a replayed request"
+                .into(),
+        ))
+    }
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -1047,5 +1093,38 @@ mod tests {
         assert!(wallet.delete("2"));
         assert!(!wallet.delete("2"));
         assert!(wallet.plan(&query).is_err());
+    }
+
+    #[test]
+    fn a_request_fetched_by_post_must_carry_the_wallets_nonce() {
+        let link = |method: &str| {
+            format!("openid4vp://?client_id=c&request_uri=https%3A%2F%2Fv%2Fr{method}")
+        };
+        assert_eq!(request_uri_post(&link("")), Ok(false));
+        assert_eq!(
+            request_uri_post(&link("&request_uri_method=get")),
+            Ok(false)
+        );
+        assert_eq!(
+            request_uri_post(&link("&request_uri_method=post")),
+            Ok(true)
+        );
+        assert!(request_uri_post(&link("&request_uri_method=POST")).is_err());
+        assert_eq!(
+            check_wallet_nonce(&json!({"wallet_nonce": "n1"}), "n1"),
+            Ok(())
+        );
+        assert!(check_wallet_nonce(&json!({"wallet_nonce": "n2"}), "n1").is_err());
+        assert!(check_wallet_nonce(&json!({}), "n1").is_err());
+        let metadata = wallet_metadata(&[formats::SD_JWT], &["EdDSA"]);
+        assert_eq!(metadata["vp_formats_supported"], json!({"dc+sd-jwt": {}}));
+        assert_eq!(
+            metadata["client_id_prefixes_supported"],
+            json!(["decentralized_identifier"])
+        );
+        assert_eq!(
+            metadata["response_modes_supported"],
+            json!(["direct_post", "direct_post.jwt"])
+        );
     }
 }

@@ -27,6 +27,8 @@ pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
 pub const DPOP_TYP: &str = "dpop+jwt";
 /// The `typ` of a signed OpenID4VP request object (RFC 9101).
 pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
+/// The media type a request object is served as (RFC 9101).
+pub const REQUEST_OBJECT_MEDIA_TYPE: &str = "application/oauth-authz-req+jwt";
 /// The OpenID4VP client identifier prefix of a verifier identified by a DID.
 pub const DID_CLIENT_PREFIX: &str = "decentralized_identifier:";
 /// The `typ` of an SD-JWT key-binding JWT.
@@ -253,7 +255,8 @@ pub struct PresentationRequestCreate {
 #[serde(rename_all = "camelCase")]
 pub struct PresentationRequestCreated {
     pub id: String,
-    /// `openid4vp://?client_id=…&request_uri=…`: what the holder's wallet opens.
+    /// `openid4vp://?client_id=…&request_uri=…&request_uri_method=post`: what the holder's wallet
+    /// opens.
     pub authorization_request: String,
     /// Where the signed request object is served.
     pub request_uri: String,

@@ -133,10 +133,12 @@ pub fn requested_encryption(request: &Value) -> Result<Option<Encryption>, Strin
     match request.get("response_mode").and_then(Value::as_str) {
         Some("direct_post") => return Ok(None),
         Some("direct_post.jwt") => {}
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "the request asks for response mode {}; direct_post and direct_post.jwt are supported",
             other.unwrap_or("(none)")
-        )),
+        ))
+        }
     }
     let metadata = &request["client_metadata"];
     let usable = |key: &&Value| {

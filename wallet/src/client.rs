@@ -3,9 +3,10 @@
 //! `direct_post`.
 
 use anyhow::{anyhow, bail, Context};
-use certus_schemas::dcql::DcqlQuery;
+use certus_schemas::dcql::{formats, DcqlQuery};
 use certus_schemas::holder::{
-    copies_to_ask, fresh_keys, held_format, link_parameter, pkce_challenge, Answer, Key, Received,
+    check_wallet_nonce, copies_to_ask, fresh_keys, held_format, link_parameter, pkce_challenge,
+    request_uri_post, wallet_metadata, Answer, Key, Received,
 };
 use certus_schemas::openid::{RequestTerms, STATUS_NOTIFICATIONS_ALLOWED};
 use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
@@ -19,7 +20,7 @@ use certus_credential::did;
 use certus_credential::jose;
 use certus_credential::time::xsd_now;
 use certus_schemas::openid::{AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT};
-use certus_schemas::openid::{DID_CLIENT_PREFIX, REQUEST_OBJECT_TYP};
+use certus_schemas::openid::{DID_CLIENT_PREFIX, REQUEST_OBJECT_MEDIA_TYPE, REQUEST_OBJECT_TYP};
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -394,7 +395,7 @@ impl Authorization<'_> {
     }
 }
 
-/// 32 random bytes, base64url: a PKCE verifier or a `state`.
+/// 32 random bytes, base64url: a PKCE verifier, a `state` or a `wallet_nonce`.
 fn random_text() -> String {
     use base64::Engine;
     use rand::RngCore;
@@ -476,7 +477,25 @@ pub struct Request {
 pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
     let param = |name: &str| link_parameter(link, name);
     let uri = param("request_uri").context("not a request link: it has no request_uri")?;
-    let response = http().get(&uri).send().await?;
+    // By POST when the verifier offers it: the object then carries a nonce of this fetch.
+    let wallet_nonce = request_uri_post(link)
+        .map_err(|e| anyhow!(e))?
+        .then(random_text);
+    let response = match &wallet_nonce {
+        None => http().get(&uri).send().await?,
+        Some(nonce) => {
+            let metadata = wallet_metadata(formats::ALL, jose::ALLOWED_ALGORITHMS).to_string();
+            http()
+                .post(&uri)
+                .header(reqwest::header::ACCEPT, REQUEST_OBJECT_MEDIA_TYPE)
+                .form(&[
+                    ("wallet_nonce", nonce.as_str()),
+                    ("wallet_metadata", &metadata),
+                ])
+                .send()
+                .await?
+        }
+    };
     if !response.status().is_success() {
         let body = json_of(response, "fetching the request").await;
         return Err(body
@@ -513,6 +532,9 @@ pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
     decoded
         .verify(&key)
         .context("the request object's signature does not verify")?;
+    if let Some(nonce) = &wallet_nonce {
+        check_wallet_nonce(payload, nonce).map_err(|e| anyhow!(e))?;
+    }
     let encryption = requested_encryption(payload).map_err(|e| anyhow!(e))?;
     Ok(Request {
         encryption,

@@ -96,6 +96,7 @@ use utoipa::{Modify, OpenApi};
         super::openid::notification,
         super::openid::deferred_credential,
         super::openid::request_object,
+        super::openid::request_object_posted,
         super::openid::response,
         super::kyc::list,
         super::kyc::summary,

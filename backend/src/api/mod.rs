@@ -75,7 +75,10 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
             "/openid4vci/deferred_credential",
             post(openid::deferred_credential),
         )
-        .route("/openid4vp/requests/{id}", get(openid::request_object))
+        .route(
+            "/openid4vp/requests/{id}",
+            get(openid::request_object).post(openid::request_object_posted),
+        )
         .route("/openid4vp/responses/{id}", post(openid::response))
         .route("/1.0/identifiers/{did}", get(dids::resolve))
         .route("/status/{list}", get(status::latest))

@@ -9,11 +9,12 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
+use certus_schemas::openid::REQUEST_OBJECT_MEDIA_TYPE;
 use serde_json::{json, Value};
 
 use crate::openid::authorization::{self, PushedRequest};
 use crate::openid::issuer::{self, TokenRequest};
-use crate::openid::verifier::{self, AnswerError, DirectPost};
+use crate::openid::verifier::{self, AnswerError, DirectPost, FetchError, RequestFetch};
 use crate::openid::{metadata, nonces, offers, OAuthError, OAuthErrorKind};
 use crate::state::AppState;
 
@@ -375,21 +376,48 @@ pub async fn request_object(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, OAuthError> {
-    match verifier::request_object(&state.openid, &id, state.clock.now()).await? {
-        Some(jwt) => Ok((
-            [(CONTENT_TYPE, "application/oauth-authz-req+jwt")],
-            no_store(),
-            jwt,
-        )
-            .into_response()),
-        None => Ok((
+    let found = verifier::request_object(&state.openid, &id, state.clock.now()).await?;
+    Ok(request_object_answer(found))
+}
+
+/// `POST /openid4vp/requests/{id}`: the signed request object for a wallet that fetches it
+/// by POST (`request_uri_method=post`), with its `wallet_nonce` when it sends one.
+#[utoipa::path(post, path = "/openid4vp/requests/{id}", tag = "openid4vc",
+    params(("id" = String, Path, description = "The request's id")),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+        description = "Optional `wallet_nonce` (carried back in the request object) and `wallet_metadata` (a JSON object); other parameters are ignored"),
+    responses(
+        (status = 200, description = "The signed request object", body = String, content_type = "application/oauth-authz-req+jwt"),
+        (status = 400, description = "A `wallet_nonce` or `wallet_metadata` that cannot be taken", body = OAuthErrorBody),
+        (status = 404, description = "Answered, expired or unknown", body = OAuthErrorBody),
+        (status = 413, body = OAuthErrorBody),
+        (status = 500, body = OAuthErrorBody),
+    ))]
+pub async fn request_object_posted(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<RequestFetch>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let Form(fetch) = form.map_err(form_error)?;
+    match verifier::request_object_for(&state.openid, &id, fetch, state.clock.now()).await {
+        Ok(found) => Ok(request_object_answer(found)),
+        Err(FetchError::Invalid(why)) => Err(OAuthError::new(OAuthErrorKind::InvalidRequest, why)),
+        Err(FetchError::Internal(cause)) => Err(OAuthError::internal(format_args!("{cause:#}"))),
+    }
+}
+
+/// A request object, or why there is none to serve.
+fn request_object_answer(found: Option<String>) -> Response {
+    match found {
+        Some(jwt) => ([(CONTENT_TYPE, REQUEST_OBJECT_MEDIA_TYPE)], no_store(), jwt).into_response(),
+        None => (
             StatusCode::NOT_FOUND,
             Json(OAuthErrorBody::new(
                 "invalid_request",
                 "no request waits at this address: it was answered, has expired, or never existed",
             )),
         )
-            .into_response()),
+            .into_response(),
     }
 }
 

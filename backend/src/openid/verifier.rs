@@ -364,10 +364,12 @@ fn request_uri(openid: &OpenId, id: &str) -> String {
     format!("{}{}/{id}", openid.public_url, paths::REQUESTS)
 }
 
-/// `openid4vp://?client_id=…&request_uri=…`: what a wallet opens.
+/// `openid4vp://?client_id=…&request_uri=…&request_uri_method=post`: what a wallet opens.
+/// A wallet that can fetches the request object by POST, with a nonce of its own the
+/// object then carries; any other fetches it by GET.
 fn authorization_uri(openid: &OpenId, client_id: &str, id: &str) -> String {
     format!(
-        "openid4vp://?client_id={}&request_uri={}",
+        "openid4vp://?client_id={}&request_uri={}&request_uri_method=post",
         percent_encode(client_id, b""),
         percent_encode(&request_uri(openid, id), b"")
     )
@@ -419,12 +421,83 @@ pub async fn request_object(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sea_orm::DbErr> {
+    Ok(waiting(openid, id, now).await?.map(|r| r.request_object))
+}
+
+async fn waiting(
+    openid: &OpenId,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<presentation_requests::Model>, sea_orm::DbErr> {
     let row = presentation_requests::Entity::find_by_id(id)
         .one(&openid.db)
         .await?;
-    Ok(row
-        .filter(|r| r.status == "pending" && r.expires_at > now)
-        .map(|r| r.request_object))
+    Ok(row.filter(|r| r.status == "pending" && r.expires_at > now))
+}
+
+/// What a wallet sends when it fetches a request object by POST (OpenID4VP 1.0 §5.10).
+#[derive(Debug, Deserialize)]
+pub struct RequestFetch {
+    /// A value of the wallet's own the request object must carry back, so the wallet
+    /// knows the object was made for this fetch.
+    pub wallet_nonce: Option<String>,
+    /// The wallet's capabilities, a JSON object.
+    pub wallet_metadata: Option<String>,
+}
+
+/// Longest `wallet_nonce` taken.
+const MAX_WALLET_NONCE: usize = 256;
+
+/// Why a fetch by POST was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The request object for a wallet that fetched it by POST, while the request can be
+/// answered: with the wallet's `wallet_nonce`, signed anew, when it sent one.
+pub async fn request_object_for(
+    openid: &OpenId,
+    id: &str,
+    fetch: RequestFetch,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, FetchError> {
+    if let Some(metadata) = &fetch.wallet_metadata {
+        if !matches!(serde_json::from_str(metadata), Ok(Value::Object(_))) {
+            return Err(FetchError::Invalid("wallet_metadata must be a JSON object"));
+        }
+    }
+    if let Some(nonce) = &fetch.wallet_nonce {
+        if nonce.is_empty()
+            || nonce.len() > MAX_WALLET_NONCE
+            || !nonce.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(FetchError::Invalid(
+                "wallet_nonce must be 1 to 256 printable ASCII characters",
+            ));
+        }
+    }
+    let Some(row) = waiting(openid, id, now)
+        .await
+        .map_err(anyhow::Error::from)?
+    else {
+        return Ok(None);
+    };
+    let Some(nonce) = fetch.wallet_nonce else {
+        return Ok(Some(row.request_object));
+    };
+    let mut payload = jose::decode(&row.request_object)
+        .map_err(|e| anyhow::anyhow!("a stored request object does not decode: {e}"))?
+        .payload;
+    payload["wallet_nonce"] = Value::String(nonce);
+    let key = openid
+        .keys
+        .default_key(&row.tenant_id)
+        .ok_or_else(|| anyhow::anyhow!("the verifier's key is gone"))?;
+    Ok(Some(sign_request(&key, &payload)?))
 }
 
 /// A request of `tenant_id` with its outcome.

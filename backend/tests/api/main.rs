@@ -22,6 +22,7 @@ mod policies;
 mod presentations;
 mod privacy;
 mod records;
+mod request_fetch;
 mod sd_jwt;
 mod status;
 mod tamper;

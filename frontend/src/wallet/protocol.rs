@@ -6,12 +6,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use certus_schemas::dcql::{formats, ClaimsQuery, DcqlQuery};
 use certus_schemas::holder::{
-    copies_to_ask, dpop_payload, fresh_keys, held_format, kb_jwt_payload, link_parameter,
-    pkce_challenge, select_disclosures, vp_jwt_payload, HeldCredential, HolderError, Key, Received,
+    check_wallet_nonce, copies_to_ask, dpop_payload, fresh_keys, held_format, kb_jwt_payload,
+    link_parameter, pkce_challenge, request_uri_post, select_disclosures, vp_jwt_payload,
+    wallet_metadata, HeldCredential, HolderError, Key, Received,
 };
 use certus_schemas::openid::{
     RequestTerms, AUTHORIZATION_CODE_GRANT, DID_CLIENT_PREFIX, DPOP_TYP, KB_JWT_TYP,
-    PRE_AUTHORIZED_GRANT, PROOF_TYP, REQUEST_OBJECT_TYP, STATUS_NOTIFICATIONS_ALLOWED,
+    PRE_AUTHORIZED_GRANT, PROOF_TYP, REQUEST_OBJECT_MEDIA_TYPE, REQUEST_OBJECT_TYP,
+    STATUS_NOTIFICATIONS_ALLOWED,
 };
 use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
 use ed25519_dalek::VerifyingKey;
@@ -608,7 +610,28 @@ pub struct VerifierRequest {
 pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
     let uri = link_parameter(link, "request_uri")
         .ok_or_else(|| err("not a presentation request link: it has no request_uri"))?;
-    let response = Request::get(&uri)
+    // By POST when the verifier offers it: the object then carries a nonce of this fetch.
+    let wallet_nonce = if request_uri_post(link)? {
+        Some(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+    } else {
+        None
+    };
+    let request = match &wallet_nonce {
+        None => Request::get(&uri).build(),
+        Some(nonce) => {
+            // What this wallet presents (a Data Integrity proof needs the CLI) and checks.
+            let metadata = wallet_metadata(&[formats::SD_JWT, formats::JWT_VC], &["EdDSA"]);
+            form(
+                Request::post(&uri).header("Accept", REQUEST_OBJECT_MEDIA_TYPE),
+                &[
+                    ("wallet_nonce", nonce),
+                    ("wallet_metadata", &metadata.to_string()),
+                ],
+            )
+        }
+    };
+    let response = request
+        .map_err(|e| err(format!("fetching the request: {e}")))?
         .send()
         .await
         .map_err(|e| err(format!("fetching the request: {e}")))?;
@@ -649,6 +672,9 @@ pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
     let key = verifier_key(&verifier_did, kid, &response_uri).await?;
     let payload = verify_jws(jws, &key)
         .map_err(|e| err(format!("the request object is not the verifier's: {e}")))?;
+    if let Some(nonce) = &wallet_nonce {
+        check_wallet_nonce(&payload, nonce)?;
+    }
     let encryption = requested_encryption(&payload).map_err(err)?;
     Ok(VerifierRequest {
         encryption,
