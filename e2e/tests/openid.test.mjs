@@ -124,6 +124,62 @@ function animoWallet({ holders = [holderKey()], fetchImpl = fetch } = {}) {
   return { holder: holders[0], holders, client, dpop };
 }
 
+/**
+ * Animo's OpenID4VCI client asking for signed issuer metadata (`Accept: application/jwt`),
+ * checking its signature by the signer's did:key; `alter` may change the signed metadata
+ * on its way. The client and how many signatures verified.
+ */
+function animoAskingForSignedMetadata(alter = jwt => jwt) {
+  const checked = [];
+  const wellKnown = url => String(url).includes('/.well-known/openid-credential-issuer');
+  const client = new Openid4vciClient({
+    callbacks: {
+      fetch: async (url, init) => {
+        if (!wellKnown(url)) return fetch(url, init);
+        const answer = await fetch(url, { ...init, headers: { ...init?.headers, accept: 'application/jwt' } });
+        return new Response(alter(await answer.text()), { status: answer.status, headers: answer.headers });
+      },
+      hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
+      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
+      verifyJwt: async (signer, { compact }) => {
+        const key = publicKeyFromDidKey(signer.didUrl);
+        try {
+          await compactVerify(compact, key);
+          checked.push(signer.didUrl);
+          return { verified: true, signerJwk: await exportJWK(key) };
+        } catch {
+          return { verified: false };
+        }
+      },
+    },
+  });
+  return { client, checked };
+}
+
+test("Animo's @openid4vc/openid4vci checks the Certus issuer metadata signed by the node's institution; altered, it is refused", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const made = await offer('dc+sd-jwt');
+  const { client, checked } = animoAskingForSignedMetadata();
+  const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+  const metadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  assert.equal(checked.length, 1, 'the signature was checked');
+  assert.match(checked[0], /^did:key:/);
+  const { header, payload } = metadata.signedCredentialIssuer.jwt;
+  assert.equal(header.typ, 'openidvci-issuer-metadata+jwt');
+  assert.equal(payload.sub, credentialOffer.credential_issuer);
+  assert.equal(metadata.credentialIssuer.credential_endpoint, `${credentialOffer.credential_issuer}/openid4vci/credential`);
+
+  // Someone on the way points the credential endpoint elsewhere: the library refuses it.
+  const { client: misled } = animoAskingForSignedMetadata(jwt => {
+    const [head, body, signature] = jwt.split('.');
+    const claims = b64json(body);
+    claims.credential_endpoint = 'https://attacker.example/credential';
+    return [head, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+  });
+  await assert.rejects(misled.resolveIssuerMetadata(credentialOffer.credential_issuer), /verification failed/);
+});
+
 test("Animo's @openid4vc/openid4vci receives a batch: a copy of the credential bound to each of its keys, each with its own status entry, revoked together", async () => {
   setGlobalConfig({ allowInsecureUrls: true });
   const { holders, client } = animoWallet({ holders: [holderKey(), holderKey(), holderKey()] });

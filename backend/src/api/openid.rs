@@ -5,7 +5,7 @@
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -113,14 +113,44 @@ fn too_large() -> OAuthError {
     )
 }
 
-/// `GET /.well-known/openid-credential-issuer`: the credential issuer metadata.
+/// `GET /.well-known/openid-credential-issuer`: the credential issuer metadata, as JSON or,
+/// to a wallet that accepts `application/jwt`, signed.
 #[utoipa::path(get, path = "/.well-known/openid-credential-issuer", tag = "openid4vc",
-    responses((status = 200, description = "OpenID4VCI 1.0 credential issuer metadata", body = Object)))]
-pub async fn issuer_metadata(State(state): State<AppState>) -> Json<Value> {
-    Json(metadata::credential_issuer(
-        state.openid.public_url(),
-        state.openid.catalog(),
-    ))
+    responses(
+        (status = 200, description = "OpenID4VCI 1.0 credential issuer metadata; with `Accept: application/jwt`, the same signed (`typ: openidvci-issuer-metadata+jwt`) by the key of the node's own institution", content((Object = "application/json"), (String = "application/jwt"))),
+        (status = 500, body = OAuthErrorBody),
+    ))]
+pub async fn issuer_metadata(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, OAuthError> {
+    let vary = [(VARY, "accept")];
+    if !accepts_jwt(&headers) {
+        return Ok((vary, Json(state.openid.issuer_metadata())).into_response());
+    }
+    let signed = state
+        .openid
+        .signed_issuer_metadata(state.clock.now())
+        .map_err(|cause| OAuthError::internal(format_args!("{cause:#}")))?;
+    Ok((vary, [(CONTENT_TYPE, "application/jwt")], signed).into_response())
+}
+
+/// Whether `Accept` names `application/jwt` (and does not refuse it with `q=0`).
+fn accepts_jwt(headers: &HeaderMap) -> bool {
+    header(headers, "accept").is_some_and(|accept| {
+        accept.split(',').any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let jwt = parts
+                .next()
+                .is_some_and(|t| t.eq_ignore_ascii_case("application/jwt"));
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            jwt && !refused
+        })
+    })
 }
 
 /// `GET /.well-known/oauth-authorization-server`: the authorization server metadata.

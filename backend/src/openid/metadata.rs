@@ -6,9 +6,47 @@ use certus_schemas::wire::CredentialFormat;
 use serde_json::{json, Map, Value};
 
 use certus_credential::catalog::{Catalog, CredentialType};
-use certus_credential::jose::ALLOWED_ALGORITHMS;
+use certus_credential::jose::{self, ALLOWED_ALGORITHMS};
+use chrono::{DateTime, Utc};
+
+use crate::keys::IssuerKey;
 
 pub use certus_schemas::openid::{AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT};
+
+/// The `typ` of signed credential issuer metadata.
+pub const SIGNED_METADATA_TYP: &str = "openidvci-issuer-metadata+jwt";
+/// How long signed metadata is valid: a wallet holding a copy fetches anew within a day.
+const SIGNED_METADATA_SECS: i64 = 24 * 3600;
+
+/// `metadata` as signed metadata (OpenID4VCI 1.0 §12.2.3): its parameters as top-level
+/// claims with `sub` the credential issuer, `iss` the signer's DID, `iat` and `exp`, in a
+/// JWS by `key` (`typ: openidvci-issuer-metadata+jwt`, `kid` a DID URL a wallet resolves).
+pub fn signed(
+    metadata: Value,
+    issuer: &str,
+    key: &IssuerKey,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    let Value::Object(mut claims) = metadata else {
+        anyhow::bail!("credential issuer metadata is a JSON object");
+    };
+    claims.insert("sub".into(), issuer.into());
+    claims.insert("iss".into(), key.did.clone().into());
+    claims.insert("iat".into(), now.timestamp().into());
+    claims.insert(
+        "exp".into(),
+        (now.timestamp() + SIGNED_METADATA_SECS).into(),
+    );
+    let header = jose::header(&[
+        ("typ", SIGNED_METADATA_TYP),
+        ("kid", &key.verification_method),
+    ]);
+    Ok(jose::sign(
+        header,
+        &Value::Object(claims),
+        key.signer.as_ref(),
+    )?)
+}
 
 /// Paths of the protocol endpoints, below the public URL.
 pub mod paths {

@@ -99,6 +99,26 @@ impl OpenId {
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
+
+    /// The credential issuer metadata, unsigned.
+    pub fn issuer_metadata(&self) -> serde_json::Value {
+        metadata::credential_issuer(&self.public_url, &self.catalog)
+    }
+
+    /// The credential issuer metadata signed by the key of the institution that runs this
+    /// node (OpenID4VCI 1.0 §12.2.3).
+    pub fn signed_issuer_metadata(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<String> {
+        let key = self
+            .keys
+            .default_key(crate::keys::DEFAULT_TENANT)
+            .ok_or_else(|| {
+                anyhow::anyhow!("the node's own institution has no key to sign metadata with")
+            })?;
+        metadata::signed(self.issuer_metadata(), &self.public_url, &key, now)
+    }
 }
 
 /// The OAuth error codes the protocol endpoints answer with.

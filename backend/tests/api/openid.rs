@@ -31,6 +31,7 @@ on_both_databases!(
     replayed_redirected_and_unsatisfying_answers_are_refused,
     w3c_presentations_answer_requests_for_their_formats,
     malformed_offers_and_requests_are_refused_with_a_reason,
+    a_wallet_that_accepts_a_jwt_gets_the_issuer_metadata_signed,
 );
 
 pub(crate) fn unbound_kyc() -> Value {
@@ -424,6 +425,85 @@ pub(crate) fn payload(jwt: &str) -> Value {
         .nth(1)
         .expect("payload");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("b64")).expect("json")
+}
+
+/// The issuer metadata fetched with `accept`: the status, content type and body.
+async fn metadata_as(app: &TestApp, accept: Option<&str>) -> (StatusCode, String, Value) {
+    let mut request = Request::get("/.well-known/openid-credential-issuer");
+    if let Some(accept) = accept {
+        request = request.header(header::ACCEPT, accept);
+    }
+    let (status, headers, body) = app
+        .send_full(request.body(Body::empty()).expect("request"))
+        .await;
+    assert_eq!(headers[header::VARY], "accept");
+    let content_type = headers[header::CONTENT_TYPE]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    (status, content_type, body)
+}
+
+async fn a_wallet_that_accepts_a_jwt_gets_the_issuer_metadata_signed(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let (_, _, unsigned) = metadata_as(&app, None).await;
+    for accept in [
+        None,
+        Some("application/json"),
+        Some("application/jwt;q=0, application/json"),
+    ] {
+        let (status, content_type, body) = metadata_as(&app, accept).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (StatusCode::OK, "application/json")
+        );
+        assert_eq!(body, unsigned);
+    }
+    let (status, content_type, body) =
+        metadata_as(&app, Some("application/jwt, application/json;q=0.5")).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "application/jwt")
+    );
+    let jwt = body.as_str().expect("jwt");
+    let decoded = jose::decode(jwt).expect("jws");
+    assert_eq!(
+        decoded.header_str("typ"),
+        Some("openidvci-issuer-metadata+jwt")
+    );
+    let key = app.state.issuer.keys().default_key("default").expect("key");
+    assert_eq!(
+        decoded.header_str("kid"),
+        Some(key.verification_method.as_str())
+    );
+    decoded
+        .verify(&key.public_jwk())
+        .expect("signed by the node's institution");
+    let mut claims = decoded.payload.as_object().expect("claims").clone();
+    assert_eq!(claims.remove("sub"), Some(json!(PUBLIC_URL)));
+    assert_eq!(claims.remove("iss"), Some(json!(key.did)));
+    let iat = claims.remove("iat").and_then(|v| v.as_i64()).expect("iat");
+    let exp = claims.remove("exp").and_then(|v| v.as_i64()).expect("exp");
+    assert!((iat - Utc::now().timestamp()).abs() < 60);
+    assert_eq!(exp - iat, 24 * 3600);
+    assert_eq!(
+        Value::Object(claims),
+        unsigned,
+        "every parameter, as top-level claims"
+    );
+    // Another credential endpoint in it: the signature no longer holds.
+    let (head, rest) = jwt.split_once('.').expect("jws");
+    let (_, signature) = rest.split_once('.').expect("jws");
+    let mut forged = decoded.payload.clone();
+    forged["credential_endpoint"] = json!("https://attacker.example/credential");
+    let forged = format!(
+        "{head}.{}.{signature}",
+        URL_SAFE_NO_PAD.encode(forged.to_string())
+    );
+    assert!(jose::decode(&forged)
+        .expect("jws")
+        .verify(&key.public_jwk())
+        .is_err());
 }
 
 async fn a_wallet_receives_an_offered_credential_in_each_format_bound_to_its_key(db: Db) {
