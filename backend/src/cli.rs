@@ -808,6 +808,13 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             if let Some(policy) = &request.terms.policy_id {
                 writeln!(out, "under the policy `{policy}`")?;
             }
+            for transaction in &request.transactions {
+                writeln!(
+                    out,
+                    "and that you approve: {}",
+                    transaction.text.as_deref().unwrap_or_default()
+                )?;
+            }
             let asks_notifications = request.terms.asks_status_notifications();
             if asks_notifications {
                 writeln!(

@@ -223,19 +223,27 @@ impl Decoded<'_> {
     }
 }
 
-/// Builds a key-binding JWT for `presentation` (an SD-JWT ending in `~`), as a holder does.
+/// Builds a key-binding JWT for `presentation` (an SD-JWT ending in `~`), as a holder does,
+/// authorizing the transactions whose hashes are given.
 pub fn key_binding_jwt(
     presentation: &str,
     holder: &dyn Signer,
     nonce: &str,
     audience: &str,
     iat: i64,
+    transaction_hashes: &[String],
 ) -> Result<String, SignError> {
     let header = json!({"typ": KB_JWT_TYP})
         .as_object()
         .cloned()
         .unwrap_or_default();
-    let payload = certus_schemas::holder::kb_jwt_payload(presentation, nonce, audience, iat);
+    let payload = certus_schemas::holder::kb_jwt_payload(
+        presentation,
+        nonce,
+        audience,
+        iat,
+        transaction_hashes,
+    );
     jose::sign(header, &payload, holder)
 }
 

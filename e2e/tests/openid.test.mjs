@@ -93,15 +93,16 @@ async function receiveSdJwt(holder) {
   return issued.credentials[0].credential;
 }
 
-/** `credential` presented with @sd-jwt: the `disclosed` claims, bound to the request's nonce and client. */
-function presentSdJwt(holder, credential, disclosed, { client_id, nonce }) {
+/** `credential` presented with @sd-jwt: the `disclosed` claims, bound to the request's
+ * nonce and client, `more` claims in its key-binding JWT. */
+function presentSdJwt(holder, credential, disclosed, { client_id, nonce }, more = {}) {
   const sdjwt = new SDJwtVcInstance({
     hasher: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
     kbSigner: (data) => nodeSign(null, Buffer.from(data), holder.privateKey).toString('base64url'),
     kbSignAlg: 'EdDSA',
   });
   return sdjwt.present(credential, disclosed,
-    { kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: client_id, nonce } } });
+    { kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: client_id, nonce, ...more } } });
 }
 
 /** An @openid4vc/openid4vci wallet with `holders`' keys (the library names each by its
@@ -654,6 +655,47 @@ test("Animo's @openid4vc/openid4vp wallet library answers a request for an encry
   assert.equal(result.outcome.credentials[0].claims.givenName, 'Maria');
 });
 
+test("Animo's @openid4vc/openid4vp reads the transaction a Certus request asks to authorize; an @sd-jwt presentation hashing it into its key-binding JWT is accepted, one without is rejected", async () => {
+  const APPROVAL = 'https://w3id.org/certus/transaction-data/approval/v1';
+  const holder = holderKey();
+  const credential = await receiveSdJwt(holder);
+  const ask = async () => {
+    const { status, body } = await server.api('POST', '/presentation-requests', {
+      credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Open an account',
+      transactionData: [{ type: APPROVAL, text: 'Open savings account 4411' }],
+    }, { auth: true });
+    assert.equal(status, 201, JSON.stringify(body));
+    return { request: body, ...(await animoResolves(body)) };
+  };
+  const answer = async (resolved, more) => {
+    const asked = resolved.authorizationRequestPayload;
+    const presentation = await presentSdJwt(holder, credential, { givenName: true }, asked, more);
+    return fetch(asked.response_uri, form({ vp_token: JSON.stringify({ [resolved.dcql.query.credentials[0].id]: [presentation] }), state: asked.state }));
+  };
+
+  const first = await ask();
+  const [transaction] = first.resolved.transactionData;
+  assert.equal(transaction.transactionData.type, APPROVAL);
+  assert.equal(transaction.transactionData.text, 'Open savings account 4411');
+  assert.deepEqual(transaction.transactionData.credential_ids, [first.resolved.dcql.query.credentials[0].id]);
+  // The key-binding JWT without the transaction's hash: rejected.
+  const unauthorized = await answer(first.resolved, {});
+  assert.equal(unauthorized.status, 400);
+  assert.equal((await unauthorized.json()).code, 'TRANSACTION_NOT_AUTHORIZED');
+
+  // With the SHA-256 of the string as sent: accepted.
+  const second = await ask();
+  const encoded = second.resolved.transactionData[0].encoded;
+  const authorized = await answer(second.resolved, {
+    transaction_data_hashes: [createHash('sha256').update(encoded).digest('base64url')],
+    transaction_data_hashes_alg: 'sha-256',
+  });
+  assert.equal(authorized.status, 200, await authorized.clone().text());
+  const { body: result } = await server.api('GET', `/presentation-requests/${second.request.id}`, undefined, { auth: true });
+  assert.equal(result.status, 'accepted');
+  assert.equal(result.transactionData[0].text, 'Open savings account 4411');
+});
+
 test('the certus wallet command line accepts an offer — pre-authorized, through the issuer\'s page by the authorization code flow, or once the institution approved it — and answers a request', async () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus');
@@ -680,11 +722,14 @@ test('the certus wallet command line accepts an offer — pre-authorized, throug
     // Stored, the command told the issuer so (the notification endpoint).
     const { body: taken } = await server.api('GET', `/credentials/offers/${made.id}`, undefined, { auth: true });
     assert.equal(taken.notification, 'credential_accepted');
-    // The verifier asks for an answer encrypted to its request (direct_post.jwt).
+    // The verifier asks for an answer encrypted to its request (direct_post.jwt), and for
+    // the holder's approval of a transaction.
     const { body: request } = await server.api('POST', '/presentation-requests',
-      { credentialType: 'KycCredential', claims: ['familyName'], purpose: 'Open an account', responseMode: 'direct_post.jwt' }, { auth: true });
+      { credentialType: 'KycCredential', claims: ['familyName'], purpose: 'Open an account', responseMode: 'direct_post.jwt',
+        transactionData: [{ type: 'https://w3id.org/certus/transaction-data/approval/v1', text: 'Open savings account 4411' }] }, { auth: true });
     const out = wallet('present', request.authorizationRequest, '--yes');
     assert.match(out, /asks: Open an account/);
+    assert.match(out, /and that you approve: Open savings account 4411/);
     assert.match(out, /disclosing \["familyName"\]/);
     const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
     assert.equal(result.status, 'accepted');

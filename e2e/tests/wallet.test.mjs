@@ -281,6 +281,24 @@ test('a holder who declines is reported as such to the verifier', async () => {
   assert.equal(new URL(holder.url()).search, '');
 });
 
+test('a transaction the verifier asks approval for is shown to the holder and authorized with the presentation', async () => {
+  const { status, body: request } = await server.api('POST', '/presentation-requests', {
+    credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Open an account',
+    transactionData: [{ type: 'https://w3id.org/certus/transaction-data/approval/v1', text: 'Open savings account 4411' }],
+  }, { auth: true });
+  assert.equal(status, 201, JSON.stringify(request));
+  await holder.getByTestId('wallet-request-input').fill(request.authorizationRequest);
+  await holder.getByTestId('wallet-open-request').click();
+  await holder.getByTestId('wallet-consent').waitFor();
+  assert.equal(await holder.getByTestId('consent-transaction').innerText(), 'Open savings account 4411');
+  await shot(holder, 'consent-transaction');
+  await holder.getByTestId('consent-share').click();
+  await holder.getByTestId('wallet-answer').filter({ hasText: 'Shared with the verifier: ' }).waitFor();
+  // Accepted: the key-binding JWT carried the transaction's hash.
+  const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+  assert.equal(result.status, 'accepted', JSON.stringify(result.outcome?.problem));
+});
+
 test('a backup restores in another browser with its passphrase only; a credential can be deleted', async () => {
   const link = holder.getByTestId('wallet-backup');
   assert.equal(await link.getAttribute('download'), 'certus-wallet-backup.json');

@@ -492,10 +492,23 @@ pub fn dpop_payload(
 }
 
 /// The payload of an SD-JWT key-binding JWT (`kb+jwt`) over `presented` (the issuer's JWT
-/// and the chosen disclosures, `~`-terminated), bound to the verifier's nonce and audience.
-pub fn kb_jwt_payload(presented: &str, nonce: &str, audience: &str, iat: i64) -> Value {
+/// and the chosen disclosures, `~`-terminated), bound to the verifier's nonce and audience,
+/// and authorizing the transactions whose hashes are given
+/// ([`crate::transaction::hashes_for`]).
+pub fn kb_jwt_payload(
+    presented: &str,
+    nonce: &str,
+    audience: &str,
+    iat: i64,
+    transaction_hashes: &[String],
+) -> Value {
     let sd_hash = URL_SAFE_NO_PAD.encode(Sha256::digest(presented.as_bytes()));
-    json!({"iat": iat, "aud": audience, "nonce": nonce, "sd_hash": sd_hash})
+    let mut payload = json!({"iat": iat, "aud": audience, "nonce": nonce, "sd_hash": sd_hash});
+    if !transaction_hashes.is_empty() {
+        payload["transaction_data_hashes"] = json!(transaction_hashes);
+        payload["transaction_data_hashes_alg"] = json!(crate::transaction::HASH_ALG);
+    }
+    payload
 }
 
 /// The `typ` and payload of a presentation JWT by `holder` presenting one VC JWT, bound

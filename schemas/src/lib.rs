@@ -13,6 +13,7 @@ pub mod portal;
 pub mod privacy;
 pub mod response;
 pub mod settings;
+pub mod transaction;
 pub mod types;
 pub mod wire;
 

@@ -3,7 +3,7 @@
 //! (OpenID4VP with DCQL), with their outcomes and receipts.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -247,6 +247,13 @@ pub struct PresentationRequestCreate {
     /// key made for this request (ECDH-ES, P-256).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_mode: Option<ResponseMode>,
+    /// Transactions the holder authorizes with the presentation (OpenID4VP 1.0 §8.4): each
+    /// an object with `type` (Certus's wallets know
+    /// `https://w3id.org/certus/transaction-data/approval/v1`, with the `text` approved) and
+    /// optionally `credential_ids` (default: every SD-JWT VC query).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub transaction_data: Vec<Map<String, Value>>,
 }
 
 /// `POST /presentation-requests` answer.
@@ -361,6 +368,10 @@ pub struct PresentationRequestInfo {
     pub query: DcqlQuery,
     /// How the wallet was asked to answer.
     pub response_mode: ResponseMode,
+    /// The transactions asked to be authorized, as sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub transaction_data: Vec<Map<String, Value>>,
     pub created_at: String,
     pub expires_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

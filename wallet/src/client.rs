@@ -10,6 +10,7 @@ use certus_schemas::holder::{
 };
 use certus_schemas::openid::{RequestTerms, STATUS_NOTIFICATIONS_ALLOWED};
 use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
+use certus_schemas::transaction::{self, hashes_for, Transaction};
 use chrono::Utc;
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
@@ -470,6 +471,8 @@ pub struct Request {
     pub terms: RequestTerms,
     /// For `direct_post.jwt`: the key and algorithm the answer is encrypted with.
     pub encryption: Option<Encryption>,
+    /// What the holder is asked to authorize with the presentation.
+    pub transactions: Vec<Transaction>,
 }
 
 /// Fetches the request object of an `openid4vp://` link and checks it is signed by the key
@@ -536,8 +539,11 @@ pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
         check_wallet_nonce(payload, nonce).map_err(|e| anyhow!(e))?;
     }
     let encryption = requested_encryption(payload).map_err(|e| anyhow!(e))?;
+    let transactions =
+        transaction::requested(payload).map_err(|e| anyhow!("invalid_transaction_data: {e}"))?;
     Ok(Request {
         encryption,
+        transactions,
         verifier_name: payload["client_metadata"]["client_name"]
             .as_str()
             .map(str::to_owned),
@@ -604,6 +610,7 @@ pub async fn respond(
             nonce: &request.nonce,
             client_id: &request.client_id,
             now: Utc::now(),
+            transaction_hashes: &hashes_for(&request.transactions, query_id),
         };
         let presentation = present(held, claims, key, to, contexts).await?;
         vp_token.insert((*query_id).to_owned(), json!([presentation]));

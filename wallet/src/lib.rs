@@ -129,12 +129,14 @@ pub fn save(wallet: &Wallet, path: &Path) -> anyhow::Result<()> {
     std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
 }
 
-/// What a presentation is bound to.
+/// What a presentation is bound to, and the hashes of the transactions it authorizes (an
+/// SD-JWT VC's key-binding JWT carries them).
 #[derive(Debug, Clone, Copy)]
 pub struct Audience<'a> {
     pub nonce: &'a str,
     pub client_id: &'a str,
     pub now: DateTime<Utc>,
+    pub transaction_hashes: &'a [String],
 }
 
 /// A presentation of `held` disclosing `claims` (for SD-JWT; the W3C formats show the
@@ -157,6 +159,7 @@ pub async fn present(
                 to.nonce,
                 to.client_id,
                 to.now.timestamp(),
+                to.transaction_hashes,
             )?;
             Ok(json!(format!("{presented}{kb}")))
         }

@@ -14,6 +14,7 @@ use certus_schemas::openid::{
 };
 use certus_schemas::privacy::lint_request;
 use certus_schemas::response::{ResponseMode, ENC_VALUES};
+use certus_schemas::transaction;
 use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -98,6 +99,9 @@ struct Stored {
     terms: RequestTerms,
     #[serde(default)]
     response_mode: ResponseMode,
+    /// The transactions to authorize, as the request object carries them.
+    #[serde(default)]
+    transaction_data: Vec<String>,
 }
 
 /// The DCQL query of a request body: the one given, or one built from the credential type,
@@ -183,6 +187,64 @@ fn query_of(openid: &OpenId, body: &PresentationRequestCreate) -> Result<DcqlQue
     Ok(query)
 }
 
+/// Most transactions one request asks to authorize.
+const MAX_TRANSACTIONS: usize = 10;
+/// Longest transaction, encoded.
+const MAX_TRANSACTION_BYTES: usize = 4096;
+
+/// The transactions of a request body, encoded as the request object carries them. Each
+/// is authorized by the key-binding JWT of an SD-JWT VC bound to its holder, so it may
+/// name only such queries; naming none, it names them all.
+fn transactions_of(
+    given: &[Map<String, Value>],
+    query: &DcqlQuery,
+) -> Result<Vec<String>, RequestError> {
+    if given.len() > MAX_TRANSACTIONS {
+        return Err(invalid(
+            format!("at most {MAX_TRANSACTIONS} transactions"),
+            "/transactionData",
+        ));
+    }
+    let bound: Vec<&str> = query
+        .credentials
+        .iter()
+        .filter(|q| q.format == formats::SD_JWT && q.require_holder_binding)
+        .map(|q| q.id.as_str())
+        .collect();
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, data)| {
+            let path = format!("/transactionData/{i}");
+            let mut data = data.clone();
+            if !data.contains_key("credential_ids") {
+                if bound.is_empty() {
+                    return Err(invalid(
+                        "a transaction is authorized with an SD-JWT VC bound to its holder; the request asks for none",
+                        &path,
+                    ));
+                }
+                data.insert("credential_ids".into(), json!(bound));
+            }
+            let encoded = transaction::encode(&data);
+            if encoded.len() > MAX_TRANSACTION_BYTES {
+                return Err(invalid(
+                    format!("a transaction may take {MAX_TRANSACTION_BYTES} bytes encoded"),
+                    &path,
+                ));
+            }
+            let read = transaction::decode(&encoded).map_err(|e| invalid(e, &path))?;
+            if let Some(other) = read.credential_ids.iter().find(|id| !bound.contains(&id.as_str())) {
+                return Err(invalid(
+                    format!("credential_ids: `{other}` is not a query of this request for an SD-JWT VC bound to its holder"),
+                    &path,
+                ));
+            }
+            Ok(encoded)
+        })
+        .collect()
+}
+
 /// Makes a request: signs its request object and stores it.
 pub async fn create(
     openid: &OpenId,
@@ -205,6 +267,7 @@ pub async fn create(
         ));
     }
     let query = query_of(openid, &body)?;
+    let transaction_data = transactions_of(&body.transaction_data, &query)?;
     let key = openid
         .keys
         .default_key(&principal.tenant_id)
@@ -247,7 +310,7 @@ pub async fn create(
     }
     // No `iss`: it is optional (OpenID4VP 1.0 §5), and wallets that compare it with the
     // `kid`'s DID refuse the prefixed client id in it.
-    let payload = json!({
+    let mut payload = json!({
         "aud": "https://self-issued.me/v2",
         "client_id": client_id,
         "response_type": "vp_token",
@@ -261,11 +324,15 @@ pub async fn create(
         "iat": now.timestamp(),
         "exp": expires_at.timestamp(),
     });
+    if !transaction_data.is_empty() {
+        payload["transaction_data"] = json!(transaction_data);
+    }
     let request_object = sign_request(&key, &payload)?;
     let stored = serde_json::to_string(&Stored {
         query,
         terms,
         response_mode,
+        transaction_data,
     })
     .map_err(anyhow::Error::from)?;
     let mut work = Work::begin(&openid.db, now)
@@ -525,6 +592,11 @@ pub async fn info(
         terms: stored.terms,
         query: stored.query,
         response_mode: stored.response_mode,
+        transaction_data: stored
+            .transaction_data
+            .iter()
+            .filter_map(|t| transaction::data(t))
+            .collect(),
         created_at: xsd_now(row.created_at),
         expires_at: xsd_now(row.expires_at),
         answered_at: row.answered_at.map(xsd_now),
@@ -831,6 +903,8 @@ async fn evaluate(
     let mut presented = Vec::new();
     let mut first_problem = None;
     let mut answered: Vec<&str> = Vec::new();
+    // The transactions each checked presentation authorizes, by query id.
+    let mut authorized: Vec<(&str, Vec<String>)> = Vec::new();
     for (query_id, presentations) in &answers {
         let Some(query) = stored.query.credentials.iter().find(|q| &q.id == query_id) else {
             first_problem.get_or_insert(problem(
@@ -862,6 +936,8 @@ async fn evaluate(
             if let Some(p) = problem_found {
                 all_good = false;
                 first_problem.get_or_insert(p);
+            } else {
+                authorized.push((query_id, transaction_hashes(presentation)));
             }
             presented.extend(credential);
         }
@@ -876,7 +952,60 @@ async fn evaluate(
             "the presentations do not answer every credential the request asks for",
         ));
     }
+    if first_problem.is_none() {
+        first_problem = unauthorized(&stored.transaction_data, &authorized);
+    }
     (presented, first_problem)
+}
+
+/// The hashes of the transactions an SD-JWT presentation's key-binding JWT authorizes
+/// (verified with the presentation): none for other formats or another hash algorithm.
+fn transaction_hashes(presentation: &Value) -> Vec<String> {
+    let Some(kb) = presentation
+        .as_str()
+        .and_then(|token| token.rsplit('~').next())
+        .and_then(|kb| jose::decode(kb).ok())
+    else {
+        return Vec::new();
+    };
+    let claims = &kb.payload;
+    if claims
+        .get("transaction_data_hashes_alg")
+        .is_some_and(|alg| alg != transaction::HASH_ALG)
+    {
+        return Vec::new();
+    }
+    claims["transaction_data_hashes"]
+        .as_array()
+        .map(|hashes| {
+            hashes
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first transaction no presentation for one of its queries authorizes, as a problem.
+fn unauthorized(transactions: &[String], authorized: &[(&str, Vec<String>)]) -> Option<Problem> {
+    transactions.iter().find_map(|encoded| {
+        let read = transaction::decode(encoded).ok()?;
+        let hash = transaction::hash(encoded);
+        let done = authorized.iter().any(|(query_id, hashes)| {
+            read.credential_ids.iter().any(|id| id == query_id) && hashes.contains(&hash)
+        });
+        (!done).then(|| {
+            problem(
+                "transaction_data",
+                "TRANSACTION_NOT_AUTHORIZED",
+                format!(
+                    "no presentation authorizes the transaction of type {} (its hash is not in a key-binding JWT's transaction_data_hashes)",
+                    read.kind
+                ),
+            )
+        })
+    })
 }
 
 /// What a presented credential shows of itself: format, issuer, type, the claims document

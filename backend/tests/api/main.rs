@@ -26,6 +26,7 @@ mod request_fetch;
 mod sd_jwt;
 mod status;
 mod tamper;
+mod transactions;
 mod trust;
 mod types;
 mod verify;

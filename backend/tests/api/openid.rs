@@ -1012,6 +1012,16 @@ pub(crate) async fn request_by(
     (created, decoded.payload)
 }
 
+/// `GET /presentation-requests/{id}` of the request `created` answered by the API.
+pub(crate) async fn request_info(app: &TestApp, created: &Value) -> Value {
+    let id = created["id"].as_str().expect("id");
+    let (status, info) = app
+        .get_authorised(&format!("/presentation-requests/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    info
+}
+
 /// A wallet holding `held` (bound to `key`) that answers `object`, disclosing what the
 /// query asks; the presentation.
 pub(crate) async fn answer_for(
@@ -1024,14 +1034,17 @@ pub(crate) async fn answer_for(
     wallet.keys.push(key.clone());
     wallet.add(held).expect("a readable credential");
     let query: DcqlQuery = serde_json::from_value(object["dcql_query"].clone()).expect("dcql");
-    let (_, held, claims) = wallet
+    let (query_id, held, claims) = wallet
         .plan(&query)
         .expect("the wallet can answer")
         .remove(0);
+    // The wallet authorizes the transactions its credential may authorize.
+    let transactions = certus_schemas::transaction::requested(object).expect("known transactions");
     let to = Audience {
         nonce: object["nonce"].as_str().expect("nonce"),
         client_id,
         now: Utc::now(),
+        transaction_hashes: &certus_schemas::transaction::hashes_for(&transactions, query_id),
     };
     present(held, &claims, key, to, &Contexts::bundled())
         .await
@@ -1286,6 +1299,7 @@ async fn replayed_redirected_and_unsatisfying_answers_are_refused(db: Db) {
         nonce4,
         &client_id,
         Utc::now().timestamp(),
+        &[],
     )
     .expect("kb");
     let (status, body) = post_answer(

@@ -141,7 +141,7 @@ async fn key_binding_must_match_the_holder_key_nonce_and_audience(db: Db) {
     );
     let now = Utc::now().timestamp();
     let present = |key: &JWK, nonce: &str, aud: &str, iat: i64| {
-        let kb = key_binding_jwt(&token, key, nonce, aud, iat).expect("kb");
+        let kb = key_binding_jwt(&token, key, nonce, aud, iat, &[]).expect("kb");
         format!("{token}{kb}")
     };
     let verify = |presentation: String, challenge: Option<&str>| {

@@ -817,6 +817,12 @@ fn Consent(
                 <dt>"Identified as"</dt><dd><code class="wrap" data-testid="consent-did">{request.verifier_did.clone()}</code>" (its signature on the request was checked)"</dd>
                 <dt>"What for"</dt><dd data-testid="consent-purpose">{request.terms.purpose.clone()}</dd>
                 <dt>"Under which policy"</dt><dd data-testid="consent-policy">{policy}</dd>
+                {(!request.transactions.is_empty()).then(|| view! {
+                    <dt>"What you approve with it"</dt>
+                    <dd><ul>{request.transactions.iter().map(|t| view! {
+                        <li data-testid="consent-transaction">{t.text.clone().unwrap_or_default()}</li>
+                    }).collect_view()}</ul></dd>
+                })}
             </dl>
             {match plan {
                 Err(error) => view! { <Problem error testid="consent-unanswerable"/> }.into_any(),

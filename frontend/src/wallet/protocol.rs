@@ -16,6 +16,7 @@ use certus_schemas::openid::{
     STATUS_NOTIFICATIONS_ALLOWED,
 };
 use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
+use certus_schemas::transaction::{self, hashes_for, Transaction};
 use ed25519_dalek::VerifyingKey;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Deserialize, Serialize};
@@ -603,6 +604,8 @@ pub struct VerifierRequest {
     pub terms: RequestTerms,
     /// For `direct_post.jwt`: the key and algorithm the answer is encrypted with.
     pub encryption: Option<Encryption>,
+    /// What the holder is asked to authorize with the presentation.
+    pub transactions: Vec<Transaction>,
 }
 
 /// Fetches the request object of an `openid4vp://` link (or this page's `?request_uri=`)
@@ -676,8 +679,14 @@ pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
         check_wallet_nonce(&payload, nonce)?;
     }
     let encryption = requested_encryption(&payload).map_err(err)?;
+    let transactions = transaction::requested(&payload).map_err(|e| {
+        err(format!(
+            "this request cannot be answered here (invalid_transaction_data): {e}"
+        ))
+    })?;
     Ok(VerifierRequest {
         encryption,
+        transactions,
         verifier_name: payload["client_metadata"]["client_name"]
             .as_str()
             .map(str::to_owned),
@@ -725,10 +734,13 @@ async fn verifier_key(
         .verifying_key()
 }
 
-/// A presentation of `held`, bound to the verifier's nonce and client id with `key`. For
-/// SD-JWT only the disclosures of `names` go; a `vc+jwt` is shown whole in a `vp+jwt`.
+/// A presentation of `held` for query `query_id`, bound to the verifier's nonce and client
+/// id with `key`. For SD-JWT only the disclosures of `names` go, and its key-binding JWT
+/// authorizes the transactions this query's credential may; a `vc+jwt` is shown whole in
+/// a `vp+jwt`.
 pub fn present(
     held: &HeldCredential,
+    query_id: &str,
     names: &[&str],
     key: &BrowserKey,
     request: &VerifierRequest,
@@ -740,7 +752,14 @@ pub fn present(
     match held.format.as_str() {
         formats::SD_JWT => {
             let presented = select_disclosures(token?, names);
-            let payload = kb_jwt_payload(&presented, &request.nonce, &request.client_id, now());
+            let hashes = hashes_for(&request.transactions, query_id);
+            let payload = kb_jwt_payload(
+                &presented,
+                &request.nonce,
+                &request.client_id,
+                now(),
+                &hashes,
+            );
             let kb = key.sign(json!({"typ": KB_JWT_TYP}), &payload)?;
             Ok(json!(format!("{presented}{kb}")))
         }
@@ -789,7 +808,7 @@ pub async fn respond(
         let names: Vec<&str> = choice.names.iter().map(String::as_str).collect();
         vp_token.insert(
             choice.query_id.clone(),
-            json!([present(held, &names, key, request)?]),
+            json!([present(held, &choice.query_id, &names, key, request)?]),
         );
     }
     let answer = AuthorizationResponse {
