@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::helpers::{Db, TestApp};
 use crate::on_both_databases;
-use crate::openid::{answer_for, held, post_form, request_by};
+use crate::openid::{answer_for, held, post_form, request_by, request_info};
 
 on_both_databases!(
     an_encrypted_answer_is_opened_with_the_requests_key_which_is_then_dropped,
@@ -44,15 +44,6 @@ async fn answer(app: &TestApp, object: &Value) -> AuthorizationResponse {
         state: object["state"].as_str().map(str::to_owned),
         ..Default::default()
     }
-}
-
-async fn status_of(app: &TestApp, created: &Value) -> Value {
-    let id = created["id"].as_str().expect("id");
-    let (status, info) = app
-        .get_authorised(&format!("/presentation-requests/{id}"))
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    info
 }
 
 fn refused(result: (StatusCode, Value), code: &str) {
@@ -96,7 +87,7 @@ async fn an_encrypted_answer_is_opened_with_the_requests_key_which_is_then_dropp
     assert!(!jwe.contains(&object["state"].as_str().expect("state")[..8]));
     let (status, body) = post_form(&app, &object, &[("response", &jwe)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let info = status_of(&app, &created).await;
+    let info = request_info(&app, &created).await;
     assert_eq!(info["status"], "accepted", "{info}");
     assert_eq!(info["responseMode"], "direct_post.jwt");
     assert_eq!(
@@ -124,7 +115,10 @@ async fn an_encrypted_answer_is_opened_with_the_requests_key_which_is_then_dropp
         json!({"credentialType": "KycCredential", "claims": ["givenName"], "purpose": "Name check"}),
     )
     .await;
-    assert_eq!(status_of(&app, &plain).await["responseMode"], "direct_post");
+    assert_eq!(
+        request_info(&app, &plain).await["responseMode"],
+        "direct_post"
+    );
 }
 
 async fn clear_misdirected_and_altered_answers_to_an_encrypted_request_are_refused(db: Db) {
@@ -139,7 +133,7 @@ async fn clear_misdirected_and_altered_answers_to_an_encrypted_request_are_refus
         post_form(&app, &object, &pairs).await,
         "RESPONSE_NOT_ENCRYPTED",
     );
-    assert_eq!(status_of(&app, &created).await["status"], "pending");
+    assert_eq!(request_info(&app, &created).await["status"], "pending");
     // Encrypted to another request's key, altered, or not a JWE.
     let (_, _, elsewhere) = encrypted_request(&app).await;
     let misdirected = encrypt_answer(&elsewhere, &answer).expect("jwe");
@@ -176,11 +170,11 @@ async fn clear_misdirected_and_altered_answers_to_an_encrypted_request_are_refus
         .await,
         "STATE_MISMATCH",
     );
-    assert_eq!(status_of(&app, &created).await["status"], "pending");
+    assert_eq!(request_info(&app, &created).await["status"], "pending");
     // After all that, the wallet's encrypted answer is taken.
     let (status, body) = post_form(&app, &object, &[("response", &jwe)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(status_of(&app, &created).await["status"], "accepted");
+    assert_eq!(request_info(&app, &created).await["status"], "accepted");
 
     // A request for a plain answer refuses an encrypted one.
     let (plain, plain_object) = request_by(
@@ -194,7 +188,7 @@ async fn clear_misdirected_and_altered_answers_to_an_encrypted_request_are_refus
         post_form(&app, &plain_object, &[("response", &jwe)]).await,
         "MALFORMED_RESPONSE",
     );
-    assert_eq!(status_of(&app, &plain).await["status"], "pending");
+    assert_eq!(request_info(&app, &plain).await["status"], "pending");
 
     // A wallet that cannot encrypt may still decline in clear (§8.3.1).
     let (declined, declined_object, _) = encrypted_request(&app).await;
@@ -206,5 +200,5 @@ async fn clear_misdirected_and_altered_answers_to_an_encrypted_request_are_refus
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(status_of(&app, &declined).await["status"], "declined");
+    assert_eq!(request_info(&app, &declined).await["status"], "declined");
 }
