@@ -17,7 +17,7 @@ import { Openid4vpClient } from '@openid4vc/openid4vp';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { clientAuthenticationNone } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
-import { CompactEncrypt, compactVerify, exportJWK, importJWK } from 'jose';
+import { CompactEncrypt, compactDecrypt, compactVerify, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { publicKeyFromDidKey } from '../lib/keys.mjs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
@@ -78,18 +78,28 @@ function holderKey() {
 const b64json = part => JSON.parse(Buffer.from(part, 'base64url'));
 const form = params => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
 
-/** Redeems a KYC SD-JWT VC offer for `holder` as a plain HTTP wallet: token, nonce, proof, credential. */
-async function receiveSdJwt(holder) {
+/** A credential request of a fresh KYC SD-JWT VC offer, as a plain HTTP wallet makes it
+ * for `holder` (token, nonce, proof): the access token and the request. */
+async function credentialRequest(holder) {
   const made = await offer('dc+sd-jwt');
   const code = made.credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
   const token = await (await fetch(`${server.base}/openid4vci/token`, form({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code }))).json();
   const { c_nonce } = await (await fetch(`${server.base}/openid4vci/nonce`, { method: 'POST' })).json();
   const issuer = made.credentialOffer.credential_issuer;
   const proof = holder.signJwt({ typ: 'openid4vci-proof+jwt', alg: 'EdDSA', jwk: { kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x } }, { aud: issuer, iat: Math.floor(Date.now() / 1000), nonce: c_nonce });
-  const issued = await (await fetch(`${server.base}/openid4vci/credential`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` },
-    body: JSON.stringify({ credential_configuration_id: made.credentialOffer.credential_configuration_ids[0], proofs: { jwt: [proof] } }),
-  })).json();
+  const request = { credential_configuration_id: made.credentialOffer.credential_configuration_ids[0], proofs: { jwt: [proof] } };
+  return { access: token.access_token, request };
+}
+
+/** Posts a credential request as `contentType` with the access token. */
+const postCredential = (access, contentType, body) => fetch(`${server.base}/openid4vci/credential`, {
+  method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${access}` }, body,
+});
+
+/** Redeems a KYC SD-JWT VC offer for `holder` as a plain HTTP wallet: the credential. */
+async function receiveSdJwt(holder) {
+  const { access, request } = await credentialRequest(holder);
+  const issued = await (await postCredential(access, 'application/json', JSON.stringify(request))).json();
   return issued.credentials[0].credential;
 }
 
@@ -348,6 +358,34 @@ test('a presentation made with @sd-jwt and an independent key answers a Certus O
   const replay = await fetch(object.response_uri, form({ vp_token: JSON.stringify({ credential: [presentation] }), state: object.state }));
   assert.equal(replay.status, 400);
   assert.equal((await replay.json()).code, 'REQUEST_ALREADY_ANSWERED');
+});
+
+test('a wallet built on jose encrypts its credential request to the Certus issuer key and gets the credential encrypted to its own; asked in clear, that is refused', async () => {
+  const { body: metadata } = await server.api('GET', '/.well-known/openid-credential-issuer');
+  const issuerKey = metadata.credential_request_encryption.jwks.keys[0];
+  assert.deepEqual(metadata.credential_response_encryption.alg_values_supported, ['ECDH-ES']);
+  const wallet = await generateKeyPair('ECDH-ES', { crv: 'P-256' });
+  const walletJwk = { ...(await exportJWK(wallet.publicKey)), alg: 'ECDH-ES', use: 'enc', kid: 'wallet-1' };
+  const holder = holderKey();
+  const { access, request } = await credentialRequest(holder);
+  const asking = { ...request, credential_response_encryption: { jwk: walletJwk, enc: 'A256GCM' } };
+
+  // In clear, the answer's key could have been swapped on the way: refused.
+  const clear = await postCredential(access, 'application/json', JSON.stringify(asking));
+  assert.equal(clear.status, 400);
+  assert.equal((await clear.json()).error, 'invalid_encryption_parameters');
+
+  const sealed = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(asking)))
+    .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A128GCM', kid: issuerKey.kid })
+    .encrypt(await importJWK(issuerKey, 'ECDH-ES'));
+  const answer = await postCredential(access, 'application/jwt', sealed);
+  assert.equal(answer.status, 200, await answer.clone().text());
+  assert.match(answer.headers.get('content-type'), /^application\/jwt/);
+  const { plaintext, protectedHeader } = await compactDecrypt(await answer.text(), wallet.privateKey);
+  assert.deepEqual([protectedHeader.alg, protectedHeader.enc, protectedHeader.kid], ['ECDH-ES', 'A256GCM', 'wallet-1']);
+  const credential = JSON.parse(new TextDecoder().decode(plaintext)).credentials[0].credential;
+  const payload = b64json(credential.split('~')[0].split('.')[1]);
+  assert.equal(payload.cnf.jwk.x, holder.jwk.x, 'bound to the wallet\'s key');
 });
 
 test("Animo's @openid4vc/openid4vci wallet library receives a Certus credential in every format, as each configuration defines it", async () => {

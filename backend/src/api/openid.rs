@@ -13,6 +13,7 @@ use certus_schemas::openid::REQUEST_OBJECT_MEDIA_TYPE;
 use serde_json::{json, Value};
 
 use crate::openid::authorization::{self, PushedRequest};
+use crate::openid::encryption::{OpenError, ResponseEncryption};
 use crate::openid::issuer::{self, TokenRequest};
 use crate::openid::verifier::{self, AnswerError, DirectPost, FetchError, RequestFetch};
 use crate::openid::{metadata, nonces, offers, OAuthError, OAuthErrorKind};
@@ -96,14 +97,20 @@ fn json_body(
     kind: OAuthErrorKind,
     description: &str,
 ) -> Result<Value, OAuthError> {
-    let body = body.map_err(|e| {
+    serde_json::from_slice(&read_body(body)?).map_err(|_| OAuthError::new(kind, description))
+}
+
+/// A request body; one that cannot be read, or is too large, refused.
+fn read_body(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, OAuthError> {
+    body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
             OAuthError::new(OAuthErrorKind::InvalidRequest, "the body could not be read")
         }
-    })?;
-    serde_json::from_slice(&body).map_err(|_| OAuthError::new(kind, description))
+    })
 }
 
 fn too_large() -> OAuthError {
@@ -258,10 +265,13 @@ pub async fn nonce(State(state): State<AppState>) -> Response {
 /// token bound by DPoP `Authorization: DPoP <token>` with a fresh proof in the `DPoP`
 /// header (a refused proof: 401 `invalid_dpop_proof`).
 #[utoipa::path(post, path = "/openid4vci/credential", tag = "openid4vc",
-    request_body(content = Object, description = "An OpenID4VCI credential request with a `jwt` proof"),
+    request_body(description = "An OpenID4VCI credential request with a `jwt` proof; or, as `application/jwt`, the same encrypted to the key in `credential_request_encryption`",
+        content((Object = "application/json"), (String = "application/jwt"))),
     responses(
-        (status = 200, description = "The credential", body = Object),
-        (status = 202, description = "`transaction_id` and `interval`: the institution approves the credential first (deferred issuance)", body = Object),
+        (status = 200, description = "The credential; encrypted to the wallet's key when an encrypted request asked (`credential_response_encryption`)",
+            content((Object = "application/json"), (String = "application/jwt"))),
+        (status = 202, description = "`transaction_id` and `interval`: the institution approves the credential first (deferred issuance)",
+            content((Object = "application/json"), (String = "application/jwt"))),
         (status = 400, body = OAuthErrorBody),
         (status = 401, description = "invalid_token, or invalid_dpop_proof", body = OAuthErrorBody),
         (status = 413, body = OAuthErrorBody),
@@ -272,11 +282,7 @@ pub async fn credential(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let request = json_body(
-        body,
-        OAuthErrorKind::InvalidCredentialRequest,
-        "the body must be a JSON credential request",
-    )?;
+    let (request, sealing) = credential_request(&state, &headers, body, "credential request")?;
     let answer = issuer::credential(
         &state.openid,
         presented(&headers),
@@ -284,17 +290,18 @@ pub async fn credential(
         state.clock.now(),
     )
     .await;
-    Ok(answered(answer))
+    Ok(answered(answer, sealing.as_ref()))
 }
 
 /// `POST /openid4vci/deferred_credential`: the credentials of a request kept for the
 /// institution's approval (OpenID4VCI §9), authorised by the same access token; until
 /// the institution approves, 202 with the `transaction_id` and the `interval` to wait.
 #[utoipa::path(post, path = "/openid4vci/deferred_credential", tag = "openid4vc",
-    request_body(content = Object, description = "`transaction_id`, from the credential endpoint's 202 answer"),
+    request_body(description = "`transaction_id`, from the credential endpoint's 202 answer; or, as `application/jwt`, encrypted as at the credential endpoint",
+        content((Object = "application/json"), (String = "application/jwt"))),
     responses(
-        (status = 200, description = "`credentials`: the institution approved", body = Object),
-        (status = 202, description = "`transaction_id` and `interval`: not yet approved", body = Object),
+        (status = 200, description = "`credentials`: the institution approved", content((Object = "application/json"), (String = "application/jwt"))),
+        (status = 202, description = "`transaction_id` and `interval`: not yet approved", content((Object = "application/json"), (String = "application/jwt"))),
         (status = 400, description = "invalid_transaction_id (unknown, or already collected), credential_request_denied (refused by the institution, or withdrawn), or invalid_credential_request", body = OAuthErrorBody),
         (status = 401, description = "invalid_token, or invalid_dpop_proof", body = OAuthErrorBody),
         (status = 413, body = OAuthErrorBody),
@@ -305,11 +312,8 @@ pub async fn deferred_credential(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
-    let request = json_body(
-        body,
-        OAuthErrorKind::InvalidCredentialRequest,
-        "the body must be a JSON deferred credential request",
-    )?;
+    let (request, sealing) =
+        credential_request(&state, &headers, body, "deferred credential request")?;
     let answer = issuer::deferred(
         &state.openid,
         presented(&headers),
@@ -317,18 +321,72 @@ pub async fn deferred_credential(
         state.clock.now(),
     )
     .await;
-    Ok(answered(answer))
+    Ok(answered(answer, sealing.as_ref()))
+}
+
+/// A (deferred) credential request as sent: JSON, or a JWT encrypted to the issuer's
+/// request key (`application/jwt`, OpenID4VCI 1.0 §10); with the encryption its answer
+/// asks for, which only an encrypted request may ask (so it cannot be swapped on the way).
+fn credential_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    what: &str,
+) -> Result<(Value, Option<ResponseEncryption>), OAuthError> {
+    let encrypted = header(headers, "content-type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/jwt"))
+    });
+    let body = read_body(body)?;
+    let request = if encrypted {
+        let jwe = std::str::from_utf8(&body).unwrap_or_default();
+        state.openid.request_key().open(jwe).map_err(|e| match e {
+            OpenError::Refused(why) => {
+                OAuthError::new(OAuthErrorKind::InvalidEncryptionParameters, why)
+            }
+            OpenError::Internal(cause) => OAuthError::internal(format_args!("{cause:#}")),
+        })?
+    } else {
+        serde_json::from_slice(&body).map_err(|_| {
+            OAuthError::new(
+                OAuthErrorKind::InvalidCredentialRequest,
+                format!("the body must be a JSON {what}"),
+            )
+        })?
+    };
+    let Some(asked) = request.get("credential_response_encryption") else {
+        return Ok((request, None));
+    };
+    if !encrypted {
+        return Err(OAuthError::new(
+            OAuthErrorKind::InvalidEncryptionParameters,
+            "credential_response_encryption is taken only in a request encrypted to the issuer (credential_request_encryption in its metadata), so that it cannot be swapped on the way",
+        ));
+    }
+    let sealing = ResponseEncryption::read(asked)
+        .map_err(|why| OAuthError::new(OAuthErrorKind::InvalidEncryptionParameters, why))?;
+    Ok((request, Some(sealing)))
 }
 
 /// The answer of the credential and deferred credential endpoints: 200 with credentials,
-/// 202 to come back later, or the error.
-fn answered(answer: Result<issuer::Answer, OAuthError>) -> Response {
-    match answer {
-        Ok(issuer::Answer::Issued(body)) => (no_store(), Json(body)).into_response(),
-        Ok(issuer::Answer::Deferred(body)) => {
-            (StatusCode::ACCEPTED, no_store(), Json(body)).into_response()
-        }
-        Err(e) => at_resource(e),
+/// 202 to come back later, or the error; encrypted to the wallet's key when it asked
+/// (`application/jwt`), errors excepted.
+fn answered(
+    answer: Result<issuer::Answer, OAuthError>,
+    sealing: Option<&ResponseEncryption>,
+) -> Response {
+    let (status, body) = match answer {
+        Ok(issuer::Answer::Issued(body)) => (StatusCode::OK, body),
+        Ok(issuer::Answer::Deferred(body)) => (StatusCode::ACCEPTED, body),
+        Err(e) => return at_resource(e),
+    };
+    let Some(sealing) = sealing else {
+        return (status, no_store(), Json(body)).into_response();
+    };
+    match sealing.seal(&body) {
+        Ok(jwe) => (status, no_store(), [(CONTENT_TYPE, "application/jwt")], jwe).into_response(),
+        Err(cause) => OAuthError::internal(format_args!("{cause:#}")).into_response(),
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use certus_credential::catalog::{Catalog, CredentialType};
 use certus_credential::jose::{self, ALLOWED_ALGORITHMS};
+use certus_schemas::response::{ALG, ENC_VALUES};
 use chrono::{DateTime, Utc};
 
 use crate::keys::IssuerKey;
@@ -142,8 +143,9 @@ impl VciFormat {
     }
 }
 
-/// The credential issuer metadata of the issuer at `issuer` (its public URL).
-pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
+/// The credential issuer metadata of the issuer at `issuer` (its public URL), whose
+/// credential requests may be encrypted to `request_key` (a public JWK).
+pub fn credential_issuer(issuer: &str, catalog: &Catalog, request_key: &Value) -> Value {
     let mut configurations = Map::new();
     for credential_type in catalog.current() {
         for format in VciFormat::ALL {
@@ -160,6 +162,17 @@ pub fn credential_issuer(issuer: &str, catalog: &Catalog) -> Value {
         "notification_endpoint": format!("{issuer}{}", paths::NOTIFICATION),
         "deferred_credential_endpoint": format!("{issuer}{}", paths::DEFERRED),
         "batch_credential_issuance": {"batch_size": BATCH_SIZE},
+        // Encryption on top of TLS, when the wallet asks (OpenID4VCI 1.0 §10).
+        "credential_request_encryption": {
+            "jwks": {"keys": [request_key]},
+            "enc_values_supported": ENC_VALUES,
+            "encryption_required": false,
+        },
+        "credential_response_encryption": {
+            "alg_values_supported": [ALG],
+            "enc_values_supported": ENC_VALUES,
+            "encryption_required": false,
+        },
         // Draft-13 wallets read the token endpoint here.
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),
         "display": [{"name": "Certus", "locale": "en"}],

@@ -46,6 +46,8 @@ pub struct OpenId {
     verifier: Verifier,
     kyc: Kyc,
     nonces: nonces::Nonces,
+    /// Opens credential requests encrypted to the issuer.
+    request_key: Arc<encryption::IssuerRequestKey>,
 }
 
 impl std::fmt::Debug for OpenId {
@@ -74,6 +76,10 @@ impl OpenId {
         Self {
             catalog: parts.issuer.catalog().clone(),
             nonces: nonces::Nonces::new(&parts.master),
+            request_key: Arc::new(
+                encryption::IssuerRequestKey::derive(&parts.master)
+                    .expect("P-256 arithmetic on a key derived from the master key does not fail"),
+            ),
             db: parts.db,
             public_url: parts.public_url,
             keys: parts.keys,
@@ -102,7 +108,12 @@ impl OpenId {
 
     /// The credential issuer metadata, unsigned.
     pub fn issuer_metadata(&self) -> serde_json::Value {
-        metadata::credential_issuer(&self.public_url, &self.catalog)
+        metadata::credential_issuer(&self.public_url, &self.catalog, self.request_key.public())
+    }
+
+    /// The key credential requests are encrypted to.
+    pub fn request_key(&self) -> &encryption::IssuerRequestKey {
+        &self.request_key
     }
 
     /// The credential issuer metadata signed by the key of the institution that runs this
@@ -162,6 +173,9 @@ pub enum OAuthErrorKind {
     /// A deferred credential request names no deferred request of its access token, or
     /// one whose credential was already collected.
     InvalidTransactionId,
+    /// An encrypted credential request does not open with the issuer's key, or the
+    /// encryption asked for the answer cannot be used (or was asked in clear).
+    InvalidEncryptionParameters,
     /// Something failed on the server; nothing was issued.
     ServerError,
     /// The body is larger than the server accepts (`invalid_request`, with HTTP 413).
@@ -189,6 +203,7 @@ impl OAuthErrorKind {
             Self::InvalidNotificationId => "invalid_notification_id",
             Self::InvalidNotificationRequest => "invalid_notification_request",
             Self::InvalidTransactionId => "invalid_transaction_id",
+            Self::InvalidEncryptionParameters => "invalid_encryption_parameters",
             Self::ServerError => "server_error",
         }
     }

@@ -20,7 +20,7 @@ on_both_databases!(
 
 impl TestApp {
     /// An offer of a KYC SD-JWT VC that the institution approves before it is issued.
-    async fn offer_for_approval(&self) -> Value {
+    pub(crate) async fn offer_for_approval(&self) -> Value {
         let (status, body) = self
             .post(
                 "/credentials/offers",
@@ -53,7 +53,7 @@ impl TestApp {
             .await
     }
 
-    async fn decide(&self, offer: &Value, approve: bool) -> (StatusCode, Value) {
+    pub(crate) async fn decide(&self, offer: &Value, approve: bool) -> (StatusCode, Value) {
         let id = offer["id"].as_str().expect("an offer id");
         self.post(
             &format!("/credentials/offers/{id}/approval"),

@@ -183,6 +183,18 @@ impl TestApp {
         (status, body)
     }
 
+    /// Sends a request and returns the status, the `Content-Type` (empty when none) and
+    /// the body as [`Self::send_full`] reads it.
+    pub async fn send_typed(&self, request: Request<Body>) -> (StatusCode, String, Value) {
+        let (status, headers, body) = self.send_full(request).await;
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, content_type, body)
+    }
+
     /// Sends a request and returns the status, headers and JSON body (Null when empty; a
     /// string when not JSON).
     pub async fn send_full(

@@ -11,6 +11,7 @@ mod bad_input;
 mod batch;
 mod catalog;
 mod chain;
+mod credential_encryption;
 mod deferred;
 mod dids;
 mod encrypted_answers;
