@@ -32,13 +32,7 @@ async fn fetch_by_post(
         .header(header::ACCEPT, "application/oauth-authz-req+jwt")
         .body(Body::from(form(pairs)))
         .expect("request");
-    let (status, headers, body) = app.send_full(request).await;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, content_type, body)
+    app.send_typed(request).await
 }
 
 fn ask() -> Value {
