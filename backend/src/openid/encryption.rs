@@ -15,14 +15,15 @@ use serde_json::Value;
 use crate::auth::random_token;
 use crate::keys::MasterKey;
 
-/// A request's encryption key: the public JWK to publish and the sealed private one.
-pub struct RequestKey {
+/// The key a presentation request's answer is encrypted to: the public JWK to publish
+/// and the sealed private one.
+pub struct AnswerKey {
     pub public: Value,
     pub sealed: String,
 }
 
-/// A fresh key pair for one request's answer.
-pub fn generate(master: &MasterKey) -> anyhow::Result<RequestKey> {
+/// A fresh key pair for one presentation request's answer.
+pub fn answer_key(master: &MasterKey) -> anyhow::Result<AnswerKey> {
     let pair = ECDH_ES.generate_ec_key_pair(EcCurve::P256)?;
     // Short: the wallet echoes it in the JWE header.
     let kid = random_token()[..16].to_owned();
@@ -34,7 +35,7 @@ pub fn generate(master: &MasterKey) -> anyhow::Result<RequestKey> {
     };
     let private = label(pair.to_jwk_private_key());
     let public = label(pair.to_jwk_public_key());
-    Ok(RequestKey {
+    Ok(AnswerKey {
         public: Value::Object(public.into()),
         sealed: master.encrypt(private.to_string().as_bytes())?,
     })
@@ -226,7 +227,7 @@ mod tests {
     #[test]
     fn an_answer_encrypted_to_the_request_key_opens_and_nothing_else_does() {
         let master = MasterKey::generate();
-        let key = generate(&master).unwrap();
+        let key = answer_key(&master).unwrap();
         assert_eq!(key.public["crv"], "P-256");
         assert_eq!(key.public["alg"], "ECDH-ES");
         assert!(
@@ -260,7 +261,7 @@ mod tests {
             Some("other"),
             &answer
         )));
-        let other = generate(&master).unwrap();
+        let other = answer_key(&master).unwrap();
         assert!(refused(&encrypt_to(
             &other.public,
             "A128GCM",

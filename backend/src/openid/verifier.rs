@@ -290,7 +290,7 @@ pub async fn create(
     let response_mode = body.response_mode.unwrap_or_default();
     let response_key = match response_mode {
         ResponseMode::DirectPost => None,
-        ResponseMode::DirectPostJwt => Some(encryption::generate(&openid.master)?),
+        ResponseMode::DirectPostJwt => Some(encryption::answer_key(&openid.master)?),
     };
     let warnings = lint_request(
         &asked_claims(openid, &query),
