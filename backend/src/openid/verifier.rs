@@ -936,7 +936,8 @@ async fn evaluate(
             if let Some(p) = problem_found {
                 all_good = false;
                 first_problem.get_or_insert(p);
-            } else {
+            } else if !stored.transaction_data.is_empty() {
+                // Only a request with transactions reads the key-binding JWTs again.
                 authorized.push((query_id, transaction_hashes(presentation)));
             }
             presented.extend(credential);

@@ -9,7 +9,7 @@ use certus_wallet::client::encrypt_answer;
 use sea_orm::EntityTrait;
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{Db, TestApp};
+use crate::helpers::{altered_last_part, Db, TestApp};
 use crate::on_both_databases;
 use crate::openid::{answer_for, held, post_form, request_by, request_info};
 
@@ -142,9 +142,7 @@ async fn clear_misdirected_and_altered_answers_to_an_encrypted_request_are_refus
         "RESPONSE_UNDECRYPTABLE",
     );
     let jwe = encrypt_answer(&encryption, &answer).expect("jwe");
-    let (head, tag) = jwe.rsplit_once('.').expect("compact");
-    let other_first = if tag.starts_with('A') { "B" } else { "A" };
-    let altered = format!("{head}.{other_first}{}", &tag[1..]);
+    let altered = altered_last_part(&jwe);
     refused(
         post_form(&app, &object, &[("response", &altered)]).await,
         "RESPONSE_UNDECRYPTABLE",

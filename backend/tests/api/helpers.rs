@@ -592,3 +592,11 @@ pub fn reenvelop(like: &Value, token: &str) -> Value {
     let media = id.split_once(',').expect("data URL").0;
     json!({"@context": like["@context"], "type": like["type"], "id": format!("{media},{token}")})
 }
+
+/// A compact JWS or JWE with the first character of its last part (signature or
+/// authentication tag) changed.
+pub fn altered_last_part(compact: &str) -> String {
+    let (head, last) = compact.rsplit_once('.').expect("a compact serialization");
+    let other = if last.starts_with('A') { 'B' } else { 'A' };
+    format!("{head}.{other}{}", &last[1..])
+}

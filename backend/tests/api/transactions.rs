@@ -49,17 +49,17 @@ async fn answer_with_hashes(
     post_form(app, object, &[("vp_token", &vp_token), ("state", state)]).await
 }
 
+/// A request for a KYC SD-JWT VC that asks the holder to approve opening account 4411:
+/// what the API answered and the request object.
+async fn approval_request(app: &TestApp) -> (Value, Value) {
+    let transactions = json!([approval("Open savings account 4411")]);
+    request_by(app, &app.token, "default", ask(transactions, "dc+sd-jwt")).await
+}
+
 async fn a_presentation_authorizes_the_transactions_its_key_binding_jwt_hashes(db: Db) {
     let app = TestApp::spawn(db).await;
     let (key, credential, _) = app.redeem("dc+sd-jwt").await;
-    let transactions = json!([approval("Open savings account 4411")]);
-    let (created, object) = request_by(
-        &app,
-        &app.token,
-        "default",
-        ask(transactions.clone(), "dc+sd-jwt"),
-    )
-    .await;
+    let (created, object) = approval_request(&app).await;
     // The request object carries it base64url-encoded, naming the SD-JWT VC query.
     let sent = object["transaction_data"]
         .as_array()
@@ -81,13 +81,7 @@ async fn a_presentation_authorizes_the_transactions_its_key_binding_jwt_hashes(d
         "{body}"
     );
     assert_eq!(request_info(&app, &created).await["status"], "rejected");
-    let (created, object) = request_by(
-        &app,
-        &app.token,
-        "default",
-        ask(transactions.clone(), "dc+sd-jwt"),
-    )
-    .await;
+    let (created, object) = approval_request(&app).await;
     let other = transaction::encode(
         approval("Open savings account 9999")
             .as_object()
@@ -109,8 +103,7 @@ async fn a_presentation_authorizes_the_transactions_its_key_binding_jwt_hashes(d
     assert_eq!(request_info(&app, &created).await["status"], "rejected");
 
     // With it (the wallet hashes the string as sent): accepted.
-    let (created, object) =
-        request_by(&app, &app.token, "default", ask(transactions, "dc+sd-jwt")).await;
+    let (created, object) = approval_request(&app).await;
     let client_id = object["client_id"].as_str().expect("client").to_owned();
     let presentation = answer_for(
         &key,

@@ -17,10 +17,12 @@ use super::vault::{promised, subtle, usages};
 
 /// AES-GCM's tag, which WebCrypto appends to the ciphertext.
 const TAG_LEN: usize = 16;
+/// The members of an EC public JWK that name the key (no `alg`, `use`, `kid` or `d`).
+const EC_PUBLIC: [&str; 4] = ["kty", "crv", "x", "y"];
 
 /// A JWK's public EC members as a JavaScript object.
 fn public_jwk(jwk: &Map<String, Value>) -> Result<Object, HolderError> {
-    let public: Map<String, Value> = ["kty", "crv", "x", "y"]
+    let public: Map<String, Value> = EC_PUBLIC
         .into_iter()
         .filter_map(|name| jwk.get(name).map(|v| (name.to_owned(), v.clone())))
         .collect();
@@ -66,7 +68,7 @@ pub async fn encrypt(to: &Encryption, plaintext: &[u8]) -> Result<String, Holder
         .and_then(|text| serde_json::from_str::<Map<String, Value>>(&String::from(text)).ok())
         .ok_or_else(|| HolderError("the one-time key cannot be read".into()))?
         .into_iter()
-        .filter(|(name, _)| ["kty", "crv", "x", "y"].contains(&name.as_str()))
+        .filter(|(name, _)| EC_PUBLIC.contains(&name.as_str()))
         .collect();
     let secret: ArrayBuffer = promised(
         subtle.derive_bits_with_object(&EcdhKeyDeriveParams::new("ECDH", &verifier), &private, 256),
