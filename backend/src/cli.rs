@@ -118,6 +118,10 @@ pub enum WalletCommand {
         /// credential's status entries and be told of its suspension or revocation.
         #[arg(long, conflicts_with = "decline")]
         allow_status_notifications: bool,
+        /// Trust verifiers named by an X.509 certificate (`x509_san_dns`, `x509_hash`)
+        /// whose chain leads to a certificate in FILE (PEM); may be given more than once.
+        #[arg(long = "trust-anchor", value_name = "FILE")]
+        trust_anchors: Vec<PathBuf>,
     },
 }
 
@@ -795,9 +799,23 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             yes,
             decline,
             allow_status_notifications,
+            trust_anchors,
         } => {
             let wallet = wallet::load(path)?;
-            let request = client::fetch_request(&request).await?;
+            let mut anchors = Vec::new();
+            for file in &trust_anchors {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let read = certus_schemas::x509::certificates_in(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                anyhow::ensure!(
+                    !read.is_empty(),
+                    "{} holds no PEM certificate",
+                    file.display()
+                );
+                anchors.extend(read);
+            }
+            let request = client::fetch_request(&request, &anchors).await?;
             writeln!(
                 out,
                 "{} ({}) asks: {}",

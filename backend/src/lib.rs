@@ -240,8 +240,9 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
     ));
     let vault = Arc::new(Vault::new(db.clone(), master.clone()));
     let keys = Arc::new(keys);
-    let dids =
-        Arc::new(DidRegistry::new(db.clone(), keys.clone(), custody).with_reads(reads.clone()));
+    let dids = Arc::new(
+        DidRegistry::new(db.clone(), keys.clone(), custody.clone()).with_reads(reads.clone()),
+    );
     let trust = Arc::new(TrustRegistry::new(
         db.clone(),
         ledger.clone(),
@@ -318,6 +319,7 @@ pub fn build_state(node: Node, server: &ServerConfig) -> AppState {
         db: db.clone(),
         public_url: public_url.clone(),
         keys,
+        custody,
         master,
         vault,
         issuer: issuer.clone(),

@@ -149,6 +149,22 @@ async function startNode(env, { setup, withApiKey, captureLogs }) {
     const res = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
   };
+  /** `api` as the person `email`, signed in with `password` (the session cookie and CSRF token). */
+  const signedIn = async (email, password) => {
+    const signIn = await fetch(`${base}/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+    });
+    if (signIn.status !== 200) throw new Error(`signing in ${email}: ${await signIn.text()}`);
+    const cookie = signIn.headers.get('set-cookie').split(';')[0];
+    const { csrfToken } = await signIn.json();
+    return async (method, path, body) => {
+      const res = await fetch(base + path, {
+        method, headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+        body: body && JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+  };
   /** The root authority registers the KYC schema (once) and accredits `did` for it. */
   const accreditForKyc = async did => {
     const registered = await api('POST', '/trust/schemas', { type: 'KycCredential' }, { bearer: trustToken });
@@ -160,7 +176,7 @@ async function startNode(env, { setup, withApiKey, captureLogs }) {
     if (accredited.status !== 201) throw new Error(`accrediting ${did}: ${JSON.stringify(accredited.body)}`);
   };
   return {
-    base, token, trustToken, api, accreditForKyc, cli,
+    base, token, trustToken, api, signedIn, accreditForKyc, cli,
     /** What the server logged so far (with `captureLogs`). */
     logs: () => logs,
     /** Resolves with the first match of `pattern` in what the server printed. */

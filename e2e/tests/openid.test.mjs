@@ -5,15 +5,15 @@
 // wallet` command line does both against a real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
+import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer } from 'node:http';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
-import { Openid4vpClient } from '@openid4vc/openid4vp';
+import { Openid4vpClient, parseOpenid4vpAuthorizationRequest } from '@openid4vc/openid4vp';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { clientAuthenticationNone } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
@@ -33,22 +33,22 @@ before(async () => {
   });
 });
 
-/** Sets the institution's `requireDpop` as its admin does (signed in, with the CSRF token). */
+/** Sends `method path` with JSON `body` as the institution's admin. */
+const asAdmin = async (method, path, body) => (await server.signedIn(ADMIN, PASSWORD))(method, path, body);
+
+/** Sets the institution's `requireDpop` as its admin does. */
 async function requireDpop(required) {
-  const signIn = await fetch(`${server.base}/session`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN, password: PASSWORD }),
-  });
-  assert.equal(signIn.status, 200, await signIn.clone().text());
-  const cookie = signIn.headers.get('set-cookie').split(';')[0];
-  const { csrfToken } = await signIn.json();
-  const put = await fetch(`${server.base}/settings`, {
-    method: 'PUT', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
-    body: JSON.stringify({ requireDpop: required }),
-  });
-  assert.equal(put.status, 200, await put.clone().text());
-  assert.equal((await put.json()).requireDpop, required);
+  const { status, body } = await asAdmin('PUT', '/settings', { requireDpop: required });
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.requireDpop, required);
 }
 after(() => server?.stop());
+
+/** Checks the Certus verifier accepts `credential`, naming what failed if it does not. */
+async function assertVerifies(credential) {
+  const { status, body } = await server.verify(credential);
+  assert.equal(status, 200, JSON.stringify(body.results?.filter(r => r.outcome === 'failed' || r.outcome === 'error') ?? body));
+}
 
 const unbound = () => {
   const credential = kycCredential();
@@ -229,7 +229,7 @@ test("Animo's @openid4vc/openid4vci receives a batch: a copy of the credential b
     const payload = b64json(credential.split('~')[0].split('.')[1]);
     assert.equal(payload.cnf.jwk.x, holders[i].jwk.x, 'each copy bound to its own key');
     entries.add(`${payload.status.status_list.uri}#${payload.status.status_list.idx}`);
-    assert.equal((await server.verify(credential)).status, 200);
+    await assertVerifies(credential);
   }
   assert.equal(entries.size, 3, 'each copy has its own status entry');
   // Each names the integrity of its type metadata: Node's own SHA-256 of the bytes served.
@@ -296,7 +296,7 @@ test("Animo's @openid4vc/openid4vci waits for a credential the institution appro
   const { deferredCredentialResponse } = await approved.collect();
   const credential = deferredCredentialResponse.credentials[0].credential;
   assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
-  assert.equal((await server.verify(credential)).status, 200);
+  await assertVerifies(credential);
   // Collected once: the transaction id is spent.
   const again = await approved.collect().catch(e => e);
   assert.equal(again.response?.deferredCredentialErrorResponseResult?.data?.error, 'invalid_transaction_id', String(again));
@@ -463,7 +463,7 @@ test("Animo's @openid4vc libraries bind the access token to the wallet's key wit
   });
   const credential = response.credentialResponse.credentials[0].credential;
   assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
-  assert.equal((await server.verify(credential)).status, 200);
+  await assertVerifies(credential);
   // The library's own DPoP proof of that request, sent again: refused as used.
   const request = sent.findLast(r => r.url === credentialEndpoint);
   const headers = new Headers(request.init.headers);
@@ -543,7 +543,7 @@ test("Animo's @openid4vc libraries receive a Certus credential through the autho
   });
   const credential = issued.credentialResponse.credentials[0].credential;
   assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
-  assert.equal((await server.verify(credential)).status, 200);
+  await assertVerifies(credential);
 
   // The library tells the issuer the credential was stored (the notification endpoint),
   // with the same DPoP-bound token; an id it was not given is refused.
@@ -574,8 +574,8 @@ test("Animo's @openid4vc libraries receive a Certus credential through the autho
  * fetched the request object with. Answers it encrypts with `jose` (ECDH-ES) as the
  * library asks.
  */
-async function animoResolves(request) {
-  const params = Object.fromEntries(new URL(request.authorizationRequest.replace('openid4vp://', 'https://wallet/')).searchParams);
+async function animoResolves(request, { trustedRoot } = {}) {
+  const params = Object.fromEntries(new URL(request.authorizationRequest.replace(/^[a-z0-9]+:\/\//, 'https://wallet/')).searchParams);
   // The test server is plain HTTP on loopback; production request URIs are https.
   setGlobalConfig({ allowInsecureUrls: true });
   let checked = 0;
@@ -587,8 +587,13 @@ async function animoResolves(request) {
         return fetch(url, init);
       },
       hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      getX509CertificateMetadata: certificate => ({
+        sanDnsNames: (new X509Certificate(Buffer.from(certificate, 'base64')).subjectAltName ?? '')
+          .split(', ').filter(n => n.startsWith('DNS:')).map(n => n.slice(4)),
+        sanUriNames: [],
+      }),
       verifyJwt: async (signer, { compact }) => {
-        const key = publicKeyFromDidKey(signer.didUrl);
+        const key = signer.method === 'x5c' ? chainKey(signer.x5c, trustedRoot) : publicKeyFromDidKey(signer.didUrl);
         try {
           await compactVerify(compact, key);
           checked += 1;
@@ -610,6 +615,96 @@ async function animoResolves(request) {
   const resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: params });
   return { client, resolved, params, checked, fetchedBy };
 }
+
+/**
+ * The key of the first certificate of `x5c`, once Node's X.509 (OpenSSL) finds each
+ * certificate valid now and signed by the next, and the last `trustedRoot` or signed by it.
+ */
+function chainKey(x5c, trustedRoot) {
+  const chain = x5c.map(c => new X509Certificate(Buffer.from(c, 'base64')));
+  const now = Date.now();
+  for (const [i, cert] of chain.entries()) {
+    assert.ok(new Date(cert.validFrom) <= now && now <= new Date(cert.validTo), `certificate ${i} not valid now`);
+    const issuer = chain[i + 1] ?? (cert.raw.equals(trustedRoot.raw) ? cert : trustedRoot);
+    assert.ok(cert.checkIssued(issuer) && cert.verify(issuer.publicKey), `certificate ${i} not signed by the next`);
+  }
+  return chain[0].publicKey;
+}
+
+/** `openssl` (the command) with `args` in `dir`. */
+const openssl = (dir, ...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+
+/** A self-signed P-256 CA certificate made by OpenSSL in `dir`, as `name`.pem and `name`.key. */
+const opensslRoot = (dir, name) => openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+  '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-subj', '/CN=E2E Verifier Root', '-days', '30',
+  '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+
+test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash, and the chain a CA made with OpenSSL issued from Certus's signing request — and answers it encrypted", async () => {
+  // The institution's admin makes a verifier key; OpenSSL's CA certifies it from the CSR.
+  const { status, body: made } = await asAdmin('POST', '/verifier/certificates', {});
+  assert.equal(status, 201, JSON.stringify(made));
+  assert.equal(made.status, 'pending');
+  const dir = mkdtempSync(join(tmpdir(), 'certus-ca-'));
+  try {
+    writeFileSync(join(dir, 'verifier.csr'), made.csr);
+    openssl(dir, 'req', '-verify', '-noout', '-in', 'verifier.csr');
+    opensslRoot(dir, 'root');
+    openssl(dir, 'x509', '-req', '-in', 'verifier.csr', '-CA', 'root.pem', '-CAkey', 'root.key',
+      '-CAcreateserial', '-days', '30', '-copy_extensions', 'copy', '-out', 'verifier.pem');
+    const root = readFileSync(join(dir, 'root.pem'), 'utf8');
+    const leaf = readFileSync(join(dir, 'verifier.pem'), 'utf8');
+    const installed = await asAdmin('PUT', `/verifier/certificates/${made.id}/chain`, { chain: leaf + root });
+    assert.equal(installed.status, 200, JSON.stringify(installed.body));
+    assert.equal(installed.body.status, 'active');
+    const trustedRoot = new X509Certificate(root);
+
+    const haipRequest = async () => {
+      const { status: asked, body: request } = await server.api('POST', '/presentation-requests',
+        { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check', profile: 'haip' }, { auth: true });
+      assert.equal(asked, 201, JSON.stringify(request));
+      return request;
+    };
+    const request = await haipRequest();
+    assert.ok(request.authorizationRequest.startsWith('haip://'), request.authorizationRequest);
+    assert.equal(parseOpenid4vpAuthorizationRequest({ authorizationRequest: request.authorizationRequest }).type, 'jar');
+    const { client, resolved, checked } = await animoResolves(request, { trustedRoot });
+    assert.equal(checked, 1, 'the request object signature was checked');
+    assert.equal(resolved.client.prefix, 'x509_hash');
+    assert.equal(resolved.client.identifier,
+      createHash('sha256').update(new X509Certificate(leaf).raw).digest('base64url'));
+    const payload = resolved.authorizationRequestPayload;
+    assert.equal(payload.response_mode, 'direct_post.jwt');
+
+    const holder = holderKey();
+    const presentation = await presentSdJwt(holder, await receiveSdJwt(holder), { givenName: true }, payload);
+    const created = await client.createOpenid4vpAuthorizationResponse({
+      authorizationRequestPayload: payload,
+      authorizationResponsePayload: { vp_token: { [resolved.dcql.query.credentials[0].id]: [presentation] } },
+      jarm: {
+        encryption: { nonce: randomBytes(16).toString('base64url') },
+        serverMetadata: {
+          authorization_encryption_alg_values_supported: ['ECDH-ES'],
+          authorization_encryption_enc_values_supported: ['A128GCM', 'A256GCM'],
+        },
+      },
+    });
+    const submitted = await client.submitOpenid4vpAuthorizationResponse({
+      authorizationRequestPayload: payload,
+      authorizationResponsePayload: created.authorizationResponsePayload,
+      jarm: created.jarm,
+    });
+    assert.equal(submitted.response.status, 200, await submitted.response.clone().text());
+    const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+    assert.equal(result.status, 'accepted', JSON.stringify(result));
+    assert.equal(result.clientId, `x509_hash:${resolved.client.identifier}`);
+
+    // A wallet trusting another root refuses the request.
+    opensslRoot(dir, 'other');
+    await assert.rejects(animoResolves(await haipRequest(), { trustedRoot: new X509Certificate(readFileSync(join(dir, 'other.pem'))) }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test("Animo's @openid4vc/openid4vp wallet library resolves a Certus request object — its signature, client and DCQL query — and answers it", async () => {
   const { status, body: request } = await server.api('POST', '/presentation-requests',
@@ -775,6 +870,18 @@ test('the certus wallet command line accepts an offer — pre-authorized, throug
     assert.deepEqual(Object.keys(result.outcome.credentials[0].claims).filter(k => ['givenName', 'familyName', 'birthDate'].includes(k)), ['familyName']);
     // The next presentation shows the next copy.
     assert.match(wallet('list'), /\t3 copies, 2 not yet shown$/m);
+
+    // A verifier named by its certificate (x509_san_dns, self-signed here): the command
+    // answers only when told to trust that certificate.
+    const { body: certificate } = await asAdmin('POST', '/verifier/certificates', { selfSigned: true });
+    assert.equal(certificate.status, 'active', JSON.stringify(certificate));
+    writeFileSync(join(dir, 'verifier.pem'), certificate.chain);
+    const { body: named } = await server.api('POST', '/presentation-requests',
+      { credentialType: 'KycCredential', claims: ['familyName'], purpose: 'Open an account', clientIdPrefix: 'x509_san_dns' }, { auth: true });
+    assert.ok(named.authorizationRequest.startsWith('openid4vp://?client_id=x509_san_dns%3A127.0.0.1'), named.authorizationRequest);
+    assert.throws(() => wallet('present', named.authorizationRequest, '--yes'), e => /leads to no trusted root/.test(e.stderr.toString()));
+    assert.match(wallet('present', named.authorizationRequest, '--yes', '--trust-anchor', join(dir, 'verifier.pem')), /\(x509_san_dns:127\.0\.0\.1\) asks: Open an account/);
+    assert.equal((await server.api('GET', `/presentation-requests/${named.id}`, undefined, { auth: true })).body.status, 'accepted');
 
     // An offer of the authorization code flow: the command prints the issuer's page and
     // waits on a loopback address; the holder's browser (here, fetch) enters the code and

@@ -20,6 +20,7 @@ mkdirSync(out, { recursive: true });
 
 const PASSWORD = 'correct horse battery staple';
 const CERTIFIER = 'carla@bank-a.test';
+const ADMIN = 'ada@bank-a.test';
 const PASSPHRASE = 'a long wallet passphrase';
 const SUBJECT = {
   givenName: 'Maria', familyName: 'Rossi-Unique', birthDate: '1988-04-12', nationality: 'IT',
@@ -38,6 +39,7 @@ before(async () => {
   server = await startServer({
     setup: cli => {
       cli(['user', 'create', '--email', CERTIFIER, '--name', 'Carla', '--role', 'certifier', '--password-stdin'], PASSWORD);
+      cli(['user', 'create', '--email', ADMIN, '--name', 'Ada', '--role', 'admin', '--password-stdin'], PASSWORD);
     },
   });
   portalBrowser = await launchBrowser();
@@ -297,6 +299,41 @@ test('a transaction the verifier asks approval for is shown to the holder and au
   // Accepted: the key-binding JWT carried the transaction's hash.
   const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
   assert.equal(result.status, 'accepted', JSON.stringify(result.outcome?.problem));
+});
+
+test('a HAIP request of a verifier named by its certificate is answered once the holder trusts that certificate, encrypted', async () => {
+  // The institution's admin certifies a verifier key itself (development).
+  const admin = await server.signedIn(ADMIN, PASSWORD);
+  const { status, body: certificate } = await admin('POST', '/verifier/certificates', { selfSigned: true });
+  assert.equal(status, 201, JSON.stringify(certificate));
+  const { status: asked, body: request } = await server.api('POST', '/presentation-requests',
+    { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Open an account', profile: 'haip' }, { auth: true });
+  assert.equal(asked, 201, JSON.stringify(request));
+  assert.ok(request.authorizationRequest.startsWith('haip://?client_id=x509_hash%3A'), request.authorizationRequest);
+
+  // Not trusted yet: refused, and nothing is shown to consent to.
+  await holder.getByTestId('wallet-request-input').fill(request.authorizationRequest);
+  await holder.getByTestId('wallet-open-request').click();
+  await holder.getByTestId('wallet-request-error').filter({ hasText: 'leads to no trusted root' }).waitFor();
+  assert.equal(await holder.getByTestId('wallet-consent').count(), 0);
+  // Something that is not a certificate is refused as such.
+  await holder.getByTestId('wallet-trust-pem').fill('not a certificate');
+  await holder.getByTestId('wallet-trust-add').click();
+  await holder.getByTestId('wallet-trust-error').filter({ hasText: 'PEM' }).waitFor();
+
+  await holder.getByTestId('wallet-trust-pem').fill(certificate.chain);
+  await holder.getByTestId('wallet-trust-add').click();
+  await holder.getByTestId('wallet-trusted').filter({ hasText: 'CN=127.0.0.1' }).waitFor();
+  await holder.getByTestId('wallet-open-request').click();
+  await holder.getByTestId('wallet-consent').waitFor();
+  assert.equal(await holder.getByTestId('consent-did').innerText(), 'CN=127.0.0.1');
+  await shot(holder, 'consent-x509');
+  await holder.getByTestId('consent-share').click();
+  await holder.getByTestId('wallet-answer').filter({ hasText: 'Shared with the verifier: ' }).waitFor();
+  const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
+  assert.equal(result.status, 'accepted', JSON.stringify(result.outcome?.problem));
+  assert.equal(result.responseMode, 'direct_post.jwt');
+  assert.ok(result.clientId.startsWith('x509_hash:'), result.clientId);
 });
 
 test('a backup restores in another browser with its passphrase only; a credential can be deleted', async () => {

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::dcql::{formats, Candidate, ClaimsQuery, CredentialQuery, DcqlQuery};
-use crate::openid::DID_CLIENT_PREFIX;
+use crate::openid::ClientIdPrefix;
 use crate::response::{self, ResponseMode};
 
 /// The base context of W3C Verifiable Credentials 2.0.
@@ -558,12 +558,16 @@ pub fn vp_jwt_payload(
     )
 }
 
-/// The holder's keys and credentials.
+/// The holder's keys and credentials, and the roots it trusts verifiers' certificates to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Wallet<K> {
     pub version: u32,
     pub keys: Vec<K>,
     pub credentials: Vec<HeldCredential>,
+    /// PEM certificates: a request of a verifier named by X.509 (`x509_san_dns`,
+    /// `x509_hash`) is answered only when its chain leads to one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust_anchors: Vec<String>,
 }
 
 impl<K> Default for Wallet<K> {
@@ -572,7 +576,37 @@ impl<K> Default for Wallet<K> {
             version: 1,
             keys: Vec::new(),
             credentials: Vec::new(),
+            trust_anchors: Vec::new(),
         }
+    }
+}
+
+impl<K> Wallet<K> {
+    /// Trusts the certificates of PEM `text`; how many were new.
+    pub fn trust(&mut self, text: &str) -> Result<usize, HolderError> {
+        let read = crate::x509::certificates_in(text).map_err(|e| HolderError(e.0))?;
+        if read.is_empty() {
+            return Err(error(
+                "paste a certificate in PEM: -----BEGIN CERTIFICATE----- …",
+            ));
+        }
+        let before = self.trust_anchors.len();
+        for cert in read {
+            let pem = crate::x509::pem(&cert.der);
+            if !self.trust_anchors.contains(&pem) {
+                self.trust_anchors.push(pem);
+            }
+        }
+        Ok(self.trust_anchors.len() - before)
+    }
+
+    /// The certificates it trusts (a stored one that no longer reads is left out).
+    pub fn anchors(&self) -> Vec<crate::x509::Cert> {
+        self.trust_anchors
+            .iter()
+            .filter_map(|p| crate::x509::certificates_in(p).ok())
+            .flatten()
+            .collect()
     }
 }
 
@@ -766,7 +800,11 @@ pub fn request_uri_post(link: &str) -> Result<bool, HolderError> {
 /// What a wallet tells a verifier of itself when it fetches a request object by POST
 /// (`wallet_metadata`, OpenID4VP 1.0 §10): the formats it presents, the answers it sends,
 /// the verifiers it recognises and the request signatures it checks.
-pub fn wallet_metadata(formats: &[&str], request_signing_algs: &[&str]) -> Value {
+pub fn wallet_metadata(
+    formats: &[&str],
+    request_signing_algs: &[&str],
+    client_id_prefixes: &[ClientIdPrefix],
+) -> Value {
     let formats: Map<String, Value> = formats
         .iter()
         .map(|f| ((*f).to_owned(), json!({})))
@@ -775,7 +813,7 @@ pub fn wallet_metadata(formats: &[&str], request_signing_algs: &[&str]) -> Value
         "vp_formats_supported": formats,
         "response_types_supported": ["vp_token"],
         "response_modes_supported": [ResponseMode::DirectPost.as_str(), ResponseMode::DirectPostJwt.as_str()],
-        "client_id_prefixes_supported": [DID_CLIENT_PREFIX.trim_end_matches(':')],
+        "client_id_prefixes_supported": client_id_prefixes.iter().map(|p| p.name()).collect::<Vec<_>>(),
         "request_object_signing_alg_values_supported": request_signing_algs,
         "authorization_encryption_alg_values_supported": [response::ALG],
         "authorization_encryption_enc_values_supported": response::ENC_VALUES,
@@ -1129,7 +1167,11 @@ mod tests {
         );
         assert!(check_wallet_nonce(&json!({"wallet_nonce": "n2"}), "n1").is_err());
         assert!(check_wallet_nonce(&json!({}), "n1").is_err());
-        let metadata = wallet_metadata(&[formats::SD_JWT], &["EdDSA"]);
+        let metadata = wallet_metadata(
+            &[formats::SD_JWT],
+            &["EdDSA"],
+            &[ClientIdPrefix::DecentralizedIdentifier],
+        );
         assert_eq!(metadata["vp_formats_supported"], json!({"dc+sd-jwt": {}}));
         assert_eq!(
             metadata["client_id_prefixes_supported"],

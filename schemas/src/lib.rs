@@ -16,5 +16,6 @@ pub mod settings;
 pub mod transaction;
 pub mod types;
 pub mod wire;
+pub mod x509;
 
 pub use documents::{BundledDocument, CONTEXTS, CREDENTIAL_TYPE_SCHEMAS, STATUS_V1_CONTEXT};

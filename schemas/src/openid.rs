@@ -254,6 +254,119 @@ pub struct PresentationRequestCreate {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub transaction_data: Vec<Map<String, Value>>,
+    /// How the request names the verifier to the wallet: `decentralized_identifier`
+    /// (default, the institution's DID), or by its X.509 certificate
+    /// (`POST /verifier/certificates`): `x509_san_dns` (the DNS name it certifies) or
+    /// `x509_hash` (its SHA-256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id_prefix: Option<ClientIdPrefix>,
+    /// `haip`: the request as the High Assurance Interoperability Profile 1.0 has it —
+    /// `x509_hash`, `direct_post.jwt`, SD-JWT VCs only, a `haip://` link. Conflicting
+    /// choices above are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<RequestProfile>,
+}
+
+/// How a presentation request names its verifier (OpenID4VP 1.0 §5.9.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClientIdPrefix {
+    /// By its DID, whose key signs the request.
+    #[default]
+    DecentralizedIdentifier,
+    /// By a DNS name its certificate carries, the host of its response URI.
+    X509SanDns,
+    /// By the SHA-256 of its certificate.
+    X509Hash,
+}
+
+impl ClientIdPrefix {
+    /// Its name, as wallet metadata lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DecentralizedIdentifier => "decentralized_identifier",
+            Self::X509SanDns => "x509_san_dns",
+            Self::X509Hash => "x509_hash",
+        }
+    }
+}
+
+/// A profile a presentation request follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RequestProfile {
+    /// OpenID4VC High Assurance Interoperability Profile 1.0.
+    Haip,
+}
+
+/// `POST /verifier/certificates` body: a new certificate key of the institution as a
+/// verifier.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifierCertificateCreate {
+    /// The DNS name the certificate certifies: the host of this node's public URL, where
+    /// wallets send their answers (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    /// Certify the key itself, for development (wallets trust it only when told to);
+    /// otherwise the answer carries a certificate signing request for the institution's
+    /// CA, whose chain `PUT /verifier/certificates/{id}/chain` then installs.
+    #[serde(default)]
+    pub self_signed: bool,
+}
+
+/// `PUT /verifier/certificates/{id}/chain` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifierChainInstall {
+    /// PEM: the certificate the CA issued for the request, then the CAs' certificates up
+    /// to (optionally) the root.
+    pub chain: String,
+}
+
+/// A certificate key of the institution as a verifier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VerifierCertificate {
+    pub id: String,
+    pub dns_name: String,
+    /// `pending` (waiting for the CA's chain), `active` (signs the institution's requests
+    /// named by X.509: the newest installed), or `superseded`.
+    pub status: CertificateStatus,
+    pub self_signed: bool,
+    /// PEM, while pending: the certificate signing request (PKCS #10) for the CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csr: Option<String>,
+    /// PEM, once installed: the chain, the key's certificate first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// Once installed: the client identifiers requests signed under it carry
+    /// (`x509_san_dns:…`, `x509_hash:…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_ids: Vec<String>,
+    /// RFC 3339, once installed: when the key's certificate expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<String>,
+}
+
+/// Where a verifier certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum CertificateStatus {
+    Pending,
+    Active,
+    Superseded,
 }
 
 /// `POST /presentation-requests` answer.
@@ -364,6 +477,11 @@ pub struct PresentationOutcome {
 pub struct PresentationRequestInfo {
     pub id: String,
     pub status: RequestStatus,
+    /// How the request names the verifier (`decentralized_identifier:…`, `x509_san_dns:…`,
+    /// `x509_hash:…`).
+    pub client_id: String,
+    /// What the holder's wallet opens, as at creation.
+    pub authorization_request: String,
     pub terms: RequestTerms,
     pub query: DcqlQuery,
     /// How the wallet was asked to answer.

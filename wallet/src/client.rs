@@ -8,9 +8,10 @@ use certus_schemas::holder::{
     check_wallet_nonce, copies_to_ask, fresh_keys, held_format, link_parameter, pkce_challenge,
     request_uri_post, wallet_metadata, Answer, Key, Received,
 };
-use certus_schemas::openid::{RequestTerms, STATUS_NOTIFICATIONS_ALLOWED};
+use certus_schemas::openid::{ClientIdPrefix, RequestTerms, STATUS_NOTIFICATIONS_ALLOWED};
 use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
 use certus_schemas::transaction::{self, hashes_for, Transaction};
+use certus_schemas::x509::{self, Cert};
 use chrono::Utc;
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
@@ -475,9 +476,11 @@ pub struct Request {
     pub transactions: Vec<Transaction>,
 }
 
-/// Fetches the request object of an `openid4vp://` link and checks it is signed by the key
-/// of the DID its client id names.
-pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
+/// Fetches the request object of an `openid4vp://` (or `haip://`) link and checks it is
+/// signed by the key its client id names: a key of the verifier's DID
+/// (`decentralized_identifier`), or the key of the certificate in its `x5c` header, whose
+/// chain leads to one of `anchors` (`x509_san_dns`, `x509_hash`).
+pub async fn fetch_request(link: &str, anchors: &[Cert]) -> anyhow::Result<Request> {
     let param = |name: &str| link_parameter(link, name);
     let uri = param("request_uri").context("not a request link: it has no request_uri")?;
     // By POST when the verifier offers it: the object then carries a nonce of this fetch.
@@ -487,7 +490,16 @@ pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
     let response = match &wallet_nonce {
         None => http().get(&uri).send().await?,
         Some(nonce) => {
-            let metadata = wallet_metadata(formats::ALL, jose::ALLOWED_ALGORITHMS).to_string();
+            let metadata = wallet_metadata(
+                formats::ALL,
+                jose::ALLOWED_ALGORITHMS,
+                &[
+                    ClientIdPrefix::DecentralizedIdentifier,
+                    ClientIdPrefix::X509SanDns,
+                    ClientIdPrefix::X509Hash,
+                ],
+            )
+            .to_string();
             http()
                 .post(&uri)
                 .header(reqwest::header::ACCEPT, REQUEST_OBJECT_MEDIA_TYPE)
@@ -521,17 +533,31 @@ pub async fn fetch_request(link: &str) -> anyhow::Result<Request> {
     if param("client_id").is_some_and(|c| c != client_id) {
         bail!("the link's client_id is not the signed request's");
     }
-    let verifier_did = client_id
-        .strip_prefix(DID_CLIENT_PREFIX)
-        .context("only verifiers identified by a DID (decentralized_identifier:) are supported")?;
-    let kid = decoded
-        .header_str("kid")
-        .context("the request object names no key")?;
-    if kid.split('#').next() != Some(verifier_did) {
-        bail!("the request object is signed by a key of another DID than its client id");
-    }
     let response_uri = text("response_uri")?;
-    let key = verifier_key(verifier_did, kid, &response_uri).await?;
+    let header = Value::Object(decoded.header.clone());
+    let certified = x509::verifier_certificate(
+        &header,
+        &client_id,
+        &response_uri,
+        anchors,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| anyhow!("the verifier's certificate: {e}"))?;
+    let key = match certified {
+        Some(leaf) => serde_json::from_value(leaf.public_jwk().map_err(|e| anyhow!(e))?)?,
+        None => {
+            let verifier_did = client_id.strip_prefix(DID_CLIENT_PREFIX).context(
+                "only verifiers identified by a DID (decentralized_identifier:) or an X.509 certificate (x509_san_dns:, x509_hash:) are supported",
+            )?;
+            let kid = decoded
+                .header_str("kid")
+                .context("the request object names no key")?;
+            if kid.split('#').next() != Some(verifier_did) {
+                bail!("the request object is signed by a key of another DID than its client id");
+            }
+            verifier_key(verifier_did, kid, &response_uri).await?
+        }
+    };
     decoded
         .verify(&key)
         .context("the request object's signature does not verify")?;

@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod catalog;
+pub mod certificates;
 pub mod chain;
 pub mod credentials;
 pub mod dids;
@@ -116,6 +117,15 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/api-keys", get(users::list_keys).post(users::create_key))
         .route("/api-keys/{id}", axum::routing::delete(users::revoke_key))
         .route("/settings", get(settings::get).put(settings::put))
+        .route(
+            "/verifier/certificates",
+            get(certificates::list).post(certificates::create),
+        )
+        .route("/verifier/certificates/{id}", get(certificates::get))
+        .route(
+            "/verifier/certificates/{id}/chain",
+            axum::routing::put(certificates::install),
+        )
         .route("/dashboard", get(records::dashboard))
         .route("/audit", get(records::audit))
         .route("/credentials", get(records::search))

@@ -6,6 +6,7 @@
 //! Errors of the protocol endpoints are OAuth errors (RFC 6749 §5.2), as wallets expect.
 
 pub mod authorization;
+pub mod certificates;
 pub mod dpop;
 pub mod encryption;
 pub mod issuer;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::issuance::Issuer;
-use crate::keys::{KeyStore, MasterKey};
+use crate::keys::{Custody, KeyStore, MasterKey};
 use crate::kyc::Kyc;
 use crate::privacy::Vault;
 use crate::verification::Verifier;
@@ -38,6 +39,8 @@ pub struct OpenId {
     catalog: Arc<Catalog>,
     /// The verifier's keys, which sign request objects and receipts.
     keys: Arc<KeyStore>,
+    /// Makes and opens the keys of verifier certificates.
+    custody: Custody,
     /// Seals presentation outcomes at rest.
     master: Arc<MasterKey>,
     /// Seals offers under their data subject's key.
@@ -64,6 +67,7 @@ pub struct Parts {
     pub db: DatabaseConnection,
     pub public_url: Arc<str>,
     pub keys: Arc<KeyStore>,
+    pub custody: Custody,
     pub master: Arc<MasterKey>,
     pub vault: Arc<Vault>,
     pub issuer: Issuer,
@@ -83,6 +87,7 @@ impl OpenId {
             db: parts.db,
             public_url: parts.public_url,
             keys: parts.keys,
+            custody: parts.custody,
             master: parts.master,
             vault: parts.vault,
             issuer: parts.issuer,

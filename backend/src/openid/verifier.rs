@@ -1,27 +1,32 @@
 //! The verifier side of OpenID4VP 1.0: a request (a DCQL query, the purpose and policy)
-//! signed by the verifier's DID key and fetched by the wallet by reference; the wallet's
+//! signed by the verifier's DID key — or by its certificate's key, the chain in `x5c`
+//! (`x509_san_dns`, `x509_hash`) — and fetched by the wallet by reference; the wallet's
 //! `direct_post` answer — or `direct_post.jwt`, encrypted to a key made for the request —
 //! bound to the request's nonce and the verifier's client id and accepted at most once; and its outcome, with consent and verification receipts.
+
+use std::sync::Arc;
 
 use certus_schemas::dcql::{
     formats, Candidate, ClaimsQuery, CredentialMeta, CredentialQuery, DcqlQuery,
 };
 use certus_schemas::holder::sd_jwt_subject;
 use certus_schemas::openid::{
-    PresentationOutcome, PresentationRequestCreate, PresentationRequestCreated,
-    PresentationRequestInfo, PresentedCredential, RequestStatus, RequestTerms,
+    ClientIdPrefix, PresentationOutcome, PresentationRequestCreate, PresentationRequestCreated,
+    PresentationRequestInfo, PresentedCredential, RequestProfile, RequestStatus, RequestTerms,
     STATUS_NOTIFICATIONS_ALLOWED,
 };
 use certus_schemas::privacy::lint_request;
 use certus_schemas::response::{ResponseMode, ENC_VALUES};
 use certus_schemas::transaction;
 use certus_schemas::wire::{Problem, Verdict, VerificationPolicy, VerificationResult};
+use certus_schemas::x509;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::certificates;
 use super::encryption::{self, OpenError};
 use super::metadata::paths;
 use super::receipts;
@@ -55,6 +60,12 @@ pub enum RequestError {
     /// The institution has no key to sign the request with.
     #[error("this institution has no key to sign requests with on this server")]
     NoVerifierKey,
+    /// A request named by X.509, and the institution has no certificate installed.
+    #[error("this institution has no verifier certificate installed: POST /verifier/certificates makes one")]
+    NoVerifierCertificate,
+    /// The installed certificate cannot name this request's verifier.
+    #[error("{0}")]
+    CertificateUnfit(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -64,6 +75,8 @@ impl DomainError for RequestError {
         match self {
             Self::Invalid { .. } => "INVALID_PRESENTATION_REQUEST",
             Self::NoVerifierKey => "NO_VERIFIER_KEY",
+            Self::NoVerifierCertificate => "NO_VERIFIER_CERTIFICATE",
+            Self::CertificateUnfit(_) => "VERIFIER_CERTIFICATE_UNFIT",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -71,7 +84,9 @@ impl DomainError for RequestError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Invalid { .. } => ErrorKind::Invalid,
-            Self::NoVerifierKey => ErrorKind::Conflict,
+            Self::NoVerifierKey | Self::NoVerifierCertificate | Self::CertificateUnfit(_) => {
+                ErrorKind::Conflict
+            }
             Self::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -102,6 +117,142 @@ struct Stored {
     /// The transactions to authorize, as the request object carries them.
     #[serde(default)]
     transaction_data: Vec<String>,
+    /// The profile the request follows, which names the link's scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<RequestProfile>,
+}
+
+/// Who signs a request object: the key of the institution's DID, or the key of its
+/// installed certificate, with the chain in `x5c`.
+enum RequestSigner {
+    Did(Arc<IssuerKey>),
+    X509(certificates::Installed, ClientIdPrefix),
+}
+
+impl RequestSigner {
+    /// The signer a request's client identifier prefix asks for.
+    async fn for_request(
+        openid: &OpenId,
+        tenant_id: &str,
+        prefix: ClientIdPrefix,
+        now: DateTime<Utc>,
+    ) -> Result<Self, RequestError> {
+        if prefix == ClientIdPrefix::DecentralizedIdentifier {
+            let key = openid
+                .keys
+                .default_key(tenant_id)
+                .ok_or(RequestError::NoVerifierKey)?;
+            return Ok(Self::Did(key));
+        }
+        let installed = certificates::active(openid, tenant_id)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?
+            .ok_or(RequestError::NoVerifierCertificate)?;
+        if installed.chain.leaf().not_after() <= now.timestamp() {
+            return Err(RequestError::CertificateUnfit(
+                "the institution's verifier certificate has expired: install a new one".into(),
+            ));
+        }
+        let host = x509::host_of(openid.public_url()).unwrap_or_default();
+        if prefix == ClientIdPrefix::X509SanDns && installed.dns_name != host {
+            return Err(RequestError::CertificateUnfit(format!(
+                "the verifier certificate names {}, but wallets answer this node at {host}: x509_san_dns needs the two the same",
+                installed.dns_name
+            )));
+        }
+        Ok(Self::X509(installed, prefix))
+    }
+
+    /// The signer of a stored request.
+    async fn of(openid: &OpenId, row: &presentation_requests::Model) -> anyhow::Result<Self> {
+        match &row.certificate_id {
+            None => openid
+                .keys
+                .default_key(&row.tenant_id)
+                .map(Self::Did)
+                .ok_or_else(|| anyhow::anyhow!("the verifier's key is gone")),
+            Some(id) => {
+                let installed = certificates::by_id(openid, id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                let prefix = if row.client_id.starts_with(x509::HASH_PREFIX) {
+                    ClientIdPrefix::X509Hash
+                } else {
+                    ClientIdPrefix::X509SanDns
+                };
+                Ok(Self::X509(installed, prefix))
+            }
+        }
+    }
+
+    /// The client identifier requests signed so carry.
+    fn client_id(&self) -> String {
+        match self {
+            Self::Did(key) => format!("{DID_CLIENT_PREFIX}{}", key.did),
+            Self::X509(installed, ClientIdPrefix::X509Hash) => {
+                format!("{}{}", x509::HASH_PREFIX, installed.chain.leaf().hash())
+            }
+            Self::X509(installed, _) => format!("{}{}", x509::SAN_DNS_PREFIX, installed.dns_name),
+        }
+    }
+
+    fn certificate_id(&self) -> Option<String> {
+        match self {
+            Self::Did(_) => None,
+            Self::X509(installed, _) => Some(installed.id.clone()),
+        }
+    }
+
+    fn sign(&self, payload: &Value) -> anyhow::Result<String> {
+        let (mut header, signer) = match self {
+            Self::Did(key) => (
+                jose::header(&[
+                    ("typ", REQUEST_OBJECT_TYP),
+                    ("kid", &key.verification_method),
+                ]),
+                key.signer.as_ref(),
+            ),
+            Self::X509(installed, _) => {
+                let mut header = jose::header(&[("typ", REQUEST_OBJECT_TYP)]);
+                header.insert("x5c".into(), installed.chain.x5c());
+                (header, installed.signer.as_ref())
+            }
+        };
+        header.retain(|_, v| !v.is_null());
+        Ok(jose::sign(header, payload, signer)?)
+    }
+}
+
+/// A request body as its profile has it: for HAIP, `x509_hash` and `direct_post.jwt`
+/// (refusing other choices); SD-JWT VCs only is checked on the query.
+fn profiled(
+    mut body: PresentationRequestCreate,
+) -> Result<PresentationRequestCreate, RequestError> {
+    if body.profile == Some(RequestProfile::Haip) {
+        match body.client_id_prefix {
+            None | Some(ClientIdPrefix::X509Hash) => {
+                body.client_id_prefix = Some(ClientIdPrefix::X509Hash)
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "the HAIP profile names the verifier by x509_hash",
+                    "/clientIdPrefix",
+                ))
+            }
+        }
+        match body.response_mode {
+            None | Some(ResponseMode::DirectPostJwt) => {
+                body.response_mode = Some(ResponseMode::DirectPostJwt)
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "the HAIP profile asks the answer encrypted: direct_post.jwt",
+                    "/responseMode",
+                ))
+            }
+        }
+    }
+    Ok(body)
 }
 
 /// The DCQL query of a request body: the one given, or one built from the credential type,
@@ -266,12 +417,31 @@ pub async fn create(
             "/purpose",
         ));
     }
+    let body = profiled(body)?;
     let query = query_of(openid, &body)?;
+    if body.profile == Some(RequestProfile::Haip) {
+        if let Some(other) = query
+            .credentials
+            .iter()
+            .find(|c| c.format != formats::SD_JWT)
+        {
+            return Err(invalid(
+                format!(
+                    "the HAIP profile asks for SD-JWT VCs only (dc+sd-jwt), not {}",
+                    other.format
+                ),
+                "/query",
+            ));
+        }
+    }
     let transaction_data = transactions_of(&body.transaction_data, &query)?;
-    let key = openid
-        .keys
-        .default_key(&principal.tenant_id)
-        .ok_or(RequestError::NoVerifierKey)?;
+    let signer = RequestSigner::for_request(
+        openid,
+        &principal.tenant_id,
+        body.client_id_prefix.unwrap_or_default(),
+        now,
+    )
+    .await?;
     let (policy, policy_id) = match policy {
         Some((p, id)) => (Some(p), id),
         None => (None, None),
@@ -282,7 +452,7 @@ pub async fn create(
         policy,
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let client_id = format!("{DID_CLIENT_PREFIX}{}", key.did);
+    let client_id = signer.client_id();
     let nonce = random_token();
     let request_state = random_token();
     let expires_at = now + Duration::seconds(lifetime as i64);
@@ -327,12 +497,13 @@ pub async fn create(
     if !transaction_data.is_empty() {
         payload["transaction_data"] = json!(transaction_data);
     }
-    let request_object = sign_request(&key, &payload)?;
+    let request_object = signer.sign(&payload)?;
     let stored = serde_json::to_string(&Stored {
         query,
         terms,
         response_mode,
         transaction_data,
+        profile: body.profile,
     })
     .map_err(anyhow::Error::from)?;
     let mut work = Work::begin(&openid.db, now)
@@ -353,6 +524,7 @@ pub async fn create(
         answered_at: Set(None),
         result: Set(None),
         response_key: Set(response_key.map(|k| k.sealed)),
+        certificate_id: Set(signer.certificate_id()),
     })
     .exec_without_returning(work.conn())
     .await
@@ -360,7 +532,7 @@ pub async fn create(
     work.audit_by(principal, "presentation.request", &id);
     work.commit().await.map_err(anyhow::Error::from)?;
     Ok(PresentationRequestCreated {
-        authorization_request: authorization_uri(openid, &client_id, &id),
+        authorization_request: authorization_uri(openid, body.profile, &client_id, &id),
         request_uri: request_uri(openid, &id),
         qr_code: format!("/presentation-requests/{id}/qr"),
         id,
@@ -431,12 +603,22 @@ fn request_uri(openid: &OpenId, id: &str) -> String {
     format!("{}{}/{id}", openid.public_url, paths::REQUESTS)
 }
 
-/// `openid4vp://?client_id=…&request_uri=…&request_uri_method=post`: what a wallet opens.
-/// A wallet that can fetches the request object by POST, with a nonce of its own the
-/// object then carries; any other fetches it by GET.
-fn authorization_uri(openid: &OpenId, client_id: &str, id: &str) -> String {
+/// `openid4vp://?client_id=…&request_uri=…&request_uri_method=post` (`haip://` for a
+/// request of the HAIP profile): what a wallet opens. A wallet that can fetches the
+/// request object by POST, with a nonce of its own the object then carries; any other
+/// fetches it by GET.
+fn authorization_uri(
+    openid: &OpenId,
+    profile: Option<RequestProfile>,
+    client_id: &str,
+    id: &str,
+) -> String {
+    let scheme = match profile {
+        Some(RequestProfile::Haip) => "haip",
+        None => "openid4vp",
+    };
     format!(
-        "openid4vp://?client_id={}&request_uri={}&request_uri_method=post",
+        "{scheme}://?client_id={}&request_uri={}&request_uri_method=post",
         percent_encode(client_id, b""),
         percent_encode(&request_uri(openid, id), b"")
     )
@@ -452,15 +634,12 @@ pub async fn authorization_request(
         .filter(presentation_requests::Column::TenantId.eq(tenant_id))
         .one(&openid.db)
         .await?;
-    Ok(row.map(|r| authorization_uri(openid, &r.client_id, &r.id)))
-}
-
-fn sign_request(key: &IssuerKey, payload: &Value) -> anyhow::Result<String> {
-    let header = jose::header(&[
-        ("typ", REQUEST_OBJECT_TYP),
-        ("kid", &key.verification_method),
-    ]);
-    Ok(jose::sign(header, payload, key.signer.as_ref())?)
+    Ok(row.map(|r| {
+        let profile = serde_json::from_str::<Stored>(&r.query)
+            .ok()
+            .and_then(|s| s.profile);
+        authorization_uri(openid, profile, &r.client_id, &r.id)
+    }))
 }
 
 async fn tenant_name(openid: &OpenId, tenant_id: &str) -> anyhow::Result<String> {
@@ -560,11 +739,7 @@ pub async fn request_object_for(
         .map_err(|e| anyhow::anyhow!("a stored request object does not decode: {e}"))?
         .payload;
     payload["wallet_nonce"] = Value::String(nonce);
-    let key = openid
-        .keys
-        .default_key(&row.tenant_id)
-        .ok_or_else(|| anyhow::anyhow!("the verifier's key is gone"))?;
-    Ok(Some(sign_request(&key, &payload)?))
+    Ok(Some(RequestSigner::of(openid, &row).await?.sign(&payload)?))
 }
 
 /// A request of `tenant_id` with its outcome.
@@ -589,6 +764,8 @@ pub async fn info(
     Ok(Some(PresentationRequestInfo {
         id: row.id.clone(),
         status: status_of(&row, now),
+        client_id: row.client_id.clone(),
+        authorization_request: authorization_uri(openid, stored.profile, &row.client_id, &row.id),
         terms: stored.terms,
         query: stored.query,
         response_mode: stored.response_mode,

@@ -748,6 +748,9 @@ pub mod presentation_requests {
         /// For a `direct_post.jwt` request until it is answered: the private key (JWK) its
         /// answer is encrypted to, sealed under the master key.
         pub response_key: Option<String>,
+        /// For a request of a verifier named by its X.509 certificate (`x509_san_dns`,
+        /// `x509_hash`): the certificate it is signed under.
+        pub certificate_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -1114,6 +1117,35 @@ pub mod cache_epochs {
         #[sea_orm(primary_key, auto_increment = false)]
         pub name: String,
         pub epoch: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod verifier_certificates {
+    //! A certificate key of an institution as a verifier: the chain its CA returned for
+    //! the key (or a self-signed certificate), and the DNS name it certifies. The newest
+    //! activated one signs the institution's requests named by X.509.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "verifier_certificates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub tenant_id: String,
+        pub dns_name: String,
+        /// The private key, sealed under the master key or held in the token.
+        pub key: String,
+        /// PEM: the chain, the certificate of the key first; none while the CA works.
+        pub chain: Option<String>,
+        pub self_signed: bool,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+        pub activated_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,3 +31,4 @@ mod transactions;
 mod trust;
 mod types;
 mod verify;
+mod x509_verifiers;

@@ -292,7 +292,11 @@ fn OpenWallet(
         let link = link.clone();
         async move {
             last_answer.set(None);
-            let fetched = protocol::fetch_request(&link).await?;
+            let anchors = open
+                .wallet
+                .with_untracked(|w| w.as_ref().map(WebWallet::anchors))
+                .unwrap_or_default();
+            let fetched = protocol::fetch_request(&link, &anchors).await?;
             request.set(Some(fetched));
             Ok::<_, HolderError>(())
         }
@@ -334,7 +338,7 @@ fn OpenWallet(
             <h2 id="answer-title">"Answer a verifier"</h2>
             <form on:submit=move |ev| { ev.prevent_default(); load_request.dispatch(request_link.get_untracked()); }>
                 <div class="field">
-                    <label for="request-link">"Request link (openid4vp://…)"</label>
+                    <label for="request-link">"Request link (openid4vp://… or haip://…)"</label>
                     <input id="request-link" data-testid="wallet-request-input" prop:value=request_link
                         on:input=move |ev| request_link.set(event_target_value(&ev))/>
                 </div>
@@ -344,6 +348,65 @@ fn OpenWallet(
         </section>
         <scan::Scanner on_link=Callback::new(route)/>
         <Credentials open/>
+        <TrustedVerifiers open/>
+    }
+}
+
+/// The roots the holder trusts verifiers' certificates to: a request of a verifier named
+/// by X.509 is answered only when its certificate chain leads to one of them.
+#[component]
+fn TrustedVerifiers(open: Open) -> impl IntoView {
+    let pem = RwSignal::new(String::new());
+    let add = Action::new_local(move |text: &String| {
+        let text = text.clone();
+        async move {
+            open.change(move |w| w.trust(&text)).await?;
+            pem.set(String::new());
+            Ok::<_, HolderError>(())
+        }
+    });
+    let remove = Action::new_local(move |anchor: &String| {
+        let anchor = anchor.clone();
+        async move {
+            open.change(move |w| {
+                w.trust_anchors.retain(|a| *a != anchor);
+                Ok(())
+            })
+            .await
+        }
+    });
+    let trusted = move || {
+        open.wallet
+            .with(|w| w.as_ref().map(|w| w.trust_anchors.clone()))
+            .unwrap_or_default()
+    };
+    view! {
+        <section aria-labelledby="trust-title">
+            <h2 id="trust-title">"Trusted verifiers"</h2>
+            <p>"Verifiers named by an X.509 certificate are answered only when their certificate leads to a root you trust here."</p>
+            <ul class="trusted">
+                <For each=trusted key=|anchor| anchor.clone() children=move |anchor| {
+                    let subject = certus_schemas::x509::certificates_in(&anchor)
+                        .ok()
+                        .and_then(|c| c.first().map(|c| c.subject()))
+                        .unwrap_or_default();
+                    view! {
+                        <li data-testid="wallet-trusted">{subject}" "
+                            <button on:click=move |_| { remove.dispatch(anchor.clone()); }>"Remove"</button>
+                        </li>
+                    }
+                }/>
+            </ul>
+            <form on:submit=move |ev| { ev.prevent_default(); add.dispatch(pem.get_untracked()); }>
+                <div class="field">
+                    <label for="trust-pem">"A root certificate (PEM)"</label>
+                    <textarea id="trust-pem" data-testid="wallet-trust-pem" rows="4" prop:value=pem
+                        on:input=move |ev| pem.set(event_target_value(&ev))></textarea>
+                </div>
+                <button type="submit" data-testid="wallet-trust-add">"Trust"</button>
+            </form>
+            {move || add.value().get().and_then(Result::err).map(|error| view! { <Problem error testid="wallet-trust-error"/> })}
+        </section>
     }
 }
 
@@ -814,7 +877,7 @@ fn Consent(
             <h2 id="consent-title">"A verifier asks for your credentials"</h2>
             <dl>
                 <dt>"Who asks"</dt><dd data-testid="consent-verifier">{who}</dd>
-                <dt>"Identified as"</dt><dd><code class="wrap" data-testid="consent-did">{request.verifier_did.clone()}</code>" (its signature on the request was checked)"</dd>
+                <dt>"Identified as"</dt><dd><code class="wrap" data-testid="consent-did">{request.identified_as.clone()}</code>" (its signature on the request was checked)"</dd>
                 <dt>"What for"</dt><dd data-testid="consent-purpose">{request.terms.purpose.clone()}</dd>
                 <dt>"Under which policy"</dt><dd data-testid="consent-policy">{policy}</dd>
                 {(!request.transactions.is_empty()).then(|| view! {

@@ -11,12 +11,13 @@ use certus_schemas::holder::{
     wallet_metadata, HeldCredential, HolderError, Key, Received,
 };
 use certus_schemas::openid::{
-    RequestTerms, AUTHORIZATION_CODE_GRANT, DID_CLIENT_PREFIX, DPOP_TYP, KB_JWT_TYP,
-    PRE_AUTHORIZED_GRANT, PROOF_TYP, REQUEST_OBJECT_MEDIA_TYPE, REQUEST_OBJECT_TYP,
+    ClientIdPrefix, RequestTerms, AUTHORIZATION_CODE_GRANT, DID_CLIENT_PREFIX, DPOP_TYP,
+    KB_JWT_TYP, PRE_AUTHORIZED_GRANT, PROOF_TYP, REQUEST_OBJECT_MEDIA_TYPE, REQUEST_OBJECT_TYP,
     STATUS_NOTIFICATIONS_ALLOWED,
 };
 use certus_schemas::response::{requested_encryption, AuthorizationResponse, Encryption};
 use certus_schemas::transaction::{self, hashes_for, Transaction};
+use certus_schemas::x509;
 use ed25519_dalek::VerifyingKey;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Deserialize, Serialize};
@@ -591,11 +592,13 @@ pub async fn finish_authorization(returned: Returned) -> Result<(Offer, Access),
     Ok((pending.offer, access))
 }
 
-/// A verifier's request whose signature was checked against the verifier's DID.
+/// A verifier's request whose signature was checked against the verifier's DID, or its
+/// certificate chained to a root the holder trusts.
 #[derive(Debug, Clone)]
 pub struct VerifierRequest {
     pub client_id: String,
-    pub verifier_did: String,
+    /// The verifier's DID, or the subject of its certificate.
+    pub identified_as: String,
     pub verifier_name: Option<String>,
     pub response_uri: String,
     pub nonce: String,
@@ -608,9 +611,13 @@ pub struct VerifierRequest {
     pub transactions: Vec<Transaction>,
 }
 
-/// Fetches the request object of an `openid4vp://` link (or this page's `?request_uri=`)
-/// and checks it is signed by a key of the DID its client id names.
-pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
+/// Fetches the request object of an `openid4vp://` (or `haip://`) link (or this page's
+/// `?request_uri=`) and checks it is signed by a key of the DID its client id names, or by
+/// the key of the certificate in its `x5c`, chained to one of `anchors`.
+pub async fn fetch_request(
+    link: &str,
+    anchors: &[x509::Cert],
+) -> Result<VerifierRequest, HolderError> {
     let uri = link_parameter(link, "request_uri")
         .ok_or_else(|| err("not a presentation request link: it has no request_uri"))?;
     // By POST when the verifier offers it: the object then carries a nonce of this fetch.
@@ -623,7 +630,15 @@ pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
         None => Request::get(&uri).build(),
         Some(nonce) => {
             // What this wallet presents (a Data Integrity proof needs the CLI) and checks.
-            let metadata = wallet_metadata(&[formats::SD_JWT, formats::JWT_VC], &["EdDSA"]);
+            let metadata = wallet_metadata(
+                &[formats::SD_JWT, formats::JWT_VC],
+                &["EdDSA", "ES256"],
+                &[
+                    ClientIdPrefix::DecentralizedIdentifier,
+                    ClientIdPrefix::X509SanDns,
+                    ClientIdPrefix::X509Hash,
+                ],
+            );
             form(
                 Request::post(&uri).header("Accept", REQUEST_OBJECT_MEDIA_TYPE),
                 &[
@@ -657,24 +672,37 @@ pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
     if link_parameter(link, "client_id").is_some_and(|c| c != client_id) {
         return Err(err("the link's client_id is not the signed request's"));
     }
-    let verifier_did = client_id
-        .strip_prefix(DID_CLIENT_PREFIX)
-        .ok_or_else(|| {
-            err("only verifiers identified by a DID (decentralized_identifier:) are supported")
-        })?
-        .to_owned();
-    let kid = header["kid"]
-        .as_str()
-        .ok_or_else(|| err("the request object names no key"))?;
-    if kid.split('#').next() != Some(verifier_did.as_str()) {
-        return Err(err(
-            "the request object is signed by a key of another DID than its client id",
-        ));
-    }
     let response_uri = text(&unverified, "response_uri", "the request")?.to_owned();
-    let key = verifier_key(&verifier_did, kid, &response_uri).await?;
-    let payload = verify_jws(jws, &key)
-        .map_err(|e| err(format!("the request object is not the verifier's: {e}")))?;
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let certified = x509::verifier_certificate(&header, &client_id, &response_uri, anchors, now)
+        .map_err(|e| err(format!("the verifier's certificate: {e}")))?;
+    let (identified_as, payload) = match certified {
+        Some(leaf) => {
+            leaf.verify_jws(jws)
+                .map_err(|e| err(format!("the request object is not the verifier's: {e}")))?;
+            (leaf.subject(), unverified)
+        }
+        None => {
+            let verifier_did = client_id
+                .strip_prefix(DID_CLIENT_PREFIX)
+                .ok_or_else(|| {
+                    err("only verifiers identified by a DID (decentralized_identifier:) or an X.509 certificate (x509_san_dns:, x509_hash:) are supported")
+                })?
+                .to_owned();
+            let kid = header["kid"]
+                .as_str()
+                .ok_or_else(|| err("the request object names no key"))?;
+            if kid.split('#').next() != Some(verifier_did.as_str()) {
+                return Err(err(
+                    "the request object is signed by a key of another DID than its client id",
+                ));
+            }
+            let key = verifier_key(&verifier_did, kid, &response_uri).await?;
+            let payload = verify_jws(jws, &key)
+                .map_err(|e| err(format!("the request object is not the verifier's: {e}")))?;
+            (verifier_did, payload)
+        }
+    };
     if let Some(nonce) = &wallet_nonce {
         check_wallet_nonce(&payload, nonce)?;
     }
@@ -696,7 +724,7 @@ pub async fn fetch_request(link: &str) -> Result<VerifierRequest, HolderError> {
             .map_err(|_| err("the request's dcql_query is not DCQL"))?,
         terms: serde_json::from_value(payload["terms"].clone()).unwrap_or_default(),
         response_uri,
-        verifier_did,
+        identified_as,
         client_id,
     })
 }
