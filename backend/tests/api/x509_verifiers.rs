@@ -14,7 +14,7 @@ use openssl::bn::{BigNum, MsbOption};
 use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{PKey, Private, Public};
 use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectAlternativeName};
 use openssl::x509::{X509Name, X509Req, X509};
 use serde_json::{json, Map, Value};
@@ -212,7 +212,7 @@ fn name(cn: &str) -> X509Name {
 /// for `public` and `subject`, valid for `days` from `from_days` days from now.
 struct Issue<'a> {
     subject: &'a str,
-    public: &'a PKey<openssl::pkey::Public>,
+    public: &'a PKey<Public>,
     issuer: Option<(&'a X509, &'a PKey<Private>)>,
     signer: &'a PKey<Private>,
     ca: bool,
@@ -273,13 +273,31 @@ fn issue(issue: Issue<'_>) -> X509 {
     builder.build()
 }
 
+/// The public half of `key`.
+fn public(key: &PKey<Private>) -> PKey<Public> {
+    PKey::public_key_from_pem(&key.public_key_to_pem().expect("pem")).expect("public key")
+}
+
+/// A CA's certificate `issuer` (its certificate and key) issues for `public`.
+fn ca_certificate(subject: &str, public: &PKey<Public>, issuer: (&X509, &PKey<Private>)) -> X509 {
+    issue(Issue {
+        subject,
+        public,
+        issuer: Some(issuer),
+        signer: issuer.1,
+        ca: true,
+        dns: None,
+        from_days: -1,
+        days: 1000,
+    })
+}
+
 /// A root CA of OpenSSL's: its certificate and key.
 fn root(cn: &str) -> (X509, PKey<Private>) {
     let key = ec_key();
-    let public = PKey::public_key_from_pem(&key.public_key_to_pem().expect("pem")).expect("pub");
     let cert = issue(Issue {
         subject: cn,
-        public: &public,
+        public: &public(&key),
         issuer: None,
         signer: &key,
         ca: true,
@@ -345,19 +363,13 @@ async fn a_ca_certifies_the_signing_request_and_its_chain_is_installed_once_it_f
     // The institution's CA: a root, and an intermediate that certifies the key.
     let (root_cert, root_key) = root("Certus Test Root");
     let middle_key = ec_key();
-    let middle_public =
-        PKey::public_key_from_pem(&middle_key.public_key_to_pem().expect("pem")).expect("pub");
-    let middle = issue(Issue {
-        subject: "Certus Test Issuing CA",
-        public: &middle_public,
-        issuer: Some((&root_cert, &root_key)),
-        signer: &root_key,
-        ca: true,
-        dns: None,
-        from_days: -1,
-        days: 1000,
-    });
-    let leaf_for = |public: &PKey<openssl::pkey::Public>, dns: &str, from_days: i64, days: i64| {
+    let middle_public = public(&middle_key);
+    let middle = ca_certificate(
+        "Certus Test Issuing CA",
+        &middle_public,
+        (&root_cert, &root_key),
+    );
+    let leaf_for = |public: &PKey<Public>, dns: &str, from_days: i64, days: i64| {
         issue(Issue {
             subject: HOST,
             public,
@@ -389,9 +401,7 @@ async fn a_ca_certifies_the_signing_request_and_its_chain_is_installed_once_it_f
     };
 
     // What does not fit is refused, and leaves the certificate pending.
-    let stranger = ec_key();
-    let stranger =
-        PKey::public_key_from_pem(&stranger.public_key_to_pem().expect("pem")).expect("pub");
+    let stranger = public(&ec_key());
     let good = leaf_for(&requested, HOST, -1, 90);
     refused(
         install(pem_of(&[&leaf_for(&stranger, HOST, -1, 90), &middle])).await,
@@ -415,16 +425,11 @@ async fn a_ca_certifies_the_signing_request_and_its_chain_is_installed_once_it_f
     );
     refused(install("not PEM".into()).await, "INVALID_CERTIFICATE_CHAIN");
     let (other_root, other_root_key) = root("Another Root");
-    let forged_middle = issue(Issue {
-        subject: "Certus Test Issuing CA",
-        public: &middle_public,
-        issuer: Some((&other_root, &other_root_key)),
-        signer: &other_root_key,
-        ca: true,
-        dns: None,
-        from_days: -1,
-        days: 1000,
-    });
+    let forged_middle = ca_certificate(
+        "Certus Test Issuing CA",
+        &middle_public,
+        (&other_root, &other_root_key),
+    );
     // The chain holds together without its root; only a wallet decides which root to trust.
     let (status, body) = app
         .call(&admin, "GET", &format!("/verifier/certificates/{id}"), None)
@@ -475,39 +480,31 @@ async fn a_ca_certifies_the_signing_request_and_its_chain_is_installed_once_it_f
     let object = wallet_reads(&jwt, &anchors_of(&root_pem)).expect("trusted root");
     assert_eq!(object["client_id"], format!("x509_san_dns:{HOST}"));
     assert!(wallet_reads(&jwt, &anchors_of(&pem_of(&[&other_root]))).is_err());
-    let chain = Chain::from_pem(&pem_of(&[&good, &forged_middle])).expect("chain");
-    let decoded = jose::decode(&jwt).expect("jws");
-    let mut header: Map<String, Value> = decoded.header.clone();
-    header.insert("x5c".into(), chain.x5c());
-    let spliced = format!(
-        "{}.{}",
-        base64_url(Value::Object(header.clone()).to_string().as_bytes()),
-        jwt.split_once('.').expect("jws").1
-    );
-    let error = wallet_reads(&spliced, &anchors_of(&root_pem)).expect_err("forged CA");
+    // The request object with another chain in its header, its signature as it was.
+    let with_chain = |certs: &[&X509]| {
+        let chain = Chain::from_pem(&pem_of(certs)).expect("chain");
+        let mut header: Map<String, Value> = jose::decode(&jwt).expect("jws").header;
+        header.insert("x5c".into(), chain.x5c());
+        format!(
+            "{}.{}",
+            base64_url(Value::Object(header).to_string().as_bytes()),
+            jwt.split_once('.').expect("jws").1
+        )
+    };
+    let error = wallet_reads(
+        &with_chain(&[&good, &forged_middle]),
+        &anchors_of(&root_pem),
+    )
+    .expect_err("forged CA");
     assert!(error.contains("leads to no trusted root"), "{error}");
     // Nor one whose intermediate is swapped for a CA of the same name but another key.
-    let impostor = ec_key();
-    let impostor_public =
-        PKey::public_key_from_pem(&impostor.public_key_to_pem().expect("pem")).expect("pub");
-    let swapped = issue(Issue {
-        subject: "Certus Test Issuing CA",
-        public: &impostor_public,
-        issuer: Some((&root_cert, &root_key)),
-        signer: &root_key,
-        ca: true,
-        dns: None,
-        from_days: -1,
-        days: 1000,
-    });
-    let chain = Chain::from_pem(&pem_of(&[&good, &swapped])).expect("chain");
-    header.insert("x5c".into(), chain.x5c());
-    let spliced = format!(
-        "{}.{}",
-        base64_url(Value::Object(header).to_string().as_bytes()),
-        jwt.split_once('.').expect("jws").1
+    let swapped = ca_certificate(
+        "Certus Test Issuing CA",
+        &public(&ec_key()),
+        (&root_cert, &root_key),
     );
-    let error = wallet_reads(&spliced, &anchors_of(&root_pem)).expect_err("swapped CA");
+    let error = wallet_reads(&with_chain(&[&good, &swapped]), &anchors_of(&root_pem))
+        .expect_err("swapped CA");
     assert!(error.contains("is not signed by the key of"), "{error}");
 }
 
