@@ -46,6 +46,8 @@ impl Settings {
             open_issuance,
             open_issuance_source,
             require_dpop: chosen.require_dpop.unwrap_or(false),
+            require_key_attestation: chosen.require_key_attestation.unwrap_or(false),
+            wallet_providers: chosen.wallet_providers,
             profile: self.profile.as_str().to_owned(),
         })
     }
@@ -73,6 +75,8 @@ impl Settings {
             tenant_id: Set(tenant_id.to_owned()),
             open_issuance: Set(choice.open_issuance),
             require_dpop: Set(choice.require_dpop),
+            require_key_attestation: Set(choice.require_key_attestation),
+            wallet_providers: Set(choice.wallet_providers.clone()),
             updated_by: Set(principal.actor_id()),
             updated_at: Set(now),
         })
@@ -81,6 +85,8 @@ impl Settings {
                 .update_columns([
                     institution_settings::Column::OpenIssuance,
                     institution_settings::Column::RequireDpop,
+                    institution_settings::Column::RequireKeyAttestation,
+                    institution_settings::Column::WalletProviders,
                     institution_settings::Column::UpdatedBy,
                     institution_settings::Column::UpdatedAt,
                 ])
@@ -93,8 +99,13 @@ impl Settings {
             None => "openIssuance=default".to_owned(),
         };
         let described = format!(
-            "{described} requireDpop={}",
-            choice.require_dpop.unwrap_or(false)
+            "{described} requireDpop={} requireKeyAttestation={} walletProviders={}",
+            choice.require_dpop.unwrap_or(false),
+            choice.require_key_attestation.unwrap_or(false),
+            choice
+                .wallet_providers
+                .as_deref()
+                .map_or(0, |p| p.matches("BEGIN CERTIFICATE").count())
         );
         work.audit_by(principal, "settings.update", &described);
         work.touch(Cached::Settings);
@@ -114,6 +125,8 @@ impl Settings {
             .map(|row| SettingsChoice {
                 open_issuance: row.open_issuance,
                 require_dpop: row.require_dpop,
+                require_key_attestation: row.require_key_attestation,
+                wallet_providers: row.wallet_providers,
             })
             .unwrap_or_default();
         self.chosen

@@ -5,7 +5,7 @@
 // wallet` command line does both against a real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer } from 'node:http';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
 import { Openid4vpClient, parseOpenid4vpAuthorizationRequest } from '@openid4vc/openid4vp';
-import { Openid4vciClient } from '@openid4vc/openid4vci';
+import { Openid4vciClient, createKeyAttestationJwt } from '@openid4vc/openid4vci';
 import { clientAuthenticationNone } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
-import { CompactEncrypt, compactDecrypt, compactVerify, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { publicKeyFromDidKey } from '../lib/keys.mjs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
@@ -702,6 +702,72 @@ test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash
     opensslRoot(dir, 'other');
     await assert.rejects(animoResolves(await haipRequest(), { trustedRoot: new X509Certificate(readFileSync(join(dir, 'other.pem'))) }));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("Animo's @openid4vc/openid4vci proves its key with a wallet provider's key attestation when the institution requires one; without one, or from a provider it does not trust, the proof is refused", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const dir = mkdtempSync(join(tmpdir(), 'certus-provider-'));
+  try {
+    // A wallet provider's CA and signing certificate, made with OpenSSL.
+    opensslRoot(dir, 'provider-root');
+    opensslRoot(dir, 'stranger-root');
+    for (const [name, root] of [['provider', 'provider-root'], ['stranger', 'stranger-root']]) {
+      openssl(dir, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+        '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=E2E ${name}`);
+      openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${root}.pem`, '-CAkey', `${root}.key`,
+        '-CAcreateserial', '-days', '30', '-out', `${name}.pem`);
+    }
+    const set = await asAdmin('PUT', '/settings',
+      { requireKeyAttestation: true, walletProviders: readFileSync(join(dir, 'provider-root.pem'), 'utf8') });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+
+    /** The provider `name`'s attestation of `holder`'s key, made by Animo's library. */
+    const attestation = (name, holder, nonce) => createKeyAttestationJwt({
+      use: 'proof_type.jwt',
+      signer: { method: 'x5c', alg: 'ES256', x5c: [new X509Certificate(readFileSync(join(dir, `${name}.pem`))).raw.toString('base64')] },
+      issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000), nonce,
+      attestedKeys: [{ kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x }], keyStorage: ['iso_18045_moderate'],
+      callbacks: {
+        signJwt: async (_, { header, payload }) => ({
+          jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+            .setProtectedHeader({ ...header, alg: 'ES256' }).sign(createPrivateKey(readFileSync(join(dir, `${name}.key`)))),
+        }),
+      },
+    });
+    const { holder, client } = animoWallet();
+    const configuration = 'KycCredential_sd_jwt';
+    const attempt = async (name) => {
+      const made = await offer('dc+sd-jwt');
+      const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+      assert.deepEqual(issuerMetadata.credentialIssuer.credential_configurations_supported[configuration]
+        .proof_types_supported.jwt.key_attestations_required, {});
+      const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+      const { c_nonce } = await client.requestNonce({ issuerMetadata });
+      const signer = { method: 'did', didUrl: holder.kid, alg: 'EdDSA' };
+      // The library itself will not send a proof without one, as the metadata asks.
+      await assert.rejects(client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: configuration, nonce: c_nonce, signer }),
+        /requires key attestations/);
+      const { jwt } = await client.createCredentialRequestJwtProof({
+        issuerMetadata, credentialConfigurationId: configuration, nonce: c_nonce, signer,
+        keyAttestationJwt: await attestation(name, holder, c_nonce),
+      });
+      return client.retrieveCredentials({
+        issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configuration, proofs: { jwt: [jwt] },
+      });
+    };
+    const { credentialResponse } = await attempt('provider');
+    const credential = credentialResponse.credentials[0].credential;
+    assert.equal(b64json(credential.split('~')[0].split('.')[1]).cnf.jwk.x, holder.jwk.x);
+    await assertVerifies(credential);
+    const refused = await attempt('stranger').catch(e => e);
+    const error = refused.response?.credentialErrorResponseResult?.data;
+    assert.equal(error?.error, 'invalid_proof', String(refused));
+    assert.match(error.error_description, /provider is not trusted/);
+  } finally {
+    await asAdmin('PUT', '/settings', {});
     rmSync(dir, { recursive: true, force: true });
   }
 });

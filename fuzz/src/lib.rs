@@ -191,7 +191,12 @@ pub fn openid4vci_credential(data: &[u8]) {
         if let Ok((_, _, jwts)) = requested_proofs(&request, "FoodSafetyCertificate", format) {
             let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
             for jwt in jwts {
-                let _ = futures::executor::block_on(proof::parse(jwt, ISSUER, now));
+                let _ = futures::executor::block_on(proof::parse(
+                    jwt,
+                    ISSUER,
+                    &proof::AttestationPolicy::default(),
+                    now,
+                ));
             }
         }
     }

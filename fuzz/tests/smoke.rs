@@ -296,8 +296,13 @@ fn the_seeds_are_well_formed() {
             panic!("one proof in each seed")
         };
         let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("a time");
-        let (_, nonce) = futures::executor::block_on(proof::parse(proof, certus_fuzz::ISSUER, now))
-            .expect("a proof that checks");
+        let (_, nonce) = futures::executor::block_on(proof::parse(
+            proof,
+            certus_fuzz::ISSUER,
+            &proof::AttestationPolicy::default(),
+            now,
+        ))
+        .expect("a proof that checks");
         assert_eq!(nonce.as_deref(), Some("n"));
     }
     let document = ssi::dids::Document::from_json_bytes(&seeds("did_document")[0])

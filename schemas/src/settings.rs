@@ -23,6 +23,15 @@ pub struct InstitutionSettings {
     /// proof are still served.
     #[serde(default)]
     pub require_dpop: bool,
+    /// Whether a wallet's proof of possession must carry a key attestation (OpenID4VCI 1.0
+    /// Annex D) by a wallet provider the institution trusts. Off by default: an attestation
+    /// that comes is checked all the same.
+    #[serde(default)]
+    pub require_key_attestation: bool,
+    /// PEM: the root certificates of the wallet providers whose key attestations the
+    /// institution trusts (an attestation's `x5c` chain must lead to one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet_providers: Option<String>,
     /// The server profile (`standard`, or `open` for integrators and test suites), whose
     /// defaults apply where the institution has not chosen.
     pub profile: String,
@@ -52,4 +61,12 @@ pub struct SettingsChoice {
     /// or `null`: not required.
     #[serde(default)]
     pub require_dpop: Option<bool>,
+    /// Require key attestations (see [`InstitutionSettings::require_key_attestation`]);
+    /// absent or `null`: not required.
+    #[serde(default)]
+    pub require_key_attestation: Option<bool>,
+    /// The wallet providers' root certificates, PEM (see
+    /// [`InstitutionSettings::wallet_providers`]); absent or `null`: none.
+    #[serde(default)]
+    pub wallet_providers: Option<String>,
 }

@@ -133,11 +133,13 @@ pub async fn issuer_metadata(
 ) -> Result<Response, OAuthError> {
     let vary = [(VARY, "accept")];
     if !accepts_jwt(&headers) {
-        return Ok((vary, Json(state.openid.issuer_metadata())).into_response());
+        let metadata = state.openid.issuer_metadata().await?;
+        return Ok((vary, Json(metadata)).into_response());
     }
     let signed = state
         .openid
         .signed_issuer_metadata(state.clock.now())
+        .await
         .map_err(|cause| OAuthError::internal(format_args!("{cause:#}")))?;
     Ok((vary, [(CONTENT_TYPE, "application/jwt")], signed).into_response())
 }

@@ -28,6 +28,7 @@ pub async fn get(
     responses(
         (status = 200, body = InstitutionSettings),
         (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "INVALID_WALLET_PROVIDERS", body = ErrorBody),
     ))]
 pub async fn put(
     State(state): State<AppState>,
@@ -35,6 +36,18 @@ pub async fn put(
     JsonBody(choice): JsonBody<SettingsChoice>,
 ) -> Result<Json<InstitutionSettings>, ApiError> {
     principal.require(Scope::Admin)?;
+    if let Some(pem) = &choice.wallet_providers {
+        let read = certus_schemas::x509::certificates_in(pem).map_err(|e| {
+            ApiError::unprocessable("INVALID_WALLET_PROVIDERS", e.0).at("/walletProviders")
+        })?;
+        if read.is_empty() {
+            return Err(ApiError::unprocessable(
+                "INVALID_WALLET_PROVIDERS",
+                "walletProviders must hold the providers' root certificates in PEM",
+            )
+            .at("/walletProviders"));
+        }
+    }
     let now = state.clock.now();
     Ok(Json(state.settings.choose(&principal, choice, now).await?))
 }

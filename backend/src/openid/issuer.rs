@@ -353,14 +353,31 @@ pub async fn credential(
     }
     let format = parse_format(&offer.format)?;
     let (dialect, chosen, jwts) = requested_proofs(request, &offer.credential_type, format)?;
-    let holders =
-        match proof::check(&openid.db, &openid.nonces, &jwts, &openid.public_url, now).await {
-            Ok(holders) => holders,
-            Err(mut e) => {
-                e.c_nonce = Some(openid.nonces.issue(now));
-                return Err(e);
-            }
-        };
+    let settings = openid.issuer.settings().of(&offer.tenant_id).await?;
+    let attestation = proof::AttestationPolicy {
+        required: settings.require_key_attestation,
+        providers: settings
+            .wallet_providers
+            .as_deref()
+            .map(|pem| certus_schemas::x509::certificates_in(pem).unwrap_or_default())
+            .unwrap_or_default(),
+    };
+    let holders = match proof::check(
+        &openid.db,
+        &openid.nonces,
+        &jwts,
+        &openid.public_url,
+        &attestation,
+        now,
+    )
+    .await
+    {
+        Ok(holders) => holders,
+        Err(mut e) => {
+            e.c_nonce = Some(openid.nonces.issue(now));
+            return Err(e);
+        }
+    };
     let holders: Vec<String> = holders.into_iter().map(|h| h.did).collect();
     if Approval::of(&offer) == Some(Approval::Required) {
         return defer(openid, &offer, dialect, chosen, holders, now).await;

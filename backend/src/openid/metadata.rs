@@ -293,3 +293,16 @@ pub fn authorization_server(issuer: &str) -> Value {
         "dpop_signing_alg_values_supported": ALLOWED_ALGORITHMS,
     })
 }
+
+/// Marks every configuration's JWT proofs as needing a key attestation (OpenID4VCI 1.0
+/// §12.2.4 `key_attestations_required`; no level of key storage or user authentication
+/// is asked beyond the provider's being trusted).
+pub fn require_key_attestations(metadata: &mut Value) {
+    if let Some(configurations) = metadata["credential_configurations_supported"].as_object_mut() {
+        for configuration in configurations.values_mut() {
+            if let Some(jwt) = configuration["proof_types_supported"].get_mut("jwt") {
+                jwt["key_attestations_required"] = json!({});
+            }
+        }
+    }
+}

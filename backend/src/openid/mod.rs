@@ -111,9 +111,20 @@ impl OpenId {
         &self.catalog
     }
 
-    /// The credential issuer metadata, unsigned.
-    pub fn issuer_metadata(&self) -> serde_json::Value {
-        metadata::credential_issuer(&self.public_url, &self.catalog, self.request_key.public())
+    /// The credential issuer metadata, unsigned: every configuration's proofs ask for key
+    /// attestations when the node's own institution requires them.
+    pub async fn issuer_metadata(&self) -> Result<serde_json::Value, sea_orm::DbErr> {
+        let mut metadata =
+            metadata::credential_issuer(&self.public_url, &self.catalog, self.request_key.public());
+        let settings = self
+            .issuer
+            .settings()
+            .of(crate::keys::DEFAULT_TENANT)
+            .await?;
+        if settings.require_key_attestation {
+            metadata::require_key_attestations(&mut metadata);
+        }
+        Ok(metadata)
     }
 
     /// The key credential requests are encrypted to.
@@ -123,7 +134,7 @@ impl OpenId {
 
     /// The credential issuer metadata signed by the key of the institution that runs this
     /// node (OpenID4VCI 1.0 §12.2.3).
-    pub fn signed_issuer_metadata(
+    pub async fn signed_issuer_metadata(
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<String> {
@@ -133,7 +144,7 @@ impl OpenId {
             .ok_or_else(|| {
                 anyhow::anyhow!("the node's own institution has no key to sign metadata with")
             })?;
-        metadata::signed(self.issuer_metadata(), &self.public_url, &key, now)
+        metadata::signed(self.issuer_metadata().await?, &self.public_url, &key, now)
     }
 }
 

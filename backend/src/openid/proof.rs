@@ -1,5 +1,7 @@
 //! The JWT proof of possession of OpenID4VCI (Appendix F.1): the wallet signs the issuer's
-//! identifier and a fresh `c_nonce` with the key the credential is to be bound to.
+//! identifier and a fresh `c_nonce` with the key the credential is to be bound to; with,
+//! when it has one or the institution asks, a key attestation (Annex D) by a wallet
+//! provider the institution trusts, vouching for how the key is kept.
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -10,6 +12,7 @@ use super::nonces::Nonces;
 use super::{OAuthError, OAuthErrorKind};
 use certus_credential::did;
 use certus_credential::jose;
+use certus_schemas::x509::{Cert, Chain};
 
 pub use certus_schemas::openid::PROOF_TYP;
 /// Tolerated clock skew and oldest accepted `iat`, in seconds.
@@ -22,6 +25,18 @@ pub struct HolderKey {
     pub jwk: JWK,
 }
 
+/// What an institution asks of key attestations.
+#[derive(Debug, Default)]
+pub struct AttestationPolicy {
+    /// A proof without one is refused.
+    pub required: bool,
+    /// The wallet providers' roots: an attestation's chain must lead to one.
+    pub providers: Vec<Cert>,
+}
+
+/// The `typ` of a key attestation: OpenID4VCI 1.0's, and the earlier drafts'.
+const KEY_ATTESTATION_TYPS: [&str; 2] = ["key-attestation+jwt", "keyattestation+jwt"];
+
 fn invalid(description: impl Into<String>) -> OAuthError {
     OAuthError::new(OAuthErrorKind::InvalidProof, description)
 }
@@ -33,12 +48,13 @@ pub async fn check(
     nonces: &Nonces,
     jwts: &[&str],
     issuer: &str,
+    attestation: &AttestationPolicy,
     now: DateTime<Utc>,
 ) -> Result<Vec<HolderKey>, OAuthError> {
     let mut holders: Vec<HolderKey> = Vec::with_capacity(jwts.len());
     let mut nonce: Option<String> = None;
     for jwt in jwts {
-        let (holder, this_nonce) = parse(jwt, issuer, now).await?;
+        let (holder, this_nonce) = parse(jwt, issuer, attestation, now).await?;
         if holders.iter().any(|h| h.did == holder.did) {
             return Err(invalid(
                 "two proofs are made with one key: each credential of a batch is bound to \
@@ -76,6 +92,7 @@ fn stale_nonce() -> OAuthError {
 pub async fn parse(
     jwt: &str,
     issuer: &str,
+    attestation: &AttestationPolicy,
     now: DateTime<Utc>,
 ) -> Result<(HolderKey, Option<String>), OAuthError> {
     let decoded = jose::decode(jwt).map_err(|e| invalid(format!("the proof: {e}")))?;
@@ -107,7 +124,99 @@ pub async fn parse(
         .get("nonce")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    match decoded.header.get("key_attestation") {
+        Some(attested) => {
+            check_attestation(attested, &holder.jwk, nonce.as_deref(), attestation, now)?
+        }
+        None if attestation.required => {
+            return Err(invalid(
+                "this institution requires a key attestation: the proof's `key_attestation` \
+                 header (OpenID4VCI 1.0 Annex D)",
+            ))
+        }
+        None => {}
+    }
     Ok((holder, nonce))
+}
+
+/// Checks a proof's key attestation: a `key-attestation+jwt` signed (ES256) by the first
+/// certificate of its `x5c`, whose chain leads to a wallet provider the institution
+/// trusts; not expired; attesting `key`; and, when it carries a nonce, the proof's.
+fn check_attestation(
+    attested: &Value,
+    key: &JWK,
+    nonce: Option<&str>,
+    policy: &AttestationPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), OAuthError> {
+    let jwt = attested
+        .as_str()
+        .ok_or_else(|| invalid("`key_attestation` must be a compact JWT"))?;
+    let decoded = jose::decode(jwt).map_err(|e| invalid(format!("the key attestation: {e}")))?;
+    if !decoded
+        .header_str("typ")
+        .is_some_and(|t| KEY_ATTESTATION_TYPS.contains(&t))
+    {
+        return Err(invalid(
+            "the key attestation's `typ` must be `key-attestation+jwt`",
+        ));
+    }
+    if policy.providers.is_empty() {
+        return Err(invalid(
+            "this institution trusts no wallet provider to attest keys",
+        ));
+    }
+    let chain = Chain::from_x5c(&decoded.header["x5c"]).map_err(|e| {
+        invalid(format!(
+            "the key attestation names its provider by `x5c`: {e}"
+        ))
+    })?;
+    chain
+        .verify(&policy.providers, now.timestamp())
+        .map_err(|e| {
+            invalid(format!(
+                "the key attestation's provider is not trusted: {e}"
+            ))
+        })?;
+    chain
+        .leaf()
+        .verify_jws(jwt)
+        .map_err(|e| invalid(format!("the key attestation: {e}")))?;
+    let payload = &decoded.payload;
+    let now_secs = now.timestamp();
+    if payload["exp"].as_i64().is_none_or(|exp| exp <= now_secs) {
+        return Err(invalid("the key attestation has expired (or has no `exp`)"));
+    }
+    if payload["iat"]
+        .as_i64()
+        .is_none_or(|iat| iat > now_secs + MAX_SKEW_SECS)
+    {
+        return Err(invalid(
+            "the key attestation's `iat` is missing or in the future",
+        ));
+    }
+    let thumbprint = key
+        .thumbprint()
+        .map_err(|_| invalid("the proof's key has no thumbprint"))?;
+    let attests = payload["attested_keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| serde_json::from_value::<JWK>(k.clone()).ok())
+        .any(|k| k.thumbprint().is_ok_and(|t| t == thumbprint));
+    if !attests {
+        return Err(invalid(
+            "the key attestation's `attested_keys` do not hold the proof's key",
+        ));
+    }
+    if let Some(attested_nonce) = payload.get("nonce") {
+        if attested_nonce.as_str() != nonce {
+            return Err(invalid(
+                "the key attestation's `nonce` is not the proof's c_nonce",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The holder key a proof names: a `jwk` header, or a `kid` that is a `did:key` or

@@ -910,6 +910,10 @@ pub mod institution_settings {
         pub open_issuance: Option<bool>,
         /// Whether wallets must bind access tokens by DPoP (`None`: not required).
         pub require_dpop: Option<bool>,
+        /// Whether proofs must carry a key attestation (`None`: not required).
+        pub require_key_attestation: Option<bool>,
+        /// PEM: the root certificates of the wallet providers trusted to attest keys.
+        pub wallet_providers: Option<String>,
         pub updated_by: String,
         pub updated_at: DateTimeUtc,
     }

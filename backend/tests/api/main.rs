@@ -16,6 +16,7 @@ mod deferred;
 mod dids;
 mod encrypted_answers;
 mod issue;
+mod key_attestation;
 mod kyc;
 mod open;
 mod openid;

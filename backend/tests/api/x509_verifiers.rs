@@ -33,7 +33,7 @@ on_both_databases!(
 /// The host of [`PUBLIC_URL`], which x509_san_dns requests are named by.
 const HOST: &str = "certus.test";
 
-async fn admin(app: &TestApp) -> Caller {
+pub(crate) async fn admin(app: &TestApp) -> Caller {
     app.user("default", "admin@default.test", Role::Admin).await;
     app.sign_in("admin@default.test").await
 }
@@ -197,7 +197,7 @@ async fn a_self_signed_certificate_names_the_verifier_by_dns_name_and_by_hash(db
 }
 
 /// A P-256 key of OpenSSL's.
-fn ec_key() -> PKey<Private> {
+pub(crate) fn ec_key() -> PKey<Private> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("group");
     PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey")
 }
@@ -210,18 +210,18 @@ fn name(cn: &str) -> X509Name {
 
 /// A certificate `issuer` (its certificate and key; none: `subject` signs itself) issues
 /// for `public` and `subject`, valid for `days` from `from_days` days from now.
-struct Issue<'a> {
-    subject: &'a str,
-    public: &'a PKey<Public>,
-    issuer: Option<(&'a X509, &'a PKey<Private>)>,
-    signer: &'a PKey<Private>,
-    ca: bool,
-    dns: Option<&'a str>,
-    from_days: i64,
-    days: i64,
+pub(crate) struct Issue<'a> {
+    pub(crate) subject: &'a str,
+    pub(crate) public: &'a PKey<Public>,
+    pub(crate) issuer: Option<(&'a X509, &'a PKey<Private>)>,
+    pub(crate) signer: &'a PKey<Private>,
+    pub(crate) ca: bool,
+    pub(crate) dns: Option<&'a str>,
+    pub(crate) from_days: i64,
+    pub(crate) days: i64,
 }
 
-fn issue(issue: Issue<'_>) -> X509 {
+pub(crate) fn issue(issue: Issue<'_>) -> X509 {
     let mut builder = X509::builder().expect("builder");
     builder.set_version(2).expect("v3");
     let mut serial = BigNum::new().expect("bn");
@@ -274,7 +274,7 @@ fn issue(issue: Issue<'_>) -> X509 {
 }
 
 /// The public half of `key`.
-fn public(key: &PKey<Private>) -> PKey<Public> {
+pub(crate) fn public(key: &PKey<Private>) -> PKey<Public> {
     PKey::public_key_from_pem(&key.public_key_to_pem().expect("pem")).expect("public key")
 }
 
@@ -293,7 +293,7 @@ fn ca_certificate(subject: &str, public: &PKey<Public>, issuer: (&X509, &PKey<Pr
 }
 
 /// A root CA of OpenSSL's: its certificate and key.
-fn root(cn: &str) -> (X509, PKey<Private>) {
+pub(crate) fn root(cn: &str) -> (X509, PKey<Private>) {
     let key = ec_key();
     let cert = issue(Issue {
         subject: cn,
@@ -308,7 +308,7 @@ fn root(cn: &str) -> (X509, PKey<Private>) {
     (cert, key)
 }
 
-fn pem_of(certs: &[&X509]) -> String {
+pub(crate) fn pem_of(certs: &[&X509]) -> String {
     certs
         .iter()
         .map(|c| String::from_utf8(c.to_pem().expect("pem")).expect("utf-8"))

@@ -62,8 +62,16 @@ fn Settings() -> impl IntoView {
                             SettingSource::Institution => Some(settings.open_issuance),
                             SettingSource::Profile => None,
                         };
-                        // A PUT replaces every choice: each control sends the other's too.
-                        let require_dpop = settings.require_dpop.then_some(true);
+                        // A PUT replaces every choice: each control sends the others' too.
+                        let base = SettingsChoice {
+                            open_issuance: chosen,
+                            require_dpop: settings.require_dpop.then_some(true),
+                            require_key_attestation: settings.require_key_attestation.then_some(true),
+                            wallet_providers: settings.wallet_providers.clone(),
+                        };
+                        let providers = RwSignal::new(settings.wallet_providers.clone().unwrap_or_default());
+                        let (on_open, on_dpop, on_attestation, on_providers) =
+                            (base.clone(), base.clone(), base.clone(), base);
                         view! {
                             <p data-testid="open-issuance-state">{describe(&settings)}</p>
                             <div class="field">
@@ -76,7 +84,7 @@ fn Settings() -> impl IntoView {
                                             "off" => Some(false),
                                             _ => None,
                                         };
-                                        save.dispatch(SettingsChoice { open_issuance, require_dpop });
+                                        save.dispatch(SettingsChoice { open_issuance, ..on_open.clone() });
                                     }>
                                     {[("profile", "As the server profile has it"), ("on", "On"), ("off", "Off")]
                                         .into_iter()
@@ -95,13 +103,37 @@ fn Settings() -> impl IntoView {
                                         aria-describedby="require-dpop-help" prop:checked=settings.require_dpop
                                         on:change=move |ev| {
                                             let require_dpop = event_target_checked(&ev).then_some(true);
-                                            save.dispatch(SettingsChoice { open_issuance: chosen, require_dpop });
+                                            save.dispatch(SettingsChoice { require_dpop, ..on_dpop.clone() });
                                         }/>
                                     " Wallets must bind their access tokens to their key (DPoP)"
                                 </label>
                                 <p class="hint" id="require-dpop-help">
                                     "As the EU's High Assurance Interoperability Profile requires: a stolen token is then worth nothing. Wallets that cannot (some of the pre-authorized flow) are refused."
                                 </p>
+                            </div>
+                            <div class="field">
+                                <label for="require-key-attestation">
+                                    <input type="checkbox" id="require-key-attestation" data-testid="require-key-attestation"
+                                        aria-describedby="key-attestation-help" prop:checked=settings.require_key_attestation
+                                        on:change=move |ev| {
+                                            let require_key_attestation = event_target_checked(&ev).then_some(true);
+                                            save.dispatch(SettingsChoice { require_key_attestation, ..on_attestation.clone() });
+                                        }/>
+                                    " Wallets must prove their keys are attested by a wallet provider we trust"
+                                </label>
+                                <p class="hint" id="key-attestation-help">
+                                    "A key attestation is the wallet provider's word on how the wallet keeps the key a credential is bound to (in secure hardware, for one). One that comes is checked either way."
+                                </p>
+                            </div>
+                            <div class="field">
+                                <label for="wallet-providers">"Wallet providers we trust: their root certificates (PEM)"</label>
+                                <textarea id="wallet-providers" data-testid="wallet-providers" rows="4" prop:value=providers
+                                    on:input=move |ev| providers.set(event_target_value(&ev))></textarea>
+                                <button type="button" data-testid="wallet-providers-save" on:click=move |_| {
+                                    let pem = providers.get_untracked();
+                                    let wallet_providers = (!pem.trim().is_empty()).then_some(pem);
+                                    save.dispatch(SettingsChoice { wallet_providers, ..on_providers.clone() });
+                                }>"Save the wallet providers"</button>
                             </div>
                         }.into_any()
                     }
