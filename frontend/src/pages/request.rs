@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use certus_schemas::dcql::formats;
 use certus_schemas::openid::{
-    PresentationRequestCreate, PresentationRequestCreated, PresentationRequestInfo, RequestStatus,
-    ResponseMode,
+    ClientIdPrefix, PresentationRequestCreate, PresentationRequestCreated, PresentationRequestInfo,
+    RequestProfile, RequestStatus, ResponseMode,
 };
 use certus_schemas::wire::CredentialTypeInfo;
 use leptos::prelude::*;
@@ -19,6 +19,30 @@ use super::verify::VerificationView;
 use crate::api;
 use crate::schema_form::{fields, Labels};
 use crate::widgets::{local_time, ErrorNote, Loading};
+
+/// How the request names the verifier to the wallet: the choice's value, the body's
+/// client identifier prefix and profile, and its label.
+const IDENTITIES: [(&str, Option<ClientIdPrefix>, Option<RequestProfile>, &str); 4] = [
+    ("did", None, None, "By our DID (decentralized_identifier)"),
+    (
+        "x509_hash",
+        Some(ClientIdPrefix::X509Hash),
+        None,
+        "By our verifier certificate's hash (x509_hash)",
+    ),
+    (
+        "x509_san_dns",
+        Some(ClientIdPrefix::X509SanDns),
+        None,
+        "By the DNS name our verifier certificate certifies (x509_san_dns)",
+    ),
+    (
+        "haip",
+        None,
+        Some(RequestProfile::Haip),
+        "As HAIP 1.0 has it: x509_hash, an encrypted answer, SD-JWT VCs, a haip:// link",
+    ),
+];
 
 const FORMATS: [(&str, &str); 3] = [
     (
@@ -61,21 +85,32 @@ fn RequestForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
     // Encrypted answers by default: the presentations cross no hop in clear, whatever
     // terminates TLS in front of the server.
     let encrypted = RwSignal::new(true);
+    let identity = RwSignal::new("did".to_owned());
     Effect::new(move |_| {
         chosen.track();
         claims.set(BTreeSet::new());
     });
     let create = Action::new_local(move |_: &()| {
+        let (_, client_id_prefix, profile, _) = IDENTITIES
+            .iter()
+            .find(|(value, ..)| *value == identity.get_untracked())
+            .copied()
+            .unwrap_or(IDENTITIES[0]);
         let body = PresentationRequestCreate {
+            client_id_prefix,
+            profile,
             credential_type: chosen.get_untracked().map(|t| t.type_name),
             claims: claims.get_untracked().into_iter().collect(),
             format: Some(format.get_untracked()),
             purpose: purpose.get_untracked(),
             policy_id: Some(policy_id.get_untracked()).filter(|p| !p.trim().is_empty()),
-            response_mode: Some(if encrypted.get_untracked() {
-                ResponseMode::DirectPostJwt
-            } else {
-                ResponseMode::DirectPost
+            // HAIP's requests are always encrypted: the profile says so.
+            response_mode: profile.is_none().then(|| {
+                if encrypted.get_untracked() {
+                    ResponseMode::DirectPostJwt
+                } else {
+                    ResponseMode::DirectPost
+                }
             }),
             ..Default::default()
         };
@@ -122,6 +157,17 @@ fn RequestForm(types: Vec<CredentialTypeInfo>) -> impl IntoView {
                 <label for="request-policy">"Stored policy (optional)"</label>
                 <input id="request-policy" data-testid="request-policy"
                     on:input=move |ev| policy_id.set(event_target_value(&ev))/>
+            </div>
+            <div class="field">
+                <label for="request-identity">"How the wallet knows us"</label>
+                <select id="request-identity" data-testid="request-identity" prop:value=identity
+                    aria-describedby="request-identity-help"
+                    on:change=move |ev| identity.set(event_target_value(&ev))>
+                    {IDENTITIES.iter().map(|(value, _, _, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                </select>
+                <p class="hint" id="request-identity-help">
+                    "By certificate: the key an admin certified (Users & keys, or POST /verifier/certificates) signs the request, with its chain; the holder's wallet must trust its root."
+                </p>
             </div>
             <label for="request-encrypted">
                 <input type="checkbox" id="request-encrypted" data-testid="request-encrypted"
