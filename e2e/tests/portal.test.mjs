@@ -3,7 +3,9 @@
 // user can neither see nor open it. Screenshots of each page go to e2e/out/portal-*.png.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../lib/server.mjs';
@@ -380,6 +382,47 @@ test('the chain explorer and the audit log show the blocks and the changes', asy
   await page.getByTestId('audit-log').filter({ hasText: 'credential.revoke' }).waitFor();
   assert.match(await page.getByTestId('audit-log').innerText(), /Carla Certifier/);
   await shot('audit');
+  await signOut();
+});
+
+test("an admin asks the institution's CA for a verifier certificate, installs the chain it returned, and requires key attestations from trusted wallet providers", async () => {
+  await signIn(ADMIN);
+  await page.getByRole('link', { name: 'Users & keys' }).click();
+  await page.getByTestId('certificate-dns').fill('verifier.food-cert.test');
+  await page.getByTestId('certificate-request').click();
+  const csr = await page.getByTestId('certificate-csr').innerText();
+  // OpenSSL's CA signs the request.
+  const dir = mkdtempSync(join(tmpdir(), 'certus-portal-ca-'));
+  try {
+    const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(join(dir, 'verifier.csr'), csr);
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'root.key',
+      '-out', 'root.pem', '-subj', '/CN=Food Cert Root', '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE');
+    openssl('x509', '-req', '-in', 'verifier.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial',
+      '-days', '30', '-copy_extensions', 'copy', '-out', 'verifier.pem');
+    // A chain for another name is refused with the reason; the right one is installed.
+    await page.getByTestId('certificate-chain-input').fill(readFileSync(join(dir, 'root.pem'), 'utf8'));
+    await page.getByTestId('certificate-install').click();
+    await page.getByTestId('certificate-install-error').filter({ hasText: 'CERTIFICATE_KEY_MISMATCH' }).waitFor();
+    consoleErrors.allow(/status of 422 .*\/verifier\/certificates\/\w+\/chain\)$/);
+    await page.getByTestId('certificate-chain-input').fill(readFileSync(join(dir, 'verifier.pem'), 'utf8') + readFileSync(join(dir, 'root.pem'), 'utf8'));
+    await page.getByTestId('certificate-install').click();
+    await page.getByTestId('certificate-status').filter({ hasText: 'active' }).waitFor();
+    assert.match(await page.getByTestId('certificate-client-id').first().innerText(), /^x509_san_dns:verifier\.food-cert\.test$/);
+    await shot('verifier-certificate');
+
+    // Key attestations: the providers' roots, then the switch (one PUT carries every choice).
+    const saved = () => page.waitForResponse(r => r.url().endsWith('/settings') && r.request().method() === 'PUT');
+    await page.getByTestId('wallet-providers').fill(readFileSync(join(dir, 'root.pem'), 'utf8'));
+    await Promise.all([saved(), page.getByTestId('wallet-providers-save').click()]);
+    await Promise.all([saved(), page.getByTestId('require-key-attestation').check()]);
+    const { body: settings } = await server.api('GET', '/settings', undefined, { auth: true });
+    assert.equal(settings.requireKeyAttestation, true);
+    assert.match(settings.walletProviders, /BEGIN CERTIFICATE/);
+    await Promise.all([saved(), page.getByTestId('require-key-attestation').uncheck()]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   await signOut();
 });
 

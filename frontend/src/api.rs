@@ -9,7 +9,8 @@ use certus_schemas::kyc::{
 };
 use certus_schemas::openid::{
     ApprovalDecision, OfferCreated, OfferFlow, OfferInfo, PresentationRequestCreate,
-    PresentationRequestCreated, PresentationRequestInfo,
+    PresentationRequestCreated, PresentationRequestInfo, VerifierCertificate,
+    VerifierCertificateCreate, VerifierChainInstall,
 };
 use certus_schemas::portal::*;
 use certus_schemas::privacy::{
@@ -492,6 +493,27 @@ pub async fn settings() -> Result<InstitutionSettings> {
 /// Sets the institution's own choices (admins).
 pub async fn set_settings(choice: SettingsChoice) -> Result<InstitutionSettings> {
     send(Request::put("/settings"), &choice).await
+}
+
+/// The institution's verifier certificates, the newest first.
+pub async fn verifier_certificates() -> Result<Vec<VerifierCertificate>> {
+    get("/verifier/certificates").await
+}
+
+/// Makes a verifier certificate key (admins): self-signed, or with a signing request.
+pub async fn create_verifier_certificate(
+    body: VerifierCertificateCreate,
+) -> Result<VerifierCertificate> {
+    send(Request::post("/verifier/certificates"), &body).await
+}
+
+/// Installs the chain the institution's CA returned for certificate `id` (admins).
+pub async fn install_verifier_chain(id: &str, chain: String) -> Result<VerifierCertificate> {
+    let path = format!(
+        "/verifier/certificates/{}/chain",
+        js_sys::encode_uri_component(id)
+    );
+    send(Request::put(&path), &VerifierChainInstall { chain }).await
 }
 
 /// The webhook endpoint; `None` when none is set.

@@ -1,5 +1,7 @@
-//! For admins: the institution's user accounts, API keys and settings.
+//! For admins: the institution's user accounts, API keys, settings and verifier
+//! certificates.
 
+use certus_schemas::openid::{VerifierCertificate, VerifierCertificateCreate};
 use certus_schemas::portal::{ApiKeyInfo, NewApiKey, NewUser, Role, UserInfo, UserUpdate};
 use certus_schemas::settings::{InstitutionSettings, SettingSource, SettingsChoice};
 use leptos::prelude::*;
@@ -18,6 +20,97 @@ pub fn Admin() -> impl IntoView {
         <Users/>
         <ApiKeys/>
         <Settings/>
+        <VerifierCertificates/>
+    }
+}
+
+/// The certificates the institution's presentation requests can name it by
+/// (`x509_san_dns`, `x509_hash`): made self-signed, or asked of its CA and installed.
+#[component]
+fn VerifierCertificates() -> impl IntoView {
+    let list = LocalResource::new(api::verifier_certificates);
+    let dns_name = RwSignal::new(String::new());
+    let make = Action::new_local(move |self_signed: &bool| {
+        let body = VerifierCertificateCreate {
+            dns_name: Some(dns_name.get_untracked()).filter(|n| !n.trim().is_empty()),
+            self_signed: *self_signed,
+        };
+        api::create_verifier_certificate(body)
+    });
+    let install = Action::new_local(move |(id, chain): &(String, String)| {
+        let (id, chain) = (id.clone(), chain.clone());
+        async move { api::install_verifier_chain(&id, chain).await }
+    });
+    Effect::new(move |_| {
+        // Both read on every run, so the effect follows both.
+        let (made, installed) = (make.value().get(), install.value().get());
+        if matches!(made, Some(Ok(_))) || matches!(installed, Some(Ok(_))) {
+            list.refetch();
+        }
+    });
+    view! {
+        <section aria-labelledby="certificates-title">
+            <h2 id="certificates-title">"Verifier certificates"</h2>
+            <p class="hint">"Wallets that expect a verifier named by an X.509 certificate (HAIP asks for x509_hash) check a request against the certificate its key signed it with. Ask your CA with the signing request, then install the chain it returns; or, for development, certify the key here."</p>
+            <div class="field">
+                <label for="certificate-dns">"Host it certifies (default: this server's)"</label>
+                <input id="certificate-dns" data-testid="certificate-dns" prop:value=dns_name
+                    on:input=move |ev| dns_name.set(event_target_value(&ev))/>
+            </div>
+            <div class="actions">
+                <button type="button" data-testid="certificate-request" on:click=move |_| { make.dispatch(false); }>"Make a key and a signing request for our CA"</button>
+                <button type="button" data-testid="certificate-self-signed" on:click=move |_| { make.dispatch(true); }>"Certify a key ourselves (development)"</button>
+            </div>
+            <div aria-live="polite">
+                {move || make.value().get().and_then(|r| r.err()).map(|error| view! { <ErrorNote error testid="certificate-error"/> })}
+                {move || install.value().get().and_then(|r| r.err()).map(|error| view! { <ErrorNote error testid="certificate-install-error"/> })}
+            </div>
+            <Suspense fallback=Loading>
+                {move || list.get().map(|r| match r {
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                    Ok(certificates) => view! {
+                        <ul class="certificates">
+                            {certificates.into_iter().map(|c| view! { <CertificateItem certificate=c install/> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn CertificateItem(
+    certificate: VerifierCertificate,
+    install: Action<(String, String), Result<VerifierCertificate, api::ApiError>>,
+) -> impl IntoView {
+    let chain = RwSignal::new(String::new());
+    let id = certificate.id.clone();
+    let status = format!("{:?}", certificate.status).to_lowercase();
+    view! {
+        <li data-testid="certificate">
+            <strong>{certificate.dns_name.clone()}</strong>" — "
+            <span data-testid="certificate-status">{status}</span>
+            {certificate.self_signed.then_some(" (self-signed)")}
+            {certificate.not_after.clone().map(|t| view! { ", until "{local_time(&t)} })}
+            {(!certificate.client_ids.is_empty()).then(|| view! {
+                <ul>{certificate.client_ids.iter().map(|c| view! { <li><code class="wrap" data-testid="certificate-client-id">{c.clone()}</code></li> }).collect_view()}</ul>
+            })}
+            {certificate.chain.clone().map(|pem| view! { <details><summary>"Chain (PEM)"</summary><pre data-testid="certificate-chain">{pem}</pre></details> })}
+            {certificate.csr.clone().map(|csr| view! {
+                <div>
+                    <p>"Give this signing request to your CA:"</p>
+                    <pre data-testid="certificate-csr">{csr}</pre>
+                    <label for=format!("chain-{id}")>"The chain it returned (PEM, our certificate first)"</label>
+                    <textarea id=format!("chain-{id}") data-testid="certificate-chain-input" rows="4" prop:value=chain
+                        on:input=move |ev| chain.set(event_target_value(&ev))></textarea>
+                    <button type="button" data-testid="certificate-install" on:click={
+                        let id = id.clone();
+                        move |_| { install.dispatch((id.clone(), chain.get_untracked())); }
+                    }>"Install the chain"</button>
+                </div>
+            })}
+        </li>
     }
 }
 
