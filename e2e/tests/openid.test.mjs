@@ -21,6 +21,7 @@ import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, exportJWK, 
 import { publicKeyFromDidKey } from '../lib/keys.mjs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
+import { openssl, opensslIssue, opensslRoot } from '../lib/ca.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 
 const ADMIN = 'admin@openid.test';
@@ -631,14 +632,6 @@ function chainKey(x5c, trustedRoot) {
   return chain[0].publicKey;
 }
 
-/** `openssl` (the command) with `args` in `dir`. */
-const openssl = (dir, ...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-
-/** A self-signed P-256 CA certificate made by OpenSSL in `dir`, as `name`.pem and `name`.key. */
-const opensslRoot = (dir, name) => openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-  '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-subj', '/CN=E2E Verifier Root', '-days', '30',
-  '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-
 test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash, and the chain a CA made with OpenSSL issued from Certus's signing request — and answers it encrypted", async () => {
   // The institution's admin makes a verifier key; OpenSSL's CA certifies it from the CSR.
   const { status, body: made } = await asAdmin('POST', '/verifier/certificates', {});
@@ -649,8 +642,7 @@ test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash
     writeFileSync(join(dir, 'verifier.csr'), made.csr);
     openssl(dir, 'req', '-verify', '-noout', '-in', 'verifier.csr');
     opensslRoot(dir, 'root');
-    openssl(dir, 'x509', '-req', '-in', 'verifier.csr', '-CA', 'root.pem', '-CAkey', 'root.key',
-      '-CAcreateserial', '-days', '30', '-copy_extensions', 'copy', '-out', 'verifier.pem');
+    opensslIssue(dir, 'verifier', 'root');
     const root = readFileSync(join(dir, 'root.pem'), 'utf8');
     const leaf = readFileSync(join(dir, 'verifier.pem'), 'utf8');
     const installed = await asAdmin('PUT', `/verifier/certificates/${made.id}/chain`, { chain: leaf + root });
@@ -716,8 +708,7 @@ test("Animo's @openid4vc/openid4vci proves its key with a wallet provider's key 
     for (const [name, root] of [['provider', 'provider-root'], ['stranger', 'stranger-root']]) {
       openssl(dir, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
         '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=E2E ${name}`);
-      openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${root}.pem`, '-CAkey', `${root}.key`,
-        '-CAcreateserial', '-days', '30', '-out', `${name}.pem`);
+      opensslIssue(dir, name, root);
     }
     const set = await asAdmin('PUT', '/settings',
       { requireKeyAttestation: true, walletProviders: readFileSync(join(dir, 'provider-root.pem'), 'utf8') });

@@ -4,11 +4,11 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../lib/server.mjs';
+import { opensslIssue, opensslRoot } from '../lib/ca.mjs';
 import { launchBrowser, assertNoSidewaysScroll, watchConsole } from '../lib/browser.mjs';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
@@ -394,12 +394,9 @@ test("an admin asks the institution's CA for a verifier certificate, installs th
   // OpenSSL's CA signs the request.
   const dir = mkdtempSync(join(tmpdir(), 'certus-portal-ca-'));
   try {
-    const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     writeFileSync(join(dir, 'verifier.csr'), csr);
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'root.key',
-      '-out', 'root.pem', '-subj', '/CN=Food Cert Root', '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE');
-    openssl('x509', '-req', '-in', 'verifier.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial',
-      '-days', '30', '-copy_extensions', 'copy', '-out', 'verifier.pem');
+    opensslRoot(dir, 'root');
+    opensslIssue(dir, 'verifier', 'root');
     // A chain for another name is refused with the reason; the right one is installed.
     await page.getByTestId('certificate-chain-input').fill(readFileSync(join(dir, 'root.pem'), 'utf8'));
     await page.getByTestId('certificate-install').click();

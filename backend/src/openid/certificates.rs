@@ -246,9 +246,9 @@ pub async fn active(
     openid: &OpenId,
     tenant_id: &str,
 ) -> Result<Option<Installed>, CertificateError> {
-    let rows = rows(openid, tenant_id).await?;
-    match active_id(&rows) {
-        Some(id) => by_id(openid, &id).await.map(Some),
+    let mut rows = rows(openid, tenant_id).await?;
+    match active_id(&rows).and_then(|id| rows.iter().position(|r| r.id == id)) {
+        Some(at) => installed(openid, rows.swap_remove(at)).map(Some),
         None => Ok(None),
     }
 }
@@ -259,6 +259,14 @@ pub async fn by_id(openid: &OpenId, id: &str) -> Result<Installed, CertificateEr
         .one(&openid.db)
         .await?
         .ok_or_else(|| CertificateError::NotFound(id.to_owned()))?;
+    installed(openid, row)
+}
+
+/// An installed certificate's row with its chain read and its key opened.
+fn installed(
+    openid: &OpenId,
+    row: verifier_certificates::Model,
+) -> Result<Installed, CertificateError> {
     let chain = Chain::from_pem(row.chain.as_deref().unwrap_or_default())
         .map_err(|e| anyhow::anyhow!("a stored verifier chain does not read: {e}"))?;
     Ok(Installed {

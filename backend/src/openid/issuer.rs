@@ -356,11 +356,7 @@ pub async fn credential(
     let settings = openid.issuer.settings().of(&offer.tenant_id).await?;
     let attestation = proof::AttestationPolicy {
         required: settings.require_key_attestation,
-        providers: settings
-            .wallet_providers
-            .as_deref()
-            .map(|pem| certus_schemas::x509::certificates_in(pem).unwrap_or_default())
-            .unwrap_or_default(),
+        providers: settings.wallet_providers,
     };
     let holders = match proof::check(
         &openid.db,

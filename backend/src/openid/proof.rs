@@ -12,7 +12,7 @@ use super::nonces::Nonces;
 use super::{OAuthError, OAuthErrorKind};
 use certus_credential::did;
 use certus_credential::jose;
-use certus_schemas::x509::{Cert, Chain};
+use certus_schemas::x509::{certificates_in, Chain};
 
 pub use certus_schemas::openid::PROOF_TYP;
 /// Tolerated clock skew and oldest accepted `iat`, in seconds.
@@ -30,8 +30,9 @@ pub struct HolderKey {
 pub struct AttestationPolicy {
     /// A proof without one is refused.
     pub required: bool,
-    /// The wallet providers' roots: an attestation's chain must lead to one.
-    pub providers: Vec<Cert>,
+    /// PEM: the wallet providers' roots, an attestation's chain must lead to one; read
+    /// only when a proof carries an attestation.
+    pub providers: Option<String>,
 }
 
 /// The `typ` of a key attestation: OpenID4VCI 1.0's, and the earlier drafts'.
@@ -161,7 +162,12 @@ fn check_attestation(
             "the key attestation's `typ` must be `key-attestation+jwt`",
         ));
     }
-    if policy.providers.is_empty() {
+    let providers = policy
+        .providers
+        .as_deref()
+        .map(|pem| certificates_in(pem).unwrap_or_default())
+        .unwrap_or_default();
+    if providers.is_empty() {
         return Err(invalid(
             "this institution trusts no wallet provider to attest keys",
         ));
@@ -171,13 +177,11 @@ fn check_attestation(
             "the key attestation names its provider by `x5c`: {e}"
         ))
     })?;
-    chain
-        .verify(&policy.providers, now.timestamp())
-        .map_err(|e| {
-            invalid(format!(
-                "the key attestation's provider is not trusted: {e}"
-            ))
-        })?;
+    chain.verify(&providers, now.timestamp()).map_err(|e| {
+        invalid(format!(
+            "the key attestation's provider is not trusted: {e}"
+        ))
+    })?;
     chain
         .leaf()
         .verify_jws(jwt)

@@ -204,7 +204,7 @@ impl RequestSigner {
     }
 
     fn sign(&self, payload: &Value) -> anyhow::Result<String> {
-        let (mut header, signer) = match self {
+        let (header, signer) = match self {
             Self::Did(key) => (
                 jose::header(&[
                     ("typ", REQUEST_OBJECT_TYP),
@@ -218,7 +218,6 @@ impl RequestSigner {
                 (header, installed.signer.as_ref())
             }
         };
-        header.retain(|_, v| !v.is_null());
         Ok(jose::sign(header, payload, signer)?)
     }
 }
