@@ -47,6 +47,7 @@ impl Settings {
             open_issuance_source,
             require_dpop: chosen.require_dpop.unwrap_or(false),
             require_key_attestation: chosen.require_key_attestation.unwrap_or(false),
+            require_wallet_attestation: chosen.require_wallet_attestation.unwrap_or(false),
             wallet_providers: chosen.wallet_providers,
             profile: self.profile.as_str().to_owned(),
         })
@@ -76,6 +77,7 @@ impl Settings {
             open_issuance: Set(choice.open_issuance),
             require_dpop: Set(choice.require_dpop),
             require_key_attestation: Set(choice.require_key_attestation),
+            require_wallet_attestation: Set(choice.require_wallet_attestation),
             wallet_providers: Set(choice.wallet_providers.clone()),
             updated_by: Set(principal.actor_id()),
             updated_at: Set(now),
@@ -86,6 +88,7 @@ impl Settings {
                     institution_settings::Column::OpenIssuance,
                     institution_settings::Column::RequireDpop,
                     institution_settings::Column::RequireKeyAttestation,
+                    institution_settings::Column::RequireWalletAttestation,
                     institution_settings::Column::WalletProviders,
                     institution_settings::Column::UpdatedBy,
                     institution_settings::Column::UpdatedAt,
@@ -99,9 +102,11 @@ impl Settings {
             None => "openIssuance=default".to_owned(),
         };
         let described = format!(
-            "{described} requireDpop={} requireKeyAttestation={} walletProviders={}",
+            "{described} requireDpop={} requireKeyAttestation={} requireWalletAttestation={} \
+             walletProviders={}",
             choice.require_dpop.unwrap_or(false),
             choice.require_key_attestation.unwrap_or(false),
+            choice.require_wallet_attestation.unwrap_or(false),
             choice
                 .wallet_providers
                 .as_deref()
@@ -126,6 +131,7 @@ impl Settings {
                 open_issuance: row.open_issuance,
                 require_dpop: row.require_dpop,
                 require_key_attestation: row.require_key_attestation,
+                require_wallet_attestation: row.require_wallet_attestation,
                 wallet_providers: row.wallet_providers,
             })
             .unwrap_or_default();

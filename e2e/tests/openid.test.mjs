@@ -15,7 +15,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
 import { Openid4vpClient, parseOpenid4vpAuthorizationRequest } from '@openid4vc/openid4vp';
 import { Openid4vciClient, createKeyAttestationJwt } from '@openid4vc/openid4vci';
-import { clientAuthenticationNone } from '@openid4vc/oauth2';
+import { clientAuthenticationClientAttestationJwt, clientAuthenticationNone, createClientAttestationJwt } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { publicKeyFromDidKey } from '../lib/keys.mjs';
@@ -117,15 +117,16 @@ function presentSdJwt(holder, credential, disclosed, { client_id, nonce }, more 
 }
 
 /** An @openid4vc/openid4vci wallet with `holders`' keys (the library names each by its
- * `kid`) and a DPoP key of its own, its requests made with `fetchImpl`. */
-function animoWallet({ holders = [holderKey()], fetchImpl = fetch } = {}) {
+ * `kid`) and a DPoP key of its own, its requests made with `fetchImpl`, authenticating as
+ * `clientAuthentication` has it (by default, naming itself `certus-e2e`). */
+function animoWallet({ holders = [holderKey()], fetchImpl = fetch, clientAuthentication = clientAuthenticationNone({ clientId: 'certus-e2e' }) } = {}) {
   const dpopKey = holderKey();
   const client = new Openid4vciClient({
     callbacks: {
       fetch: fetchImpl,
       hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
       generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
-      clientAuthentication: clientAuthenticationNone({ clientId: 'certus-e2e' }),
+      clientAuthentication,
       signJwt: async (signer, { header, payload }) => {
         const key = signer.method === 'jwk' ? dpopKey : holders.find(h => h.kid === signer.didUrl);
         return { jwt: key.signJwt({ ...header, alg: 'EdDSA' }, payload), signerJwk: { kty: 'OKP', crv: 'Ed25519', x: key.jwk.x } };
@@ -698,34 +699,44 @@ test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash
   }
 });
 
+/**
+ * Two wallet providers' CAs, made with OpenSSL in `dir`, each with a certificate it signs
+ * attestations with: `provider` (whose root, in PEM, is `root`) and a `stranger`.
+ * `signer(name)` and `signJwt(name)` are Animo's signer and callback for that provider
+ * (ES256, its certificate in `x5c`).
+ */
+function walletProviders(dir) {
+  for (const [name, root] of [['provider', 'provider-root'], ['stranger', 'stranger-root']]) {
+    opensslRoot(dir, root);
+    openssl(dir, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=E2E ${name}`);
+    opensslIssue(dir, name, root);
+  }
+  return {
+    root: readFileSync(join(dir, 'provider-root.pem'), 'utf8'),
+    signer: name => ({ method: 'x5c', alg: 'ES256', x5c: [new X509Certificate(readFileSync(join(dir, `${name}.pem`))).raw.toString('base64')] }),
+    signJwt: name => async (_, { header, payload }) => ({
+      jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+        .setProtectedHeader({ ...header, alg: 'ES256' }).sign(createPrivateKey(readFileSync(join(dir, `${name}.key`)))),
+    }),
+  };
+}
+
 test("Animo's @openid4vc/openid4vci proves its key with a wallet provider's key attestation when the institution requires one; without one, or from a provider it does not trust, the proof is refused", async () => {
   setGlobalConfig({ allowInsecureUrls: true });
   const dir = mkdtempSync(join(tmpdir(), 'certus-provider-'));
   try {
-    // A wallet provider's CA and signing certificate, made with OpenSSL.
-    opensslRoot(dir, 'provider-root');
-    opensslRoot(dir, 'stranger-root');
-    for (const [name, root] of [['provider', 'provider-root'], ['stranger', 'stranger-root']]) {
-      openssl(dir, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=E2E ${name}`);
-      opensslIssue(dir, name, root);
-    }
-    const set = await asAdmin('PUT', '/settings',
-      { requireKeyAttestation: true, walletProviders: readFileSync(join(dir, 'provider-root.pem'), 'utf8') });
+    const providers = walletProviders(dir);
+    const set = await asAdmin('PUT', '/settings', { requireKeyAttestation: true, walletProviders: providers.root });
     assert.equal(set.status, 200, JSON.stringify(set.body));
 
     /** The provider `name`'s attestation of `holder`'s key, made by Animo's library. */
     const attestation = (name, holder, nonce) => createKeyAttestationJwt({
       use: 'proof_type.jwt',
-      signer: { method: 'x5c', alg: 'ES256', x5c: [new X509Certificate(readFileSync(join(dir, `${name}.pem`))).raw.toString('base64')] },
+      signer: providers.signer(name),
       issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000), nonce,
       attestedKeys: [{ kty: 'OKP', crv: 'Ed25519', x: holder.jwk.x }], keyStorage: ['iso_18045_moderate'],
-      callbacks: {
-        signJwt: async (_, { header, payload }) => ({
-          jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-            .setProtectedHeader({ ...header, alg: 'ES256' }).sign(createPrivateKey(readFileSync(join(dir, `${name}.key`)))),
-        }),
-      },
+      callbacks: { signJwt: providers.signJwt(name) },
     });
     const { holder, client } = animoWallet();
     const configuration = 'KycCredential_sd_jwt';
@@ -757,6 +768,86 @@ test("Animo's @openid4vc/openid4vci proves its key with a wallet provider's key 
     const error = refused.response?.credentialErrorResponseResult?.data;
     assert.equal(error?.error, 'invalid_proof', String(refused));
     assert.match(error.error_description, /provider is not trusted/);
+  } finally {
+    await asAdmin('PUT', '/settings', {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("Animo's @openid4vc libraries authenticate the wallet by its provider's attestation at PAR and token, and prove a batch of keys with one `attestation` proof; a wallet without one, or attested by a stranger, is invalid_client", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const dir = mkdtempSync(join(tmpdir(), 'certus-provider-'));
+  try {
+    const providers = walletProviders(dir);
+    const set = await asAdmin('PUT', '/settings', { requireWalletAttestation: true, walletProviders: providers.root });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    // The wallet instance's key (P-256), which its provider attests and it proves at each call.
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const confirmation = { jwk: await exportJWK(publicKey) };
+    const proving = {
+      generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
+      signJwt: async (_, { header, payload }) => ({
+        jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header).sign(privateKey),
+      }),
+    };
+    const holders = [holderKey(), holderKey()];
+    /** A wallet attested by the provider `name`, made with Animo's library. */
+    const attestedBy = async name => animoWallet({
+      holders,
+      clientAuthentication: clientAuthenticationClientAttestationJwt({
+        clientAttestationJwt: await createClientAttestationJwt({
+          issuer: 'https://provider.e2e', clientId: 'certus-e2e', expiresAt: new Date(Date.now() + 3600_000),
+          confirmation, signer: providers.signer(name), callbacks: { signJwt: providers.signJwt(name) },
+        }),
+        callbacks: proving,
+      }),
+    }).client;
+    const redirectUri = 'http://127.0.0.1:9/callback';
+    const made = await offer('dc+sd-jwt', false, 'authorizationCode');
+    const authorize = async client => {
+      const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+      const authorization = await client.initiateAuthorization({ clientId: 'certus-e2e', issuerMetadata, credentialOffer, redirectUri, scope: 'KycCredential' });
+      return { credentialOffer, issuerMetadata, authorization };
+    };
+    // Without an attestation, or with a stranger's: the pushed request is refused.
+    for (const client of [animoWallet().client, await attestedBy('stranger')]) {
+      await assert.rejects(authorize(client), e => e.errorResponse?.error === 'invalid_client');
+    }
+
+    const client = await attestedBy('provider');
+    const { credentialOffer, issuerMetadata, authorization } = await authorize(client);
+    const configuration = 'KycCredential_sd_jwt';
+    assert.deepEqual(issuerMetadata.credentialIssuer.credential_configurations_supported[configuration].proof_types_supported.attestation,
+      { proof_signing_alg_values_supported: ['ES256'], key_attestations_required: {} });
+    // The holder enters the offer's code on the issuer's page (its form, posted as a browser would).
+    const params = new URL(authorization.authorizationRequestUrl).searchParams;
+    assert.equal((await fetch(authorization.authorizationRequestUrl)).status, 200);
+    const answered = await fetch(`${server.base}/openid4vci/authorize`, {
+      ...form({ client_id: params.get('client_id'), request_uri: params.get('request_uri'), tx_code: made.txCode }), redirect: 'manual',
+    });
+    assert.equal(answered.status, 303);
+    const { code } = client.parseAndVerifyAuthorizationResponseRedirectUrl({
+      url: answered.headers.get('location'), authorizationServerMetadata: issuerMetadata.authorizationServers[0],
+    });
+    const { accessTokenResponse } = await client.retrieveAuthorizationCodeAccessTokenFromOffer({
+      issuerMetadata, credentialOffer, authorizationCode: code, redirectUri, pkceCodeVerifier: authorization.pkce.codeVerifier,
+    });
+
+    // One key attestation for both keys, carrying the fresh nonce: a copy bound to each.
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const keyAttestation = await createKeyAttestationJwt({
+      use: 'proof_type.attestation', nonce: c_nonce, issuedAt: new Date(), signer: providers.signer('provider'),
+      attestedKeys: holders.map(h => ({ kty: 'OKP', crv: 'Ed25519', x: h.jwk.x })), keyStorage: ['iso_18045_moderate'],
+      callbacks: { signJwt: providers.signJwt('provider') },
+    });
+    const issued = await client.retrieveCredentials({
+      issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configuration,
+      proofs: { attestation: [keyAttestation] },
+    });
+    const credentials = issued.credentialResponse.credentials.map(c => c.credential);
+    assert.deepEqual(credentials.map(c => b64json(c.split('~')[0].split('.')[1]).cnf.jwk.x), holders.map(h => h.jwk.x));
+    for (const credential of credentials) await assertVerifies(credential);
   } finally {
     await asAdmin('PUT', '/settings', {});
     rmSync(dir, { recursive: true, force: true });

@@ -408,15 +408,22 @@ test("an admin asks the institution's CA for a verifier certificate, installs th
     assert.match(await page.getByTestId('certificate-client-id').first().innerText(), /^x509_san_dns:verifier\.food-cert\.test$/);
     await shot('verifier-certificate');
 
-    // Key attestations: the providers' roots, then the switch (one PUT carries every choice).
+    // Key and wallet attestations: the providers' roots, then the switches (one PUT carries
+    // every choice).
     const saved = () => page.waitForResponse(r => r.url().endsWith('/settings') && r.request().method() === 'PUT');
     await page.getByTestId('wallet-providers').fill(readFileSync(join(dir, 'root.pem'), 'utf8'));
     await Promise.all([saved(), page.getByTestId('wallet-providers-save').click()]);
     await Promise.all([saved(), page.getByTestId('require-key-attestation').check()]);
+    await Promise.all([saved(), page.getByTestId('require-wallet-attestation').check()]);
     const { body: settings } = await server.api('GET', '/settings', undefined, { auth: true });
     assert.equal(settings.requireKeyAttestation, true);
+    assert.equal(settings.requireWalletAttestation, true);
     assert.match(settings.walletProviders, /BEGIN CERTIFICATE/);
     await Promise.all([saved(), page.getByTestId('require-key-attestation').uncheck()]);
+    await Promise.all([saved(), page.getByTestId('require-wallet-attestation').uncheck()]);
+    const { body: after } = await server.api('GET', '/settings', undefined, { auth: true });
+    assert.equal(after.requireWalletAttestation, false);
+    assert.match(after.walletProviders, /BEGIN CERTIFICATE/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -183,20 +183,24 @@ pub fn dcql(data: &[u8]) {
 }
 
 /// An OpenID4VCI credential request (the JSON body), read for an offer of each format, and
-/// its JWT proofs of possession checked as far as it goes without a store (form, key,
+/// its proofs of possession checked as far as they go without a store (form, key,
 /// signature, audience, time).
 pub fn openid4vci_credential(data: &[u8]) {
     let Some(request) = json(data) else { return };
     for format in [CredentialFormat::DcSdJwt, CredentialFormat::VcJwt] {
-        if let Ok((_, _, jwts)) = requested_proofs(&request, "FoodSafetyCertificate", format) {
+        if let Ok((_, _, proofs)) = requested_proofs(&request, "FoodSafetyCertificate", format) {
             let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
-            for jwt in jwts {
-                let _ = futures::executor::block_on(proof::parse(
-                    jwt,
-                    ISSUER,
-                    &proof::AttestationPolicy::default(),
-                    now,
-                ));
+            let policy = proof::AttestationPolicy::default();
+            match proofs {
+                proof::Proofs::Jwt(jwts) => {
+                    for jwt in jwts {
+                        let _ =
+                            futures::executor::block_on(proof::parse(jwt, ISSUER, &policy, now));
+                    }
+                }
+                proof::Proofs::Attestation(jwt) => {
+                    let _ = proof::parse_attested(jwt, &policy, now);
+                }
             }
         }
     }

@@ -292,6 +292,9 @@ fn the_seeds_are_well_formed() {
         };
         let (_, _, proofs) =
             requested_proofs(&request, "FoodSafetyCertificate", format).expect("read");
+        let proof::Proofs::Jwt(proofs) = proofs else {
+            panic!("JWT proofs in each seed")
+        };
         let [proof] = proofs.as_slice() else {
             panic!("one proof in each seed")
         };

@@ -28,8 +28,14 @@ pub struct InstitutionSettings {
     /// that comes is checked all the same.
     #[serde(default)]
     pub require_key_attestation: bool,
-    /// PEM: the root certificates of the wallet providers whose key attestations the
-    /// institution trusts (an attestation's `x5c` chain must lead to one).
+    /// Whether a wallet must authenticate at the pushed authorization and token endpoints
+    /// with a wallet attestation (OpenID4VCI 1.0 Annex E: the `OAuth-Client-Attestation`
+    /// and `-PoP` headers) by a wallet provider the institution trusts. Off by default: an
+    /// attestation that comes is checked all the same.
+    #[serde(default)]
+    pub require_wallet_attestation: bool,
+    /// PEM: the root certificates of the wallet providers whose key and wallet
+    /// attestations the institution trusts (an attestation's `x5c` chain must lead to one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wallet_providers: Option<String>,
     /// The server profile (`standard`, or `open` for integrators and test suites), whose
@@ -65,6 +71,10 @@ pub struct SettingsChoice {
     /// absent or `null`: not required.
     #[serde(default)]
     pub require_key_attestation: Option<bool>,
+    /// Require wallet attestations (see
+    /// [`InstitutionSettings::require_wallet_attestation`]); absent or `null`: not required.
+    #[serde(default)]
+    pub require_wallet_attestation: Option<bool>,
     /// The wallet providers' root certificates, PEM (see
     /// [`InstitutionSettings::wallet_providers`]); absent or `null`: none.
     #[serde(default)]

@@ -96,6 +96,7 @@ use utoipa::{Modify, OpenApi};
         super::authorize::answer,
         super::openid::token,
         super::openid::nonce,
+        super::openid::challenge,
         super::openid::credential,
         super::openid::notification,
         super::openid::deferred_credential,

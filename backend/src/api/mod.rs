@@ -50,6 +50,7 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
         .route("/credentials/verify", post(credentials::verify))
         .route("/presentations/verify", post(presentations::verify))
         .route("/openid4vci/nonce", post(openid::nonce))
+        .route("/openid4vci/challenge", post(openid::challenge))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             rate_limit::limit_anonymous,

@@ -16,7 +16,7 @@ use crate::openid::authorization::{self, PushedRequest};
 use crate::openid::encryption::{OpenError, ResponseEncryption};
 use crate::openid::issuer::{self, TokenRequest};
 use crate::openid::verifier::{self, AnswerError, DirectPost, FetchError, RequestFetch};
-use crate::openid::{metadata, nonces, offers, OAuthError, OAuthErrorKind};
+use crate::openid::{client_attestation, metadata, nonces, offers, OAuthError, OAuthErrorKind};
 use crate::state::AppState;
 
 /// An OAuth error answer (RFC 6749 §5.2), as every protocol endpoint gives it.
@@ -26,7 +26,8 @@ pub struct OAuthErrorBody {
     /// `unsupported_response_type`, `invalid_scope`, `invalid_authorization_details`,
     /// `invalid_target`, `invalid_token`, `invalid_credential_request`,
     /// `unknown_credential_configuration`, `invalid_proof`, `invalid_nonce`,
-    /// `invalid_dpop_proof`, `credential_request_denied`, `invalid_notification_id`,
+    /// `invalid_dpop_proof`, `invalid_client`, `use_attestation_challenge`,
+    /// `credential_request_denied`, `invalid_notification_id`,
     /// `invalid_notification_request` or `server_error`.
     pub error: String,
     pub error_description: String,
@@ -55,22 +56,34 @@ impl OAuthErrorBody {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.kind {
-            OAuthErrorKind::InvalidToken => StatusCode::UNAUTHORIZED,
+            OAuthErrorKind::InvalidToken | OAuthErrorKind::InvalidClient => {
+                StatusCode::UNAUTHORIZED
+            }
             OAuthErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             OAuthErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         };
         let mut body = OAuthErrorBody::new(self.kind.code(), self.description);
-        if let Some(nonce) = self.c_nonce {
-            body.c_nonce = Some(nonce);
-            body.c_nonce_expires_in = Some(nonces::LIFETIME_SECS);
-        }
+        // A fresh attestation challenge goes in its header; a fresh c_nonce in the body.
+        let challenge = match (self.kind, self.c_nonce) {
+            (OAuthErrorKind::UseAttestationChallenge, nonce) => nonce,
+            (_, Some(nonce)) => {
+                body.c_nonce = Some(nonce);
+                body.c_nonce_expires_in = Some(nonces::LIFETIME_SECS);
+                None
+            }
+            (_, None) => None,
+        };
         let mut response = (status, no_store(), Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
+        let headers = response.headers_mut();
+        if self.kind == OAuthErrorKind::InvalidToken {
+            headers.insert(
                 WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
             );
+        }
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(client_attestation::CHALLENGE_HEADER, value);
         }
         response
     }
@@ -200,10 +213,11 @@ pub async fn offer(
 /// authorization code flow.
 #[utoipa::path(post, path = "/openid4vci/par", tag = "openid4vc",
     request_body(content = Object, content_type = "application/x-www-form-urlencoded",
-        description = "`response_type=code`, `client_id`, `redirect_uri` (https, loopback http, or a wallet app's own scheme), `code_challenge` with `code_challenge_method=S256`, the offer's `issuer_state`, and optionally `state`, `scope` or `authorization_details` naming the offered credential, `resource` (this issuer) and `dpop_jkt`. With a `DPoP` header, the flow is bound to the proof's key: the token must be asked for with a proof by it"),
+        description = "`response_type=code`, `client_id`, `redirect_uri` (https, loopback http, or a wallet app's own scheme), `code_challenge` with `code_challenge_method=S256`, the offer's `issuer_state`, and optionally `state`, `scope` or `authorization_details` naming the offered credential, `resource` (this issuer) and `dpop_jkt`. With a `DPoP` header, the flow is bound to the proof's key: the token must be asked for with a proof by it. With the `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers, the wallet authenticates by its provider's attestation (required when the institution requires it)"),
     responses(
         (status = 201, description = "`{\"request_uri\": \"urn:ietf:params:oauth:request_uri:…\", \"expires_in\": 60}`: send the holder's browser to the authorization endpoint with it and `client_id`", body = Object),
-        (status = 400, description = "invalid_request, unsupported_response_type, invalid_scope, invalid_authorization_details, invalid_target or invalid_dpop_proof", body = OAuthErrorBody),
+        (status = 400, description = "invalid_request, unsupported_response_type, invalid_scope, invalid_authorization_details, invalid_target, invalid_dpop_proof, or use_attestation_challenge (with a fresh challenge in the `OAuth-Client-Attestation-Challenge` header)", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client: the wallet attestation is missing where required, or refused", body = OAuthErrorBody),
         (status = 413, body = OAuthErrorBody),
         (status = 500, body = OAuthErrorBody),
     ))]
@@ -217,6 +231,7 @@ pub async fn par(
         &state.openid,
         request,
         header(&headers, "dpop"),
+        wallet_attestation(&headers),
         state.clock.now(),
     )
     .await?;
@@ -227,10 +242,11 @@ pub async fn par(
 /// code), or an authorization code (with its PKCE verifier) — for an access token.
 #[utoipa::path(post, path = "/openid4vci/token", tag = "openid4vc",
     request_body(content = Object, content_type = "application/x-www-form-urlencoded",
-        description = "`grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`, `pre-authorized_code`, and `tx_code` when the offer asks for one; or `grant_type=authorization_code`, `code`, `code_verifier`, `redirect_uri` and `client_id` as pushed. With a `DPoP` header (a proof, RFC 9449), the token is bound to the proof's key (`token_type: DPoP`); a proof by the pushed key is required when the authorization request was bound to one"),
+        description = "`grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`, `pre-authorized_code`, and `tx_code` when the offer asks for one; or `grant_type=authorization_code`, `code`, `code_verifier`, `redirect_uri` and `client_id` as pushed. With a `DPoP` header (a proof, RFC 9449), the token is bound to the proof's key (`token_type: DPoP`); a proof by the pushed key is required when the authorization request was bound to one. With the `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers, the wallet authenticates by its provider's attestation (required when the institution requires it)"),
     responses(
         (status = 200, description = "The access token (and, for draft-13 wallets, a `c_nonce`)", body = Object),
         (status = 400, body = OAuthErrorBody),
+        (status = 401, description = "invalid_client: the wallet attestation is missing where required, or refused", body = OAuthErrorBody),
         (status = 413, body = OAuthErrorBody),
         (status = 500, body = OAuthErrorBody),
     ))]
@@ -244,6 +260,7 @@ pub async fn token(
         &state.openid,
         request,
         header(&headers, "dpop"),
+        wallet_attestation(&headers),
         state.clock.now(),
     )
     .await?;
@@ -260,6 +277,23 @@ pub async fn token(
 pub async fn nonce(State(state): State<AppState>) -> Response {
     let c_nonce = state.openid.nonce(state.clock.now());
     (no_store(), Json(json!({ "c_nonce": c_nonce }))).into_response()
+}
+
+/// `POST /openid4vci/challenge`: a fresh challenge for a wallet attestation's proof of
+/// possession (its `challenge`). Open to anyone, rate-limited per client, and writes
+/// nothing; a proof without one is taken all the same.
+#[utoipa::path(post, path = "/openid4vci/challenge", tag = "openid4vc",
+    responses(
+        (status = 200, description = "`{\"attestation_challenge\": …}`", body = Object),
+        (status = 429, description = "RATE_LIMITED, with Retry-After", body = certus_schemas::wire::ErrorBody),
+    ))]
+pub async fn challenge(State(state): State<AppState>) -> Response {
+    let challenge = state.openid.nonce(state.clock.now());
+    (
+        no_store(),
+        Json(json!({ "attestation_challenge": challenge })),
+    )
+        .into_response()
 }
 
 /// `POST /openid4vci/credential`: the credential, bound to the proof's key. Authorised
@@ -452,6 +486,14 @@ pub async fn notification(
 /// A request header's value, when it is text.
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The wallet attestation headers of a request.
+fn wallet_attestation(headers: &HeaderMap) -> client_attestation::Presented<'_> {
+    client_attestation::Presented {
+        attestation: header(headers, client_attestation::ATTESTATION_HEADER),
+        pop: header(headers, client_attestation::POP_HEADER),
+    }
 }
 
 /// `GET /openid4vp/requests/{id}`: the signed request object.

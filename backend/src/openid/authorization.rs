@@ -19,7 +19,7 @@ use super::issuer::{
 };
 use super::metadata::{paths, VciFormat, AUTHORIZATION_CODE_GRANT};
 use super::offers::{check_tx_code, TxCode};
-use super::{dpop, OAuthError, OAuthErrorKind, OpenId};
+use super::{client_attestation, dpop, OAuthError, OAuthErrorKind, OpenId};
 use crate::auth::{random_token, token_hash};
 use crate::store::entities::{authorization_requests, credential_offers, tenants};
 use certus_schemas::holder::pkce_challenge;
@@ -75,6 +75,7 @@ pub async fn push(
     openid: &OpenId,
     request: PushedRequest,
     dpop_proof: Option<&str>,
+    wallet: client_attestation::Presented<'_>,
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
     use OAuthErrorKind::*;
@@ -131,6 +132,7 @@ pub async fn push(
         request.scope.as_deref(),
         request.authorization_details.as_deref(),
     )?;
+    client_attestation::check(openid, &offer.tenant_id, wallet, Some(&client_id), now).await?;
     let dpop_jkt = match (dpop_proof, request.dpop_jkt) {
         (Some(proof), named) => {
             let jkt = dpop::for_post(openid, proof, paths::PAR, None, now).await?;
@@ -533,19 +535,24 @@ pub async fn answer(
 }
 
 /// The authorization code grant: the offer the code was given for, checked against the
-/// PKCE verifier, client, redirect URI and pushed DPoP key; and the DPoP key to bind the
-/// token to. The code is used up; a code used twice also ends the token it gave
+/// PKCE verifier, client, redirect URI, pushed DPoP key and wallet attestation; and the
+/// DPoP key to bind the token to. The code is used up; a code used twice also ends the token it gave
 /// (RFC 6749 §4.1.2).
 pub(super) async fn exchange(
     openid: &OpenId,
     token: &TokenRequest,
     dpop_proof: Option<&str>,
+    wallet: client_attestation::Presented<'_>,
     now: DateTime<Utc>,
 ) -> Result<(credential_offers::Model, Option<dpop::Thumbprint>), OAuthError> {
     use OAuthErrorKind::*;
     let code = required(token.code.clone(), "code")?;
     let verifier = required(token.code_verifier.clone(), "code_verifier")?;
-    let client_id = required(token.client_id.clone(), "client_id")?;
+    // A wallet that authenticates by attestation is named by it (its `sub`).
+    let client_id = token.client_id.clone().filter(|c| !c.is_empty());
+    if client_id.is_none() && wallet.attestation.is_none() {
+        return Err(invalid_request("client_id is required"));
+    }
     let redirect_uri = required(token.redirect_uri.clone(), "redirect_uri")?;
     if !(43..=128).contains(&verifier.len())
         || !verifier
@@ -571,7 +578,7 @@ pub(super) async fn exchange(
     if request.code_expires_at.is_none_or(|t| t <= now) {
         return Err(refused(InvalidGrant, "the authorization code has expired"));
     }
-    if client_id != request.client_id {
+    if client_id.is_some_and(|c| c != request.client_id) {
         return Err(refused(
             InvalidGrant,
             "the authorization code was given to another client",
@@ -612,6 +619,8 @@ pub(super) async fn exchange(
         .await?
         .map_err(|why| refused(InvalidGrant, why))?;
     dpop_unless_required(openid, &offer, dpop_proof).await?;
+    let pushed_by = Some(request.client_id.as_str());
+    client_attestation::check(openid, &offer.tenant_id, wallet, pushed_by, now).await?;
     let used = authorization_requests::Entity::update_many()
         .col_expr(authorization_requests::Column::CodeUsedAt, Expr::value(now))
         .filter(authorization_requests::Column::Id.eq(&request.id))

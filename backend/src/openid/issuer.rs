@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 
 use super::metadata::{paths, VciFormat, BATCH_SIZE, PRE_AUTHORIZED_GRANT};
 use super::offers::{check_tx_code, opened, status_of, Approval, TxCode};
+use super::proof::{self, Proofs};
 use super::OpenId;
-use super::{authorization, dpop, nonces, proof, OAuthError, OAuthErrorKind};
+use super::{authorization, client_attestation, dpop, nonces, OAuthError, OAuthErrorKind};
 use crate::auth::{random_token, token_hash};
 use crate::issuance::{self, IssueError, Securing};
 use crate::privacy::DataSubject;
@@ -51,19 +52,24 @@ fn error(kind: OAuthErrorKind, description: impl Into<String>) -> OAuthError {
 
 /// Exchanges an offer's grant — a pre-authorized code (and transaction code), or an
 /// authorization code with its PKCE verifier — for an access token, once. With a DPoP
-/// proof (the `DPoP` header), the token is bound to the proof's key.
+/// proof (the `DPoP` header), the token is bound to the proof's key. A wallet
+/// attestation (`wallet`) is checked when it comes, and required when the institution
+/// requires it.
 pub async fn token(
     openid: &OpenId,
     request: TokenRequest,
     dpop_proof: Option<&str>,
+    wallet: client_attestation::Presented<'_>,
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
     use OAuthErrorKind::*;
     check_resource(openid, request.resource.as_deref())?;
     let (offer, bound_to) = match request.grant_type.as_deref() {
-        Some(PRE_AUTHORIZED_GRANT) => pre_authorized(openid, request, dpop_proof, now).await?,
+        Some(PRE_AUTHORIZED_GRANT) => {
+            pre_authorized(openid, request, dpop_proof, wallet, now).await?
+        }
         Some(AUTHORIZATION_CODE_GRANT) => {
-            authorization::exchange(openid, &request, dpop_proof, now).await?
+            authorization::exchange(openid, &request, dpop_proof, wallet, now).await?
         }
         Some(other) => {
             return Err(error(
@@ -141,12 +147,13 @@ pub(super) async fn dpop_unless_required(
     Ok(())
 }
 
-/// The pre-authorized code grant: the offer it names, checked with its transaction code,
-/// and the DPoP key to bind the token to.
+/// The pre-authorized code grant: the offer it names, checked with its transaction code
+/// and wallet attestation, and the DPoP key to bind the token to.
 async fn pre_authorized(
     openid: &OpenId,
     request: TokenRequest,
     dpop_proof: Option<&str>,
+    wallet: client_attestation::Presented<'_>,
     now: DateTime<Utc>,
 ) -> Result<(credential_offers::Model, Option<dpop::Thumbprint>), OAuthError> {
     use OAuthErrorKind::*;
@@ -161,6 +168,8 @@ async fn pre_authorized(
         .ok_or_else(|| error(InvalidGrant, "unknown pre-authorized code"))?;
     exchangeable(&offer, now)?;
     dpop_unless_required(openid, &offer, dpop_proof).await?;
+    let client_id = request.client_id.as_deref();
+    client_attestation::check(openid, &offer.tenant_id, wallet, client_id, now).await?;
     let bound_to = match dpop_proof {
         Some(proof) => Some(dpop::for_post(openid, proof, paths::TOKEN, None, now).await?),
         None => None,
@@ -352,7 +361,7 @@ pub async fn credential(
         ));
     }
     let format = parse_format(&offer.format)?;
-    let (dialect, chosen, jwts) = requested_proofs(request, &offer.credential_type, format)?;
+    let (dialect, chosen, proofs) = requested_proofs(request, &offer.credential_type, format)?;
     let settings = openid.issuer.settings().of(&offer.tenant_id).await?;
     let attestation = proof::AttestationPolicy {
         required: settings.require_key_attestation,
@@ -361,7 +370,7 @@ pub async fn credential(
     let holders = match proof::check(
         &openid.db,
         &openid.nonces,
-        &jwts,
+        &proofs,
         &openid.public_url,
         &attestation,
         now,
@@ -712,15 +721,15 @@ fn as_vc_1_1(mut credential: Value) -> Value {
 }
 
 /// Reads a credential request (its JSON body) for an offer of `type_name` in `format`: the
-/// dialect it speaks, the offered configuration it asks for, and its JWT proofs of
-/// possession — one, or one per key of a batch.
+/// dialect it speaks, the offered configuration it asks for, and its proofs of possession
+/// — a JWT per key of a batch, or a key attestation for all.
 pub fn requested_proofs<'a>(
     request: &'a Value,
     type_name: &str,
     format: CredentialFormat,
-) -> Result<(Dialect, VciFormat, Vec<&'a str>), OAuthError> {
+) -> Result<(Dialect, VciFormat, Proofs<'a>), OAuthError> {
     let (dialect, chosen) = check_request(request, type_name, format)?;
-    Ok((dialect, chosen, proof_jwts(request, dialect)?))
+    Ok((dialect, chosen, proofs_of(request, dialect)?))
 }
 
 /// Checks the request names one of the offered configurations; the dialect it speaks and
@@ -796,48 +805,69 @@ fn check_request(
         .ok_or_else(|| not_offered(format!("a `{requested}` credential of another type")))
 }
 
-/// The JWT proofs of the request: draft 13's one `proof`, or 1.0's `proofs`, at most
-/// [`BATCH_SIZE`].
-fn proof_jwts(request: &Value, dialect: Dialect) -> Result<Vec<&str>, OAuthError> {
+/// The proofs of the request: draft 13's one `jwt` `proof`, or 1.0's `proofs` — `jwt`
+/// proofs, at most [`BATCH_SIZE`], or one `attestation`.
+fn proofs_of(request: &Value, dialect: Dialect) -> Result<Proofs<'_>, OAuthError> {
     use OAuthErrorKind::*;
     let missing = || {
         error(
             InvalidProof,
-            "a JWT proof of possession of the holder key is required",
+            "a proof of possession of the holder key is required",
         )
     };
+    fn text(proof: &Value) -> Result<&str, OAuthError> {
+        proof.as_str().ok_or_else(|| {
+            error(
+                OAuthErrorKind::InvalidProof,
+                "each proof must be a JWT string",
+            )
+        })
+    }
     match dialect {
         Dialect::Draft13 => {
             let proof = &request["proof"];
             if proof["proof_type"] != "jwt" {
                 return Err(error(InvalidProof, "proof_type must be `jwt`"));
             }
-            Ok(vec![proof["jwt"].as_str().ok_or_else(missing)?])
+            Ok(Proofs::Jwt(vec![text(&proof["jwt"])?]))
         }
         Dialect::Final => {
-            let proofs = request.get("proofs").ok_or_else(missing)?;
-            let jwts = proofs
-                .get("jwt")
-                .and_then(Value::as_array)
-                .ok_or_else(|| error(InvalidProof, "proofs must hold a `jwt` array"))?;
-            if jwts.is_empty() {
-                return Err(missing());
-            }
-            if jwts.len() > BATCH_SIZE {
-                return Err(error(
+            let proofs = request
+                .get("proofs")
+                .and_then(Value::as_object)
+                .ok_or_else(missing)?;
+            let (kind, list) = match proofs.iter().collect::<Vec<_>>().as_slice() {
+                [(kind, Value::Array(list))] => (kind.as_str(), list),
+                [] => return Err(missing()),
+                _ => {
+                    return Err(error(
+                        InvalidProof,
+                        "proofs must hold one proof type: a `jwt` or an `attestation` array",
+                    ))
+                }
+            };
+            match (kind, list.as_slice()) {
+                (_, []) => Err(missing()),
+                ("attestation", [attestation]) => Ok(Proofs::Attestation(text(attestation)?)),
+                ("attestation", _) => Err(error(
+                    InvalidProof,
+                    "`attestation` holds one key attestation, for all the keys it attests",
+                )),
+                ("jwt", jwts) if jwts.len() > BATCH_SIZE => Err(error(
                     InvalidProof,
                     format!(
                         "at most {BATCH_SIZE} proofs (batch_size): one credential is issued per \
                          key"
                     ),
-                ));
+                )),
+                ("jwt", jwts) => Ok(Proofs::Jwt(
+                    jwts.iter().map(text).collect::<Result<_, _>>()?,
+                )),
+                (other, _) => Err(error(
+                    InvalidProof,
+                    format!("proof type `{other}` is not supported; use `jwt` or `attestation`"),
+                )),
             }
-            jwts.iter()
-                .map(|jwt| {
-                    jwt.as_str()
-                        .ok_or_else(|| error(InvalidProof, "each proof must be a JWT string"))
-                })
-                .collect()
         }
     }
 }

@@ -10,6 +10,7 @@ use certus_credential::jose::{self, ALLOWED_ALGORITHMS};
 use certus_schemas::response::{ALG, ENC_VALUES};
 use chrono::{DateTime, Utc};
 
+use super::client_attestation::AUTH_METHOD;
 use crate::keys::IssuerKey;
 
 pub use certus_schemas::openid::{AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT};
@@ -55,6 +56,7 @@ pub mod paths {
     pub const AUTHORIZE: &str = "/openid4vci/authorize";
     pub const TOKEN: &str = "/openid4vci/token";
     pub const NONCE: &str = "/openid4vci/nonce";
+    pub const CHALLENGE: &str = "/openid4vci/challenge";
     pub const CREDENTIAL: &str = "/openid4vci/credential";
     pub const NOTIFICATION: &str = "/openid4vci/notification";
     pub const DEFERRED: &str = "/openid4vci/deferred_credential";
@@ -286,23 +288,38 @@ pub fn authorization_server(issuer: &str) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT],
         "pre-authorized_grant_anonymous_access_supported": true,
-        // Wallets are public clients: they name themselves by `client_id`.
-        "token_endpoint_auth_methods_supported": ["none"],
+        // Wallets are public clients: they name themselves by `client_id`, and may prove
+        // they are a genuine instance of a wallet with a wallet attestation (Annex E).
+        "token_endpoint_auth_methods_supported": ["none", AUTH_METHOD],
+        "client_attestation_signing_alg_values_supported": ["ES256"],
+        "client_attestation_pop_signing_alg_values_supported": ALLOWED_ALGORITHMS,
+        "challenge_endpoint": format!("{issuer}{}", paths::CHALLENGE),
         "authorization_details_types_supported": ["openid_credential"],
         // Access tokens can be bound to the wallet's key (RFC 9449).
         "dpop_signing_alg_values_supported": ALLOWED_ALGORITHMS,
     })
 }
 
-/// Marks every configuration's JWT proofs as needing a key attestation (OpenID4VCI 1.0
-/// §12.2.4 `key_attestations_required`; no level of key storage or user authentication
-/// is asked beyond the provider's being trusted).
-pub fn require_key_attestations(metadata: &mut Value) {
-    if let Some(configurations) = metadata["credential_configurations_supported"].as_object_mut() {
-        for configuration in configurations.values_mut() {
-            if let Some(jwt) = configuration["proof_types_supported"].get_mut("jwt") {
-                jwt["key_attestations_required"] = json!({});
-            }
+/// What an institution asks of a wallet's keys, in every configuration's proof types
+/// (OpenID4VCI 1.0 §12.2.4): with wallet providers it trusts, the `attestation` proof
+/// type (a key attestation alone); when it requires key attestations, one with every
+/// `jwt` proof (`key_attestations_required`, no level of key storage or user
+/// authentication asked beyond the provider's being trusted).
+pub fn key_attestations(metadata: &mut Value, providers: bool, required: bool) {
+    let Some(configurations) = metadata["credential_configurations_supported"].as_object_mut()
+    else {
+        return;
+    };
+    for configuration in configurations.values_mut() {
+        let proof_types = &mut configuration["proof_types_supported"];
+        if required {
+            proof_types["jwt"]["key_attestations_required"] = json!({});
+        }
+        if providers {
+            proof_types["attestation"] = json!({
+                "proof_signing_alg_values_supported": ["ES256"],
+                "key_attestations_required": {},
+            });
         }
     }
 }

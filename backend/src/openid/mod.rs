@@ -7,6 +7,7 @@
 
 pub mod authorization;
 pub mod certificates;
+pub mod client_attestation;
 pub mod dpop;
 pub mod encryption;
 pub mod issuer;
@@ -14,6 +15,7 @@ pub mod metadata;
 pub mod nonces;
 pub mod offers;
 pub mod proof;
+pub mod providers;
 pub mod qr;
 pub mod receipts;
 pub mod verifier;
@@ -112,7 +114,7 @@ impl OpenId {
     }
 
     /// The credential issuer metadata, unsigned: every configuration's proofs ask for key
-    /// attestations when the node's own institution requires them.
+    /// attestations as the node's own institution does.
     pub async fn issuer_metadata(&self) -> Result<serde_json::Value, sea_orm::DbErr> {
         let mut metadata =
             metadata::credential_issuer(&self.public_url, &self.catalog, self.request_key.public());
@@ -121,9 +123,11 @@ impl OpenId {
             .settings()
             .of(crate::keys::DEFAULT_TENANT)
             .await?;
-        if settings.require_key_attestation {
-            metadata::require_key_attestations(&mut metadata);
-        }
+        metadata::key_attestations(
+            &mut metadata,
+            settings.wallet_providers.is_some(),
+            settings.require_key_attestation,
+        );
         Ok(metadata)
     }
 
@@ -180,6 +184,13 @@ pub enum OAuthErrorKind {
     /// A DPoP proof (RFC 9449) is missing, malformed, replayed, or not for this request or
     /// this token's key.
     InvalidDpopProof,
+    /// A wallet attestation (or its proof) is missing where the institution requires one,
+    /// malformed, by a provider it does not trust, replayed, or for another client (HTTP
+    /// 401).
+    InvalidClient,
+    /// A wallet attestation proof's challenge is not a fresh one of this issuer: a fresh
+    /// one comes in the `OAuth-Client-Attestation-Challenge` header.
+    UseAttestationChallenge,
     /// The credential cannot be issued as offered.
     CredentialRequestDenied,
     /// A notification names no credential this access token received.
@@ -215,6 +226,8 @@ impl OAuthErrorKind {
             Self::InvalidProof => "invalid_proof",
             Self::InvalidNonce => "invalid_nonce",
             Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::InvalidClient => "invalid_client",
+            Self::UseAttestationChallenge => "use_attestation_challenge",
             Self::CredentialRequestDenied => "credential_request_denied",
             Self::InvalidNotificationId => "invalid_notification_id",
             Self::InvalidNotificationRequest => "invalid_notification_request",
@@ -231,7 +244,8 @@ impl OAuthErrorKind {
 pub struct OAuthError {
     pub kind: OAuthErrorKind,
     pub description: String,
-    /// A fresh `c_nonce` for the wallet to retry with (proof and nonce errors).
+    /// A fresh `c_nonce` for the wallet to retry with (proof and nonce errors); for
+    /// `use_attestation_challenge`, a fresh attestation challenge.
     pub c_nonce: Option<String>,
 }
 

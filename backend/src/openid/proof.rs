@@ -1,18 +1,21 @@
-//! The JWT proof of possession of OpenID4VCI (Appendix F.1): the wallet signs the issuer's
-//! identifier and a fresh `c_nonce` with the key the credential is to be bound to; with,
-//! when it has one or the institution asks, a key attestation (Annex D) by a wallet
-//! provider the institution trusts, vouching for how the key is kept.
+//! The proofs of possession of OpenID4VCI. The `jwt` proof (Appendix F.1): the wallet signs
+//! the issuer's identifier and a fresh `c_nonce` with the key the credential is to be bound
+//! to; with, when it has one or the institution asks, a key attestation (Annex D) by a
+//! wallet provider the institution trusts, vouching for how the key is kept. The
+//! `attestation` proof (Appendix F.3): such a key attestation alone, carrying the fresh
+//! `c_nonce` itself, for every key it attests.
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use ssi::jwk::JWK;
 
+use super::metadata::BATCH_SIZE;
 use super::nonces::Nonces;
+use super::providers::{self, Expiry};
 use super::{OAuthError, OAuthErrorKind};
 use certus_credential::did;
-use certus_credential::jose;
-use certus_schemas::x509::{certificates_in, Chain};
+use certus_credential::jose::{self, DecodedJws};
 
 pub use certus_schemas::openid::PROOF_TYP;
 /// Tolerated clock skew and oldest accepted `iat`, in seconds.
@@ -23,6 +26,15 @@ pub const MAX_SKEW_SECS: i64 = 300;
 pub struct HolderKey {
     pub did: String,
     pub jwk: JWK,
+}
+
+/// The proofs of possession of a credential request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proofs<'a> {
+    /// `jwt` proofs, one per key.
+    Jwt(Vec<&'a str>),
+    /// One `attestation` proof for every key it attests.
+    Attestation(&'a str),
 }
 
 /// What an institution asks of key attestations.
@@ -42,9 +54,24 @@ fn invalid(description: impl Into<String>) -> OAuthError {
     OAuthError::new(OAuthErrorKind::InvalidProof, description)
 }
 
-/// Checks the proof JWTs of one credential request, made for the issuer `issuer`: each by
-/// another key, all with one fresh `c_nonce`, which is consumed; the holder keys, in order.
+/// Checks the proofs of one credential request, made for the issuer `issuer`, and consumes
+/// their fresh `c_nonce`; the holder keys, in order.
 pub async fn check(
+    db: &DatabaseConnection,
+    nonces: &Nonces,
+    proofs: &Proofs<'_>,
+    issuer: &str,
+    attestation: &AttestationPolicy,
+    now: DateTime<Utc>,
+) -> Result<Vec<HolderKey>, OAuthError> {
+    match proofs {
+        Proofs::Jwt(jwts) => check_jwts(db, nonces, jwts, issuer, attestation, now).await,
+        Proofs::Attestation(jwt) => check_attested(db, nonces, jwt, attestation, now).await,
+    }
+}
+
+/// Checks `jwt` proofs: each by another key, all with one fresh `c_nonce`.
+async fn check_jwts(
     db: &DatabaseConnection,
     nonces: &Nonces,
     jwts: &[&str],
@@ -140,9 +167,9 @@ pub async fn parse(
     Ok((holder, nonce))
 }
 
-/// Checks a proof's key attestation: a `key-attestation+jwt` signed (ES256) by the first
-/// certificate of its `x5c`, whose chain leads to a wallet provider the institution
-/// trusts; not expired; attesting `key`; and, when it carries a nonce, the proof's.
+/// Checks a proof's key attestation: a `key-attestation+jwt` by a wallet provider the
+/// institution trusts ([`providers::vouched`]), with an `exp` and an `iat`, attesting
+/// `key`; and, when it carries a nonce, the proof's.
 fn check_attestation(
     attested: &Value,
     key: &JWK,
@@ -153,62 +180,14 @@ fn check_attestation(
     let jwt = attested
         .as_str()
         .ok_or_else(|| invalid("`key_attestation` must be a compact JWT"))?;
-    let decoded = jose::decode(jwt).map_err(|e| invalid(format!("the key attestation: {e}")))?;
-    if !decoded
-        .header_str("typ")
-        .is_some_and(|t| KEY_ATTESTATION_TYPS.contains(&t))
-    {
-        return Err(invalid(
-            "the key attestation's `typ` must be `key-attestation+jwt`",
-        ));
-    }
-    let providers = policy
-        .providers
-        .as_deref()
-        .map(|pem| certificates_in(pem).unwrap_or_default())
-        .unwrap_or_default();
-    if providers.is_empty() {
-        return Err(invalid(
-            "this institution trusts no wallet provider to attest keys",
-        ));
-    }
-    let chain = Chain::from_x5c(&decoded.header["x5c"]).map_err(|e| {
-        invalid(format!(
-            "the key attestation names its provider by `x5c`: {e}"
-        ))
-    })?;
-    chain.verify(&providers, now.timestamp()).map_err(|e| {
-        invalid(format!(
-            "the key attestation's provider is not trusted: {e}"
-        ))
-    })?;
-    chain
-        .leaf()
-        .verify_jws(jwt)
-        .map_err(|e| invalid(format!("the key attestation: {e}")))?;
-    let payload = &decoded.payload;
-    let now_secs = now.timestamp();
-    if payload["exp"].as_i64().is_none_or(|exp| exp <= now_secs) {
-        return Err(invalid("the key attestation has expired (or has no `exp`)"));
-    }
-    if payload["iat"]
-        .as_i64()
-        .is_none_or(|iat| iat > now_secs + MAX_SKEW_SECS)
-    {
-        return Err(invalid(
-            "the key attestation's `iat` is missing or in the future",
-        ));
-    }
+    let payload = vouched_keys(jwt, policy, Expiry::Required, now)?.payload;
     let thumbprint = key
         .thumbprint()
         .map_err(|_| invalid("the proof's key has no thumbprint"))?;
-    let attests = payload["attested_keys"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| serde_json::from_value::<JWK>(k.clone()).ok())
-        .any(|k| k.thumbprint().is_ok_and(|t| t == thumbprint));
-    if !attests {
+    if !attested_keys(&payload)?
+        .iter()
+        .any(|k| k.thumbprint().is_ok_and(|t| t == thumbprint))
+    {
         return Err(invalid(
             "the key attestation's `attested_keys` do not hold the proof's key",
         ));
@@ -221,6 +200,93 @@ fn check_attestation(
         }
     }
     Ok(())
+}
+
+/// A key attestation by a trusted wallet provider, with an `iat`.
+fn vouched_keys<'a>(
+    jwt: &'a str,
+    policy: &AttestationPolicy,
+    expiry: Expiry,
+    now: DateTime<Utc>,
+) -> Result<DecodedJws<'a>, OAuthError> {
+    let decoded = providers::vouched(
+        jwt,
+        &KEY_ATTESTATION_TYPS,
+        "the key attestation",
+        policy.providers.as_deref(),
+        expiry,
+        now,
+    )
+    .map_err(invalid)?;
+    if decoded.payload.get("iat").is_none() {
+        return Err(invalid("the key attestation has no `iat`"));
+    }
+    Ok(decoded)
+}
+
+/// The public keys a key attestation's `attested_keys` lists; a private key is refused.
+fn attested_keys(payload: &Value) -> Result<Vec<JWK>, OAuthError> {
+    let keys: Vec<JWK> = payload["attested_keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| serde_json::from_value::<JWK>(k.clone()).ok())
+        .collect();
+    if keys.iter().any(|k| !k.params.is_public()) {
+        return Err(invalid(
+            "the key attestation's `attested_keys` must be public keys",
+        ));
+    }
+    Ok(keys)
+}
+
+/// Checks an `attestation` proof (OpenID4VCI 1.0 Appendix F.3): a key attestation by a
+/// trusted wallet provider whose `nonce` is a fresh `c_nonce` of this issuer, which is
+/// consumed; the keys it attests, each to get a copy of the credential, in order.
+async fn check_attested(
+    db: &DatabaseConnection,
+    nonces: &Nonces,
+    jwt: &str,
+    policy: &AttestationPolicy,
+    now: DateTime<Utc>,
+) -> Result<Vec<HolderKey>, OAuthError> {
+    let (holders, nonce) = parse_attested(jwt, policy, now)?;
+    if nonces.consume(db, &nonce, now).await? {
+        Ok(holders)
+    } else {
+        Err(stale_nonce())
+    }
+}
+
+/// Everything of an `attestation` proof that needs no store: the keys it attests and the
+/// nonce still to be consumed.
+pub fn parse_attested(
+    jwt: &str,
+    policy: &AttestationPolicy,
+    now: DateTime<Utc>,
+) -> Result<(Vec<HolderKey>, String), OAuthError> {
+    let payload = vouched_keys(jwt, policy, Expiry::Optional, now)?.payload;
+    let nonce = payload["nonce"]
+        .as_str()
+        .ok_or_else(stale_nonce)?
+        .to_owned();
+    let keys = attested_keys(&payload)?;
+    if keys.is_empty() || keys.len() > BATCH_SIZE {
+        return Err(invalid(format!(
+            "the key attestation must attest 1 to {BATCH_SIZE} keys (batch_size): one \
+             credential is issued per key"
+        )));
+    }
+    let mut holders: Vec<HolderKey> = Vec::with_capacity(keys.len());
+    for jwk in keys {
+        let did = did::did_jwk_for(&jwk)
+            .map_err(|_| invalid("an attested key is not a supported key"))?;
+        if holders.iter().any(|h| h.did == did) {
+            return Err(invalid("the key attestation attests one key twice"));
+        }
+        holders.push(HolderKey { did, jwk });
+    }
+    Ok((holders, nonce))
 }
 
 /// The holder key a proof names: a `jwk` header, or a `kid` that is a `did:key` or

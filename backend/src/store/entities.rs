@@ -912,7 +912,11 @@ pub mod institution_settings {
         pub require_dpop: Option<bool>,
         /// Whether proofs must carry a key attestation (`None`: not required).
         pub require_key_attestation: Option<bool>,
-        /// PEM: the root certificates of the wallet providers trusted to attest keys.
+        /// Whether wallets must authenticate with a wallet attestation (`None`: not
+        /// required).
+        pub require_wallet_attestation: Option<bool>,
+        /// PEM: the root certificates of the wallet providers trusted to attest keys and
+        /// wallets.
         pub wallet_providers: Option<String>,
         pub updated_by: String,
         pub updated_at: DateTimeUtc,

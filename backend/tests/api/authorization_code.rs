@@ -29,13 +29,13 @@ on_both_databases!(
     an_institution_that_requires_dpop_gives_no_bearer_token,
 );
 
-const REDIRECT: &str = "https://wallet.example/cb";
-const CLIENT: &str = "wallet-e2e";
+pub(crate) const REDIRECT: &str = "https://wallet.example/cb";
+pub(crate) const CLIENT: &str = "wallet-e2e";
 const TOKEN_URL: &str = "https://certus.test/openid4vci/token";
 const PAR_URL: &str = "https://certus.test/openid4vci/par";
 
 /// A PKCE verifier and its S256 challenge.
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2));
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     // The wallets' function agrees with the RFC's computation.
@@ -43,7 +43,7 @@ fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-fn issuer_state(offer: &Value) -> String {
+pub(crate) fn issuer_state(offer: &Value) -> String {
     offer["credentialOffer"]["grants"]["authorization_code"]["issuer_state"]
         .as_str()
         .expect("issuer_state")
@@ -74,7 +74,10 @@ fn redirected_to(headers: &HeaderMap) -> (String, HashMap<String, String>) {
 }
 
 /// The parameters every pushed request needs, for the offer of `issuer_state`.
-fn required_pairs<'a>(challenge: &'a str, issuer_state: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn required_pairs<'a>(
+    challenge: &'a str,
+    issuer_state: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("response_type", "code"),
         ("client_id", CLIENT),
@@ -86,14 +89,14 @@ fn required_pairs<'a>(challenge: &'a str, issuer_state: &'a str) -> Vec<(&'a str
 }
 
 /// A flow's wallet side: its PKCE verifier and request.
-struct Flow {
-    verifier: String,
-    offer: Value,
-    request_uri: String,
+pub(crate) struct Flow {
+    pub(crate) verifier: String,
+    pub(crate) offer: Value,
+    pub(crate) request_uri: String,
 }
 
 impl TestApp {
-    async fn authorization_code_offer(&self) -> Value {
+    pub(crate) async fn authorization_code_offer(&self) -> Value {
         let (status, body) = self
             .post(
                 "/credentials/offers",
@@ -113,12 +116,23 @@ impl TestApp {
         pairs: &[(&str, &str)],
         dpop: Option<&str>,
     ) -> (StatusCode, Value) {
-        let mut request = Request::post(path).header(header::CONTENT_TYPE, FORM);
-        if let Some(proof) = dpop {
-            request = request.header("DPoP", proof);
-        }
-        let (status, _, body) = send(self, request, form(pairs)).await;
+        let headers: Vec<(&str, &str)> = dpop.map(|proof| ("DPoP", proof)).into_iter().collect();
+        let (status, _, body) = self.form_post_with(path, pairs, &headers).await;
         (status, body)
+    }
+
+    /// A form POST to `path` with `headers`.
+    pub(crate) async fn form_post_with(
+        &self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, FORM);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        send(self, request, form(pairs)).await
     }
 
     async fn push(&self, pairs: &[(&str, &str)], dpop: Option<&str>) -> (StatusCode, Value) {
@@ -191,7 +205,7 @@ impl TestApp {
     }
 
     /// The holder opens the page and enters the offer's code: the authorization code.
-    async fn authorize(&self, flow: &Flow) -> String {
+    pub(crate) async fn authorize(&self, flow: &Flow) -> String {
         let (status, _, _) = self.open_page(CLIENT, &flow.request_uri).await;
         assert_eq!(status, StatusCode::OK);
         let tx = flow.offer["txCode"].as_str().expect("one-time code");
@@ -228,7 +242,7 @@ impl TestApp {
     }
 }
 
-fn code_grant<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn code_grant<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("grant_type", "authorization_code"),
         ("code", code),

@@ -23,16 +23,17 @@ use crate::x509_verifiers::{admin, ec_key, issue, pem_of, public, root, Issue};
 
 on_both_databases!(
     an_institution_requiring_key_attestations_issues_only_to_keys_its_trusted_providers_attest,
+    an_attestation_proof_gets_a_credential_for_each_key_a_trusted_provider_attests,
 );
 
 /// A wallet provider: its root, and the certificate and key it signs attestations with.
-struct Provider {
-    root: X509,
+pub(crate) struct Provider {
+    pub(crate) root: X509,
     cert: X509,
     key: PKey<Private>,
 }
 
-fn provider(name: &str) -> Provider {
+pub(crate) fn provider(name: &str) -> Provider {
     let (root, root_key) = root(&format!("{name} Root"));
     let key = ec_key();
     let cert = issue(Issue {
@@ -70,8 +71,6 @@ impl Provider {
     /// A key attestation of `keys` with `claims` over the defaults (an hour's validity).
     fn attest(&self, keys: &[&HolderKey], claims: Value) -> String {
         let mut payload = json!({
-            "iat": Utc::now().timestamp(),
-            "exp": Utc::now().timestamp() + 3600,
             "attested_keys": keys.iter().map(|k| json!(k.jwk.to_public())).collect::<Vec<_>>(),
             "key_storage": ["iso_18045_moderate"],
         });
@@ -79,7 +78,21 @@ impl Provider {
             .as_object_mut()
             .expect("object")
             .extend(claims.as_object().expect("object").clone());
-        let mut header = jose::header(&[("typ", "key-attestation+jwt")]);
+        self.sign("key-attestation+jwt", payload)
+    }
+
+    /// A JWT of type `typ` the provider signs with its certificate (in `x5c`): `claims`
+    /// over an hour's validity from now.
+    pub(crate) fn sign(&self, typ: &str, claims: Value) -> String {
+        let mut payload = json!({
+            "iat": Utc::now().timestamp(),
+            "exp": Utc::now().timestamp() + 3600,
+        });
+        payload
+            .as_object_mut()
+            .expect("object")
+            .extend(claims.as_object().expect("object").clone());
+        let mut header = jose::header(&[("typ", typ)]);
         header.insert(
             "x5c".into(),
             json!([STANDARD.encode(self.cert.to_der().expect("der"))]),
@@ -277,4 +290,139 @@ async fn an_institution_requiring_key_attestations_issues_only_to_keys_its_trust
         .credential_request(&access, &request(proof(&holder, &nonce, None)))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn an_attestation_proof_gets_a_credential_for_each_key_a_trusted_provider_attests(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = admin(&app).await;
+    let trusted = provider("Trusted Wallets");
+    let stranger = provider("Unknown Wallets");
+
+    // Without wallet providers, the proof type is not offered; with them, it is.
+    let offered = |metadata: &Value| {
+        metadata["credential_configurations_supported"]
+            .as_object()
+            .expect("configurations")
+            .values()
+            .all(|c| {
+                c["proof_types_supported"]["attestation"]
+                    == json!({"proof_signing_alg_values_supported": ["ES256"],
+                              "key_attestations_required": {}})
+            })
+    };
+    let (_, metadata) = app.get("/.well-known/openid-credential-issuer").await;
+    assert!(!offered(&metadata));
+    let (status, _) = app
+        .call(
+            &admin,
+            "PUT",
+            "/settings",
+            Some(json!({"walletProviders": pem_of(&[&trusted.root])})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, metadata) = app.get("/.well-known/openid-credential-issuer").await;
+    assert!(offered(&metadata));
+
+    let offer = app.offer("dc+sd-jwt", false).await;
+    let access = app.access_token(&offer, None).await;
+    let configuration = offer["credentialOffer"]["credential_configuration_ids"][0].clone();
+    let send = |proofs: Value| {
+        let request = json!({"credential_configuration_id": configuration, "proofs": proofs});
+        let app = &app;
+        let access = access.clone();
+        async move { app.credential_request(&access, &request).await }
+    };
+    let first = HolderKey::generate(PUBLIC_URL).expect("key");
+    let second = HolderKey::generate(PUBLIC_URL).expect("key");
+    let keys = [&first, &second];
+
+    let nonce = app.c_nonce().await;
+    let good = trusted.attest(&keys, json!({"nonce": nonce}));
+    let holder_proof = proof(&first, &nonce, None);
+    let cases = [
+        (
+            "no nonce",
+            json!({"attestation": [trusted.attest(&keys, json!({}))]}),
+            "invalid_nonce",
+            "not a fresh c_nonce",
+        ),
+        (
+            "a nonce of its own",
+            json!({"attestation": [trusted.attest(&keys, json!({"nonce": "made-up"}))]}),
+            "invalid_nonce",
+            "not a fresh c_nonce",
+        ),
+        (
+            "an untrusted provider",
+            json!({"attestation": [stranger.attest(&keys, json!({"nonce": nonce}))]}),
+            "invalid_proof",
+            "not trusted",
+        ),
+        (
+            "two attestations",
+            json!({"attestation": [good.clone(), good.clone()]}),
+            "invalid_proof",
+            "one key attestation",
+        ),
+        (
+            "two proof types",
+            json!({"attestation": [good.clone()], "jwt": [holder_proof]}),
+            "invalid_proof",
+            "one proof type",
+        ),
+        (
+            "one key twice",
+            json!({"attestation": [trusted.attest(&[&first, &first], json!({"nonce": nonce}))]}),
+            "invalid_proof",
+            "one key twice",
+        ),
+        (
+            "an unknown proof type",
+            json!({"ldp_vp": [good.clone()]}),
+            "invalid_proof",
+            "not supported",
+        ),
+    ];
+    for (why, proofs, error, says) in cases {
+        let (status, body) = send(proofs).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(error)),
+            "{why}: {body}"
+        );
+        let description = body["error_description"].as_str().unwrap_or_default();
+        assert!(description.contains(says), "{why}: {description}");
+    }
+
+    // One attestation of two keys, with a fresh nonce: a copy bound to each key.
+    let (status, body) = send(json!({"attestation": [good.clone()]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let bound: Vec<Value> = body["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .map(|c| {
+            crate::openid::payload(c["credential"].as_str().expect("credential"))["cnf"]["jwk"]["x"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        bound,
+        keys.iter()
+            .map(|k| json!(k.jwk.to_public())["x"].clone())
+            .collect::<Vec<_>>()
+    );
+
+    // Its nonce is used up.
+    let offer = app.offer("dc+sd-jwt", false).await;
+    let access = app.access_token(&offer, None).await;
+    let request =
+        json!({"credential_configuration_id": configuration, "proofs": {"attestation": [good]}});
+    let (status, body) = app.credential_request(&access, &request).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_nonce")),
+        "{body}"
+    );
 }

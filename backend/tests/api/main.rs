@@ -32,4 +32,5 @@ mod transactions;
 mod trust;
 mod types;
 mod verify;
+mod wallet_attestation;
 mod x509_verifiers;

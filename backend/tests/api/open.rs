@@ -60,7 +60,7 @@ async fn open_issuance_is_an_institutions_choice_and_issues_any_well_formed_cred
     assert_eq!(status, StatusCode::OK, "{current}");
     assert_eq!(
         current,
-        json!({"openIssuance": false, "openIssuanceSource": "profile", "requireDpop": false, "requireKeyAttestation": false, "profile": "standard"})
+        json!({"openIssuance": false, "openIssuanceSource": "profile", "requireDpop": false, "requireKeyAttestation": false, "requireWalletAttestation": false, "profile": "standard"})
     );
 
     // Off: a credential of no registered type is refused, and says why.
@@ -112,7 +112,8 @@ async fn open_issuance_is_an_institutions_choice_and_issues_any_well_formed_cred
     assert_eq!(audited.len(), 1);
     assert_eq!(
         audited[0].subject,
-        "openIssuance=true requireDpop=false requireKeyAttestation=false walletProviders=0"
+        "openIssuance=true requireDpop=false requireKeyAttestation=false requireWalletAttestation=false \
+         walletProviders=0"
     );
 
     // On: issued in each format that needs no registered type, verified, and said to be
@@ -282,7 +283,7 @@ async fn the_open_profile_turns_open_issuance_on_by_default(db: Db) {
     let (_, current) = app.call(&reader, "GET", "/settings", None).await;
     assert_eq!(
         current,
-        json!({"openIssuance": true, "openIssuanceSource": "profile", "requireDpop": false, "requireKeyAttestation": false, "profile": "open"})
+        json!({"openIssuance": true, "openIssuanceSource": "profile", "requireDpop": false, "requireKeyAttestation": false, "requireWalletAttestation": false, "profile": "open"})
     );
     let (status, body) = app.try_issue(example_degree(), json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -54,7 +54,7 @@ pub(crate) fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
 }
 
 pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
-const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+pub(crate) const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
 impl TestApp {
     pub(crate) async fn offer(&self, format: &str, tx_code: bool) -> Value {
@@ -409,7 +409,7 @@ async fn the_wallet_notifies_what_it_did_with_the_credential(db: Db) {
     }
 }
 
-fn pre_authorized_code(offer: &Value) -> String {
+pub(crate) fn pre_authorized_code(offer: &Value) -> String {
     offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
         .as_str()
         .expect("code")

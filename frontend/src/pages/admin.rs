@@ -160,11 +160,12 @@ fn Settings() -> impl IntoView {
                             open_issuance: chosen,
                             require_dpop: settings.require_dpop.then_some(true),
                             require_key_attestation: settings.require_key_attestation.then_some(true),
+                            require_wallet_attestation: settings.require_wallet_attestation.then_some(true),
                             wallet_providers: settings.wallet_providers.clone(),
                         };
                         let providers = RwSignal::new(settings.wallet_providers.clone().unwrap_or_default());
-                        let (on_open, on_dpop, on_attestation, on_providers) =
-                            (base.clone(), base.clone(), base.clone(), base);
+                        let (on_open, on_dpop, on_attestation, on_wallet, on_providers) =
+                            (base.clone(), base.clone(), base.clone(), base.clone(), base);
                         view! {
                             <p data-testid="open-issuance-state">{describe(&settings)}</p>
                             <div class="field">
@@ -216,6 +217,20 @@ fn Settings() -> impl IntoView {
                                 </label>
                                 <p class="hint" id="key-attestation-help">
                                     "A key attestation is the wallet provider's word on how the wallet keeps the key a credential is bound to (in secure hardware, for one). One that comes is checked either way."
+                                </p>
+                            </div>
+                            <div class="field">
+                                <label for="require-wallet-attestation">
+                                    <input type="checkbox" id="require-wallet-attestation" data-testid="require-wallet-attestation"
+                                        aria-describedby="wallet-attestation-help" prop:checked=settings.require_wallet_attestation
+                                        on:change=move |ev| {
+                                            let require_wallet_attestation = event_target_checked(&ev).then_some(true);
+                                            save.dispatch(SettingsChoice { require_wallet_attestation, ..on_wallet.clone() });
+                                        }/>
+                                    " Wallets must show an attestation by a wallet provider we trust"
+                                </label>
+                                <p class="hint" id="wallet-attestation-help">
+                                    "A wallet attestation is the wallet provider's word that the app asking for a credential is a genuine instance of its wallet, as the EU's High Assurance Interoperability Profile requires. One that comes is checked either way."
                                 </p>
                             </div>
                             <div class="field">
