@@ -275,8 +275,14 @@ pub async fn token(
         (status = 429, description = "RATE_LIMITED, with Retry-After", body = certus_schemas::wire::ErrorBody),
     ))]
 pub async fn nonce(State(state): State<AppState>) -> Response {
-    let c_nonce = state.openid.nonce(state.clock.now());
-    (no_store(), Json(json!({ "c_nonce": c_nonce }))).into_response()
+    fresh_nonce(&state, "c_nonce")
+}
+
+/// A fresh one-time nonce of this issuer, as the member `name`, not to be cached.
+fn fresh_nonce(state: &AppState, name: &str) -> Response {
+    let nonce = state.openid.nonce(state.clock.now());
+    let body = serde_json::Map::from_iter([(name.to_owned(), Value::String(nonce))]);
+    (no_store(), Json(body)).into_response()
 }
 
 /// `POST /openid4vci/challenge`: a fresh challenge for a wallet attestation's proof of
@@ -288,12 +294,7 @@ pub async fn nonce(State(state): State<AppState>) -> Response {
         (status = 429, description = "RATE_LIMITED, with Retry-After", body = certus_schemas::wire::ErrorBody),
     ))]
 pub async fn challenge(State(state): State<AppState>) -> Response {
-    let challenge = state.openid.nonce(state.clock.now());
-    (
-        no_store(),
-        Json(json!({ "attestation_challenge": challenge })),
-    )
-        .into_response()
+    fresh_nonce(&state, "attestation_challenge")
 }
 
 /// `POST /openid4vci/credential`: the credential, bound to the proof's key. Authorised

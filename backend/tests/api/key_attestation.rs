@@ -17,7 +17,7 @@ use openssl::x509::X509;
 use serde_json::{json, Value};
 use ssi::jwk::JWK;
 
-use crate::helpers::{Db, TestApp, PUBLIC_URL};
+use crate::helpers::{Caller, Db, TestApp, PUBLIC_URL};
 use crate::on_both_databases;
 use crate::x509_verifiers::{admin, ec_key, issue, pem_of, public, root, Issue};
 
@@ -25,6 +25,13 @@ on_both_databases!(
     an_institution_requiring_key_attestations_issues_only_to_keys_its_trusted_providers_attest,
     an_attestation_proof_gets_a_credential_for_each_key_a_trusted_provider_attests,
 );
+
+/// The institution's settings, chosen by `admin` (`PUT /settings`), as they now are.
+pub(crate) async fn choose(app: &TestApp, admin: &Caller, choice: Value) -> Value {
+    let (status, settings) = app.call(admin, "PUT", "/settings", Some(choice)).await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    settings
+}
 
 /// A wallet provider: its root, and the certificate and key it signs attestations with.
 pub(crate) struct Provider {
@@ -137,17 +144,12 @@ async fn an_institution_requiring_key_attestations_issues_only_to_keys_its_trust
         (body["code"].as_str(), body["path"].as_str()),
         (Some("INVALID_WALLET_PROVIDERS"), Some("/walletProviders"))
     );
-    let (status, settings) = app
-        .call(
-            &admin,
-            "PUT",
-            "/settings",
-            Some(
-                json!({"requireKeyAttestation": true, "walletProviders": pem_of(&[&trusted.root])}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{settings}");
+    let settings = choose(
+        &app,
+        &admin,
+        json!({"requireKeyAttestation": true, "walletProviders": pem_of(&[&trusted.root])}),
+    )
+    .await;
     assert_eq!(settings["requireKeyAttestation"], true);
 
     // The metadata tells wallets so, for every configuration's JWT proofs.
@@ -249,15 +251,12 @@ async fn an_institution_requiring_key_attestations_issues_only_to_keys_its_trust
     );
 
     // Not required any more: a proof without one is served, one that comes is still checked.
-    let (status, _) = app
-        .call(
-            &admin,
-            "PUT",
-            "/settings",
-            Some(json!({"walletProviders": pem_of(&[&trusted.root])})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    choose(
+        &app,
+        &admin,
+        json!({"walletProviders": pem_of(&[&trusted.root])}),
+    )
+    .await;
     let (_, metadata) = app.get("/.well-known/openid-credential-issuer").await;
     assert!(metadata["credential_configurations_supported"]
         .as_object()
@@ -312,15 +311,12 @@ async fn an_attestation_proof_gets_a_credential_for_each_key_a_trusted_provider_
     };
     let (_, metadata) = app.get("/.well-known/openid-credential-issuer").await;
     assert!(!offered(&metadata));
-    let (status, _) = app
-        .call(
-            &admin,
-            "PUT",
-            "/settings",
-            Some(json!({"walletProviders": pem_of(&[&trusted.root])})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    choose(
+        &app,
+        &admin,
+        json!({"walletProviders": pem_of(&[&trusted.root])}),
+    )
+    .await;
     let (_, metadata) = app.get("/.well-known/openid-credential-issuer").await;
     assert!(offered(&metadata));
 

@@ -15,8 +15,8 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::authorization_code::{code_grant, issuer_state, pkce, required_pairs, Flow, CLIENT};
-use crate::helpers::{Db, TestApp, PUBLIC_URL};
-use crate::key_attestation::{provider, Provider};
+use crate::helpers::{Caller, Db, TestApp, PUBLIC_URL};
+use crate::key_attestation::{choose, provider, Provider};
 use crate::on_both_databases;
 use crate::openid::{pre_authorized_code, PRE_AUTH};
 use crate::x509_verifiers::{admin, pem_of};
@@ -106,22 +106,11 @@ fn assert_refused(
     assert!(description.contains(saying), "{saying}: {description}");
 }
 
-async fn require(
-    app: &TestApp,
-    admin: &crate::helpers::Caller,
-    providers: &[&Provider],
-    required: bool,
-) {
+/// The institution trusts `providers` and requires wallet attestations, or not.
+async fn require(app: &TestApp, admin: &Caller, providers: &[&Provider], required: bool) {
     let roots: Vec<_> = providers.iter().map(|p| &p.root).collect();
-    let (status, settings) = app
-        .call(
-            admin,
-            "PUT",
-            "/settings",
-            Some(json!({"requireWalletAttestation": required, "walletProviders": pem_of(&roots)})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{settings}");
+    let choice = json!({"requireWalletAttestation": required, "walletProviders": pem_of(&roots)});
+    let settings = choose(app, admin, choice).await;
     assert_eq!(settings["requireWalletAttestation"], required);
 }
 
