@@ -846,8 +846,9 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 )?;
             }
             if decline {
-                client::decline(&request).await?;
+                let answer = client::decline(&request).await?;
                 writeln!(out, "declined")?;
+                same_device(&mut out, &answer)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let answers = wallet.plan(&request.query)?;
@@ -869,13 +870,14 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 )?;
             }
             if !yes && !confirm("Send this? [y/N] ")? {
-                client::decline(&request).await?;
+                let answer = client::decline(&request).await?;
                 writeln!(out, "declined")?;
+                same_device(&mut out, &answer)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let contexts = certus_credential::contexts::Contexts::bundled();
             let notify = asks_notifications && allow_status_notifications;
-            client::respond(&wallet, &request, &answers, &contexts, notify).await?;
+            let answer = client::respond(&wallet, &request, &answers, &contexts, notify).await?;
             let presented: Vec<String> = answers.iter().map(|(_, h, _)| h.id.clone()).collect();
             let mut wallet = wallet;
             for id in &presented {
@@ -883,9 +885,19 @@ pub async fn wallet(args: WalletArgs) -> anyhow::Result<ExitCode> {
             }
             wallet::save(&wallet, path)?;
             writeln!(out, "sent; the verifier accepted the presentation")?;
+            same_device(&mut out, &answer)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the verifier's page the holder's browser is to go to next, when the verifier
+/// names one (same-device flows, OpenID4VP 1.0 §8.2).
+fn same_device(out: &mut impl std::io::Write, answer: &serde_json::Value) -> std::io::Result<()> {
+    match certus_schemas::holder::verifier_page(answer) {
+        Some(page) => writeln!(out, "continue in your browser at {page}"),
+        None => Ok(()),
+    }
 }
 
 /// "1 copy", "3 copies".

@@ -633,7 +633,7 @@ function chainKey(x5c, trustedRoot) {
   return chain[0].publicKey;
 }
 
-test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash, and the chain a CA made with OpenSSL issued from Certus's signing request — and answers it encrypted", async () => {
+test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash, and the chain a CA made with OpenSSL issued from Certus's signing request — answers it encrypted, and is sent back to the verifier's page with a one-time response code", async () => {
   // The institution's admin makes a verifier key; OpenSSL's CA certifies it from the CSR.
   const { status, body: made } = await asAdmin('POST', '/verifier/certificates', {});
   assert.equal(status, 201, JSON.stringify(made));
@@ -651,13 +651,14 @@ test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash
     assert.equal(installed.body.status, 'active');
     const trustedRoot = new X509Certificate(root);
 
-    const haipRequest = async () => {
+    const haipRequest = async (more = {}) => {
       const { status: asked, body: request } = await server.api('POST', '/presentation-requests',
-        { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check', profile: 'haip' }, { auth: true });
+        { credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Name check', profile: 'haip', ...more }, { auth: true });
       assert.equal(asked, 201, JSON.stringify(request));
       return request;
     };
-    const request = await haipRequest();
+    // On the same device: the verifier's page the holder's browser comes back to.
+    const request = await haipRequest({ redirectUri: 'https://shop.e2e/done' });
     assert.ok(request.authorizationRequest.startsWith('haip://'), request.authorizationRequest);
     assert.equal(parseOpenid4vpAuthorizationRequest({ authorizationRequest: request.authorizationRequest }).type, 'jar');
     const { client, resolved, checked } = await animoResolves(request, { trustedRoot });
@@ -687,6 +688,15 @@ test("Animo's @openid4vc/openid4vp checks a HAIP request of Certus — x509_hash
       jarm: created.jarm,
     });
     assert.equal(submitted.response.status, 200, await submitted.response.clone().text());
+    // The answer sends the browser back with a one-time code, which the page's backend
+    // redeems for the outcome (OpenID4VP 1.0 §8.2); once.
+    const [page, responseCode] = (await submitted.response.json()).redirect_uri.split('#response_code=');
+    assert.equal(page, 'https://shop.e2e/done');
+    const redeem = () => server.api('POST', `/presentation-requests/${request.id}/response-code`, { responseCode }, { auth: true });
+    const redeemed = await redeem();
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+    assert.equal(redeemed.body.status, 'accepted');
+    assert.equal((await redeem()).body.code, 'RESPONSE_CODE_MISMATCH');
     const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
     assert.equal(result.status, 'accepted', JSON.stringify(result));
     assert.equal(result.clientId, `x509_hash:${resolved.client.identifier}`);

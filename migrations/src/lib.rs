@@ -32,6 +32,7 @@ mod m0025_response_encryption;
 mod m0026_verifier_certificates;
 mod m0027_key_attestation;
 mod m0028_wallet_attestation;
+mod m0029_response_code;
 
 /// Adds one column to `table` (SQLite alters one column per statement).
 async fn add_column(
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_verifier_certificates::Migration),
             Box::new(m0027_key_attestation::Migration),
             Box::new(m0028_wallet_attestation::Migration),
+            Box::new(m0029_response_code::Migration),
         ]
     }
 }

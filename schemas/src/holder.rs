@@ -462,6 +462,27 @@ fn base64url_sha256(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
 }
 
+/// `uri` as a web page a browser may be sent to: https, or http on this machine
+/// (`localhost` or a loopback address, for development) — never a `javascript:` or
+/// `data:` URI, or a wallet app's own scheme.
+pub fn web_page(uri: &str) -> Option<url::Url> {
+    let url = url::Url::parse(uri).ok()?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    (url.scheme() == "https" || (url.scheme() == "http" && loopback)).then_some(url)
+}
+
+/// Where a verifier asks the wallet to send the holder's browser once it has answered
+/// (same-device flows, OpenID4VP 1.0 §8.2): the response endpoint's `redirect_uri`, when
+/// it is a [`web_page`]; anything else is not followed.
+pub fn verifier_page(answer: &Value) -> Option<url::Url> {
+    web_page(answer.get("redirect_uri")?.as_str()?)
+}
+
 /// `ath`: the base64url SHA-256 of an access token, as a DPoP proof sent with the token
 /// carries it (RFC 9449 §4.2).
 pub fn access_token_hash(access_token: &str) -> String {
@@ -870,6 +891,30 @@ mod tests {
 
     fn jwt(payload: Value) -> String {
         format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(payload.to_string()))
+    }
+
+    #[test]
+    fn a_wallet_follows_a_verifier_only_to_a_web_page() {
+        let page = |uri: &str| verifier_page(&json!({ "redirect_uri": uri })).map(String::from);
+        for followed in [
+            "https://shop.example/done#response_code=abc",
+            "http://127.0.0.1:8080/done",
+            "http://localhost/done",
+            "http://[::1]/done",
+        ] {
+            assert_eq!(page(followed).as_deref(), Some(followed), "{followed}");
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "http://shop.example/done",
+            "http://localhost.shop.example/done",
+            "shop-app://done",
+            "/done",
+        ] {
+            assert_eq!(page(refused), None, "{refused}");
+        }
+        assert_eq!(verifier_page(&json!({})), None);
     }
 
     #[test]

@@ -265,6 +265,21 @@ pub struct PresentationRequestCreate {
     /// choices above are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<RequestProfile>,
+    /// For a same-device flow: the verifier's page (https) the wallet sends the holder's
+    /// browser to once it answered, with a one-time `response_code` in the fragment that
+    /// the page's backend redeems (`POST /presentation-requests/{id}/response-code`)
+    /// before it trusts the outcome is its user's (OpenID4VP 1.0 §8.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+}
+
+/// `POST /presentation-requests/{id}/response-code` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResponseCodeRedemption {
+    /// The `response_code` the holder's browser brought to the verifier's page.
+    pub response_code: String,
 }
 
 /// How a presentation request names its verifier (OpenID4VP 1.0 §5.9.3).
@@ -494,6 +509,9 @@ pub struct PresentationRequestInfo {
     pub expires_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_at: Option<String>,
+    /// The verifier's page the holder's browser is sent back to, when the request has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<PresentationOutcome>,
 }

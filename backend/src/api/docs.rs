@@ -83,6 +83,7 @@ use utoipa::{Modify, OpenApi};
         super::offers::approval,
         super::presentation_requests::create,
         super::presentation_requests::get,
+        super::presentation_requests::redeem_response_code,
         super::presentation_requests::qr_code,
         super::certificates::create,
         super::certificates::list,

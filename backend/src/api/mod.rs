@@ -152,6 +152,10 @@ pub fn router(state: AppState, max_body_bytes: usize, web_dir: &Path) -> Router 
             "/presentation-requests/{id}/qr",
             get(presentation_requests::qr_code),
         )
+        .route(
+            "/presentation-requests/{id}/response-code",
+            post(presentation_requests::redeem_response_code),
+        )
         .route("/credentials/status", post(status::update))
         .route("/credentials/status/bulk", post(status::bulk))
         .route("/credentials/{id}/status", get(status::credential_status))

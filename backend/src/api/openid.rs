@@ -560,7 +560,7 @@ fn request_object_answer(found: Option<String>) -> Response {
     request_body(content = Object, content_type = "application/x-www-form-urlencoded",
         description = "`vp_token` (JSON keyed by DCQL query id) and `state`, or `error` to decline; for a `direct_post.jwt` request, `response`: those parameters as a JWE to the request's key"),
     responses(
-        (status = 200, description = "Received", body = Object),
+        (status = 200, description = "Received: `{}`, or for a request with a `redirectUri`, accepted or declined, `{\"redirect_uri\": …}` to send the holder's browser to (with a one-time `response_code` in its fragment)", body = Object),
         (status = 400, description = "Refused, with Certus's `code`", body = OAuthErrorBody),
         (status = 404, description = "No such request", body = OAuthErrorBody),
         (status = 413, body = OAuthErrorBody),
@@ -573,7 +573,14 @@ pub async fn response(
 ) -> Result<Response, OAuthError> {
     let Form(post) = form.map_err(form_error)?;
     match verifier::answer(&state.openid, &id, post, state.clock.now()).await {
-        Ok(_) => Ok((no_store(), Json(json!({}))).into_response()),
+        // For a same-device request: where the wallet sends the holder's browser.
+        Ok(taken) => {
+            let body = match taken.redirect_uri {
+                Some(redirect_uri) => json!({ "redirect_uri": redirect_uri }),
+                None => json!({}),
+            };
+            Ok((no_store(), Json(body)).into_response())
+        }
         Err(AnswerError::Internal(cause)) => Err(OAuthError::internal(format_args!("{cause:#}"))),
         Err(refused) => {
             let status = match refused {

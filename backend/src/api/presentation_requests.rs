@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::Json;
 use certus_schemas::openid::{
     PresentationRequestCreate, PresentationRequestCreated, PresentationRequestInfo,
+    ResponseCodeRedemption,
 };
 use certus_schemas::wire::{ErrorBody, VerifyOptions};
 
@@ -78,6 +79,43 @@ pub async fn get(
         .map_err(ApiError::internal)?
         .map(Json)
         .ok_or_else(not_found)
+}
+
+/// Redeems the one-time `response_code` a request with a `redirectUri` gave the holder's
+/// browser: the verifier's page sends it here before it trusts the outcome belongs to the
+/// browser that brought it (OpenID4VP 1.0 §8.2, against session fixation). Once; the
+/// request and its outcome as `GET` shows them.
+#[utoipa::path(post, path = "/presentation-requests/{id}/response-code", tag = "openid4vc", security(("bearer" = []), ("session" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    request_body = ResponseCodeRedemption,
+    responses(
+        (status = 200, body = PresentationRequestInfo),
+        (status = 422, body = ErrorBody, description = "RESPONSE_CODE_MISMATCH: not the code given for this request, or redeemed already"),
+    ))]
+pub async fn redeem_response_code(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ResponseCodeRedemption>,
+) -> Result<Json<PresentationRequestInfo>, ApiError> {
+    principal.require(Scope::Verify)?;
+    verifier::redeem_response_code(
+        &state.openid,
+        &principal.tenant_id,
+        &id,
+        &body.response_code,
+        state.clock.now(),
+    )
+    .await
+    .map_err(ApiError::internal)?
+    .map(Json)
+    .ok_or_else(|| {
+        ApiError::unprocessable(
+            "RESPONSE_CODE_MISMATCH",
+            "this is not the response code given for this request, or it was redeemed already",
+        )
+        .at("/responseCode")
+    })
 }
 
 fn not_found() -> ApiError {

@@ -31,7 +31,7 @@ use super::encryption::{self, OpenError};
 use super::metadata::paths;
 use super::receipts;
 use super::OpenId;
-use crate::auth::{random_token, Principal};
+use crate::auth::{random_token, token_hash, Principal};
 use crate::error::{DomainError, ErrorKind};
 use crate::keys::IssuerKey;
 use crate::kyc::register::{self, Acceptance, Relied};
@@ -120,6 +120,10 @@ struct Stored {
     /// The profile the request follows, which names the link's scheme.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     profile: Option<RequestProfile>,
+    /// The verifier's page the wallet sends the holder's browser to once answered
+    /// (same-device flows, OpenID4VP 1.0 §8.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redirect_uri: Option<String>,
 }
 
 /// Who signs a request object: the key of the institution's DID, or the key of its
@@ -395,6 +399,22 @@ fn transactions_of(
         .collect()
 }
 
+/// A verifier's page the holder's browser may be sent back to: an absolute https URL (http
+/// on a loopback address, for development) without a fragment, where the response code
+/// goes.
+fn verifier_page(uri: &str) -> Result<String, RequestError> {
+    let refused = |why: &str| invalid(format!("redirectUri {why}"), "/redirectUri");
+    let url = certus_schemas::holder::web_page(uri).ok_or_else(|| {
+        refused("must be an absolute https URL (http only on a loopback address)")
+    })?;
+    if url.fragment().is_some() {
+        return Err(refused(
+            "must not have a fragment: the response code is sent in it",
+        ));
+    }
+    Ok(url.into())
+}
+
 /// Makes a request: signs its request object and stores it.
 pub async fn create(
     openid: &OpenId,
@@ -434,6 +454,11 @@ pub async fn create(
         }
     }
     let transaction_data = transactions_of(&body.transaction_data, &query)?;
+    let redirect_uri = body
+        .redirect_uri
+        .as_deref()
+        .map(verifier_page)
+        .transpose()?;
     let signer = RequestSigner::for_request(
         openid,
         &principal.tenant_id,
@@ -503,6 +528,7 @@ pub async fn create(
         response_mode,
         transaction_data,
         profile: body.profile,
+        redirect_uri,
     })
     .map_err(anyhow::Error::from)?;
     let mut work = Work::begin(&openid.db, now)
@@ -524,6 +550,7 @@ pub async fn create(
         result: Set(None),
         response_key: Set(response_key.map(|k| k.sealed)),
         certificate_id: Set(signer.certificate_id()),
+        response_code: Set(None),
     })
     .exec_without_returning(work.conn())
     .await
@@ -776,6 +803,7 @@ pub async fn info(
         created_at: xsd_now(row.created_at),
         expires_at: xsd_now(row.expires_at),
         answered_at: row.answered_at.map(xsd_now),
+        redirect_uri: stored.redirect_uri,
         outcome,
     }))
 }
@@ -845,6 +873,15 @@ fn problem(check: &str, code: &str, message: impl Into<String>) -> Problem {
     }
 }
 
+/// What the response endpoint tells the wallet of an answer it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    pub status: RequestStatus,
+    /// Where the wallet sends the holder's browser, with a one-time `response_code` in the
+    /// fragment: for a request with a `redirectUri`, accepted or declined.
+    pub redirect_uri: Option<String>,
+}
+
 /// Takes a wallet's answer to request `id`: checks it once, stores the outcome and its
 /// receipts. `Ok` when accepted; the holder declining is `Ok` too.
 pub async fn answer(
@@ -852,7 +889,7 @@ pub async fn answer(
     id: &str,
     post: DirectPost,
     now: DateTime<Utc>,
-) -> Result<RequestStatus, AnswerError> {
+) -> Result<Taken, AnswerError> {
     let row = presentation_requests::Entity::find_by_id(id)
         .one(&openid.db)
         .await
@@ -989,12 +1026,20 @@ pub async fn answer(
         RequestStatus::Declined => "declined",
         _ => "rejected",
     };
+    let response_code = match (&stored.redirect_uri, status) {
+        (Some(_), RequestStatus::Accepted | RequestStatus::Declined) => Some(random_token()),
+        _ => None,
+    };
     presentation_requests::Entity::update_many()
         .col_expr(
             presentation_requests::Column::Status,
             Expr::value(status_name),
         )
         .col_expr(presentation_requests::Column::Result, Expr::value(sealed))
+        .col_expr(
+            presentation_requests::Column::ResponseCode,
+            Expr::value(response_code.as_deref().map(token_hash)),
+        )
         .filter(presentation_requests::Column::Id.eq(id))
         .exec(&openid.db)
         .await
@@ -1002,8 +1047,40 @@ pub async fn answer(
     tracing::info!(request = %row.id, status = status_name, "presentation request answered");
     match (status, outcome_problem) {
         (RequestStatus::Rejected, Some(problem)) => Err(AnswerError::Rejected(problem)),
-        _ => Ok(status),
+        _ => Ok(Taken {
+            status,
+            redirect_uri: stored
+                .redirect_uri
+                .zip(response_code)
+                .map(|(page, code)| format!("{page}#response_code={code}")),
+        }),
     }
+}
+
+/// Redeems the `response_code` the holder's browser brought back to the verifier's page
+/// for request `id` of `tenant_id`: once, and only the one given for it. The request, as
+/// [`info`] shows it; `None` when the code is not (or no longer) this request's.
+pub async fn redeem_response_code(
+    openid: &OpenId,
+    tenant_id: &str,
+    id: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<PresentationRequestInfo>> {
+    let redeemed = presentation_requests::Entity::update_many()
+        .col_expr(
+            presentation_requests::Column::ResponseCode,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(presentation_requests::Column::Id.eq(id))
+        .filter(presentation_requests::Column::TenantId.eq(tenant_id))
+        .filter(presentation_requests::Column::ResponseCode.eq(token_hash(code)))
+        .exec(&openid.db)
+        .await?;
+    if redeemed.rows_affected != 1 {
+        return Ok(None);
+    }
+    info(openid, tenant_id, id, now).await
 }
 
 /// The answer's parameters as the request asks them sent: in clear by `direct_post`;

@@ -751,6 +751,10 @@ pub mod presentation_requests {
         /// For a request of a verifier named by its X.509 certificate (`x509_san_dns`,
         /// `x509_hash`): the certificate it is signed under.
         pub certificate_id: Option<String>,
+        /// For a request with a `redirect_uri` once answered: the hash of the one-time
+        /// `response_code` the holder's browser brings back to the verifier's page, until
+        /// the verifier redeems it.
+        pub response_code: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

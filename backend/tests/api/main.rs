@@ -25,6 +25,7 @@ mod presentations;
 mod privacy;
 mod records;
 mod request_fetch;
+mod same_device;
 mod sd_jwt;
 mod status;
 mod tamper;

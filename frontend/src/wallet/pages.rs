@@ -821,7 +821,8 @@ fn Consent(
                 .wallet
                 .get_untracked()
                 .ok_or_else(|| HolderError("the wallet is locked".into()))?;
-            protocol::respond(&wallet, &request, &choices, notify.get_untracked()).await?;
+            let answer =
+                protocol::respond(&wallet, &request, &choices, notify.get_untracked()).await?;
             // The next presentation of each shows its next copy.
             open.change(|wallet| {
                 for choice in &choices {
@@ -830,6 +831,7 @@ fn Consent(
                 Ok(())
             })
             .await?;
+            protocol::follow(&answer);
             Ok(format!(
                 "Shared with the verifier: {}.",
                 if shared.is_empty() {
@@ -844,9 +846,10 @@ fn Consent(
     let decline = Action::new_local(move |_: &()| {
         let request = decline_request.clone();
         async move {
-            protocol::decline(&request)
-                .await
-                .map(|_| "You declined; the verifier was told.".to_owned())
+            protocol::decline(&request).await.map(|answer| {
+                protocol::follow(&answer);
+                "You declined; the verifier was told.".to_owned()
+            })
         }
     });
     Effect::new(move |_| {

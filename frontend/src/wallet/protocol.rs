@@ -811,6 +811,18 @@ pub struct Choice {
     pub names: Vec<String>,
 }
 
+/// Sends the browser on to the verifier's page when the verifier's answer names one
+/// (same-device flows, OpenID4VP 1.0 §8.2): it then shows the outcome to its user.
+pub fn follow(answer: &Value) {
+    if let (Some(page), Some(window)) = (
+        certus_schemas::holder::verifier_page(answer),
+        web_sys::window(),
+    ) {
+        // A page that cannot be opened leaves the holder in the wallet, told it shared.
+        let _ = window.location().assign(page.as_str());
+    }
+}
+
 /// Answers `request` with the chosen disclosures, of each credential the copy whose turn it
 /// is (the caller counts the presentations once accepted); `allow_notifications` lets the
 /// verifier keep the credential's status entries and be told of its suspension or
