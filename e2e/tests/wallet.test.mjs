@@ -9,6 +9,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
@@ -299,6 +300,38 @@ test('a transaction the verifier asks approval for is shown to the holder and au
   // Accepted: the key-binding JWT carried the transaction's hash.
   const { body: result } = await server.api('GET', `/presentation-requests/${request.id}`, undefined, { auth: true });
   assert.equal(result.status, 'accepted', JSON.stringify(result.outcome?.problem));
+});
+
+test("a request made for the holder's own device sends the browser back to the verifier's page with a one-time code the page redeems", async () => {
+  // The verifier's page: a shop of its own on loopback.
+  const shop = createServer((_, response) => response.end('<!doctype html><title>Shop</title><p>Thank you</p>'));
+  await new Promise(resolve => shop.listen(0, '127.0.0.1', resolve));
+  const page = `http://127.0.0.1:${shop.address().port}/done`;
+  try {
+    const { status, body: request } = await server.api('POST', '/presentation-requests', {
+      credentialType: 'KycCredential', claims: ['givenName'], purpose: 'Checkout', redirectUri: page,
+    }, { auth: true });
+    assert.equal(status, 201, JSON.stringify(request));
+    await holder.getByTestId('wallet-request-input').fill(request.authorizationRequest);
+    await holder.getByTestId('wallet-open-request').click();
+    await holder.getByTestId('wallet-consent').waitFor();
+    await Promise.all([
+      holder.waitForURL(url => url.href.startsWith(`${page}#response_code=`)),
+      holder.getByTestId('consent-share').click(),
+    ]);
+    const responseCode = new URL(holder.url()).hash.slice('#response_code='.length);
+    const redeem = () => server.api('POST', `/presentation-requests/${request.id}/response-code`, { responseCode }, { auth: true });
+    const redeemed = await redeem();
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+    assert.equal(redeemed.body.status, 'accepted', JSON.stringify(redeemed.body.outcome?.problem));
+    assert.equal((await redeem()).body.code, 'RESPONSE_CODE_MISMATCH');
+  } finally {
+    shop.close();
+  }
+  // Back to the wallet for what follows.
+  await holder.goto(`${server.base}/wallet`);
+  await unlock(holder);
+  await holder.getByTestId('wallet-request-input').waitFor();
 });
 
 test('a HAIP request of a verifier named by its certificate is answered once the holder trusts that certificate, encrypted', async () => {
