@@ -13,7 +13,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer } from 'node:http';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
-import { Openid4vpClient, parseOpenid4vpAuthorizationRequest } from '@openid4vc/openid4vp';
+import { Openid4vpClient, Openid4vpVerifier, parseOpenid4vpAuthorizationRequest } from '@openid4vc/openid4vp';
 import { Openid4vciClient, createKeyAttestationJwt } from '@openid4vc/openid4vci';
 import { clientAuthenticationClientAttestationJwt, clientAuthenticationNone, createClientAttestationJwt } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
@@ -1092,4 +1092,125 @@ test('the certus wallet command line accepts an offer — pre-authorized, throug
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("Animo's @openid4vc/openid4vp as the verifier: its signed request, named by its DID, is answered by the certus wallet command line, and its checks take the answer", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus');
+  const dir = mkdtempSync(join(tmpdir(), 'certus-wallet-'));
+  const wallet = (...args) => execFileSync(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), ...args], { env: { ...process.env, RUST_LOG: 'warn' } }).toString();
+  // The verifier's own endpoints on loopback: its request object and its response URI.
+  let requestObject;
+  const answers = [];
+  const endpoints = createHttpServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/request') {
+      response.writeHead(200, { 'content-type': 'application/oauth-authz-req+jwt' });
+      response.end(requestObject);
+      return;
+    }
+    let body = '';
+    request.on('data', d => { body += d; });
+    request.on('end', () => {
+      answers.push(Object.fromEntries(new URLSearchParams(body)));
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{}');
+    });
+  });
+  await new Promise(resolve => endpoints.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${endpoints.address().port}`;
+  try {
+    wallet('init');
+    const made = await offer('dc+sd-jwt', true);
+    wallet('accept', made.offerUri, '--tx-code', made.txCode);
+    const { vct } = b64json(JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')).credentials[0].credential.split('.')[1]);
+
+    // The verifier, with a did:key of its own, signs a request for one claim (DCQL).
+    const verifierKey = holderKey();
+    const clientId = `decentralized_identifier:${verifierKey.kid.split('#')[0]}`;
+    const verifier = new Openid4vpVerifier({
+      callbacks: {
+        hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+        generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
+        signJwt: async (_, { header, payload }) => ({
+          jwt: verifierKey.signJwt({ ...header, alg: 'EdDSA' }, payload),
+          signerJwk: { kty: 'OKP', crv: 'Ed25519', x: verifierKey.jwk.x },
+        }),
+      },
+    });
+    const nonce = randomBytes(16).toString('base64url');
+    const authorizationRequestPayload = {
+      response_type: 'vp_token', client_id: clientId, response_mode: 'direct_post', response_uri: `${base}/response`,
+      nonce, state: randomBytes(8).toString('base64url'),
+      dcql_query: { credentials: [{ id: 'kyc', format: 'dc+sd-jwt', meta: { vct_values: [vct] }, claims: [{ path: ['familyName'] }] }] },
+      client_metadata: { vp_formats_supported: { 'dc+sd-jwt': { 'sd-jwt_alg_values': ['EdDSA', 'ES256'], 'kb-jwt_alg_values': ['EdDSA', 'ES256'] } } },
+    };
+    const created = await verifier.createOpenId4vpAuthorizationRequest({
+      authorizationRequestPayload,
+      jar: { requestUri: `${base}/request`, jwtSigner: { method: 'did', didUrl: verifierKey.kid, alg: 'EdDSA' },
+        additionalJwtPayload: { aud: 'https://self-issued.me/v2' } },
+    });
+    requestObject = created.jar.authorizationRequestJwt;
+
+    // Run without blocking this process, which serves the verifier's endpoints.
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), 'present', created.authorizationRequest, '--yes'],
+        { env: { ...process.env, RUST_LOG: 'warn' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', d => { stdout += d; });
+      child.stderr.on('data', d => { stderr += d; });
+      child.on('exit', code => (code === 0 ? resolve(stdout) : reject(new Error(`the wallet failed: ${stderr}`))));
+    });
+    assert.match(out, /disclosing \["familyName"\]/, out);
+    assert.equal(answers.length, 1);
+    // The verifier library reads the answer against its request: the DCQL query answered.
+    const parsed = await verifier.parseOpenid4vpAuthorizationResponse({
+      authorizationResponse: answers[0], authorizationRequestPayload, callbacks: {},
+    });
+    const [presentation] = parsed.dcql.presentations.kyc;
+    // Bound to this verifier and this request, and disclosing only what was asked.
+    const kb = b64json(presentation.split('~').pop().split('.')[1]);
+    assert.equal(kb.aud, clientId);
+    assert.equal(kb.nonce, nonce);
+    const disclosed = presentation.split('~').slice(1, -1).map(d => b64json(d)[1]);
+    assert.ok(disclosed.includes('familyName'), JSON.stringify(disclosed));
+    assert.ok(!disclosed.includes('givenName') && !disclosed.includes('birthDate'), JSON.stringify(disclosed));
+    // And the credential in it verifies (at Certus, with its status and anchor).
+    await assertVerifies(presentation.split('~').slice(0, -1).join('~') + '~');
+  } finally {
+    endpoints.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("Animo's @openid4vc/openid4vci proofs with a nonce this issuer did not give, or made for another issuer, are refused as the spec names them", async () => {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const { holder, client } = animoWallet();
+  const made = await offer('dc+sd-jwt');
+  const credentialOffer = await client.resolveCredentialOffer(made.offerUri);
+  const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+  const configuration = 'KycCredential_sd_jwt';
+  const signer = { method: 'did', didUrl: holder.kid, alg: 'EdDSA' };
+  /** The credential request with a proof for `metadata`'s issuer and `nonce`: the answer, or the error. */
+  const send = async (metadata, nonce) => {
+    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata: metadata, credentialConfigurationId: configuration, nonce, signer });
+    return client.retrieveCredentials({
+      issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configuration, proofs: { jwt: [jwt] },
+    }).catch(e => e.response?.credentialErrorResponseResult?.data ?? e);
+  };
+  // A nonce this issuer never gave (as good as an expired or used one): invalid_nonce, with
+  // a fresh c_nonce to retry with.
+  const stale = await send(issuerMetadata, randomBytes(32).toString('base64url'));
+  assert.equal(stale.error, 'invalid_nonce', JSON.stringify(stale));
+  assert.ok(stale.c_nonce);
+  // A proof made for another issuer (its `aud`): invalid_proof.
+  const elsewhere = { ...issuerMetadata, credentialIssuer: { ...issuerMetadata.credentialIssuer, credential_issuer: 'https://other-issuer.example' } };
+  const wrongAudience = await send(elsewhere, stale.c_nonce);
+  assert.equal(wrongAudience.error, 'invalid_proof', JSON.stringify(wrongAudience));
+  assert.match(wrongAudience.error_description, /`aud`/);
+  // Made right, with the nonce the refusal gave: the credential.
+  const issued = await send(issuerMetadata, wrongAudience.c_nonce);
+  await assertVerifies(issued.credentialResponse.credentials[0].credential);
 });
