@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import * as base58 from 'base58-universal';
 import { contexts as credentialsContexts } from '@digitalbazaar/credentials-context';
 import { contexts as dataIntegrityContexts } from '@digitalbazaar/data-integrity-context';
@@ -70,4 +70,17 @@ export async function documentLoader(base) {
     }
     throw new Error(`document not bundled (never fetched): ${url}`);
   };
+}
+
+/** An Ed25519 key of the test's own, as a did:jwk: its `did`, `kid`, public `jwk`, and
+ * `signJwt(header, payload)`. */
+export function didJwkKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' });
+  const did = `did:jwk:${Buffer.from(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).toString('base64url')}`;
+  const signJwt = (header, payload) => {
+    const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    return `${input}.${nodeSign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+  };
+  return { privateKey, jwk, did, kid: `${did}#0`, signJwt };
 }

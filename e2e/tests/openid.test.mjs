@@ -5,7 +5,7 @@
 // wallet` command line does both against a real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, randomBytes, sign as nodeSign } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +13,13 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer } from 'node:http';
 import { OpenID4VCIClient } from '@sphereon/oid4vci-client';
-import { Openid4vpClient, Openid4vpVerifier, parseOpenid4vpAuthorizationRequest } from '@openid4vc/openid4vp';
+import { Openid4vpClient, parseOpenid4vpAuthorizationRequest } from '@openid4vc/openid4vp';
 import { Openid4vciClient, createKeyAttestationJwt } from '@openid4vc/openid4vci';
 import { clientAuthenticationClientAttestationJwt, clientAuthenticationNone, createClientAttestationJwt } from '@openid4vc/oauth2';
 import { setGlobalConfig } from '@openid4vc/utils';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, exportJWK, generateKeyPair, importJWK } from 'jose';
-import { publicKeyFromDidKey } from '../lib/keys.mjs';
+import { didJwkKey, publicKeyFromDidKey } from '../lib/keys.mjs';
+import { animoVerifier } from '../lib/animo-verifier.mjs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { startServer, kycCredential } from '../lib/server.mjs';
 import { openssl, opensslIssue, opensslRoot } from '../lib/ca.mjs';
@@ -64,17 +65,7 @@ const offer = async (format, txCode = false, flow = 'preAuthorized') => {
   return body;
 };
 
-/** An Ed25519 key of the test's own, as a did:jwk. */
-function holderKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const jwk = publicKey.export({ format: 'jwk' });
-  const did = `did:jwk:${Buffer.from(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).toString('base64url')}`;
-  const signJwt = (header, payload) => {
-    const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return `${input}.${nodeSign(null, Buffer.from(input), privateKey).toString('base64url')}`;
-  };
-  return { privateKey, jwk, did, kid: `${did}#0`, signJwt };
-}
+const holderKey = didJwkKey;
 
 const b64json = part => JSON.parse(Buffer.from(part, 'base64url'));
 const form = params => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
@@ -1095,66 +1086,20 @@ test('the certus wallet command line accepts an offer — pre-authorized, throug
 });
 
 test("Animo's @openid4vc/openid4vp as the verifier: its signed request, named by its DID, is answered by the certus wallet command line, and its checks take the answer", async () => {
-  setGlobalConfig({ allowInsecureUrls: true });
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const binary = process.env.CERTUS_BIN ?? join(root, 'target', 'debug', 'certus');
   const dir = mkdtempSync(join(tmpdir(), 'certus-wallet-'));
   const wallet = (...args) => execFileSync(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), ...args], { env: { ...process.env, RUST_LOG: 'warn' } }).toString();
-  // The verifier's own endpoints on loopback: its request object and its response URI.
-  let requestObject;
-  const answers = [];
-  const endpoints = createHttpServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/request') {
-      response.writeHead(200, { 'content-type': 'application/oauth-authz-req+jwt' });
-      response.end(requestObject);
-      return;
-    }
-    let body = '';
-    request.on('data', d => { body += d; });
-    request.on('end', () => {
-      answers.push(Object.fromEntries(new URLSearchParams(body)));
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{}');
-    });
-  });
-  await new Promise(resolve => endpoints.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${endpoints.address().port}`;
+  let verifier;
   try {
     wallet('init');
     const made = await offer('dc+sd-jwt', true);
     wallet('accept', made.offerUri, '--tx-code', made.txCode);
     const { vct } = b64json(JSON.parse(readFileSync(join(dir, 'wallet.json'), 'utf8')).credentials[0].credential.split('.')[1]);
-
-    // The verifier, with a did:key of its own, signs a request for one claim (DCQL).
-    const verifierKey = holderKey();
-    const clientId = `decentralized_identifier:${verifierKey.kid.split('#')[0]}`;
-    const verifier = new Openid4vpVerifier({
-      callbacks: {
-        hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
-        generateRandom: bytes => new Uint8Array(randomBytes(bytes)),
-        signJwt: async (_, { header, payload }) => ({
-          jwt: verifierKey.signJwt({ ...header, alg: 'EdDSA' }, payload),
-          signerJwk: { kty: 'OKP', crv: 'Ed25519', x: verifierKey.jwk.x },
-        }),
-      },
-    });
-    const nonce = randomBytes(16).toString('base64url');
-    const authorizationRequestPayload = {
-      response_type: 'vp_token', client_id: clientId, response_mode: 'direct_post', response_uri: `${base}/response`,
-      nonce, state: randomBytes(8).toString('base64url'),
-      dcql_query: { credentials: [{ id: 'kyc', format: 'dc+sd-jwt', meta: { vct_values: [vct] }, claims: [{ path: ['familyName'] }] }] },
-      client_metadata: { vp_formats_supported: { 'dc+sd-jwt': { 'sd-jwt_alg_values': ['EdDSA', 'ES256'], 'kb-jwt_alg_values': ['EdDSA', 'ES256'] } } },
-    };
-    const created = await verifier.createOpenId4vpAuthorizationRequest({
-      authorizationRequestPayload,
-      jar: { requestUri: `${base}/request`, jwtSigner: { method: 'did', didUrl: verifierKey.kid, alg: 'EdDSA' },
-        additionalJwtPayload: { aud: 'https://self-issued.me/v2' } },
-    });
-    requestObject = created.jar.authorizationRequestJwt;
-
+    verifier = await animoVerifier({ vct, claims: ['familyName'] });
     // Run without blocking this process, which serves the verifier's endpoints.
     const out = await new Promise((resolve, reject) => {
-      const child = spawn(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), 'present', created.authorizationRequest, '--yes'],
+      const child = spawn(binary, ['wallet', '--wallet', join(dir, 'wallet.json'), 'present', verifier.request, '--yes'],
         { env: { ...process.env, RUST_LOG: 'warn' } });
       let stdout = '';
       let stderr = '';
@@ -1163,23 +1108,18 @@ test("Animo's @openid4vc/openid4vp as the verifier: its signed request, named by
       child.on('exit', code => (code === 0 ? resolve(stdout) : reject(new Error(`the wallet failed: ${stderr}`))));
     });
     assert.match(out, /disclosing \["familyName"\]/, out);
-    assert.equal(answers.length, 1);
-    // The verifier library reads the answer against its request: the DCQL query answered.
-    const parsed = await verifier.parseOpenid4vpAuthorizationResponse({
-      authorizationResponse: answers[0], authorizationRequestPayload, callbacks: {},
-    });
-    const [presentation] = parsed.dcql.presentations.kyc;
-    // Bound to this verifier and this request, and disclosing only what was asked.
+    // The verifier library reads the answer against its request: the DCQL query answered,
+    // bound to this verifier and this request, disclosing only what was asked.
+    const [presentation] = (await verifier.answer()).dcql.presentations.kyc;
     const kb = b64json(presentation.split('~').pop().split('.')[1]);
-    assert.equal(kb.aud, clientId);
-    assert.equal(kb.nonce, nonce);
+    assert.deepEqual([kb.aud, kb.nonce], [verifier.clientId, verifier.nonce]);
     const disclosed = presentation.split('~').slice(1, -1).map(d => b64json(d)[1]);
     assert.ok(disclosed.includes('familyName'), JSON.stringify(disclosed));
     assert.ok(!disclosed.includes('givenName') && !disclosed.includes('birthDate'), JSON.stringify(disclosed));
     // And the credential in it verifies (at Certus, with its status and anchor).
     await assertVerifies(presentation.split('~').slice(0, -1).join('~') + '~');
   } finally {
-    endpoints.close();
+    verifier?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -14,6 +14,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { startServer } from '../lib/server.mjs';
+import { animoVerifier } from '../lib/animo-verifier.mjs';
 import { launchBrowser, fillSubject, assertNoSidewaysScroll, watchConsole } from '../lib/browser.mjs';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'out');
@@ -332,6 +333,23 @@ test("a request made for the holder's own device sends the browser back to the v
   await holder.goto(`${server.base}/wallet`);
   await unlock(holder);
   await holder.getByTestId('wallet-request-input').waitFor();
+});
+
+test("a request of Animo's @openid4vc/openid4vp, a verifier of its own named by its DID, is answered by the web wallet and taken by the library's checks", async () => {
+  const metadata = await (await fetch(`${server.base}/.well-known/openid-credential-issuer`)).json();
+  const verifier = await animoVerifier({ vct: metadata.credential_configurations_supported.KycCredential_sd_jwt.vct, claims: ['familyName'] });
+  try {
+    await holder.getByTestId('wallet-request-input').fill(verifier.request);
+    await holder.getByTestId('wallet-open-request').click();
+    await holder.getByTestId('wallet-consent').waitFor();
+    await holder.getByTestId('consent-share').click();
+    await holder.getByTestId('wallet-answer').filter({ hasText: 'Shared with the verifier: ' }).waitFor();
+    const [presentation] = (await verifier.answer()).dcql.presentations.kyc;
+    const kb = JSON.parse(Buffer.from(presentation.split('~').pop().split('.')[1], 'base64url'));
+    assert.deepEqual([kb.aud, kb.nonce], [verifier.clientId, verifier.nonce]);
+  } finally {
+    verifier.close();
+  }
 });
 
 test('a HAIP request of a verifier named by its certificate is answered once the holder trusts that certificate, encrypted', async () => {
