@@ -15,13 +15,6 @@ pub fn percent_encode(text: &str, keep: &[u8]) -> String {
     out
 }
 
-/// Whether `url`'s host is this machine: `localhost` or a loopback address — where plain
-/// `http` is allowed for URLs Certus calls (webhooks, status lists), `https` elsewhere.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
+/// Plain `http` is allowed for URLs Certus calls (webhooks, status lists) only on a
+/// loopback host.
+pub use certus_schemas::web::is_loopback;

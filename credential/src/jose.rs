@@ -86,6 +86,15 @@ impl DecodedJws<'_> {
     }
 }
 
+/// Whether a JWT's `aud` claim (a string, or an array of them) names `expected`.
+pub fn audience_matches(aud: Option<&Value>, expected: &str) -> bool {
+    match aud {
+        Some(Value::String(a)) => a == expected,
+        Some(Value::Array(items)) => items.iter().any(|a| a.as_str() == Some(expected)),
+        _ => false,
+    }
+}
+
 /// A protected header of string parameters (`typ`, `kid`, …); [`sign`] adds `alg`.
 pub fn header(entries: &[(&str, &str)]) -> Map<String, Value> {
     entries

@@ -207,7 +207,7 @@ impl Decoded<'_> {
             }
         }
         if let Some(aud) = expect.audience {
-            if !audience_matches(kb.payload.get("aud"), aud) {
+            if !jose::audience_matches(kb.payload.get("aud"), aud) {
                 return Err(KeyBindingError::Audience);
             }
         }
@@ -245,12 +245,4 @@ pub fn key_binding_jwt(
         transaction_hashes,
     );
     jose::sign(header, &payload, holder)
-}
-
-fn audience_matches(aud: Option<&Value>, expected: &str) -> bool {
-    match aud {
-        Some(Value::String(a)) => a == expected,
-        Some(Value::Array(items)) => items.iter().any(|a| a.as_str() == Some(expected)),
-        _ => false,
-    }
 }

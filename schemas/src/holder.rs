@@ -462,25 +462,11 @@ fn base64url_sha256(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
 }
 
-/// `uri` as a web page a browser may be sent to: https, or http on this machine
-/// (`localhost` or a loopback address, for development) — never a `javascript:` or
-/// `data:` URI, or a wallet app's own scheme.
-pub fn web_page(uri: &str) -> Option<url::Url> {
-    let url = url::Url::parse(uri).ok()?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    (url.scheme() == "https" || (url.scheme() == "http" && loopback)).then_some(url)
-}
-
 /// Where a verifier asks the wallet to send the holder's browser once it has answered
 /// (same-device flows, OpenID4VP 1.0 §8.2): the response endpoint's `redirect_uri`, when
-/// it is a [`web_page`]; anything else is not followed.
+/// it is a web page ([`crate::web::page`]); anything else is not followed.
 pub fn verifier_page(answer: &Value) -> Option<url::Url> {
-    web_page(answer.get("redirect_uri")?.as_str()?)
+    crate::web::page(answer.get("redirect_uri")?.as_str()?)
 }
 
 /// `ath`: the base64url SHA-256 of an access token, as a DPoP proof sent with the token

@@ -15,6 +15,7 @@ pub mod response;
 pub mod settings;
 pub mod transaction;
 pub mod types;
+pub mod web;
 pub mod wire;
 pub mod x509;
 

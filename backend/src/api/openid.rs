@@ -64,16 +64,10 @@ impl IntoResponse for OAuthError {
             _ => StatusCode::BAD_REQUEST,
         };
         let mut body = OAuthErrorBody::new(self.kind.code(), self.description);
-        // A fresh attestation challenge goes in its header; a fresh c_nonce in the body.
-        let challenge = match (self.kind, self.c_nonce) {
-            (OAuthErrorKind::UseAttestationChallenge, nonce) => nonce,
-            (_, Some(nonce)) => {
-                body.c_nonce = Some(nonce);
-                body.c_nonce_expires_in = Some(nonces::LIFETIME_SECS);
-                None
-            }
-            (_, None) => None,
-        };
+        if let Some(nonce) = self.c_nonce {
+            body.c_nonce = Some(nonce);
+            body.c_nonce_expires_in = Some(nonces::LIFETIME_SECS);
+        }
         let mut response = (status, no_store(), Json(body)).into_response();
         let headers = response.headers_mut();
         if self.kind == OAuthErrorKind::InvalidToken {
@@ -82,7 +76,7 @@ impl IntoResponse for OAuthError {
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
             );
         }
-        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(client_attestation::CHALLENGE_HEADER, value);
         }
         response

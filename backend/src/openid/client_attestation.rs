@@ -6,12 +6,11 @@
 //! the wallet holds that key now: signed by it, for this issuer (`aud`), unique (`jti`),
 //! fresh (`iat`, and an `attestation_challenge` of this issuer's when it carries one).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 use ssi::jwk::JWK;
 
-use super::nonces::used_once;
+use super::nonces::first_use_of_jti;
 use super::proof::MAX_SKEW_SECS;
 use super::providers::{self, Expiry};
 use super::{OAuthError, OAuthErrorKind, OpenId};
@@ -99,17 +98,13 @@ pub async fn check(
                 "the proof's challenge is not a fresh attestation_challenge of this issuer: \
                  use the one in the OAuth-Client-Attestation-Challenge header",
             );
-            refused.c_nonce = Some(openid.nonces.issue(now));
+            refused.challenge = Some(openid.nonces.issue(now));
             return Err(refused);
         }
     }
-    let remembered = format!(
-        "wallet-attestation:{}",
-        hex::encode(Sha256::digest(format!("{}.{}", attested.jkt, attested.jti)))
-    );
-    let until =
-        DateTime::from_timestamp(attested.iat, 0).unwrap_or(now) + Duration::seconds(MAX_SKEW_SECS);
-    if !used_once(&openid.db, &remembered, until.max(now), now).await? {
+    let (jkt, jti) = (&attested.jkt, &attested.jti);
+    let kind = "wallet-attestation";
+    if !first_use_of_jti(&openid.db, kind, jkt, jti, attested.iat, MAX_SKEW_SECS, now).await? {
         return Err(invalid(
             "this wallet attestation proof was used before: make a fresh one for each request",
         ));
@@ -156,12 +151,7 @@ pub fn parse(
         ))
     })?;
     let payload = &proof.payload;
-    let audience_ok = match payload.get("aud") {
-        Some(Value::String(aud)) => aud == issuer,
-        Some(Value::Array(items)) => items.iter().any(|a| a.as_str() == Some(issuer)),
-        _ => false,
-    };
-    if !audience_ok {
+    if !jose::audience_matches(payload.get("aud"), issuer) {
         return Err(invalid(format!(
             "the attestation proof's `aud` must be `{issuer}`"
         )));

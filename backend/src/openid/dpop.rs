@@ -4,13 +4,12 @@
 //! URL it is for, when, a unique `jti`, and — with an access token — the token's hash
 //! (`ath`).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 use ssi::jwk::JWK;
 
-use super::nonces::used_once;
+use super::nonces::first_use_of_jti;
 use super::{OAuthError, OAuthErrorKind, OpenId};
 use certus_credential::jose;
 use certus_schemas::holder::access_token_hash;
@@ -49,12 +48,7 @@ pub async fn check(
     now: DateTime<Utc>,
 ) -> Result<Thumbprint, OAuthError> {
     let (jkt, jti, iat) = parse(proof, expected, now)?;
-    let remembered = format!(
-        "dpop:{}",
-        hex::encode(Sha256::digest(format!("{jkt}.{jti}")))
-    );
-    let until = DateTime::from_timestamp(iat, 0).unwrap_or(now) + Duration::seconds(MAX_AGE_SECS);
-    if used_once(db, &remembered, until.max(now), now).await? {
+    if first_use_of_jti(db, "dpop", &jkt, &jti, iat, MAX_AGE_SECS, now).await? {
         Ok(jkt)
     } else {
         Err(invalid(

@@ -244,9 +244,11 @@ impl OAuthErrorKind {
 pub struct OAuthError {
     pub kind: OAuthErrorKind,
     pub description: String,
-    /// A fresh `c_nonce` for the wallet to retry with (proof and nonce errors); for
-    /// `use_attestation_challenge`, a fresh attestation challenge.
+    /// A fresh `c_nonce` for the wallet to retry with (proof and nonce errors).
     pub c_nonce: Option<String>,
+    /// A fresh attestation challenge to retry with (`use_attestation_challenge`), sent in
+    /// the `OAuth-Client-Attestation-Challenge` header.
+    pub challenge: Option<String>,
 }
 
 impl OAuthError {
@@ -255,6 +257,7 @@ impl OAuthError {
             kind,
             description: description.into(),
             c_nonce: None,
+            challenge: None,
         }
     }
 

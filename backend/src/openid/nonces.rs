@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use crate::keys::MasterKey;
 use crate::store::entities::openid_nonces;
@@ -85,6 +85,26 @@ impl Nonces {
         };
         used_once(db, nonce, expires_at, now).await
     }
+}
+
+/// Records the `jti` of a proof of `kind` (`dpop`, `wallet-attestation`) made with the key
+/// of thumbprint `jkt` as used: true the first time. It is remembered until `window_secs`
+/// after the proof's `iat`, when the proof could no longer be accepted anyway.
+pub async fn first_use_of_jti(
+    db: &DatabaseConnection,
+    kind: &str,
+    jkt: &str,
+    jti: &str,
+    iat: i64,
+    window_secs: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let remembered = format!(
+        "{kind}:{}",
+        hex::encode(Sha256::digest(format!("{jkt}.{jti}")))
+    );
+    let until = DateTime::from_timestamp(iat, 0).unwrap_or(now) + Duration::seconds(window_secs);
+    used_once(db, &remembered, until.max(now), now).await
 }
 
 /// Records that `value` was used, until `expires_at` (when it could no longer be accepted

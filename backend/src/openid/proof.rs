@@ -132,12 +132,7 @@ pub async fn parse(
         .verify(&holder.jwk)
         .map_err(|e| invalid(format!("the proof is not signed by its key: {e}")))?;
     let payload = &decoded.payload;
-    let audience_ok = match payload.get("aud") {
-        Some(Value::String(aud)) => aud == issuer,
-        Some(Value::Array(items)) => items.iter().any(|a| a.as_str() == Some(issuer)),
-        _ => false,
-    };
-    if !audience_ok {
+    if !jose::audience_matches(payload.get("aud"), issuer) {
         return Err(invalid(format!("the proof's `aud` must be `{issuer}`")));
     }
     let iat = payload.get("iat").and_then(Value::as_i64);

@@ -404,7 +404,7 @@ fn transactions_of(
 /// goes.
 fn verifier_page(uri: &str) -> Result<String, RequestError> {
     let refused = |why: &str| invalid(format!("redirectUri {why}"), "/redirectUri");
-    let url = certus_schemas::holder::web_page(uri).ok_or_else(|| {
+    let url = certus_schemas::web::page(uri).ok_or_else(|| {
         refused("must be an absolute https URL (http only on a loopback address)")
     })?;
     if url.fragment().is_some() {
